@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vxray build. `make` builds everything; `make check` runs every suite;
+# `make deps` installs the Debian packages the build, lab and tests need.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+ifeq ($(V),1)
+Q :=
+msg := @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BUILD      ?= build
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+CC         ?= gcc
+PKG_CONFIG ?= pkg-config
+ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+PKGS       := libbpf libelf zlib libmnl
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	    -Wno-missing-field-initializers -Wno-format-truncation -D_GNU_SOURCE
+CPPFLAGS += -I$(BUILD) -I$(BUILD)/skel -Iloader -Ibpf/include $(PKG_CFLAGS) -MMD -MP
+LDLIBS   += $(PKG_LIBS) -lm
+
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+BUILD   := build-san
+endif
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Wno-unused-function -I$(BUILD) -Ibpf/include -MMD -MP
+
+BPF_SRCS  := $(wildcard bpf/xdp/*.bpf.c bpf/tc/*.bpf.c bpf/kprobe/*.bpf.c)
+BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(foreach s,$(BPF_SRCS),$(BUILD)/skel/$(notdir $(s:.bpf.c=.skel.h)))
+
+LOADER_SRCS := $(wildcard loader/*.c)
+LOADER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LOADER_SRCS))
+LIB_OBJS    := $(filter-out $(BUILD)/loader/main.o,$(LOADER_OBJS))
+
+UNIT_SRCS  := $(wildcard tests/unit/*.c)
+UNIT_BINS  := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))
+BPFT_SRCS  := $(wildcard tests/bpf/*.c)
+BPFT_BINS  := $(patsubst %.c,$(BUILD)/%,$(BPFT_SRCS))
+TEST_BINS  := $(UNIT_BINS) $(BPFT_BINS)
+
+VXRAY := $(BUILD)/vxray
+
+.PHONY: all
+all: $(VXRAY) $(TEST_BINS)
+
+$(BUILD)/vmlinux.h:
+	$(call msg,BTF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "error: no kernel BTF at $(VMLINUX_BTF); set VMLINUX_BTF=<path to a vmlinux with BTF>" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Skeleton names are the object's basename, so they must be unique across bpf/*/.
+define skel_rule
+$(BUILD)/skel/$(notdir $(1:.bpf.c=.skel.h)): $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(1))
+	$$(call msg,SKEL,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(BPFTOOL) gen skeleton $$< name $(notdir $(1:.bpf.c=)) > $$@
+endef
+$(foreach s,$(BPF_SRCS),$(eval $(call skel_rule,$(s))))
+
+$(BUILD)/loader/%.o: loader/%.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(VXRAY): $(LOADER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c $(LIB_OBJS) | $(SKELS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
+
+.PHONY: check
+check: all
+	$(Q)BUILD=$(BUILD) tests/run
+
+.PHONY: deps
+deps:
+	$(Q)scripts/deps.sh
+
+.PHONY: demo
+demo: all
+	$(Q)BUILD=$(BUILD) lab/demo
+
+.PHONY: install
+install: $(VXRAY)
+	install -D -m 0755 $(VXRAY) $(DESTDIR)$(PREFIX)/sbin/vxray
+	install -D -m 0755 lab/vxray-lab $(DESTDIR)$(PREFIX)/share/vxray/vxray-lab
+
+.PHONY: clean
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

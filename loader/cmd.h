@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The subcommand table. Each subcommand lives in its own file and exposes
+ * one cmd_<name>() entry point; main.c parses options and dispatches. */
+#ifndef VXRAY_CMD_H
+#define VXRAY_CMD_H
+
+#include "opts.h"
+
+/* Exit codes, documented in --help and the man page. */
+enum {
+	VX_EXIT_OK = 0,
+	VX_EXIT_FAIL = 1,	/* runtime error: attach failed, kernel refused */
+	VX_EXIT_USAGE = 2,	/* bad command line, or not implemented yet */
+	VX_EXIT_FINDING = 3,	/* diagnose/doctor found a problem */
+};
+
+/* Bits for the options a subcommand accepts beyond the global ones. */
+enum {
+	VX_OPT_FILTERS = 1u << 0,	/* --vni --host --port --proto --rate */
+	VX_OPT_STACK = 1u << 1,		/* --stack */
+	VX_OPT_DIAG = 1u << 2,		/* --probe --baseline */
+	VX_OPT_BACKEND = 1u << 3,	/* --backend */
+};
+
+struct vx_cmd {
+	const char *name;
+	const char *summary;
+	const char *help;	/* the subcommand's own paragraph */
+	unsigned int opts;
+	int (*run)(struct vx_opts *opts);
+};
+
+int cmd_doctor(struct vx_opts *opts);
+
+/* Set by SIGINT/SIGTERM; long-running commands poll it. */
+extern volatile int vx_exiting;
+
+#endif

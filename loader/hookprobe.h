@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What this kernel really lets vxray do, found by loading and attaching a
+ * tiny program of each kind -- never by comparing version numbers. */
+#ifndef VXRAY_HOOKPROBE_H
+#define VXRAY_HOOKPROBE_H
+
+#include <stdbool.h>
+
+enum vx_hook_kind {
+	VX_HOOK_FENTRY,		/* fentry/fexit (BPF trampoline) */
+	VX_HOOK_KPROBE,		/* kprobe/kretprobe */
+	VX_HOOK_TP_BTF,		/* tp_btf (BTF-typed raw tracepoint) */
+	VX_HOOK_TRACEPOINT,	/* classic tracepoint via perf/tracefs */
+	VX_HOOK_XDP_NATIVE,	/* XDP in the driver (veth) via bpf_link */
+	VX_HOOK_XDP_GENERIC,	/* XDP in the stack (skb mode) via bpf_link */
+	VX_HOOK_TC_CLSACT,	/* clsact qdisc + cls_bpf filter over netlink */
+	VX_HOOK_TCX,		/* TCX bpf_link (kernel >= 6.6) */
+	VX_HOOK_RINGBUF,	/* BPF ring buffer map + reserve/submit */
+	VX_HOOK__MAX,
+};
+
+struct vx_feature {
+	bool loads;		/* the kernel verified and loaded the program */
+	bool attaches;		/* ... and attached it */
+	int err;		/* negative errno of the first step that failed */
+	char detail[160];	/* why, in words: "load: Operation not permitted" */
+};
+
+/* Try every hook kind. Runs the interface-bound probes inside a throwaway
+ * network namespace so nothing on the host is touched. Returns 0, or a
+ * negative errno when probing itself could not run. */
+int vx_features_probe(struct vx_feature out[VX_HOOK__MAX]);
+const char *vx_hook_kind_name(enum vx_hook_kind kind);
+
+#endif

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* VXLAN devices and their underlays, read over rtnetlink with libmnl. */
+#ifndef VXRAY_INVENTORY_H
+#define VXRAY_INVENTORY_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "opts.h"
+
+union vx_addr {
+	struct in_addr v4;
+	struct in6_addr v6;
+};
+
+struct vx_vxlan_dev {
+	char netns[VX_NETNS_NAME_MAX];	/* "" = vxray's own namespace */
+	uint32_t netns_inum;
+	char name[IF_NAMESIZE];
+	int ifindex;
+	uint32_t vni;
+	int local_family;		/* 0 when no local address is set */
+	union vx_addr local;
+	int remote_family;		/* 0 when neither remote nor group */
+	union vx_addr remote;
+	bool remote_is_group;		/* multicast group rather than unicast remote */
+	uint16_t dstport;		/* host byte order */
+	bool learning;
+	bool up;
+	uint32_t mtu;
+	int underlay_ifindex;		/* 0 when none could be found */
+	char underlay[IF_NAMESIZE];
+	uint32_t underlay_mtu;
+	bool underlay_from_route;	/* found by route lookup, not IFLA_VXLAN_LINK */
+};
+
+struct vx_inventory {
+	struct vx_vxlan_dev *devs;
+	int n;
+	int cap;
+};
+
+/* Append every VXLAN device in namespace @netns (NULL/"" = current). */
+int vx_inventory_collect(struct vx_inventory *inv, const char *netns);
+void vx_inventory_free(struct vx_inventory *inv);
+
+/* VXLAN overhead for the outer family: 50 bytes over IPv4, 70 over IPv6
+ * (outer Ethernet 14 + IP 20/40 + UDP 8 + VXLAN 8). */
+int vx_vxlan_overhead(int outer_family);
+/* True when the overlay MTU does not fit the underlay; fills @msg with one
+ * sentence naming both numbers. */
+bool vx_mtu_problem(const struct vx_vxlan_dev *d, char *msg, size_t len);
+
+#endif

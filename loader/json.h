@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A small streaming JSON writer: it tracks nesting so commas are always
+ * right, and escapes every string, so no caller ever formats JSON by hand. */
+#ifndef VXRAY_JSON_H
+#define VXRAY_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JW_MAX_DEPTH 32
+
+struct jw {
+	FILE *f;
+	int depth;
+	bool need_comma[JW_MAX_DEPTH];
+};
+
+void jw_init(struct jw *w, FILE *f);
+void jw_obj_open(struct jw *w, const char *key);
+void jw_obj_close(struct jw *w);
+void jw_arr_open(struct jw *w, const char *key);
+void jw_arr_close(struct jw *w);
+void jw_str(struct jw *w, const char *key, const char *val);
+void jw_strn(struct jw *w, const char *key, const char *val, size_t len);
+void jw_int(struct jw *w, const char *key, int64_t val);
+void jw_uint(struct jw *w, const char *key, uint64_t val);
+void jw_double(struct jw *w, const char *key, double val);
+void jw_bool(struct jw *w, const char *key, bool val);
+void jw_null(struct jw *w, const char *key);
+/* End one JSON-lines record: newline and flush. */
+void jw_end_line(struct jw *w);
+/* Escape @s into @out (always NUL-terminated); returns the length needed. */
+size_t jw_escape(char *out, size_t size, const char *s, size_t len);
+
+#endif

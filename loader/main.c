@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* vxray: see inside Linux overlay networks. Option parsing and dispatch. */
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+
+volatile int vx_exiting;
+
+static const struct vx_cmd commands[] = {
+	{ "trace", "one merged timeline of every hook, following each packet",
+	  "Follows inner packets through the tunnel: ENCAP at the sender, the outer\n"
+	  "packet on the underlay, DECAP at the receiver, local delivery -- or where\n"
+	  "it died and the kernel's reason.",
+	  VX_OPT_FILTERS | VX_OPT_BACKEND, NULL },
+	{ "encap", "VXLAN encapsulation and decapsulation events",
+	  "One line per tunnel packet: device, direction, ENCAP/DECAP, VNI, outer and\n"
+	  "inner headers; every --interval a summary per (namespace, VNI, remote VTEP).",
+	  VX_OPT_FILTERS, NULL },
+	{ "drops", "kernel packet drops with reason, location and stack",
+	  "Every skb the kernel frees as dropped, with the reason named from this\n"
+	  "kernel's BTF, the function that dropped it, and the tunnel it belonged to.",
+	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND, NULL },
+	{ "conntrack", "conntrack table pressure per namespace",
+	  "New, confirmed and destroyed entries, table count and max, allocation and\n"
+	  "insert failures; an ALERT when the table fills.",
+	  VX_OPT_BACKEND, NULL },
+	{ "retrans", "TCP retransmits inside the overlay, with the MTU fingerprint",
+	  "Each retransmit with its inner 4-tuple, TCP state and carrying tunnel.",
+	  VX_OPT_FILTERS | VX_OPT_BACKEND, NULL },
+	{ "policy", "netfilter drops with the rule that dropped the packet",
+	  "Hook, family, namespace, headers, and the iptables/nftables rule.",
+	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND, NULL },
+	{ "latency", "per-stage tunnel latency histograms",
+	  "encap, underlay wire, decap and delivery latency with p50/p90/p99/p99.9.",
+	  VX_OPT_FILTERS | VX_OPT_BACKEND, NULL },
+	{ "diagnose", "run every view for a window and name the root cause",
+	  "Prints findings: a verdict, its evidence and the next step.",
+	  VX_OPT_FILTERS | VX_OPT_DIAG | VX_OPT_BACKEND, NULL },
+	{ "doctor", "what this kernel supports, and every VXLAN device with MTU checks",
+	  "Checks BTF, lockdown, tracefs and privileges; tries each hook kind vxray\n"
+	  "uses (load and attach a tiny program); lists every VXLAN device in the\n"
+	  "chosen namespaces (default: this one and every named one) and flags\n"
+	  "overlay MTUs that do not fit the underlay. Exits 3 when it finds an MTU\n"
+	  "problem, so scripts can use it as a check.",
+	  VX_OPT_BACKEND, cmd_doctor },
+};
+#define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
+
+enum {
+	OPT_AUTO = 256, OPT_NETNS, OPT_INTERVAL, OPT_BACKEND, OPT_VNI,
+	OPT_HOST, OPT_PORT, OPT_PROTO, OPT_RATE, OPT_STACK, OPT_PROBE,
+	OPT_BASELINE,
+};
+
+static const struct option long_opts[] = {
+	{ "interface", required_argument, NULL, 'i' },
+	{ "auto", no_argument, NULL, OPT_AUTO },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "json", no_argument, NULL, 'j' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "vni", required_argument, NULL, OPT_VNI },
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "proto", required_argument, NULL, OPT_PROTO },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "stack", no_argument, NULL, OPT_STACK },
+	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ 0 },
+};
+
+static const char *opt_name(int val)
+{
+	for (const struct option *o = long_opts; o->name; o++)
+		if (o->val == val)
+			return o->name;
+	return "?";
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vxray COMMAND [OPTIONS]\n"
+		"\n"
+		"See inside Linux overlay networks: where each tunnel packet was\n"
+		"encapsulated and decapsulated, how long each stage took, and the\n"
+		"kernel's own verdict when something went wrong.\n"
+		"\n"
+		"Commands:\n");
+	for (int i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-10s %s%s\n", commands[i].name, commands[i].summary,
+			commands[i].run ? "" : " (not implemented yet)");
+	fprintf(f,
+		"\n"
+		"Where to look:\n"
+		"  -i, --interface [NETNS:]IFACE  attach to IFACE, inside the named network\n"
+		"                                 namespace (as `ip netns` knows it); repeatable\n"
+		"      --auto                     every VXLAN device and its underlay device in\n"
+		"                                 the chosen namespaces\n"
+		"      --netns NAME               a namespace to look in; repeatable\n"
+		"\n"
+		"How long and how to print:\n"
+		"  -d, --duration TIME            stop after TIME (10s, 500ms, 2m); default: until Ctrl-C\n"
+		"      --interval TIME            summary period (default 1s)\n"
+		"  -j, --json                     JSON lines on stdout, errors as JSON on stderr\n"
+		"  -v, --verbose                  more detail; twice shows libbpf's debug output\n"
+		"      --backend KIND             fentry, kprobe or tracepoint; default: best that loads\n"
+		"\n"
+		"Filters (applied in the kernel before an event is emitted):\n"
+		"      --vni N  --host ADDR  --port N  --proto tcp|udp|icmp|icmpv6  --rate N/s\n"
+		"\n"
+		"Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 a problem was found.\n"
+		"Run `vxray COMMAND --help` for a command's own help; `vxray doctor` first.\n");
+}
+
+static void cmd_usage(FILE *f, const struct vx_cmd *c)
+{
+	fprintf(f, "Usage: vxray %s [OPTIONS]\n\n%s\n\n%s\n", c->name, c->summary, c->help);
+	fprintf(f, "\nOptions: -i/--interface [NETNS:]IFACE, --auto, --netns NAME, -d/--duration,\n"
+		   "--interval, -j/--json, -v/--verbose");
+	if (c->opts & VX_OPT_BACKEND)
+		fprintf(f, ", --backend fentry|kprobe|tracepoint");
+	if (c->opts & VX_OPT_FILTERS)
+		fprintf(f, ",\n--vni N, --host ADDR, --port N, --proto P, --rate N");
+	if (c->opts & VX_OPT_STACK)
+		fprintf(f, ", --stack");
+	if (c->opts & VX_OPT_DIAG)
+		fprintf(f, ", --probe, --baseline FILE");
+	fprintf(f, ".\nRun `vxray --help` for what each option means.\n");
+}
+
+static const struct vx_cmd *find_cmd(const char *name)
+{
+	for (int i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	pr_err("%s", msg);
+	return -EINVAL;
+}
+
+static int need_opt(const struct vx_cmd *c, unsigned int bit, const char *name)
+{
+	if (c->opts & bit)
+		return 0;
+	pr_err("option --%s does not apply to `vxray %s`; see `vxray %s --help`",
+		name, c->name, c->name);
+	return -EINVAL;
+}
+
+/* Returns 0, 1 when help was printed, or -EINVAL. */
+static int parse_args(int argc, char **argv, struct vx_opts *o)
+{
+	char err[256];
+	int cmd_idx = 0, c, ret;
+
+	/* The subcommand may stand anywhere; find it first so options can be
+	 * checked against it, then let getopt see the rest. */
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] != '-' && find_cmd(argv[i])) {
+			cmd_idx = i;
+			break;
+		}
+	}
+	/* -j and -v must take effect before the first message is printed. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			o->json = true;
+	}
+	vx_log_setup(0, o->json);
+	if (cmd_idx) {
+		o->cmd = find_cmd(argv[cmd_idx]);
+		memmove(&argv[cmd_idx], &argv[cmd_idx + 1], (size_t)(argc - cmd_idx - 1) * sizeof(*argv));
+		argc--;
+	}
+
+	o->interval_ns = NSEC_PER_SEC;
+	o->proto = -1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:d:jvh", long_opts, NULL)) != -1) {
+		ret = 0;
+		switch (c) {
+		case 'i':
+			if (o->n_ifaces >= VX_MAX_IFACES)
+				return usage_error("too many -i options: at most 64", NULL);
+			ret = vx_parse_iface_spec(optarg, &o->ifaces[o->n_ifaces], err, sizeof(err));
+			if (!ret)
+				o->n_ifaces++;
+			break;
+		case OPT_AUTO:
+			o->auto_attach = true;
+			break;
+		case OPT_NETNS:
+			if (o->n_netns >= VX_MAX_NETNS)
+				return usage_error("too many --netns options: at most 64", NULL);
+			if (!vx_valid_netns_name(optarg))
+				return usage_error("'%s' is not a valid network namespace name", optarg);
+			snprintf(o->netns[o->n_netns++], VX_NETNS_NAME_MAX, "%s", optarg);
+			break;
+		case 'd':
+			ret = vx_parse_duration(optarg, &o->duration_ns, err, sizeof(err));
+			break;
+		case OPT_INTERVAL:
+			ret = vx_parse_duration(optarg, &o->interval_ns, err, sizeof(err));
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			if (o->cmd)
+				cmd_usage(stdout, o->cmd);
+			else
+				usage(stdout);
+			return 1;
+		case OPT_BACKEND:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_BACKEND, "backend")))
+				return ret;
+			if (!strcmp(optarg, "fentry"))
+				o->backend = VX_BACKEND_FENTRY;
+			else if (!strcmp(optarg, "kprobe"))
+				o->backend = VX_BACKEND_KPROBE;
+			else if (!strcmp(optarg, "tracepoint"))
+				o->backend = VX_BACKEND_TRACEPOINT;
+			else
+				return usage_error("backend '%s' is not known: use fentry, kprobe or tracepoint", optarg);
+			break;
+		case OPT_VNI:
+		case OPT_HOST:
+		case OPT_PORT:
+		case OPT_PROTO:
+		case OPT_RATE:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_FILTERS, opt_name(c))))
+				return ret;
+			if (c == OPT_VNI) {
+				ret = vx_parse_vni(optarg, &o->vni, err, sizeof(err));
+				o->has_vni = !ret;
+			} else if (c == OPT_HOST) {
+				if (strlen(optarg) >= sizeof(o->host))
+					return usage_error("--host '%s' is too long for an address", optarg);
+				strcpy(o->host, optarg);
+			} else if (c == OPT_PORT) {
+				ret = vx_parse_port(optarg, &o->port, err, sizeof(err));
+				o->has_port = !ret;
+			} else if (c == OPT_PROTO) {
+				ret = vx_parse_proto(optarg, &o->proto, err, sizeof(err));
+			} else {
+				ret = vx_parse_u32(optarg, "--rate", 1, 100000000, &o->rate, err, sizeof(err));
+			}
+			break;
+		case OPT_STACK:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_STACK, "stack")))
+				return ret;
+			o->stack = true;
+			break;
+		case OPT_PROBE:
+		case OPT_BASELINE:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_DIAG, c == OPT_PROBE ? "probe" : "baseline")))
+				return ret;
+			if (c == OPT_PROBE)
+				o->probe = true;
+			else
+				o->baseline = optarg;
+			break;
+		case ':':
+			return usage_error("option %s needs a value; see `vxray --help`", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'; see `vxray --help`", argv[optind - 1]);
+		}
+		if (ret) {
+			pr_err("%s", err);
+			return ret;
+		}
+	}
+	if (optind < argc) {
+		if (!o->cmd)
+			return usage_error("unknown command '%s'; run `vxray --help` for the list", argv[optind]);
+		return usage_error("unexpected argument '%s'; see `vxray --help`", argv[optind]);
+	}
+	if (!o->cmd) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	vx_log_setup(o->verbose, o->json);
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	vx_exiting = 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct vx_opts opts = {};
+	struct sigaction sa = { .sa_handler = on_signal };
+	int ret;
+
+	ret = parse_args(argc, argv, &opts);
+	if (ret > 0)
+		return VX_EXIT_OK;
+	if (ret < 0)
+		return VX_EXIT_USAGE;
+
+	if (!opts.cmd->run) {
+		cmd_usage(stderr, opts.cmd);
+		pr_err("`vxray %s` is not implemented yet", opts.cmd->name);
+		return VX_EXIT_USAGE;
+	}
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return opts.cmd->run(&opts);
+}

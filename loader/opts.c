@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "opts.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
+
+int vx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen)
+{
+	static const struct { const char *suffix; uint64_t mult; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "ms", NSEC_PER_MSEC },
+		{ "s", NSEC_PER_SEC }, { "", NSEC_PER_SEC },
+		{ "m", 60 * NSEC_PER_SEC }, { "h", 3600 * NSEC_PER_SEC },
+	};
+	unsigned long long whole = 0, frac = 0, frac_div = 1;
+	const char *p = s;
+
+	if (!s || !*s)
+		return ERR("empty duration: give a number with a unit, e.g. 10s, 500ms, 2m");
+	if (*p == '-')
+		return ERR("duration '%s' is negative: give a positive time such as 10s", s);
+	if (!isdigit((unsigned char)*p))
+		return ERR("duration '%s' is not a number: use e.g. 10s, 500ms, 2m or 1h", s);
+	while (isdigit((unsigned char)*p)) {
+		whole = whole * 10 + (unsigned)(*p++ - '0');
+		if (whole > 1000000000000ULL)
+			return ERR("duration '%s' is absurdly long: the maximum is 7 days", s);
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return ERR("duration '%s' has no digits after the decimal point", s);
+		while (isdigit((unsigned char)*p)) {
+			if (frac_div < 1000000000ULL) {
+				frac = frac * 10 + (unsigned)(*p - '0');
+				frac_div *= 10;
+			}
+			p++;
+		}
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		long double v;
+
+		if (strcmp(p, units[i].suffix))
+			continue;
+		v = ((long double)whole + (long double)frac / frac_div) * units[i].mult;
+		if (v > (long double)VX_MAX_DURATION_NS)
+			return ERR("duration '%s' is absurdly long: the maximum is 7 days", s);
+		if (v < 1000000.0L)
+			return ERR("duration '%s' is too short: the minimum is 1ms", s);
+		*ns = (uint64_t)v;
+		return 0;
+	}
+	return ERR("duration '%s' has an unknown unit '%s': use ns, us, ms, s, m or h", s, p);
+}
+
+bool vx_valid_netns_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	/* `ip netns` names are files in /run/netns: no slashes, no dot names. */
+	if (n == 0 || n >= VX_NETNS_NAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	return strchr(s, '/') == NULL;
+}
+
+static bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= IF_NAMESIZE)
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int vx_parse_iface_spec(const char *s, struct vx_iface_spec *out, char *err, size_t errlen)
+{
+	const char *colon = strchr(s, ':');
+
+	memset(out, 0, sizeof(*out));
+	if (colon) {
+		size_t nslen = (size_t)(colon - s);
+
+		if (nslen == 0 || nslen >= VX_NETNS_NAME_MAX)
+			return ERR("interface '%s': the namespace before ':' must be 1-%d characters",
+				   s, VX_NETNS_NAME_MAX - 1);
+		memcpy(out->netns, s, nslen);
+		if (!vx_valid_netns_name(out->netns))
+			return ERR("interface '%s': '%s' is not a valid network namespace name",
+				   s, out->netns);
+		s = colon + 1;
+	}
+	if (!valid_ifname(s))
+		return ERR("interface name '%s' is not valid: 1-%d characters, no '/', ':' or spaces",
+			   s, IF_NAMESIZE - 1);
+	strcpy(out->name, s);
+	return 0;
+}
+
+int vx_parse_u32(const char *s, const char *what, uint32_t min, uint32_t max,
+		 uint32_t *out, char *err, size_t errlen)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return ERR("%s '%s' is not a number: give a whole number from %u to %u",
+			   what, s ? s : "", min, max);
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return ERR("%s '%s' is not a number: give a whole number from %u to %u",
+			   what, s, min, max);
+	if (v < min || v > max)
+		return ERR("%s %s is out of range: give a whole number from %u to %u",
+			   what, s, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int vx_parse_vni(const char *s, uint32_t *vni, char *err, size_t errlen)
+{
+	/* VNIs are 24 bits (RFC 7348). */
+	return vx_parse_u32(s, "VNI", 0, 0xffffff, vni, err, errlen);
+}
+
+int vx_parse_port(const char *s, uint16_t *port, char *err, size_t errlen)
+{
+	uint32_t v;
+	int ret = vx_parse_u32(s, "port", 1, 65535, &v, err, errlen);
+
+	if (!ret)
+		*port = (uint16_t)v;
+	return ret;
+}
+
+int vx_parse_proto(const char *s, int *proto, char *err, size_t errlen)
+{
+	static const struct { const char *name; int proto; } names[] = {
+		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
+		{ "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 },
+		{ "icmp6", IPPROTO_ICMPV6 },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcasecmp(s, names[i].name)) {
+			*proto = names[i].proto;
+			return 0;
+		}
+	}
+	return ERR("protocol '%s' is not known: use tcp, udp, icmp or icmpv6", s);
+}
+
+const char *vx_fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+	if (ns % (3600 * NSEC_PER_SEC) == 0 && ns)
+		snprintf(buf, len, "%lluh", (unsigned long long)(ns / (3600 * NSEC_PER_SEC)));
+	else if (ns % (60 * NSEC_PER_SEC) == 0 && ns)
+		snprintf(buf, len, "%llum", (unsigned long long)(ns / (60 * NSEC_PER_SEC)));
+	else if (ns % NSEC_PER_SEC == 0)
+		snprintf(buf, len, "%llus", (unsigned long long)(ns / NSEC_PER_SEC));
+	else if (ns % NSEC_PER_MSEC == 0)
+		snprintf(buf, len, "%llums", (unsigned long long)(ns / NSEC_PER_MSEC));
+	else
+		snprintf(buf, len, "%.3fs", (double)ns / NSEC_PER_SEC);
+	return buf;
+}

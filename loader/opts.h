@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Command-line model shared by every subcommand. Parsing lives in opts.c
+ * and is pure (no side effects) so that it can be unit-tested and fuzzed. */
+#ifndef VXRAY_OPTS_H
+#define VXRAY_OPTS_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VX_MAX_IFACES 64
+#define VX_MAX_NETNS  64
+#define VX_NETNS_NAME_MAX 64
+
+#define NSEC_PER_SEC  1000000000ULL
+#define NSEC_PER_MSEC 1000000ULL
+/* Longest --duration/--interval accepted: a week. Anything longer is far more
+ * likely a typo (ms vs s) than an intent, and vxray is meant to be stopped. */
+#define VX_MAX_DURATION_NS (7ULL * 24 * 3600 * NSEC_PER_SEC)
+
+/* An interface as the user named it: "eth0" or "NETNS:eth0". An empty netns
+ * means vxray's own network namespace. */
+struct vx_iface_spec {
+	char netns[VX_NETNS_NAME_MAX];
+	char name[IF_NAMESIZE];
+};
+
+enum vx_backend {
+	VX_BACKEND_AUTO = 0,
+	VX_BACKEND_FENTRY,
+	VX_BACKEND_KPROBE,
+	VX_BACKEND_TRACEPOINT,
+};
+
+struct vx_opts {
+	const struct vx_cmd *cmd;
+
+	struct vx_iface_spec ifaces[VX_MAX_IFACES];
+	int n_ifaces;
+	char netns[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
+	int n_netns;
+	bool auto_attach;
+	bool json;
+	int verbose;
+	uint64_t duration_ns;	/* 0: until interrupted */
+	uint64_t interval_ns;
+	enum vx_backend backend;
+
+	/* Filters (encap, trace, ...), applied in the kernel. */
+	bool has_vni;
+	uint32_t vni;
+	char host[64];
+	bool has_port;
+	uint16_t port;
+	int proto;		/* IPPROTO_*, -1 when not set */
+	uint32_t rate;		/* events per second, 0: unlimited */
+
+	bool stack;		/* drops: full kernel stacks */
+	bool probe;		/* diagnose: send own traffic */
+	const char *baseline;	/* diagnose: earlier healthy run */
+};
+
+/* Each parser returns 0 or a negative errno and writes a one-sentence
+ * explanation into @err (always NUL-terminated) when it fails. */
+int vx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen);
+int vx_parse_iface_spec(const char *s, struct vx_iface_spec *out, char *err, size_t errlen);
+int vx_parse_vni(const char *s, uint32_t *vni, char *err, size_t errlen);
+int vx_parse_port(const char *s, uint16_t *port, char *err, size_t errlen);
+int vx_parse_proto(const char *s, int *proto, char *err, size_t errlen);
+int vx_parse_u32(const char *s, const char *what, uint32_t min, uint32_t max,
+		 uint32_t *out, char *err, size_t errlen);
+bool vx_valid_netns_name(const char *s);
+/* Format @ns as "1.5s", "250ms", "3m" for messages. */
+const char *vx_fmt_duration(uint64_t ns, char *buf, size_t len);
+
+#endif

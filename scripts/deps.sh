@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Install every Debian package that vxray's build, lab, tests and benchmarks
+# need. Idempotent: when everything is present it only runs dpkg-query.
+set -euo pipefail
+
+pkgs=(
+	# build
+	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+	libmnl-dev libcmocka-dev
+	# lab and integration tests
+	iproute2 iptables nftables conntrack socat iperf3 iputils-ping procps
+	kmod tcpdump util-linux libcap2-bin
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	[[ $st == ii* ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+	exit 0
+fi
+if ((EUID != 0)); then
+	echo "deps: missing packages: ${missing[*]}; run 'make deps' as root to install them" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

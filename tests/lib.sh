@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared helpers for integration tests. Each test file sources this, defines
+# test_* functions and calls run_test for each. Output is TAP, which
+# tests/run sums. A test function runs in a subshell: it passes by returning
+# 0, fails through fail/assert_* (exit 1), and skips through skip (exit 77).
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-build}
+VXRAY=${VXRAY:-$ROOT/$BUILD/vxray}
+LAB=${LAB:-$ROOT/lab/vxray-lab}
+T_N=0
+
+fail() { echo "FAIL: $*"; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+# assert_match TEXT ERE WHAT
+assert_match() {
+	grep -Eq -- "$2" <<<"$1" && return 0
+	printf 'FAIL: %s\n  expected to match: %s\n  output was:\n%s\n' "$3" "$2" "$(sed 's/^/    /' <<<"$1" | tail -40)"
+	exit 1
+}
+
+# assert_no_match TEXT ERE WHAT
+assert_no_match() {
+	grep -Eq -- "$2" <<<"$1" || return 0
+	printf 'FAIL: %s\n  expected NOT to match: %s\n  output was:\n%s\n' "$3" "$2" "$(sed 's/^/    /' <<<"$1" | tail -40)"
+	exit 1
+}
+
+# assert_eq GOT WANT WHAT
+assert_eq() {
+	[[ "$1" == "$2" ]] && return 0
+	fail "$3: got '$1', want '$2'"
+}
+
+# assert_ge GOT MIN WHAT
+assert_ge() {
+	(( $1 >= $2 )) && return 0
+	fail "$3: got $1, want >= $2"
+}
+
+require_root() {
+	((EUID == 0)) || skip "needs root (namespaces, BPF)"
+}
+
+# run_test NAME FUNCTION [ARGS...]
+run_test() {
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	T_N=$((T_N + 1))
+	case $rc in
+	0) echo "ok $T_N - $name" ;;
+	77) echo "ok $T_N - $name # SKIP $(grep -m1 '^SKIP: ' <<<"$out" | cut -c7-)" ;;
+	*)
+		echo "not ok $T_N - $name"
+		sed 's/^/# /' <<<"$out" | tail -60
+		;;
+	esac
+}
+
+# A unique prefix for everything a test file creates, so tests run beside a
+# user's own lab and beside each other. Names stay short: interface names
+# are built from it and the kernel allows 15 characters.
+test_prefix() {
+	printf 'vt%x' $(( ($$ ^ RANDOM) & 0xffff ))
+}
