@@ -11,7 +11,6 @@
 #include "cmd.h"
 #include "log.h"
 
-volatile int vx_exiting;
 
 static const struct vx_cmd commands[] = {
 	{ "trace", "one merged timeline of every hook, following each packet",
