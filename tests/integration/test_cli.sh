@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The command line: help teaches, bad input gets one sentence and exit 2.
+source "$(dirname "$0")/../lib.sh"
+
+test_help_lists_every_command() {
+	local out
+	out=$("$VXRAY" --help) || fail "--help exited $?"
+	for c in trace encap drops conntrack retrans policy latency diagnose doctor; do
+		assert_match "$out" "^  $c " "--help lists $c"
+	done
+	assert_match "$out" 'NETNS:\]IFACE' "--help explains NETNS:IFACE"
+	assert_match "$out" 'Exit status' "--help documents exit codes"
+}
+
+test_no_command_is_usage_error() {
+	local out rc
+	out=$("$VXRAY" 2>&1); rc=$?
+	assert_eq "$rc" 2 "exit code without a command"
+	assert_match "$out" 'Usage: vxray COMMAND' "usage printed"
+}
+
+test_unknown_command() {
+	local out rc
+	out=$("$VXRAY" frobnicate 2>&1); rc=$?
+	assert_eq "$rc" 2 "exit code for an unknown command"
+	assert_match "$out" "unknown command 'frobnicate'" "names the bad command"
+}
+
+test_unknown_option() {
+	local out rc
+	out=$("$VXRAY" doctor --frob 2>&1); rc=$?
+	assert_eq "$rc" 2 "exit code for an unknown option"
+	assert_match "$out" "unknown option '--frob'" "names the bad option"
+}
+
+test_missing_value() {
+	local out rc
+	out=$("$VXRAY" doctor -d 2>&1); rc=$?
+	assert_eq "$rc" 2 "exit code for a missing value"
+	assert_match "$out" "option -d needs a value" "says the value is missing"
+}
+
+test_bad_values() {
+	local out rc args
+	while IFS='|' read -r args want; do
+		# shellcheck disable=SC2086
+		out=$("$VXRAY" $args 2>&1); rc=$?
+		assert_eq "$rc" 2 "exit code for '$args'"
+		assert_match "$out" "$want" "message for '$args'"
+		assert_eq "$(wc -l <<<"$out")" 1 "one line for '$args'"
+	done <<'EOF_CASES'
+doctor -d -5s|duration '-5s' is negative
+doctor -d 9999h|absurdly long
+doctor -d 10x|unknown unit 'x'
+doctor --interval abc|not a number
+encap --vni 16777216|VNI 16777216 is out of range
+encap --port 0|port 0 is out of range
+encap --proto sctp|protocol 'sctp' is not known
+doctor --stack|--stack does not apply to `vxray doctor`
+doctor -i averyveryverylongname|is not valid
+doctor --backend ebpf|backend 'ebpf' is not known
+EOF_CASES
+}
+
+test_json_errors_are_json() {
+	local out rc
+	out=$("$VXRAY" -j doctor -d nope 2>&1); rc=$?
+	assert_eq "$rc" 2 "exit code"
+	assert_match "$out" '^\{"level":"error","message":"duration .nope. is not a number' "JSON error object"
+}
+
+test_not_implemented_exits_2() {
+	local out rc
+	out=$("$VXRAY" latency 2>&1); rc=$?
+	[[ $out == *"not implemented yet"* ]] || skip "latency is implemented now"
+	assert_eq "$rc" 2 "exit code of a subcommand not implemented yet"
+	assert_match "$out" 'Usage: vxray latency' "its help is printed"
+}
+
+test_subcommand_help() {
+	local out
+	out=$("$VXRAY" doctor --help) || fail "doctor --help exited $?"
+	assert_match "$out" 'Usage: vxray doctor' "doctor help"
+	assert_match "$out" 'MTU' "doctor help says what it checks"
+}
+
+run_test "help lists every command" test_help_lists_every_command
+run_test "no command is a usage error" test_no_command_is_usage_error
+run_test "unknown command" test_unknown_command
+run_test "unknown option" test_unknown_option
+run_test "missing option value" test_missing_value
+run_test "bad option values get one sentence" test_bad_values
+run_test "JSON mode errors are JSON" test_json_errors_are_json
+run_test "unimplemented subcommand exits 2" test_not_implemented_exits_2
+run_test "subcommand help" test_subcommand_help
