@@ -30,6 +30,18 @@ struct vx_cmd {
 	int (*run)(struct vx_opts *opts);
 };
 
+/* Weak so that each subcommand's file defines its entry point on its own:
+ * until it exists, the table holds NULL and the command says "not
+ * implemented yet". */
+#define VX_CMD_DECL(name) int cmd_##name(struct vx_opts *opts) __attribute__((weak))
+VX_CMD_DECL(trace);
+VX_CMD_DECL(encap);
+VX_CMD_DECL(drops);
+VX_CMD_DECL(conntrack);
+VX_CMD_DECL(retrans);
+VX_CMD_DECL(policy);
+VX_CMD_DECL(latency);
+VX_CMD_DECL(diagnose);
 int cmd_doctor(struct vx_opts *opts);
 
 /* Set by SIGINT/SIGTERM; long-running commands poll it. */

@@ -17,31 +17,31 @@ static const struct vx_cmd commands[] = {
 	  "Follows inner packets through the tunnel: ENCAP at the sender, the outer\n"
 	  "packet on the underlay, DECAP at the receiver, local delivery -- or where\n"
 	  "it died and the kernel's reason.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND, NULL },
+	  VX_OPT_FILTERS | VX_OPT_BACKEND, cmd_trace },
 	{ "encap", "VXLAN encapsulation and decapsulation events",
 	  "One line per tunnel packet: device, direction, ENCAP/DECAP, VNI, outer and\n"
 	  "inner headers; every --interval a summary per (namespace, VNI, remote VTEP).",
-	  VX_OPT_FILTERS, NULL },
+	  VX_OPT_FILTERS, cmd_encap },
 	{ "drops", "kernel packet drops with reason, location and stack",
 	  "Every skb the kernel frees as dropped, with the reason named from this\n"
 	  "kernel's BTF, the function that dropped it, and the tunnel it belonged to.",
-	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND, NULL },
+	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND, cmd_drops },
 	{ "conntrack", "conntrack table pressure per namespace",
 	  "New, confirmed and destroyed entries, table count and max, allocation and\n"
 	  "insert failures; an ALERT when the table fills.",
-	  VX_OPT_BACKEND, NULL },
+	  VX_OPT_BACKEND, cmd_conntrack },
 	{ "retrans", "TCP retransmits inside the overlay, with the MTU fingerprint",
 	  "Each retransmit with its inner 4-tuple, TCP state and carrying tunnel.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND, NULL },
+	  VX_OPT_FILTERS | VX_OPT_BACKEND, cmd_retrans },
 	{ "policy", "netfilter drops with the rule that dropped the packet",
 	  "Hook, family, namespace, headers, and the iptables/nftables rule.",
-	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND, NULL },
+	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND, cmd_policy },
 	{ "latency", "per-stage tunnel latency histograms",
 	  "encap, underlay wire, decap and delivery latency with p50/p90/p99/p99.9.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND, NULL },
+	  VX_OPT_FILTERS | VX_OPT_BACKEND, cmd_latency },
 	{ "diagnose", "run every view for a window and name the root cause",
 	  "Prints findings: a verdict, its evidence and the next step.",
-	  VX_OPT_FILTERS | VX_OPT_DIAG | VX_OPT_BACKEND, NULL },
+	  VX_OPT_FILTERS | VX_OPT_DIAG | VX_OPT_BACKEND, cmd_diagnose },
 	{ "doctor", "what this kernel supports, and every VXLAN device with MTU checks",
 	  "Checks BTF, lockdown, tracefs and privileges; tries each hook kind vxray\n"
 	  "uses (load and attach a tiny program); lists every VXLAN device in the\n"
