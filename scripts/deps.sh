@@ -11,6 +11,8 @@ pkgs=(
 	# lab and integration tests
 	iproute2 iptables nftables conntrack socat iperf3 iputils-ping procps
 	kmod tcpdump util-linux libcap2-bin
+	# kernel matrix: Debian's 6.1 kernel under qemu (tests/vm/vmtest)
+	qemu-system-x86 linux-image-amd64 busybox-static cpio
 )
 
 missing=()
