@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "loop.h"
+
+uint64_t vx_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int vx_loop_init(struct vx_loop *l, uint64_t duration_ns, uint64_t interval_ns,
+		 vx_tick_cb tick, void *tick_ctx)
+{
+	memset(l, 0, sizeof(*l));
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0)
+		return -errno;
+	l->interval_ns = interval_ns ? interval_ns : 1000000000ULL;
+	l->deadline_ns = duration_ns ? vx_now_ns() + duration_ns : 0;
+	l->tick = tick;
+	l->tick_ctx = tick_ctx;
+	return 0;
+}
+
+int vx_loop_add_fd(struct vx_loop *l, int fd, vx_fd_cb cb, void *ctx)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (l->n_src >= VX_LOOP_MAX_FDS)
+		return -E2BIG;
+	ev.data.u32 = (uint32_t)l->n_src;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	l->src[l->n_src++] = (struct vx_loop_src){ .fd = fd, .cb = cb, .ctx = ctx };
+	return 0;
+}
+
+int vx_loop_del_fd(struct vx_loop *l, int fd)
+{
+	for (int i = 0; i < l->n_src; i++) {
+		if (l->src[i].fd != fd)
+			continue;
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+		/* Keep indices stable: epoll data holds them. */
+		l->src[i].fd = -1;
+		l->src[i].cb = NULL;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int consume_ringbuf(void *ctx)
+{
+	int n = ring_buffer__consume(ctx);
+
+	return n < 0 ? n : 0;
+}
+
+int vx_loop_add_ringbuf(struct vx_loop *l, struct ring_buffer *rb)
+{
+	return vx_loop_add_fd(l, ring_buffer__epoll_fd(rb), consume_ringbuf, rb);
+}
+
+int vx_loop_run(struct vx_loop *l)
+{
+	struct epoll_event evs[16];
+	uint64_t next_tick = vx_now_ns() + l->interval_ns;
+	int ret = 0;
+
+	while (!vx_exiting) {
+		uint64_t now = vx_now_ns(), wake = next_tick;
+		int n, timeout_ms;
+
+		if (l->deadline_ns && l->deadline_ns < wake)
+			wake = l->deadline_ns;
+		timeout_ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
+		n = epoll_wait(l->epfd, evs, 16, timeout_ms);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct vx_loop_src *s = &l->src[evs[i].data.u32];
+
+			if (s->cb && (ret = s->cb(s->ctx)) < 0)
+				goto out;
+		}
+		now = vx_now_ns();
+		if (now >= next_tick) {
+			if (l->tick)
+				l->tick(l->tick_ctx, now);
+			next_tick += l->interval_ns;
+			if (next_tick <= now)
+				next_tick = now + l->interval_ns;
+		}
+		if (l->deadline_ns && now >= l->deadline_ns)
+			break;
+	}
+out:
+	/* Drain what arrived before the stop, then report the last interval. */
+	for (int i = 0; i < l->n_src; i++)
+		if (l->src[i].cb == consume_ringbuf)
+			consume_ringbuf(l->src[i].ctx);
+	if (l->tick)
+		l->tick(l->tick_ctx, vx_now_ns());
+	return ret;
+}
+
+void vx_loop_close(struct vx_loop *l)
+{
+	if (l->epfd >= 0)
+		close(l->epfd);
+	l->epfd = -1;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The event loop every view shares: ring buffers and netlink sockets
+ * multiplexed with epoll, a periodic --interval callback, and a stop at
+ * --duration or on SIGINT/SIGTERM (vx_exiting). Nothing is torn down from
+ * a signal handler: the handler sets a flag, epoll_wait returns EINTR,
+ * and the loop returns to its caller, which detaches in order. */
+#ifndef VXRAY_LOOP_H
+#define VXRAY_LOOP_H
+
+#include <stdint.h>
+
+struct ring_buffer;
+
+#define VX_LOOP_MAX_FDS 64
+
+typedef int (*vx_fd_cb)(void *ctx);
+typedef void (*vx_tick_cb)(void *ctx, uint64_t now_ns);
+
+struct vx_loop_src {
+	int fd;
+	vx_fd_cb cb;
+	void *ctx;
+};
+
+struct vx_loop {
+	int epfd;
+	int n_src;
+	struct vx_loop_src src[VX_LOOP_MAX_FDS];
+	uint64_t interval_ns;
+	uint64_t deadline_ns;	/* 0: none */
+	vx_tick_cb tick;
+	void *tick_ctx;
+};
+
+/* CLOCK_MONOTONIC in ns: the same clock as bpf_ktime_get_ns(). */
+uint64_t vx_now_ns(void);
+int vx_loop_init(struct vx_loop *l, uint64_t duration_ns, uint64_t interval_ns,
+		 vx_tick_cb tick, void *tick_ctx);
+/* Call @cb when @fd is readable; a negative return ends the loop with it. */
+int vx_loop_add_fd(struct vx_loop *l, int fd, vx_fd_cb cb, void *ctx);
+int vx_loop_del_fd(struct vx_loop *l, int fd);
+/* Consume @rb whenever it has data (ring_buffer__epoll_fd). */
+int vx_loop_add_ringbuf(struct vx_loop *l, struct ring_buffer *rb);
+/* Run until the duration ends or a signal arrives; the tick callback runs
+ * every interval and once more at the end. Returns 0 or a negative errno. */
+int vx_loop_run(struct vx_loop *l);
+void vx_loop_close(struct vx_loop *l);
+
+#endif
