@@ -94,8 +94,10 @@ static void print_text(const struct vx_sysinfo *si, const struct vx_feature *fea
 		       "VNI", "LOCAL", "REMOTE", "PORT", "UNDERLAY", "LEARN", "MTU", "U-MTU");
 		for (int i = 0; i < inv->n; i++) {
 			const struct vx_vxlan_dev *d = &inv->devs[i];
-			char remote[INET6_ADDRSTRLEN + 8];
+			char remote[INET6_ADDRSTRLEN + 8], umtu[16] = "-";
 
+			if (d->underlay_mtu)
+				snprintf(umtu, sizeof(umtu), "%u", d->underlay_mtu);
 			snprintf(remote, sizeof(remote), "%s%s",
 				 addr_str(d->remote_family, &d->remote, a2, sizeof(a2)),
 				 d->remote_is_group ? " (grp)" : "");
@@ -103,8 +105,7 @@ static void print_text(const struct vx_sysinfo *si, const struct vx_feature *fea
 			       ns_label(d->netns), d->name, d->vni,
 			       addr_str(d->local_family, &d->local, a1, sizeof(a1)), remote,
 			       d->dstport, d->underlay[0] ? d->underlay : "-",
-			       d->learning ? "yes" : "no", d->mtu,
-			       d->underlay_mtu ? (snprintf(a1, sizeof(a1), "%u", d->underlay_mtu), a1) : "-");
+			       d->learning ? "yes" : "no", d->mtu, umtu);
 		}
 	}
 

@@ -1,15 +1,377 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* PLACEHOLDER: replaced by the libmnl implementation. */
+/* VXLAN inventory over rtnetlink (libmnl). Decoding is kept apart from the
+ * socket work so that it can be unit-tested and fuzzed on crafted input. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 
 #include "inventory.h"
+#include "netns.h"
+
+struct vxlan_attrs {
+	const struct nlattr *tb[IFLA_VXLAN_MAX + 1];
+};
+
+static int validate_fixed(const struct nlattr *a, size_t len)
+{
+	return mnl_attr_get_payload_len(a) == len ? 0 : -EINVAL;
+}
+
+static int vxlan_attr_cb(const struct nlattr *a, void *data)
+{
+	struct vxlan_attrs *v = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, IFLA_VXLAN_MAX) < 0)
+		return MNL_CB_OK;	/* newer kernel attribute: ignore */
+	switch (type) {
+	case IFLA_VXLAN_ID:
+	case IFLA_VXLAN_LINK:
+	case IFLA_VXLAN_GROUP:
+	case IFLA_VXLAN_LOCAL:
+		if (validate_fixed(a, 4))
+			return MNL_CB_ERROR;
+		break;
+	case IFLA_VXLAN_GROUP6:
+	case IFLA_VXLAN_LOCAL6:
+		if (validate_fixed(a, 16))
+			return MNL_CB_ERROR;
+		break;
+	case IFLA_VXLAN_PORT:
+		if (validate_fixed(a, 2))
+			return MNL_CB_ERROR;
+		break;
+	case IFLA_VXLAN_LEARNING:
+		if (validate_fixed(a, 1))
+			return MNL_CB_ERROR;
+		break;
+	}
+	v->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+struct linkinfo {
+	const struct nlattr *kind, *data;
+};
+
+static int linkinfo_cb(const struct nlattr *a, void *data)
+{
+	struct linkinfo *li = data;
+
+	if (mnl_attr_get_type(a) == IFLA_INFO_KIND) {
+		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+			return MNL_CB_ERROR;
+		li->kind = a;
+	} else if (mnl_attr_get_type(a) == IFLA_INFO_DATA) {
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+			return MNL_CB_ERROR;
+		li->data = a;
+	}
+	return MNL_CB_OK;
+}
+
+struct link_attrs {
+	const struct nlattr *tb[IFLA_MAX + 1];
+};
+
+static int link_attr_cb(const struct nlattr *a, void *data)
+{
+	struct link_attrs *l = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, IFLA_MAX) < 0)
+		return MNL_CB_OK;
+	switch (type) {
+	case IFLA_IFNAME:
+		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0 ||
+		    mnl_attr_get_payload_len(a) > IF_NAMESIZE)
+			return MNL_CB_ERROR;
+		break;
+	case IFLA_MTU:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case IFLA_LINKINFO:
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+			return MNL_CB_ERROR;
+		break;
+	}
+	l->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static void set_addr(int *family, union vx_addr *dst, const struct nlattr *a, int af)
+{
+	memcpy(dst, mnl_attr_get_payload(a), af == AF_INET ? 4 : 16);
+	*family = af;
+}
+
+static bool addr_is_any(int family, const union vx_addr *a)
+{
+	static const union vx_addr zero;
+
+	return !memcmp(a, &zero, family == AF_INET ? 4 : 16);
+}
+
+int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d)
+{
+	struct link_attrs la = {};
+	struct vxlan_attrs va = {};
+	struct linkinfo li = {};
+	const struct ifinfomsg *ifi;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+		return -EINVAL;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, &la) < 0)
+		return -EINVAL;
+	if (!la.tb[IFLA_LINKINFO])
+		return 0;
+	if (mnl_attr_parse_nested(la.tb[IFLA_LINKINFO], linkinfo_cb, &li) < 0)
+		return -EINVAL;
+	if (!li.kind || strcmp(mnl_attr_get_str(li.kind), "vxlan"))
+		return 0;
+	/* A vxlan link without its data cannot be described: malformed. */
+	if (!li.data || !la.tb[IFLA_IFNAME])
+		return -EINVAL;
+	if (mnl_attr_parse_nested(li.data, vxlan_attr_cb, &va) < 0)
+		return -EINVAL;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", mnl_attr_get_str(la.tb[IFLA_IFNAME]));
+	d->ifindex = ifi->ifi_index;
+	d->up = ifi->ifi_flags & IFF_UP;
+	if (la.tb[IFLA_MTU])
+		d->mtu = mnl_attr_get_u32(la.tb[IFLA_MTU]);
+	if (va.tb[IFLA_VXLAN_ID])
+		d->vni = mnl_attr_get_u32(va.tb[IFLA_VXLAN_ID]) & 0xffffff;
+	/* The kernel reports the unicast remote and the multicast group in
+	 * the same attribute; the address itself says which one it is. */
+	if (va.tb[IFLA_VXLAN_GROUP])
+		set_addr(&d->remote_family, &d->remote, va.tb[IFLA_VXLAN_GROUP], AF_INET);
+	else if (va.tb[IFLA_VXLAN_GROUP6])
+		set_addr(&d->remote_family, &d->remote, va.tb[IFLA_VXLAN_GROUP6], AF_INET6);
+	if (d->remote_family && addr_is_any(d->remote_family, &d->remote))
+		d->remote_family = 0;
+	if (d->remote_family == AF_INET)
+		d->remote_is_group = IN_MULTICAST(ntohl(d->remote.v4.s_addr));
+	else if (d->remote_family == AF_INET6)
+		d->remote_is_group = IN6_IS_ADDR_MULTICAST(&d->remote.v6);
+	if (va.tb[IFLA_VXLAN_LOCAL])
+		set_addr(&d->local_family, &d->local, va.tb[IFLA_VXLAN_LOCAL], AF_INET);
+	else if (va.tb[IFLA_VXLAN_LOCAL6])
+		set_addr(&d->local_family, &d->local, va.tb[IFLA_VXLAN_LOCAL6], AF_INET6);
+	if (d->local_family && addr_is_any(d->local_family, &d->local))
+		d->local_family = 0;
+	/* Linux's default when no port is given is the IANA one. */
+	d->dstport = va.tb[IFLA_VXLAN_PORT] ? ntohs(mnl_attr_get_u16(va.tb[IFLA_VXLAN_PORT])) : 4789;
+	d->learning = va.tb[IFLA_VXLAN_LEARNING] && mnl_attr_get_u8(va.tb[IFLA_VXLAN_LEARNING]);
+	if (va.tb[IFLA_VXLAN_LINK])
+		d->underlay_ifindex = (int)mnl_attr_get_u32(va.tb[IFLA_VXLAN_LINK]);
+	return 1;
+}
+
+/* One request-reply (or dump) exchange on an rtnetlink socket. */
+static int rtnl_talk(struct mnl_socket *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int portid = mnl_socket_get_portid(nl);
+	ssize_t n;
+	int ret;
+
+	req->nlmsg_seq = (unsigned int)time(NULL);
+	if (mnl_socket_sendto(nl, req, req->nlmsg_len) < 0)
+		return -errno;
+	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		ret = mnl_cb_run(buf, (size_t)n, req->nlmsg_seq, portid, cb, data);
+		if (ret <= MNL_CB_STOP)
+			return ret < 0 ? -errno : 0;
+	}
+	return n < 0 ? -errno : 0;
+}
+
+struct dump_ctx {
+	struct vx_inventory *inv;
+	const char *netns;
+	uint32_t inum;
+	int err;
+};
+
+static int grow(struct vx_inventory *inv)
+{
+	struct vx_vxlan_dev *p;
+	int cap = inv->cap ? inv->cap * 2 : 8;
+
+	p = realloc(inv->devs, (size_t)cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	inv->devs = p;
+	inv->cap = cap;
+	return 0;
+}
+
+static int link_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *c = data;
+	struct vx_vxlan_dev d;
+	int ret = vx_inventory_parse_link(nlh, &d);
+
+	if (ret <= 0) {
+		if (ret < 0)
+			c->err = ret;
+		return MNL_CB_OK;	/* one malformed link must not hide the rest */
+	}
+	if (c->inv->n == c->inv->cap && grow(c->inv)) {
+		c->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	snprintf(d.netns, sizeof(d.netns), "%s", c->netns ? c->netns : "");
+	d.netns_inum = c->inum;
+	c->inv->devs[c->inv->n++] = d;
+	return MNL_CB_OK;
+}
+
+/* RTM_GETLINK for one ifindex: name and MTU. */
+static int send_getlink(struct mnl_socket *nl, int ifindex, char *name, uint32_t *mtu)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	struct link_attrs la = {};
+	ssize_t n;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = ifindex;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	nlh = (struct nlmsghdr *)buf;
+	if (!mnl_nlmsg_ok(nlh, (int)n))
+		return -EINVAL;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+		return e->error ? e->error : -ENOENT;
+	}
+	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)) ||
+	    mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, &la) < 0)
+		return -EINVAL;
+	if (la.tb[IFLA_IFNAME])
+		snprintf(name, IF_NAMESIZE, "%s", mnl_attr_get_str(la.tb[IFLA_IFNAME]));
+	if (la.tb[IFLA_MTU])
+		*mtu = mnl_attr_get_u32(la.tb[IFLA_MTU]);
+	return 0;
+}
+
+static int route_attr_cb(const struct nlattr *a, void *data)
+{
+	int *oif = data;
+
+	if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		*oif = (int)mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+/* RTM_GETROUTE for @addr: the device the kernel would send the outer
+ * packet through, i.e. the underlay when the VXLAN has no `dev`. */
+static int send_getroute(struct mnl_socket *nl, int family, const union vx_addr *addr, int *oif)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	ssize_t n;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (unsigned char)family;
+	rtm->rtm_dst_len = family == AF_INET ? 32 : 128;
+	mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, addr);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	nlh = (struct nlmsghdr *)buf;
+	if (!mnl_nlmsg_ok(nlh, (int)n))
+		return -EINVAL;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+		return e->error ? e->error : -ENOENT;
+	}
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
+		return -EINVAL;
+	*oif = 0;
+	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, oif);
+	return *oif ? 0 : -ENOENT;
+}
+
+static void find_underlay(struct mnl_socket *nl, struct vx_vxlan_dev *d)
+{
+	if (!d->underlay_ifindex) {
+		int oif = 0;
+
+		/* Route to the remote; for a group or no remote, the local
+		 * address's route names the device the tunnel lives on. */
+		if (d->remote_family && !d->remote_is_group)
+			send_getroute(nl, d->remote_family, &d->remote, &oif);
+		else if (d->local_family)
+			send_getroute(nl, d->local_family, &d->local, &oif);
+		if (!oif || oif == d->ifindex)
+			return;
+		d->underlay_ifindex = oif;
+		d->underlay_from_route = true;
+	}
+	if (send_getlink(nl, d->underlay_ifindex, d->underlay, &d->underlay_mtu))
+		d->underlay[0] = '\0';
+}
 
 int vx_inventory_collect(struct vx_inventory *inv, const char *netns)
 {
-	return -ENOSYS;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct dump_ctx ctx = { .inv = inv, .netns = netns };
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *rt;
+	int saved, ret, first = inv->n;
+
+	ctx.inum = vx_netns_inum(netns);
+	ret = vx_netns_enter(netns, &saved);
+	if (ret)
+		return ret;
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtgen_family = AF_UNSPEC;
+	ret = rtnl_talk(nl, nlh, link_dump_cb, &ctx);
+	if (!ret && ctx.err == -ENOMEM)
+		ret = -ENOMEM;
+	for (int i = first; !ret && i < inv->n; i++)
+		find_underlay(nl, &inv->devs[i]);
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	vx_netns_leave(saved);
+	return ret;
 }
 
 void vx_inventory_free(struct vx_inventory *inv)
@@ -25,5 +387,21 @@ int vx_vxlan_overhead(int outer_family)
 
 bool vx_mtu_problem(const struct vx_vxlan_dev *d, char *msg, size_t len)
 {
-	return false;
+	int family = d->remote_family ? d->remote_family : d->local_family;
+	int overhead = vx_vxlan_overhead(family);
+	long fit;
+
+	if (!d->underlay_mtu || !d->mtu)
+		return false;
+	fit = (long)d->underlay_mtu - overhead;
+	if ((long)d->mtu <= fit)
+		return false;
+	snprintf(msg, len,
+		 "%s%s%s: overlay MTU %u does not fit underlay %s MTU %u (VXLAN over %s adds %d "
+		 "bytes, so the overlay can carry at most %ld): set the overlay MTU to %ld or "
+		 "raise the underlay MTU to %u",
+		 d->name, d->netns[0] ? " in " : "", d->netns, d->mtu, d->underlay, d->underlay_mtu,
+		 family == AF_INET6 ? "IPv6" : "IPv4", overhead, fit > 0 ? fit : 0,
+		 fit > 0 ? fit : 0, d->mtu + (unsigned)overhead);
+	return true;
 }

@@ -46,6 +46,12 @@ struct vx_inventory {
 int vx_inventory_collect(struct vx_inventory *inv, const char *netns);
 void vx_inventory_free(struct vx_inventory *inv);
 
+struct nlmsghdr;
+/* Decode one RTM_NEWLINK message: 1 and @out filled for a VXLAN device,
+ * 0 for any other link, -EINVAL for a malformed message. Never reads past
+ * nlmsg_len. The underlay fields are left for the caller to resolve. */
+int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *out);
+
 /* VXLAN overhead for the outer family: 50 bytes over IPv4, 70 over IPv6
  * (outer Ethernet 14 + IP 20/40 + UDP 8 + VXLAN 8). */
 int vx_vxlan_overhead(int outer_family);
