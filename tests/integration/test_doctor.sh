@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# vxray doctor: its hook table must match what this kernel really does
+# (checked by independent attempts with bpftool, ip and tracefs, not by
+# constants), it must leave nothing behind, and its VXLAN inventory and
+# MTU check must describe a topology this test builds itself.
+source "$(dirname "$0")/../lib.sh"
+
+P=$(test_prefix)
+TMP=$(mktemp -d)
+cleanup() {
+	for ns in "$P-a" "$P-b"; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# supported KIND -> true/false from doctor -j
+doctor_json() { "$VXRAY" doctor -j "$@" 2>/dev/null; }
+supported() { grep -o "\"$2\":{\"supported\":[a-z]*" <<<"$1" | sed 's/.*://'; }
+
+# Load one program with bpftool in a private mount namespace (the pin dies
+# with it): the independent answer to "does this kernel load it?".
+bpftool_loads() {
+	local name=$1 src=$2 obj=$TMP/$1.o
+	printf '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\nchar LICENSE[] SEC("license") = "GPL";\n%s\n' "$src" >"$TMP/$name.c"
+	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$ROOT/$BUILD" -c "$TMP/$name.c" -o "$obj" || return 2
+	unshare -m sh -c "mount -t bpf bpf /sys/fs/bpf && bpftool prog load '$obj' /sys/fs/bpf/$name" >/dev/null 2>&1
+}
+
+test_hook_table_matches_kernel() {
+	require_root
+	local out want got
+	out=$(doctor_json)
+	[[ -n $out ]] || fail "doctor -j printed nothing"
+
+	bpftool_loads fentry 'SEC("fentry/tcp_v4_rcv") int p(void *c) { return 0; }' && want=true || want=false
+	# Loading is the first half; fentry's attach never fails once loaded here.
+	got=$(supported "$out" 'fentry/fexit')
+	assert_eq "$got" "$want" "fentry/fexit: doctor vs a direct bpftool load"
+
+	# kprobe: the kernel accepts a kprobe on tcp_v4_rcv through tracefs
+	# (needs CONFIG_KPROBE_EVENTS, which BPF kprobes need too).
+	want=false
+	if unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
+		echo "p:vxt_'$P' tcp_v4_rcv" >>/sys/kernel/tracing/kprobe_events &&
+		echo "-:vxt_'$P'" >>/sys/kernel/tracing/kprobe_events' 2>/dev/null; then
+		want=true
+	fi
+	assert_eq "$(supported "$out" 'kprobe/kretprobe')" "$want" "kprobe: doctor vs a direct tracefs kprobe"
+
+	bpftool_loads tpbtf 'SEC("tp_btf/kfree_skb") int p(void *c) { return 0; }' && want=true || want=false
+	assert_eq "$(supported "$out" tp_btf)" "$want" "tp_btf: doctor vs a direct bpftool load"
+
+	want=false
+	if bpftool_loads tp 'SEC("tracepoint/skb/kfree_skb") int p(void *c) { return 0; }' &&
+		unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; test -r /sys/kernel/tracing/events/skb/kfree_skb/id'; then
+		want=true
+	fi
+	assert_eq "$(supported "$out" tracepoint)" "$want" "tracepoint: doctor vs bpftool load + tracefs event"
+
+	# XDP native: ip attaches a real program in driver mode on a veth.
+	bpftool_loads xdp 'SEC("xdp") int p(struct xdp_md *c) { return XDP_PASS; }' || fail "xdp object does not load"
+	ip netns add "$P-x"
+	ip -n "$P-x" link add vxt0 type veth peer name vxt1
+	if ip -n "$P-x" link set dev vxt0 xdpdrv obj "$TMP/xdp.o" sec xdp 2>/dev/null; then want=true; else want=false; fi
+	ip netns del "$P-x"
+	assert_eq "$(supported "$out" 'xdp native')" "$want" "xdp native: doctor vs ip link set xdpdrv"
+
+	# tc clsact: tc attaches a real cls_bpf filter.
+	ip netns add "$P-x"
+	ip -n "$P-x" link add vxt0 type veth peer name vxt1
+	bpftool_loads tc 'SEC("tc") int p(struct __sk_buff *s) { return -1; }' || fail "tc object does not load"
+	if ip netns exec "$P-x" tc qdisc add dev vxt0 clsact &&
+		ip netns exec "$P-x" tc filter add dev vxt0 ingress bpf da obj "$TMP/tc.o" sec tc 2>/dev/null; then
+		want=true
+	else
+		want=false
+	fi
+	ip netns del "$P-x"
+	assert_eq "$(supported "$out" 'tc clsact')" "$want" "tc clsact: doctor vs tc filter add bpf"
+}
+
+test_host_kernel_facts() {
+	require_root
+	local out
+	[[ $(uname -r) == 6.1.* ]] && skip "the 6.1 guest has its own test"
+	out=$("$VXRAY" doctor)
+	# PLATFORM.md: this host refuses fentry with EPERM and has no kprobes.
+	assert_match "$out" 'fentry/fexit +no +load: Operation not permitted' "fentry refused with EPERM"
+	assert_match "$out" 'kprobe/kretprobe +no ' "kprobe refused"
+	assert_match "$out" 'tp_btf +yes' "tp_btf works"
+	assert_match "$out" 'tcx link +yes' "TCX works on 6.18"
+}
+
+test_leaves_nothing_behind() {
+	require_root
+	local progs_before progs_after mounts_before mounts_after links_before links_after
+	progs_before=$(bpftool prog list | grep -c '^[0-9]*:')
+	links_before=$(bpftool link list | grep -c '^[0-9]*:')
+	mounts_before=$(md5sum </proc/self/mounts)
+	"$VXRAY" doctor >/dev/null 2>&1
+	progs_after=$(bpftool prog list | grep -c '^[0-9]*:')
+	links_after=$(bpftool link list | grep -c '^[0-9]*:')
+	mounts_after=$(md5sum </proc/self/mounts)
+	assert_eq "$progs_after" "$progs_before" "BPF programs loaded after doctor"
+	assert_eq "$links_after" "$links_before" "BPF links after doctor"
+	assert_eq "$mounts_after" "$mounts_before" "mount table after doctor"
+}
+
+make_topology() {
+	ip netns add "$P-a" && ip netns add "$P-b" || fail "cannot create namespaces"
+	ip -n "$P-a" link add und0 type veth peer name und0 netns "$P-b"
+	ip -n "$P-a" addr add 10.0.0.1/24 dev und0
+	ip -n "$P-b" addr add 10.0.0.2/24 dev und0
+	ip -n "$P-a" -6 addr add fd00::1/64 dev und0 nodad
+	ip -n "$P-b" -6 addr add fd00::2/64 dev und0 nodad
+	ip -n "$P-a" link set und0 up
+	ip -n "$P-b" link set und0 up
+	ip -n "$P-a" link add vxlan100 type vxlan id 100 dstport 4789 local 10.0.0.1 remote 10.0.0.2 dev und0
+	ip -n "$P-b" link add vxlan100 type vxlan id 100 dstport 4789 local 10.0.0.2 remote 10.0.0.1 dev und0
+	# No `dev`: the underlay must be found by route; Linux's old port.
+	ip -n "$P-b" link add vxr7 type vxlan id 7 dstport 8472 local 10.0.0.2 remote 10.0.0.1 nolearning
+	ip -n "$P-b" link set vxr7 mtu 1450
+	# IPv6 underlay: 70 bytes of overhead.
+	ip -n "$P-b" link add vx6 type vxlan id 600 dstport 4789 local fd00::2 remote fd00::1 dev und0
+}
+
+test_inventory() {
+	require_root
+	make_topology
+	local out rc
+	out=$("$VXRAY" doctor --netns "$P-a" --netns "$P-b"); rc=$?
+	assert_eq "$rc" 0 "exit code on a healthy topology"
+	assert_match "$out" "$P-a +vxlan100 +100 +10\.0\.0\.1 +10\.0\.0\.2 +4789 +und0 +yes +1450 +1500" "P-a's vxlan100"
+	assert_match "$out" "$P-b +vxlan100 +100 +10\.0\.0\.2 +10\.0\.0\.1 +4789 +und0" "P-b's vxlan100"
+	assert_match "$out" "$P-b +vxr7 +7 .* 8472 +und0 +no +1450 +1500" "route-found underlay, port 8472, learning off"
+	assert_match "$out" "$P-b +vx6 +600 +fd00::2 +fd00::1 +4789 +und0 .* 1430 +1500" "IPv6 VXLAN at 1430"
+	assert_match "$out" "no problem found" "healthy: no finding"
+	out=$("$VXRAY" doctor -j --netns "$P-b")
+	assert_match "$out" '"device":"vxr7","ifindex":[0-9]+,"vni":7,.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route"' "JSON: route-found underlay"
+	assert_match "$out" '"device":"vx6",.*"remote":"fd00::1"' "JSON: IPv6 remote"
+}
+
+test_mtu_flag() {
+	require_root
+	make_topology
+	local out rc
+	# A VXLAN bound to its underlay (dev und0) cannot be raised past it,
+	# but lowering the underlay later leaves it too big; one found by
+	# route can be set to anything.
+	ip -n "$P-b" link set und0 mtu 1400
+	ip -n "$P-b" link set vxr7 mtu 1500
+	out=$("$VXRAY" doctor --netns "$P-b"); rc=$?
+	assert_eq "$rc" 3 "exit code when an MTU does not fit"
+	assert_match "$out" "MTU: vxr7 in $P-b: overlay MTU 1500 does not fit underlay und0 MTU 1400 .*at most 1350" "finding names both MTUs"
+	assert_match "$out" "MTU: vxlan100 in $P-b: overlay MTU 1450 does not fit underlay und0 MTU 1400" "lowered underlay flagged"
+	# The IPv6 one (1430 over 1400) is flagged with its own overhead.
+	assert_match "$out" "MTU: vx6 in $P-b: overlay MTU 1430 .* MTU 1400 \(VXLAN over IPv6 adds 70" "IPv6 overhead"
+	out=$("$VXRAY" doctor --netns "$P-a"); rc=$?
+	assert_eq "$rc" 0 "the other namespace is still healthy"
+}
+
+test_unknown_names() {
+	local out rc
+	out=$("$VXRAY" doctor --netns "$P-nope" 2>&1); rc=$?
+	assert_eq "$rc" 2 "exit code for an unknown namespace"
+	assert_match "$out" "network namespace '$P-nope' does not exist" "names the namespace"
+	require_root
+	make_topology
+	out=$("$VXRAY" doctor -i "$P-a:nope0" 2>&1); rc=$?
+	assert_eq "$rc" 2 "exit code for an unknown interface"
+	assert_match "$out" "interface 'nope0' does not exist in namespace '$P-a'" "names interface and namespace"
+}
+
+test_unprivileged() {
+	require_root
+	command -v setpriv >/dev/null || skip "setpriv missing"
+	local out rc
+	out=$(setpriv --inh-caps=-all --bounding-set=-all --reuid=65534 --regid=65534 --clear-groups \
+		"$VXRAY" doctor 2>&1); rc=$?
+	assert_eq "$rc" 1 "exit code without privileges"
+	assert_match "$out" "vxray needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN .*run it as root" "one sentence saying what to do"
+}
+
+run_test "hook table matches direct attempts" test_hook_table_matches_kernel
+run_test "host kernel: tp_btf yes, fentry EPERM, no kprobes" test_host_kernel_facts
+run_test "doctor leaves no program, link or mount behind" test_leaves_nothing_behind
+run_test "inventory of VXLAN devices and underlays" test_inventory
+cleanup; TMP=$(mktemp -d)
+run_test "MTU mismatch flagged with both numbers, exit 3" test_mtu_flag
+cleanup; TMP=$(mktemp -d)
+run_test "unknown namespace or interface" test_unknown_names
+run_test "missing privileges" test_unprivileged
