@@ -10,7 +10,7 @@ pkgs=(
 	libmnl-dev libcmocka-dev
 	# lab and integration tests
 	iproute2 iptables nftables conntrack socat iperf3 iputils-ping procps
-	kmod tcpdump util-linux libcap2-bin
+	kmod tcpdump util-linux libcap2-bin ethtool
 	# kernel matrix: Debian's 6.1 kernel under qemu (tests/vm/vmtest)
 	qemu-system-x86 linux-image-amd64 busybox-static cpio
 )
