@@ -121,6 +121,20 @@ static bool addr_is_any(int family, const union vx_addr *a)
 	return !memcmp(a, &zero, family == AF_INET ? 4 : 16);
 }
 
+/* libmnl's attribute walk stops quietly at the first attribute that
+ * does not fit; a message cut short would then read as one without its
+ * last attributes. Demand that the attributes fill the payload exactly. */
+static bool attrs_fill(const void *start, int len)
+{
+	const struct nlattr *a = start;
+
+	while (mnl_attr_ok(a, len)) {
+		len -= (int)MNL_ALIGN(a->nla_len);
+		a = mnl_attr_next(a);
+	}
+	return len == 0;
+}
+
 int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d)
 {
 	struct link_attrs la = {};
@@ -131,6 +145,9 @@ int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d)
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
 		return -EINVAL;
 	ifi = mnl_nlmsg_get_payload(nlh);
+	if (!attrs_fill(mnl_nlmsg_get_payload_offset(nlh, sizeof(*ifi)),
+			(int)(nlh->nlmsg_len - mnl_nlmsg_size(sizeof(*ifi)))))
+		return -EINVAL;
 	if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, &la) < 0)
 		return -EINVAL;
 	if (!la.tb[IFLA_LINKINFO])
