@@ -99,6 +99,10 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJS) | $(SKELS)
 check: all
 	$(Q)BUILD=$(BUILD) tests/run
 
+.PHONY: vmtest
+vmtest: all
+	$(Q)BUILD=$(BUILD) tests/run test_vm
+
 .PHONY: deps
 deps:
 	$(Q)scripts/deps.sh
