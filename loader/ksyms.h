@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Kernel addresses as "sym+0xoff", from /proc/kallsyms read once. */
+#ifndef VXRAY_KSYMS_H
+#define VXRAY_KSYMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Load the table (idempotent). 0, -EPERM when kptr_restrict hides every
+ * address (said once, as a warning), or another negative errno. */
+int vx_ksyms_load(void);
+/* Symbol containing @addr, with the offset into it; NULL when unknown. */
+const char *vx_ksym_lookup(uint64_t addr, uint64_t *off);
+/* Address of @name, 0 when absent (or hidden). */
+uint64_t vx_ksym_addr(const char *name);
+/* "sym+0xoff" into @buf, or the raw "0x..." when it cannot be named. */
+const char *vx_ksym_fmt(uint64_t addr, char *buf, size_t len);
+void vx_ksyms_free(void);
+
+#endif
