@@ -49,6 +49,7 @@ guest_suites() {
 			sed 's/^/# /' <<<"$out" | tail -20
 			continue
 		fi
+		local seen=$T_N
 		while IFS= read -r line; do
 			if [[ $line =~ ^(not\ )?ok\ [0-9]+\ -\ (.*)$ ]]; then
 				T_N=$((T_N + 1))
@@ -60,6 +61,11 @@ guest_suites() {
 				echo "$line"
 			fi
 		done <<<"$out"
+		if ((T_N == seen)); then
+			T_N=$((T_N + 1))
+			echo "not ok $T_N - [$tag] suite $suite reported no test in the guest (exit $rc)"
+			sed 's/^/# /' <<<"$out" | tail -20
+		fi
 	done
 }
 
