@@ -35,6 +35,12 @@ test_setup() {
 	lab setup >/dev/null || fail "second setup failed"
 	overlay_ping 2 || fail "overlay ping does not work after a second setup"
 	assert_eq "$(ip -n "$A" -br link show | grep -c vxlan100)" 1 "one vxlan100 after two setups"
+	local out rc
+	out=$("$VXRAY" doctor --netns "$A" --netns "$B"); rc=$?
+	assert_eq "$rc" 0 "doctor's exit code on the healthy lab"
+	assert_match "$out" "$A +vxlan100 +100 +10\.0\.0\.1 +10\.0\.0\.2 +4789 +und0 .* 1450 +1500" "doctor finds P-a's VXLAN, VNI 100"
+	assert_match "$out" "$B +vxlan100 +100 +10\.0\.0\.2 +10\.0\.0\.1 +4789 +und0 .* 1450 +1500" "doctor finds P-b's VXLAN, VNI 100"
+	assert_match "$out" "no problem found" "no MTU finding before scenario 4"
 }
 
 test_scenario1() {
@@ -89,6 +95,10 @@ test_scenario4() {
 	local n
 	n=$(stat -c %s "$got"); rm -f "$got"
 	((n < 200000)) || fail "the TCP transfer completed ($n bytes) in scenario 4"
+	local out rc
+	out=$("$VXRAY" doctor --netns "$A" --netns "$B"); rc=$?
+	assert_eq "$rc" 3 "doctor's exit code after scenario 4"
+	assert_match "$out" "MTU: vxlan100 in $B: overlay MTU 1500 does not fit underlay und0 MTU 1400" "doctor flags the MTU after scenario 4"
 }
 
 test_scenario5() {
