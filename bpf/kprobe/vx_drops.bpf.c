@@ -346,18 +346,29 @@ int vxd_tracepoint(struct trace_event_raw_kfree_skb *args)
 			   VXD_BE_TRACEPOINT);
 }
 
-/* fentry has no caller address in its context; the location is left 0
- * and --stack shows the caller. */
+/* fentry's context has no caller address. Seen from the trampoline the
+ * first stack frame is the traced function's own patched prologue and the
+ * second is its caller: the return address into the function that
+ * dropped, which is what the tracepoint's "location" names too. */
+static __always_inline __u64 fentry_caller(void *ctx)
+{
+	__u64 ips[2] = {};
+
+	if (bpf_get_stack(ctx, ips, sizeof(ips), 0) < (long)sizeof(ips))
+		return 0;
+	return ips[1];
+}
+
 SEC("fentry/kfree_skb_reason")
 int BPF_PROG(vxd_fentry_old, struct sk_buff *skb, enum skb_drop_reason reason)
 {
-	return handle_drop(ctx, skb, 0, reason, VXD_BE_FENTRY);
+	return handle_drop(ctx, skb, fentry_caller(ctx), reason, VXD_BE_FENTRY);
 }
 
 SEC("fentry/sk_skb_reason_drop")
 int BPF_PROG(vxd_fentry_new, struct sock *sk, struct sk_buff *skb, enum skb_drop_reason reason)
 {
-	return handle_drop(ctx, skb, 0, reason, VXD_BE_FENTRY);
+	return handle_drop(ctx, skb, fentry_caller(ctx), reason, VXD_BE_FENTRY);
 }
 
 /* At a kprobe on function entry the return address is the caller, which
