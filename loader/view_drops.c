@@ -460,7 +460,8 @@ static void on_tick(void *ctx, uint64_t now)
 	struct jw w;
 
 	read_agg(d);
-	qsort(d->agg, d->n_agg, sizeof(*d->agg), cmp_delta);
+	if (d->n_agg)	/* agg is NULL until the first drop */
+		qsort(d->agg, d->n_agg, sizeof(*d->agg), cmp_delta);
 	for (int i = 0; i < d->n_agg; i++)
 		delta += d->agg[i].count - d->agg[i].prev;
 	d->drops_total += delta;
