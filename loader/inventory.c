@@ -256,25 +256,18 @@ static int link_dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* RTM_GETLINK for one ifindex: name and MTU. */
-static int send_getlink(struct mnl_socket *nl, int ifindex, char *name, uint32_t *mtu)
+/* Send the request built in @buf and read its one reply back into @buf:
+ * 0 with the reply there, or the kernel's negative errno. */
+static int rtnl_request_one(struct mnl_socket *nl, char *buf, size_t len)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
-	struct link_attrs la = {};
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	ssize_t n;
 
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_index = ifindex;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	n = mnl_socket_recvfrom(nl, buf, len);
 	if (n < 0)
 		return -errno;
-	nlh = (struct nlmsghdr *)buf;
 	if (!mnl_nlmsg_ok(nlh, (int)n))
 		return -EINVAL;
 	if (nlh->nlmsg_type == NLMSG_ERROR) {
@@ -282,6 +275,26 @@ static int send_getlink(struct mnl_socket *nl, int ifindex, char *name, uint32_t
 
 		return e->error ? e->error : -ENOENT;
 	}
+	return 0;
+}
+
+/* RTM_GETLINK for one ifindex: name and MTU. */
+static int send_getlink(struct mnl_socket *nl, int ifindex, char *name, uint32_t *mtu)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	struct link_attrs la = {};
+	int ret;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = ifindex;
+	ret = rtnl_request_one(nl, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	nlh = (struct nlmsghdr *)buf;
 	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)) ||
 	    mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, &la) < 0)
 		return -EINVAL;
@@ -308,7 +321,7 @@ static int send_getroute(struct mnl_socket *nl, int family, const union vx_addr 
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
-	ssize_t n;
+	int ret;
 
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
@@ -316,19 +329,10 @@ static int send_getroute(struct mnl_socket *nl, int family, const union vx_addr 
 	rtm->rtm_family = (unsigned char)family;
 	rtm->rtm_dst_len = family == AF_INET ? 32 : 128;
 	mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, addr);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
+	ret = rtnl_request_one(nl, buf, sizeof(buf));
+	if (ret)
+		return ret;
 	nlh = (struct nlmsghdr *)buf;
-	if (!mnl_nlmsg_ok(nlh, (int)n))
-		return -EINVAL;
-	if (nlh->nlmsg_type == NLMSG_ERROR) {
-		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-
-		return e->error ? e->error : -ENOENT;
-	}
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
 		return -EINVAL;
 	*oif = 0;
