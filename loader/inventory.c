@@ -316,7 +316,7 @@ static int route_attr_cb(const struct nlattr *a, void *data)
 
 /* RTM_GETROUTE for @addr: the device the kernel would send the outer
  * packet through, i.e. the underlay when the VXLAN has no `dev`. */
-static int send_getroute(struct mnl_socket *nl, int family, const union vx_addr *addr, int *oif)
+static int send_getroute(struct mnl_socket *nl, int family, const void *addr, int *oif)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -389,6 +389,25 @@ int vx_inventory_collect(struct vx_inventory *inv, const char *netns)
 	for (int i = first; !ret && i < inv->n; i++)
 		find_underlay(nl, &inv->devs[i]);
 out:
+	if (nl)
+		mnl_socket_close(nl);
+	vx_netns_leave(saved);
+	return ret;
+}
+
+int vx_route_oif(const char *netns, int family, const void *addr, int *oif)
+{
+	struct mnl_socket *nl;
+	int saved, ret;
+
+	ret = vx_netns_enter(netns, &saved);
+	if (ret)
+		return ret;
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		ret = -errno;
+	else
+		ret = send_getroute(nl, family, addr, oif);
 	if (nl)
 		mnl_socket_close(nl);
 	vx_netns_leave(saved);

@@ -52,6 +52,10 @@ struct nlmsghdr;
  * nlmsg_len. The underlay fields are left for the caller to resolve. */
 int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *out);
 
+/* The device the kernel routes @addr out of, inside @netns: *oif set,
+ * 0 returned, or a negative errno. */
+int vx_route_oif(const char *netns, int family, const void *addr, int *oif);
+
 /* VXLAN overhead for the outer family: 50 bytes over IPv4, 70 over IPv6
  * (outer Ethernet 14 + IP 20/40 + UDP 8 + VXLAN 8). */
 int vx_vxlan_overhead(int outer_family);

@@ -1,0 +1,568 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `vxray retrans`: TCP retransmits inside the overlay, each with its inner
+ * 4-tuple, TCP state and the tunnel that carries the flow, and the MTU
+ * fingerprint in words: full-size retransmits while small segments pass, or
+ * SYNACK retransmits, on a tunnel whose overlay MTU does not fit its
+ * underlay. The probe is bpf/kprobe/vx_retrans.bpf.c. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "btfnames.h"
+#include "cmd.h"
+#include "inventory.h"
+#include "json.h"
+#include "log.h"
+#include "loop.h"
+#include "netns.h"
+#include "sysinfo.h"
+#include "../bpf/kprobe/vx_retrans.h"
+#include "vx_retrans.skel.h"
+
+#define MAX_KEYS 64
+#define MAX_ROUTES 256
+
+struct count {
+	char key[64];
+	uint64_t n;
+};
+
+struct route {
+	uint32_t netns;
+	uint16_t family;
+	uint8_t daddr[16];
+	int dev;		/* index into inv.devs, -1: not through a tunnel */
+};
+
+/* Per tunnel device, over the whole run and for this interval. */
+struct tun_stats {
+	uint64_t full, small, synack;
+	uint64_t interval;
+	uint32_t max_len;
+};
+
+struct retrans {
+	struct vx_opts *o;
+	struct vx_retrans *skel;
+	struct bpf_link *links[2];
+	struct ring_buffer *rb;
+	const char *backend;
+	struct vx_inventory inv;
+	struct tun_stats *tun;		/* one per inv.devs entry */
+	struct route routes[MAX_ROUTES];
+	int n_routes;
+	struct count by_dst[MAX_KEYS], by_port[MAX_KEYS];
+	int n_dst, n_port;
+	uint64_t total, synack, full, small, lost_seen;
+	uint64_t iv_total, iv_synack, iv_full, iv_small;
+	uint64_t mono_to_real, last_tick;
+};
+
+static void fmt_time(const struct retrans *r, uint64_t mono, char *buf, size_t len)
+{
+	uint64_t ns = mono + r->mono_to_real;
+	time_t sec = (time_t)(ns / NSEC_PER_SEC);
+	struct tm tm;
+
+	localtime_r(&sec, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)(ns % NSEC_PER_SEC / NSEC_PER_MSEC));
+}
+
+static const char *state_name(uint8_t state)
+{
+	const char *n = vx_btf_enum_name("=TCP_ESTABLISHED", state);
+
+	return n && !strncmp(n, "TCP_", 4) ? n + 4 : "?";
+}
+
+static void bump(struct count *c, int *n, const char *key)
+{
+	for (int i = 0; i < *n; i++) {
+		if (!strcmp(c[i].key, key)) {
+			c[i].n++;
+			return;
+		}
+	}
+	if (*n == MAX_KEYS)
+		return;
+	snprintf(c[*n].key, sizeof(c[*n].key), "%s", key);
+	c[(*n)++].n = 1;
+}
+
+/* The tunnel a flow leaves through: the route to its destination inside the
+ * socket's namespace, when that route's device is a VXLAN we know. */
+static int tunnel_of(struct retrans *r, const struct vxr_event *e)
+{
+	const char *ns = vx_netns_name_by_inum(e->netns);
+	int oif = 0, dev = -1, alen = e->family == AF_INET ? 4 : 16;
+
+	for (int i = 0; i < r->n_routes; i++) {
+		struct route *rt = &r->routes[i];
+
+		if (rt->netns == e->netns && rt->family == e->family &&
+		    !memcmp(rt->daddr, e->daddr, (size_t)alen))
+			return rt->dev;
+	}
+	if (strcmp(ns, "host") && strncmp(ns, "netns:", 6) &&
+	    !vx_route_oif(ns, e->family, e->daddr, &oif)) {
+		for (int i = 0; i < r->inv.n; i++)
+			if (r->inv.devs[i].netns_inum == e->netns && r->inv.devs[i].ifindex == oif)
+				dev = i;
+	} else if (!strcmp(ns, "host") && !vx_route_oif(NULL, e->family, e->daddr, &oif)) {
+		for (int i = 0; i < r->inv.n; i++)
+			if (r->inv.devs[i].netns_inum == e->netns && r->inv.devs[i].ifindex == oif)
+				dev = i;
+	}
+	if (r->n_routes < MAX_ROUTES) {
+		struct route *rt = &r->routes[r->n_routes++];
+
+		rt->netns = e->netns;
+		rt->family = e->family;
+		memcpy(rt->daddr, e->daddr, (size_t)alen);
+		rt->dev = dev;
+	}
+	return dev;
+}
+
+static const char *addr(int family, const void *a, char *buf, size_t len)
+{
+	return inet_ntop(family, a, buf, (socklen_t)len) ? buf : "?";
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct retrans *r = ctx;
+	const struct vxr_event *e = data;
+	char ts[32], s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN],
+		rm[INET6_ADDRSTRLEN], port[8];
+	const struct vx_vxlan_dev *t = NULL;
+	bool full = e->kind == VXR_RETRANS && e->mss && e->len >= e->mss;
+	int dev;
+
+	if (len < sizeof(*e))
+		return 0;
+	dev = tunnel_of(r, e);
+	if (dev >= 0) {
+		t = &r->inv.devs[dev];
+		r->tun[dev].interval++;
+		if (e->kind == VXR_SYNACK)
+			r->tun[dev].synack++;
+		else if (full)
+			r->tun[dev].full++;
+		else
+			r->tun[dev].small++;
+		if (e->len > r->tun[dev].max_len)
+			r->tun[dev].max_len = e->len;
+	}
+	r->total++;
+	r->iv_total++;
+	if (e->kind == VXR_SYNACK) {
+		r->synack++;
+		r->iv_synack++;
+	} else if (full) {
+		r->full++;
+		r->iv_full++;
+	} else {
+		r->small++;
+		r->iv_small++;
+	}
+	addr(e->family, e->saddr, s, sizeof(s));
+	addr(e->family, e->daddr, d, sizeof(d));
+	bump(r->by_dst, &r->n_dst, d);
+	snprintf(port, sizeof(port), "%u", e->dport);
+	bump(r->by_port, &r->n_port, port);
+	fmt_time(r, e->ts_ns, ts, sizeof(ts));
+	if (t) {
+		addr(t->local_family, &t->local, l, sizeof(l));
+		addr(t->remote_family, &t->remote, rm, sizeof(rm));
+	}
+
+	if (r->o->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "type", e->kind == VXR_SYNACK ? "synack_retrans" : "retrans");
+		jw_str(&w, "time", ts);
+		jw_uint(&w, "time_ns", e->ts_ns + r->mono_to_real);
+		jw_str(&w, "netns", vx_netns_name_by_inum(e->netns));
+		jw_str(&w, "src", s);
+		jw_uint(&w, "sport", e->sport);
+		jw_str(&w, "dst", d);
+		jw_uint(&w, "dport", e->dport);
+		jw_str(&w, "state", state_name(e->state));
+		if (e->kind == VXR_RETRANS) {
+			jw_uint(&w, "len", e->len);
+			jw_uint(&w, "mss", e->mss);
+			jw_uint(&w, "pmtu", e->pmtu);
+			jw_bool(&w, "full_size", full);
+		}
+		if (t) {
+			jw_obj_open(&w, "tunnel");
+			jw_str(&w, "device", t->name);
+			jw_uint(&w, "vni", t->vni);
+			jw_str(&w, "local_vtep", t->local_family ? l : NULL);
+			jw_str(&w, "remote_vtep", t->remote_family ? rm : NULL);
+			jw_obj_close(&w);
+		} else {
+			jw_null(&w, "tunnel");
+		}
+		jw_obj_close(&w);
+		jw_end_line(&w);
+		return 0;
+	}
+	printf("%s %s netns=%s %s:%u → %s:%u state=%s", ts,
+	       e->kind == VXR_SYNACK ? "SYNACK-RETRANS" : "RETRANS",
+	       vx_netns_name_by_inum(e->netns), s, e->sport, d, e->dport, state_name(e->state));
+	if (e->kind == VXR_RETRANS)
+		printf(" len=%u mss=%u%s", e->len, e->mss, full ? " full-size" : "");
+	if (t)
+		printf(" tunnel=%s vni=%u vtep %s→%s", t->name, t->vni,
+		       t->local_family ? l : "?", t->remote_family ? rm : "?");
+	printf("\n");
+	fflush(stdout);
+	return 0;
+}
+
+/* The VXLAN at the other end of @t: same VNI, its local is our remote. */
+static const struct vx_vxlan_dev *peer_of(const struct retrans *r, const struct vx_vxlan_dev *t)
+{
+	for (int i = 0; i < r->inv.n; i++) {
+		const struct vx_vxlan_dev *p = &r->inv.devs[i];
+
+		if (p != t && p->vni == t->vni && p->local_family == t->remote_family &&
+		    !memcmp(&p->local, &t->remote, t->remote_family == AF_INET ? 4 : 16))
+			return p;
+	}
+	return NULL;
+}
+
+/* The MTU fingerprint for one tunnel that retransmitted this interval. */
+static void fingerprint(struct retrans *r, int dev)
+{
+	const struct vx_vxlan_dev *t = &r->inv.devs[dev], *p = peer_of(r, t);
+	const struct tun_stats *st = &r->tun[dev];
+	char why[256] = "", mine[512] = "", theirs[512] = "";
+	bool bad_here = vx_mtu_problem(t, mine, sizeof(mine));
+	bool bad_peer = p && vx_mtu_problem(p, theirs, sizeof(theirs));
+
+	if (st->synack)
+		snprintf(why, sizeof(why), "%llu SYNACK retransmits",
+			 (unsigned long long)st->synack);
+	else if (st->full && !st->small)
+		snprintf(why, sizeof(why),
+			 "%llu full-size retransmits (up to %u bytes) and no small ones",
+			 (unsigned long long)st->full, st->max_len);
+	if (!why[0] && !bad_here && !bad_peer)
+		return;
+	if (!bad_here && !bad_peer) {
+		/* The pattern without an MTU that explains it: say so, once. */
+		snprintf(mine, sizeof(mine), "overlay MTU %u fits underlay %s MTU %u", t->mtu,
+			 t->underlay[0] ? t->underlay : "?", t->underlay_mtu);
+	}
+	if (r->o->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "type", "mtu_fingerprint");
+		jw_str(&w, "netns", t->netns);
+		jw_str(&w, "device", t->name);
+		jw_uint(&w, "vni", t->vni);
+		jw_uint(&w, "overlay_mtu", t->mtu);
+		jw_uint(&w, "underlay_mtu", t->underlay_mtu);
+		if (p) {
+			jw_str(&w, "peer_netns", p->netns);
+			jw_uint(&w, "peer_overlay_mtu", p->mtu);
+			jw_uint(&w, "peer_underlay_mtu", p->underlay_mtu);
+		}
+		jw_uint(&w, "full_size_retrans", st->full);
+		jw_uint(&w, "small_retrans", st->small);
+		jw_uint(&w, "synack_retrans", st->synack);
+		jw_bool(&w, "mtu_mismatch", bad_here || bad_peer);
+		jw_str(&w, "evidence", bad_here ? mine : bad_peer ? theirs : why);
+		jw_obj_close(&w);
+		jw_end_line(&w);
+		return;
+	}
+	printf("  MTU fingerprint on %s in %s (VNI %u): %s%s%s.\n", t->name,
+	       t->netns[0] ? t->netns : "host", t->vni, why[0] ? why : "retransmits",
+	       bad_here || bad_peer ? " on a tunnel whose MTU does not fit" : ", but ",
+	       bad_here || bad_peer ? "" : mine);
+	if (bad_here)
+		printf("    %s\n", mine);
+	if (bad_peer)
+		printf("    peer %s\n", theirs);
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct count *x = a, *y = b;
+
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : 0;
+}
+
+static uint64_t read_lost(const struct retrans *r)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t vals[ncpu > 0 ? ncpu : 1], sum = 0;
+	uint32_t zero = 0;
+
+	if (ncpu <= 0 || bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.vxr_lost), &zero, vals))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += vals[i];
+	return sum;
+}
+
+static void print_counts(const char *label, struct count *c, int n)
+{
+	qsort(c, (size_t)n, sizeof(*c), cmp_count);
+	printf("  %s:", label);
+	for (int i = 0; i < n && i < 8; i++)
+		printf(" %s=%llu", c[i].key, (unsigned long long)c[i].n);
+	printf("\n");
+}
+
+static void on_tick(void *ctx, uint64_t now)
+{
+	struct retrans *r = ctx;
+	uint64_t lost = read_lost(r), new_lost = lost - r->lost_seen;
+	double secs = (double)(now - r->last_tick) / NSEC_PER_SEC;
+	char ts[32];
+
+	fmt_time(r, now, ts, sizeof(ts));
+	if (new_lost)
+		pr_warn("%llu retransmit events were lost (ring buffer full); counts below miss them",
+			(unsigned long long)new_lost);
+	if (r->o->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "type", "summary");
+		jw_str(&w, "time", ts);
+		jw_double(&w, "interval_s", secs);
+		jw_uint(&w, "retrans", r->iv_total);
+		jw_uint(&w, "synack", r->iv_synack);
+		jw_uint(&w, "full_size", r->iv_full);
+		jw_uint(&w, "small", r->iv_small);
+		jw_uint(&w, "lost", new_lost);
+		jw_uint(&w, "total", r->total);
+		jw_obj_open(&w, "by_destination");
+		for (int i = 0; i < r->n_dst; i++)
+			jw_uint(&w, r->by_dst[i].key, r->by_dst[i].n);
+		jw_obj_close(&w);
+		jw_obj_open(&w, "by_port");
+		for (int i = 0; i < r->n_port; i++)
+			jw_uint(&w, r->by_port[i].key, r->by_port[i].n);
+		jw_obj_close(&w);
+		jw_obj_close(&w);
+		jw_end_line(&w);
+	} else if (r->iv_total) {
+		printf("--- %s retransmits in the last %.1fs: %llu (SYNACK %llu, full-size %llu, "
+		       "small %llu), lost %llu ---\n", ts, secs, (unsigned long long)r->iv_total,
+		       (unsigned long long)r->iv_synack, (unsigned long long)r->iv_full,
+		       (unsigned long long)r->iv_small, (unsigned long long)new_lost);
+		print_counts("by destination", r->by_dst, r->n_dst);
+		print_counts("by port", r->by_port, r->n_port);
+	} else {
+		printf("--- %s still tracing, %llu retransmits so far, %llu lost ---\n", ts,
+		       (unsigned long long)r->total, (unsigned long long)lost);
+	}
+	for (int i = 0; i < r->inv.n; i++) {
+		if (r->tun[i].interval)
+			fingerprint(r, i);
+		r->tun[i].interval = 0;
+	}
+	fflush(stdout);
+	r->n_dst = r->n_port = 0;
+	r->iv_total = r->iv_synack = r->iv_full = r->iv_small = 0;
+	r->lost_seen = lost;
+	r->last_tick = now;
+}
+
+/* Classic tracepoints need tracefs; mount it in vxray's own mount
+ * namespace so it vanishes with the process and the host never sees it. */
+static int ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events/tcp", F_OK))
+		return 0;
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		return -errno;
+	pr_info("tracefs was not mounted: mounted it privately for vxray");
+	return 0;
+}
+
+static int attach(struct retrans *r, bool classic)
+{
+	struct bpf_program *skb = classic ? r->skel->progs.vxr_tp_skb : r->skel->progs.vxr_tp_btf_skb;
+	struct bpf_program *syn = classic ? r->skel->progs.vxr_tp_synack :
+					    r->skel->progs.vxr_tp_btf_synack;
+	struct bpf_program *p;
+	int err;
+
+	bpf_object__for_each_program(p, r->skel->obj)
+		bpf_program__set_autoload(p, p == skb || p == syn);
+	err = vx_retrans__load(r->skel);
+	if (err)
+		return err;
+	r->links[0] = bpf_program__attach(skb);
+	if (!r->links[0])
+		return -errno;
+	r->links[1] = bpf_program__attach(syn);
+	if (!r->links[1])
+		return -errno;
+	r->backend = classic ? "tracepoint tcp:tcp_retransmit_skb/synack"
+			     : "tp_btf tcp_retransmit_skb/synack";
+	return 0;
+}
+
+static void detach(struct retrans *r)
+{
+	for (int i = 1; i >= 0; i--) {
+		bpf_link__destroy(r->links[i]);
+		r->links[i] = NULL;
+	}
+}
+
+/* Open, scope, load and attach: tp_btf first, the classic tracepoint when
+ * the kernel refuses it. */
+static int setup(struct retrans *r, uint32_t *inums, int n_inums)
+{
+	int err;
+
+	for (int pass = 0; pass < 2; pass++) {
+		r->skel = vx_retrans__open();
+		if (!r->skel)
+			return -errno;
+		for (int i = 0; i < n_inums; i++)
+			r->skel->rodata->cfg.netns[i] = inums[i];
+		r->skel->rodata->cfg.n_netns = (uint32_t)n_inums;
+		if (pass == 1 && (err = ensure_tracefs())) {
+			pr_err("cannot mount tracefs for the classic tracepoint backend: %s",
+			       strerror(-err));
+			return err;
+		}
+		err = attach(r, pass == 1);
+		if (!err)
+			return 0;
+		pr_debug("retrans: %s backend refused: %s", pass ? "tracepoint" : "tp_btf",
+			 vx_strerror(err));
+		detach(r);
+		vx_retrans__destroy(r->skel);
+		r->skel = NULL;
+	}
+	return err;
+}
+
+int cmd_retrans(struct vx_opts *o)
+{
+	char names[VX_MAX_NETNS + 1][VX_NETNS_NAME_MAX], err[256];
+	uint32_t inums[VXR_MAX_NETNS];
+	struct retrans r = { .o = o };
+	struct timespec rt, mt;
+	struct vx_sysinfo si;
+	struct vx_loop loop;
+	const char *priv;
+	int n_names = 0, n_inums = 0, ret, ifindex;
+
+	if (o->backend == VX_BACKEND_FENTRY || o->backend == VX_BACKEND_KPROBE) {
+		pr_err("retrans has no %s backend: TCP retransmits are watched through tracepoints "
+		       "(tp_btf, else the classic one); use --backend tracepoint or leave it out",
+		       o->backend == VX_BACKEND_FENTRY ? "fentry" : "kprobe");
+		return VX_EXIT_USAGE;
+	}
+	for (int i = 0; i < o->n_ifaces; i++) {
+		if (vx_iface_resolve(&o->ifaces[i], &ifindex, err, sizeof(err))) {
+			pr_err("%s", err);
+			return VX_EXIT_USAGE;
+		}
+	}
+	for (int i = 0; i < o->n_netns; i++) {
+		if (vx_netns_check(o->netns[i], err, sizeof(err))) {
+			pr_err("%s", err);
+			return VX_EXIT_USAGE;
+		}
+		snprintf(names[n_names++], VX_NETNS_NAME_MAX, "%s", o->netns[i]);
+	}
+	for (int i = 0; i < o->n_ifaces && n_names <= VX_MAX_NETNS; i++)
+		snprintf(names[n_names++], VX_NETNS_NAME_MAX, "%s", o->ifaces[i].netns);
+	if (n_names > VXR_MAX_NETNS) {
+		pr_err("retrans watches at most %d namespaces at once", VXR_MAX_NETNS);
+		return VX_EXIT_USAGE;
+	}
+	vx_sysinfo_collect(&si);
+	priv = vx_sysinfo_privilege_problem(&si);
+	if (priv) {
+		pr_err("%s", priv);
+		return VX_EXIT_FAIL;
+	}
+	/* Scope in the kernel by namespace; with none named, watch all. */
+	for (int i = 0; i < n_names; i++)
+		inums[n_inums++] = vx_netns_inum(names[i]);
+	if (!n_names) {
+		names[0][0] = '\0';
+		n_names = 1 + vx_netns_list(names + 1, VX_MAX_NETNS);
+	}
+	for (int i = 0; i < n_names; i++)
+		vx_inventory_collect(&r.inv, names[i]);
+	r.tun = calloc((size_t)(r.inv.n ? r.inv.n : 1), sizeof(*r.tun));
+	if (!r.tun) {
+		vx_inventory_free(&r.inv);
+		return VX_EXIT_FAIL;
+	}
+
+	ret = setup(&r, inums, n_inums);
+	if (ret) {
+		if (o->backend == VX_BACKEND_TRACEPOINT)
+			pr_err("the tracepoint backend cannot run here: %s", vx_strerror(ret));
+		else
+			pr_err("cannot attach to the TCP retransmit tracepoints: %s; run `vxray doctor` "
+			       "to see which hook kinds this kernel allows", vx_strerror(ret));
+		ret = VX_EXIT_FAIL;
+		goto out;
+	}
+	r.rb = ring_buffer__new(bpf_map__fd(r.skel->maps.vxr_rb), on_event, &r, NULL);
+	if (!r.rb) {
+		pr_err("cannot open the retransmit ring buffer: %s", strerror(errno));
+		ret = VX_EXIT_FAIL;
+		goto out;
+	}
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	r.mono_to_real = (uint64_t)(rt.tv_sec - mt.tv_sec) * NSEC_PER_SEC + (uint64_t)rt.tv_nsec -
+			 (uint64_t)mt.tv_nsec;
+	r.last_tick = vx_now_ns();
+	pr_info("tracing TCP retransmits with %s in %s; Ctrl-C to stop", r.backend,
+		n_inums ? "the chosen namespaces" : "every namespace");
+
+	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &r);
+	if (!ret)
+		ret = vx_loop_add_ringbuf(&loop, r.rb);
+	if (!ret)
+		ret = vx_loop_run(&loop);
+	vx_loop_close(&loop);
+	if (ret) {
+		pr_err("retrans: event loop failed: %s", strerror(-ret));
+		ret = VX_EXIT_FAIL;
+	}
+out:
+	ring_buffer__free(r.rb);
+	detach(&r);
+	vx_retrans__destroy(r.skel);
+	free(r.tun);
+	vx_inventory_free(&r.inv);
+	return ret;
+}
