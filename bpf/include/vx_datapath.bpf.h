@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The per-packet work shared by the XDP and tc datapath programs: parse,
+ * timestamp, count, and -- only when events are on and the filters match
+ * -- emit one zeroed ring-buffer record. Included by exactly one .bpf.c
+ * per object, so each object carries its own maps and the loader shares
+ * them across objects with bpf_map__reuse_fd(). */
+#ifndef VX_DATAPATH_BPF_H
+#define VX_DATAPATH_BPF_H
+
+#include "vx_parse.h"
+
+/* The including object defines VX_CTX: struct __sk_buff or struct xdp_md.
+ * Both name the packet bounds data and data_end. */
+#ifndef VX_CTX
+#error "define VX_CTX before including vx_datapath.bpf.h"
+#endif
+
+const volatile struct vx_dp_config cfg = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} vxp_rb SEC(".maps");
+
+/* Every frame lands in exactly one enum vx_result slot; enum vx_counter
+ * slots follow. Per-CPU: no atomics on the hot path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VX_C__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} vxp_cnt SEC(".maps");
+
+/* Per (namespace, device, hook, VNI, remote VTEP) packets and bytes. LRU:
+ * bounded memory whatever the number of tunnels. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct vx_tun_key);
+	__type(value, struct vx_tun_val);
+} vxp_tun SEC(".maps");
+
+/* VXLAN device ifindex -> VNI, filled by the loader: the frames on a VXLAN
+ * device are the inner ones and carry no VNI. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u32);
+} vxp_dev SEC(".maps");
+
+struct vx_rl {
+	__u64 window;
+	__u64 n;
+};
+
+/* --rate: a one-second window per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vx_rl);
+} vxp_rl SEC(".maps");
+
+static __always_inline void vx_count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&vxp_cnt, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline bool vx_host_is(const __u8 *a, __u8 family)
+{
+	const volatile __u32 *h = (const volatile __u32 *)cfg.host;
+	__u32 w[4];
+
+	if (family != cfg.has_host)
+		return false;
+	__builtin_memcpy(w, a, 16);
+	if (w[0] != h[0])
+		return false;
+	return family == 4 || (w[1] == h[1] && w[2] == h[2] && w[3] == h[3]);
+}
+
+static __always_inline bool vx_match(const struct vx_pkt *p)
+{
+	if (cfg.has_vni && p->vni != cfg.vni)
+		return false;
+	if (cfg.proto && p->inner_proto != cfg.proto)
+		return false;
+	if (cfg.has_port && p->inner_sport != cfg.port && p->inner_dport != cfg.port &&
+	    p->outer_sport != cfg.port && p->outer_dport != cfg.port)
+		return false;
+	if (cfg.has_host && !vx_host_is(p->inner_src, p->inner_family) &&
+	    !vx_host_is(p->inner_dst, p->inner_family) &&
+	    !vx_host_is(p->outer_src, p->outer_family) &&
+	    !vx_host_is(p->outer_dst, p->outer_family))
+		return false;
+	return true;
+}
+
+static __always_inline bool vx_rate_ok(__u64 now)
+{
+	__u32 zero = 0;
+	struct vx_rl *rl;
+
+	if (!cfg.rate)
+		return true;
+	rl = bpf_map_lookup_elem(&vxp_rl, &zero);
+	if (!rl)
+		return true;
+	if (now - rl->window >= 1000000000ULL) {
+		rl->window = now;
+		rl->n = 0;
+	}
+	if (rl->n >= cfg.rate)
+		return false;
+	rl->n++;
+	return true;
+}
+
+static __always_inline void vx_tun_account(const struct vx_pkt *p, __u32 ifindex, __u8 at,
+					   __u32 len)
+{
+	struct vx_tun_key k;
+	struct vx_tun_val *v, init = { 1, len };
+	bool out = at == VX_AT_TC_UL_OUT || at == VX_AT_TC_VX_OUT;
+
+	__builtin_memset(&k, 0, sizeof(k));
+	/* The far end: the outer destination leaving, the source arriving.
+	 * On a VXLAN device there is no outer header; the loader names the
+	 * remote from the device. */
+	if (p->outer_family)
+		__builtin_memcpy(k.remote, out ? p->outer_dst : p->outer_src, 16);
+	k.netns = cfg.netns;
+	k.ifindex = ifindex;
+	k.vni = p->vni;
+	k.at = at;
+	k.family = p->outer_family;
+	v = bpf_map_lookup_elem(&vxp_tun, &k);
+	if (v) {
+		v->packets++;
+		v->bytes += len;
+	} else {
+		bpf_map_update_elem(&vxp_tun, &k, &init, BPF_NOEXIST);
+	}
+}
+
+/* The inner frame from offset @off. A global (non-static) function: the
+ * verifier checks it once, on its own, instead of once per path through
+ * the outer headers (VLAN tags x IPv4 options x IPv6 extensions), whose
+ * product with the inner paths exceeds its instruction budget. */
+__noinline int vx_parse_inner_at(VX_CTX *ctx, __u32 off, struct vx_pkt *p, int ok)
+{
+	struct vx_cursor c;
+	__u64 o = off;
+
+	if (!ctx || !p)
+		return VX_R_BAD_INNER_ETH;
+	/* Real outer headers are far shorter; a longer offset is refused. */
+	if (o > 1023)
+		return VX_R_BAD_INNER_ETH;
+	/* Restate the bound in the very register that is added: the compiler
+	 * drops a plain mask as redundant and may test one copy of @off while
+	 * adding another, which leaves the verifier without a bound. */
+	asm volatile("%[o] &= 1023" : [o] "+r"(o));
+	c.pos = (void *)(long)ctx->data + o;
+	c.end = (void *)(long)ctx->data_end;
+	return vx_parse_inner(&c, p, ok);
+}
+
+static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u8 at)
+{
+	void *data = (void *)(long)ctx->data;
+	struct vx_cursor c = { .pos = data, .end = (void *)(long)ctx->data_end };
+	__u64 ts = bpf_ktime_get_ns();
+	struct vx_event *e;
+	struct vx_pkt p;
+	int r;
+
+	__builtin_memset(&p, 0, sizeof(p));
+	if (at == VX_AT_TC_VX_IN || at == VX_AT_TC_VX_OUT) {
+		__u32 *vni;
+
+		r = vx_parse_inner_at(ctx, 0, &p, VX_R_INNER);
+		vni = bpf_map_lookup_elem(&vxp_dev, &ifindex);
+		if (vni)
+			p.vni = *vni;
+	} else {
+		r = vx_parse_outer(&c, &p, cfg.vxlan_ports, cfg.n_vxlan_ports);
+		if (r == VX_GO_ON)
+			r = vx_parse_inner_at(ctx, (__u32)(c.pos - data), &p, VX_R_VXLAN);
+	}
+	vx_count(r);
+	if (r != VX_R_VXLAN && r != VX_R_INNER)
+		return;
+	vx_fill_id(&p);
+	vx_tun_account(&p, ifindex, at, len);
+	if (!cfg.events)
+		return;
+	if (!vx_match(&p)) {
+		vx_count(VX_C_FILTERED);
+		return;
+	}
+	if (!vx_rate_ok(ts)) {
+		vx_count(VX_C_RATE_LIMITED);
+		return;
+	}
+	e = bpf_ringbuf_reserve(&vxp_rb, sizeof(*e), 0);
+	if (!e) {
+		vx_count(VX_C_LOST);
+		return;
+	}
+	/* Every byte is written: p was zeroed, the rest set field by field. */
+	e->ts_ns = ts;
+	e->netns = cfg.netns;
+	e->ifindex = ifindex;
+	e->len = len;
+	e->at = at;
+	e->kind = at == VX_AT_TC_UL_OUT || at == VX_AT_TC_VX_OUT ? VX_K_ENCAP : VX_K_DECAP;
+	e->result = (__u8)r;
+	e->pad = 0;
+	__builtin_memcpy(&e->pkt, &p, sizeof(p));
+	bpf_ringbuf_submit(e, 0);
+	vx_count(VX_C_EVENTS);
+}
+
+#endif

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* XDP on the underlay: the earliest software timestamp of an arriving
+ * tunnel packet. Always XDP_PASS. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#define VX_CTX struct xdp_md
+#include "vx_datapath.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+SEC("xdp")
+int vx_xdp_ul_in(struct xdp_md *ctx)
+{
+	vx_handle(ctx, (__u32)(ctx->data_end - ctx->data), ctx->ingress_ifindex, VX_AT_XDP_UL_IN);
+	return XDP_PASS;
+}
