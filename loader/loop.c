@@ -74,7 +74,7 @@ int vx_loop_add_ringbuf(struct vx_loop *l, struct ring_buffer *rb)
 int vx_loop_run(struct vx_loop *l)
 {
 	struct epoll_event evs[16];
-	uint64_t next_tick = vx_now_ns() + l->interval_ns;
+	uint64_t next_tick = vx_now_ns() + l->interval_ns, last_tick = 0;
 	int ret = 0;
 
 	while (!vx_exiting) {
@@ -101,6 +101,7 @@ int vx_loop_run(struct vx_loop *l)
 		if (now >= next_tick) {
 			if (l->tick)
 				l->tick(l->tick_ctx, now);
+			last_tick = now;
 			next_tick += l->interval_ns;
 			if (next_tick <= now)
 				next_tick = now + l->interval_ns;
@@ -109,11 +110,13 @@ int vx_loop_run(struct vx_loop *l)
 			break;
 	}
 out:
-	/* Drain what arrived before the stop, then report the last interval. */
+	/* Drain what arrived before the stop, then report the last interval
+	 * -- unless a tick just did (a duration that is a multiple of the
+	 * interval ends right on one). */
 	for (int i = 0; i < l->n_src; i++)
 		if (l->src[i].cb == consume_ringbuf)
 			consume_ringbuf(l->src[i].ctx);
-	if (l->tick)
+	if (l->tick && vx_now_ns() - last_tick > 5 * 1000000ULL)
 		l->tick(l->tick_ctx, vx_now_ns());
 	return ret;
 }
