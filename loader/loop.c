@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -16,6 +17,31 @@ uint64_t vx_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t vx_mono_to_real(void)
+{
+	struct timespec rt, mt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	return (uint64_t)(rt.tv_sec - mt.tv_sec) * 1000000000ULL + (uint64_t)rt.tv_nsec -
+	       (uint64_t)mt.tv_nsec;
+}
+
+void vx_fmt_wallclock(uint64_t real_ns, int digits, char *buf, size_t len)
+{
+	time_t sec = (time_t)(real_ns / 1000000000ULL);
+	uint64_t frac = real_ns % 1000000000ULL;
+	struct tm tm;
+
+	localtime_r(&sec, &tm);
+	if (digits == 6)
+		snprintf(buf, len, "%02d:%02d:%02d.%06d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (int)(frac / 1000));
+	else
+		snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (int)(frac / 1000000));
 }
 
 int vx_loop_init(struct vx_loop *l, uint64_t duration_ns, uint64_t interval_ns,

@@ -109,13 +109,7 @@ static const char *ip_str(int family, const uint8_t *a, char *buf, size_t len)
 
 static void fmt_time(const struct encap *x, uint64_t mono, char *buf, size_t len)
 {
-	uint64_t ns = mono + x->mono_to_real;
-	time_t sec = (time_t)(ns / NSEC_PER_SEC);
-	struct tm tm;
-
-	localtime_r(&sec, &tm);
-	snprintf(buf, len, "%02d:%02d:%02d.%06d", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)(ns % NSEC_PER_SEC / 1000));
+	vx_fmt_wallclock(mono + x->mono_to_real, 6, buf, len);
 }
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -579,7 +573,6 @@ static int attach_all(struct encap *x)
 int cmd_encap(struct vx_opts *o)
 {
 	struct encap x = { .o = o };
-	struct timespec rt, mt;
 	struct vx_sysinfo si;
 	struct vx_loop loop;
 	const char *priv;
@@ -614,10 +607,7 @@ int cmd_encap(struct vx_opts *o)
 		ret = VX_EXIT_FAIL;
 		goto out;
 	}
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mt);
-	x.mono_to_real = (uint64_t)(rt.tv_sec - mt.tv_sec) * NSEC_PER_SEC + (uint64_t)rt.tv_nsec -
-			 (uint64_t)mt.tv_nsec;
+	x.mono_to_real = vx_mono_to_real();
 	pr_info("watching %d interface%s in %d namespace%s with TCX links; Ctrl-C to stop", x.n_w,
 		x.n_w == 1 ? "" : "s", x.n_inst, x.n_inst == 1 ? "" : "s");
 

@@ -69,13 +69,7 @@ struct retrans {
 
 static void fmt_time(const struct retrans *r, uint64_t mono, char *buf, size_t len)
 {
-	uint64_t ns = mono + r->mono_to_real;
-	time_t sec = (time_t)(ns / NSEC_PER_SEC);
-	struct tm tm;
-
-	localtime_r(&sec, &tm);
-	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)(ns % NSEC_PER_SEC / NSEC_PER_MSEC));
+	vx_fmt_wallclock(mono + r->mono_to_real, 3, buf, len);
 }
 
 static const char *state_name(uint8_t state)
@@ -472,7 +466,6 @@ int cmd_retrans(struct vx_opts *o)
 	char names[VX_MAX_NETNS + 1][VX_NETNS_NAME_MAX], err[256];
 	uint32_t inums[VXR_MAX_NETNS];
 	struct retrans r = { .o = o };
-	struct timespec rt, mt;
 	struct vx_sysinfo si;
 	struct vx_loop loop;
 	const char *priv;
@@ -540,10 +533,7 @@ int cmd_retrans(struct vx_opts *o)
 		ret = VX_EXIT_FAIL;
 		goto out;
 	}
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mt);
-	r.mono_to_real = (uint64_t)(rt.tv_sec - mt.tv_sec) * NSEC_PER_SEC + (uint64_t)rt.tv_nsec -
-			 (uint64_t)mt.tv_nsec;
+	r.mono_to_real = vx_mono_to_real();
 	r.last_tick = vx_now_ns();
 	pr_info("tracing TCP retransmits with %s in %s; Ctrl-C to stop", r.backend,
 		n_inums ? "the chosen namespaces" : "every namespace");
