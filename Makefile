@@ -23,7 +23,7 @@ PKG_CONFIG ?= pkg-config
 ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-PKGS       := libbpf libelf zlib libmnl
+PKGS       := libbpf libelf zlib libmnl libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -31,7 +31,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	    -Wno-missing-field-initializers -Wno-format-truncation -D_GNU_SOURCE
 CPPFLAGS += -I$(BUILD) -I$(BUILD)/skel -Iloader -Ibpf/include $(PKG_CFLAGS) -MMD -MP
-LDLIBS   += $(PKG_LIBS) -lm
+LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer

@@ -7,10 +7,12 @@ set -euo pipefail
 pkgs=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-	libmnl-dev libcmocka-dev
+	libmnl-dev libcmocka-dev libmicrohttpd-dev
 	# lab and integration tests
 	iproute2 iptables nftables conntrack socat iperf3 iputils-ping procps
 	kmod tcpdump util-linux libcap2-bin ethtool
+	# metrics tests (promtool and a real Prometheus server), man page checks
+	prometheus curl man-db groff-base
 	# kernel matrix: Debian's 6.1 kernel under qemu (tests/vm/vmtest)
 	qemu-system-x86 linux-image-amd64 busybox-static cpio
 )
