@@ -3,16 +3,13 @@
  * 4-tuple, TCP state and the tunnel that carries the flow, and the MTU
  * fingerprint in words: full-size retransmits while small segments pass, or
  * SYNACK retransmits, on a tunnel whose overlay MTU does not fit its
- * underlay. The probe is bpf/kprobe/vx_retrans.bpf.c. */
+ * underlay. The engine is loader/retranssrc.c. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -24,42 +21,21 @@
 #include "log.h"
 #include "loop.h"
 #include "netns.h"
+#include "retranssrc.h"
 #include "sysinfo.h"
-#include "../bpf/kprobe/vx_retrans.h"
-#include "vx_retrans.skel.h"
 
 #define MAX_KEYS 64
-#define MAX_ROUTES 256
 
 struct count {
 	char key[64];
 	uint64_t n;
 };
 
-struct route {
-	uint32_t netns;
-	uint16_t family;
-	uint8_t daddr[16];
-	int dev;		/* index into inv.devs, -1: not through a tunnel */
-};
-
-/* Per tunnel device, over the whole run and for this interval. */
-struct tun_stats {
-	uint64_t full, small, synack;
-	uint64_t interval;
-	uint32_t max_len;
-};
-
 struct retrans {
 	struct vx_opts *o;
-	struct vx_retrans *skel;
-	struct bpf_link *links[2];
-	struct ring_buffer *rb;
-	const char *backend;
+	struct vx_retranssrc *src;
 	struct vx_inventory inv;
-	struct tun_stats *tun;		/* one per inv.devs entry */
-	struct route routes[MAX_ROUTES];
-	int n_routes;
+	uint64_t *tun_interval;		/* events per inv.devs entry this interval */
 	struct count by_dst[MAX_KEYS], by_port[MAX_KEYS];
 	int n_dst, n_port;
 	uint64_t total, synack, full, small, lost_seen;
@@ -93,70 +69,21 @@ static void bump(struct count *c, int *n, const char *key)
 	c[(*n)++].n = 1;
 }
 
-/* The tunnel a flow leaves through: the route to its destination inside the
- * socket's namespace, when that route's device is a VXLAN we know. */
-static int tunnel_of(struct retrans *r, const struct vxr_event *e)
-{
-	const char *ns = vx_netns_name_by_inum(e->netns);
-	int oif = 0, dev = -1, alen = e->family == AF_INET ? 4 : 16;
-
-	for (int i = 0; i < r->n_routes; i++) {
-		struct route *rt = &r->routes[i];
-
-		if (rt->netns == e->netns && rt->family == e->family &&
-		    !memcmp(rt->daddr, e->daddr, (size_t)alen))
-			return rt->dev;
-	}
-	if (strcmp(ns, "host") && strncmp(ns, "netns:", 6) &&
-	    !vx_route_oif(ns, e->family, e->daddr, &oif)) {
-		for (int i = 0; i < r->inv.n; i++)
-			if (r->inv.devs[i].netns_inum == e->netns && r->inv.devs[i].ifindex == oif)
-				dev = i;
-	} else if (!strcmp(ns, "host") && !vx_route_oif(NULL, e->family, e->daddr, &oif)) {
-		for (int i = 0; i < r->inv.n; i++)
-			if (r->inv.devs[i].netns_inum == e->netns && r->inv.devs[i].ifindex == oif)
-				dev = i;
-	}
-	if (r->n_routes < MAX_ROUTES) {
-		struct route *rt = &r->routes[r->n_routes++];
-
-		rt->netns = e->netns;
-		rt->family = e->family;
-		memcpy(rt->daddr, e->daddr, (size_t)alen);
-		rt->dev = dev;
-	}
-	return dev;
-}
-
 static const char *addr(int family, const void *a, char *buf, size_t len)
 {
 	return inet_ntop(family, a, buf, (socklen_t)len) ? buf : "?";
 }
 
-static int on_event(void *ctx, void *data, size_t len)
+static void on_event(void *ctx, const struct vxr_event *e, int dev, bool full)
 {
 	struct retrans *r = ctx;
-	const struct vxr_event *e = data;
 	char ts[32], s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN],
 		rm[INET6_ADDRSTRLEN], port[8];
 	const struct vx_vxlan_dev *t = NULL;
-	bool full = e->kind == VXR_RETRANS && e->mss && e->len >= e->mss;
-	int dev;
 
-	if (len < sizeof(*e))
-		return 0;
-	dev = tunnel_of(r, e);
 	if (dev >= 0) {
 		t = &r->inv.devs[dev];
-		r->tun[dev].interval++;
-		if (e->kind == VXR_SYNACK)
-			r->tun[dev].synack++;
-		else if (full)
-			r->tun[dev].full++;
-		else
-			r->tun[dev].small++;
-		if (e->len > r->tun[dev].max_len)
-			r->tun[dev].max_len = e->len;
+		r->tun_interval[dev]++;
 	}
 	r->total++;
 	r->iv_total++;
@@ -213,7 +140,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		}
 		jw_obj_close(&w);
 		jw_end_line(&w);
-		return 0;
+		return;
 	}
 	printf("%s %s netns=%s %s:%u → %s:%u state=%s", ts,
 	       e->kind == VXR_SYNACK ? "SYNACK-RETRANS" : "RETRANS",
@@ -225,7 +152,6 @@ static int on_event(void *ctx, void *data, size_t len)
 		       t->local_family ? l : "?", t->remote_family ? rm : "?");
 	printf("\n");
 	fflush(stdout);
-	return 0;
 }
 
 /* The VXLAN at the other end of @t: same VNI, its local is our remote. */
@@ -245,7 +171,7 @@ static const struct vx_vxlan_dev *peer_of(const struct retrans *r, const struct 
 static void fingerprint(struct retrans *r, int dev)
 {
 	const struct vx_vxlan_dev *t = &r->inv.devs[dev], *p = peer_of(r, t);
-	const struct tun_stats *st = &r->tun[dev];
+	const struct vx_retrans_tun *st = vx_retranssrc_tun(r->src, dev);
 	char why[256] = "", mine[512] = "", theirs[512] = "";
 	bool bad_here = vx_mtu_problem(t, mine, sizeof(mine));
 	bool bad_peer = p && vx_mtu_problem(p, theirs, sizeof(theirs));
@@ -306,19 +232,6 @@ static int cmp_count(const void *a, const void *b)
 	return x->n < y->n ? 1 : x->n > y->n ? -1 : 0;
 }
 
-static uint64_t read_lost(const struct retrans *r)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t vals[ncpu > 0 ? ncpu : 1], sum = 0;
-	uint32_t zero = 0;
-
-	if (ncpu <= 0 || bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.vxr_lost), &zero, vals))
-		return 0;
-	for (int i = 0; i < ncpu; i++)
-		sum += vals[i];
-	return sum;
-}
-
 static void print_counts(const char *label, struct count *c, int n)
 {
 	qsort(c, (size_t)n, sizeof(*c), cmp_count);
@@ -331,7 +244,7 @@ static void print_counts(const char *label, struct count *c, int n)
 static void on_tick(void *ctx, uint64_t now)
 {
 	struct retrans *r = ctx;
-	uint64_t lost = read_lost(r), new_lost = lost - r->lost_seen;
+	uint64_t lost = vx_retranssrc_lost(r->src), new_lost = lost - r->lost_seen;
 	double secs = (double)(now - r->last_tick) / NSEC_PER_SEC;
 	char ts[32];
 
@@ -375,90 +288,15 @@ static void on_tick(void *ctx, uint64_t now)
 		       (unsigned long long)r->total, (unsigned long long)lost);
 	}
 	for (int i = 0; i < r->inv.n; i++) {
-		if (r->tun[i].interval)
+		if (r->tun_interval[i])
 			fingerprint(r, i);
-		r->tun[i].interval = 0;
+		r->tun_interval[i] = 0;
 	}
 	fflush(stdout);
 	r->n_dst = r->n_port = 0;
 	r->iv_total = r->iv_synack = r->iv_full = r->iv_small = 0;
 	r->lost_seen = lost;
 	r->last_tick = now;
-}
-
-/* Classic tracepoints need tracefs; mount it in vxray's own mount
- * namespace so it vanishes with the process and the host never sees it. */
-static int ensure_tracefs(void)
-{
-	if (!access("/sys/kernel/tracing/events/tcp", F_OK))
-		return 0;
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
-		return -errno;
-	pr_info("tracefs was not mounted: mounted it privately for vxray");
-	return 0;
-}
-
-static int attach(struct retrans *r, bool classic)
-{
-	struct bpf_program *skb = classic ? r->skel->progs.vxr_tp_skb : r->skel->progs.vxr_tp_btf_skb;
-	struct bpf_program *syn = classic ? r->skel->progs.vxr_tp_synack :
-					    r->skel->progs.vxr_tp_btf_synack;
-	struct bpf_program *p;
-	int err;
-
-	bpf_object__for_each_program(p, r->skel->obj)
-		bpf_program__set_autoload(p, p == skb || p == syn);
-	err = vx_retrans__load(r->skel);
-	if (err)
-		return err;
-	r->links[0] = bpf_program__attach(skb);
-	if (!r->links[0])
-		return -errno;
-	r->links[1] = bpf_program__attach(syn);
-	if (!r->links[1])
-		return -errno;
-	r->backend = classic ? "tracepoint tcp:tcp_retransmit_skb/synack"
-			     : "tp_btf tcp_retransmit_skb/synack";
-	return 0;
-}
-
-static void detach(struct retrans *r)
-{
-	for (int i = 1; i >= 0; i--) {
-		bpf_link__destroy(r->links[i]);
-		r->links[i] = NULL;
-	}
-}
-
-/* Open, scope, load and attach: tp_btf first, the classic tracepoint when
- * the kernel refuses it. */
-static int setup(struct retrans *r, uint32_t *inums, int n_inums)
-{
-	int err;
-
-	for (int pass = 0; pass < 2; pass++) {
-		r->skel = vx_retrans__open();
-		if (!r->skel)
-			return -errno;
-		for (int i = 0; i < n_inums; i++)
-			r->skel->rodata->cfg.netns[i] = inums[i];
-		r->skel->rodata->cfg.n_netns = (uint32_t)n_inums;
-		if (pass == 1 && (err = ensure_tracefs())) {
-			pr_err("cannot mount tracefs for the classic tracepoint backend: %s",
-			       strerror(-err));
-			return err;
-		}
-		err = attach(r, pass == 1);
-		if (!err)
-			return 0;
-		pr_debug("retrans: %s backend refused: %s", pass ? "tracepoint" : "tp_btf",
-			 vx_strerror(err));
-		detach(r);
-		vx_retrans__destroy(r->skel);
-		r->skel = NULL;
-	}
-	return err;
 }
 
 int cmd_retrans(struct vx_opts *o)
@@ -511,13 +349,13 @@ int cmd_retrans(struct vx_opts *o)
 	}
 	for (int i = 0; i < n_names; i++)
 		vx_inventory_collect(&r.inv, names[i]);
-	r.tun = calloc((size_t)(r.inv.n ? r.inv.n : 1), sizeof(*r.tun));
-	if (!r.tun) {
+	r.tun_interval = calloc((size_t)(r.inv.n ? r.inv.n : 1), sizeof(*r.tun_interval));
+	if (!r.tun_interval) {
 		vx_inventory_free(&r.inv);
 		return VX_EXIT_FAIL;
 	}
 
-	ret = setup(&r, inums, n_inums);
+	ret = vx_retranssrc_open(&r.src, &r.inv, inums, n_inums, on_event, &r);
 	if (ret) {
 		if (o->backend == VX_BACKEND_TRACEPOINT)
 			pr_err("the tracepoint backend cannot run here: %s", vx_strerror(ret));
@@ -527,20 +365,14 @@ int cmd_retrans(struct vx_opts *o)
 		ret = VX_EXIT_FAIL;
 		goto out;
 	}
-	r.rb = ring_buffer__new(bpf_map__fd(r.skel->maps.vxr_rb), on_event, &r, NULL);
-	if (!r.rb) {
-		pr_err("cannot open the retransmit ring buffer: %s", strerror(errno));
-		ret = VX_EXIT_FAIL;
-		goto out;
-	}
 	r.mono_to_real = vx_mono_to_real();
 	r.last_tick = vx_now_ns();
-	pr_info("tracing TCP retransmits with %s in %s; Ctrl-C to stop", r.backend,
+	pr_info("tracing TCP retransmits with %s in %s; Ctrl-C to stop", vx_retranssrc_backend(r.src),
 		n_inums ? "the chosen namespaces" : "every namespace");
 
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &r);
 	if (!ret)
-		ret = vx_loop_add_ringbuf(&loop, r.rb);
+		ret = vx_loop_add_ringbuf(&loop, vx_retranssrc_ringbuf(r.src));
 	if (!ret)
 		ret = vx_loop_run(&loop);
 	vx_loop_close(&loop);
@@ -549,10 +381,8 @@ int cmd_retrans(struct vx_opts *o)
 		ret = VX_EXIT_FAIL;
 	}
 out:
-	ring_buffer__free(r.rb);
-	detach(&r);
-	vx_retrans__destroy(r.skel);
-	free(r.tun);
+	vx_retranssrc_close(r.src);
+	free(r.tun_interval);
 	vx_inventory_free(&r.inv);
 	return ret;
 }

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The TCP retransmit engine behind `vxray retrans` and `vxray diagnose`. */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "netns.h"
+#include "retranssrc.h"
+#include "vx_retrans.skel.h"
+
+#define MAX_ROUTES 256
+
+/* A destination already looked up: routes do not change within a run as
+ * far as a diagnosis cares, and a route lookup per event is a netlink
+ * round trip. */
+struct route {
+	uint32_t netns;
+	uint16_t family;
+	uint8_t daddr[16];
+	int dev;		/* index into inv->devs, -1: not through a tunnel */
+};
+
+struct vx_retranssrc {
+	struct vx_retrans *skel;
+	struct bpf_link *links[2];
+	struct ring_buffer *rb;
+	const char *backend;
+	const struct vx_inventory *inv;
+	struct vx_retrans_tun *tun;	/* one per inv->devs entry */
+	struct route routes[MAX_ROUTES];
+	int n_routes;
+	vx_retrans_cb cb;
+	void *ctx;
+};
+
+/* The tunnel a flow leaves through: the route to its destination inside the
+ * socket's namespace, when that route's device is a VXLAN we know. */
+static int tunnel_of(struct vx_retranssrc *s, const struct vxr_event *e)
+{
+	const char *ns = vx_netns_name_by_inum(e->netns);
+	int oif = 0, dev = -1, alen = e->family == AF_INET ? 4 : 16, err = -ENOENT;
+
+	for (int i = 0; i < s->n_routes; i++) {
+		struct route *rt = &s->routes[i];
+
+		if (rt->netns == e->netns && rt->family == e->family &&
+		    !memcmp(rt->daddr, e->daddr, (size_t)alen))
+			return rt->dev;
+	}
+	/* An unnamed namespace ("netns:<inum>") cannot be entered by name. */
+	if (!strcmp(ns, "host"))
+		err = vx_route_oif(NULL, e->family, e->daddr, &oif);
+	else if (strncmp(ns, "netns:", 6))
+		err = vx_route_oif(ns, e->family, e->daddr, &oif);
+	for (int i = 0; !err && i < s->inv->n; i++)
+		if (s->inv->devs[i].netns_inum == e->netns && s->inv->devs[i].ifindex == oif)
+			dev = i;
+	if (s->n_routes < MAX_ROUTES) {
+		struct route *rt = &s->routes[s->n_routes++];
+
+		rt->netns = e->netns;
+		rt->family = e->family;
+		memcpy(rt->daddr, e->daddr, (size_t)alen);
+		rt->dev = dev;
+	}
+	return dev;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct vx_retranssrc *s = ctx;
+	const struct vxr_event *e = data;
+	bool full;
+	int dev;
+
+	if (len < sizeof(*e))
+		return 0;
+	full = e->kind == VXR_RETRANS && e->mss && e->len >= e->mss;
+	dev = tunnel_of(s, e);
+	if (dev >= 0) {
+		struct vx_retrans_tun *t = &s->tun[dev];
+
+		if (e->kind == VXR_SYNACK)
+			t->synack++;
+		else if (full)
+			t->full++;
+		else
+			t->small++;
+		if (e->len > t->max_len)
+			t->max_len = e->len;
+	}
+	if (s->cb)
+		s->cb(s->ctx, e, dev, full);
+	return 0;
+}
+
+/* Classic tracepoints need tracefs; mount it in vxray's own mount
+ * namespace so it vanishes with the process and the host never sees it. */
+static int ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events/tcp", F_OK))
+		return 0;
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		return -errno;
+	pr_info("tracefs was not mounted: mounted it privately for vxray");
+	return 0;
+}
+
+static int attach(struct vx_retranssrc *s, bool classic)
+{
+	struct bpf_program *skb = classic ? s->skel->progs.vxr_tp_skb : s->skel->progs.vxr_tp_btf_skb;
+	struct bpf_program *syn = classic ? s->skel->progs.vxr_tp_synack :
+					    s->skel->progs.vxr_tp_btf_synack;
+	struct bpf_program *p;
+	int err;
+
+	bpf_object__for_each_program(p, s->skel->obj)
+		bpf_program__set_autoload(p, p == skb || p == syn);
+	err = vx_retrans__load(s->skel);
+	if (err)
+		return err;
+	s->links[0] = bpf_program__attach(skb);
+	if (!s->links[0])
+		return -errno;
+	s->links[1] = bpf_program__attach(syn);
+	if (!s->links[1])
+		return -errno;
+	s->backend = classic ? "tracepoint tcp:tcp_retransmit_skb/synack"
+			     : "tp_btf tcp_retransmit_skb/synack";
+	return 0;
+}
+
+static void detach(struct vx_retranssrc *s)
+{
+	for (int i = 1; i >= 0; i--) {
+		bpf_link__destroy(s->links[i]);
+		s->links[i] = NULL;
+	}
+}
+
+void vx_retranssrc_close(struct vx_retranssrc *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	detach(s);
+	vx_retrans__destroy(s->skel);
+	free(s->tun);
+	free(s);
+}
+
+int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_inventory *inv,
+		       const uint32_t *inums, int n_inums, vx_retrans_cb cb, void *ctx)
+{
+	struct vx_retranssrc *s;
+	int err = -EINVAL;
+
+	*out = NULL;
+	if (n_inums > VXR_MAX_NETNS)
+		return -E2BIG;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->inv = inv;
+	s->cb = cb;
+	s->ctx = ctx;
+	s->tun = calloc((size_t)(inv->n ? inv->n : 1), sizeof(*s->tun));
+	if (!s->tun) {
+		free(s);
+		return -ENOMEM;
+	}
+	/* tp_btf first, the classic tracepoint when the kernel refuses it. */
+	for (int pass = 0; pass < 2; pass++) {
+		s->skel = vx_retrans__open();
+		if (!s->skel) {
+			err = -errno;
+			break;
+		}
+		for (int i = 0; i < n_inums; i++)
+			s->skel->rodata->cfg.netns[i] = inums[i];
+		s->skel->rodata->cfg.n_netns = (uint32_t)n_inums;
+		if (pass == 1 && (err = ensure_tracefs())) {
+			pr_err("cannot mount tracefs for the classic tracepoint backend: %s",
+			       strerror(-err));
+			break;
+		}
+		err = attach(s, pass == 1);
+		if (!err)
+			break;
+		pr_debug("retrans: %s backend refused: %s", pass ? "tracepoint" : "tp_btf",
+			 vx_strerror(err));
+		detach(s);
+		vx_retrans__destroy(s->skel);
+		s->skel = NULL;
+	}
+	if (!err) {
+		s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.vxr_rb), on_event, s, NULL);
+		if (!s->rb)
+			err = -errno ? -errno : -ENOMEM;
+	}
+	if (err) {
+		vx_retranssrc_close(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+struct ring_buffer *vx_retranssrc_ringbuf(struct vx_retranssrc *s)
+{
+	return s->rb;
+}
+
+const char *vx_retranssrc_backend(const struct vx_retranssrc *s)
+{
+	return s->backend;
+}
+
+uint64_t vx_retranssrc_lost(const struct vx_retranssrc *s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t vals[ncpu > 0 ? ncpu : 1], sum = 0;
+	uint32_t zero = 0;
+
+	if (ncpu <= 0 || bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.vxr_lost), &zero, vals))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += vals[i];
+	return sum;
+}
+
+const struct vx_retrans_tun *vx_retranssrc_tun(const struct vx_retranssrc *s, int dev)
+{
+	return dev >= 0 && dev < s->inv->n ? &s->tun[dev] : NULL;
+}

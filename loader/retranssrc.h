@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The TCP retransmit engine: loads bpf/kprobe/vx_retrans.bpf.c (tp_btf,
+ * else the classic tracepoint), scopes it to namespaces, maps each event
+ * to the VXLAN tunnel its flow leaves through and keeps per-tunnel counts
+ * (full-size, small, SYNACK). `vxray retrans` prints its events;
+ * `vxray diagnose` reads its counts. No output of its own. */
+#ifndef VXRAY_RETRANSSRC_H
+#define VXRAY_RETRANSSRC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "inventory.h"
+#include "../bpf/kprobe/vx_retrans.h"
+
+struct ring_buffer;
+struct vx_retranssrc;
+
+/* Counts for one tunnel (one entry of the inventory). */
+struct vx_retrans_tun {
+	uint64_t full;		/* segments of at least one MSS */
+	uint64_t small;
+	uint64_t synack;
+	uint32_t max_len;
+};
+
+/* Called for every event: @dev is the index of its tunnel in the
+ * inventory, -1 when the flow does not leave through a known VXLAN;
+ * @full_size tells a full-MSS retransmit. */
+typedef void (*vx_retrans_cb)(void *ctx, const struct vxr_event *e, int dev, bool full_size);
+
+/* Open, scope to @inums (n 0: every namespace), load and attach. @inv must
+ * outlive the engine. Returns 0 or a negative errno. */
+int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_inventory *inv,
+		       const uint32_t *inums, int n_inums, vx_retrans_cb cb, void *ctx);
+/* The ring buffer to poll (vx_loop_add_ringbuf). */
+struct ring_buffer *vx_retranssrc_ringbuf(struct vx_retranssrc *s);
+/* What attached, for messages. */
+const char *vx_retranssrc_backend(const struct vx_retranssrc *s);
+/* Events the kernel could not queue (ring buffer full), cumulative. */
+uint64_t vx_retranssrc_lost(const struct vx_retranssrc *s);
+/* Cumulative counts of inventory device @dev. */
+const struct vx_retrans_tun *vx_retranssrc_tun(const struct vx_retranssrc *s, int dev);
+/* Detach and free; NULL is fine. */
+void vx_retranssrc_close(struct vx_retranssrc *s);
+
+#endif
