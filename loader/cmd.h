@@ -20,6 +20,7 @@ enum {
 	VX_OPT_STACK = 1u << 1,		/* --stack */
 	VX_OPT_DIAG = 1u << 2,		/* --probe --baseline */
 	VX_OPT_BACKEND = 1u << 3,	/* --backend */
+	VX_OPT_METRICS = 1u << 4,	/* --metrics */
 };
 
 struct vx_cmd {
@@ -42,6 +43,7 @@ VX_CMD_DECL(retrans);
 VX_CMD_DECL(policy);
 VX_CMD_DECL(latency);
 VX_CMD_DECL(diagnose);
+VX_CMD_DECL(agent);
 int cmd_doctor(struct vx_opts *opts);
 
 /* Set by SIGINT/SIGTERM; long-running commands poll it. */

@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "metrics.h"
 
 
 static const struct vx_cmd commands[] = {
@@ -49,13 +50,21 @@ static const struct vx_cmd commands[] = {
 	  "overlay MTUs that do not fit the underlay. Exits 3 when it finds an MTU\n"
 	  "problem, so scripts can use it as a check.",
 	  VX_OPT_BACKEND, cmd_doctor },
+	{ "agent", "node agent: serve every counter and histogram as Prometheus metrics",
+	  "Prints no events. Attaches the datapath (with --auto by default: every\n"
+	  "VXLAN device and its underlay, followed as they come and go) and the drop\n"
+	  "and retransmit probes, refreshes the metrics every --interval and serves\n"
+	  "them on http://127.0.0.1:9435/metrics (or --metrics ADDR:PORT) until\n"
+	  "stopped. Memory stays bounded whatever the number of flows: LRU maps in the\n"
+	  "kernel and a cap on label sets per metric family.",
+	  VX_OPT_BACKEND | VX_OPT_METRICS, cmd_agent },
 };
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
 
 enum {
 	OPT_AUTO = 256, OPT_NETNS, OPT_INTERVAL, OPT_BACKEND, OPT_VNI,
 	OPT_HOST, OPT_PORT, OPT_PROTO, OPT_RATE, OPT_STACK, OPT_PROBE,
-	OPT_BASELINE,
+	OPT_BASELINE, OPT_METRICS,
 };
 
 static const struct option long_opts[] = {
@@ -76,6 +85,7 @@ static const struct option long_opts[] = {
 	{ "stack", no_argument, NULL, OPT_STACK },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ 0 },
 };
 
@@ -115,6 +125,8 @@ static void usage(FILE *f)
 		"  -j, --json                     JSON lines on stdout, errors as JSON on stderr\n"
 		"  -v, --verbose                  more detail; twice shows libbpf's debug output\n"
 		"      --backend KIND             fentry, kprobe or tracepoint; default: best that loads\n"
+		"      --metrics [ADDR:]PORT      serve Prometheus metrics on /metrics (agent);\n"
+		"                                 ADDR defaults to 127.0.0.1\n"
 		"\n"
 		"Filters (applied in the kernel before an event is emitted):\n"
 		"      --vni N  --host ADDR  --port N  --proto tcp|udp|icmp|icmpv6  --rate N/s\n"
@@ -136,6 +148,8 @@ static void cmd_usage(FILE *f, const struct vx_cmd *c)
 		fprintf(f, ", --stack");
 	if (c->opts & VX_OPT_DIAG)
 		fprintf(f, ", --probe, --baseline FILE");
+	if (c->opts & VX_OPT_METRICS)
+		fprintf(f, ", --metrics [ADDR:]PORT");
 	fprintf(f, ".\nRun `vxray --help` for what each option means.\n");
 }
 
@@ -280,6 +294,13 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 				o->probe = true;
 			else
 				o->baseline = optarg;
+			break;
+		case OPT_METRICS:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_METRICS, "metrics")))
+				return ret;
+			ret = vx_metrics_parse_listen(optarg, o->metrics_addr, sizeof(o->metrics_addr),
+						      &o->metrics_port, err, sizeof(err));
+			o->has_metrics = !ret;
 			break;
 		case ':':
 			return usage_error("option %s needs a value; see `vxray --help`", argv[optind - 1]);

@@ -56,6 +56,11 @@ struct vx_opts {
 	int proto;		/* IPPROTO_*, -1 when not set */
 	uint32_t rate;		/* events per second, 0: unlimited */
 
+	/* --metrics [ADDR:]PORT: serve Prometheus text on /metrics. */
+	bool has_metrics;
+	char metrics_addr[64];
+	uint16_t metrics_port;
+
 	bool stack;		/* drops: full kernel stacks */
 	bool probe;		/* diagnose: send own traffic */
 	const char *baseline;	/* diagnose: earlier healthy run */
