@@ -286,6 +286,10 @@ static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 loc
 	 * through kfree_skb_reason() mark them SKB_CONSUMED. */
 	if (!skb || reason == cfg.consumed_reason)
 		return 0;
+	/* `vxray policy` wants only NETFILTER_DROP: skip the rest before
+	 * they cost a ring-buffer slot. */
+	if (cfg.only_one && reason != cfg.only_reason)
+		return 0;
 
 	dev = BPF_CORE_READ(skb, dev);
 	if (dev) {

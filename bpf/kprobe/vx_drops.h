@@ -77,10 +77,13 @@ _Static_assert(sizeof(struct vxd_agg_key) == 16, "vxd_agg_key layout");
 
 struct vxd_config {
 	__u32 consumed_reason;	/* SKB_CONSUMED on this kernel, ~0 if none */
+	__u32 only_reason;	/* with only_one: the one reason to report */
 	__u16 vxlan_port;	/* UDP port that means VXLAN, host order */
 	__u8 scoped;		/* 1: only what vxd_scope lists */
 	__u8 stack;		/* 1: record a stack id per event */
+	__u8 only_one;		/* 1: drop every reason but only_reason */
+	__u8 pad[3];
 };
-_Static_assert(sizeof(struct vxd_config) == 8, "vxd_config layout");
+_Static_assert(sizeof(struct vxd_config) == 16, "vxd_config layout");
 
 #endif

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The drop engine: bpf/kprobe/vx_drops.bpf.c opened with the best backend
+ * the kernel allows (or the one --backend forces), scoped in the kernel to
+ * namespaces/devices, and decoded for its users. `vxray drops` prints what
+ * it delivers; `policy`, `trace` and `diagnose` use it in-process.
+ *
+ * Lifecycle: vx_dropsrc_open() -> vx_dropsrc_add_to_loop() -> the loop
+ * calls the callback once per drop event -> vx_dropsrc_read_agg() and
+ * vx_dropsrc_lost() at each tick -> vx_dropsrc_close(). */
+#ifndef VXRAY_DROPSRC_H
+#define VXRAY_DROPSRC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opts.h"
+#include "../bpf/kprobe/vx_drops.h"
+
+struct vx_loop;
+struct vx_dropsrc;
+struct jw;
+
+/* One decoded drop event; every pointer is valid only during the callback. */
+struct vx_drop {
+	const struct vxd_event *ev;
+	const char *reason;	/* the running kernel's name, from BTF */
+	const char *location;	/* "sym+0xoff", "-" when unknown */
+	const uint64_t *stack;	/* from the drop function outwards; NULL
+				 * without a stack (not asked, or lost) */
+	int n_stack;
+	int stack_err;		/* why there is no stack, when asked: -errno */
+};
+
+typedef void (*vx_drop_cb)(void *ctx, const struct vx_drop *d);
+
+struct vx_dropsrc_cfg {
+	enum vx_backend backend;	/* VX_BACKEND_AUTO: best first */
+	const struct vxd_scope_key *scope;	/* none: every namespace */
+	int n_scope;
+	uint16_t vxlan_port;		/* 0: 4789 */
+	bool stack;			/* record a kernel stack per event */
+	/* Only deliver (and count) this reason, by BTF name, e.g.
+	 * "SKB_DROP_REASON_NETFILTER_DROP"; NULL: every reason. */
+	const char *only_reason;
+};
+
+/* An aggregate row: (location, reason, netns) and how many drops it got
+ * since the previous vx_dropsrc_read_agg(). Exact even when the ring buffer
+ * overflowed. */
+struct vx_drop_row {
+	struct vxd_agg_key key;
+	uint64_t delta;
+	uint64_t total;
+};
+
+/* 0, or a negative errno after printing one sentence saying why. */
+int vx_dropsrc_open(struct vx_dropsrc **out, const struct vx_dropsrc_cfg *cfg, vx_drop_cb cb,
+		    void *ctx);
+/* "tp_btf/kfree_skb", "fentry/sk_skb_reason_drop", ... */
+const char *vx_dropsrc_backend(const struct vx_dropsrc *s);
+int vx_dropsrc_add_to_loop(struct vx_dropsrc *s, struct vx_loop *l);
+/* Deliver what is already in the ring buffer (before a final read). */
+void vx_dropsrc_drain(struct vx_dropsrc *s);
+/* Rows that grew since the last call, biggest growth first, in *rows (owned
+ * by @s, valid until the next call). Returns their number. */
+int vx_dropsrc_read_agg(struct vx_dropsrc *s, const struct vx_drop_row **rows);
+/* Events the ring buffer had no room for, since open. */
+uint64_t vx_dropsrc_lost(struct vx_dropsrc *s);
+void vx_dropsrc_close(struct vx_dropsrc *s);
+
+/* Kernel scope from -i, --netns and --auto: fills @s (VXD_MAX_SCOPE) and
+ * *@n; --auto may learn a non-default VXLAN port into *@port. 0 or a
+ * negative errno after printing why. */
+int vx_drop_scope_build(struct vx_opts *o, struct vxd_scope_key *s, int *n, uint16_t *port);
+
+/* Naming shared by the views that print drops. */
+const char *vx_drop_ns_name(uint32_t inum, char *buf, size_t len);
+const char *vx_drop_dev_name(uint32_t inum, uint32_t ifindex);
+const char *vx_drop_proto_name(uint8_t p, char *buf, size_t len);
+const char *vx_drop_addr_str(const struct vxd_ip *ip, const uint8_t *a, char *buf, size_t len);
+bool vx_drop_has_ports(const struct vxd_ip *ip);
+/* "udp 10.0.0.1:5000→10.0.0.2:4789" or "172.16.0.1→172.16.0.2 icmp type 8 code 0" */
+void vx_drop_fmt_ip(const struct vxd_ip *ip, char *out, size_t len);
+void vx_drop_json_ip(struct jw *w, const char *key, const struct vxd_ip *ip);
+
+#endif
