@@ -107,6 +107,21 @@ vmtest: all
 deps:
 	$(Q)scripts/deps.sh
 
+# The benchmark harness (bench/): built with everything so the smoke test in
+# `make check` keeps it honest; `make bench` runs it and writes
+# docs/BENCHMARKS.md. Not part of `make check`: timings are not tests.
+VXBENCH := $(BUILD)/bench/vxbench
+all: $(VXBENCH)
+
+$(VXBENCH): bench/vxbench.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDFLAGS) $(LDLIBS) -o $@
+
+.PHONY: bench
+bench: $(VXRAY) $(VXBENCH)
+	$(Q)BUILD=$(BUILD) bench/run --out docs/BENCHMARKS.md
+
 .PHONY: demo
 demo: all
 	$(Q)BUILD=$(BUILD) lab/demo

@@ -1,0 +1,823 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* vxbench: the measuring half of `make bench`; bench/run drives it and
+ * writes docs/BENCHMARKS.md. Every subcommand prints machine-readable
+ * lines ("key=value ...") or a ready-made Markdown table; nothing here
+ * judges a figure, bench/run compares with the targets.
+ *
+ *   prog  --repeat N [--rounds R]     per-program cost, BPF_PROG_TEST_RUN
+ *   attach [--events 0|1] DEV...      hold vx_tc on DEVs (TCX) until signalled
+ *   rate  --pid PID [--secs S] [--max R]
+ *                                     drive PID's vx_tc_ul_in at paced rates
+ *   spawn --marker STR [--timeout S] -- CMD...
+ *                                     exec to marker, then peak RSS
+ *   hooks --secs S [--pid PID]...     per-call cost on kernel hooks, beside
+ *                                     empty programs (BPF_ENABLE_STATS)
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "vxray.h"
+#include "vx_bench_hooks.skel.h"
+#include "vx_bench_tc.skel.h"
+#include "vx_bench_xdp.skel.h"
+#include "vx_tc.skel.h"
+#include "vx_xdp.skel.h"
+
+/* libbpf 1.1's UAPI copy predates TCX (6.6); the kernel's numbers. */
+#ifndef BPF_TCX_INGRESS
+#define BPF_TCX_INGRESS 46
+#define BPF_TCX_EGRESS 47
+#endif
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000ULL), (long)(ns % 1000000000ULL) };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR && !stop)
+		;
+}
+
+static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static int die(const char *what, int err)
+{
+	fprintf(stderr, "vxbench: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	return 1;
+}
+
+/* ---- frames --------------------------------------------------------------- */
+
+struct frame {
+	const char *name;
+	unsigned char b[256];
+	size_t n;
+};
+
+static void put(struct frame *f, const void *p, size_t n)
+{
+	memcpy(f->b + f->n, p, n);
+	f->n += n;
+}
+
+static void put16(struct frame *f, uint16_t v)
+{
+	v = htons(v);
+	put(f, &v, 2);
+}
+
+static void eth(struct frame *f, uint16_t type)
+{
+	static const unsigned char macs[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+
+	put(f, macs, 12);
+	put16(f, type);
+}
+
+static void ip4(struct frame *f, uint8_t proto, const char *src, const char *dst, uint16_t len)
+{
+	unsigned char h[20] = { 0x45 };
+
+	h[2] = (unsigned char)(len >> 8);
+	h[3] = (unsigned char)len;
+	h[4] = 0x12;
+	h[5] = 0x34;
+	h[8] = 64;
+	h[9] = proto;
+	inet_pton(AF_INET, src, h + 12);
+	inet_pton(AF_INET, dst, h + 16);
+	put(f, h, 20);
+}
+
+/* TCP with the timestamp option (32-byte header, as Linux sends) and
+ * @payload bytes: a mid-stream segment. */
+static void tcp(struct frame *f, size_t payload)
+{
+	unsigned char h[32] = { 0x9c, 0x40, 0x13, 0x89, 0, 1, 0xe2, 0x40 };
+
+	h[12] = 8 << 4;
+	h[13] = 0x18; /* PSH|ACK */
+	h[20] = 1;
+	h[21] = 1;
+	h[22] = 8;
+	h[23] = 10;
+	put(f, h, 32);
+	f->n += payload; /* zero bytes: the frame was zeroed */
+}
+
+static void icmp_echo(struct frame *f)
+{
+	unsigned char h[8] = { 8, 0, 0, 0, 0x12, 0x34, 0, 7 };
+
+	put(f, h, 8);
+	f->n += 56; /* ping's default payload */
+}
+
+static void vxlan_outer(struct frame *f, uint16_t inner_len)
+{
+	unsigned char vx[8] = { 0x08, 0, 0, 0, 0, 0, 100, 0 };
+
+	eth(f, 0x0800);
+	ip4(f, 17, "10.0.0.1", "10.0.0.2", (uint16_t)(20 + 8 + 8 + inner_len));
+	put16(f, 51000);
+	put16(f, 4789);
+	put16(f, (uint16_t)(8 + 8 + inner_len));
+	put16(f, 0);
+	put(f, vx, 8);
+}
+
+enum { F_VX_TCP, F_VX_ICMP, F_TCP, F_NONIP, F_IN_TCP, F_IN_ICMP, F__N };
+
+static void build_frames(struct frame *fr)
+{
+	const size_t tcp_pay = 64;
+	const uint16_t in_tcp = (uint16_t)(14 + 20 + 32 + tcp_pay), in_icmp = 14 + 20 + 64;
+	static const unsigned char arp[28] = { 0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1,
+					       10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2 };
+
+	memset(fr, 0, sizeof(*fr) * F__N);
+	fr[F_VX_TCP].name = "VXLAN, inner TCP";
+	vxlan_outer(&fr[F_VX_TCP], in_tcp);
+	eth(&fr[F_VX_TCP], 0x0800);
+	ip4(&fr[F_VX_TCP], 6, "172.16.0.1", "172.16.0.2", (uint16_t)(20 + 32 + tcp_pay));
+	tcp(&fr[F_VX_TCP], tcp_pay);
+
+	fr[F_VX_ICMP].name = "VXLAN, inner ICMP";
+	vxlan_outer(&fr[F_VX_ICMP], in_icmp);
+	eth(&fr[F_VX_ICMP], 0x0800);
+	ip4(&fr[F_VX_ICMP], 1, "172.16.0.1", "172.16.0.2", 20 + 64);
+	icmp_echo(&fr[F_VX_ICMP]);
+
+	fr[F_TCP].name = "plain TCP";
+	eth(&fr[F_TCP], 0x0800);
+	ip4(&fr[F_TCP], 6, "10.0.0.1", "10.0.0.2", (uint16_t)(20 + 32 + tcp_pay));
+	tcp(&fr[F_TCP], tcp_pay);
+
+	fr[F_NONIP].name = "non-IP (ARP)";
+	eth(&fr[F_NONIP], 0x0806);
+	put(&fr[F_NONIP], arp, sizeof(arp));
+	fr[F_NONIP].n = 60; /* padded to the Ethernet minimum */
+
+	fr[F_IN_TCP].name = "inner TCP";
+	eth(&fr[F_IN_TCP], 0x0800);
+	ip4(&fr[F_IN_TCP], 6, "172.16.0.1", "172.16.0.2", (uint16_t)(20 + 32 + tcp_pay));
+	tcp(&fr[F_IN_TCP], tcp_pay);
+
+	fr[F_IN_ICMP].name = "inner ICMP";
+	eth(&fr[F_IN_ICMP], 0x0800);
+	ip4(&fr[F_IN_ICMP], 1, "172.16.0.1", "172.16.0.2", 20 + 64);
+	icmp_echo(&fr[F_IN_ICMP]);
+}
+
+/* ---- prog: per-program cost ---------------------------------------------- */
+
+/* ns per run of @fd over @repeat runs; the kernel times the loop itself. */
+static int test_run(int fd, const struct frame *f, uint32_t repeat, double *ns, uint32_t *ret)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = (uint32_t)f->n,
+		    .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -errno;
+	*ns = o.duration;
+	if (ret)
+		*ret = o.retval;
+	return 0;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static uint64_t counter_sum(int map_fd, uint32_t idx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t vals[512] = {}, sum = 0;
+
+	if (ncpu <= 0 || ncpu > 512 || bpf_map_lookup_elem(map_fd, &idx, vals))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += vals[i];
+	return sum;
+}
+
+struct dp {
+	struct vx_tc *tc;
+	struct vx_xdp *xdp;
+	struct ring_buffer *rb;
+	uint64_t seen;
+};
+
+static int count_event(void *ctx, void *data, size_t len)
+{
+	((struct dp *)ctx)->seen++;
+	return 0;
+}
+
+static int dp_load(struct dp *d, int events)
+{
+	struct vx_dp_config c = { .netns = 1, .events = (uint8_t)events, .n_vxlan_ports = 1,
+				  .vxlan_ports = { 4789 } };
+	int err;
+
+	d->tc = vx_tc__open();
+	d->xdp = vx_xdp__open();
+	if (!d->tc || !d->xdp)
+		return -errno;
+	memcpy((void *)&d->tc->rodata->cfg, &c, sizeof(c));
+	memcpy((void *)&d->xdp->rodata->cfg, &c, sizeof(c));
+	if ((err = vx_tc__load(d->tc)) ||
+	    (err = bpf_map__reuse_fd(d->xdp->maps.vxp_rb, bpf_map__fd(d->tc->maps.vxp_rb))) ||
+	    (err = bpf_map__reuse_fd(d->xdp->maps.vxp_cnt, bpf_map__fd(d->tc->maps.vxp_cnt))) ||
+	    (err = vx_xdp__load(d->xdp)))
+		return err;
+	d->rb = ring_buffer__new(bpf_map__fd(d->tc->maps.vxp_rb), count_event, d, NULL);
+	return d->rb ? 0 : -errno;
+}
+
+static void dp_free(struct dp *d)
+{
+	ring_buffer__free(d->rb);
+	vx_xdp__destroy(d->xdp);
+	vx_tc__destroy(d->tc);
+}
+
+/* Interleave @rounds runs of the program and of its empty baseline; the
+ * medians go in one Markdown row. */
+static int bench_row(const char *prog, int fd, int empty_fd, const struct frame *f,
+		     uint32_t repeat, int rounds, const char *note)
+{
+	double p[16], e[16], pm, em;
+	int err;
+
+	for (int r = 0; r < rounds; r++) {
+		if ((err = test_run(empty_fd, f, repeat, &e[r], NULL)) ||
+		    (err = test_run(fd, f, repeat, &p[r], NULL)))
+			return err;
+	}
+	pm = median(p, rounds);
+	em = median(e, rounds);
+	printf("| %s | %s | %zu | %.1f | %.1f | %.2f | %s |\n", prog, f->name, f->n, em, pm,
+	       em > 0 ? pm / em : 0, note);
+	return 0;
+}
+
+/* The event path: events on, so every VXLAN frame reserves, fills and
+ * submits a record. The ring buffer (4 MiB) holds ~26k records, so the
+ * runs go in chunks drained in between -- outside the timed loop -- and
+ * the lost counter proves that every run took the emit path. */
+static int bench_events(struct dp *d, int empty_fd, const struct frame *f, uint32_t repeat,
+			int rounds)
+{
+	const uint32_t chunk = 16384;
+	int fd = bpf_program__fd(d->tc->progs.vx_tc_ul_in), cnt = bpf_map__fd(d->tc->maps.vxp_cnt);
+	uint64_t ev0 = counter_sum(cnt, VX_C_EVENTS), lost0 = counter_sum(cnt, VX_C_LOST);
+	double p[16], e[16], pm, em;
+	int err;
+
+	for (int r = 0; r < rounds; r++) {
+		double sum = 0, ns = 0;
+		uint32_t done = 0;
+
+		if ((err = test_run(empty_fd, f, repeat, &e[r], NULL)))
+			return err;
+		while (done < repeat) {
+			uint32_t n = repeat - done < chunk ? repeat - done : chunk;
+
+			if ((err = test_run(fd, f, n, &ns, NULL)))
+				return err;
+			sum += ns * n;
+			done += n;
+			ring_buffer__consume(d->rb);
+		}
+		p[r] = sum / repeat;
+	}
+	pm = median(p, rounds);
+	em = median(e, rounds);
+	printf("| vx_tc_ul_in, events on | %s | %zu | %.1f | %.1f | %.2f | %llu events, %llu lost |\n",
+	       f->name, f->n, em, pm, em > 0 ? pm / em : 0,
+	       (unsigned long long)(counter_sum(cnt, VX_C_EVENTS) - ev0),
+	       (unsigned long long)(counter_sum(cnt, VX_C_LOST) - lost0));
+	return 0;
+}
+
+static int cmd_prog(int argc, char **argv)
+{
+	uint32_t repeat = 1000000;
+	int rounds = 3, err = 0, etc, exdp;
+	struct frame fr[F__N];
+	struct dp cnt = {}, ev = {};
+	struct vx_bench_tc *btc = NULL;
+	struct vx_bench_xdp *bxdp = NULL;
+	static const int ul_frames[] = { F_VX_TCP, F_VX_ICMP, F_TCP, F_NONIP };
+	static const int vx_frames[] = { F_IN_TCP, F_IN_ICMP, F_NONIP };
+	int c;
+
+	while ((c = getopt(argc, argv, "n:r:")) != -1) {
+		switch (c) {
+		case 'n': repeat = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'r': rounds = atoi(optarg); break;
+		default: return 2;
+		}
+	}
+	if (!repeat || rounds < 1 || rounds > 16) {
+		fprintf(stderr, "vxbench prog: -n wants a repeat count > 0 and -r 1..16 rounds\n");
+		return 2;
+	}
+	build_frames(fr);
+	btc = vx_bench_tc__open_and_load();
+	bxdp = vx_bench_xdp__open_and_load();
+	if (!btc || !bxdp) {
+		err = die("loading the empty baseline programs", errno);
+		goto out;
+	}
+	if ((err = dp_load(&cnt, 0)) || (err = dp_load(&ev, 1))) {
+		err = die("loading vx_tc/vx_xdp", err);
+		goto out;
+	}
+	etc = bpf_program__fd(btc->progs.vxb_tc_empty);
+	exdp = bpf_program__fd(bxdp->progs.vxb_xdp_empty);
+
+	printf("repeat=%u rounds=%d (median of the rounds; empty and vxray program interleaved)\n\n",
+	       repeat, rounds);
+	printf("| program | frame | bytes | empty ns/pkt | vxray ns/pkt | ratio | note |\n");
+	printf("|---|---|---|---|---|---|---|\n");
+	struct {
+		const char *name;
+		struct bpf_program *prog;
+		int empty;
+		const int *frames;
+		int n;
+	} rows[] = {
+		{ "vx_xdp_ul_in", cnt.xdp->progs.vx_xdp_ul_in, exdp, ul_frames, 4 },
+		{ "vx_tc_ul_in", cnt.tc->progs.vx_tc_ul_in, etc, ul_frames, 4 },
+		{ "vx_tc_ul_out", cnt.tc->progs.vx_tc_ul_out, etc, ul_frames, 4 },
+		{ "vx_tc_vx_in", cnt.tc->progs.vx_tc_vx_in, etc, vx_frames, 3 },
+		{ "vx_tc_vx_out", cnt.tc->progs.vx_tc_vx_out, etc, vx_frames, 3 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		for (int j = 0; j < rows[i].n; j++) {
+			const struct frame *f = &fr[rows[i].frames[j]];
+			const char *note = rows[i].frames[j] == F_VX_TCP ?
+				"counters only; target <= 2.00" : "counters only";
+
+			err = bench_row(rows[i].name, bpf_program__fd(rows[i].prog), rows[i].empty, f,
+					repeat, rounds, note);
+			if (err) {
+				err = die("BPF_PROG_TEST_RUN", err);
+				goto out;
+			}
+		}
+	if ((err = bench_events(&ev, etc, &fr[F_VX_TCP], repeat, rounds))) {
+		err = die("BPF_PROG_TEST_RUN (events on)", err);
+		goto out;
+	}
+	printf("\nevents_seen_by_consumer=%llu\n", (unsigned long long)ev.seen);
+out:
+	dp_free(&ev);
+	dp_free(&cnt);
+	vx_bench_xdp__destroy(bxdp);
+	vx_bench_tc__destroy(btc);
+	return err;
+}
+
+/* ---- attach: counters-only datapath on devices --------------------------- */
+
+/* Until `vxray encap --summary` exists: the real vx_tc programs, counters
+ * only (events=0), on TCX links that die with this process. */
+static int cmd_attach(int argc, char **argv)
+{
+	struct vx_dp_config c = { .n_vxlan_ports = 1, .vxlan_ports = { 4789 } };
+	struct vx_tc *tc;
+	int links[32], n = 0, err = 0, opt;
+
+	while ((opt = getopt(argc, argv, "e:")) != -1) {
+		if (opt != 'e')
+			return 2;
+		c.events = (uint8_t)atoi(optarg);
+	}
+	if (optind >= argc || argc - optind > 16) {
+		fprintf(stderr, "vxbench attach: name 1 to 16 devices (underlay or vxlan*)\n");
+		return 2;
+	}
+	tc = vx_tc__open();
+	if (!tc)
+		return die("opening vx_tc", errno);
+	memcpy((void *)&tc->rodata->cfg, &c, sizeof(c));
+	bpf_program__set_expected_attach_type(tc->progs.vx_tc_ul_in, (enum bpf_attach_type)BPF_TCX_INGRESS);
+	bpf_program__set_expected_attach_type(tc->progs.vx_tc_vx_in, (enum bpf_attach_type)BPF_TCX_INGRESS);
+	bpf_program__set_expected_attach_type(tc->progs.vx_tc_ul_out, (enum bpf_attach_type)BPF_TCX_EGRESS);
+	bpf_program__set_expected_attach_type(tc->progs.vx_tc_vx_out, (enum bpf_attach_type)BPF_TCX_EGRESS);
+	if ((err = vx_tc__load(tc))) {
+		vx_tc__destroy(tc);
+		return die("loading vx_tc", err);
+	}
+	for (int i = optind; i < argc && !err; i++) {
+		int ifindex = (int)if_nametoindex(argv[i]);
+		bool vx = !strncmp(argv[i], "vxlan", 5);
+		struct bpf_program *in = vx ? tc->progs.vx_tc_vx_in : tc->progs.vx_tc_ul_in;
+		struct bpf_program *out = vx ? tc->progs.vx_tc_vx_out : tc->progs.vx_tc_ul_out;
+
+		if (!ifindex) {
+			fprintf(stderr, "vxbench attach: no device '%s' in this namespace\n", argv[i]);
+			err = 1;
+			break;
+		}
+		for (int dir = 0; dir < 2; dir++) {
+			int fd = bpf_link_create(bpf_program__fd(dir ? out : in), ifindex,
+						 (enum bpf_attach_type)(dir ? BPF_TCX_EGRESS : BPF_TCX_INGRESS), NULL);
+
+			if (fd < 0) {
+				err = die("creating a TCX link", fd);
+				break;
+			}
+			links[n++] = fd;
+		}
+	}
+	if (!err) {
+		printf("attached %d links; counters only\n", n);
+		fflush(stdout);
+		while (!stop)
+			pause();
+	}
+	for (int i = n - 1; i >= 0; i--)
+		close(links[i]);
+	vx_tc__destroy(tc);
+	return err;
+}
+
+/* ---- rate: event rate through a running vxray ---------------------------- */
+
+/* The BPF program ids a process holds, from /proc/PID/fdinfo. */
+static int prog_ids_of(int pid, uint32_t *ids, int max)
+{
+	char path[64], line[128];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && n < max) {
+		char p[320];
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+		f = fopen(p, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "prog_id:", 8)) {
+				uint32_t id = (uint32_t)strtoul(line + 8, NULL, 10);
+				bool dup = false;
+
+				for (int i = 0; i < n; i++)
+					dup |= ids[i] == id;
+				if (!dup && n < max)
+					ids[n++] = id;
+			}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* An fd for the program named @name that process @pid holds. */
+static int prog_fd_of(int pid, const char *name)
+{
+	uint32_t ids[256];
+	int n = prog_ids_of(pid, ids, 256);
+
+	for (int i = 0; i < n; i++) {
+		struct bpf_prog_info info = {};
+		uint32_t len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, name))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+static int map_fd_of_prog(int prog_fd, const char *name)
+{
+	uint32_t map_ids[32];
+	struct bpf_prog_info info = { .nr_map_ids = 32, .map_ids = (uint64_t)(uintptr_t)map_ids };
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	for (uint32_t i = 0; i < info.nr_map_ids && i < 32; i++) {
+		struct bpf_map_info mi = {};
+		uint32_t ml = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(map_ids[i]);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &ml) && !strcmp(mi.name, name))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+/* Drive the vx_tc_ul_in that vxray (@pid) loaded with BPF_PROG_TEST_RUN:
+ * every run emits one event into vxray's ring buffer, which vxray's own
+ * loop consumes and formats. Each step holds a rate for @secs, in 1 ms
+ * batches; the kernel's LOST counter is the loss. Stops after the first
+ * step that loses. */
+static int cmd_rate(int argc, char **argv)
+{
+	static const double steps[] = { 1e5, 2.5e5, 5e5, 7.5e5, 1e6, 1.25e6, 1.5e6, 2e6, 3e6, 4e6, 6e6 };
+	double secs = 1, max = 6e6;
+	struct frame fr[F__N];
+	int pid = 0, fd, cnt, c;
+	double best = 0;
+
+	while ((c = getopt(argc, argv, "p:s:m:")) != -1) {
+		switch (c) {
+		case 'p': pid = atoi(optarg); break;
+		case 's': secs = atof(optarg); break;
+		case 'm': max = atof(optarg); break;
+		default: return 2;
+		}
+	}
+	if (pid <= 0 || secs <= 0) {
+		fprintf(stderr, "vxbench rate: -p PID of a running `vxray encap` and -s SECONDS > 0\n");
+		return 2;
+	}
+	build_frames(fr);
+	fd = prog_fd_of(pid, "vx_tc_ul_in");
+	if (fd < 0)
+		return die("finding vx_tc_ul_in in that vxray process", fd);
+	cnt = map_fd_of_prog(fd, "vxp_cnt");
+	if (cnt < 0)
+		return die("finding its vxp_cnt map", cnt);
+
+	printf("| target events/s | offered events/s | events | lost | consumer kept up |\n");
+	printf("|---|---|---|---|---|\n");
+	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]) && steps[s] <= max && !stop; s++) {
+		uint64_t ev0 = counter_sum(cnt, VX_C_EVENTS), lost0 = counter_sum(cnt, VX_C_LOST);
+		uint64_t t0 = now_ns(), tick = 1000000, sent = 0, ev, lost, el;
+		double ns;
+		int err;
+
+		/* Offer what the schedule says is due at each 1 ms tick. */
+		for (uint64_t t = t0; t - t0 < (uint64_t)(secs * 1e9) && !stop; t = now_ns()) {
+			uint64_t due = (uint64_t)((double)(t - t0) * steps[s] / 1e9) + 1;
+
+			if (due > sent) {
+				uint32_t n = (uint32_t)(due - sent > 100000 ? 100000 : due - sent);
+
+				if ((err = test_run(fd, &fr[F_VX_TCP], n, &ns, NULL)))
+					return die("BPF_PROG_TEST_RUN on vxray's program", err);
+				sent += n;
+			} else {
+				sleep_ns(tick - (t - t0) % tick);
+			}
+		}
+		el = now_ns() - t0;
+		sleep_ns(300000000); /* let the consumer drain before reading */
+		ev = counter_sum(cnt, VX_C_EVENTS) - ev0;
+		lost = counter_sum(cnt, VX_C_LOST) - lost0;
+		printf("| %.0f | %.0f | %llu | %llu | %s |\n", steps[s], (double)sent * 1e9 / (double)el,
+		       (unsigned long long)ev, (unsigned long long)lost, lost ? "no" : "yes");
+		fflush(stdout);
+		if (lost) {
+			printf("\nfirst_loss_rate=%.0f lost=%llu of %llu\n", steps[s],
+			       (unsigned long long)lost, (unsigned long long)(ev + lost));
+			break;
+		}
+		best = (double)sent * 1e9 / (double)el;
+	}
+	printf("\nmax_lossless_events_per_s=%.0f\n", best);
+	close(cnt);
+	close(fd);
+	return 0;
+}
+
+/* ---- spawn: startup time and peak RSS ------------------------------------ */
+
+static int cmd_spawn(int argc, char **argv)
+{
+	const char *marker = NULL;
+	double timeout = 30;
+	int p[2], c, status;
+	char buf[4096], seen[8192] = "";
+	size_t have = 0;
+	struct rusage ru;
+	uint64_t t0, t_mark = 0;
+	pid_t pid;
+
+	while ((c = getopt(argc, argv, "+m:t:")) != -1) {
+		switch (c) {
+		case 'm': marker = optarg; break;
+		case 't': timeout = atof(optarg); break;
+		default: return 2;
+		}
+	}
+	if (!marker || optind >= argc) {
+		fprintf(stderr, "vxbench spawn: -m MARKER [-t SECS] -- COMMAND...\n");
+		return 2;
+	}
+	if (pipe(p))
+		return die("pipe", errno);
+	t0 = now_ns();
+	pid = fork();
+	if (pid < 0)
+		return die("fork", errno);
+	if (!pid) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		execvp(argv[optind], argv + optind);
+		fprintf(stderr, "vxbench spawn: cannot run %s: %s\n", argv[optind], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		struct pollfd pf = { p[0], POLLIN, 0 };
+		int left = (int)(timeout * 1000 - (double)(now_ns() - t0) / 1e6);
+		ssize_t n;
+
+		if (left <= 0 || poll(&pf, 1, left) <= 0)
+			break;
+		n = read(p[0], buf, sizeof(buf) - 1);
+		if (n <= 0)
+			break;
+		buf[n] = 0;
+		if (have + (size_t)n < sizeof(seen) - 1) {
+			memcpy(seen + have, buf, (size_t)n + 1);
+			have += (size_t)n;
+		}
+		if (strstr(seen, marker)) {
+			t_mark = now_ns();
+			break;
+		}
+	}
+	kill(pid, SIGINT);
+	/* Drain so that a chatty child never blocks on a full pipe. */
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 500; i++) {
+		pid_t w = wait4(pid, &status, WNOHANG, &ru);
+
+		if (w == pid)
+			goto reaped;
+		while (read(p[0], buf, sizeof(buf)) > 0)
+			;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	wait4(pid, &status, 0, &ru);
+reaped:
+	close(p[0]);
+	if (!t_mark) {
+		fprintf(stderr, "vxbench spawn: '%s' never printed '%s'; it said:\n%s\n", argv[optind],
+			marker, seen);
+		return 1;
+	}
+	printf("startup_ms=%.1f peak_rss_kb=%ld\n", (double)(t_mark - t0) / 1e6, ru.ru_maxrss);
+	return 0;
+}
+
+/* ---- hooks: per-call cost on kernel hooks -------------------------------- */
+
+static void print_stats(int fd, const char *who)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	printf("prog=%s owner=%s run_cnt=%llu run_time_ns=%llu\n", info.name, who,
+	       (unsigned long long)info.run_cnt, (unsigned long long)info.run_time_ns);
+}
+
+/* Attach the empty baselines, enable run-time statistics for as long as
+ * this process holds the fd (nothing to restore after a crash), wait, then
+ * print the statistics of the baselines and of the programs @pid holds. */
+static int cmd_hooks(int argc, char **argv)
+{
+	struct vx_bench_hooks *h;
+	double secs = 5;
+	int pids[8], npid = 0, stats_fd, c;
+
+	while ((c = getopt(argc, argv, "s:p:")) != -1) {
+		switch (c) {
+		case 's': secs = atof(optarg); break;
+		case 'p':
+			if (npid < 8)
+				pids[npid++] = atoi(optarg);
+			break;
+		default: return 2;
+		}
+	}
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats_fd < 0)
+		return die("enabling BPF run-time statistics", stats_fd);
+	h = vx_bench_hooks__open_and_load();
+	if (!h || vx_bench_hooks__attach(h)) {
+		close(stats_fd);
+		vx_bench_hooks__destroy(h);
+		return die("attaching the empty hook programs", errno);
+	}
+	printf("attached\n");
+	fflush(stdout);
+	sleep_ns((uint64_t)(secs * 1e9));
+	print_stats(bpf_program__fd(h->progs.vxb_kfree_skb), "empty");
+	print_stats(bpf_program__fd(h->progs.vxb_net_dev_xmit), "empty");
+	print_stats(bpf_program__fd(h->progs.vxb_tcp_retrans), "empty");
+	for (int i = 0; i < npid; i++) {
+		uint32_t ids[64];
+		int n = prog_ids_of(pids[i], ids, 64);
+
+		for (int j = 0; j < n; j++) {
+			int fd = bpf_prog_get_fd_by_id(ids[j]);
+
+			if (fd >= 0) {
+				print_stats(fd, "vxray");
+				close(fd);
+			}
+		}
+	}
+	vx_bench_hooks__destroy(h);
+	close(stats_fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	libbpf_set_print(silent_print);
+	if (argc < 2) {
+		fprintf(stderr, "usage: vxbench prog|attach|rate|spawn|hooks [OPTIONS]\n");
+		return 2;
+	}
+	optind = 2;
+	if (!strcmp(argv[1], "prog"))
+		return cmd_prog(argc, argv);
+	if (!strcmp(argv[1], "attach"))
+		return cmd_attach(argc, argv);
+	if (!strcmp(argv[1], "rate"))
+		return cmd_rate(argc, argv);
+	if (!strcmp(argv[1], "spawn"))
+		return cmd_spawn(argc, argv);
+	if (!strcmp(argv[1], "hooks"))
+		return cmd_hooks(argc, argv);
+	fprintf(stderr, "vxbench: unknown subcommand '%s'\n", argv[1]);
+	return 2;
+}

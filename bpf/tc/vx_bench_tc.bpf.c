@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The baseline for bench/: a tc program that does nothing. Its cost through
+ * BPF_PROG_TEST_RUN is the floor that vxray's tc programs are compared
+ * with in the same run. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#define TC_ACT_UNSPEC (-1)
+
+char LICENSE[] SEC("license") = "GPL";
+
+SEC("tc")
+int vxb_tc_empty(struct __sk_buff *skb)
+{
+	return TC_ACT_UNSPEC;
+}
