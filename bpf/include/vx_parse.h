@@ -208,6 +208,10 @@ static __always_inline int vx_parse_ip6(struct vx_cursor *c, __u8 *l4, __u8 *src
 			len = ((__u32)ext->hdrlen + 2) * 4;
 		else
 			len = ((__u32)ext->hdrlen + 1) * 8;
+		/* The whole header first: a cut non-first fragment header is
+		 * truncated, not a fragment. */
+		if (c->pos + len > c->end)
+			return outer ? VX_R_BAD_IP6_EXT : VX_R_BAD_INNER_IP;
 		if (next == VX_IPPROTO_FRAGMENT) {
 			/* Only the first fragment carries the L4 header. */
 			__be16 *off = c->pos + 2;
@@ -221,8 +225,6 @@ static __always_inline int vx_parse_ip6(struct vx_cursor *c, __u8 *l4, __u8 *src
 			}
 		}
 		next = ext->nexthdr;
-		if (c->pos + len > c->end)
-			return outer ? VX_R_BAD_IP6_EXT : VX_R_BAD_INNER_IP;
 		c->pos += len;
 	}
 	if (next == VX_IPPROTO_HOPOPTS || next == VX_IPPROTO_ROUTING ||
@@ -256,7 +258,10 @@ static __always_inline int vx_parse_l4(struct vx_cursor *c, __u8 l4, struct vx_p
 			return VX_R_BAD_L4;
 		p->inner_sport = vx_ntohs(u->source);
 		p->inner_dport = vx_ntohs(u->dest);
-	} else if (l4 == VX_IPPROTO_ICMP || l4 == VX_IPPROTO_ICMPV6) {
+	} else if ((l4 == VX_IPPROTO_ICMP && p->inner_family == 4) ||
+		   (l4 == VX_IPPROTO_ICMPV6 && p->inner_family == 6)) {
+		/* ICMP belongs to IPv4 and ICMPv6 to IPv6: the other is not
+		 * an ICMP header and must not be read as one. */
 		struct vx_icmphdr *ic = c->pos;
 
 		if ((void *)(ic + 1) > c->end)

@@ -591,6 +591,57 @@ static void test_ipv6_extension_chain(void **state)
 	}
 }
 
+/* Found by the differential fuzzer (tests/fuzz/difffuzz): a non-first
+ * fragment header cut short was taken for a whole one. Outer IPv6 with a
+ * fragment header (offset 8) of which only 4 of 8 bytes arrived. */
+static void test_cut_fragment_header(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	struct frame f = {};
+	unsigned char frag[4] = { 17, 0, 0, 0x40 }; /* next UDP, offset 8 */
+	uint64_t before = counter(e, VX_R_BAD_IP6_EXT);
+	uint64_t plain = counter(e, VX_R_PLAIN_IP);
+
+	eth(&f, 0x86DD);
+	ip6(&f, 44, "fd00::1", "fd00::2", 8);
+	put(&f, frag, sizeof(frag));
+	assert_int_equal(run(e, e->xdp->progs.vx_xdp_ul_in, &f, 1), XDP_PASS);
+	assert_int_equal(counter(e, VX_R_BAD_IP6_EXT), before + 1);
+	assert_int_equal(counter(e, VX_R_PLAIN_IP), plain);
+}
+
+/* Found by the differential fuzzer: protocol 1 inside IPv6 (and 58 inside
+ * IPv4) was read as an ICMP header; an IPv6 packet ending there counted as
+ * a truncated ICMP header instead of an overlay frame. */
+static void test_icmp_of_the_other_family(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	struct frame f = {};
+
+	eth(&f, 0x0800);
+	ip4(&f, 17, "10.0.0.1", "10.0.0.2", 1, 0, 8 + 8 + 14 + 40 + 8);
+	udp(&f, 50000, 4789);
+	vxlan(&f, 0x08, 100);
+	eth(&f, 0x86DD);
+	ip6(&f, 1, "fd10::1", "fd10::2", 8);
+	icmp(&f, 8, 9, 10);
+	e->n_events = 0;
+	run(e, e->tc->progs.vx_tc_ul_in, &f, 1);
+	assert_int_equal(e->n_events, 1);
+	assert_int_equal(e->last.result, VX_R_VXLAN);
+	assert_int_equal(e->last.pkt.inner_proto, 1);
+	assert_int_equal(e->last.pkt.icmp_type, 0);
+	assert_int_equal(e->last.pkt.icmp_id, 0);
+	/* Cut right after the IPv6 header: nothing of L4 to read. */
+	f.n -= 8;
+	e->n_events = 0;
+	run(e, e->tc->progs.vx_tc_ul_in, &f, 1);
+	assert_int_equal(e->n_events, 1);
+	assert_int_equal(e->last.result, VX_R_VXLAN);
+}
+
 static void test_vxlan_device_hooks(void **state)
 {
 	NEED_ROOT();
@@ -715,6 +766,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncation_everywhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_headers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_extension_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_fragment_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_of_the_other_family, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vxlan_device_hooks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filters_in_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
