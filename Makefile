@@ -55,11 +55,12 @@ UNIT_BINS  := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))
 BPFT_SRCS  := $(wildcard tests/bpf/*.c)
 BPFT_BINS  := $(patsubst %.c,$(BUILD)/%,$(BPFT_SRCS))
 TEST_BINS  := $(UNIT_BINS) $(BPFT_BINS)
+DIFFFUZZ   := $(BUILD)/tests/fuzz/difffuzz
 
 VXRAY := $(BUILD)/vxray
 
 .PHONY: all
-all: $(VXRAY) $(TEST_BINS)
+all: $(VXRAY) $(TEST_BINS) $(DIFFFUZZ)
 
 $(BUILD)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -94,6 +95,14 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJS) | $(SKELS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
+
+# The differential fuzzer: reference decoder vs the datapath programs.
+# The skeletons embed the objects: relink when they change.
+$(DIFFFUZZ): tests/fuzz/difffuzz.c tests/fuzz/refparse.c $(BUILD)/skel/vx_tc.skel.h \
+	     $(BUILD)/skel/vx_xdp.skel.h
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) $(filter %.c,$^) $(LDFLAGS) $(LDLIBS) -o $@
 
 .PHONY: check
 check: all
