@@ -70,6 +70,167 @@ static __always_inline void vx_count(__u32 idx)
 		(*v)++;
 }
 
+/* ---- latency (cfg.latency) ---------------------------------------------- */
+
+/* Identity -> last stamp. LRU: a stamp nobody matches (the far end is not
+ * traced, the packet died) ages out instead of filling the map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct vx_pkt_id);
+	__type(value, struct vx_lat_stamp);
+} vxl_stamp SEC(".maps");
+
+/* (netns, device, VNI, stage) -> histogram. Per-CPU: no atomics. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct vx_lat_key);
+	__type(value, struct vx_lat_hist);
+} vxl_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VX_ST__MAX * VX_L__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} vxl_cnt SEC(".maps");
+
+/* Never written: the initial value of a histogram (too big for the stack). */
+static struct vx_lat_hist vxl_zero;
+
+static __always_inline void vx_lat_count(__u32 stage, __u32 c, __u64 n)
+{
+	__u32 idx = stage * VX_L__MAX + c;
+	__u64 *v = bpf_map_lookup_elem(&vxl_cnt, &idx);
+
+	if (v)
+		*v += n;
+}
+
+static __always_inline void vx_lat_sample(__u32 ifindex, __u32 vni, __u32 stage, __u64 d)
+{
+	struct vx_lat_key k = { .netns = cfg.netns, .ifindex = ifindex, .vni = vni,
+				.stage = (__u8)stage };
+	struct vx_lat_hist *h;
+	__u64 i = vx_hist_slot(d);
+
+	/* Hide the slot's derivation from the compiler, so that the bound
+	 * tested below is the one the verifier sees on the register used. */
+	asm volatile("" : "+r"(i));
+	if (i >= VX_HIST_SLOTS)
+		return;
+
+	h = bpf_map_lookup_elem(&vxl_hist, &k);
+	if (!h) {
+		bpf_map_update_elem(&vxl_hist, &k, &vxl_zero, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&vxl_hist, &k);
+		if (!h)
+			return;
+	}
+	h->count++;
+	h->sum_ns += d;
+	if (d > h->max_ns)
+		h->max_ns = d;
+	h->slot[i]++;
+}
+
+/* The join. Which stamp ends a stage here, and which stage starts here:
+ *
+ *   VXLAN egress    starts encap
+ *   underlay egress ends encap (stamp from VXLAN egress, same netns),
+ *                   starts wire
+ *   XDP ingress     ends wire (stamp from underlay egress, another netns);
+ *                   restamps only then, so the tc hook knows
+ *   tc ingress      ends wire unless XDP did, starts decap
+ *   VXLAN ingress   ends decap (stamp from tc ingress, same netns), starts
+ *                   delivery for TCP when the delivery hook is loaded
+ *
+ * Decap starts at tc ingress, not XDP: XDP sees each wire segment while tc
+ * sees what GRO made of them, the same super-packet the VXLAN device
+ * gets, so the two ends of decap see the same skbs.
+ *
+ * GSO/GRO: a super-packet carries the identity of its first segment. A
+ * GSO packet stamped at the start whose segments arrive one by one is
+ * matched by its first segment (the later ones find no stamp, and nothing
+ * counted them as seen). A GRO packet at the end matches the stamp of its
+ * first segment and is credited with gso_segs / the stamp's gso_segs
+ * joins, for the stamps of the segments it swallowed, which then age out.
+ *
+ * Retransmits and duplicates: a TCP retransmit carries a new IPv4 ID, so
+ * it is a new identity; where the ID is 0 (IPv6, no socket), the copy
+ * replaces the older stamp at the same hook (VX_L_DUP, not seen twice)
+ * and the delay is measured from the newest copy. */
+static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifindex, __u8 at,
+				   __u32 segs)
+{
+	struct vx_lat_stamp *s, st;
+	int end = -1, start = -1;
+	__u8 prev = 0;
+	bool same_ns = true;
+
+	if (!segs)
+		segs = 1;
+	switch (at) {
+	case VX_AT_TC_VX_OUT:
+		start = VX_ST_ENCAP;
+		break;
+	case VX_AT_TC_UL_OUT:
+		end = VX_ST_ENCAP;
+		prev = VX_AT_TC_VX_OUT;
+		start = VX_ST_WIRE;
+		break;
+	case VX_AT_XDP_UL_IN:
+		end = VX_ST_WIRE;
+		prev = VX_AT_TC_UL_OUT;
+		same_ns = false;
+		break;
+	case VX_AT_TC_UL_IN:
+		end = VX_ST_WIRE;
+		prev = VX_AT_TC_UL_OUT;
+		same_ns = false;
+		start = VX_ST_DECAP;
+		break;
+	case VX_AT_TC_VX_IN:
+		end = VX_ST_DECAP;
+		prev = VX_AT_TC_UL_IN;
+		if (cfg.latency_delivery && p->inner_proto == VX_IPPROTO_TCP)
+			start = VX_ST_DELIVERY;
+		break;
+	default:
+		return;
+	}
+
+	s = bpf_map_lookup_elem(&vxl_stamp, &p->id);
+	if (s && s->at == prev && (s->netns == cfg.netns) == same_ns && now >= s->ts_ns) {
+		__u32 credit = segs / (s->segs ? s->segs : 1);
+
+		vx_lat_sample(ifindex, p->vni, end, now - s->ts_ns);
+		vx_lat_count(end, VX_L_MATCHED, credit ? credit : 1);
+	} else if (at == VX_AT_XDP_UL_IN) {
+		return;
+	}
+	if (start < 0) {
+		if (s)
+			bpf_map_delete_elem(&vxl_stamp, &p->id);
+		return;
+	}
+	if (s && s->at == at && s->netns == cfg.netns)
+		vx_lat_count(start, VX_L_DUP, 1);
+	else
+		vx_lat_count(start, VX_L_SEEN, 1);
+	if (segs > 1)
+		vx_lat_count(start, VX_L_SUPER, 1);
+	st.ts_ns = now;
+	st.netns = cfg.netns;
+	st.ifindex = ifindex;
+	st.vni = p->vni;
+	st.segs = segs > 0xffff ? 0xffff : (__u16)segs;
+	st.at = at;
+	st.pad = 0;
+	bpf_map_update_elem(&vxl_stamp, &p->id, &st, BPF_ANY);
+}
+
 static __always_inline bool vx_host_is(const __u8 *a, __u8 family)
 {
 	const volatile __u32 *h = (const volatile __u32 *)cfg.host;
@@ -170,7 +331,8 @@ __noinline int vx_parse_inner_at(VX_CTX *ctx, __u32 off, struct vx_pkt *p, int o
 	return vx_parse_inner(&c, p, ok);
 }
 
-static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u8 at)
+static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u8 at,
+				      __u32 segs)
 {
 	void *data = (void *)(long)ctx->data;
 	struct vx_cursor c = { .pos = data, .end = (void *)(long)ctx->data_end };
@@ -197,6 +359,8 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 		return;
 	vx_fill_id(&p);
 	vx_tun_account(&p, ifindex, at, len);
+	if (cfg.latency)
+		vx_lat(&p, ts, ifindex, at, segs);
 	if (!cfg.events)
 		return;
 	if (!vx_match(&p)) {

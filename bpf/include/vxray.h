@@ -153,8 +153,117 @@ struct vx_dp_config {
 	__u8 has_port;
 	__u8 proto;		/* --proto IPPROTO_*, 0: any */
 	__u8 events;		/* emit ring-buffer events (else counters only) */
-	__u8 pad[4];
+	__u8 latency;		/* join packets across hooks into vxl_hist */
+	__u8 latency_delivery;	/* the delivery hook is loaded: start it */
+	__u8 pad[2];
 };
 _Static_assert(sizeof(struct vx_dp_config) == 56, "vx_dp_config layout");
+
+/* ---- latency ------------------------------------------------------------
+ *
+ * A packet is joined across hooks by its struct vx_pkt_id alone: the
+ * inner headers do not change between the VXLAN device and the underlay,
+ * nor between the two ends of the wire. Each hook looks up the stamp the
+ * previous hook left, adds the difference to the histogram of the stage
+ * that ends here, and leaves its own stamp for the next stage. */
+
+/* Stages, by the hook that ends them. */
+enum vx_stage {
+	VX_ST_ENCAP = 0,	/* VXLAN egress -> underlay egress, same netns */
+	VX_ST_WIRE,		/* underlay egress on A -> underlay ingress on B */
+	VX_ST_DECAP,		/* underlay tc ingress -> VXLAN ingress */
+	VX_ST_DELIVERY,		/* VXLAN ingress -> TCP receive (tcp_probe) */
+	VX_ST_XMIT,		/* vxlan_xmit entry -> return */
+	VX_ST__MAX,
+};
+
+/* Per-stage join counters: vxl_cnt[stage * VX_L__MAX + counter]. */
+enum vx_lat_counter {
+	VX_L_SEEN = 0,		/* stamps left for this stage to end */
+	VX_L_MATCHED,		/* of which the next hook found */
+	VX_L_DUP,		/* a stamp replaced by a copy at the same hook */
+	VX_L_SUPER,		/* stamps left by a GSO/GRO super-packet */
+	VX_L__MAX,
+};
+
+/* vxl_stamp: struct vx_pkt_id -> where and when it was last seen. */
+struct vx_lat_stamp {
+	__u64 ts_ns;
+	__u32 netns;
+	__u32 ifindex;
+	__u32 vni;
+	__u16 segs;		/* gso_segs of the stamped skb, at least 1 */
+	__u8 at;		/* enum vx_at */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct vx_lat_stamp) == 24, "vx_lat_stamp layout");
+
+/* vxl_hist key: the hook that ended the stage. */
+struct vx_lat_key {
+	__u32 netns;
+	__u32 ifindex;
+	__u32 vni;
+	__u8 stage;		/* enum vx_stage */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct vx_lat_key) == 16, "vx_lat_key layout");
+
+/* Log-linear buckets: values 0..3 exactly, then four per power of two
+ * (log2 and the two bits below the top one), so a percentile read from
+ * the buckets is within 25% of the truth. 160 slots reach 2^40 ns. */
+#define VX_HIST_SLOTS 160
+
+struct vx_lat_hist {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 max_ns;
+	__u64 slot[VX_HIST_SLOTS];
+};
+_Static_assert(sizeof(struct vx_lat_hist) == 8 * (3 + VX_HIST_SLOTS), "vx_lat_hist layout");
+
+static inline __u32 vx_log2_32(__u32 v)
+{
+	__u32 r, s;
+
+	r = (__u32)(v > 0xFFFF) << 4;
+	v >>= r;
+	s = (__u32)(v > 0xFF) << 3;
+	v >>= s;
+	r |= s;
+	s = (__u32)(v > 0xF) << 2;
+	v >>= s;
+	r |= s;
+	s = (__u32)(v > 0x3) << 1;
+	v >>= s;
+	r |= s;
+	return r | (v >> 1);
+}
+
+static inline __u32 vx_log2_64(__u64 v)
+{
+	__u32 hi = (__u32)(v >> 32);
+
+	return hi ? vx_log2_32(hi) + 32 : vx_log2_32((__u32)v);
+}
+
+/* The slot a value falls in. */
+static inline __u32 vx_hist_slot(__u64 v)
+{
+	__u32 l, i;
+
+	if (v < 4)
+		return (__u32)v;
+	l = vx_log2_64(v);
+	i = 4 * (l - 1) + (__u32)((v >> (l - 2)) & 3);
+	return i < VX_HIST_SLOTS ? i : VX_HIST_SLOTS - 1;
+}
+
+/* The smallest value in slot @i. */
+static inline __u64 vx_hist_lower(__u32 i)
+{
+	if (i < 4)
+		return i;
+	return (__u64)(4 + i % 4) << (i / 4 - 1);
+}
 
 #endif

@@ -17,7 +17,7 @@ char LICENSE[] SEC("license") = "GPL";
 	SEC("tc")                                                                       \
 	int name(struct __sk_buff *skb)                                                 \
 	{                                                                               \
-		vx_handle(skb, skb->len, skb->ifindex, at);                              \
+		vx_handle(skb, skb->len, skb->ifindex, at, skb->gso_segs);                       \
 		return TC_ACT_UNSPEC;                                                   \
 	}
 

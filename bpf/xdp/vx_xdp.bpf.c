@@ -12,6 +12,7 @@ char LICENSE[] SEC("license") = "GPL";
 SEC("xdp")
 int vx_xdp_ul_in(struct xdp_md *ctx)
 {
-	vx_handle(ctx, (__u32)(ctx->data_end - ctx->data), ctx->ingress_ifindex, VX_AT_XDP_UL_IN);
+	vx_handle(ctx, (__u32)(ctx->data_end - ctx->data), ctx->ingress_ifindex, VX_AT_XDP_UL_IN,
+		  1);
 	return XDP_PASS;
 }

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The latency join, run in the kernel through BPF_PROG_TEST_RUN: the same
+ * inner packet fed to the hooks in the order a real one meets them, and
+ * what landed in the histograms and join counters. Two tc objects with
+ * different namespace inodes and shared maps stand for the two tunnel
+ * ends, as the loader shares them. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cmocka.h>
+#include <linux/bpf.h>
+
+#include "vxray.h"
+#include "vx_tc.skel.h"
+#include "vx_xdp.skel.h"
+
+#define TC_UNSPEC 0xffffffffu
+#define XDP_PASS_RC 2
+#define NS_A 4026531840u
+#define NS_B 4026532000u
+
+/* ---- frames ------------------------------------------------------------- */
+
+struct frame {
+	unsigned char b[256];
+	size_t n;
+};
+
+static void put(struct frame *f, const void *p, size_t n)
+{
+	memcpy(f->b + f->n, p, n);
+	f->n += n;
+}
+
+static void put16(struct frame *f, uint16_t v)
+{
+	v = htons(v);
+	put(f, &v, 2);
+}
+
+static void eth(struct frame *f)
+{
+	static const unsigned char macs[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+
+	put(f, macs, 12);
+	put16(f, 0x0800);
+}
+
+static void ip4(struct frame *f, uint8_t proto, const char *src, const char *dst, uint16_t id,
+		uint16_t payload)
+{
+	unsigned char h[20] = { 0x45 };
+
+	h[2] = (unsigned char)((20 + payload) >> 8);
+	h[3] = (unsigned char)(20 + payload);
+	h[4] = (unsigned char)(id >> 8);
+	h[5] = (unsigned char)id;
+	h[8] = 64;
+	h[9] = proto;
+	inet_pton(AF_INET, src, h + 12);
+	inet_pton(AF_INET, dst, h + 16);
+	put(f, h, 20);
+}
+
+static void tcp(struct frame *f, uint32_t seq)
+{
+	unsigned char h[20] = { 0x9c, 0x40, 0x13, 0x89 };	/* 40000 -> 5001 */
+
+	h[4] = (unsigned char)(seq >> 24);
+	h[5] = (unsigned char)(seq >> 16);
+	h[6] = (unsigned char)(seq >> 8);
+	h[7] = (unsigned char)seq;
+	h[12] = 5 << 4;
+	h[13] = 0x10;
+	put(f, h, 20);
+}
+
+/* The inner frame as the VXLAN device sees it. */
+static struct frame inner(uint16_t ip_id, uint32_t seq)
+{
+	struct frame f = {};
+
+	eth(&f);
+	ip4(&f, 6, "172.16.0.1", "172.16.0.2", ip_id, 20);
+	tcp(&f, seq);
+	return f;
+}
+
+/* The same packet encapsulated, VNI 100, as the underlay sees it. */
+static struct frame outer(uint16_t ip_id, uint32_t seq)
+{
+	struct frame in = inner(ip_id, seq), f = {};
+	unsigned char vx[8] = { 0x08, 0, 0, 0, 0, 0, 100, 0 };
+
+	eth(&f);
+	ip4(&f, 17, "10.0.0.1", "10.0.0.2", 7, (uint16_t)(8 + 8 + in.n));
+	put16(&f, 51000);
+	put16(&f, 4789);
+	put16(&f, (uint16_t)(8 + 8 + in.n));
+	put16(&f, 0);
+	put(&f, vx, 8);
+	put(&f, in.b, in.n);
+	return f;
+}
+
+/* ---- harness ------------------------------------------------------------ */
+
+struct env {
+	struct vx_tc *a, *b;		/* the two tunnel ends */
+	struct vx_xdp *bx;		/* XDP at b */
+};
+
+static void share(struct bpf_map *m, struct bpf_map *from)
+{
+	assert_int_equal(bpf_map__reuse_fd(m, bpf_map__fd(from)), 0);
+}
+
+static struct vx_tc *tc_new(uint32_t netns, int latency, struct vx_tc *from)
+{
+	struct vx_tc *t = vx_tc__open();
+	struct vx_dp_config *c;
+
+	assert_non_null(t);
+	c = (struct vx_dp_config *)&t->rodata->cfg;
+	c->netns = netns;
+	c->latency = (uint8_t)latency;
+	if (from) {
+		share(t->maps.vxl_stamp, from->maps.vxl_stamp);
+		share(t->maps.vxl_hist, from->maps.vxl_hist);
+		share(t->maps.vxl_cnt, from->maps.vxl_cnt);
+	}
+	assert_int_equal(vx_tc__load(t), 0);
+	return t;
+}
+
+static struct env *env_new(int latency)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	uint32_t lo = 1, vni = 100;
+	struct vx_dp_config *c;
+
+	assert_non_null(e);
+	e->a = tc_new(NS_A, latency, NULL);
+	e->b = tc_new(NS_B, latency, e->a);
+	e->bx = vx_xdp__open();
+	assert_non_null(e->bx);
+	c = (struct vx_dp_config *)&e->bx->rodata->cfg;
+	c->netns = NS_B;
+	c->latency = (uint8_t)latency;
+	share(e->bx->maps.vxl_stamp, e->a->maps.vxl_stamp);
+	share(e->bx->maps.vxl_hist, e->a->maps.vxl_hist);
+	share(e->bx->maps.vxl_cnt, e->a->maps.vxl_cnt);
+	assert_int_equal(vx_xdp__load(e->bx), 0);
+	/* BPF_PROG_TEST_RUN runs on loopback (ifindex 1): call it the VXLAN
+	 * device of VNI 100 on both ends. */
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->a->maps.vxp_dev), &lo, &vni, 0), 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->b->maps.vxp_dev), &lo, &vni, 0), 0);
+	return e;
+}
+
+static void env_free(struct env *e)
+{
+	vx_xdp__destroy(e->bx);
+	vx_tc__destroy(e->b);
+	vx_tc__destroy(e->a);
+	free(e);
+}
+
+static uint32_t run_segs(struct bpf_program *prog, const struct frame *f, uint32_t segs)
+{
+	struct __sk_buff ctx = { .gso_segs = segs };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = (uint32_t)f->n,
+		    .repeat = 1);
+
+	if (segs) {
+		o.ctx_in = &ctx;
+		o.ctx_size_in = sizeof(ctx);
+	}
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &o))
+		fail_msg("test run of %s on %zu bytes: %s", bpf_program__name(prog), f->n,
+			 strerror(errno));
+	return o.retval;
+}
+
+static uint32_t run(struct bpf_program *prog, const struct frame *f)
+{
+	return run_segs(prog, f, 0);
+}
+
+static uint64_t lat_cnt(struct env *e, uint32_t stage, uint32_t c)
+{
+	uint64_t vals[256] = {}, sum = 0;
+	uint32_t idx = stage * VX_L__MAX + c;
+	int ncpu = libbpf_num_possible_cpus();
+
+	assert_true(ncpu > 0 && ncpu <= 256);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(e->a->maps.vxl_cnt), &idx, vals), 0);
+	for (int i = 0; i < ncpu; i++)
+		sum += vals[i];
+	return sum;
+}
+
+/* The histogram of @stage at (@netns, lo, VNI 100), summed over CPUs; its
+ * count is 0 when there is none. */
+static struct vx_lat_hist hist(struct env *e, uint32_t netns, uint32_t stage)
+{
+	struct vx_lat_key k = { .netns = netns, .ifindex = 1, .vni = 100, .stage = (uint8_t)stage };
+	int ncpu = libbpf_num_possible_cpus();
+	struct vx_lat_hist *v = calloc((size_t)ncpu, sizeof(*v)), sum = {};
+
+	assert_non_null(v);
+	if (!bpf_map_lookup_elem(bpf_map__fd(e->a->maps.vxl_hist), &k, v)) {
+		for (int c = 0; c < ncpu; c++) {
+			sum.count += v[c].count;
+			sum.sum_ns += v[c].sum_ns;
+			if (v[c].max_ns > sum.max_ns)
+				sum.max_ns = v[c].max_ns;
+			for (int i = 0; i < VX_HIST_SLOTS; i++)
+				sum.slot[i] += v[c].slot[i];
+		}
+	}
+	free(v);
+	return sum;
+}
+
+static int n_stamps(struct env *e)
+{
+	struct vx_pkt_id k, next;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(bpf_map__fd(e->a->maps.vxl_stamp), n ? &k : NULL, &next)) {
+		k = next;
+		n++;
+	}
+	return n;
+}
+
+static void sleep_us(long us)
+{
+	struct timespec ts = { 0, us * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static int setup(void **state)
+{
+	if (geteuid())
+		return 0;
+	*state = env_new(1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	if (*state)
+		env_free(*state);
+	return 0;
+}
+
+#define NEED_ROOT()                  \
+	do {                         \
+		if (!*state)         \
+			skip();      \
+	} while (0)
+
+/* ---- tests -------------------------------------------------------------- */
+
+/* VXLAN egress then underlay egress on A: one encap sample, as long as
+ * the time between the two runs, in the slot that holds it. */
+static void test_encap_join(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	struct frame in = inner(1, 1000), out = outer(1, 1000);
+	struct vx_lat_hist h;
+	uint64_t sum = 0;
+
+	assert_int_equal(run(e->a->progs.vx_tc_vx_out, &in), TC_UNSPEC);
+	sleep_us(2000);
+	assert_int_equal(run(e->a->progs.vx_tc_ul_out, &out), TC_UNSPEC);
+	h = hist(e, NS_A, VX_ST_ENCAP);
+	assert_int_equal(h.count, 1);
+	assert_true(h.sum_ns >= 2000000 && h.sum_ns < 2000000000ull);
+	assert_int_equal(h.max_ns, h.sum_ns);
+	assert_int_equal(h.slot[vx_hist_slot(h.sum_ns)], 1);
+	for (int i = 0; i < VX_HIST_SLOTS; i++)
+		sum += h.slot[i];
+	assert_int_equal(sum, 1);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_SEEN), 1);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_MATCHED), 1);
+	/* Underlay egress started the wire stage. */
+	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_SEEN), 1);
+	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_MATCHED), 0);
+	assert_int_equal(hist(e, NS_A, VX_ST_WIRE).count, 0);
+}
+
+/* A's egress through B's ingress: every stage once, each at its own end
+ * of the tunnel, and no stamp left behind. */
+static void test_whole_journey(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	struct frame in = inner(2, 2000), out = outer(2, 2000);
+
+	run(e->a->progs.vx_tc_vx_out, &in);
+	run(e->a->progs.vx_tc_ul_out, &out);
+	assert_int_equal(run(e->bx->progs.vx_xdp_ul_in, &out), XDP_PASS_RC);
+	run(e->b->progs.vx_tc_ul_in, &out);
+	run(e->b->progs.vx_tc_vx_in, &in);
+	assert_int_equal(hist(e, NS_A, VX_ST_ENCAP).count, 1);
+	assert_int_equal(hist(e, NS_B, VX_ST_WIRE).count, 1);	/* by XDP, not again by tc */
+	assert_int_equal(hist(e, NS_B, VX_ST_DECAP).count, 1);
+	assert_int_equal(hist(e, NS_A, VX_ST_WIRE).count, 0);
+	for (uint32_t s = VX_ST_ENCAP; s <= VX_ST_DECAP; s++) {
+		assert_int_equal(lat_cnt(e, s, VX_L_SEEN), 1);
+		assert_int_equal(lat_cnt(e, s, VX_L_MATCHED), 1);
+	}
+	/* Delivery is off (no tcp_probe program): nothing starts it. */
+	assert_int_equal(lat_cnt(e, VX_ST_DELIVERY, VX_L_SEEN), 0);
+	assert_int_equal(n_stamps(e), 0);
+}
+
+/* Without XDP the tc ingress ends the wire stage. */
+static void test_wire_by_tc(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	struct frame out = outer(3, 3000);
+
+	run(e->a->progs.vx_tc_ul_out, &out);
+	run(e->b->progs.vx_tc_ul_in, &out);
+	assert_int_equal(hist(e, NS_B, VX_ST_WIRE).count, 1);
+	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_MATCHED), 1);
+	assert_int_equal(lat_cnt(e, VX_ST_DECAP, VX_L_SEEN), 1);
+}
+
+/* A stamp only counts from the hook before, in the right namespace: the
+ * underlay ingress of A itself is no wire, a VXLAN ingress without an
+ * underlay ingress is no decap, and XDP leaves no stamp it did not earn. */
+static void test_wrong_order_no_sample(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	struct frame in = inner(4, 4000), out = outer(4, 4000);
+
+	run(e->a->progs.vx_tc_ul_out, &out);
+	run(e->a->progs.vx_tc_ul_in, &out);	/* same netns: loopback, not the wire */
+	assert_int_equal(hist(e, NS_A, VX_ST_WIRE).count, 0);
+	run(e->b->progs.vx_tc_vx_in, &in);	/* stamp is from A's tc ingress */
+	assert_int_equal(hist(e, NS_B, VX_ST_DECAP).count, 0);
+	run(e->bx->progs.vx_xdp_ul_in, &out);	/* no stamp at all now */
+	assert_int_equal(n_stamps(e), 0);
+	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_MATCHED), 0);
+	assert_int_equal(lat_cnt(e, VX_ST_DECAP, VX_L_MATCHED), 0);
+}
+
+/* A copy at the same hook (same identity: IPv6, or no IP ID) replaces the
+ * stamp and is counted as a duplicate, not seen twice; the delay is from
+ * the newest copy. A TCP retransmit carries a new IPv4 ID: a packet of
+ * its own, which finds no stamp of the original. */
+static void test_duplicates_and_retransmits(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	struct frame in = inner(5, 5000), out = outer(5, 5000);
+	struct frame rin = inner(6, 5000), rout = outer(6, 5000);
+
+	run(e->a->progs.vx_tc_vx_out, &in);
+	sleep_us(20000);
+	run(e->a->progs.vx_tc_vx_out, &in);
+	run(e->a->progs.vx_tc_ul_out, &out);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_SEEN), 1);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_DUP), 1);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_MATCHED), 1);
+	assert_true(hist(e, NS_A, VX_ST_ENCAP).max_ns < 20000000);
+
+	/* The retransmit's underlay egress alone: no encap sample. */
+	run(e->a->progs.vx_tc_ul_out, &rout);
+	assert_int_equal(hist(e, NS_A, VX_ST_ENCAP).count, 1);
+	run(e->a->progs.vx_tc_vx_out, &rin);
+	run(e->a->progs.vx_tc_ul_out, &rout);
+	assert_int_equal(hist(e, NS_A, VX_ST_ENCAP).count, 2);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_MATCHED), 2);
+}
+
+/* GRO: four segments stamped at tc ingress, one super-packet with the
+ * first one's identity at the VXLAN device: one sample, four joins. GSO:
+ * one super-packet stamped at underlay egress, its first segment at the
+ * far end: one seen, one join. */
+static void test_gso_gro(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	struct frame in = inner(10, 10000), out;
+
+	for (int i = 0; i < 4; i++) {
+		out = outer((uint16_t)(10 + i), 10000 + 100 * (uint32_t)i);
+		run(e->b->progs.vx_tc_ul_in, &out);
+	}
+	assert_int_equal(lat_cnt(e, VX_ST_DECAP, VX_L_SEEN), 4);
+	run_segs(e->b->progs.vx_tc_vx_in, &in, 4);
+	assert_int_equal(hist(e, NS_B, VX_ST_DECAP).count, 1);
+	assert_int_equal(lat_cnt(e, VX_ST_DECAP, VX_L_MATCHED), 4);
+
+	out = outer(20, 20000);
+	run_segs(e->a->progs.vx_tc_ul_out, &out, 4);
+	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_SUPER), 1);
+	run(e->bx->progs.vx_xdp_ul_in, &out);
+	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_SEEN), 1);
+	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_MATCHED), 1);
+}
+
+/* cfg.latency off (what `vxray encap` loads): nothing stamped, counted or
+ * sampled. */
+static void test_disabled(void **state)
+{
+	if (geteuid())
+		skip();
+	struct env *e = env_new(0);
+	struct frame in = inner(7, 7000), out = outer(7, 7000);
+
+	run(e->a->progs.vx_tc_vx_out, &in);
+	run(e->a->progs.vx_tc_ul_out, &out);
+	assert_int_equal(n_stamps(e), 0);
+	assert_int_equal(hist(e, NS_A, VX_ST_ENCAP).count, 0);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_SEEN), 0);
+	env_free(e);
+}
+
+/* The bucket math both sides share: 0..3 exact, then four slots per power
+ * of two, each slot's lower bound mapping back to it, monotonic. */
+static void test_slots(void **state)
+{
+	(void)state;
+	assert_int_equal(vx_hist_slot(0), 0);
+	assert_int_equal(vx_hist_slot(3), 3);
+	assert_int_equal(vx_hist_slot(4), 4);
+	assert_int_equal(vx_hist_slot(7), 7);
+	assert_int_equal(vx_hist_slot(8), 8);
+	assert_int_equal(vx_hist_slot(9), 8);
+	assert_int_equal(vx_hist_slot(10), 9);
+	assert_int_equal(vx_hist_slot(1023), 4 * 8 + 3);
+	assert_int_equal(vx_hist_slot(1024), 4 * 9);
+	assert_int_equal(vx_hist_slot(~0ull), VX_HIST_SLOTS - 1);
+	for (uint32_t i = 0; i + 1 < VX_HIST_SLOTS; i++) {
+		assert_int_equal(vx_hist_slot(vx_hist_lower(i)), i);
+		assert_int_equal(vx_hist_slot(vx_hist_lower(i + 1) - 1), i);
+		assert_true(vx_hist_lower(i + 1) > vx_hist_lower(i));
+	}
+	/* At least 4 slots per power of two past the exact ones. */
+	assert_int_equal(vx_hist_slot(1ull << 20) - vx_hist_slot(1ull << 19), 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slots),
+		cmocka_unit_test_setup_teardown(test_encap_join, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whole_journey, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wire_by_tc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_order_no_sample, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates_and_retransmits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gso_gro, setup, teardown),
+		cmocka_unit_test(test_disabled),
+	};
+
+	return cmocka_run_group_tests_name("latency", tests, NULL, NULL);
+}
