@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-	libmnl-dev libcmocka-dev libmicrohttpd-dev
+	libmnl-dev libcmocka-dev libmicrohttpd-dev libnftables-dev
 	# lab and integration tests
 	iproute2 iptables nftables conntrack socat iperf3 iputils-ping procps
 	kmod tcpdump util-linux libcap2-bin ethtool
