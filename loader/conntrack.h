@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The conntrack engine: table pressure per network namespace, for
+ * `vxray conntrack` and for in-process users (diagnose, the metrics agent).
+ *
+ * Lifecycle: vx_ct_open() (ctnetlink sockets inside each chosen namespace,
+ * baseline counters) -> vx_ct_attach() (the best backend the kernel allows,
+ * or the one forced, found by trying) -> vx_ct_add_to_loop() -> at each tick
+ * vx_ct_snapshot() -> vx_ct_close().
+ *
+ * Backends: fexit/fentry or kprobe/kretprobe programs on the allocator,
+ * confirm and destructor (bpf/kprobe/vx_conntrack.bpf.c), else ctnetlink
+ * NEW/DESTROY events. Table count, max and the kernel's per-CPU failure
+ * counters always come from ctnetlink and /proc/sys inside the namespace. */
+#ifndef VXRAY_CONNTRACK_H
+#define VXRAY_CONNTRACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opts.h"
+
+struct nlmsghdr;
+struct vx_loop;
+struct vx_ct;
+
+enum vx_ct_l4 { VX_CT_TCP, VX_CT_UDP, VX_CT_ICMP, VX_CT_ICMPV6, VX_CT_SCTP, VX_CT_OTHER, VX_CT_L4__MAX };
+
+/* "tcp", "udp", ... for a VX_CT_* bucket; the bucket of an IPPROTO_*. */
+const char *vx_ct_l4_name(int l4);
+int vx_ct_l4_of(uint8_t ipproto);
+
+/* The kernel's per-CPU conntrack statistics (conntrack -S), summed. */
+struct vx_ct_cpu_stats {
+	uint64_t found, invalid, insert, insert_failed, drop, early_drop, error;
+	uint64_t search_restart, clash_resolve, chaintoolong;
+};
+
+/* ---- decoders of untrusted ctnetlink input -------------------------------
+ * Pure: they read only the @len bytes at @nlh (which must cover
+ * nlh->nlmsg_len) and write only their outputs. Each returns a negative
+ * errno on a malformed or foreign message and leaves the outputs alone. */
+
+/* One IPCTNL_MSG_CT_GET_STATS_CPU reply (one CPU): added into @sum. */
+int vx_ct_parse_stats_cpu(const struct nlmsghdr *nlh, size_t len, struct vx_ct_cpu_stats *sum);
+/* The IPCTNL_MSG_CT_GET_STATS reply: entries in the namespace's table and,
+ * when the kernel says, nf_conntrack_max (else *max is left alone). */
+int vx_ct_parse_stats(const struct nlmsghdr *nlh, size_t len, uint32_t *count, uint32_t *max);
+
+enum { VX_CT_EV_OTHER = 0, VX_CT_EV_NEW = 1, VX_CT_EV_DESTROY = 2 };
+/* A ctnetlink event: VX_CT_EV_NEW, VX_CT_EV_DESTROY or VX_CT_EV_OTHER
+ * (updates), with the original tuple's L4 protocol in *proto (0 when the
+ * message does not say). */
+int vx_ct_parse_event(const struct nlmsghdr *nlh, size_t len, uint8_t *proto);
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+struct vx_ct_ns {
+	char netns[VX_NETNS_NAME_MAX];	/* "" = vxray's own namespace */
+	uint32_t inum;
+	/* Over the interval: */
+	uint64_t new[VX_CT_L4__MAX];
+	uint64_t confirmed[VX_CT_L4__MAX];
+	uint64_t destroyed[VX_CT_L4__MAX];
+	uint64_t alloc_failed;		/* only with a BPF backend */
+	uint64_t insert_failed, drop, early_drop;
+	/* Now: */
+	bool have_count;		/* count and max could be read */
+	uint32_t count, max;
+	double fill_pct;
+	bool alert;			/* table full, or failures rising */
+	char alert_why[192];		/* the reason, in words */
+	/* Since open: */
+	struct vx_ct_cpu_stats total;	/* the kernel's own, cumulative */
+	uint64_t total_alloc_failed;
+};
+
+struct vx_ct_snapshot {
+	double interval_s;
+	const char *backend;		/* "fexit/__nf_conntrack_alloc...", "ctnetlink" */
+	bool alloc_failed_known;	/* a BPF backend sees failed allocations */
+	uint64_t lost;			/* counts or event bursts lost, this interval */
+	uint64_t total_lost;
+	int n;
+	struct vx_ct_ns ns[VX_MAX_NETNS];
+};
+
+/* Open ctnetlink in each of the @n namespaces ("" = this one). 0 or a
+ * negative errno with one sentence in @err. */
+int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n,
+	       char *err, size_t errlen);
+/* Attach @be (VX_BACKEND_AUTO: fentry, then kprobe, then ctnetlink events;
+ * VX_BACKEND_TRACEPOINT means ctnetlink: mainline has no conntrack
+ * tracepoints). 0 or a negative errno with one sentence in @err. */
+int vx_ct_attach(struct vx_ct *ct, enum vx_backend be, char *err, size_t errlen);
+const char *vx_ct_backend(const struct vx_ct *ct);
+/* Register the event sockets (ctnetlink backend) with @l. */
+int vx_ct_add_to_loop(struct vx_ct *ct, struct vx_loop *l);
+/* Fill @s with what happened since the previous snapshot (or open). */
+int vx_ct_snapshot(struct vx_ct *ct, struct vx_ct_snapshot *s);
+void vx_ct_close(struct vx_ct *ct);
+
+/* The alert rule, pure so it can be tested: sets ns->alert/alert_why from
+ * ns's interval counters and table fill. */
+void vx_ct_judge(struct vx_ct_ns *ns, bool alloc_failed_known);
+
+#endif
