@@ -273,6 +273,19 @@ int vx_metric_set(struct vx_mfamily *f, const char *const *values, double v)
 	return 0;
 }
 
+int vx_metric_add(struct vx_mfamily *f, const char *const *values, double delta)
+{
+	struct series *s;
+
+	if (f->type == VX_METRIC_HISTOGRAM || !values_ok(f, values))
+		return -EINVAL;
+	s = series_for(f, values);
+	if (!s)
+		return -errno;
+	s->v += delta;
+	return 0;
+}
+
 int vx_metric_set_histogram(struct vx_mfamily *f, const char *const *values,
 			    const uint64_t *counts, double sum)
 {
@@ -329,6 +342,11 @@ static void put_double(double v, FILE *out)
 	}
 	if (isinf(v)) {
 		fputs(v > 0 ? "+Inf" : "-Inf", out);
+		return;
+	}
+	/* Counters are whole numbers: never in exponent form below 2^63. */
+	if (v == (double)(long long)v && v > -9.2e18 && v < 9.2e18) {
+		fprintf(out, "%lld", (long long)v);
 		return;
 	}
 	for (int prec = 1; prec <= 17; prec++) {

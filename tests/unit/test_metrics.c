@@ -45,6 +45,7 @@ static void test_counter_and_gauge(void **state)
 	/* Set, not add: the kernel's maps hold totals. */
 	assert_int_equal(vx_metric_set(c, (const char *[]){ "vxlab-a", "100" }, 9), 0);
 	assert_int_equal(vx_metric_set(g, NULL, 4), 0);
+	assert_int_equal(vx_metric_add(c, (const char *[]){ "vxlab-b", "100" }, 0), 0);
 	out = render(m);
 	assert_string_equal(out,
 		"# HELP vxray_tunnel_packets_total Tunnel packets.\n"
@@ -90,13 +91,21 @@ static void test_values(void **state)
 
 	vx_metric_set(f, (const char *[]){ "big" }, 9007199254740992.0);	/* 2^53 */
 	vx_metric_set(f, (const char *[]){ "tenth" }, 0.1);
+	vx_metric_set(f, (const char *[]){ "round" }, 720);
 	vx_metric_set(f, (const char *[]){ "inf" }, 1.0 / 0.0);
 	vx_metric_set(f, (const char *[]){ "neg" }, -2.5);
 	out = render(m);
 	assert_non_null(strstr(out, "v{k=\"big\"} 9007199254740992\n"));
 	assert_non_null(strstr(out, "v{k=\"tenth\"} 0.1\n"));
+	assert_non_null(strstr(out, "v{k=\"round\"} 720\n"));
 	assert_non_null(strstr(out, "v{k=\"inf\"} +Inf\n"));
 	assert_non_null(strstr(out, "v{k=\"neg\"} -2.5\n"));
+	free(out);
+	/* add() starts a new series at 0 and accumulates. */
+	vx_metric_add(f, (const char *[]){ "sum" }, 2);
+	vx_metric_add(f, (const char *[]){ "sum" }, 3);
+	out = render(m);
+	assert_non_null(strstr(out, "v{k=\"sum\"} 5\n"));
 	free(out);
 	vx_metrics_free(m);
 }
