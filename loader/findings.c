@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The reasoning behind `vxray diagnose`; see findings.h. Order matters:
+ * the most specific explanation claims its evidence first (a full
+ * conntrack table explains rule-less netfilter drops and a silent tunnel;
+ * a netfilter rule on the outer UDP port explains a one-sided tunnel), so
+ * the same symptom never produces a second, wrong verdict. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "findings.h"
+
+static const char *const ids[VX_V__MAX] = {
+	[VX_V_HEALTHY] = "healthy",
+	[VX_V_ONE_SIDED] = "one_sided_tunnel",
+	[VX_V_NETFILTER_OVERLAY] = "netfilter_overlay",
+	[VX_V_NETFILTER_UNDERLAY] = "netfilter_underlay",
+	[VX_V_CONNTRACK] = "conntrack_exhaustion",
+	[VX_V_MTU] = "mtu_mismatch",
+	[VX_V_LATENCY] = "underlay_latency",
+	[VX_V_DECAP] = "decap_failure",
+	[VX_V_ENCAP] = "encap_failure",
+};
+
+const char *vx_verdict_id(enum vx_verdict v)
+{
+	return v >= 0 && v < VX_V__MAX ? ids[v] : "unknown";
+}
+
+/* Kernel drop reasons that mean a VXLAN packet could not be decapsulated.
+ * NO_SOCKET counts only for outer packets: UDP to a port nobody listens
+ * on, i.e. the sender's destination port is not the receiver's. */
+static const char *const decap_reasons[] = {
+	"VXLAN_INVALID_HDR", "VXLAN_VNI_NOT_FOUND", "MAC_INVALID_SOURCE", "IP_TUNNEL_ECN",
+	"VXLAN_INVALID_SMAC", "NO_SOCKET",
+};
+/* ... and that the sending side could not encapsulate or send it. */
+static const char *const encap_reasons[] = {
+	"VXLAN_NO_REMOTE", "IP_OUTNOROUTES", "NEIGH_FAILED", "NEIGH_CREATEFAIL",
+	"NEIGH_QUEUEFULL", "NEIGH_DEAD", "TUNNEL_TXINFO",
+};
+
+static bool in_list(const char *r, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(r, list[i]))
+			return true;
+	return false;
+}
+
+static bool is_decap_drop(const struct vx_ev_drop *d)
+{
+	if (!strcmp(d->reason, "NO_SOCKET"))
+		return d->outer;
+	return in_list(d->reason, decap_reasons, sizeof(decap_reasons) / sizeof(*decap_reasons));
+}
+
+static bool is_encap_drop(const struct vx_ev_drop *d)
+{
+	return in_list(d->reason, encap_reasons, sizeof(encap_reasons) / sizeof(*encap_reasons));
+}
+
+static bool is_nf_drop(const struct vx_ev_drop *d)
+{
+	return !strcmp(d->reason, "NETFILTER_DROP");
+}
+
+static const char *ns_of(const char *ns)
+{
+	return ns[0] ? ns : "host";
+}
+
+struct judge {
+	const struct vx_evidence *ev;
+	struct vx_finding *out;
+	int max, n;
+	bool drop_used[VX_EV_MAX_DROPS];
+	bool ct_full[VX_MAX_NETNS];
+};
+
+static struct vx_finding *add(struct judge *j, enum vx_verdict v, const char *netns,
+			      const char *device)
+{
+	struct vx_finding *f;
+
+	if (j->n >= j->max)
+		return NULL;
+	f = &j->out[j->n++];
+	memset(f, 0, sizeof(*f));
+	f->verdict = v;
+	snprintf(f->netns, sizeof(f->netns), "%s", netns ? netns : "");
+	snprintf(f->device, sizeof(f->device), "%s", device ? device : "");
+	return f;
+}
+
+static struct vx_finding *find(struct judge *j, enum vx_verdict v, const char *netns)
+{
+	for (int i = 0; i < j->n; i++)
+		if (j->out[i].verdict == v && !strcmp(j->out[i].netns, netns))
+			return &j->out[i];
+	return NULL;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void evid(struct vx_finding *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!f || f->n_evidence >= VX_FINDING_MAX_EV)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->evidence[f->n_evidence++], sizeof(f->evidence[0]), fmt, ap);
+	va_end(ap);
+}
+
+static void drop_evid(struct vx_finding *f, const struct vx_ev_drop *d)
+{
+	evid(f, "%llu drops in %s: reason %s%s%s%s%s%s%s", (unsigned long long)d->count,
+	     ns_of(d->netns), d->reason, d->location[0] ? " at " : "", d->location,
+	     d->device[0] ? " on " : "", d->device, d->rule[0] ? ", rule: " : "", d->rule);
+}
+
+static const char *tun_name(const struct vx_ev_tunnel *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s in %s (VNI %u, %s -> %s)", t->device, ns_of(t->netns), t->vni,
+		 t->local[0] ? t->local : "?", t->remote[0] ? t->remote : "?");
+	return buf;
+}
+
+static int ct_index(const struct vx_evidence *ev, const char *netns)
+{
+	for (int i = 0; i < ev->n_ct; i++)
+		if (!strcmp(ev->ct[i].netns, netns))
+			return i;
+	return -1;
+}
+
+/* Conntrack first: a full table drops new flows of every kind, including
+ * the tunnel's own outer UDP, without any rule saying so. */
+static void judge_conntrack(struct judge *j)
+{
+	const struct vx_evidence *ev = j->ev;
+
+	for (int i = 0; i < ev->n_ct; i++) {
+		const struct vx_ev_ct *c = &ev->ct[i];
+		uint64_t fails = c->insert_failed + c->drop + c->early_drop;
+		double pct = c->max ? 100.0 * c->count / c->max : 0;
+		struct vx_finding *f;
+		uint64_t dropped = 0;
+
+		if (!c->max || (pct < VX_CT_FULL_PCT && !fails))
+			continue;
+		/* Failures with a half-empty table are clashes, not exhaustion. */
+		if (pct < VX_CT_FULL_PCT && !c->drop && !c->early_drop)
+			continue;
+		j->ct_full[i] = true;
+		for (int d = 0; d < ev->n_drops; d++) {
+			if (is_nf_drop(&ev->drops[d]) && !ev->drops[d].rule[0] &&
+			    !strcmp(ev->drops[d].netns, c->netns)) {
+				j->drop_used[d] = true;
+				dropped += ev->drops[d].count;
+			}
+		}
+		f = add(j, VX_V_CONNTRACK, c->netns, NULL);
+		if (!f)
+			return;
+		snprintf(f->sentence, sizeof(f->sentence),
+			 "The conntrack table in %s is exhausted (%u of %u entries): new flows "
+			 "there are dropped.", ns_of(c->netns), c->count, c->max);
+		evid(f, "conntrack count %u, max %u (%.0f%% full) in %s", c->count, c->max, pct,
+		     ns_of(c->netns));
+		evid(f, "during the window: insert_failed %llu, drop %llu, early_drop %llu",
+		     (unsigned long long)c->insert_failed, (unsigned long long)c->drop,
+		     (unsigned long long)c->early_drop);
+		if (dropped)
+			evid(f, "%llu netfilter drops in %s with no rule behind them",
+			     (unsigned long long)dropped, ns_of(c->netns));
+		for (int t = 0; t < ev->n_tun; t++) {
+			const struct vx_ev_tunnel *a = &ev->tun[t], *b;
+
+			if (a->peer < 0 || strcmp(ev->tun[a->peer].netns, c->netns))
+				continue;
+			b = &ev->tun[a->peer];
+			evid(f, "%s encapsulated %llu packets toward %s, which decapsulated %llu",
+			     ns_of(a->netns), (unsigned long long)a->encap, ns_of(b->netns),
+			     (unsigned long long)b->decap);
+		}
+		snprintf(f->next, sizeof(f->next),
+			 "Raise net.netfilter.nf_conntrack_max (or shorten the timeouts), or exempt "
+			 "the traffic with a NOTRACK rule in the raw table of %s; `vxray conntrack "
+			 "--netns %s` shows the table filling.", ns_of(c->netns), ns_of(c->netns));
+	}
+}
+
+static bool ct_full_in(const struct judge *j, const char *netns)
+{
+	int i = ct_index(j->ev, netns);
+
+	return i >= 0 && j->ct_full[i];
+}
+
+/* Decapsulation and encapsulation failures named by the kernel's own drop
+ * reasons, one finding per (kind, namespace). */
+static void judge_tunnel_drops(struct judge *j, bool decap)
+{
+	const struct vx_evidence *ev = j->ev;
+
+	for (int d = 0; d < ev->n_drops; d++) {
+		const struct vx_ev_drop *x = &ev->drops[d];
+		struct vx_finding *f;
+
+		if (j->drop_used[d] || !(decap ? is_decap_drop(x) : is_encap_drop(x)))
+			continue;
+		f = add(j, decap ? VX_V_DECAP : VX_V_ENCAP, x->netns, x->device);
+		if (!f)
+			return;
+		for (int e = d; e < ev->n_drops; e++) {
+			const struct vx_ev_drop *y = &ev->drops[e];
+
+			if (!j->drop_used[e] && !strcmp(y->netns, x->netns) &&
+			    (decap ? is_decap_drop(y) : is_encap_drop(y))) {
+				j->drop_used[e] = true;
+				drop_evid(f, y);
+			}
+		}
+		if (decap) {
+			const char *why = !strcmp(x->reason, "VXLAN_VNI_NOT_FOUND") ?
+				"the VNI it carries has no VXLAN device here" :
+				!strcmp(x->reason, "NO_SOCKET") ?
+				"nothing listens on the UDP port it was sent to (wrong destination port)" :
+				!strcmp(x->reason, "VXLAN_INVALID_HDR") ?
+				"its VXLAN header is invalid" : "the kernel refused it";
+			snprintf(f->sentence, sizeof(f->sentence),
+				 "VXLAN packets reach %s but cannot be decapsulated: %s (%s).",
+				 ns_of(x->netns), why, x->reason);
+			snprintf(f->next, sizeof(f->next),
+				 "Compare VNI and dstport on both ends (`ip -d link show type vxlan` in "
+				 "each namespace); `vxray drops --netns %s` shows each drop.",
+				 ns_of(x->netns));
+		} else {
+			const char *why = !strcmp(x->reason, "VXLAN_NO_REMOTE") ?
+				"the VXLAN device has no remote or FDB entry for the destination" :
+				!strcmp(x->reason, "IP_OUTNOROUTES") ?
+				"there is no route to the remote VTEP" :
+				"the underlay neighbour (ARP/ND) of the remote VTEP cannot be resolved";
+			snprintf(f->sentence, sizeof(f->sentence),
+				 "%s cannot encapsulate or send overlay traffic: %s (%s).",
+				 ns_of(x->netns), why, x->reason);
+			snprintf(f->next, sizeof(f->next),
+				 "Check `bridge fdb show dev <vxlan>`, `ip route get <remote VTEP>` and "
+				 "`ip neigh` in %s.", ns_of(x->netns));
+		}
+	}
+}
+
+/* The outer netfilter drop in @netns that explains a silent peer. */
+static int outer_nf_drop(struct judge *j, const char *netns)
+{
+	for (int d = 0; d < j->ev->n_drops; d++) {
+		const struct vx_ev_drop *x = &j->ev->drops[d];
+
+		if (!j->drop_used[d] && x->outer && !strcmp(x->netns, netns))
+			return d;
+	}
+	return -1;
+}
+
+static void judge_one_sided(struct judge *j)
+{
+	const struct vx_evidence *ev = j->ev;
+	char an[128], bn[128];
+
+	for (int t = 0; t < ev->n_tun; t++) {
+		const struct vx_ev_tunnel *a = &ev->tun[t], *b;
+		struct vx_finding *f;
+		int d;
+
+		if (a->peer < 0 || a->encap < VX_ONE_SIDED_MIN)
+			continue;
+		b = &ev->tun[a->peer];
+		if (b->decap || ct_full_in(j, b->netns))
+			continue;
+		/* The kernel already said why the peer could not decapsulate. */
+		f = find(j, VX_V_DECAP, b->netns);
+		if (f) {
+			evid(f, "%s encapsulated %llu packets toward %s, which decapsulated none",
+			     ns_of(a->netns), (unsigned long long)a->encap, ns_of(b->netns));
+			continue;
+		}
+		f = add(j, VX_V_ONE_SIDED, b->netns, b->device);
+		if (!f)
+			return;
+		tun_name(a, an, sizeof(an));
+		tun_name(b, bn, sizeof(bn));
+		evid(f, "%s encapsulated %llu packets", an, (unsigned long long)a->encap);
+		evid(f, "%s decapsulated none of them", bn);
+		d = outer_nf_drop(j, b->netns);
+		if (d >= 0 && is_nf_drop(&ev->drops[d])) {
+			const struct vx_ev_drop *x = &ev->drops[d];
+
+			snprintf(f->sentence, sizeof(f->sentence),
+				 "The tunnel %s -> %s is one-sided: netfilter in %s drops the outer "
+				 "VXLAN packets (UDP/%u) before they are decapsulated.",
+				 ns_of(a->netns), ns_of(b->netns), ns_of(b->netns), b->dstport);
+			for (int e = 0; e < ev->n_drops; e++) {
+				if (!j->drop_used[e] && ev->drops[e].outer &&
+				    !strcmp(ev->drops[e].netns, b->netns)) {
+					j->drop_used[e] = true;
+					drop_evid(f, &ev->drops[e]);
+				}
+			}
+			snprintf(f->next, sizeof(f->next),
+				 "Allow UDP/%u from %s in %s's firewall%s%s.", b->dstport,
+				 b->remote[0] ? b->remote : "the remote VTEP", ns_of(b->netns),
+				 x->rule[0] ? "; the rule is: " : "", x->rule);
+		} else if (d >= 0) {
+			j->drop_used[d] = true;
+			drop_evid(f, &ev->drops[d]);
+			snprintf(f->sentence, sizeof(f->sentence),
+				 "The tunnel %s -> %s is one-sided: the outer packets reach %s and are "
+				 "dropped there (%s) before decapsulation.", ns_of(a->netns),
+				 ns_of(b->netns), ns_of(b->netns), ev->drops[d].reason);
+			snprintf(f->next, sizeof(f->next),
+				 "`vxray drops --netns %s --stack` shows where; check the VXLAN port "
+				 "and VNI there.", ns_of(b->netns));
+		} else {
+			bool arrived = b->underlay_rx > 0;
+
+			if (b->underlay[0])
+				evid(f, "the underlay %s in %s received %llu packets", b->underlay,
+				     ns_of(b->netns), (unsigned long long)b->underlay_rx);
+			snprintf(f->sentence, sizeof(f->sentence),
+				 "The tunnel %s -> %s is one-sided: %s encapsulates, %s never "
+				 "decapsulates; %s.", ns_of(a->netns), ns_of(b->netns), ns_of(a->netns),
+				 ns_of(b->netns), arrived ?
+				 "packets arrive on its underlay and vanish before the VXLAN socket" :
+				 "the packets are lost on the underlay between the two VTEPs");
+			snprintf(f->next, sizeof(f->next),
+				 "%s", arrived ?
+				 "Check the receiver's firewall for UDP to the VXLAN port and run `vxray "
+				 "drops` on it to see where they go." :
+				 "Check the underlay path between the VTEPs (routes, ACLs, UDP to the "
+				 "VXLAN port) with `vxray encap` on both underlays.");
+		}
+	}
+}
+
+/* Netfilter drops left after the explanations above: rules that drop
+ * overlay (inner) or underlay (outer) traffic. One finding per (netns,
+ * overlay/underlay). */
+static void judge_netfilter(struct judge *j)
+{
+	const struct vx_evidence *ev = j->ev;
+
+	for (int d = 0; d < ev->n_drops; d++) {
+		const struct vx_ev_drop *x = &ev->drops[d];
+		struct vx_finding *f;
+		char rules[384] = "";
+		uint64_t n = 0;
+
+		if (j->drop_used[d] || !is_nf_drop(x))
+			continue;
+		f = add(j, x->outer ? VX_V_NETFILTER_UNDERLAY : VX_V_NETFILTER_OVERLAY, x->netns,
+			x->device);
+		if (!f)
+			return;
+		for (int e = d; e < ev->n_drops; e++) {
+			const struct vx_ev_drop *y = &ev->drops[e];
+
+			if (j->drop_used[e] || !is_nf_drop(y) || y->outer != x->outer ||
+			    strcmp(y->netns, x->netns))
+				continue;
+			j->drop_used[e] = true;
+			n += y->count;
+			drop_evid(f, y);
+			if (y->rule[0] && strlen(rules) + strlen(y->rule) + 4 < sizeof(rules))
+				snprintf(rules + strlen(rules), sizeof(rules) - strlen(rules),
+					 "%s'%s'", rules[0] ? ", " : "", y->rule);
+		}
+		snprintf(f->sentence, sizeof(f->sentence),
+			 "Netfilter in %s drops %s traffic (%llu packets)%s%s.", ns_of(x->netns),
+			 x->outer ? "underlay (outer VXLAN)" : "decapsulated overlay",
+			 (unsigned long long)n, rules[0] ? " by " : "", rules);
+		snprintf(f->next, sizeof(f->next),
+			 "Review the rule%s in %s (`iptables -S`, `nft list ruleset`); if the traffic "
+			 "is meant to pass, delete or narrow it.",
+			 rules[0] ? " named above" : "s", ns_of(x->netns));
+	}
+}
+
+static void judge_mtu(struct judge *j)
+{
+	const struct vx_evidence *ev = j->ev;
+	bool done[VX_EV_MAX_TUN] = { false };
+
+	for (int t = 0; t < ev->n_tun; t++) {
+		const struct vx_ev_tunnel *a = &ev->tun[t], *b = NULL, *bad;
+		struct vx_finding *f;
+		uint64_t full, small, syn;
+
+		if (done[t])
+			continue;
+		if (a->peer >= 0)
+			b = &ev->tun[a->peer];
+		if (!a->mtu_bad && !(b && b->mtu_bad))
+			continue;
+		done[t] = true;
+		if (a->peer >= 0)
+			done[a->peer] = true;
+		bad = a->mtu_bad ? a : b;
+		f = add(j, VX_V_MTU, bad->netns, bad->device);
+		if (!f)
+			return;
+		full = a->rt_full + (b ? b->rt_full : 0);
+		small = a->rt_small + (b ? b->rt_small : 0);
+		syn = a->rt_synack + (b ? b->rt_synack : 0);
+		snprintf(f->sentence, sizeof(f->sentence),
+			 "MTU mismatch on VNI %u: %s's overlay MTU %u does not fit its underlay "
+			 "%s (MTU %u) once %d bytes of VXLAN are added, so full-size packets are "
+			 "dropped.", bad->vni, ns_of(bad->netns), bad->mtu,
+			 bad->underlay[0] ? bad->underlay : "?", bad->underlay_mtu,
+			 bad->local[0] && strchr(bad->local, ':') ? 70 : 50);
+		evid(f, "path: %s %s (MTU %u) over %s (MTU %u) -> %s %s (MTU %u) over %s (MTU %u)",
+		     ns_of(a->netns), a->device, a->mtu, a->underlay[0] ? a->underlay : "?",
+		     a->underlay_mtu, b ? ns_of(b->netns) : "?", b ? b->device : "?",
+		     b ? b->mtu : 0, b && b->underlay[0] ? b->underlay : "?",
+		     b ? b->underlay_mtu : 0);
+		if (a->mtu_bad)
+			evid(f, "%s: %s", ns_of(a->netns), a->mtu_msg);
+		if (b && b->mtu_bad)
+			evid(f, "%s: %s", ns_of(b->netns), b->mtu_msg);
+		if (full || small || syn)
+			evid(f, "TCP retransmits through the tunnel: %llu full-size (up to %u bytes), "
+			     "%llu small, %llu SYNACK%s", (unsigned long long)full,
+			     a->rt_max_len > (b ? b->rt_max_len : 0) ? a->rt_max_len :
+			     b ? b->rt_max_len : 0, (unsigned long long)small,
+			     (unsigned long long)syn,
+			     full && !small ? ": the MTU fingerprint (big segments lost, small pass)" : "");
+		else
+			evid(f, "no TCP retransmits seen in the window (no full-size TCP traffic crossed)");
+		if (b && a->encap > b->decap)
+			evid(f, "%s encapsulated %llu packets, %s decapsulated %llu",
+			     ns_of(a->netns), (unsigned long long)a->encap, ns_of(b->netns),
+			     (unsigned long long)b->decap);
+		snprintf(f->next, sizeof(f->next),
+			 "Set the overlay MTU to the smallest underlay MTU minus %d on both ends "
+			 "(`ip link set %s mtu N`), or raise the underlay MTU.",
+			 bad->local[0] && strchr(bad->local, ':') ? 70 : 50, bad->device);
+	}
+}
+
+static void judge_latency(struct judge *j)
+{
+	const struct vx_evidence *ev = j->ev;
+
+	for (int i = 0; i < ev->n_lat; i++) {
+		const struct vx_ev_lat *l = &ev->lat[i];
+		struct vx_finding *f;
+
+		if (!l->has_base || !l->samples)
+			continue;
+		if (l->p50_us < VX_LAT_FACTOR * l->base_p50_us ||
+		    l->p50_us - l->base_p50_us < VX_LAT_MIN_DELTA_US)
+			continue;
+		f = add(j, VX_V_LATENCY, l->netns, l->device);
+		if (!f)
+			return;
+		snprintf(f->sentence, sizeof(f->sentence),
+			 "Underlay latency degraded: the %s stage through %s in %s rose from "
+			 "%.0f us to %.0f us at the median (+%.2f ms).", l->stage, l->device,
+			 ns_of(l->netns), l->base_p50_us, l->p50_us,
+			 (l->p50_us - l->base_p50_us) / 1000.0);
+		evid(f, "%s p50 %.0f us, p90 %.0f us over %llu samples", l->stage, l->p50_us,
+		     l->p90_us, (unsigned long long)l->samples);
+		evid(f, "baseline (%s): p50 %.0f us, p90 %.0f us", l->base_from, l->base_p50_us,
+		     l->base_p90_us);
+		snprintf(f->next, sizeof(f->next),
+			 "Look for queues on the underlay path: `tc -s qdisc show dev <underlay>` "
+			 "(backlog, shaping, netem) and link utilisation; `vxray latency` splits "
+			 "the stages.");
+	}
+}
+
+static void judge_healthy(struct judge *j)
+{
+	const struct vx_evidence *ev = j->ev;
+	struct vx_finding *f = add(j, VX_V_HEALTHY, NULL, NULL);
+	char name[128];
+	uint64_t total = 0;
+
+	if (!f)
+		return;
+	for (int t = 0; t < ev->n_tun; t++) {
+		const struct vx_ev_tunnel *a = &ev->tun[t];
+
+		total += a->encap + a->decap;
+		evid(f, "%s: %llu encapsulated, %llu decapsulated, MTU %u over %u fits",
+		     tun_name(a, name, sizeof(name)), (unsigned long long)a->encap,
+		     (unsigned long long)a->decap, a->mtu, a->underlay_mtu);
+	}
+	for (int i = 0; i < ev->n_ct; i++)
+		evid(f, "conntrack in %s: %u of %u entries, no failures", ns_of(ev->ct[i].netns),
+		     ev->ct[i].count, ev->ct[i].max);
+	for (int i = 0; i < ev->n_lat; i++)
+		if (ev->lat[i].samples)
+			evid(f, "%s %s in %s: p50 %.0f us%s", ev->lat[i].stage, ev->lat[i].device,
+			     ns_of(ev->lat[i].netns), ev->lat[i].p50_us,
+			     ev->lat[i].has_base ? " (within its baseline)" : "");
+	evid(f, "no tunnel, netfilter or conntrack drops in %.1f s", ev->window_s);
+	snprintf(f->sentence, sizeof(f->sentence), "No fault found%s.",
+		 !ev->n_tun ? ": no VXLAN device was found to watch" :
+		 total ? "" : ", but no overlay traffic crossed the tunnels (try --probe)");
+	snprintf(f->next, sizeof(f->next), "%s", !ev->n_tun ?
+		 "Name the namespaces that hold the VXLAN devices with --netns." :
+		 total ? "Nothing to do; keep this run with -j as a --baseline for later." :
+		 "Run again with --probe, or while the application sends traffic.");
+}
+
+int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int max)
+{
+	struct judge j = { .ev = ev, .out = out, .max = max };
+
+	if (max <= 0)
+		return 0;
+	judge_conntrack(&j);
+	judge_tunnel_drops(&j, true);
+	judge_one_sided(&j);
+	judge_tunnel_drops(&j, false);
+	judge_netfilter(&j);
+	judge_mtu(&j);
+	judge_latency(&j);
+	if (!j.n)
+		judge_healthy(&j);
+	return j.n;
+}

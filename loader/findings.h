@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What `vxray diagnose` concludes, and from what. Pure reasoning: a
+ * struct vx_evidence filled by the view from its engines goes in, findings
+ * come out, each with a one-sentence verdict, its evidence and the next
+ * step. No BPF, no I/O, so every verdict is unit-tested on hand-built
+ * evidence (tests/unit/test_findings.c). It never knows which fault was
+ * injected: it only reads counts, drops, tables and MTUs. */
+#ifndef VXRAY_FINDINGS_H
+#define VXRAY_FINDINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "opts.h"
+
+#define VX_EV_MAX_TUN 32
+#define VX_EV_MAX_DROPS 64
+#define VX_EV_MAX_LAT 32
+#define VX_MAX_FINDINGS 16
+#define VX_FINDING_MAX_EV 10
+
+/* Below this many encapsulated packets a silent peer proves nothing. */
+#define VX_ONE_SIDED_MIN 3
+/* Conntrack table this full (percent) counts as exhausted. */
+#define VX_CT_FULL_PCT 95.0
+/* Latency: the median must grow by this factor AND by this many us. */
+#define VX_LAT_FACTOR 3.0
+#define VX_LAT_MIN_DELTA_US 500.0
+
+/* One VXLAN device, over the diagnosis window. */
+struct vx_ev_tunnel {
+	char netns[VX_NETNS_NAME_MAX];
+	char device[16];
+	char underlay[16];
+	uint32_t vni;
+	char local[46], remote[46];	/* VTEP addresses, "" when unknown */
+	uint16_t dstport;
+	uint32_t mtu, underlay_mtu;
+	bool mtu_bad;			/* vx_mtu_problem() */
+	char mtu_msg[256];		/* its sentence */
+	int peer;			/* the tunnel at the other end, -1: unknown */
+	uint64_t encap, decap;		/* packets this end encapsulated / decapsulated */
+	uint64_t underlay_rx;		/* packets the underlay device received */
+	uint64_t rt_full, rt_small, rt_synack;	/* TCP retransmits of flows through it */
+	uint32_t rt_max_len;
+};
+
+/* Kernel drops of one kind in one place, over the window. */
+struct vx_ev_drop {
+	char netns[VX_NETNS_NAME_MAX];
+	char reason[64];		/* the kernel's name, "SKB_DROP_REASON_" stripped */
+	char location[64];		/* "sym+0xoff" or "" */
+	char device[16];		/* "" when unknown */
+	char rule[200];			/* the netfilter rule, "" when unknown */
+	bool outer;			/* an encapsulated VXLAN packet (underlay traffic) */
+	uint64_t count;
+};
+
+/* One namespace's conntrack table. */
+struct vx_ev_ct {
+	char netns[VX_NETNS_NAME_MAX];
+	uint32_t count, max;
+	uint64_t insert_failed, drop, early_drop;	/* during the window */
+};
+
+/* One latency measurement against its baseline. */
+struct vx_ev_lat {
+	char netns[VX_NETNS_NAME_MAX];
+	char device[16];
+	char stage[16];			/* "encap", "wire", "decap", "delivery", "rtt" */
+	char base_from[64];		/* "the window's first part", "baseline FILE" */
+	bool has_base;
+	double base_p50_us, base_p90_us;
+	double p50_us, p90_us;
+	uint64_t samples;
+};
+
+struct vx_evidence {
+	double window_s;
+	bool probed;			/* vxray sent its own traffic */
+	struct vx_ev_tunnel tun[VX_EV_MAX_TUN];
+	int n_tun;
+	struct vx_ev_drop drops[VX_EV_MAX_DROPS];
+	int n_drops;
+	struct vx_ev_ct ct[VX_MAX_NETNS];
+	int n_ct;
+	struct vx_ev_lat lat[VX_EV_MAX_LAT];
+	int n_lat;
+};
+
+enum vx_verdict {
+	VX_V_HEALTHY = 0,
+	VX_V_ONE_SIDED,
+	VX_V_NETFILTER_OVERLAY,
+	VX_V_NETFILTER_UNDERLAY,
+	VX_V_CONNTRACK,
+	VX_V_MTU,
+	VX_V_LATENCY,
+	VX_V_DECAP,
+	VX_V_ENCAP,
+	VX_V__MAX,
+};
+
+struct vx_finding {
+	enum vx_verdict verdict;
+	char netns[VX_NETNS_NAME_MAX];	/* where it is, "" when not one place */
+	char device[16];
+	char sentence[512];		/* the verdict in one sentence */
+	char evidence[VX_FINDING_MAX_EV][256];
+	int n_evidence;
+	char next[384];			/* what to check or change */
+};
+
+/* Machine-readable id: "healthy", "one_sided_tunnel", "netfilter_overlay",
+ * "netfilter_underlay", "conntrack_exhaustion", "mtu_mismatch",
+ * "underlay_latency", "decap_failure", "encap_failure". */
+const char *vx_verdict_id(enum vx_verdict v);
+
+/* Fill @out (at most @max) with what @ev shows; returns how many. Always at
+ * least one: VX_V_HEALTHY with the evidence of health when nothing is
+ * wrong. */
+int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int max);
+
+#endif

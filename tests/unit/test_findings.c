@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The diagnose reasoning on hand-built evidence: every verdict, the
+ * healthy case, the overlaps that must give one verdict only, and two
+ * faults at once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "findings.h"
+
+static struct vx_evidence ev;
+static struct vx_finding out[VX_MAX_FINDINGS];
+
+/* Two lab ends, A (vxa) and B (vxb), each other's peer, healthy traffic. */
+static void lab(void)
+{
+	memset(&ev, 0, sizeof(ev));
+	ev.window_s = 10;
+	ev.probed = true;
+	for (int i = 0; i < 2; i++) {
+		struct vx_ev_tunnel *t = &ev.tun[i];
+
+		snprintf(t->netns, sizeof(t->netns), "%s", i ? "vxb" : "vxa");
+		snprintf(t->device, sizeof(t->device), "vxlan100");
+		snprintf(t->underlay, sizeof(t->underlay), "und0");
+		t->vni = 100;
+		snprintf(t->local, sizeof(t->local), "10.0.0.%d", i + 1);
+		snprintf(t->remote, sizeof(t->remote), "10.0.0.%d", 2 - i);
+		t->dstport = 4789;
+		t->mtu = 1450;
+		t->underlay_mtu = 1500;
+		t->peer = !i;
+		t->encap = 40;
+		t->decap = 40;
+		t->underlay_rx = 42;
+	}
+	ev.n_tun = 2;
+}
+
+static struct vx_ev_drop *drop(const char *ns, const char *reason, uint64_t n, bool outer,
+			       const char *rule)
+{
+	struct vx_ev_drop *d = &ev.drops[ev.n_drops++];
+
+	snprintf(d->netns, sizeof(d->netns), "%s", ns);
+	snprintf(d->reason, sizeof(d->reason), "%s", reason);
+	snprintf(d->location, sizeof(d->location), "nf_hook_slow+0x8f");
+	snprintf(d->rule, sizeof(d->rule), "%s", rule ? rule : "");
+	d->outer = outer;
+	d->count = n;
+	return d;
+}
+
+static int judge(void)
+{
+	return vx_findings_judge(&ev, out, VX_MAX_FINDINGS);
+}
+
+static bool has_ev(const struct vx_finding *f, const char *needle)
+{
+	for (int i = 0; i < f->n_evidence; i++)
+		if (strstr(f->evidence[i], needle))
+			return true;
+	return false;
+}
+
+static void test_healthy(void **state)
+{
+	lab();
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+	assert_string_equal(vx_verdict_id(out[0].verdict), "healthy");
+	assert_non_null(strstr(out[0].sentence, "No fault found"));
+	assert_true(has_ev(&out[0], "40 encapsulated, 40 decapsulated"));
+}
+
+static void test_healthy_quiet(void **state)
+{
+	lab();
+	ev.tun[0].encap = ev.tun[0].decap = ev.tun[1].encap = ev.tun[1].decap = 0;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+	assert_non_null(strstr(out[0].sentence, "no overlay traffic"));
+}
+
+/* Silence below the threshold proves nothing. */
+static void test_too_few_packets(void **state)
+{
+	lab();
+	ev.tun[0].encap = VX_ONE_SIDED_MIN - 1;
+	ev.tun[1].decap = 0;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+}
+
+static void test_one_sided_underlay_loss(void **state)
+{
+	lab();
+	ev.tun[1].decap = 0;
+	ev.tun[1].underlay_rx = 0;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_ONE_SIDED);
+	assert_string_equal(out[0].netns, "vxb");
+	assert_non_null(strstr(out[0].sentence, "lost on the underlay"));
+	assert_true(has_ev(&out[0], "encapsulated 40 packets"));
+}
+
+/* Scenario 1: the outer UDP/4789 dropped by a rule on the receiver is the
+ * cause of the one-sided tunnel, not a second finding. */
+static void test_one_sided_by_netfilter(void **state)
+{
+	lab();
+	ev.tun[1].decap = 0;
+	drop("vxb", "NETFILTER_DROP", 12, true, "-A INPUT -p udp --dport 4789 -j DROP");
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_ONE_SIDED);
+	assert_non_null(strstr(out[0].sentence, "netfilter in vxb drops the outer"));
+	assert_non_null(strstr(out[0].sentence, "UDP/4789"));
+	assert_non_null(strstr(out[0].next, "--dport 4789"));
+	assert_true(has_ev(&out[0], "12 drops in vxb"));
+}
+
+static void test_one_sided_other_drop(void **state)
+{
+	lab();
+	ev.tun[1].decap = 0;
+	drop("vxb", "UDP_CSUM", 7, true, NULL);
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_ONE_SIDED);
+	assert_non_null(strstr(out[0].sentence, "UDP_CSUM"));
+}
+
+/* Scenarios 2 and 5: decapsulated traffic dropped by rules. */
+static void test_netfilter_overlay(void **state)
+{
+	lab();
+	drop("vxb", "NETFILTER_DROP", 5, false, "-A INPUT -i vxlan100 -p icmp -j DROP");
+	drop("vxb", "NETFILTER_DROP", 3, false, "-A INPUT -i vxlan100 -p tcp --dport 8080 -j DROP");
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_NETFILTER_OVERLAY);
+	assert_string_equal(vx_verdict_id(out[0].verdict), "netfilter_overlay");
+	assert_non_null(strstr(out[0].sentence, "8 packets"));
+	assert_non_null(strstr(out[0].sentence, "-p icmp"));
+	assert_non_null(strstr(out[0].sentence, "--dport 8080"));
+}
+
+/* Outer drops while the peer still decapsulates some: an underlay rule. */
+static void test_netfilter_underlay(void **state)
+{
+	lab();
+	drop("vxb", "NETFILTER_DROP", 4, true, "-A INPUT -s 10.0.0.9 -p udp -j DROP");
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_NETFILTER_UNDERLAY);
+	assert_non_null(strstr(out[0].sentence, "underlay"));
+}
+
+/* Scenario 3: a full table explains the rule-less drops and the silent
+ * peer: one verdict. */
+static void test_conntrack(void **state)
+{
+	lab();
+	ev.tun[1].decap = 0;
+	snprintf(ev.ct[0].netns, sizeof(ev.ct[0].netns), "vxb");
+	ev.ct[0].count = 10;
+	ev.ct[0].max = 10;
+	ev.ct[0].drop = 9;
+	ev.n_ct = 1;
+	drop("vxb", "NETFILTER_DROP", 9, true, NULL);
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_CONNTRACK);
+	assert_non_null(strstr(out[0].sentence, "10 of 10"));
+	assert_true(has_ev(&out[0], "drop 9"));
+	assert_true(has_ev(&out[0], "decapsulated 0"));
+}
+
+static void test_conntrack_not_full(void **state)
+{
+	lab();
+	snprintf(ev.ct[0].netns, sizeof(ev.ct[0].netns), "vxb");
+	ev.ct[0].count = 20;
+	ev.ct[0].max = 262144;
+	ev.ct[0].insert_failed = 1;	/* a clash, not exhaustion */
+	ev.n_ct = 1;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+}
+
+/* Scenario 4: the MTUs, the path and the retransmit fingerprint. */
+static void test_mtu(void **state)
+{
+	lab();
+	ev.tun[0].mtu = ev.tun[1].mtu = 1500;
+	ev.tun[1].underlay_mtu = 1400;
+	ev.tun[1].mtu_bad = true;
+	snprintf(ev.tun[1].mtu_msg, sizeof(ev.tun[1].mtu_msg),
+		 "overlay MTU 1500 needs 1550 but und0 has 1400");
+	ev.tun[0].rt_full = 6;
+	ev.tun[0].rt_max_len = 1448;
+	ev.tun[1].decap = 30;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_MTU);
+	assert_string_equal(out[0].netns, "vxb");
+	assert_non_null(strstr(out[0].sentence, "1500"));
+	assert_non_null(strstr(out[0].sentence, "1400"));
+	assert_true(has_ev(&out[0], "path: vxa vxlan100 (MTU 1500) over und0 (MTU 1500)"));
+	assert_true(has_ev(&out[0], "MTU fingerprint"));
+	assert_true(has_ev(&out[0], "1448 bytes"));
+}
+
+/* Scenario 6: the stage that moved, by how much, against the baseline. */
+static void test_latency(void **state)
+{
+	struct vx_ev_lat *l = &ev.lat[0];
+
+	lab();
+	snprintf(l->netns, sizeof(l->netns), "vxa");
+	snprintf(l->device, sizeof(l->device), "vxlan100");
+	snprintf(l->stage, sizeof(l->stage), "rtt");
+	snprintf(l->base_from, sizeof(l->base_from), "baseline healthy.json");
+	l->has_base = true;
+	l->base_p50_us = 80;
+	l->base_p90_us = 120;
+	l->p50_us = 9000;
+	l->p90_us = 9500;
+	l->samples = 20;
+	ev.n_lat = 1;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_LATENCY);
+	assert_non_null(strstr(out[0].sentence, "from 80 us to 9000 us"));
+	assert_true(has_ev(&out[0], "baseline healthy.json"));
+}
+
+/* Jitter on a busy machine is no degradation: both bars must be passed. */
+static void test_latency_noise(void **state)
+{
+	struct vx_ev_lat *l = &ev.lat[0];
+
+	lab();
+	snprintf(l->stage, sizeof(l->stage), "rtt");
+	l->has_base = true;
+	l->base_p50_us = 60;
+	l->p50_us = 400;	/* 6x, but only +0.34 ms */
+	l->samples = 20;
+	ev.n_lat = 1;
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+	l->base_p50_us = 2000;
+	l->p50_us = 4000;	/* +2 ms, but only 2x */
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+	l->has_base = false;
+	l->p50_us = 90000;	/* no baseline: nothing to compare */
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+}
+
+static void test_decap_failure(void **state)
+{
+	lab();
+	ev.tun[1].decap = 0;
+	drop("vxb", "VXLAN_VNI_NOT_FOUND", 11, true, NULL);
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_DECAP);
+	assert_non_null(strstr(out[0].sentence, "VNI"));
+	assert_true(has_ev(&out[0], "decapsulated none"));
+
+	lab();
+	ev.tun[1].decap = 0;
+	drop("vxb", "NO_SOCKET", 11, true, NULL);
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_DECAP);
+	assert_non_null(strstr(out[0].sentence, "wrong destination port"));
+
+	/* Inner traffic to a closed port is ordinary, not a decap failure. */
+	lab();
+	drop("vxb", "NO_SOCKET", 11, false, NULL);
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+}
+
+static void test_encap_failure(void **state)
+{
+	lab();
+	drop("vxa", "VXLAN_NO_REMOTE", 3, false, NULL);
+	drop("vxa", "NEIGH_FAILED", 2, true, NULL);
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_ENCAP);
+	assert_string_equal(vx_verdict_id(out[0].verdict), "encap_failure");
+	assert_true(has_ev(&out[0], "VXLAN_NO_REMOTE"));
+	assert_true(has_ev(&out[0], "NEIGH_FAILED"));
+
+	lab();
+	drop("vxa", "IP_OUTNOROUTES", 3, true, NULL);
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_ENCAP);
+	assert_non_null(strstr(out[0].sentence, "no route to the remote VTEP"));
+}
+
+/* Drops of reasons no verdict covers (a queue overflowing under load) do
+ * not invent a fault. */
+static void test_unrelated_drops(void **state)
+{
+	lab();
+	drop("vxa", "QDISC_DROP", 500, true, NULL);
+	drop("vxa", "NOT_SPECIFIED", 3, false, NULL);
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+}
+
+/* Scenario 2 plus scenario 4: both named, nothing else. */
+static void test_two_faults(void **state)
+{
+	lab();
+	ev.tun[0].mtu = ev.tun[1].mtu = 1500;
+	ev.tun[1].underlay_mtu = 1400;
+	ev.tun[1].mtu_bad = true;
+	drop("vxb", "NETFILTER_DROP", 5, false, "-A INPUT -i vxlan100 -p icmp -j DROP");
+	assert_int_equal(judge(), 2);
+	assert_int_equal(out[0].verdict, VX_V_NETFILTER_OVERLAY);
+	assert_int_equal(out[1].verdict, VX_V_MTU);
+}
+
+static void test_out_of_room(void **state)
+{
+	lab();
+	ev.tun[1].decap = 0;
+	ev.tun[0].mtu_bad = true;
+	assert_int_equal(vx_findings_judge(&ev, out, 1), 1);
+	assert_int_equal(vx_findings_judge(&ev, out, 0), 0);
+	assert_string_equal(vx_verdict_id(VX_V__MAX), "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_healthy),
+		cmocka_unit_test(test_healthy_quiet),
+		cmocka_unit_test(test_too_few_packets),
+		cmocka_unit_test(test_one_sided_underlay_loss),
+		cmocka_unit_test(test_one_sided_by_netfilter),
+		cmocka_unit_test(test_one_sided_other_drop),
+		cmocka_unit_test(test_netfilter_overlay),
+		cmocka_unit_test(test_netfilter_underlay),
+		cmocka_unit_test(test_conntrack),
+		cmocka_unit_test(test_conntrack_not_full),
+		cmocka_unit_test(test_mtu),
+		cmocka_unit_test(test_latency),
+		cmocka_unit_test(test_latency_noise),
+		cmocka_unit_test(test_decap_failure),
+		cmocka_unit_test(test_encap_failure),
+		cmocka_unit_test(test_unrelated_drops),
+		cmocka_unit_test(test_two_faults),
+		cmocka_unit_test(test_out_of_room),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
