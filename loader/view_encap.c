@@ -4,11 +4,9 @@
  * (the outer packet), one line each, and every --interval a summary per
  * (namespace, VNI, remote VTEP). The programs are bpf/tc/vx_tc.bpf.c.
  *
- * One skeleton instance per namespace, because the namespace is a
- * read-only constant of the programs; the ring buffer, the counters and
- * the tunnel map are created once and shared by every instance. The
- * programs are attached with TCX links: a link dies with vxray's last fd,
- * so nothing stays attached after an exit, a crash or SIGKILL. */
+ * Choosing interfaces, loading and attaching (TCX links or tc filters,
+ * optional XDP, following --auto devices) is loader/datapath.c; this file
+ * only formats what the programs report. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "datapath.h"
 #include "inventory.h"
 #include "json.h"
 #include "log.h"
@@ -29,53 +28,15 @@
 #include "netns.h"
 #include "sysinfo.h"
 #include "vxray.h"
-#include "vx_tc.skel.h"
-
-#ifndef BPF_TCX_INGRESS
-#define BPF_TCX_INGRESS 46
-#define BPF_TCX_EGRESS 47
-#endif
-
-#define MAX_INST VX_MAX_NETNS
-#define MAX_LINKS 256
-
-/* An interface vxray watches. */
-struct watched {
-	int inst;
-	int ifindex;
-	char name[IF_NAMESIZE];
-	const struct vx_vxlan_dev *vx;	/* its VXLAN, or the VXLAN it carries */
-	bool is_vxlan;
-};
-
-struct inst {
-	char netns[VX_NETNS_NAME_MAX];
-	uint32_t inum;
-	struct vx_tc *skel;
-};
 
 struct encap {
 	struct vx_opts *o;
-	struct vx_inventory inv;
-	struct inst inst[MAX_INST];
-	int n_inst;
-	struct watched w[MAX_LINKS / 2];
-	int n_w;
-	int links[MAX_LINKS];
-	int n_links;
+	struct vx_dp dp;
 	struct ring_buffer *rb;
 	uint64_t mono_to_real;
 	uint64_t last_cnt[VX_C__MAX];
 	uint64_t events;
 };
-
-static const struct watched *find_watched(const struct encap *x, uint32_t inum, uint32_t ifindex)
-{
-	for (int i = 0; i < x->n_w; i++)
-		if (x->inst[x->w[i].inst].inum == inum && x->w[i].ifindex == (int)ifindex)
-			return &x->w[i];
-	return NULL;
-}
 
 static const char *at_name(uint8_t at)
 {
@@ -117,7 +78,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	struct encap *x = ctx;
 	const struct vx_event *e = data;
 	const struct vx_pkt *p = &e->pkt;
-	const struct watched *w;
+	const struct vx_dp_watched *w;
 	char ts[32], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN], is[INET6_ADDRSTRLEN],
 		id[INET6_ADDRSTRLEN], l4[64] = "";
 	const char *ns, *dev;
@@ -125,7 +86,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e))
 		return 0;
 	x->events++;
-	w = find_watched(x, e->netns, e->ifindex);
+	w = vx_dp_lookup(&x->dp, e->netns, e->ifindex);
 	ns = vx_netns_name_by_inum(e->netns);
 	dev = w ? w->name : "?";
 	fmt_time(x, e->ts_ns, ts, sizeof(ts));
@@ -212,7 +173,7 @@ static void sum_counters(const struct encap *x, uint64_t out[VX_C__MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
-	int fd = bpf_map__fd(x->inst[0].skel->maps.vxp_cnt);
+	int fd = vx_dp_cnt_fd(&x->dp);
 
 	memset(out, 0, sizeof(uint64_t) * VX_C__MAX);
 	for (uint32_t k = 0; vals && k < VX_C__MAX; k++) {
@@ -229,20 +190,21 @@ static void sum_counters(const struct encap *x, uint64_t out[VX_C__MAX])
 static int collect_rows(const struct encap *x, struct tun_row *rows, int max)
 {
 	int ncpu = libbpf_num_possible_cpus(), n = 0;
-	int fd = bpf_map__fd(x->inst[0].skel->maps.vxp_tun);
+	int fd = vx_dp_tun_fd(&x->dp);
 	struct vx_tun_val *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
 	struct vx_tun_key k, next;
 	bool first = true;
 
 	while (vals && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
-		const struct watched *w = find_watched(x, next.netns, next.ifindex);
+		const struct vx_dp_watched *w = vx_dp_lookup(&x->dp, next.netns, next.ifindex);
 		uint64_t pk = 0, by = 0;
 		uint8_t remote[16] = {}, family = next.family;
 		struct tun_row *r;
 
 		first = false;
 		k = next;
-		if (bpf_map_lookup_elem(fd, &k, vals))
+		/* XDP and tc ingress see the same arriving packets. */
+		if (k.at == VX_AT_XDP_UL_IN || bpf_map_lookup_elem(fd, &k, vals))
 			continue;
 		for (int c = 0; c < ncpu; c++) {
 			pk += vals[c].packets;
@@ -258,8 +220,9 @@ static int collect_rows(const struct encap *x, struct tun_row *rows, int max)
 		if (w && !w->is_vxlan) {
 			bool vx_watched = false;
 
-			for (int i = 0; i < x->n_w; i++)
-				vx_watched |= x->w[i].is_vxlan && x->w[i].vx == w->vx;
+			for (int i = 0; w->vx && i < x->dp.n_w; i++)
+				vx_watched |= x->dp.w[i].is_vxlan && x->dp.w[i].inst == w->inst &&
+					      x->dp.w[i].ifindex == w->vx->ifindex;
 			if (vx_watched)
 				continue;
 		}
@@ -354,225 +317,17 @@ static void on_tick(void *ctx, uint64_t now)
 	memcpy(x->last_cnt, cnt, sizeof(cnt));
 }
 
-/* ---- setup -------------------------------------------------------------- */
+/* ---- the command ------------------------------------------------------- */
 
-static int inst_for(struct encap *x, const char *netns)
+static int exit_code(int err)
 {
-	for (int i = 0; i < x->n_inst; i++)
-		if (!strcmp(x->inst[i].netns, netns))
-			return i;
-	if (x->n_inst == MAX_INST)
-		return -E2BIG;
-	snprintf(x->inst[x->n_inst].netns, VX_NETNS_NAME_MAX, "%s", netns);
-	x->inst[x->n_inst].inum = vx_netns_inum(netns);
-	return x->n_inst++;
-}
-
-static int add_watch(struct encap *x, const char *netns, int ifindex, const char *name,
-		     const struct vx_vxlan_dev *vx, bool is_vxlan)
-{
-	int inst = inst_for(x, netns);
-
-	if (inst < 0)
-		return inst;
-	for (int i = 0; i < x->n_w; i++)
-		if (x->w[i].inst == inst && x->w[i].ifindex == ifindex)
-			return 0;
-	if (x->n_w == MAX_LINKS / 2)
-		return -E2BIG;
-	x->w[x->n_w] = (struct watched){ .inst = inst, .ifindex = ifindex, .vx = vx,
-					  .is_vxlan = is_vxlan };
-	snprintf(x->w[x->n_w].name, IF_NAMESIZE, "%s", name);
-	x->n_w++;
-	return 0;
-}
-
-/* What to watch: -i interfaces, or with --auto every VXLAN device and its
- * underlay in the chosen namespaces. */
-static int pick_interfaces(struct encap *x)
-{
-	char names[VX_MAX_NETNS + 1][VX_NETNS_NAME_MAX], err[256];
-	struct vx_opts *o = x->o;
-	int n = 0, ret;
-
-	for (int i = 0; i < o->n_netns; i++) {
-		if (vx_netns_check(o->netns[i], err, sizeof(err))) {
-			pr_err("%s", err);
-			return -ENOENT;
-		}
-		snprintf(names[n++], VX_NETNS_NAME_MAX, "%s", o->netns[i]);
-	}
-	for (int i = 0; i < o->n_ifaces && n <= VX_MAX_NETNS; i++)
-		snprintf(names[n++], VX_NETNS_NAME_MAX, "%s", o->ifaces[i].netns);
-	if (!n)
-		names[n++][0] = '\0';
-	for (int i = 0; i < n; i++) {
-		bool dup = false;
-
-		for (int j = 0; j < i; j++)
-			dup |= !strcmp(names[i], names[j]);
-		if (!dup && (ret = vx_inventory_collect(&x->inv, names[i])))
-			return ret;
-	}
-	for (int i = 0; i < o->n_ifaces; i++) {
-		const struct vx_iface_spec *s = &o->ifaces[i];
-		const struct vx_vxlan_dev *vx = NULL;
-		bool is_vx = false;
-		int ifindex;
-
-		if (vx_iface_resolve(s, &ifindex, err, sizeof(err))) {
-			pr_err("%s", err);
-			return -ENODEV;
-		}
-		for (int d = 0; d < x->inv.n; d++) {
-			const struct vx_vxlan_dev *v = &x->inv.devs[d];
-
-			if (strcmp(v->netns, s->netns))
-				continue;
-			if (v->ifindex == ifindex) {
-				vx = v;
-				is_vx = true;
-			} else if (v->underlay_ifindex == ifindex && !vx) {
-				vx = v;
-			}
-		}
-		if ((ret = add_watch(x, s->netns, ifindex, s->name, vx, is_vx)))
-			return ret;
-	}
-	if (o->auto_attach) {
-		for (int d = 0; d < x->inv.n; d++) {
-			const struct vx_vxlan_dev *v = &x->inv.devs[d];
-
-			if ((ret = add_watch(x, v->netns, v->ifindex, v->name, v, true)))
-				return ret;
-			if (v->underlay_ifindex &&
-			    (ret = add_watch(x, v->netns, v->underlay_ifindex, v->underlay, v, false)))
-				return ret;
-		}
-		if (!x->inv.n) {
-			pr_err("--auto found no VXLAN device in the chosen namespaces; `vxray doctor` "
-			       "lists them, --netns NAME looks inside a namespace");
-			return -ENODEV;
-		}
-	}
-	if (!x->n_w) {
-		pr_err("nothing to watch: name interfaces with -i [NETNS:]IFACE or use --auto "
-		       "(every VXLAN device and its underlay)");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int host_filter(struct vx_dp_config *c, const char *host)
-{
-	if (!host[0])
-		return 0;
-	if (inet_pton(AF_INET, host, c->host) == 1)
-		c->has_host = 4;
-	else if (inet_pton(AF_INET6, host, c->host) == 1)
-		c->has_host = 6;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static int open_instances(struct encap *x)
-{
-	struct vx_opts *o = x->o;
-	struct vx_dp_config c = { .events = 1 };
-	int ncpu = libbpf_num_possible_cpus(), nports = 0, err;
-
-	if (host_filter(&c, o->host)) {
-		pr_err("--host '%s' is not an IPv4 or IPv6 address", o->host);
-		return -EINVAL;
-	}
-	c.has_vni = o->has_vni;
-	c.vni = o->vni;
-	c.has_port = o->has_port;
-	c.port = o->port;
-	c.proto = o->proto > 0 ? (uint8_t)o->proto : 0;
-	/* --rate is per second overall; the kernel keeps one window per CPU. */
-	c.rate = o->rate ? (o->rate + (uint32_t)ncpu - 1) / (uint32_t)(ncpu > 0 ? ncpu : 1) : 0;
-	for (int d = 0; d < x->inv.n && nports < VX_MAX_VXLAN_PORTS; d++) {
-		bool seen = x->inv.devs[d].dstport == 4789;
-
-		for (int i = 0; i < nports; i++)
-			seen |= c.vxlan_ports[i] == x->inv.devs[d].dstport;
-		if (!seen)
-			c.vxlan_ports[nports++] = x->inv.devs[d].dstport;
-	}
-	c.n_vxlan_ports = (uint8_t)nports;
-
-	for (int i = 0; i < x->n_inst; i++) {
-		struct inst *in = &x->inst[i];
-
-		in->skel = vx_tc__open();
-		if (!in->skel)
-			return -errno;
-		c.netns = in->inum;
-		memcpy((void *)&in->skel->rodata->cfg, &c, sizeof(c));
-		bpf_program__set_expected_attach_type(in->skel->progs.vx_tc_ul_in, BPF_TCX_INGRESS);
-		bpf_program__set_expected_attach_type(in->skel->progs.vx_tc_vx_in, BPF_TCX_INGRESS);
-		bpf_program__set_expected_attach_type(in->skel->progs.vx_tc_ul_out, BPF_TCX_EGRESS);
-		bpf_program__set_expected_attach_type(in->skel->progs.vx_tc_vx_out, BPF_TCX_EGRESS);
-		if (i > 0) {
-			struct vx_tc *f = x->inst[0].skel;
-
-			if ((err = bpf_map__reuse_fd(in->skel->maps.vxp_rb, bpf_map__fd(f->maps.vxp_rb))) ||
-			    (err = bpf_map__reuse_fd(in->skel->maps.vxp_cnt, bpf_map__fd(f->maps.vxp_cnt))) ||
-			    (err = bpf_map__reuse_fd(in->skel->maps.vxp_tun, bpf_map__fd(f->maps.vxp_tun))))
-				return err;
-		}
-		if ((err = vx_tc__load(in->skel)))
-			return err;
-	}
-	return 0;
-}
-
-static int attach_all(struct encap *x)
-{
-	for (int i = 0; i < x->n_w; i++) {
-		struct watched *w = &x->w[i];
-		struct inst *in = &x->inst[w->inst];
-		struct bpf_program *pin = w->is_vxlan ? in->skel->progs.vx_tc_vx_in :
-							 in->skel->progs.vx_tc_ul_in;
-		struct bpf_program *pout = w->is_vxlan ? in->skel->progs.vx_tc_vx_out :
-							  in->skel->progs.vx_tc_ul_out;
-		int saved, err = vx_netns_enter(in->netns, &saved), fd;
-
-		if (err)
-			return err;
-		if (w->is_vxlan && w->vx) {
-			uint32_t k = (uint32_t)w->ifindex, v = w->vx->vni;
-
-			bpf_map_update_elem(bpf_map__fd(in->skel->maps.vxp_dev), &k, &v, BPF_ANY);
-		}
-		for (int dir = 0; dir < 2 && !err; dir++) {
-			fd = bpf_link_create(bpf_program__fd(dir ? pout : pin), w->ifindex,
-					     dir ? BPF_TCX_EGRESS : BPF_TCX_INGRESS, NULL);
-			if (fd < 0) {
-				err = fd;
-				pr_err("cannot attach to %s %s in %s: %s%s", w->name,
-				       dir ? "egress" : "ingress", in->netns[0] ? in->netns : "this namespace",
-				       vx_strerror(fd),
-				       fd == -EINVAL ? " (this kernel has no TCX links, which arrived "
-						       "in 6.6; the netlink tc path is not implemented yet)" : "");
-			} else {
-				x->links[x->n_links++] = fd;
-			}
-		}
-		vx_netns_leave(saved);
-		if (err)
-			return err;
-		pr_debug("attached to %s (%s) in %s", w->name, w->is_vxlan ? "vxlan" : "underlay",
-			 in->netns[0] ? in->netns : "this namespace");
-	}
-	return 0;
+	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
 }
 
 int cmd_encap(struct vx_opts *o)
 {
 	struct encap x = { .o = o };
+	struct vx_dp_opts po = { .o = o, .events = true };
 	struct vx_sysinfo si;
 	struct vx_loop loop;
 	const char *priv;
@@ -584,50 +339,40 @@ int cmd_encap(struct vx_opts *o)
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;
 	}
-	ret = pick_interfaces(&x);
-	if (ret) {
-		vx_inventory_free(&x.inv);
-		return ret == -ENOENT || ret == -ENODEV || ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-	}
-	ret = open_instances(&x);
-	if (ret) {
-		if (ret != -EINVAL)
-			pr_err("cannot load the datapath programs: %s", vx_strerror(ret));
-		ret = ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+	vx_dp_init(&x.dp, &po);
+	if ((ret = vx_dp_pick(&x.dp)) || (ret = vx_dp_load(&x.dp)) ||
+	    (ret = vx_dp_attach(&x.dp))) {
+		ret = exit_code(ret);
 		goto out;
 	}
-	ret = attach_all(&x);
-	if (ret) {
-		ret = VX_EXIT_FAIL;
-		goto out;
-	}
-	x.rb = ring_buffer__new(bpf_map__fd(x.inst[0].skel->maps.vxp_rb), on_event, &x, NULL);
+	x.rb = ring_buffer__new(vx_dp_rb_fd(&x.dp), on_event, &x, NULL);
 	if (!x.rb) {
 		pr_err("cannot open the event ring buffer: %s", strerror(errno));
 		ret = VX_EXIT_FAIL;
 		goto out;
 	}
 	x.mono_to_real = vx_mono_to_real();
-	pr_info("watching %d interface%s in %d namespace%s with TCX links; Ctrl-C to stop", x.n_w,
-		x.n_w == 1 ? "" : "s", x.n_inst, x.n_inst == 1 ? "" : "s");
 
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &x);
 	if (!ret)
 		ret = vx_loop_add_ringbuf(&loop, x.rb);
 	if (!ret)
+		ret = vx_dp_follow(&x.dp, &loop);
+	if (!ret) {
+		int n = vx_dp_n_active(&x.dp);
+
+		pr_info("watching %d interface%s in %d namespace%s with %s (%s)%s; Ctrl-C to stop",
+			n, n == 1 ? "" : "s", x.dp.n_inst, x.dp.n_inst == 1 ? "" : "s",
+			vx_dp_tc_mode_name(x.dp.tc_mode), x.dp.tc_mode_why,
+			o->auto_attach ? ", following link changes" : "");
 		ret = vx_loop_run(&loop);
-	vx_loop_close(&loop);
-	if (ret) {
-		pr_err("encap: event loop failed: %s", strerror(-ret));
-		ret = VX_EXIT_FAIL;
+		if (ret)
+			pr_err("encap: event loop failed: %s", strerror(-ret));
 	}
+	vx_loop_close(&loop);
+	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 out:
 	ring_buffer__free(x.rb);
-	/* Detach in reverse order of attachment. */
-	for (int i = x.n_links - 1; i >= 0; i--)
-		close(x.links[i]);
-	for (int i = x.n_inst - 1; i >= 0; i--)
-		vx_tc__destroy(x.inst[i].skel);
-	vx_inventory_free(&x.inv);
+	vx_dp_close(&x.dp);
 	return ret;
 }

@@ -1,0 +1,879 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Open, load and attach the datapath programs for every view that needs
+ * them; see datapath.h for the API and lifecycle.
+ *
+ * Attachment, in order of preference:
+ * - tc: TCX links (6.6+). A link dies with vxray's last fd, so nothing
+ *   stays attached after an exit, a crash or SIGKILL. Without TCX (or with
+ *   VXRAY_TC_ATTACH=netlink) a clsact qdisc and direct-action cls_bpf
+ *   filters named "vxray/<program>" go just in front of the existing
+ *   filters, at a priority nobody uses. They outlive vxray, so vxray
+ *   removes exactly what it created on exit and, at the next start, stale
+ *   filters left by a killed vxray (recognised by filter name AND the
+ *   loaded program's name, never anyone else's).
+ * - XDP (opt-in, --xdp): a native-mode bpf_link on underlay ingress, never
+ *   generic mode, never over another program. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include "datapath.h"
+#include "log.h"
+#include "loop.h"
+#include "netns.h"
+#include "tcnl.h"
+#include "vx_tc.skel.h"
+#include "vx_xdp.skel.h"
+
+#ifndef BPF_TCX_INGRESS
+#define BPF_TCX_INGRESS 46
+#define BPF_TCX_EGRESS 47
+#endif
+
+/* tc filter names carry this prefix: with the program name it is how a
+ * stale vxray filter is told from anyone else's. */
+#define NL_NAME_PREFIX "vxray/"
+#define NL_PRIO_EMPTY 49151	/* just below the kernel's first auto priority */
+#define NL_MAX_FILTERS 256
+
+/* Maps keyed by ifindex are per namespace; every other map is shared. */
+static bool map_per_netns(const char *name)
+{
+	return !strcmp(name, "vxp_dev");
+}
+
+static const char *ns_label(const char *netns)
+{
+	return netns && netns[0] ? netns : "vxray's namespace";
+}
+
+void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po)
+{
+	memset(dp, 0, sizeof(*dp));
+	dp->po = *po;
+	for (int i = 0; i < VX_DP_MAX_WATCH; i++) {
+		dp->w[i].tcx[0] = dp->w[i].tcx[1] = -1;
+		dp->w[i].xdp_link = -1;
+	}
+}
+
+/* ---- choosing interfaces ------------------------------------------------ */
+
+static int inst_for(struct vx_dp *dp, const char *netns)
+{
+	for (int i = 0; i < dp->n_inst; i++)
+		if (!strcmp(dp->inst[i].netns, netns))
+			return i;
+	if (dp->n_inst == VX_DP_MAX_INST)
+		return -E2BIG;
+	snprintf(dp->inst[dp->n_inst].netns, VX_NETNS_NAME_MAX, "%s", netns);
+	dp->inst[dp->n_inst].inum = vx_netns_inum(netns);
+	dp->inst[dp->n_inst].dp = dp;
+	return dp->n_inst++;
+}
+
+static struct vx_dp_watched *find_active(struct vx_dp *dp, int inst, int ifindex)
+{
+	for (int i = 0; i < dp->n_w; i++)
+		if (dp->w[i].active && dp->w[i].inst == inst && dp->w[i].ifindex == ifindex)
+			return &dp->w[i];
+	return NULL;
+}
+
+/* A new active slot, or NULL when it is already watched (or no room). */
+static struct vx_dp_watched *add_watch(struct vx_dp *dp, int inst, int ifindex, const char *name,
+				       const struct vx_vxlan_dev *vx, bool is_vxlan, int *err)
+{
+	struct vx_dp_watched *w = NULL;
+
+	*err = 0;
+	if (find_active(dp, inst, ifindex))
+		return NULL;
+	if (dp->n_w < VX_DP_MAX_WATCH) {
+		w = &dp->w[dp->n_w++];
+	} else {
+		/* Full after much churn: reuse the slot of a vanished one. */
+		for (int i = 0; i < dp->n_w && !w; i++)
+			if (!dp->w[i].active && dp->w[i].tcx[0] < 0 && dp->w[i].tcx[1] < 0)
+				w = &dp->w[i];
+		if (!w) {
+			*err = -E2BIG;
+			return NULL;
+		}
+	}
+	memset(w, 0, sizeof(*w));
+	w->tcx[0] = w->tcx[1] = w->xdp_link = -1;
+	w->inst = inst;
+	w->netns = dp->inst[inst].netns;
+	w->netns_inum = dp->inst[inst].inum;
+	w->ifindex = ifindex;
+	w->is_vxlan = is_vxlan;
+	w->active = true;
+	snprintf(w->name, IF_NAMESIZE, "%s", name);
+	if (vx) {
+		w->vx_copy = *vx;
+		w->vx = &w->vx_copy;
+	}
+	return w;
+}
+
+int vx_dp_pick(struct vx_dp *dp)
+{
+	char names[VX_MAX_NETNS + VX_MAX_IFACES + 1][VX_NETNS_NAME_MAX], err[256];
+	const struct vx_opts *o = dp->po.o;
+	int n = 0, ret;
+
+	for (int i = 0; i < o->n_netns; i++) {
+		if (vx_netns_check(o->netns[i], err, sizeof(err))) {
+			pr_err("%s", err);
+			return -ENOENT;
+		}
+		snprintf(names[n++], VX_NETNS_NAME_MAX, "%s", o->netns[i]);
+	}
+	for (int i = 0; i < o->n_ifaces; i++)
+		snprintf(names[n++], VX_NETNS_NAME_MAX, "%s", o->ifaces[i].netns);
+	if (!n)
+		names[n++][0] = '\0';
+	for (int i = 0; i < n; i++) {
+		bool dup = false;
+
+		for (int j = 0; j < i; j++)
+			dup |= !strcmp(names[i], names[j]);
+		if (dup)
+			continue;
+		if ((ret = vx_inventory_collect(&dp->inv, names[i]))) {
+			pr_err("cannot list the VXLAN devices in %s: %s", ns_label(names[i]),
+			       strerror(-ret));
+			return ret;
+		}
+	}
+	for (int i = 0; i < o->n_ifaces; i++) {
+		const struct vx_iface_spec *s = &o->ifaces[i];
+		const struct vx_vxlan_dev *vx = NULL;
+		bool is_vx = false;
+		int ifindex, inst;
+
+		if (vx_iface_resolve(s, &ifindex, err, sizeof(err))) {
+			pr_err("%s", err);
+			return -ENODEV;
+		}
+		for (int d = 0; d < dp->inv.n; d++) {
+			const struct vx_vxlan_dev *v = &dp->inv.devs[d];
+
+			if (strcmp(v->netns, s->netns))
+				continue;
+			if (v->ifindex == ifindex) {
+				vx = v;
+				is_vx = true;
+			} else if (v->underlay_ifindex == ifindex && !vx) {
+				vx = v;
+			}
+		}
+		if ((inst = inst_for(dp, s->netns)) < 0)
+			goto too_many;
+		add_watch(dp, inst, ifindex, s->name, vx, is_vx, &ret);
+		if (ret)
+			goto too_many;
+	}
+	if (o->auto_attach) {
+		for (int d = 0; d < dp->inv.n; d++) {
+			const struct vx_vxlan_dev *v = &dp->inv.devs[d];
+			struct vx_dp_watched *w;
+			int inst = inst_for(dp, v->netns);
+
+			if (inst < 0)
+				goto too_many;
+			if ((w = add_watch(dp, inst, v->ifindex, v->name, v, true, &ret)))
+				w->from_auto = true;
+			if (ret)
+				goto too_many;
+			if (!v->underlay_ifindex)
+				continue;
+			if ((w = add_watch(dp, inst, v->underlay_ifindex, v->underlay, v, false, &ret)))
+				w->from_auto = true;
+			if (ret)
+				goto too_many;
+		}
+		if (!dp->inv.n) {
+			pr_err("--auto found no VXLAN device in the chosen namespaces; `vxray doctor` "
+			       "lists them, --netns NAME looks inside a namespace");
+			return -ENODEV;
+		}
+	}
+	/* --auto --netns X with no device yet in X still gets an instance,
+	 * so devices created there later are followed. */
+	for (int i = 0; o->auto_attach && i < o->n_netns; i++)
+		if (inst_for(dp, o->netns[i]) < 0)
+			goto too_many;
+	if (!dp->n_w) {
+		pr_err("nothing to watch: name interfaces with -i [NETNS:]IFACE or use --auto "
+		       "(every VXLAN device and its underlay)");
+		return -EINVAL;
+	}
+	return 0;
+too_many:
+	pr_err("too many interfaces or namespaces: vxray watches at most %d interfaces in %d "
+	       "namespaces", VX_DP_MAX_WATCH, VX_DP_MAX_INST);
+	return -EINVAL;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static int choose_tc_mode(struct vx_dp *dp)
+{
+	const char *env = getenv("VXRAY_TC_ATTACH");
+	__u32 cnt = 0;
+
+	if (env && !strcmp(env, "netlink")) {
+		dp->tc_mode = VX_TC_NETLINK;
+		dp->tc_mode_why = "forced by VXRAY_TC_ATTACH=netlink";
+		return 0;
+	}
+	if (env && !strcmp(env, "tcx")) {
+		dp->tc_mode = VX_TC_TCX;
+		dp->tc_mode_why = "forced by VXRAY_TC_ATTACH=tcx";
+		return 0;
+	}
+	if (env && env[0] && strcmp(env, "auto")) {
+		pr_err("VXRAY_TC_ATTACH='%s' is not one of auto, tcx, netlink", env);
+		return -EINVAL;
+	}
+	/* A query of TCX programs on lo changes nothing; kernels before 6.6
+	 * do not know the attach type and answer EINVAL. */
+	if (!bpf_prog_query(1, (enum bpf_attach_type)BPF_TCX_INGRESS, 0, NULL, NULL, &cnt)) {
+		dp->tc_mode = VX_TC_TCX;
+		dp->tc_mode_why = "the kernel has TCX";
+	} else {
+		dp->tc_mode = VX_TC_NETLINK;
+		dp->tc_mode_why = "the kernel has no TCX links (6.6+)";
+	}
+	return 0;
+}
+
+static int host_filter(struct vx_dp_config *c, const char *host)
+{
+	if (!host[0])
+		return 0;
+	if (inet_pton(AF_INET, host, c->host) == 1)
+		c->has_host = 4;
+	else if (inet_pton(AF_INET6, host, c->host) == 1)
+		c->has_host = 6;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int fill_config(struct vx_dp *dp)
+{
+	const struct vx_opts *o = dp->po.o;
+	struct vx_dp_config *c = &dp->cfg;
+	int ncpu = libbpf_num_possible_cpus(), nports = 0;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	memset(c, 0, sizeof(*c));
+	c->events = dp->po.events;
+	if (host_filter(c, o->host)) {
+		pr_err("--host '%s' is not an IPv4 or IPv6 address", o->host);
+		return -EINVAL;
+	}
+	c->has_vni = o->has_vni;
+	c->vni = o->vni;
+	c->has_port = o->has_port;
+	c->port = o->port;
+	c->proto = o->proto > 0 ? (uint8_t)o->proto : 0;
+	/* --rate is per second overall; the kernel keeps one window per CPU. */
+	c->rate = o->rate ? (o->rate + (uint32_t)ncpu - 1) / (uint32_t)ncpu : 0;
+	for (int d = 0; d < dp->inv.n && nports < VX_MAX_VXLAN_PORTS; d++) {
+		bool seen = dp->inv.devs[d].dstport == 4789;
+
+		for (int i = 0; i < nports; i++)
+			seen |= c->vxlan_ports[i] == dp->inv.devs[d].dstport;
+		if (!seen)
+			c->vxlan_ports[nports++] = dp->inv.devs[d].dstport;
+	}
+	c->n_vxlan_ports = (uint8_t)nports;
+	return 0;
+}
+
+/* Reuse the first instance's maps (the namespace's own for per-namespace
+ * maps), so that every program writes into the same ring buffer and
+ * counters, including maps added later by other views. */
+static int share_maps(struct bpf_object *obj, struct bpf_object *global, struct bpf_object *ns)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		struct bpf_object *from = map_per_netns(bpf_map__name(m)) ? ns : global;
+		struct bpf_map *src;
+		int err;
+
+		if (bpf_map__is_internal(m) || !from || from == obj)
+			continue;
+		src = bpf_object__find_map_by_name(from, bpf_map__name(m));
+		if (!src || bpf_map__fd(src) < 0)
+			continue;
+		if ((err = bpf_map__reuse_fd(m, bpf_map__fd(src))))
+			return err;
+	}
+	return 0;
+}
+
+static int load_inst(struct vx_dp *dp, struct vx_dp_inst *in)
+{
+	struct bpf_object *global = dp->inst[0].tc ? dp->inst[0].tc->obj : NULL;
+	struct vx_dp_config c = dp->cfg;
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	struct bpf_program *progs[4];
+	int err;
+
+	c.netns = in->inum;
+	in->tc = vx_tc__open();
+	if (!in->tc)
+		return -errno;
+	memcpy((void *)&in->tc->rodata->cfg, &c, sizeof(c));
+	if (dp->tc_mode == VX_TC_TCX) {
+		bpf_program__set_expected_attach_type(in->tc->progs.vx_tc_ul_in, BPF_TCX_INGRESS);
+		bpf_program__set_expected_attach_type(in->tc->progs.vx_tc_vx_in, BPF_TCX_INGRESS);
+		bpf_program__set_expected_attach_type(in->tc->progs.vx_tc_ul_out, BPF_TCX_EGRESS);
+		bpf_program__set_expected_attach_type(in->tc->progs.vx_tc_vx_out, BPF_TCX_EGRESS);
+	}
+	if (dp->po.xdp) {
+		in->xdp = vx_xdp__open();
+		if (!in->xdp)
+			return -errno;
+		memcpy((void *)&in->xdp->rodata->cfg, &c, sizeof(c));
+	}
+	if (dp->po.before_load && (err = dp->po.before_load(dp->po.ctx, dp, in)) < 0)
+		return err;
+	if ((err = share_maps(in->tc->obj, global, NULL)) || (err = vx_tc__load(in->tc)))
+		return err;
+	if (in->xdp && ((err = share_maps(in->xdp->obj, global ? global : in->tc->obj,
+					  in->tc->obj)) ||
+			(err = vx_xdp__load(in->xdp))))
+		return err;
+	progs[0] = in->tc->progs.vx_tc_ul_in;
+	progs[1] = in->tc->progs.vx_tc_ul_out;
+	progs[2] = in->tc->progs.vx_tc_vx_in;
+	progs[3] = in->tc->progs.vx_tc_vx_out;
+	for (int i = 0; i < 4; i++) {
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len))
+			in->prog_id[i] = info.id;
+	}
+	return 0;
+}
+
+int vx_dp_load(struct vx_dp *dp)
+{
+	int err;
+
+	if ((err = choose_tc_mode(dp)) || (err = fill_config(dp)))
+		return err;
+	for (int i = 0; i < dp->n_inst; i++) {
+		struct vx_dp_inst *in = &dp->inst[i];
+		int saved;
+
+		if ((err = load_inst(dp, in))) {
+			pr_err("cannot load the datapath programs for %s: %s", ns_label(in->netns),
+			       vx_strerror(err));
+			return err == -EINVAL ? -EIO : err;
+		}
+		/* The tc socket lives in the namespace it is opened in. */
+		if (dp->tc_mode != VX_TC_NETLINK)
+			continue;
+		if ((err = vx_netns_enter(in->netns, &saved)))
+			return err;
+		in->nl = vx_tcnl_open();
+		err = in->nl ? 0 : -errno;
+		vx_netns_leave(saved);
+		if (err) {
+			pr_err("cannot open an rtnetlink socket in %s: %s", ns_label(in->netns),
+			       strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* ---- tc over netlink ---------------------------------------------------- */
+
+static bool is_ours(const struct vx_dp_inst *in, uint32_t id)
+{
+	for (int i = 0; i < 4; i++)
+		if (id && in->prog_id[i] == id)
+			return true;
+	return false;
+}
+
+/* A filter some earlier vxray left behind: named by vxray and running a
+ * program named by vxray. Anything else is someone else's. */
+static bool is_stale_vxray(const struct vx_dp *dp, const struct vx_tc_filter *f)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+	bool named;
+
+	if (strcmp(f->kind, "bpf") || !f->bpf_id ||
+	    strncmp(f->bpf_name, NL_NAME_PREFIX, strlen(NL_NAME_PREFIX)))
+		return false;
+	for (int i = 0; i < dp->n_inst; i++)
+		if (is_ours(&dp->inst[i], f->bpf_id))
+			return false;
+	fd = bpf_prog_get_fd_by_id(f->bpf_id);
+	if (fd < 0)
+		return false;
+	named = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "vx_tc_", 6);
+	close(fd);
+	return named;
+}
+
+static int nl_attach_dir(struct vx_dp *dp, struct vx_dp_watched *w, int dir)
+{
+	struct vx_dp_inst *in = &dp->inst[w->inst];
+	struct vx_tc_filter *f = calloc(NL_MAX_FILTERS, sizeof(*f));
+	struct bpf_program *p = w->is_vxlan ? (dir ? in->tc->progs.vx_tc_vx_out :
+						      in->tc->progs.vx_tc_vx_in) :
+					      (dir ? in->tc->progs.vx_tc_ul_out :
+						     in->tc->progs.vx_tc_ul_in);
+	char name[64];
+	uint32_t prio = 0, min = 0;
+	int n, err;
+
+	if (!f)
+		return -ENOMEM;
+	n = vx_tcnl_gettfilter(in->nl, w->ifindex, dir, f, NL_MAX_FILTERS);
+	if (n < 0) {
+		err = n;
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		if (f[i].handle && is_stale_vxray(dp, &f[i])) {
+			err = vx_tcnl_deltfilter(in->nl, w->ifindex, dir, f[i].prio);
+			pr_info("removed a stale vxray tc filter (%s, pref %u) from %s %s in %s%s%s",
+				f[i].bpf_name, f[i].prio, w->name, dir ? "egress" : "ingress",
+				ns_label(w->netns), err ? ": " : "", err ? strerror(-err) : "");
+			f[i].prio = 0;
+			continue;
+		}
+		if (f[i].prio && (!min || f[i].prio < min))
+			min = f[i].prio;
+	}
+	/* Just in front of the first filter: a filter's verdict (even
+	 * TC_ACT_OK) ends the chain, and vxray must see the packet first.
+	 * Other filters keep their priorities, handles and order. */
+	if (!min)
+		prio = NL_PRIO_EMPTY;
+	else if (min > 1)
+		prio = min - 1;
+	else
+		for (prio = 2; prio < 0xffff; prio++) {
+			bool used = false;
+
+			for (int i = 0; i < n; i++)
+				used |= f[i].prio == prio;
+			if (!used)
+				break;
+		}
+	snprintf(name, sizeof(name), NL_NAME_PREFIX "%s", bpf_program__name(p));
+	err = vx_tcnl_newtfilter_bpf(in->nl, w->ifindex, dir, prio, bpf_program__fd(p), name);
+	if (!err)
+		w->nl_prio[dir] = prio;
+out:
+	free(f);
+	return err;
+}
+
+/* Remove the filter vxray created at nl_prio, after checking that what is
+ * there now is still vxray's own program. */
+static void nl_detach_dir(struct vx_dp *dp, struct vx_dp_watched *w, int dir)
+{
+	struct vx_dp_inst *in = &dp->inst[w->inst];
+	struct vx_tc_filter *f = calloc(NL_MAX_FILTERS, sizeof(*f));
+	bool mine = true;
+	int n, err;
+
+	if (!w->nl_prio[dir] || !f)
+		goto out;
+	n = vx_tcnl_gettfilter(in->nl, w->ifindex, dir, f, NL_MAX_FILTERS);
+	for (int i = 0; i < n; i++)
+		if (f[i].prio == w->nl_prio[dir] && f[i].handle && !is_ours(in, f[i].bpf_id))
+			mine = false;
+	if (!mine) {
+		pr_warn("left tc pref %u on %s %s in %s: it no longer holds vxray's program",
+			w->nl_prio[dir], w->name, dir ? "egress" : "ingress", ns_label(w->netns));
+	} else if (n > 0 && (err = vx_tcnl_deltfilter(in->nl, w->ifindex, dir, w->nl_prio[dir]))) {
+		pr_warn("cannot remove vxray's tc filter from %s %s in %s: %s; remove it with "
+			"`tc filter del dev %s %s pref %u`", w->name, dir ? "egress" : "ingress",
+			ns_label(w->netns), strerror(-err), w->name, dir ? "egress" : "ingress",
+			w->nl_prio[dir]);
+	}
+out:
+	w->nl_prio[dir] = 0;
+	free(f);
+}
+
+static void nl_detach(struct vx_dp *dp, struct vx_dp_watched *w)
+{
+	struct vx_dp_inst *in = &dp->inst[w->inst];
+	struct vx_tc_filter f[1];
+
+	nl_detach_dir(dp, w, 1);
+	nl_detach_dir(dp, w, 0);
+	/* The qdisc only if vxray added it and nobody has put a filter on
+	 * it since. */
+	if (w->nl_qdisc_created && !vx_tcnl_gettfilter(in->nl, w->ifindex, 0, f, 1) &&
+	    !vx_tcnl_gettfilter(in->nl, w->ifindex, 1, f, 1))
+		vx_tcnl_delqdisc_clsact(in->nl, w->ifindex);
+	w->nl_qdisc_created = false;
+}
+
+/* ---- attach / detach one interface -------------------------------------- */
+
+static void xdp_attach(struct vx_dp *dp, struct vx_dp_watched *w)
+{
+	struct vx_dp_inst *in = &dp->inst[w->inst];
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
+	int fd;
+
+	if (!bpf_xdp_query(w->ifindex, 0, &q) && (q.prog_id || q.drv_prog_id || q.skb_prog_id)) {
+		pr_info("%s in %s already has an XDP program (id %u); leaving it there, "
+			"tc ingress sees arriving packets on %s", w->name, ns_label(w->netns),
+			q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id,
+			w->name);
+		return;
+	}
+	fd = bpf_link_create(bpf_program__fd(in->xdp->progs.vx_xdp_ul_in), w->ifindex, BPF_XDP,
+			     &lo);
+	if (fd < 0) {
+		pr_warn("no XDP on %s in %s: native mode refused (%s), and generic mode is not "
+			"used because it would change the timing it is meant to measure; tc ingress "
+			"sees arriving packets there", w->name, ns_label(w->netns), vx_strerror(fd));
+		return;
+	}
+	w->xdp_link = fd;
+	dp->n_xdp++;
+	pr_info("XDP in native mode on %s in %s", w->name, ns_label(w->netns));
+}
+
+static void detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
+{
+	struct vx_dp_inst *in = &dp->inst[w->inst];
+
+	if (w->xdp_link >= 0) {
+		close(w->xdp_link);
+		w->xdp_link = -1;
+		dp->n_xdp--;
+	}
+	for (int dir = 1; dir >= 0; dir--) {
+		if (w->tcx[dir] >= 0)
+			close(w->tcx[dir]);
+		w->tcx[dir] = -1;
+	}
+	if (in->nl && (w->nl_prio[0] || w->nl_prio[1] || w->nl_qdisc_created))
+		nl_detach(dp, w);
+	if (w->is_vxlan && in->tc) {
+		uint32_t k = (uint32_t)w->ifindex;
+
+		bpf_map_delete_elem(bpf_map__fd(in->tc->maps.vxp_dev), &k);
+	}
+	w->active = false;
+}
+
+static int attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
+{
+	struct vx_dp_inst *in = &dp->inst[w->inst];
+	struct bpf_program *p[2] = {
+		w->is_vxlan ? in->tc->progs.vx_tc_vx_in : in->tc->progs.vx_tc_ul_in,
+		w->is_vxlan ? in->tc->progs.vx_tc_vx_out : in->tc->progs.vx_tc_ul_out,
+	};
+	int saved, err = vx_netns_enter(in->netns, &saved);
+
+	if (err)
+		return err;
+	if (w->is_vxlan && w->vx) {
+		uint32_t k = (uint32_t)w->ifindex, v = w->vx->vni;
+
+		bpf_map_update_elem(bpf_map__fd(in->tc->maps.vxp_dev), &k, &v, BPF_ANY);
+	}
+	if (dp->tc_mode == VX_TC_NETLINK &&
+	    (err = vx_tcnl_newqdisc_clsact(in->nl, w->ifindex, &w->nl_qdisc_created)))
+		pr_err("cannot add a clsact qdisc to %s in %s: %s", w->name, ns_label(in->netns),
+		       strerror(-err));
+	for (int dir = 0; dir < 2 && !err; dir++) {
+		if (dp->tc_mode == VX_TC_NETLINK) {
+			err = nl_attach_dir(dp, w, dir);
+			if (err)
+				pr_err("cannot add vxray's tc filter to %s %s in %s: %s", w->name,
+				       dir ? "egress" : "ingress", ns_label(in->netns),
+				       strerror(-err));
+			continue;
+		}
+		err = bpf_link_create(bpf_program__fd(p[dir]), w->ifindex,
+				      dir ? BPF_TCX_EGRESS : BPF_TCX_INGRESS, NULL);
+		if (err >= 0) {
+			w->tcx[dir] = err;
+			err = 0;
+		} else {
+			pr_err("cannot attach to %s %s in %s: %s%s", w->name,
+			       dir ? "egress" : "ingress", ns_label(in->netns), vx_strerror(err),
+			       err == -EINVAL ? " (this kernel has no TCX links; "
+						"VXRAY_TC_ATTACH=netlink uses tc filters)" : "");
+		}
+	}
+	if (!err && dp->po.xdp && !w->is_vxlan)
+		xdp_attach(dp, w);
+	vx_netns_leave(saved);
+	if (err) {
+		detach_one(dp, w);
+		return err;
+	}
+	pr_debug("attached to %s (%s) in %s", w->name, w->is_vxlan ? "vxlan" : "underlay",
+		 ns_label(in->netns));
+	return 0;
+}
+
+int vx_dp_attach(struct vx_dp *dp)
+{
+	for (int i = 0; i < dp->n_w; i++) {
+		int err = dp->w[i].active ? attach_one(dp, &dp->w[i]) : 0;
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* ---- following link events ---------------------------------------------- */
+
+static bool port_known(const struct vx_dp *dp, uint16_t port)
+{
+	if (port == 4789)
+		return true;
+	for (int i = 0; i < dp->cfg.n_vxlan_ports; i++)
+		if (dp->cfg.vxlan_ports[i] == port)
+			return true;
+	return false;
+}
+
+static void follow_add(struct vx_dp *dp, int inst, int ifindex, const char *name,
+		       const struct vx_vxlan_dev *v, bool is_vxlan)
+{
+	struct vx_dp_watched *w;
+	int err;
+
+	w = add_watch(dp, inst, ifindex, name, v, is_vxlan, &err);
+	if (!w) {
+		if (err)
+			pr_warn("cannot watch %s in %s: vxray watches at most %d interfaces", name,
+				ns_label(dp->inst[inst].netns), VX_DP_MAX_WATCH);
+		return;
+	}
+	w->from_auto = true;
+	if (attach_one(dp, w)) {
+		w->active = false;
+		return;
+	}
+	pr_info("attached to %s (%s) in %s, which appeared", w->name,
+		is_vxlan ? "vxlan" : "underlay", ns_label(w->netns));
+	if (dp->po.on_change)
+		dp->po.on_change(dp->po.ctx, w, true);
+}
+
+/* Re-read the namespace's VXLAN devices and make the watched set match. */
+static void resync(struct vx_dp_inst *in)
+{
+	struct vx_dp *dp = in->dp;
+	struct vx_inventory inv = {};
+	int inst = (int)(in - dp->inst), err;
+
+	if ((err = vx_inventory_collect(&inv, in->netns))) {
+		pr_warn("cannot re-read the VXLAN devices in %s: %s", ns_label(in->netns),
+			strerror(-err));
+		return;
+	}
+	/* Vanished, or no longer a VXLAN device or its underlay. */
+	for (int i = 0; i < dp->n_w; i++) {
+		struct vx_dp_watched *w = &dp->w[i];
+		bool keep = false;
+
+		if (!w->active || w->inst != inst || !w->from_auto)
+			continue;
+		for (int d = 0; d < inv.n && !keep; d++)
+			keep = w->is_vxlan ? inv.devs[d].ifindex == w->ifindex :
+					     inv.devs[d].underlay_ifindex == w->ifindex;
+		if (keep)
+			continue;
+		detach_one(dp, w);
+		pr_info("detached from %s in %s, which vanished or is no longer a tunnel device",
+			w->name, ns_label(w->netns));
+		if (dp->po.on_change)
+			dp->po.on_change(dp->po.ctx, w, false);
+	}
+	for (int d = 0; d < inv.n; d++) {
+		const struct vx_vxlan_dev *v = &inv.devs[d];
+		struct vx_dp_watched *w = find_active(dp, inst, v->ifindex);
+
+		if (w && w->is_vxlan) {
+			/* Still here: refresh its configuration (VNI, remote). */
+			w->vx_copy = *v;
+			continue;
+		}
+		if (!port_known(dp, v->dstport))
+			pr_warn("%s in %s uses UDP port %u, unknown when vxray started: its outer "
+				"packets count as non-VXLAN until vxray restarts", v->name,
+				ns_label(in->netns), v->dstport);
+		follow_add(dp, inst, v->ifindex, v->name, v, true);
+		if (v->underlay_ifindex)
+			follow_add(dp, inst, v->underlay_ifindex, v->underlay, v, false);
+	}
+	vx_inventory_free(&inv);
+}
+
+static int on_link_event(void *ctx)
+{
+	struct vx_dp_inst *in = ctx;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	bool changed = false;
+	ssize_t n;
+
+	/* Drain everything queued; one re-read covers a burst. */
+	while ((n = recv(mnl_socket_get_fd(in->mon), buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* ENOBUFS: events were lost; re-read everything. */
+			changed |= errno == ENOBUFS;
+			break;
+		}
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, (int)n);
+		     h = mnl_nlmsg_next(h, (int *)&n))
+			changed |= h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK;
+	}
+	if (changed)
+		resync(in);
+	return 0;
+}
+
+int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop)
+{
+	if (!dp->po.o->auto_attach)
+		return 0;
+	for (int i = 0; i < dp->n_inst; i++) {
+		struct vx_dp_inst *in = &dp->inst[i];
+		int saved, err = vx_netns_enter(in->netns, &saved);
+
+		if (err)
+			return err;
+		in->mon = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		err = in->mon && !mnl_socket_bind(in->mon, RTMGRP_LINK, MNL_SOCKET_AUTOPID) ? 0 :
+										      -errno;
+		vx_netns_leave(saved);
+		if (!err)
+			err = vx_loop_add_fd(loop, mnl_socket_get_fd(in->mon), on_link_event, in);
+		if (err) {
+			pr_err("cannot follow link events in %s: %s", ns_label(in->netns),
+			       strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* ---- teardown and accessors --------------------------------------------- */
+
+void vx_dp_close(struct vx_dp *dp)
+{
+	/* Detach in reverse order of attachment, then unload. */
+	for (int i = dp->n_w - 1; i >= 0; i--)
+		if (dp->w[i].active)
+			detach_one(dp, &dp->w[i]);
+	for (int i = dp->n_inst - 1; i >= 0; i--) {
+		struct vx_dp_inst *in = &dp->inst[i];
+
+		if (in->mon)
+			mnl_socket_close(in->mon);
+		vx_tcnl_close(in->nl);
+		vx_xdp__destroy(in->xdp);
+		vx_tc__destroy(in->tc);
+		in->mon = NULL;
+		in->nl = NULL;
+		in->xdp = NULL;
+		in->tc = NULL;
+	}
+	vx_inventory_free(&dp->inv);
+	dp->n_w = dp->n_inst = 0;
+}
+
+int vx_dp_rb_fd(const struct vx_dp *dp)
+{
+	return dp->n_inst && dp->inst[0].tc ? bpf_map__fd(dp->inst[0].tc->maps.vxp_rb) : -EBADF;
+}
+
+int vx_dp_cnt_fd(const struct vx_dp *dp)
+{
+	return dp->n_inst && dp->inst[0].tc ? bpf_map__fd(dp->inst[0].tc->maps.vxp_cnt) : -EBADF;
+}
+
+int vx_dp_tun_fd(const struct vx_dp *dp)
+{
+	return dp->n_inst && dp->inst[0].tc ? bpf_map__fd(dp->inst[0].tc->maps.vxp_tun) : -EBADF;
+}
+
+int vx_dp_map_fd(const struct vx_dp *dp, const char *name)
+{
+	struct bpf_map *m;
+
+	if (!dp->n_inst || !dp->inst[0].tc)
+		return -EBADF;
+	m = bpf_object__find_map_by_name(dp->inst[0].tc->obj, name);
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+const struct vx_dp_watched *vx_dp_lookup(const struct vx_dp *dp, uint32_t inum, uint32_t ifindex)
+{
+	const struct vx_dp_watched *gone = NULL;
+
+	/* An active slot wins over a vanished one with a reused ifindex. */
+	for (int i = 0; i < dp->n_w; i++) {
+		const struct vx_dp_watched *w = &dp->w[i];
+
+		if (w->netns_inum != inum || w->ifindex != (int)ifindex)
+			continue;
+		if (w->active)
+			return w;
+		gone = w;
+	}
+	return gone;
+}
+
+int vx_dp_n_active(const struct vx_dp *dp)
+{
+	int n = 0;
+
+	for (int i = 0; i < dp->n_w; i++)
+		n += dp->w[i].active;
+	return n;
+}
+
+const char *vx_dp_tc_mode_name(enum vx_dp_tc_mode m)
+{
+	switch (m) {
+	case VX_TC_TCX: return "TCX links";
+	case VX_TC_NETLINK: return "tc clsact filters (netlink)";
+	}
+	return "nothing";
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The datapath programs (bpf/tc/vx_tc.bpf.c, bpf/xdp/vx_xdp.bpf.c) opened,
+ * loaded and attached for any view that wants per-packet tunnel data:
+ * encap, latency, trace, diagnose, the metrics agent. Several views may
+ * share one struct vx_dp in the same process.
+ *
+ * Lifecycle, one call each:
+ *
+ *	struct vx_dp dp;
+ *	struct vx_dp_opts po = { .o = opts, .events = true };
+ *
+ *	vx_dp_init(&dp, &po);
+ *	err = vx_dp_pick(&dp);       -i / --auto / --netns -> watched list
+ *	err = vx_dp_load(&dp);       open one vx_tc (and vx_xdp) skeleton per
+ *	                             namespace, set rodata, before_load(),
+ *	                             load; every map but the per-namespace ones
+ *	                             (vxp_dev) is shared by all instances
+ *	err = vx_dp_attach(&dp);     TCX links, else clsact + cls_bpf filters;
+ *	                             XDP links when asked
+ *	vx_dp_follow(&dp, &loop);    --auto: attach/detach on link events
+ *	... read vx_dp_rb_fd(), vx_dp_cnt_fd(), vx_dp_tun_fd() ...
+ *	vx_dp_close(&dp);            detach and destroy, reverse order
+ *
+ * Functions return 0 or a negative errno and have already printed one
+ * sentence saying what went wrong; -EINVAL, -ENOENT and -ENODEV mean the
+ * command line asked for something impossible (exit code 2).
+ * vx_dp_close() is safe after any failure and on a zeroed struct. */
+#ifndef VXRAY_LOADER_DATAPATH_H
+#define VXRAY_LOADER_DATAPATH_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "inventory.h"
+#include "opts.h"
+#include "vxray.h"
+
+struct vx_tc;
+struct vx_xdp;
+struct vx_loop;
+struct vx_tcnl;
+struct mnl_socket;
+
+#define VX_DP_MAX_INST VX_MAX_NETNS
+#define VX_DP_MAX_WATCH 128
+
+/* How the tc programs are attached. */
+enum vx_dp_tc_mode {
+	VX_TC_TCX = 1,		/* bpf_link (kernel >= 6.6): dies with vxray */
+	VX_TC_NETLINK,		/* clsact + cls_bpf filters, removed by vxray */
+};
+
+/* One skeleton pair per namespace: the namespace inode is a rodata
+ * constant of the programs. */
+struct vx_dp_inst {
+	struct vx_dp *dp;
+	char netns[VX_NETNS_NAME_MAX];	/* "" = vxray's own namespace */
+	uint32_t inum;
+	struct vx_tc *tc;
+	struct vx_xdp *xdp;		/* NULL unless vx_dp_opts.xdp */
+	struct vx_tcnl *nl;		/* rtnetlink socket in that namespace */
+	struct mnl_socket *mon;		/* RTNLGRP_LINK socket (vx_dp_follow) */
+	uint32_t prog_id[4];		/* tc ul_in, ul_out, vx_in, vx_out */
+};
+
+/* An interface vxray watches. Slots are never moved: pointers stay valid
+ * for the life of the struct vx_dp, and a vanished interface keeps its
+ * slot with .active false (its name stays readable for late events). */
+struct vx_dp_watched {
+	char name[IF_NAMESIZE];
+	const char *netns;		/* points at its instance's netns */
+	uint32_t netns_inum;
+	int ifindex;
+	int inst;			/* index into vx_dp.inst */
+	bool is_vxlan;			/* a VXLAN device, else an underlay */
+	bool active;			/* attached now */
+	bool from_auto;			/* found by --auto, not named with -i */
+	/* Its VXLAN device, or the VXLAN device it carries; NULL if none. */
+	const struct vx_vxlan_dev *vx;
+	struct vx_vxlan_dev vx_copy;	/* what .vx points at */
+	/* Attachment, private to datapath.c. */
+	int tcx[2];			/* ingress, egress link fds, or -1 */
+	int xdp_link;			/* -1 when none */
+	uint32_t nl_prio[2];		/* netlink filters created, 0: none */
+	bool nl_qdisc_created;
+};
+
+struct vx_dp;
+
+struct vx_dp_opts {
+	const struct vx_opts *o;	/* -i, --auto, --netns and the filters */
+	bool events;			/* ring-buffer events; false: counters only */
+	bool xdp;			/* XDP on underlay ingress (native only) */
+	/* Called for every instance after rodata is filled and before load:
+	 * change in->tc->rodata / in->xdp->rodata, or bpf_map__set_max_entries
+	 * on maps (do the same for every instance: shared maps must agree).
+	 * A negative return aborts vx_dp_load() with it. */
+	int (*before_load)(void *ctx, struct vx_dp *dp, struct vx_dp_inst *in);
+	/* Called after an interface was attached (added) or detached because
+	 * it vanished, while following link events. */
+	void (*on_change)(void *ctx, const struct vx_dp_watched *w, bool added);
+	void *ctx;
+};
+
+struct vx_dp {
+	struct vx_dp_opts po;
+	struct vx_inventory inv;
+	struct vx_dp_inst inst[VX_DP_MAX_INST];
+	int n_inst;
+	struct vx_dp_watched w[VX_DP_MAX_WATCH];
+	int n_w;			/* slots used, active or not */
+	enum vx_dp_tc_mode tc_mode;
+	const char *tc_mode_why;	/* why that mode, for the startup line */
+	int n_xdp;			/* interfaces with vxray's XDP */
+	struct vx_dp_config cfg;	/* rodata common to every instance */
+};
+
+void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po);
+int vx_dp_pick(struct vx_dp *dp);
+int vx_dp_load(struct vx_dp *dp);
+int vx_dp_attach(struct vx_dp *dp);
+/* With --auto: one RTNLGRP_LINK socket per namespace in @loop, so VXLAN
+ * devices and underlays that appear or vanish are attached or detached on
+ * the fly. A no-op without --auto. */
+int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop);
+void vx_dp_close(struct vx_dp *dp);
+
+/* Shared maps: the event ring buffer, the per-CPU counters (enum
+ * vx_result + enum vx_counter) and the per-tunnel statistics. */
+int vx_dp_rb_fd(const struct vx_dp *dp);
+int vx_dp_cnt_fd(const struct vx_dp *dp);
+int vx_dp_tun_fd(const struct vx_dp *dp);
+/* The fd of a map by name in the first instance (shared maps added by other
+ * views), or a negative errno. */
+int vx_dp_map_fd(const struct vx_dp *dp, const char *name);
+
+/* The watched interface an event's (netns inode, ifindex) names, active or
+ * not, or NULL. */
+const struct vx_dp_watched *vx_dp_lookup(const struct vx_dp *dp, uint32_t inum, uint32_t ifindex);
+/* Number of interfaces attached now. */
+int vx_dp_n_active(const struct vx_dp *dp);
+/* "TCX links" or "tc clsact filters (netlink)". */
+const char *vx_dp_tc_mode_name(enum vx_dp_tc_mode m);
+
+#endif
