@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `vxray latency`: per stage of the tunnel (encap, underlay wire, decap,
+ * delivery) a histogram of how long packets took, per (namespace, device,
+ * VNI), with percentiles, a bimodality flag and the join rate. The kernel
+ * does the joining and the counting (bpf/include/vx_datapath.bpf.h, with
+ * cfg.latency set); this file only reads the maps every --interval. The
+ * datapath programs are loaded and attached by loader/datapath.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "datapath.h"
+#include "hist.h"
+#include "json.h"
+#include "log.h"
+#include "loop.h"
+#include "netns.h"
+#include "sysinfo.h"
+#include "vxray.h"
+#include "vx_tc.skel.h"
+#include "vx_xdp.skel.h"
+
+#define MAX_ROWS 256
+
+static const struct {
+	const char *name;
+	const char *what;
+} stages[VX_ST__MAX] = {
+	[VX_ST_ENCAP] = { "encap", "VXLAN egress -> underlay egress" },
+	[VX_ST_WIRE] = { "wire", "underlay egress (A) -> underlay ingress (B)" },
+	[VX_ST_DECAP] = { "decap", "underlay ingress -> VXLAN ingress" },
+	[VX_ST_DELIVERY] = { "delivery", "VXLAN ingress -> TCP receive" },
+	[VX_ST_XMIT] = { "xmit", "vxlan_xmit entry -> return" },
+};
+
+struct row {
+	struct vx_lat_key k;
+	struct vx_lat_hist h;
+};
+
+struct latency {
+	struct vx_opts *o;
+	struct vx_dp dp;
+	uint64_t cnt[VX_ST__MAX][VX_L__MAX];
+	struct row rows[MAX_ROWS];
+	int n_rows;
+	uint64_t mono_to_real;
+};
+
+static int before_load(void *ctx, struct vx_dp *dp, struct vx_dp_inst *in)
+{
+	((struct vx_dp_config *)&in->tc->rodata->cfg)->latency = 1;
+	if (in->xdp)
+		((struct vx_dp_config *)&in->xdp->rodata->cfg)->latency = 1;
+	return 0;
+}
+
+static void read_counters(struct latency *x)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
+	int fd = vx_dp_map_fd(&x->dp, "vxl_cnt");
+
+	memset(x->cnt, 0, sizeof(x->cnt));
+	for (uint32_t k = 0; vals && fd >= 0 && k < VX_ST__MAX * VX_L__MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			x->cnt[k / VX_L__MAX][k % VX_L__MAX] += vals[c];
+	}
+	free(vals);
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct vx_lat_key *x = &((const struct row *)a)->k, *y = &((const struct row *)b)->k;
+
+	if (x->stage != y->stage)
+		return x->stage - y->stage;
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	if (x->ifindex != y->ifindex)
+		return x->ifindex < y->ifindex ? -1 : 1;
+	return x->vni < y->vni ? -1 : x->vni > y->vni;
+}
+
+/* Every histogram, summed over CPUs, sorted by stage. */
+static void read_hists(struct latency *x)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct vx_lat_hist *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
+	int fd = vx_dp_map_fd(&x->dp, "vxl_hist");
+	struct vx_lat_key k, next;
+	bool first = true;
+
+	x->n_rows = 0;
+	while (vals && fd >= 0 && x->n_rows < MAX_ROWS &&
+	       !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		struct row *r = &x->rows[x->n_rows];
+
+		first = false;
+		k = next;
+		if (bpf_map_lookup_elem(fd, &k, vals) || k.stage >= VX_ST__MAX)
+			continue;
+		if (x->o->has_vni && k.vni != x->o->vni)
+			continue;
+		memset(r, 0, sizeof(*r));
+		r->k = k;
+		for (int c = 0; c < ncpu; c++)
+			vx_hist_merge(&r->h, &vals[c]);
+		x->n_rows++;
+	}
+	free(vals);
+	qsort(x->rows, (size_t)x->n_rows, sizeof(x->rows[0]), cmp_row);
+}
+
+static double join_rate(const uint64_t *c)
+{
+	/* A GRO super-packet may be credited a little past what was seen. */
+	if (!c[VX_L_SEEN])
+		return 0;
+	return c[VX_L_MATCHED] >= c[VX_L_SEEN] ? 1.0 :
+						 (double)c[VX_L_MATCHED] / (double)c[VX_L_SEEN];
+}
+
+static const char *dev_name(const struct latency *x, const struct vx_lat_key *k)
+{
+	const struct vx_dp_watched *w = vx_dp_lookup(&x->dp, k->netns, k->ifindex);
+
+	return w ? w->name : "?";
+}
+
+static const double quantiles[] = { 0.5, 0.9, 0.99, 0.999 };
+static const char *const q_names[] = { "p50", "p90", "p99", "p99.9" };
+static const char *const q_keys[] = { "p50_ns", "p90_ns", "p99_ns", "p999_ns" };
+
+static void print_json(const struct latency *x, const char *ts)
+{
+	struct jw j;
+
+	jw_init(&j, stdout);
+	jw_obj_open(&j, NULL);
+	jw_str(&j, "type", "latency");
+	jw_str(&j, "time", ts);
+	jw_arr_open(&j, "stages");
+	for (int s = 0; s < VX_ST__MAX; s++) {
+		const uint64_t *c = x->cnt[s];
+
+		jw_obj_open(&j, NULL);
+		jw_str(&j, "stage", stages[s].name);
+		jw_str(&j, "between", stages[s].what);
+		jw_uint(&j, "seen", c[VX_L_SEEN]);
+		jw_uint(&j, "matched", c[VX_L_MATCHED]);
+		jw_uint(&j, "duplicates", c[VX_L_DUP]);
+		jw_uint(&j, "super_packets", c[VX_L_SUPER]);
+		jw_double(&j, "join_rate", join_rate(c));
+		jw_arr_open(&j, "hists");
+		for (int i = 0; i < x->n_rows; i++) {
+			const struct row *r = &x->rows[i];
+			uint64_t lo = 0, hi = 0;
+			bool bi;
+
+			if (r->k.stage != s)
+				continue;
+			bi = vx_hist_bimodal(&r->h, &lo, &hi);
+			jw_obj_open(&j, NULL);
+			jw_str(&j, "netns", vx_netns_name_by_inum(r->k.netns));
+			jw_str(&j, "device", dev_name(x, &r->k));
+			jw_uint(&j, "vni", r->k.vni);
+			jw_uint(&j, "count", r->h.count);
+			for (size_t q = 0; q < sizeof(quantiles) / sizeof(quantiles[0]); q++)
+				jw_uint(&j, q_keys[q], vx_hist_quantile(&r->h, quantiles[q]));
+			jw_uint(&j, "mean_ns", r->h.count ? r->h.sum_ns / r->h.count : 0);
+			jw_uint(&j, "max_ns", r->h.max_ns);
+			jw_bool(&j, "bimodal", bi);
+			if (bi) {
+				jw_uint(&j, "mode_low_ns", lo);
+				jw_uint(&j, "mode_high_ns", hi);
+			}
+			jw_arr_open(&j, "buckets");
+			for (uint32_t b = 0; b < VX_HIST_SLOTS; b++) {
+				if (!r->h.slot[b])
+					continue;
+				jw_obj_open(&j, NULL);
+				jw_uint(&j, "lo_ns", vx_hist_lower(b));
+				jw_uint(&j, "hi_ns", b + 1 < VX_HIST_SLOTS ? vx_hist_lower(b + 1)
+									 : vx_hist_lower(b) * 2);
+				jw_uint(&j, "count", r->h.slot[b]);
+				jw_obj_close(&j);
+			}
+			jw_arr_close(&j);
+			jw_obj_close(&j);
+		}
+		jw_arr_close(&j);
+		jw_obj_close(&j);
+	}
+	jw_arr_close(&j);
+	jw_obj_close(&j);
+	jw_end_line(&j);
+}
+
+static void print_text(const struct latency *x, const char *ts)
+{
+	printf("--- %s latency since start ---\n", ts);
+	for (int s = 0; s < VX_ST__MAX; s++) {
+		const uint64_t *c = x->cnt[s];
+		bool any = false;
+
+		for (int i = 0; i < x->n_rows; i++)
+			any |= x->rows[i].k.stage == s;
+		if (!any && !c[VX_L_SEEN])
+			continue;
+		printf("%s (%s): join rate %.1f%% (%llu of %llu matched at the next hook", stages[s].name,
+		       stages[s].what, 100.0 * join_rate(c), (unsigned long long)c[VX_L_MATCHED],
+		       (unsigned long long)c[VX_L_SEEN]);
+		if (c[VX_L_DUP])
+			printf(", %llu duplicates", (unsigned long long)c[VX_L_DUP]);
+		if (c[VX_L_SUPER])
+			printf(", %llu GSO/GRO super-packets", (unsigned long long)c[VX_L_SUPER]);
+		printf(")\n");
+		for (int i = 0; i < x->n_rows; i++) {
+			const struct row *r = &x->rows[i];
+			char v[16];
+			uint64_t lo, hi;
+
+			if (r->k.stage != s)
+				continue;
+			printf("  %s %s vni %u: count %llu", vx_netns_name_by_inum(r->k.netns),
+			       dev_name(x, &r->k), r->k.vni, (unsigned long long)r->h.count);
+			for (size_t q = 0; q < sizeof(quantiles) / sizeof(quantiles[0]); q++) {
+				vx_fmt_ns(vx_hist_quantile(&r->h, quantiles[q]), v, sizeof(v));
+				printf(" %s %s", q_names[q], v);
+			}
+			vx_fmt_ns(r->h.max_ns, v, sizeof(v));
+			printf(" max %s\n", v);
+			if (vx_hist_bimodal(&r->h, &lo, &hi)) {
+				char a[16], b[16];
+
+				vx_fmt_ns(lo, a, sizeof(a));
+				vx_fmt_ns(hi, b, sizeof(b));
+				printf("  two groups of packets: one around %s and one around %s, "
+				       "not a single spread\n", a, b);
+			}
+			vx_hist_print(stdout, &r->h, "    ");
+		}
+	}
+	fflush(stdout);
+}
+
+static void on_tick(void *ctx, uint64_t now)
+{
+	struct latency *x = ctx;
+	char ts[32];
+
+	read_counters(x);
+	read_hists(x);
+	vx_fmt_wallclock(now + x->mono_to_real, 3, ts, sizeof(ts));
+	if (x->o->json)
+		print_json(x, ts);
+	else
+		print_text(x, ts);
+}
+
+static int exit_code(int err)
+{
+	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+}
+
+int cmd_latency(struct vx_opts *o)
+{
+	struct latency *x = calloc(1, sizeof(*x));
+	struct vx_dp_opts po = { .o = o, .events = false, .before_load = before_load };
+	struct vx_sysinfo si;
+	struct vx_loop loop;
+	const char *priv;
+	int ret;
+
+	if (!x) {
+		pr_err("latency: out of memory");
+		return VX_EXIT_FAIL;
+	}
+	x->o = o;
+	po.ctx = x;
+	vx_sysinfo_collect(&si);
+	priv = vx_sysinfo_privilege_problem(&si);
+	if (priv) {
+		pr_err("%s", priv);
+		free(x);
+		return VX_EXIT_FAIL;
+	}
+	vx_dp_init(&x->dp, &po);
+	if ((ret = vx_dp_pick(&x->dp)) || (ret = vx_dp_load(&x->dp)) ||
+	    (ret = vx_dp_attach(&x->dp))) {
+		ret = exit_code(ret);
+		goto out;
+	}
+	x->mono_to_real = vx_mono_to_real();
+	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, x);
+	if (!ret)
+		ret = vx_dp_follow(&x->dp, &loop);
+	if (!ret) {
+		int n = vx_dp_n_active(&x->dp);
+
+		pr_info("timing %d interface%s in %d namespace%s with %s (%s); Ctrl-C to stop", n,
+			n == 1 ? "" : "s", x->dp.n_inst, x->dp.n_inst == 1 ? "" : "s",
+			vx_dp_tc_mode_name(x->dp.tc_mode), x->dp.tc_mode_why);
+		ret = vx_loop_run(&loop);
+		if (ret)
+			pr_err("latency: event loop failed: %s", strerror(-ret));
+	}
+	vx_loop_close(&loop);
+	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
+out:
+	vx_dp_close(&x->dp);
+	free(x);
+	return ret;
+}
