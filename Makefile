@@ -87,6 +87,10 @@ $(BUILD)/loader/%.o: loader/%.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# vxray_build_info{version=...}: the commit it was built from.
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/loader/view_agent.o: CPPFLAGS += -DVXRAY_VERSION='"$(VERSION)"'
+
 $(VXRAY): $(LOADER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

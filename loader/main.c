@@ -51,12 +51,13 @@ static const struct vx_cmd commands[] = {
 	  "problem, so scripts can use it as a check.",
 	  VX_OPT_BACKEND, cmd_doctor },
 	{ "agent", "node agent: serve every counter and histogram as Prometheus metrics",
-	  "Prints no events. Attaches the datapath (with --auto by default: every\n"
-	  "VXLAN device and its underlay, followed as they come and go) and the drop\n"
-	  "and retransmit probes, refreshes the metrics every --interval and serves\n"
-	  "them on http://127.0.0.1:9435/metrics (or --metrics ADDR:PORT) until\n"
-	  "stopped. Memory stays bounded whatever the number of flows: LRU maps in the\n"
-	  "kernel and a cap on label sets per metric family.",
+	  "Prints no events. Attaches the datapath with latency histograms (--auto\n"
+	  "unless -i is given: every VXLAN device and its underlay, followed as they\n"
+	  "come and go), the drop, retransmit and conntrack probes; refreshes the\n"
+	  "metrics every --interval and serves them on http://127.0.0.1:9435/metrics\n"
+	  "(or --metrics ADDR:PORT) until stopped. Memory stays bounded whatever\n"
+	  "the number of flows: LRU maps in the kernel, a cap on label sets per\n"
+	  "metric family.",
 	  VX_OPT_BACKEND | VX_OPT_METRICS, cmd_agent },
 };
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
