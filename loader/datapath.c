@@ -460,17 +460,22 @@ static int nl_attach_dir(struct vx_dp *dp, struct vx_dp_watched *w, int dir)
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
-		if (f[i].handle && is_stale_vxray(dp, &f[i])) {
-			err = vx_tcnl_deltfilter(in->nl, w->ifindex, dir, f[i].prio);
-			pr_info("removed a stale vxray tc filter (%s, pref %u) from %s %s in %s%s%s",
-				f[i].bpf_name, f[i].prio, w->name, dir ? "egress" : "ingress",
-				ns_label(w->netns), err ? ": " : "", err ? strerror(-err) : "");
-			f[i].prio = 0;
+		uint32_t stale = f[i].prio;
+
+		if (!f[i].handle || !is_stale_vxray(dp, &f[i]))
 			continue;
-		}
+		err = vx_tcnl_deltfilter(in->nl, w->ifindex, dir, stale);
+		pr_info("removed a stale vxray tc filter (%s, pref %u) from %s %s in %s%s%s",
+			f[i].bpf_name, stale, w->name, dir ? "egress" : "ingress",
+			ns_label(w->netns), err ? ": " : "", err ? strerror(-err) : "");
+		/* The dump also lists the priority's own entry (handle 0). */
+		for (int j = 0; j < n; j++)
+			if (f[j].prio == stale)
+				f[j].prio = 0;
+	}
+	for (int i = 0; i < n; i++)
 		if (f[i].prio && (!min || f[i].prio < min))
 			min = f[i].prio;
-	}
 	/* Just in front of the first filter: a filter's verdict (even
 	 * TC_ACT_OK) ends the chain, and vxray must see the packet first.
 	 * Other filters keep their priorities, handles and order. */
@@ -873,7 +878,7 @@ const char *vx_dp_tc_mode_name(enum vx_dp_tc_mode m)
 {
 	switch (m) {
 	case VX_TC_TCX: return "TCX links";
-	case VX_TC_NETLINK: return "tc clsact filters (netlink)";
+	case VX_TC_NETLINK: return "tc clsact filters over netlink";
 	}
 	return "nothing";
 }

@@ -140,7 +140,7 @@ int vx_dp_map_fd(const struct vx_dp *dp, const char *name);
 const struct vx_dp_watched *vx_dp_lookup(const struct vx_dp *dp, uint32_t inum, uint32_t ifindex);
 /* Number of interfaces attached now. */
 int vx_dp_n_active(const struct vx_dp *dp);
-/* "TCX links" or "tc clsact filters (netlink)". */
+/* "TCX links" or "tc clsact filters over netlink". */
 const char *vx_dp_tc_mode_name(enum vx_dp_tc_mode m);
 
 #endif

@@ -62,7 +62,10 @@ static int talk(struct vx_tcnl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *dat
 	int ret;
 
 	nlh->nlmsg_seq = seq;
-	if (!(nlh->nlmsg_flags & NLM_F_DUMP))
+	/* Not a flags test: NLM_F_EXCL and NLM_F_MATCH (part of NLM_F_DUMP)
+	 * are the same bit. A dump ends with NLMSG_DONE, anything else with
+	 * the ACK asked for here. */
+	if (!cb)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(nl->sk, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
