@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# vxray conntrack on the lab: scenario 3 (nf_conntrack_max 10, a flood of
+# UDP flows) shows the table at its max and failures rising, with an
+# ALERT; a healthy lab with conntrack on counts its flows and raises
+# nothing; --netns scopes; a backend this kernel refuses is one sentence.
+source "$(dirname "$0")/../lib.sh"
+
+P=$(test_prefix)
+A=$P-a
+B=$P-b
+lab() { "$LAB" --prefix "$P" "$@"; }
+trap 'lab teardown >/dev/null 2>&1' EXIT
+
+# udp_flows N BASE: N new UDP flows from A to B's overlay address, each on
+# its own port pair, so each needs a conntrack entry of its own in B.
+udp_flows() {
+	local p
+	for p in $(seq 1 "$1"); do
+		ip netns exec "$A" timeout 1 socat -u - "UDP:172.16.0.2:$(($2 + p)),sourceport=$(($2 + 10000 + p))" <<<"flow $p" 2>/dev/null || true
+	done
+}
+
+# watch_while CMD ARGS...: vxray conntrack (ARGS) runs while CMD makes
+# traffic; prints "rc=N" and vxray's output.
+watch_while() {
+	local traffic=$1 out pid
+	shift
+	out=$(mktemp)
+	# VX_BACKEND: the kernel matrix forces each backend the guest allows.
+	"$VXRAY" conntrack ${VX_BACKEND:+--backend "$VX_BACKEND"} "$@" -d 7s --interval 2s >"$out" 2>&1 &
+	pid=$!
+	sleep 1.5	# attached and baselined before the traffic
+	$traffic
+	wait "$pid"
+	echo "rc=$?"
+	cat "$out"
+	rm -f "$out"
+}
+
+# sum_field OUT NETNS FIELD: FIELD=N summed over NETNS's CT lines.
+sum_field() {
+	grep "CT netns=$2 " <<<"$1" | grep -o " $3=[0-9]*" | cut -d= -f2 | awk '{s+=$1} END {print s+0}'
+}
+
+flood() { udp_flows 30 11000; }
+
+test_full_table() {
+	require_root
+	lab setup >/dev/null && lab scenario 3 >/dev/null || fail "lab scenario 3"
+	local out
+	out=$(watch_while flood --netns "$B")
+	assert_match "$out" '^rc=0' "vxray conntrack exits 0"
+	assert_match "$out" "CT netns=$B count=10 max=10 fill=100\.0% " "the table at its max"
+	assert_match "$out" "ALERT netns=$B conntrack table full \(10/10\) and failures rising \(.*drop \+[0-9]+" "an ALERT naming the full table and the failures"
+	assert_ge "$(sum_field "$out" "$B" drop)" 20 "packets of new flows dropped (30 sent)"
+	if [[ -n ${VX_BACKEND:-} ]]; then
+		# The BPF backends see the allocator refuse each new entry.
+		assert_ge "$(sum_field "$out" "$B" alloc_failed)" 20 "allocation failures seen by $VX_BACKEND"
+	fi
+}
+
+test_full_table_json() {
+	require_root
+	local out
+	out=$(watch_while flood --netns "$B" -j)
+	assert_match "$out" '^rc=0' "vxray conntrack -j exits 0"
+	assert_match "$out" '"type":"conntrack",.*"netns":"'"$B"'",.*"count":10,"max":10,"fill_pct":100,.*"drop":[1-9][0-9]*,.*"alert":true,"alert_reason":"table full \(10/10\) and failures rising' "JSON record with the alert"
+	assert_no_match "$out" '^[0-9:.]+ CT ' "no text lines in JSON mode"
+}
+
+test_scoped() {
+	require_root
+	local out
+	out=$(watch_while flood --netns "$A")
+	assert_match "$out" '^rc=0' "vxray conntrack exits 0"
+	assert_match "$out" "CT netns=$A count=0 " "the chosen namespace is reported"
+	assert_no_match "$out" "netns=$B" "a namespace not chosen is not reported"
+	assert_no_match "$out" 'ALERT' "no alert from A, whose table is empty"
+}
+
+healthy_traffic() {
+	udp_flows 12 12000
+	ip netns exec "$A" ping -q -c 3 -i 0.2 -W 1 172.16.0.2 >/dev/null 2>&1
+}
+
+test_healthy() {
+	require_root
+	lab heal >/dev/null && lab setup >/dev/null || fail "lab setup"
+	# Conntrack on in B, at the default table size.
+	ip netns exec "$B" iptables -I INPUT -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT || fail "iptables"
+	local out n
+	out=$(watch_while healthy_traffic --netns "$A" --netns "$B")
+	assert_match "$out" '^rc=0' "vxray conntrack exits 0"
+	assert_no_match "$out" 'ALERT' "no alert on a healthy lab"
+	n=$(grep "CT netns=$B " <<<"$out" | grep -o 'new=[a-z0-9=,]*' | grep -o 'udp=[0-9]*' | cut -d= -f2 | awk '{s+=$1} END {print s+0}')
+	assert_ge "$n" 12 "B's new UDP entries counted (12 flows sent)"
+	assert_match "$out" "CT netns=$B count=[0-9]+ max=[0-9]+ fill=[0-9.]+% new=[^ ]*icmp=1" "the ping's entry"
+	assert_eq "$(sum_field "$out" "$B" drop)" 0 "nothing dropped"
+}
+
+test_bad_backend() {
+	require_root
+	[[ -n ${VX_BACKEND:-} ]] && skip "the kernel matrix forces a backend this kernel allows"
+	local out rc
+	out=$("$VXRAY" conntrack --backend fentry -d 1s 2>&1); rc=$?
+	if [[ $(uname -r) == 6.1.* ]]; then
+		skip "fentry works on this kernel"
+	fi
+	assert_eq "$rc" 1 "exit code when the kernel refuses fentry"
+	assert_match "$out" '^vxray: the fentry backend cannot run here: the kernel refused to load fexit/__nf_conntrack_alloc: [A-Za-z ]+; use --backend tracepoint \(ctnetlink\) or leave --backend out$' "one sentence saying why and what to do"
+	assert_eq "$(wc -l <<<"$out")" 1 "exactly one line"
+}
+
+test_bad_netns() {
+	local out rc
+	out=$("$VXRAY" conntrack --netns "$P-nope" -d 1s 2>&1); rc=$?
+	assert_eq "$rc" 2 "exit code for an unknown namespace"
+	assert_match "$out" "network namespace '$P-nope' does not exist" "names the namespace"
+}
+
+run_test "conntrack: scenario 3 shows the full table, failures and an ALERT" test_full_table
+run_test "conntrack: scenario 3 in JSON" test_full_table_json
+run_test "conntrack: --netns reports only the chosen namespace" test_scoped
+run_test "conntrack: healthy lab counts flows, no alert" test_healthy
+run_test "conntrack: --backend fentry refused here is one clear sentence" test_bad_backend
+run_test "conntrack: unknown namespace" test_bad_netns
