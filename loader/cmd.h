@@ -21,6 +21,8 @@ enum {
 	VX_OPT_DIAG = 1u << 2,		/* --probe --baseline */
 	VX_OPT_BACKEND = 1u << 3,	/* --backend */
 	VX_OPT_METRICS = 1u << 4,	/* --metrics */
+	VX_OPT_SUMMARY = 1u << 5,	/* --summary: counters only */
+	VX_OPT_XDP = 1u << 6,		/* --xdp: XDP on underlay ingress */
 };
 
 struct vx_cmd {

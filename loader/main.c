@@ -22,7 +22,7 @@ static const struct vx_cmd commands[] = {
 	{ "encap", "VXLAN encapsulation and decapsulation events",
 	  "One line per tunnel packet: device, direction, ENCAP/DECAP, VNI, outer and\n"
 	  "inner headers; every --interval a summary per (namespace, VNI, remote VTEP).",
-	  VX_OPT_FILTERS, cmd_encap },
+	  VX_OPT_FILTERS | VX_OPT_SUMMARY | VX_OPT_XDP, cmd_encap },
 	{ "drops", "kernel packet drops with reason, location and stack",
 	  "Every skb the kernel frees as dropped, with the reason named from this\n"
 	  "kernel's BTF, the function that dropped it, and the tunnel it belonged to.",
@@ -65,7 +65,7 @@ static const struct vx_cmd commands[] = {
 enum {
 	OPT_AUTO = 256, OPT_NETNS, OPT_INTERVAL, OPT_BACKEND, OPT_VNI,
 	OPT_HOST, OPT_PORT, OPT_PROTO, OPT_RATE, OPT_STACK, OPT_PROBE,
-	OPT_BASELINE, OPT_METRICS,
+	OPT_BASELINE, OPT_METRICS, OPT_SUMMARY, OPT_XDP,
 };
 
 static const struct option long_opts[] = {
@@ -87,6 +87,8 @@ static const struct option long_opts[] = {
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "summary", no_argument, NULL, OPT_SUMMARY },
+	{ "xdp", no_argument, NULL, OPT_XDP },
 	{ 0 },
 };
 
@@ -128,6 +130,13 @@ static void usage(FILE *f)
 		"      --backend KIND             fentry, kprobe or tracepoint; default: best that loads\n"
 		"      --metrics [ADDR:]PORT      serve Prometheus metrics on /metrics (agent);\n"
 		"                                 ADDR defaults to 127.0.0.1\n"
+		"      --summary                  encap: counters only, no per-packet events;\n"
+		"                                 a summary every --interval\n"
+		"      --xdp                      encap: also XDP on underlay ingress, native mode\n"
+		"                                 only (off by default: native XDP moves a veth to\n"
+		"                                 NAPI receive; never over another XDP program)\n"
+		"  tc programs use TCX links where the kernel has them (6.6+), else clsact +\n"
+		"  cls_bpf filters over netlink; VXRAY_TC_ATTACH=netlink|tcx forces one.\n"
 		"\n"
 		"Filters (applied in the kernel before an event is emitted):\n"
 		"      --vni N  --host ADDR  --port N  --proto tcp|udp|icmp|icmpv6  --rate N/s\n"
@@ -151,6 +160,10 @@ static void cmd_usage(FILE *f, const struct vx_cmd *c)
 		fprintf(f, ", --probe, --baseline FILE");
 	if (c->opts & VX_OPT_METRICS)
 		fprintf(f, ", --metrics [ADDR:]PORT");
+	if (c->opts & VX_OPT_SUMMARY)
+		fprintf(f, ", --summary");
+	if (c->opts & VX_OPT_XDP)
+		fprintf(f, ", --xdp");
 	fprintf(f, ".\nRun `vxray --help` for what each option means.\n");
 }
 
@@ -302,6 +315,16 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 			ret = vx_metrics_parse_listen(optarg, o->metrics_addr, sizeof(o->metrics_addr),
 						      &o->metrics_port, err, sizeof(err));
 			o->has_metrics = !ret;
+			break;
+		case OPT_SUMMARY:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_SUMMARY, "summary")))
+				return ret;
+			o->summary = true;
+			break;
+		case OPT_XDP:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_XDP, "xdp")))
+				return ret;
+			o->xdp = true;
 			break;
 		case ':':
 			return usage_error("option %s needs a value; see `vxray --help`", argv[optind - 1]);

@@ -61,6 +61,9 @@ struct vx_opts {
 	char metrics_addr[64];
 	uint16_t metrics_port;
 
+	bool summary;		/* encap: counters only, no events */
+	bool xdp;		/* datapath: XDP on underlay ingress */
+
 	bool stack;		/* drops: full kernel stacks */
 	bool probe;		/* diagnose: send own traffic */
 	const char *baseline;	/* diagnose: earlier healthy run */

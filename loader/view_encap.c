@@ -327,7 +327,7 @@ static int exit_code(int err)
 int cmd_encap(struct vx_opts *o)
 {
 	struct encap x = { .o = o };
-	struct vx_dp_opts po = { .o = o, .events = true };
+	struct vx_dp_opts po = { .o = o, .events = !o->summary, .xdp = o->xdp };
 	struct vx_sysinfo si;
 	struct vx_loop loop;
 	const char *priv;
@@ -361,9 +361,12 @@ int cmd_encap(struct vx_opts *o)
 	if (!ret) {
 		int n = vx_dp_n_active(&x.dp);
 
-		pr_info("watching %d interface%s in %d namespace%s with %s (%s)%s; Ctrl-C to stop",
-			n, n == 1 ? "" : "s", x.dp.n_inst, x.dp.n_inst == 1 ? "" : "s",
-			vx_dp_tc_mode_name(x.dp.tc_mode), x.dp.tc_mode_why,
+		pr_info("watching %d interface%s in %d namespace%s with %s (%s), XDP %s%s%s; "
+			"Ctrl-C to stop", n, n == 1 ? "" : "s", x.dp.n_inst,
+			x.dp.n_inst == 1 ? "" : "s", vx_dp_tc_mode_name(x.dp.tc_mode),
+			x.dp.tc_mode_why, !o->xdp ? "off (--xdp turns it on)" :
+			x.dp.n_xdp ? "native on underlay ingress" : "not attached anywhere",
+			o->summary ? ", counters only" : "",
 			o->auto_attach ? ", following link changes" : "");
 		ret = vx_loop_run(&loop);
 		if (ret)
