@@ -1,0 +1,1312 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `vxray diagnose`: watch the chosen namespaces for a window with every
+ * engine at once, fill a struct vx_evidence and print what findings.c
+ * concludes from it. Evidence sources:
+ *   - the inventory: VXLAN devices, their peers (A's remote VTEP is B's
+ *     local), MTUs;
+ *   - the VXLAN and underlay devices' own packet counters (/proc/net/dev in
+ *     each namespace): a VXLAN device's tx is what it encapsulated, its rx
+ *     what it decapsulated;
+ *   - kernel drops with reason, location and device (dropsrc.c);
+ *   - netfilter rule counters (iptables-save -c / ip6tables-save -c in
+ *     each namespace), which name the rule behind a NETFILTER_DROP;
+ *   - conntrack count/max/failures (conntrack.c);
+ *   - TCP retransmits per tunnel (retranssrc.c);
+ *   - with --probe, overlay round trips measured by vxray's own pings,
+ *     against --baseline FILE or the window's first third.
+ * --probe is the only thing that sends traffic; see probe_run(). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <math.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "btfnames.h"
+#include "cmd.h"
+#include "conntrack.h"
+#include "dropsrc.h"
+#include "findings.h"
+#include "inventory.h"
+#include "json.h"
+#include "log.h"
+#include "loop.h"
+#include "netns.h"
+#include "retranssrc.h"
+#include "sysinfo.h"
+
+#define MAX_RULES 256
+#define MAX_RTT 512
+#define PROBE_MIN_NS (4 * NSEC_PER_SEC)
+#define PROBE_MAGIC 0x76787261u	/* "vxra" */
+
+struct if_counts {
+	uint64_t rx, tx;
+};
+
+struct rule_count {
+	char netns[VX_NETNS_NAME_MAX];
+	char rule[200];
+	uint64_t before, after;
+	bool seen_before;
+};
+
+/* A probe target: from tunnel @tun's namespace to its peer's overlay
+ * address. */
+struct target {
+	int tun;
+	char src_ns[VX_NETNS_NAME_MAX], dst_ns[VX_NETNS_NAME_MAX];
+	struct in_addr dst;
+	uint32_t mtu;
+	/* Results, from the probe's pipe. */
+	double rtt_us[MAX_RTT];
+	double rtt_ms_at[MAX_RTT];	/* when, from the window's start */
+	int n_rtt;
+	unsigned sent, received, big_sent, big_received;
+	uint64_t tcp_sent, tcp_received;
+	bool tcp_done;
+};
+
+struct diag {
+	struct vx_opts *o;
+	char names[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
+	int n_names;
+	struct vx_inventory inv;
+	struct vx_evidence ev;
+	struct if_counts vx0[VX_EV_MAX_TUN], ul0[VX_EV_MAX_TUN];
+	struct rule_count rules[MAX_RULES];
+	int n_rules;
+	struct vx_dropsrc *drops;
+	struct vx_retranssrc *rt;
+	struct vx_ct *ct;
+	uint64_t drops_lost;
+	bool have_rules;
+	char gaps[8][160];
+	int n_gaps;
+	struct target tg[VX_EV_MAX_TUN];
+	int n_tg;
+	pid_t probe_pid;
+	int probe_fd;
+	char probe_buf[65536];
+	size_t probe_len;
+	const char *baseline;
+	uint64_t window_ns;
+};
+
+/* snprintf("%s") between fields of the one static struct diag trips
+ * -Wrestrict; they never overlap, but say it with memmove. */
+static void cpy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memmove(dst, src, n);
+	dst[n] = '\0';
+}
+
+static const char *ns_label(const char *name)
+{
+	return name[0] ? name : "host";
+}
+
+static void gap(struct diag *d, const char *fmt, const char *arg)
+{
+	if (d->n_gaps < 8)
+		snprintf(d->gaps[d->n_gaps++], sizeof(d->gaps[0]), fmt, arg);
+}
+
+static bool add_name(struct diag *d, const char *name)
+{
+	for (int i = 0; i < d->n_names; i++)
+		if (!strcmp(d->names[i], name))
+			return true;
+	if (d->n_names >= VXR_MAX_NETNS)
+		return false;
+	snprintf(d->names[d->n_names++], VX_NETNS_NAME_MAX, "%s", name);
+	return true;
+}
+
+/* --netns and -i namespaces; nothing named (or --auto): every namespace
+ * that holds a VXLAN device. */
+static int pick(struct diag *d)
+{
+	static char all[VX_MAX_NETNS + 1][VX_NETNS_NAME_MAX];
+	struct vx_opts *o = d->o;
+	char err[256];
+	int n;
+
+	for (int i = 0; i < o->n_netns; i++) {
+		if (vx_netns_check(o->netns[i], err, sizeof(err))) {
+			pr_err("%s", err);
+			return -ENOENT;
+		}
+		if (!add_name(d, o->netns[i]))
+			goto too_many;
+	}
+	for (int i = 0; i < o->n_ifaces; i++) {
+		int ifindex;
+
+		if (vx_iface_resolve(&o->ifaces[i], &ifindex, err, sizeof(err))) {
+			pr_err("%s", err);
+			return -ENODEV;
+		}
+		if (!add_name(d, o->ifaces[i].netns))
+			goto too_many;
+	}
+	if (d->n_names && !o->auto_attach) {
+		for (int i = 0; i < d->n_names; i++)
+			vx_inventory_collect(&d->inv, d->names[i]);
+		return 0;
+	}
+	all[0][0] = '\0';
+	n = 1 + vx_netns_list(all + 1, VX_MAX_NETNS);
+	for (int i = 0; i < n; i++)
+		vx_inventory_collect(&d->inv, all[i]);
+	for (int i = 0; i < d->inv.n; i++)
+		if (!add_name(d, d->inv.devs[i].netns))
+			goto too_many;
+	if (!d->n_names) {
+		pr_err("no VXLAN device found in any namespace: name the namespaces that hold "
+		       "the tunnel with --netns");
+		return -ENOENT;
+	}
+	return 0;
+too_many:
+	pr_err("diagnose watches at most %d namespaces at once; name fewer with --netns",
+	       VXR_MAX_NETNS);
+	return -E2BIG;
+}
+
+static const char *addr_str(int family, const union vx_addr *a, char *buf, size_t len)
+{
+	if (!family || !inet_ntop(family, a, buf, (socklen_t)len))
+		snprintf(buf, len, "%s", "");
+	return buf;
+}
+
+/* Tunnels from the inventory, each with its peer. */
+static void fill_tunnels(struct diag *d)
+{
+	struct vx_evidence *ev = &d->ev;
+
+	for (int i = 0; i < d->inv.n && ev->n_tun < VX_EV_MAX_TUN; i++) {
+		const struct vx_vxlan_dev *v = &d->inv.devs[i];
+		struct vx_ev_tunnel *t = &ev->tun[ev->n_tun++];
+		bool in = false;
+
+		for (int k = 0; k < d->n_names; k++)
+			in |= !strcmp(d->names[k], v->netns);
+		if (!in) {
+			ev->n_tun--;
+			continue;
+		}
+		snprintf(t->netns, sizeof(t->netns), "%s", v->netns);
+		snprintf(t->device, sizeof(t->device), "%s", v->name);
+		snprintf(t->underlay, sizeof(t->underlay), "%s", v->underlay);
+		t->vni = v->vni;
+		addr_str(v->local_family, &v->local, t->local, sizeof(t->local));
+		addr_str(v->remote_family, &v->remote, t->remote, sizeof(t->remote));
+		t->dstport = v->dstport;
+		t->mtu = v->mtu;
+		t->underlay_mtu = v->underlay_mtu;
+		t->mtu_bad = vx_mtu_problem(v, t->mtu_msg, sizeof(t->mtu_msg));
+		t->peer = -1;
+	}
+	for (int i = 0; i < ev->n_tun; i++)
+		for (int k = 0; k < ev->n_tun; k++)
+			if (k != i && ev->tun[k].vni == ev->tun[i].vni && ev->tun[i].remote[0] &&
+			    !strcmp(ev->tun[k].local, ev->tun[i].remote))
+				ev->tun[i].peer = k;
+}
+
+/* The inventory entry of evidence tunnel @t. */
+static int inv_index(const struct diag *d, const struct vx_ev_tunnel *t)
+{
+	for (int i = 0; i < d->inv.n; i++)
+		if (!strcmp(d->inv.devs[i].netns, t->netns) && !strcmp(d->inv.devs[i].name, t->device))
+			return i;
+	return -1;
+}
+
+/* ---- device counters ------------------------------------------------------ */
+
+/* rx/tx packets of @dev in @netns from /proc/net/dev, read from inside it. */
+static int if_counts(const char *netns, const char *dev, struct if_counts *c)
+{
+	char line[512], name[IF_NAMESIZE + 2];
+	int saved, err = -ENOENT;
+	FILE *f;
+
+	memset(c, 0, sizeof(*c));
+	if (!dev[0] || vx_netns_enter(netns, &saved))
+		return -ENOENT;
+	f = fopen("/proc/thread-self/net/dev", "re");
+	vx_netns_leave(saved);
+	if (!f)
+		return -errno;
+	snprintf(name, sizeof(name), "%s:", dev);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line;
+		unsigned long long v[10];
+
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, name, strlen(name)))
+			continue;
+		if (sscanf(p + strlen(name), "%llu %llu %*u %*u %*u %*u %*u %*u %llu %llu", &v[0],
+			   &v[1], &v[8], &v[9]) == 4) {
+			c->rx = v[1];
+			c->tx = v[9];
+			err = 0;
+		}
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+static void snap_devices(struct diag *d, bool end)
+{
+	for (int i = 0; i < d->ev.n_tun; i++) {
+		struct vx_ev_tunnel *t = &d->ev.tun[i];
+		struct if_counts v, u;
+
+		if_counts(t->netns, t->device, &v);
+		if_counts(t->netns, t->underlay, &u);
+		if (!end) {
+			d->vx0[i] = v;
+			d->ul0[i] = u;
+			continue;
+		}
+		t->encap = v.tx - d->vx0[i].tx;
+		t->decap = v.rx - d->vx0[i].rx;
+		t->underlay_rx = u.rx - d->ul0[i].rx;
+	}
+}
+
+/* ---- netfilter rule counters ---------------------------------------------- */
+
+/* Run @argv inside @netns; its stdout into @buf. 0 or a negative errno. */
+static int run_in(const char *netns, char *const argv[], char *buf, size_t len)
+{
+	int pfd[2], status;
+	size_t got = 0;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -errno;
+	}
+	if (!pid) {
+		int saved, nul = open("/dev/null", O_WRONLY);
+
+		dup2(pfd[1], 1);
+		if (nul >= 0)
+			dup2(nul, 2);
+		if (vx_netns_enter(netns, &saved))
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		ssize_t n = read(pfd[0], buf + got, len - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got >= len - 1)
+			break;
+	}
+	buf[got] = '\0';
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ENOEXEC;
+}
+
+static struct rule_count *rule_slot(struct diag *d, const char *netns, const char *rule)
+{
+	for (int i = 0; i < d->n_rules; i++)
+		if (!strcmp(d->rules[i].netns, netns) && !strcmp(d->rules[i].rule, rule))
+			return &d->rules[i];
+	if (d->n_rules >= MAX_RULES)
+		return NULL;
+	snprintf(d->rules[d->n_rules].netns, VX_NETNS_NAME_MAX, "%s", netns);
+	snprintf(d->rules[d->n_rules].rule, sizeof(d->rules[0].rule), "%s", rule);
+	return &d->rules[d->n_rules++];
+}
+
+/* Packet counts of every DROP/REJECT rule, from `iptables-save -c`
+ * ("[pkts:bytes] -A CHAIN ... -j DROP"), both families. */
+static void snap_rules(struct diag *d, bool end)
+{
+	static char buf[1 << 18];
+	static const char *const tools[] = { "iptables-save", "ip6tables-save" };
+
+	for (int n = 0; n < d->n_names; n++) {
+		for (size_t t = 0; t < 2; t++) {
+			char *argv[] = { (char *)tools[t], "-c", NULL }, *line, *save = NULL;
+
+			if (run_in(d->names[n], argv, buf, sizeof(buf)))
+				continue;
+			d->have_rules = true;
+			for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+				unsigned long long pkts;
+				struct rule_count *r;
+				char *rule = strchr(line, ']');
+
+				if (line[0] != '[' || !rule || sscanf(line, "[%llu:", &pkts) != 1)
+					continue;
+				if (!strstr(rule, "-j DROP") && !strstr(rule, "-j REJECT"))
+					continue;
+				rule += rule[1] == ' ' ? 2 : 1;
+				r = rule_slot(d, d->names[n], rule);
+				if (!r)
+					continue;
+				if (end) {
+					r->after = pkts;
+				} else {
+					r->before = pkts;
+					r->seen_before = true;
+				}
+			}
+		}
+	}
+}
+
+/* A rule that matches the encapsulated packets: UDP to a tunnel's port, or
+ * traffic arriving on a tunnel's underlay device. */
+static bool rule_is_outer(const struct diag *d, const struct rule_count *r)
+{
+	for (int i = 0; i < d->ev.n_tun; i++) {
+		const struct vx_ev_tunnel *t = &d->ev.tun[i];
+		char port[32], ul[32];
+
+		if (strcmp(t->netns, r->netns))
+			continue;
+		snprintf(port, sizeof(port), "--dport %u", t->dstport);
+		snprintf(ul, sizeof(ul), "-i %s ", t->underlay);
+		if ((strstr(r->rule, "-p udp") && strstr(r->rule, port)) ||
+		    (t->underlay[0] && strstr(r->rule, ul)))
+			return true;
+	}
+	return false;
+}
+
+/* ---- drops ---------------------------------------------------------------- */
+
+static void on_drop(void *ctx, const struct vx_drop *x)
+{
+	struct diag *d = ctx;
+	struct vx_evidence *ev = &d->ev;
+	const struct vxd_event *e = x->ev;
+	const char *reason = x->reason ? x->reason : "?", *dev;
+	bool outer = (e->flags & VXD_F_TUNNEL) && !(e->flags & VXD_F_DECAP);
+	char nsb[VX_NETNS_NAME_MAX];
+	const char *ns = vx_drop_ns_name(e->netns, nsb, sizeof(nsb));
+	struct vx_ev_drop *r = NULL;
+
+	if (!strncmp(reason, "SKB_DROP_REASON_", 16))
+		reason += 16;
+	if (!strcmp(ns, "host"))
+		ns = "";
+	dev = e->ifindex ? vx_drop_dev_name(e->netns, e->ifindex) : "";
+	for (int i = 0; i < ev->n_drops && !r; i++) {
+		struct vx_ev_drop *y = &ev->drops[i];
+
+		if (y->outer == outer && !strcmp(y->netns, ns) && !strcmp(y->reason, reason) &&
+		    !strcmp(y->location, x->location ? x->location : "") &&
+		    !strcmp(y->device, dev ? dev : ""))
+			r = y;
+	}
+	if (!r) {
+		if (ev->n_drops >= VX_EV_MAX_DROPS)
+			return;
+		r = &ev->drops[ev->n_drops++];
+		snprintf(r->netns, sizeof(r->netns), "%s", ns);
+		snprintf(r->reason, sizeof(r->reason), "%s", reason);
+		snprintf(r->location, sizeof(r->location), "%s",
+			 x->location && strcmp(x->location, "-") ? x->location : "");
+		snprintf(r->device, sizeof(r->device), "%s", dev ? dev : "");
+		r->outer = outer;
+	}
+	r->count++;
+}
+
+/* Put names on the NETFILTER_DROP drops: each DROP/REJECT rule whose
+ * counter rose becomes its own drop entry; what the rules do not account
+ * for (conntrack's own drops) stays without a rule. */
+static void attach_rules(struct diag *d)
+{
+	struct vx_evidence *ev = &d->ev;
+
+	for (int i = 0; i < d->n_rules; i++) {
+		struct rule_count *rc = &d->rules[i];
+		uint64_t delta = rc->after - (rc->seen_before ? rc->before : 0);
+		bool outer = rule_is_outer(d, rc);
+		struct vx_ev_drop *x, *from = NULL;
+
+		if (!delta || rc->after < rc->before)
+			continue;
+		/* The matching kernel drops, to take their location and count. */
+		for (int k = 0; k < ev->n_drops; k++) {
+			struct vx_ev_drop *y = &ev->drops[k];
+
+			if (!y->rule[0] && y->outer == outer && !strcmp(y->netns, rc->netns) &&
+			    !strcmp(y->reason, "NETFILTER_DROP") && y->count)
+				from = y;
+		}
+		if (from && from->count <= delta && !from->rule[0] && from->count) {
+			/* Every such drop is this rule's: name it in place. */
+			snprintf(from->rule, sizeof(from->rule), "%s", rc->rule);
+			from->count = delta;
+			continue;
+		}
+		if (ev->n_drops >= VX_EV_MAX_DROPS)
+			break;
+		x = &ev->drops[ev->n_drops++];
+		memset(x, 0, sizeof(*x));
+		snprintf(x->netns, sizeof(x->netns), "%s", rc->netns);
+		snprintf(x->reason, sizeof(x->reason), "NETFILTER_DROP");
+		snprintf(x->rule, sizeof(x->rule), "%s", rc->rule);
+		if (from) {
+			snprintf(x->location, sizeof(x->location), "%s", from->location);
+			snprintf(x->device, sizeof(x->device), "%s", from->device);
+			from->count = from->count > delta ? from->count - delta : 0;
+		}
+		x->outer = outer;
+		x->count = delta;
+	}
+	/* Drop entries emptied by the rules above. */
+	for (int k = 0; k < ev->n_drops; k++) {
+		if (ev->drops[k].count)
+			continue;
+		memmove(&ev->drops[k], &ev->drops[k + 1],
+			sizeof(ev->drops[0]) * (size_t)(ev->n_drops - k - 1));
+		ev->n_drops--;
+		k--;
+	}
+}
+
+/* ---- the probe ------------------------------------------------------------ */
+
+/* The IPv4 address of @dev in @netns. */
+static int overlay_addr(const char *netns, const char *dev, struct in_addr *out)
+{
+	struct ifaddrs *ifa, *p;
+	int saved, err = -ENOENT;
+
+	if (vx_netns_enter(netns, &saved))
+		return -ENOENT;
+	if (getifaddrs(&ifa)) {
+		err = -errno;
+		vx_netns_leave(saved);
+		return err;
+	}
+	vx_netns_leave(saved);
+	for (p = ifa; p; p = p->ifa_next) {
+		if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET && !strcmp(p->ifa_name, dev)) {
+			*out = ((struct sockaddr_in *)p->ifa_addr)->sin_addr;
+			err = 0;
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	return err;
+}
+
+/* From each chosen namespace's VXLAN device to its peer's overlay address,
+ * both ends inside named namespaces: vxray never probes from or to the
+ * namespace it runs in. */
+static void pick_targets(struct diag *d)
+{
+	for (int i = 0; i < d->ev.n_tun && d->n_tg < VX_EV_MAX_TUN; i++) {
+		const struct vx_ev_tunnel *t = &d->ev.tun[i], *p;
+		struct target *g = &d->tg[d->n_tg];
+		struct in_addr src;
+
+		if (t->peer < 0)
+			continue;
+		p = &d->ev.tun[t->peer];
+		if (!t->netns[0] || !p->netns[0] || overlay_addr(p->netns, p->device, &g->dst) ||
+		    overlay_addr(t->netns, t->device, &src))
+			continue;
+		g->tun = i;
+		cpy(g->src_ns, sizeof(g->src_ns), t->netns);
+		cpy(g->dst_ns, sizeof(g->dst_ns), p->netns);
+		g->mtu = t->mtu;
+		d->n_tg++;
+	}
+}
+
+static uint16_t csum(const void *data, size_t len)
+{
+	const uint16_t *p = data;
+	uint32_t sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *p++;
+	if (len)
+		sum += *(const uint8_t *)p;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+struct ping_payload {
+	uint64_t sent_ns;
+	uint32_t target;
+	uint32_t magic;
+};
+
+static int socket_in(const char *netns, int domain, int type, int proto)
+{
+	int saved, fd;
+
+	if (vx_netns_enter(netns, &saved))
+		return -1;
+	fd = socket(domain, type | SOCK_CLOEXEC, proto);
+	vx_netns_leave(saved);
+	return fd;
+}
+
+static void send_ping(int fd, const struct target *g, int idx, uint16_t seq, size_t size, bool df)
+{
+	static uint8_t pkt[9000];
+	struct icmphdr *h = (struct icmphdr *)pkt;
+	struct ping_payload pl = { .sent_ns = vx_now_ns(), .target = (uint32_t)idx,
+				   .magic = PROBE_MAGIC };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = g->dst };
+	int pmtu = df ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DONT;
+
+	if (size < sizeof(*h) + sizeof(pl))
+		size = sizeof(*h) + sizeof(pl);
+	if (size > sizeof(pkt))
+		size = sizeof(pkt);
+	memset(pkt, 0, size);
+	h->type = ICMP_ECHO;
+	h->un.echo.id = htons((uint16_t)(getpid() & 0xffff));
+	h->un.echo.sequence = htons(seq);
+	memcpy(pkt + sizeof(*h), &pl, sizeof(pl));
+	h->checksum = csum(pkt, size);
+	setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	sendto(fd, pkt, size, 0, (struct sockaddr *)&to, sizeof(to));
+}
+
+/* Read echo replies on @fd until none is waiting; report each. */
+static void read_replies(int fd, int out, uint64_t t0)
+{
+	uint8_t buf[9100];
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		const struct iphdr *ip = (const struct iphdr *)buf;
+		const struct icmphdr *h;
+		struct ping_payload pl;
+		size_t hl;
+		char line[96];
+		int len;
+
+		if (n <= 0)
+			return;
+		hl = (size_t)ip->ihl * 4;
+		if ((size_t)n < hl + sizeof(*h) + sizeof(pl))
+			continue;
+		h = (const struct icmphdr *)(buf + hl);
+		if (h->type != ICMP_ECHOREPLY || ntohs(h->un.echo.id) != (getpid() & 0xffff))
+			continue;
+		memcpy(&pl, buf + hl + sizeof(*h), sizeof(pl));
+		if (pl.magic != PROBE_MAGIC)
+			continue;
+		len = snprintf(line, sizeof(line), "R %u %.3f %.1f %zu\n", pl.target,
+			       (double)(pl.sent_ns - t0) / 1e6,
+			       (double)(vx_now_ns() - pl.sent_ns) / 1e3, (size_t)n - hl);
+		if (write(out, line, (size_t)len) < 0)
+			return;
+	}
+}
+
+/* One short TCP exchange: @bytes from src_ns to a listener vxray opens in
+ * dst_ns on the overlay address, bounded by @timeout_ms. */
+static void tcp_exchange(const struct target *g, int idx, size_t bytes, int timeout_ms, int out)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr = g->dst };
+	socklen_t alen = sizeof(a);
+	int lfd = socket_in(g->dst_ns, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int cfd = socket_in(g->src_ns, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), afd = -1;
+	uint64_t end = vx_now_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
+	size_t sent = 0, recvd = 0;
+	static char buf[65536];
+	char line[96];
+	int len;
+
+	if (lfd < 0 || cfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&a, &alen))
+		goto out;
+	if (connect(cfd, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS)
+		goto out;
+	memset(buf, 'v', sizeof(buf));
+	while (recvd < bytes && vx_now_ns() < end && !vx_exiting) {
+		struct pollfd p[3] = { { .fd = cfd, .events = sent < bytes ? POLLOUT : 0 },
+				       { .fd = afd >= 0 ? afd : lfd, .events = POLLIN } };
+		ssize_t n;
+
+		if (poll(p, 2, 50) < 0 && errno != EINTR)
+			break;
+		if (afd < 0 && (p[1].revents & POLLIN))
+			afd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		else if (afd >= 0 && (p[1].revents & POLLIN)) {
+			n = read(afd, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			recvd += (size_t)n;
+		}
+		if (p[0].revents & POLLOUT) {
+			size_t want = bytes - sent < sizeof(buf) ? bytes - sent : sizeof(buf);
+
+			n = send(cfd, buf, want, MSG_NOSIGNAL);
+			if (n > 0)
+				sent += (size_t)n;
+			else if (n < 0 && errno != EAGAIN)
+				break;
+		}
+	}
+out:
+	len = snprintf(line, sizeof(line), "T %d %zu %zu\n", idx, sent, recvd);
+	if (write(out, line, (size_t)len) < 0)
+		pr_debug("probe: cannot report");
+	if (afd >= 0)
+		close(afd);
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+}
+
+/* The probe, in a child process so the engines keep draining: small pings
+ * to every target every 200 ms for the whole window; in the middle, three
+ * full-size pings (the overlay MTU, DF) and one 256 KiB TCP exchange per
+ * target. All of it between addresses of the lab's own namespaces. */
+static void probe_child(struct diag *d, int out, uint64_t window_ns)
+{
+	uint64_t t0 = vx_now_ns(), end = t0 + window_ns - 700 * NSEC_PER_MSEC;
+	uint64_t mid = t0 + window_ns * 2 / 5, next = t0;
+	int fds[VX_EV_MAX_TUN];
+	bool mid_done = false;
+	uint16_t seq = 0;
+	char line[64];
+	int len;
+
+	for (int i = 0; i < d->n_tg; i++)
+		fds[i] = socket_in(d->tg[i].src_ns, AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	while (vx_now_ns() < end && !vx_exiting) {
+		uint64_t now = vx_now_ns();
+
+		if (now >= next) {
+			for (int i = 0; i < d->n_tg; i++) {
+				if (fds[i] < 0)
+					continue;
+				send_ping(fds[i], &d->tg[i], i, seq, 64, false);
+				len = snprintf(line, sizeof(line), "S %d\n", i);
+				if (write(out, line, (size_t)len) < 0)
+					_exit(1);
+			}
+			seq++;
+			next += 200 * NSEC_PER_MSEC;
+		}
+		if (!mid_done && now >= mid) {
+			mid_done = true;
+			for (int i = 0; i < d->n_tg; i++) {
+				for (int k = 0; k < 3 && fds[i] >= 0; k++) {
+					send_ping(fds[i], &d->tg[i], i, seq++,
+						  d->tg[i].mtu > 28 ? d->tg[i].mtu - 20 : 64, true);
+					len = snprintf(line, sizeof(line), "B %d\n", i);
+					if (write(out, line, (size_t)len) < 0)
+						_exit(1);
+				}
+				tcp_exchange(&d->tg[i], i, 256 * 1024, 1500, out);
+				for (int k = 0; k < d->n_tg; k++)
+					if (fds[k] >= 0)
+						read_replies(fds[k], out, t0);
+			}
+			next = vx_now_ns();
+		}
+		{
+			struct pollfd p[VX_EV_MAX_TUN];
+
+			for (int i = 0; i < d->n_tg; i++)
+				p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+			poll(p, (nfds_t)d->n_tg, 20);
+			for (int i = 0; i < d->n_tg; i++)
+				if (fds[i] >= 0 && (p[i].revents & POLLIN))
+					read_replies(fds[i], out, t0);
+		}
+	}
+	_exit(0);
+}
+
+static void parse_probe(struct diag *d)
+{
+	char *save = NULL, *line;
+
+	d->probe_buf[d->probe_len] = '\0';
+	for (line = strtok_r(d->probe_buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned idx;
+		double at, rtt;
+		size_t size, a, b;
+		struct target *g;
+
+		if (sscanf(line + 1, " %u", &idx) != 1 || idx >= (unsigned)d->n_tg)
+			continue;
+		g = &d->tg[idx];
+		if (line[0] == 'S') {
+			g->sent++;
+		} else if (line[0] == 'B') {
+			g->big_sent++;
+		} else if (line[0] == 'R' && sscanf(line, "R %u %lf %lf %zu", &idx, &at, &rtt, &size) == 4) {
+			if (size > 200) {
+				g->big_received++;
+				continue;
+			}
+			g->received++;
+			if (g->n_rtt < MAX_RTT) {
+				g->rtt_ms_at[g->n_rtt] = at;
+				g->rtt_us[g->n_rtt++] = rtt;
+			}
+		} else if (line[0] == 'T' && sscanf(line, "T %u %zu %zu", &idx, &a, &b) == 3) {
+			g->tcp_sent = a;
+			g->tcp_received = b;
+			g->tcp_done = true;
+		}
+	}
+}
+
+static int on_probe_output(void *ctx)
+{
+	struct diag *d = ctx;
+	ssize_t n = read(d->probe_fd, d->probe_buf + d->probe_len,
+			 sizeof(d->probe_buf) - 1 - d->probe_len);
+
+	if (n > 0)
+		d->probe_len += (size_t)n;
+	return 0;
+}
+
+static int probe_start(struct diag *d)
+{
+	int pfd[2];
+
+	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK))
+		return -errno;
+	d->probe_pid = fork();
+	if (d->probe_pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -errno;
+	}
+	if (!d->probe_pid) {
+		int fl = fcntl(pfd[1], F_GETFL);
+
+		close(pfd[0]);
+		fcntl(pfd[1], F_SETFL, fl & ~O_NONBLOCK);
+		probe_child(d, pfd[1], d->window_ns);
+	}
+	close(pfd[1]);
+	d->probe_fd = pfd[0];
+	return 0;
+}
+
+static void probe_stop(struct diag *d)
+{
+	int status;
+
+	if (d->probe_pid <= 0)
+		return;
+	for (int i = 0; i < 40 && waitpid(d->probe_pid, &status, WNOHANG) == 0; i++)
+		usleep(50000);
+	if (waitpid(d->probe_pid, &status, WNOHANG) == 0) {
+		kill(d->probe_pid, SIGKILL);
+		waitpid(d->probe_pid, &status, 0);
+	}
+	/* The child is gone: read what is left in the pipe. */
+	while (d->probe_len < sizeof(d->probe_buf) - 1) {
+		ssize_t n = read(d->probe_fd, d->probe_buf + d->probe_len,
+				 sizeof(d->probe_buf) - 1 - d->probe_len);
+
+		if (n <= 0)
+			break;
+		d->probe_len += (size_t)n;
+	}
+	close(d->probe_fd);
+	d->probe_pid = 0;
+	parse_probe(d);
+}
+
+/* ---- latency -------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, int n, double q)
+{
+	int i;
+
+	if (n <= 0)
+		return 0;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	i = (int)ceil(q * n) - 1;
+	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
+/* The baseline for (netns, device, stage) in a file written by an earlier
+ * `diagnose -j`: its "latency" array of flat objects. */
+static bool baseline_lookup(const char *text, const char *netns, const char *device,
+			    const char *stage, double *p50, double *p90)
+{
+	const char *arr = strstr(text, "\"latency\"");
+	char want[3][160];
+
+	if (!arr)
+		return false;
+	snprintf(want[0], sizeof(want[0]), "\"netns\":\"%s\"", netns);
+	snprintf(want[1], sizeof(want[1]), "\"device\":\"%s\"", device);
+	snprintf(want[2], sizeof(want[2]), "\"stage\":\"%s\"", stage);
+	for (const char *o = strchr(arr, '{'); o; o = strchr(o + 1, '{')) {
+		const char *c = strchr(o, '}'), *a, *b;
+		char obj[1024];
+		size_t n;
+
+		if (!c)
+			break;
+		n = (size_t)(c - o) < sizeof(obj) - 1 ? (size_t)(c - o) : sizeof(obj) - 1;
+		memcpy(obj, o, n);
+		obj[n] = '\0';
+		if (!strstr(obj, want[0]) || !strstr(obj, want[1]) || !strstr(obj, want[2]))
+			continue;
+		a = strstr(obj, "\"p50_us\":");
+		b = strstr(obj, "\"p90_us\":");
+		if (!a || !b)
+			continue;
+		*p50 = strtod(a + 9, NULL);
+		*p90 = strtod(b + 9, NULL);
+		return *p50 > 0;
+	}
+	return false;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(1 << 20);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void fill_latency(struct diag *d, const char *base_text)
+{
+	for (int i = 0; i < d->n_tg && d->ev.n_lat < VX_EV_MAX_LAT; i++) {
+		struct target *g = &d->tg[i];
+		const struct vx_ev_tunnel *t = &d->ev.tun[g->tun];
+		struct vx_ev_lat *l;
+		double v[MAX_RTT];
+		int n = g->n_rtt, first = 0;
+
+		if (!n)
+			continue;
+		l = &d->ev.lat[d->ev.n_lat++];
+		cpy(l->netns, sizeof(l->netns), t->netns);
+		cpy(l->device, sizeof(l->device), t->device);
+		snprintf(l->stage, sizeof(l->stage), "rtt");
+		if (base_text && baseline_lookup(base_text, t->netns, t->device, "rtt",
+						 &l->base_p50_us, &l->base_p90_us)) {
+			l->has_base = true;
+			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", d->baseline);
+		} else if (n >= 9) {
+			/* The window's own first third, in time order. */
+			first = n / 3;
+			memcpy(v, g->rtt_us, sizeof(double) * (size_t)first);
+			l->base_p50_us = pct(v, first, 0.5);
+			l->base_p90_us = pct(v, first, 0.9);
+			l->has_base = true;
+			snprintf(l->base_from, sizeof(l->base_from), "the window's first third");
+		}
+		memcpy(v, g->rtt_us + first, sizeof(double) * (size_t)(n - first));
+		l->p50_us = pct(v, n - first, 0.5);
+		l->p90_us = pct(v, n - first, 0.9);
+		l->samples = (uint64_t)(n - first);
+	}
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+static void print_text(const struct diag *d, const struct vx_finding *f, int n)
+{
+	int faults = 0;
+
+	for (int i = 0; i < n; i++)
+		faults += f[i].verdict != VX_V_HEALTHY;
+	printf("vxray diagnose: %.1fs over", d->ev.window_s);
+	for (int i = 0; i < d->n_names; i++)
+		printf("%s %s", i ? "," : "", ns_label(d->names[i]));
+	printf("%s; %d finding%s\n", d->ev.probed ? " (with probe traffic)" : "", faults,
+	       faults == 1 ? "" : "s");
+	for (int i = 0; i < n; i++) {
+		printf("\n%s [%s] %s\n", f[i].verdict == VX_V_HEALTHY ? "HEALTHY" : "FINDING",
+		       vx_verdict_id(f[i].verdict), f[i].sentence);
+		for (int k = 0; k < f[i].n_evidence; k++)
+			printf("  evidence: %s\n", f[i].evidence[k]);
+		printf("  next: %s\n", f[i].next);
+	}
+	if (d->ev.probed) {
+		printf("\nprobe:");
+		for (int i = 0; i < d->n_tg; i++) {
+			const struct target *g = &d->tg[i];
+			char a[INET_ADDRSTRLEN];
+
+			inet_ntop(AF_INET, &g->dst, a, sizeof(a));
+			printf("%s %s -> %s: ping %u/%u, full-size %u/%u, TCP %llu/%llu bytes",
+			       i ? ";" : "", g->src_ns, a, g->received, g->sent, g->big_received,
+			       g->big_sent, (unsigned long long)g->tcp_received,
+			       (unsigned long long)g->tcp_sent);
+		}
+		printf("\n");
+	}
+	for (int i = 0; i < d->n_gaps; i++)
+		printf("note: %s\n", d->gaps[i]);
+}
+
+static void print_json(const struct diag *d, const struct vx_finding *f, int n)
+{
+	const struct vx_evidence *ev = &d->ev;
+	struct jw w;
+
+	jw_init(&w, stdout);
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "type", "diagnosis");
+	jw_double(&w, "window_s", ev->window_s);
+	jw_bool(&w, "probe", ev->probed);
+	jw_arr_open(&w, "namespaces");
+	for (int i = 0; i < d->n_names; i++)
+		jw_str(&w, NULL, ns_label(d->names[i]));
+	jw_arr_close(&w);
+	jw_bool(&w, "fault", f[0].verdict != VX_V_HEALTHY);
+	jw_arr_open(&w, "findings");
+	for (int i = 0; i < n; i++) {
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "verdict", vx_verdict_id(f[i].verdict));
+		jw_str(&w, "sentence", f[i].sentence);
+		jw_str(&w, "netns", f[i].netns[0] ? f[i].netns : NULL);
+		jw_str(&w, "device", f[i].device[0] ? f[i].device : NULL);
+		jw_arr_open(&w, "evidence");
+		for (int k = 0; k < f[i].n_evidence; k++)
+			jw_str(&w, NULL, f[i].evidence[k]);
+		jw_arr_close(&w);
+		jw_str(&w, "next", f[i].next);
+		jw_obj_close(&w);
+	}
+	jw_arr_close(&w);
+	jw_arr_open(&w, "tunnels");
+	for (int i = 0; i < ev->n_tun; i++) {
+		const struct vx_ev_tunnel *t = &ev->tun[i];
+
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "netns", t->netns);
+		jw_str(&w, "device", t->device);
+		jw_uint(&w, "vni", t->vni);
+		jw_str(&w, "local_vtep", t->local);
+		jw_str(&w, "remote_vtep", t->remote);
+		jw_str(&w, "peer_netns", t->peer >= 0 ? ev->tun[t->peer].netns : NULL);
+		jw_uint(&w, "mtu", t->mtu);
+		jw_str(&w, "underlay", t->underlay);
+		jw_uint(&w, "underlay_mtu", t->underlay_mtu);
+		jw_uint(&w, "encap", t->encap);
+		jw_uint(&w, "decap", t->decap);
+		jw_uint(&w, "underlay_rx", t->underlay_rx);
+		jw_uint(&w, "retrans_full", t->rt_full);
+		jw_uint(&w, "retrans_small", t->rt_small);
+		jw_uint(&w, "retrans_synack", t->rt_synack);
+		jw_obj_close(&w);
+	}
+	jw_arr_close(&w);
+	jw_arr_open(&w, "drops");
+	for (int i = 0; i < ev->n_drops; i++) {
+		const struct vx_ev_drop *x = &ev->drops[i];
+
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "netns", x->netns);
+		jw_str(&w, "reason", x->reason);
+		jw_str(&w, "location", x->location);
+		jw_str(&w, "device", x->device);
+		jw_str(&w, "rule", x->rule[0] ? x->rule : NULL);
+		jw_bool(&w, "outer", x->outer);
+		jw_uint(&w, "count", x->count);
+		jw_obj_close(&w);
+	}
+	jw_arr_close(&w);
+	jw_uint(&w, "drops_lost", d->drops_lost);
+	jw_arr_open(&w, "conntrack");
+	for (int i = 0; i < ev->n_ct; i++) {
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "netns", ev->ct[i].netns);
+		jw_uint(&w, "count", ev->ct[i].count);
+		jw_uint(&w, "max", ev->ct[i].max);
+		jw_uint(&w, "insert_failed", ev->ct[i].insert_failed);
+		jw_uint(&w, "drop", ev->ct[i].drop);
+		jw_uint(&w, "early_drop", ev->ct[i].early_drop);
+		jw_obj_close(&w);
+	}
+	jw_arr_close(&w);
+	/* Flat objects: a later run reads them back with --baseline. */
+	jw_arr_open(&w, "latency");
+	for (int i = 0; i < ev->n_lat; i++) {
+		const struct vx_ev_lat *l = &ev->lat[i];
+
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "netns", l->netns);
+		jw_str(&w, "device", l->device);
+		jw_str(&w, "stage", l->stage);
+		jw_double(&w, "p50_us", l->p50_us);
+		jw_double(&w, "p90_us", l->p90_us);
+		jw_uint(&w, "samples", l->samples);
+		if (l->has_base) {
+			jw_double(&w, "base_p50_us", l->base_p50_us);
+			jw_str(&w, "base_from", l->base_from);
+		}
+		jw_obj_close(&w);
+	}
+	jw_arr_close(&w);
+	jw_arr_open(&w, "notes");
+	for (int i = 0; i < d->n_gaps; i++)
+		jw_str(&w, NULL, d->gaps[i]);
+	jw_arr_close(&w);
+	jw_obj_close(&w);
+	jw_end_line(&w);
+}
+
+/* ---- the command ---------------------------------------------------------- */
+
+static int start_engines(struct diag *d)
+{
+	struct vxd_scope_key scope[VX_MAX_NETNS];
+	struct vx_dropsrc_cfg dcfg = { .backend = d->o->backend, .scope = scope };
+	uint32_t inums[VXR_MAX_NETNS];
+	char err[512];
+	int ret;
+
+	for (int i = 0; i < d->n_names; i++) {
+		inums[i] = vx_netns_inum(d->names[i]);
+		scope[i] = (struct vxd_scope_key){ .netns = inums[i] };
+	}
+	dcfg.n_scope = d->n_names;
+	if (d->inv.n)
+		dcfg.vxlan_port = d->inv.devs[0].dstport;
+	ret = vx_dropsrc_open(&d->drops, &dcfg, on_drop, d);
+	if (ret) {
+		gap(d, "%s", "no kernel drops: the drop probe could not attach (see above)");
+		d->drops = NULL;
+	}
+	ret = vx_retranssrc_open(&d->rt, &d->inv, inums, d->n_names, NULL, NULL);
+	if (ret) {
+		pr_warn("cannot watch TCP retransmits: %s", vx_strerror(ret));
+		gap(d, "%s", "no TCP retransmit counts: the retransmit tracepoints refused to attach");
+		d->rt = NULL;
+	}
+	ret = vx_ct_open(&d->ct, (const char (*)[VX_NETNS_NAME_MAX])d->names, d->n_names, err,
+			 sizeof(err));
+	if (!ret)
+		ret = vx_ct_attach(d->ct, VX_BACKEND_AUTO, err, sizeof(err));
+	if (ret) {
+		pr_warn("%s", err);
+		gap(d, "%s", "no conntrack evidence: the conntrack engine could not start");
+		vx_ct_close(d->ct);
+		d->ct = NULL;
+	}
+	return 0;
+}
+
+static void fill_conntrack(struct diag *d)
+{
+	static struct vx_ct_snapshot s;
+
+	if (!d->ct || vx_ct_snapshot(d->ct, &s))
+		return;
+	for (int i = 0; i < s.n && d->ev.n_ct < VX_MAX_NETNS; i++) {
+		struct vx_ev_ct *c = &d->ev.ct[d->ev.n_ct];
+
+		if (!s.ns[i].have_count)
+			continue;
+		d->ev.n_ct++;
+		snprintf(c->netns, sizeof(c->netns), "%s", s.ns[i].netns);
+		c->count = s.ns[i].count;
+		c->max = s.ns[i].max;
+		c->insert_failed = s.ns[i].insert_failed;
+		c->drop = s.ns[i].drop;
+		c->early_drop = s.ns[i].early_drop;
+	}
+}
+
+static void fill_retrans(struct diag *d)
+{
+	if (!d->rt)
+		return;
+	for (int i = 0; i < d->ev.n_tun; i++) {
+		struct vx_ev_tunnel *t = &d->ev.tun[i];
+		const struct vx_retrans_tun *r = vx_retranssrc_tun(d->rt, inv_index(d, t));
+
+		if (!r)
+			continue;
+		t->rt_full = r->full;
+		t->rt_small = r->small;
+		t->rt_synack = r->synack;
+		t->rt_max_len = r->max_len;
+	}
+}
+
+int cmd_diagnose(struct vx_opts *o)
+{
+	static struct diag d;
+	static struct vx_finding f[VX_MAX_FINDINGS];
+	struct vx_loop loop = { .epfd = -1 };
+	char *base_text = NULL, buf[32];
+	struct vx_sysinfo si;
+	const char *priv;
+	int ret, n;
+
+	memset(&d, 0, sizeof(d));
+	d.o = o;
+	d.baseline = o->baseline;
+	d.window_ns = o->duration_ns ? o->duration_ns : 10 * NSEC_PER_SEC;
+	if (o->probe && d.window_ns < PROBE_MIN_NS) {
+		pr_err("--probe needs a window of at least %s (-d)",
+		       vx_fmt_duration(PROBE_MIN_NS, buf, sizeof(buf)));
+		return VX_EXIT_USAGE;
+	}
+	if (o->baseline) {
+		base_text = read_file(o->baseline);
+		if (!base_text) {
+			pr_err("cannot read the baseline '%s': %s", o->baseline, strerror(errno));
+			return VX_EXIT_USAGE;
+		}
+		if (!strstr(base_text, "\"type\":\"diagnosis\"") || !strstr(base_text, "\"latency\"")) {
+			pr_err("'%s' is not the output of `vxray diagnose -j`: no latency to compare "
+			       "against", o->baseline);
+			free(base_text);
+			return VX_EXIT_USAGE;
+		}
+	}
+	ret = pick(&d);
+	if (ret) {
+		free(base_text);
+		vx_inventory_free(&d.inv);
+		return ret == -E2BIG || ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+	}
+	vx_sysinfo_collect(&si);
+	priv = vx_sysinfo_privilege_problem(&si);
+	if (priv) {
+		pr_err("%s", priv);
+		free(base_text);
+		vx_inventory_free(&d.inv);
+		return VX_EXIT_FAIL;
+	}
+	fill_tunnels(&d);
+	if (o->probe) {
+		pick_targets(&d);
+		if (!d.n_tg)
+			gap(&d, "%s", "--probe found no pair of named namespaces with overlay IPv4 "
+			    "addresses on both ends: nothing was sent");
+	}
+	start_engines(&d);
+	gap(&d, "%s", "per-stage datapath latency (encap, wire, decap, delivery) is not wired "
+	    "in yet: latency is the probe's overlay round trip");
+
+	snap_rules(&d, false);
+	if (!d.have_rules)
+		gap(&d, "%s", "no netfilter rule counters (iptables-save not found): drops are "
+		    "not matched to rules");
+	snap_devices(&d, false);
+	ret = vx_loop_init(&loop, d.window_ns, NSEC_PER_SEC, NULL, NULL);
+	if (!ret && d.drops)
+		ret = vx_dropsrc_add_to_loop(d.drops, &loop);
+	if (!ret && d.rt)
+		ret = vx_loop_add_ringbuf(&loop, vx_retranssrc_ringbuf(d.rt));
+	if (!ret && d.ct)
+		ret = vx_ct_add_to_loop(d.ct, &loop);
+	if (!ret && d.n_tg && !(ret = probe_start(&d))) {
+		d.ev.probed = true;
+		ret = vx_loop_add_fd(&loop, d.probe_fd, on_probe_output, &d);
+	}
+	if (ret) {
+		pr_err("cannot set up the diagnosis: %s", vx_strerror(ret));
+		ret = VX_EXIT_FAIL;
+		goto out;
+	}
+	pr_info("diagnosing %d namespace%s for %s%s", d.n_names, d.n_names == 1 ? "" : "s",
+		vx_fmt_duration(d.window_ns, buf, sizeof(buf)), d.ev.probed ? " with probe traffic" : "");
+	ret = vx_loop_run(&loop);
+	if (ret) {
+		pr_err("diagnose: the event loop failed: %s", vx_strerror(ret));
+		ret = VX_EXIT_FAIL;
+		goto out;
+	}
+	probe_stop(&d);
+	if (d.drops) {
+		vx_dropsrc_drain(d.drops);
+		d.drops_lost = vx_dropsrc_lost(d.drops);
+		if (d.drops_lost)
+			gap(&d, "%s", "some drop events were lost (ring buffer full): drop counts are low");
+	}
+	snap_devices(&d, true);
+	snap_rules(&d, true);
+	attach_rules(&d);
+	fill_conntrack(&d);
+	fill_retrans(&d);
+	fill_latency(&d, base_text);
+	d.ev.window_s = (double)d.window_ns / NSEC_PER_SEC;
+	n = vx_findings_judge(&d.ev, f, VX_MAX_FINDINGS);
+	if (o->json)
+		print_json(&d, f, n);
+	else
+		print_text(&d, f, n);
+	fflush(stdout);
+	ret = f[0].verdict == VX_V_HEALTHY ? VX_EXIT_OK : VX_EXIT_FINDING;
+out:
+	probe_stop(&d);
+	vx_loop_close(&loop);
+	vx_ct_close(d.ct);
+	vx_retranssrc_close(d.rt);
+	vx_dropsrc_close(d.drops);
+	vx_inventory_free(&d.inv);
+	free(base_text);
+	return ret;
+}
