@@ -17,6 +17,7 @@
 #include "datapath.h"
 #include "hist.h"
 #include "json.h"
+#include "lathooks.h"
 #include "log.h"
 #include "loop.h"
 #include "netns.h"
@@ -46,18 +47,41 @@ struct row {
 struct latency {
 	struct vx_opts *o;
 	struct vx_dp dp;
+	struct vx_lathooks hooks;
 	uint64_t cnt[VX_ST__MAX][VX_L__MAX];
 	struct row rows[MAX_ROWS];
 	int n_rows;
 	uint64_t mono_to_real;
 };
 
+/* Every datapath instance joins into the hooks' maps, and leaves the
+ * delivery stamp only when tcp_probe is there to end it. */
 static int before_load(void *ctx, struct vx_dp *dp, struct vx_dp_inst *in)
 {
-	((struct vx_dp_config *)&in->tc->rodata->cfg)->latency = 1;
-	if (in->xdp)
-		((struct vx_dp_config *)&in->xdp->rodata->cfg)->latency = 1;
+	struct latency *x = ctx;
+	struct vx_dp_config *c = (struct vx_dp_config *)&in->tc->rodata->cfg;
+	int err;
+
+	c->latency = 1;
+	c->latency_delivery = x->hooks.delivery;
+	if ((err = vx_lathooks_share(&x->hooks, in->tc->obj)))
+		return err;
+	if (in->xdp) {
+		c = (struct vx_dp_config *)&in->xdp->rodata->cfg;
+		c->latency = 1;
+		c->latency_delivery = x->hooks.delivery;
+		return vx_lathooks_share(&x->hooks, in->xdp->obj);
+	}
 	return 0;
+}
+
+static void on_change(void *ctx, const struct vx_dp_watched *w, bool added)
+{
+	struct latency *x = ctx;
+
+	if (w->is_vxlan && w->vx)
+		vx_lathooks_watch(&x->hooks, w->netns_inum, (uint32_t)w->ifindex, w->vx->vni,
+				  added);
 }
 
 static void read_counters(struct latency *x)
@@ -274,7 +298,8 @@ static int exit_code(int err)
 int cmd_latency(struct vx_opts *o)
 {
 	struct latency *x = calloc(1, sizeof(*x));
-	struct vx_dp_opts po = { .o = o, .events = false, .before_load = before_load };
+	struct vx_dp_opts po = { .o = o, .events = false, .before_load = before_load,
+				 .on_change = on_change };
 	struct vx_sysinfo si;
 	struct vx_loop loop;
 	const char *priv;
@@ -294,11 +319,14 @@ int cmd_latency(struct vx_opts *o)
 		return VX_EXIT_FAIL;
 	}
 	vx_dp_init(&x->dp, &po);
-	if ((ret = vx_dp_pick(&x->dp)) || (ret = vx_dp_load(&x->dp)) ||
-	    (ret = vx_dp_attach(&x->dp))) {
-		ret = exit_code(ret);
+	if ((ret = vx_dp_pick(&x->dp)) || (ret = vx_lathooks_open(&x->hooks, o->backend)) ||
+	    (ret = vx_dp_load(&x->dp)) || (ret = vx_dp_attach(&x->dp))) {
+		ret = ret == -EOPNOTSUPP ? VX_EXIT_FAIL : exit_code(ret);
 		goto out;
 	}
+	for (int i = 0; i < x->dp.n_w; i++)
+		if (x->dp.w[i].active)
+			on_change(x, &x->dp.w[i], true);
 	x->mono_to_real = vx_mono_to_real();
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, x);
 	if (!ret)
@@ -306,9 +334,12 @@ int cmd_latency(struct vx_opts *o)
 	if (!ret) {
 		int n = vx_dp_n_active(&x->dp);
 
-		pr_info("timing %d interface%s in %d namespace%s with %s (%s); Ctrl-C to stop", n,
-			n == 1 ? "" : "s", x->dp.n_inst, x->dp.n_inst == 1 ? "" : "s",
-			vx_dp_tc_mode_name(x->dp.tc_mode), x->dp.tc_mode_why);
+		pr_info("timing %d interface%s in %d namespace%s with %s (%s); vxlan_xmit by %s, "
+			"delivery by %s; Ctrl-C to stop",
+			n, n == 1 ? "" : "s", x->dp.n_inst, x->dp.n_inst == 1 ? "" : "s",
+			vx_dp_tc_mode_name(x->dp.tc_mode), x->dp.tc_mode_why,
+			x->hooks.xmit_backend ? x->hooks.xmit_backend : "nothing (not timed)",
+			x->hooks.delivery ? "tp_btf/tcp_probe" : "nothing (not timed)");
 		ret = vx_loop_run(&loop);
 		if (ret)
 			pr_err("latency: event loop failed: %s", strerror(-ret));
@@ -317,6 +348,7 @@ int cmd_latency(struct vx_opts *o)
 	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 out:
 	vx_dp_close(&x->dp);
+	vx_lathooks_close(&x->hooks);
 	free(x);
 	return ret;
 }

@@ -8,6 +8,7 @@
 #define VX_DATAPATH_BPF_H
 
 #include "vx_parse.h"
+#include "vx_lat.bpf.h"
 
 /* The including object defines VX_CTX: struct __sk_buff or struct xdp_md.
  * Both name the packet bounds data and data_end. */
@@ -68,71 +69,6 @@ static __always_inline void vx_count(__u32 idx)
 
 	if (v)
 		(*v)++;
-}
-
-/* ---- latency (cfg.latency) ---------------------------------------------- */
-
-/* Identity -> last stamp. LRU: a stamp nobody matches (the far end is not
- * traced, the packet died) ages out instead of filling the map. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct vx_pkt_id);
-	__type(value, struct vx_lat_stamp);
-} vxl_stamp SEC(".maps");
-
-/* (netns, device, VNI, stage) -> histogram. Per-CPU: no atomics. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct vx_lat_key);
-	__type(value, struct vx_lat_hist);
-} vxl_hist SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VX_ST__MAX * VX_L__MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} vxl_cnt SEC(".maps");
-
-/* Never written: the initial value of a histogram (too big for the stack). */
-static struct vx_lat_hist vxl_zero;
-
-static __always_inline void vx_lat_count(__u32 stage, __u32 c, __u64 n)
-{
-	__u32 idx = stage * VX_L__MAX + c;
-	__u64 *v = bpf_map_lookup_elem(&vxl_cnt, &idx);
-
-	if (v)
-		*v += n;
-}
-
-static __always_inline void vx_lat_sample(__u32 ifindex, __u32 vni, __u32 stage, __u64 d)
-{
-	struct vx_lat_key k = { .netns = cfg.netns, .ifindex = ifindex, .vni = vni,
-				.stage = (__u8)stage };
-	struct vx_lat_hist *h;
-	__u64 i = vx_hist_slot(d);
-
-	/* Hide the slot's derivation from the compiler, so that the bound
-	 * tested below is the one the verifier sees on the register used. */
-	asm volatile("" : "+r"(i));
-	if (i >= VX_HIST_SLOTS)
-		return;
-
-	h = bpf_map_lookup_elem(&vxl_hist, &k);
-	if (!h) {
-		bpf_map_update_elem(&vxl_hist, &k, &vxl_zero, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&vxl_hist, &k);
-		if (!h)
-			return;
-	}
-	h->count++;
-	h->sum_ns += d;
-	if (d > h->max_ns)
-		h->max_ns = d;
-	h->slot[i]++;
 }
 
 /* The join. Which stamp ends a stage here, and which stage starts here:
@@ -205,7 +141,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 	if (s && s->at == prev && (s->netns == cfg.netns) == same_ns && now >= s->ts_ns) {
 		__u32 credit = segs / (s->segs ? s->segs : 1);
 
-		vx_lat_sample(ifindex, p->vni, end, now - s->ts_ns);
+		vx_lat_sample(cfg.netns, ifindex, p->vni, end, now - s->ts_ns);
 		vx_lat_count(end, VX_L_MATCHED, credit ? credit : 1);
 	} else if (at == VX_AT_XDP_UL_IN) {
 		return;

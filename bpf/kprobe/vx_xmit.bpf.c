@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The latency stages that need kernel hooks rather than the datapath's tc
+ * programs:
+ *
+ * - xmit: vxlan_xmit entry -> return on the watched VXLAN devices. Three
+ *   backends side by side, the loader autoloads the best that loads:
+ *   fentry/fexit, kprobe/kretprobe, and the net_dev_start_xmit /
+ *   net_dev_xmit tracepoints, which bracket ndo_start_xmit (vxlan_xmit on
+ *   a VXLAN device) in xmit_one().
+ * - delivery: VXLAN ingress -> TCP receive, ended in tp_btf/tcp_probe,
+ *   which tcp_rcv_established() fires for every segment of an established
+ *   connection it processes (from the softirq or, when the socket was
+ *   owned by the user, from its backlog). It is a tp_btf with the skb in
+ *   hand on every kernel vxray supports, and TCP is the traffic whose
+ *   delivery time matters; pings are answered by the kernel and have no
+ *   socket to be delivered to. Only TCP stamps are left for it. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "vx_lat.bpf.h"
+#include "../kprobe/vx_xmit.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct vx_xmit_dev);
+	__type(value, __u32);
+} vxx_dev SEC(".maps");
+
+/* Entry stamps: by skb for fentry and the tracepoints, by thread for the
+ * kprobe pair (a kretprobe has no arguments). LRU: an entry whose return
+ * was missed ages out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct vx_xmit_start);
+} vxx_start SEC(".maps");
+
+static __always_inline void xmit_enter(__u64 key, struct net_device *dev)
+{
+	struct vx_xmit_dev d = {
+		.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum),
+		.ifindex = (__u32)BPF_CORE_READ(dev, ifindex),
+	};
+	struct vx_xmit_start st = {};
+	__u32 *vni = bpf_map_lookup_elem(&vxx_dev, &d);
+
+	if (!vni)
+		return;
+	st.ts_ns = bpf_ktime_get_ns();
+	st.netns = d.netns;
+	st.ifindex = d.ifindex;
+	st.vni = *vni;
+	bpf_map_update_elem(&vxx_start, &key, &st, BPF_ANY);
+	vx_lat_count(VX_ST_XMIT, VX_L_SEEN, 1);
+}
+
+static __always_inline void xmit_exit(__u64 key)
+{
+	struct vx_xmit_start *st = bpf_map_lookup_elem(&vxx_start, &key);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!st)
+		return;
+	if (now >= st->ts_ns) {
+		vx_lat_sample(st->netns, st->ifindex, st->vni, VX_ST_XMIT, now - st->ts_ns);
+		vx_lat_count(VX_ST_XMIT, VX_L_MATCHED, 1);
+	}
+	bpf_map_delete_elem(&vxx_start, &key);
+}
+
+SEC("fentry/vxlan_xmit")
+int BPF_PROG(vx_xmit_fentry, struct sk_buff *skb, struct net_device *dev)
+{
+	xmit_enter((__u64)(long)skb, dev);
+	return 0;
+}
+
+SEC("fexit/vxlan_xmit")
+int BPF_PROG(vx_xmit_fexit, struct sk_buff *skb, struct net_device *dev, int ret)
+{
+	xmit_exit((__u64)(long)skb);
+	return 0;
+}
+
+SEC("kprobe/vxlan_xmit")
+int BPF_KPROBE(vx_xmit_kprobe, struct sk_buff *skb, struct net_device *dev)
+{
+	xmit_enter(bpf_get_current_pid_tgid(), dev);
+	return 0;
+}
+
+SEC("kretprobe/vxlan_xmit")
+int BPF_KRETPROBE(vx_xmit_kretprobe, int ret)
+{
+	xmit_exit(bpf_get_current_pid_tgid());
+	return 0;
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(vx_xmit_tp_start, struct sk_buff *skb, struct net_device *dev)
+{
+	xmit_enter((__u64)(long)skb, dev);
+	return 0;
+}
+
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(vx_xmit_tp_end, struct sk_buff *skb, int rc, struct net_device *dev,
+	     unsigned int len)
+{
+	xmit_exit((__u64)(long)skb);
+	return 0;
+}
+
+/* The identity of a received TCP segment, exactly as vx_fill_id() builds
+ * it from the frame at the VXLAN device. */
+static __always_inline int tcp_id(struct sk_buff *skb, struct vx_pkt_id *id)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	struct tcphdr t;
+
+	if (proto == 0x0800) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return -1;
+		id->family = 4;
+		id->saddr = ip.saddr;
+		id->daddr = ip.daddr;
+		id->ip_id = bpf_ntohs(ip.id);
+	} else if (proto == 0x86DD) {
+		struct ipv6hdr ip6;
+		__u32 s[4], d[4];
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return -1;
+		__builtin_memcpy(s, &ip6.saddr, 16);
+		__builtin_memcpy(d, &ip6.daddr, 16);
+		id->family = 6;
+		id->saddr = s[0] ^ s[1] ^ s[2] ^ s[3];
+		id->daddr = d[0] ^ d[1] ^ d[2] ^ d[3];
+	} else {
+		return -1;
+	}
+	if (bpf_probe_read_kernel(&t, sizeof(t), head + th))
+		return -1;
+	id->proto = 6;
+	id->sport = bpf_ntohs(t.source);
+	id->dport = bpf_ntohs(t.dest);
+	id->seq = bpf_ntohl(t.seq);
+	return 0;
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
+{
+	struct vx_pkt_id id;
+	struct vx_lat_stamp *s;
+	__u64 now;
+
+	__builtin_memset(&id, 0, sizeof(id));
+	if (tcp_id(skb, &id))
+		return 0;
+	s = bpf_map_lookup_elem(&vxl_stamp, &id);
+	if (!s || s->at != VX_AT_TC_VX_IN)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (s->netns == BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) && now >= s->ts_ns) {
+		/* skb_shinfo(): the shared info sits at head + end (an offset on
+		 * 64-bit kernels). When the socket was busy, tcp_add_backlog()
+		 * coalesced later skbs into this one and summed their gso_segs:
+		 * the same credit as a GRO packet in the datapath. */
+		struct skb_shared_info *sh =
+			(void *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
+		__u32 segs = BPF_CORE_READ(sh, gso_segs), credit;
+
+		credit = (segs ? segs : 1) / (s->segs ? s->segs : 1);
+		vx_lat_sample(s->netns, s->ifindex, s->vni, VX_ST_DELIVERY, now - s->ts_ns);
+		vx_lat_count(VX_ST_DELIVERY, VX_L_MATCHED, credit ? credit : 1);
+	}
+	bpf_map_delete_elem(&vxl_stamp, &id);
+	return 0;
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Loading bpf/kprobe/vx_xmit.bpf.c: one object per try, with only the
+ * programs of the backend being tried autoloaded, so that a kernel which
+ * refuses fentry (EPERM) or has no kprobes (attach fails) falls through to
+ * the next backend instead of failing the view. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lathooks.h"
+#include "log.h"
+#include "vxray.h"
+#include "../bpf/kprobe/vx_xmit.h"
+#include "vx_xmit.skel.h"
+
+static const char *const be_name[] = {
+	[VX_BACKEND_FENTRY] = "fentry",
+	[VX_BACKEND_KPROBE] = "kprobe",
+	[VX_BACKEND_TRACEPOINT] = "tracepoint",
+};
+
+static void detach(struct vx_lathooks *h)
+{
+	while (h->n_links > 0)
+		bpf_link__destroy(h->links[--h->n_links]);
+	vx_xmit__destroy(h->skel);
+	h->skel = NULL;
+}
+
+static void progs_of(struct vx_xmit *s, enum vx_backend be, struct bpf_program **a,
+		     struct bpf_program **b)
+{
+	*a = *b = NULL;
+	switch (be) {
+	case VX_BACKEND_FENTRY:
+		*a = s->progs.vx_xmit_fentry;
+		*b = s->progs.vx_xmit_fexit;
+		break;
+	case VX_BACKEND_KPROBE:
+		*a = s->progs.vx_xmit_kprobe;
+		*b = s->progs.vx_xmit_kretprobe;
+		break;
+	case VX_BACKEND_TRACEPOINT:
+		*a = s->progs.vx_xmit_tp_start;
+		*b = s->progs.vx_xmit_tp_end;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Load with the @be pair (none for VX_BACKEND_AUTO) and, when @delivery,
+ * tcp_probe; attach them. 0 or a negative errno, everything undone. */
+static int try_load(struct vx_lathooks *h, enum vx_backend be, bool delivery)
+{
+	struct bpf_program *p, *a, *b, *want[3];
+	int err, n = 0;
+
+	h->skel = vx_xmit__open();
+	if (!h->skel)
+		return -errno;
+	bpf_object__for_each_program(p, h->skel->obj)
+		bpf_program__set_autoload(p, false);
+	progs_of(h->skel, be, &a, &b);
+	if (a) {
+		want[n++] = a;
+		want[n++] = b;
+	}
+	if (delivery)
+		want[n++] = h->skel->progs.vx_deliver_tcp;
+	for (int i = 0; i < n; i++)
+		bpf_program__set_autoload(want[i], true);
+	err = vx_xmit__load(h->skel);
+	for (int i = 0; !err && i < n; i++) {
+		h->links[h->n_links] = bpf_program__attach(want[i]);
+		if (!h->links[h->n_links])
+			err = -errno;
+		else
+			h->n_links++;
+	}
+	if (err)
+		detach(h);
+	return err;
+}
+
+int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be)
+{
+	static const enum vx_backend order[] = { VX_BACKEND_FENTRY, VX_BACKEND_KPROBE,
+						 VX_BACKEND_TRACEPOINT };
+	size_t len = 0;
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		char msg[128];
+
+		if (be != VX_BACKEND_AUTO && be != order[i])
+			continue;
+		err = try_load(h, order[i], true);
+		if (err == 0) {
+			h->xmit_backend = be_name[order[i]];
+			h->delivery = true;
+			return 0;
+		}
+		libbpf_strerror(err, msg, sizeof(msg));
+		len += (size_t)snprintf(h->why + len, len < sizeof(h->why) ? sizeof(h->why) - len : 0,
+					"%s%s: %s", len ? "; " : "", be_name[order[i]], msg);
+		if (len >= sizeof(h->why))
+			len = sizeof(h->why) - 1;
+		pr_debug("latency: the %s backend for vxlan_xmit was refused: %s", be_name[order[i]],
+			 msg);
+	}
+	if (be != VX_BACKEND_AUTO) {
+		pr_err("latency: this kernel refuses the %s backend for vxlan_xmit (%s); "
+		       "leave --backend out to use the best one it allows",
+		       be_name[be], h->why);
+		return -EOPNOTSUPP;
+	}
+	/* No xmit backend at all: delivery alone, if tcp_probe exists. */
+	if (try_load(h, VX_BACKEND_AUTO, true) == 0)
+		h->delivery = true;
+	pr_warn("latency: no backend could time vxlan_xmit (%s); that stage is left out", h->why);
+	return 0;
+}
+
+int vx_lathooks_share(const struct vx_lathooks *h, struct bpf_object *obj)
+{
+	static const char *const maps[] = { "vxl_stamp", "vxl_hist", "vxl_cnt" };
+
+	if (!h->skel)
+		return 0;
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		struct bpf_map *from = bpf_object__find_map_by_name(h->skel->obj, maps[i]);
+		struct bpf_map *to = bpf_object__find_map_by_name(obj, maps[i]);
+		int err;
+
+		if (!from || !to)
+			return -ENOENT;
+		if ((err = bpf_map__reuse_fd(to, bpf_map__fd(from))))
+			return err;
+	}
+	return 0;
+}
+
+int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifindex,
+		      uint32_t vni, bool on)
+{
+	struct vx_xmit_dev k = { .netns = netns, .ifindex = ifindex };
+	int fd;
+
+	if (!h->skel)
+		return 0;
+	fd = bpf_map__fd(h->skel->maps.vxx_dev);
+	if (on)
+		return bpf_map_update_elem(fd, &k, &vni, BPF_ANY) ? -errno : 0;
+	return bpf_map_delete_elem(fd, &k) && errno != ENOENT ? -errno : 0;
+}
+
+void vx_lathooks_close(struct vx_lathooks *h)
+{
+	detach(h);
+}
