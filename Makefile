@@ -33,10 +33,13 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 CPPFLAGS += -I$(BUILD) -I$(BUILD)/skel -Iloader -Ibpf/include $(PKG_CFLAGS) -MMD -MP
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
+# SANITIZE=1 builds into $(BUILD)-san (build-san by default), so that a
+# sanitized tree never mixes with a plain one. `make check` runs the unit
+# suites a second time that way (check-san).
 ifeq ($(SANITIZE),1)
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
-BUILD   := build-san
+override BUILD := $(BUILD)-san
 endif
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -108,9 +111,58 @@ $(DIFFFUZZ): tests/fuzz/difffuzz.c tests/fuzz/refparse.c $(BUILD)/skel/vx_tc.ske
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) $(filter %.c,$^) $(LDFLAGS) $(LDLIBS) -o $@
 
+# libFuzzer targets, one per decoder of untrusted input, each with the
+# loader sources it needs. `make fuzz` runs the differential fuzzer for
+# FUZZ_FRAMES frames and each target for FUZZ_TIME seconds; `make check`
+# replays tests/fuzz/corpus/<target>/ (tests/integration/test_fuzzcorpus.sh).
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 60
+FUZZ_FRAMES  ?= 2000000
+FUZZ_SEED    ?= $(shell date +%s)
+FUZZ_TARGETS := opts inventory dropfmt
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%)
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+		-Wno-missing-field-initializers -D_GNU_SOURCE \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer
+fuzz_opts_SRCS      := loader/opts.c
+fuzz_inventory_SRCS := loader/inventory.c loader/netns.c loader/log.c loader/opts.c loader/json.c
+fuzz_dropfmt_SRCS   := loader/dropsrc.c loader/json.c loader/log.c loader/opts.c loader/netns.c \
+		       loader/ksyms.c loader/btfnames.c loader/inventory.c loader/sysinfo.c \
+		       loader/loop.c
+
+define fuzz_rule
+$(BUILD)/tests/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(fuzz_$(1)_SRCS) | $(SKELS)
+	$$(call msg,FUZZ,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(FUZZ_CC) $$(filter-out -MMD -MP,$$(CPPFLAGS)) $$(FUZZ_CFLAGS) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+
+.PHONY: fuzz
+fuzz: $(DIFFFUZZ) $(FUZZ_BINS)
+	$(Q)$(DIFFFUZZ) -n $(FUZZ_FRAMES) -s $(FUZZ_SEED) -v
+	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$t $(BUILD)/fuzz/crash; \
+		printf '  %-8s %s for %ss\n' FUZZ $$t $(FUZZ_TIME); \
+		$(BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/crash/$$t- $(BUILD)/fuzz/corpus/$$t \
+			tests/fuzz/corpus/$$t >$(BUILD)/fuzz/$$t.log 2>&1 \
+			|| { tail -n 60 $(BUILD)/fuzz/$$t.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units' $(BUILD)/fuzz/$$t.log; \
+	done
+
 .PHONY: check
-check: all
+check: all $(FUZZ_BINS)
 	$(Q)BUILD=$(BUILD) tests/run
+ifneq ($(SANITIZE),1)
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(BUILD) check-san
+endif
+
+# The unit suites under ASan/UBSan (make SANITIZE=1 check-san).
+.PHONY: check-san
+check-san: $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) tests/run /tests/unit/
 
 .PHONY: vmtest
 vmtest: all

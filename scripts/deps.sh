@@ -8,6 +8,8 @@ pkgs=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libmnl-dev libcmocka-dev libmicrohttpd-dev libnftables-dev
+	# libFuzzer and the ASan/UBSan runtimes for clang 14 (make fuzz, check)
+	libclang-rt-14-dev
 	# lab and integration tests
 	iproute2 iptables nftables conntrack socat iperf3 iputils-ping procps
 	kmod tcpdump util-linux libcap2-bin ethtool

@@ -7,8 +7,10 @@
  * frames: truncation at every offset, flipped bits in lengths, flags and
  * versions, VLAN stacks, IPv6 extension chains.
  *
- *   difffuzz [-n FRAMES] [-s SEED] [-v]
+ *   difffuzz [-n FRAMES] [-s SEED] [-v] [-P]
  *
+ * -P plants a bug in the reference (every VNI off by one) to prove that the
+ * comparison catches one.
  * Prints TAP (three tests) and a summary line; a mismatch prints the
  * program, the field, expected and got, the seed and the frame in hex.
  * The same seed replays the same frames. */
@@ -336,6 +338,7 @@ struct harness {
 	uint64_t by_result[VX_R__MAX];
 	uint64_t seed;
 	bool verbose;
+	bool planted;
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -541,6 +544,8 @@ static void check(struct harness *h, struct prog *p, const uint8_t *b, size_t n)
 		ref_parse_overlay(b, n, &r);
 	else
 		ref_parse_underlay(b, n, cfg_ports, 1, &r);
+	if (h->planted)
+		r.vni++;
 	h->n_ev = 0;
 	if (bpf_prog_test_run_opts(p->fd, &o)) {
 		/* The kernel's test harness wants an Ethernet header, and for
@@ -611,7 +616,7 @@ static void check_totals(struct harness *h)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: difffuzz [-n FRAMES] [-s SEED] [-v]\n");
+	fprintf(stderr, "usage: difffuzz [-n FRAMES] [-s SEED] [-v] [-P]\n");
 	exit(2);
 }
 
@@ -623,7 +628,7 @@ int main(int argc, char **argv)
 	struct frame f, m;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "n:s:v")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:vP")) != -1) {
 		char *end;
 
 		switch (opt) {
@@ -639,6 +644,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			h.verbose = true;
+			break;
+		case 'P':
+			h.planted = true;
 			break;
 		default:
 			usage();
