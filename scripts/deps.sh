@@ -12,7 +12,7 @@ pkgs=(
 	libclang-rt-14-dev
 	# lab and integration tests
 	iproute2 iptables nftables conntrack socat iperf3 iputils-ping procps
-	kmod tcpdump util-linux libcap2-bin ethtool
+	kmod tcpdump util-linux libcap2-bin ethtool jq
 	# metrics tests (promtool and a real Prometheus server), man page checks
 	prometheus curl man-db groff-base
 	# kernel matrix: Debian's 6.1 kernel under qemu (tests/vm/vmtest)
