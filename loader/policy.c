@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Netfilter rule dumps decoded, counters compared, hooks inferred: the
- * pure half of `vxray policy` (see policy.h). Nothing here touches the
- * kernel, so tests/unit/test_policy.c can feed it anything. */
+/* Netfilter rule dumps decoded, counters compared, hooks inferred (see
+ * policy.h). Everything but vx_nf_read_ruleset() at the end is pure, so
+ * tests/unit/test_policy.c can feed it anything. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <nftables/libnftables.h>
+
+#include "log.h"
+#include "netns.h"
 #include "policy.h"
 
 void vx_nf_ruleset_free(struct vx_nf_ruleset *rs)
@@ -631,4 +638,165 @@ const char *vx_nf_source_name(enum vx_nf_source s)
 const char *vx_nf_verdict_name(enum vx_nf_verdict v)
 {
 	return v == VX_NFV_DROP ? "DROP" : v == VX_NFV_REJECT ? "REJECT" : "other";
+}
+
+/* ---- reading the kernel's rules -------------------------------------- */
+
+#define SAVE_MAX (4 << 20)
+
+/* The whole stdout of @argv (run in vxray's current namespace), or NULL
+ * when it cannot run or fails. */
+static char *run_capture(char *const argv[])
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	int fds[2], status;
+	pid_t pid;
+	ssize_t r;
+
+	if (!buf || pipe2(fds, O_CLOEXEC)) {
+		free(buf);
+		return NULL;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(buf);
+		return NULL;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(fds[1], STDOUT_FILENO);
+		if (null >= 0)
+			dup2(null, STDERR_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		if (len + 1 >= cap && cap < SAVE_MAX) {
+			char *n = realloc(buf, cap * 2);
+
+			if (!n)
+				break;
+			buf = n;
+			cap *= 2;
+		}
+		if (len + 1 >= cap)
+			break;	/* absurdly large: decode what fits */
+		r = read(fds[0], buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += r;
+	}
+	buf[len] = '\0';
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		pr_debug("%s exited %d", argv[0], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Whether x_tables has instantiated any table of this family here: only
+ * then is there an iptables-legacy ruleset to read (and reading it cannot
+ * create one). */
+static bool legacy_tables(const char *proc)
+{
+	char buf[64];
+	FILE *f = fopen(proc, "r");
+	bool any;
+
+	if (!f)
+		return false;
+	any = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	return any;
+}
+
+static bool has_iptables_nft(const struct vx_nf_ruleset *rs, const char *family)
+{
+	static const char *const tables[] = { "filter", "nat", "mangle", "raw", "security" };
+
+	for (int i = 0; i < rs->n; i++)
+		for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+			if (!strcmp(rs->r[i].family, family) && !strcmp(rs->r[i].table, tables[t]))
+				return true;
+	return false;
+}
+
+static int read_save(char *tool, const char *family, enum vx_nf_source src,
+		     struct vx_nf_ruleset *into)
+{
+	char *argv[] = { tool, "-c", NULL };
+	char *out = run_capture(argv);
+	int ret;
+
+	if (!out) {
+		pr_debug("%s -c gave nothing to read", tool);
+		return 0;
+	}
+	ret = vx_ipt_parse_save(out, family, src, into);
+	free(out);
+	return ret < 0 ? ret : 0;
+}
+
+static int read_here(struct vx_nf_ruleset *rs)
+{
+	struct vx_nf_ruleset ipt = {};
+	struct nft_ctx *nft;
+	int ret = 0;
+
+	/* nftables (and so iptables-nft) over netlink, read-only */
+	nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft)
+		return -ENOMEM;
+	nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_HANDLE);
+	if (nft_ctx_buffer_output(nft) || nft_ctx_buffer_error(nft)) {
+		nft_ctx_free(nft);
+		return -ENOMEM;
+	}
+	if (nft_run_cmd_from_buffer(nft, "list ruleset"))
+		pr_debug("nft list ruleset: %s", nft_ctx_get_error_buffer(nft));
+	else
+		ret = vx_nft_parse_listing(nft_ctx_get_output_buffer(nft), rs);
+	nft_ctx_free(nft);
+	if (ret < 0)
+		return ret;
+
+	/* iptables-nft rules get the text their author wrote */
+	ret = 0;
+	if (has_iptables_nft(rs, "ip"))
+		ret = read_save("iptables-nft-save", "ip", VX_NFS_IPT_NFT, &ipt);
+	if (!ret && has_iptables_nft(rs, "ip6"))
+		ret = read_save("ip6tables-nft-save", "ip6", VX_NFS_IPT_NFT, &ipt);
+	if (!ret)
+		vx_nf_merge_iptables_nft(rs, &ipt);
+	vx_nf_ruleset_free(&ipt);
+
+	if (!ret && legacy_tables("/proc/net/ip_tables_names"))
+		ret = read_save("iptables-legacy-save", "ip", VX_NFS_IPT_LEGACY, rs);
+	if (!ret && legacy_tables("/proc/net/ip6_tables_names"))
+		ret = read_save("ip6tables-legacy-save", "ip6", VX_NFS_IPT_LEGACY, rs);
+	return ret;
+}
+
+int vx_nf_read_ruleset(const char *netns, struct vx_nf_ruleset *rs)
+{
+	int saved, ret;
+
+	rs->n = 0;
+	ret = vx_netns_enter(netns, &saved);
+	if (ret)
+		return ret;
+	ret = read_here(rs);
+	vx_netns_leave(saved);
+	return ret;
 }

@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `vxray policy`: netfilter drops with their hook, family, namespace and
+ * headers, their kernel stacks clustered, and the rule that dropped them.
+ *
+ * The drops come from the drop engine (dropsrc, only NETFILTER_DROP, with
+ * stacks: the hook is the NF_HOOK caller below nf_hook_slow). The rule is
+ * found without touching the ruleset: each interval, the namespaces that
+ * dropped have their rules re-read (policy.c) and the DROP/REJECT rules
+ * whose packet counters rose since the last read took those drops. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "dropsrc.h"
+#include "json.h"
+#include "ksyms.h"
+#include "log.h"
+#include "loop.h"
+#include "netns.h"
+#include "policy.h"
+#include "sysinfo.h"
+
+#define MAX_NS 64
+#define MAX_HITS 256
+#define MAX_CLUSTERS 256
+#define SIG_FRAMES 12
+
+/* One watched namespace and its last rule snapshot. */
+struct pns {
+	uint32_t inum;
+	char name[VX_NETNS_NAME_MAX];	/* to enter; "" is vxray's own */
+	char label[VX_NETNS_NAME_MAX];	/* to print: "host" for pid 1's */
+	bool readable;			/* named, so vxray can enter it */
+	bool have_snap;			/* snap is a baseline to diff against */
+	struct vx_nf_ruleset snap;
+	uint64_t drops_prev;		/* agg total at the last tick */
+};
+
+/* A DROP/REJECT rule that took drops: what it was last seen as, and its
+ * counts. */
+struct prule {
+	uint32_t ns_inum;
+	struct vx_nf_rule rule;
+	uint64_t interval, total;
+};
+
+/* Drops with the same stack: one cluster. */
+struct pcluster {
+	uint64_t ips[SIG_FRAMES];
+	int n;
+	enum vx_nf_hook hook;
+	uint64_t interval, total;
+};
+
+struct policy {
+	struct vx_opts *o;
+	struct vx_dropsrc *src;
+	uint64_t mono_to_real;
+	uint64_t last_tick, lost_seen;
+	uint64_t drops_total, unattributed_total;
+	struct pns ns[MAX_NS];
+	int n_ns;
+	struct prule *rules;
+	int n_rules;
+	struct pcluster clusters[MAX_CLUSTERS];
+	int n_clusters;
+	uint64_t clusters_overflow;
+};
+
+/* ---- namespaces ------------------------------------------------------- */
+
+static struct pns *ns_find(struct policy *p, uint32_t inum)
+{
+	for (int i = 0; i < p->n_ns; i++)
+		if (p->ns[i].inum == inum)
+			return &p->ns[i];
+	return NULL;
+}
+
+/* Watch @name (""/NULL: vxray's own); @baseline reads its rules now. */
+static struct pns *ns_add(struct policy *p, const char *name, uint32_t inum, bool baseline)
+{
+	struct pns *n;
+	char buf[32];
+	int ret;
+
+	if ((n = ns_find(p, inum)))
+		return n;
+	if (p->n_ns == MAX_NS)
+		return NULL;
+	n = &p->ns[p->n_ns++];
+	memset(n, 0, sizeof(*n));
+	n->inum = inum;
+	n->readable = name != NULL;
+	snprintf(n->name, sizeof(n->name), "%s", name ? name : "");
+	snprintf(n->label, sizeof(n->label), "%s", vx_drop_ns_name(inum, buf, sizeof(buf)));
+	if (!baseline || !n->readable)
+		return n;
+	ret = vx_nf_read_ruleset(n->name, &n->snap);
+	if (ret)
+		pr_warn("cannot read the rules of netns %s: %s; its drops will not be attributed",
+			n->label, vx_strerror(ret));
+	n->have_snap = !ret;
+	return n;
+}
+
+/* The name to enter namespace @inum by: "" for vxray's own, NULL when
+ * it has none under /run/netns. */
+static const char *enter_name(uint32_t inum)
+{
+	static char names[VX_MAX_NETNS * 4][VX_NETNS_NAME_MAX];
+	int n;
+
+	if (inum == vx_netns_inum(NULL))
+		return "";
+	n = vx_netns_list(names, VX_MAX_NETNS * 4);
+	for (int i = 0; i < n; i++)
+		if (vx_netns_inum(names[i]) == inum)
+			return names[i];
+	return NULL;
+}
+
+/* A namespace first seen in a drop: watch it if vxray can name it. Its
+ * counters all date from after vxray started only if it did not exist
+ * then, which is why it has no baseline and every count is its own. */
+static struct pns *ns_for_drop(struct policy *p, uint32_t inum)
+{
+	struct pns *n = ns_find(p, inum);
+	const char *name;
+
+	if (n)
+		return n;
+	name = enter_name(inum);
+	return ns_add(p, name, inum, false);
+}
+
+static void ns_init(struct policy *p, const struct vxd_scope_key *scope, int n_scope)
+{
+	static char names[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
+	int n;
+
+	if (n_scope) {
+		for (int i = 0; i < n_scope; i++) {
+			ns_add(p, enter_name(scope[i].netns), scope[i].netns, true);
+		}
+		return;
+	}
+	ns_add(p, "", vx_netns_inum(NULL), true);
+	n = vx_netns_list(names, VX_MAX_NETNS);
+	for (int i = 0; i < n; i++) {
+		uint32_t inum = vx_netns_inum(names[i]);
+
+		if (inum)
+			ns_add(p, names[i], inum, true);
+	}
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+static enum vx_nf_hook hook_of(const struct vx_drop *d, int *family)
+{
+	const char *syms[VXD_STACK_DEPTH];
+	int n = d->n_stack < VXD_STACK_DEPTH ? d->n_stack : VXD_STACK_DEPTH;
+
+	for (int i = 0; i < n; i++)
+		syms[i] = vx_ksym_lookup(d->stack[i], NULL);
+	return vx_nf_hook_from_stack(syms, n, family);
+}
+
+static void cluster_add(struct policy *p, const struct vx_drop *d, enum vx_nf_hook hook)
+{
+	int n = d->n_stack < SIG_FRAMES ? d->n_stack : SIG_FRAMES;
+	struct pcluster *c;
+
+	for (int i = 0; i < p->n_clusters; i++) {
+		c = &p->clusters[i];
+		if (c->n == n && !memcmp(c->ips, d->stack, n * sizeof(*c->ips))) {
+			c->interval++;
+			c->total++;
+			return;
+		}
+	}
+	if (p->n_clusters == MAX_CLUSTERS) {
+		p->clusters_overflow++;
+		return;
+	}
+	c = &p->clusters[p->n_clusters++];
+	memset(c, 0, sizeof(*c));
+	memcpy(c->ips, d->stack, n * sizeof(*c->ips));
+	c->n = n;
+	c->hook = hook;
+	c->interval = c->total = 1;
+}
+
+static const char *family_name(int family, const struct vxd_event *e)
+{
+	if (!family)
+		family = (e->flags & VXD_F_INNER) ? e->inner.family : e->outer.family;
+	return family == 4 ? "ipv4" : family == 6 ? "ipv6" : "?";
+}
+
+static void print_drop_json(struct policy *p, const struct vx_drop *d, enum vx_nf_hook hook,
+			    const char *fam, const char *ns, const char *dev)
+{
+	const struct vxd_event *e = d->ev;
+	char ts[32], sym[160], a[INET6_ADDRSTRLEN];
+	struct jw w;
+
+	vx_fmt_wallclock(e->ts_ns + p->mono_to_real, 3, ts, sizeof(ts));
+	jw_init(&w, stdout);
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "type", "nf_drop");
+	jw_str(&w, "time", ts);
+	jw_uint(&w, "time_ns", e->ts_ns + p->mono_to_real);
+	jw_str(&w, "hook", vx_nf_hook_name(hook));
+	jw_str(&w, "family", fam);
+	jw_str(&w, "netns", ns);
+	jw_uint(&w, "netns_inum", e->netns);
+	jw_str(&w, "dev", dev);
+	jw_uint(&w, "len", e->len);
+	jw_str(&w, "location", d->location);
+	if (e->flags & VXD_F_OUTER)
+		vx_drop_json_ip(&w, "outer", &e->outer);
+	if (e->flags & VXD_F_TUNNEL) {
+		jw_uint(&w, "vni", e->vni);
+		if (e->flags & VXD_F_OUTER)
+			jw_str(&w, "vtep", vx_drop_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)));
+	}
+	if (e->flags & VXD_F_INNER)
+		vx_drop_json_ip(&w, "inner", &e->inner);
+	if (p->o->stack) {
+		jw_arr_open(&w, "stack");
+		for (int i = 0; i < d->n_stack; i++)
+			jw_str(&w, NULL, vx_ksym_fmt(d->stack[i], sym, sizeof(sym)));
+		jw_arr_close(&w);
+	}
+	jw_obj_close(&w);
+	jw_end_line(&w);
+}
+
+static void on_drop(void *ctx, const struct vx_drop *d)
+{
+	struct policy *p = ctx;
+	const struct vxd_event *e = d->ev;
+	char ts[32], pkt[160], outer[160], sym[160], a[INET6_ADDRSTRLEN];
+	const char *fam, *dev;
+	struct pns *ns;
+	enum vx_nf_hook hook;
+	int family;
+
+	hook = hook_of(d, &family);
+	cluster_add(p, d, hook);
+	ns = ns_for_drop(p, e->netns);
+	fam = family_name(family, e);
+	dev = vx_drop_dev_name(e->netns, e->ifindex);
+	if (p->o->json) {
+		print_drop_json(p, d, hook, fam, ns ? ns->label : "?", dev);
+		return;
+	}
+	vx_fmt_wallclock(e->ts_ns + p->mono_to_real, 3, ts, sizeof(ts));
+	if (e->flags & VXD_F_INNER)
+		vx_drop_fmt_ip(&e->inner, pkt, sizeof(pkt));
+	else if (e->flags & VXD_F_OUTER)
+		vx_drop_fmt_ip(&e->outer, pkt, sizeof(pkt));
+	else
+		snprintf(pkt, sizeof(pkt), "ethertype 0x%04x", e->protocol);
+	printf("%s NF_DROP hook=%s family=%s netns=%s dev=%s len=%u %s", ts,
+	       vx_nf_hook_name(hook), fam, ns ? ns->label : "?", dev, e->len, pkt);
+	if (e->flags & VXD_F_TUNNEL) {
+		printf(" vni=%u", e->vni);
+		if (e->flags & VXD_F_OUTER) {
+			vx_drop_fmt_ip(&e->outer, outer, sizeof(outer));
+			printf(" vtep=%s outer %s",
+			       vx_drop_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)), outer);
+		}
+	}
+	putchar('\n');
+	if (p->o->stack)
+		for (int i = 0; i < d->n_stack; i++)
+			printf("    %s\n", vx_ksym_fmt(d->stack[i], sym, sizeof(sym)));
+	fflush(stdout);
+}
+
+/* ---- attribution ------------------------------------------------------ */
+
+static struct prule *prule_get(struct policy *p, uint32_t inum, const struct vx_nf_rule *r)
+{
+	struct prule *n;
+
+	for (int i = 0; i < p->n_rules; i++)
+		if (p->rules[i].ns_inum == inum && vx_nf_same_rule(&p->rules[i].rule, r)) {
+			p->rules[i].rule = *r;	/* the newest text and position */
+			return &p->rules[i];
+		}
+	n = realloc(p->rules, (p->n_rules + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	p->rules = n;
+	n = &p->rules[p->n_rules++];
+	memset(n, 0, sizeof(*n));
+	n->ns_inum = inum;
+	n->rule = *r;
+	return n;
+}
+
+/* New rule counts of @ns since its last snapshot; returns their sum. */
+static uint64_t attribute(struct policy *p, struct pns *ns)
+{
+	static struct vx_nf_hit hits[MAX_HITS];
+	struct vx_nf_ruleset now = {};
+	uint64_t sum = 0;
+	int n, ret;
+
+	if (!ns->readable)
+		return 0;
+	ret = vx_nf_read_ruleset(ns->name, &now);
+	if (ret) {
+		pr_warn("cannot read the rules of netns %s: %s", ns->label, vx_strerror(ret));
+		vx_nf_ruleset_free(&now);
+		return 0;
+	}
+	n = vx_nf_counter_hits(ns->have_snap ? &ns->snap : NULL, &now, hits, MAX_HITS);
+	if (n > MAX_HITS)
+		n = MAX_HITS;
+	for (int i = 0; i < n; i++) {
+		struct prule *r = prule_get(p, ns->inum, hits[i].rule);
+
+		if (!r)
+			break;
+		r->interval += hits[i].packets;
+		r->total += hits[i].packets;
+		sum += hits[i].packets;
+	}
+	vx_nf_ruleset_free(&ns->snap);
+	ns->snap = now;
+	ns->have_snap = true;
+	return sum;
+}
+
+static void rule_text_line(const struct prule *r, const char *ns, uint64_t count)
+{
+	const struct vx_nf_rule *x = &r->rule;
+
+	if (x->policy)
+		printf("%10llu  netns=%s %s %s table=%s chain=%s policy: %s\n",
+		       (unsigned long long)count, ns, vx_nf_source_name(x->source), x->family,
+		       x->table, x->chain, x->text);
+	else
+		printf("%10llu  netns=%s %s %s table=%s chain=%s rule=%d handle=%llu %s: %s\n",
+		       (unsigned long long)count, ns, vx_nf_source_name(x->source), x->family,
+		       x->table, x->chain, x->position, (unsigned long long)x->handle,
+		       vx_nf_verdict_name(x->verdict), x->text);
+}
+
+static void rule_json(struct jw *w, const struct prule *r, const char *ns, uint64_t count,
+		      uint64_t total)
+{
+	const struct vx_nf_rule *x = &r->rule;
+
+	jw_obj_open(w, NULL);
+	jw_str(w, "netns", ns);
+	jw_str(w, "source", vx_nf_source_name(x->source));
+	jw_str(w, "family", x->family);
+	jw_str(w, "table", x->table);
+	jw_str(w, "chain", x->chain);
+	if (x->policy) {
+		jw_bool(w, "policy", true);
+	} else {
+		jw_int(w, "position", x->position);
+		if (x->handle)
+			jw_uint(w, "handle", x->handle);
+	}
+	jw_str(w, "verdict", vx_nf_verdict_name(x->verdict));
+	jw_str(w, "text", x->text);
+	jw_uint(w, "count", count);
+	jw_uint(w, "total", total);
+	jw_obj_close(w);
+}
+
+static const char *why_unattributed(const struct pns *ns)
+{
+	if (!ns->readable)
+		return "the namespace has no name vxray can enter to read its rules";
+	if (vx_nf_uncounted_droppers(&ns->snap))
+		return "DROP/REJECT rules without counters there (nft rules need a `counter` statement)";
+	return "no DROP/REJECT rule counter rose (a conntrack or other netfilter verdict, or a rule vxray cannot read)";
+}
+
+static void print_clusters(struct policy *p, struct jw *w, bool all)
+{
+	char sym[160];
+
+	if (!p->o->json)
+		printf("  stacks:\n");
+	else
+		jw_arr_open(w, "stacks");
+	for (int i = 0; i < p->n_clusters; i++) {
+		struct pcluster *c = &p->clusters[i];
+		uint64_t count = all ? c->total : c->interval;
+
+		if (!count)
+			continue;
+		if (p->o->json) {
+			jw_obj_open(w, NULL);
+			jw_str(w, "hook", vx_nf_hook_name(c->hook));
+			jw_uint(w, "count", count);
+			jw_arr_open(w, "frames");
+			for (int k = 0; k < c->n; k++)
+				jw_str(w, NULL, vx_ksym_fmt(c->ips[k], sym, sizeof(sym)));
+			jw_arr_close(w);
+			jw_obj_close(w);
+			continue;
+		}
+		printf("%10llu  hook=%s", (unsigned long long)count, vx_nf_hook_name(c->hook));
+		for (int k = 0; k < c->n; k++)
+			printf("%s%s", k ? " < " : " ", vx_ksym_fmt(c->ips[k], sym, sizeof(sym)));
+		putchar('\n');
+	}
+	if (p->o->json)
+		jw_arr_close(w);
+}
+
+static void on_tick(void *ctx, uint64_t now)
+{
+	struct policy *p = ctx;
+	uint64_t lost = vx_dropsrc_lost(p->src), new_lost = lost - p->lost_seen;
+	uint64_t delta = 0, ns_drops[MAX_NS] = {}, ns_hits[MAX_NS] = {};
+	double secs = (double)(now - p->last_tick) / NSEC_PER_SEC;
+	const struct vx_drop_row *rows;
+	char ts[32];
+	struct jw w;
+	int n;
+
+	vx_dropsrc_drain(p->src);
+	/* Drops first, counters second: a rule's counter rises before the
+	 * kernel frees the skb, so every drop counted here has its counter
+	 * increment in the snapshot read after it. */
+	n = vx_dropsrc_read_agg(p->src, &rows);
+	for (int i = 0; i < n; i++) {
+		struct pns *ns = ns_for_drop(p, rows[i].key.netns);
+
+		delta += rows[i].delta;
+		if (ns)
+			ns_drops[ns - p->ns] += rows[i].delta;
+	}
+	for (int i = 0; i < p->n_rules; i++)
+		p->rules[i].interval = 0;
+	for (int i = 0; i < p->n_ns; i++)
+		if (ns_drops[i])
+			ns_hits[i] = attribute(p, &p->ns[i]);
+	p->drops_total += delta;
+	vx_fmt_wallclock(now + p->mono_to_real, 3, ts, sizeof(ts));
+
+	if (p->o->json) {
+		jw_init(&w, stdout);
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "type", "summary");
+		jw_double(&w, "interval_s", secs);
+		jw_uint(&w, "drops", delta);
+		jw_uint(&w, "lost", new_lost);
+		jw_uint(&w, "total_drops", p->drops_total);
+		jw_bool(&w, "heartbeat", !delta);
+		jw_arr_open(&w, "rules");
+	} else if (delta) {
+		printf("--- %s netfilter drops in the last %.1fs: %llu, lost %llu ---\n", ts, secs,
+		       (unsigned long long)delta, (unsigned long long)new_lost);
+	} else {
+		printf("--- still tracing, %llu netfilter drops, %llu lost ---\n",
+		       (unsigned long long)p->drops_total, (unsigned long long)lost);
+	}
+	for (int i = 0; i < p->n_rules; i++) {
+		struct prule *r = &p->rules[i];
+		struct pns *ns = ns_find(p, r->ns_inum);
+
+		if (!r->interval)
+			continue;
+		if (p->o->json)
+			rule_json(&w, r, ns ? ns->label : "?", r->interval, r->total);
+		else
+			rule_text_line(r, ns ? ns->label : "?", r->interval);
+	}
+	if (p->o->json) {
+		jw_arr_close(&w);
+		jw_arr_open(&w, "unattributed");
+	}
+	for (int i = 0; i < p->n_ns; i++) {
+		uint64_t left = ns_drops[i] > ns_hits[i] ? ns_drops[i] - ns_hits[i] : 0;
+
+		if (!left)
+			continue;
+		p->unattributed_total += left;
+		if (p->o->json) {
+			jw_obj_open(&w, NULL);
+			jw_str(&w, "netns", p->ns[i].label);
+			jw_uint(&w, "count", left);
+			jw_str(&w, "why", why_unattributed(&p->ns[i]));
+			jw_obj_close(&w);
+		} else {
+			printf("%10llu  netns=%s not attributed to a rule: %s\n",
+			       (unsigned long long)left, p->ns[i].label, why_unattributed(&p->ns[i]));
+		}
+	}
+	if (p->o->json)
+		jw_arr_close(&w);
+	if (delta)
+		print_clusters(p, &w, false);
+	if (p->o->json) {
+		jw_obj_close(&w);
+		jw_end_line(&w);
+	}
+	for (int i = 0; i < p->n_clusters; i++)
+		p->clusters[i].interval = 0;
+	if (new_lost)
+		pr_warn("%llu netfilter drop events did not fit the ring buffer; the counts above are exact, the event lines are not",
+			(unsigned long long)new_lost);
+	p->lost_seen = lost;
+	p->last_tick = now;
+	fflush(stdout);
+}
+
+/* Per-rule totals for the whole run. */
+static void print_totals(struct policy *p)
+{
+	struct jw w;
+
+	if (p->o->json) {
+		jw_init(&w, stdout);
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "type", "totals");
+		jw_uint(&w, "drops", p->drops_total);
+		jw_uint(&w, "unattributed", p->unattributed_total);
+		jw_uint(&w, "lost", p->lost_seen);
+		jw_arr_open(&w, "rules");
+	} else {
+		printf("=== netfilter drops in total: %llu, not attributed %llu, lost %llu ===\n",
+		       (unsigned long long)p->drops_total,
+		       (unsigned long long)p->unattributed_total, (unsigned long long)p->lost_seen);
+	}
+	for (int i = 0; i < p->n_rules; i++) {
+		struct prule *r = &p->rules[i];
+		struct pns *ns = ns_find(p, r->ns_inum);
+
+		if (p->o->json)
+			rule_json(&w, r, ns ? ns->label : "?", r->total, r->total);
+		else
+			rule_text_line(r, ns ? ns->label : "?", r->total);
+	}
+	if (p->o->json)
+		jw_arr_close(&w);
+	if (p->drops_total)
+		print_clusters(p, &w, true);
+	if (p->o->json) {
+		jw_obj_close(&w);
+		jw_end_line(&w);
+	}
+	if (p->clusters_overflow && !p->o->json)
+		printf("  (%llu drops had stacks beyond the %d kept)\n",
+		       (unsigned long long)p->clusters_overflow, MAX_CLUSTERS);
+	fflush(stdout);
+}
+
+static void policy_free(struct policy *p)
+{
+	for (int i = 0; i < p->n_ns; i++)
+		vx_nf_ruleset_free(&p->ns[i].snap);
+	free(p->rules);
+}
+
+static int open_source(struct policy *p, const struct vxd_scope_key *scope, int n_scope,
+		       uint16_t port)
+{
+	struct vx_dropsrc_cfg cfg = {
+		.backend = VX_BACKEND_TRACEPOINT,
+		.scope = scope,
+		.n_scope = n_scope,
+		.vxlan_port = port,
+		.stack = true,	/* the hook is read from the stack */
+		.only_reason = "SKB_DROP_REASON_NETFILTER_DROP",
+	};
+
+	switch (p->o->backend) {
+	case VX_BACKEND_FENTRY:
+	case VX_BACKEND_KPROBE:
+		pr_err("the %s backend of vxray policy (on nf_hook_slow) is not built yet; leave --backend out or use --backend tracepoint",
+		       p->o->backend == VX_BACKEND_FENTRY ? "fentry" : "kprobe");
+		return -EOPNOTSUPP;
+	default:
+		break;
+	}
+	return vx_dropsrc_open(&p->src, &cfg, on_drop, p);
+}
+
+int cmd_policy(struct vx_opts *o)
+{
+	static struct vxd_scope_key scope[VXD_MAX_SCOPE];
+	static struct policy p;
+	struct vx_sysinfo si;
+	struct vx_loop loop;
+	const char *priv;
+	uint16_t port = 0;
+	int n_scope = 0, ret;
+
+	memset(&p, 0, sizeof(p));
+	p.o = o;
+	vx_sysinfo_collect(&si);
+	priv = vx_sysinfo_privilege_problem(&si);
+	if (priv) {
+		pr_err("%s", priv);
+		return VX_EXIT_FAIL;
+	}
+	if (vx_drop_scope_build(o, scope, &n_scope, &port))
+		return VX_EXIT_FAIL;
+	if (open_source(&p, scope, n_scope, port))
+		return VX_EXIT_FAIL;
+	/* Baselines after the probe is attached: a drop between the two
+	 * would show as a counter without an event, the safer side. */
+	ns_init(&p, scope, n_scope);
+	p.mono_to_real = vx_mono_to_real();
+	p.last_tick = vx_now_ns();
+
+	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &p);
+	if (!ret)
+		ret = vx_dropsrc_add_to_loop(p.src, &loop);
+	if (ret) {
+		pr_err("cannot set up the event loop: %s", vx_strerror(ret));
+		vx_loop_close(&loop);
+		goto out;
+	}
+	pr_info("tracing netfilter drops with %s in %s; Ctrl-C to stop", vx_dropsrc_backend(p.src),
+		n_scope ? "the chosen namespaces/devices" : "every namespace");
+	ret = vx_loop_run(&loop);
+	vx_loop_close(&loop);
+	if (ret)
+		pr_err("policy tracing stopped early: %s", vx_strerror(ret));
+	else
+		print_totals(&p);
+out:
+	vx_dropsrc_close(p.src);
+	policy_free(&p);
+	return ret ? VX_EXIT_FAIL : VX_EXIT_OK;
+}
