@@ -407,7 +407,10 @@ static void judge_mtu(struct judge *j)
 		done[t] = true;
 		if (a->peer >= 0)
 			done[a->peer] = true;
+		/* The end with the smaller underlay is where big frames die. */
 		bad = a->mtu_bad ? a : b;
+		if (a->mtu_bad && b && b->mtu_bad && b->underlay_mtu < a->underlay_mtu)
+			bad = b;
 		f = add(j, VX_V_MTU, bad->netns, bad->device);
 		if (!f)
 			return;
@@ -462,12 +465,24 @@ static void judge_latency(struct judge *j)
 		if (l->p50_us < VX_LAT_FACTOR * l->base_p50_us ||
 		    l->p50_us - l->base_p50_us < VX_LAT_MIN_DELTA_US)
 			continue;
+		/* Both directions of one underlay move together: one finding. */
+		f = NULL;
+		for (int k = 0; k < j->n && !f; k++)
+			if (j->out[k].verdict == VX_V_LATENCY)
+				f = &j->out[k];
+		if (f) {
+			evid(f, "%s through %s in %s: p50 %.0f us -> %.0f us (baseline: %s)",
+			     l->stage, l->device, ns_of(l->netns), l->base_p50_us, l->p50_us,
+			     l->base_from);
+			continue;
+		}
 		f = add(j, VX_V_LATENCY, l->netns, l->device);
 		if (!f)
 			return;
 		snprintf(f->sentence, sizeof(f->sentence),
-			 "Underlay latency degraded: the %s stage through %s in %s rose from "
-			 "%.0f us to %.0f us at the median (+%.2f ms).", l->stage, l->device,
+			 "Underlay latency degraded: the %s through %s in %s rose from "
+			 "%.0f us to %.0f us at the median (+%.2f ms).",
+			 !strcmp(l->stage, "rtt") ? "overlay round trip" : l->stage, l->device,
 			 ns_of(l->netns), l->base_p50_us, l->p50_us,
 			 (l->p50_us - l->base_p50_us) / 1000.0);
 		evid(f, "%s p50 %.0f us, p90 %.0f us over %llu samples", l->stage, l->p50_us,

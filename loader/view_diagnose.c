@@ -449,6 +449,21 @@ static void on_drop(void *ctx, const struct vx_drop *x)
 	r->count++;
 }
 
+/* How many DROP/REJECT rules in @rc's namespace, of its kind (outer or
+ * inner), dropped something in the window. */
+static int rules_rose(const struct diag *d, const struct rule_count *rc)
+{
+	int n = 0;
+
+	for (int i = 0; i < d->n_rules; i++) {
+		const struct rule_count *r = &d->rules[i];
+
+		n += !strcmp(r->netns, rc->netns) && r->after > r->before &&
+		     rule_is_outer(d, r) == rule_is_outer(d, rc);
+	}
+	return n;
+}
+
 /* Put names on the NETFILTER_DROP drops: each DROP/REJECT rule whose
  * counter rose becomes its own drop entry; what the rules do not account
  * for (conntrack's own drops) stays without a rule. */
@@ -472,10 +487,13 @@ static void attach_rules(struct diag *d)
 			    !strcmp(y->reason, "NETFILTER_DROP") && y->count)
 				from = y;
 		}
-		if (from && from->count <= delta && !from->rule[0] && from->count) {
-			/* Every such drop is this rule's: name it in place. */
+		if (from && rules_rose(d, rc) == 1) {
+			/* The only rule of its kind that dropped: every such drop
+			 * is its (the counters are read a moment apart from the
+			 * probe's window, so take the larger count). */
 			snprintf(from->rule, sizeof(from->rule), "%s", rc->rule);
-			from->count = delta;
+			if (from->count < delta)
+				from->count = delta;
 			continue;
 		}
 		if (ev->n_drops >= VX_EV_MAX_DROPS)

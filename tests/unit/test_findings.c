@@ -205,6 +205,11 @@ static void test_mtu(void **state)
 	assert_int_equal(judge(), 1);
 	assert_int_equal(out[0].verdict, VX_V_MTU);
 	assert_string_equal(out[0].netns, "vxb");
+
+	/* Both ends misfit: the smaller underlay is named. */
+	ev.tun[0].mtu_bad = true;
+	assert_int_equal(judge(), 1);
+	assert_string_equal(out[0].netns, "vxb");
 	assert_non_null(strstr(out[0].sentence, "1500"));
 	assert_non_null(strstr(out[0].sentence, "1400"));
 	assert_true(has_ev(&out[0], "path: vxa vxlan100 (MTU 1500) over und0 (MTU 1500)"));
@@ -233,6 +238,13 @@ static void test_latency(void **state)
 	assert_int_equal(out[0].verdict, VX_V_LATENCY);
 	assert_non_null(strstr(out[0].sentence, "from 80 us to 9000 us"));
 	assert_true(has_ev(&out[0], "baseline healthy.json"));
+
+	/* The other direction over the same underlay: the same finding. */
+	ev.lat[1] = *l;
+	snprintf(ev.lat[1].netns, sizeof(ev.lat[1].netns), "vxb");
+	ev.n_lat = 2;
+	assert_int_equal(judge(), 1);
+	assert_true(has_ev(&out[0], "rtt through vxlan100 in vxb: p50 80 us -> 9000 us"));
 }
 
 /* Jitter on a busy machine is no degradation: both bars must be passed. */
