@@ -119,7 +119,7 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 60
 FUZZ_FRAMES  ?= 2000000
 FUZZ_SEED    ?= $(shell date +%s)
-FUZZ_TARGETS := opts inventory dropfmt
+FUZZ_TARGETS := opts inventory dropfmt policy conntrack
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%)
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wno-missing-field-initializers -D_GNU_SOURCE \
@@ -130,6 +130,9 @@ fuzz_inventory_SRCS := loader/inventory.c loader/netns.c loader/log.c loader/opt
 fuzz_dropfmt_SRCS   := loader/dropsrc.c loader/json.c loader/log.c loader/opts.c loader/netns.c \
 		       loader/ksyms.c loader/btfnames.c loader/inventory.c loader/sysinfo.c \
 		       loader/loop.c
+fuzz_policy_SRCS    := loader/policy.c loader/log.c loader/json.c loader/netns.c loader/opts.c
+fuzz_conntrack_SRCS := loader/conntrack.c loader/netns.c loader/log.c loader/json.c loader/opts.c \
+		       loader/loop.c loader/ksyms.c loader/btfnames.c loader/hookprobe.c
 
 define fuzz_rule
 $(BUILD)/tests/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(fuzz_$(1)_SRCS) | $(SKELS)

@@ -16,7 +16,9 @@ replay() {
 	assert_eq "$(grep -c '^Executed ' <<<"$out")" "$n" "inputs executed by fuzz_$t"
 }
 
-echo "1..3"
+echo "1..5"
 run_test "fuzz_opts replays its corpus clean" replay opts
 run_test "fuzz_inventory replays its corpus clean" replay inventory
 run_test "fuzz_dropfmt replays its corpus clean" replay dropfmt
+run_test "fuzz_policy replays its corpus clean" replay policy
+run_test "fuzz_conntrack replays its corpus clean" replay conntrack

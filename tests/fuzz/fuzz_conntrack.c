@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* libFuzzer target: the ctnetlink decoders of loader/conntrack.c (per-CPU
+ * statistics, table statistics, events) on arbitrary messages, in a heap
+ * buffer of exactly the message's size so ASan sees any read past it. A
+ * decoder that refuses a message must leave its outputs alone. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netlink.h>
+
+#include "conntrack.h"
+
+#define CHECK(c)                         \
+	do {                             \
+		if (!(c))                \
+			__builtin_trap(); \
+	} while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct vx_ct_cpu_stats sum, before;
+	uint32_t count = 0xdeadbeef, max = 0xfeedf00d;
+	struct nlmsghdr *nlh;
+	uint8_t proto = 0xee;
+	int ret;
+
+	if (size < sizeof(*nlh) || size > 65536)
+		return 0;
+	nlh = malloc(size);
+	if (!nlh)
+		abort();
+	memcpy(nlh, data, size);
+	nlh->nlmsg_len = (uint32_t)size;
+
+	memset(&sum, 0x5a, sizeof(sum));
+	before = sum;
+	if (vx_ct_parse_stats_cpu(nlh, size, &sum) < 0)
+		CHECK(!memcmp(&sum, &before, sizeof(sum)));
+	if (vx_ct_parse_stats(nlh, size, &count, &max) < 0)
+		CHECK(count == 0xdeadbeef && max == 0xfeedf00d);
+	ret = vx_ct_parse_event(nlh, size, &proto);
+	if (ret < 0)
+		CHECK(proto == 0xee);
+	else
+		CHECK(ret == VX_CT_EV_OTHER || ret == VX_CT_EV_NEW || ret == VX_CT_EV_DESTROY);
+	free(nlh);
+	return 0;
+}
