@@ -283,9 +283,7 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 				ret = vx_parse_vni(optarg, &o->vni, err, sizeof(err));
 				o->has_vni = !ret;
 			} else if (c == OPT_HOST) {
-				if (strlen(optarg) >= sizeof(o->host))
-					return usage_error("--host '%s' is too long for an address", optarg);
-				strcpy(o->host, optarg);
+				ret = vx_parse_host(optarg, o->host, sizeof(o->host), err, sizeof(err));
 			} else if (c == OPT_PORT) {
 				ret = vx_parse_port(optarg, &o->port, err, sizeof(err));
 				o->has_port = !ret;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -161,6 +162,22 @@ int vx_parse_proto(const char *s, int *proto, char *err, size_t errlen)
 		}
 	}
 	return ERR("protocol '%s' is not known: use tcp, udp, icmp or icmpv6", s);
+}
+
+int vx_parse_host(const char *s, char *out, size_t outlen, char *err, size_t errlen)
+{
+	unsigned char a[16];
+	int af = AF_INET;
+
+	if (inet_pton(AF_INET, s, a) != 1) {
+		af = AF_INET6;
+		if (inet_pton(AF_INET6, s, a) != 1)
+			return ERR("--host '%s' is not an IPv4 or IPv6 address: give one such as 10.0.0.1 or fd00::1",
+				   s);
+	}
+	if (!inet_ntop(af, a, out, (socklen_t)outlen))
+		return ERR("--host '%s': no room to store the address", s);
+	return 0;
 }
 
 const char *vx_fmt_duration(uint64_t ns, char *buf, size_t len)

@@ -76,6 +76,9 @@ int vx_parse_iface_spec(const char *s, struct vx_iface_spec *out, char *err, siz
 int vx_parse_vni(const char *s, uint32_t *vni, char *err, size_t errlen);
 int vx_parse_port(const char *s, uint16_t *port, char *err, size_t errlen);
 int vx_parse_proto(const char *s, int *proto, char *err, size_t errlen);
+/* An IPv4 or IPv6 address literal, written to @out in canonical form (so
+ * that a text comparison matches inet_ntop's output); @outlen >= 46. */
+int vx_parse_host(const char *s, char *out, size_t outlen, char *err, size_t errlen);
 int vx_parse_u32(const char *s, const char *what, uint32_t min, uint32_t max,
 		 uint32_t *out, char *err, size_t errlen);
 bool vx_valid_netns_name(const char *s);

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t ns, raw = 0;
 	uint32_t u32;
 	uint16_t port;
-	char *s, *err, buf[32];
+	char *s, *err, buf[32], host[64], again[64];
 	int proto;
 
 	if (size < 1)
@@ -72,6 +72,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(u32 >= 1 && u32 <= 1000000);
 	else
 		CHECK(memchr(err, 0, errlen));
+	/* The canonical form must itself parse, to the same text. */
+	if (vx_parse_host(s, host, sizeof(host), err, errlen) == 0) {
+		CHECK(memchr(host, 0, sizeof(host)));
+		CHECK(vx_parse_host(host, again, sizeof(again), err, errlen) == 0);
+		CHECK(!strcmp(host, again));
+	} else {
+		CHECK(memchr(err, 0, errlen));
+	}
 	(void)vx_valid_netns_name(s);
 	/* The formatter on any value, into a buffer of any size. */
 	CHECK(vx_fmt_duration(raw, err, errlen) == err && memchr(err, 0, errlen));
