@@ -3,6 +3,9 @@
 # vxray encap on the lab: both directions of a healthy tunnel, scenario 1's
 # one-sided tunnel, the in-kernel filters, and nothing left attached after
 # an exit or a SIGKILL -- while someone else's tc filter keeps working.
+# The same over the netlink tc path (VXRAY_TC_ATTACH=netlink, what kernels
+# before 6.6 get), XDP with --xdp, and --auto following a VXLAN device
+# that is deleted and recreated while vxray runs.
 source "$(dirname "$0")/../lib.sh"
 
 P=$(test_prefix)
@@ -19,6 +22,7 @@ encap_while_pinging() {
 	"$VXRAY" encap -j "$@" -d 4s --interval 2s >"$out" 2>&1 &
 	pid=$!
 	sleep 1.5
+	echo "progs=$(prog_ids "$pid")"
 	ip netns exec "$A" ping -c "$n" -i 0.2 -W 1 -q 172.16.0.2 >/dev/null 2>&1
 	wait "$pid"
 	echo "rc=$?"
@@ -31,7 +35,27 @@ count() {
 	grep -c "\"type\":\"$2\",.*\"netns\":\"$3\",\"device\":\"$4\",.*\"vni\":100,.*\"proto\":\"icmp\",\"icmp_type\":$5," <<<"$1"
 }
 
-our_progs() { bpftool prog list | grep -c 'name vx_tc_'; }
+# prog_ids PID: the BPF programs process PID holds, from its fdinfo. Other
+# developers' vxray runs load the same programs: never count them globally.
+prog_ids() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u | tr '\n' ' '
+}
+
+# alive_progs IDS...: how many of those programs the kernel still has.
+alive_progs() {
+	local id n=0
+	for id in "$@"; do bpftool prog show id "$id" >/dev/null 2>&1 && n=$((n + 1)); done
+	echo "$n"
+}
+
+# progs_left OUTPUT: programs of the run in OUTPUT (progs=...) still loaded.
+progs_left() {
+	local ids
+	ids=$(sed -n 's/^progs=//p' <<<"$1")
+	[[ -n ${ids// } ]] || { echo "no programs recorded"; return; }
+	# shellcheck disable=SC2086
+	alive_progs $ids
+}
 
 test_healthy_both_ways() {
 	require_root
@@ -48,7 +72,7 @@ test_healthy_both_ways() {
 	assert_match "$out" '"device":"und0","hook":"out","layer":"underlay","vni":100,"outer_src":"10\.0\.0\.1","outer_dst":"10\.0\.0\.2","outer_sport":[0-9]+,"outer_dport":4789,"inner_src":"172\.16\.0\.1","inner_dst":"172\.16\.0\.2"' "outer and inner headers"
 	assert_match "$out" '"type":"summary",.*"tunnels":\[.*\{"netns":"'"$A"'","vni":100,"remote_vtep":"10\.0\.0\.2","encap_packets":[0-9]+' "summary per (netns, VNI, remote VTEP)"
 	assert_match "$out" '"events_lost":0' "no event lost"
-	assert_eq "$(our_progs)" 0 "programs left after exit"
+	assert_eq "$(progs_left "$out")" 0 "programs left after exit"
 }
 
 test_ipv6_underlay() {
@@ -123,7 +147,7 @@ test_sigkill_and_coexistence() {
 	require_root
 	lab teardown >/dev/null
 	lab setup >/dev/null || fail "lab setup"
-	local pid tmp
+	local pid tmp ids
 	tmp=$(mktemp -d)
 	foreign_filter "$tmp" || fail "cannot install the foreign filter"
 	rm -rf "$tmp"
@@ -131,12 +155,14 @@ test_sigkill_and_coexistence() {
 	"$VXRAY" encap --auto --netns "$A" --netns "$B" >/dev/null 2>&1 &
 	pid=$!
 	sleep 1.5
-	[[ $(our_progs) -gt 0 ]] || fail "vxray's programs are not loaded while it runs"
+	ids=$(prog_ids "$pid")
+	[[ -n ${ids// } ]] || fail "vxray's programs are not loaded while it runs"
 	foreign_still_works "while vxray runs"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	sleep 0.5
-	assert_eq "$(our_progs)" 0 "vxray programs left after SIGKILL"
+	# shellcheck disable=SC2086
+	assert_eq "$(alive_progs $ids)" 0 "vxray programs left after SIGKILL"
 	assert_eq "$(bpftool link list | grep -c 'tcx')" 0 "TCX links left after SIGKILL"
 	foreign_still_works "after SIGKILL"
 }
@@ -157,7 +183,155 @@ test_bad_input() {
 	out=$("$VXRAY" encap -d 1s 2>&1); rc=$?
 	assert_eq "$rc" 2 "exit code with nothing to watch"
 	assert_match "$out" 'nothing to watch' "says what to do"
-	assert_eq "$(our_progs)" 0 "nothing attached after errors"
+}
+
+# vxray_filters: vxray's tc filters on every lab interface, both directions.
+vxray_filters() {
+	local ns d dir
+	for ns in "$A" "$B"; do
+		for d in und0 vxlan100; do
+			for dir in ingress egress; do
+				ip netns exec "$ns" tc filter show dev "$d" "$dir" 2>/dev/null
+			done
+		done
+	done | grep -c 'vxray/'
+}
+
+clsact_qdiscs() {
+	local ns
+	for ns in "$A" "$B"; do ip netns exec "$ns" tc qdisc show; done | grep -c clsact
+}
+
+test_netlink_path() {
+	require_root
+	lab teardown >/dev/null
+	lab setup >/dev/null || fail "lab setup"
+	local out
+	out=$(VXRAY_TC_ATTACH=netlink encap_while_pinging 5 --auto --netns "$A" --netns "$B")
+	assert_match "$out" '^rc=0' "vxray encap exits 0"
+	assert_match "$out" 'with tc clsact filters over netlink \(forced by VXRAY_TC_ATTACH=netlink\)' "the startup line names the netlink path"
+	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 5 "netlink: requests encapsulated on $A's vxlan100"
+	assert_eq "$(count "$out" encap "$A" und0 8)" 5 "netlink: requests leaving $A's underlay"
+	assert_eq "$(count "$out" decap "$B" und0 8)" 5 "netlink: requests arriving on $B's underlay"
+	assert_eq "$(count "$out" decap "$B" vxlan100 8)" 5 "netlink: requests decapsulated on $B"
+	assert_eq "$(count "$out" encap "$B" vxlan100 0)" 5 "netlink: replies encapsulated on $B"
+	assert_eq "$(count "$out" decap "$A" vxlan100 0)" 5 "netlink: replies decapsulated on $A"
+	assert_eq "$(vxray_filters)" 0 "vxray tc filters left after exit"
+	assert_eq "$(clsact_qdiscs)" 0 "clsact qdiscs vxray created left after exit"
+	assert_eq "$(progs_left "$out")" 0 "programs left after exit"
+	out=$(VXRAY_TC_ATTACH=bogus "$VXRAY" encap --auto --netns "$A" -d 1s 2>&1)
+	assert_eq "$?" 2 "exit code for a bad VXRAY_TC_ATTACH"
+	assert_match "$out" "VXRAY_TC_ATTACH='bogus' is not one of auto, tcx, netlink" "says which values work"
+}
+
+# A foreign u32 filter that counts the VXLAN packets arriving on B's
+# underlay (its mirred action's statistics; this kernel has no gact and no
+# u32 counters) and lets classification continue.
+foreign_counter() {
+	ip -n "$B" link add fx0 type ifb && ip -n "$B" link set fx0 up &&
+		ip netns exec "$B" tc filter add dev und0 ingress pref 5 protocol ip u32 \
+			match ip protocol 17 0xff match ip dport 4789 0xffff \
+			action mirred egress mirror dev fx0 continue
+}
+
+foreign_count() {
+	ip netns exec "$B" tc -s filter show dev und0 ingress pref 5 |
+		sed -n 's/.*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | head -1
+}
+
+test_netlink_sigkill_stale() {
+	require_root
+	lab teardown >/dev/null
+	lab setup >/dev/null || fail "lab setup"
+	local pid tmp out before after prefs
+	tmp=$(mktemp -d)
+	foreign_filter "$tmp" || fail "cannot install the foreign bpf filter"
+	rm -rf "$tmp"
+	foreign_counter || fail "cannot install the foreign u32 filter"
+	VXRAY_TC_ATTACH=netlink "$VXRAY" encap --auto --netns "$A" --netns "$B" >/dev/null 2>&1 &
+	pid=$!
+	sleep 1.5
+	assert_match "$(ip netns exec "$B" tc filter show dev und0 ingress)" 'pref 4 bpf .*vxray/vx_tc_ul_in' "vxray's filter goes just in front of the first one (pref 4)"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	assert_eq "$(vxray_filters)" 8 "vxray filters left by the SIGKILL (what the next start must clean)"
+	before=$(foreign_count)
+	out=$(VXRAY_TC_ATTACH=netlink encap_while_pinging 3 --auto --netns "$A" --netns "$B")
+	assert_match "$out" 'removed a stale vxray tc filter \(vxray/vx_tc_ul_in, pref 4\) from und0 ingress in '"$B" "the next start removes the stale filters"
+	assert_eq "$(count "$out" decap "$B" und0 8)" 3 "requests seen on $B's underlay by the second vxray"
+	assert_eq "$(vxray_filters)" 0 "vxray tc filters left after the second vxray"
+	prefs=$(ip netns exec "$B" tc filter show dev und0 ingress | grep -o 'pref [0-9]*' | uniq | tr '\n' ' ')
+	assert_eq "$prefs" "pref 5 pref 7 " "the foreign filters keep their priorities and order"
+	after=$(foreign_count)
+	assert_ge "$((after - before))" 3 "the foreign u32 filter still counts the VXLAN packets"
+	foreign_still_works "after the stale cleanup"
+}
+
+# A pass-everything XDP program that is not vxray's.
+foreign_xdp() {
+	local src=$1/fx.c obj=$1/fx.o
+	cat >"$src" <<'EOC'
+#include <linux/bpf.h>
+__attribute__((section("xdp"), used)) int foreign_xdp(struct xdp_md *c) { return XDP_PASS; }
+char _license[] __attribute__((section("license"), used)) = "GPL";
+EOC
+	clang -O2 -target bpf -I/usr/include/x86_64-linux-gnu -c "$src" -o "$obj" || return 1
+	ip -n "$B" link set dev und0 xdpdrv obj "$obj" sec xdp
+}
+
+test_xdp() {
+	require_root
+	lab teardown >/dev/null
+	lab setup >/dev/null || fail "lab setup"
+	local out tmp id
+	out=$(encap_while_pinging 4 --xdp --auto --netns "$A" --netns "$B")
+	assert_match "$out" 'XDP in native mode on und0 in '"$B" "says XDP was attached natively"
+	assert_match "$out" 'XDP native on underlay ingress' "the startup line names XDP"
+	assert_eq "$(grep -c '"type":"decap",.*"netns":"'"$B"'","device":"und0","hook":"xdp-in",.*"icmp_type":8,' <<<"$out")" 4 "requests seen by XDP on $B's underlay"
+	assert_eq "$(count "$out" decap "$B" vxlan100 8)" 4 "requests decapsulated on $B"
+	assert_no_match "$(ip -n "$B" link show und0)" 'xdp' "XDP left on $B's underlay"
+	tmp=$(mktemp -d)
+	foreign_xdp "$tmp" || fail "cannot attach the foreign XDP program"
+	rm -rf "$tmp"
+	id=$(ip -n "$B" -d link show und0 | grep -o 'prog/xdp id [0-9]*')
+	[[ -n $id ]] || fail "the foreign XDP program is not attached"
+	out=$(encap_while_pinging 3 --xdp --auto --netns "$A" --netns "$B")
+	assert_match "$out" 'und0 in '"$B"' already has an XDP program .*leaving it there' "says the foreign XDP program is kept"
+	assert_eq "$(count "$out" decap "$B" und0 8)" 3 "tc ingress still sees the requests there"
+	assert_eq "$(ip -n "$B" -d link show und0 | grep -o 'prog/xdp id [0-9]*')" "$id" "the foreign XDP program is still attached"
+	ip -n "$B" link set dev und0 xdpdrv off
+}
+
+test_auto_follows_churn() {
+	require_root
+	lab teardown >/dev/null
+	lab setup >/dev/null || fail "lab setup"
+	local out pid f ids
+	f=$(mktemp)
+	"$VXRAY" encap -j --auto --netns "$A" --netns "$B" -d 9s --interval 3s >"$f" 2>&1 &
+	pid=$!
+	sleep 1.5
+	ids=$(prog_ids "$pid")
+	ip netns exec "$A" ping -c 3 -i 0.2 -W 1 -q 172.16.0.2 >/dev/null
+	ip -n "$A" link del vxlan100
+	sleep 1
+	# By hand, not `lab setup`: that pings to check the lab.
+	ip -n "$A" link add vxlan100 type vxlan id 100 dstport 4789 local 10.0.0.1 remote 10.0.0.2 &&
+		ip -n "$A" addr add 172.16.0.1/24 dev vxlan100 &&
+		ip -n "$A" link set vxlan100 up || fail "recreating vxlan100"
+	sleep 1.5
+	ip netns exec "$A" ping -c 4 -i 0.2 -W 1 -q 172.16.0.2 >/dev/null
+	wait "$pid"
+	out="rc=$?
+$(cat "$f")"
+	rm -f "$f"
+	assert_match "$out" '^rc=0' "vxray survives the churn and exits 0"
+	assert_match "$out" 'detached from vxlan100 in '"$A" "says the device vanished"
+	assert_match "$out" 'attached to vxlan100 \(vxlan\) in '"$A"', which appeared' "says the new device was attached"
+	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 7 "requests on $A's vxlan100 before and after"
+	assert_eq "$(count "$out" decap "$B" vxlan100 8)" 7 "requests decapsulated on $B throughout"
+	# shellcheck disable=SC2086
+	assert_eq "$(alive_progs $ids)" 0 "programs left after exit"
 }
 
 run_test "encap: healthy tunnel both ways, every hook" test_healthy_both_ways
@@ -166,3 +340,7 @@ run_test "encap: scenario 1 encapsulated on A, never decapsulated on B" test_one
 run_test "encap: in-kernel filters" test_filters
 run_test "encap: SIGKILL leaves nothing; a foreign tc filter keeps working" test_sigkill_and_coexistence
 run_test "encap: bad input" test_bad_input
+run_test "encap: netlink tc path gives the same events and leaves nothing" test_netlink_path
+run_test "encap: netlink path after SIGKILL: only vxray's stale filters removed" test_netlink_sigkill_stale
+run_test "encap: --xdp native on the underlay; a foreign XDP program kept" test_xdp
+run_test "encap: --auto follows a VXLAN device deleted and recreated" test_auto_follows_churn
