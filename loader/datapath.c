@@ -139,8 +139,15 @@ int vx_dp_pick(struct vx_dp *dp)
 		}
 		snprintf(names[n++], VX_NETNS_NAME_MAX, "%s", o->netns[i]);
 	}
-	for (int i = 0; i < o->n_ifaces; i++)
+	for (int i = 0; i < o->n_ifaces; i++) {
+		/* NETNS:IFACE with a namespace that is not there: say that,
+		 * not what listing its devices then fails with. */
+		if (vx_netns_check(o->ifaces[i].netns, err, sizeof(err))) {
+			pr_err("%s", err);
+			return -ENOENT;
+		}
 		snprintf(names[n++], VX_NETNS_NAME_MAX, "%s", o->ifaces[i].netns);
+	}
 	if (!n)
 		names[n++][0] = '\0';
 	for (int i = 0; i < n; i++) {

@@ -623,7 +623,8 @@ int vx_dropsrc_open(struct vx_dropsrc **out, const struct vx_dropsrc_cfg *c, vx_
 	vx_ksyms_load();
 	ret = open_backend(s, c->backend, &cfg, c->scope, c->n_scope);
 	if (ret) {
-		free(s);
+		/* Not free(): a backend that failed may have mounted tracefs. */
+		vx_dropsrc_close(s);
 		return ret;
 	}
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.vxd_rb), on_event, s, NULL);

@@ -224,8 +224,9 @@ int cmd_drops(struct vx_opts *o)
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;
 	}
-	if (vx_drop_scope_build(o, scope, &cfg.n_scope, &cfg.vxlan_port))
-		return VX_EXIT_FAIL;
+	ret = vx_drop_scope_build(o, scope, &cfg.n_scope, &cfg.vxlan_port);
+	if (ret)	/* a namespace or interface the user named is not there */
+		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
 	if (vx_dropsrc_open(&d.src, &cfg, on_drop, &d))
 		return VX_EXIT_FAIL;
 	d.mono_to_real = vx_mono_to_real();
