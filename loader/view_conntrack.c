@@ -50,8 +50,17 @@ static int pick_namespaces(const struct vx_opts *o, char names[][VX_NETNS_NAME_M
 
 	for (int i = 0; i < o->n_netns; i++)
 		add_name(cand, &nc, o->netns[i]);
-	for (int i = 0; i < o->n_ifaces; i++)
+	for (int i = 0; i < o->n_ifaces; i++) {
+		int ifindex;
+
+		/* Conntrack is per namespace, but a named interface that is
+		 * not there is still a mistake worth a sentence. */
+		if (vx_iface_resolve(&o->ifaces[i], &ifindex, err, sizeof(err))) {
+			pr_err("%s", err);
+			return -ENODEV;
+		}
 		add_name(cand, &nc, o->ifaces[i].netns);
+	}
 	for (int i = 0; i < nc; i++) {
 		if (vx_netns_check(cand[i], err, sizeof(err))) {
 			pr_err("%s", err);

@@ -611,8 +611,9 @@ int cmd_policy(struct vx_opts *o)
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;
 	}
-	if (vx_drop_scope_build(o, scope, &n_scope, &port))
-		return VX_EXIT_FAIL;
+	ret = vx_drop_scope_build(o, scope, &n_scope, &port);
+	if (ret)	/* a namespace or interface the user named is not there */
+		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
 	if (open_source(&p, scope, n_scope, port))
 		return VX_EXIT_FAIL;
 	/* Baselines after the probe is attached: a drop between the two
