@@ -75,6 +75,7 @@ test_healthy() {
 	require_root
 	command -v jq >/dev/null || skip "jq is not installed"
 	command -v iperf3 >/dev/null || skip "iperf3 is not installed"
+	lab heal >/dev/null 2>&1
 	lab setup >/dev/null || fail "lab setup"
 	local j rtt s e w d
 	rtt=$(rtt_avg_ns)
@@ -108,6 +109,7 @@ test_scenario6_moves_wire() {
 	require_root
 	command -v jq >/dev/null || skip "jq is not installed"
 	command -v iperf3 >/dev/null || skip "iperf3 is not installed"
+	lab heal >/dev/null 2>&1
 	lab setup >/dev/null || fail "lab setup"
 	local j0 j1 out before after method delay e0 e1 d0 d1 w0 w1
 	j0=$(latency_run 4 pings)
@@ -163,6 +165,7 @@ prog_ids_of() {
 
 test_bad_input_and_cleanup() {
 	require_root
+	lab heal >/dev/null 2>&1
 	lab setup >/dev/null || fail "lab setup"
 	local out rc pid ids id left i
 	out=$("$VXRAY" latency -d 1s 2>&1); rc=$?
