@@ -121,10 +121,11 @@ int vx_parse_u32(const char *s, const char *what, uint32_t min, uint32_t max,
 			   what, s ? s : "", min, max);
 	errno = 0;
 	v = strtoull(s, &end, 0);
-	if (errno || *end)
+	if ((errno && errno != ERANGE) || *end)
 		return ERR("%s '%s' is not a number: give a whole number from %u to %u",
 			   what, s, min, max);
-	if (v < min || v > max)
+	/* All digits but past 2^64: a number, just far out of range. */
+	if (errno == ERANGE || v < min || v > max)
 		return ERR("%s %s is out of range: give a whole number from %u to %u",
 			   what, s, min, max);
 	*out = (uint32_t)v;
