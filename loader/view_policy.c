@@ -2,8 +2,11 @@
 /* `vxray policy`: netfilter drops with their hook, family, namespace and
  * headers, their kernel stacks clustered, and the rule that dropped them.
  *
- * The drops come from the drop engine (dropsrc, only NETFILTER_DROP, with
- * stacks: the hook is the NF_HOOK caller below nf_hook_slow). The rule is
+ * The drops come, best first, from fexit or kprobe+kretprobe on
+ * nf_hook_slow (bpf/kprobe/vx_nfhook.bpf.c: the hook and family from the
+ * kernel's own hook state), or from the drop engine (dropsrc, only
+ * NETFILTER_DROP, with stacks: the hook is the NF_HOOK caller below
+ * nf_hook_slow in the stack). The rule is
  * found without touching the ruleset: each interval, the namespaces that
  * dropped have their rules re-read (policy.c) and the DROP/REJECT rules
  * whose packet counters rose since the last read took those drops. */
@@ -12,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "cmd.h"
 #include "dropsrc.h"
@@ -22,6 +28,9 @@
 #include "netns.h"
 #include "policy.h"
 #include "sysinfo.h"
+/* The shared structs first: the skeleton names struct vxn_config. */
+#include "../bpf/kprobe/vx_nfhook.h"
+#include "vx_nfhook.skel.h"
 
 #define MAX_NS 64
 #define MAX_HITS 256
@@ -55,9 +64,20 @@ struct pcluster {
 	uint64_t interval, total;
 };
 
+/* The nf_hook_slow source: its skeleton, links and per-key totals. */
+struct nfhook {
+	struct vx_nfhook *skel;
+	struct bpf_link *links[2];
+	struct ring_buffer *rb;
+	const char *backend;
+	struct { struct vxn_agg_key key; uint64_t seen; } *agg;
+	int n_agg;
+};
+
 struct policy {
 	struct vx_opts *o;
-	struct vx_dropsrc *src;
+	struct vx_dropsrc *src;		/* either this ... */
+	struct nfhook nh;		/* ... or this one delivers */
 	uint64_t mono_to_real;
 	uint64_t last_tick, lost_seen;
 	uint64_t drops_total, unattributed_total;
@@ -241,17 +261,14 @@ static void print_drop_json(struct policy *p, const struct vx_drop *d, enum vx_n
 	jw_end_line(&w);
 }
 
-static void on_drop(void *ctx, const struct vx_drop *d)
+static void handle_drop(struct policy *p, const struct vx_drop *d, enum vx_nf_hook hook,
+			int family)
 {
-	struct policy *p = ctx;
 	const struct vxd_event *e = d->ev;
 	char ts[32], pkt[160], outer[160], sym[160], a[INET6_ADDRSTRLEN];
 	const char *fam, *dev;
 	struct pns *ns;
-	enum vx_nf_hook hook;
-	int family;
 
-	hook = hook_of(d, &family);
 	cluster_add(p, d, hook);
 	ns = ns_for_drop(p, e->netns);
 	fam = family_name(family, e);
@@ -282,6 +299,205 @@ static void on_drop(void *ctx, const struct vx_drop *d)
 		for (int i = 0; i < d->n_stack; i++)
 			printf("    %s\n", vx_ksym_fmt(d->stack[i], sym, sizeof(sym)));
 	fflush(stdout);
+}
+
+/* From the drop engine: the hook is read off the stack. */
+static void on_drop(void *ctx, const struct vx_drop *d)
+{
+	int family;
+	enum vx_nf_hook hook = hook_of(d, &family);
+
+	handle_drop(ctx, d, hook, family);
+}
+
+/* ---- the nf_hook_slow source ------------------------------------------ */
+
+/* From nf_hook_slow: the hook and family are the kernel's own. */
+static int nh_on_event(void *ctx, void *data, size_t size)
+{
+	struct policy *p = ctx;
+	const struct vxn_event *e = data;
+	uint64_t ips[VXD_STACK_DEPTH] = {};
+	struct vx_drop d = { .ev = &e->d, .reason = "NETFILTER_DROP" };
+	char loc[160];
+	int family;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (e->d.location)
+		vx_ksym_fmt(e->d.location, loc, sizeof(loc));
+	else
+		snprintf(loc, sizeof(loc), "-");
+	d.location = loc;
+	d.stack_err = e->d.stack_id < 0 ? e->d.stack_id :
+		bpf_map__lookup_elem(p->nh.skel->maps.vxn_stacks, &e->d.stack_id,
+				     sizeof(e->d.stack_id), ips, sizeof(ips), 0);
+	if (!d.stack_err) {
+		d.stack = ips;
+		while (d.n_stack < VXD_STACK_DEPTH && ips[d.n_stack])
+			d.n_stack++;
+	}
+	/* NFPROTO_IPV4 2, NFPROTO_IPV6 10 */
+	family = e->pf == 2 ? 4 : e->pf == 10 ? 6 : 0;
+	handle_drop(p, &d, vx_nf_hook_from_num(e->hook, e->pf), family);
+	return 0;
+}
+
+static int nh_try(struct policy *p, bool fexit, const struct vxd_scope_key *scope, int n_scope,
+		  uint16_t port, char *why, size_t len)
+{
+	const char *what = fexit ? "fexit/nf_hook_slow" : "kprobe+kretprobe/nf_hook_slow";
+	struct nfhook *nh = &p->nh;
+	struct bpf_program *prog;
+	uint8_t one = 1;
+	int ret;
+
+	nh->skel = vx_nfhook__open();
+	if (!nh->skel) {
+		ret = -errno;
+		snprintf(why, len, "opening the BPF object: %s", vx_strerror(ret));
+		return ret;
+	}
+	nh->skel->rodata->cfg.vxlan_port = port ? port : 4789;
+	nh->skel->rodata->cfg.scoped = n_scope > 0;
+	nh->skel->rodata->cfg.stack = 1;
+	bpf_map__set_max_entries(nh->skel->maps.vxn_stacks, 4096);
+	bpf_object__for_each_program(prog, nh->skel->obj)
+		bpf_program__set_autoload(prog, fexit ? prog == nh->skel->progs.vxn_fexit :
+						 prog != nh->skel->progs.vxn_fexit);
+	ret = vx_nfhook__load(nh->skel);
+	if (ret) {
+		snprintf(why, len, "the kernel refused to load %s: %s", what, vx_strerror(ret));
+		goto err;
+	}
+	for (int i = 0; i < n_scope; i++) {
+		ret = bpf_map__update_elem(nh->skel->maps.vxn_scope, &scope[i], sizeof(scope[i]),
+					   &one, sizeof(one), BPF_ANY);
+		if (ret) {
+			snprintf(why, len, "filling the scope map: %s", vx_strerror(ret));
+			goto err;
+		}
+	}
+	/* The return probe first: an entry without its return would leave
+	 * a stale frame, a return without an entry is ignored. */
+	nh->links[0] = bpf_program__attach(fexit ? nh->skel->progs.vxn_fexit :
+						   nh->skel->progs.vxn_kretprobe);
+	if (nh->links[0] && !fexit)
+		nh->links[1] = bpf_program__attach(nh->skel->progs.vxn_kprobe);
+	if (!nh->links[0] || (!fexit && !nh->links[1])) {
+		ret = -errno;
+		snprintf(why, len, "the kernel refused to attach %s: %s%s", what, vx_strerror(ret),
+			 fexit ? "" : " (this kernel may have no kprobes: CONFIG_KPROBES)");
+		goto err;
+	}
+	nh->rb = ring_buffer__new(bpf_map__fd(nh->skel->maps.vxn_rb), nh_on_event, p, NULL);
+	if (!nh->rb) {
+		ret = -errno;
+		snprintf(why, len, "reading the ring buffer: %s", vx_strerror(ret));
+		goto err;
+	}
+	nh->backend = what;
+	return 0;
+err:
+	bpf_link__destroy(nh->links[1]);
+	bpf_link__destroy(nh->links[0]);
+	nh->links[0] = nh->links[1] = NULL;
+	vx_nfhook__destroy(nh->skel);
+	nh->skel = NULL;
+	return ret;
+}
+
+static void nh_close(struct nfhook *nh)
+{
+	ring_buffer__free(nh->rb);
+	bpf_link__destroy(nh->links[1]);
+	bpf_link__destroy(nh->links[0]);
+	vx_nfhook__destroy(nh->skel);
+	free(nh->agg);
+}
+
+static uint64_t nh_lost(struct nfhook *nh)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t sum = 0, *v;
+	uint32_t zero = 0;
+
+	if (ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
+		return 0;
+	if (!bpf_map__lookup_elem(nh->skel->maps.vxn_lost, &zero, sizeof(zero), v,
+				  ncpu * sizeof(*v), 0))
+		for (int i = 0; i < ncpu; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
+/* ---- either source ---------------------------------------------------- */
+
+static uint64_t src_lost(struct policy *p)
+{
+	return p->src ? vx_dropsrc_lost(p->src) : nh_lost(&p->nh);
+}
+
+static const char *src_backend(struct policy *p)
+{
+	return p->src ? vx_dropsrc_backend(p->src) : p->nh.backend;
+}
+
+/* Drops since the last call, per watched namespace, into @ns_drops;
+ * returns their sum. Exact: counted in the kernel, not from events. */
+static uint64_t src_read_drops(struct policy *p, uint64_t *ns_drops)
+{
+	struct nfhook *nh = &p->nh;
+	const struct vx_drop_row *rows;
+	struct vxn_agg_key key, next, *prev = NULL;
+	uint64_t delta = 0, count;
+	int fd, n;
+
+	if (p->src) {
+		vx_dropsrc_drain(p->src);
+		n = vx_dropsrc_read_agg(p->src, &rows);
+		for (int i = 0; i < n; i++) {
+			struct pns *ns = ns_for_drop(p, rows[i].key.netns);
+
+			delta += rows[i].delta;
+			if (ns)
+				ns_drops[ns - p->ns] += rows[i].delta;
+		}
+		return delta;
+	}
+	ring_buffer__consume(nh->rb);
+	fd = bpf_map__fd(nh->skel->maps.vxn_agg);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct pns *ns;
+		int i;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &count))
+			continue;
+		for (i = 0; i < nh->n_agg; i++)
+			if (!memcmp(&nh->agg[i].key, &key, sizeof(key)))
+				break;
+		if (i == nh->n_agg) {
+			void *m = realloc(nh->agg, (nh->n_agg + 1) * sizeof(*nh->agg));
+
+			if (!m)
+				break;
+			nh->agg = m;
+			nh->agg[i].key = key;
+			nh->agg[i].seen = 0;
+			nh->n_agg++;
+		}
+		if (count <= nh->agg[i].seen)
+			continue;
+		ns = ns_for_drop(p, key.netns);
+		delta += count - nh->agg[i].seen;
+		if (ns)
+			ns_drops[ns - p->ns] += count - nh->agg[i].seen;
+		nh->agg[i].seen = count;
+	}
+	return delta;
 }
 
 /* ---- attribution ------------------------------------------------------ */
@@ -426,26 +642,16 @@ static void print_clusters(struct policy *p, struct jw *w, bool all)
 static void on_tick(void *ctx, uint64_t now)
 {
 	struct policy *p = ctx;
-	uint64_t lost = vx_dropsrc_lost(p->src), new_lost = lost - p->lost_seen;
-	uint64_t delta = 0, ns_drops[MAX_NS] = {}, ns_hits[MAX_NS] = {};
+	uint64_t lost = src_lost(p), new_lost = lost - p->lost_seen;
+	uint64_t delta, ns_drops[MAX_NS] = {}, ns_hits[MAX_NS] = {};
 	double secs = (double)(now - p->last_tick) / NSEC_PER_SEC;
-	const struct vx_drop_row *rows;
 	char ts[32];
 	struct jw w;
-	int n;
 
-	vx_dropsrc_drain(p->src);
 	/* Drops first, counters second: a rule's counter rises before the
 	 * kernel frees the skb, so every drop counted here has its counter
 	 * increment in the snapshot read after it. */
-	n = vx_dropsrc_read_agg(p->src, &rows);
-	for (int i = 0; i < n; i++) {
-		struct pns *ns = ns_for_drop(p, rows[i].key.netns);
-
-		delta += rows[i].delta;
-		if (ns)
-			ns_drops[ns - p->ns] += rows[i].delta;
-	}
+	delta = src_read_drops(p, ns_drops);
 	for (int i = 0; i < p->n_rules; i++)
 		p->rules[i].interval = 0;
 	for (int i = 0; i < p->n_ns; i++)
@@ -580,15 +786,31 @@ static int open_source(struct policy *p, const struct vxd_scope_key *scope, int 
 		.stack = true,	/* the hook is read from the stack */
 		.only_reason = "SKB_DROP_REASON_NETFILTER_DROP",
 	};
+	enum vx_backend be = p->o->backend;
+	char why[2][256] = { "not tried", "not tried" };
+	int ret;
 
-	switch (p->o->backend) {
-	case VX_BACKEND_FENTRY:
-	case VX_BACKEND_KPROBE:
-		pr_err("the %s backend of vxray policy (on nf_hook_slow) is not built yet; leave --backend out or use --backend tracepoint",
-		       p->o->backend == VX_BACKEND_FENTRY ? "fentry" : "kprobe");
-		return -EOPNOTSUPP;
-	default:
-		break;
+	if (be == VX_BACKEND_AUTO || be == VX_BACKEND_FENTRY) {
+		ret = nh_try(p, true, scope, n_scope, port, why[0], sizeof(why[0]));
+		if (!ret)
+			return 0;
+		pr_debug("policy: backend fentry: %s", why[0]);
+		if (be == VX_BACKEND_FENTRY) {
+			pr_err("the fentry backend cannot run here: %s; use --backend tracepoint or leave --backend out",
+			       why[0]);
+			return ret;
+		}
+	}
+	if (be == VX_BACKEND_AUTO || be == VX_BACKEND_KPROBE) {
+		ret = nh_try(p, false, scope, n_scope, port, why[1], sizeof(why[1]));
+		if (!ret)
+			return 0;
+		pr_debug("policy: backend kprobe: %s", why[1]);
+		if (be == VX_BACKEND_KPROBE) {
+			pr_err("the kprobe backend cannot run here: %s; use --backend tracepoint or leave --backend out",
+			       why[1]);
+			return ret;
+		}
 	}
 	return vx_dropsrc_open(&p->src, &cfg, on_drop, p);
 }
@@ -624,13 +846,14 @@ int cmd_policy(struct vx_opts *o)
 
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &p);
 	if (!ret)
-		ret = vx_dropsrc_add_to_loop(p.src, &loop);
+		ret = p.src ? vx_dropsrc_add_to_loop(p.src, &loop) :
+			      vx_loop_add_ringbuf(&loop, p.nh.rb);
 	if (ret) {
 		pr_err("cannot set up the event loop: %s", vx_strerror(ret));
 		vx_loop_close(&loop);
 		goto out;
 	}
-	pr_info("tracing netfilter drops with %s in %s; Ctrl-C to stop", vx_dropsrc_backend(p.src),
+	pr_info("tracing netfilter drops with %s in %s; Ctrl-C to stop", src_backend(&p),
 		n_scope ? "the chosen namespaces/devices" : "every namespace");
 	ret = vx_loop_run(&loop);
 	vx_loop_close(&loop);
@@ -640,6 +863,7 @@ int cmd_policy(struct vx_opts *o)
 		print_totals(&p);
 out:
 	vx_dropsrc_close(p.src);
+	nh_close(&p.nh);
 	policy_free(&p);
 	return ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 }
