@@ -4,13 +4,14 @@
  * lines ("key=value ...") or a ready-made Markdown table; nothing here
  * judges a figure, bench/run compares with the targets.
  *
- *   prog  --repeat N [--rounds R]     per-program cost, BPF_PROG_TEST_RUN
- *   attach [--events 0|1] DEV...      hold vx_tc on DEVs (TCX) until signalled
- *   rate  --pid PID [--secs S] [--max R]
+ *   prog  [-n REPEAT] [-r ROUNDS]     per-program cost, BPF_PROG_TEST_RUN
+ *   sizes                             xlated instructions and JITed bytes
+ *   attach [-e 0|1] DEV...            hold vx_tc on DEVs (TCX) until signalled
+ *   rate  -p PID [-s SECS] [-m MAXRATE]
  *                                     drive PID's vx_tc_ul_in at paced rates
- *   spawn --marker STR [--timeout S] -- CMD...
+ *   spawn -m MARKER [-t SECS] -- CMD...
  *                                     exec to marker, then peak RSS
- *   hooks --secs S [--pid PID]...     per-call cost on kernel hooks, beside
+ *   hooks [-s SECS] [-p PID]...       per-call cost on kernel hooks, beside
  *                                     empty programs (BPF_ENABLE_STATS)
  */
 #include <arpa/inet.h>
@@ -413,6 +414,16 @@ static int cmd_prog(int argc, char **argv)
 				goto out;
 			}
 		}
+	/* Where the floor is: the empty program plus one bpf_ktime_get_ns(). */
+	if ((err = bench_row("vxb_xdp_ktime (timestamp only)",
+			     bpf_program__fd(bxdp->progs.vxb_xdp_ktime), exdp, &fr[F_VX_TCP], repeat,
+			     rounds, "baseline: empty + bpf_ktime_get_ns")) ||
+	    (err = bench_row("vxb_tc_ktime (timestamp only)", bpf_program__fd(btc->progs.vxb_tc_ktime),
+			     etc, &fr[F_VX_TCP], repeat, rounds,
+			     "baseline: empty + bpf_ktime_get_ns"))) {
+		err = die("BPF_PROG_TEST_RUN", err);
+		goto out;
+	}
 	if ((err = bench_events(&ev, etc, &fr[F_VX_TCP], repeat, rounds))) {
 		err = die("BPF_PROG_TEST_RUN (events on)", err);
 		goto out;
@@ -421,6 +432,44 @@ static int cmd_prog(int argc, char **argv)
 out:
 	dp_free(&ev);
 	dp_free(&cnt);
+	vx_bench_xdp__destroy(bxdp);
+	vx_bench_tc__destroy(btc);
+	return err;
+}
+
+/* ---- sizes: what the kernel made of each program ------------------------- */
+
+static void size_row(const struct bpf_program *prog)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		return;
+	printf("| %s | %u | %u |\n", bpf_program__name(prog), info.xlated_prog_len / 8,
+	       info.jited_prog_len);
+}
+
+static int cmd_sizes(void)
+{
+	struct vx_bench_tc *btc = vx_bench_tc__open_and_load();
+	struct vx_bench_xdp *bxdp = vx_bench_xdp__open_and_load();
+	struct dp d = {};
+	int err = 0;
+
+	if (!btc || !bxdp || (err = dp_load(&d, 1))) {
+		err = die("loading the programs", err ? err : errno);
+		goto out;
+	}
+	size_row(bxdp->progs.vxb_xdp_empty);
+	size_row(btc->progs.vxb_tc_empty);
+	size_row(d.xdp->progs.vx_xdp_ul_in);
+	size_row(d.tc->progs.vx_tc_ul_in);
+	size_row(d.tc->progs.vx_tc_ul_out);
+	size_row(d.tc->progs.vx_tc_vx_in);
+	size_row(d.tc->progs.vx_tc_vx_out);
+out:
+	dp_free(&d);
 	vx_bench_xdp__destroy(bxdp);
 	vx_bench_tc__destroy(btc);
 	return err;
@@ -480,8 +529,7 @@ static int cmd_attach(int argc, char **argv)
 		}
 	}
 	if (!err) {
-		printf("attached %d links; counters only\n", n);
-		fflush(stdout);
+		fprintf(stderr, "attached %d links; counters only\n", n);
 		while (!stop)
 			pause();
 	}
@@ -810,6 +858,8 @@ int main(int argc, char **argv)
 	optind = 2;
 	if (!strcmp(argv[1], "prog"))
 		return cmd_prog(argc, argv);
+	if (!strcmp(argv[1], "sizes"))
+		return cmd_sizes();
 	if (!strcmp(argv[1], "attach"))
 		return cmd_attach(argc, argv);
 	if (!strcmp(argv[1], "rate"))

@@ -11,3 +11,13 @@ int vxb_xdp_empty(struct xdp_md *ctx)
 {
 	return XDP_PASS;
 }
+
+/* The timestamp alone, as in vx_bench_tc.bpf.c. */
+SEC("xdp")
+int vxb_xdp_ktime(struct xdp_md *ctx)
+{
+	volatile __u64 ts = bpf_ktime_get_ns();
+
+	(void)ts;
+	return XDP_PASS;
+}
