@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# vxray diagnose on the lab: each of the six faults gives its verdict and no
+# other, the healthy lab gives "no fault found", two stacked faults give
+# both, and the same over the IPv6 underlay for scenarios 1, 2 and 4.
+source "$(dirname "$0")/../lib.sh"
+
+P=$(test_prefix)
+P6=$(test_prefix)
+[[ $P6 != "$P" ]] || P6=${P}6
+WORK=$(mktemp -d)
+BASE=$WORK/healthy.json
+lab() { "$LAB" --prefix "$P" "$@"; }
+lab6() { "$LAB" --prefix "$P6" "$@"; }
+cleanup() {
+	lab teardown >/dev/null 2>&1
+	lab6 teardown >/dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# diag PREFIX ARGS...: vxray diagnose with probe traffic over both lab
+# namespaces; prints its output, then "rc=N". A 6 s window leaves the probe
+# about 3 s of pings around its TCP exchange: plenty on a busy machine.
+diag() {
+	local p=$1 out rc
+	shift
+	out=$("$VXRAY" diagnose --netns "$p-a" --netns "$p-b" -d 6s --probe "$@" 2>&1)
+	rc=$?
+	echo "$out"
+	echo "rc=$rc"
+}
+
+# The sorted, distinct verdict ids of a JSON diagnosis, space-separated.
+verdicts() {
+	grep -o '"verdict":"[a-z_]*"' <<<"$1" | cut -d'"' -f4 | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+
+# expect_only OUT VERDICT...: exit 3 and exactly these verdicts.
+expect_only() {
+	local out=$1 want got
+	shift
+	want=$(printf '%s\n' "$@" | sort -u | tr '\n' ' ' | sed 's/ $//')
+	got=$(verdicts "$out")
+	assert_match "$out" '^rc=3$' "diagnose exits 3 on a fault"
+	[[ $got == "$want" ]] || fail "verdicts: got '$got', want '$want'; output: $out"
+}
+
+# scenario P N: inject fault N (fresh) in lab P, or skip when the lab says
+# this machine cannot have it.
+scenario() {
+	local out
+	out=$("$LAB" --prefix "$1" scenario "$2" 2>&1) && return 0
+	grep -q 'refuses' <<<"$out" && skip "lab scenario $2: $(tail -1 <<<"$out")"
+	fail "lab scenario $2: $out"
+}
+
+test_healthy() {
+	require_root
+	lab setup >/dev/null || fail "lab setup"
+	local out
+	out=$(diag "$P" -j)
+	assert_match "$out" '^rc=0$' "exit 0 when healthy"
+	assert_eq "$(verdicts "$out")" "healthy" "the only verdict"
+	assert_match "$out" '"sentence":"No fault found\."' "says so"
+	assert_match "$out" '"encap":[1-9][0-9]*,"decap":[1-9]' "evidence of health: traffic crossed both ways"
+	assert_match "$out" '"stage":"rtt","p50_us":[0-9.]+' "a round trip to compare later runs with"
+	grep -v '^rc=' <<<"$out" >"$BASE"
+	# The text form says the same with its evidence.
+	out=$(diag "$P")
+	assert_match "$out" '^HEALTHY \[healthy\] No fault found\.' "text verdict"
+	assert_match "$out" "evidence: vxlan100 in $P-a \\(VNI 100, 10\\.0\\.0\\.1 -> 10\\.0\\.0\\.2\\): [1-9][0-9]* encapsulated" "text evidence"
+	assert_match "$out" 'probe: .*ping [1-9][0-9]*/' "the probe got answers"
+}
+
+test_healthy_without_probe_sends_nothing() {
+	require_root
+	local out
+	out=$("$VXRAY" diagnose --netns "$P-a" --netns "$P-b" -d 2s -j 2>&1)
+	assert_match "$out" '"probe":false' "no probe without --probe"
+	assert_no_match "$out" '"stage":"rtt"' "no round trips measured: nothing sent"
+	assert_match "$out" '"verdict":"healthy"' "a quiet healthy lab is healthy"
+}
+
+test_scenario1() {
+	require_root
+	scenario "$P" 1
+	local out
+	out=$(diag "$P")
+	assert_match "$out" '^rc=3$' "exit 3"
+	assert_match "$out" "^FINDING \\[one_sided_tunnel\\] The tunnel $P-a -> $P-b is one-sided: netfilter in $P-b drops the outer VXLAN packets \\(UDP/4789\\)" "verdict names the cause"
+	assert_match "$out" "evidence: vxlan100 in $P-a .* encapsulated [1-9][0-9]* packets" "encap count"
+	assert_match "$out" "evidence: vxlan100 in $P-b .* decapsulated none of them" "no decap"
+	assert_match "$out" 'rule: -A INPUT -p udp -m udp --dport 4789 .*-j DROP' "the rule"
+	assert_no_match "$out" '^FINDING \[(netfilter_|conntrack|mtu|underlay_lat|decap|encap)' "no other verdict"
+}
+
+test_scenario2() {
+	require_root
+	scenario "$P" 2
+	local out
+	out=$(diag "$P" -j)
+	expect_only "$out" netfilter_overlay
+	assert_match "$out" 'vxray-lab scenario 2: drop overlay ICMP' "names the rule"
+	assert_match "$out" '"reason":"NETFILTER_DROP"' "the kernel's reason"
+}
+
+test_scenario3() {
+	require_root
+	scenario "$P" 3
+	local out
+	out=$(diag "$P" -j)
+	expect_only "$out" conntrack_exhaustion
+	assert_match "$out" "The conntrack table in $P-b is exhausted \\(10 of 10 entries\\)" "count and max"
+}
+
+test_scenario4() {
+	require_root
+	scenario "$P" 4
+	local out
+	out=$(diag "$P" -j)
+	expect_only "$out" mtu_mismatch
+	assert_match "$out" "$P-b's overlay MTU 1500 does not fit its underlay und0 \\(MTU 1400\\)" "both MTUs, where"
+	assert_match "$out" "path: $P-a vxlan100 \\(MTU 1500\\) over und0 \\(MTU 1500\\) -> $P-b vxlan100 \\(MTU 1500\\) over und0 \\(MTU 1400\\)" "the path"
+}
+
+test_scenario5() {
+	require_root
+	scenario "$P" 5
+	local out
+	out=$(diag "$P" -j)
+	expect_only "$out" netfilter_overlay
+	assert_match "$out" 'vxray-lab scenario 5: drop ICMP' "names the rule"
+}
+
+test_scenario6() {
+	require_root
+	[[ -s $BASE ]] || skip "no healthy baseline (the healthy test did not run)"
+	scenario "$P" 6
+	local out
+	out=$(diag "$P" -j --baseline "$BASE")
+	expect_only "$out" underlay_latency
+	assert_match "$out" 'Underlay latency degraded: the overlay round trip through vxlan100' "which stage"
+	assert_match "$out" "baseline: |baseline \\(--baseline $BASE\\)" "against the healthy run"
+}
+
+test_two_faults() {
+	require_root
+	scenario "$P" 2
+	lab inject 4 >/dev/null 2>&1 || fail "lab inject 4"
+	local out
+	out=$(diag "$P" -j)
+	expect_only "$out" netfilter_overlay mtu_mismatch
+	lab heal >/dev/null
+}
+
+test_ipv6() {
+	require_root
+	local n out
+	lab6 --ipv6 setup >/dev/null || fail "IPv6 lab setup"
+	for n in 1 2 4; do
+		scenario "$P6" "$n"
+		out=$(diag "$P6" -j)
+		case $n in
+		1) expect_only "$out" one_sided_tunnel
+		   assert_match "$out" 'drops the outer VXLAN packets \(UDP/4789\)' "IPv6: the outer UDP named" ;;
+		2) expect_only "$out" netfilter_overlay ;;
+		4) expect_only "$out" mtu_mismatch
+		   assert_match "$out" '"local_vtep":"fd00::1"' "IPv6 VTEPs" ;;
+		esac
+	done
+	lab6 heal >/dev/null
+	out=$(diag "$P6" -j)
+	assert_match "$out" '^rc=0$' "IPv6 lab healthy again"
+}
+
+test_usage() {
+	local out rc
+	echo 'not json' >"$WORK/bad.json"
+	out=$("$VXRAY" diagnose --netns "$P-a" --baseline "$WORK/bad.json" -d 1s 2>&1); rc=$?
+	assert_eq "$rc" 2 "a baseline that is no diagnosis"
+	assert_match "$out" 'is not the output of `vxray diagnose -j`' "says why"
+	out=$("$VXRAY" diagnose --netns "$P-a" --baseline "$WORK/none.json" -d 1s 2>&1); rc=$?
+	assert_eq "$rc" 2 "a missing baseline"
+	assert_match "$out" "cannot read the baseline" "says why"
+	out=$("$VXRAY" diagnose --netns "$P-a" --probe -d 1s 2>&1); rc=$?
+	assert_eq "$rc" 2 "--probe in a window too short"
+	out=$("$VXRAY" diagnose --netns nosuchns$$ -d 1s 2>&1); rc=$?
+	assert_eq "$rc" 2 "an unknown namespace"
+}
+
+run_test "diagnose: healthy lab with probe traffic: no fault found" test_healthy
+run_test "diagnose: without --probe nothing is sent" test_healthy_without_probe_sends_nothing
+run_test "diagnose: scenario 1 -> one-sided tunnel by the outer UDP rule" test_scenario1
+run_test "diagnose: scenario 2 -> netfilter drops overlay traffic" test_scenario2
+run_test "diagnose: scenario 3 -> conntrack exhaustion" test_scenario3
+run_test "diagnose: scenario 4 -> MTU mismatch" test_scenario4
+run_test "diagnose: scenario 5 -> netfilter drops overlay traffic" test_scenario5
+run_test "diagnose: scenario 6 -> underlay latency against a baseline" test_scenario6
+run_test "diagnose: scenario 2 + 4 at once -> both" test_two_faults
+run_test "diagnose: IPv6 underlay, scenarios 1, 2, 4" test_ipv6
+run_test "diagnose: bad input, one sentence, exit 2" test_usage
