@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The benchmark harness cannot rot: `bench/run --smoke` (tiny counts) must
+# print every section with figures that are numbers and make sense, and
+# leave nothing behind. Timings are not asserted -- only that they exist.
+source "$(dirname "$0")/../lib.sh"
+
+VXBENCH=${VXBENCH:-$ROOT/$BUILD/bench/vxbench}
+export VXRAY VXBENCH
+OUT=$(mktemp /tmp/vxbench-smoke.XXXXXX)
+LOG=$(mktemp /tmp/vxbench-smoke-log.XXXXXX)
+trap 'rm -f "$OUT" "$LOG"' EXIT
+
+# The one smoke run every test below reads.
+smoke_rc=skip
+if ((EUID == 0)) && [[ -x $VXBENCH && -x $VXRAY ]]; then
+	(cd "$ROOT" && BUILD=$BUILD bench/run --smoke --out "$OUT" >"$LOG" 2>&1)
+	smoke_rc=$?
+fi
+
+need_report() {
+	require_root
+	[[ -x $VXBENCH ]] || fail "$VXBENCH is not built"
+	[[ $smoke_rc == 0 ]] || fail "bench/run --smoke exited $smoke_rc: $(tail -20 "$LOG")"
+}
+
+# row SECTION_TEXT FIRST_CELL: the Markdown row that starts with FIRST_CELL.
+row() { grep -F -m1 -- "| $1 |" "$OUT"; }
+# cell ROW N: the Nth cell of a Markdown row, trimmed.
+cell() { awk -F'|' -v n="$2" '{gsub(/^ +| +$/, "", $(n + 1)); print $(n + 1)}' <<<"$1"; }
+is_num() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
+positive() { is_num "$1" && awk -v v="$1" 'BEGIN{exit !(v > 0)}'; }
+
+test_report_header_and_sections() {
+	need_report
+	local r
+	r=$(cat "$OUT")
+	assert_match "$r" '^- command: `bench/run --smoke' "the command is recorded"
+	assert_match "$r" "^- kernel: $(uname -r) " "the kernel is recorded"
+	assert_match "$r" '^- date: [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC' "the date is recorded"
+	for s in "## 1. Per-program cost" "## 2. Throughput impact" "## 3. Event rate" \
+		"## 4. Startup and footprint" "## 5. Hook cost per backend" "## Targets"; do
+		assert_match "$r" "^$s" "section '$s'"
+	done
+	assert_match "$(tail -1 "$OUT")" '^\| 5 \| |^\| 4 \| ' "--out holds the whole report, to the last target"
+}
+
+test_program_cost_rows() {
+	need_report
+	local p f line
+	for p in vx_xdp_ul_in vx_tc_ul_in vx_tc_ul_out; do
+		for f in "VXLAN, inner TCP" "VXLAN, inner ICMP" "plain TCP" "non-IP (ARP)"; do
+			line=$(row "$p | $f")
+			[[ -n $line ]] || fail "no row for $p on $f"
+			positive "$(cell "$line" 4)" || fail "empty ns/pkt is not a positive number: $line"
+			positive "$(cell "$line" 5)" || fail "vxray ns/pkt is not a positive number: $line"
+			positive "$(cell "$line" 6)" || fail "ratio is not a positive number: $line"
+		done
+	done
+	for p in vx_tc_vx_in vx_tc_vx_out; do
+		for f in "inner TCP" "inner ICMP" "non-IP (ARP)"; do
+			[[ -n $(row "$p | $f") ]] || fail "no row for $p on $f"
+		done
+	done
+	# Events on: the smoke run's 1000 runs each emitted one event, none lost,
+	# and the harness's consumer read every one.
+	line=$(row "vx_tc_ul_in, events on")
+	assert_match "$line" '\| 1000 events, 0 lost \|$' "every run emitted one event"
+	assert_match "$(cat "$OUT")" '^events_seen_by_consumer=1000$' "the consumer saw every event"
+	# The kernel's own sizes: vxray's programs are far bigger than the empty ones.
+	assert_match "$(grep -E '^\| vx_tc_ul_in \| [0-9]+ \| [0-9]+ \|$' "$OUT")" . "instruction count row"
+}
+
+test_throughput_rows() {
+	need_report
+	local line k
+	for k in "TCP, Mbit/s" "UDP 64 B, received pkt/s"; do
+		line=$(row "$k")
+		[[ -n $line ]] || fail "no throughput row for $k"
+		for n in 2 3 4 5 6; do
+			positive "$(cell "$line" "$n")" || fail "cell $n of '$k' is not a positive number: $line"
+		done
+	done
+	assert_match "$(cat "$OUT")" 'attached: encap drops retrans' "configuration (c) names its views"
+}
+
+test_event_rate_rows() {
+	need_report
+	local best rows
+	best=$(sed -n 's/^max_lossless_events_per_s=//p' "$OUT")
+	positive "$best" || fail "no lossless event rate: '$best'"
+	# Each step's events and losses add up to what was offered, within the
+	# pacing's rounding: events reached vxray's ring buffer.
+	rows=$(grep -E '^\| [0-9]+ \| [0-9]+ \| [0-9]+ \| [0-9]+ \| (yes|no) \|$' "$OUT")
+	[[ -n $rows ]] || fail "no event-rate step rows"
+	while read -r line; do
+		local ev lost
+		ev=$(cell "$line" 3) lost=$(cell "$line" 4)
+		((ev + lost > 0)) || fail "a step emitted nothing: $line"
+	done <<<"$rows"
+}
+
+test_startup_rows() {
+	need_report
+	local line
+	line=$(row "vxray drops")
+	[[ -n $line ]] || fail "no vxray startup row"
+	positive "$(cell "$line" 2)" || fail "vxray startup is not a positive number: $line"
+	awk -v m="$(cell "$line" 3)" 'BEGIN{exit !(m > 1 && m < 4096)}' || fail "vxray RSS is not sane: $line"
+	command -v bpftrace >/dev/null || skip "bpftrace is not installed: no comparison row"
+	line=$(row "bpftrace bench/drop_watch.bt")
+	positive "$(cell "$line" 2)" || fail "bpftrace startup is not a positive number: $line"
+	assert_match "$(cat "$OUT")" 'Ratios \(bpftrace / vxray\): startup [0-9.]+, RSS [0-9.]+\.' "ratios printed"
+}
+
+test_hook_rows() {
+	need_report
+	local line
+	line=$(row kfree_skb)
+	assert_match "$line" '^\| kfree_skb \| vxd_tp_btf \| [0-9]+ \|' "vxray's drop probe on kfree_skb"
+	positive "$(cell "$line" 3)" || fail "no kfree_skb calls counted: $line"
+	positive "$(cell "$line" 5)" || fail "empty kfree_skb program not measured: $line"
+	assert_match "$(row tcp_retransmit_skb)" '^\| tcp_retransmit_skb \| vxr_tp_btf_skb \|' "vxray's retransmit probe"
+}
+
+test_targets_table() {
+	need_report
+	local t
+	t=$(sed -n '/^## Targets/,$p' "$OUT")
+	for s in 1 2 3 4; do
+		assert_match "$t" "^\| $s \| .* \| (met|MISSED|not measured)" "a verdict for section $s"
+	done
+}
+
+test_nothing_left_behind() {
+	need_report
+	assert_eq "$(bpftool prog list | grep -cE 'name vxb_(tc|xdp|kfree|net_dev|tcp)')" 0 "baseline programs left loaded"
+	assert_eq "$(ls -d /tmp/vxbench.* 2>/dev/null | wc -l)" 0 "scratch directories left in /tmp"
+}
+
+test_bad_input() {
+	local out rc
+	out=$(cd "$ROOT" && bench/run --bogus 2>&1)
+	rc=$?
+	assert_eq "$rc" 2 "bench/run with an unknown option exits 2"
+	assert_match "$out" "unknown option '--bogus'" "and says which"
+	[[ -x $VXBENCH ]] || skip "vxbench is not built"
+	out=$("$VXBENCH" prog -n 0 2>&1)
+	rc=$?
+	assert_eq "$rc" 2 "vxbench prog -n 0 exits 2"
+	assert_match "$out" 'repeat count > 0' "and says what it wants"
+	out=$("$VXBENCH" rate -p 0 2>&1)
+	assert_eq "$?" 2 "vxbench rate without a pid exits 2"
+}
+
+run_test "bench: report header and all five sections" test_report_header_and_sections
+run_test "bench: per-program rows, events-on path, sizes" test_program_cost_rows
+run_test "bench: throughput rows for (a) (b) (c)" test_throughput_rows
+run_test "bench: event-rate steps" test_event_rate_rows
+run_test "bench: startup and RSS beside bpftrace" test_startup_rows
+run_test "bench: hook cost beside empty programs" test_hook_rows
+run_test "bench: targets table has a verdict per section" test_targets_table
+run_test "bench: nothing left loaded or on disk" test_nothing_left_behind
+run_test "bench: bad input gets one sentence and exit 2" test_bad_input
