@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `vxray agent` and --metrics: a scrape taken during lab scenario 2 passes
+# `promtool check metrics` and holds the tunnel and drop counters; a real
+# Prometheus server (Debian's), started here on loopback with a temporary
+# config and data dir, scrapes the agent and answers queries for the
+# healthy lab's encap counter and scenario 2's NETFILTER_DROP counter with
+# the right labels; /metrics only; a port in use or an address that is not
+# local is one sentence and exit 2.
+source "$(dirname "$0")/../lib.sh"
+
+P=$(test_prefix)
+A=$P-a
+B=$P-b
+PINGS=5
+lab() { "$LAB" --prefix "$P" "$@"; }
+trap 'lab teardown >/dev/null 2>&1' EXIT
+
+# stop PID...: SIGTERM, then SIGKILL after 10s; never waits forever.
+stop() {
+	local p i
+	for p in "$@"; do
+		[[ -n $p ]] || continue
+		kill -TERM "$p" 2>/dev/null || continue
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	return 0
+}
+
+# A TCP port nobody listens on, on 127.0.0.1.
+free_port() {
+	local p i
+	for ((i = 0; i < 50; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		[[ -z $(ss -Hltn "sport = :$p") ]] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# start_agent LOG ARGS...: run the agent in the background on a port the
+# kernel picks; sets AGENT_PID and AGENT_PORT once it serves.
+start_agent() {
+	local log=$1 i
+	shift
+	"$VXRAY" agent --metrics 127.0.0.1:0 --interval 500ms "$@" >"$log" 2>&1 &
+	AGENT_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		AGENT_PORT=$(grep -o 'http://127\.0\.0\.1:[0-9]*/metrics' "$log" | head -1 |
+			     sed 's/.*:\([0-9]*\)\/metrics/\1/')
+		[[ -n $AGENT_PORT ]] && return 0
+		kill -0 "$AGENT_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	cat "$log"
+	fail "the agent did not start serving"
+}
+
+scrape() { curl -sf --max-time 5 "http://127.0.0.1:$AGENT_PORT/metrics"; }
+
+# value SCRAPE SERIES-PREFIX: the value of the one series that starts so.
+value() {
+	local v
+	v=$(grep -F -- "$2" <<<"$1" | awk '{ print $NF }')
+	[[ $(wc -l <<<"$v") == 1 && -n $v ]] || fail "want one series '$2', got: '$v'"
+	echo "$v"
+}
+
+ping_ab() { ip netns exec "$A" ping -q -c "$PINGS" -i 0.2 -W 1 172.16.0.2 >/dev/null 2>&1; }
+
+test_promtool_scenario2() {
+	require_root
+	command -v promtool >/dev/null || skip "promtool (Debian package prometheus) is not installed"
+	local out enc drops
+	TMP=$(mktemp -d)
+	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
+	local tmp=$TMP
+	lab setup >/dev/null || fail "lab setup"
+	lab scenario 2 >/dev/null 2>&1 || fail "lab scenario 2"
+	start_agent "$tmp/agent.log" --netns "$A" --netns "$B"
+	ping_ab
+	sleep 1.5	# two refreshes
+	out=$(scrape) || fail "no scrape from 127.0.0.1:$AGENT_PORT"
+	promtool check metrics <<<"$out" >"$tmp/promtool.txt" 2>&1 ||
+		fail "promtool check metrics: $(cat "$tmp/promtool.txt")"
+	# The echo requests still leave A through the tunnel ...
+	enc=$(value "$out" "vxray_tunnel_packets_total{netns=\"$A\",device=\"vxlan100\",vni=\"100\",remote_vtep=\"10.0.0.2\",direction=\"encap\"}")
+	assert_ge "$enc" "$PINGS" "echo requests encapsulated on $A"
+	# ... and B's netfilter drops every one after decapsulation.
+	drops=$(grep -E "^vxray_drops_total\{netns=\"$B\",reason=\"NETFILTER_DROP\",location=\"[a-z_0-9.]+\"\} " <<<"$out" |
+		awk '{ s += $NF } END { print s + 0 }')
+	assert_eq "$drops" "$PINGS" "NETFILTER_DROP drops in $B"
+	assert_match "$out" '^vxray_events_lost_total\{source="datapath"\} 0$' "no datapath event lost"
+	assert_match "$out" '^vxray_probe_backend_info\{probe="drops",backend="[^"]+"\} 1$' "drop probe backend"
+	assert_match "$out" '^vxray_build_info\{version="[^"]+",libbpf="[0-9]+\.[0-9]+",kernel="[^"]+"\} 1$' "build info"
+	assert_match "$out" "^vxray_latency_seconds_count\{netns=\"$A\",device=\"und0\",vni=\"100\",stage=\"encap\"\} [1-9]" "encap latency histogram"
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	assert_eq "$?" 0 "the agent exits 0 on SIGTERM"
+}
+
+# prom_query PORT QUERY: the instant-query API's JSON.
+prom_query() {
+	curl -sf --max-time 5 --get --data-urlencode "query=$2" "http://127.0.0.1:$1/api/v1/query"
+}
+
+# prom_wait PORT QUERY MIN: poll until the query's one result is >= MIN;
+# prints the result JSON.
+prom_wait() {
+	local i r v
+	for ((i = 0; i < 60; i++)); do
+		r=$(prom_query "$1" "$2")
+		v=$(jq -r '.data.result[0].value[1] // empty' <<<"$r" 2>/dev/null)
+		if [[ -n $v ]] && (($(jq '.data.result | length' <<<"$r") == 1)) &&
+		   awk -v v="$v" -v m="$3" 'BEGIN { exit !(v >= m) }'; then
+			echo "$r"
+			return 0
+		fi
+		sleep 0.5
+	done
+	echo "last answer: $r"
+	return 1
+}
+
+test_prometheus_server() {
+	require_root
+	command -v prometheus >/dev/null || skip "prometheus (Debian package) is not installed"
+	command -v jq >/dev/null || skip "jq is not installed"
+	local pport r
+	# Globals: the EXIT trap runs after this function's locals are gone.
+	TMP=$(mktemp -d)
+	trap 'stop $AGENT_PID $PROM_PID; rm -rf "$TMP"' EXIT
+	local tmp=$TMP
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	start_agent "$tmp/agent.log" --netns "$A" --netns "$B"
+	pport=$(free_port) || fail "no free port for Prometheus"
+	cat >"$tmp/prometheus.yml" <<-EOF
+	global:
+	  scrape_interval: 1s
+	  scrape_timeout: 1s
+	scrape_configs:
+	  - job_name: vxray
+	    static_configs:
+	      - targets: ['127.0.0.1:$AGENT_PORT']
+	EOF
+	prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
+		--web.listen-address="127.0.0.1:$pport" --log.level=warn >"$tmp/prom.log" 2>&1 &
+	PROM_PID=$!
+	r=$(prom_wait "$pport" 'up{job="vxray"}' 1) ||
+		fail "Prometheus never scraped the agent: $r; $(tail -5 "$tmp/prom.log")"
+
+	# Healthy lab: the encap counter of A's tunnel, with its labels.
+	ping_ab
+	r=$(prom_wait "$pport" "vxray_tunnel_packets_total{netns=\"$A\",direction=\"encap\",device=\"vxlan100\"}" "$PINGS") ||
+		fail "no encap counter for $A: $r"
+	assert_eq "$(jq -r '.data.result[0].metric | "\(.netns) \(.device) \(.vni) \(.remote_vtep) \(.direction) \(.job)"' <<<"$r")" \
+		"$A vxlan100 100 10.0.0.2 encap vxray" "labels of the encap series"
+
+	# Scenario 2: B's netfilter drops the overlay ICMP.
+	lab scenario 2 >/dev/null 2>&1 || fail "lab scenario 2"
+	r=$(prom_wait "$pport" "sum(vxray_drops_total{netns=\"$B\",reason=\"NETFILTER_DROP\"})" "$PINGS") ||
+		fail "no NETFILTER_DROP counter for $B: $r"
+	r=$(prom_query "$pport" "vxray_drops_total{netns=\"$B\",reason=\"NETFILTER_DROP\"}")
+	assert_match "$(jq -r '.data.result[0].metric.location' <<<"$r")" '^[a-z_][a-z_0-9.]*$' "drop location is a kernel function"
+}
+
+test_port_in_use() {
+	require_root
+	local port out rc i
+	port=$(free_port) || fail "no free port"
+	socat TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr,fork /dev/null >/dev/null 2>&1 &
+	trap "stop $!" EXIT
+	for ((i = 0; i < 50; i++)); do
+		[[ -n $(ss -Hltn "sport = :$port") ]] && break
+		sleep 0.1
+	done
+	out=$(timeout 20 "$VXRAY" agent --metrics "127.0.0.1:$port" -d 5s 2>&1)
+	rc=$?
+	assert_eq "$rc" 2 "exit status with the port in use"
+	assert_match "$out" "cannot serve metrics on 127\.0\.0\.1:$port: the port is already in use" "one clear sentence"
+	assert_eq "$(wc -l <<<"$out")" 1 "only that sentence"
+}
+
+test_bad_listen_addresses() {
+	local out rc
+	out=$("$VXRAY" agent --metrics 192.0.2.77:9435 -d 1s 2>&1)
+	rc=$?
+	assert_eq "$rc" 2 "exit status for an address not on this host"
+	assert_match "$out" 'that address is not on this host' "non-local address"
+	out=$("$VXRAY" agent --metrics 'not-an-ip:9435' 2>&1)
+	assert_eq "$?" 2 "exit status for a host name"
+	assert_match "$out" "is not an IPv4 or IPv6 address" "host name refused"
+	out=$("$VXRAY" encap --metrics 9435 2>&1)
+	assert_eq "$?" 2 "--metrics on a view without metrics"
+	assert_match "$out" 'does not apply to `vxray encap`' "says where --metrics applies"
+}
+
+test_only_metrics_path() {
+	require_root
+	local code
+	TMP=$(mktemp -d)
+	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
+	local tmp=$TMP
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	start_agent "$tmp/agent.log" --netns "$A"
+	code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$AGENT_PORT/")
+	assert_eq "$code" 404 "GET /"
+	code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$AGENT_PORT/metrics/x")
+	assert_eq "$code" 404 "GET /metrics/x"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$AGENT_PORT/metrics")
+	assert_eq "$code" 405 "POST /metrics"
+	assert_match "$(curl -sI "http://127.0.0.1:$AGENT_PORT/metrics")" \
+		'Content-Type: text/plain; version=0\.0\.4' "exposition content type"
+	# Only loopback: nothing answers on the underlay-facing addresses.
+	assert_eq "$(ss -Hltn "sport = :$AGENT_PORT" | awk '{ print $4 }')" "127.0.0.1:$AGENT_PORT" \
+		"bound to 127.0.0.1 only"
+}
+
+run_test "metrics: scrape during scenario 2 passes promtool, counts encap and drops" test_promtool_scenario2
+run_test "metrics: a Prometheus server scrapes the agent and answers queries" test_prometheus_server
+run_test "metrics: port in use is one sentence and exit 2" test_port_in_use
+run_test "metrics: bad --metrics addresses are refused" test_bad_listen_addresses
+run_test "metrics: only /metrics is served, on loopback" test_only_metrics_path
+echo "1..$T_N"
