@@ -41,8 +41,13 @@ static const struct vx_cmd commands[] = {
 	  "encap, underlay wire, decap and delivery latency with p50/p90/p99/p99.9.",
 	  VX_OPT_FILTERS | VX_OPT_BACKEND, cmd_latency },
 	{ "diagnose", "run every view for a window and name the root cause",
-	  "Prints findings: a verdict, its evidence and the next step.",
-	  VX_OPT_FILTERS | VX_OPT_DIAG | VX_OPT_BACKEND, cmd_diagnose },
+	  "Watches the chosen namespaces (default: every one holding a VXLAN device)\n"
+	  "for -d (default 10s) and prints findings: a verdict, its evidence and the\n"
+	  "next step, or \"no fault found\". Exits 3 on a fault. --probe pings and\n"
+	  "sends one short TCP exchange from each named namespace to its VXLAN peer's\n"
+	  "overlay address (nothing is sent without it); --baseline FILE compares the\n"
+	  "round trip with an earlier healthy `diagnose -j`.",
+	  VX_OPT_DIAG | VX_OPT_BACKEND, cmd_diagnose },
 	{ "doctor", "what this kernel supports, and every VXLAN device with MTU checks",
 	  "Checks BTF, lockdown, tracefs and privileges; tries each hook kind vxray\n"
 	  "uses (load and attach a tiny program); lists every VXLAN device in the\n"

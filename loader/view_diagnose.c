@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -841,6 +842,11 @@ static int probe_start(struct diag *d)
 	if (!d->probe_pid) {
 		int fl = fcntl(pfd[1], F_GETFL);
 
+		/* Bounded even when vxray is killed: the probe dies with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(0);
+
 		close(pfd[0]);
 		fcntl(pfd[1], F_SETFL, fl & ~O_NONBLOCK);
 		probe_child(d, pfd[1], d->window_ns);
@@ -1218,6 +1224,7 @@ int cmd_diagnose(struct vx_opts *o)
 	struct vx_loop loop = { .epfd = -1 };
 	char *base_text = NULL, buf[32];
 	struct vx_sysinfo si;
+	uint64_t start;
 	const char *priv;
 	int ret, n;
 
@@ -1291,7 +1298,9 @@ int cmd_diagnose(struct vx_opts *o)
 	}
 	pr_info("diagnosing %d namespace%s for %s%s", d.n_names, d.n_names == 1 ? "" : "s",
 		vx_fmt_duration(d.window_ns, buf, sizeof(buf)), d.ev.probed ? " with probe traffic" : "");
+	start = vx_now_ns();
 	ret = vx_loop_run(&loop);
+	start = vx_now_ns() - start;	/* now the window's real length */
 	if (ret) {
 		pr_err("diagnose: the event loop failed: %s", vx_strerror(ret));
 		ret = VX_EXIT_FAIL;
@@ -1310,7 +1319,10 @@ int cmd_diagnose(struct vx_opts *o)
 	fill_conntrack(&d);
 	fill_retrans(&d);
 	fill_latency(&d, base_text);
-	d.ev.window_s = (double)d.window_ns / NSEC_PER_SEC;
+	/* Ctrl-C ends the window early: judge what was seen, say how long. */
+	d.ev.window_s = (double)start / NSEC_PER_SEC;
+	if (d.rt && vx_retranssrc_lost(d.rt))
+		gap(&d, "%s", "some retransmit events were lost (ring buffer full): counts are low");
 	n = vx_findings_judge(&d.ev, f, VX_MAX_FINDINGS);
 	if (o->json)
 		print_json(&d, f, n);
