@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
@@ -781,15 +782,32 @@ reaped:
 
 /* ---- hooks: per-call cost on kernel hooks -------------------------------- */
 
-static void print_stats(int fd, const char *who)
+/* The hook a program is attached to, from its BTF target: tp_btf
+ * programs target "btf_trace_<tracepoint>", fentry/fexit the function. */
+static const char *hook_of(const struct btf *vmlinux, const struct bpf_prog_info *info)
+{
+	const struct btf_type *t;
+	const char *n;
+
+	if (!vmlinux || !info->attach_btf_id)
+		return "-";
+	t = btf__type_by_id(vmlinux, info->attach_btf_id);
+	n = t ? btf__name_by_offset(vmlinux, t->name_off) : NULL;
+	if (!n || !*n)
+		return "-";
+	return strncmp(n, "btf_trace_", 10) ? n : n + 10;
+}
+
+static void print_stats(const struct btf *vmlinux, int fd, const char *who)
 {
 	struct bpf_prog_info info = {};
 	uint32_t len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return;
-	printf("prog=%s owner=%s run_cnt=%llu run_time_ns=%llu\n", info.name, who,
-	       (unsigned long long)info.run_cnt, (unsigned long long)info.run_time_ns);
+	printf("prog=%s owner=%s hook=%s run_cnt=%llu run_time_ns=%llu\n", info.name, who,
+	       hook_of(vmlinux, &info), (unsigned long long)info.run_cnt,
+	       (unsigned long long)info.run_time_ns);
 }
 
 /* Attach the empty baselines, enable run-time statistics for as long as
@@ -798,6 +816,7 @@ static void print_stats(int fd, const char *who)
 static int cmd_hooks(int argc, char **argv)
 {
 	struct vx_bench_hooks *h;
+	struct btf *vmlinux;
 	double secs = 5;
 	int pids[8], npid = 0, stats_fd, c;
 
@@ -823,9 +842,14 @@ static int cmd_hooks(int argc, char **argv)
 	printf("attached\n");
 	fflush(stdout);
 	sleep_ns((uint64_t)(secs * 1e9));
-	print_stats(bpf_program__fd(h->progs.vxb_kfree_skb), "empty");
-	print_stats(bpf_program__fd(h->progs.vxb_net_dev_xmit), "empty");
-	print_stats(bpf_program__fd(h->progs.vxb_tcp_retrans), "empty");
+	vmlinux = btf__load_vmlinux_btf();
+	if (libbpf_get_error(vmlinux))
+		vmlinux = NULL;
+	print_stats(vmlinux, bpf_program__fd(h->progs.vxb_kfree_skb), "empty");
+	print_stats(vmlinux, bpf_program__fd(h->progs.vxb_net_dev_xmit), "empty");
+	print_stats(vmlinux, bpf_program__fd(h->progs.vxb_net_dev_start), "empty");
+	print_stats(vmlinux, bpf_program__fd(h->progs.vxb_tcp_retrans), "empty");
+	print_stats(vmlinux, bpf_program__fd(h->progs.vxb_tcp_probe), "empty");
 	for (int i = 0; i < npid; i++) {
 		uint32_t ids[64];
 		int n = prog_ids_of(pids[i], ids, 64);
@@ -834,11 +858,12 @@ static int cmd_hooks(int argc, char **argv)
 			int fd = bpf_prog_get_fd_by_id(ids[j]);
 
 			if (fd >= 0) {
-				print_stats(fd, "vxray");
+				print_stats(vmlinux, fd, "vxray");
 				close(fd);
 			}
 		}
 	}
+	btf__free(vmlinux);
 	vx_bench_hooks__destroy(h);
 	close(stats_fd);
 	return 0;

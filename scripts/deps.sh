@@ -15,6 +15,9 @@ pkgs=(
 	kmod tcpdump util-linux libcap2-bin ethtool jq
 	# metrics tests (promtool and a real Prometheus server), man page checks
 	prometheus curl man-db groff-base
+	# benchmarks (bench/run): jq reads iperf3's JSON, bpftrace is the baseline
+	# of section 4, perf profiles the misses
+	jq bpftrace linux-perf
 	# kernel matrix: Debian's 6.1 kernel under qemu (tests/vm/vmtest)
 	qemu-system-x86 linux-image-amd64 busybox-static cpio
 )

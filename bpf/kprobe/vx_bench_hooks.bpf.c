@@ -25,3 +25,15 @@ int BPF_PROG(vxb_tcp_retrans)
 {
 	return 0;
 }
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(vxb_net_dev_start)
+{
+	return 0;
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(vxb_tcp_probe)
+{
+	return 0;
+}
