@@ -8,8 +8,9 @@
  *     each namespace): a VXLAN device's tx is what it encapsulated, its rx
  *     what it decapsulated;
  *   - kernel drops with reason, location and device (dropsrc.c);
- *   - netfilter rule counters (iptables-save -c / ip6tables-save -c in
- *     each namespace), which name the rule behind a NETFILTER_DROP;
+ *   - netfilter rule counters before and after (policy.c: nftables,
+ *     iptables-nft, iptables-legacy), which name the rule behind a
+ *     NETFILTER_DROP;
  *   - conntrack count/max/failures (conntrack.c);
  *   - TCP retransmits per tunnel (retranssrc.c);
  *   - with --probe, overlay round trips measured by vxray's own pings,
@@ -43,6 +44,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netns.h"
+#include "policy.h"
 #include "retranssrc.h"
 #include "sysinfo.h"
 
@@ -87,6 +89,8 @@ struct diag {
 	struct if_counts vx0[VX_EV_MAX_TUN], ul0[VX_EV_MAX_TUN];
 	struct rule_count rules[MAX_RULES];
 	int n_rules;
+	struct vx_nf_ruleset rs[VX_MAX_NETNS];	/* each namespace's rules at the start */
+	bool have_rs[VX_MAX_NETNS];
 	struct vx_dropsrc *drops;
 	struct vx_retranssrc *rt;
 	struct vx_ct *ct;
@@ -296,51 +300,6 @@ static void snap_devices(struct diag *d, bool end)
 
 /* ---- netfilter rule counters ---------------------------------------------- */
 
-/* Run @argv inside @netns; its stdout into @buf. 0 or a negative errno. */
-static int run_in(const char *netns, char *const argv[], char *buf, size_t len)
-{
-	int pfd[2], status;
-	size_t got = 0;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -errno;
-	}
-	if (!pid) {
-		int saved, nul = open("/dev/null", O_WRONLY);
-
-		dup2(pfd[1], 1);
-		if (nul >= 0)
-			dup2(nul, 2);
-		if (vx_netns_enter(netns, &saved))
-			_exit(126);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	for (;;) {
-		ssize_t n = read(pfd[0], buf + got, len - 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got >= len - 1)
-			break;
-	}
-	buf[got] = '\0';
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ENOEXEC;
-}
-
 static struct rule_count *rule_slot(struct diag *d, const char *netns, const char *rule)
 {
 	for (int i = 0; i < d->n_rules; i++)
@@ -353,41 +312,50 @@ static struct rule_count *rule_slot(struct diag *d, const char *netns, const cha
 	return &d->rules[d->n_rules++];
 }
 
-/* Packet counts of every DROP/REJECT rule, from `iptables-save -c`
- * ("[pkts:bytes] -A CHAIN ... -j DROP"), both families. */
+/* The rules of every namespace (policy.c: nftables, iptables-nft and
+ * -legacy); at the end, each DROP/REJECT rule whose counter rose. */
 static void snap_rules(struct diag *d, bool end)
 {
-	static char buf[1 << 18];
-	static const char *const tools[] = { "iptables-save", "ip6tables-save" };
+	static struct vx_nf_hit hits[MAX_RULES];
 
 	for (int n = 0; n < d->n_names; n++) {
-		for (size_t t = 0; t < 2; t++) {
-			char *argv[] = { (char *)tools[t], "-c", NULL }, *line, *save = NULL;
+		struct vx_nf_ruleset now = {};
+		int k, ret = vx_nf_read_ruleset(d->names[n], &now);
 
-			if (run_in(d->names[n], argv, buf, sizeof(buf)))
-				continue;
-			d->have_rules = true;
-			for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-				unsigned long long pkts;
-				struct rule_count *r;
-				char *rule = strchr(line, ']');
-
-				if (line[0] != '[' || !rule || sscanf(line, "[%llu:", &pkts) != 1)
-					continue;
-				if (!strstr(rule, "-j DROP") && !strstr(rule, "-j REJECT"))
-					continue;
-				rule += rule[1] == ' ' ? 2 : 1;
-				r = rule_slot(d, d->names[n], rule);
-				if (!r)
-					continue;
-				if (end) {
-					r->after = pkts;
-				} else {
-					r->before = pkts;
-					r->seen_before = true;
-				}
-			}
+		if (ret) {
+			pr_debug("diagnose: cannot read the rules of %s: %s", ns_label(d->names[n]),
+				 vx_strerror(ret));
+			vx_nf_ruleset_free(&now);
+			continue;
 		}
+		d->have_rules = true;
+		if (!end) {
+			vx_nf_ruleset_free(&d->rs[n]);
+			d->rs[n] = now;
+			d->have_rs[n] = true;
+			continue;
+		}
+		k = vx_nf_counter_hits(d->have_rs[n] ? &d->rs[n] : NULL, &now, hits, MAX_RULES);
+		for (int i = 0; i < k && i < MAX_RULES; i++) {
+			const struct vx_nf_rule *r = hits[i].rule;
+			struct rule_count *rc;
+			char text[sizeof(rc->rule)];
+
+			if (r->policy)
+				snprintf(text, sizeof(text), "policy %s of %s %s/%s",
+					 vx_nf_verdict_name(r->verdict), r->family, r->table, r->chain);
+			else if (!strncmp(r->text, "-A ", 3))
+				snprintf(text, sizeof(text), "%s", r->text);
+			else
+				snprintf(text, sizeof(text), "%s %s/%s: %s", r->family, r->table,
+					 r->chain, r->text);
+			rc = rule_slot(d, d->names[n], text);
+			if (!rc)
+				break;
+			rc->seen_before = true;
+			rc->after += hits[i].packets;
+		}
+		vx_nf_ruleset_free(&now);
 	}
 }
 
@@ -401,10 +369,17 @@ static bool rule_is_outer(const struct diag *d, const struct rule_count *r)
 
 		if (strcmp(t->netns, r->netns))
 			continue;
+		char nport[32], nul[40];
+
+		/* iptables and nft spellings of "UDP to the VXLAN port" and "in
+		 * on the underlay". */
 		snprintf(port, sizeof(port), "--dport %u", t->dstport);
 		snprintf(ul, sizeof(ul), "-i %s ", t->underlay);
+		snprintf(nport, sizeof(nport), "udp dport %u", t->dstport);
+		snprintf(nul, sizeof(nul), "iifname \"%s\"", t->underlay);
 		if ((strstr(r->rule, "-p udp") && strstr(r->rule, port)) ||
-		    (t->underlay[0] && strstr(r->rule, ul)))
+		    strstr(r->rule, nport) ||
+		    (t->underlay[0] && (strstr(r->rule, ul) || strstr(r->rule, nul))))
 			return true;
 	}
 	return false;
@@ -1277,8 +1252,8 @@ int cmd_diagnose(struct vx_opts *o)
 
 	snap_rules(&d, false);
 	if (!d.have_rules)
-		gap(&d, "%s", "no netfilter rule counters (iptables-save not found): drops are "
-		    "not matched to rules");
+		gap(&d, "%s", "no netfilter rule counters could be read: drops are not matched "
+		    "to rules");
 	snap_devices(&d, false);
 	ret = vx_loop_init(&loop, d.window_ns, NSEC_PER_SEC, NULL, NULL);
 	if (!ret && d.drops)
@@ -1337,6 +1312,8 @@ out:
 	vx_retranssrc_close(d.rt);
 	vx_dropsrc_close(d.drops);
 	vx_inventory_free(&d.inv);
+	for (int i = 0; i < VX_MAX_NETNS; i++)
+		vx_nf_ruleset_free(&d.rs[i]);
 	free(base_text);
 	return ret;
 }
