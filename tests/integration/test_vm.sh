@@ -11,7 +11,7 @@ VM=$ROOT/tests/vm/vmtest
 # Suites run inside the guest. Views with kernel-hook backends run once per
 # backend the guest allows (VX_BACKEND, passed by their tests as --backend).
 VM_SUITES=${VM_SUITES:-"doctor parser retrans"}
-VM_BACKEND_SUITES=${VM_BACKEND_SUITES:-"drops"}
+VM_BACKEND_SUITES=${VM_BACKEND_SUITES:-"drops conntrack"}
 
 if [[ -n $VMTEST ]]; then
 	echo "1..0 # SKIP inside the guest already"
