@@ -188,7 +188,8 @@ $(VXBENCH): bench/vxbench.c | $(SKELS)
 
 .PHONY: bench
 bench: $(VXRAY) $(VXBENCH)
-	$(Q)BUILD=$(BUILD) bench/run --out docs/BENCHMARKS.md
+	$(Q)BUILD=$(BUILD) BENCH_CMD="make bench" bench/run --out docs/BENCHMARKS.md \
+		$(if $(BENCH_NOTE),--note "$(BENCH_NOTE)")
 
 .PHONY: demo
 demo: all
