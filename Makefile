@@ -199,6 +199,15 @@ demo: all
 install: $(VXRAY)
 	install -D -m 0755 $(VXRAY) $(DESTDIR)$(PREFIX)/sbin/vxray
 	install -D -m 0755 lab/vxray-lab $(DESTDIR)$(PREFIX)/share/vxray/vxray-lab
+	install -D -m 0644 docs/vxray.8 $(DESTDIR)$(PREFIX)/share/man/man8/vxray.8
+	install -D -m 0644 contrib/vxray.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vxray
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/vxray/deploy
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' docs/deploy/vxray-agent.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/vxray-agent.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/vxray-agent.service
+	install -m 0644 docs/deploy/README.md docs/deploy/daemonset.yaml docs/deploy/prometheus.yml \
+		docs/deploy/prometheus-kubernetes.yml $(DESTDIR)$(PREFIX)/share/vxray/deploy/
 
 .PHONY: clean
 clean:
