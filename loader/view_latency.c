@@ -87,16 +87,15 @@ static void on_change(void *ctx, const struct vx_dp_watched *w, bool added)
 static void read_counters(struct latency *x)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
+	struct vx_lat_cnt *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
 	int fd = vx_dp_map_fd(&x->dp, "vxl_cnt");
+	uint32_t zero = 0;
 
 	memset(x->cnt, 0, sizeof(x->cnt));
-	for (uint32_t k = 0; vals && fd >= 0 && k < VX_ST__MAX * VX_L__MAX; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
+	if (vals && fd >= 0 && !bpf_map_lookup_elem(fd, &zero, vals))
 		for (int c = 0; c < ncpu; c++)
-			x->cnt[k / VX_L__MAX][k % VX_L__MAX] += vals[c];
-	}
+			for (int k = 0; k < VX_ST__MAX * VX_L__MAX; k++)
+				x->cnt[k / VX_L__MAX][k % VX_L__MAX] += vals[c].c[k];
 	free(vals);
 }
 

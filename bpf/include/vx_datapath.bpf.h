@@ -101,6 +101,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 				   __u32 segs)
 {
 	struct vx_lat_stamp *s, st;
+	struct vx_lat_cnt *cnt;
 	int end = -1, start = -1;
 	__u8 prev = 0;
 	bool same_ns = true;
@@ -137,12 +138,13 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 		return;
 	}
 
+	cnt = vx_lat_counters();
 	s = bpf_map_lookup_elem(&vxl_stamp, &p->id);
 	if (s && s->at == prev && (s->netns == cfg.netns) == same_ns && now >= s->ts_ns) {
 		__u32 credit = segs / (s->segs ? s->segs : 1);
 
 		vx_lat_sample(cfg.netns, ifindex, p->vni, end, now - s->ts_ns);
-		vx_lat_count(end, VX_L_MATCHED, credit ? credit : 1);
+		vx_lat_add(cnt, end, VX_L_MATCHED, credit ? credit : 1);
 	} else if (at == VX_AT_XDP_UL_IN) {
 		return;
 	}
@@ -152,11 +154,11 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 		return;
 	}
 	if (s && s->at == at && s->netns == cfg.netns)
-		vx_lat_count(start, VX_L_DUP, 1);
+		vx_lat_add(cnt, start, VX_L_DUP, 1);
 	else
-		vx_lat_count(start, VX_L_SEEN, 1);
+		vx_lat_add(cnt, start, VX_L_SEEN, 1);
 	if (segs > 1)
-		vx_lat_count(start, VX_L_SUPER, 1);
+		vx_lat_add(cnt, start, VX_L_SUPER, 1);
 	st.ts_ns = now;
 	st.netns = cfg.netns;
 	st.ifindex = ifindex;
@@ -164,7 +166,12 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 	st.segs = segs > 0xffff ? 0xffff : (__u16)segs;
 	st.at = at;
 	st.pad = 0;
-	bpf_map_update_elem(&vxl_stamp, &p->id, &st, BPF_ANY);
+	/* The stamp the previous hook left is this packet's: overwrite it in
+	 * place, which costs a fraction of an LRU update (a new element). */
+	if (s)
+		__builtin_memcpy(s, &st, sizeof(st));
+	else
+		bpf_map_update_elem(&vxl_stamp, &p->id, &st, BPF_ANY);
 }
 
 static __always_inline bool vx_host_is(const __u8 *a, __u8 family)

@@ -25,23 +25,35 @@ struct {
 	__type(value, struct vx_lat_hist);
 } vxl_hist SEC(".maps");
 
+/* The join counters, all in one per-CPU slot: one lookup per packet. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VX_ST__MAX * VX_L__MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct vx_lat_cnt);
 } vxl_cnt SEC(".maps");
 
 /* Never written: the initial value of a histogram (too big for the stack). */
 static struct vx_lat_hist vxl_zero;
 
+static __always_inline struct vx_lat_cnt *vx_lat_counters(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&vxl_cnt, &zero);
+}
+
+static __always_inline void vx_lat_add(struct vx_lat_cnt *cnt, __u32 stage, __u32 c, __u64 n)
+{
+	__u32 i = stage * VX_L__MAX + c;
+
+	if (cnt && i < VX_ST__MAX * VX_L__MAX)
+		cnt->c[i] += n;
+}
+
 static __always_inline void vx_lat_count(__u32 stage, __u32 c, __u64 n)
 {
-	__u32 idx = stage * VX_L__MAX + c;
-	__u64 *v = bpf_map_lookup_elem(&vxl_cnt, &idx);
-
-	if (v)
-		*v += n;
+	vx_lat_add(vx_lat_counters(), stage, c, n);
 }
 
 static __always_inline void vx_lat_sample(__u32 netns, __u32 ifindex, __u32 vni, __u32 stage,

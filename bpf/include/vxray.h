@@ -177,13 +177,18 @@ enum vx_stage {
 	VX_ST__MAX,
 };
 
-/* Per-stage join counters: vxl_cnt[stage * VX_L__MAX + counter]. */
+/* Per-stage join counters (struct vx_lat_cnt). */
 enum vx_lat_counter {
 	VX_L_SEEN = 0,		/* stamps left for this stage to end */
 	VX_L_MATCHED,		/* of which the next hook found */
 	VX_L_DUP,		/* a stamp replaced by a copy at the same hook */
 	VX_L_SUPER,		/* stamps left by a GSO/GRO super-packet */
 	VX_L__MAX,
+};
+
+/* vxl_cnt's one per-CPU value: counter @c of stage @s is c[s * VX_L__MAX + c]. */
+struct vx_lat_cnt {
+	__u64 c[VX_ST__MAX * VX_L__MAX];
 };
 
 /* vxl_stamp: struct vx_pkt_id -> where and when it was last seen. */

@@ -22,6 +22,7 @@
 #include <linux/bpf.h>
 
 #include "vxray.h"
+#include "vx_bench_tc.skel.h"
 #include "vx_tc.skel.h"
 #include "vx_xdp.skel.h"
 
@@ -200,14 +201,15 @@ static uint32_t run(struct bpf_program *prog, const struct frame *f)
 
 static uint64_t lat_cnt(struct env *e, uint32_t stage, uint32_t c)
 {
-	uint64_t vals[256] = {}, sum = 0;
-	uint32_t idx = stage * VX_L__MAX + c;
+	struct vx_lat_cnt vals[256] = {};
+	uint64_t sum = 0;
+	uint32_t zero = 0;
 	int ncpu = libbpf_num_possible_cpus();
 
 	assert_true(ncpu > 0 && ncpu <= 256);
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(e->a->maps.vxl_cnt), &idx, vals), 0);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(e->a->maps.vxl_cnt), &zero, vals), 0);
 	for (int i = 0; i < ncpu; i++)
-		sum += vals[i];
+		sum += vals[i].c[stage * VX_L__MAX + c];
 	return sum;
 }
 
@@ -438,6 +440,52 @@ static void test_disabled(void **state)
 	env_free(e);
 }
 
+static double ns_per_run(int fd, const struct frame *f, int repeat)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = (uint32_t)f->n,
+		    .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		fail_msg("test run: %s", strerror(errno));
+	return (double)o.duration;
+}
+
+/* The cost of the join at a hook that ends one stage and starts the next
+ * (underlay egress: lookup, histogram, counters, restamp), beside an empty
+ * tc program and the same program with latency off, in one run; the best
+ * of five rounds each, as the machine is shared. What latency adds is
+ * asserted (at most half again the datapath's own parse, measured ~20%);
+ * the ratio to the empty program is printed for the benchmark report. */
+static void test_cost(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state, *off = env_new(0);
+	struct vx_bench_tc *empty = vx_bench_tc__open_and_load();
+	struct frame in = inner(30, 30000), out = outer(30, 30000);
+	double t_empty = 1e9, t_off = 1e9, t_on = 1e9;
+	const int repeat = 200000;
+
+	assert_non_null(empty);
+	for (int r = 0; r < 5; r++) {
+		double a, b, c;
+
+		/* Each round starts from a fresh encap stamp, so the
+		 * measured runs are a match followed by restamps. */
+		run(e->a->progs.vx_tc_vx_out, &in);
+		a = ns_per_run(bpf_program__fd(empty->progs.vxb_tc_empty), &out, repeat);
+		b = ns_per_run(bpf_program__fd(off->a->progs.vx_tc_ul_out), &out, repeat);
+		c = ns_per_run(bpf_program__fd(e->a->progs.vx_tc_ul_out), &out, repeat);
+		t_empty = a < t_empty ? a : t_empty;
+		t_off = b < t_off ? b : t_off;
+		t_on = c < t_on ? c : t_on;
+	}
+	printf("# cost per packet: empty %.1f ns, latency off %.1f ns (%.2fx), on %.1f ns (%.2fx)\n",
+	       t_empty, t_off, t_off / t_empty, t_on, t_on / t_empty);
+	assert_true(t_on <= 1.5 * t_off + 10);
+	vx_bench_tc__destroy(empty);
+	env_free(off);
+}
+
 /* The bucket math both sides share: 0..3 exact, then four slots per power
  * of two, each slot's lower bound mapping back to it, monotonic. */
 static void test_slots(void **state)
@@ -473,6 +521,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicates_and_retransmits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gso_gro, setup, teardown),
 		cmocka_unit_test(test_disabled),
+		cmocka_unit_test_setup_teardown(test_cost, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("latency", tests, NULL, NULL);
