@@ -3,11 +3,22 @@
  * the chosen namespaces with its MTU checked against its underlay. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "btfnames.h"
 #include "cmd.h"
+#include "conntrack.h"
 #include "hookprobe.h"
+#include "hookprobe.skel.h"
 #include "inventory.h"
 #include "json.h"
 #include "log.h"
@@ -55,8 +66,354 @@ static int pick_namespaces(const struct vx_opts *o, char names[][VX_NETNS_NAME_M
 	return n + vx_netns_list(names + 1, max - 1);
 }
 
+/* ---- probe points --------------------------------------------------------
+ * For each kernel point vxray instruments, the backends its view tries,
+ * best first, each tried here for real at the view's own targets (a tiny
+ * program from hookprobe.bpf.c retargeted, loaded and attached, then
+ * undone): the first that works is what the view would choose, and every
+ * better one carries the kernel's reason for refusing it. */
+
+enum try_kind { T_FENTRY, T_FEXIT, T_KPROBE, T_KRETPROBE, T_TP_BTF, T_TRACEPOINT, T_CTNETLINK,
+		T_NF_DROP_REASON, T_DATAPATH };
+
+#define PT_MAX_TRIES 4
+#define PT_MAX_TARGETS 3
+
+struct pt_try {
+	enum try_kind kind;
+	const char *targets[PT_MAX_TARGETS];	/* functions or "cat/name" */
+	char label[96];		/* "fexit/__nf_conntrack_alloc", shown */
+	bool ok;
+	char why[160];
+};
+
+struct point {
+	const char *name;
+	int n;
+	struct pt_try tries[PT_MAX_TRIES];
+	int chosen;		/* index into tries, -1: none works */
+};
+
+enum { P_KFREE_SKB, P_TCP_RETRANS, P_CONNTRACK, P_NF_HOOK_SLOW, P_VXLAN_XMIT, P_VXLAN_RCV, P__MAX };
+
+static const char *kind_prefix(enum try_kind k)
+{
+	switch (k) {
+	case T_FENTRY: return "fentry";
+	case T_FEXIT: return "fexit";
+	case T_KPROBE: return "kprobe";
+	case T_KRETPROBE: return "kretprobe";
+	case T_TP_BTF: return "tp_btf";
+	case T_TRACEPOINT: return "tracepoint";
+	case T_CTNETLINK: return "ctnetlink";
+	case T_NF_DROP_REASON: return "kfree_skb";
+	case T_DATAPATH: return "datapath";
+	}
+	return "?";
+}
+
+static void add_try(struct point *p, enum try_kind k, const char *t0, const char *t1,
+		    const char *t2)
+{
+	struct pt_try *t = &p->tries[p->n++];
+	int off;
+
+	t->kind = k;
+	t->targets[0] = t0;
+	t->targets[1] = t1;
+	t->targets[2] = t2;
+	off = snprintf(t->label, sizeof(t->label), "%s", kind_prefix(k));
+	for (int i = 0; i < PT_MAX_TARGETS && t->targets[i] && off < (int)sizeof(t->label); i++)
+		off += snprintf(t->label + off, sizeof(t->label) - off, "%s%s", i ? "," : "/",
+				t->targets[i]);
+}
+
+static bool btf_has_func(const struct btf *btf, const char *name)
+{
+	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+}
+
+/* The same candidates and targets the views use (view_drops.c,
+ * view_retrans.c, conntrack.c; the issue's plan for the others). */
+static void build_points(struct point *pts)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	/* sk_skb_reason_drop() replaced kfree_skb_reason() in 6.11. */
+	const char *drop_fn = btf_has_func(btf, "sk_skb_reason_drop") ? "sk_skb_reason_drop"
+								       : "kfree_skb_reason";
+	/* nf_ct_put() calls nf_ct_destroy() directly since 5.19. */
+	const char *ct_destroy = btf_has_func(btf, "nf_ct_destroy") ? "nf_ct_destroy"
+								    : "nf_conntrack_destroy";
+	struct point *p;
+
+	btf__free(btf);
+	memset(pts, 0, sizeof(*pts) * P__MAX);
+
+	p = &pts[P_KFREE_SKB];
+	p->name = "kfree_skb";
+	add_try(p, T_FENTRY, drop_fn, NULL, NULL);
+	add_try(p, T_KPROBE, drop_fn, NULL, NULL);
+	add_try(p, T_TP_BTF, "kfree_skb", NULL, NULL);
+	add_try(p, T_TRACEPOINT, "skb/kfree_skb", NULL, NULL);
+
+	p = &pts[P_TCP_RETRANS];
+	p->name = "tcp_retransmit";
+	add_try(p, T_TP_BTF, "tcp_retransmit_skb", "tcp_retransmit_synack", NULL);
+	add_try(p, T_TRACEPOINT, "tcp/tcp_retransmit_skb", "tcp/tcp_retransmit_synack", NULL);
+
+	p = &pts[P_CONNTRACK];
+	p->name = "conntrack";
+	add_try(p, T_FEXIT, "__nf_conntrack_alloc", "__nf_conntrack_confirm", ct_destroy);
+	add_try(p, T_KRETPROBE, "__nf_conntrack_alloc", "__nf_conntrack_confirm", ct_destroy);
+	add_try(p, T_CTNETLINK, "events", NULL, NULL);
+
+	p = &pts[P_NF_HOOK_SLOW];
+	p->name = "nf_hook_slow";
+	add_try(p, T_FEXIT, "nf_hook_slow", NULL, NULL);
+	add_try(p, T_KRETPROBE, "nf_hook_slow", NULL, NULL);
+	add_try(p, T_NF_DROP_REASON, "NETFILTER_DROP", NULL, NULL);
+
+	p = &pts[P_VXLAN_XMIT];
+	p->name = "vxlan_xmit";
+	add_try(p, T_FEXIT, "vxlan_xmit", NULL, NULL);
+	add_try(p, T_KRETPROBE, "vxlan_xmit", NULL, NULL);
+	add_try(p, T_TP_BTF, "net_dev_start_xmit", "net_dev_xmit", NULL);
+
+	p = &pts[P_VXLAN_RCV];
+	p->name = "vxlan_rcv";
+	add_try(p, T_FENTRY, "vxlan_rcv", NULL, NULL);
+	add_try(p, T_KPROBE, "vxlan_rcv", NULL, NULL);
+	add_try(p, T_DATAPATH, "tc", NULL, NULL);
+}
+
+static void try_fail(struct pt_try *t, const char *target, const char *step, int err,
+		     const char *extra)
+{
+	snprintf(t->why, sizeof(t->why), "%s%s%s: %s%s", step, target ? " " : "",
+		 target ? target : "", strerror(err < 0 ? -err : err), extra ? extra : "");
+}
+
+static const char *no_kprobes(void)
+{
+	return access("/sys/bus/event_source/devices/kprobe", F_OK) ?
+		       " (this kernel has no kprobes: CONFIG_KPROBES is off)" : "";
+}
+
+/* Load hookprobe.bpf.c's @prog_name program retargeted at @target and
+ * attach it; undone before returning. */
+static int try_one(struct pt_try *t, const char *target)
+{
+	const char *prog_name;
+	struct hookprobe *skel;
+	struct bpf_program *p, *prog = NULL;
+	struct bpf_link *link = NULL;
+	char cat[64];
+	const char *slash;
+	int err;
+
+	switch (t->kind) {
+	case T_FENTRY: case T_FEXIT: prog_name = "hp_fentry"; break;
+	case T_KPROBE: case T_KRETPROBE: prog_name = "hp_kprobe"; break;
+	case T_TP_BTF: prog_name = "hp_tp_btf"; break;
+	default: prog_name = "hp_tracepoint"; break;
+	}
+	skel = hookprobe__open();
+	if (!skel) {
+		err = -errno;
+		try_fail(t, NULL, "open", err, NULL);
+		return err;
+	}
+	bpf_object__for_each_program(p, skel->obj) {
+		bool on = !strcmp(bpf_program__name(p), prog_name);
+
+		bpf_program__set_autoload(p, on);
+		if (on)
+			prog = p;
+	}
+	if (t->kind == T_FENTRY || t->kind == T_FEXIT || t->kind == T_TP_BTF) {
+		if (t->kind == T_FEXIT)
+			bpf_program__set_expected_attach_type(prog, BPF_TRACE_FEXIT);
+		err = bpf_program__set_attach_target(prog, 0, target);
+		if (err) {
+			try_fail(t, target, "target", err, NULL);
+			goto out;
+		}
+	}
+	err = hookprobe__load(skel);
+	if (err) {
+		try_fail(t, target, "load", err,
+			 err == -ESRCH || err == -ENOENT ? " (not in this kernel's BTF)" : NULL);
+		goto out;
+	}
+	if (t->kind == T_KPROBE || t->kind == T_KRETPROBE) {
+		link = bpf_program__attach_kprobe(prog, t->kind == T_KRETPROBE, target);
+	} else if (t->kind == T_TRACEPOINT) {
+		slash = strchr(target, '/');
+		snprintf(cat, sizeof(cat), "%.*s", slash ? (int)(slash - target) : 0, target);
+		link = bpf_program__attach_tracepoint(prog, cat, slash ? slash + 1 : target);
+	} else {
+		link = bpf_program__attach(prog);
+	}
+	if (!link) {
+		err = -errno;
+		try_fail(t, target, "attach", err,
+			 t->kind == T_KPROBE || t->kind == T_KRETPROBE ? no_kprobes() : NULL);
+		goto out;
+	}
+	bpf_link__destroy(link);
+	err = 0;
+out:
+	hookprobe__destroy(skel);
+	return err;
+}
+
+static void run_try(struct pt_try *t, const struct vx_feature *feat, const struct point *pts)
+{
+	switch (t->kind) {
+	case T_CTNETLINK: {
+		char names[1][VX_NETNS_NAME_MAX] = { "" }, err[256];
+		struct vx_ct *ct;
+		int ret = vx_ct_open(&ct, names, 1, err, sizeof(err));
+
+		if (ret) {
+			snprintf(t->why, sizeof(t->why), "%s", err);
+			return;
+		}
+		vx_ct_close(ct);
+		t->ok = true;
+		return;
+	}
+	case T_NF_DROP_REASON: {
+		const struct point *k = &pts[P_KFREE_SKB];
+		int64_t v;
+
+		if (vx_btf_enum_value("skb_drop_reason", "SKB_DROP_REASON_NETFILTER_DROP", &v))
+			snprintf(t->why, sizeof(t->why),
+				 "this kernel's BTF has no SKB_DROP_REASON_NETFILTER_DROP");
+		else if (k->chosen < 0)
+			snprintf(t->why, sizeof(t->why), "no kfree_skb backend works here");
+		else
+			t->ok = true;
+		return;
+	}
+	case T_DATAPATH:
+		if (feat[VX_HOOK_TCX].loads && feat[VX_HOOK_TCX].attaches) {
+			snprintf(t->label, sizeof(t->label), "datapath/tcx ingress pair");
+			t->ok = true;
+		} else if (feat[VX_HOOK_TC_CLSACT].loads && feat[VX_HOOK_TC_CLSACT].attaches) {
+			snprintf(t->label, sizeof(t->label), "datapath/tc clsact ingress pair");
+			t->ok = true;
+		} else {
+			snprintf(t->why, sizeof(t->why), "neither TCX nor tc clsact attaches (see Hooks)");
+		}
+		return;
+	default:
+		for (int i = 0; i < PT_MAX_TARGETS && t->targets[i]; i++)
+			if (try_one(t, t->targets[i]))
+				return;
+		t->ok = true;
+	}
+}
+
+static void probe_points_here(struct point *pts, const struct vx_feature *feat)
+{
+	/* Classic tracepoints need tracefs: mount it privately if absent. */
+	if (access("/sys/kernel/tracing/events", F_OK) && access("/sys/kernel/debug/tracing/events", F_OK) &&
+	    (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	     mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)))
+		pr_debug("doctor: cannot mount a private tracefs: %s", strerror(errno));
+	for (int i = 0; i < P__MAX; i++) {
+		struct point *p = &pts[i];
+
+		p->chosen = -1;
+		for (int j = 0; j < p->n && p->chosen < 0; j++) {
+			run_try(&p->tries[j], feat, pts);
+			if (p->tries[j].ok)
+				p->chosen = j;
+		}
+	}
+}
+
+/* Run the tries in a child with a private mount namespace, so a tracefs
+ * mounted for them vanishes with it; the results come back over a pipe
+ * (the labels and reasons are inline arrays; target pointers stay valid
+ * as the child is a fork of this process). */
+static int probe_points(struct point *pts, const struct vx_feature *feat)
+{
+	int pfd[2], status;
+	ssize_t got;
+	pid_t pid;
+
+	build_points(pts);
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		if (unshare(CLONE_NEWNS))
+			pr_debug("doctor: no private mount namespace: %s", strerror(errno));
+		probe_points_here(pts, feat);
+		_exit(write(pfd[1], pts, sizeof(*pts) * P__MAX) != (ssize_t)(sizeof(*pts) * P__MAX));
+	}
+	close(pfd[1]);
+	got = read(pfd[0], pts, sizeof(*pts) * P__MAX);
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	return got == (ssize_t)(sizeof(*pts) * P__MAX) ? 0 : -EIO;
+}
+
+static void print_points_text(const struct point *pts, int err)
+{
+	printf("\nProbe points (the backend each view would choose here; better ones refused)\n");
+	if (err) {
+		printf("  not probed: %s\n", vx_strerror(err));
+		return;
+	}
+	for (int i = 0; i < P__MAX; i++) {
+		const struct point *p = &pts[i];
+
+		printf("  %-16s %s\n", p->name, p->chosen >= 0 ? p->tries[p->chosen].label :
+		       "none: every backend was refused");
+		for (int j = 0; j < p->n && (p->chosen < 0 || j < p->chosen); j++)
+			printf("  %-16s   refused %s: %s\n", "", p->tries[j].label, p->tries[j].why);
+	}
+}
+
+static void print_points_json(struct jw *w, const struct point *pts, int err)
+{
+	jw_obj_open(w, "points");
+	if (err)
+		jw_str(w, "error", vx_strerror(err));
+	for (int i = 0; !err && i < P__MAX; i++) {
+		const struct point *p = &pts[i];
+
+		jw_obj_open(w, p->name);
+		if (p->chosen >= 0)
+			jw_str(w, "backend", p->tries[p->chosen].label);
+		else
+			jw_null(w, "backend");
+		jw_arr_open(w, "refused");
+		for (int j = 0; j < p->n && (p->chosen < 0 || j < p->chosen); j++) {
+			jw_obj_open(w, NULL);
+			jw_str(w, "backend", p->tries[j].label);
+			jw_str(w, "reason", p->tries[j].why);
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+		jw_obj_close(w);
+	}
+	jw_obj_close(w);
+}
+
 static void print_text(const struct vx_sysinfo *si, const struct vx_feature *feat, int feat_err,
-		       const struct vx_inventory *inv, int n_problems)
+		       const struct point *pts, int pts_err, const struct vx_inventory *inv,
+		       int n_problems)
 {
 	char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN], msg[256];
 
@@ -85,6 +442,8 @@ static void print_text(const struct vx_sysinfo *si, const struct vx_feature *fea
 			       f->loads && f->attaches ? "yes" : "no", f->detail);
 		}
 	}
+
+	print_points_text(pts, pts_err);
 
 	printf("\nVXLAN devices\n");
 	if (!inv->n) {
@@ -118,7 +477,7 @@ static void print_text(const struct vx_sysinfo *si, const struct vx_feature *fea
 }
 
 static void print_json(const struct vx_sysinfo *si, const struct vx_feature *feat, int feat_err,
-		       const struct vx_inventory *inv)
+		       const struct point *pts, int pts_err, const struct vx_inventory *inv)
 {
 	char a[INET6_ADDRSTRLEN], msg[256];
 	struct jw w;
@@ -156,6 +515,7 @@ static void print_json(const struct vx_sysinfo *si, const struct vx_feature *fea
 		jw_obj_close(&w);
 	}
 	jw_obj_close(&w);
+	print_points_json(&w, pts, pts_err);
 
 	jw_arr_open(&w, "vxlan");
 	for (int i = 0; i < inv->n; i++) {
@@ -201,11 +561,12 @@ int cmd_doctor(struct vx_opts *o)
 {
 	char names[VX_MAX_NETNS + 1][VX_NETNS_NAME_MAX];
 	struct vx_feature feat[VX_HOOK__MAX] = {};
+	struct point pts[P__MAX];
 	struct vx_inventory inv = {};
 	struct vx_sysinfo si;
 	const char *priv;
 	char err[256], msg[256];
-	int n_ns, feat_err = -EPERM, n_problems = 0, ret;
+	int n_ns, feat_err = -EPERM, pts_err = -EPERM, n_problems = 0, ret;
 
 	for (int i = 0; i < o->n_ifaces; i++) {
 		int ifindex;
@@ -221,8 +582,10 @@ int cmd_doctor(struct vx_opts *o)
 
 	vx_sysinfo_collect(&si);
 	priv = vx_sysinfo_privilege_problem(&si);
-	if (!priv)
+	if (!priv) {
 		feat_err = vx_features_probe(feat);
+		pts_err = probe_points(pts, feat);
+	}
 
 	for (int i = 0; i < n_ns; i++) {
 		ret = vx_inventory_collect(&inv, names[i]);
@@ -237,9 +600,9 @@ int cmd_doctor(struct vx_opts *o)
 		n_problems += vx_mtu_problem(&inv.devs[i], msg, sizeof(msg));
 
 	if (o->json)
-		print_json(&si, feat, feat_err, &inv);
+		print_json(&si, feat, feat_err, pts, pts_err, &inv);
 	else
-		print_text(&si, feat, feat_err, &inv, n_problems);
+		print_text(&si, feat, feat_err, pts, pts_err, &inv, n_problems);
 	vx_inventory_free(&inv);
 
 	if (!si.btf) {

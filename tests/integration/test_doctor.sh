@@ -90,6 +90,48 @@ test_host_kernel_facts() {
 	assert_match "$out" 'kprobe/kretprobe +no ' "kprobe refused"
 	assert_match "$out" 'tp_btf +yes' "tp_btf works"
 	assert_match "$out" 'tcx link +yes' "TCX works on 6.18"
+	# The per-point table: what each view would pick, and why not better.
+	assert_match "$out" 'kfree_skb +tp_btf/kfree_skb' "drops: tp_btf chosen"
+	assert_match "$out" 'refused fentry/(sk_skb_reason_drop|kfree_skb_reason): load [a-z_]+: Operation not permitted' "drops: fentry refused with EPERM"
+	assert_match "$out" 'refused kprobe/(sk_skb_reason_drop|kfree_skb_reason): attach [a-z_]+: .*no kprobes' "drops: kprobe refused, no kprobes"
+	assert_match "$out" 'tcp_retransmit +tp_btf/tcp_retransmit_skb,tcp_retransmit_synack' "retrans: tp_btf chosen"
+	assert_match "$out" 'conntrack +ctnetlink/events' "conntrack: ctnetlink chosen"
+	assert_match "$out" 'refused fexit/__nf_conntrack_alloc,__nf_conntrack_confirm,[a-z_]+: load __nf_conntrack_alloc: Operation not permitted' "conntrack: fexit refused"
+	assert_match "$out" 'nf_hook_slow +kfree_skb/NETFILTER_DROP' "policy: falls back to kfree_skb's reason"
+	assert_match "$out" 'vxlan_xmit +tp_btf/net_dev_start_xmit,net_dev_xmit' "vxlan_xmit: tp_btf pair"
+	assert_match "$out" 'vxlan_rcv +datapath/tcx ingress pair' "vxlan_rcv: the datapath's TCX pair"
+}
+
+# json_backend JSON POINT: the backend doctor -j chose for POINT.
+json_backend() {
+	grep -o "\"$2\":{\"backend\":[^,]*" <<<"$1" | sed 's/.*"backend"://; s/"//g'
+}
+
+# The table must name what the views really attach, on whatever kernel
+# this runs (the 6.1 guest too): doctor's choice vs the view's own words.
+test_points_match_views() {
+	require_root
+	local out got want
+	out=$(doctor_json)
+	want=$(json_backend "$out" kfree_skb)
+	[[ -n $want ]] || fail "no kfree_skb point in doctor -j: $out"
+	got=$("$VXRAY" drops -d 1s 2>&1 | grep -o 'tracing drops with [^ ]*' | sed 's/.* //')
+	assert_eq "$got" "$want" "kfree_skb: doctor vs vxray drops"
+
+	want=$(json_backend "$out" conntrack)
+	got=$("$VXRAY" conntrack -d 1s --interval 1s 2>&1 | grep -o 'watching conntrack in .* with [^ ]*' | sed 's/.* with //')
+	case $want in
+	fexit/*) assert_match "$got" '^fexit/__nf_conntrack_alloc' "conntrack: doctor says fexit" ;;
+	kretprobe/*) assert_match "$got" '^kprobe\+kretprobe/' "conntrack: doctor says kretprobe" ;;
+	ctnetlink/*) assert_eq "$got" ctnetlink "conntrack: doctor says ctnetlink" ;;
+	*) fail "conntrack: doctor chose '$want'" ;;
+	esac
+	if [[ $(uname -r) == 6.1.* ]]; then
+		# Debian's 6.1: trampolines and kprobes work, vxlan is a module.
+		assert_match "$want" '^fexit/' "6.1: conntrack on fexit"
+		assert_match "$(json_backend "$out" nf_hook_slow)" '^fexit/nf_hook_slow$' "6.1: nf_hook_slow on fexit"
+		assert_match "$(json_backend "$out" vxlan_rcv)" '^fentry/vxlan_rcv$' "6.1: vxlan_rcv on fentry (module BTF)"
+	fi
 }
 
 test_leaves_nothing_behind() {
@@ -184,6 +226,7 @@ test_unprivileged() {
 
 run_test "hook table matches direct attempts" test_hook_table_matches_kernel
 run_test "host kernel: tp_btf yes, fentry EPERM, no kprobes" test_host_kernel_facts
+run_test "doctor's probe points match what the views attach" test_points_match_views
 run_test "doctor leaves no program, link or mount behind" test_leaves_nothing_behind
 run_test "inventory of VXLAN devices and underlays" test_inventory
 cleanup; TMP=$(mktemp -d)
