@@ -27,8 +27,9 @@ latency_run() {
 	local secs=$1 out pid i
 	shift
 	out=$(mktemp)
+	# shellcheck disable=SC2086
 	"$VXRAY" latency -j --auto --netns "$A" --netns "$B" -d "${secs}s" --interval "${secs}s" \
-		>"$out" 2>&1 &
+		${VX_BACKEND:+--backend $VX_BACKEND} >"$out" 2>&1 &
 	pid=$!
 	for ((i = 0; i < 100; i++)); do
 		grep -q 'timing' "$out" && break
@@ -36,6 +37,12 @@ latency_run() {
 	done
 	"$@" >/dev/null 2>&1
 	wait "$pid" || { cat "$out"; rm -f "$out"; fail "vxray latency exited $?"; }
+	# The xmit backend asked for (VX_BACKEND, in the 6.1 guest) is the one used.
+	if [[ -n ${VX_BACKEND:-} ]] && ! grep -q "vxlan_xmit by $VX_BACKEND" "$out"; then
+		cat "$out" >&2
+		rm -f "$out"
+		fail "vxray latency did not use the $VX_BACKEND backend"
+	fi
 	grep '"type":"latency"' "$out" | tail -1
 	rm -f "$out"
 }
