@@ -16,9 +16,9 @@
 static const struct vx_cmd commands[] = {
 	{ "trace", "one merged timeline of every hook, following each packet",
 	  "Follows inner packets through the tunnel: ENCAP at the sender, the outer\n"
-	  "packet on the underlay, DECAP at the receiver, local delivery -- or where\n"
-	  "it died and the kernel's reason.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND, cmd_trace },
+	  "packet on the underlay, DECAP at the receiver -- or where it died and the\n"
+	  "kernel's reason -- in kernel-timestamp order (200 ms reorder window).",
+	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP, cmd_trace },
 	{ "encap", "VXLAN encapsulation and decapsulation events",
 	  "One line per tunnel packet: device, direction, ENCAP/DECAP, VNI, outer and\n"
 	  "inner headers; every --interval a summary per (namespace, VNI, remote VTEP).",
@@ -38,8 +38,10 @@ static const struct vx_cmd commands[] = {
 	  "Hook, family, namespace, headers, and the iptables/nftables rule.",
 	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND, cmd_policy },
 	{ "latency", "per-stage tunnel latency histograms",
-	  "encap, underlay wire, decap and delivery latency with p50/p90/p99/p99.9.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND, cmd_latency },
+	  "encap, underlay wire, decap, TCP delivery and vxlan_xmit latency, joined per\n"
+	  "packet in the kernel: histograms, p50/p90/p99/p99.9, max, join rate;\n"
+	  "--backend picks how vxlan_xmit is timed.",
+	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP, cmd_latency },
 	{ "diagnose", "run every view for a window and name the root cause",
 	  "Watches the chosen namespaces (default: every one holding a VXLAN device)\n"
 	  "for -d (default 10s) and prints findings: a verdict, its evidence and the\n"

@@ -297,8 +297,8 @@ static int exit_code(int err)
 int cmd_latency(struct vx_opts *o)
 {
 	struct latency *x = calloc(1, sizeof(*x));
-	struct vx_dp_opts po = { .o = o, .events = false, .before_load = before_load,
-				 .on_change = on_change };
+	struct vx_dp_opts po = { .o = o, .events = false, .xdp = o->xdp,
+				 .before_load = before_load, .on_change = on_change };
 	struct vx_sysinfo si;
 	struct vx_loop loop;
 	const char *priv;

@@ -447,7 +447,7 @@ int cmd_trace(struct vx_opts *o)
 {
 	static struct vxd_scope_key scope[VXD_MAX_SCOPE];
 	struct vx_dropsrc_cfg dcfg = { .backend = o->backend, .scope = scope };
-	struct vx_dp_opts po = { .o = o, .events = true };
+	struct vx_dp_opts po = { .o = o, .events = true, .xdp = o->xdp };
 	struct trace *t = calloc(1, sizeof(*t));
 	struct itimerspec its = { .it_interval = { 0, TRACE_FLUSH_NS },
 				  .it_value = { 0, TRACE_FLUSH_NS } };
