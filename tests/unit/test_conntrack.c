@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -238,32 +239,47 @@ static void test_events_malformed(void **state)
 	assert_int_equal(proto, 77);	/* untouched by every failure */
 }
 
-/* Every prefix of a valid message, and every single-byte corruption of
- * its attribute lengths: the decoders answer and never read past @len
- * (run under ASan with SANITIZE=1 to prove the second half). */
+/* Every prefix of a valid message, each in a heap block of exactly that
+ * size, and single-byte corruptions of every byte after the header: the
+ * decoders answer and never read past @len (SANITIZE=1 turns an overread
+ * into a failure). */
 static void test_prefixes_and_flips(void **state)
 {
 	struct vx_ct_cpu_stats sum = {};
 	uint32_t c, m;
 	uint8_t proto;
-	static char copy[4096];
 	struct nlmsghdr *nlh = event_msg(IPCTNL_MSG_CT_NEW, NLM_F_CREATE, IPPROTO_UDP);
 	uint32_t full = nlh->nlmsg_len;
 
-	memcpy(copy, buf, full);
-	for (uint32_t l = 0; l < full; l++) {
-		struct nlmsghdr *h = (struct nlmsghdr *)copy;
+	for (uint32_t l = 0; l <= full; l++) {
+		struct nlmsghdr *h = malloc(l ? l : 1);
 
-		h->nlmsg_len = l;
-		assert_true(vx_ct_parse_event(h, l, &proto) < 0 || l >= NLMSG_HDRLEN + 4);
+		assert_non_null(h);
+		memcpy(h, buf, l);
+		if (l >= sizeof(*h))
+			h->nlmsg_len = l;
+		/* Shorter than the headers: malformed. Longer: a prefix
+		 * cut on an attribute boundary is a valid shorter message,
+		 * so only the whole one has a known answer. */
+		if (l < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
+			assert_true(vx_ct_parse_event(h, l, &proto) < 0);
+		else if (l == full)
+			assert_int_equal(vx_ct_parse_event(h, l, &proto), VX_CT_EV_NEW);
+		else
+			vx_ct_parse_event(h, l, &proto);
 		vx_ct_parse_stats(h, l, &c, &m);
 		vx_ct_parse_stats_cpu(h, l, &sum);
+		free(h);
 	}
 	for (uint32_t i = NLMSG_HDRLEN + 4; i < full; i++) {
 		for (int v = 0; v < 256; v += 17) {
-			memcpy(copy, buf, full);
-			copy[i] = (char)v;
-			vx_ct_parse_event((struct nlmsghdr *)copy, full, &proto);
+			struct nlmsghdr *h = malloc(full);
+
+			assert_non_null(h);
+			memcpy(h, buf, full);
+			((char *)h)[i] = (char)v;
+			vx_ct_parse_event(h, full, &proto);
+			free(h);
 		}
 	}
 }
