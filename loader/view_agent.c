@@ -33,6 +33,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "netns.h"
+#include "policy.h"
 #include "retranssrc.h"
 #include "sysinfo.h"
 #include "vxray.h"
@@ -64,6 +65,8 @@ struct agent {
 
 	struct vx_mfamily *tun_pkts, *tun_bytes, *malformed, *underlay_other;
 	struct vx_mfamily *drops_total, *retrans, *synack, *latency;
+	struct vx_mfamily *nf_drops;
+	uint64_t nf_last_ns;
 	struct vx_mfamily *ct_count, *ct_max, *ct_insert_failed, *ct_drop, *ct_early_drop;
 	struct vx_mfamily *lost, *attached, *backend, *build, *up, *interfaces;
 	uint64_t ticks;
@@ -99,6 +102,8 @@ static int setup_families(struct agent *a)
 	static const char *const rt_l[] = { "netns", "device", "vni", "size", NULL };
 	static const char *const syn_l[] = { "netns", "device", "vni", NULL };
 	static const char *const if_l[] = { "netns", NULL };
+	static const char *const nf_l[] = { "netns", "family", "table", "chain", "rule",
+					    "verdict", NULL };
 	static const char *const lat_l[] = { "netns", "device", "vni", "stage", NULL };
 	struct vx_metrics *m = a->m;
 	double bounds[LAT_BOUNDS];
@@ -133,6 +138,10 @@ static int setup_families(struct agent *a)
 		"device to underlay egress), wire (underlay egress to the peer's underlay ingress), "
 		"decap (underlay ingress to VXLAN device).", lat_l, bounds, LAT_BOUNDS,
 		AGENT_MAX_TUNNELS / 4);
+	a->nf_drops = vx_metrics_add(m, "vxray_netfilter_drops_total", VX_METRIC_COUNTER,
+		"Packets matched by a netfilter rule (or chain policy) whose verdict drops or "
+		"rejects, from the rule's own counter; nftables rules without a counter "
+		"statement have none to read.", nf_l, AGENT_MAX_DROPS);
 	a->ct_count = vx_metrics_add(m, "vxray_conntrack_entries", VX_METRIC_GAUGE,
 		"Entries in the namespace's conntrack table now.", if_l, VX_MAX_NETNS + 1);
 	a->ct_max = vx_metrics_add(m, "vxray_conntrack_entries_max", VX_METRIC_GAUGE,
@@ -164,7 +173,7 @@ static int setup_families(struct agent *a)
 	    !a->drops_total || !a->retrans || !a->synack || !a->lost || !a->attached ||
 	    !a->interfaces || !a->backend || !a->build || !a->up || !a->latency ||
 	    !a->ct_count || !a->ct_max || !a->ct_insert_failed || !a->ct_drop ||
-	    !a->ct_early_drop)
+	    !a->ct_early_drop || !a->nf_drops)
 		return -errno ? -errno : -ENOMEM;
 	return 0;
 }
@@ -415,6 +424,45 @@ static void fill_latency(struct agent *a)
 	free(vals);
 }
 
+/* Each read runs iptables-save where iptables-nft or legacy rules exist,
+ * so the rule counters are read at most every NF_READ_EVERY. */
+#define NF_READ_EVERY (5 * NSEC_PER_SEC)
+
+static void fill_netfilter_ns(struct agent *a, const char *netns)
+{
+	struct vx_nf_ruleset rs = {};
+
+	if (vx_nf_read_ruleset(netns, &rs)) {
+		vx_nf_ruleset_free(&rs);
+		return;
+	}
+	for (int i = 0; i < rs.n; i++) {
+		const struct vx_nf_rule *r = &rs.r[i];
+
+		if (r->verdict != VX_NFV_DROP && r->verdict != VX_NFV_REJECT)
+			continue;
+		if (r->source == VX_NFS_NFT && !r->has_counter)
+			continue;
+		vx_metric_set(a->nf_drops,
+			      (const char *[]){ netns[0] ? netns : "host", r->family, r->table,
+						r->chain, r->policy ? "policy" : r->text,
+						vx_nf_verdict_name(r->verdict) },
+			      (double)r->packets);
+	}
+	vx_nf_ruleset_free(&rs);
+}
+
+static void fill_netfilter(struct agent *a, uint64_t now)
+{
+	if (a->nf_last_ns && now - a->nf_last_ns < NF_READ_EVERY)
+		return;
+	a->nf_last_ns = now;
+	for (int i = 0; i < a->o->n_netns; i++)
+		fill_netfilter_ns(a, a->o->netns[i]);
+	if (!a->o->n_netns)
+		fill_netfilter_ns(a, "");
+}
+
 static void fill_conntrack(struct agent *a)
 {
 	if (!a->ct || vx_ct_snapshot(a->ct, a->ct_snap))
@@ -444,6 +492,7 @@ static void on_tick(void *ctx, uint64_t now)
 	fill_retrans(a);
 	fill_latency(a);
 	fill_conntrack(a);
+	fill_netfilter(a, now);
 	vx_metric_set(a->attached, (const char *[]){ "drops" }, a->drops ? 1 : 0);
 	vx_metric_set(a->attached, (const char *[]){ "retrans" }, a->rt ? 2 : 0);
 	vx_metric_set(a->up, NULL, (double)++a->ticks);

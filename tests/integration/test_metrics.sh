@@ -93,6 +93,10 @@ test_promtool_scenario2() {
 	drops=$(grep -E "^vxray_drops_total\{netns=\"$B\",reason=\"NETFILTER_DROP\",location=\"[a-z_0-9.]+\"\} " <<<"$out" |
 		awk '{ s += $NF } END { print s + 0 }')
 	assert_eq "$drops" "$PINGS" "NETFILTER_DROP drops in $B"
+	# The rule that dropped them, from its own counter (the lab's own
+	# symptom pings count too: the counter is the kernel's).
+	enc=$(value "$out" "vxray_netfilter_drops_total{netns=\"$B\",family=\"ip\",table=\"filter\",chain=\"INPUT\",rule=\"-A INPUT -s 172.16.0.1/32 -i vxlan100 -p icmp -m comment --comment \\\"vxray-lab scenario 2: drop overlay ICMP\\\" -j DROP\",verdict=\"DROP\"}")
+	assert_ge "$enc" "$PINGS" "the iptables rule's drops in $B"
 	assert_match "$out" '^vxray_events_lost_total\{source="datapath"\} 0$' "no datapath event lost"
 	assert_match "$out" '^vxray_probe_backend_info\{probe="drops",backend="[^"]+"\} 1$' "drop probe backend"
 	assert_match "$out" '^vxray_build_info\{version="[^"]+",libbpf="[0-9]+\.[0-9]+",kernel="[^"]+"\} 1$' "build info"
@@ -166,6 +170,11 @@ test_prometheus_server() {
 		fail "no NETFILTER_DROP counter for $B: $r"
 	r=$(prom_query "$pport" "vxray_drops_total{netns=\"$B\",reason=\"NETFILTER_DROP\"}")
 	assert_match "$(jq -r '.data.result[0].metric.location' <<<"$r")" '^[a-z_][a-z_0-9.]*$' "drop location is a kernel function"
+	# ... and the rule that dropped them, by table and chain.
+	r=$(prom_wait "$pport" "vxray_netfilter_drops_total{netns=\"$B\",verdict=\"DROP\"}" "$PINGS") ||
+		fail "no netfilter rule counter for $B: $r"
+	assert_eq "$(jq -r '.data.result[0].metric | "\(.table) \(.chain)"' <<<"$r")" "filter INPUT" "table and chain"
+	assert_match "$(jq -r '.data.result[0].metric.rule' <<<"$r")" 'drop overlay ICMP' "the rule's text"
 }
 
 test_port_in_use() {
