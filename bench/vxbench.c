@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -620,6 +621,53 @@ static int map_fd_of_prog(int prog_fd, const char *name)
 	return -ENOENT;
 }
 
+/* How fast the consumer empties its ring buffer: a burst that fits (20000
+ * records of 160 bytes in 4 MiB), then the consumer position read from the
+ * ring's own pages until it reaches the producer's. This is the rate the
+ * real consumer formats JSON at, whatever the pacing. */
+static int drain_rate(int prog_fd, int rb_fd, const struct frame *f)
+{
+	const uint32_t burst = 20000;
+	long page = sysconf(_SC_PAGESIZE);
+	volatile uint64_t *cons, *prod;
+	double rates[3], ns;
+	int err = 0;
+
+	cons = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, rb_fd, 0);
+	if (cons == MAP_FAILED)
+		return -errno;
+	prod = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, rb_fd, page);
+	if (prod == MAP_FAILED) {
+		err = -errno;
+		munmap((void *)cons, (size_t)page);
+		return err;
+	}
+	for (int i = 0; i < 3 && !err; i++) {
+		uint64_t t0, t1, target, deadline;
+
+		for (deadline = now_ns() + 5000000000ULL; *cons != *prod && now_ns() < deadline;)
+			sleep_ns(100000);
+		t0 = now_ns();
+		if ((err = test_run(prog_fd, f, burst, &ns, NULL)))
+			break;
+		target = *prod;
+		for (deadline = now_ns() + 10000000000ULL; *cons < target && now_ns() < deadline;)
+			sleep_ns(20000);
+		t1 = now_ns();
+		if (*cons < target) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		rates[i] = burst * 1e9 / (double)(t1 - t0);
+	}
+	if (!err)
+		printf("consumer_drain_events_per_s=%.0f (median of 3 bursts of %u events)\n\n",
+		       median(rates, 3), burst);
+	munmap((void *)prod, (size_t)page);
+	munmap((void *)cons, (size_t)page);
+	return err;
+}
+
 /* Drive the vx_tc_ul_in that vxray (@pid) loaded with BPF_PROG_TEST_RUN:
  * every run emits one event into vxray's ring buffer, which vxray's own
  * loop consumes and formats. Each step holds a rate for @secs, in 1 ms
@@ -627,10 +675,10 @@ static int map_fd_of_prog(int prog_fd, const char *name)
  * step that loses. */
 static int cmd_rate(int argc, char **argv)
 {
-	static const double steps[] = { 1e5, 2.5e5, 5e5, 7.5e5, 1e6, 1.25e6, 1.5e6, 2e6, 3e6, 4e6, 6e6 };
+	static const double steps[] = { 1e4, 2.5e4, 5e4, 1e5, 2.5e5, 5e5, 7.5e5, 1e6, 1.25e6, 1.5e6, 2e6, 3e6, 4e6, 6e6 };
 	double secs = 1, max = 6e6;
 	struct frame fr[F__N];
-	int pid = 0, fd, cnt, c;
+	int pid = 0, fd, cnt, rb, c, err;
 	double best = 0;
 
 	while ((c = getopt(argc, argv, "p:s:m:")) != -1) {
@@ -653,13 +701,17 @@ static int cmd_rate(int argc, char **argv)
 	if (cnt < 0)
 		return die("finding its vxp_cnt map", cnt);
 
+	rb = map_fd_of_prog(fd, "vxp_rb");
+	if (rb < 0)
+		return die("finding its vxp_rb ring buffer", rb);
+	if ((err = drain_rate(fd, rb, &fr[F_VX_TCP])))
+		return die("measuring the consumer's drain rate", err);
 	printf("| target events/s | offered events/s | events | lost | consumer kept up |\n");
 	printf("|---|---|---|---|---|\n");
 	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]) && steps[s] <= max && !stop; s++) {
 		uint64_t ev0 = counter_sum(cnt, VX_C_EVENTS), lost0 = counter_sum(cnt, VX_C_LOST);
 		uint64_t t0 = now_ns(), tick = 1000000, sent = 0, ev, lost, el;
 		double ns;
-		int err;
 
 		/* Offer what the schedule says is due at each 1 ms tick. */
 		for (uint64_t t = t0; t - t0 < (uint64_t)(secs * 1e9) && !stop; t = now_ns()) {
@@ -690,6 +742,7 @@ static int cmd_rate(int argc, char **argv)
 		best = (double)sent * 1e9 / (double)el;
 	}
 	printf("\nmax_lossless_events_per_s=%.0f\n", best);
+	close(rb);
 	close(cnt);
 	close(fd);
 	return 0;
