@@ -230,9 +230,39 @@ test_only_metrics_path() {
 		"bound to 127.0.0.1 only"
 }
 
+# ids KIND PID: the BPF object ids (prog_id, link_id) PID holds fds of.
+ids() {
+	grep -h "^$1_id:" /proc/"$2"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -un
+}
+
+test_sigkill_leaves_nothing() {
+	require_root
+	local progs links left i
+	TMP=$(mktemp -d)
+	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	start_agent "$TMP/agent.log" --netns "$A" --netns "$B"
+	progs=$(ids prog "$AGENT_PID")
+	links=$(ids link "$AGENT_PID")
+	[[ $(wc -w <<<"$progs") -ge 4 ]] || fail "the agent holds only these programs: $progs"
+	[[ -n $links ]] || fail "the agent holds no BPF link"
+	kill -KILL "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null
+	# The kernel frees them after an RCU grace period: give it time.
+	for ((i = 0; i < 50; i++)); do
+		left=$(comm -12 <(bpftool -j prog list | jq -r '.[].id' | sort -u) <(echo "$progs"))
+		left+=$(comm -12 <(bpftool -j link list | jq -r '.[].id' | sort -u) <(echo "$links"))
+		[[ -z $left ]] && return 0
+		sleep 0.2
+	done
+	fail "programs or links of the killed agent still loaded: $left"
+}
+
 run_test "metrics: scrape during scenario 2 passes promtool, counts encap and drops" test_promtool_scenario2
 run_test "metrics: a Prometheus server scrapes the agent and answers queries" test_prometheus_server
 run_test "metrics: port in use is one sentence and exit 2" test_port_in_use
 run_test "metrics: bad --metrics addresses are refused" test_bad_listen_addresses
 run_test "metrics: only /metrics is served, on loopback" test_only_metrics_path
+run_test "metrics: SIGKILL of the agent leaves no program or link behind" test_sigkill_leaves_nothing
 echo "1..$T_N"
