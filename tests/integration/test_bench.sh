@@ -91,6 +91,7 @@ test_event_rate_rows() {
 	positive "$best" || fail "no lossless event rate: '$best'"
 	# Each step's events and losses add up to what was offered, within the
 	# pacing's rounding: events reached vxray's ring buffer.
+	assert_match "$(cat "$OUT")" '^consumer_drain_events_per_s=[1-9][0-9]* \(median of 3 bursts' "the consumer's drain rate"
 	rows=$(grep -E '^\| [0-9]+ \| [0-9]+ \| [0-9]+ \| [0-9]+ \| (yes|no) \|$' "$OUT")
 	[[ -n $rows ]] || fail "no event-rate step rows"
 	while read -r line; do
