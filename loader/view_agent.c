@@ -428,39 +428,44 @@ static void fill_latency(struct agent *a)
  * so the rule counters are read at most every NF_READ_EVERY. */
 #define NF_READ_EVERY (5 * NSEC_PER_SEC)
 
-static void fill_netfilter_ns(struct agent *a, const char *netns)
+/* Read outside the registry lock (it may run iptables-save), set inside. */
+static int read_netfilter(struct agent *a, uint64_t now, struct vx_nf_ruleset *rs,
+			  const char **names)
 {
-	struct vx_nf_ruleset rs = {};
+	int n = 0;
 
-	if (vx_nf_read_ruleset(netns, &rs)) {
-		vx_nf_ruleset_free(&rs);
-		return;
-	}
-	for (int i = 0; i < rs.n; i++) {
-		const struct vx_nf_rule *r = &rs.r[i];
-
-		if (r->verdict != VX_NFV_DROP && r->verdict != VX_NFV_REJECT)
-			continue;
-		if (r->source == VX_NFS_NFT && !r->has_counter)
-			continue;
-		vx_metric_set(a->nf_drops,
-			      (const char *[]){ netns[0] ? netns : "host", r->family, r->table,
-						r->chain, r->policy ? "policy" : r->text,
-						vx_nf_verdict_name(r->verdict) },
-			      (double)r->packets);
-	}
-	vx_nf_ruleset_free(&rs);
-}
-
-static void fill_netfilter(struct agent *a, uint64_t now)
-{
 	if (a->nf_last_ns && now - a->nf_last_ns < NF_READ_EVERY)
-		return;
+		return 0;
 	a->nf_last_ns = now;
 	for (int i = 0; i < a->o->n_netns; i++)
-		fill_netfilter_ns(a, a->o->netns[i]);
-	if (!a->o->n_netns)
-		fill_netfilter_ns(a, "");
+		names[n++] = a->o->netns[i];
+	if (!n)
+		names[n++] = "";
+	for (int i = 0; i < n; i++)
+		if (vx_nf_read_ruleset(names[i], &rs[i]))
+			vx_nf_ruleset_free(&rs[i]);
+	return n;
+}
+
+static void fill_netfilter(struct agent *a, const struct vx_nf_ruleset *rs, const char **names,
+			   int n)
+{
+	for (int i = 0; i < n; i++) {
+		for (int k = 0; k < rs[i].n; k++) {
+			const struct vx_nf_rule *r = &rs[i].r[k];
+
+			if (r->verdict != VX_NFV_DROP && r->verdict != VX_NFV_REJECT)
+				continue;
+			if (r->source == VX_NFS_NFT && !r->has_counter)
+				continue;
+			vx_metric_set(a->nf_drops,
+				      (const char *[]){ names[i][0] ? names[i] : "host", r->family,
+							r->table, r->chain,
+							r->policy ? "policy" : r->text,
+							vx_nf_verdict_name(r->verdict) },
+				      (double)r->packets);
+		}
+	}
 }
 
 static void fill_conntrack(struct agent *a)
@@ -485,6 +490,9 @@ static void fill_conntrack(struct agent *a)
 static void on_tick(void *ctx, uint64_t now)
 {
 	struct agent *a = ctx;
+	struct vx_nf_ruleset rs[VX_MAX_NETNS] = {};
+	const char *names[VX_MAX_NETNS];
+	int n_nf = read_netfilter(a, now, rs, names);
 
 	vx_metrics_lock(a->m);
 	fill_datapath(a);
@@ -492,11 +500,13 @@ static void on_tick(void *ctx, uint64_t now)
 	fill_retrans(a);
 	fill_latency(a);
 	fill_conntrack(a);
-	fill_netfilter(a, now);
+	fill_netfilter(a, rs, names, n_nf);
 	vx_metric_set(a->attached, (const char *[]){ "drops" }, a->drops ? 1 : 0);
 	vx_metric_set(a->attached, (const char *[]){ "retrans" }, a->rt ? 2 : 0);
 	vx_metric_set(a->up, NULL, (double)++a->ticks);
 	vx_metrics_unlock(a->m);
+	for (int i = 0; i < n_nf; i++)
+		vx_nf_ruleset_free(&rs[i]);
 }
 
 /* ---- setup -------------------------------------------------------------- */
