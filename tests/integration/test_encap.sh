@@ -14,16 +14,32 @@ B=$P-b
 lab() { "$LAB" --prefix "$P" "$@"; }
 trap 'lab teardown >/dev/null 2>&1' EXIT
 
+# wait_started FILE: until vxray's startup line is in FILE (attached), at
+# most 60 s: under the 6.1 guest's software emulation loading takes long.
+wait_started() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		grep -q 'watching [0-9]* interface' "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # encap_while_pinging N ARGS...: vxray encap -j runs while A pings B N times.
+# The pings begin once vxray says it is attached; SIGINT ends it a second
+# after the last reply (the final summary is printed on the way out), and
+# --duration is only a backstop.
 encap_while_pinging() {
 	local n=$1 out pid
 	shift
 	out=$(mktemp)
-	"$VXRAY" encap -j "$@" -d 4s --interval 2s >"$out" 2>&1 &
+	"$VXRAY" encap -j "$@" -d 60s --interval 2s >"$out" 2>&1 &
 	pid=$!
-	sleep 1.5
+	wait_started "$out"
 	echo "progs=$(prog_ids "$pid")"
 	ip netns exec "$A" ping -c "$n" -i 0.2 -W 1 -q 172.16.0.2 >/dev/null 2>&1
+	sleep 1
+	kill -INT "$pid"
 	wait "$pid"
 	echo "rc=$?"
 	cat "$out"
@@ -94,14 +110,17 @@ test_one_sided_tunnel() {
 	out=$(encap_while_pinging 5 --auto --netns "$A" --netns "$B")
 	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 5 "requests still encapsulated on $A"
 	assert_eq "$(count "$out" decap "$B" vxlan100 8)" 0 "requests decapsulated on $B"
-	# The summary: DECAP on B stays 0 while ENCAP on A rises.
-	assert_match "$(grep '"type":"summary"' <<<"$out" | tail -1)" '\{"netns":"'"$B"'","vni":100,"remote_vtep":"10\.0\.0\.1","encap_packets":[0-9]+,"encap_bytes":[0-9]+,"decap_packets":0,' "B's summary shows nothing decapsulated"
+	# The summary: ENCAP on A rises while B decapsulates nothing (B has a
+	# row only if it sent something itself).
+	assert_match "$(grep '"type":"summary"' <<<"$out" | tail -1)" '\{"netns":"'"$A"'","vni":100,"remote_vtep":"10\.0\.0\.2","encap_packets":[1-9]' "A's summary shows packets encapsulated"
+	assert_no_match "$(grep '"type":"summary"' <<<"$out" | tail -1)" '\{"netns":"'"$B"'",[^}]*"decap_packets":[1-9]' "B's summary shows nothing decapsulated"
 	lab heal >/dev/null
 }
 
 test_filters() {
 	require_root
-	lab setup >/dev/null
+	lab teardown >/dev/null
+	lab setup >/dev/null || fail "lab setup"
 	local out
 	out=$(encap_while_pinging 3 --auto --netns "$A" --proto tcp)
 	assert_no_match "$out" '"proto":"icmp"' "--proto tcp suppresses ICMP"
@@ -147,23 +166,27 @@ test_sigkill_and_coexistence() {
 	require_root
 	lab teardown >/dev/null
 	lab setup >/dev/null || fail "lab setup"
-	local pid tmp ids
+	local pid tmp ids log
 	tmp=$(mktemp -d)
 	foreign_filter "$tmp" || fail "cannot install the foreign filter"
-	rm -rf "$tmp"
+	log=$tmp/log
 	foreign_still_works "before vxray"
-	"$VXRAY" encap --auto --netns "$A" --netns "$B" >/dev/null 2>&1 &
+	"$VXRAY" encap --auto --netns "$A" --netns "$B" >"$log" 2>&1 &
 	pid=$!
-	sleep 1.5
+	wait_started "$log" || fail "vxray did not start: $(cat "$log")"
 	ids=$(prog_ids "$pid")
 	[[ -n ${ids// } ]] || fail "vxray's programs are not loaded while it runs"
 	foreign_still_works "while vxray runs"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
+	if ! grep -q 'with TCX links' "$log"; then
+		rm -rf "$tmp"
+		skip "no TCX links on this kernel: the netlink SIGKILL test covers it"
+	fi
+	rm -rf "$tmp"
 	sleep 0.5
 	# shellcheck disable=SC2086
-	assert_eq "$(alive_progs $ids)" 0 "vxray programs left after SIGKILL"
-	assert_eq "$(bpftool link list | grep -c 'tcx')" 0 "TCX links left after SIGKILL"
+	assert_eq "$(alive_progs $ids)" 0 "vxray programs left after SIGKILL (TCX links die with vxray)"
 	foreign_still_works "after SIGKILL"
 }
 
@@ -243,14 +266,16 @@ test_netlink_sigkill_stale() {
 	require_root
 	lab teardown >/dev/null
 	lab setup >/dev/null || fail "lab setup"
-	local pid tmp out before after prefs
+	local pid tmp out before after prefs f
+	f=$(mktemp)
 	tmp=$(mktemp -d)
 	foreign_filter "$tmp" || fail "cannot install the foreign bpf filter"
 	rm -rf "$tmp"
 	foreign_counter || fail "cannot install the foreign u32 filter"
-	VXRAY_TC_ATTACH=netlink "$VXRAY" encap --auto --netns "$A" --netns "$B" >/dev/null 2>&1 &
+	VXRAY_TC_ATTACH=netlink "$VXRAY" encap --auto --netns "$A" --netns "$B" >"$f" 2>&1 &
 	pid=$!
-	sleep 1.5
+	wait_started "$f" || fail "vxray did not start: $(cat "$f")"
+	rm -f "$f"
 	assert_match "$(ip netns exec "$B" tc filter show dev und0 ingress)" 'pref 4 bpf .*vxray/vx_tc_ul_in' "vxray's filter goes just in front of the first one (pref 4)"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
@@ -306,20 +331,26 @@ test_auto_follows_churn() {
 	require_root
 	lab teardown >/dev/null
 	lab setup >/dev/null || fail "lab setup"
-	local out pid f ids
+	local out pid f ids i
 	f=$(mktemp)
-	"$VXRAY" encap -j --auto --netns "$A" --netns "$B" -d 9s --interval 3s >"$f" 2>&1 &
+	"$VXRAY" encap -j --auto --netns "$A" --netns "$B" -d 20s --interval 5s >"$f" 2>&1 &
 	pid=$!
-	sleep 1.5
+	wait_started "$f" || fail "vxray did not start: $(cat "$f")"
 	ids=$(prog_ids "$pid")
 	ip netns exec "$A" ping -c 3 -i 0.2 -W 1 -q 172.16.0.2 >/dev/null
 	ip -n "$A" link del vxlan100
-	sleep 1
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'detached from und0 in '"$A" "$f" && break
+		sleep 0.2
+	done
 	# By hand, not `lab setup`: that pings to check the lab.
 	ip -n "$A" link add vxlan100 type vxlan id 100 dstport 4789 local 10.0.0.1 remote 10.0.0.2 &&
 		ip -n "$A" addr add 172.16.0.1/24 dev vxlan100 &&
 		ip -n "$A" link set vxlan100 up || fail "recreating vxlan100"
-	sleep 1.5
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'attached to und0 (underlay) in '"$A"', which appeared' "$f" && break
+		sleep 0.2
+	done
 	ip netns exec "$A" ping -c 4 -i 0.2 -W 1 -q 172.16.0.2 >/dev/null
 	wait "$pid"
 	out="rc=$?
