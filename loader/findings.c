@@ -480,9 +480,10 @@ static void judge_latency(struct judge *j)
 		if (!f)
 			return;
 		snprintf(f->sentence, sizeof(f->sentence),
-			 "Underlay latency degraded: the %s through %s in %s rose from "
+			 "Underlay latency degraded: the %s%s through %s in %s rose from "
 			 "%.0f us to %.0f us at the median (+%.2f ms).",
-			 !strcmp(l->stage, "rtt") ? "overlay round trip" : l->stage, l->device,
+			 !strcmp(l->stage, "rtt") ? "overlay round trip" : l->stage,
+			 !strcmp(l->stage, "rtt") ? "" : " stage", l->device,
 			 ns_of(l->netns), l->base_p50_us, l->p50_us,
 			 (l->p50_us - l->base_p50_us) / 1000.0);
 		evid(f, "%s p50 %.0f us, p90 %.0f us over %llu samples", l->stage, l->p50_us,

@@ -22,7 +22,6 @@
 #include <ifaddrs.h>
 #include <math.h>
 #include <netinet/ip.h>
-#include <netinet/ip_icmp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,24 +33,48 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "btfnames.h"
 #include "cmd.h"
 #include "conntrack.h"
+#include "datapath.h"
 #include "dropsrc.h"
 #include "findings.h"
+#include "hist.h"
 #include "inventory.h"
 #include "json.h"
+#include "lathooks.h"
 #include "log.h"
 #include "loop.h"
 #include "netns.h"
 #include "policy.h"
 #include "retranssrc.h"
 #include "sysinfo.h"
+#include "vx_tc.skel.h"
+#include "vx_xdp.skel.h"
+/* Last: it #defines icmp_id, a field name of vxray.h's structs. */
+#include <netinet/ip_icmp.h>
 
 #define MAX_RULES 256
 #define MAX_RTT 512
 #define PROBE_MIN_NS (4 * NSEC_PER_SEC)
 #define PROBE_MAGIC 0x76787261u	/* "vxra" */
+
+#define MAX_LAT_ROWS 64
+/* The latency stages a diagnosis compares (xmit is inside encap). */
+static const char *const stage_names[VX_ST__MAX] = {
+	[VX_ST_ENCAP] = "encap", [VX_ST_WIRE] = "wire", [VX_ST_DECAP] = "decap",
+	[VX_ST_DELIVERY] = "delivery", [VX_ST_XMIT] = "xmit",
+};
+/* Fewer samples than this in a stage say nothing about it. */
+#define LAT_MIN_SAMPLES 8
+
+struct lat_row {
+	struct vx_lat_key k;
+	struct vx_lat_hist h;
+};
 
 struct if_counts {
 	uint64_t rx, tx;
@@ -106,6 +129,15 @@ struct diag {
 	size_t probe_len;
 	const char *baseline;
 	uint64_t window_ns;
+	/* Per-stage latency from the datapath (datapath.c + lathooks.c). */
+	struct vx_opts dpo;		/* o, narrowed to the chosen namespaces */
+	struct vx_dp dp;
+	struct vx_lathooks hooks;
+	bool dp_up;
+	struct lat_row mid[MAX_LAT_ROWS];	/* at the end of the window's first third */
+	int n_mid;
+	bool mid_taken;
+	uint64_t start_ns;
 };
 
 /* snprintf("%s") between fields of the one static struct diag trips
@@ -967,6 +999,164 @@ static void fill_latency(struct diag *d, const char *base_text)
 	}
 }
 
+/* ---- per-stage latency ---------------------------------------------------- */
+
+static int dp_before_load(void *ctx, struct vx_dp *dp, struct vx_dp_inst *in)
+{
+	struct diag *d = ctx;
+	struct vx_dp_config *c = (struct vx_dp_config *)&in->tc->rodata->cfg;
+	int err;
+
+	c->latency = 1;
+	c->latency_delivery = d->hooks.delivery;
+	if ((err = vx_lathooks_share(&d->hooks, in->tc->obj)))
+		return err;
+	if (in->xdp) {
+		c = (struct vx_dp_config *)&in->xdp->rodata->cfg;
+		c->latency = 1;
+		c->latency_delivery = d->hooks.delivery;
+		return vx_lathooks_share(&d->hooks, in->xdp->obj);
+	}
+	return 0;
+}
+
+static void dp_on_change(void *ctx, const struct vx_dp_watched *w, bool added)
+{
+	struct diag *d = ctx;
+
+	if (w->is_vxlan && w->vx)
+		vx_lathooks_watch(&d->hooks, w->netns_inum, (uint32_t)w->ifindex, w->vx->vni, added);
+}
+
+/* Attach the datapath with latency joining to every VXLAN device and
+ * underlay of the chosen namespaces. Not fatal: without it the probe's
+ * round trip is the only latency evidence. */
+static void dp_start(struct diag *d)
+{
+	struct vx_dp_opts po = { .o = &d->dpo, .events = false, .before_load = dp_before_load,
+				 .on_change = dp_on_change, .ctx = d };
+	int ret;
+
+	d->dpo = *d->o;
+	d->dpo.n_ifaces = 0;
+	d->dpo.auto_attach = true;
+	d->dpo.has_vni = false;
+	d->dpo.n_netns = d->n_names;
+	for (int i = 0; i < d->n_names; i++)
+		memcpy(d->dpo.netns[i], d->names[i], VX_NETNS_NAME_MAX);
+	vx_dp_init(&d->dp, &po);
+	if ((ret = vx_dp_pick(&d->dp)) || (ret = vx_lathooks_open(&d->hooks, VX_BACKEND_AUTO)) ||
+	    (ret = vx_dp_load(&d->dp)) || (ret = vx_dp_attach(&d->dp))) {
+		gap(d, "%s", "no per-stage latency: the datapath programs could not attach "
+		    "(see above); latency is the probe's overlay round trip");
+		vx_dp_close(&d->dp);
+		vx_lathooks_close(&d->hooks);
+		return;
+	}
+	for (int i = 0; i < d->dp.n_w; i++)
+		if (d->dp.w[i].active)
+			dp_on_change(d, &d->dp.w[i], true);
+	d->dp_up = true;
+}
+
+static void dp_stop(struct diag *d)
+{
+	if (!d->dp_up)
+		return;
+	vx_dp_close(&d->dp);
+	vx_lathooks_close(&d->hooks);
+	d->dp_up = false;
+}
+
+/* Every stage histogram, summed over CPUs. */
+static int read_hists(struct diag *d, struct lat_row *rows, int max)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_map_fd(&d->dp, "vxl_hist"), n = 0;
+	struct vx_lat_hist *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
+	struct vx_lat_key k, next;
+	bool first = true;
+
+	while (vals && fd >= 0 && n < max && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		first = false;
+		k = next;
+		if (bpf_map_lookup_elem(fd, &k, vals) || k.stage >= VX_ST__MAX)
+			continue;
+		memset(&rows[n], 0, sizeof(rows[n]));
+		rows[n].k = k;
+		for (int c = 0; c < ncpu; c++)
+			vx_hist_merge(&rows[n].h, &vals[c]);
+		n++;
+	}
+	free(vals);
+	return n;
+}
+
+/* The window's first third ends: keep the histograms as they are. */
+static void on_tick(void *ctx, uint64_t now)
+{
+	struct diag *d = ctx;
+
+	if (d->dp_up && !d->mid_taken && now - d->start_ns >= d->window_ns / 3) {
+		d->n_mid = read_hists(d, d->mid, MAX_LAT_ROWS);
+		d->mid_taken = true;
+	}
+}
+
+/* @h minus @base, slot by slot (the histograms only grow). */
+static void hist_sub(struct vx_lat_hist *h, const struct vx_lat_hist *base)
+{
+	h->count -= base->count < h->count ? base->count : h->count;
+	h->sum_ns -= base->sum_ns < h->sum_ns ? base->sum_ns : h->sum_ns;
+	for (int i = 0; i < VX_HIST_SLOTS; i++)
+		h->slot[i] -= base->slot[i] < h->slot[i] ? base->slot[i] : h->slot[i];
+}
+
+static void fill_stage_latency(struct diag *d, const char *base_text)
+{
+	static struct lat_row rows[MAX_LAT_ROWS];
+	int n;
+
+	if (!d->dp_up)
+		return;
+	n = read_hists(d, rows, MAX_LAT_ROWS);
+	for (int i = 0; i < n && d->ev.n_lat < VX_EV_MAX_LAT; i++) {
+		const struct vx_dp_watched *w = vx_dp_lookup(&d->dp, rows[i].k.netns, rows[i].k.ifindex);
+		struct vx_ev_lat *l = &d->ev.lat[d->ev.n_lat];
+		struct vx_lat_hist first = { 0 };
+		bool have_first = false;
+
+		if (!w || rows[i].k.stage == VX_ST_XMIT)
+			continue;
+		for (int m = 0; m < d->n_mid; m++) {
+			if (!memcmp(&d->mid[m].k, &rows[i].k, sizeof(rows[i].k))) {
+				first = d->mid[m].h;
+				have_first = true;
+			}
+		}
+		memset(l, 0, sizeof(*l));
+		cpy(l->netns, sizeof(l->netns), w->netns);
+		cpy(l->device, sizeof(l->device), w->name);
+		cpy(l->stage, sizeof(l->stage), stage_names[rows[i].k.stage]);
+		if (base_text && baseline_lookup(base_text, l->netns, l->device, l->stage,
+						 &l->base_p50_us, &l->base_p90_us)) {
+			l->has_base = true;
+			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", d->baseline);
+		} else if (have_first && first.count >= LAT_MIN_SAMPLES) {
+			l->base_p50_us = (double)vx_hist_quantile(&first, 0.5) / 1e3;
+			l->base_p90_us = (double)vx_hist_quantile(&first, 0.9) / 1e3;
+			l->has_base = true;
+			snprintf(l->base_from, sizeof(l->base_from), "the window's first third");
+			hist_sub(&rows[i].h, &first);
+		}
+		if (rows[i].h.count < LAT_MIN_SAMPLES)
+			continue;
+		l->p50_us = (double)vx_hist_quantile(&rows[i].h, 0.5) / 1e3;
+		l->p90_us = (double)vx_hist_quantile(&rows[i].h, 0.9) / 1e3;
+		l->samples = rows[i].h.count;
+		d->ev.n_lat++;
+	}
+}
+
 /* ---- output --------------------------------------------------------------- */
 
 static void print_text(const struct diag *d, const struct vx_finding *f, int n)
@@ -1247,15 +1437,15 @@ int cmd_diagnose(struct vx_opts *o)
 			    "addresses on both ends: nothing was sent");
 	}
 	start_engines(&d);
-	gap(&d, "%s", "per-stage datapath latency (encap, wire, decap, delivery) is not wired "
-	    "in yet: latency is the probe's overlay round trip");
+	dp_start(&d);
 
 	snap_rules(&d, false);
 	if (!d.have_rules)
 		gap(&d, "%s", "no netfilter rule counters could be read: drops are not matched "
 		    "to rules");
 	snap_devices(&d, false);
-	ret = vx_loop_init(&loop, d.window_ns, NSEC_PER_SEC, NULL, NULL);
+	d.start_ns = vx_now_ns();
+	ret = vx_loop_init(&loop, d.window_ns, NSEC_PER_SEC / 2, on_tick, &d);
 	if (!ret && d.drops)
 		ret = vx_dropsrc_add_to_loop(d.drops, &loop);
 	if (!ret && d.rt)
@@ -1293,6 +1483,7 @@ int cmd_diagnose(struct vx_opts *o)
 	attach_rules(&d);
 	fill_conntrack(&d);
 	fill_retrans(&d);
+	fill_stage_latency(&d, base_text);
 	fill_latency(&d, base_text);
 	/* Ctrl-C ends the window early: judge what was seen, say how long. */
 	d.ev.window_s = (double)start / NSEC_PER_SEC;
@@ -1308,6 +1499,7 @@ int cmd_diagnose(struct vx_opts *o)
 out:
 	probe_stop(&d);
 	vx_loop_close(&loop);
+	dp_stop(&d);
 	vx_ct_close(d.ct);
 	vx_retranssrc_close(d.rt);
 	vx_dropsrc_close(d.drops);

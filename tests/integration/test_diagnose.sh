@@ -140,7 +140,7 @@ test_scenario6() {
 	local out
 	out=$(diag "$P" -j --baseline "$BASE")
 	expect_only "$out" underlay_latency
-	assert_match "$out" 'Underlay latency degraded: the overlay round trip through vxlan100' "which stage"
+	assert_match "$out" "Underlay latency degraded: the (wire stage through und0 in $P-[ab]|overlay round trip through vxlan100)" "which stage"
 	assert_match "$out" "baseline: |baseline \\(--baseline $BASE\\)" "against the healthy run"
 }
 
