@@ -520,7 +520,7 @@ static void on_retrans(void *ctx, const struct vxr_event *e, int dev, bool full_
 {
 }
 
-static void open_conntrack(struct agent *a)
+static int open_conntrack(struct agent *a)
 {
 	char names[VX_MAX_NETNS][VX_NETNS_NAME_MAX], err[256];
 	int n = 0;
@@ -532,10 +532,15 @@ static void open_conntrack(struct agent *a)
 	a->ct_snap = calloc(1, sizeof(*a->ct_snap));
 	if (!a->ct_snap || vx_ct_open(&a->ct, names, n, err, sizeof(err)) ||
 	    vx_ct_attach(a->ct, a->o->backend, err, sizeof(err))) {
-		pr_warn("serving metrics without conntrack: %s", a->ct_snap ? err : "out of memory");
 		vx_ct_close(a->ct);
 		a->ct = NULL;
+		if (a->o->backend != VX_BACKEND_AUTO && a->ct_snap) {
+			pr_err("%s", err);
+			return -EINVAL;
+		}
+		pr_warn("serving metrics without conntrack: %s", a->ct_snap ? err : "out of memory");
 	}
+	return 0;
 }
 
 /* Latency joins packets across hooks in the kernel; the agent wants it. */
@@ -550,7 +555,7 @@ static int before_load(void *ctx, struct vx_dp *dp, struct vx_dp_inst *in)
 /* The drop and retransmit engines add what the datapath cannot see. Either
  * may be refused by the kernel; the agent then serves the rest and says
  * which is missing (vxray_probe_backend_info lacks it). */
-static void open_probes(struct agent *a)
+static int open_probes(struct agent *a)
 {
 	static struct vxd_scope_key scope[VXD_MAX_SCOPE];
 	struct vx_dropsrc_cfg cfg = { .backend = a->o->backend, .scope = scope };
@@ -559,8 +564,12 @@ static void open_probes(struct agent *a)
 
 	if (vx_drop_scope_build(a->o, scope, &cfg.n_scope, &cfg.vxlan_port) ||
 	    vx_dropsrc_open(&a->drops, &cfg, on_drop, a)) {
-		pr_warn("serving metrics without drops: the drop probe could not attach");
 		a->drops = NULL;
+		/* A backend the user asked for is not optional; dropsrc
+		 * has said why it cannot run. */
+		if (a->o->backend != VX_BACKEND_AUTO)
+			return -EINVAL;
+		pr_warn("serving metrics without drops: the drop probe could not attach");
 	}
 	for (int i = 0; i < a->o->n_netns && n_inums < VXR_MAX_NETNS; i++)
 		inums[n_inums++] = vx_netns_inum(a->o->netns[i]);
@@ -573,7 +582,7 @@ static void open_probes(struct agent *a)
 		pr_warn("serving metrics without retransmits: %s", vx_strerror(err));
 		a->rt = NULL;
 	}
-	open_conntrack(a);
+	return open_conntrack(a);
 }
 
 int cmd_agent(struct vx_opts *o)
@@ -632,7 +641,10 @@ int cmd_agent(struct vx_opts *o)
 									 : VX_EXIT_FAIL;
 		goto out;
 	}
-	open_probes(&a);
+	if (open_probes(&a)) {
+		ret = VX_EXIT_FAIL;
+		goto out;
+	}
 	vx_metrics_lock(a.m);
 	fill_static(&a);
 	vx_metrics_unlock(a.m);
