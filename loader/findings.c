@@ -34,10 +34,14 @@ static const char *const decap_reasons[] = {
 	"VXLAN_INVALID_HDR", "VXLAN_VNI_NOT_FOUND", "MAC_INVALID_SOURCE", "IP_TUNNEL_ECN",
 	"VXLAN_INVALID_SMAC", "NO_SOCKET",
 };
-/* ... and that the sending side could not encapsulate or send it. */
+/* ... and that the sending side could not encapsulate or send it, most
+ * telling first. NO_TX_TARGET is VXLAN_NO_REMOTE's name since 6.11 or so
+ * (no remote and no FDB entry). Neighbour failures count only on an
+ * underlay: on the VXLAN device itself they are the overlay's ARP/ND
+ * going unanswered, a symptom of whatever else broke the tunnel. */
 static const char *const encap_reasons[] = {
-	"VXLAN_NO_REMOTE", "IP_OUTNOROUTES", "NEIGH_FAILED", "NEIGH_CREATEFAIL",
-	"NEIGH_QUEUEFULL", "NEIGH_DEAD", "TUNNEL_TXINFO",
+	"NO_TX_TARGET", "VXLAN_NO_REMOTE", "IP_OUTNOROUTES", "TUNNEL_TXINFO", "NEIGH_FAILED",
+	"NEIGH_CREATEFAIL", "NEIGH_QUEUEFULL", "NEIGH_DEAD",
 };
 
 static bool in_list(const char *r, const char *const *list, size_t n)
@@ -55,9 +59,26 @@ static bool is_decap_drop(const struct vx_ev_drop *d)
 	return in_list(d->reason, decap_reasons, sizeof(decap_reasons) / sizeof(*decap_reasons));
 }
 
-static bool is_encap_drop(const struct vx_ev_drop *d)
+static bool on_vxlan_dev(const struct vx_evidence *ev, const struct vx_ev_drop *d)
 {
-	return in_list(d->reason, encap_reasons, sizeof(encap_reasons) / sizeof(*encap_reasons));
+	for (int i = 0; i < ev->n_tun; i++)
+		if (!strcmp(ev->tun[i].netns, d->netns) && !strcmp(ev->tun[i].device, d->device))
+			return true;
+	return false;
+}
+
+static bool is_neigh(const struct vx_ev_drop *d)
+{
+	return !strncmp(d->reason, "NEIGH_", 6);
+}
+
+/* The rank of @d's reason in encap_reasons, -1 when it is none. */
+static int encap_rank(const struct vx_evidence *ev, const struct vx_ev_drop *d)
+{
+	for (size_t i = 0; i < sizeof(encap_reasons) / sizeof(*encap_reasons); i++)
+		if (!strcmp(d->reason, encap_reasons[i]))
+			return is_neigh(d) && on_vxlan_dev(ev, d) ? -1 : (int)i;
+	return -1;
 }
 
 static bool is_nf_drop(const struct vx_ev_drop *d)
@@ -209,18 +230,24 @@ static void judge_tunnel_drops(struct judge *j, bool decap)
 		const struct vx_ev_drop *x = &ev->drops[d];
 		struct vx_finding *f;
 
-		if (j->drop_used[d] || !(decap ? is_decap_drop(x) : is_encap_drop(x)))
+		if (j->drop_used[d] || !(decap ? is_decap_drop(x) : encap_rank(ev, x) >= 0))
 			continue;
 		f = add(j, decap ? VX_V_DECAP : VX_V_ENCAP, x->netns, x->device);
 		if (!f)
 			return;
-		for (int e = d; e < ev->n_drops; e++) {
+		for (int e = 0; e < ev->n_drops; e++) {
 			const struct vx_ev_drop *y = &ev->drops[e];
 
-			if (!j->drop_used[e] && !strcmp(y->netns, x->netns) &&
-			    (decap ? is_decap_drop(y) : is_encap_drop(y))) {
+			if (j->drop_used[e] || strcmp(y->netns, x->netns))
+				continue;
+			/* The overlay's unanswered ARP behind an encap failure
+			 * is part of it. */
+			if (decap ? is_decap_drop(y) : encap_rank(ev, y) >= 0 || is_neigh(y)) {
 				j->drop_used[e] = true;
 				drop_evid(f, y);
+				if (!decap && encap_rank(ev, y) >= 0 &&
+				    encap_rank(ev, y) < encap_rank(ev, x))
+					x = y;
 			}
 		}
 		if (decap) {
@@ -238,7 +265,8 @@ static void judge_tunnel_drops(struct judge *j, bool decap)
 				 "each namespace); `vxray drops --netns %s` shows each drop.",
 				 ns_of(x->netns));
 		} else {
-			const char *why = !strcmp(x->reason, "VXLAN_NO_REMOTE") ?
+			const char *why = !strcmp(x->reason, "VXLAN_NO_REMOTE") ||
+					  !strcmp(x->reason, "NO_TX_TARGET") ?
 				"the VXLAN device has no remote or FDB entry for the destination" :
 				!strcmp(x->reason, "IP_OUTNOROUTES") ?
 				"there is no route to the remote VTEP" :
@@ -423,11 +451,16 @@ static void judge_mtu(struct judge *j)
 			 "dropped.", bad->vni, ns_of(bad->netns), bad->mtu,
 			 bad->underlay[0] ? bad->underlay : "?", bad->underlay_mtu,
 			 bad->local[0] && strchr(bad->local, ':') ? 70 : 50);
-		evid(f, "path: %s %s (MTU %u) over %s (MTU %u) -> %s %s (MTU %u) over %s (MTU %u)",
-		     ns_of(a->netns), a->device, a->mtu, a->underlay[0] ? a->underlay : "?",
-		     a->underlay_mtu, b ? ns_of(b->netns) : "?", b ? b->device : "?",
-		     b ? b->mtu : 0, b && b->underlay[0] ? b->underlay : "?",
-		     b ? b->underlay_mtu : 0);
+		if (b)
+			evid(f, "path: %s %s (MTU %u) over %s (MTU %u) -> %s %s (MTU %u) over %s "
+			     "(MTU %u)", ns_of(a->netns), a->device, a->mtu,
+			     a->underlay[0] ? a->underlay : "?", a->underlay_mtu, ns_of(b->netns),
+			     b->device, b->mtu, b->underlay[0] ? b->underlay : "?", b->underlay_mtu);
+		else
+			evid(f, "path: %s %s (MTU %u) over %s (MTU %u) -> %s (the far end is not "
+			     "watched)", ns_of(a->netns), a->device, a->mtu,
+			     a->underlay[0] ? a->underlay : "?", a->underlay_mtu,
+			     a->remote[0] ? a->remote : "?");
 		if (a->mtu_bad)
 			evid(f, "%s: %s", ns_of(a->netns), a->mtu_msg);
 		if (b && b->mtu_bad)

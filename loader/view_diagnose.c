@@ -419,13 +419,27 @@ static bool rule_is_outer(const struct diag *d, const struct rule_count *r)
 
 /* ---- drops ---------------------------------------------------------------- */
 
+/* UDP to any watched tunnel's port: an encapsulated packet even when the
+ * drop probe, which knows one VXLAN port, did not parse it as one (a
+ * sender using another tunnel's port is the wrong-port fault itself). */
+static bool outer_udp(const struct diag *d, const struct vxd_event *e)
+{
+	if (!(e->flags & VXD_F_OUTER) || e->outer.proto != IPPROTO_UDP || (e->flags & VXD_F_DECAP))
+		return false;
+	for (int i = 0; i < d->ev.n_tun; i++)
+		if (d->ev.tun[i].dstport == e->outer.dport)
+			return true;
+	return false;
+}
+
 static void on_drop(void *ctx, const struct vx_drop *x)
 {
 	struct diag *d = ctx;
 	struct vx_evidence *ev = &d->ev;
 	const struct vxd_event *e = x->ev;
 	const char *reason = x->reason ? x->reason : "?", *dev;
-	bool outer = (e->flags & VXD_F_TUNNEL) && !(e->flags & VXD_F_DECAP);
+	bool outer = ((e->flags & VXD_F_TUNNEL) && !(e->flags & VXD_F_DECAP)) ||
+		     outer_udp(d, e);
 	char nsb[VX_NETNS_NAME_MAX];
 	const char *ns = vx_drop_ns_name(e->netns, nsb, sizeof(nsb));
 	struct vx_ev_drop *r = NULL;

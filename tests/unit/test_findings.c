@@ -311,6 +311,22 @@ static void test_encap_failure(void **state)
 	judge();
 	assert_int_equal(out[0].verdict, VX_V_ENCAP);
 	assert_non_null(strstr(out[0].sentence, "no route to the remote VTEP"));
+
+	/* 6.18's name for it; the overlay ARP failing behind it is evidence,
+	 * and the sentence follows the most telling reason. */
+	lab();
+	snprintf(drop("vxa", "NEIGH_FAILED", 12, false, NULL)->device, 16, "vxlan100");
+	snprintf(drop("vxa", "NO_TX_TARGET", 9, false, NULL)->device, 16, "vxlan100");
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_ENCAP);
+	assert_non_null(strstr(out[0].sentence, "no remote or FDB entry"));
+	assert_true(has_ev(&out[0], "12 drops in vxa: reason NEIGH_FAILED"));
+
+	/* Overlay ARP unanswered on its own is a symptom, not this verdict. */
+	lab();
+	snprintf(drop("vxa", "NEIGH_FAILED", 12, false, NULL)->device, 16, "vxlan100");
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 }
 
 /* Drops of reasons no verdict covers (a queue overflowing under load) do
