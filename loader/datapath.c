@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -764,6 +765,8 @@ static int on_link_event(void *ctx)
 
 	/* Drain everything queued; one re-read covers a burst. */
 	while ((n = recv(mnl_socket_get_fd(in->mon), buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		int len = (int)n;
+
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -771,8 +774,8 @@ static int on_link_event(void *ctx)
 			changed |= errno == ENOBUFS;
 			break;
 		}
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, (int)n);
-		     h = mnl_nlmsg_next(h, (int *)&n))
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, len);
+		     h = mnl_nlmsg_next(h, &len))
 			changed |= h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK;
 	}
 	if (changed)
