@@ -174,6 +174,54 @@ test_ipv6() {
 	assert_match "$out" '^rc=0$' "IPv6 lab healthy again"
 }
 
+# remake_b ARGS...: P-b's vxlan100 recreated with ARGS (a misconfiguration).
+remake_b() {
+	ip -n "$P-b" link del vxlan100 2>/dev/null
+	ip -n "$P-b" link add vxlan100 type vxlan "$@" || fail "vxlan100 $*"
+	ip -n "$P-b" link set vxlan100 mtu 1450
+	ip -n "$P-b" addr add 172.16.0.2/24 dev vxlan100
+	ip -n "$P-b" link set vxlan100 up
+}
+
+# diag_with_pings FROM TO: a quiet diagnosis (no --probe: the misconfigured
+# end has no peer to probe) while FROM pings TO over the overlay.
+diag_with_pings() {
+	ip netns exec "$1" ping -c 25 -i 0.2 -W 1 "$2" >/dev/null 2>&1 &
+	local out rc
+	out=$("$VXRAY" diagnose --netns "$P-a" --netns "$P-b" -d 5s -j 2>&1)
+	rc=$?
+	wait
+	echo "$out"
+	echo "rc=$rc"
+}
+
+test_kernel_reasons() {
+	require_root
+	lab heal >/dev/null 2>&1
+	local out
+	remake_b id 200 dstport 4789 local 10.0.0.2 remote 10.0.0.1
+	out=$(diag_with_pings "$P-a" 172.16.0.2)
+	assert_match "$out" '^rc=3$' "VNI mismatch: exit 3"
+	assert_match "$out" '"verdict":"decap_failure","sentence":"VXLAN packets reach '"$P-b"' but cannot be decapsulated: the VNI it carries has no VXLAN device here' "VNI mismatch: decap failure"
+	assert_no_match "$out" '"verdict":"(one_sided_tunnel|netfilter_|conntrack|encap_failure)' "VNI mismatch: nothing else"
+
+	remake_b id 100 dstport 4790 local 10.0.0.2 remote 10.0.0.1
+	out=$(diag_with_pings "$P-a" 172.16.0.2)
+	assert_match "$out" 'wrong destination port\) \(NO_SOCKET\)' "wrong port: decap failure"
+	assert_no_match "$out" '"verdict":"(one_sided_tunnel|netfilter_|conntrack|encap_failure)' "wrong port: nothing else"
+
+	remake_b id 100 dstport 4789 local 10.0.0.2 nolearning
+	out=$(diag_with_pings "$P-b" 172.16.0.1)
+	assert_match "$out" '"verdict":"encap_failure","sentence":"'"$P-b"' cannot encapsulate or send overlay traffic: the VXLAN device has no remote or FDB entry' "no remote: encap failure"
+	assert_no_match "$out" '"verdict":"(one_sided_tunnel|netfilter_|conntrack|decap_failure)' "no remote: nothing else"
+
+	remake_b id 100 dstport 4789 local 10.0.0.2 remote 10.0.0.1
+	ip -n "$P-b" addr flush dev und0
+	out=$(diag_with_pings "$P-b" 172.16.0.1)
+	assert_match "$out" 'there is no route to the remote VTEP \(IP_OUTNOROUTES\)' "no route: encap failure"
+	lab teardown >/dev/null 2>&1
+}
+
 test_usage() {
 	local out rc
 	echo 'not json' >"$WORK/bad.json"
@@ -199,4 +247,5 @@ run_test "diagnose: scenario 5 -> netfilter drops overlay traffic" test_scenario
 run_test "diagnose: scenario 6 -> underlay latency against a baseline" test_scenario6
 run_test "diagnose: scenario 2 + 4 at once -> both" test_two_faults
 run_test "diagnose: IPv6 underlay, scenarios 1, 2, 4" test_ipv6
+run_test "diagnose: decap/encap failures from the kernel's drop reasons" test_kernel_reasons
 run_test "diagnose: bad input, one sentence, exit 2" test_usage
