@@ -230,6 +230,28 @@ test_only_metrics_path() {
 		"bound to 127.0.0.1 only"
 }
 
+test_ipv6_listen() {
+	require_root
+	[[ -n $(ip -6 addr show dev lo scope host 2>/dev/null) ]] || skip "no IPv6 on loopback"
+	local log port i
+	TMP=$(mktemp -d)
+	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	log=$TMP/agent.log
+	"$VXRAY" agent --metrics '[::1]:0' --netns "$A" >"$log" 2>&1 &
+	AGENT_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		port=$(grep -o 'http://\[::1\]:[0-9]*/metrics' "$log" | sed 's/.*:\([0-9]*\)\/metrics/\1/')
+		[[ -n $port ]] && break
+		sleep 0.2
+	done
+	[[ -n $port ]] || fail "no startup line: $(cat "$log")"
+	assert_match "$(curl -sfg --max-time 5 "http://[::1]:$port/metrics")" \
+		"^vxray_interfaces_watched\{netns=\"$A\"\} 2$" "a scrape over IPv6"
+	assert_eq "$(ss -Hltn "sport = :$port" | awk '{ print $4 }')" "[::1]:$port" "bound to ::1 only"
+}
+
 # ids KIND PID: the BPF object ids (prog_id, link_id) PID holds fds of.
 ids() {
 	grep -h "^$1_id:" /proc/"$2"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -un
@@ -264,5 +286,6 @@ run_test "metrics: a Prometheus server scrapes the agent and answers queries" te
 run_test "metrics: port in use is one sentence and exit 2" test_port_in_use
 run_test "metrics: bad --metrics addresses are refused" test_bad_listen_addresses
 run_test "metrics: only /metrics is served, on loopback" test_only_metrics_path
+run_test "metrics: [::1]:PORT serves over IPv6 loopback only" test_ipv6_listen
 run_test "metrics: SIGKILL of the agent leaves no program or link behind" test_sigkill_leaves_nothing
 echo "1..$T_N"
