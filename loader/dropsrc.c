@@ -215,6 +215,34 @@ void vx_drop_json_ip(struct jw *w, const char *key, const struct vxd_ip *ip)
 	jw_obj_close(w);
 }
 
+/* ---- filters (userspace: they only thin the event lines) ----------------- */
+
+static bool ip_matches_host(const struct vxd_ip *ip, const char *host)
+{
+	char s[INET6_ADDRSTRLEN], dd[INET6_ADDRSTRLEN];
+
+	if (!ip->family)
+		return false;
+	return !strcmp(vx_drop_addr_str(ip, ip->saddr, s, sizeof(s)), host) ||
+	       !strcmp(vx_drop_addr_str(ip, ip->daddr, dd, sizeof(dd)), host);
+}
+
+bool vx_drop_event_wanted(const struct vx_opts *o, const struct vxd_event *e)
+{
+	const struct vxd_ip *pkt = (e->flags & VXD_F_INNER) ? &e->inner : &e->outer;
+
+	if (o->has_vni && (!(e->flags & VXD_F_TUNNEL) || e->vni != o->vni))
+		return false;
+	if (o->proto >= 0 && e->outer.proto != o->proto && e->inner.proto != o->proto)
+		return false;
+	if (o->has_port && e->outer.sport != o->port && e->outer.dport != o->port &&
+	    e->inner.sport != o->port && e->inner.dport != o->port)
+		return false;
+	if (o->host[0] && !ip_matches_host(&e->outer, o->host) && !ip_matches_host(pkt, o->host))
+		return false;
+	return true;
+}
+
 /* ---- events ------------------------------------------------------------ */
 
 /* The frames above the kernel's drop function are the BPF trampoline or

@@ -83,5 +83,8 @@ bool vx_drop_has_ports(const struct vxd_ip *ip);
 /* "udp 10.0.0.1:5000→10.0.0.2:4789" or "172.16.0.1→172.16.0.2 icmp type 8 code 0" */
 void vx_drop_fmt_ip(const struct vxd_ip *ip, char *out, size_t len);
 void vx_drop_json_ip(struct jw *w, const char *key, const struct vxd_ip *ip);
+/* --vni/--proto/--port/--host: whether @e's event line is wanted (the
+ * aggregates count everything in scope). */
+bool vx_drop_event_wanted(const struct vx_opts *o, const struct vxd_event *e);
 
 #endif

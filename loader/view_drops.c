@@ -25,34 +25,6 @@ struct drops {
 	uint64_t last_tick;
 };
 
-/* ---- filters (userspace: they only thin the event lines) ----------------- */
-
-static bool ip_matches_host(const struct vxd_ip *ip, const char *host)
-{
-	char s[INET6_ADDRSTRLEN], dd[INET6_ADDRSTRLEN];
-
-	if (!ip->family)
-		return false;
-	return !strcmp(vx_drop_addr_str(ip, ip->saddr, s, sizeof(s)), host) ||
-	       !strcmp(vx_drop_addr_str(ip, ip->daddr, dd, sizeof(dd)), host);
-}
-
-static bool event_wanted(const struct vx_opts *o, const struct vxd_event *e)
-{
-	const struct vxd_ip *pkt = (e->flags & VXD_F_INNER) ? &e->inner : &e->outer;
-
-	if (o->has_vni && (!(e->flags & VXD_F_TUNNEL) || e->vni != o->vni))
-		return false;
-	if (o->proto >= 0 && e->outer.proto != o->proto && e->inner.proto != o->proto)
-		return false;
-	if (o->has_port && e->outer.sport != o->port && e->outer.dport != o->port &&
-	    e->inner.sport != o->port && e->inner.dport != o->port)
-		return false;
-	if (o->host[0] && !ip_matches_host(&e->outer, o->host) && !ip_matches_host(pkt, o->host))
-		return false;
-	return true;
-}
-
 /* ---- output ------------------------------------------------------------ */
 
 static void print_event_json(struct drops *d, const struct vx_drop *dr, const char *ns,
@@ -105,7 +77,7 @@ static void on_drop(void *ctx, const struct vx_drop *dr)
 	char nsb[32], ts[32], outer[160], inner[160], a[INET6_ADDRSTRLEN], sym[160];
 	const char *ns, *dev;
 
-	if (!event_wanted(d->o, e))
+	if (!vx_drop_event_wanted(d->o, e))
 		return;
 	ns = vx_drop_ns_name(e->netns, nsb, sizeof(nsb));
 	dev = vx_drop_dev_name(e->netns, e->ifindex);

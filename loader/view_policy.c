@@ -270,6 +270,8 @@ static void handle_drop(struct policy *p, const struct vx_drop *d, enum vx_nf_ho
 	struct pns *ns;
 
 	cluster_add(p, d, hook);
+	if (!vx_drop_event_wanted(p->o, e))
+		return;
 	ns = ns_for_drop(p, e->netns);
 	fam = family_name(family, e);
 	dev = vx_drop_dev_name(e->netns, e->ifindex);
