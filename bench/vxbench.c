@@ -750,6 +750,25 @@ static int cmd_rate(int argc, char **argv)
 
 /* ---- spawn: startup time and peak RSS ------------------------------------ */
 
+/* RssAnon/RssFile of @pid in kB, from /proc/PID/status: heap (parsed BTF,
+ * symbol tables) versus mapped files (libraries). */
+static void rss_split(pid_t pid, long *anon, long *file)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	*anon = *file = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "RssAnon: %ld", anon);
+		sscanf(line, "RssFile: %ld", file);
+	}
+	fclose(f);
+}
+
 static int cmd_spawn(int argc, char **argv)
 {
 	const char *marker = NULL;
@@ -759,6 +778,7 @@ static int cmd_spawn(int argc, char **argv)
 	size_t have = 0;
 	struct rusage ru;
 	uint64_t t0, t_mark = 0;
+	long anon = -1, file = -1;
 	pid_t pid;
 
 	while ((c = getopt(argc, argv, "+m:t:")) != -1) {
@@ -805,6 +825,7 @@ static int cmd_spawn(int argc, char **argv)
 		}
 		if (strstr(seen, marker)) {
 			t_mark = now_ns();
+			rss_split(pid, &anon, &file);
 			break;
 		}
 	}
@@ -829,7 +850,8 @@ reaped:
 			marker, seen);
 		return 1;
 	}
-	printf("startup_ms=%.1f peak_rss_kb=%ld\n", (double)(t_mark - t0) / 1e6, ru.ru_maxrss);
+	printf("startup_ms=%.1f peak_rss_kb=%ld anon_kb=%ld file_kb=%ld\n",
+	       (double)(t_mark - t0) / 1e6, ru.ru_maxrss, anon, file);
 	return 0;
 }
 
