@@ -38,6 +38,7 @@ static const char *const be_kind[] = {
 };
 
 struct ct_nsstate {
+	struct vx_ct *ct;		/* back to the engine, for the loop callback */
 	char name[VX_NETNS_NAME_MAX];
 	uint32_t inum;
 	struct mnl_socket *req;		/* stats requests */
@@ -422,6 +423,7 @@ int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n,
 		uint32_t count, max;
 		int saved;
 
+		s->ct = ct;
 		s->max_fd = -1;
 		ct->n++;
 		snprintf(s->name, sizeof(s->name), "%s", names[i]);
@@ -635,20 +637,13 @@ const char *vx_ct_backend(const struct vx_ct *ct)
 	return ct->backend[0] ? ct->backend : "none";
 }
 
-struct ev_ctx {
-	struct vx_ct *ct;
-	struct ct_nsstate *s;
-};
-
-static struct ev_ctx ev_ctxs[VX_MAX_NETNS];
-
 static int on_events(void *data)
 {
-	struct ev_ctx *c = data;
+	struct ct_nsstate *s = data;
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
 
 	for (;;) {
-		ssize_t n = recv(mnl_socket_get_fd(c->s->ev), buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = recv(mnl_socket_get_fd(s->ev), buf, sizeof(buf), MSG_DONTWAIT);
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 		int len;
 
@@ -656,7 +651,7 @@ static int on_events(void *data)
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
 			if (errno == ENOBUFS) {	/* the kernel dropped events */
-				c->ct->ev_lost++;
+				s->ct->ev_lost++;
 				continue;
 			}
 			return -errno;
@@ -667,9 +662,9 @@ static int on_events(void *data)
 			int t = vx_ct_parse_event(nlh, nlh->nlmsg_len, &proto);
 
 			if (t == VX_CT_EV_NEW)
-				c->s->ev_new[vx_ct_l4_of(proto)]++;
+				s->ev_new[vx_ct_l4_of(proto)]++;
 			else if (t == VX_CT_EV_DESTROY)
-				c->s->ev_destroyed[vx_ct_l4_of(proto)]++;
+				s->ev_destroyed[vx_ct_l4_of(proto)]++;
 			else if (t < 0)
 				pr_debug("conntrack: ignored a malformed event: %s", vx_strerror(t));
 			nlh = mnl_nlmsg_next(nlh, &len);
@@ -682,11 +677,7 @@ int vx_ct_add_to_loop(struct vx_ct *ct, struct vx_loop *l)
 	if (ct->be != BE_NETLINK)
 		return 0;
 	for (int i = 0; i < ct->n; i++) {
-		int ret;
-
-		ev_ctxs[i].ct = ct;
-		ev_ctxs[i].s = &ct->ns[i];
-		ret = vx_loop_add_fd(l, mnl_socket_get_fd(ct->ns[i].ev), on_events, &ev_ctxs[i]);
+		int ret = vx_loop_add_fd(l, mnl_socket_get_fd(ct->ns[i].ev), on_events, &ct->ns[i]);
 		if (ret)
 			return ret;
 	}
