@@ -30,25 +30,29 @@ static void detach(struct vx_lathooks *h)
 	h->skel = NULL;
 }
 
-static void progs_of(struct vx_xmit *s, enum vx_backend be, struct bpf_program **a,
-		     struct bpf_program **b)
+/* The programs of backend @be: the xmit pair, then the rcv pair where the
+ * backend has one. Returns how many. */
+static int progs_of(struct vx_xmit *s, enum vx_backend be, struct bpf_program **p)
 {
-	*a = *b = NULL;
 	switch (be) {
 	case VX_BACKEND_FENTRY:
-		*a = s->progs.vx_xmit_fentry;
-		*b = s->progs.vx_xmit_fexit;
-		break;
+		p[0] = s->progs.vx_xmit_fentry;
+		p[1] = s->progs.vx_xmit_fexit;
+		p[2] = s->progs.vx_rcv_fentry;
+		p[3] = s->progs.vx_rcv_fexit;
+		return 4;
 	case VX_BACKEND_KPROBE:
-		*a = s->progs.vx_xmit_kprobe;
-		*b = s->progs.vx_xmit_kretprobe;
-		break;
+		p[0] = s->progs.vx_xmit_kprobe;
+		p[1] = s->progs.vx_xmit_kretprobe;
+		p[2] = s->progs.vx_rcv_kprobe;
+		p[3] = s->progs.vx_rcv_kretprobe;
+		return 4;
 	case VX_BACKEND_TRACEPOINT:
-		*a = s->progs.vx_xmit_tp_start;
-		*b = s->progs.vx_xmit_tp_end;
-		break;
+		p[0] = s->progs.vx_xmit_tp_start;
+		p[1] = s->progs.vx_xmit_tp_end;
+		return 2;
 	default:
-		break;
+		return 0;
 	}
 }
 
@@ -56,19 +60,16 @@ static void progs_of(struct vx_xmit *s, enum vx_backend be, struct bpf_program *
  * tcp_probe; attach them. 0 or a negative errno, everything undone. */
 static int try_load(struct vx_lathooks *h, enum vx_backend be, bool delivery)
 {
-	struct bpf_program *p, *a, *b, *want[3];
-	int err, n = 0;
+	struct bpf_program *p, *want[VX_LATHOOKS_MAX_LINKS];
+	int err, n;
 
 	h->skel = vx_xmit__open();
 	if (!h->skel)
 		return -errno;
 	bpf_object__for_each_program(p, h->skel->obj)
 		bpf_program__set_autoload(p, false);
-	progs_of(h->skel, be, &a, &b);
-	if (a) {
-		want[n++] = a;
-		want[n++] = b;
-	}
+	n = progs_of(h->skel, be, want);
+	h->rcv = n == 4;
 	if (delivery)
 		want[n++] = h->skel->progs.vx_deliver_tcp;
 	for (int i = 0; i < n; i++)
@@ -81,8 +82,10 @@ static int try_load(struct vx_lathooks *h, enum vx_backend be, bool delivery)
 		else
 			h->n_links++;
 	}
-	if (err)
+	if (err) {
 		detach(h);
+		h->rcv = false;
+	}
 	return err;
 }
 
@@ -143,6 +146,16 @@ int vx_lathooks_share(const struct vx_lathooks *h, struct bpf_object *obj)
 			return err;
 	}
 	return 0;
+}
+
+int vx_lathooks_watch_ns(const struct vx_lathooks *h, uint32_t netns)
+{
+	uint8_t one = 1;
+
+	if (!h->skel)
+		return 0;
+	return bpf_map_update_elem(bpf_map__fd(h->skel->maps.vxx_ns), &netns, &one, BPF_ANY) ?
+		       -errno : 0;
 }
 
 int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifindex,

@@ -37,6 +37,7 @@ static const struct {
 	[VX_ST_DECAP] = { "decap", "underlay ingress -> VXLAN ingress" },
 	[VX_ST_DELIVERY] = { "delivery", "VXLAN ingress -> TCP receive" },
 	[VX_ST_XMIT] = { "xmit", "vxlan_xmit entry -> return" },
+	[VX_ST_RCV] = { "rcv", "vxlan_rcv entry -> return" },
 };
 
 struct row {
@@ -323,6 +324,8 @@ int cmd_latency(struct vx_opts *o)
 		ret = ret == -EOPNOTSUPP ? VX_EXIT_FAIL : exit_code(ret);
 		goto out;
 	}
+	for (int i = 0; i < x->dp.n_inst; i++)
+		vx_lathooks_watch_ns(&x->hooks, x->dp.inst[i].inum);
 	for (int i = 0; i < x->dp.n_w; i++)
 		if (x->dp.w[i].active)
 			on_change(x, &x->dp.w[i], true);
@@ -334,10 +337,11 @@ int cmd_latency(struct vx_opts *o)
 		int n = vx_dp_n_active(&x->dp);
 
 		pr_info("timing %d interface%s in %d namespace%s with %s (%s); vxlan_xmit by %s, "
-			"delivery by %s; Ctrl-C to stop",
+			"vxlan_rcv by %s, delivery by %s; Ctrl-C to stop",
 			n, n == 1 ? "" : "s", x->dp.n_inst, x->dp.n_inst == 1 ? "" : "s",
 			vx_dp_tc_mode_name(x->dp.tc_mode), x->dp.tc_mode_why,
 			x->hooks.xmit_backend ? x->hooks.xmit_backend : "nothing (not timed)",
+			x->hooks.rcv ? x->hooks.xmit_backend : "the decap stage",
 			x->hooks.delivery ? "tp_btf/tcp_probe" : "nothing (not timed)");
 		ret = vx_loop_run(&loop);
 		if (ret)

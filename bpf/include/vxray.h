@@ -174,6 +174,7 @@ enum vx_stage {
 	VX_ST_DECAP,		/* underlay tc ingress -> VXLAN ingress */
 	VX_ST_DELIVERY,		/* VXLAN ingress -> TCP receive (tcp_probe) */
 	VX_ST_XMIT,		/* vxlan_xmit entry -> return */
+	VX_ST_RCV,		/* vxlan_rcv entry -> return (fentry, kprobe only) */
 	VX_ST__MAX,
 };
 

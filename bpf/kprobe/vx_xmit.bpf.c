@@ -7,6 +7,11 @@
  *   fentry/fexit, kprobe/kretprobe, and the net_dev_start_xmit /
  *   net_dev_xmit tracepoints, which bracket ndo_start_xmit (vxlan_xmit on
  *   a VXLAN device) in xmit_one().
+ * - rcv: vxlan_rcv entry -> return (the UDP encap handler: checks, strips
+ *   the outer headers, hands the inner frame to GRO cells), with fentry/
+ *   fexit or kprobe/kretprobe. No tracepoint brackets it: where neither
+ *   loads, the datapath's decap stage (underlay ingress -> VXLAN ingress)
+ *   is the measure.
  * - delivery: VXLAN ingress -> TCP receive, ended in tp_btf/tcp_probe,
  *   which tcp_rcv_established() fires for every segment of an established
  *   connection it processes (from the softirq or, when the socket was
@@ -73,6 +78,82 @@ static __always_inline void xmit_exit(__u64 key)
 		vx_lat_count(VX_ST_XMIT, VX_L_MATCHED, 1);
 	}
 	bpf_map_delete_elem(&vxx_start, &key);
+}
+
+/* Namespaces vxray watches: vxlan_rcv runs on the underlay's skb, before
+ * any VXLAN device is known. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} vxx_ns SEC(".maps");
+
+/* Entry of vxlan_rcv: skb->data is at the UDP header, the VXLAN header
+ * follows; key as for xmit, with the top bit set so an skb pointer
+ * cannot collide with an xmit in flight. */
+static __always_inline void rcv_enter(__u64 key, struct sk_buff *skb)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	__u32 netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	struct vx_xmit_start st = {};
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u8 vx[8];
+
+	if (!bpf_map_lookup_elem(&vxx_ns, &netns))
+		return;
+	if (!bpf_probe_read_kernel(vx, sizeof(vx), data + 8))
+		st.vni = (__u32)vx[4] << 16 | (__u32)vx[5] << 8 | vx[6];
+	st.ts_ns = bpf_ktime_get_ns();
+	st.netns = netns;
+	st.ifindex = (__u32)BPF_CORE_READ(dev, ifindex);
+	key |= 1ull << 63;
+	bpf_map_update_elem(&vxx_start, &key, &st, BPF_ANY);
+	vx_lat_count(VX_ST_RCV, VX_L_SEEN, 1);
+}
+
+static __always_inline void rcv_exit(__u64 key)
+{
+	struct vx_xmit_start *st;
+	__u64 now = bpf_ktime_get_ns();
+
+	key |= 1ull << 63;
+	st = bpf_map_lookup_elem(&vxx_start, &key);
+	if (!st)
+		return;
+	if (now >= st->ts_ns) {
+		vx_lat_sample(st->netns, st->ifindex, st->vni, VX_ST_RCV, now - st->ts_ns);
+		vx_lat_count(VX_ST_RCV, VX_L_MATCHED, 1);
+	}
+	bpf_map_delete_elem(&vxx_start, &key);
+}
+
+SEC("fentry/vxlan_rcv")
+int BPF_PROG(vx_rcv_fentry, struct sock *sk, struct sk_buff *skb)
+{
+	rcv_enter((__u64)(long)skb, skb);
+	return 0;
+}
+
+SEC("fexit/vxlan_rcv")
+int BPF_PROG(vx_rcv_fexit, struct sock *sk, struct sk_buff *skb, int ret)
+{
+	rcv_exit((__u64)(long)skb);
+	return 0;
+}
+
+SEC("kprobe/vxlan_rcv")
+int BPF_KPROBE(vx_rcv_kprobe, struct sock *sk, struct sk_buff *skb)
+{
+	rcv_enter(bpf_get_current_pid_tgid(), skb);
+	return 0;
+}
+
+SEC("kretprobe/vxlan_rcv")
+int BPF_KRETPROBE(vx_rcv_kretprobe, int ret)
+{
+	rcv_exit(bpf_get_current_pid_tgid());
+	return 0;
 }
 
 SEC("fentry/vxlan_xmit")
