@@ -10,7 +10,7 @@ VMTEST=${VMTEST:-}
 VM=$ROOT/tests/vm/vmtest
 # Suites run inside the guest. Views with kernel-hook backends run once per
 # backend the guest allows (VX_BACKEND, passed by their tests as --backend).
-VM_SUITES=${VM_SUITES:-"doctor parser retrans"}
+VM_SUITES=${VM_SUITES:-"doctor parser retrans difffuzz"}
 VM_BACKEND_SUITES=${VM_BACKEND_SUITES:-"drops conntrack"}
 
 if [[ -n $VMTEST ]]; then
