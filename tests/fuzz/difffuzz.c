@@ -7,13 +7,18 @@
  * frames: truncation at every offset, flipped bits in lengths, flags and
  * versions, VLAN stacks, IPv6 extension chains.
  *
- *   difffuzz [-n FRAMES] [-s SEED] [-v] [-P]
+ *   difffuzz [-n FRAMES] [-s SEED] [-v] [-P] [-x HEX]
+ *
+ * -x HEX replays one frame (as printed in a mismatch report) through every
+ * program: underlay programs on the whole frame, VXLAN device programs on
+ * it as an inner frame.
  *
  * -P plants a bug in the reference (every VNI off by one) to prove that the
  * comparison catches one.
  * Prints TAP (three tests) and a summary line; a mismatch prints the
  * program, the field, expected and got, the seed and the frame in hex.
  * The same seed replays the same frames. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -616,7 +621,7 @@ static void check_totals(struct harness *h)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: difffuzz [-n FRAMES] [-s SEED] [-v] [-P]\n");
+	fprintf(stderr, "usage: difffuzz [-n FRAMES] [-s SEED] [-v] [-P] [-x HEX]\n");
 	exit(2);
 }
 
@@ -626,9 +631,10 @@ int main(int argc, char **argv)
 	uint64_t want = 10000, sweeps = 0;
 	struct prog progs[5];
 	struct frame f, m;
+	const char *replay = NULL;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "n:s:vP")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:vPx:")) != -1) {
 		char *end;
 
 		switch (opt) {
@@ -647,6 +653,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			h.planted = true;
+			break;
+		case 'x':
+			replay = optarg;
 			break;
 		default:
 			usage();
@@ -672,6 +681,27 @@ int main(int argc, char **argv)
 	progs[4] = (struct prog){ "vx_tc_vx_out", bpf_program__fd(h.tc->progs.vx_tc_vx_out), true,
 				  true };
 	rng_state = h.seed;
+	if (replay) {
+		size_t n = 0;
+
+		for (const char *c = replay; *c; c++) {
+			unsigned v;
+
+			if (!isxdigit((unsigned char)*c))
+				continue;
+			if (!isxdigit((unsigned char)c[1]) || n >= sizeof(f.b))
+				usage();
+			sscanf(c, "%2x", &v);
+			f.b[n++] = (uint8_t)v;
+			c++;
+		}
+		for (int i = 0; i < 5; i++)
+			check(&h, &progs[i], f.b, n);
+		printf("# replayed %zu bytes through 5 programs: %" PRIu64 " mismatches, %" PRIu64
+		       " program errors\n", n, h.mismatches, h.errors);
+		harness_close(&h);
+		return h.mismatches || h.errors ? 1 : 0;
+	}
 
 	while (h.frames < want) {
 		build_underlay(&f);

@@ -43,7 +43,23 @@ test_catches_a_planted_bug() {
 	assert_match "$out" '#   0000: ' "dumps the frame"
 }
 
-echo "1..3"
+# A frame from a report replays through all five programs: the VXLAN
+# frame agrees, and the planted bug shows on it with its field.
+test_replay_one_frame() {
+	need_fuzzer
+	local hex out rc
+	hex="020000000002 020000000001 0800 4500003c 00000000 40110000 0a000001 0a000002"
+	hex+=" c73812b5 00100000 08000000 00006400 020000000002 020000000001 0806"
+	out=$("$DIFFFUZZ" -x "$hex" 2>&1); rc=$?
+	assert_eq "$rc" 0 "replay exit code ($out)"
+	assert_match "$out" '^# replayed 64 bytes through 5 programs: 0 mismatches, 0 program errors$' "replay summary"
+	out=$("$DIFFFUZZ" -P -x "$hex" 2>&1); rc=$?
+	assert_eq "$rc" 1 "replay exit code with a planted bug"
+	assert_match "$out" '#   vni: expected 101, got 100' "the planted field"
+}
+
+echo "1..4"
 run_test "10,000 frames: BPF and reference agree" test_smoke_agrees
 run_test "the same seed replays the same frames" test_same_seed_same_frames
 run_test "a planted reference bug is caught and shown" test_catches_a_planted_bug
+run_test "one reported frame replays through every program" test_replay_one_frame
