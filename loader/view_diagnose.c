@@ -703,7 +703,7 @@ static void tcp_exchange(const struct target *g, int idx, size_t bytes, int time
 		goto out;
 	memset(buf, 'v', sizeof(buf));
 	while (recvd < bytes && vx_now_ns() < end && !vx_exiting) {
-		struct pollfd p[3] = { { .fd = cfd, .events = sent < bytes ? POLLOUT : 0 },
+		struct pollfd p[2] = { { .fd = cfd, .events = sent < bytes ? POLLOUT : 0 },
 				       { .fd = afd >= 0 ? afd : lfd, .events = POLLIN } };
 		ssize_t n;
 
