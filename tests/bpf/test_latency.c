@@ -481,9 +481,12 @@ static void test_cost(void **state)
 	}
 	printf("# cost per packet: empty %.1f ns, latency off %.1f ns (%.2fx), on %.1f ns (%.2fx)\n",
 	       t_empty, t_off, t_off / t_empty, t_on, t_on / t_empty);
-	assert_true(t_on <= 1.5 * t_off + 10);
 	vx_bench_tc__destroy(empty);
 	env_free(off);
+	/* Under qemu's software emulation (the 6.1 guest) timings are noise. */
+	if (getenv("VMTEST"))
+		skip();
+	assert_true(t_on <= 1.5 * t_off + 10);
 }
 
 /* The bucket math both sides share: 0..3 exact, then four slots per power

@@ -31,10 +31,13 @@ latency_run() {
 	"$VXRAY" latency -j --auto --netns "$A" --netns "$B" -d "${secs}s" --interval "${secs}s" \
 		${VX_BACKEND:+--backend $VX_BACKEND} >"$out" 2>&1 &
 	pid=$!
-	for ((i = 0; i < 100; i++)); do
+	# Loading takes a while under emulation (the 6.1 guest): up to 60 s.
+	for ((i = 0; i < 600; i++)); do
 		grep -q 'timing' "$out" && break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
+	grep -q 'timing' "$out" || { kill "$pid" 2>/dev/null; cat "$out"; rm -f "$out"; fail "vxray latency did not start"; }
 	"$@" >/dev/null 2>&1
 	wait "$pid" || { cat "$out"; rm -f "$out"; fail "vxray latency exited $?"; }
 	# The xmit backend asked for (VX_BACKEND, in the 6.1 guest) is the one used.
@@ -122,7 +125,7 @@ test_scenario6_moves_wire() {
 	lab heal >/dev/null 2>&1
 	lab setup >/dev/null || fail "lab setup"
 	local j0 j1 out before after method delay e0 e1 d0 d1 w0 w1
-	j0=$(latency_run 4 pings)
+	j0=$(latency_run 6 pings)
 	w0=$(p50 "$j0" wire "$B" und0)
 	e0=$(p50 "$j0" encap "$A" und0)
 	d0=$(p50 "$j0" decap "$B" vxlan100)
@@ -139,7 +142,7 @@ test_scenario6_moves_wire() {
 		delay=$(awk -v a="$after" -v b="$before" 'BEGIN { printf "%d\n", (a - b) * 1000000 }')
 	fi
 	((delay > 100000)) || fail "scenario 6 added only ${delay} ns: nothing to measure"
-	j1=$(latency_run 4 pings)
+	j1=$(latency_run 6 pings)
 	w1=$(p50 "$j1" wire "$B" und0)
 	e1=$(p50 "$j1" encap "$A" und0)
 	d1=$(p50 "$j1" decap "$B" vxlan100)

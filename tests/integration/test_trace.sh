@@ -22,10 +22,13 @@ trace_pings() {
 	out=$(mktemp)
 	"$VXRAY" trace -j --auto --netns "$A" --netns "$B" -d 5s >"$out" 2>&1 &
 	pid=$!
-	for ((i = 0; i < 100; i++)); do
+	# Loading takes a while under emulation (the 6.1 guest): up to 60 s.
+	for ((i = 0; i < 600; i++)); do
 		grep -q 'tracing' "$out" && break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
+	grep -q 'tracing' "$out" || { kill "$pid" 2>/dev/null; cat "$out"; rm -f "$out"; fail "vxray trace did not start"; }
 	ip netns exec "$A" ping -c "$PINGS" -i 0.2 -W 1 -q 172.16.0.2 >/dev/null 2>&1
 	wait "$pid" || { cat "$out"; rm -f "$out"; fail "vxray trace exited $?"; }
 	grep '^{' "$out"
