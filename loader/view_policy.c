@@ -45,7 +45,10 @@ struct pns {
 	bool readable;			/* named, so vxray can enter it */
 	bool have_snap;			/* snap is a baseline to diff against */
 	struct vx_nf_ruleset snap;
-	uint64_t drops_prev;		/* agg total at the last tick */
+	/* Cumulative, so that a counter read just before its drop reached
+	 * the kernel's tally is not blamed twice: what the rules explain
+	 * in one interval offsets the drops of the next. */
+	uint64_t drops_cum, hits_cum, unattributed_cum;
 };
 
 /* A DROP/REJECT rule that took drops: what it was last seen as, and its
@@ -240,7 +243,8 @@ static void print_drop_json(struct policy *p, const struct vx_drop *d, enum vx_n
 	jw_str(&w, "netns", ns);
 	jw_uint(&w, "netns_inum", e->netns);
 	jw_str(&w, "dev", dev);
-	jw_uint(&w, "len", e->len);
+	if (e->len)
+		jw_uint(&w, "len", e->len);
 	jw_str(&w, "location", d->location);
 	if (e->flags & VXD_F_OUTER)
 		vx_drop_json_ip(&w, "outer", &e->outer);
@@ -286,8 +290,12 @@ static void handle_drop(struct policy *p, const struct vx_drop *d, enum vx_nf_ho
 		vx_drop_fmt_ip(&e->outer, pkt, sizeof(pkt));
 	else
 		snprintf(pkt, sizeof(pkt), "ethertype 0x%04x", e->protocol);
-	printf("%s NF_DROP hook=%s family=%s netns=%s dev=%s len=%u %s", ts,
-	       vx_nf_hook_name(hook), fam, ns ? ns->label : "?", dev, e->len, pkt);
+	printf("%s NF_DROP hook=%s family=%s netns=%s dev=%s len=", ts, vx_nf_hook_name(hook), fam,
+	       ns ? ns->label : "?", dev);
+	if (e->len)
+		printf("%u %s", e->len, pkt);
+	else
+		printf("- %s", pkt);	/* nf_hook_slow backends: skb already freed */
 	if (e->flags & VXD_F_TUNNEL) {
 		printf(" vni=%u", e->vni);
 		if (e->flags & VXD_F_OUTER) {
@@ -695,10 +703,16 @@ static void on_tick(void *ctx, uint64_t now)
 		jw_arr_open(&w, "unattributed");
 	}
 	for (int i = 0; i < p->n_ns; i++) {
-		uint64_t left = ns_drops[i] > ns_hits[i] ? ns_drops[i] - ns_hits[i] : 0;
+		struct pns *ns = &p->ns[i];
+		uint64_t cum, left;
 
-		if (!left)
+		ns->drops_cum += ns_drops[i];
+		ns->hits_cum += ns_hits[i];
+		cum = ns->drops_cum > ns->hits_cum ? ns->drops_cum - ns->hits_cum : 0;
+		if (cum <= ns->unattributed_cum)
 			continue;
+		left = cum - ns->unattributed_cum;
+		ns->unattributed_cum = cum;
 		p->unattributed_total += left;
 		if (p->o->json) {
 			jw_obj_open(&w, NULL);

@@ -8,10 +8,10 @@
  *   fexit/nf_hook_slow -- arguments and return value in one program;
  *   kprobe + kretprobe -- the entry stashes skb and state per task, the
  *     return reads them back.
- * On a drop nf_hook_slow has already freed the skb: its struct and data
- * are read with bpf_probe_read_kernel right after, before the memory is
- * reused in practice; the hook state lives on the caller's stack and is
- * intact. Hosts that allow neither use kfree_skb (vx_drops.bpf.c). */
+ * On a drop nf_hook_slow has already freed the skb: its headers are read
+ * with bpf_probe_read_kernel right after, before the data is reused in
+ * practice (best effort, never trusted for a length); the hook state lives
+ * on the caller's stack and is intact. Hosts that allow neither use kfree_skb (vx_drops.bpf.c). */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
@@ -122,7 +122,9 @@ static __always_inline int handle_verdict(void *ctx, struct sk_buff *skb,
 	e->d.location = caller;
 	e->d.netns = netns;
 	e->d.ifindex = in_if ? in_if : out_if;
-	e->d.len = BPF_CORE_READ(skb, len);
+	/* No skb->len: the freed sk_buff's own fields are the first to be
+	 * reused (the 6.1 guest showed garbage there), the loader prints
+	 * "len=-". */
 	e->d.protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
 	e->d.backend = backend;
 	e->d.stack_id = cfg.stack ? bpf_get_stackid(ctx, &vxn_stacks, 0) : -1;
