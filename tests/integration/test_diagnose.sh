@@ -66,6 +66,9 @@ test_healthy() {
 	assert_match "$out" '"encap":[1-9][0-9]*,"decap":[1-9]' "evidence of health: traffic crossed both ways"
 	assert_match "$out" '"stage":"rtt","p50_us":[0-9.]+' "a round trip to compare later runs with"
 	grep -v '^rc=' <<<"$out" >"$BASE"
+	jq -e '.type == "diagnosis" and .fault == false and (.findings | length) == 1 and
+		(.tunnels | length) == 2 and (.tunnels[0].peer_netns | length) > 0' "$BASE" >/dev/null ||
+		fail "-j is one JSON document with the findings and both tunnels: $(cat "$BASE")"
 	# The text form says the same with its evidence.
 	out=$(diag "$P")
 	assert_match "$out" '^HEALTHY \[healthy\] No fault found\.' "text verdict"
@@ -151,6 +154,8 @@ test_two_faults() {
 	local out
 	out=$(diag "$P" -j)
 	expect_only "$out" netfilter_overlay mtu_mismatch
+	grep -v '^rc=' <<<"$out" | jq -e '.fault == true and ([.findings[].verdict] | sort) ==
+		["mtu_mismatch", "netfilter_overlay"]' >/dev/null || fail "the JSON document names both: $out"
 	lab heal >/dev/null
 }
 
