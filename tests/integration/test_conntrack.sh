@@ -109,6 +109,34 @@ test_healthy() {
 	assert_eq "$(sum_field "$out" "$B" drop)" 0 "nothing dropped"
 }
 
+# A BPF backend dies with the process, even on SIGKILL: its links are file
+# descriptors. Only meaningful where a BPF backend attaches (the guest).
+test_sigkill_leaves_nothing() {
+	require_root
+	lab setup >/dev/null || fail "lab setup"
+	local out pid i
+	out=$(mktemp)
+	"$VXRAY" conntrack ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$A" >"$out" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'watching conntrack' "$out" && break
+		sleep 0.2
+	done
+	if ! grep -q 'watching conntrack .* with \(fexit\|kprobe\)' "$out"; then
+		kill -INT "$pid"; wait "$pid"
+		skip "no BPF backend attaches on this kernel: $(cat "$out")"
+	fi
+	bpftool prog list | grep -q 'name vxc_' || fail "the conntrack programs are not loaded while it runs"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	rm -f "$out"
+	for ((i = 0; i < 50; i++)); do	# the kernel frees them asynchronously
+		bpftool prog list | grep -q 'name vxc_' || return 0
+		sleep 0.2
+	done
+	fail "conntrack programs still loaded after SIGKILL: $(bpftool prog list | grep 'name vxc_')"
+}
+
 test_bad_backend() {
 	require_root
 	[[ -n ${VX_BACKEND:-} ]] && skip "the kernel matrix forces a backend this kernel allows"
@@ -133,5 +161,6 @@ run_test "conntrack: scenario 3 shows the full table, failures and an ALERT" tes
 run_test "conntrack: scenario 3 in JSON" test_full_table_json
 run_test "conntrack: --netns reports only the chosen namespace" test_scoped
 run_test "conntrack: healthy lab counts flows, no alert" test_healthy
+run_test "conntrack: SIGKILL leaves no program behind" test_sigkill_leaves_nothing
 run_test "conntrack: --backend fentry refused here is one clear sentence" test_bad_backend
 run_test "conntrack: unknown namespace" test_bad_netns
