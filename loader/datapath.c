@@ -13,6 +13,7 @@
  *   loaded program's name, never anyone else's).
  * - XDP (opt-in, --xdp): a native-mode bpf_link on underlay ingress, never
  *   generic mode, never over another program. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,8 +426,61 @@ static bool is_ours(const struct vx_dp_inst *in, uint32_t id)
 	return false;
 }
 
-/* A filter some earlier vxray left behind: named by vxray and running a
- * program named by vxray. Anything else is someone else's. */
+/* True when some live process holds an fd for BPF program @id: another
+ * vxray still running on this interface, whose filters are not stale.
+ * After SIGKILL only the filter itself holds the program, so no process
+ * does. Only called for filters that look like vxray's, so the /proc walk
+ * is rare. */
+static bool prog_held_by_process(uint32_t id)
+{
+	DIR *proc = opendir("/proc"), *fds;
+	struct dirent *p, *f;
+	char path[288], link[64], line[128];
+	bool held = false;
+
+	if (!proc)
+		return true;	/* cannot tell: assume it is alive */
+	while (!held && (p = readdir(proc))) {
+		if (p->d_name[0] < '1' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!held && (f = readdir(fds))) {
+			ssize_t n;
+			FILE *fi;
+
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", p->d_name, f->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (strcmp(link, "anon_inode:bpf-prog"))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", p->d_name, f->d_name);
+			fi = fopen(path, "r");
+			if (!fi)
+				continue;
+			while (fgets(line, sizeof(line), fi)) {
+				unsigned int v;
+
+				if (sscanf(line, "prog_id: %u", &v) == 1) {
+					held = v == id;
+					break;
+				}
+			}
+			fclose(fi);
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return held;
+}
+
+/* A filter some earlier vxray left behind: named by vxray, running a
+ * program named by vxray, and held by no live process (a vxray that is
+ * still running keeps its filters). Anything else is someone else's. */
 static bool is_stale_vxray(const struct vx_dp *dp, const struct vx_tc_filter *f)
 {
 	struct bpf_prog_info info = {};
@@ -445,7 +499,7 @@ static bool is_stale_vxray(const struct vx_dp *dp, const struct vx_tc_filter *f)
 		return false;
 	named = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "vx_tc_", 6);
 	close(fd);
-	return named;
+	return named && !prog_held_by_process(f->bpf_id);
 }
 
 static int nl_attach_dir(struct vx_dp *dp, struct vx_dp_watched *w, int dir)

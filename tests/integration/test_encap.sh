@@ -292,6 +292,29 @@ test_netlink_sigkill_stale() {
 	foreign_still_works "after the stale cleanup"
 }
 
+# Two vxray runs on the netlink path: the second must not take the first's
+# live filters for stale ones (a live process still holds their programs).
+test_netlink_two_instances() {
+	require_root
+	lab teardown >/dev/null
+	lab setup >/dev/null || fail "lab setup"
+	local pid f out
+	f=$(mktemp)
+	VXRAY_TC_ATTACH=netlink "$VXRAY" encap --summary --auto --netns "$A" --netns "$B" >"$f" 2>&1 &
+	pid=$!
+	wait_started "$f" || fail "the first vxray did not start: $(cat "$f")"
+	assert_eq "$(vxray_filters)" 8 "filters of the first vxray"
+	out=$(VXRAY_TC_ATTACH=netlink encap_while_pinging 3 --auto --netns "$A" --netns "$B")
+	assert_no_match "$out" 'removed a stale' "the second vxray removes nothing of the first's"
+	assert_eq "$(count "$out" decap "$B" vxlan100 8)" 3 "the second vxray sees the requests"
+	assert_eq "$(vxray_filters)" 8 "the first vxray's filters are still there"
+	kill -INT "$pid"
+	wait "$pid"
+	assert_eq "$?" 0 "the first vxray exits 0"
+	rm -f "$f"
+	assert_eq "$(vxray_filters)" 0 "vxray tc filters left after both exited"
+}
+
 # A pass-everything XDP program that is not vxray's.
 foreign_xdp() {
 	local src=$1/fx.c obj=$1/fx.o
@@ -373,5 +396,6 @@ run_test "encap: SIGKILL leaves nothing; a foreign tc filter keeps working" test
 run_test "encap: bad input" test_bad_input
 run_test "encap: netlink tc path gives the same events and leaves nothing" test_netlink_path
 run_test "encap: netlink path after SIGKILL: only vxray's stale filters removed" test_netlink_sigkill_stale
+run_test "encap: netlink path: a second vxray keeps the first one's live filters" test_netlink_two_instances
 run_test "encap: --xdp native on the underlay; a foreign XDP program kept" test_xdp
 run_test "encap: --auto follows a VXLAN device deleted and recreated" test_auto_follows_churn
