@@ -48,38 +48,138 @@ size_t jw_escape(char *out, size_t size, const char *s, size_t len)
 	return n;
 }
 
+/* True if @s needs no escaping: the common case, written in one call. */
+static bool plain(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
+/* Append the quoted, escaped @s to @out (room for @size); returns the new
+ * length, or 0 if it does not fit. */
+static size_t quote_into(char *out, size_t size, const char *s, size_t len)
+{
+	size_t n;
+
+	if (len + 2 > size || !plain(s, len)) {
+		if (size < 2)
+			return 0;
+		n = jw_escape(out + 1, size - 1, s, len);
+		if (n + 2 > size)
+			return 0;
+	} else {
+		memcpy(out + 1, s, len);
+		n = len;
+	}
+	out[0] = '"';
+	out[n + 1] = '"';
+	return n + 2;
+}
+
 static void put_escaped(FILE *f, const char *s, size_t len)
 {
 	char buf[256];
-	size_t off = 0;
+	size_t off = 0, n;
 
-	fputc('"', f);
+	n = quote_into(buf, sizeof(buf), s, len);
+	if (n) {
+		fwrite_unlocked(buf, 1, n, f);
+		return;
+	}
+	fputc_unlocked('"', f);
 	/* Escape in chunks so arbitrarily long strings need no allocation. */
 	while (off < len) {
 		size_t chunk = len - off > 40 ? 40 : len - off;
 
-		jw_escape(buf, sizeof(buf), s + off, chunk);
-		fputs(buf, f);
+		n = jw_escape(buf, sizeof(buf), s + off, chunk);
+		fwrite_unlocked(buf, 1, n, f);
 		off += chunk;
 	}
-	fputc('"', f);
+	fputc_unlocked('"', f);
+}
+
+/* The comma and key before a value, in one write into @buf; returns its
+ * length. @buf must hold JW_PREFIX_MAX bytes. */
+#define JW_PREFIX_MAX 160
+static size_t prefix_into(struct jw *w, const char *key, char *buf)
+{
+	size_t n = 0;
+
+	if (w->need_comma[w->depth])
+		buf[n++] = ',';
+	w->need_comma[w->depth] = true;
+	if (key) {
+		size_t k = quote_into(buf + n, JW_PREFIX_MAX - 1 - n, key, strlen(key));
+
+		if (!k) {
+			/* A key too long for the buffer: the slow path. */
+			fwrite_unlocked(buf, 1, n, w->f);
+			put_escaped(w->f, key, strlen(key));
+			n = 0;
+		} else {
+			n += k;
+		}
+		buf[n++] = ':';
+	}
+	return n;
 }
 
 static void key_prefix(struct jw *w, const char *key)
 {
-	if (w->need_comma[w->depth])
-		fputc(',', w->f);
-	w->need_comma[w->depth] = true;
-	if (key) {
-		put_escaped(w->f, key, strlen(key));
-		fputc(':', w->f);
-	}
+	char buf[JW_PREFIX_MAX];
+	size_t n = prefix_into(w, key, buf);
+
+	if (n)
+		fwrite_unlocked(buf, 1, n, w->f);
+}
+
+/* Decimal digits of @v, right-aligned ending at @end; returns the start. */
+static char *utoa_rev(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+size_t jw_fmt_int(char *out, int64_t val)
+{
+	char tmp[24], *end = tmp + sizeof(tmp), *p;
+	uint64_t mag = val < 0 ? -(uint64_t)val : (uint64_t)val;
+	size_t n;
+
+	p = utoa_rev(mag, end);
+	if (val < 0)
+		*--p = '-';
+	n = (size_t)(end - p);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return n;
+}
+
+size_t jw_fmt_uint(char *out, uint64_t val)
+{
+	char tmp[24], *end = tmp + sizeof(tmp), *p = utoa_rev(val, end);
+	size_t n = (size_t)(end - p);
+
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return n;
 }
 
 static void open_container(struct jw *w, const char *key, char c)
 {
-	key_prefix(w, key);
-	fputc(c, w->f);
+	char buf[JW_PREFIX_MAX + 1];
+	size_t n = prefix_into(w, key, buf);
+
+	buf[n++] = c;
+	fwrite_unlocked(buf, 1, n, w->f);
 	if (w->depth + 1 < JW_MAX_DEPTH)
 		w->depth++;
 	w->need_comma[w->depth] = false;
@@ -87,7 +187,7 @@ static void open_container(struct jw *w, const char *key, char c)
 
 static void close_container(struct jw *w, char c)
 {
-	fputc(c, w->f);
+	fputc_unlocked(c, w->f);
 	if (w->depth > 0)
 		w->depth--;
 }
@@ -99,7 +199,15 @@ void jw_arr_close(struct jw *w) { close_container(w, ']'); }
 
 void jw_strn(struct jw *w, const char *key, const char *val, size_t len)
 {
-	key_prefix(w, key);
+	char buf[JW_PREFIX_MAX + 256];
+	size_t n = prefix_into(w, key, buf), v;
+
+	v = quote_into(buf + n, sizeof(buf) - n, val, len);
+	if (v) {
+		fwrite_unlocked(buf, 1, n + v, w->f);
+		return;
+	}
+	fwrite_unlocked(buf, 1, n, w->f);
 	put_escaped(w->f, val, len);
 }
 
@@ -114,14 +222,20 @@ void jw_str(struct jw *w, const char *key, const char *val)
 
 void jw_int(struct jw *w, const char *key, int64_t val)
 {
-	key_prefix(w, key);
-	fprintf(w->f, "%" PRId64, val);
+	char buf[JW_PREFIX_MAX + 24];
+	size_t n = prefix_into(w, key, buf);
+
+	n += jw_fmt_int(buf + n, val);
+	fwrite_unlocked(buf, 1, n, w->f);
 }
 
 void jw_uint(struct jw *w, const char *key, uint64_t val)
 {
-	key_prefix(w, key);
-	fprintf(w->f, "%" PRIu64, val);
+	char buf[JW_PREFIX_MAX + 24];
+	size_t n = prefix_into(w, key, buf);
+
+	n += jw_fmt_uint(buf + n, val);
+	fwrite_unlocked(buf, 1, n, w->f);
 }
 
 void jw_double(struct jw *w, const char *key, double val)
@@ -148,8 +262,9 @@ void jw_null(struct jw *w, const char *key)
 
 void jw_end_line(struct jw *w)
 {
-	fputc('\n', w->f);
-	fflush(w->f);
+	fputc_unlocked('\n', w->f);
+	/* A terminal sees each line at once (line buffered); a file or pipe
+	 * gets large writes, flushed by the event loop (loop.c). */
 	w->depth = 0;
 	w->need_comma[0] = false;
 }

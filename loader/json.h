@@ -32,5 +32,9 @@ void jw_null(struct jw *w, const char *key);
 void jw_end_line(struct jw *w);
 /* Escape @s into @out (always NUL-terminated); returns the length needed. */
 size_t jw_escape(char *out, size_t size, const char *s, size_t len);
+/* Decimal text of @val into @out (24 bytes suffice), NUL-terminated;
+ * returns its length. */
+size_t jw_fmt_int(char *out, int64_t val);
+size_t jw_fmt_uint(char *out, uint64_t val);
 
 #endif

@@ -97,10 +97,25 @@ int vx_loop_add_ringbuf(struct vx_loop *l, struct ring_buffer *rb)
 	return vx_loop_add_fd(l, ring_buffer__epoll_fd(rb), consume_ringbuf, rb);
 }
 
+static int drain_ringbufs(struct vx_loop *l)
+{
+	for (int i = 0; i < l->n_src; i++) {
+		int ret;
+
+		if (l->src[i].cb != consume_ringbuf)
+			continue;
+		ret = consume_ringbuf(l->src[i].ctx);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 int vx_loop_run(struct vx_loop *l)
 {
 	struct epoll_event evs[16];
 	uint64_t next_tick = vx_now_ns() + l->interval_ns, last_tick = 0;
+	uint64_t next_drain = vx_now_ns() + VX_LOOP_DRAIN_NS;
 	int ret = 0;
 
 	while (!vx_exiting) {
@@ -109,6 +124,8 @@ int vx_loop_run(struct vx_loop *l)
 
 		if (l->deadline_ns && l->deadline_ns < wake)
 			wake = l->deadline_ns;
+		if (next_drain < wake)
+			wake = next_drain;
 		timeout_ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
 		n = epoll_wait(l->epfd, evs, 16, timeout_ms);
 		if (n < 0) {
@@ -124,9 +141,21 @@ int vx_loop_run(struct vx_loop *l)
 				goto out;
 		}
 		now = vx_now_ns();
+		if (now >= next_drain) {
+			/* The programs skip the wakeup while a ring is nearly
+			 * empty (vx_rb.bpf.h): collect what they left, and hand
+			 * what was printed to whoever reads stdout. */
+			if ((ret = drain_ringbufs(l)) < 0)
+				goto out;
+			fflush(stdout);
+			next_drain = now + VX_LOOP_DRAIN_NS;
+		}
 		if (now >= next_tick) {
+			if ((ret = drain_ringbufs(l)) < 0)
+				goto out;
 			if (l->tick)
 				l->tick(l->tick_ctx, now);
+			fflush(stdout);
 			last_tick = now;
 			next_tick += l->interval_ns;
 			if (next_tick <= now)
@@ -139,11 +168,10 @@ out:
 	/* Drain what arrived before the stop, then report the last interval
 	 * -- unless a tick just did (a duration that is a multiple of the
 	 * interval ends right on one). */
-	for (int i = 0; i < l->n_src; i++)
-		if (l->src[i].cb == consume_ringbuf)
-			consume_ringbuf(l->src[i].ctx);
+	drain_ringbufs(l);
 	if (l->tick && vx_now_ns() - last_tick > 5 * 1000000ULL)
 		l->tick(l->tick_ctx, vx_now_ns());
+	fflush(stdout);
 	return ret;
 }
 

@@ -13,6 +13,11 @@
 struct ring_buffer;
 
 #define VX_LOOP_MAX_FDS 64
+/* Ring buffers are drained at least this often: the BPF programs wake the
+ * consumer only once a ring is an eighth full (bpf/include/vx_rb.bpf.h), so
+ * this bounds how late an event on a quiet ring is printed. */
+#define VX_LOOP_DRAIN_MS 20
+#define VX_LOOP_DRAIN_NS (VX_LOOP_DRAIN_MS * 1000000ULL)
 
 typedef int (*vx_fd_cb)(void *ctx);
 typedef void (*vx_tick_cb)(void *ctx, uint64_t now_ns);

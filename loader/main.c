@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "log.h"
@@ -362,10 +363,15 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
+	/* Events go out in large writes when stdout is a file or a pipe; the
+	 * loop flushes it every drain period, tick and at exit (loop.c). */
+	static char outbuf[256 * 1024];
 	struct vx_opts opts = {};
 	struct sigaction sa = { .sa_handler = on_signal };
 	int ret;
 
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	ret = parse_args(argc, argv, &opts);
 	if (ret > 0)
 		return VX_EXIT_OK;

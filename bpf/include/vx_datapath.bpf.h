@@ -9,6 +9,7 @@
 
 #include "vx_parse.h"
 #include "vx_lat.bpf.h"
+#include "vx_rb.bpf.h"
 
 /* The including object defines VX_CTX: struct __sk_buff or struct xdp_md.
  * Both name the packet bounds data and data_end. */
@@ -18,9 +19,11 @@
 
 const volatile struct vx_dp_config cfg = {};
 
+#define VXP_RB_SIZE (1 << 22)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22);
+	__uint(max_entries, VXP_RB_SIZE);
 } vxp_rb SEC(".maps");
 
 /* Every frame lands in exactly one enum vx_result slot; enum vx_counter
@@ -329,7 +332,7 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	e->result = (__u8)r;
 	e->pad = 0;
 	__builtin_memcpy(&e->pkt, &p, sizeof(p));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, vx_rb_wakeup_flags(&vxp_rb, VXP_RB_SIZE));
 	vx_count(VX_C_EVENTS);
 }
 

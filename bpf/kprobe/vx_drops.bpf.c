@@ -20,6 +20,7 @@
 
 #include "../kprobe/vx_drops.h"
 #include "vx_skbread.bpf.h"
+#include "vx_rb.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -28,9 +29,11 @@ const volatile struct vxd_config cfg = {
 	.vxlan_port = 4789,
 };
 
+#define VXD_RB_SIZE (1 << 20)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	__uint(max_entries, VXD_RB_SIZE);
 } vxd_rb SEC(".maps");
 
 /* Events the ring buffer had no room for: reported, never silent. */
@@ -135,7 +138,7 @@ static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 loc
 	e->backend = backend;
 	e->stack_id = cfg.stack ? bpf_get_stackid(ctx, &vxd_stacks, 0) : -1;
 	parse_skb(skb, e, cfg.vxlan_port);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, vx_rb_wakeup_flags(&vxd_rb, VXD_RB_SIZE));
 	return 0;
 }
 
