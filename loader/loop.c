@@ -31,17 +31,40 @@ uint64_t vx_mono_to_real(void)
 
 void vx_fmt_wallclock(uint64_t real_ns, int digits, char *buf, size_t len)
 {
+	/* Called once per printed event: the broken-down time is cached per
+	 * second (localtime_r takes the time-zone lock) and the digits are
+	 * written by hand. */
+	static __thread time_t cached_sec = (time_t)-1;
+	static __thread int hms[3];
 	time_t sec = (time_t)(real_ns / 1000000000ULL);
-	uint64_t frac = real_ns % 1000000000ULL;
-	struct tm tm;
+	uint32_t frac = (uint32_t)(real_ns % 1000000000ULL);
+	char out[16], *p = out;
 
-	localtime_r(&sec, &tm);
-	if (digits == 6)
-		snprintf(buf, len, "%02d:%02d:%02d.%06d", tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 (int)(frac / 1000));
-	else
-		snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 (int)(frac / 1000000));
+	if (sec != cached_sec) {
+		struct tm tm;
+
+		localtime_r(&sec, &tm);
+		hms[0] = tm.tm_hour, hms[1] = tm.tm_min, hms[2] = tm.tm_sec;
+		cached_sec = sec;
+	}
+	for (int i = 0; i < 3; i++) {
+		*p++ = (char)('0' + hms[i] / 10 % 10);
+		*p++ = (char)('0' + hms[i] % 10);
+		*p++ = i < 2 ? ':' : '.';
+	}
+	frac /= digits == 6 ? 1000 : 1000000;
+	for (int i = digits == 6 ? 6 : 3; i > 0; i--) {
+		p[i - 1] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	p += digits == 6 ? 6 : 3;
+	*p = '\0';
+	if (len) {
+		size_t n = (size_t)(p - out) < len ? (size_t)(p - out) : len - 1;
+
+		memcpy(buf, out, n);
+		buf[n] = '\0';
+	}
 }
 
 int vx_loop_init(struct vx_loop *l, uint64_t duration_ns, uint64_t interval_ns,
