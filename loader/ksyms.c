@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* /proc/kallsyms into one array sorted by address, searched by bisection:
- * ~150k symbols load in a few milliseconds and every lookup is O(log n). */
+/* Kernel text symbols from /proc/kallsyms, read only when first needed:
+ * most runs never name a kernel address, and the table costs a pass over
+ * ~120k lines and a few MiB. When it is needed it is built compact -- one
+ * array of (address, name offset) pairs sorted by address, the names in a
+ * single arena -- and every lookup is a bisection. vx_ksym_addr() of one
+ * name does not build it: a streaming pass stops at the first match. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,13 +16,90 @@
 
 struct ksym {
 	uint64_t addr;
-	char *name;
+	uint32_t name;		/* offset into names */
 };
 
 static struct ksym *syms;
 static size_t n_syms;
-static int load_err;
-static bool loaded;
+static char *names;
+static int access_err;		/* vx_ksyms_load()'s verdict */
+static bool checked;
+static int table_err;
+static bool built;
+
+/* One kallsyms line: "ffffffff81000000 T name\t[module]\n". The name ends at
+ * white space, so a module's name is left out (as sscanf's %s did).
+ * Returns false for malformed lines and for anything but code: a drop
+ * location or a stack frame is never data. */
+static bool parse_line(char *line, uint64_t *addr, const char **name, size_t *len)
+{
+	uint64_t a = 0;
+	char *p = line, *n;
+
+	for (;; p++) {
+		unsigned int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned int)(*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			d = (unsigned int)(*p - 'a' + 10);
+		else if (*p >= 'A' && *p <= 'F')
+			d = (unsigned int)(*p - 'A' + 10);
+		else
+			break;
+		a = a << 4 | d;
+	}
+	if (p == line || p[0] != ' ' || !p[1] || p[2] != ' ')
+		return false;
+	if (p[1] != 't' && p[1] != 'T' && p[1] != 'w' && p[1] != 'W')
+		return false;
+	n = p + 3;
+	*len = strcspn(n, " \t\n");
+	if (!*len)
+		return false;
+	*addr = a;
+	*name = n;
+	return true;
+}
+
+int vx_ksyms_load(void)
+{
+	char line[512];
+	bool nonzero = false;
+	int seen = 0;
+	FILE *f;
+
+	/* Only the access check: the table itself is built on first use.
+	 * Text symbols come first in kallsyms, so this reads a few lines. */
+	if (checked)
+		return access_err;
+	checked = true;
+	f = fopen("/proc/kallsyms", "re");
+	if (!f) {
+		access_err = -errno;
+		pr_warn("cannot read /proc/kallsyms (%s): kernel addresses are shown as numbers",
+			strerror(errno));
+		return access_err;
+	}
+	while (!nonzero && fgets(line, sizeof(line), f)) {
+		uint64_t addr;
+		const char *name;
+		size_t len;
+
+		if (!parse_line(line, &addr, &name, &len))
+			continue;
+		nonzero = addr != 0;
+		if (++seen == 1000)
+			break;	/* A thousand zero text addresses: hidden. */
+	}
+	fclose(f);
+	if (!nonzero) {
+		/* kptr_restrict (or missing CAP_SYSLOG) zeroes every address. */
+		pr_warn("/proc/kallsyms shows only zero addresses (kernel.kptr_restrict): kernel addresses are shown as numbers");
+		access_err = -EPERM;
+	}
+	return access_err;
+}
 
 static int cmp_ksym(const void *a, const void *b)
 {
@@ -27,74 +108,73 @@ static int cmp_ksym(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-int vx_ksyms_load(void)
+static int build_table(void)
 {
-	char line[512], name[256], type;
-	unsigned long long addr;
-	size_t cap = 0;
-	bool nonzero = false;
+	size_t cap = 0, names_cap = 0, names_len = 0;
+	bool sorted = true;
+	char line[512];
 	FILE *f;
 
-	if (loaded)
-		return load_err;
-	loaded = true;
+	if (built)
+		return table_err;
+	built = true;
+	if ((table_err = vx_ksyms_load()))
+		return table_err;
 	f = fopen("/proc/kallsyms", "re");
-	if (!f) {
-		load_err = -errno;
-		pr_warn("cannot read /proc/kallsyms (%s): kernel addresses are shown as numbers",
-			strerror(errno));
-		return load_err;
-	}
+	if (!f)
+		return table_err = -errno;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+		const char *name;
+		uint64_t addr;
+		size_t len;
+
+		if (!parse_line(line, &addr, &name, &len))
 			continue;
-		/* Only code: a drop location or a stack frame is never data. */
-		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
-			continue;
-		if (addr)
-			nonzero = true;
 		if (n_syms == cap) {
-			size_t ncap = cap ? cap * 2 : 65536;
+			size_t ncap = cap ? cap * 2 : 32768;
 			struct ksym *n = realloc(syms, ncap * sizeof(*n));
 
-			if (!n) {
-				load_err = -ENOMEM;
-				break;
-			}
+			if (!n)
+				goto nomem;
 			syms = n;
 			cap = ncap;
 		}
-		syms[n_syms].addr = addr;
-		syms[n_syms].name = strdup(name);
-		if (!syms[n_syms].name) {
-			load_err = -ENOMEM;
-			break;
+		if (names_len + len + 1 > names_cap) {
+			size_t ncap = names_cap ? names_cap * 2 : 1 << 20;
+			char *n = ncap <= UINT32_MAX ? realloc(names, ncap) : NULL;
+
+			if (!n)
+				goto nomem;
+			names = n;
+			names_cap = ncap;
 		}
-		n_syms++;
+		memcpy(names + names_len, name, len);
+		names[names_len + len] = '\0';
+		if (n_syms && syms[n_syms - 1].addr > addr)
+			sorted = false;
+		syms[n_syms++] = (struct ksym){ .addr = addr, .name = (uint32_t)names_len };
+		names_len += len + 1;
 	}
 	fclose(f);
-	if (!load_err && !nonzero) {
-		/* kptr_restrict (or missing CAP_SYSLOG) zeroes every address. */
-		pr_warn("/proc/kallsyms shows only zero addresses (kernel.kptr_restrict): kernel addresses are shown as numbers");
-		load_err = -EPERM;
-	}
-	if (load_err) {
-		int err = load_err;
-
-		vx_ksyms_free();
-		loaded = true;
-		load_err = err;
-		return err;
-	}
-	qsort(syms, n_syms, sizeof(*syms), cmp_ksym);
+	/* Core kernel symbols are in address order; modules are not. */
+	if (!sorted)
+		qsort(syms, n_syms, sizeof(*syms), cmp_ksym);
 	return 0;
+nomem:
+	fclose(f);
+	free(syms);
+	free(names);
+	syms = NULL;
+	names = NULL;
+	n_syms = 0;
+	return table_err = -ENOMEM;
 }
 
 const char *vx_ksym_lookup(uint64_t addr, uint64_t *off)
 {
 	size_t lo = 0, hi;
 
-	if (vx_ksyms_load() || !n_syms || addr < syms[0].addr)
+	if (build_table() || !n_syms || addr < syms[0].addr)
 		return NULL;
 	/* Last symbol whose address is <= addr. */
 	hi = n_syms;
@@ -108,17 +188,37 @@ const char *vx_ksym_lookup(uint64_t addr, uint64_t *off)
 	}
 	if (off)
 		*off = addr - syms[lo].addr;
-	return syms[lo].name;
+	return names + syms[lo].name;
 }
 
 uint64_t vx_ksym_addr(const char *name)
 {
+	size_t want = strlen(name);
+	uint64_t found = 0;
+	char line[512];
+	FILE *f;
+
 	if (vx_ksyms_load())
 		return 0;
-	for (size_t i = 0; i < n_syms; i++)
-		if (!strcmp(syms[i].name, name))
-			return syms[i].addr;
-	return 0;
+	if (built) {
+		for (size_t i = 0; i < n_syms; i++)
+			if (!strcmp(names + syms[i].name, name))
+				return syms[i].addr;
+		return 0;
+	}
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *n;
+		uint64_t addr;
+		size_t len;
+
+		if (parse_line(line, &addr, &n, &len) && len == want && !memcmp(n, name, len))
+			found = addr;
+	}
+	fclose(f);
+	return found;
 }
 
 const char *vx_ksym_fmt(uint64_t addr, char *buf, size_t len)
@@ -135,11 +235,11 @@ const char *vx_ksym_fmt(uint64_t addr, char *buf, size_t len)
 
 void vx_ksyms_free(void)
 {
-	for (size_t i = 0; i < n_syms; i++)
-		free(syms[i].name);
 	free(syms);
+	free(names);
 	syms = NULL;
+	names = NULL;
 	n_syms = 0;
-	loaded = false;
-	load_err = 0;
+	checked = built = false;
+	access_err = table_err = 0;
 }

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Kernel addresses as "sym+0xoff", from /proc/kallsyms read once. */
+/* Kernel addresses as "sym+0xoff", from /proc/kallsyms read once, on the
+ * first lookup. */
 #ifndef VXRAY_KSYMS_H
 #define VXRAY_KSYMS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Load the table (idempotent). 0, -EPERM when kptr_restrict hides every
- * address (said once, as a warning), or another negative errno. */
+/* Check that kallsyms can be read (idempotent, cheap: the table is built on
+ * the first lookup). 0, -EPERM when kptr_restrict hides every address (said
+ * once, as a warning), or another negative errno. */
 int vx_ksyms_load(void);
 /* Symbol containing @addr, with the offset into it; NULL when unknown. */
 const char *vx_ksym_lookup(uint64_t addr, uint64_t *off);

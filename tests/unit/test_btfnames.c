@@ -119,6 +119,9 @@ static void ksyms_lookup(void **state)
 	if (kallsyms_addr_of(name, sizeof(name), &addr))
 		skip();	/* kptr_restrict hides addresses */
 	assert_int_equal(vx_ksyms_load(), 0);
+	/* By name before any lookup: the streaming pass, not the table. */
+	assert_int_equal(vx_ksym_addr("nf_hook_slow"), addr);
+	assert_int_equal(vx_ksym_addr("no_such_symbol_in_any_kernel"), 0);
 	assert_string_equal(vx_ksym_fmt(addr, buf, sizeof(buf)), "nf_hook_slow+0x0");
 	snprintf(want, sizeof(want), "nf_hook_slow+0x%x", 0x10);
 	assert_string_equal(vx_ksym_fmt(addr + 0x10, buf, sizeof(buf)), want);
