@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Enum names from /sys/kernel/btf/vmlinux, loaded once and cached: a view
- * prints a name per event, so lookups must not reparse BTF. */
+/* Enum names from /sys/kernel/btf/vmlinux: each enum asked for is copied
+ * out once, so a view that prints a name per event never reparses BTF, and
+ * the one vmlinux BTF the loader shares (vx_vmlinux_btf) can be released
+ * after startup. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/btf.h>
@@ -49,24 +53,56 @@ static const char *member_name(const struct btf *btf, const struct btf_type *t, 
 	return btf__name_by_offset(btf, off);
 }
 
-/* Cache of resolved enum type ids by the caller's key. */
-#define ENUM_CACHE 16
-static struct {
+/* Resolved enums, copied out of BTF so the BTF itself can be released
+ * once startup is done (vx_vmlinux_btf_release): its ~6 MiB parsed form
+ * would otherwise stay in RSS for the life of the process. */
+struct enum_copy {
 	char key[64];
-	const struct btf_type *t;
-} enum_cache[ENUM_CACHE];
+	bool found;
+	int n;
+	int64_t *vals;
+	char **names;
+};
+#define ENUM_CACHE 16
+static struct enum_copy enum_cache[ENUM_CACHE];
 
-static const struct btf_type *find_enum(const char *enum_name)
+static void copy_enum(struct enum_copy *e, const struct btf *btf, const struct btf_type *t)
 {
-	struct btf *btf = get_btf();
+	int n = member_count(t);
+
+	e->vals = calloc((size_t)n, sizeof(*e->vals));
+	e->names = calloc((size_t)n, sizeof(*e->names));
+	if (!e->vals || !e->names) {
+		free(e->vals);
+		free(e->names);
+		e->vals = NULL;
+		e->names = NULL;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		e->vals[i] = member_val(t, i);
+		e->names[i] = strdup(member_name(btf, t, i));
+		if (!e->names[i])
+			break;
+		e->n = i + 1;
+	}
+	e->found = true;
+}
+
+static const struct enum_copy *find_enum(const char *enum_name)
+{
 	const struct btf_type *t = NULL;
+	struct btf *btf;
 	int i, id, n;
 
-	if (!btf || !enum_name)
+	if (!enum_name)
 		return NULL;
 	for (i = 0; i < ENUM_CACHE && enum_cache[i].key[0]; i++)
 		if (!strcmp(enum_cache[i].key, enum_name))
-			return enum_cache[i].t;
+			return enum_cache[i].found ? &enum_cache[i] : NULL;
+	btf = get_btf();
+	if (!btf)
+		return NULL;
 
 	if (enum_name[0] != '=') {
 		id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
@@ -90,38 +126,55 @@ static const struct btf_type *find_enum(const char *enum_name)
 			}
 		}
 	}
-	if (i < ENUM_CACHE) {
-		snprintf(enum_cache[i].key, sizeof(enum_cache[i].key), "%s", enum_name);
-		enum_cache[i].t = t;
-	}
-	return t;
+	if (i == ENUM_CACHE)
+		i = ENUM_CACHE - 1;	/* full: the last slot is reused */
+	free(enum_cache[i].vals);
+	for (int m = 0; m < enum_cache[i].n; m++)
+		free(enum_cache[i].names[m]);
+	free(enum_cache[i].names);
+	memset(&enum_cache[i], 0, sizeof(enum_cache[i]));
+	snprintf(enum_cache[i].key, sizeof(enum_cache[i].key), "%s", enum_name);
+	if (t)
+		copy_enum(&enum_cache[i], btf, t);
+	return enum_cache[i].found ? &enum_cache[i] : NULL;
 }
 
 const char *vx_btf_enum_name(const char *enum_name, int64_t val)
 {
-	const struct btf_type *t = find_enum(enum_name);
+	const struct enum_copy *e = find_enum(enum_name);
 
-	if (!t)
+	if (!e)
 		return NULL;
-	for (int i = 0; i < member_count(t); i++)
-		if (member_val(t, i) == val)
-			return member_name(vmlinux_btf, t, i);
+	for (int i = 0; i < e->n; i++)
+		if (e->vals[i] == val)
+			return e->names[i];
 	return NULL;
 }
 
 int vx_btf_enum_value(const char *enum_name, const char *val_name, int64_t *out)
 {
-	const struct btf_type *t = find_enum(enum_name);
+	const struct enum_copy *e = find_enum(enum_name);
 
-	if (!t)
+	if (!e)
 		return vmlinux_err ? vmlinux_err : -ENOENT;
-	for (int i = 0; i < member_count(t); i++) {
-		if (!strcmp(member_name(vmlinux_btf, t, i), val_name)) {
-			*out = member_val(t, i);
+	for (int i = 0; i < e->n; i++) {
+		if (!strcmp(e->names[i], val_name)) {
+			*out = e->vals[i];
 			return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+struct btf *vx_vmlinux_btf(void)
+{
+	return get_btf();
+}
+
+void vx_vmlinux_btf_release(void)
+{
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
 }
 
 const char *vx_drop_reason_name(uint32_t reason, char *buf, size_t len)
@@ -139,8 +192,13 @@ const char *vx_drop_reason_name(uint32_t reason, char *buf, size_t len)
 
 void vx_btf_names_reset(void)
 {
-	btf__free(vmlinux_btf);
-	vmlinux_btf = NULL;
+	vx_vmlinux_btf_release();
 	vmlinux_err = 0;
+	for (int i = 0; i < ENUM_CACHE; i++) {
+		for (int m = 0; m < enum_cache[i].n; m++)
+			free(enum_cache[i].names[m]);
+		free(enum_cache[i].names);
+		free(enum_cache[i].vals);
+	}
 	memset(enum_cache, 0, sizeof(enum_cache));
 }

@@ -20,7 +20,15 @@ int vx_btf_enum_value(const char *enum_name, const char *val_name, int64_t *out)
  * "unknown(N)" for a value this kernel does not name. */
 const char *vx_drop_reason_name(uint32_t reason, char *buf, size_t len);
 
-/* Drop the cached BTF (tests; freeing at exit). */
+/* The running kernel's BTF, parsed once and shared by every caller in the
+ * loader (NULL without BTF); not the caller's to free. Release it when
+ * startup is done: enum names looked up before stay valid, later lookups
+ * parse it again. */
+struct btf;
+struct btf *vx_vmlinux_btf(void);
+void vx_vmlinux_btf_release(void);
+
+/* Drop the cached BTF and enums (tests; freeing at exit). */
 void vx_btf_names_reset(void);
 
 #endif

@@ -474,25 +474,24 @@ static const char *const be_names[] = {
 
 static bool kernel_has_func(const char *name)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool ok = btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+	struct btf *btf = vx_vmlinux_btf();
 
-	btf__free(btf);
-	return ok;
+	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
 }
 
 /* sk_skb_reason_drop() replaced kfree_skb_reason() as the out-of-line
  * drop function in 6.11 (kfree_skb_reason became an inline wrapper). */
 static struct bpf_program *pick_prog(struct vx_drops *skel, int be, const char **what)
 {
-	bool new_fn = kernel_has_func("sk_skb_reason_drop");
+	bool new_fn;
 
 	switch (be) {
 	case BE_FENTRY:
+		new_fn = kernel_has_func("sk_skb_reason_drop");
 		*what = new_fn ? "fentry/sk_skb_reason_drop" : "fentry/kfree_skb_reason";
 		return new_fn ? skel->progs.vxd_fentry_new : skel->progs.vxd_fentry_old;
 	case BE_KPROBE:
-		new_fn = vx_ksym_addr("sk_skb_reason_drop") || new_fn;
+		new_fn = vx_ksym_addr("sk_skb_reason_drop") || kernel_has_func("sk_skb_reason_drop");
 		*what = new_fn ? "kprobe/sk_skb_reason_drop" : "kprobe/kfree_skb_reason";
 		return new_fn ? skel->progs.vxd_kprobe_new : skel->progs.vxd_kprobe_old;
 	case BE_TP_BTF:
@@ -547,6 +546,8 @@ static int try_backend(struct vx_dropsrc *s, int be, const struct vxd_config *cf
 			 what, vx_strerror(ret));
 		goto err;
 	}
+	/* libbpf parses its own copy for CO-RE: never hold two at once. */
+	vx_vmlinux_btf_release();
 	ret = vx_drops__load(s->skel);
 	if (ret) {
 		snprintf(why, len, "the kernel refused to load %s: %s", what, vx_strerror(ret));

@@ -8,6 +8,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "btfnames.h"
 #include "cmd.h"
 #include "loop.h"
 
@@ -140,6 +141,10 @@ int vx_loop_run(struct vx_loop *l)
 	uint64_t next_tick = vx_now_ns() + l->interval_ns, last_tick = 0;
 	uint64_t next_drain = vx_now_ns() + VX_LOOP_DRAIN_NS;
 	int ret = 0;
+
+	/* Startup is over: enum names are copied out; the parsed kernel BTF
+	 * (several MiB) need not stay resident. */
+	vx_vmlinux_btf_release();
 
 	while (!vx_exiting) {
 		uint64_t now = vx_now_ns(), wake = next_tick;

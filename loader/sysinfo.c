@@ -14,6 +14,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "btfnames.h"
 #include "sysinfo.h"
 
 static bool has_cap(const struct __user_cap_data_struct d[2], int cap)
@@ -108,11 +109,10 @@ void vx_sysinfo_collect(struct vx_sysinfo *si)
 		snprintf(si->release, sizeof(si->release), "%s", u.release);
 		snprintf(si->machine, sizeof(si->machine), "%s", u.machine);
 	}
-	btf = btf__load_vmlinux_btf();
-	si->btf_err = libbpf_get_error(btf);
+	/* Parsed once for the whole loader (btfnames.c), not per caller. */
+	btf = vx_vmlinux_btf();
+	si->btf_err = btf ? 0 : -errno;
 	si->btf = !si->btf_err;
-	if (si->btf)
-		btf__free(btf);
 	read_caps(si);
 	find_tracefs(si);
 	read_lockdown(si);
