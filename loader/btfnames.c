@@ -4,6 +4,7 @@
  * the one vmlinux BTF the loader shares (vx_vmlinux_btf) can be released
  * after startup. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +176,11 @@ void vx_vmlinux_btf_release(void)
 {
 	btf__free(vmlinux_btf);
 	vmlinux_btf = NULL;
+	/* Give the freed megabytes back -- ours and libbpf's own parse, freed
+	 * after the skeleton load: after a large free glibc raises its mmap
+	 * threshold, so a parse lands in the brk heap, which is only returned
+	 * on request. */
+	malloc_trim(0);
 }
 
 const char *vx_drop_reason_name(uint32_t reason, char *buf, size_t len)

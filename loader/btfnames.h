@@ -26,6 +26,7 @@ const char *vx_drop_reason_name(uint32_t reason, char *buf, size_t len);
  * parse it again. */
 struct btf;
 struct btf *vx_vmlinux_btf(void);
+/* Also returns freed heap to the kernel (malloc_trim). */
 void vx_vmlinux_btf_release(void);
 
 /* Drop the cached BTF and enums (tests; freeing at exit). */

@@ -483,15 +483,24 @@ static bool kernel_has_func(const char *name)
  * drop function in 6.11 (kfree_skb_reason became an inline wrapper). */
 static struct bpf_program *pick_prog(struct vx_drops *skel, int be, const char **what)
 {
+	/* Asked once: every backend tried would otherwise ask again. */
+	static int btf_new = -1, any_new = -1;
 	bool new_fn;
 
 	switch (be) {
 	case BE_FENTRY:
-		new_fn = kernel_has_func("sk_skb_reason_drop");
+		if (btf_new < 0)
+			btf_new = kernel_has_func("sk_skb_reason_drop");
+		new_fn = btf_new;
 		*what = new_fn ? "fentry/sk_skb_reason_drop" : "fentry/kfree_skb_reason";
 		return new_fn ? skel->progs.vxd_fentry_new : skel->progs.vxd_fentry_old;
 	case BE_KPROBE:
-		new_fn = vx_ksym_addr("sk_skb_reason_drop") || kernel_has_func("sk_skb_reason_drop");
+		/* BTF first: kallsyms is a pass over ~120k lines. */
+		if (btf_new < 0)
+			btf_new = kernel_has_func("sk_skb_reason_drop");
+		if (any_new < 0)
+			any_new = btf_new || vx_ksym_addr("sk_skb_reason_drop");
+		new_fn = any_new;
 		*what = new_fn ? "kprobe/sk_skb_reason_drop" : "kprobe/kfree_skb_reason";
 		return new_fn ? skel->progs.vxd_kprobe_new : skel->progs.vxd_kprobe_old;
 	case BE_TP_BTF:

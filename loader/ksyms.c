@@ -156,6 +156,19 @@ static int build_table(void)
 		names_len += len + 1;
 	}
 	fclose(f);
+	/* Give back the slack of the doubling (up to half of each). */
+	if (n_syms < cap) {
+		struct ksym *n = realloc(syms, n_syms * sizeof(*n));
+
+		if (n)
+			syms = n;
+	}
+	if (names_len < names_cap) {
+		char *n = realloc(names, names_len);
+
+		if (n)
+			names = n;
+	}
 	/* Core kernel symbols are in address order; modules are not. */
 	if (!sorted)
 		qsort(syms, n_syms, sizeof(*syms), cmp_ksym);

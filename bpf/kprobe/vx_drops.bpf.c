@@ -29,7 +29,7 @@ const volatile struct vxd_config cfg = {
 	.vxlan_port = 4789,
 };
 
-#define VXD_RB_SIZE (1 << 20)
+#define VXD_RB_SIZE (256 * 1024)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
