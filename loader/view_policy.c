@@ -343,8 +343,21 @@ static int nh_on_event(void *ctx, void *data, size_t size)
 		bpf_map__lookup_elem(p->nh.skel->maps.vxn_stacks, &e->d.stack_id,
 				     sizeof(e->d.stack_id), ips, sizeof(ips), 0);
 	if (!d.stack_err) {
-		d.stack = ips;
-		while (d.n_stack < VXD_STACK_DEPTH && ips[d.n_stack])
+		int i = 0;
+
+		/* fexit's stack starts with the BPF program, its trampoline and
+		 * nf_hook_slow itself; kretprobe's at the caller. Show both from
+		 * the caller, the function that ran the hook. */
+		for (; i < VXD_STACK_DEPTH && ips[i]; i++) {
+			const char *sym = vx_ksym_lookup(ips[i], NULL);
+
+			if (!sym || (strncmp(sym, "bpf_prog_", 9) &&
+				     strncmp(sym, "bpf_trampoline_", 15) &&
+				     strcmp(sym, "nf_hook_slow")))
+				break;
+		}
+		d.stack = ips + i;
+		while (i + d.n_stack < VXD_STACK_DEPTH && ips[i + d.n_stack])
 			d.n_stack++;
 	}
 	/* NFPROTO_IPV4 2, NFPROTO_IPV6 10 */
