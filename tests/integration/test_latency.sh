@@ -22,9 +22,10 @@ MICRO_MAX_NS=1000000	# "microsecond range": a median under 1 ms
 JOIN_MIN=0.95
 
 # latency_run SECONDS CMD...: vxray latency -j over both ends for SECONDS
-# while CMD runs once it is attached; prints vxray's last JSON report.
+# while CMD runs once it is attached; prints vxray's last JSON report. On
+# failure it says why on stderr and returns 1: j=$(latency_run ...) || exit 1.
 latency_run() {
-	local secs=$1 out pid i
+	local secs=$1 out pid i rc
 	shift
 	out=$(mktemp)
 	# shellcheck disable=SC2086
@@ -37,14 +38,14 @@ latency_run() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	grep -q 'timing' "$out" || { kill "$pid" 2>/dev/null; cat "$out"; rm -f "$out"; fail "vxray latency did not start"; }
+	grep -q 'timing' "$out" || { kill "$pid" 2>/dev/null; cat "$out" >&2; rm -f "$out"; fail "vxray latency did not start" >&2; }
 	"$@" >/dev/null 2>&1
-	wait "$pid" || { cat "$out"; rm -f "$out"; fail "vxray latency exited $?"; }
+	wait "$pid" || { rc=$?; cat "$out" >&2; rm -f "$out"; fail "vxray latency exited $rc" >&2; }
 	# The xmit backend asked for (VX_BACKEND, in the 6.1 guest) is the one used.
 	if [[ -n ${VX_BACKEND:-} ]] && ! grep -q "vxlan_xmit by $VX_BACKEND" "$out"; then
 		cat "$out" >&2
 		rm -f "$out"
-		fail "vxray latency did not use the $VX_BACKEND backend"
+		fail "vxray latency did not use the $VX_BACKEND backend" >&2
 	fi
 	grep '"type":"latency"' "$out" | tail -1
 	rm -f "$out"
@@ -90,7 +91,7 @@ test_healthy() {
 	local j rtt s e w d
 	rtt=$(rtt_avg_ns)
 	[[ -n $rtt && $rtt -gt 0 ]] || fail "no overlay RTT before the test"
-	j=$(latency_run 7 traffic)
+	j=$(latency_run 7 traffic) || exit 1
 	[[ -n $j ]] || fail "vxray latency printed no report"
 	local stages="encap wire decap delivery xmit"
 	# vxlan_rcv has no tracepoint pair: timed only by fentry or kprobe.
@@ -125,7 +126,7 @@ test_scenario6_moves_wire() {
 	lab heal >/dev/null 2>&1
 	lab setup >/dev/null || fail "lab setup"
 	local j0 j1 out before after method delay e0 e1 d0 d1 w0 w1
-	j0=$(latency_run 6 pings)
+	j0=$(latency_run 6 pings) || exit 1
 	w0=$(p50 "$j0" wire "$B" und0)
 	e0=$(p50 "$j0" encap "$A" und0)
 	d0=$(p50 "$j0" decap "$B" vxlan100)
@@ -142,7 +143,7 @@ test_scenario6_moves_wire() {
 		delay=$(awk -v a="$after" -v b="$before" 'BEGIN { printf "%d\n", (a - b) * 1000000 }')
 	fi
 	((delay > 100000)) || fail "scenario 6 added only ${delay} ns: nothing to measure"
-	j1=$(latency_run 6 pings)
+	j1=$(latency_run 6 pings) || exit 1
 	w1=$(p50 "$j1" wire "$B" und0)
 	e1=$(p50 "$j1" encap "$A" und0)
 	d1=$(p50 "$j1" decap "$B" vxlan100)

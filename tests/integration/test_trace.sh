@@ -28,9 +28,9 @@ trace_pings() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	grep -q 'tracing' "$out" || { kill "$pid" 2>/dev/null; cat "$out"; rm -f "$out"; fail "vxray trace did not start"; }
+	grep -q 'tracing' "$out" || { kill "$pid" 2>/dev/null; cat "$out" >&2; rm -f "$out"; fail "vxray trace did not start" >&2; }
 	ip netns exec "$A" ping -c "$PINGS" -i 0.2 -W 1 -q 172.16.0.2 >/dev/null 2>&1
-	wait "$pid" || { cat "$out"; rm -f "$out"; fail "vxray trace exited $?"; }
+	wait "$pid" || { i=$?; cat "$out" >&2; rm -f "$out"; fail "vxray trace exited $i" >&2; }
 	grep '^{' "$out"
 	rm -f "$out"
 }
@@ -55,7 +55,7 @@ test_healthy_journey() {
 	lab heal >/dev/null 2>&1
 	lab setup >/dev/null || fail "lab setup"
 	local j pkt hooks
-	j=$(trace_pings)
+	j=$(trace_pings) || exit 1
 	assert_eq "$(requests "$j" ENCAP "$A" | wc -l)" "$PINGS" "ENCAP at $A per ping"
 	assert_eq "$(requests "$j" DECAP "$B" | wc -l)" "$PINGS" "DECAP at $B per ping"
 	# One packet, four hooks, in the order it met them.
@@ -71,7 +71,7 @@ test_scenario1_one_sided() {
 	lab heal >/dev/null 2>&1
 	lab setup >/dev/null && lab scenario 1 >/dev/null || fail "lab scenario 1"
 	local j pkts p
-	j=$(trace_pings)
+	j=$(trace_pings) || exit 1
 	assert_eq "$(requests "$j" ENCAP "$A" | wc -l)" "$PINGS" "ENCAP at $A per ping"
 	assert_eq "$(requests "$j" WIRE-OUT "$A" | wc -l)" "$PINGS" "outer packet on $A's underlay per ping"
 	assert_eq "$(requests "$j" DECAP "$B" | wc -l)" 0 "no DECAP at $B"
@@ -90,7 +90,7 @@ test_scenario2_drop_joined() {
 	lab heal >/dev/null 2>&1
 	lab setup >/dev/null && lab scenario 2 >/dev/null || fail "lab scenario 2"
 	local j pkts p
-	j=$(trace_pings)
+	j=$(trace_pings) || exit 1
 	assert_eq "$(requests "$j" DECAP "$B" | wc -l)" "$PINGS" "DECAP at $B per ping (dropped after)"
 	pkts=$(requests "$j" DECAP "$B" | jq -r .pkt)
 	for p in $pkts; do
