@@ -262,10 +262,10 @@ static int count_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static int dp_load(struct dp *d, int events)
+static int dp_load(struct dp *d, int events, int latency)
 {
 	struct vx_dp_config c = { .netns = 1, .events = (uint8_t)events, .n_vxlan_ports = 1,
-				  .vxlan_ports = { 4789 } };
+				  .vxlan_ports = { 4789 }, .latency = (uint8_t)latency };
 	int err;
 
 	d->tc = vx_tc__open();
@@ -354,7 +354,7 @@ static int cmd_prog(int argc, char **argv)
 	uint32_t repeat = 1000000;
 	int rounds = 3, err = 0, etc, exdp;
 	struct frame fr[F__N];
-	struct dp cnt = {}, ev = {};
+	struct dp cnt = {}, ev = {}, lat = {};
 	struct vx_bench_tc *btc = NULL;
 	struct vx_bench_xdp *bxdp = NULL;
 	static const int ul_frames[] = { F_VX_TCP, F_VX_ICMP, F_TCP, F_NONIP };
@@ -379,7 +379,7 @@ static int cmd_prog(int argc, char **argv)
 		err = die("loading the empty baseline programs", errno);
 		goto out;
 	}
-	if ((err = dp_load(&cnt, 0)) || (err = dp_load(&ev, 1))) {
+	if ((err = dp_load(&cnt, 0, 0)) || (err = dp_load(&ev, 1, 0)) || (err = dp_load(&lat, 0, 1))) {
 		err = die("loading vx_tc/vx_xdp", err);
 		goto out;
 	}
@@ -422,8 +422,22 @@ static int cmd_prog(int argc, char **argv)
 			     rounds, "baseline: empty + bpf_ktime_get_ns")) ||
 	    (err = bench_row("vxb_tc_ktime (timestamp only)", bpf_program__fd(btc->progs.vxb_tc_ktime),
 			     etc, &fr[F_VX_TCP], repeat, rounds,
-			     "baseline: empty + bpf_ktime_get_ns"))) {
+			     "baseline: empty + bpf_ktime_get_ns")) ||
+	    (err = bench_row("vxb_tc_coarse (coarse timestamp only)",
+			     bpf_program__fd(btc->progs.vxb_tc_coarse), etc, &fr[F_VX_TCP], repeat,
+			     rounds, "baseline: empty + bpf_ktime_get_coarse_ns (tick resolution)"))) {
 		err = die("BPF_PROG_TEST_RUN", err);
+		goto out;
+	}
+	/* Latency on: the timestamp is taken, and the stamp join runs (the
+	 * underlay egress hook stamps; ingress looks the stamp up). */
+	if ((err = bench_row("vx_tc_ul_out, latency on", bpf_program__fd(lat.tc->progs.vx_tc_ul_out),
+			     etc, &fr[F_VX_TCP], repeat, rounds,
+			     "parse + timestamp + identity + counters + stamp; target <= 2.00")) ||
+	    (err = bench_row("vx_tc_ul_in, latency on", bpf_program__fd(lat.tc->progs.vx_tc_ul_in),
+			     etc, &fr[F_VX_TCP], repeat, rounds,
+			     "parse + timestamp + identity + counters + join"))) {
+		err = die("BPF_PROG_TEST_RUN (latency on)", err);
 		goto out;
 	}
 	if ((err = bench_events(&ev, etc, &fr[F_VX_TCP], repeat, rounds))) {
@@ -432,6 +446,7 @@ static int cmd_prog(int argc, char **argv)
 	}
 	printf("\nevents_seen_by_consumer=%llu\n", (unsigned long long)ev.seen);
 out:
+	dp_free(&lat);
 	dp_free(&ev);
 	dp_free(&cnt);
 	vx_bench_xdp__destroy(bxdp);
@@ -459,7 +474,7 @@ static int cmd_sizes(void)
 	struct dp d = {};
 	int err = 0;
 
-	if (!btc || !bxdp || (err = dp_load(&d, 1))) {
+	if (!btc || !bxdp || (err = dp_load(&d, 1, 0))) {
 		err = die("loading the programs", err ? err : errno);
 		goto out;
 	}

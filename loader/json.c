@@ -7,8 +7,45 @@
 
 void jw_init(struct jw *w, FILE *f)
 {
-	memset(w, 0, sizeof(*w));
 	w->f = f;
+	w->depth = 0;
+	w->len = 0;
+	memset(w->need_comma, 0, sizeof(w->need_comma));
+}
+
+static void jw_flush(struct jw *w)
+{
+	if (w->len)
+		fwrite_unlocked(w->line, 1, w->len, w->f);
+	w->len = 0;
+}
+
+/* Room for @n more bytes in the line buffer, flushing it if need be;
+ * NULL when @n exceeds the whole buffer (the caller writes directly). */
+static char *room(struct jw *w, size_t n)
+{
+	if (w->len + n > JW_LINE)
+		jw_flush(w);
+	return n <= JW_LINE ? w->line + w->len : NULL;
+}
+
+static void put(struct jw *w, const char *s, size_t n)
+{
+	char *d = room(w, n);
+
+	if (d) {
+		memcpy(d, s, n);
+		w->len += n;
+	} else {
+		fwrite_unlocked(s, 1, n, w->f);
+	}
+}
+
+/* A value at depth 0 is a whole record: hand it to the stream. */
+static void done_value(struct jw *w)
+{
+	if (!w->depth)
+		jw_flush(w);
 }
 
 size_t jw_escape(char *out, size_t size, const char *s, size_t len)
@@ -81,30 +118,30 @@ static size_t quote_into(char *out, size_t size, const char *s, size_t len)
 	return n + 2;
 }
 
-static void put_escaped(FILE *f, const char *s, size_t len)
+static void put_escaped(struct jw *w, const char *s, size_t len)
 {
 	char buf[256];
 	size_t off = 0, n;
 
 	n = quote_into(buf, sizeof(buf), s, len);
 	if (n) {
-		fwrite_unlocked(buf, 1, n, f);
+		put(w, buf, n);
 		return;
 	}
-	fputc_unlocked('"', f);
+	put(w, "\"", 1);
 	/* Escape in chunks so arbitrarily long strings need no allocation. */
 	while (off < len) {
 		size_t chunk = len - off > 40 ? 40 : len - off;
 
 		n = jw_escape(buf, sizeof(buf), s + off, chunk);
-		fwrite_unlocked(buf, 1, n, f);
+		put(w, buf, n);
 		off += chunk;
 	}
-	fputc_unlocked('"', f);
+	put(w, "\"", 1);
 }
 
-/* The comma and key before a value, in one write into @buf; returns its
- * length. @buf must hold JW_PREFIX_MAX bytes. */
+/* The comma and key before a value, into @buf; returns its length. @buf
+ * must hold JW_PREFIX_MAX bytes. */
 #define JW_PREFIX_MAX 160
 static size_t prefix_into(struct jw *w, const char *key, char *buf)
 {
@@ -118,8 +155,8 @@ static size_t prefix_into(struct jw *w, const char *key, char *buf)
 
 		if (!k) {
 			/* A key too long for the buffer: the slow path. */
-			fwrite_unlocked(buf, 1, n, w->f);
-			put_escaped(w->f, key, strlen(key));
+			put(w, buf, n);
+			put_escaped(w, key, strlen(key));
 			n = 0;
 		} else {
 			n += k;
@@ -129,13 +166,15 @@ static size_t prefix_into(struct jw *w, const char *key, char *buf)
 	return n;
 }
 
-static void key_prefix(struct jw *w, const char *key)
+/* Prefix, then the literal @val. */
+static void put_scalar(struct jw *w, const char *key, const char *val, size_t len)
 {
-	char buf[JW_PREFIX_MAX];
+	char buf[JW_PREFIX_MAX + 32];
 	size_t n = prefix_into(w, key, buf);
 
-	if (n)
-		fwrite_unlocked(buf, 1, n, w->f);
+	memcpy(buf + n, val, len);
+	put(w, buf, n + len);
+	done_value(w);
 }
 
 /* Decimal digits of @v, right-aligned ending at @end; returns the start. */
@@ -179,7 +218,7 @@ static void open_container(struct jw *w, const char *key, char c)
 	size_t n = prefix_into(w, key, buf);
 
 	buf[n++] = c;
-	fwrite_unlocked(buf, 1, n, w->f);
+	put(w, buf, n);
 	if (w->depth + 1 < JW_MAX_DEPTH)
 		w->depth++;
 	w->need_comma[w->depth] = false;
@@ -187,9 +226,10 @@ static void open_container(struct jw *w, const char *key, char c)
 
 static void close_container(struct jw *w, char c)
 {
-	fputc_unlocked(c, w->f);
+	put(w, &c, 1);
 	if (w->depth > 0)
 		w->depth--;
+	done_value(w);
 }
 
 void jw_obj_open(struct jw *w, const char *key) { open_container(w, key, '{'); }
@@ -204,11 +244,12 @@ void jw_strn(struct jw *w, const char *key, const char *val, size_t len)
 
 	v = quote_into(buf + n, sizeof(buf) - n, val, len);
 	if (v) {
-		fwrite_unlocked(buf, 1, n + v, w->f);
-		return;
+		put(w, buf, n + v);
+	} else {
+		put(w, buf, n);
+		put_escaped(w, val, len);
 	}
-	fwrite_unlocked(buf, 1, n, w->f);
-	put_escaped(w->f, val, len);
+	done_value(w);
 }
 
 void jw_str(struct jw *w, const char *key, const char *val)
@@ -222,49 +263,49 @@ void jw_str(struct jw *w, const char *key, const char *val)
 
 void jw_int(struct jw *w, const char *key, int64_t val)
 {
-	char buf[JW_PREFIX_MAX + 24];
-	size_t n = prefix_into(w, key, buf);
+	char num[24];
 
-	n += jw_fmt_int(buf + n, val);
-	fwrite_unlocked(buf, 1, n, w->f);
+	put_scalar(w, key, num, jw_fmt_int(num, val));
 }
 
 void jw_uint(struct jw *w, const char *key, uint64_t val)
 {
-	char buf[JW_PREFIX_MAX + 24];
-	size_t n = prefix_into(w, key, buf);
+	char num[24];
 
-	n += jw_fmt_uint(buf + n, val);
-	fwrite_unlocked(buf, 1, n, w->f);
+	put_scalar(w, key, num, jw_fmt_uint(num, val));
 }
 
 void jw_double(struct jw *w, const char *key, double val)
 {
-	key_prefix(w, key);
+	char num[32];
+	int n;
+
 	/* JSON has no NaN or infinity. */
-	if (isnan(val) || isinf(val))
-		fputs("null", w->f);
-	else
-		fprintf(w->f, "%.6g", val);
+	if (isnan(val) || isinf(val)) {
+		put_scalar(w, key, "null", 4);
+		return;
+	}
+	n = snprintf(num, sizeof(num), "%.6g", val);
+	put_scalar(w, key, num, n > 0 && (size_t)n < sizeof(num) ? (size_t)n : 0);
 }
 
 void jw_bool(struct jw *w, const char *key, bool val)
 {
-	key_prefix(w, key);
-	fputs(val ? "true" : "false", w->f);
+	put_scalar(w, key, val ? "true" : "false", val ? 4 : 5);
 }
 
 void jw_null(struct jw *w, const char *key)
 {
-	key_prefix(w, key);
-	fputs("null", w->f);
+	put_scalar(w, key, "null", 4);
 }
 
 void jw_end_line(struct jw *w)
 {
-	fputc_unlocked('\n', w->f);
-	/* A terminal sees each line at once (line buffered); a file or pipe
-	 * gets large writes, flushed by the event loop (loop.c). */
+	put(w, "\n", 1);
+	/* One write per record. A terminal sees each line at once (line
+	 * buffered); a file or pipe gets large writes, flushed by the event
+	 * loop (loop.c). */
+	jw_flush(w);
 	w->depth = 0;
 	w->need_comma[0] = false;
 }

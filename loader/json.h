@@ -10,10 +10,16 @@
 
 #define JW_MAX_DEPTH 32
 
+/* Output collects in @line and goes to @f in one write when a record is
+ * complete (back at depth 0, or jw_end_line) or the buffer is full. */
+#define JW_LINE 4096
+
 struct jw {
 	FILE *f;
 	int depth;
 	bool need_comma[JW_MAX_DEPTH];
+	size_t len;
+	char line[JW_LINE];
 };
 
 void jw_init(struct jw *w, FILE *f);

@@ -65,6 +65,20 @@ static const char *ip_str(int family, const uint8_t *a, char *buf, size_t len)
 {
 	if (family != 4 && family != 6)
 		return "-";
+	if (family == 4 && len >= INET_ADDRSTRLEN) {
+		/* Per event, four times: glibc's inet_ntop goes through sprintf. */
+		char *o = buf;
+
+		for (int i = 0; i < 4; i++) {
+			if (a[i] >= 100)
+				*o++ = (char)('0' + a[i] / 100);
+			if (a[i] >= 10)
+				*o++ = (char)('0' + a[i] / 10 % 10);
+			*o++ = (char)('0' + a[i] % 10);
+			*o++ = i < 3 ? '.' : '\0';
+		}
+		return buf;
+	}
 	return inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len) ? buf : "?";
 }
 
@@ -94,12 +108,6 @@ static int on_event(void *ctx, void *data, size_t len)
 	ip_str(p->outer_family, p->outer_dst, od, sizeof(od));
 	ip_str(p->inner_family, p->inner_src, is, sizeof(is));
 	ip_str(p->inner_family, p->inner_dst, id, sizeof(id));
-	if (p->inner_proto == IPPROTO_ICMP || p->inner_proto == IPPROTO_ICMPV6)
-		snprintf(l4, sizeof(l4), "type %u id %u seq %u", p->icmp_type, p->icmp_id,
-			 p->icmp_seq);
-	else if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
-		snprintf(l4, sizeof(l4), "%u → %u", p->inner_sport, p->inner_dport);
-
 	if (x->o->json) {
 		struct jw j;
 
@@ -135,6 +143,11 @@ static int on_event(void *ctx, void *data, size_t len)
 		jw_end_line(&j);
 		return 0;
 	}
+	if (p->inner_proto == IPPROTO_ICMP || p->inner_proto == IPPROTO_ICMPV6)
+		snprintf(l4, sizeof(l4), "type %u id %u seq %u", p->icmp_type, p->icmp_id,
+			 p->icmp_seq);
+	else if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
+		snprintf(l4, sizeof(l4), "%u → %u", p->inner_sport, p->inner_dport);
 	printf("%s %-10s %-10s %-3s %s vni=%u", ts, ns, dev, at_name(e->at),
 	       e->kind == VX_K_ENCAP ? "ENCAP" : "DECAP", p->vni);
 	if (p->outer_family)

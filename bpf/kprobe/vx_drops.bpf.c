@@ -138,7 +138,7 @@ static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 loc
 	e->backend = backend;
 	e->stack_id = cfg.stack ? bpf_get_stackid(ctx, &vxd_stacks, 0) : -1;
 	parse_skb(skb, e, cfg.vxlan_port);
-	bpf_ringbuf_submit(e, vx_rb_wakeup_flags(&vxd_rb, VXD_RB_SIZE));
+	bpf_ringbuf_submit(e, vx_rb_wakeup_flags(&vxd_rb, VXD_RB_SIZE, sizeof(*e)));
 	return 0;
 }
 
