@@ -56,9 +56,10 @@ static int progs_of(struct vx_xmit *s, enum vx_backend be, struct bpf_program **
 	}
 }
 
-/* Load with the @be pair (none for VX_BACKEND_AUTO) and, when @delivery,
- * tcp_probe; attach them. 0 or a negative errno, everything undone. */
-static int try_load(struct vx_lathooks *h, enum vx_backend be, bool delivery)
+/* Load with the @be programs (none for VX_BACKEND_AUTO; the vxlan_rcv pair
+ * only when @rcv) and, when @delivery, tcp_probe; attach them. 0 or a
+ * negative errno, everything undone. */
+static int try_load(struct vx_lathooks *h, enum vx_backend be, bool rcv, bool delivery)
 {
 	struct bpf_program *p, *want[VX_LATHOOKS_MAX_LINKS];
 	int err, n;
@@ -69,6 +70,8 @@ static int try_load(struct vx_lathooks *h, enum vx_backend be, bool delivery)
 	bpf_object__for_each_program(p, h->skel->obj)
 		bpf_program__set_autoload(p, false);
 	n = progs_of(h->skel, be, want);
+	if (!rcv && n == 4)
+		n = 2;
 	h->rcv = n == 4;
 	if (delivery)
 		want[n++] = h->skel->progs.vx_deliver_tcp;
@@ -102,7 +105,11 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be)
 
 		if (be != VX_BACKEND_AUTO && be != order[i])
 			continue;
-		err = try_load(h, order[i], true);
+		/* vxlan_rcv is a bonus: a backend that can time vxlan_xmit
+		 * but not vxlan_rcv still serves (decap stands in for it). */
+		err = try_load(h, order[i], true, true);
+		if (err)
+			err = try_load(h, order[i], false, true);
 		if (err == 0) {
 			h->xmit_backend = be_name[order[i]];
 			h->delivery = true;
@@ -123,7 +130,7 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be)
 		return -EOPNOTSUPP;
 	}
 	/* No xmit backend at all: delivery alone, if tcp_probe exists. */
-	if (try_load(h, VX_BACKEND_AUTO, true) == 0)
+	if (try_load(h, VX_BACKEND_AUTO, false, true) == 0)
 		h->delivery = true;
 	pr_warn("latency: no backend could time vxlan_xmit (%s); that stage is left out", h->why);
 	return 0;

@@ -93,10 +93,8 @@ test_healthy() {
 	[[ -n $rtt && $rtt -gt 0 ]] || fail "no overlay RTT before the test"
 	j=$(latency_run 7 traffic) || exit 1
 	[[ -n $j ]] || fail "vxray latency printed no report"
-	local stages="encap wire decap delivery xmit"
-	# vxlan_rcv has no tracepoint pair: timed only by fentry or kprobe.
-	[[ ${VX_BACKEND:-} == fentry || ${VX_BACKEND:-} == kprobe ]] && stages+=" rcv"
-	for s in $stages; do
+	# vxlan_rcv (fentry/kprobe only, and best effort) is not required.
+	for s in encap wire decap delivery xmit; do
 		assert_ge "$(count "$j" "$s")" 1 "samples in the $s stage"
 		join_ok "$j" "$s" || fail "join rate of $s below $JOIN_MIN: $(jq -c --arg s "$s" '.stages[] | select(.stage == $s) | {seen, matched, join_rate}' <<<"$j")"
 	done
