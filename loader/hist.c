@@ -17,7 +17,7 @@ void vx_hist_merge(struct vx_lat_hist *dst, const struct vx_lat_hist *src)
 
 static uint64_t slot_upper(uint32_t i)
 {
-	return i + 1 < VX_HIST_SLOTS ? vx_hist_lower(i + 1) : vx_hist_lower(i) * 2;
+	return i < VX_HIST_TOP ? vx_hist_lower(i + 1) : UINT64_MAX;
 }
 
 uint64_t vx_hist_quantile(const struct vx_lat_hist *h, double q)
@@ -60,7 +60,7 @@ uint64_t vx_hist_quantile(const struct vx_lat_hist *h, double q)
 static void octaves(const struct vx_lat_hist *h, uint64_t *o)
 {
 	memset(o, 0, OCTAVES * sizeof(*o));
-	for (uint32_t i = 0; i < VX_HIST_SLOTS; i++)
+	for (uint32_t i = 0; i <= VX_HIST_TOP; i++)
 		o[vx_log2_64(vx_hist_lower(i) ? vx_hist_lower(i) : 1)] += h->slot[i];
 }
 

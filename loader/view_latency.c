@@ -6,6 +6,7 @@
  * cfg.latency set); this file only reads the maps every --interval. The
  * datapath programs are loaded and attached by loader/datapath.c. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,8 +213,7 @@ static void print_json(const struct latency *x, const char *ts)
 					continue;
 				jw_obj_open(&j, NULL);
 				jw_uint(&j, "lo_ns", vx_hist_lower(b));
-				jw_uint(&j, "hi_ns", b + 1 < VX_HIST_SLOTS ? vx_hist_lower(b + 1)
-									 : vx_hist_lower(b) * 2);
+				jw_uint(&j, "hi_ns", b < VX_HIST_TOP ? vx_hist_lower(b + 1) : UINT64_MAX);
 				jw_uint(&j, "count", r->h.slot[b]);
 				jw_obj_close(&j);
 			}

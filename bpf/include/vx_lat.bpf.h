@@ -20,7 +20,7 @@ struct {
 /* (netns, device, VNI, stage) -> histogram. Per-CPU: no atomics. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, 1024);
+	__uint(max_entries, 256);
 	__type(key, struct vx_lat_key);
 	__type(value, struct vx_lat_hist);
 } vxl_hist SEC(".maps");
@@ -62,13 +62,7 @@ static __always_inline void vx_lat_sample(__u32 netns, __u32 ifindex, __u32 vni,
 	struct vx_lat_key k = { .netns = netns, .ifindex = ifindex, .vni = vni,
 				.stage = (__u8)stage };
 	struct vx_lat_hist *h;
-	__u64 i = vx_hist_slot(d);
-
-	/* Hide the slot's derivation from the compiler, so that the bound
-	 * tested below is the one the verifier sees on the register used. */
-	asm volatile("" : "+r"(i));
-	if (i >= VX_HIST_SLOTS)
-		return;
+	__u64 i;
 
 	h = bpf_map_lookup_elem(&vxl_hist, &k);
 	if (!h) {
@@ -81,6 +75,10 @@ static __always_inline void vx_lat_sample(__u32 netns, __u32 ifindex, __u32 vni,
 	h->sum_ns += d;
 	if (d > h->max_ns)
 		h->max_ns = d;
+	/* Masked in the very register that indexes, after everything else:
+	 * a bound tested earlier can be lost through a stack spill (6.1). */
+	i = vx_hist_slot(d);
+	asm volatile("%[i] &= 255" : [i] "+r"(i));
 	h->slot[i]++;
 }
 

@@ -216,8 +216,11 @@ _Static_assert(sizeof(struct vx_lat_key) == 16, "vx_lat_key layout");
 
 /* Log-linear buckets: values 0..3 exactly, then four per power of two
  * (log2 and the two bits below the top one), so a percentile read from
- * the buckets is within 25% of the truth. 160 slots reach 2^40 ns. */
-#define VX_HIST_SLOTS 160
+ * the buckets is within 25% of the truth. Slots 0..VX_HIST_TOP cover every
+ * u64; the array is a power of two so that the BPF side can bound the
+ * index with a mask the verifier of every kernel (6.1 too) keeps. */
+#define VX_HIST_SLOTS 256
+#define VX_HIST_TOP (4 * 62 + 3)
 
 struct vx_lat_hist {
 	__u64 count;
@@ -261,7 +264,7 @@ static inline __u32 vx_hist_slot(__u64 v)
 		return (__u32)v;
 	l = vx_log2_64(v);
 	i = 4 * (l - 1) + (__u32)((v >> (l - 2)) & 3);
-	return i < VX_HIST_SLOTS ? i : VX_HIST_SLOTS - 1;
+	return i < VX_HIST_TOP ? i : VX_HIST_TOP;
 }
 
 /* The smallest value in slot @i. */

@@ -507,8 +507,9 @@ static void test_slots(void **state)
 	assert_int_equal(vx_hist_slot(10), 9);
 	assert_int_equal(vx_hist_slot(1023), 4 * 8 + 3);
 	assert_int_equal(vx_hist_slot(1024), 4 * 9);
-	assert_int_equal(vx_hist_slot(~0ull), VX_HIST_SLOTS - 1);
-	for (uint32_t i = 0; i + 1 < VX_HIST_SLOTS; i++) {
+	assert_int_equal(vx_hist_slot(~0ull), VX_HIST_TOP);
+	assert_true(VX_HIST_TOP < VX_HIST_SLOTS);
+	for (uint32_t i = 0; i < VX_HIST_TOP; i++) {
 		assert_int_equal(vx_hist_slot(vx_hist_lower(i)), i);
 		assert_int_equal(vx_hist_slot(vx_hist_lower(i + 1) - 1), i);
 		assert_true(vx_hist_lower(i + 1) > vx_hist_lower(i));
