@@ -34,14 +34,23 @@ setup() {
 	ip netns exec "$B" iptables -A INPUT -i vxlan100 -p icmp -j DROP
 }
 
-# run_with_pings ARGS...: run vxray for 4s while A pings B $PINGS times.
+# run_with_pings ARGS...: run vxray while A pings B $PINGS times. The pings
+# begin once vxray says it is attached (at most 60 s: the 6.1 guest runs
+# under software emulation); SIGINT ends it a second after the last one,
+# and the --duration the callers pass is only a backstop.
 run_with_pings() {
-	local out=$(mktemp) pid
+	local out=$(mktemp) pid i
 	# VX_BACKEND: the kernel matrix forces each backend the guest allows.
 	"$VXRAY" drops ${VX_BACKEND:+--backend "$VX_BACKEND"} "$@" >"$out" 2>&1 &
 	pid=$!
-	sleep 1.5	# attached well before the first ping
+	for ((i = 0; i < 300; i++)); do
+		grep -q 'Ctrl-C to stop' "$out" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
 	ip netns exec "$A" ping -q -c "$PINGS" -i 0.2 -W 1 172.16.0.2 >/dev/null 2>&1
+	sleep 1
+	kill -INT "$pid" 2>/dev/null
 	wait "$pid"
 	echo "rc=$?"
 	cat "$out"
@@ -52,7 +61,7 @@ ICMP_LINE='DROP NETFILTER_DROP .* netns='"$B"' dev=vxlan100 .*vni=100 vtep=10\.0
 
 test_netfilter_drop_text() {
 	local out n
-	out=$(run_with_pings --netns "$B" -d 4s --stack)
+	out=$(run_with_pings --netns "$B" -d 60s --stack)
 	assert_match "$out" '^rc=0' "vxray drops exits 0"
 	assert_match "$out" "$ICMP_LINE" "a NETFILTER_DROP line with the tunnel's inner headers"
 	# iptables-legacy drops in nf_hook_slow itself, iptables-nft one
@@ -65,7 +74,7 @@ test_netfilter_drop_text() {
 
 test_netfilter_drop_json() {
 	local out n
-	out=$(run_with_pings --netns "$B" -d 4s -j)
+	out=$(run_with_pings --netns "$B" -d 60s -j)
 	assert_match "$out" '^rc=0' "vxray drops -j exits 0"
 	n=$(grep -c '"reason":"NETFILTER_DROP","reason_num":[0-9]*,.*"netns":"'"$B"'".*"vni":100,.*"inner":{"family":4,"proto":"icmp","src":"172.16.0.1","dst":"172.16.0.2","icmp_type":8' <<<"$out")
 	assert_eq "$n" "$PINGS" "one JSON drop object per ping"
@@ -77,7 +86,7 @@ test_netfilter_drop_json() {
 
 test_other_netns_sees_none() {
 	local out
-	out=$(run_with_pings --netns "$A" -d 4s)
+	out=$(run_with_pings --netns "$A" -d 60s)
 	assert_match "$out" '^rc=0' "vxray drops exits 0"
 	assert_no_match "$out" 'NETFILTER_DROP' "a run scoped to $A sees no drop of $B"
 }
@@ -101,7 +110,7 @@ test_kprobe_refused() {
 
 test_classic_tracepoint() {
 	local out
-	out=$(VXRAY_DROPS_NO_TP_BTF=1 run_with_pings --backend tracepoint --netns "$B" -d 4s -v)
+	out=$(VXRAY_DROPS_NO_TP_BTF=1 run_with_pings --backend tracepoint --netns "$B" -d 60s -v)
 	assert_match "$out" 'attached tracepoint/skb/kfree_skb' "fell back to the classic tracepoint"
 	assert_eq "$(grep -Ec -- "$ICMP_LINE" <<<"$out")" "$PINGS" "one drop line per ping"
 }
