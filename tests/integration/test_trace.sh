@@ -41,11 +41,15 @@ requests() { # JSON EVENT NETNS
 		'select(.type == "trace" and .event == $e and .netns == $n and (.inner | test("^icmp 172\\.16\\.0\\.1 -> 172\\.16\\.0\\.2 type 8 ")))' <<<"$1"
 }
 
+# Events not marked late are in kernel timestamp order. On this host none
+# may be late; under qemu's software emulation (VMTEST, the 6.1 guest)
+# vxray can be descheduled for longer than the 200 ms window, and a late
+# event is then printed, marked and counted rather than lost.
 assert_ordered() {
 	local late sorted
 	late=$(jq -s '[.[] | select(.type == "trace" and .late)] | length' <<<"$1")
-	assert_eq "$late" 0 "events printed late"
-	sorted=$(jq -s '[.[] | select(.type == "trace") | .ts_ns] | . == sort' <<<"$1")
+	[[ -n ${VMTEST:-} ]] || assert_eq "$late" 0 "events printed late"
+	sorted=$(jq -s '[.[] | select(.type == "trace" and (.late | not)) | .ts_ns] | . == sort' <<<"$1")
 	assert_eq "$sorted" true "timeline in kernel timestamp order"
 }
 
