@@ -35,7 +35,7 @@ LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
 # SANITIZE=1 builds into $(BUILD)-san (build-san by default), so that a
 # sanitized tree never mixes with a plain one. `make check` runs the unit
-# suites a second time that way (check-san).
+# suites a second time that way, in the same closing line (san-units).
 ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
@@ -155,14 +155,22 @@ fuzz: $(DIFFFUZZ) $(FUZZ_BINS)
 		grep -E '^stat::number_of_executed_units' $(BUILD)/fuzz/$$t.log; \
 	done
 
+# Every suite, and the unit suites a second time under ASan/UBSan (built
+# into $(BUILD)-san), summed by tests/run into one closing line.
 .PHONY: check
+ifneq ($(SANITIZE),1)
+check: all $(FUZZ_BINS)
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(BUILD) san-units
+	$(Q)BUILD=$(BUILD) SAN_BUILD=$(BUILD)-san tests/run
+else
 check: all $(FUZZ_BINS)
 	$(Q)BUILD=$(BUILD) tests/run
-ifneq ($(SANITIZE),1)
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(BUILD) check-san
 endif
 
-# The unit suites under ASan/UBSan (make SANITIZE=1 check-san).
+.PHONY: san-units
+san-units: $(UNIT_BINS)
+
+# The unit suites under ASan/UBSan alone (make SANITIZE=1 check-san).
 .PHONY: check-san
 check-san: $(UNIT_BINS)
 	$(Q)BUILD=$(BUILD) tests/run /tests/unit/

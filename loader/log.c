@@ -13,15 +13,15 @@ static int log_verbose;
 static bool log_as_json;
 
 /* libbpf is chatty about things vxray expects to fail (feature probes,
- * backend fallbacks), so everything it says is demoted to debug and shown
- * only with -v. vxray reports the failures that matter in its own words. */
+ * backend fallbacks), so everything it says, debug included, is shown only
+ * with -v. vxray reports the failures that matter in its own words. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (log_verbose < 1)
 		return 0;
-	if (level == LIBBPF_DEBUG && log_verbose < 2)
-		return 0;
-	fputs("libbpf: ", stderr);
+	/* libbpf starts most of its messages with its own name. */
+	if (strncmp(fmt, "libbpf: ", 8))
+		fputs("libbpf: ", stderr);
 	return vfprintf(stderr, fmt, ap);
 }
 

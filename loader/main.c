@@ -134,7 +134,7 @@ static void usage(FILE *f)
 		"  -d, --duration TIME            stop after TIME (10s, 500ms, 2m); default: until Ctrl-C\n"
 		"      --interval TIME            summary period (default 1s)\n"
 		"  -j, --json                     JSON lines on stdout, errors as JSON on stderr\n"
-		"  -v, --verbose                  more detail; twice shows libbpf's debug output\n"
+		"  -v, --verbose                  vxray's own debug lines and libbpf's debug output\n"
 		"      --backend KIND             fentry, kprobe or tracepoint; default: best that loads\n"
 		"      --metrics [ADDR:]PORT      serve Prometheus metrics on /metrics (agent);\n"
 		"                                 ADDR defaults to 127.0.0.1\n"

@@ -89,6 +89,17 @@ test_subcommand_help() {
 	assert_match "$out" 'MTU' "doctor help says what it checks"
 }
 
+# -v shows libbpf's own output, debug level included; without it vxray
+# alone speaks. doctor loads programs, so libbpf has something to say.
+test_verbose_shows_libbpf_debug() {
+	require_root
+	local quiet loud
+	quiet=$("$VXRAY" doctor 2>&1 >/dev/null)
+	loud=$("$VXRAY" doctor -v 2>&1 >/dev/null)
+	assert_no_match "$quiet" '^libbpf: ' "no libbpf output without -v"
+	assert_match "$loud" '^libbpf: loading object' "-v shows libbpf's debug-level lines"
+}
+
 run_test "help lists every command" test_help_lists_every_command
 run_test "no command is a usage error" test_no_command_is_usage_error
 run_test "unknown command" test_unknown_command
@@ -98,3 +109,4 @@ run_test "bad option values get one sentence" test_bad_values
 run_test "JSON mode errors are JSON" test_json_errors_are_json
 run_test "every command is implemented and has help" test_every_command_implemented
 run_test "subcommand help" test_subcommand_help
+run_test "-v shows libbpf's debug output" test_verbose_shows_libbpf_debug
