@@ -158,7 +158,38 @@ test_ipv6_underlay() {
 	lab scenario 1 >/dev/null
 	underlay_ping fd00::2 || fail "IPv6 underlay ping fails in scenario 1"
 	overlay_ping 3 && fail "overlay ping still works in scenario 1 over IPv6"
+	lab scenario 2 >/dev/null
+	underlay_ping fd00::2 || fail "IPv6 underlay ping fails in scenario 2"
+	overlay_ping 3 && fail "overlay ping still works in scenario 2 over IPv6"
+	local drops
+	drops=$(ip netns exec "$B" iptables -L INPUT -v -n -x | awk '/drop overlay ICMP/ {print $1}')
+	assert_ge "${drops:-0}" 3 "the ICMP DROP rule's counter over IPv6"
+	lab scenario 4 >/dev/null
+	overlay_ping 3 || fail "small pings fail in scenario 4 over IPv6"
+	overlay_ping 2 -s 1400 -M dont && fail "1400-byte pings cross a 1400 IPv6 underlay"
+	local out
+	out=$("$VXRAY" doctor --netns "$A" --netns "$B")
+	assert_match "$out" "MTU: vxlan100 in $B: overlay MTU 1500 does not fit underlay und0 MTU 1400" "doctor flags the MTU over IPv6"
 	lab teardown >/dev/null
+}
+
+# status names the scenario and shows what it injected; without a lab it
+# says so and fails, so scripts can test for a lab.
+test_status() {
+	require_root
+	local out rc
+	lab setup >/dev/null || fail "setup failed"
+	lab scenario 5 >/dev/null
+	out=$(lab status); rc=$?
+	assert_eq "$rc" 0 "status exit code with a lab"
+	assert_match "$out" "lab '$P' \(ipv4 underlay\), scenario: 5" "status names the scenario"
+	assert_match "$out" "^== $B" "status shows $B"
+	assert_match "$out" 'vxlan id 100 remote 10\.0\.0\.1 local 10\.0\.0\.2 .*dstport 4789' "status shows the VXLAN"
+	assert_match "$out" 'iptables -A INPUT -i vxlan100 -p tcp .*--dport 8080 .*-j DROP' "status shows the TCP 8080 rule"
+	lab teardown >/dev/null
+	out=$(lab status 2>&1); rc=$?
+	assert_eq "$rc" 1 "status exit code without a lab"
+	assert_match "$out" "no lab with prefix '$P'" "status says there is no lab"
 }
 
 run_test "setup builds the topology, idempotently" test_setup
@@ -170,4 +201,5 @@ run_test "scenario 5: ICMP and TCP 8080 dropped, 8081 passes" test_scenario5
 run_test "scenario 6: underlay latency raised" test_scenario6
 run_test "heal returns to healthy" test_heal
 run_test "teardown leaves nothing" test_teardown
-run_test "IPv6 underlay: setup and scenario 1" test_ipv6_underlay
+run_test "IPv6 underlay: setup and scenarios 1, 2 and 4" test_ipv6_underlay
+run_test "status shows the scenario and its rules" test_status
