@@ -61,10 +61,22 @@ static const char *proto_name(uint8_t p)
 	return "other";
 }
 
+/* What the inner frame carries: the IP protocol, or for a non-IP inner
+ * frame (ARP resolving the overlay peer, LLDP...) its EtherType. */
+static const char *inner_name(const struct vx_pkt *p)
+{
+	if (p->inner_family)
+		return proto_name(p->inner_proto);
+	return p->inner_ethertype == 0x0806 ? "arp" : "non-ip";
+}
+
+/* Always writes @buf: callers print it. */
 static const char *ip_str(int family, const uint8_t *a, char *buf, size_t len)
 {
-	if (family != 4 && family != 6)
-		return "-";
+	if (family != 4 && family != 6) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
 	if (family == 4 && len >= INET_ADDRSTRLEN) {
 		/* Per event, four times: glibc's inet_ntop goes through sprintf. */
 		char *o = buf;
@@ -129,8 +141,10 @@ static int on_event(void *ctx, void *data, size_t len)
 		}
 		jw_str(&j, "inner_src", p->inner_family ? is : NULL);
 		jw_str(&j, "inner_dst", p->inner_family ? id : NULL);
-		jw_str(&j, "proto", proto_name(p->inner_proto));
-		if (p->inner_proto == IPPROTO_ICMP || p->inner_proto == IPPROTO_ICMPV6) {
+		jw_str(&j, "proto", inner_name(p));
+		if (!p->inner_family) {
+			jw_uint(&j, "ethertype", p->inner_ethertype);
+		} else if (p->inner_proto == IPPROTO_ICMP || p->inner_proto == IPPROTO_ICMPV6) {
 			jw_uint(&j, "icmp_type", p->icmp_type);
 			jw_uint(&j, "icmp_id", p->icmp_id);
 			jw_uint(&j, "icmp_seq", p->icmp_seq);
@@ -152,7 +166,11 @@ static int on_event(void *ctx, void *data, size_t len)
 	       e->kind == VX_K_ENCAP ? "ENCAP" : "DECAP", p->vni);
 	if (p->outer_family)
 		printf(" outer %s:%u→%s:%u", os, p->outer_sport, od, p->outer_dport);
-	printf(" inner %s→%s %s %s len=%u\n", is, id, proto_name(p->inner_proto), l4, e->len);
+	if (p->inner_family)
+		printf(" inner %s→%s %s %s len=%u\n", is, id, proto_name(p->inner_proto), l4, e->len);
+	else
+		printf(" inner %s ethertype 0x%04x len=%u\n", inner_name(p), p->inner_ethertype,
+		       e->len);
 	return 0;
 }
 

@@ -284,6 +284,7 @@ static __always_inline int vx_parse_inner(struct vx_cursor *c, struct vx_pkt *p,
 	ret = vx_parse_eth(c, &ethertype, p, false);
 	if (ret != VX_GO_ON)
 		return ret;
+	p->inner_ethertype = __builtin_bswap16(ethertype);
 	if (ethertype == __builtin_bswap16(VX_ETH_P_IP)) {
 		p->inner_family = 4;
 		ret = vx_parse_ip4(c, &l4, p->inner_src, p->inner_dst, &p->ip_id, &p->inner_len,

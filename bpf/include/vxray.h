@@ -97,6 +97,7 @@ struct vx_pkt {
 	__u16 icmp_id;
 	__u16 icmp_seq;
 	__u16 vlan[VX_VLAN_MAX];	/* outer VLAN IDs, 0: none */
+	__u16 inner_ethertype;	/* host order, after any inner VLAN tags */
 	__u8 outer_family;	/* 4, 6; 0 when there is no outer layer */
 	__u8 inner_family;
 	__u8 inner_proto;	/* IPPROTO_* */
@@ -104,7 +105,7 @@ struct vx_pkt {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u8 n_vlan;
-	__u8 pad[5];
+	__u8 pad[3];
 };
 _Static_assert(sizeof(struct vx_pkt) == 128, "vx_pkt layout");
 

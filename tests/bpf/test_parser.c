@@ -661,8 +661,19 @@ static void test_vxlan_device_hooks(void **state)
 	assert_int_equal(e->last.pkt.vni, 100);
 	assert_int_equal(e->last.pkt.outer_family, 0);
 	assert_string_equal(a4(e->last.pkt.inner_dst), "172.16.0.2");
+	assert_int_equal(e->last.pkt.inner_ethertype, 0x0800);
 	run(e, e->tc->progs.vx_tc_vx_in, &f, 1);
 	assert_int_equal(e->last.kind, VX_K_DECAP);
+
+	/* ARP resolving the overlay peer: a tunnel frame, not IP. */
+	f = (struct frame){};
+	eth(&f, 0x0806);
+	memset(f.b + f.n, 0, 28);
+	f.n += 28;
+	assert_int_equal(run(e, e->tc->progs.vx_tc_vx_out, &f, 1), TC_UNSPEC);
+	assert_int_equal(e->last.result, VX_R_INNER);
+	assert_int_equal(e->last.pkt.inner_family, 0);
+	assert_int_equal(e->last.pkt.inner_ethertype, 0x0806);
 }
 
 static void test_filters_in_kernel(void **state)

@@ -485,6 +485,7 @@ static void cmp_event(struct diff *d, const struct ref_pkt *r, const struct vx_e
 	if (!p->overlay)
 		CMP("vni", r->vni, k->vni);
 	CMP("inner_family", r->inner_family, k->inner_family);
+	CMP("inner_ethertype", r->inner_ethertype, k->inner_ethertype);
 	cmp_addr(d, "inner_src", r->inner_family, r->inner_src, k->inner_src);
 	cmp_addr(d, "inner_dst", r->inner_family, r->inner_dst, k->inner_dst);
 	CMP("inner_len", r->inner_len, k->inner_len);

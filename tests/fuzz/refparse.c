@@ -181,6 +181,7 @@ static int inner(const uint8_t *f, size_t n, size_t o, struct ref_pkt *r, int ok
 	ret = eth(f, n, &o, &type, r, 0);
 	if (ret != RP_OK)
 		return ret;
+	r->inner_ethertype = type;
 	if (type == 0x0800) {
 		r->inner_family = 4;
 		ret = ipv4(f, n, &o, &proto, r->inner_src, r->inner_dst, &r->ip_id, &r->inner_len,

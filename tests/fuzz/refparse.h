@@ -31,6 +31,7 @@ struct ref_pkt {
 	uint16_t outer_sport, outer_dport;
 	uint32_t vni;
 	int inner_family;
+	uint16_t inner_ethertype;	/* after any inner VLAN tags */
 	uint8_t inner_src[16], inner_dst[16];
 	uint16_t inner_len;		/* IPv4 total length / IPv6 payload length */
 	uint16_t ip_id;			/* IPv4 identification */
