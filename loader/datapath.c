@@ -285,10 +285,8 @@ static int fill_config(struct vx_dp *dp)
 {
 	const struct vx_opts *o = dp->po.o;
 	struct vx_dp_config *c = &dp->cfg;
-	int ncpu = libbpf_num_possible_cpus(), nports = 0;
+	int nports = 0;
 
-	if (ncpu < 1)
-		ncpu = 1;
 	memset(c, 0, sizeof(*c));
 	c->events = dp->po.events;
 	if (host_filter(c, o->host)) {
@@ -300,8 +298,8 @@ static int fill_config(struct vx_dp *dp)
 	c->has_port = o->has_port;
 	c->port = o->port;
 	c->proto = o->proto > 0 ? (uint8_t)o->proto : 0;
-	/* --rate is per second overall; the kernel keeps one window per CPU. */
-	c->rate = o->rate ? (o->rate + (uint32_t)ncpu - 1) / (uint32_t)ncpu : 0;
+	/* --rate is per second overall: one window shared by every CPU. */
+	c->rate = o->rate;
 	for (int d = 0; d < dp->inv.n && nports < VX_MAX_VXLAN_PORTS; d++) {
 		bool seen = dp->inv.devs[d].dstport == 4789;
 

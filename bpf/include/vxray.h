@@ -145,7 +145,7 @@ struct vx_dp_config {
 	__u8 host[16];		/* --host, matches inner or outer src/dst */
 	__u32 netns;		/* this instance's namespace inode */
 	__u32 vni;		/* --vni */
-	__u32 rate;		/* --rate, events per second per CPU; 0: no cap */
+	__u32 rate;		/* --rate, events per second over all CPUs; 0: no cap */
 	__u16 port;		/* --port, inner or outer, host order */
 	__u16 vxlan_ports[VX_MAX_VXLAN_PORTS];	/* host order; 4789 always */
 	__u8 n_vxlan_ports;

@@ -4,6 +4,7 @@
  * counters) and what they returned (always XDP_PASS / TC_ACT_UNSPEC). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -731,6 +732,31 @@ static void test_rate_limit(void **state)
 	assert_int_equal(counter(e, VX_C_RATE_LIMITED), 15);
 	assert_int_equal(counter(e, VX_R_VXLAN), 20);
 	env_free(e);
+
+	/* The cap is over all CPUs: the same load spread over two CPUs still
+	 * gets 5 events in the window, not 5 per CPU. */
+	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	e = env_new(&c);
+	for (int cpu = 0; cpu < 2; cpu++) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+		run(e, e->tc->progs.vx_tc_ul_in, &f, 10);
+	}
+	assert_int_equal(e->n_events, 5);
+	assert_int_equal(counter(e, VX_C_RATE_LIMITED), 15);
+	env_free(e);
+	{
+		cpu_set_t all;
+
+		CPU_ZERO(&all);
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+			CPU_SET(cpu, &all);
+		sched_setaffinity(0, sizeof(all), &all);
+	}
 }
 
 static void test_tunnel_stats(void **state)
