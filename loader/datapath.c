@@ -397,19 +397,23 @@ int vx_dp_load(struct vx_dp *dp)
 			       vx_strerror(err));
 			return err == -EINVAL ? -EIO : err;
 		}
-		/* The tc socket lives in the namespace it is opened in. */
-		if (dp->tc_mode != VX_TC_NETLINK)
-			continue;
+		/* The tc socket lives in the namespace it is opened in. TCX
+		 * needs it too: to remove the filters a killed vxray left on the
+		 * netlink path, whatever path this run takes. */
 		if ((err = vx_netns_enter(in->netns, &saved)))
 			return err;
 		in->nl = vx_tcnl_open();
 		err = in->nl ? 0 : -errno;
 		vx_netns_leave(saved);
-		if (err) {
+		if (err && dp->tc_mode == VX_TC_NETLINK) {
 			pr_err("cannot open an rtnetlink socket in %s: %s", ns_label(in->netns),
 			       strerror(-err));
 			return err;
 		}
+		if (err)
+			pr_warn("cannot open an rtnetlink socket in %s (%s): stale tc filters of "
+				"an earlier vxray there are not looked for", ns_label(in->netns),
+				strerror(-err));
 	}
 	return 0;
 }
@@ -500,6 +504,48 @@ static bool is_stale_vxray(const struct vx_dp *dp, const struct vx_tc_filter *f)
 	return named && !prog_held_by_process(f->bpf_id);
 }
 
+/* Remove the stale vxray filters among the @n in @f (a dump of @w's @dir),
+ * and clear their priorities in @f. */
+static void nl_remove_stale(struct vx_dp *dp, struct vx_dp_watched *w, int dir,
+			    struct vx_tc_filter *f, int n)
+{
+	struct vx_dp_inst *in = &dp->inst[w->inst];
+
+	for (int i = 0; i < n; i++) {
+		uint32_t stale = f[i].prio;
+		int err;
+
+		if (!f[i].handle || !is_stale_vxray(dp, &f[i]))
+			continue;
+		err = vx_tcnl_deltfilter(in->nl, w->ifindex, dir, stale);
+		pr_info("removed a stale vxray tc filter (%s, pref %u) from %s %s in %s%s%s",
+			f[i].bpf_name, stale, w->name, dir ? "egress" : "ingress",
+			ns_label(w->netns), err ? ": " : "", err ? strerror(-err) : "");
+		/* The dump also lists the priority's own entry (handle 0). */
+		for (int j = 0; j < n; j++)
+			if (f[j].prio == stale)
+				f[j].prio = 0;
+	}
+}
+
+/* On the TCX path: the netlink filters a killed vxray left on @w. An
+ * interface without a clsact qdisc has none, and its dump fails. */
+static void nl_sweep_stale(struct vx_dp *dp, struct vx_dp_watched *w)
+{
+	struct vx_dp_inst *in = &dp->inst[w->inst];
+	struct vx_tc_filter *f;
+	int n;
+
+	if (!in->nl || !(f = calloc(NL_MAX_FILTERS, sizeof(*f))))
+		return;
+	for (int dir = 0; dir < 2; dir++) {
+		n = vx_tcnl_gettfilter(in->nl, w->ifindex, dir, f, NL_MAX_FILTERS);
+		if (n > 0)
+			nl_remove_stale(dp, w, dir, f, n);
+	}
+	free(f);
+}
+
 static int nl_attach_dir(struct vx_dp *dp, struct vx_dp_watched *w, int dir)
 {
 	struct vx_dp_inst *in = &dp->inst[w->inst];
@@ -519,20 +565,7 @@ static int nl_attach_dir(struct vx_dp *dp, struct vx_dp_watched *w, int dir)
 		err = n;
 		goto out;
 	}
-	for (int i = 0; i < n; i++) {
-		uint32_t stale = f[i].prio;
-
-		if (!f[i].handle || !is_stale_vxray(dp, &f[i]))
-			continue;
-		err = vx_tcnl_deltfilter(in->nl, w->ifindex, dir, stale);
-		pr_info("removed a stale vxray tc filter (%s, pref %u) from %s %s in %s%s%s",
-			f[i].bpf_name, stale, w->name, dir ? "egress" : "ingress",
-			ns_label(w->netns), err ? ": " : "", err ? strerror(-err) : "");
-		/* The dump also lists the priority's own entry (handle 0). */
-		for (int j = 0; j < n; j++)
-			if (f[j].prio == stale)
-				f[j].prio = 0;
-	}
+	nl_remove_stale(dp, w, dir, f, n);
 	for (int i = 0; i < n; i++)
 		if (f[i].prio && (!min || f[i].prio < min))
 			min = f[i].prio;
@@ -674,6 +707,8 @@ static int attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 
 		bpf_map_update_elem(bpf_map__fd(in->tc->maps.vxp_dev), &k, &v, BPF_ANY);
 	}
+	if (dp->tc_mode == VX_TC_TCX)
+		nl_sweep_stale(dp, w);
 	if (dp->tc_mode == VX_TC_NETLINK &&
 	    (err = vx_tcnl_newqdisc_clsact(in->nl, w->ifindex, &w->nl_qdisc_created)))
 		pr_err("cannot add a clsact qdisc to %s in %s: %s", w->name, ns_label(in->netns),

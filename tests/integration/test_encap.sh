@@ -97,41 +97,151 @@ test_ipv6_underlay() {
 	lab --ipv6 setup >/dev/null || fail "IPv6 lab setup"
 	local out
 	out=$(encap_while_pinging 3 --auto --netns "$A" --netns "$B")
+	assert_match "$out" '^rc=0' "vxray encap exits 0 (IPv6 underlay)"
 	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 3 "requests encapsulated on $A (IPv6 underlay)"
+	assert_eq "$(count "$out" encap "$A" und0 8)" 3 "requests leaving $A's IPv6 underlay"
+	assert_eq "$(count "$out" decap "$B" und0 8)" 3 "requests arriving on $B's IPv6 underlay"
 	assert_eq "$(count "$out" decap "$B" vxlan100 8)" 3 "requests decapsulated on $B (IPv6 underlay)"
-	assert_match "$out" '"outer_src":"fd00::1","outer_dst":"fd00::2"' "IPv6 outer headers"
+	assert_eq "$(count "$out" encap "$B" vxlan100 0)" 3 "replies encapsulated on $B (IPv6 underlay)"
+	assert_eq "$(count "$out" encap "$B" und0 0)" 3 "replies leaving $B's IPv6 underlay"
+	assert_eq "$(count "$out" decap "$A" und0 0)" 3 "replies arriving on $A's IPv6 underlay"
+	assert_eq "$(count "$out" decap "$A" vxlan100 0)" 3 "replies decapsulated on $A (IPv6 underlay)"
+	assert_match "$out" '"netns":"'"$A"'","device":"und0","hook":"out","layer":"underlay","vni":100,"outer_src":"fd00::1","outer_dst":"fd00::2","outer_sport":[0-9]+,"outer_dport":4789,"inner_src":"172\.16\.0\.1"' "IPv6 outer headers, A to B"
+	assert_match "$out" '"netns":"'"$B"'","device":"und0","hook":"out","layer":"underlay","vni":100,"outer_src":"fd00::2","outer_dst":"fd00::1",.*"inner_src":"172\.16\.0\.2"' "IPv6 outer headers, B to A"
+	assert_match "$out" '"remote_vtep":"fd00::2","encap_packets":[1-9]' "summary names the IPv6 remote VTEP"
 	lab teardown >/dev/null
+}
+
+# summary_field OUT NETNS FIELD: FIELD of NETNS's tunnel row in each
+# summary, one line per summary (nothing for a summary without the row).
+summary_field() {
+	grep '"type":"summary"' <<<"$1" | grep -o '{"netns":"'"$2"'","vni":100,[^}]*' |
+		grep -o "\"$3\":[0-9]*" | cut -d: -f2
 }
 
 test_one_sided_tunnel() {
 	require_root
+	lab teardown >/dev/null
 	lab setup >/dev/null && lab scenario 1 >/dev/null || fail "lab scenario 1"
-	local out
-	out=$(encap_while_pinging 5 --auto --netns "$A" --netns "$B")
-	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 5 "requests still encapsulated on $A"
+	local out pid f n rises=0 prev=-1 v
+	f=$(mktemp)
+	"$VXRAY" encap -j --auto --netns "$A" --netns "$B" -d 60s --interval 1s >"$f" 2>&1 &
+	pid=$!
+	wait_started "$f" || fail "vxray did not start: $(cat "$f")"
+	ip netns exec "$A" ping -c 10 -i 0.4 -W 1 -q 172.16.0.2 >/dev/null 2>&1
+	sleep 1.2
+	kill -INT "$pid"
+	wait "$pid"
+	out="rc=$?
+$(cat "$f")"
+	rm -f "$f"
+	assert_match "$out" '^rc=0' "vxray encap exits 0"
+	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 10 "requests still encapsulated on $A"
+	assert_eq "$(count "$out" decap "$B" und0 8)" 10 "requests reach $B's underlay"
 	assert_eq "$(count "$out" decap "$B" vxlan100 8)" 0 "requests decapsulated on $B"
-	# The summary: ENCAP on A rises while B decapsulates nothing (B has a
-	# row only if it sent something itself).
-	assert_match "$(grep '"type":"summary"' <<<"$out" | tail -1)" '\{"netns":"'"$A"'","vni":100,"remote_vtep":"10\.0\.0\.2","encap_packets":[1-9]' "A's summary shows packets encapsulated"
-	assert_no_match "$(grep '"type":"summary"' <<<"$out" | tail -1)" '\{"netns":"'"$B"'",[^}]*"decap_packets":[1-9]' "B's summary shows nothing decapsulated"
+	# ENCAP on A keeps rising from summary to summary while B decapsulates
+	# nothing (B has a row only if it sent something itself).
+	for v in $(summary_field "$out" "$A" encap_packets); do
+		((v > prev && prev >= 0)) && rises=$((rises + 1))
+		prev=$v
+	done
+	assert_ge "$rises" 2 "summaries in which A's ENCAP count rose"
+	n=$(summary_field "$out" "$B" decap_packets | sort -n | tail -1)
+	assert_eq "${n:-0}" 0 "packets decapsulated in $B's summary rows"
 	lab heal >/dev/null
 }
 
+# encap_while_mixed ARGS...: vxray encap -j (ARGS) while A sends B three
+# pings, one TCP connection to port 9100 and one UDP datagram to 9200.
+encap_while_mixed() {
+	local out pid lpid
+	out=$(mktemp)
+	ip netns exec "$B" timeout 30 socat -u TCP-LISTEN:9100,reuseaddr /dev/null &
+	lpid=$!
+	"$VXRAY" encap -j "$@" -d 60s --interval 2s >"$out" 2>&1 &
+	pid=$!
+	wait_started "$out"
+	ip netns exec "$A" ping -c 3 -i 0.2 -W 1 -q 172.16.0.2 >/dev/null 2>&1
+	ip netns exec "$A" socat -u - TCP:172.16.0.2:9100,connect-timeout=2 <<<"hello" 2>/dev/null
+	ip netns exec "$A" bash -c 'echo hello >/dev/udp/172.16.0.2/9200' 2>/dev/null
+	sleep 1
+	kill -INT "$pid"
+	wait "$pid"
+	echo "rc=$?"
+	kill "$lpid" 2>/dev/null
+	cat "$out"
+	rm -f "$out"
+}
+
+# events OUT: the event lines (encap/decap) of a run.
+events() { grep -E '"type":"(en|de)cap"' <<<"$1"; }
+
+# Each filter keeps what it names and only that: asserted both ways on a
+# run that carries ICMP, TCP 9100 and UDP 9200.
 test_filters() {
 	require_root
 	lab teardown >/dev/null
 	lab setup >/dev/null || fail "lab setup"
-	local out
-	out=$(encap_while_pinging 3 --auto --netns "$A" --proto tcp)
-	assert_no_match "$out" '"proto":"icmp"' "--proto tcp suppresses ICMP"
-	out=$(encap_while_pinging 3 --auto --netns "$A" --vni 200)
-	assert_no_match "$out" '"type":"(en|de)cap"' "--vni 200 suppresses VNI 100"
-	out=$(encap_while_pinging 3 --auto --netns "$A" --host 172.16.0.9)
-	assert_no_match "$out" '"type":"(en|de)cap"' "--host of another address suppresses all"
-	out=$(encap_while_pinging 3 --auto --netns "$A" --host 172.16.0.2 --proto icmp)
+	local out ev
+	out=$(encap_while_mixed --auto --netns "$A")
+	assert_match "$out" '^rc=0' "unfiltered run exits 0"
+	ev=$(events "$out")
+	assert_match "$ev" '"proto":"icmp"' "unfiltered: ICMP seen"
+	assert_match "$ev" '"proto":"tcp","sport":[0-9]+,"dport":9100' "unfiltered: TCP 9100 seen"
+	assert_match "$ev" '"proto":"udp","sport":[0-9]+,"dport":9200' "unfiltered: UDP 9200 seen"
+
+	out=$(encap_while_mixed --auto --netns "$A" --proto tcp)
+	assert_match "$out" '^rc=0' "--proto tcp exits 0"
+	ev=$(events "$out")
+	assert_match "$ev" '"proto":"tcp"' "--proto tcp keeps TCP"
+	assert_no_match "$ev" '"proto":"(icmp|udp|arp|non-ip|icmpv6|other)"' "--proto tcp drops everything else"
+
+	out=$(encap_while_mixed --auto --netns "$A" --port 9200)
+	assert_match "$out" '^rc=0' "--port 9200 exits 0"
+	ev=$(events "$out")
+	assert_match "$ev" '"proto":"udp","sport":[0-9]+,"dport":9200' "--port 9200 keeps UDP 9200"
+	assert_no_match "$ev" '"proto":"(icmp|tcp)"' "--port 9200 drops ICMP and TCP 9100"
+
+	out=$(encap_while_mixed --auto --netns "$A" --vni 200)
+	assert_match "$out" '^rc=0' "--vni 200 exits 0"
+	assert_eq "$(events "$out" | wc -l)" 0 "--vni 200 suppresses VNI 100"
+	assert_match "$out" '"type":"summary"' "--vni 200 still prints summaries"
+	out=$(encap_while_mixed --auto --netns "$A" --vni 100 --proto icmp)
+	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 3 "--vni 100 keeps VNI 100"
+
+	out=$(encap_while_mixed --auto --netns "$A" --host 172.16.0.9)
+	assert_match "$out" '^rc=0' "--host 172.16.0.9 exits 0"
+	assert_eq "$(events "$out" | wc -l)" 0 "--host of another address suppresses all"
+	out=$(encap_while_mixed --auto --netns "$A" --host 172.16.0.2 --proto icmp)
 	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 3 "--host 172.16.0.2 --proto icmp keeps the pings"
-	out=$(encap_while_pinging 3 --auto --netns "$A" --host 10.0.0.2 --proto icmp)
+	assert_no_match "$(events "$out")" '"proto":"(tcp|udp)"' "--proto icmp beside --host drops TCP and UDP"
+	out=$(encap_while_mixed --auto --netns "$A" --host 10.0.0.2 --proto icmp)
 	assert_eq "$(count "$out" encap "$A" und0 8)" 3 "--host matches the outer address too"
+}
+
+# --rate N: at most N events in any one-second window, the rest counted.
+# 20 pings in one second make 80 matching events in A (four hooks); the
+# filters keep ARP and neighbour discovery out of the arithmetic.
+test_rate() {
+	require_root
+	lab setup >/dev/null || fail "lab setup"
+	local out pid f n lim
+	f=$(mktemp)
+	"$VXRAY" encap -j --auto --netns "$A" --proto icmp --host 172.16.0.2 --rate 3 -d 60s --interval 5s >"$f" 2>&1 &
+	pid=$!
+	wait_started "$f" || fail "vxray did not start: $(cat "$f")"
+	ip netns exec "$A" ping -c 20 -i 0.05 -W 1 -q 172.16.0.2 >/dev/null 2>&1
+	sleep 0.5
+	kill -INT "$pid"
+	wait "$pid"
+	out="rc=$?
+$(cat "$f")"
+	rm -f "$f"
+	assert_match "$out" '^rc=0' "vxray encap --rate exits 0"
+	n=$(events "$out" | wc -l)
+	lim=$(grep '"type":"summary"' <<<"$out" | tail -1 | grep -o '"rate_limited":[0-9]*' | cut -d: -f2)
+	((n >= 3 && n <= 6)) || fail "events emitted with --rate 3 over one to two windows: $n"
+	assert_eq "$((n + ${lim:-0}))" 80 "events emitted + rate-limited = matching events"
 }
 
 # A foreign direct-action cls_bpf filter: drops underlay ICMP, passes the
@@ -292,6 +402,33 @@ test_netlink_sigkill_stale() {
 	foreign_still_works "after the stale cleanup"
 }
 
+# A vxray killed on the netlink path, then a run that takes TCX links: the
+# TCX run removes the stale filters too (a kernel with TCX may still have
+# had a vxray forced onto netlink, or an older vxray).
+test_stale_netlink_then_tcx() {
+	require_root
+	lab teardown >/dev/null
+	lab setup >/dev/null || fail "lab setup"
+	local pid f out
+	f=$(mktemp)
+	VXRAY_TC_ATTACH=netlink "$VXRAY" encap --summary --auto --netns "$A" --netns "$B" >"$f" 2>&1 &
+	pid=$!
+	wait_started "$f" || fail "vxray did not start: $(cat "$f")"
+	rm -f "$f"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	assert_eq "$(vxray_filters)" 8 "vxray filters left by the SIGKILL"
+	out=$(encap_while_pinging 3 --auto --netns "$A" --netns "$B")
+	if ! grep -q 'with TCX links' <<<"$out"; then
+		lab teardown >/dev/null
+		skip "no TCX links on this kernel: the netlink SIGKILL test covers the cleanup"
+	fi
+	assert_match "$out" '^rc=0' "the TCX run exits 0"
+	assert_eq "$(grep -c 'removed a stale vxray tc filter' <<<"$out")" 8 "the TCX run removes all eight stale filters"
+	assert_eq "$(count "$out" decap "$B" vxlan100 8)" 3 "the TCX run sees the requests"
+	assert_eq "$(vxray_filters)" 0 "vxray tc filters left after the TCX run"
+}
+
 # Two vxray runs on the netlink path: the second must not take the first's
 # live filters for stale ones (a live process still holds their programs).
 test_netlink_two_instances() {
@@ -391,11 +528,13 @@ $(cat "$f")"
 run_test "encap: healthy tunnel both ways, every hook" test_healthy_both_ways
 run_test "encap: IPv6 underlay" test_ipv6_underlay
 run_test "encap: scenario 1 encapsulated on A, never decapsulated on B" test_one_sided_tunnel
-run_test "encap: in-kernel filters" test_filters
+run_test "encap: in-kernel filters keep what they name and only that" test_filters
+run_test "encap: --rate caps events per second, the rest counted" test_rate
 run_test "encap: SIGKILL leaves nothing; a foreign tc filter keeps working" test_sigkill_and_coexistence
 run_test "encap: bad input" test_bad_input
 run_test "encap: netlink tc path gives the same events and leaves nothing" test_netlink_path
 run_test "encap: netlink path after SIGKILL: only vxray's stale filters removed" test_netlink_sigkill_stale
 run_test "encap: netlink path: a second vxray keeps the first one's live filters" test_netlink_two_instances
+run_test "encap: a TCX run removes a killed netlink run's filters" test_stale_netlink_then_tcx
 run_test "encap: --xdp native on the underlay; a foreign XDP program kept" test_xdp
 run_test "encap: --auto follows a VXLAN device deleted and recreated" test_auto_follows_churn
