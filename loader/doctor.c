@@ -112,6 +112,18 @@ static const char *kind_prefix(enum try_kind k)
 	return "?";
 }
 
+/* The --backend value that selects a kind, NULL where none does. */
+static const char *forcing(enum try_kind k)
+{
+	switch (k) {
+	case T_FENTRY: case T_FEXIT: return "fentry";
+	case T_KPROBE: case T_KRETPROBE: return "kprobe";
+	case T_TP_BTF: case T_TRACEPOINT: case T_CTNETLINK: case T_NF_DROP_REASON:
+		return "tracepoint";
+	default: return NULL;
+	}
+}
+
 static void add_try(struct point *p, enum try_kind k, const char *t0, const char *t1,
 		    const char *t2)
 {
@@ -149,12 +161,14 @@ static void build_points(struct point *pts)
 	btf__free(btf);
 	memset(pts, 0, sizeof(*pts) * P__MAX);
 
+	/* The tracepoint carries the reason and the location itself, on
+	 * every kernel that has it: the function probes are for --backend. */
 	p = &pts[P_KFREE_SKB];
 	p->name = "kfree_skb";
-	add_try(p, T_FENTRY, drop_fn, NULL, NULL);
-	add_try(p, T_KPROBE, drop_fn, NULL, NULL);
 	add_try(p, T_TP_BTF, "kfree_skb", NULL, NULL);
 	add_try(p, T_TRACEPOINT, "skb/kfree_skb", NULL, NULL);
+	add_try(p, T_FENTRY, drop_fn, NULL, NULL);
+	add_try(p, T_KPROBE, drop_fn, NULL, NULL);
 
 	p = &pts[P_TCP_RETRANS];
 	p->name = "tcp_retransmit";
@@ -325,10 +339,12 @@ static void probe_points_here(struct point *pts, const struct vx_feature *feat)
 	for (int i = 0; i < P__MAX; i++) {
 		struct point *p = &pts[i];
 
+		/* Every backend is tried, not only up to the chosen one: the
+		 * ones after it are what --backend can still pick. */
 		p->chosen = -1;
-		for (int j = 0; j < p->n && p->chosen < 0; j++) {
+		for (int j = 0; j < p->n; j++) {
 			run_try(&p->tries[j], feat, pts);
-			if (p->tries[j].ok)
+			if (p->tries[j].ok && p->chosen < 0)
 				p->chosen = j;
 		}
 	}
@@ -370,7 +386,7 @@ static int probe_points(struct point *pts, const struct vx_feature *feat)
 
 static void print_points_text(const struct point *pts, int err)
 {
-	printf("\nProbe points (the backend each view would choose here; better ones refused)\n");
+	printf("\nProbe points (the backend each view would choose here, the better ones refused, and what --backend can still pick)\n");
 	if (err) {
 		printf("  not probed: %s\n", vx_strerror(err));
 		return;
@@ -382,6 +398,16 @@ static void print_points_text(const struct point *pts, int err)
 		       "none: every backend was refused");
 		for (int j = 0; j < p->n && (p->chosen < 0 || j < p->chosen); j++)
 			printf("  %-16s   refused %s: %s\n", "", p->tries[j].label, p->tries[j].why);
+		for (int j = p->chosen + 1; p->chosen >= 0 && j < p->n; j++) {
+			const struct pt_try *t = &p->tries[j];
+
+			if (t->ok)
+				printf("  %-16s   also %s: works%s%s%s\n", "", t->label,
+				       forcing(t->kind) ? " (--backend " : "", forcing(t->kind),
+				       forcing(t->kind) ? ")" : "");
+			else
+				printf("  %-16s   also %s: refused: %s\n", "", t->label, t->why);
+		}
 	}
 }
 
@@ -403,6 +429,18 @@ static void print_points_json(struct jw *w, const struct point *pts, int err)
 			jw_obj_open(w, NULL);
 			jw_str(w, "backend", p->tries[j].label);
 			jw_str(w, "reason", p->tries[j].why);
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+		jw_arr_open(w, "alternatives");
+		for (int j = p->chosen + 1; p->chosen >= 0 && j < p->n; j++) {
+			jw_obj_open(w, NULL);
+			jw_str(w, "backend", p->tries[j].label);
+			jw_bool(w, "works", p->tries[j].ok);
+			if (forcing(p->tries[j].kind))
+				jw_str(w, "force", forcing(p->tries[j].kind));
+			if (!p->tries[j].ok)
+				jw_str(w, "reason", p->tries[j].why);
 			jw_obj_close(w);
 		}
 		jw_arr_close(w);

@@ -588,7 +588,10 @@ err:
 static int open_backend(struct vx_dropsrc *s, enum vx_backend forced, const struct vxd_config *cfg,
 			const struct vxd_scope_key *scope, int n_scope)
 {
-	static const int order_auto[] = { BE_FENTRY, BE_KPROBE, BE_TP_BTF, BE_TRACEPOINT };
+	/* The tracepoint first wherever it exists: it carries the reason and
+	 * the location itself, an ABI that does not move with the function
+	 * names (kfree_skb_reason became sk_skb_reason_drop in 6.11). */
+	static const int order_auto[] = { BE_TP_BTF, BE_TRACEPOINT, BE_FENTRY, BE_KPROBE };
 	static const int order_fentry[] = { BE_FENTRY };
 	static const int order_kprobe[] = { BE_KPROBE };
 	static const int order_tp[] = { BE_TP_BTF, BE_TRACEPOINT };

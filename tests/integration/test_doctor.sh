@@ -158,8 +158,9 @@ test_host_kernel_facts() {
 	assert_match "$out" 'tcx link +yes' "TCX works on 6.18"
 	# The per-point table: what each view would pick, and why not better.
 	assert_match "$out" 'kfree_skb +tp_btf/kfree_skb' "drops: tp_btf chosen"
-	assert_match "$out" 'refused fentry/(sk_skb_reason_drop|kfree_skb_reason): load [a-z_]+: Operation not permitted' "drops: fentry refused with EPERM"
-	assert_match "$out" 'refused kprobe/(sk_skb_reason_drop|kfree_skb_reason): attach [a-z_]+: .*no kprobes' "drops: kprobe refused, no kprobes"
+	assert_match "$out" 'also tracepoint/skb/kfree_skb: works \(--backend tracepoint\)' "drops: the classic tracepoint is an alternative"
+	assert_match "$out" 'also fentry/(sk_skb_reason_drop|kfree_skb_reason): refused: load [a-z_]+: Operation not permitted' "drops: fentry refused with EPERM"
+	assert_match "$out" 'also kprobe/(sk_skb_reason_drop|kfree_skb_reason): refused: attach [a-z_]+: .*no kprobes' "drops: kprobe refused, no kprobes"
 	assert_match "$out" 'tcp_retransmit +tp_btf/tcp_retransmit_skb,tcp_retransmit_synack' "retrans: tp_btf chosen"
 	assert_match "$out" 'conntrack +ctnetlink/events' "conntrack: ctnetlink chosen"
 	assert_match "$out" 'refused fexit/__nf_conntrack_alloc,__nf_conntrack_confirm,[a-z_]+: load __nf_conntrack_alloc: Operation not permitted' "conntrack: fexit refused"
