@@ -188,6 +188,14 @@ int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_inventory *in
 		for (int i = 0; i < n_inums; i++)
 			s->skel->rodata->cfg.netns[i] = inums[i];
 		s->skel->rodata->cfg.n_netns = (uint32_t)n_inums;
+		/* Test knob: prove the classic-tracepoint fallback on kernels
+		 * where tp_btf works. */
+		if (pass == 0 && getenv("VXRAY_RETRANS_NO_TP_BTF")) {
+			pr_debug("retrans: tp_btf skipped (VXRAY_RETRANS_NO_TP_BTF)");
+			vx_retrans__destroy(s->skel);
+			s->skel = NULL;
+			continue;
+		}
 		if (pass == 1 && (err = ensure_tracefs())) {
 			pr_err("cannot mount tracefs for the classic tracepoint backend: %s",
 			       strerror(-err));

@@ -167,6 +167,14 @@ static const struct vx_vxlan_dev *peer_of(const struct retrans *r, const struct 
 	return NULL;
 }
 
+/* Where the tunnel's MTUs fit, the retransmit pattern alone must be heavy
+ * to be named: a healthy bulk transfer over a veth loses the odd segment to
+ * a full backlog and retransmits it, full-size, once. A black hole keeps
+ * retransmitting (RTO backoff: three within 1.4 s) and a lost handshake
+ * ACK makes the SYNACK go again and again. */
+#define FP_MIN_FULL 4
+#define FP_MIN_SYNACK 2
+
 /* The MTU fingerprint for one tunnel that retransmitted this interval. */
 static void fingerprint(struct retrans *r, int dev)
 {
@@ -183,7 +191,8 @@ static void fingerprint(struct retrans *r, int dev)
 		snprintf(why, sizeof(why),
 			 "%llu full-size retransmits (up to %u bytes) and no small ones",
 			 (unsigned long long)st->full, st->max_len);
-	if (!why[0] && !bad_here && !bad_peer)
+	if (!bad_here && !bad_peer && st->synack < FP_MIN_SYNACK &&
+	    (st->full < FP_MIN_FULL || st->small))
 		return;
 	if (!bad_here && !bad_peer) {
 		/* The pattern without an MTU that explains it: say so, once. */

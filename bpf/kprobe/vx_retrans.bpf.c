@@ -136,17 +136,20 @@ int BPF_PROG(vxr_tp_btf_synack, const struct sock *sk, const struct request_sock
 	return 0;
 }
 
-/* Classic tracepoint fallback: the event carries its own copies. */
+/* Classic tracepoint fallback: the event carries its own copies. They sit
+ * at unaligned offsets of the record, which the verifier lets a program
+ * read only at a constant offset from the context register; a copy through
+ * a derived pointer ("modified ctx ptr") is refused, so the helper copies. */
 static __always_inline void from_tp(struct vxr_event *e, __u16 family, const __u8 *s4,
 				    const __u8 *d4, const __u8 *s6, const __u8 *d6)
 {
 	e->family = family;
 	if (family == AF_INET) {
-		__builtin_memcpy(e->saddr, s4, 4);
-		__builtin_memcpy(e->daddr, d4, 4);
+		bpf_probe_read_kernel(e->saddr, 4, s4);
+		bpf_probe_read_kernel(e->daddr, 4, d4);
 	} else {
-		__builtin_memcpy(e->saddr, s6, 16);
-		__builtin_memcpy(e->daddr, d6, 16);
+		bpf_probe_read_kernel(e->saddr, 16, s6);
+		bpf_probe_read_kernel(e->daddr, 16, d6);
 	}
 }
 
@@ -172,6 +175,10 @@ SEC("tracepoint/tcp/tcp_retransmit_skb")
 int vxr_tp_skb(struct vxr_tp_retrans *args)
 {
 	const struct sock *sk = args->skaddr;
+	/* Out of the record first: inside BPF_CORE_READ the access to the
+	 * local struct would become a CO-RE relocation against a type the
+	 * kernel does not have, and the load would fail. */
+	const struct sk_buff *skb = args->skbaddr;
 	struct vxr_event *e;
 	__u32 inum = sk_netns(sk);
 
@@ -179,7 +186,7 @@ int vxr_tp_skb(struct vxr_tp_retrans *args)
 		return 0;
 	e->netns = inum;
 	e->kind = VXR_RETRANS;
-	e->len = BPF_CORE_READ((const struct sk_buff *)args->skbaddr, len);
+	e->len = BPF_CORE_READ(skb, len);
 	from_tp(e, args->family, args->saddr, args->daddr, args->saddr_v6, args->daddr_v6);
 	e->sport = args->sport;
 	e->dport = args->dport;

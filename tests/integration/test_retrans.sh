@@ -11,22 +11,44 @@ B=$P-b
 lab() { "$LAB" --prefix "$P" "$@"; }
 trap 'lab teardown >/dev/null 2>&1' EXIT
 
+# start_tracing FILE ARGS...: vxray retrans (ARGS) in the background,
+# output to FILE; returns once it says it is tracing (at most 60 s: the
+# 6.1 guest runs under software emulation). Sets PID.
+start_tracing() {
+	local f=$1 i
+	shift
+	"$VXRAY" retrans "$@" --interval 2s >"$f" 2>&1 &
+	PID=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q 'tracing TCP retransmits' "$f" 2>/dev/null && return 0
+		kill -0 "$PID" 2>/dev/null || return 1
+		sleep 0.2
+	done
+	return 1
+}
+
+# stop_tracing FILE: SIGINT (a last interval is printed), then "rc=N" and
+# vxray's output.
+stop_tracing() {
+	sleep 2.2
+	kill -INT "$PID" 2>/dev/null
+	wait "$PID"
+	echo "rc=$?"
+	cat "$1"
+	rm -f "$1"
+}
+
 # transfer_while_tracing BYTES ARGS...: vxray retrans runs while A sends
 # BYTES to B over the overlay; prints vxray's output.
 transfer_while_tracing() {
-	local bytes=$1 out pid
+	local bytes=$1 f
 	shift
-	out=$(mktemp)
-	"$VXRAY" retrans "$@" -d 6s --interval 2s >"$out" 2>&1 &
-	pid=$!
-	sleep 1.5
+	f=$(mktemp)
+	start_tracing "$f" "$@" -d 60s
 	ip netns exec "$B" timeout 5 socat -u TCP-LISTEN:5009,reuseaddr /dev/null &
 	sleep 0.3
 	ip netns exec "$A" timeout 3 sh -c "head -c $bytes /dev/zero | socat -u - TCP:172.16.0.2:5009" 2>/dev/null
-	wait "$pid"
-	echo "rc=$?"
-	cat "$out"
-	rm -f "$out"
+	stop_tracing "$f"
 	wait
 }
 
@@ -57,6 +79,46 @@ test_mtu_trap() {
 	assert_match "$out" "MTU fingerprint on vxlan100 in $A \\(VNI 100\\): [0-9]+ full-size retransmits .* and no small ones on a tunnel whose MTU does not fit" "the fingerprint in words"
 	assert_match "$out" "peer vxlan100 in $B: overlay MTU 1500 does not fit underlay und0 MTU 1400" "both MTUs of the black hole"
 	assert_match "$out" 'by port: 5009=' "summary by port"
+	assert_match "$out" 'by destination: 172\.16\.0\.2=' "summary by destination"
+}
+
+# The classic tracepoints, where the kernel has tp_btf too (test knob).
+test_classic_tracepoint() {
+	require_root
+	lab setup >/dev/null && lab scenario 4 >/dev/null || fail "lab scenario 4"
+	local out
+	out=$(VXRAY_RETRANS_NO_TP_BTF=1 transfer_while_tracing 200000 --netns "$A")
+	assert_match "$out" '^rc=0' "vxray retrans exits 0 on the classic tracepoints"
+	assert_match "$out" 'tracing TCP retransmits with tracepoint tcp:tcp_retransmit_skb/synack' "the startup line names the classic tracepoints"
+	assert_match "$out" "RETRANS netns=$A 172\.16\.0\.1:[0-9]+ → 172\.16\.0\.2:5009 .*full-size tunnel=vxlan100 vni=100" "a retransmit of the stalled flow"
+	lab heal >/dev/null
+}
+
+# A handshake whose last ACK never arrives: B's listener retransmits its
+# SYNACK (at 1 s, then 3 s) while A's socket waits without sending data,
+# and the overlay's MTU is fine.
+test_synack() {
+	require_root
+	lab heal >/dev/null && lab setup >/dev/null || fail "lab setup"
+	local f g out n
+	ip netns exec "$B" iptables -I INPUT -i vxlan100 -p tcp --dport 5010 --tcp-flags SYN,ACK,FIN,RST,PSH ACK -j DROP ||
+		fail "cannot add the ACK-dropping rule"
+	f=$(mktemp)
+	start_tracing "$f" --netns "$B" -d 60s || fail "vxray did not start: $(cat "$f")"
+	ip netns exec "$B" timeout 8 socat -u TCP-LISTEN:5010,reuseaddr /dev/null &
+	sleep 0.3
+	ip netns exec "$A" timeout 4 sh -c 'sleep 4 | socat -u - TCP:172.16.0.2:5010' 2>/dev/null
+	g=$(mktemp)
+	stop_tracing "$f" >"$g"	# not in $(...): the subshell could not wait for vxray
+	out=$(cat "$g")
+	rm -f "$g"
+	ip netns exec "$B" iptables -D INPUT -i vxlan100 -p tcp --dport 5010 --tcp-flags SYN,ACK,FIN,RST,PSH ACK -j DROP
+	wait
+	assert_match "$out" '^rc=0' "vxray retrans exits 0"
+	n=$(grep -cE "SYNACK-RETRANS netns=$B 172\.16\.0\.2:5010 → 172\.16\.0\.1:[0-9]+" <<<"$out")
+	assert_ge "$n" 2 "SYNACK retransmits of the half-open connection"
+	assert_match "$out" 'retransmits in the last [0-9.]+s: [0-9]+ \(SYNACK [1-9]' "the summary counts SYNACKs"
+	assert_match "$out" "MTU fingerprint on vxlan100 in $B \(VNI 100\): [0-9]+ SYNACK retransmits, but overlay MTU 1450 fits underlay und0 MTU 1500" "the SYNACK pattern, with MTUs that fit"
 }
 
 test_mtu_trap_json() {
@@ -89,3 +151,5 @@ run_test "retrans: scenario 4 full-size retransmits with the MTU fingerprint" te
 run_test "retrans: JSON events, fingerprint and summary" test_mtu_trap_json
 run_test "retrans: --netns scoping in the kernel" test_scoped_elsewhere
 run_test "retrans: --backend kprobe is not a retrans backend" test_bad_backend
+run_test "retrans: classic tracepoint fallback" test_classic_tracepoint
+run_test "retrans: SYNACK retransmits of a half-open handshake" test_synack
