@@ -155,17 +155,25 @@ int vxd_tracepoint(struct trace_event_raw_kfree_skb *args)
 			   VXD_BE_TRACEPOINT);
 }
 
-/* fentry's context has no caller address. Seen from the trampoline the
- * first stack frame is the traced function's own patched prologue and the
- * second is its caller: the return address into the function that
- * dropped, which is what the tracepoint's "location" names too. */
+/* fentry's context has no caller address. The stack seen from the
+ * trampoline holds the traced function's own patched prologue (a few bytes
+ * past its start) and, next, its caller: the return address into the
+ * function that dropped, which is what the tracepoint's "location" names
+ * too. Whether the trampoline's own frame comes first varies (6.1 shows it
+ * on some calls and not others), so the prologue frame is found by
+ * address, not by position. */
+#define VXD_FENTRY_FRAMES 4
+
 static __always_inline __u64 fentry_caller(void *ctx)
 {
-	__u64 ips[2] = {};
+	__u64 ips[VXD_FENTRY_FRAMES] = {}, fn = bpf_get_func_ip(ctx);
+	long n = bpf_get_stack(ctx, ips, sizeof(ips), 0) / (long)sizeof(ips[0]);
 
-	if (bpf_get_stack(ctx, ips, sizeof(ips), 0) < (long)sizeof(ips))
-		return 0;
-	return ips[1];
+#pragma unroll
+	for (int i = 0; i < VXD_FENTRY_FRAMES - 1; i++)
+		if (i + 1 < n && ips[i] >= fn && ips[i] - fn < 32)
+			return ips[i + 1];
+	return n >= 2 ? ips[1] : 0;
 }
 
 SEC("fentry/kfree_skb_reason")
