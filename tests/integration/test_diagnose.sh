@@ -227,6 +227,89 @@ test_kernel_reasons() {
 	lab teardown >/dev/null 2>&1
 }
 
+# More of the kernel's reasons, each from a misconfiguration made here.
+
+# RFC 7348: the I flag must be set. Datagrams to B's VXLAN port with a zero
+# flags byte, carrying an inner Ethernet frame.
+test_bad_header() {
+	require_root
+	bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q 'SKB_DROP_REASON_VXLAN_INVALID_HDR' ||
+		skip "this kernel has no VXLAN_INVALID_HDR drop reason (vxlan drops are unannotated before 6.10)"
+	lab teardown >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	local out
+	ip netns exec "$P-a" bash -c 'for ((i = 0; i < 60; i++)); do
+		printf "\x00\x00\x00\x00\x00\x00\x64\x00\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00\x01\x08\x06%040d" 0 >/dev/udp/10.0.0.2/4789
+		sleep 0.1
+	done' &
+	out=$("$VXRAY" diagnose --netns "$P-a" --netns "$P-b" -d 5s -j 2>&1)
+	wait
+	assert_match "$out" '"verdict":"decap_failure","sentence":"VXLAN packets reach '"$P-b"' but cannot be decapsulated: its VXLAN header is invalid \(VXLAN_INVALID_HDR\)' "bad VXLAN header: decap failure"
+	assert_no_match "$out" '"verdict":"(one_sided_tunnel|netfilter_|conntrack|encap_failure|mtu)' "bad VXLAN header: nothing else"
+}
+
+# B stops answering ARP for its VTEP address: A's VXLAN packets wait for a
+# neighbour that never resolves.
+test_neigh_failure() {
+	require_root
+	lab teardown >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	local out
+	ip -n "$P-b" addr flush dev und0
+	ip -n "$P-a" neigh flush dev und0
+	out=$(diag_with_pings "$P-a" 172.16.0.2)
+	assert_match "$out" '^rc=3$' "neighbour failure: exit 3"
+	assert_match "$out" '"verdict":"encap_failure","sentence":"'"$P-a"' cannot encapsulate or send overlay traffic: the underlay neighbour \(ARP/ND\) of the remote VTEP cannot be resolved \(NEIGH_' "neighbour failure: encap failure"
+	assert_no_match "$out" '"verdict":"(netfilter_|conntrack|decap_failure|mtu)' "neighbour failure: nothing else"
+	lab teardown >/dev/null 2>&1
+}
+
+# An underlay rule in B that drops big outer VXLAN packets: the probe's
+# small pings still cross, its TCP exchange's full segments do not.
+test_underlay_rule() {
+	require_root
+	lab setup >/dev/null || fail "lab setup"
+	local out
+	ip netns exec "$P-b" iptables -A INPUT -p udp --dport 4789 -m length --length 1000:65535 \
+		-m comment --comment "vxray test: drop big outer VXLAN" -j DROP || fail "underlay rule"
+	out=$(diag "$P" -j)
+	ip netns exec "$P-b" iptables -F INPUT
+	assert_match "$out" '^rc=3$' "underlay rule: exit 3"
+	assert_match "$out" '"verdict":"netfilter_underlay","sentence":"Netfilter in '"$P-b"' drops underlay \(outer VXLAN\) traffic \([0-9]+ packets\) by .*drop big outer VXLAN' "underlay rule: netfilter on the underlay, with the rule"
+	assert_no_match "$out" '"verdict":"(one_sided_tunnel|netfilter_overlay|conntrack|decap_failure|encap_failure)' "underlay rule: nothing else"
+}
+
+# Loss on the underlay that is not netfilter: a tc program on B's underlay
+# ingress drops every UDP/4789 packet.
+test_tc_drop() {
+	require_root
+	lab setup >/dev/null || fail "lab setup"
+	local out tmp
+	tmp=$(mktemp -d)
+	cat >"$tmp/drop.c" <<'EOC'
+#include <linux/bpf.h>
+__attribute__((section("tc"), used)) int drop_vxlan(struct __sk_buff *s)
+{
+	unsigned char *p = (void *)(long)s->data, *end = (void *)(long)s->data_end;
+
+	if ((void *)(p + 38) > (void *)end)
+		return 0;
+	return p[12] == 8 && p[13] == 0 && p[23] == 17 && p[36] == 0x12 && p[37] == 0xb5 ? 2 : 0;
+}
+char _license[] __attribute__((section("license"), used)) = "GPL";
+EOC
+	clang -O2 -target bpf -I/usr/include/x86_64-linux-gnu -c "$tmp/drop.c" -o "$tmp/drop.o" || fail "clang"
+	ip netns exec "$P-b" tc qdisc add dev und0 clsact &&
+		ip netns exec "$P-b" tc filter add dev und0 ingress pref 9 bpf da obj "$tmp/drop.o" sec tc ||
+		fail "cannot add the dropping tc filter"
+	rm -rf "$tmp"
+	out=$(diag "$P" -j)
+	lab teardown >/dev/null 2>&1
+	assert_match "$out" '^rc=3$' "tc drop: exit 3"
+	assert_match "$out" '"verdict":"one_sided_tunnel","sentence":"The tunnel '"$P-a"' -> '"$P-b"' is one-sided: the outer packets reach '"$P-b"' and are dropped there \((TC_INGRESS|NOT_SPECIFIED)\)' "tc drop: one-sided, dropped on B's underlay"
+	assert_no_match "$out" '"verdict":"(netfilter_|conntrack|decap_failure|encap_failure|mtu)' "tc drop: nothing else"
+}
+
 test_usage() {
 	local out rc
 	echo 'not json' >"$WORK/bad.json"
@@ -253,4 +336,8 @@ run_test "diagnose: scenario 6 -> underlay latency against a baseline" test_scen
 run_test "diagnose: scenario 2 + 4 at once -> both" test_two_faults
 run_test "diagnose: IPv6 underlay, scenarios 1, 2, 4" test_ipv6
 run_test "diagnose: decap/encap failures from the kernel's drop reasons" test_kernel_reasons
+run_test "diagnose: a VXLAN header without the I flag -> decap failure" test_bad_header
+run_test "diagnose: an underlay neighbour that never answers -> encap failure" test_neigh_failure
+run_test "diagnose: an underlay rule dropping big outer packets -> netfilter on the underlay" test_underlay_rule
+run_test "diagnose: a tc drop on the receiver's underlay -> one-sided, where it died" test_tc_drop
 run_test "diagnose: bad input, one sentence, exit 2" test_usage
