@@ -20,6 +20,7 @@ static const char *const ids[VX_V__MAX] = {
 	[VX_V_LATENCY] = "underlay_latency",
 	[VX_V_DECAP] = "decap_failure",
 	[VX_V_ENCAP] = "encap_failure",
+	[VX_V_UNREACHABLE] = "probe_unanswered",
 };
 
 const char *vx_verdict_id(enum vx_verdict v)
@@ -530,6 +531,36 @@ static void judge_latency(struct judge *j)
 	}
 }
 
+/* Last, and only when nothing above was found: a probe target that did
+ * not answer is a fault of its own, whose cause the evidence does not show
+ * (a path outside the diagnosed namespaces, an address nobody holds). */
+static void judge_probe(struct judge *j)
+{
+	const struct vx_evidence *ev = j->ev;
+
+	for (int i = 0; i < ev->n_probes; i++) {
+		const struct vx_ev_probe *p = &ev->probes[i];
+		struct vx_finding *f;
+
+		if (p->sent < VX_PROBE_MIN_SENT ||
+		    p->received >= VX_PROBE_MIN_ANSWERED * p->sent)
+			continue;
+		f = add(j, VX_V_UNREACHABLE, p->from, NULL);
+		if (!f)
+			return;
+		snprintf(f->sentence, sizeof(f->sentence),
+			 "%s cannot reach %s: %u of %u probe pings were answered, and no drop, "
+			 "rule or table in the diagnosed namespaces explains it.", ns_of(p->from),
+			 p->to, p->received, p->sent);
+		evid(f, "probe from %s to %s: %u sent, %u answered", ns_of(p->from), p->to, p->sent,
+		     p->received);
+		snprintf(f->next, sizeof(f->next),
+			 "Check that %s is the right address and routed from %s (`ip route get %s`); "
+			 "diagnose the namespaces along the path with --netns.", p->to,
+			 ns_of(p->from), p->to);
+	}
+}
+
 static void judge_healthy(struct judge *j)
 {
 	const struct vx_evidence *ev = j->ev;
@@ -578,6 +609,8 @@ int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int 
 	judge_netfilter(&j);
 	judge_mtu(&j);
 	judge_latency(&j);
+	if (!j.n)
+		judge_probe(&j);
 	if (!j.n)
 		judge_healthy(&j);
 	return j.n;

@@ -75,6 +75,18 @@ struct vx_ev_lat {
 	uint64_t samples;
 };
 
+/* One --probe target: vxray's own pings. */
+struct vx_ev_probe {
+	char from[VX_NETNS_NAME_MAX];	/* the sending namespace, "" for vxray's own */
+	char to[46];			/* the address pinged */
+	uint32_t sent, received;
+};
+
+/* A probe target answering fewer than this share of its pings is
+ * unreachable, when nothing else explains it. */
+#define VX_PROBE_MIN_SENT 5
+#define VX_PROBE_MIN_ANSWERED 0.5
+
 struct vx_evidence {
 	double window_s;
 	bool probed;			/* vxray sent its own traffic */
@@ -86,6 +98,8 @@ struct vx_evidence {
 	int n_ct;
 	struct vx_ev_lat lat[VX_EV_MAX_LAT];
 	int n_lat;
+	struct vx_ev_probe probes[VX_EV_MAX_TUN];
+	int n_probes;
 };
 
 enum vx_verdict {
@@ -98,6 +112,7 @@ enum vx_verdict {
 	VX_V_LATENCY,
 	VX_V_DECAP,
 	VX_V_ENCAP,
+	VX_V_UNREACHABLE,
 	VX_V__MAX,
 };
 
@@ -113,7 +128,7 @@ struct vx_finding {
 
 /* Machine-readable id: "healthy", "one_sided_tunnel", "netfilter_overlay",
  * "netfilter_underlay", "conntrack_exhaustion", "mtu_mismatch",
- * "underlay_latency", "decap_failure", "encap_failure". */
+ * "underlay_latency", "decap_failure", "encap_failure", "probe_unanswered". */
 const char *vx_verdict_id(enum vx_verdict v);
 
 /* Fill @out (at most @max) with what @ev shows; returns how many. Always at

@@ -73,7 +73,7 @@ static const struct vx_cmd commands[] = {
 enum {
 	OPT_AUTO = 256, OPT_NETNS, OPT_INTERVAL, OPT_BACKEND, OPT_VNI,
 	OPT_HOST, OPT_PORT, OPT_PROTO, OPT_RATE, OPT_STACK, OPT_PROBE,
-	OPT_BASELINE, OPT_METRICS, OPT_SUMMARY, OPT_XDP,
+	OPT_BASELINE, OPT_METRICS, OPT_SUMMARY, OPT_XDP, OPT_TARGET,
 };
 
 static const struct option long_opts[] = {
@@ -97,6 +97,7 @@ static const struct option long_opts[] = {
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "summary", no_argument, NULL, OPT_SUMMARY },
 	{ "xdp", no_argument, NULL, OPT_XDP },
+	{ "target", required_argument, NULL, OPT_TARGET },
 	{ 0 },
 };
 
@@ -146,6 +147,13 @@ static void usage(FILE *f)
 		"  tc programs use TCX links where the kernel has them (6.6+), else clsact +\n"
 		"  cls_bpf filters over netlink; VXRAY_TC_ATTACH=netlink|tcx forces one.\n"
 		"\n"
+		"Diagnose:\n"
+		"      --probe                    send a little traffic of vxray's own: pings and\n"
+		"                                 one short TCP exchange per tunnel (nothing without it)\n"
+		"      --target [NETNS:]ADDR      probe ADDR (IPv4, or NETNS:[IPv6]) from NETNS\n"
+		"                                 (default: vxray's own) instead; repeatable, implies --probe\n"
+		"      --baseline FILE            compare latency with an earlier healthy `diagnose -j`\n"
+		"\n"
 		"Filters (applied in the kernel before an event is emitted):\n"
 		"      --vni N  --host ADDR  --port N  --proto tcp|udp|icmp|icmpv6  --rate N/s\n"
 		"\n"
@@ -165,7 +173,7 @@ static void cmd_usage(FILE *f, const struct vx_cmd *c)
 	if (c->opts & VX_OPT_STACK)
 		fprintf(f, ", --stack");
 	if (c->opts & VX_OPT_DIAG)
-		fprintf(f, ", --probe, --baseline FILE");
+		fprintf(f, ", --probe, --target [NETNS:]ADDR, --baseline FILE");
 	if (c->opts & VX_OPT_METRICS)
 		fprintf(f, ", --metrics [ADDR:]PORT");
 	if (c->opts & VX_OPT_SUMMARY)
@@ -314,6 +322,17 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 				o->probe = true;
 			else
 				o->baseline = optarg;
+			break;
+		case OPT_TARGET:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_DIAG, "target")))
+				return ret;
+			if (o->n_targets >= VX_MAX_TARGETS)
+				return usage_error("too many --target options: at most 8", NULL);
+			ret = vx_parse_target(optarg, &o->targets[o->n_targets], err, sizeof(err));
+			if (!ret) {
+				o->n_targets++;
+				o->probe = true;
+			}
 			break;
 		case OPT_METRICS:
 			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_METRICS, "metrics")))

@@ -165,6 +165,60 @@ int vx_parse_proto(const char *s, int *proto, char *err, size_t errlen)
 	return ERR("protocol '%s' is not known: use tcp, udp, icmp or icmpv6", s);
 }
 
+/* "ADDR", "NETNS:ADDR" or "NETNS:[ADDR]": an address that parses as it
+ * stands is taken whole (an IPv6 literal holds colons), then a bracketed
+ * one, then the namespace before the first colon. */
+int vx_parse_target(const char *s, struct vx_target_spec *out, char *err, size_t errlen)
+{
+	char addr[64];
+	const char *colon, *a = s;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	colon = strchr(s, ':');
+	if (inet_pton(AF_INET, s, out->addr) == 1 || inet_pton(AF_INET6, s, out->addr) == 1) {
+		out->family = strchr(s, ':') ? AF_INET6 : AF_INET;
+		return 0;
+	}
+	if (colon && colon != s && !strchr(s, '[')) {
+		a = colon + 1;
+	} else if (colon && strstr(s, ":[")) {
+		colon = strstr(s, ":[");
+		a = colon + 1;
+	} else if (*s != '[') {
+		return ERR("--target '%s' is not an address: give ADDR or NETNS:ADDR, such as "
+			   "172.16.0.2 or vxlab-a:172.16.0.2 (NETNS:[fd10::2] for IPv6)", s);
+	}
+	if (a != s) {
+		n = (size_t)(colon - s);
+		if (n >= VX_NETNS_NAME_MAX)
+			return ERR("--target '%s': the namespace before ':' must be 1-%d characters",
+				   s, VX_NETNS_NAME_MAX - 1);
+		memcpy(out->netns, s, n);
+		if (!vx_valid_netns_name(out->netns))
+			return ERR("--target '%s': '%s' is not a valid network namespace name", s,
+				   out->netns);
+	}
+	n = strlen(a);
+	if (*a == '[') {
+		if (n < 3 || a[n - 1] != ']')
+			return ERR("--target '%s': a bracketed address must end with ']'", s);
+		a++;
+		n -= 2;
+	}
+	if (n >= sizeof(addr))
+		return ERR("--target '%s': the address is too long", s);
+	memcpy(addr, a, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, out->addr) == 1)
+		out->family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, out->addr) == 1)
+		out->family = AF_INET6;
+	else
+		return ERR("--target '%s': '%s' is not an IPv4 or IPv6 address", s, addr);
+	return 0;
+}
+
 int vx_parse_host(const char *s, char *out, size_t outlen, char *err, size_t errlen)
 {
 	unsigned char a[16];

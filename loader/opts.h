@@ -26,6 +26,15 @@ struct vx_iface_spec {
 	char name[IF_NAMESIZE];
 };
 
+/* A probe target as the user named it: "ADDR", "NETNS:ADDR" or, for IPv6
+ * with a namespace, "NETNS:[ADDR]". An empty netns means vxray's own. */
+#define VX_MAX_TARGETS 8
+struct vx_target_spec {
+	char netns[VX_NETNS_NAME_MAX];
+	int family;			/* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+};
+
 enum vx_backend {
 	VX_BACKEND_AUTO = 0,
 	VX_BACKEND_FENTRY,
@@ -66,6 +75,8 @@ struct vx_opts {
 
 	bool stack;		/* drops: full kernel stacks */
 	bool probe;		/* diagnose: send own traffic */
+	struct vx_target_spec targets[VX_MAX_TARGETS];	/* diagnose --target */
+	int n_targets;
 	const char *baseline;	/* diagnose: earlier healthy run */
 };
 
@@ -76,6 +87,7 @@ int vx_parse_iface_spec(const char *s, struct vx_iface_spec *out, char *err, siz
 int vx_parse_vni(const char *s, uint32_t *vni, char *err, size_t errlen);
 int vx_parse_port(const char *s, uint16_t *port, char *err, size_t errlen);
 int vx_parse_proto(const char *s, int *proto, char *err, size_t errlen);
+int vx_parse_target(const char *s, struct vx_target_spec *out, char *err, size_t errlen);
 /* An IPv4 or IPv6 address literal, written to @out in canonical form (so
  * that a text comparison matches inet_ntop's output); @outlen >= 46. */
 int vx_parse_host(const char *s, char *out, size_t outlen, char *err, size_t errlen);

@@ -88,11 +88,16 @@ struct rule_count {
 };
 
 /* A probe target: from tunnel @tun's namespace to its peer's overlay
- * address. */
+ * address, or an address the user named (--target) from a namespace of
+ * theirs; @tun -1 when no diagnosed tunnel starts in that namespace.
+ * @dst_ns is where the address lives, "" (with @dst_known false) when it
+ * is on no namespace of this host: then only pings go. */
 struct target {
 	int tun;
 	char src_ns[VX_NETNS_NAME_MAX], dst_ns[VX_NETNS_NAME_MAX];
-	struct in_addr dst;
+	bool dst_known;
+	int family;			/* AF_INET, AF_INET6 */
+	uint8_t dst[16];
 	uint32_t mtu;
 	/* Results, from the probe's pipe. */
 	double rtt_us[MAX_RTT];
@@ -546,8 +551,11 @@ static void attach_rules(struct diag *d)
 
 /* ---- the probe ------------------------------------------------------------ */
 
-/* The IPv4 address of @dev in @netns. */
-static int overlay_addr(const char *netns, const char *dev, struct in_addr *out)
+/* A @family address of @dev in @netns (any device when @dev is NULL and
+ * @match is the address to look for): IPv4, or a global IPv6 one (a
+ * link-local address is the same on no two links and routes nowhere). */
+static int netns_addr(const char *netns, const char *dev, int family, uint8_t out[16],
+		      const uint8_t *match)
 {
 	struct ifaddrs *ifa, *p;
 	int saved, err = -ENOENT;
@@ -560,15 +568,41 @@ static int overlay_addr(const char *netns, const char *dev, struct in_addr *out)
 		return err;
 	}
 	vx_netns_leave(saved);
-	for (p = ifa; p; p = p->ifa_next) {
-		if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET && !strcmp(p->ifa_name, dev)) {
-			*out = ((struct sockaddr_in *)p->ifa_addr)->sin_addr;
-			err = 0;
-			break;
-		}
+	for (p = ifa; p && err; p = p->ifa_next) {
+		const uint8_t *a;
+		size_t n = family == AF_INET ? 4 : 16;
+
+		if (!p->ifa_addr || p->ifa_addr->sa_family != family || (dev && strcmp(p->ifa_name, dev)))
+			continue;
+		a = family == AF_INET ? (const uint8_t *)&((struct sockaddr_in *)p->ifa_addr)->sin_addr :
+			(const uint8_t *)&((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr;
+		if (family == AF_INET6 && (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+			continue;
+		if (match && memcmp(a, match, n))
+			continue;
+		memcpy(out, a, n);
+		err = 0;
 	}
 	freeifaddrs(ifa);
 	return err;
+}
+
+/* The overlay address to probe between two tunnel ends: IPv4 where both
+ * have one, else global IPv6. */
+static int overlay_pair(const struct vx_ev_tunnel *t, const struct vx_ev_tunnel *p,
+			struct target *g)
+{
+	static const int fams[] = { AF_INET, AF_INET6 };
+	uint8_t src[16];
+
+	for (int i = 0; i < 2; i++) {
+		if (!netns_addr(p->netns, p->device, fams[i], g->dst, NULL) &&
+		    !netns_addr(t->netns, t->device, fams[i], src, NULL)) {
+			g->family = fams[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 /* From each chosen namespace's VXLAN device to its peer's overlay address,
@@ -579,20 +613,75 @@ static void pick_targets(struct diag *d)
 	for (int i = 0; i < d->ev.n_tun && d->n_tg < VX_EV_MAX_TUN; i++) {
 		const struct vx_ev_tunnel *t = &d->ev.tun[i], *p;
 		struct target *g = &d->tg[d->n_tg];
-		struct in_addr src;
 
 		if (t->peer < 0)
 			continue;
 		p = &d->ev.tun[t->peer];
-		if (!t->netns[0] || !p->netns[0] || overlay_addr(p->netns, p->device, &g->dst) ||
-		    overlay_addr(t->netns, t->device, &src))
+		if (!t->netns[0] || !p->netns[0] || overlay_pair(t, p, g))
 			continue;
 		g->tun = i;
 		cpy(g->src_ns, sizeof(g->src_ns), t->netns);
 		cpy(g->dst_ns, sizeof(g->dst_ns), p->netns);
+		g->dst_known = true;
 		g->mtu = t->mtu;
 		d->n_tg++;
 	}
+}
+
+/* The targets the user named with --target: sent from their namespace,
+ * to an address that may live in one of this host's named namespaces (then
+ * the TCP exchange has somewhere to listen) or anywhere else (pings only).
+ * Returns -ENOENT with the sentence printed when a source namespace does
+ * not exist. */
+static int user_targets(struct diag *d)
+{
+	char names[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
+	int n = vx_netns_list(names, VX_MAX_NETNS);
+
+	for (int i = 0; i < d->o->n_targets && d->n_tg < VX_EV_MAX_TUN; i++) {
+		const struct vx_target_spec *s = &d->o->targets[i];
+		struct target *g = &d->tg[d->n_tg];
+		uint8_t any[16];
+		int saved;
+
+		memset(g, 0, sizeof(*g));
+		if (s->netns[0] && vx_netns_enter(s->netns, &saved)) {
+			pr_err("--target: no network namespace '%s' (see `ip netns list`)", s->netns);
+			return -ENOENT;
+		}
+		if (s->netns[0])
+			vx_netns_leave(saved);
+		cpy(g->src_ns, sizeof(g->src_ns), s->netns);
+		g->family = s->family;
+		memcpy(g->dst, s->addr, sizeof(g->dst));
+		g->tun = -1;
+		for (int t = 0; t < d->ev.n_tun && g->tun < 0; t++)
+			if (!strcmp(d->ev.tun[t].netns, s->netns))
+				g->tun = t;
+		g->mtu = g->tun >= 0 ? d->ev.tun[g->tun].mtu : 0;
+		/* The same overlay address may exist in many namespaces (labs
+		 * side by side): the diagnosed ones first, then the others. */
+		for (int k = 0; k < d->n_names && !g->dst_known; k++) {
+			if (d->names[k][0] && !netns_addr(d->names[k], NULL, s->family, any, s->addr)) {
+				cpy(g->dst_ns, sizeof(g->dst_ns), d->names[k]);
+				g->dst_known = true;
+			}
+		}
+		for (int k = 0; k < n && !g->dst_known; k++) {
+			if (!netns_addr(names[k], NULL, s->family, any, s->addr)) {
+				cpy(g->dst_ns, sizeof(g->dst_ns), names[k]);
+				g->dst_known = true;
+			}
+		}
+		d->n_tg++;
+	}
+	return 0;
+}
+
+/* The target's address, printable. */
+static const char *target_addr(const struct target *g, char *buf, size_t len)
+{
+	return inet_ntop(g->family, g->dst, buf, (socklen_t)len) ? buf : "?";
 }
 
 static uint16_t csum(const void *data, size_t len)
@@ -626,31 +715,53 @@ static int socket_in(const char *netns, int domain, int type, int proto)
 	return fd;
 }
 
+/* Echo requests: ICMP over a raw socket; ICMPv6 likewise, where the
+ * kernel fills in the checksum (RFC 3542: always on for ICMPv6 raw
+ * sockets). @size is the IP payload for IPv4 and IPv6 alike. */
 static void send_ping(int fd, const struct target *g, int idx, uint16_t seq, size_t size, bool df)
 {
 	static uint8_t pkt[9000];
 	struct icmphdr *h = (struct icmphdr *)pkt;
 	struct ping_payload pl = { .sent_ns = vx_now_ns(), .target = (uint32_t)idx,
 				   .magic = PROBE_MAGIC };
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = g->dst };
-	int pmtu = df ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DONT;
+	struct sockaddr_storage to = { 0 };
+	socklen_t tolen;
 
 	if (size < sizeof(*h) + sizeof(pl))
 		size = sizeof(*h) + sizeof(pl);
 	if (size > sizeof(pkt))
 		size = sizeof(pkt);
 	memset(pkt, 0, size);
-	h->type = ICMP_ECHO;
+	h->type = g->family == AF_INET6 ? 128 /* ICMP6_ECHO_REQUEST */ : ICMP_ECHO;
 	h->un.echo.id = htons((uint16_t)(getpid() & 0xffff));
 	h->un.echo.sequence = htons(seq);
 	memcpy(pkt + sizeof(*h), &pl, sizeof(pl));
-	h->checksum = csum(pkt, size);
-	setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
-	sendto(fd, pkt, size, 0, (struct sockaddr *)&to, sizeof(to));
+	if (g->family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&to;
+		int pmtu = df ? IPV6_PMTUDISC_PROBE : IPV6_PMTUDISC_DONT;
+
+		a->sin6_family = AF_INET6;
+		memcpy(&a->sin6_addr, g->dst, 16);
+		tolen = sizeof(*a);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&to;
+		int pmtu = df ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DONT;
+
+		a->sin_family = AF_INET;
+		memcpy(&a->sin_addr, g->dst, 4);
+		tolen = sizeof(*a);
+		h->checksum = csum(pkt, size);
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	}
+	sendto(fd, pkt, size, 0, (struct sockaddr *)&to, tolen);
 }
 
-/* Read echo replies on @fd until none is waiting; report each. */
-static void read_replies(int fd, int out, uint64_t t0)
+/* Read echo replies on @fd, target @idx's socket, until none is waiting;
+ * report each of that target's. Every raw socket of a namespace gets every
+ * reply, so the target in the payload decides. An IPv4 raw socket delivers
+ * the IP header, an ICMPv6 one does not. */
+static void read_replies(int fd, int idx, int family, int out, uint64_t t0)
 {
 	uint8_t buf[9100];
 
@@ -665,14 +776,15 @@ static void read_replies(int fd, int out, uint64_t t0)
 
 		if (n <= 0)
 			return;
-		hl = (size_t)ip->ihl * 4;
+		hl = family == AF_INET6 ? 0 : (size_t)ip->ihl * 4;
 		if ((size_t)n < hl + sizeof(*h) + sizeof(pl))
 			continue;
 		h = (const struct icmphdr *)(buf + hl);
-		if (h->type != ICMP_ECHOREPLY || ntohs(h->un.echo.id) != (getpid() & 0xffff))
+		if (h->type != (family == AF_INET6 ? 129 /* ICMP6_ECHO_REPLY */ : ICMP_ECHOREPLY) ||
+		    ntohs(h->un.echo.id) != (getpid() & 0xffff))
 			continue;
 		memcpy(&pl, buf + hl + sizeof(*h), sizeof(pl));
-		if (pl.magic != PROBE_MAGIC)
+		if (pl.magic != PROBE_MAGIC || pl.target != (uint32_t)idx)
 			continue;
 		len = snprintf(line, sizeof(line), "R %u %.3f %.1f %zu\n", pl.target,
 			       (double)(pl.sent_ns - t0) / 1e6,
@@ -686,20 +798,25 @@ static void read_replies(int fd, int out, uint64_t t0)
  * dst_ns on the overlay address, bounded by @timeout_ms. */
 static void tcp_exchange(const struct target *g, int idx, size_t bytes, int timeout_ms, int out)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr = g->dst };
-	socklen_t alen = sizeof(a);
-	int lfd = socket_in(g->dst_ns, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	int cfd = socket_in(g->src_ns, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), afd = -1;
+	struct sockaddr_storage a = { 0 };
+	socklen_t alen = g->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int lfd = socket_in(g->dst_ns, g->family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int cfd = socket_in(g->src_ns, g->family, SOCK_STREAM | SOCK_NONBLOCK, 0), afd = -1;
 	uint64_t end = vx_now_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
 	size_t sent = 0, recvd = 0;
 	static char buf[65536];
 	char line[96];
 	int len;
 
-	if (lfd < 0 || cfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 1) ||
+	a.ss_family = (sa_family_t)g->family;
+	if (g->family == AF_INET6)
+		memcpy(&((struct sockaddr_in6 *)&a)->sin6_addr, g->dst, 16);
+	else
+		memcpy(&((struct sockaddr_in *)&a)->sin_addr, g->dst, 4);
+	if (lfd < 0 || cfd < 0 || bind(lfd, (struct sockaddr *)&a, alen) || listen(lfd, 1) ||
 	    getsockname(lfd, (struct sockaddr *)&a, &alen))
 		goto out;
-	if (connect(cfd, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS)
+	if (connect(cfd, (struct sockaddr *)&a, alen) && errno != EINPROGRESS)
 		goto out;
 	memset(buf, 'v', sizeof(buf));
 	while (recvd < bytes && vx_now_ns() < end && !vx_exiting) {
@@ -754,7 +871,8 @@ static void probe_child(struct diag *d, int out, uint64_t window_ns)
 	int len;
 
 	for (int i = 0; i < d->n_tg; i++)
-		fds[i] = socket_in(d->tg[i].src_ns, AF_INET, SOCK_RAW, IPPROTO_ICMP);
+		fds[i] = socket_in(d->tg[i].src_ns, d->tg[i].family, SOCK_RAW,
+				   d->tg[i].family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
 	while (vx_now_ns() < end && !vx_exiting) {
 		uint64_t now = vx_now_ns();
 
@@ -773,17 +891,20 @@ static void probe_child(struct diag *d, int out, uint64_t window_ns)
 		if (!mid_done && now >= mid) {
 			mid_done = true;
 			for (int i = 0; i < d->n_tg; i++) {
-				for (int k = 0; k < 3 && fds[i] >= 0; k++) {
-					send_ping(fds[i], &d->tg[i], i, seq++,
-						  d->tg[i].mtu > 28 ? d->tg[i].mtu - 20 : 64, true);
+				/* Full size: the overlay MTU less the IP header. */
+				size_t big = d->tg[i].mtu - (d->tg[i].family == AF_INET6 ? 40 : 20);
+
+				for (int k = 0; k < 3 && fds[i] >= 0 && d->tg[i].mtu > 128; k++) {
+					send_ping(fds[i], &d->tg[i], i, seq++, big, true);
 					len = snprintf(line, sizeof(line), "B %d\n", i);
 					if (write(out, line, (size_t)len) < 0)
 						_exit(1);
 				}
-				tcp_exchange(&d->tg[i], i, 256 * 1024, 1500, out);
+				if (d->tg[i].dst_known)
+					tcp_exchange(&d->tg[i], i, 256 * 1024, 1500, out);
 				for (int k = 0; k < d->n_tg; k++)
 					if (fds[k] >= 0)
-						read_replies(fds[k], out, t0);
+						read_replies(fds[k], k, d->tg[k].family, out, t0);
 			}
 			next = vx_now_ns();
 		}
@@ -795,7 +916,7 @@ static void probe_child(struct diag *d, int out, uint64_t window_ns)
 			poll(p, (nfds_t)d->n_tg, 20);
 			for (int i = 0; i < d->n_tg; i++)
 				if (fds[i] >= 0 && (p[i].revents & POLLIN))
-					read_replies(fds[i], out, t0);
+					read_replies(fds[i], i, d->tg[i].family, out, t0);
 		}
 	}
 	_exit(0);
@@ -982,18 +1103,25 @@ static void fill_latency(struct diag *d, const char *base_text)
 {
 	for (int i = 0; i < d->n_tg && d->ev.n_lat < VX_EV_MAX_LAT; i++) {
 		struct target *g = &d->tg[i];
-		const struct vx_ev_tunnel *t = &d->ev.tun[g->tun];
+		/* A user's target outside every diagnosed tunnel is named by its
+		 * source namespace and address. */
+		const char *netns = g->tun >= 0 ? d->ev.tun[g->tun].netns : g->src_ns;
+		char dev[INET6_ADDRSTRLEN + 8];
 		struct vx_ev_lat *l;
 		double v[MAX_RTT];
 		int n = g->n_rtt, first = 0;
 
 		if (!n)
 			continue;
+		if (g->tun >= 0)
+			cpy(dev, sizeof(dev), d->ev.tun[g->tun].device);
+		else
+			snprintf(dev, sizeof(dev), "to %s", target_addr(g, dev + 8, sizeof(dev) - 8));
 		l = &d->ev.lat[d->ev.n_lat++];
-		cpy(l->netns, sizeof(l->netns), t->netns);
-		cpy(l->device, sizeof(l->device), t->device);
+		cpy(l->netns, sizeof(l->netns), netns);
+		cpy(l->device, sizeof(l->device), dev);
 		snprintf(l->stage, sizeof(l->stage), "rtt");
-		if (base_text && baseline_lookup(base_text, t->netns, t->device, "rtt",
+		if (base_text && baseline_lookup(base_text, l->netns, l->device, "rtt",
 						 &l->base_p50_us, &l->base_p90_us)) {
 			l->has_base = true;
 			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", d->baseline);
@@ -1195,13 +1323,16 @@ static void print_text(const struct diag *d, const struct vx_finding *f, int n)
 		printf("\nprobe:");
 		for (int i = 0; i < d->n_tg; i++) {
 			const struct target *g = &d->tg[i];
-			char a[INET_ADDRSTRLEN];
+			char a[INET6_ADDRSTRLEN];
 
-			inet_ntop(AF_INET, &g->dst, a, sizeof(a));
-			printf("%s %s -> %s: ping %u/%u, full-size %u/%u, TCP %llu/%llu bytes",
-			       i ? ";" : "", g->src_ns, a, g->received, g->sent, g->big_received,
-			       g->big_sent, (unsigned long long)g->tcp_received,
-			       (unsigned long long)g->tcp_sent);
+			printf("%s %s -> %s: ping %u/%u, full-size %u/%u", i ? ";" : "",
+			       ns_label(g->src_ns), target_addr(g, a, sizeof(a)), g->received, g->sent,
+			       g->big_received, g->big_sent);
+			if (g->dst_known)
+				printf(", TCP %llu/%llu bytes", (unsigned long long)g->tcp_received,
+				       (unsigned long long)g->tcp_sent);
+			else
+				printf(", no TCP (the address is in no namespace of this host)");
 		}
 		printf("\n");
 	}
@@ -1219,6 +1350,26 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 	jw_str(&w, "type", "diagnosis");
 	jw_double(&w, "window_s", ev->window_s);
 	jw_bool(&w, "probe", ev->probed);
+	jw_arr_open(&w, "probe_targets");
+	for (int i = 0; ev->probed && i < d->n_tg; i++) {
+		const struct target *g = &d->tg[i];
+		char a[INET6_ADDRSTRLEN];
+
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "from_netns", g->src_ns);
+		jw_str(&w, "to", target_addr(g, a, sizeof(a)));
+		jw_str(&w, "to_netns", g->dst_known ? g->dst_ns : NULL);
+		jw_uint(&w, "pings_sent", g->sent);
+		jw_uint(&w, "pings_received", g->received);
+		jw_uint(&w, "full_size_sent", g->big_sent);
+		jw_uint(&w, "full_size_received", g->big_received);
+		if (g->dst_known) {
+			jw_uint(&w, "tcp_sent", g->tcp_sent);
+			jw_uint(&w, "tcp_received", g->tcp_received);
+		}
+		jw_obj_close(&w);
+	}
+	jw_arr_close(&w);
 	jw_arr_open(&w, "namespaces");
 	for (int i = 0; i < d->n_names; i++)
 		jw_str(&w, NULL, ns_label(d->names[i]));
@@ -1444,11 +1595,15 @@ int cmd_diagnose(struct vx_opts *o)
 		return VX_EXIT_FAIL;
 	}
 	fill_tunnels(&d);
-	if (o->probe) {
+	if (o->n_targets && user_targets(&d)) {
+		free(base_text);
+		vx_inventory_free(&d.inv);
+		return VX_EXIT_USAGE;
+	} else if (o->probe && !o->n_targets) {
 		pick_targets(&d);
 		if (!d.n_tg)
-			gap(&d, "%s", "--probe found no pair of named namespaces with overlay IPv4 "
-			    "addresses on both ends: nothing was sent");
+			gap(&d, "%s", "--probe found no pair of named namespaces with overlay "
+			    "addresses on both ends: nothing was sent (--target names one)");
 	}
 	start_engines(&d);
 	dp_start(&d);
@@ -1486,6 +1641,14 @@ int cmd_diagnose(struct vx_opts *o)
 		goto out;
 	}
 	probe_stop(&d);
+	for (int i = 0; i < d.n_tg && d.ev.n_probes < VX_EV_MAX_TUN; i++) {
+		struct vx_ev_probe *p = &d.ev.probes[d.ev.n_probes++];
+
+		cpy(p->from, sizeof(p->from), d.tg[i].src_ns);
+		target_addr(&d.tg[i], p->to, sizeof(p->to));
+		p->sent = d.tg[i].sent;
+		p->received = d.tg[i].received;
+	}
 	if (d.drops) {
 		vx_dropsrc_drain(d.drops);
 		d.drops_lost = vx_dropsrc_lost(d.drops);

@@ -310,6 +310,36 @@ EOC
 	assert_no_match "$out" '"verdict":"(netfilter_|conntrack|decap_failure|encap_failure|mtu)' "tc drop: nothing else"
 }
 
+# --target: addresses the user names. One the lab holds (IPv4, then IPv6
+# on addresses added here) is pinged and gets the TCP exchange; one nobody
+# holds is pinged only and, unanswered, is a finding of its own.
+test_target() {
+	require_root
+	lab setup >/dev/null || fail "lab setup"
+	local out
+	out=$("$VXRAY" diagnose --netns "$P-a" --netns "$P-b" -d 6s -j --target "$P-a:172.16.0.2" 2>&1)
+	assert_match "$out" '"verdict":"healthy"' "a reachable target on a healthy lab: healthy"
+	assert_match "$out" '"probe_targets":\[\{"from_netns":"'"$P-a"'","to":"172\.16\.0\.2","to_netns":"'"$P-b"'","pings_sent":[1-9][0-9]*,"pings_received":[1-9][0-9]*,.*"tcp_sent":262144,"tcp_received":262144\}\]' "pinged and TCP to the named address"
+
+	ip -n "$P-a" addr add fd10::1/64 dev vxlan100 nodad
+	ip -n "$P-b" addr add fd10::2/64 dev vxlan100 nodad
+	out=$("$VXRAY" diagnose --netns "$P-a" --netns "$P-b" -d 6s -j --target "$P-a:[fd10::2]" 2>&1)
+	assert_match "$out" '"verdict":"healthy"' "an IPv6 target on a healthy lab: healthy"
+	assert_match "$out" '"from_netns":"'"$P-a"'","to":"fd10::2","to_netns":"'"$P-b"'","pings_sent":[1-9][0-9]*,"pings_received":[1-9][0-9]*,"full_size_sent":3,"full_size_received":3,"tcp_sent":262144,"tcp_received":262144' "IPv6: pings, full-size pings and TCP"
+
+	out=$("$VXRAY" diagnose --netns "$P-a" --netns "$P-b" -d 6s --target "$P-a:10.99.0.1" 2>&1)
+	assert_match "$out" '^FINDING \[probe_unanswered\] '"$P-a"' cannot reach 10\.99\.0\.1: 0 of [0-9]+ probe pings were answered' "an address nobody holds: its own finding"
+	assert_match "$out" 'no TCP \(the address is in no namespace of this host\)' "no TCP where nobody can listen"
+	assert_no_match "$out" '^FINDING \[(one_sided|netfilter_|conntrack|mtu|underlay_lat|decap|encap)' "no other verdict"
+
+	out=$("$VXRAY" diagnose --netns "$P-a" -d 6s --target nope 2>&1)
+	assert_eq "$?" 2 "a target that is no address: exit 2"
+	assert_match "$out" "--target 'nope' is not an address" "says why"
+	out=$("$VXRAY" diagnose --netns "$P-a" -d 6s --target "nosuch$$:10.0.0.1" 2>&1)
+	assert_eq "$?" 2 "a target from a namespace that does not exist: exit 2"
+	assert_match "$out" "no network namespace 'nosuch$$'" "names it"
+}
+
 test_usage() {
 	local out rc
 	echo 'not json' >"$WORK/bad.json"
@@ -340,4 +370,5 @@ run_test "diagnose: a VXLAN header without the I flag -> decap failure" test_bad
 run_test "diagnose: an underlay neighbour that never answers -> encap failure" test_neigh_failure
 run_test "diagnose: an underlay rule dropping big outer packets -> netfilter on the underlay" test_underlay_rule
 run_test "diagnose: a tc drop on the receiver's underlay -> one-sided, where it died" test_tc_drop
+run_test "diagnose: --target probes addresses the user names, IPv4 and IPv6" test_target
 run_test "diagnose: bad input, one sentence, exit 2" test_usage

@@ -353,6 +353,36 @@ static void test_two_faults(void **state)
 	assert_int_equal(out[1].verdict, VX_V_MTU);
 }
 
+/* A target that does not answer, with nothing else wrong: its own
+ * finding. With another fault beside it, that fault is the explanation. */
+static void test_probe_unanswered(void **state)
+{
+	lab();
+	ev.probes[0] = (struct vx_ev_probe){ .from = "vxa", .to = "10.9.9.9", .sent = 20 };
+	ev.probes[1] = (struct vx_ev_probe){ .from = "vxa", .to = "172.16.0.2", .sent = 20,
+					     .received = 20 };
+	ev.n_probes = 2;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_UNREACHABLE);
+	assert_string_equal(vx_verdict_id(out[0].verdict), "probe_unanswered");
+	assert_non_null(strstr(out[0].sentence, "vxa cannot reach 10.9.9.9: 0 of 20 probe pings"));
+	assert_true(has_ev(&out[0], "20 sent, 0 answered"));
+
+	ev.probes[0].received = 12;	/* more than half: answering */
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+
+	ev.probes[0].received = 0;
+	ev.probes[0].sent = VX_PROBE_MIN_SENT - 1;	/* too few to say */
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+
+	ev.probes[0].sent = 20;
+	drop("vxb", "NETFILTER_DROP", 20, false, "-A INPUT -p icmp -j DROP");
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_NETFILTER_OVERLAY);
+}
+
 static void test_out_of_room(void **state)
 {
 	lab();
@@ -383,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_encap_failure),
 		cmocka_unit_test(test_unrelated_drops),
 		cmocka_unit_test(test_two_faults),
+		cmocka_unit_test(test_probe_unanswered),
 		cmocka_unit_test(test_out_of_room),
 	};
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Option parsers: every value a user can type, good and bad. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -73,6 +74,44 @@ static void test_iface_spec(void **state)
 	assert_int_equal(vx_parse_iface_spec("a:b:c", &s, err, sizeof(err)), -EINVAL);
 }
 
+static void target_ok(const char *spec, const char *netns, int family, const char *addr)
+{
+	struct vx_target_spec t;
+	uint8_t want[16] = { 0 };
+
+	err[0] = '\0';
+	assert_int_equal(vx_parse_target(spec, &t, err, sizeof(err)), 0);
+	assert_string_equal(t.netns, netns);
+	assert_int_equal(t.family, family);
+	assert_int_equal(inet_pton(family, addr, want), 1);
+	assert_memory_equal(t.addr, want, family == AF_INET ? 4 : 16);
+}
+
+static void target_bad(const char *spec, const char *msg)
+{
+	struct vx_target_spec t;
+
+	assert_int_equal(vx_parse_target(spec, &t, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, msg));
+}
+
+static void test_target(void **state)
+{
+	target_ok("172.16.0.2", "", AF_INET, "172.16.0.2");
+	target_ok("fd10::2", "", AF_INET6, "fd10::2");
+	target_ok("[fd10::2]", "", AF_INET6, "fd10::2");
+	target_ok("vxlab-a:172.16.0.2", "vxlab-a", AF_INET, "172.16.0.2");
+	target_ok("vxlab-a:[fd10::2]", "vxlab-a", AF_INET6, "fd10::2");
+	target_ok("vxlab-a:fd10::2", "vxlab-a", AF_INET6, "fd10::2");
+	target_bad("", "not an address");
+	target_bad("host.example", "not an address");
+	target_bad("vxlab-a:nope", "'nope' is not an IPv4 or IPv6 address");
+	target_bad("vxlab-a:[fd10::2", "must end with ']'");
+	target_bad("../x:10.0.0.1", "not a valid network namespace name");
+	target_bad("[]", "must end with ']'");
+	target_bad(":10.0.0.1", "not an address");
+}
+
 static void test_numbers(void **state)
 {
 	uint32_t vni;
@@ -112,6 +151,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_iface_spec),
+		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_fmt_duration),
 	};
