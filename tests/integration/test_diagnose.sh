@@ -19,13 +19,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# VX_BACKEND: the kernel matrix forces each backend the guest allows.
 # diag PREFIX ARGS...: vxray diagnose with probe traffic over both lab
 # namespaces; prints its output, then "rc=N". A 6 s window leaves the probe
 # about 3 s of pings around its TCP exchange: plenty on a busy machine.
 diag() {
 	local p=$1 out rc
 	shift
-	out=$("$VXRAY" diagnose --netns "$p-a" --netns "$p-b" -d 6s --probe "$@" 2>&1)
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$p-a" --netns "$p-b" -d 6s --probe "$@" 2>&1)
 	rc=$?
 	echo "$out"
 	echo "rc=$rc"
@@ -79,7 +80,7 @@ test_healthy() {
 test_healthy_without_probe_sends_nothing() {
 	require_root
 	local out
-	out=$("$VXRAY" diagnose --netns "$P-a" --netns "$P-b" -d 2s -j 2>&1)
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 2s -j 2>&1)
 	assert_match "$out" '"probe":false' "no probe without --probe"
 	assert_no_match "$out" '"stage":"rtt"' "no round trips measured: nothing sent"
 	assert_match "$out" '"verdict":"healthy"' "a quiet healthy lab is healthy"
@@ -147,6 +148,27 @@ test_scenario6() {
 	assert_match "$out" "baseline: |baseline \\(--baseline $BASE\\)" "against the healthy run"
 }
 
+# Without --baseline: the fault begins after the window's first third, which
+# is then the baseline the rest is compared with.
+test_scenario6_own_baseline() {
+	require_root
+	lab setup >/dev/null && lab heal >/dev/null || fail "lab setup"
+	local f out pid rc
+	f=$(mktemp)
+	"$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 12s --probe -j >"$f" 2>&1 &
+	pid=$!
+	sleep 4.5
+	lab inject 6 >/dev/null 2>&1 || { kill "$pid"; wait; rm -f "$f"; fail "lab inject 6"; }
+	wait "$pid"
+	rc=$?
+	out="$(cat "$f")
+rc=$rc"
+	rm -f "$f"
+	lab heal >/dev/null
+	expect_only "$out" underlay_latency
+	assert_match "$out" "baseline: the window's first third|baseline \\(the window's first third\\)" "against the window's own first third"
+}
+
 test_two_faults() {
 	require_root
 	scenario "$P" 2
@@ -169,7 +191,8 @@ test_ipv6() {
 		case $n in
 		1) expect_only "$out" one_sided_tunnel
 		   assert_match "$out" 'drops the outer VXLAN packets \(UDP/4789\)' "IPv6: the outer UDP named" ;;
-		2) expect_only "$out" netfilter_overlay ;;
+		2) expect_only "$out" netfilter_overlay
+		   assert_match "$out" 'vxray-lab scenario 2: drop overlay ICMP' "IPv6: the rule named" ;;
 		4) expect_only "$out" mtu_mismatch
 		   assert_match "$out" '"local_vtep":"fd00::1"' "IPv6 VTEPs" ;;
 		esac
@@ -193,7 +216,7 @@ remake_b() {
 diag_with_pings() {
 	ip netns exec "$1" ping -c 25 -i 0.2 -W 1 "$2" >/dev/null 2>&1 &
 	local out rc
-	out=$("$VXRAY" diagnose --netns "$P-a" --netns "$P-b" -d 5s -j 2>&1)
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 5s -j 2>&1)
 	rc=$?
 	wait
 	echo "$out"
@@ -242,7 +265,7 @@ test_bad_header() {
 		printf "\x00\x00\x00\x00\x00\x00\x64\x00\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00\x01\x08\x06%040d" 0 >/dev/udp/10.0.0.2/4789
 		sleep 0.1
 	done' &
-	out=$("$VXRAY" diagnose --netns "$P-a" --netns "$P-b" -d 5s -j 2>&1)
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 5s -j 2>&1)
 	wait
 	assert_match "$out" '"verdict":"decap_failure","sentence":"VXLAN packets reach '"$P-b"' but cannot be decapsulated: its VXLAN header is invalid \(VXLAN_INVALID_HDR\)' "bad VXLAN header: decap failure"
 	assert_no_match "$out" '"verdict":"(one_sided_tunnel|netfilter_|conntrack|encap_failure|mtu)' "bad VXLAN header: nothing else"
@@ -317,25 +340,25 @@ test_target() {
 	require_root
 	lab setup >/dev/null || fail "lab setup"
 	local out
-	out=$("$VXRAY" diagnose --netns "$P-a" --netns "$P-b" -d 6s -j --target "$P-a:172.16.0.2" 2>&1)
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 6s -j --target "$P-a:172.16.0.2" 2>&1)
 	assert_match "$out" '"verdict":"healthy"' "a reachable target on a healthy lab: healthy"
 	assert_match "$out" '"probe_targets":\[\{"from_netns":"'"$P-a"'","to":"172\.16\.0\.2","to_netns":"'"$P-b"'","pings_sent":[1-9][0-9]*,"pings_received":[1-9][0-9]*,.*"tcp_sent":262144,"tcp_received":262144\}\]' "pinged and TCP to the named address"
 
 	ip -n "$P-a" addr add fd10::1/64 dev vxlan100 nodad
 	ip -n "$P-b" addr add fd10::2/64 dev vxlan100 nodad
-	out=$("$VXRAY" diagnose --netns "$P-a" --netns "$P-b" -d 6s -j --target "$P-a:[fd10::2]" 2>&1)
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 6s -j --target "$P-a:[fd10::2]" 2>&1)
 	assert_match "$out" '"verdict":"healthy"' "an IPv6 target on a healthy lab: healthy"
 	assert_match "$out" '"from_netns":"'"$P-a"'","to":"fd10::2","to_netns":"'"$P-b"'","pings_sent":[1-9][0-9]*,"pings_received":[1-9][0-9]*,"full_size_sent":3,"full_size_received":3,"tcp_sent":262144,"tcp_received":262144' "IPv6: pings, full-size pings and TCP"
 
-	out=$("$VXRAY" diagnose --netns "$P-a" --netns "$P-b" -d 6s --target "$P-a:10.99.0.1" 2>&1)
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 6s --target "$P-a:10.99.0.1" 2>&1)
 	assert_match "$out" '^FINDING \[probe_unanswered\] '"$P-a"' cannot reach 10\.99\.0\.1: 0 of [0-9]+ probe pings were answered' "an address nobody holds: its own finding"
 	assert_match "$out" 'no TCP \(the address is in no namespace of this host\)' "no TCP where nobody can listen"
 	assert_no_match "$out" '^FINDING \[(one_sided|netfilter_|conntrack|mtu|underlay_lat|decap|encap)' "no other verdict"
 
-	out=$("$VXRAY" diagnose --netns "$P-a" -d 6s --target nope 2>&1)
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" -d 6s --target nope 2>&1)
 	assert_eq "$?" 2 "a target that is no address: exit 2"
 	assert_match "$out" "--target 'nope' is not an address" "says why"
-	out=$("$VXRAY" diagnose --netns "$P-a" -d 6s --target "nosuch$$:10.0.0.1" 2>&1)
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" -d 6s --target "nosuch$$:10.0.0.1" 2>&1)
 	assert_eq "$?" 2 "a target from a namespace that does not exist: exit 2"
 	assert_match "$out" "no network namespace 'nosuch$$'" "names it"
 }
@@ -343,15 +366,15 @@ test_target() {
 test_usage() {
 	local out rc
 	echo 'not json' >"$WORK/bad.json"
-	out=$("$VXRAY" diagnose --netns "$P-a" --baseline "$WORK/bad.json" -d 1s 2>&1); rc=$?
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --baseline "$WORK/bad.json" -d 1s 2>&1); rc=$?
 	assert_eq "$rc" 2 "a baseline that is no diagnosis"
 	assert_match "$out" 'is not the output of `vxray diagnose -j`' "says why"
-	out=$("$VXRAY" diagnose --netns "$P-a" --baseline "$WORK/none.json" -d 1s 2>&1); rc=$?
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --baseline "$WORK/none.json" -d 1s 2>&1); rc=$?
 	assert_eq "$rc" 2 "a missing baseline"
 	assert_match "$out" "cannot read the baseline" "says why"
-	out=$("$VXRAY" diagnose --netns "$P-a" --probe -d 1s 2>&1); rc=$?
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --probe -d 1s 2>&1); rc=$?
 	assert_eq "$rc" 2 "--probe in a window too short"
-	out=$("$VXRAY" diagnose --netns nosuchns$$ -d 1s 2>&1); rc=$?
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns nosuchns$$ -d 1s 2>&1); rc=$?
 	assert_eq "$rc" 2 "an unknown namespace"
 }
 
@@ -363,6 +386,7 @@ run_test "diagnose: scenario 3 -> conntrack exhaustion" test_scenario3
 run_test "diagnose: scenario 4 -> MTU mismatch" test_scenario4
 run_test "diagnose: scenario 5 -> netfilter drops overlay traffic" test_scenario5
 run_test "diagnose: scenario 6 -> underlay latency against a baseline" test_scenario6
+run_test "diagnose: scenario 6 mid-window -> latency against the window's first third" test_scenario6_own_baseline
 run_test "diagnose: scenario 2 + 4 at once -> both" test_two_faults
 run_test "diagnose: IPv6 underlay, scenarios 1, 2, 4" test_ipv6
 run_test "diagnose: decap/encap failures from the kernel's drop reasons" test_kernel_reasons
