@@ -27,6 +27,22 @@ bpftool_loads() {
 	unshare -m sh -c "mount -t bpf bpf /sys/fs/bpf && bpftool prog load '$obj' /sys/fs/bpf/$name" >/dev/null 2>&1
 }
 
+# scratch_veth: namespace $P-x with a veth vxt0/vxt1, for one attempt.
+scratch_veth() {
+	ip netns add "$P-x"
+	ip -n "$P-x" link add vxt0 type veth peer name vxt1
+}
+
+# xdp_attaches MODE: "true" when ip attaches $TMP/xdp.o to a veth in MODE
+# (xdpdrv, xdpgeneric), else "false".
+xdp_attaches() {
+	local ok=false
+	scratch_veth
+	ip -n "$P-x" link set dev vxt0 "$1" obj "$TMP/xdp.o" sec xdp 2>/dev/null && ok=true
+	ip netns del "$P-x"
+	echo "$ok"
+}
+
 test_hook_table_matches_kernel() {
 	require_root
 	local out want got
@@ -60,15 +76,10 @@ test_hook_table_matches_kernel() {
 
 	# XDP native: ip attaches a real program in driver mode on a veth.
 	bpftool_loads xdp 'SEC("xdp") int p(struct xdp_md *c) { return XDP_PASS; }' || fail "xdp object does not load"
-	ip netns add "$P-x"
-	ip -n "$P-x" link add vxt0 type veth peer name vxt1
-	if ip -n "$P-x" link set dev vxt0 xdpdrv obj "$TMP/xdp.o" sec xdp 2>/dev/null; then want=true; else want=false; fi
-	ip netns del "$P-x"
-	assert_eq "$(supported "$out" 'xdp native')" "$want" "xdp native: doctor vs ip link set xdpdrv"
+	assert_eq "$(supported "$out" 'xdp native')" "$(xdp_attaches xdpdrv)" "xdp native: doctor vs ip link set xdpdrv"
 
 	# tc clsact: tc attaches a real cls_bpf filter.
-	ip netns add "$P-x"
-	ip -n "$P-x" link add vxt0 type veth peer name vxt1
+	scratch_veth
 	bpftool_loads tc 'SEC("tc") int p(struct __sk_buff *s) { return -1; }' || fail "tc object does not load"
 	if ip netns exec "$P-x" tc qdisc add dev vxt0 clsact &&
 		ip netns exec "$P-x" tc filter add dev vxt0 ingress bpf da obj "$TMP/tc.o" sec tc 2>/dev/null; then
@@ -80,16 +91,11 @@ test_hook_table_matches_kernel() {
 	assert_eq "$(supported "$out" 'tc clsact')" "$want" "tc clsact: doctor vs tc filter add bpf"
 
 	# XDP generic: ip attaches the same program in skb mode.
-	ip netns add "$P-x"
-	ip -n "$P-x" link add vxt0 type veth peer name vxt1
-	if ip -n "$P-x" link set dev vxt0 xdpgeneric obj "$TMP/xdp.o" sec xdp 2>/dev/null; then want=true; else want=false; fi
-	ip netns del "$P-x"
-	assert_eq "$(supported "$out" 'xdp generic')" "$want" "xdp generic: doctor vs ip link set xdpgeneric"
+	assert_eq "$(supported "$out" 'xdp generic')" "$(xdp_attaches xdpgeneric)" "xdp generic: doctor vs ip link set xdpgeneric"
 
 	# TCX: bpftool 7.1 cannot attach one, so a few lines of C written here
 	# do the bpf(2) calls themselves (independent of vxray's code).
-	ip netns add "$P-x"
-	ip -n "$P-x" link add vxt0 type veth peer name vxt1
+	scratch_veth
 	want=false
 	tcx_attaches "$P-x" vxt0 && want=true
 	ip netns del "$P-x"

@@ -12,6 +12,10 @@ P=$(test_prefix)
 A=$P-a
 B=$P-b
 lab() { "$LAB" --prefix "$P" "$@"; }
+fresh_lab() {
+	lab teardown >/dev/null
+	lab setup >/dev/null || fail "lab setup"
+}
 trap 'lab teardown >/dev/null 2>&1' EXIT
 
 # wait_started FILE: until vxray's startup line is in FILE (attached), at
@@ -30,14 +34,22 @@ wait_started() {
 # after the last reply (the final summary is printed on the way out), and
 # --duration is only a backstop.
 encap_while_pinging() {
-	local n=$1 out pid
+	local n=$1
 	shift
+	PINGS="-c $n -i 0.2" encap_while_pings "$@" --interval 2s
+}
+
+# encap_while_pings ARGS...: the same with ping's own options in PINGS
+# (count, interval); later ARGS override the defaults.
+encap_while_pings() {
+	local out pid
 	out=$(mktemp)
-	"$VXRAY" encap -j "$@" -d 60s --interval 2s >"$out" 2>&1 &
+	"$VXRAY" encap -j -d 60s --interval 2s "$@" >"$out" 2>&1 &
 	pid=$!
 	wait_started "$out"
 	echo "progs=$(prog_ids "$pid")"
-	ip netns exec "$A" ping -c "$n" -i 0.2 -W 1 -q 172.16.0.2 >/dev/null 2>&1
+	# shellcheck disable=SC2086
+	ip netns exec "$A" ping $PINGS -W 1 -q 172.16.0.2 >/dev/null 2>&1
 	sleep 1
 	kill -INT "$pid"
 	wait "$pid"
@@ -123,18 +135,8 @@ test_one_sided_tunnel() {
 	require_root
 	lab teardown >/dev/null
 	lab setup >/dev/null && lab scenario 1 >/dev/null || fail "lab scenario 1"
-	local out pid f n rises=0 prev=-1 v
-	f=$(mktemp)
-	"$VXRAY" encap -j --auto --netns "$A" --netns "$B" -d 60s --interval 1s >"$f" 2>&1 &
-	pid=$!
-	wait_started "$f" || fail "vxray did not start: $(cat "$f")"
-	ip netns exec "$A" ping -c 10 -i 0.4 -W 1 -q 172.16.0.2 >/dev/null 2>&1
-	sleep 1.2
-	kill -INT "$pid"
-	wait "$pid"
-	out="rc=$?
-$(cat "$f")"
-	rm -f "$f"
+	local out n rises=0 prev=-1 v
+	out=$(PINGS="-c 10 -i 0.4" encap_while_pings --auto --netns "$A" --netns "$B" --interval 1s)
 	assert_match "$out" '^rc=0' "vxray encap exits 0"
 	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 10 "requests still encapsulated on $A"
 	assert_eq "$(count "$out" decap "$B" und0 8)" 10 "requests reach $B's underlay"
@@ -180,8 +182,7 @@ events() { grep -E '"type":"(en|de)cap"' <<<"$1"; }
 # run that carries ICMP, TCP 9100 and UDP 9200.
 test_filters() {
 	require_root
-	lab teardown >/dev/null
-	lab setup >/dev/null || fail "lab setup"
+	fresh_lab
 	local out ev
 	out=$(encap_while_mixed --auto --netns "$A")
 	assert_match "$out" '^rc=0' "unfiltered run exits 0"
@@ -225,18 +226,8 @@ test_filters() {
 test_rate() {
 	require_root
 	lab setup >/dev/null || fail "lab setup"
-	local out pid f n lim
-	f=$(mktemp)
-	"$VXRAY" encap -j --auto --netns "$A" --proto icmp --host 172.16.0.2 --rate 3 -d 60s --interval 5s >"$f" 2>&1 &
-	pid=$!
-	wait_started "$f" || fail "vxray did not start: $(cat "$f")"
-	ip netns exec "$A" ping -c 20 -i 0.05 -W 1 -q 172.16.0.2 >/dev/null 2>&1
-	sleep 0.5
-	kill -INT "$pid"
-	wait "$pid"
-	out="rc=$?
-$(cat "$f")"
-	rm -f "$f"
+	local out n lim
+	out=$(PINGS="-c 20 -i 0.05" encap_while_pings --auto --netns "$A" --proto icmp --host 172.16.0.2 --rate 3 --interval 5s)
 	assert_match "$out" '^rc=0' "vxray encap --rate exits 0"
 	n=$(events "$out" | wc -l)
 	lim=$(grep '"type":"summary"' <<<"$out" | tail -1 | grep -o '"rate_limited":[0-9]*' | cut -d: -f2)
@@ -274,8 +265,7 @@ foreign_still_works() {
 
 test_sigkill_and_coexistence() {
 	require_root
-	lab teardown >/dev/null
-	lab setup >/dev/null || fail "lab setup"
+	fresh_lab
 	local pid tmp ids log
 	tmp=$(mktemp -d)
 	foreign_filter "$tmp" || fail "cannot install the foreign filter"
@@ -337,8 +327,7 @@ clsact_qdiscs() {
 
 test_netlink_path() {
 	require_root
-	lab teardown >/dev/null
-	lab setup >/dev/null || fail "lab setup"
+	fresh_lab
 	local out
 	out=$(VXRAY_TC_ATTACH=netlink encap_while_pinging 5 --auto --netns "$A" --netns "$B")
 	assert_match "$out" '^rc=0' "vxray encap exits 0"
@@ -374,8 +363,7 @@ foreign_count() {
 
 test_netlink_sigkill_stale() {
 	require_root
-	lab teardown >/dev/null
-	lab setup >/dev/null || fail "lab setup"
+	fresh_lab
 	local pid tmp out before after prefs f
 	f=$(mktemp)
 	tmp=$(mktemp -d)
@@ -402,18 +390,23 @@ test_netlink_sigkill_stale() {
 	foreign_still_works "after the stale cleanup"
 }
 
+# netlink_summary_bg FILE: a counters-only vxray on the netlink tc path over
+# both lab ends, output to FILE, once attached; its pid in PID.
+netlink_summary_bg() {
+	VXRAY_TC_ATTACH=netlink "$VXRAY" encap --summary --auto --netns "$A" --netns "$B" >"$1" 2>&1 &
+	PID=$!
+	wait_started "$1" || fail "vxray on the netlink path did not start: $(cat "$1")"
+}
+
 # A vxray killed on the netlink path, then a run that takes TCX links: the
 # TCX run removes the stale filters too (a kernel with TCX may still have
 # had a vxray forced onto netlink, or an older vxray).
 test_stale_netlink_then_tcx() {
 	require_root
-	lab teardown >/dev/null
-	lab setup >/dev/null || fail "lab setup"
-	local pid f out
-	f=$(mktemp)
-	VXRAY_TC_ATTACH=netlink "$VXRAY" encap --summary --auto --netns "$A" --netns "$B" >"$f" 2>&1 &
-	pid=$!
-	wait_started "$f" || fail "vxray did not start: $(cat "$f")"
+	fresh_lab
+	local pid f=$(mktemp) out
+	netlink_summary_bg "$f"
+	pid=$PID
 	rm -f "$f"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
@@ -433,13 +426,10 @@ test_stale_netlink_then_tcx() {
 # live filters for stale ones (a live process still holds their programs).
 test_netlink_two_instances() {
 	require_root
-	lab teardown >/dev/null
-	lab setup >/dev/null || fail "lab setup"
-	local pid f out
-	f=$(mktemp)
-	VXRAY_TC_ATTACH=netlink "$VXRAY" encap --summary --auto --netns "$A" --netns "$B" >"$f" 2>&1 &
-	pid=$!
-	wait_started "$f" || fail "the first vxray did not start: $(cat "$f")"
+	fresh_lab
+	local pid f=$(mktemp) out
+	netlink_summary_bg "$f"
+	pid=$PID
 	assert_eq "$(vxray_filters)" 8 "filters of the first vxray"
 	out=$(VXRAY_TC_ATTACH=netlink encap_while_pinging 3 --auto --netns "$A" --netns "$B")
 	assert_no_match "$out" 'removed a stale' "the second vxray removes nothing of the first's"
@@ -466,8 +456,7 @@ EOC
 
 test_xdp() {
 	require_root
-	lab teardown >/dev/null
-	lab setup >/dev/null || fail "lab setup"
+	fresh_lab
 	local out tmp id
 	out=$(encap_while_pinging 4 --xdp --auto --netns "$A" --netns "$B")
 	assert_match "$out" 'XDP in native mode on und0 in '"$B" "says XDP was attached natively"
@@ -489,8 +478,7 @@ test_xdp() {
 
 test_auto_follows_churn() {
 	require_root
-	lab teardown >/dev/null
-	lab setup >/dev/null || fail "lab setup"
+	fresh_lab
 	local out pid f ids i
 	f=$(mktemp)
 	"$VXRAY" encap -j --auto --netns "$A" --netns "$B" -d 20s --interval 5s >"$f" 2>&1 &
