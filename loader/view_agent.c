@@ -609,7 +609,7 @@ int cmd_agent(struct vx_opts *o)
 		o->auto_attach = true;
 
 	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
+	priv = vx_sysinfo_problem(&si);
 	if (priv) {
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;

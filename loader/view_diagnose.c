@@ -1429,19 +1429,20 @@ int cmd_diagnose(struct vx_opts *o)
 			return VX_EXIT_USAGE;
 		}
 	}
+	/* Before pick(): without privileges entering the namespaces fails
+	 * with a less useful message. */
+	vx_sysinfo_collect(&si);
+	priv = vx_sysinfo_problem(&si);
+	if (priv) {
+		pr_err("%s", priv);
+		free(base_text);
+		return VX_EXIT_FAIL;
+	}
 	ret = pick(&d);
 	if (ret) {
 		free(base_text);
 		vx_inventory_free(&d.inv);
 		return ret == -E2BIG || ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-	}
-	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
-	if (priv) {
-		pr_err("%s", priv);
-		free(base_text);
-		vx_inventory_free(&d.inv);
-		return VX_EXIT_FAIL;
 	}
 	fill_tunnels(&d);
 	if (o->probe) {

@@ -312,7 +312,7 @@ int cmd_latency(struct vx_opts *o)
 	x->o = o;
 	po.ctx = x;
 	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
+	priv = vx_sysinfo_problem(&si);
 	if (priv) {
 		pr_err("%s", priv);
 		free(x);

@@ -857,7 +857,7 @@ int cmd_policy(struct vx_opts *o)
 	memset(&p, 0, sizeof(p));
 	p.o = o;
 	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
+	priv = vx_sysinfo_problem(&si);
 	if (priv) {
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;

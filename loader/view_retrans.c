@@ -335,7 +335,7 @@ int cmd_retrans(struct vx_opts *o)
 		return VX_EXIT_USAGE;
 	}
 	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
+	priv = vx_sysinfo_problem(&si);
 	if (priv) {
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;

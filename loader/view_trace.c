@@ -463,7 +463,7 @@ int cmd_trace(struct vx_opts *o)
 	t->o = o;
 	t->tfd = -1;
 	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
+	priv = vx_sysinfo_problem(&si);
 	if (priv) {
 		pr_err("%s", priv);
 		free(t);
