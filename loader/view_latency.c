@@ -86,6 +86,15 @@ static void on_change(void *ctx, const struct vx_dp_watched *w, bool added)
 				  added);
 }
 
+/* A namespace deleted and created again under its name. */
+static void on_netns(void *ctx, uint32_t old_inum, uint32_t new_inum)
+{
+	struct latency *x = ctx;
+
+	vx_lathooks_watch_ns(&x->hooks, old_inum, false);
+	vx_lathooks_watch_ns(&x->hooks, new_inum, true);
+}
+
 static void read_counters(struct latency *x)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -299,7 +308,8 @@ int cmd_latency(struct vx_opts *o)
 {
 	struct latency *x = calloc(1, sizeof(*x));
 	struct vx_dp_opts po = { .o = o, .events = false, .xdp = o->xdp,
-				 .before_load = before_load, .on_change = on_change };
+				 .before_load = before_load, .on_change = on_change,
+				 .on_netns = on_netns };
 	struct vx_sysinfo si;
 	struct vx_loop loop;
 	const char *priv;
@@ -325,7 +335,7 @@ int cmd_latency(struct vx_opts *o)
 		goto out;
 	}
 	for (int i = 0; i < x->dp.n_inst; i++)
-		vx_lathooks_watch_ns(&x->hooks, x->dp.inst[i].inum);
+		vx_lathooks_watch_ns(&x->hooks, x->dp.inst[i].inum, true);
 	for (int i = 0; i < x->dp.n_w; i++)
 		if (x->dp.w[i].active)
 			on_change(x, &x->dp.w[i], true);
