@@ -36,27 +36,12 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 }
 
-# What is attached to $DEV: XDP, tc filters, and TCX programs. bpftool 7.1
-# cannot show TCX, so ask the kernel with BPF_PROG_QUERY on the device's
-# ifindex inside the namespace.
+# What is attached to $DEV: XDP, tc filters, and TCX programs (tcx_progs).
 attached() {
 	ip -n "$NS" -d link show dev "$DEV" | grep -o 'xdp[a-z]*' | sort -u
 	tc -n "$NS" filter show dev "$DEV" ingress
 	tc -n "$NS" filter show dev "$DEV" egress
-	ip netns exec "$NS" python3 - "$DEV" <<'EOF_PY'
-import ctypes, socket, struct, sys
-libc = ctypes.CDLL(None, use_errno=True)
-idx = socket.if_nametoindex(sys.argv[1])
-for at, name in ((46, "ingress"), (47, "egress")):  # BPF_TCX_INGRESS/EGRESS
-    ids = (ctypes.c_uint32 * 64)()
-    attr = ctypes.create_string_buffer(
-        struct.pack("<IIIIQII", idx, at, 0, 0, ctypes.addressof(ids), 64, 0) + bytes(32), 64)
-    if libc.syscall(321, 16, attr, 64):  # bpf(BPF_PROG_QUERY)
-        print("query", name, "failed:", ctypes.get_errno())
-        continue
-    for i in range(struct.unpack_from("<I", attr.raw, 24)[0]):
-        print("tcx", name, ids[i])
-EOF_PY
+	tcx_progs "$NS" "$DEV"
 }
 
 # attached must see a real attachment, or "nothing attached" proves nothing.

@@ -293,8 +293,7 @@ VIEWS=(
 )
 
 # What is attached to the lab's interfaces, as the kernel reports it: XDP,
-# tc qdiscs and filters, and TCX programs (BPF_PROG_QUERY; bpftool 7.1
-# cannot show TCX).
+# tc qdiscs and filters, and TCX programs (tcx_progs).
 lab_attachments() {
 	local ns dev
 	for ns in "$A" "$B"; do
@@ -303,20 +302,7 @@ lab_attachments() {
 			tc -n "$ns" qdisc show dev "$dev" | grep -v 'noqueue'
 			tc -n "$ns" filter show dev "$dev" ingress
 			tc -n "$ns" filter show dev "$dev" egress
-			ip netns exec "$ns" python3 - "$dev" <<'EOF_PY'
-import ctypes, socket, struct, sys
-libc = ctypes.CDLL(None, use_errno=True)
-idx = socket.if_nametoindex(sys.argv[1])
-for at, name in ((46, "ingress"), (47, "egress")):  # BPF_TCX_INGRESS/EGRESS
-    ids = (ctypes.c_uint32 * 64)()
-    attr = ctypes.create_string_buffer(
-        struct.pack("<IIIIQII", idx, at, 0, 0, ctypes.addressof(ids), 64, 0) + bytes(32), 64)
-    if libc.syscall(321, 16, attr, 64):  # bpf(BPF_PROG_QUERY)
-        print("query", name, "failed:", ctypes.get_errno())
-        continue
-    for i in range(struct.unpack_from("<I", attr.raw, 24)[0]):
-        print("tcx", name, ids[i])
-EOF_PY
+			tcx_progs "$ns" "$dev"
 		done
 	done
 }
