@@ -119,7 +119,8 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 60
 FUZZ_FRAMES  ?= 2000000
 FUZZ_SEED    ?= $(shell date +%s)
-FUZZ_TARGETS := opts inventory dropfmt policy conntrack
+FUZZ_TARGETS := opts inventory dropfmt policy conntrack dpevent retrans nfhook lathist baseline \
+		listen
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%)
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wno-missing-field-initializers -D_GNU_SOURCE \
@@ -133,6 +134,15 @@ fuzz_dropfmt_SRCS   := loader/dropsrc.c loader/json.c loader/log.c loader/opts.c
 fuzz_policy_SRCS    := loader/policy.c loader/log.c loader/json.c loader/netns.c loader/opts.c
 fuzz_conntrack_SRCS := loader/conntrack.c loader/netns.c loader/log.c loader/json.c loader/opts.c \
 		       loader/loop.c loader/ksyms.c loader/btfnames.c loader/hookprobe.c
+# The record formatters (recfmt.c) use the drop engine's header formatting
+# and the policy engine's hook names.
+RECFMT_SRCS         := loader/recfmt.c loader/hist.c loader/policy.c $(fuzz_dropfmt_SRCS)
+fuzz_dpevent_SRCS   := $(RECFMT_SRCS)
+fuzz_retrans_SRCS   := $(RECFMT_SRCS)
+fuzz_nfhook_SRCS    := $(RECFMT_SRCS)
+fuzz_lathist_SRCS   := loader/hist.c loader/json.c
+fuzz_baseline_SRCS  := loader/findings.c loader/json.c
+fuzz_listen_SRCS    := loader/metrics.c
 
 define fuzz_rule
 $(BUILD)/tests/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(fuzz_$(1)_SRCS) | $(SKELS)

@@ -25,11 +25,8 @@ static struct btf *get_btf(void)
 {
 	if (!vmlinux_btf && !vmlinux_err) {
 		vmlinux_btf = btf__load_vmlinux_btf();
-		if (!vmlinux_btf) {
+		if (!vmlinux_btf)
 			vmlinux_err = -errno;
-			pr_warn("cannot read the kernel's BTF (%s): enum values are shown as numbers",
-				vx_strerror(vmlinux_err));
-		}
 	}
 	return vmlinux_btf;
 }
@@ -102,8 +99,18 @@ static const struct enum_copy *find_enum(const char *enum_name)
 		if (!strcmp(enum_cache[i].key, enum_name))
 			return enum_cache[i].found ? &enum_cache[i] : NULL;
 	btf = get_btf();
-	if (!btf)
+	if (!btf) {
+		/* Said once, where a name is wanted: a view that cannot run
+		 * without BTF has already said so in its own words. */
+		static bool warned;
+
+		if (!warned)
+			pr_warn("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux: %s): enum "
+				"values are shown as numbers", vmlinux_err == -ESRCH ? "not found" :
+				vx_strerror(vmlinux_err));
+		warned = true;
 		return NULL;
+	}
 
 	if (enum_name[0] != '=') {
 		id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);

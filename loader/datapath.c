@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -26,6 +29,7 @@
 #include <bpf/libbpf.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
+#include <linux/magic.h>
 #include <linux/rtnetlink.h>
 
 #include "datapath.h"
@@ -66,6 +70,7 @@ void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po)
 		dp->w[i].tcx[0] = dp->w[i].tcx[1] = -1;
 		dp->w[i].xdp_link = -1;
 	}
+	dp->ns_watch = dp->ns_timer = -1;
 }
 
 /* ---- choosing interfaces ------------------------------------------------ */
@@ -335,9 +340,10 @@ static int share_maps(struct bpf_object *obj, struct bpf_object *global, struct 
 	return 0;
 }
 
-static int load_inst(struct vx_dp *dp, struct vx_dp_inst *in)
+/* Open and load @in's skeletons, its shared maps taken from @global (NULL:
+ * the first instance, which creates them). */
+static int load_inst(struct vx_dp *dp, struct vx_dp_inst *in, struct bpf_object *global)
 {
-	struct bpf_object *global = dp->inst[0].tc ? dp->inst[0].tc->obj : NULL;
 	struct vx_dp_config c = dp->cfg;
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
@@ -382,6 +388,31 @@ static int load_inst(struct vx_dp *dp, struct vx_dp_inst *in)
 	return 0;
 }
 
+/* The tc socket lives in the namespace it is opened in. */
+/* The tc socket lives in the namespace it is opened in. TCX needs it too:
+ * to remove the filters a killed vxray left on the netlink path, whatever
+ * path this run takes; there a socket that will not open only costs that. */
+static int open_tc_socket(struct vx_dp *dp, struct vx_dp_inst *in)
+{
+	int saved, err;
+
+	if ((err = vx_netns_enter(in->netns, &saved)))
+		return err;
+	in->nl = vx_tcnl_open();
+	err = in->nl ? 0 : -errno;
+	vx_netns_leave(saved);
+	if (err && dp->tc_mode == VX_TC_NETLINK) {
+		pr_err("cannot open an rtnetlink socket in %s: %s", ns_label(in->netns),
+		       strerror(-err));
+		return err;
+	}
+	if (err)
+		pr_warn("cannot open an rtnetlink socket in %s (%s): stale tc filters of an "
+			"earlier vxray there are not looked for", ns_label(in->netns),
+			strerror(-err));
+	return 0;
+}
+
 int vx_dp_load(struct vx_dp *dp)
 {
 	int err;
@@ -390,30 +421,14 @@ int vx_dp_load(struct vx_dp *dp)
 		return err;
 	for (int i = 0; i < dp->n_inst; i++) {
 		struct vx_dp_inst *in = &dp->inst[i];
-		int saved;
 
-		if ((err = load_inst(dp, in))) {
+		if ((err = load_inst(dp, in, i ? dp->inst[0].tc->obj : NULL))) {
 			pr_err("cannot load the datapath programs for %s: %s", ns_label(in->netns),
 			       vx_strerror(err));
 			return err == -EINVAL ? -EIO : err;
 		}
-		/* The tc socket lives in the namespace it is opened in. TCX
-		 * needs it too: to remove the filters a killed vxray left on the
-		 * netlink path, whatever path this run takes. */
-		if ((err = vx_netns_enter(in->netns, &saved)))
+		if ((err = open_tc_socket(dp, in)))
 			return err;
-		in->nl = vx_tcnl_open();
-		err = in->nl ? 0 : -errno;
-		vx_netns_leave(saved);
-		if (err && dp->tc_mode == VX_TC_NETLINK) {
-			pr_err("cannot open an rtnetlink socket in %s: %s", ns_label(in->netns),
-			       strerror(-err));
-			return err;
-		}
-		if (err)
-			pr_warn("cannot open an rtnetlink socket in %s (%s): stale tc filters of "
-				"an earlier vxray there are not looked for", ns_label(in->netns),
-				strerror(-err));
 	}
 	return 0;
 }
@@ -870,29 +885,244 @@ static int on_link_event(void *ctx)
 	return 0;
 }
 
-int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop)
+/* RTNLGRP_LINK in @in's namespace, read by on_link_event. */
+static int open_monitor(struct vx_dp *dp, struct vx_dp_inst *in)
 {
-	if (!dp->po.o->auto_attach)
+	int saved, err = vx_netns_enter(in->netns, &saved);
+
+	if (err)
+		return err;
+	in->mon = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	err = in->mon && !mnl_socket_bind(in->mon, RTMGRP_LINK, MNL_SOCKET_AUTOPID) ? 0 : -errno;
+	vx_netns_leave(saved);
+	if (!err)
+		err = vx_loop_add_fd(dp->loop, mnl_socket_get_fd(in->mon), on_link_event, in);
+	if (err) {
+		pr_err("cannot follow link events in %s: %s", ns_label(in->netns), strerror(-err));
+		if (in->mon)
+			mnl_socket_close(in->mon);
+		in->mon = NULL;
+	}
+	return err;
+}
+
+/* The name of @in's namespace is gone (`ip netns del`): detach from its
+ * interfaces and close the sockets vxray holds there, which would
+ * otherwise keep the namespace and its devices alive. The skeletons stay
+ * loaded until the name comes back. */
+static void ns_vanished(struct vx_dp *dp, struct vx_dp_inst *in)
+{
+	int inst = (int)(in - dp->inst);
+
+	for (int i = 0; i < dp->n_w; i++) {
+		struct vx_dp_watched *w = &dp->w[i];
+
+		if (!w->active || w->inst != inst)
+			continue;
+		detach_one(dp, w);
+		pr_info("detached from %s in %s, which vanished with its namespace", w->name,
+			ns_label(w->netns));
+		if (dp->po.on_change)
+			dp->po.on_change(dp->po.ctx, w, false);
+	}
+	if (in->mon) {
+		vx_loop_del_fd(dp->loop, mnl_socket_get_fd(in->mon));
+		mnl_socket_close(in->mon);
+		in->mon = NULL;
+	}
+	vx_tcnl_close(in->nl);
+	in->nl = NULL;
+	in->gone = true;
+	in->back_by = 0;
+	pr_info("network namespace %s was deleted; vxray follows it again if it is created again",
+		in->netns);
+}
+
+/* A namespace is mounted on /run/netns/NAME: `ip netns add` creates the
+ * file first and bind-mounts the namespace on it a moment later. */
+static uint32_t ns_mounted(const char *name)
+{
+	char path[VX_NETNS_NAME_MAX + 16];
+	struct statfs sf;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	if (statfs(path, &sf) || sf.f_type != NSFS_MAGIC)
+		return 0;
+	return vx_netns_inum(name);
+}
+
+/* The name is a namespace again, with a new inode: load programs that
+ * carry it (the old ones name the dead namespace), open the sockets there
+ * and attach to its tunnel devices. 0, -EAGAIN while it is not mounted yet,
+ * or another negative errno (said). */
+static int ns_back(struct vx_dp *dp, struct vx_dp_inst *in)
+{
+	struct vx_tc *old_tc = in->tc;
+	struct vx_xdp *old_xdp = in->xdp;
+	uint32_t old_inum = in->inum, inum = ns_mounted(in->netns);
+	/* The shared maps: the first instance's (for itself, its old self). */
+	struct bpf_object *global = in == dp->inst ? old_tc->obj : dp->inst[0].tc->obj;
+	int err;
+
+	if (!inum)
+		return -EAGAIN;
+	in->inum = inum;
+	in->tc = NULL;
+	in->xdp = NULL;
+	err = load_inst(dp, in, global);
+	if (!err)
+		err = open_tc_socket(dp, in);
+	if (!err)
+		err = open_monitor(dp, in);
+	if (err) {
+		pr_warn("cannot follow network namespace %s again: %s", in->netns, vx_strerror(err));
+		vx_tcnl_close(in->nl);
+		in->nl = NULL;
+		vx_xdp__destroy(in->xdp);
+		vx_tc__destroy(in->tc);
+		in->tc = old_tc;
+		in->xdp = old_xdp;
+		in->inum = old_inum;
+		return err;
+	}
+	/* Every map the old programs shared is held by the new ones. */
+	vx_xdp__destroy(old_xdp);
+	vx_tc__destroy(old_tc);
+	in->gone = false;
+	in->back_by = 0;
+	pr_info("network namespace %s was created again: following it", in->netns);
+	if (dp->po.on_netns)
+		dp->po.on_netns(dp->po.ctx, old_inum, inum);
+	resync(in);
+	return 0;
+}
+
+static void arm_ns_timer(struct vx_dp *dp, bool on)
+{
+	/* 10 ms: `ip netns add` mounts right after creating the file. */
+	struct itimerspec its = { .it_interval = { 0, on ? 10000000 : 0 },
+				  .it_value = { 0, on ? 10000000 : 0 } };
+
+	timerfd_settime(dp->ns_timer, 0, &its, NULL);
+}
+
+static int on_ns_timer(void *ctx)
+{
+	struct vx_dp *dp = ctx;
+	uint64_t exp, now = vx_now_ns();
+	bool waiting = false;
+
+	if (read(dp->ns_timer, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
 		return 0;
 	for (int i = 0; i < dp->n_inst; i++) {
 		struct vx_dp_inst *in = &dp->inst[i];
-		int saved, err = vx_netns_enter(in->netns, &saved);
 
-		if (err)
-			return err;
-		in->mon = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		err = in->mon && !mnl_socket_bind(in->mon, RTMGRP_LINK, MNL_SOCKET_AUTOPID) ? 0 :
-										      -errno;
-		vx_netns_leave(saved);
-		if (!err)
-			err = vx_loop_add_fd(loop, mnl_socket_get_fd(in->mon), on_link_event, in);
-		if (err) {
-			pr_err("cannot follow link events in %s: %s", ns_label(in->netns),
-			       strerror(-err));
-			return err;
+		if (!in->gone || !in->back_by)
+			continue;
+		if (ns_back(dp, in) != -EAGAIN)
+			continue;
+		if (now > in->back_by) {
+			pr_warn("/run/netns/%s appeared but no namespace was mounted on it within 5 s; "
+				"vxray waits for the next one", in->netns);
+			in->back_by = 0;
+			continue;
+		}
+		waiting = true;
+	}
+	if (!waiting)
+		arm_ns_timer(dp, false);
+	return 0;
+}
+
+static struct vx_dp_inst *inst_named(struct vx_dp *dp, const char *name)
+{
+	for (int i = 0; i < dp->n_inst; i++)
+		if (dp->inst[i].netns[0] && !strcmp(dp->inst[i].netns, name))
+			return &dp->inst[i];
+	return NULL;
+}
+
+/* A name in /run/netns was created, deleted or renamed. */
+static void ns_name_event(struct vx_dp *dp, struct vx_dp_inst *in, bool created)
+{
+	if (!created) {
+		if (!in->gone)
+			ns_vanished(dp, in);
+		return;
+	}
+	if (!in->gone && vx_netns_inum(in->netns) == in->inum)
+		return;
+	/* Created again before vxray saw it go (events merged): let the old
+	 * one go first. */
+	if (!in->gone)
+		ns_vanished(dp, in);
+	in->back_by = vx_now_ns() + 5 * NSEC_PER_SEC;
+	arm_ns_timer(dp, true);
+}
+
+static int on_ns_event(void *ctx)
+{
+	struct vx_dp *dp = ctx;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(dp->ns_watch, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			struct vx_dp_inst *in;
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				/* Events lost: compare every name with what it was. */
+				for (int i = 0; i < dp->n_inst; i++)
+					if (dp->inst[i].netns[0])
+						ns_name_event(dp, &dp->inst[i],
+							      vx_netns_inum(dp->inst[i].netns) != 0);
+				continue;
+			}
+			if (!ev->len || !(in = inst_named(dp, ev->name)))
+				continue;
+			ns_name_event(dp, in, ev->mask & (IN_CREATE | IN_MOVED_TO));
 		}
 	}
 	return 0;
+}
+
+/* /run/netns, when some chosen namespace is a named one. */
+static int watch_ns_names(struct vx_dp *dp)
+{
+	bool named = false;
+	int err;
+
+	for (int i = 0; i < dp->n_inst; i++)
+		named |= dp->inst[i].netns[0] != '\0';
+	if (!named)
+		return 0;
+	dp->ns_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	dp->ns_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (dp->ns_watch < 0 || dp->ns_timer < 0 ||
+	    inotify_add_watch(dp->ns_watch, "/run/netns",
+			      IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO) < 0)
+		err = -errno;
+	else if (!(err = vx_loop_add_fd(dp->loop, dp->ns_watch, on_ns_event, dp)))
+		err = vx_loop_add_fd(dp->loop, dp->ns_timer, on_ns_timer, dp);
+	if (err)
+		pr_err("cannot watch /run/netns for namespaces that are deleted and created again: %s",
+		       strerror(-err));
+	return err;
+}
+
+int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop)
+{
+	int err;
+
+	if (!dp->po.o->auto_attach)
+		return 0;
+	dp->loop = loop;
+	for (int i = 0; i < dp->n_inst; i++)
+		if ((err = open_monitor(dp, &dp->inst[i])))
+			return err;
+	return watch_ns_names(dp);
 }
 
 /* ---- teardown and accessors --------------------------------------------- */
@@ -916,6 +1146,11 @@ void vx_dp_close(struct vx_dp *dp)
 		in->xdp = NULL;
 		in->tc = NULL;
 	}
+	if (dp->ns_watch >= 0)
+		close(dp->ns_watch);
+	if (dp->ns_timer >= 0)
+		close(dp->ns_timer);
+	dp->ns_watch = dp->ns_timer = -1;
 	vx_inventory_free(&dp->inv);
 	dp->n_w = dp->n_inst = 0;
 }

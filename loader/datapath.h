@@ -62,6 +62,12 @@ struct vx_dp_inst {
 	struct vx_tcnl *nl;		/* rtnetlink socket in that namespace */
 	struct mnl_socket *mon;		/* RTNLGRP_LINK socket (vx_dp_follow) */
 	uint32_t prog_id[4];		/* tc ul_in, ul_out, vx_in, vx_out */
+	/* Following a named namespace that is deleted and created again
+	 * (vx_dp_follow): gone once its /run/netns name vanished, nothing of
+	 * it attached and no socket of vxray's keeping it alive; back_by is
+	 * the deadline for the recreated name to become a namespace. */
+	bool gone;
+	uint64_t back_by;		/* CLOCK_MONOTONIC ns, 0: not waiting */
 };
 
 /* An interface vxray watches. Slots are never moved: pointers stay valid
@@ -100,6 +106,9 @@ struct vx_dp_opts {
 	/* Called after an interface was attached (added) or detached because
 	 * it vanished, while following link events. */
 	void (*on_change)(void *ctx, const struct vx_dp_watched *w, bool added);
+	/* Called when a followed namespace was created again under its name:
+	 * the namespace inode @old_inum is gone, @new_inum replaces it. */
+	void (*on_netns)(void *ctx, uint32_t old_inum, uint32_t new_inum);
 	void *ctx;
 };
 
@@ -114,6 +123,10 @@ struct vx_dp {
 	const char *tc_mode_why;	/* why that mode, for the startup line */
 	int n_xdp;			/* interfaces with vxray's XDP */
 	struct vx_dp_config cfg;	/* rodata common to every instance */
+	/* vx_dp_follow: the loop, an inotify fd on /run/netns and a timer
+	 * that polls a recreated name until its namespace is mounted. */
+	struct vx_loop *loop;
+	int ns_watch, ns_timer;
 };
 
 void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po);
@@ -122,7 +135,10 @@ int vx_dp_load(struct vx_dp *dp);
 int vx_dp_attach(struct vx_dp *dp);
 /* With --auto: one RTNLGRP_LINK socket per namespace in @loop, so VXLAN
  * devices and underlays that appear or vanish are attached or detached on
- * the fly. A no-op without --auto. */
+ * the fly; and an inotify watch on /run/netns, so a named namespace that
+ * is deleted is let go (detached, its sockets closed so that it can die)
+ * and, when a namespace of that name is created again, loaded for (its
+ * inode is rodata) and followed again. A no-op without --auto. */
 int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop);
 void vx_dp_close(struct vx_dp *dp);
 

@@ -644,8 +644,7 @@ int cmd_doctor(struct vx_opts *o)
 	vx_inventory_free(&inv);
 
 	if (!si.btf) {
-		pr_err("this kernel has no BTF (/sys/kernel/btf/vmlinux): vxray's CO-RE programs "
-			"cannot load; use a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		pr_err("%s", vx_sysinfo_btf_problem(&si));
 		return VX_EXIT_FAIL;
 	}
 	if (priv) {

@@ -4,11 +4,14 @@
  * conntrack table explains rule-less netfilter drops and a silent tunnel;
  * a netfilter rule on the outer UDP port explains a one-sided tunnel), so
  * the same symptom never produces a second, wrong verdict. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "findings.h"
+#include "json.h"
 
 static const char *const ids[VX_V__MAX] = {
 	[VX_V_HEALTHY] = "healthy",
@@ -614,4 +617,67 @@ int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int 
 	if (!j.n)
 		judge_healthy(&j);
 	return j.n;
+}
+
+/* ---- --baseline ----------------------------------------------------------- */
+
+/* "\"key\":\"value\"" with @val escaped as the JSON writer escapes it, so
+ * that names with quotes or backslashes match what was written. */
+static void want_pair(char *out, size_t len, const char *key, const char *val)
+{
+	char esc[4 * VX_NETNS_NAME_MAX];
+
+	jw_escape(esc, sizeof(esc), val, strlen(val));
+	snprintf(out, len, "\"%s\":\"%s\"", key, esc);
+}
+
+/* The number after the member "@key": in @obj -- a member, not the tail of
+ * a longer key ("base_p50_us") -- or NAN. */
+static double member_num(const char *obj, const char *key)
+{
+	char pat[32];
+	size_t n = (size_t)snprintf(pat, sizeof(pat), "\"%s\":", key);
+
+	for (const char *p = strstr(obj, pat); p; p = strstr(p + 1, pat))
+		if (p > obj && (p[-1] == '{' || p[-1] == ','))
+			return strtod(p + n, NULL);
+	return NAN;
+}
+
+bool vx_baseline_lookup(const char *text, const char *netns, const char *device,
+			const char *stage, double *p50, double *p90)
+{
+	const char *arr = strstr(text, "\"latency\"");
+	char want[3][4 * VX_NETNS_NAME_MAX + 16];
+
+	if (!arr)
+		return false;
+	want_pair(want[0], sizeof(want[0]), "netns", netns);
+	want_pair(want[1], sizeof(want[1]), "device", device);
+	want_pair(want[2], sizeof(want[2]), "stage", stage);
+	for (const char *o = strchr(arr, '{'); o; o = strchr(o + 1, '{')) {
+		const char *c = strchr(o, '}');
+		char obj[1024];
+		double a, b;
+		size_t n;
+
+		if (!c)
+			break;
+		/* An object longer than any vxray writes is not one of them. */
+		n = (size_t)(c - o) + 1;
+		if (n >= sizeof(obj))
+			continue;
+		memcpy(obj, o, n);
+		obj[n] = '\0';
+		if (!strstr(obj, want[0]) || !strstr(obj, want[1]) || !strstr(obj, want[2]))
+			continue;
+		a = member_num(obj, "p50_us");
+		b = member_num(obj, "p90_us");
+		if (!isfinite(a) || !isfinite(b) || a <= 0 || b < 0)
+			continue;
+		*p50 = a;
+		*p90 = b;
+		return true;
+	}
+	return false;
 }

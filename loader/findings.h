@@ -136,4 +136,12 @@ const char *vx_verdict_id(enum vx_verdict v);
  * wrong. */
 int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int max);
 
+/* --baseline FILE: the round trip of (@netns, @device, @stage) in the text
+ * of an earlier `vxray diagnose -j` (its "latency" array of flat objects),
+ * which is a file the user names: any bytes. True with *@p50 and *@p90 (us)
+ * when an object names all three and both values are finite, p50 above 0
+ * and p90 not below 0; false, leaving them alone, otherwise. */
+bool vx_baseline_lookup(const char *text, const char *netns, const char *device,
+			const char *stage, double *p50, double *p90);
+
 #endif

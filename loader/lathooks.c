@@ -155,14 +155,16 @@ int vx_lathooks_share(const struct vx_lathooks *h, struct bpf_object *obj)
 	return 0;
 }
 
-int vx_lathooks_watch_ns(const struct vx_lathooks *h, uint32_t netns)
+int vx_lathooks_watch_ns(const struct vx_lathooks *h, uint32_t netns, bool on)
 {
+	int fd = h->skel ? bpf_map__fd(h->skel->maps.vxx_ns) : -1;
 	uint8_t one = 1;
 
-	if (!h->skel)
+	if (fd < 0)
 		return 0;
-	return bpf_map_update_elem(bpf_map__fd(h->skel->maps.vxx_ns), &netns, &one, BPF_ANY) ?
-		       -errno : 0;
+	if (!on)
+		return bpf_map_delete_elem(fd, &netns) && errno != ENOENT ? -errno : 0;
+	return bpf_map_update_elem(fd, &netns, &one, BPF_ANY) ? -errno : 0;
 }
 
 int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifindex,

@@ -37,8 +37,8 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be);
 /* Make @obj's latency maps (vxl_*) these hooks' maps. Call before loading
  * @obj; a no-op when nothing was loaded. */
 int vx_lathooks_share(const struct vx_lathooks *h, struct bpf_object *obj);
-/* Time vxlan_rcv in this namespace. */
-int vx_lathooks_watch_ns(const struct vx_lathooks *h, uint32_t netns);
+/* Time vxlan_rcv in this namespace (@on), or no longer. */
+int vx_lathooks_watch_ns(const struct vx_lathooks *h, uint32_t netns, bool on);
 /* Time vxlan_xmit on this device. */
 int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifindex,
 		      uint32_t vni, bool on);

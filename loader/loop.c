@@ -85,13 +85,20 @@ int vx_loop_init(struct vx_loop *l, uint64_t duration_ns, uint64_t interval_ns,
 int vx_loop_add_fd(struct vx_loop *l, int fd, vx_fd_cb cb, void *ctx)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	int i = 0;
 
-	if (l->n_src >= VX_LOOP_MAX_FDS)
+	/* A slot vx_loop_del_fd freed is taken again: sources that come and
+	 * go (a namespace deleted and recreated) must not use up the table. */
+	while (i < l->n_src && l->src[i].cb)
+		i++;
+	if (i == VX_LOOP_MAX_FDS)
 		return -E2BIG;
-	ev.data.u32 = (uint32_t)l->n_src;
+	ev.data.u32 = (uint32_t)i;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev))
 		return -errno;
-	l->src[l->n_src++] = (struct vx_loop_src){ .fd = fd, .cb = cb, .ctx = ctx };
+	l->src[i] = (struct vx_loop_src){ .fd = fd, .cb = cb, .ctx = ctx };
+	if (i == l->n_src)
+		l->n_src++;
 	return 0;
 }
 

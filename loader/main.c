@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* vxray: see inside Linux overlay networks. Option parsing and dispatch. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -82,6 +83,7 @@ static const struct option long_opts[] = {
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "output", required_argument, NULL, 'o' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -128,12 +130,15 @@ static void usage(FILE *f)
 		"  -i, --interface [NETNS:]IFACE  attach to IFACE, inside the named network\n"
 		"                                 namespace (as `ip netns` knows it); repeatable\n"
 		"      --auto                     every VXLAN device and its underlay device in\n"
-		"                                 the chosen namespaces\n"
+		"                                 the chosen namespaces, followed as devices and\n"
+		"                                 named namespaces come and go\n"
 		"      --netns NAME               a namespace to look in; repeatable\n"
 		"\n"
 		"How long and how to print:\n"
 		"  -d, --duration TIME            stop after TIME (10s, 500ms, 2m); default: until Ctrl-C\n"
 		"      --interval TIME            summary period (default 1s)\n"
+		"  -o, --output FILE              write the view's output to FILE (created or\n"
+		"                                 truncated) instead of stdout; messages stay on stderr\n"
 		"  -j, --json                     JSON lines on stdout, errors as JSON on stderr\n"
 		"  -v, --verbose                  vxray's own debug lines and libbpf's debug output\n"
 		"      --backend KIND             fentry, kprobe or tracepoint; default: best that loads\n"
@@ -165,7 +170,7 @@ static void cmd_usage(FILE *f, const struct vx_cmd *c)
 {
 	fprintf(f, "Usage: vxray %s [OPTIONS]\n\n%s\n\n%s\n", c->name, c->summary, c->help);
 	fprintf(f, "\nOptions: -i/--interface [NETNS:]IFACE, --auto, --netns NAME, -d/--duration,\n"
-		   "--interval, -j/--json, -v/--verbose");
+		   "--interval, -o/--output FILE, -j/--json, -v/--verbose");
 	if (c->opts & VX_OPT_BACKEND)
 		fprintf(f, ", --backend fentry|kprobe|tracepoint");
 	if (c->opts & VX_OPT_FILTERS)
@@ -209,6 +214,21 @@ static int need_opt(const struct vx_cmd *c, unsigned int bit, const char *name)
 	return -EINVAL;
 }
 
+/* 1 when @arg is an option whose value is the next argument. */
+static int takes_value(const char *arg)
+{
+	if (arg[0] != '-' || !arg[1])
+		return 0;
+	if (arg[1] != '-')
+		return arg[2] == '\0' && strchr("ido", arg[1]) != NULL;
+	if (strchr(arg, '='))
+		return 0;
+	for (const struct option *o = long_opts; o->name; o++)
+		if (!strcmp(arg + 2, o->name))
+			return o->has_arg == required_argument;
+	return 0;
+}
+
 /* Returns 0, 1 when help was printed, or -EINVAL. */
 static int parse_args(int argc, char **argv, struct vx_opts *o)
 {
@@ -222,6 +242,8 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 			cmd_idx = i;
 			break;
 		}
+		/* An option's value is not the command: `-o trace encap`. */
+		i += takes_value(argv[i]);
 	}
 	/* -j and -v must take effect before the first message is printed. */
 	for (int i = 1; i < argc; i++) {
@@ -238,7 +260,7 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 	o->interval_ns = NSEC_PER_SEC;
 	o->proto = -1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:d:jvh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:d:o:jvh", long_opts, NULL)) != -1) {
 		ret = 0;
 		switch (c) {
 		case 'i':
@@ -263,6 +285,12 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 			break;
 		case OPT_INTERVAL:
 			ret = vx_parse_duration(optarg, &o->interval_ns, err, sizeof(err));
+			break;
+		case 'o':
+			if (!optarg[0])
+				return usage_error("-o/--output needs a file name; `-` is standard output",
+						   NULL);
+			o->output = optarg;
 			break;
 		case 'j':
 			o->json = true;
@@ -374,6 +402,32 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 	return 0;
 }
 
+/* -o FILE becomes standard output before the view starts, so every view
+ * writes there unchanged and an unwritable file is refused before anything
+ * is loaded or attached. */
+static int open_output(const char *path)
+{
+	int fd;
+
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
+	if (fd < 0) {
+		pr_err("cannot write the output file '%s': %s; give a writable path with -o",
+		       path, strerror(errno));
+		return -errno;
+	}
+	if (dup2(fd, STDOUT_FILENO) < 0) {
+		int err = -errno;
+
+		pr_err("cannot make '%s' the output: %s", path, strerror(errno));
+		close(fd);
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -389,13 +443,13 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int ret;
 
-	if (!isatty(STDOUT_FILENO))
-		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	ret = parse_args(argc, argv, &opts);
 	if (ret > 0)
 		return VX_EXIT_OK;
-	if (ret < 0)
+	if (ret < 0 || open_output(opts.output))
 		return VX_EXIT_USAGE;
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 
 	if (!opts.cmd->run) {
 		cmd_usage(stderr, opts.cmd);

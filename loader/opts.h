@@ -52,6 +52,7 @@ struct vx_opts {
 	bool auto_attach;
 	bool json;
 	int verbose;
+	const char *output;	/* -o FILE; NULL or "-": standard output */
 	uint64_t duration_ns;	/* 0: until interrupted */
 	uint64_t interval_ns;
 	enum vx_backend backend;

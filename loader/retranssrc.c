@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "netns.h"
+#include "recfmt.h"
 #include "retranssrc.h"
 #include "vx_retrans.skel.h"
 
@@ -77,13 +78,12 @@ static int tunnel_of(struct vx_retranssrc *s, const struct vxr_event *e)
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct vx_retranssrc *s = ctx;
-	const struct vxr_event *e = data;
+	struct vxr_event ev, *e = &ev;
 	bool full;
 	int dev;
 
-	if (len < sizeof(*e))
+	if (vx_retrans_decode(data, len, e, &full))
 		return 0;
-	full = e->kind == VXR_RETRANS && e->mss && e->len >= e->mss;
 	dev = tunnel_of(s, e);
 	if (dev >= 0) {
 		struct vx_retrans_tun *t = &s->tun[dev];

@@ -123,6 +123,21 @@ bool vx_sysinfo_privileged(const struct vx_sysinfo *si)
 	return vx_sysinfo_privilege_problem(si) == NULL;
 }
 
+const char *vx_sysinfo_btf_problem(const struct vx_sysinfo *si)
+{
+	if (si->btf)
+		return NULL;
+	return "this kernel has no BTF (/sys/kernel/btf/vmlinux): vxray's CO-RE programs cannot "
+	       "load; use a kernel built with CONFIG_DEBUG_INFO_BTF=y";
+}
+
+const char *vx_sysinfo_problem(const struct vx_sysinfo *si)
+{
+	const char *p = vx_sysinfo_privilege_problem(si);
+
+	return p ? p : vx_sysinfo_btf_problem(si);
+}
+
 const char *vx_sysinfo_privilege_problem(const struct vx_sysinfo *si)
 {
 	/* CAP_SYS_ADMIN covers BPF and perf on every kernel; without it the

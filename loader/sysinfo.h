@@ -20,5 +20,11 @@ void vx_sysinfo_collect(struct vx_sysinfo *si);
 bool vx_sysinfo_privileged(const struct vx_sysinfo *si);
 /* One sentence for the user when it does not; NULL when it does. */
 const char *vx_sysinfo_privilege_problem(const struct vx_sysinfo *si);
+/* One sentence when the kernel has no BTF, which every CO-RE program
+ * needs; NULL when it has. */
+const char *vx_sysinfo_btf_problem(const struct vx_sysinfo *si);
+/* The privilege problem, else the BTF one: what a view whose programs all
+ * need BTF checks before it touches anything. */
+const char *vx_sysinfo_problem(const struct vx_sysinfo *si);
 
 #endif

@@ -385,40 +385,32 @@ static void fill_retrans(struct agent *a)
 
 static void fill_latency(struct agent *a)
 {
-	static const char *const stage[VX_ST__MAX] = { "encap", "wire", "decap", "delivery",
-						       "xmit" };
 	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_map_fd(&a->dp, "vxl_hist");
+	uint64_t bounds[LAT_BOUNDS];
 	struct vx_lat_hist *vals, sum;
 	struct vx_lat_key k, next;
 	bool first = true;
 
 	if (fd < 0)
 		return;
+	for (int i = 0; i < LAT_BOUNDS; i++)
+		bounds[i] = lat_bound_ns(i);
 	vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
 	while (vals && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
 		const struct vx_dp_watched *w = vx_dp_lookup(&a->dp, next.netns, next.ifindex);
-		uint64_t counts[LAT_BOUNDS + 1] = {};
+		const char *stage = vx_lat_stage_name(next.stage);
+		uint64_t counts[LAT_BOUNDS + 1];
 		char vni[16];
 
 		first = false;
 		k = next;
-		if (!w || k.stage >= VX_ST__MAX || bpf_map_lookup_elem(fd, &k, vals))
+		if (!w || !stage || bpf_map_lookup_elem(fd, &k, vals))
 			continue;
-		memset(&sum, 0, sizeof(sum));
-		for (int c = 0; c < ncpu; c++)
-			vx_hist_merge(&sum, &vals[c]);
-		for (uint32_t s = 0; s < VX_HIST_SLOTS; s++) {
-			uint64_t top = s + 1 < VX_HIST_SLOTS ? vx_hist_lower(s + 1) - 1 : UINT64_MAX;
-			int b = 0;
-
-			while (b < LAT_BOUNDS && top > lat_bound_ns(b))
-				b++;
-			counts[b] += sum.slot[s];
-		}
+		vx_hist_sum(&sum, vals, ncpu);
+		vx_hist_buckets(&sum, bounds, LAT_BOUNDS, counts);
 		snprintf(vni, sizeof(vni), "%u", k.vni);
 		vx_metric_set_histogram(a->latency,
-					(const char *[]){ ns_label(k.netns), w->name, vni,
-							  stage[k.stage] },
+					(const char *[]){ ns_label(k.netns), w->name, vni, stage },
 					counts, (double)sum.sum_ns / 1e9);
 	}
 	free(vals);
@@ -609,7 +601,7 @@ int cmd_agent(struct vx_opts *o)
 		o->auto_attach = true;
 
 	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
+	priv = vx_sysinfo_problem(&si);
 	if (priv) {
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;

@@ -212,6 +212,10 @@ int cmd_conntrack(struct vx_opts *o)
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;
 	}
+	/* ctnetlink needs no BTF, so conntrack still runs: say what is lost. */
+	if (!si.btf)
+		pr_warn("%s; conntrack falls back to ctnetlink events, which cannot see refused "
+			"allocations", vx_sysinfo_btf_problem(&si));
 	ret = vx_ct_open(&v.ct, names, n, err, sizeof(err));
 	if (!ret)
 		ret = vx_ct_attach(v.ct, o->backend, err, sizeof(err));

@@ -1044,42 +1044,6 @@ static double pct(double *v, int n, double q)
 	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
-/* The baseline for (netns, device, stage) in a file written by an earlier
- * `diagnose -j`: its "latency" array of flat objects. */
-static bool baseline_lookup(const char *text, const char *netns, const char *device,
-			    const char *stage, double *p50, double *p90)
-{
-	const char *arr = strstr(text, "\"latency\"");
-	char want[3][160];
-
-	if (!arr)
-		return false;
-	snprintf(want[0], sizeof(want[0]), "\"netns\":\"%s\"", netns);
-	snprintf(want[1], sizeof(want[1]), "\"device\":\"%s\"", device);
-	snprintf(want[2], sizeof(want[2]), "\"stage\":\"%s\"", stage);
-	for (const char *o = strchr(arr, '{'); o; o = strchr(o + 1, '{')) {
-		const char *c = strchr(o, '}'), *a, *b;
-		char obj[1024];
-		size_t n;
-
-		if (!c)
-			break;
-		n = (size_t)(c - o) < sizeof(obj) - 1 ? (size_t)(c - o) : sizeof(obj) - 1;
-		memcpy(obj, o, n);
-		obj[n] = '\0';
-		if (!strstr(obj, want[0]) || !strstr(obj, want[1]) || !strstr(obj, want[2]))
-			continue;
-		a = strstr(obj, "\"p50_us\":");
-		b = strstr(obj, "\"p90_us\":");
-		if (!a || !b)
-			continue;
-		*p50 = strtod(a + 9, NULL);
-		*p90 = strtod(b + 9, NULL);
-		return *p50 > 0;
-	}
-	return false;
-}
-
 static char *read_file(const char *path)
 {
 	FILE *f = fopen(path, "re");
@@ -1121,7 +1085,7 @@ static void fill_latency(struct diag *d, const char *base_text)
 		cpy(l->netns, sizeof(l->netns), netns);
 		cpy(l->device, sizeof(l->device), dev);
 		snprintf(l->stage, sizeof(l->stage), "rtt");
-		if (base_text && baseline_lookup(base_text, l->netns, l->device, "rtt",
+		if (base_text && vx_baseline_lookup(base_text, l->netns, l->device, "rtt",
 						 &l->base_p50_us, &l->base_p90_us)) {
 			l->has_base = true;
 			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", d->baseline);
@@ -1279,7 +1243,7 @@ static void fill_stage_latency(struct diag *d, const char *base_text)
 		cpy(l->netns, sizeof(l->netns), w->netns);
 		cpy(l->device, sizeof(l->device), w->name);
 		cpy(l->stage, sizeof(l->stage), stage_names[rows[i].k.stage]);
-		if (base_text && baseline_lookup(base_text, l->netns, l->device, l->stage,
+		if (base_text && vx_baseline_lookup(base_text, l->netns, l->device, l->stage,
 						 &l->base_p50_us, &l->base_p90_us)) {
 			l->has_base = true;
 			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", d->baseline);
@@ -1580,19 +1544,20 @@ int cmd_diagnose(struct vx_opts *o)
 			return VX_EXIT_USAGE;
 		}
 	}
+	/* Before pick(): without privileges entering the namespaces fails
+	 * with a less useful message. */
+	vx_sysinfo_collect(&si);
+	priv = vx_sysinfo_problem(&si);
+	if (priv) {
+		pr_err("%s", priv);
+		free(base_text);
+		return VX_EXIT_FAIL;
+	}
 	ret = pick(&d);
 	if (ret) {
 		free(base_text);
 		vx_inventory_free(&d.inv);
 		return ret == -E2BIG || ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-	}
-	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
-	if (priv) {
-		pr_err("%s", priv);
-		free(base_text);
-		vx_inventory_free(&d.inv);
-		return VX_EXIT_FAIL;
 	}
 	fill_tunnels(&d);
 	if (o->n_targets && user_targets(&d)) {

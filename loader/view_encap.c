@@ -26,6 +26,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netns.h"
+#include "recfmt.h"
 #include "sysinfo.h"
 #include "vxray.h"
 
@@ -38,59 +39,11 @@ struct encap {
 	uint64_t events;
 };
 
-static const char *at_name(uint8_t at)
-{
-	switch (at) {
-	case VX_AT_XDP_UL_IN: return "xdp-in";
-	case VX_AT_TC_UL_IN:
-	case VX_AT_TC_VX_IN: return "in";
-	case VX_AT_TC_UL_OUT:
-	case VX_AT_TC_VX_OUT: return "out";
-	}
-	return "?";
-}
-
-static const char *proto_name(uint8_t p)
-{
-	switch (p) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	}
-	return "other";
-}
-
-/* What the inner frame carries: the IP protocol, or for a non-IP inner
- * frame (ARP resolving the overlay peer, LLDP...) its EtherType. */
-static const char *inner_name(const struct vx_pkt *p)
-{
-	if (p->inner_family)
-		return proto_name(p->inner_proto);
-	return p->inner_ethertype == 0x0806 ? "arp" : "non-ip";
-}
-
-/* Always writes @buf: callers print it. */
+/* Addresses for the summary: family 4 or 6, "-" for none. */
 static const char *ip_str(int family, const uint8_t *a, char *buf, size_t len)
 {
-	if (family != 4 && family != 6) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	if (family == 4 && len >= INET_ADDRSTRLEN) {
-		/* Per event, four times: glibc's inet_ntop goes through sprintf. */
-		char *o = buf;
-
-		for (int i = 0; i < 4; i++) {
-			if (a[i] >= 100)
-				*o++ = (char)('0' + a[i] / 100);
-			if (a[i] >= 10)
-				*o++ = (char)('0' + a[i] / 10 % 10);
-			*o++ = (char)('0' + a[i] % 10);
-			*o++ = i < 3 ? '.' : '\0';
-		}
-		return buf;
-	}
+	if (family != 4 && family != 6)
+		return "-";
 	return inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len) ? buf : "?";
 }
 
@@ -102,75 +55,18 @@ static void fmt_time(const struct encap *x, uint64_t mono, char *buf, size_t len
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct encap *x = ctx;
-	const struct vx_event *e = data;
-	const struct vx_pkt *p = &e->pkt;
 	const struct vx_dp_watched *w;
-	char ts[32], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN], is[INET6_ADDRSTRLEN],
-		id[INET6_ADDRSTRLEN], l4[64] = "";
-	const char *ns, *dev;
+	struct vx_rec_names n;
+	struct vx_event e;
 
-	if (len < sizeof(*e))
+	if (vx_dp_event_decode(data, len, &e))
 		return 0;
 	x->events++;
-	w = vx_dp_lookup(&x->dp, e->netns, e->ifindex);
-	ns = vx_netns_name_by_inum(e->netns);
-	dev = w ? w->name : "?";
-	fmt_time(x, e->ts_ns, ts, sizeof(ts));
-	ip_str(p->outer_family, p->outer_src, os, sizeof(os));
-	ip_str(p->outer_family, p->outer_dst, od, sizeof(od));
-	ip_str(p->inner_family, p->inner_src, is, sizeof(is));
-	ip_str(p->inner_family, p->inner_dst, id, sizeof(id));
-	if (x->o->json) {
-		struct jw j;
-
-		jw_init(&j, stdout);
-		jw_obj_open(&j, NULL);
-		jw_str(&j, "type", e->kind == VX_K_ENCAP ? "encap" : "decap");
-		jw_str(&j, "time", ts);
-		jw_uint(&j, "time_ns", e->ts_ns + x->mono_to_real);
-		jw_str(&j, "netns", ns);
-		jw_str(&j, "device", dev);
-		jw_str(&j, "hook", at_name(e->at));
-		jw_str(&j, "layer", p->outer_family ? "underlay" : "overlay");
-		jw_uint(&j, "vni", p->vni);
-		if (p->outer_family) {
-			jw_str(&j, "outer_src", os);
-			jw_str(&j, "outer_dst", od);
-			jw_uint(&j, "outer_sport", p->outer_sport);
-			jw_uint(&j, "outer_dport", p->outer_dport);
-		}
-		jw_str(&j, "inner_src", p->inner_family ? is : NULL);
-		jw_str(&j, "inner_dst", p->inner_family ? id : NULL);
-		jw_str(&j, "proto", inner_name(p));
-		if (!p->inner_family) {
-			jw_uint(&j, "ethertype", p->inner_ethertype);
-		} else if (p->inner_proto == IPPROTO_ICMP || p->inner_proto == IPPROTO_ICMPV6) {
-			jw_uint(&j, "icmp_type", p->icmp_type);
-			jw_uint(&j, "icmp_id", p->icmp_id);
-			jw_uint(&j, "icmp_seq", p->icmp_seq);
-		} else {
-			jw_uint(&j, "sport", p->inner_sport);
-			jw_uint(&j, "dport", p->inner_dport);
-		}
-		jw_uint(&j, "len", e->len);
-		jw_obj_close(&j);
-		jw_end_line(&j);
-		return 0;
-	}
-	if (p->inner_proto == IPPROTO_ICMP || p->inner_proto == IPPROTO_ICMPV6)
-		snprintf(l4, sizeof(l4), "type %u id %u seq %u", p->icmp_type, p->icmp_id,
-			 p->icmp_seq);
-	else if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
-		snprintf(l4, sizeof(l4), "%u → %u", p->inner_sport, p->inner_dport);
-	printf("%s %-10s %-10s %-3s %s vni=%u", ts, ns, dev, at_name(e->at),
-	       e->kind == VX_K_ENCAP ? "ENCAP" : "DECAP", p->vni);
-	if (p->outer_family)
-		printf(" outer %s:%u→%s:%u", os, p->outer_sport, od, p->outer_dport);
-	if (p->inner_family)
-		printf(" inner %s→%s %s %s len=%u\n", is, id, proto_name(p->inner_proto), l4, e->len);
-	else
-		printf(" inner %s ethertype 0x%04x len=%u\n", inner_name(p), p->inner_ethertype,
-		       e->len);
+	w = vx_dp_lookup(&x->dp, e.netns, e.ifindex);
+	n.netns = vx_netns_name_by_inum(e.netns);
+	n.device = w ? w->name : "?";
+	n.mono_to_real = x->mono_to_real;
+	vx_encap_print(stdout, x->o->json, &e, &n);
 	return 0;
 }
 
@@ -365,7 +261,7 @@ int cmd_encap(struct vx_opts *o)
 	int ret;
 
 	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
+	priv = vx_sysinfo_problem(&si);
 	if (priv) {
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;

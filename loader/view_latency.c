@@ -29,18 +29,6 @@
 
 #define MAX_ROWS 256
 
-static const struct {
-	const char *name;
-	const char *what;
-} stages[VX_ST__MAX] = {
-	[VX_ST_ENCAP] = { "encap", "VXLAN egress -> underlay egress" },
-	[VX_ST_WIRE] = { "wire", "underlay egress (A) -> underlay ingress (B)" },
-	[VX_ST_DECAP] = { "decap", "underlay ingress -> VXLAN ingress" },
-	[VX_ST_DELIVERY] = { "delivery", "VXLAN ingress -> TCP receive" },
-	[VX_ST_XMIT] = { "xmit", "vxlan_xmit entry -> return" },
-	[VX_ST_RCV] = { "rcv", "vxlan_rcv entry -> return" },
-};
-
 struct row {
 	struct vx_lat_key k;
 	struct vx_lat_hist h;
@@ -84,6 +72,15 @@ static void on_change(void *ctx, const struct vx_dp_watched *w, bool added)
 	if (w->is_vxlan && w->vx)
 		vx_lathooks_watch(&x->hooks, w->netns_inum, (uint32_t)w->ifindex, w->vx->vni,
 				  added);
+}
+
+/* A namespace deleted and created again under its name. */
+static void on_netns(void *ctx, uint32_t old_inum, uint32_t new_inum)
+{
+	struct latency *x = ctx;
+
+	vx_lathooks_watch_ns(&x->hooks, old_inum, false);
+	vx_lathooks_watch_ns(&x->hooks, new_inum, true);
 }
 
 static void read_counters(struct latency *x)
@@ -134,10 +131,8 @@ static void read_hists(struct latency *x)
 			continue;
 		if (x->o->has_vni && k.vni != x->o->vni)
 			continue;
-		memset(r, 0, sizeof(*r));
 		r->k = k;
-		for (int c = 0; c < ncpu; c++)
-			vx_hist_merge(&r->h, &vals[c]);
+		vx_hist_sum(&r->h, vals, ncpu);
 		x->n_rows++;
 	}
 	free(vals);
@@ -160,10 +155,6 @@ static const char *dev_name(const struct latency *x, const struct vx_lat_key *k)
 	return w ? w->name : "?";
 }
 
-static const double quantiles[] = { 0.5, 0.9, 0.99, 0.999 };
-static const char *const q_names[] = { "p50", "p90", "p99", "p99.9" };
-static const char *const q_keys[] = { "p50_ns", "p90_ns", "p99_ns", "p999_ns" };
-
 static void print_json(const struct latency *x, const char *ts)
 {
 	struct jw j;
@@ -177,8 +168,8 @@ static void print_json(const struct latency *x, const char *ts)
 		const uint64_t *c = x->cnt[s];
 
 		jw_obj_open(&j, NULL);
-		jw_str(&j, "stage", stages[s].name);
-		jw_str(&j, "between", stages[s].what);
+		jw_str(&j, "stage", vx_lat_stage_name((unsigned int)s));
+		jw_str(&j, "between", vx_lat_stage_what((unsigned int)s));
 		jw_uint(&j, "seen", c[VX_L_SEEN]);
 		jw_uint(&j, "matched", c[VX_L_MATCHED]);
 		jw_uint(&j, "duplicates", c[VX_L_DUP]);
@@ -187,38 +178,10 @@ static void print_json(const struct latency *x, const char *ts)
 		jw_arr_open(&j, "hists");
 		for (int i = 0; i < x->n_rows; i++) {
 			const struct row *r = &x->rows[i];
-			uint64_t lo = 0, hi = 0;
-			bool bi;
 
-			if (r->k.stage != s)
-				continue;
-			bi = vx_hist_bimodal(&r->h, &lo, &hi);
-			jw_obj_open(&j, NULL);
-			jw_str(&j, "netns", vx_netns_name_by_inum(r->k.netns));
-			jw_str(&j, "device", dev_name(x, &r->k));
-			jw_uint(&j, "vni", r->k.vni);
-			jw_uint(&j, "count", r->h.count);
-			for (size_t q = 0; q < sizeof(quantiles) / sizeof(quantiles[0]); q++)
-				jw_uint(&j, q_keys[q], vx_hist_quantile(&r->h, quantiles[q]));
-			jw_uint(&j, "mean_ns", r->h.count ? r->h.sum_ns / r->h.count : 0);
-			jw_uint(&j, "max_ns", r->h.max_ns);
-			jw_bool(&j, "bimodal", bi);
-			if (bi) {
-				jw_uint(&j, "mode_low_ns", lo);
-				jw_uint(&j, "mode_high_ns", hi);
-			}
-			jw_arr_open(&j, "buckets");
-			for (uint32_t b = 0; b < VX_HIST_SLOTS; b++) {
-				if (!r->h.slot[b])
-					continue;
-				jw_obj_open(&j, NULL);
-				jw_uint(&j, "lo_ns", vx_hist_lower(b));
-				jw_uint(&j, "hi_ns", b < VX_HIST_TOP ? vx_hist_lower(b + 1) : UINT64_MAX);
-				jw_uint(&j, "count", r->h.slot[b]);
-				jw_obj_close(&j);
-			}
-			jw_arr_close(&j);
-			jw_obj_close(&j);
+			if (r->k.stage == s)
+				vx_lat_row_json(&j, vx_netns_name_by_inum(r->k.netns), dev_name(x, &r->k),
+						r->k.vni, &r->h);
 		}
 		jw_arr_close(&j);
 		jw_obj_close(&j);
@@ -239,8 +202,9 @@ static void print_text(const struct latency *x, const char *ts)
 			any |= x->rows[i].k.stage == s;
 		if (!any && !c[VX_L_SEEN])
 			continue;
-		printf("%s (%s): join rate %.1f%% (%llu of %llu matched at the next hook", stages[s].name,
-		       stages[s].what, 100.0 * join_rate(c), (unsigned long long)c[VX_L_MATCHED],
+		printf("%s (%s): join rate %.1f%% (%llu of %llu matched at the next hook",
+		       vx_lat_stage_name((unsigned int)s), vx_lat_stage_what((unsigned int)s),
+		       100.0 * join_rate(c), (unsigned long long)c[VX_L_MATCHED],
 		       (unsigned long long)c[VX_L_SEEN]);
 		if (c[VX_L_DUP])
 			printf(", %llu duplicates", (unsigned long long)c[VX_L_DUP]);
@@ -249,28 +213,10 @@ static void print_text(const struct latency *x, const char *ts)
 		printf(")\n");
 		for (int i = 0; i < x->n_rows; i++) {
 			const struct row *r = &x->rows[i];
-			char v[16];
-			uint64_t lo, hi;
 
-			if (r->k.stage != s)
-				continue;
-			printf("  %s %s vni %u: count %llu", vx_netns_name_by_inum(r->k.netns),
-			       dev_name(x, &r->k), r->k.vni, (unsigned long long)r->h.count);
-			for (size_t q = 0; q < sizeof(quantiles) / sizeof(quantiles[0]); q++) {
-				vx_fmt_ns(vx_hist_quantile(&r->h, quantiles[q]), v, sizeof(v));
-				printf(" %s %s", q_names[q], v);
-			}
-			vx_fmt_ns(r->h.max_ns, v, sizeof(v));
-			printf(" max %s\n", v);
-			if (vx_hist_bimodal(&r->h, &lo, &hi)) {
-				char a[16], b[16];
-
-				vx_fmt_ns(lo, a, sizeof(a));
-				vx_fmt_ns(hi, b, sizeof(b));
-				printf("  two groups of packets: one around %s and one around %s, "
-				       "not a single spread\n", a, b);
-			}
-			vx_hist_print(stdout, &r->h, "    ");
+			if (r->k.stage == s)
+				vx_lat_row_text(stdout, vx_netns_name_by_inum(r->k.netns),
+						dev_name(x, &r->k), r->k.vni, &r->h);
 		}
 	}
 	fflush(stdout);
@@ -299,7 +245,8 @@ int cmd_latency(struct vx_opts *o)
 {
 	struct latency *x = calloc(1, sizeof(*x));
 	struct vx_dp_opts po = { .o = o, .events = false, .xdp = o->xdp,
-				 .before_load = before_load, .on_change = on_change };
+				 .before_load = before_load, .on_change = on_change,
+				 .on_netns = on_netns };
 	struct vx_sysinfo si;
 	struct vx_loop loop;
 	const char *priv;
@@ -312,7 +259,7 @@ int cmd_latency(struct vx_opts *o)
 	x->o = o;
 	po.ctx = x;
 	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
+	priv = vx_sysinfo_problem(&si);
 	if (priv) {
 		pr_err("%s", priv);
 		free(x);
@@ -325,7 +272,7 @@ int cmd_latency(struct vx_opts *o)
 		goto out;
 	}
 	for (int i = 0; i < x->dp.n_inst; i++)
-		vx_lathooks_watch_ns(&x->hooks, x->dp.inst[i].inum);
+		vx_lathooks_watch_ns(&x->hooks, x->dp.inst[i].inum, true);
 	for (int i = 0; i < x->dp.n_w; i++)
 		if (x->dp.w[i].active)
 			on_change(x, &x->dp.w[i], true);

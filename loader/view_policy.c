@@ -27,6 +27,7 @@
 #include "loop.h"
 #include "netns.h"
 #include "policy.h"
+#include "recfmt.h"
 #include "sysinfo.h"
 /* The shared structs first: the skeleton names struct vxn_config. */
 #include "../bpf/kprobe/vx_nfhook.h"
@@ -218,96 +219,30 @@ static void cluster_add(struct policy *p, const struct vx_drop *d, enum vx_nf_ho
 	c->interval = c->total = 1;
 }
 
-static const char *family_name(int family, const struct vxd_event *e)
-{
-	if (!family)
-		family = (e->flags & VXD_F_INNER) ? e->inner.family : e->outer.family;
-	return family == 4 ? "ipv4" : family == 6 ? "ipv6" : "?";
-}
-
-static void print_drop_json(struct policy *p, const struct vx_drop *d, enum vx_nf_hook hook,
-			    const char *fam, const char *ns, const char *dev)
-{
-	const struct vxd_event *e = d->ev;
-	char ts[32], sym[160], a[INET6_ADDRSTRLEN];
-	struct jw w;
-
-	vx_fmt_wallclock(e->ts_ns + p->mono_to_real, 3, ts, sizeof(ts));
-	jw_init(&w, stdout);
-	jw_obj_open(&w, NULL);
-	jw_str(&w, "type", "nf_drop");
-	jw_str(&w, "time", ts);
-	jw_uint(&w, "time_ns", e->ts_ns + p->mono_to_real);
-	jw_str(&w, "hook", vx_nf_hook_name(hook));
-	jw_str(&w, "family", fam);
-	jw_str(&w, "netns", ns);
-	jw_uint(&w, "netns_inum", e->netns);
-	jw_str(&w, "dev", dev);
-	if (e->len)
-		jw_uint(&w, "len", e->len);
-	jw_str(&w, "location", d->location);
-	if (e->flags & VXD_F_OUTER)
-		vx_drop_json_ip(&w, "outer", &e->outer);
-	if (e->flags & VXD_F_TUNNEL) {
-		jw_uint(&w, "vni", e->vni);
-		if (e->flags & VXD_F_OUTER)
-			jw_str(&w, "vtep", vx_drop_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)));
-	}
-	if (e->flags & VXD_F_INNER)
-		vx_drop_json_ip(&w, "inner", &e->inner);
-	if (p->o->stack) {
-		jw_arr_open(&w, "stack");
-		for (int i = 0; i < d->n_stack; i++)
-			jw_str(&w, NULL, vx_ksym_fmt(d->stack[i], sym, sizeof(sym)));
-		jw_arr_close(&w);
-	}
-	jw_obj_close(&w);
-	jw_end_line(&w);
-}
-
 static void handle_drop(struct policy *p, const struct vx_drop *d, enum vx_nf_hook hook,
 			int family)
 {
 	const struct vxd_event *e = d->ev;
-	char ts[32], pkt[160], outer[160], sym[160], a[INET6_ADDRSTRLEN];
-	const char *fam, *dev;
+	char syms[VXD_STACK_DEPTH][160];
+	const char *stack[VXD_STACK_DEPTH];
+	struct vx_nf_drop_out out = { .e = e, .hook = hook, .location = d->location };
+	struct vx_rec_names n = { .mono_to_real = p->mono_to_real };
 	struct pns *ns;
 
 	cluster_add(p, d, hook);
 	if (!vx_drop_event_wanted(p->o, e))
 		return;
 	ns = ns_for_drop(p, e->netns);
-	fam = family_name(family, e);
-	dev = vx_drop_dev_name(e->netns, e->ifindex);
-	if (p->o->json) {
-		print_drop_json(p, d, hook, fam, ns ? ns->label : "?", dev);
-		return;
+	n.netns = ns ? ns->label : "?";
+	n.device = vx_drop_dev_name(e->netns, e->ifindex);
+	out.family = vx_nf_family_name(family, e);
+	if (p->o->stack) {
+		out.n_stack = d->n_stack < VXD_STACK_DEPTH ? d->n_stack : VXD_STACK_DEPTH;
+		for (int i = 0; i < out.n_stack; i++)
+			stack[i] = vx_ksym_fmt(d->stack[i], syms[i], sizeof(syms[i]));
+		out.stack = stack;
 	}
-	vx_fmt_wallclock(e->ts_ns + p->mono_to_real, 3, ts, sizeof(ts));
-	if (e->flags & VXD_F_INNER)
-		vx_drop_fmt_ip(&e->inner, pkt, sizeof(pkt));
-	else if (e->flags & VXD_F_OUTER)
-		vx_drop_fmt_ip(&e->outer, pkt, sizeof(pkt));
-	else
-		snprintf(pkt, sizeof(pkt), "ethertype 0x%04x", e->protocol);
-	printf("%s NF_DROP hook=%s family=%s netns=%s dev=%s len=", ts, vx_nf_hook_name(hook), fam,
-	       ns ? ns->label : "?", dev);
-	if (e->len)
-		printf("%u %s", e->len, pkt);
-	else
-		printf("- %s", pkt);	/* nf_hook_slow backends: skb already freed */
-	if (e->flags & VXD_F_TUNNEL) {
-		printf(" vni=%u", e->vni);
-		if (e->flags & VXD_F_OUTER) {
-			vx_drop_fmt_ip(&e->outer, outer, sizeof(outer));
-			printf(" vtep=%s outer %s",
-			       vx_drop_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)), outer);
-		}
-	}
-	putchar('\n');
-	if (p->o->stack)
-		for (int i = 0; i < d->n_stack; i++)
-			printf("    %s\n", vx_ksym_fmt(d->stack[i], sym, sizeof(sym)));
+	vx_nf_drop_print(stdout, p->o->json, &out, &n);
 	fflush(stdout);
 }
 
@@ -326,43 +261,34 @@ static void on_drop(void *ctx, const struct vx_drop *d)
 static int nh_on_event(void *ctx, void *data, size_t size)
 {
 	struct policy *p = ctx;
-	const struct vxn_event *e = data;
 	uint64_t ips[VXD_STACK_DEPTH] = {};
-	struct vx_drop d = { .ev = &e->d, .reason = "NETFILTER_DROP" };
+	const char *syms[VXD_STACK_DEPTH];
+	struct vx_nf_drop_rec r;
+	struct vx_drop d = { .reason = "NETFILTER_DROP" };
 	char loc[160];
-	int family;
+	int n = 0;
 
-	if (size < sizeof(*e))
+	if (size < sizeof(r.ev))
 		return 0;
-	if (e->d.location)
-		vx_ksym_fmt(e->d.location, loc, sizeof(loc));
+	memcpy(&r.ev, data, sizeof(r.ev));
+	d.stack_err = r.ev.d.stack_id < 0 ? r.ev.d.stack_id :
+		bpf_map__lookup_elem(p->nh.skel->maps.vxn_stacks, &r.ev.d.stack_id,
+				     sizeof(r.ev.d.stack_id), ips, sizeof(ips), 0);
+	for (; !d.stack_err && n < VXD_STACK_DEPTH && ips[n]; n++)
+		syms[n] = vx_ksym_lookup(ips[n], NULL);
+	vx_nf_drop_decode(data, size, syms, n, &r);
+	if (r.ev.d.location)
+		vx_ksym_fmt(r.ev.d.location, loc, sizeof(loc));
 	else
 		snprintf(loc, sizeof(loc), "-");
+	d.ev = &r.ev.d;
 	d.location = loc;
-	d.stack_err = e->d.stack_id < 0 ? e->d.stack_id :
-		bpf_map__lookup_elem(p->nh.skel->maps.vxn_stacks, &e->d.stack_id,
-				     sizeof(e->d.stack_id), ips, sizeof(ips), 0);
+	/* Shown from the hook's caller, for fexit and kretprobe alike. */
 	if (!d.stack_err) {
-		int i = 0;
-
-		/* fexit's stack starts with the BPF program, its trampoline and
-		 * nf_hook_slow itself; kretprobe's at the caller. Show both from
-		 * the caller, the function that ran the hook. */
-		for (; i < VXD_STACK_DEPTH && ips[i]; i++) {
-			const char *sym = vx_ksym_lookup(ips[i], NULL);
-
-			if (!sym || (strncmp(sym, "bpf_prog_", 9) &&
-				     strncmp(sym, "bpf_trampoline_", 15) &&
-				     strcmp(sym, "nf_hook_slow")))
-				break;
-		}
-		d.stack = ips + i;
-		while (i + d.n_stack < VXD_STACK_DEPTH && ips[i + d.n_stack])
-			d.n_stack++;
+		d.stack = ips + r.first_frame;
+		d.n_stack = n - r.first_frame;
 	}
-	/* NFPROTO_IPV4 2, NFPROTO_IPV6 10 */
-	family = e->pf == 2 ? 4 : e->pf == 10 ? 6 : 0;
-	handle_drop(p, &d, vx_nf_hook_from_num(e->hook, e->pf), family);
+	handle_drop(p, &d, r.hook, r.family);
 	return 0;
 }
 
@@ -857,7 +783,7 @@ int cmd_policy(struct vx_opts *o)
 	memset(&p, 0, sizeof(p));
 	p.o = o;
 	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
+	priv = vx_sysinfo_problem(&si);
 	if (priv) {
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netns.h"
+#include "recfmt.h"
 #include "retranssrc.h"
 #include "sysinfo.h"
 
@@ -48,13 +49,6 @@ static void fmt_time(const struct retrans *r, uint64_t mono, char *buf, size_t l
 	vx_fmt_wallclock(mono + r->mono_to_real, 3, buf, len);
 }
 
-static const char *state_name(uint8_t state)
-{
-	const char *n = vx_btf_enum_name("=TCP_ESTABLISHED", state);
-
-	return n && !strncmp(n, "TCP_", 4) ? n + 4 : "?";
-}
-
 static void bump(struct count *c, int *n, const char *key)
 {
 	for (int i = 0; i < *n; i++) {
@@ -77,14 +71,12 @@ static const char *addr(int family, const void *a, char *buf, size_t len)
 static void on_event(void *ctx, const struct vxr_event *e, int dev, bool full)
 {
 	struct retrans *r = ctx;
-	char ts[32], s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN],
-		rm[INET6_ADDRSTRLEN], port[8];
-	const struct vx_vxlan_dev *t = NULL;
+	struct vx_rec_names n = { .netns = vx_netns_name_by_inum(e->netns), .device = "",
+				  .mono_to_real = r->mono_to_real };
+	char d[INET6_ADDRSTRLEN], port[8];
 
-	if (dev >= 0) {
-		t = &r->inv.devs[dev];
+	if (dev >= 0)
 		r->tun_interval[dev]++;
-	}
 	r->total++;
 	r->iv_total++;
 	if (e->kind == VXR_SYNACK) {
@@ -97,60 +89,10 @@ static void on_event(void *ctx, const struct vxr_event *e, int dev, bool full)
 		r->small++;
 		r->iv_small++;
 	}
-	addr(e->family, e->saddr, s, sizeof(s));
-	addr(e->family, e->daddr, d, sizeof(d));
-	bump(r->by_dst, &r->n_dst, d);
+	bump(r->by_dst, &r->n_dst, addr(e->family, e->daddr, d, sizeof(d)));
 	snprintf(port, sizeof(port), "%u", e->dport);
 	bump(r->by_port, &r->n_port, port);
-	fmt_time(r, e->ts_ns, ts, sizeof(ts));
-	if (t) {
-		addr(t->local_family, &t->local, l, sizeof(l));
-		addr(t->remote_family, &t->remote, rm, sizeof(rm));
-	}
-
-	if (r->o->json) {
-		struct jw w;
-
-		jw_init(&w, stdout);
-		jw_obj_open(&w, NULL);
-		jw_str(&w, "type", e->kind == VXR_SYNACK ? "synack_retrans" : "retrans");
-		jw_str(&w, "time", ts);
-		jw_uint(&w, "time_ns", e->ts_ns + r->mono_to_real);
-		jw_str(&w, "netns", vx_netns_name_by_inum(e->netns));
-		jw_str(&w, "src", s);
-		jw_uint(&w, "sport", e->sport);
-		jw_str(&w, "dst", d);
-		jw_uint(&w, "dport", e->dport);
-		jw_str(&w, "state", state_name(e->state));
-		if (e->kind == VXR_RETRANS) {
-			jw_uint(&w, "len", e->len);
-			jw_uint(&w, "mss", e->mss);
-			jw_uint(&w, "pmtu", e->pmtu);
-			jw_bool(&w, "full_size", full);
-		}
-		if (t) {
-			jw_obj_open(&w, "tunnel");
-			jw_str(&w, "device", t->name);
-			jw_uint(&w, "vni", t->vni);
-			jw_str(&w, "local_vtep", t->local_family ? l : NULL);
-			jw_str(&w, "remote_vtep", t->remote_family ? rm : NULL);
-			jw_obj_close(&w);
-		} else {
-			jw_null(&w, "tunnel");
-		}
-		jw_obj_close(&w);
-		jw_end_line(&w);
-		return;
-	}
-	printf("%s %s netns=%s %s:%u → %s:%u state=%s", ts,
-	       e->kind == VXR_SYNACK ? "SYNACK-RETRANS" : "RETRANS",
-	       vx_netns_name_by_inum(e->netns), s, e->sport, d, e->dport, state_name(e->state));
-	if (e->kind == VXR_RETRANS)
-		printf(" len=%u mss=%u%s", e->len, e->mss, full ? " full-size" : "");
-	if (t)
-		printf(" tunnel=%s vni=%u vtep %s→%s", t->name, t->vni,
-		       t->local_family ? l : "?", t->remote_family ? rm : "?");
-	printf("\n");
+	vx_retrans_print(stdout, r->o->json, e, full, dev >= 0 ? &r->inv.devs[dev] : NULL, &n);
 	fflush(stdout);
 }
 
@@ -344,7 +286,7 @@ int cmd_retrans(struct vx_opts *o)
 		return VX_EXIT_USAGE;
 	}
 	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
+	priv = vx_sysinfo_problem(&si);
 	if (priv) {
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;

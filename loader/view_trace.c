@@ -35,6 +35,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netns.h"
+#include "recfmt.h"
 #include "sysinfo.h"
 #include "vxray.h"
 
@@ -83,30 +84,6 @@ struct trace {
 	int tfd;
 };
 
-static const char *hook_name(uint8_t at)
-{
-	switch (at) {
-	case VX_AT_XDP_UL_IN: return "xdp/underlay-in";
-	case VX_AT_TC_UL_IN: return "tc/underlay-in";
-	case VX_AT_TC_UL_OUT: return "tc/underlay-out";
-	case VX_AT_TC_VX_IN: return "tc/vxlan-in";
-	case VX_AT_TC_VX_OUT: return "tc/vxlan-out";
-	}
-	return "?";
-}
-
-static const char *what(uint8_t at)
-{
-	switch (at) {
-	case VX_AT_TC_VX_OUT: return "ENCAP";		/* inner, about to be encapsulated */
-	case VX_AT_TC_UL_OUT: return "WIRE-OUT";	/* outer, leaving */
-	case VX_AT_XDP_UL_IN:
-	case VX_AT_TC_UL_IN: return "WIRE-IN";		/* outer, arriving */
-	case VX_AT_TC_VX_IN: return "DECAP";		/* inner, decapsulated */
-	}
-	return "?";
-}
-
 static int push(struct trace *t, const struct tev *e)
 {
 	if (t->n_pend == t->cap_pend) {
@@ -127,9 +104,8 @@ static int on_dp_event(void *ctx, void *data, size_t len)
 	struct trace *t = ctx;
 	struct tev e = { .type = T_DP };
 
-	if (len < sizeof(e.dp))
+	if (vx_dp_event_decode(data, len, &e.dp))
 		return 0;
-	memcpy(&e.dp, data, sizeof(e.dp));
 	e.ts = e.dp.ts_ns;
 	return push(t, &e);
 }
@@ -172,7 +148,7 @@ static struct pkt *follow(struct trace *t, const struct vx_event *e, bool *is_ne
 		p->id = e->pkt.id;
 		p->first_ts = e->ts_ns;
 		p->num = ++t->next_num;
-		snprintf(p->first_hook, sizeof(p->first_hook), "%s", what(e->at));
+		snprintf(p->first_hook, sizeof(p->first_hook), "%s", vx_dp_what(e->at));
 		p->flow.family = e->pkt.inner_family;
 		p->flow.proto = e->pkt.inner_proto;
 		memcpy(p->flow.saddr, e->pkt.inner_src, 16);
@@ -222,90 +198,20 @@ static struct pkt *join_drop(struct trace *t, const struct vxd_event *d)
 
 /* ---- output ------------------------------------------------------------ */
 
-static const char *addr(int family, const uint8_t *a, char *buf, size_t len)
-{
-	if (family != 4 && family != 6)
-		return "-";
-	return inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len) ? buf : "?";
-}
-
-static void fmt_inner(const struct vx_pkt *p, char *out, size_t len)
-{
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
-	char pb[16];
-	const char *proto = vx_drop_proto_name(p->inner_proto, pb, sizeof(pb));
-
-	if (!p->inner_family) {
-		snprintf(out, len, "not IP (ARP, ...)");
-		return;
-	}
-	addr(p->inner_family, p->inner_src, s, sizeof(s));
-	addr(p->inner_family, p->inner_dst, d, sizeof(d));
-	if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
-		snprintf(out, len, "%s %s:%u -> %s:%u", proto, s, p->inner_sport, d, p->inner_dport);
-	else if (p->inner_proto == IPPROTO_ICMP || p->inner_proto == IPPROTO_ICMPV6)
-		snprintf(out, len, "%s %s -> %s type %u id %u seq %u", proto, s, d, p->icmp_type,
-			 p->icmp_id, p->icmp_seq);
-	else
-		snprintf(out, len, "%s %s -> %s", proto, s, d);
-}
-
 static void print_dp(struct trace *t, const struct vx_event *e, bool late)
 {
 	const struct vx_dp_watched *w = vx_dp_lookup(&t->dp, e->netns, e->ifindex);
-	const char *ns = vx_netns_name_by_inum(e->netns), *dev = w ? w->name : "?";
-	char ts[32], in[160], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN], since[24] = "", num[16];
-	static struct pkt none;
-	bool is_new = true;
+	struct vx_rec_names n = { .netns = vx_netns_name_by_inum(e->netns),
+				  .device = w ? w->name : "?", .mono_to_real = t->mono_to_real };
+	struct vx_trace_pos pos = { .first = true, .late = late };
 	/* Without an IP header there is no identity to follow. */
-	struct pkt *p = e->pkt.inner_family ? follow(t, e, &is_new) : &none;
+	if (e->pkt.inner_family) {
+		struct pkt *p = follow(t, e, &pos.first);
 
-	vx_fmt_wallclock(e->ts_ns + t->mono_to_real, 6, ts, sizeof(ts));
-	fmt_inner(&e->pkt, in, sizeof(in));
-	addr(e->pkt.outer_family, e->pkt.outer_src, os, sizeof(os));
-	addr(e->pkt.outer_family, e->pkt.outer_dst, od, sizeof(od));
-	if (!is_new)
-		vx_fmt_ns(e->ts_ns - p->first_ts, since, sizeof(since));
-	if (t->o->json) {
-		struct jw j;
-
-		jw_init(&j, stdout);
-		jw_obj_open(&j, NULL);
-		jw_str(&j, "type", "trace");
-		jw_str(&j, "time", ts);
-		jw_uint(&j, "ts_ns", e->ts_ns);
-		jw_str(&j, "hook", hook_name(e->at));
-		jw_str(&j, "event", what(e->at));
-		if (p->num) {
-			jw_uint(&j, "pkt", p->num);
-			jw_uint(&j, "since_first_ns", e->ts_ns - p->first_ts);
-		} else {
-			jw_null(&j, "pkt");
-		}
-		jw_str(&j, "netns", ns);
-		jw_str(&j, "device", dev);
-		jw_uint(&j, "vni", e->pkt.vni);
-		jw_str(&j, "inner", in);
-		if (e->pkt.outer_family) {
-			jw_str(&j, "outer_src", os);
-			jw_str(&j, "outer_dst", od);
-			jw_uint(&j, "outer_sport", e->pkt.outer_sport);
-			jw_uint(&j, "outer_dport", e->pkt.outer_dport);
-		}
-		jw_uint(&j, "len", e->len);
-		jw_bool(&j, "late", late);
-		jw_obj_close(&j);
-		jw_end_line(&j);
-		return;
+		pos.pkt = p->num;
+		pos.since_ns = e->ts_ns - p->first_ts;
 	}
-	if (p->num)
-		snprintf(num, sizeof(num), "pkt#%u", p->num);
-	else
-		snprintf(num, sizeof(num), "-");
-	printf("%s %-10s %-9s %-16s %-8s %s %s vni %u  %s", ts, num, is_new ? "" : since, hook_name(e->at), what(e->at), ns, dev, e->pkt.vni, in);
-	if (e->pkt.outer_family)
-		printf("  outer udp %s:%u -> %s:%u", os, e->pkt.outer_sport, od, e->pkt.outer_dport);
-	printf("%s\n", late ? "  (late)" : "");
+	vx_trace_print_dp(stdout, t->o->json, e, &n, &pos);
 }
 
 static void print_drop(struct trace *t, const struct tev *e, bool late)
@@ -463,7 +369,7 @@ int cmd_trace(struct vx_opts *o)
 	t->o = o;
 	t->tfd = -1;
 	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
+	priv = vx_sysinfo_problem(&si);
 	if (priv) {
 		pr_err("%s", priv);
 		free(t);

@@ -66,3 +66,23 @@ run_test() {
 test_prefix() {
 	printf 'vt%x' $(( ($$ ^ RANDOM) & 0xffff ))
 }
+
+# tcx_progs NETNS DEV: "tcx ingress|egress ID" for each program attached to
+# DEV with TCX, from BPF_PROG_QUERY inside NETNS (bpftool 7.1 cannot show
+# TCX attachments).
+tcx_progs() {
+	ip netns exec "$1" python3 - "$2" <<'EOF_PY'
+import ctypes, socket, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+idx = socket.if_nametoindex(sys.argv[1])
+for at, name in ((46, "ingress"), (47, "egress")):  # BPF_TCX_INGRESS/EGRESS
+    ids = (ctypes.c_uint32 * 64)()
+    attr = ctypes.create_string_buffer(
+        struct.pack("<IIIIQII", idx, at, 0, 0, ctypes.addressof(ids), 64, 0) + bytes(32), 64)
+    if libc.syscall(321, 16, attr, 64):  # bpf(BPF_PROG_QUERY)
+        print("query", name, "failed:", ctypes.get_errno())
+        continue
+    for i in range(struct.unpack_from("<I", attr.raw, 24)[0]):
+        print("tcx", name, ids[i])
+EOF_PY
+}

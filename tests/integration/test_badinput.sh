@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Every way to hand vxray bad input: unknown interface or namespace, bad
 # VNI, malformed filters, impossible durations and intervals, missing
-# privileges, a metrics port in use, tracefs unmounted or unmountable. Each
+# privileges, a metrics port in use, an unwritable output file, tracefs
+# unmounted or unmountable, no kernel BTF. Each
 # case asserts the exact sentence on stderr, that it is the only line, the
 # exit code, and -- where something could have been attached -- that
 # nothing was.
@@ -35,27 +36,12 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 }
 
-# What is attached to $DEV: XDP, tc filters, and TCX programs. bpftool 7.1
-# cannot show TCX, so ask the kernel with BPF_PROG_QUERY on the device's
-# ifindex inside the namespace.
+# What is attached to $DEV: XDP, tc filters, and TCX programs (tcx_progs).
 attached() {
 	ip -n "$NS" -d link show dev "$DEV" | grep -o 'xdp[a-z]*' | sort -u
 	tc -n "$NS" filter show dev "$DEV" ingress
 	tc -n "$NS" filter show dev "$DEV" egress
-	ip netns exec "$NS" python3 - "$DEV" <<'EOF_PY'
-import ctypes, socket, struct, sys
-libc = ctypes.CDLL(None, use_errno=True)
-idx = socket.if_nametoindex(sys.argv[1])
-for at, name in ((46, "ingress"), (47, "egress")):  # BPF_TCX_INGRESS/EGRESS
-    ids = (ctypes.c_uint32 * 64)()
-    attr = ctypes.create_string_buffer(
-        struct.pack("<IIIIQII", idx, at, 0, 0, ctypes.addressof(ids), 64, 0) + bytes(32), 64)
-    if libc.syscall(321, 16, attr, 64):  # bpf(BPF_PROG_QUERY)
-        print("query", name, "failed:", ctypes.get_errno())
-        continue
-    for i in range(struct.unpack_from("<I", attr.raw, 24)[0]):
-        print("tcx", name, ids[i])
-EOF_PY
+	tcx_progs "$NS" "$DEV"
 }
 
 # attached must see a real attachment, or "nothing attached" proves nothing.
@@ -157,7 +143,8 @@ test_no_privileges_nothing_attached() {
 	local before after v
 	before=$(attached)
 	# No capabilities at all: the bounding set is emptied before exec.
-	for v in "encap -i $NS:$DEV" "trace -i $NS:$DEV" "latency -i $NS:$DEV" "drops" "retrans" "policy"; do
+	for v in "encap -i $NS:$DEV" "trace -i $NS:$DEV" "latency -i $NS:$DEV" "drops" "retrans" "policy" \
+		"conntrack --netns $NS" "diagnose --netns $NS" "agent -i $NS:$DEV --metrics 127.0.0.1:0"; do
 		# shellcheck disable=SC2086
 		expect 1 "$NOPRIV" setpriv --inh-caps=-all --bounding-set=-all "$VXRAY" $v -d 2s
 	done
@@ -173,6 +160,10 @@ test_partial_privileges() {
 	# NET_ADMIN and PERFMON kept, BPF and SYS_ADMIN gone: still not enough.
 	expect 1 "$NOPRIV" capsh --drop=cap_bpf,cap_sys_admin -- -c "exec '$VXRAY' encap -i '$NS:$DEV' -d 2s"
 	expect 1 "$NOPRIV" capsh --drop=cap_net_admin -- -c "exec '$VXRAY' drops -d 2s"
+	expect 1 "$NOPRIV" capsh --drop=cap_net_admin -- -c "exec '$VXRAY' conntrack --netns '$NS' -d 2s"
+	expect 1 "$NOPRIV" capsh --drop=cap_bpf,cap_sys_admin -- -c "exec '$VXRAY' diagnose --netns '$NS' -d 2s"
+	expect 1 "$NOPRIV" capsh --drop=cap_perfmon,cap_sys_admin -- \
+		-c "exec '$VXRAY' agent -i '$NS:$DEV' --metrics 127.0.0.1:0 -d 2s"
 	after=$(attached)
 	assert_eq "$after" "$before" "what is attached to $DEV after the refused runs"
 }
@@ -228,38 +219,111 @@ test_tracefs_unmounted_is_mounted() {
 	assert_match "$out" '^after=0$' "tracefs unmounted again after the run"
 }
 
-# tracefs cannot be mounted (no mount point), and BTF is gone too, so
-# tp_btf cannot stand in: one sentence naming what failed, exit 1, and
-# nothing left mounted.
+# A command prefix: run the rest in a private mount namespace where
+# /sys/kernel has no tracing directory to mount tracefs on, but BTF is
+# still there; then say the exit code and how many tracefs are mounted.
+NO_TRACEFS_MOUNTPOINT=(unshare -m --propagation private bash -c '
+	umount /sys/kernel/tracing 2>/dev/null
+	umount /sys/kernel/debug/tracing 2>/dev/null
+	keep=$(mktemp -d) && mount --bind /sys/kernel/btf "$keep" &&
+		mount -t tmpfs -o size=64k none /sys/kernel && mkdir /sys/kernel/btf &&
+		mount --bind "$keep" /sys/kernel/btf && mount -o remount,ro /sys/kernel || exit 9
+	"$@" 2>&1; echo "rc=$?"
+	echo "after=$(grep -c " tracefs " /proc/self/mounts)"' _)
+
+# tracefs cannot be mounted (no mount point) and the classic tracepoint is
+# the backend left (tp_btf skipped): one sentence naming what failed, exit 1, nothing
+# left mounted.
 test_tracefs_unmountable_is_explained() {
 	require_root
 	command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
 	local out
-	out=$(timeout 60 unshare -m --propagation private bash -c '
-		mount -t tmpfs -o ro,size=64k none /sys/kernel || exit 9
-		"$1" drops -d 1s 2>&1; echo "rc=$?"
-		echo "after=$(grep -c " tracefs " /proc/self/mounts)"' _ "$VXRAY")
-	assert_no_match "$out" '^rc=9$' "could not hide /sys/kernel"
+	out=$(VXRAY_DROPS_NO_TP_BTF=1 timeout 60 "${NO_TRACEFS_MOUNTPOINT[@]}" "$VXRAY" drops --backend tracepoint -d 1s)
+	assert_no_match "$out" '^rc=9$' "could not hide /sys/kernel/tracing"
 	assert_match "$out" '^vxray: no drop probe could be attached \(last: tracepoint/skb/kfree_skb needs tracefs, and mounting it on /sys/kernel/tracing failed: No such file or directory\): `vxray doctor` shows what this kernel allows$' "explains what cannot be mounted"
 	assert_match "$out" '^rc=1$' "exit code"
 	assert_match "$out" '^after=0$' "nothing left mounted"
+	# The default backend needs no tracefs: tp_btf runs.
+	out=$(timeout 60 "${NO_TRACEFS_MOUNTPOINT[@]}" "$VXRAY" drops -d 1s)
+	assert_match "$out" '^vxray: tracing drops with tp_btf' "tp_btf needs no tracefs"
+	assert_match "$out" '^rc=0$' "exit code with tp_btf"
 }
 
-# The classic tracepoint mounted tracefs, then the load failed (no BTF for
-# its CO-RE reads): the mount must not outlive vxray.
-test_tracefs_unmounted_after_failure() {
+# A command prefix: run the rest where the kernel's BTF cannot be found,
+# /sys/kernel/btf hidden under an empty read-only tmpfs in a private mount
+# namespace. This is the real condition (libbpf and vxray both look there)
+# where an environment knob could only fool vxray's own check.
+NO_BTF=(unshare -m --propagation private sh -c '
+	mount -t tmpfs -o ro,size=64k none /sys/kernel/btf || exit 9
+	exec "$@"' _)
+
+NOBTF="this kernel has no BTF (/sys/kernel/btf/vmlinux): vxray's CO-RE programs cannot load; use a kernel built with CONFIG_DEBUG_INFO_BTF=y"
+
+# Without BTF every view whose programs need it says so in one sentence,
+# exit 1, before it mounts or attaches anything; conntrack, whose
+# ctnetlink backend needs none, says what it falls back to and runs.
+test_no_btf_is_explained() {
 	require_root
 	command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
-	local out
-	out=$(timeout 60 unshare -m --propagation private bash -c '
-		umount /sys/kernel/tracing 2>/dev/null
-		mount -t tmpfs -o ro,size=64k none /sys/kernel/btf || exit 9
-		"$1" drops -d 1s 2>&1; echo "rc=$?"
-		echo "after=$(grep -c " tracefs " /proc/self/mounts)"' _ "$VXRAY")
-	assert_no_match "$out" '^rc=9$' "could not hide /sys/kernel/btf"
-	assert_match "$out" '^vxray: mounted tracefs on /sys/kernel/tracing' "mounted tracefs for the fallback"
-	assert_match "$out" '^rc=1$' "exit code"
-	assert_match "$out" '^after=0$' "tracefs unmounted after the failure"
+	local v before out rc
+	before=$(attached)
+	for v in "encap -i $NS:$DEV" "trace -i $NS:$DEV" "latency -i $NS:$DEV" "drops" "retrans" \
+		"policy" "diagnose --netns $NS" "agent -i $NS:$DEV --metrics 127.0.0.1:0"; do
+		# shellcheck disable=SC2086
+		expect 1 "$NOBTF" "${NO_BTF[@]}" "$VXRAY" $v -d 2s
+	done
+	assert_eq "$(attached)" "$before" "what is attached to $DEV after the refused runs"
+	out=$("${NO_BTF[@]}" bash -c '"$1" drops --backend tracepoint -d 1s; echo "rc=$?"
+		echo "tracefs=$(grep -c " tracefs " /proc/self/mounts)"' _ "$VXRAY" 2>&1)
+	assert_match "$out" '^tracefs=0$' "nothing mounted for a backend that cannot load"
+	out=$("${NO_BTF[@]}" "$VXRAY" conntrack --netns "$NS" -d 1s 2>&1); rc=$?
+	assert_eq "$rc" 0 "conntrack's exit code without BTF"
+	assert_match "$out" "^vxray: warning: $(sed 's/[()]/\\&/g' <<<"$NOBTF"); conntrack falls back to ctnetlink events, which cannot see refused allocations$" "conntrack says what it loses"
+	assert_match "$out" '^vxray: watching conntrack in 1 namespace with ctnetlink' "conntrack runs on ctnetlink"
+	out=$("${NO_BTF[@]}" "$VXRAY" doctor 2>&1); rc=$?
+	assert_eq "$rc" 1 "doctor's exit code without BTF"
+	assert_match "$out" "^vxray: $(sed 's/[()]/\\&/g' <<<"$NOBTF")$" "doctor's sentence"
+	assert_match "$out" 'BTF +NO: vxray needs a kernel built with CONFIG_DEBUG_INFO_BTF=y' "doctor's report line"
+}
+
+# -o FILE that cannot be written: refused before anything is attached.
+test_unwritable_output() {
+	require_root
+	local before after d
+	d=$(mktemp -d)
+	before=$(attached)
+	expect 2 "cannot write the output file '$d/no/such/dir/out': No such file or directory; give a writable path with -o" \
+		"$VXRAY" encap -i "$NS:$DEV" -o "$d/no/such/dir/out" -d 2s
+	expect 2 "cannot write the output file '$d': Is a directory; give a writable path with -o" \
+		"$VXRAY" trace -i "$NS:$DEV" --output "$d" -d 2s
+	# Root ignores file modes: a read-only mount (private to the run) is
+	# what refuses it.
+	mkdir "$d/ro"
+	expect 2 "cannot write the output file '$d/ro/out': Read-only file system; give a writable path with -o" \
+		unshare -m --propagation private sh -c 'mount -t tmpfs -o ro,size=64k none "$1" && exec "$2" latency -i "$3" -o "$1/out" -d 2s' \
+		_ "$d/ro" "$VXRAY" "$NS:$DEV"
+	expect 2 "-o/--output needs a file name; \`-\` is standard output" "$VXRAY" encap -o ""
+	after=$(attached)
+	assert_eq "$after" "$before" "what is attached to $DEV after the refused runs"
+	# A usage error leaves an existing file alone.
+	echo keep >"$d/out"
+	expect 2 "VNI 'x' is not a number: give a whole number from 0 to 16777215" \
+		"$VXRAY" encap -o "$d/out" --vni x
+	assert_eq "$(cat "$d/out")" keep "the file after a usage error"
+	rm -rf "$d"
+}
+
+# -o FILE gets what stdout would have, and stdout gets nothing; an option's
+# value that is also a command name is not taken for the command.
+test_output_file_written() {
+	local d out
+	d=$(mktemp -d)
+	out=$("$VXRAY" -o "$d/doctor" doctor -j 2>/dev/null)
+	assert_eq "$out" "" "stdout with -o"
+	assert_match "$(cat "$d/doctor")" '^\{"system":\{"kernel":' "doctor's JSON report in the file"
+	(cd "$d" && "$VXRAY" -o trace doctor >/dev/null 2>&1)
+	assert_match "$(cat "$d/trace")" '^vxray doctor: kernel ' "doctor's report in the file named trace"
+	rm -rf "$d"
 }
 
 trap cleanup EXIT
@@ -278,6 +342,8 @@ run_test "no capabilities: one sentence, nothing attached" test_no_privileges_no
 run_test "partial capabilities: one sentence, nothing attached" test_partial_privileges
 run_test "doctor without capabilities" test_doctor_without_privileges
 run_test "metrics port in use or malformed" test_metrics_port_in_use
+run_test "unwritable output file: one sentence, nothing attached" test_unwritable_output
+run_test "-o FILE receives the output" test_output_file_written
 run_test "tracefs unmounted: mounted for the run, unmounted after" test_tracefs_unmounted_is_mounted
 run_test "tracefs cannot be mounted: explained" test_tracefs_unmountable_is_explained
-run_test "tracefs mounted for a failed backend is unmounted" test_tracefs_unmounted_after_failure
+run_test "no BTF: every view explains it, nothing attached or mounted" test_no_btf_is_explained

@@ -16,9 +16,15 @@ replay() {
 	assert_eq "$(grep -c '^Executed ' <<<"$out")" "$n" "inputs executed by fuzz_$t"
 }
 
-echo "1..5"
+echo "1..11"
 run_test "fuzz_opts replays its corpus clean" replay opts
 run_test "fuzz_inventory replays its corpus clean" replay inventory
 run_test "fuzz_dropfmt replays its corpus clean" replay dropfmt
 run_test "fuzz_policy replays its corpus clean" replay policy
 run_test "fuzz_conntrack replays its corpus clean" replay conntrack
+run_test "fuzz_dpevent replays its corpus clean" replay dpevent
+run_test "fuzz_retrans replays its corpus clean" replay retrans
+run_test "fuzz_nfhook replays its corpus clean" replay nfhook
+run_test "fuzz_lathist replays its corpus clean" replay lathist
+run_test "fuzz_baseline replays its corpus clean" replay baseline
+run_test "fuzz_listen replays its corpus clean" replay listen

@@ -393,6 +393,30 @@ static void test_out_of_room(void **state)
 	assert_string_equal(vx_verdict_id(VX_V__MAX), "unknown");
 }
 
+/* --baseline: names as the JSON writer escaped them, a member rather than
+ * the tail of a longer key, finite values only. */
+static void test_baseline_lookup(void **state)
+{
+	const char *text =
+		"{\"type\":\"diagnosis\",\"latency\":["
+		"{\"netns\":\"a\\\"b\",\"device\":\"vxlan100\",\"stage\":\"rtt\",\"p50_us\":200,"
+		"\"p90_us\":300,\"samples\":30},"
+		"{\"base_p50_us\":9,\"netns\":\"x\",\"device\":\"v\",\"stage\":\"rtt\",\"p90_us\":7},"
+		"{\"netns\":\"y\",\"device\":\"v\",\"stage\":\"rtt\",\"p50_us\":nan,\"p90_us\":1},"
+		"{\"netns\":\"z\",\"device\":\"v\",\"stage\":\"rtt\",\"p50_us\":inf,\"p90_us\":1}]}";
+	double p50 = -1, p90 = -1;
+
+	(void)state;
+	assert_true(vx_baseline_lookup(text, "a\"b", "vxlan100", "rtt", &p50, &p90));
+	assert_true(p50 == 200 && p90 == 300);
+	p50 = p90 = -1;
+	assert_false(vx_baseline_lookup(text, "x", "v", "rtt", &p50, &p90));
+	assert_false(vx_baseline_lookup(text, "y", "v", "rtt", &p50, &p90));
+	assert_false(vx_baseline_lookup(text, "z", "v", "rtt", &p50, &p90));
+	assert_false(vx_baseline_lookup(text, "a\"b", "vxlan100", "encap", &p50, &p90));
+	assert_true(p50 == -1 && p90 == -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_two_faults),
 		cmocka_unit_test(test_probe_unanswered),
 		cmocka_unit_test(test_out_of_room),
+		cmocka_unit_test(test_baseline_lookup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

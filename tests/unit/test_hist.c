@@ -121,6 +121,69 @@ static void test_merge_and_format(void **state)
 	assert_string_equal(buf, "4.10ms");
 }
 
+/* Found by tests/fuzz/fuzz_lathist.c: the top slot's upper bound is
+ * UINT64_MAX, and lo + (hi - lo) wrapped to 0; slots past the top one
+ * (never written by the kernel) had bounds that wrapped too. */
+static void test_top_slot(void **state)
+{
+	struct vx_lat_hist h = {}, sum;
+
+	(void)state;
+	h.slot[VX_HIST_TOP] = 3;
+	assert_true(vx_hist_quantile(&h, 1.0) >= vx_hist_lower(VX_HIST_TOP));
+	assert_true(vx_hist_quantile(&h, 0.5) >= vx_hist_lower(VX_HIST_TOP));
+	h.max_ns = vx_hist_lower(VX_HIST_TOP) + 5;
+	assert_int_equal(vx_hist_quantile(&h, 1.0), h.max_ns);
+	memset(&h, 0, sizeof(h));
+	h.slot[VX_HIST_SLOTS - 1] = 1;
+	h.slot[10] = 1;
+	vx_hist_sum(&sum, &h, 1);
+	assert_int_equal(sum.slot[VX_HIST_TOP], 1);
+	assert_int_equal(sum.slot[VX_HIST_SLOTS - 1], 0);
+	assert_true(vx_hist_quantile(&sum, 1.0) >= vx_hist_lower(VX_HIST_TOP));
+}
+
+/* Totals past 2^64 (the fuzzer's, not a real kernel's) keep percentiles
+ * in order. */
+static void test_huge_counts_in_order(void **state)
+{
+	struct vx_lat_hist h = {};
+	uint64_t prev = 0;
+
+	(void)state;
+	h.slot[40] = UINT64_MAX;
+	h.slot[60] = UINT64_MAX;
+	h.slot[80] = 2;
+	for (double q = 0; q <= 1.0; q += 0.125) {
+		uint64_t v = vx_hist_quantile(&h, q);
+
+		assert_true(v >= prev);
+		prev = v;
+	}
+	assert_true(prev >= vx_hist_lower(60));
+}
+
+/* The agent's buckets: every slot in one bucket, exact at slot bounds. */
+static void test_buckets(void **state)
+{
+	const uint64_t bounds[2] = { 1024, 4096 };
+	struct vx_lat_hist h = {};
+	uint64_t c[3];
+
+	(void)state;
+	add(&h, 1000, 2);	/* at or below 1024 */
+	add(&h, 1024, 1);	/* slot [1024, 1280): above the first bound */
+	add(&h, 4000, 4);
+	add(&h, 1 << 20, 5);
+	h.slot[VX_HIST_SLOTS - 1] = 1;	/* past the top: +Inf */
+	vx_hist_buckets(&h, bounds, 2, c);
+	assert_int_equal(c[0], 2);
+	assert_int_equal(c[1], 5);
+	assert_int_equal(c[2], 6);
+	assert_string_equal(vx_lat_stage_name(VX_ST_RCV), "rcv");
+	assert_null(vx_lat_stage_name(VX_ST__MAX));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +193,9 @@ int main(void)
 		cmocka_unit_test(test_bimodal),
 		cmocka_unit_test(test_broad_not_bimodal),
 		cmocka_unit_test(test_merge_and_format),
+		cmocka_unit_test(test_top_slot),
+		cmocka_unit_test(test_huge_counts_in_order),
+		cmocka_unit_test(test_buckets),
 	};
 
 	return cmocka_run_group_tests_name("hist", tests, NULL, NULL);

@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Output of ring-buffer records; see recfmt.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "btfnames.h"
+#include "hist.h"
+#include "json.h"
+#include "loop.h"
+#include "recfmt.h"
+
+/* ---- datapath events ---------------------------------------------------- */
+
+int vx_dp_event_decode(const void *data, size_t len, struct vx_event *e)
+{
+	if (!data || len < sizeof(*e))
+		return -EINVAL;
+	memcpy(e, data, sizeof(*e));
+	return 0;
+}
+
+/* An address of family 4 or 6 ("-" for anything else), always written to
+ * @buf: callers print the buffer. IPv4 by hand: this runs four times per
+ * event, and glibc's inet_ntop goes through sprintf. */
+static const char *ip_str(int family, const uint8_t *a, char *buf, size_t len)
+{
+	if (family != 4 && family != 6) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	if (family == 4 && len >= INET_ADDRSTRLEN) {
+		char *o = buf;
+
+		for (int i = 0; i < 4; i++) {
+			if (a[i] >= 100)
+				*o++ = (char)('0' + a[i] / 100);
+			if (a[i] >= 10)
+				*o++ = (char)('0' + a[i] / 10 % 10);
+			*o++ = (char)('0' + a[i] % 10);
+			*o++ = i < 3 ? '.' : '\0';
+		}
+		return buf;
+	}
+	return inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len) ? buf : "?";
+}
+
+static const char *encap_hook(uint8_t at)
+{
+	switch (at) {
+	case VX_AT_XDP_UL_IN: return "xdp-in";
+	case VX_AT_TC_UL_IN:
+	case VX_AT_TC_VX_IN: return "in";
+	case VX_AT_TC_UL_OUT:
+	case VX_AT_TC_VX_OUT: return "out";
+	}
+	return "?";
+}
+
+static const char *proto_name(uint8_t p)
+{
+	switch (p) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
+	}
+	return "other";
+}
+
+/* What the inner frame carries: the IP protocol, or for a non-IP inner
+ * frame (ARP resolving the overlay peer, LLDP...) its EtherType. */
+static const char *inner_name(const struct vx_pkt *p)
+{
+	if (p->inner_family == 4 || p->inner_family == 6)
+		return proto_name(p->inner_proto);
+	return p->inner_ethertype == 0x0806 ? "arp" : "non-ip";
+}
+
+static bool is_icmp(uint8_t p)
+{
+	return p == IPPROTO_ICMP || p == IPPROTO_ICMPV6;
+}
+
+/* The direction comes from the hook, not from the record's kind byte: a
+ * hook is one direction by construction, a byte can say anything. */
+static bool leaving(uint8_t at)
+{
+	return at == VX_AT_TC_UL_OUT || at == VX_AT_TC_VX_OUT;
+}
+
+void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct vx_rec_names *n)
+{
+	const struct vx_pkt *p = &e->pkt;
+	char ts[32], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN], is[INET6_ADDRSTRLEN],
+		id[INET6_ADDRSTRLEN], l4[64] = "";
+	bool outer = p->outer_family == 4 || p->outer_family == 6;
+
+	vx_fmt_wallclock(e->ts_ns + n->mono_to_real, 6, ts, sizeof(ts));
+	ip_str(p->outer_family, p->outer_src, os, sizeof(os));
+	ip_str(p->outer_family, p->outer_dst, od, sizeof(od));
+	ip_str(p->inner_family, p->inner_src, is, sizeof(is));
+	ip_str(p->inner_family, p->inner_dst, id, sizeof(id));
+	if (json) {
+		bool inner = p->inner_family == 4 || p->inner_family == 6;
+		struct jw j;
+
+		jw_init(&j, f);
+		jw_obj_open(&j, NULL);
+		jw_str(&j, "type", leaving(e->at) ? "encap" : "decap");
+		jw_str(&j, "time", ts);
+		jw_uint(&j, "time_ns", e->ts_ns + n->mono_to_real);
+		jw_str(&j, "netns", n->netns);
+		jw_str(&j, "device", n->device);
+		jw_str(&j, "hook", encap_hook(e->at));
+		jw_str(&j, "layer", outer ? "underlay" : "overlay");
+		jw_uint(&j, "vni", p->vni);
+		if (outer) {
+			jw_str(&j, "outer_src", os);
+			jw_str(&j, "outer_dst", od);
+			jw_uint(&j, "outer_sport", p->outer_sport);
+			jw_uint(&j, "outer_dport", p->outer_dport);
+		}
+		jw_str(&j, "inner_src", inner ? is : NULL);
+		jw_str(&j, "inner_dst", inner ? id : NULL);
+		jw_str(&j, "proto", inner_name(p));
+		if (!inner) {
+			jw_uint(&j, "ethertype", p->inner_ethertype);
+		} else if (is_icmp(p->inner_proto)) {
+			jw_uint(&j, "icmp_type", p->icmp_type);
+			jw_uint(&j, "icmp_id", p->icmp_id);
+			jw_uint(&j, "icmp_seq", p->icmp_seq);
+		} else {
+			jw_uint(&j, "sport", p->inner_sport);
+			jw_uint(&j, "dport", p->inner_dport);
+		}
+		jw_uint(&j, "len", e->len);
+		jw_obj_close(&j);
+		jw_end_line(&j);
+		return;
+	}
+	if (is_icmp(p->inner_proto))
+		snprintf(l4, sizeof(l4), "type %u id %u seq %u", p->icmp_type, p->icmp_id,
+			 p->icmp_seq);
+	else if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
+		snprintf(l4, sizeof(l4), "%u → %u", p->inner_sport, p->inner_dport);
+	fprintf(f, "%s %-10s %-10s %-3s %s vni=%u", ts, n->netns, n->device, encap_hook(e->at),
+		leaving(e->at) ? "ENCAP" : "DECAP", p->vni);
+	if (outer)
+		fprintf(f, " outer %s:%u→%s:%u", os, p->outer_sport, od, p->outer_dport);
+	if (p->inner_family == 4 || p->inner_family == 6)
+		fprintf(f, " inner %s→%s %s %s len=%u\n", is, id, proto_name(p->inner_proto), l4,
+			e->len);
+	else
+		fprintf(f, " inner %s ethertype 0x%04x len=%u\n", inner_name(p), p->inner_ethertype,
+			e->len);
+}
+
+static const char *trace_hook(uint8_t at)
+{
+	switch (at) {
+	case VX_AT_XDP_UL_IN: return "xdp/underlay-in";
+	case VX_AT_TC_UL_IN: return "tc/underlay-in";
+	case VX_AT_TC_UL_OUT: return "tc/underlay-out";
+	case VX_AT_TC_VX_IN: return "tc/vxlan-in";
+	case VX_AT_TC_VX_OUT: return "tc/vxlan-out";
+	}
+	return "?";
+}
+
+const char *vx_dp_what(uint8_t at)
+{
+	switch (at) {
+	case VX_AT_TC_VX_OUT: return "ENCAP";		/* inner, about to be encapsulated */
+	case VX_AT_TC_UL_OUT: return "WIRE-OUT";	/* outer, leaving */
+	case VX_AT_XDP_UL_IN:
+	case VX_AT_TC_UL_IN: return "WIRE-IN";		/* outer, arriving */
+	case VX_AT_TC_VX_IN: return "DECAP";		/* inner, decapsulated */
+	}
+	return "?";
+}
+
+static void fmt_inner(const struct vx_pkt *p, char *out, size_t len)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pb[16];
+	const char *proto = vx_drop_proto_name(p->inner_proto, pb, sizeof(pb));
+
+	if (p->inner_family != 4 && p->inner_family != 6) {
+		snprintf(out, len, "%s ethertype 0x%04x", inner_name(p), p->inner_ethertype);
+		return;
+	}
+	ip_str(p->inner_family, p->inner_src, s, sizeof(s));
+	ip_str(p->inner_family, p->inner_dst, d, sizeof(d));
+	if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
+		snprintf(out, len, "%s %s:%u -> %s:%u", proto, s, p->inner_sport, d, p->inner_dport);
+	else if (is_icmp(p->inner_proto))
+		snprintf(out, len, "%s %s -> %s type %u id %u seq %u", proto, s, d, p->icmp_type,
+			 p->icmp_id, p->icmp_seq);
+	else
+		snprintf(out, len, "%s %s -> %s", proto, s, d);
+}
+
+void vx_trace_print_dp(FILE *f, bool json, const struct vx_event *e, const struct vx_rec_names *n,
+		       const struct vx_trace_pos *pos)
+{
+	char ts[32], in[160], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN], since[24] = "", num[16];
+	bool outer = e->pkt.outer_family == 4 || e->pkt.outer_family == 6;
+
+	vx_fmt_wallclock(e->ts_ns + n->mono_to_real, 6, ts, sizeof(ts));
+	fmt_inner(&e->pkt, in, sizeof(in));
+	ip_str(e->pkt.outer_family, e->pkt.outer_src, os, sizeof(os));
+	ip_str(e->pkt.outer_family, e->pkt.outer_dst, od, sizeof(od));
+	if (pos->pkt && !pos->first)
+		vx_fmt_ns(pos->since_ns, since, sizeof(since));
+	if (json) {
+		struct jw j;
+
+		jw_init(&j, f);
+		jw_obj_open(&j, NULL);
+		jw_str(&j, "type", "trace");
+		jw_str(&j, "time", ts);
+		jw_uint(&j, "ts_ns", e->ts_ns);
+		jw_str(&j, "hook", trace_hook(e->at));
+		jw_str(&j, "event", vx_dp_what(e->at));
+		if (pos->pkt) {
+			jw_uint(&j, "pkt", pos->pkt);
+			jw_uint(&j, "since_first_ns", pos->since_ns);
+		} else {
+			jw_null(&j, "pkt");
+		}
+		jw_str(&j, "netns", n->netns);
+		jw_str(&j, "device", n->device);
+		jw_uint(&j, "vni", e->pkt.vni);
+		jw_str(&j, "inner", in);
+		if (outer) {
+			jw_str(&j, "outer_src", os);
+			jw_str(&j, "outer_dst", od);
+			jw_uint(&j, "outer_sport", e->pkt.outer_sport);
+			jw_uint(&j, "outer_dport", e->pkt.outer_dport);
+		}
+		jw_uint(&j, "len", e->len);
+		jw_bool(&j, "late", pos->late);
+		jw_obj_close(&j);
+		jw_end_line(&j);
+		return;
+	}
+	if (pos->pkt)
+		snprintf(num, sizeof(num), "pkt#%u", pos->pkt);
+	else
+		snprintf(num, sizeof(num), "-");
+	fprintf(f, "%s %-10s %-9s %-16s %-8s %s %s vni %u  %s", ts, num, since, trace_hook(e->at),
+		vx_dp_what(e->at), n->netns, n->device, e->pkt.vni, in);
+	if (outer)
+		fprintf(f, "  outer udp %s:%u -> %s:%u", os, e->pkt.outer_sport, od,
+			e->pkt.outer_dport);
+	fprintf(f, "%s\n", pos->late ? "  (late)" : "");
+}
+
+/* ---- TCP retransmits ---------------------------------------------------- */
+
+int vx_retrans_decode(const void *data, size_t len, struct vxr_event *e, bool *full_size)
+{
+	if (!data || len < sizeof(*e))
+		return -EINVAL;
+	memcpy(e, data, sizeof(*e));
+	*full_size = e->kind == VXR_RETRANS && e->mss && e->len >= e->mss;
+	return 0;
+}
+
+/* Addresses of the record's family (AF_INET or AF_INET6; "?" otherwise). */
+static const char *sock_addr(int family, const void *a, char *buf, size_t len)
+{
+	if (family != AF_INET && family != AF_INET6)
+		return "?";
+	return inet_ntop(family, a, buf, (socklen_t)len) ? buf : "?";
+}
+
+static const char *tcp_state(uint8_t state)
+{
+	const char *n = vx_btf_enum_name("=TCP_ESTABLISHED", state);
+
+	return n && !strncmp(n, "TCP_", 4) ? n + 4 : "?";
+}
+
+void vx_retrans_print(FILE *f, bool json, const struct vxr_event *e, bool full_size,
+		      const struct vx_vxlan_dev *t, const struct vx_rec_names *n)
+{
+	char ts[32], s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN],
+		rm[INET6_ADDRSTRLEN];
+	bool synack = e->kind == VXR_SYNACK;
+
+	sock_addr(e->family, e->saddr, s, sizeof(s));
+	sock_addr(e->family, e->daddr, d, sizeof(d));
+	vx_fmt_wallclock(e->ts_ns + n->mono_to_real, 3, ts, sizeof(ts));
+	if (t) {
+		sock_addr(t->local_family, &t->local, l, sizeof(l));
+		sock_addr(t->remote_family, &t->remote, rm, sizeof(rm));
+	}
+	if (json) {
+		struct jw w;
+
+		jw_init(&w, f);
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "type", synack ? "synack_retrans" : "retrans");
+		jw_str(&w, "time", ts);
+		jw_uint(&w, "time_ns", e->ts_ns + n->mono_to_real);
+		jw_str(&w, "netns", n->netns);
+		jw_str(&w, "src", s);
+		jw_uint(&w, "sport", e->sport);
+		jw_str(&w, "dst", d);
+		jw_uint(&w, "dport", e->dport);
+		jw_str(&w, "state", tcp_state(e->state));
+		if (!synack) {
+			jw_uint(&w, "len", e->len);
+			jw_uint(&w, "mss", e->mss);
+			jw_uint(&w, "pmtu", e->pmtu);
+			jw_bool(&w, "full_size", full_size);
+		}
+		if (t) {
+			jw_obj_open(&w, "tunnel");
+			jw_str(&w, "device", t->name);
+			jw_uint(&w, "vni", t->vni);
+			jw_str(&w, "local_vtep", t->local_family ? l : NULL);
+			jw_str(&w, "remote_vtep", t->remote_family ? rm : NULL);
+			jw_obj_close(&w);
+		} else {
+			jw_null(&w, "tunnel");
+		}
+		jw_obj_close(&w);
+		jw_end_line(&w);
+		return;
+	}
+	fprintf(f, "%s %s netns=%s %s:%u → %s:%u state=%s", ts, synack ? "SYNACK-RETRANS" : "RETRANS",
+		n->netns, s, e->sport, d, e->dport, tcp_state(e->state));
+	if (!synack)
+		fprintf(f, " len=%u mss=%u%s", e->len, e->mss, full_size ? " full-size" : "");
+	if (t)
+		fprintf(f, " tunnel=%s vni=%u vtep %s→%s", t->name, t->vni, t->local_family ? l : "?",
+			t->remote_family ? rm : "?");
+	fputc('\n', f);
+}
+
+/* ---- netfilter drops ----------------------------------------------------- */
+
+int vx_nf_drop_decode(const void *data, size_t len, const char *const *syms, int n,
+		      struct vx_nf_drop_rec *out)
+{
+	int i = 0;
+
+	if (!data || len < sizeof(out->ev))
+		return -EINVAL;
+	memcpy(&out->ev, data, sizeof(out->ev));
+	for (; i < n; i++) {
+		const char *s = syms[i];
+
+		if (!s || (strncmp(s, "bpf_prog_", 9) && strncmp(s, "bpf_trampoline_", 15) &&
+			   strcmp(s, "nf_hook_slow")))
+			break;
+	}
+	out->first_frame = i;
+	/* NFPROTO_IPV4 2, NFPROTO_IPV6 10 */
+	out->family = out->ev.pf == 2 ? 4 : out->ev.pf == 10 ? 6 : 0;
+	out->hook = vx_nf_hook_from_num(out->ev.hook, out->ev.pf);
+	return 0;
+}
+
+const char *vx_nf_family_name(int family, const struct vxd_event *e)
+{
+	if (!family)
+		family = (e->flags & VXD_F_INNER) ? e->inner.family : e->outer.family;
+	return family == 4 ? "ipv4" : family == 6 ? "ipv6" : "?";
+}
+
+void vx_nf_drop_print(FILE *f, bool json, const struct vx_nf_drop_out *d,
+		      const struct vx_rec_names *n)
+{
+	const struct vxd_event *e = d->e;
+	char ts[32], pkt[160], outer[160], a[INET6_ADDRSTRLEN];
+
+	vx_fmt_wallclock(e->ts_ns + n->mono_to_real, 3, ts, sizeof(ts));
+	if (json) {
+		struct jw w;
+
+		jw_init(&w, f);
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "type", "nf_drop");
+		jw_str(&w, "time", ts);
+		jw_uint(&w, "time_ns", e->ts_ns + n->mono_to_real);
+		jw_str(&w, "hook", vx_nf_hook_name(d->hook));
+		jw_str(&w, "family", d->family);
+		jw_str(&w, "netns", n->netns);
+		jw_uint(&w, "netns_inum", e->netns);
+		jw_str(&w, "dev", n->device);
+		if (e->len)
+			jw_uint(&w, "len", e->len);
+		jw_str(&w, "location", d->location);
+		if (e->flags & VXD_F_OUTER)
+			vx_drop_json_ip(&w, "outer", &e->outer);
+		if (e->flags & VXD_F_TUNNEL) {
+			jw_uint(&w, "vni", e->vni);
+			if (e->flags & VXD_F_OUTER)
+				jw_str(&w, "vtep",
+				       vx_drop_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)));
+		}
+		if (e->flags & VXD_F_INNER)
+			vx_drop_json_ip(&w, "inner", &e->inner);
+		if (d->stack) {
+			jw_arr_open(&w, "stack");
+			for (int i = 0; i < d->n_stack; i++)
+				jw_str(&w, NULL, d->stack[i]);
+			jw_arr_close(&w);
+		}
+		jw_obj_close(&w);
+		jw_end_line(&w);
+		return;
+	}
+	if (e->flags & VXD_F_INNER)
+		vx_drop_fmt_ip(&e->inner, pkt, sizeof(pkt));
+	else if (e->flags & VXD_F_OUTER)
+		vx_drop_fmt_ip(&e->outer, pkt, sizeof(pkt));
+	else
+		snprintf(pkt, sizeof(pkt), "ethertype 0x%04x", e->protocol);
+	fprintf(f, "%s NF_DROP hook=%s family=%s netns=%s dev=%s len=", ts,
+		vx_nf_hook_name(d->hook), d->family, n->netns, n->device);
+	if (e->len)
+		fprintf(f, "%u %s", e->len, pkt);
+	else
+		fprintf(f, "- %s", pkt);	/* nf_hook_slow backends: skb already freed */
+	if (e->flags & VXD_F_TUNNEL) {
+		fprintf(f, " vni=%u", e->vni);
+		if (e->flags & VXD_F_OUTER) {
+			vx_drop_fmt_ip(&e->outer, outer, sizeof(outer));
+			fprintf(f, " vtep=%s outer %s",
+				vx_drop_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)), outer);
+		}
+	}
+	fputc('\n', f);
+	for (int i = 0; d->stack && i < d->n_stack; i++)
+		fprintf(f, "    %s\n", d->stack[i]);
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Ring-buffer records turned into output: the datapath's struct vx_event
+ * as `vxray encap` and `vxray trace` print it, the TCP retransmit record
+ * (struct vxr_event) and the netfilter drop record of nf_hook_slow
+ * (struct vxn_event). The records come from programs that parse packets
+ * nobody controls, so every function here takes a record of any length and
+ * fields of any value; none looks anything up (the caller passes the names
+ * it resolved), so libFuzzer drives them as they are
+ * (tests/fuzz/fuzz_dpevent.c, fuzz_retrans.c, fuzz_nfhook.c). */
+#ifndef VXRAY_RECFMT_H
+#define VXRAY_RECFMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dropsrc.h"
+#include "inventory.h"
+#include "policy.h"
+#include "vxray.h"
+#include "../bpf/kprobe/vx_nfhook.h"
+#include "../bpf/kprobe/vx_retrans.h"
+
+/* What the caller resolved for one record. */
+struct vx_rec_names {
+	const char *netns;	/* "host", an `ip netns` name or "netns:<inum>" */
+	const char *device;	/* "?" when unknown */
+	uint64_t mono_to_real;	/* added to the kernel timestamp: wall clock */
+};
+
+/* ---- datapath events (encap, trace) -------------------------------------- */
+
+/* A datapath record from the ring into @e: 0, or -EINVAL when @len is
+ * short of a struct vx_event (nothing to print). */
+int vx_dp_event_decode(const void *data, size_t len, struct vx_event *e);
+/* One `vxray encap` line, or one JSON object line. */
+void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct vx_rec_names *n);
+
+/* Where a datapath event stands in trace's timeline. */
+struct vx_trace_pos {
+	uint32_t pkt;		/* the packet's number, 0: not followed (no IP) */
+	uint64_t since_ns;	/* since its first sighting */
+	bool first;		/* this is its first sighting */
+	bool late;		/* arrived after the reorder window */
+};
+
+/* One `vxray trace` line for a datapath event, or its JSON object line. */
+void vx_trace_print_dp(FILE *f, bool json, const struct vx_event *e, const struct vx_rec_names *n,
+		       const struct vx_trace_pos *pos);
+/* "ENCAP", "WIRE-OUT", "WIRE-IN", "DECAP" or "?" for a hook (enum vx_at). */
+const char *vx_dp_what(uint8_t at);
+
+/* ---- TCP retransmits ---------------------------------------------------- */
+
+/* A retransmit record into @e: 0, or -EINVAL when short. *@full_size: a
+ * retransmit of at least one MSS, the MTU fingerprint. */
+int vx_retrans_decode(const void *data, size_t len, struct vxr_event *e, bool *full_size);
+/* One `vxray retrans` line or JSON object line; @t is the tunnel the flow
+ * leaves through (NULL: none known). */
+void vx_retrans_print(FILE *f, bool json, const struct vxr_event *e, bool full_size,
+		      const struct vx_vxlan_dev *t, const struct vx_rec_names *n);
+
+/* ---- netfilter drops (policy) ------------------------------------------- */
+
+/* An nf_hook_slow drop record: the hook and family the kernel ran the
+ * rules with, and where in its stack the function that ran the hook is. */
+struct vx_nf_drop_rec {
+	struct vxn_event ev;
+	enum vx_nf_hook hook;
+	int family;		/* 4, 6, or 0 (bridge, arp, unknown) */
+	int first_frame;	/* stack index of the hook's caller */
+};
+
+/* Decode @data (a struct vxn_event) whose stack is @ips with the symbol
+ * names @syms (NULL for one vxray could not name), @n of each: 0, or
+ * -EINVAL when short. The stack of fexit starts with the BPF program, its
+ * trampoline and nf_hook_slow, kretprobe's at the caller: first_frame
+ * skips what is not the caller. */
+int vx_nf_drop_decode(const void *data, size_t len, const char *const *syms, int n,
+		      struct vx_nf_drop_rec *out);
+
+/* What `vxray policy` prints for one netfilter drop: @hook and @family
+ * the drop's, @location and @stack (@n_stack lines) already named. */
+struct vx_nf_drop_out {
+	const struct vxd_event *e;
+	enum vx_nf_hook hook;
+	const char *family;	/* "ipv4", "ipv6", "?" */
+	const char *location;
+	const char *const *stack;
+	int n_stack;
+};
+void vx_nf_drop_print(FILE *f, bool json, const struct vx_nf_drop_out *d,
+		      const struct vx_rec_names *n);
+/* "ipv4", "ipv6" or "?": @family, else the record's own headers. */
+const char *vx_nf_family_name(int family, const struct vxd_event *e);
+
+#endif
