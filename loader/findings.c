@@ -56,11 +56,32 @@ static bool in_list(const char *r, const char *const *list, size_t n)
 	return false;
 }
 
+/* A drop inside the VXLAN driver's receive path that the kernel gave no
+ * reason for: kernels before 6.10 annotate none of vxlan_rcv's drops, so
+ * there the place is all the evidence. */
+static bool in_vxlan_rcv(const struct vx_ev_drop *d)
+{
+	return d->outer && !strncmp(d->location, "vxlan_rcv+", 10) &&
+	       !strcmp(d->reason, "NOT_SPECIFIED");
+}
+
 static bool is_decap_drop(const struct vx_ev_drop *d)
 {
 	if (!strcmp(d->reason, "NO_SOCKET"))
 		return d->outer;
-	return in_list(d->reason, decap_reasons, sizeof(decap_reasons) / sizeof(*decap_reasons));
+	return in_vxlan_rcv(d) ||
+	       in_list(d->reason, decap_reasons, sizeof(decap_reasons) / sizeof(*decap_reasons));
+}
+
+/* No VXLAN device in the drop's namespace serves the VNI it carried. */
+static bool vni_unserved(const struct vx_evidence *ev, const struct vx_ev_drop *d)
+{
+	if (!d->has_vni)
+		return false;
+	for (int i = 0; i < ev->n_tun; i++)
+		if (!strcmp(ev->tun[i].netns, d->netns) && ev->tun[i].vni == d->vni)
+			return false;
+	return true;
 }
 
 static bool on_vxlan_dev(const struct vx_evidence *ev, const struct vx_ev_drop *d)
@@ -77,12 +98,33 @@ static bool is_neigh(const struct vx_ev_drop *d)
 }
 
 /* The rank of @d's reason in encap_reasons, -1 when it is none. */
+/* The transmit side's unannotated drops (before 6.10): in the VXLAN
+ * driver's xmit path, of the inner packet. */
+static bool in_vxlan_xmit(const struct vx_ev_drop *d)
+{
+	return !d->outer && !strncmp(d->location, "vxlan_xmit", 10) &&
+	       !strcmp(d->reason, "NOT_SPECIFIED");
+}
+
+#define N_ENCAP_REASONS (int)(sizeof(encap_reasons) / sizeof(*encap_reasons))
+
 static int encap_rank(const struct vx_evidence *ev, const struct vx_ev_drop *d)
 {
-	for (size_t i = 0; i < sizeof(encap_reasons) / sizeof(*encap_reasons); i++)
+	for (int i = 0; i < N_ENCAP_REASONS; i++)
 		if (!strcmp(d->reason, encap_reasons[i]))
-			return is_neigh(d) && on_vxlan_dev(ev, d) ? -1 : (int)i;
-	return -1;
+			return is_neigh(d) && on_vxlan_dev(ev, d) ? -1 : i;
+	/* Least telling: the place without a reason. */
+	return in_vxlan_xmit(d) ? N_ENCAP_REASONS : -1;
+}
+
+/* The tunnel of @d's namespace and device, NULL when none is known. */
+static const struct vx_ev_tunnel *tunnel_of(const struct vx_evidence *ev,
+					    const struct vx_ev_drop *d)
+{
+	for (int i = 0; i < ev->n_tun; i++)
+		if (!strcmp(ev->tun[i].netns, d->netns) && !strcmp(ev->tun[i].device, d->device))
+			return &ev->tun[i];
+	return NULL;
 }
 
 static bool is_nf_drop(const struct vx_ev_drop *d)
@@ -255,29 +297,45 @@ static void judge_tunnel_drops(struct judge *j, bool decap)
 			}
 		}
 		if (decap) {
-			const char *why = !strcmp(x->reason, "VXLAN_VNI_NOT_FOUND") ?
+			char vni[96] = "";
+			const char *why = !strcmp(x->reason, "VXLAN_VNI_NOT_FOUND") ||
+						  (in_vxlan_rcv(x) && vni_unserved(ev, x)) ?
 				"the VNI it carries has no VXLAN device here" :
 				!strcmp(x->reason, "NO_SOCKET") ?
 				"nothing listens on the UDP port it was sent to (wrong destination port)" :
 				!strcmp(x->reason, "VXLAN_INVALID_HDR") ?
-				"its VXLAN header is invalid" : "the kernel refused it";
+				"its VXLAN header is invalid" :
+				in_vxlan_rcv(x) ? "the VXLAN driver drops it" : "the kernel refused it";
+
+			if (x->has_vni && vni_unserved(ev, x))
+				snprintf(vni, sizeof(vni), "; it carries VNI %u, which no VXLAN device "
+					 "in %s has", x->vni, ns_of(x->netns));
 			snprintf(f->sentence, sizeof(f->sentence),
-				 "VXLAN packets reach %s but cannot be decapsulated: %s (%s).",
-				 ns_of(x->netns), why, x->reason);
+				 "VXLAN packets reach %s but cannot be decapsulated: %s (%s%s%s)%s.",
+				 ns_of(x->netns), why, x->reason, in_vxlan_rcv(x) ? " in " : "",
+				 in_vxlan_rcv(x) ? x->location : "", vni);
 			snprintf(f->next, sizeof(f->next),
 				 "Compare VNI and dstport on both ends (`ip -d link show type vxlan` in "
 				 "each namespace); `vxray drops --netns %s` shows each drop.",
 				 ns_of(x->netns));
 		} else {
+			/* Without a reason, the device's own configuration says
+			 * which: no remote at all, or a remote without a route
+			 * (the inventory found no underlay toward it). */
+			const struct vx_ev_tunnel *t = tunnel_of(ev, x);
+			bool bare = in_vxlan_xmit(x);
 			const char *why = !strcmp(x->reason, "VXLAN_NO_REMOTE") ||
-					  !strcmp(x->reason, "NO_TX_TARGET") ?
+						  !strcmp(x->reason, "NO_TX_TARGET") ||
+						  (bare && t && !t->remote[0]) ?
 				"the VXLAN device has no remote or FDB entry for the destination" :
-				!strcmp(x->reason, "IP_OUTNOROUTES") ?
+				!strcmp(x->reason, "IP_OUTNOROUTES") || (bare && t && !t->underlay[0]) ?
 				"there is no route to the remote VTEP" :
+				bare ? "the VXLAN driver drops it on transmit" :
 				"the underlay neighbour (ARP/ND) of the remote VTEP cannot be resolved";
 			snprintf(f->sentence, sizeof(f->sentence),
-				 "%s cannot encapsulate or send overlay traffic: %s (%s).",
-				 ns_of(x->netns), why, x->reason);
+				 "%s cannot encapsulate or send overlay traffic: %s (%s%s%s).",
+				 ns_of(x->netns), why, x->reason, bare ? " in " : "",
+				 bare ? x->location : "");
 			snprintf(f->next, sizeof(f->next),
 				 "Check `bridge fdb show dev <vxlan>`, `ip route get <remote VTEP>` and "
 				 "`ip neigh` in %s.", ns_of(x->netns));

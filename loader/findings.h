@@ -53,6 +53,8 @@ struct vx_ev_drop {
 	char device[16];		/* "" when unknown */
 	char rule[200];			/* the netfilter rule, "" when unknown */
 	bool outer;			/* an encapsulated VXLAN packet (underlay traffic) */
+	uint32_t vni;			/* the VNI it carried, when it was one (has_vni) */
+	bool has_vni;
 	uint64_t count;
 };
 

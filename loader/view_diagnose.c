@@ -141,6 +141,12 @@ struct diag {
 	bool dp_up;
 	struct lat_row mid[MAX_LAT_ROWS];	/* at the end of the window's first third */
 	int n_mid;
+	/* Around the probe's own burst (full-size pings, the TCP exchange):
+	 * its queueing is vxray's doing, never a fault, so its samples are
+	 * taken out of every stage. */
+	struct lat_row burst0[MAX_LAT_ROWS], burst1[MAX_LAT_ROWS];
+	int n_burst0, n_burst1;
+	size_t probe_scanned;		/* probe_buf bytes scanned for burst marks */
 	bool mid_taken;
 	uint64_t start_ns;
 };
@@ -459,7 +465,8 @@ static void on_drop(void *ctx, const struct vx_drop *x)
 
 		if (y->outer == outer && !strcmp(y->netns, ns) && !strcmp(y->reason, reason) &&
 		    !strcmp(y->location, x->location ? x->location : "") &&
-		    !strcmp(y->device, dev ? dev : ""))
+		    !strcmp(y->device, dev ? dev : "") &&
+		    y->has_vni == !!(e->flags & VXD_F_TUNNEL) && (!y->has_vni || y->vni == e->vni))
 			r = y;
 	}
 	if (!r) {
@@ -472,6 +479,8 @@ static void on_drop(void *ctx, const struct vx_drop *x)
 			 x->location && strcmp(x->location, "-") ? x->location : "");
 		snprintf(r->device, sizeof(r->device), "%s", dev ? dev : "");
 		r->outer = outer;
+		r->has_vni = e->flags & VXD_F_TUNNEL;
+		r->vni = e->vni;
 	}
 	r->count++;
 }
@@ -890,6 +899,8 @@ static void probe_child(struct diag *d, int out, uint64_t window_ns)
 		}
 		if (!mid_done && now >= mid) {
 			mid_done = true;
+			if (write(out, "M 0\n", 4) < 0)
+				_exit(1);
 			for (int i = 0; i < d->n_tg; i++) {
 				/* Full size: the overlay MTU less the IP header. */
 				size_t big = d->tg[i].mtu - (d->tg[i].family == AF_INET6 ? 40 : 20);
@@ -906,6 +917,8 @@ static void probe_child(struct diag *d, int out, uint64_t window_ns)
 					if (fds[k] >= 0)
 						read_replies(fds[k], k, d->tg[k].family, out, t0);
 			}
+			if (write(out, "M 1\n", 4) < 0)
+				_exit(1);
 			next = vx_now_ns();
 		}
 		{
@@ -958,14 +971,44 @@ static void parse_probe(struct diag *d)
 	}
 }
 
+static int read_hists(struct diag *d, struct lat_row *rows, int max);
+
+/* The probe's burst marks ("M 0" before, "M 1" after), on whole lines as
+ * they arrive: the histograms are read at each. */
+static void scan_burst_marks(struct diag *d)
+{
+	char *nl;
+
+	while ((nl = memchr(d->probe_buf + d->probe_scanned, '\n',
+			    d->probe_len - d->probe_scanned))) {
+		const char *line = d->probe_buf + d->probe_scanned;
+
+		if (d->dp_up && !strncmp(line, "M 0\n", 4)) {
+			d->n_burst0 = read_hists(d, d->burst0, MAX_LAT_ROWS);
+			/* The first third's reading is due about now (ticks come
+			 * every 0.5 s): never after the burst began. */
+			if (!d->mid_taken) {
+				memcpy(d->mid, d->burst0, sizeof(d->mid[0]) * (size_t)d->n_burst0);
+				d->n_mid = d->n_burst0;
+				d->mid_taken = true;
+			}
+		}
+		else if (d->dp_up && !strncmp(line, "M 1\n", 4))
+			d->n_burst1 = read_hists(d, d->burst1, MAX_LAT_ROWS);
+		d->probe_scanned = (size_t)(nl - d->probe_buf) + 1;
+	}
+}
+
 static int on_probe_output(void *ctx)
 {
 	struct diag *d = ctx;
 	ssize_t n = read(d->probe_fd, d->probe_buf + d->probe_len,
 			 sizeof(d->probe_buf) - 1 - d->probe_len);
 
-	if (n > 0)
+	if (n > 0) {
 		d->probe_len += (size_t)n;
+		scan_burst_marks(d);
+	}
 	return 0;
 }
 
@@ -1217,6 +1260,15 @@ static void hist_sub(struct vx_lat_hist *h, const struct vx_lat_hist *base)
 		h->slot[i] -= base->slot[i] < h->slot[i] ? base->slot[i] : h->slot[i];
 }
 
+/* The row of @k among @n @rows, NULL when absent. */
+static const struct lat_row *row_of(const struct lat_row *rows, int n, const struct vx_lat_key *k)
+{
+	for (int i = 0; i < n; i++)
+		if (!memcmp(&rows[i].k, k, sizeof(*k)))
+			return &rows[i];
+	return NULL;
+}
+
 static void fill_stage_latency(struct diag *d, const char *base_text)
 {
 	static struct lat_row rows[MAX_LAT_ROWS];
@@ -1227,17 +1279,24 @@ static void fill_stage_latency(struct diag *d, const char *base_text)
 	n = read_hists(d, rows, MAX_LAT_ROWS);
 	for (int i = 0; i < n && d->ev.n_lat < VX_EV_MAX_LAT; i++) {
 		const struct vx_dp_watched *w = vx_dp_lookup(&d->dp, rows[i].k.netns, rows[i].k.ifindex);
+		const struct lat_row *m = row_of(d->mid, d->n_mid, &rows[i].k);
+		const struct lat_row *b0 = row_of(d->burst0, d->n_burst0, &rows[i].k);
+		const struct lat_row *b1 = row_of(d->burst1, d->n_burst1, &rows[i].k);
 		struct vx_ev_lat *l = &d->ev.lat[d->ev.n_lat];
 		struct vx_lat_hist first = { 0 };
-		bool have_first = false;
+		bool have_first = m != NULL;
 
 		if (!w || rows[i].k.stage == VX_ST_XMIT)
 			continue;
-		for (int m = 0; m < d->n_mid; m++) {
-			if (!memcmp(&d->mid[m].k, &rows[i].k, sizeof(rows[i].k))) {
-				first = d->mid[m].h;
-				have_first = true;
-			}
+		if (m)
+			first = m->h;
+		/* The probe's burst out: what it added between its two marks. */
+		if (b1) {
+			struct vx_lat_hist burst = b1->h;
+
+			if (b0)
+				hist_sub(&burst, &b0->h);
+			hist_sub(&rows[i].h, &burst);
 		}
 		memset(l, 0, sizeof(*l));
 		cpy(l->netns, sizeof(l->netns), w->netns);

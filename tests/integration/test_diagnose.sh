@@ -230,7 +230,9 @@ test_kernel_reasons() {
 	remake_b id 200 dstport 4789 local 10.0.0.2 remote 10.0.0.1
 	out=$(diag_with_pings "$P-a" 172.16.0.2)
 	assert_match "$out" '^rc=3$' "VNI mismatch: exit 3"
-	assert_match "$out" '"verdict":"decap_failure","sentence":"VXLAN packets reach '"$P-b"' but cannot be decapsulated: the VNI it carries has no VXLAN device here' "VNI mismatch: decap failure"
+	# Kernels before 6.10 give vxlan_rcv's drops no reason: the place and
+	# the VNI against B's devices tell (NOT_SPECIFIED in vxlan_rcv+...).
+	assert_match "$out" '"verdict":"decap_failure","sentence":"VXLAN packets reach '"$P-b"' but cannot be decapsulated: the VNI it carries has no VXLAN device here \((VXLAN_VNI_NOT_FOUND|NOT_SPECIFIED in vxlan_rcv\+0x[0-9a-f]+)\); it carries VNI 100, which no VXLAN device in '"$P-b"' has' "VNI mismatch: decap failure, with the VNI"
 	assert_no_match "$out" '"verdict":"(one_sided_tunnel|netfilter_|conntrack|encap_failure)' "VNI mismatch: nothing else"
 
 	remake_b id 100 dstport 4790 local 10.0.0.2 remote 10.0.0.1
@@ -246,7 +248,7 @@ test_kernel_reasons() {
 	remake_b id 100 dstport 4789 local 10.0.0.2 remote 10.0.0.1
 	ip -n "$P-b" addr flush dev und0
 	out=$(diag_with_pings "$P-b" 172.16.0.1)
-	assert_match "$out" 'there is no route to the remote VTEP \(IP_OUTNOROUTES\)' "no route: encap failure"
+	assert_match "$out" 'there is no route to the remote VTEP \((IP_OUTNOROUTES|NOT_SPECIFIED in vxlan_xmit[a-z_]*\+0x[0-9a-f]+)\)' "no route: encap failure"
 	lab teardown >/dev/null 2>&1
 }
 

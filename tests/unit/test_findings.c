@@ -295,6 +295,65 @@ static void test_decap_failure(void **state)
 	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 }
 
+/* Kernels before 6.10 give vxlan_rcv's drops no reason: the place and the
+ * VNI the packets carried, against the receiver's devices, still tell. */
+/* ... and the transmit side's: the device's own configuration says why. */
+static void test_encap_failure_unannotated(void **state)
+{
+	struct vx_ev_drop *d;
+
+	lab();
+	ev.tun[1].encap = 0;
+	ev.tun[1].remote[0] = '\0';
+	d = drop("vxb", "NOT_SPECIFIED", 25, false, NULL);
+	snprintf(d->location, sizeof(d->location), "vxlan_xmit_one+0x4a2");
+	snprintf(d->device, sizeof(d->device), "vxlan100");
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_ENCAP);
+	assert_non_null(strstr(out[0].sentence, "no remote or FDB entry for the destination "
+					     "(NOT_SPECIFIED in vxlan_xmit_one+0x4a2)"));
+
+	snprintf(ev.tun[1].remote, sizeof(ev.tun[1].remote), "10.0.0.1");
+	ev.tun[1].underlay[0] = '\0';
+	assert_int_equal(judge(), 1);
+	assert_non_null(strstr(out[0].sentence, "there is no route to the remote VTEP (NOT_SPECIFIED"));
+
+	snprintf(ev.tun[1].underlay, sizeof(ev.tun[1].underlay), "und0");
+	assert_int_equal(judge(), 1);
+	assert_non_null(strstr(out[0].sentence, "the VXLAN driver drops it on transmit"));
+}
+
+static void test_decap_failure_unannotated(void **state)
+{
+	struct vx_ev_drop *d;
+
+	lab();
+	ev.tun[1].decap = 0;
+	ev.tun[1].vni = 200;
+	d = drop("vxb", "NOT_SPECIFIED", 19, true, NULL);
+	snprintf(d->location, sizeof(d->location), "vxlan_rcv+0xb1");
+	d->has_vni = true;
+	d->vni = 100;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_DECAP);
+	assert_non_null(strstr(out[0].sentence, "the VNI it carries has no VXLAN device here "
+					     "(NOT_SPECIFIED in vxlan_rcv+0xb1); it carries VNI 100"));
+
+	/* The VNI is served: the driver dropped it for another reason. */
+	ev.tun[1].vni = 100;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_DECAP);
+	assert_non_null(strstr(out[0].sentence, "the VXLAN driver drops it"));
+
+	/* NOT_SPECIFIED elsewhere is nobody's verdict. */
+	lab();
+	d = drop("vxb", "NOT_SPECIFIED", 19, true, NULL);
+	d->has_vni = true;
+	d->vni = 100;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+}
+
 static void test_encap_failure(void **state)
 {
 	lab();
@@ -434,6 +493,8 @@ int main(void)
 		cmocka_unit_test(test_latency),
 		cmocka_unit_test(test_latency_noise),
 		cmocka_unit_test(test_decap_failure),
+		cmocka_unit_test(test_decap_failure_unannotated),
+		cmocka_unit_test(test_encap_failure_unannotated),
 		cmocka_unit_test(test_encap_failure),
 		cmocka_unit_test(test_unrelated_drops),
 		cmocka_unit_test(test_two_faults),
