@@ -201,13 +201,29 @@ static bool same_flow(const struct vxd_ip *a, const struct vxd_ip *b)
 	       a->sport == b->sport && a->dport == b->dport;
 }
 
-/* The latest followed packet of the dropped skb's flow: the inner headers
- * when it was still a tunnel packet, else its own. */
-static struct pkt *join_drop(struct trace *t, const struct vxd_event *d)
+enum join { JOIN_NONE = 0, JOIN_ID, JOIN_FLOW };
+
+/* The followed packet a drop belongs to. The drop record carries the
+ * identity the datapath gives the packet (vx_read_id in the kernel, the
+ * inner headers when the skb was still or already a tunnel packet): the
+ * packet with exactly that identity, seen within a second. Only when the
+ * dropped skb's headers give no identity (not IP, unreadable) does the
+ * latest packet of its flow stand in, and the line says so. */
+static struct pkt *join_drop(struct trace *t, const struct vxd_event *d, enum join *how)
 {
 	const struct vxd_ip *f = d->inner.family ? &d->inner : &d->outer;
 	struct pkt *best = NULL;
 
+	*how = JOIN_NONE;
+	if (d->id.family) {
+		struct pkt *p = &t->pkts[id_hash(&d->id) % TRACE_PKTS];
+		uint64_t gap = d->ts_ns > p->last_ts ? d->ts_ns - p->last_ts : p->last_ts - d->ts_ns;
+
+		if (!p->num || memcmp(&p->id, &d->id, sizeof(p->id)) || gap > DROP_JOIN_NS)
+			return NULL;
+		*how = JOIN_ID;
+		return p;
+	}
 	for (int i = 0; i < TRACE_PKTS; i++) {
 		struct pkt *p = &t->pkts[i];
 
@@ -217,6 +233,8 @@ static struct pkt *join_drop(struct trace *t, const struct vxd_event *d)
 		if (!best || p->last_ts > best->last_ts)
 			best = p;
 	}
+	if (best)
+		*how = JOIN_FLOW;
 	return best;
 }
 
@@ -282,6 +300,10 @@ static void print_dp(struct trace *t, const struct vx_event *e, bool late)
 		} else {
 			jw_null(&j, "pkt");
 		}
+		if (e->pkt.inner_family) {
+			jw_uint(&j, "ip_id", e->pkt.id.ip_id);
+			jw_uint(&j, "id_seq", e->pkt.id.seq);
+		}
 		jw_str(&j, "netns", ns);
 		jw_str(&j, "device", dev);
 		jw_uint(&j, "vni", e->pkt.vni);
@@ -311,7 +333,8 @@ static void print_dp(struct trace *t, const struct vx_event *e, bool late)
 static void print_drop(struct trace *t, const struct tev *e, bool late)
 {
 	const struct vxd_event *d = &e->drop.ev;
-	struct pkt *p = join_drop(t, d);
+	enum join how;
+	struct pkt *p = join_drop(t, d, &how);
 	char ts[32], nsb[64], flow[192], since[24] = "";
 	const char *ns = vx_drop_ns_name(d->netns, nsb, sizeof(nsb));
 	const char *dev = d->ifindex ? vx_drop_dev_name(d->netns, d->ifindex) : "-";
@@ -334,8 +357,14 @@ static void print_drop(struct trace *t, const struct tev *e, bool late)
 			jw_uint(&j, "pkt", p->num);
 			jw_uint(&j, "since_first_ns", d->ts_ns - p->first_ts);
 			jw_str(&j, "pkt_first_seen", p->first_hook);
+			jw_str(&j, "join", how == JOIN_ID ? "identity" : "flow");
 		} else {
 			jw_null(&j, "pkt");
+			jw_null(&j, "join");
+		}
+		if (d->id.family) {
+			jw_uint(&j, "ip_id", d->id.ip_id);
+			jw_uint(&j, "id_seq", d->id.seq);
 		}
 		jw_str(&j, "netns", ns);
 		jw_str(&j, "device", dev ? dev : "?");
@@ -353,13 +382,15 @@ static void print_drop(struct trace *t, const struct tev *e, bool late)
 		char num[16];
 
 		snprintf(num, sizeof(num), "pkt#%u", p->num);
-		printf("%s %-10s %-9s %-16s %-8s %s %s  %s at %s  %s%s\n", ts, num, since,
+		printf("%s %-10s %-9s %-16s %-8s %s %s  %s at %s  %s%s%s\n", ts, num, since,
 		       vx_dropsrc_backend(t->drops), "DROP", ns, dev ? dev : "?", e->drop.reason,
-		       e->drop.location, flow, late ? "  (late)" : "");
+		       e->drop.location, flow, how == JOIN_FLOW ? "  (joined by flow)" : "",
+		       late ? "  (late)" : "");
 	} else {
-		printf("%s %-20s %-16s %-8s %s %s  %s at %s  %s (no traced packet of this flow)%s\n",
+		printf("%s %-20s %-16s %-8s %s %s  %s at %s  %s (no traced packet %s)%s\n",
 		       ts, "-", vx_dropsrc_backend(t->drops), "DROP", ns, dev ? dev : "?",
-		       e->drop.reason, e->drop.location, flow, late ? "  (late)" : "");
+		       e->drop.reason, e->drop.location, flow,
+		       d->id.family ? "with this identity" : "of this flow", late ? "  (late)" : "");
 	}
 }
 

@@ -26,6 +26,8 @@
 #include <bpf/bpf_tracing.h>
 
 #include "vx_lat.bpf.h"
+#include "../kprobe/vx_drops.h"
+#include "vx_skbread.bpf.h"
 #include "../kprobe/vx_xmit.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -199,46 +201,12 @@ int BPF_PROG(vx_xmit_tp_end, struct sk_buff *skb, int rc, struct net_device *dev
 	return 0;
 }
 
-/* The identity of a received TCP segment, exactly as vx_fill_id() builds
- * it from the frame at the VXLAN device. */
+/* The identity of a received TCP segment: vx_read_id() builds it as the
+ * datapath does from the frame at the VXLAN device. */
 static __always_inline int tcp_id(struct sk_buff *skb, struct vx_pkt_id *id)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 th = BPF_CORE_READ(skb, transport_header);
-	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	struct tcphdr t;
-
-	if (proto == 0x0800) {
-		struct iphdr ip;
-
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
-			return -1;
-		id->family = 4;
-		id->saddr = ip.saddr;
-		id->daddr = ip.daddr;
-		id->ip_id = bpf_ntohs(ip.id);
-	} else if (proto == 0x86DD) {
-		struct ipv6hdr ip6;
-		__u32 s[4], d[4];
-
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
-			return -1;
-		__builtin_memcpy(s, &ip6.saddr, 16);
-		__builtin_memcpy(d, &ip6.daddr, 16);
-		id->family = 6;
-		id->saddr = s[0] ^ s[1] ^ s[2] ^ s[3];
-		id->daddr = d[0] ^ d[1] ^ d[2] ^ d[3];
-	} else {
-		return -1;
-	}
-	if (bpf_probe_read_kernel(&t, sizeof(t), head + th))
-		return -1;
-	id->proto = 6;
-	id->sport = bpf_ntohs(t.source);
-	id->dport = bpf_ntohs(t.dest);
-	id->seq = bpf_ntohl(t.seq);
-	return 0;
+	vx_read_id(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header), id);
+	return id->proto == VX_IPPROTO_TCP ? 0 : -1;
 }
 
 SEC("tp_btf/tcp_probe")
