@@ -527,6 +527,28 @@ int vx_nf_counter_hits(const struct vx_nf_ruleset *before, const struct vx_nf_ru
 	return n;
 }
 
+int vx_nf_watch_read(struct vx_nf_watch *w, struct vx_nf_hit *hits, int max)
+{
+	struct vx_nf_ruleset now = {};
+	int n, ret = vx_nf_read_ruleset(w->netns, &now);
+
+	if (ret) {
+		vx_nf_ruleset_free(&now);
+		return ret;
+	}
+	n = vx_nf_counter_hits(w->have_snap ? &w->snap : NULL, &now, hits, max);
+	vx_nf_ruleset_free(&w->snap);
+	w->snap = now;
+	w->have_snap = true;
+	return n;
+}
+
+void vx_nf_watch_free(struct vx_nf_watch *w)
+{
+	vx_nf_ruleset_free(&w->snap);
+	w->have_snap = false;
+}
+
 int vx_nf_uncounted_droppers(const struct vx_nf_ruleset *rs)
 {
 	int n = 0;

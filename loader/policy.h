@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "opts.h"
+
 #define VX_NF_NAME_MAX 64
 #define VX_NF_TEXT_MAX 512
 
@@ -90,6 +92,22 @@ struct vx_nf_hit {
  * @max hits; returns how many there are. */
 int vx_nf_counter_hits(const struct vx_nf_ruleset *before, const struct vx_nf_ruleset *after,
 		       struct vx_nf_hit *hits, int max);
+/* One namespace's rules between two reads: the counters of the last read
+ * are the baseline the next read's rises are measured from. */
+struct vx_nf_watch {
+	char netns[VX_NETNS_NAME_MAX];	/* to enter; "" is vxray's own */
+	bool have_snap;			/* snap is a baseline */
+	struct vx_nf_ruleset snap;
+};
+
+/* Re-read @w's rules (vx_nf_read_ruleset) and make them the baseline. The
+ * DROP/REJECT rules whose counters rose since the previous read (all of
+ * their count when there was none) go to @hits, which point into w->snap
+ * and stay valid until the next read. Returns how many there are (maybe
+ * more than @max), or a negative errno with the old baseline kept. */
+int vx_nf_watch_read(struct vx_nf_watch *w, struct vx_nf_hit *hits, int max);
+void vx_nf_watch_free(struct vx_nf_watch *w);
+
 /* Whether @rs has DROP/REJECT rules (or drop policies) without counters:
  * drops there cannot be attributed. */
 int vx_nf_uncounted_droppers(const struct vx_nf_ruleset *rs);
