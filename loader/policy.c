@@ -559,6 +559,15 @@ int vx_nf_uncounted_droppers(const struct vx_nf_ruleset *rs)
 	return n;
 }
 
+const char *vx_nf_why_unattributed(bool readable, const struct vx_nf_ruleset *rs)
+{
+	if (!readable)
+		return "the namespace has no name vxray can enter to read its rules";
+	if (vx_nf_uncounted_droppers(rs))
+		return "DROP/REJECT rules without counters there (nft rules need a `counter` statement)";
+	return "no DROP/REJECT rule counter rose (a conntrack or other netfilter verdict, or a rule vxray cannot read)";
+}
+
 /* ---- hooks ----------------------------------------------------------- */
 
 static const struct {

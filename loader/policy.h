@@ -108,6 +108,11 @@ struct vx_nf_watch {
 int vx_nf_watch_read(struct vx_nf_watch *w, struct vx_nf_hit *hits, int max);
 void vx_nf_watch_free(struct vx_nf_watch *w);
 
+/* Why netfilter drops in a namespace name no rule: it cannot be entered
+ * (!@readable), its DROP/REJECT rules in @rs have no counters, or no
+ * counter rose (a conntrack verdict, ...). One phrase. */
+const char *vx_nf_why_unattributed(bool readable, const struct vx_nf_ruleset *rs);
+
 /* Whether @rs has DROP/REJECT rules (or drop policies) without counters:
  * drops there cannot be attributed. */
 int vx_nf_uncounted_droppers(const struct vx_nf_ruleset *rs);

@@ -408,11 +408,7 @@ static void rule_json(struct jw *w, const struct prule *r, const char *ns, uint6
 
 static const char *why_unattributed(const struct pns *ns)
 {
-	if (!ns->readable)
-		return "the namespace has no name vxray can enter to read its rules";
-	if (vx_nf_uncounted_droppers(&ns->rules.snap))
-		return "DROP/REJECT rules without counters there (nft rules need a `counter` statement)";
-	return "no DROP/REJECT rule counter rose (a conntrack or other netfilter verdict, or a rule vxray cannot read)";
+	return vx_nf_why_unattributed(ns->readable, &ns->rules.snap);
 }
 
 static void print_clusters(struct policy *p, struct jw *w, bool all)

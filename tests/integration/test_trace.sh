@@ -4,10 +4,15 @@
 # is followed from ENCAP at A through the underlay to DECAP at B; scenario
 # 1's pings are encapsulated at A and never decapsulated at B, their drop
 # on B's underlay joined to them; scenario 2's netfilter drop is joined to
-# the ping it dropped by the packet's identity, and a drop of a packet the
-# datapath never saw is not pinned on another packet of its flow. Every
-# timeline is checked for order on its own printed timestamps, across
-# sources (datapath ring, drop ring, netlink), not just within one.
+# the ping it dropped by the packet's identity, with the rule that dropped
+# it, and a drop of a packet the datapath never saw is not pinned on
+# another packet of its flow. The other sources merged in: vxlan_xmit (and
+# vxlan_rcv where a backend allows it) inside a ping's journey, a TCP
+# segment's delivery to its socket, conntrack entries and the table-full
+# ALERT of scenario 3, scenario 4's retransmits, a watched device going
+# down and up. Every timeline is checked for order on its own printed
+# timestamps, across sources (datapath ring, drop ring, netlink), not just
+# within one.
 source "$(dirname "$0")/../lib.sh"
 
 P=$(test_prefix)
@@ -15,6 +20,8 @@ A=$P-a
 B=$P-b
 lab() { "$LAB" --prefix "$P" "$@"; }
 trap 'lab teardown >/dev/null 2>&1' EXIT
+ina() { ip netns exec "$A" "$@"; }
+inb() { ip netns exec "$B" "$@"; }
 
 PINGS=4
 
@@ -42,6 +49,14 @@ trace_run() {
 pings() { ip netns exec "$A" ping -c "$PINGS" -i 0.2 -W 1 -q 172.16.0.2; }
 # trace_pings: the timeline of A pinging B.
 trace_pings() { trace_run 5 pings; }
+
+# What vxray's startup line says it traces with: "vxlan_xmit by tracepoint", ...
+sources() { jq -r 'select(.level == "info" and (.message | test("^tracing"))) | .message' <<<"$1"; }
+
+# The events of packet PKT, "EVENT@NETNS ..." in the order printed.
+journey() { # JSON PKT
+	jq -r --argjson p "$2" 'select(.type == "trace" and .pkt == $p) | "\(.event)@\(.netns)"' <<<"$1" | tr '\n' ' '
+}
 
 # The echo requests A sent (ICMP type 8), as JSON lines, for EVENT in NETNS.
 requests() { # JSON EVENT NETNS
@@ -92,15 +107,24 @@ test_healthy_journey() {
 	command -v jq >/dev/null || skip "jq is not installed"
 	lab heal >/dev/null 2>&1
 	lab setup >/dev/null || fail "lab setup"
-	local j pkt hooks
+	local j pkt want xmit="" rcv=""
 	j=$(trace_pings) || exit 1
 	assert_eq "$(requests "$j" ENCAP "$A" | wc -l)" "$PINGS" "ENCAP at $A per ping"
 	assert_eq "$(requests "$j" DECAP "$B" | wc -l)" "$PINGS" "DECAP at $B per ping"
-	# One packet, four hooks, in the order it met them.
+	# One packet, every hook, in the order it met them: vxlan_xmit is
+	# entered after the VXLAN device's tc egress and before the underlay's
+	# (inside it), vxlan_rcv after the underlay's tc ingress and before
+	# the VXLAN device's, where this kernel gives those stages a backend.
+	[[ $(sources "$j") == *"vxlan_xmit by "* ]] && xmit="XMIT@$A "
+	[[ $(sources "$j") == *"vxlan_rcv by "* ]] && rcv="RCV@$B "
 	pkt=$(requests "$j" ENCAP "$A" | head -1 | jq -r .pkt)
-	hooks=$(jq -r --argjson p "$pkt" 'select(.type == "trace" and .pkt == $p) | "\(.event)@\(.netns)"' <<<"$j" | tr '\n' ' ')
-	assert_eq "$hooks" "ENCAP@$A WIRE-OUT@$A WIRE-IN@$B DECAP@$B " "the first ping's journey"
+	want="ENCAP@$A ${xmit}WIRE-OUT@$A WIRE-IN@$B ${rcv}DECAP@$B "
+	assert_eq "$(journey "$j" "$pkt")" "$want" "the first ping's journey"
 	assert_causal "$j" "$pkt" ENCAP DECAP
+	if [[ -n $xmit ]]; then
+		assert_match "$(jq -c --argjson p "$pkt" 'select(.event == "XMIT" and .pkt == $p)' <<<"$j")" \
+			'"join":"identity".*"device":"vxlan100".*"duration_ns":[1-9]' "vxlan_xmit timed for pkt#$pkt"
+	fi
 	assert_ordered "$j"
 }
 
@@ -181,6 +205,147 @@ test_identity_not_flow() {
 	assert_ordered "$j"
 }
 
+# Scenario 2's netfilter line for each ping: the hook and the rule, read
+# from the rule counters (iptables-nft here), on the kfree_skb drop where
+# nf_hook_slow cannot be hooked and on the NF-DROP line where it can.
+test_scenario2_rule() {
+	require_root
+	command -v jq >/dev/null || skip "jq is not installed"
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null && lab scenario 2 >/dev/null || fail "lab scenario 2"
+	local j pkts p nf
+	j=$(trace_pings) || exit 1
+	pkts=$(requests "$j" DECAP "$B" | jq -r .pkt)
+	[[ -n $pkts ]] || fail "no ping was decapsulated at $B"
+	for p in $pkts; do
+		nf=$(jq -c --argjson p "$p" 'select(.pkt == $p and .nf_hook != null)' <<<"$j" | head -1)
+		assert_match "$nf" '"nf_hook":"INPUT","family":"ipv4"' "pkt#$p's netfilter line names the INPUT hook"
+		assert_match "$(jq -r '.rule.text // .rule_why' <<<"$nf")" \
+			'scenario 2: drop overlay ICMP.*-j DROP' "pkt#$p's netfilter line names the ICMP rule"
+		assert_match "$(jq -c '.rule | [.table, .chain, .verdict]' <<<"$nf")" '\["filter","INPUT","DROP"\]' \
+			"pkt#$p's rule: table, chain, verdict"
+	done
+	assert_ordered "$j"
+}
+
+# Scenario 3 (conntrack on in B, a table of 10): the table emptied and 20
+# new UDP flows sent while tracing. The first ones get entries (CT-NEW with
+# their tuple, from ctnetlink stamped on receipt or from the kernel hooks),
+# the rest find the table full: an ALERT for B.
+ct_flows() {
+	inb conntrack -F
+	sleep 0.3
+	for p in $(seq 1 20); do
+		ina timeout 1 socat -u - "UDP:172.16.0.2:$((12000 + p)),sourceport=$((22000 + p))" <<<"flow $p"
+	done
+}
+
+test_conntrack_scenario3() {
+	require_root
+	command -v jq >/dev/null || skip "jq is not installed"
+	command -v conntrack >/dev/null || skip "the conntrack tool is not installed"
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null && lab scenario 3 >/dev/null || fail "lab scenario 3"
+	local j new alert decap
+	j=$(trace_run 6 ct_flows) || exit 1
+	assert_match "$(sources "$j")" 'conntrack by ' "vxray says what conntrack is traced with"
+	alert=$(jq -c --arg b "$B" 'select(.event == "CT-ALERT" and .netns == $b)' <<<"$j" | head -1)
+	assert_match "$alert" '"why":"table full \([0-9]+/10\)' "an ALERT: $B's table is full"
+	new=$(jq -c --arg b "$B" 'select(.event == "CT-NEW" and .netns == $b and (.tuple | test("^udp 172\\.16\\.0\\.1:22001→172\\.16\\.0\\.2:12001$")))' <<<"$j" | head -1)
+	[[ -n $new ]] || fail "no CT-NEW for the first flow in $B: $(jq -c 'select(.event | test("^CT-"))' <<<"$j" | head -5)"
+	# The entry is made after the packet was decapsulated in B: a netlink
+	# event stamped on receipt still lands after the datapath's line.
+	decap=$(jq -c --arg b "$B" 'select(.event == "DECAP" and .netns == $b and (.inner | test("udp 172\\.16\\.0\\.1:22001 ")))' <<<"$j" | head -1)
+	[[ -n $decap ]] || fail "the first flow's packet was not decapsulated at $B"
+	(($(jq .ts_ns <<<"$new") >= $(jq .ts_ns <<<"$decap"))) ||
+		fail "CT-NEW ($(jq .ts_ns <<<"$new")) stamped before its packet's DECAP ($(jq .ts_ns <<<"$decap"))"
+	assert_ordered "$j"
+}
+
+# Scenario 4 (the MTU trap): a TCP transfer stalls and TCP retransmits its
+# full-size segments; each RETRANS names the flow and the tunnel it leaves
+# by, and comes after the flow's first segment was encapsulated.
+tcp_stall() {
+	local l
+	inb timeout 5 socat -u TCP-LISTEN:5099,reuseaddr /dev/null &
+	l=$!
+	sleep 0.3
+	ina timeout 3 sh -c "head -c 300000 /dev/zero | socat -u - TCP:172.16.0.2:5099,connect-timeout=2"
+	wait "$l"
+}
+
+test_retrans_scenario4() {
+	require_root
+	command -v jq >/dev/null || skip "jq is not installed"
+	command -v socat >/dev/null || skip "socat is not installed"
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null && lab scenario 4 >/dev/null 2>&1 || fail "lab scenario 4"
+	local j rt first
+	j=$(trace_run 6 tcp_stall) || exit 1
+	rt=$(jq -c --arg a "$A" 'select(.event == "RETRANS" and .netns == $a and (.packet | test("→172\\.16\\.0\\.2:5099$")))' <<<"$j" | head -1)
+	[[ -n $rt ]] || fail "no retransmit of the stalled transfer: $(jq -c 'select(.event == "RETRANS")' <<<"$j" | head -3)"
+	assert_match "$rt" '"device":"vxlan100".*"full_size":true,"through_tunnel":true' "a full-size retransmit through $A's tunnel"
+	first=$(jq -c --arg a "$A" 'select(.event == "ENCAP" and .netns == $a and (.inner | test(" -> 172\\.16\\.0\\.2:5099$")))' <<<"$j" | head -1)
+	[[ -n $first ]] || fail "the transfer's segments were not traced at $A"
+	(($(jq .ts_ns <<<"$rt") > $(jq .ts_ns <<<"$first"))) || fail "the retransmit is stamped before the flow's first segment"
+	assert_ordered "$j"
+}
+
+# A watched device goes down and comes back while pings cross: LINK lines
+# (rtnetlink, stamped on receipt) between the pings before and after.
+flap() {
+	ina ping -c 2 -i 0.2 -W 1 -q 172.16.0.2
+	ina ip link set vxlan100 down
+	sleep 0.3
+	ina ip link set vxlan100 up
+	sleep 0.5
+	ina ping -c 2 -i 0.2 -W 1 -q 172.16.0.2
+}
+
+test_link_change() {
+	require_root
+	command -v jq >/dev/null || skip "jq is not installed"
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	local j order
+	j=$(trace_run 6 flap) || exit 1
+	assert_match "$(jq -c --arg a "$A" 'select(.event == "LINK" and .netns == $a and .device == "vxlan100")' <<<"$j")" \
+		'"ts_from":"receipt".*"change":"down","up":false' "$A's vxlan100 reported down"
+	assert_match "$(jq -c --arg a "$A" 'select(.event == "LINK" and .netns == $a and .device == "vxlan100" and .change == "up")' <<<"$j")" \
+		'"up":true' "$A's vxlan100 reported up"
+	# In the printed order: pings, down, up, pings.
+	order=$(jq -r --arg a "$A" 'select(.type == "trace" and .netns == $a and (.event == "LINK" or (.event == "ENCAP" and (.inner | test("^icmp 172\\.16\\.0\\.1 -> 172\\.16\\.0\\.2 type 8 "))))) | if .event == "LINK" then .change else "ping" end' <<<"$j" | uniq | tr '\n' ' ')
+	assert_eq "$order" "ping down up ping " "the link changes between the pings, in printed order"
+	assert_ordered "$j"
+}
+
+# A TCP exchange on the healthy lab: a segment followed from ENCAP at A to
+# its delivery to the socket at B (tcp_probe), joined by identity.
+tcp_small() {
+	local l
+	inb timeout 4 socat -u TCP-LISTEN:5098,reuseaddr /dev/null &
+	l=$!
+	sleep 0.3
+	ina timeout 3 sh -c "head -c 2000 /dev/zero | socat -u - TCP:172.16.0.2:5098,connect-timeout=2"
+	wait "$l"
+}
+
+test_delivery() {
+	require_root
+	command -v jq >/dev/null || skip "jq is not installed"
+	command -v socat >/dev/null || skip "socat is not installed"
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	local j pkt
+	j=$(trace_run 5 tcp_small) || exit 1
+	[[ $(sources "$j") == *"delivery by tp_btf/tcp_probe"* ]] || skip "no delivery hook here: $(sources "$j")"
+	pkt=$(jq -r --arg b "$B" 'select(.event == "DELIVER" and .netns == $b and .join == "identity") | .pkt' <<<"$j" | head -1)
+	[[ -n $pkt ]] || fail "no TCP segment delivered at $B was joined to its packet"
+	assert_match "$(journey "$j" "$pkt")" "^ENCAP@$A .*DECAP@$B DELIVER@$B \$" "pkt#$pkt from ENCAP to its socket"
+	assert_causal "$j" "$pkt" DECAP DELIVER
+	assert_ordered "$j"
+}
+
 test_bad_input() {
 	require_root
 	local out rc
@@ -192,5 +357,10 @@ test_bad_input() {
 run_test "trace: a healthy ping followed through every hook" test_healthy_journey
 run_test "trace: scenario 1 encapsulated at A, never decapsulated at B" test_scenario1_one_sided
 run_test "trace: scenario 2 drop joined to the packet" test_scenario2_drop_joined
+run_test "trace: scenario 2 netfilter line names the hook and the rule" test_scenario2_rule
 run_test "trace: a drop is joined by identity, not by flow" test_identity_not_flow
+run_test "trace: scenario 3 conntrack entries and the table-full ALERT" test_conntrack_scenario3
+run_test "trace: scenario 4 retransmits of the stalled transfer" test_retrans_scenario4
+run_test "trace: a watched device down and up" test_link_change
+run_test "trace: a TCP segment followed to its socket" test_delivery
 run_test "trace: bad input" test_bad_input
