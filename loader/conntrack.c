@@ -828,6 +828,12 @@ int vx_ct_add_to_loop(struct vx_ct *ct, struct vx_loop *l)
 	return 0;
 }
 
+void vx_ct_drain(struct vx_ct *ct)
+{
+	if (ct->rb)
+		ring_buffer__consume(ct->rb);
+}
+
 /* ---- snapshots ------------------------------------------------------------- */
 
 static uint64_t read_bpf_lost(struct vx_ct *ct)

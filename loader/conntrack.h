@@ -125,6 +125,8 @@ const char *vx_ct_backend(const struct vx_ct *ct);
 /* Register the event sockets (ctnetlink backend), or the event ring buffer
  * (BPF backends with an event callback), with @l. */
 int vx_ct_add_to_loop(struct vx_ct *ct, struct vx_loop *l);
+/* Deliver the events already in the ring buffer (BPF backends). */
+void vx_ct_drain(struct vx_ct *ct);
 /* Fill @s with what happened since the previous snapshot (or open). */
 int vx_ct_snapshot(struct vx_ct *ct, struct vx_ct_snapshot *s);
 void vx_ct_close(struct vx_ct *ct);

@@ -135,6 +135,21 @@ static bool attrs_fill(const void *start, int len)
 	return len == 0;
 }
 
+/* The ifinfomsg header and the link attributes of @nlh, checked whole. */
+static int link_msg(const struct nlmsghdr *nlh, const struct ifinfomsg **ifi,
+		    struct link_attrs *la)
+{
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(**ifi)))
+		return -EINVAL;
+	*ifi = mnl_nlmsg_get_payload(nlh);
+	if (!attrs_fill(mnl_nlmsg_get_payload_offset(nlh, sizeof(**ifi)),
+			(int)(nlh->nlmsg_len - mnl_nlmsg_size(sizeof(**ifi)))))
+		return -EINVAL;
+	if (mnl_attr_parse(nlh, sizeof(**ifi), link_attr_cb, la) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d)
 {
 	struct link_attrs la = {};
@@ -142,13 +157,7 @@ int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d)
 	struct linkinfo li = {};
 	const struct ifinfomsg *ifi;
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
-		return -EINVAL;
-	ifi = mnl_nlmsg_get_payload(nlh);
-	if (!attrs_fill(mnl_nlmsg_get_payload_offset(nlh, sizeof(*ifi)),
-			(int)(nlh->nlmsg_len - mnl_nlmsg_size(sizeof(*ifi)))))
-		return -EINVAL;
-	if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, &la) < 0)
+	if (link_msg(nlh, &ifi, &la))
 		return -EINVAL;
 	if (!la.tb[IFLA_LINKINFO])
 		return 0;
@@ -203,13 +212,7 @@ int vx_link_parse(const struct nlmsghdr *nlh, struct vx_link_msg *out)
 
 	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return -EINVAL;
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
-		return -EINVAL;
-	ifi = mnl_nlmsg_get_payload(nlh);
-	if (!attrs_fill(mnl_nlmsg_get_payload_offset(nlh, sizeof(*ifi)),
-			(int)(nlh->nlmsg_len - mnl_nlmsg_size(sizeof(*ifi)))))
-		return -EINVAL;
-	if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, &la) < 0)
+	if (link_msg(nlh, &ifi, &la))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->ifindex = ifi->ifi_index;

@@ -13,6 +13,7 @@
 
 #include <nftables/libnftables.h>
 
+#include "json.h"
 #include "log.h"
 #include "netns.h"
 #include "policy.h"
@@ -557,6 +558,23 @@ int vx_nf_uncounted_droppers(const struct vx_nf_ruleset *rs)
 		if (rs->r[i].verdict != VX_NFV_OTHER && !rs->r[i].has_counter)
 			n++;
 	return n;
+}
+
+void vx_nf_rule_json(struct jw *w, const struct vx_nf_rule *x)
+{
+	jw_str(w, "source", vx_nf_source_name(x->source));
+	jw_str(w, "family", x->family);
+	jw_str(w, "table", x->table);
+	jw_str(w, "chain", x->chain);
+	if (x->policy) {
+		jw_bool(w, "policy", true);
+	} else {
+		jw_int(w, "position", x->position);
+		if (x->handle)
+			jw_uint(w, "handle", x->handle);
+	}
+	jw_str(w, "verdict", vx_nf_verdict_name(x->verdict));
+	jw_str(w, "text", x->text);
 }
 
 const char *vx_nf_why_unattributed(bool readable, const struct vx_nf_ruleset *rs)

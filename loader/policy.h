@@ -127,6 +127,10 @@ enum vx_nf_hook vx_nf_hook_from_stack(const char *const *syms, int n, int *famil
 enum vx_nf_hook vx_nf_hook_from_num(unsigned int hooknum, unsigned int pf);
 const char *vx_nf_hook_name(enum vx_nf_hook h);
 const char *vx_nf_source_name(enum vx_nf_source s);
+struct jw;
+/* A rule's fields into the JSON object open in @w: source, family, table,
+ * chain, policy or position (and handle), verdict, text. */
+void vx_nf_rule_json(struct jw *w, const struct vx_nf_rule *r);
 const char *vx_nf_verdict_name(enum vx_nf_verdict v);
 
 /* Every rule of network namespace @netns ("" or NULL: vxray's own) with

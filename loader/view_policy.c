@@ -388,19 +388,7 @@ static void rule_json(struct jw *w, const struct prule *r, const char *ns, uint6
 
 	jw_obj_open(w, NULL);
 	jw_str(w, "netns", ns);
-	jw_str(w, "source", vx_nf_source_name(x->source));
-	jw_str(w, "family", x->family);
-	jw_str(w, "table", x->table);
-	jw_str(w, "chain", x->chain);
-	if (x->policy) {
-		jw_bool(w, "policy", true);
-	} else {
-		jw_int(w, "position", x->position);
-		if (x->handle)
-			jw_uint(w, "handle", x->handle);
-	}
-	jw_str(w, "verdict", vx_nf_verdict_name(x->verdict));
-	jw_str(w, "text", x->text);
+	vx_nf_rule_json(w, x);
 	jw_uint(w, "count", count);
 	jw_uint(w, "total", total);
 	jw_obj_close(w);

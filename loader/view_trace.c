@@ -30,11 +30,12 @@
  * Ordering: each ring buffer is read in the order its events were
  * reserved, but several are read in whatever order epoll reports them,
  * netlink messages arrive after the fact, and vxray itself may be
- * descheduled for a while on a busy machine. Events are held for
- * TRACE_WINDOW_NS (200 ms: ten times a scheduler tick plus a loaded
- * two-core machine's wakeup delay) and then printed in timestamp order;
- * one that still arrives after a later event was printed is printed
- * anyway, marked late, and counted. The BPF sources stamp with
+ * descheduled for a while on a busy machine. Every ring is read up to
+ * now before each flush, and events are held for TRACE_WINDOW_NS (200 ms:
+ * ten times a scheduler tick plus a loaded two-core machine's wakeup
+ * delay) and then printed in timestamp order; one that still arrives
+ * after a later event was printed is printed anyway, marked late, and
+ * counted. The BPF sources stamp with
  * bpf_ktime_get_ns(), CLOCK_MONOTONIC; rtnetlink and ctnetlink messages
  * carry no time and are stamped on receipt with the same clock. */
 #include <arpa/inet.h>
@@ -652,19 +653,7 @@ static void print_rule(struct trace *t, struct jw *j, uint32_t inum)
 			return;
 		}
 		jw_obj_open(j, "rule");
-		jw_str(j, "source", vx_nf_source_name(r->source));
-		jw_str(j, "family", r->family);
-		jw_str(j, "table", r->table);
-		jw_str(j, "chain", r->chain);
-		if (r->policy) {
-			jw_bool(j, "policy", true);
-		} else {
-			jw_int(j, "position", r->position);
-			if (r->handle)
-				jw_uint(j, "handle", r->handle);
-		}
-		jw_str(j, "verdict", vx_nf_verdict_name(r->verdict));
-		jw_str(j, "text", r->text);
+		vx_nf_rule_json(j, r);
 		jw_obj_close(j);
 		if (others)
 			jw_int(j, "rule_others", others);
@@ -941,6 +930,25 @@ static void flush(struct trace *t, bool all)
 		fflush(stdout);
 }
 
+/* Read every ring buffer up to now. Before each flush: the window then
+ * counts from the moment vxray caught up with every ring, so a loop held
+ * up (a rule read, a busy machine) does not push its events past it. */
+static void drain(struct trace *t)
+{
+	if (t->rb)
+		ring_buffer__consume(t->rb);
+	if (t->drops)
+		vx_dropsrc_drain(t->drops);
+	if (t->nf)
+		vx_nfsrc_drain(t->nf);
+	if (t->ct)
+		vx_ct_drain(t->ct);
+	if (t->rt)
+		ring_buffer__consume(vx_retranssrc_ringbuf(t->rt));
+	if (t->hook_rb)
+		ring_buffer__consume(t->hook_rb);
+}
+
 static int on_timer(void *ctx)
 {
 	struct trace *t = ctx;
@@ -948,6 +956,7 @@ static int on_timer(void *ctx)
 
 	if (read(t->tfd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
 		return -errno;
+	drain(t);
 	flush(t, false);
 	return 0;
 }
@@ -1128,21 +1137,6 @@ static int add_to_loop(struct trace *t, struct vx_loop *loop)
 	if (!ret)
 		ret = vx_dp_follow(&t->dp, loop);
 	return ret;
-}
-
-/* What is already in the ring buffers belongs to the timeline too. */
-static void drain(struct trace *t)
-{
-	if (t->rb)
-		ring_buffer__consume(t->rb);
-	if (t->drops)
-		vx_dropsrc_drain(t->drops);
-	if (t->nf)
-		vx_nfsrc_drain(t->nf);
-	if (t->rt)
-		ring_buffer__consume(vx_retranssrc_ringbuf(t->rt));
-	if (t->hook_rb)
-		ring_buffer__consume(t->hook_rb);
 }
 
 int cmd_trace(struct vx_opts *o)

@@ -265,12 +265,13 @@ test_conntrack_scenario3() {
 # Scenario 4 (the MTU trap): a TCP transfer stalls and TCP retransmits its
 # full-size segments; each RETRANS names the flow and the tunnel it leaves
 # by, and comes after the flow's first segment was encapsulated.
-tcp_stall() {
+# tcp_send PORT BYTES: A sends BYTES to a listener on B's PORT, 3 s at most.
+tcp_send() {
 	local l
-	inb timeout 5 socat -u TCP-LISTEN:5099,reuseaddr /dev/null &
+	inb timeout 5 socat -u "TCP-LISTEN:$1,reuseaddr" /dev/null &
 	l=$!
 	sleep 0.3
-	ina timeout 3 sh -c "head -c 300000 /dev/zero | socat -u - TCP:172.16.0.2:5099,connect-timeout=2"
+	ina timeout 3 sh -c "head -c $2 /dev/zero | socat -u - TCP:172.16.0.2:$1,connect-timeout=2"
 	wait "$l"
 }
 
@@ -281,7 +282,7 @@ test_retrans_scenario4() {
 	lab heal >/dev/null 2>&1
 	lab setup >/dev/null && lab scenario 4 >/dev/null 2>&1 || fail "lab scenario 4"
 	local j rt first
-	j=$(trace_run 6 tcp_stall) || exit 1
+	j=$(trace_run 6 tcp_send 5099 300000) || exit 1
 	rt=$(jq -c --arg a "$A" 'select(.event == "RETRANS" and .netns == $a and (.packet | test("→172\\.16\\.0\\.2:5099$")))' <<<"$j" | head -1)
 	[[ -n $rt ]] || fail "no retransmit of the stalled transfer: $(jq -c 'select(.event == "RETRANS")' <<<"$j" | head -3)"
 	assert_match "$rt" '"device":"vxlan100".*"full_size":true,"through_tunnel":true' "a full-size retransmit through $A's tunnel"
@@ -321,15 +322,6 @@ test_link_change() {
 
 # A TCP exchange on the healthy lab: a segment followed from ENCAP at A to
 # its delivery to the socket at B (tcp_probe), joined by identity.
-tcp_small() {
-	local l
-	inb timeout 4 socat -u TCP-LISTEN:5098,reuseaddr /dev/null &
-	l=$!
-	sleep 0.3
-	ina timeout 3 sh -c "head -c 2000 /dev/zero | socat -u - TCP:172.16.0.2:5098,connect-timeout=2"
-	wait "$l"
-}
-
 test_delivery() {
 	require_root
 	command -v jq >/dev/null || skip "jq is not installed"
@@ -337,7 +329,7 @@ test_delivery() {
 	lab heal >/dev/null 2>&1
 	lab setup >/dev/null || fail "lab setup"
 	local j pkt
-	j=$(trace_run 5 tcp_small) || exit 1
+	j=$(trace_run 5 tcp_send 5098 2000) || exit 1
 	[[ $(sources "$j") == *"delivery by tp_btf/tcp_probe"* ]] || skip "no delivery hook here: $(sources "$j")"
 	pkt=$(jq -r --arg b "$B" 'select(.event == "DELIVER" and .netns == $b and .join == "identity") | .pkt' <<<"$j" | head -1)
 	[[ -n $pkt ]] || fail "no TCP segment delivered at $B was joined to its packet"
