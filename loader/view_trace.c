@@ -904,6 +904,8 @@ static void flush(struct trace *t, bool all)
 	size_t n = 0;
 
 	t->flushes++;
+	if (!t->n_pend)		/* pend is NULL until the first event */
+		return;
 	qsort(t->pend, t->n_pend, sizeof(*t->pend), cmp_tev);
 	while (n < t->n_pend && (all || t->pend[n].ts <= horizon)) {
 		const struct tev *e = &t->pend[n++];
