@@ -59,6 +59,9 @@ struct vx_ct {
 	char backend[96];
 	struct vx_conntrack *skel;
 	struct bpf_link *links[5];
+	struct ring_buffer *rb;		/* events of the BPF backends */
+	vx_ct_event_cb ev_cb;
+	void *ev_ctx;
 	uint64_t ev_lost, lost_seen, last_ns;
 };
 
@@ -209,10 +212,90 @@ int vx_ct_parse_stats(const struct nlmsghdr *nlh, size_t len, uint32_t *count, u
 	return 0;
 }
 
-int vx_ct_parse_event(const struct nlmsghdr *nlh, size_t len, uint8_t *proto)
+/* A nested attribute's members into @tb. */
+static int ct_nested(const struct nlattr *a, const struct nlattr **tb, int max)
 {
-	const struct nlattr *tb[CTA_MAX + 1], *tt[CTA_TUPLE_MAX + 1], *tp[CTA_PROTO_MAX + 1], *a;
-	uint8_t msg, p = 0;
+	return ct_attrs((const struct nlattr *)((const char *)a + NLA_HDRLEN),
+			a->nla_len - NLA_HDRLEN, tb, max);
+}
+
+/* A fixed-size attribute's payload into @out; -EBADMSG when the size is
+ * not @len, 0 and nothing done when @a is absent. */
+static int attr_copy(const struct nlattr *a, void *out, size_t len)
+{
+	if (!a)
+		return 0;
+	if (a->nla_len != NLA_HDRLEN + len)
+		return -EBADMSG;
+	memcpy(out, (const char *)a + NLA_HDRLEN, len);
+	return 0;
+}
+
+static int attr_be16(const struct nlattr *a, uint16_t *v)
+{
+	uint16_t x;
+	int ret;
+
+	if (!a)
+		return 0;
+	if ((ret = attr_copy(a, &x, sizeof(x))))
+		return ret;
+	*v = ntohs(x);
+	return 0;
+}
+
+/* CTA_TUPLE_IP and CTA_TUPLE_PROTO of a tuple into @t. */
+static int ct_tuple(const struct nlattr *tuple, struct vxd_ip *t)
+{
+	const struct nlattr *tt[CTA_TUPLE_MAX + 1], *ti[CTA_IP_MAX + 1], *tp[CTA_PROTO_MAX + 1];
+	int ret;
+
+	if ((ret = ct_nested(tuple, tt, CTA_TUPLE_MAX)))
+		return ret;
+	if (tt[CTA_TUPLE_IP]) {
+		if ((ret = ct_nested(tt[CTA_TUPLE_IP], ti, CTA_IP_MAX)))
+			return ret;
+		if (ti[CTA_IP_V4_SRC] || ti[CTA_IP_V4_DST]) {
+			t->family = 4;
+			if ((ret = attr_copy(ti[CTA_IP_V4_SRC], t->saddr, 4)) ||
+			    (ret = attr_copy(ti[CTA_IP_V4_DST], t->daddr, 4)))
+				return ret;
+		} else if (ti[CTA_IP_V6_SRC] || ti[CTA_IP_V6_DST]) {
+			t->family = 6;
+			if ((ret = attr_copy(ti[CTA_IP_V6_SRC], t->saddr, 16)) ||
+			    (ret = attr_copy(ti[CTA_IP_V6_DST], t->daddr, 16)))
+				return ret;
+		}
+	}
+	if (!tt[CTA_TUPLE_PROTO])
+		return 0;
+	if ((ret = ct_nested(tt[CTA_TUPLE_PROTO], tp, CTA_PROTO_MAX)))
+		return ret;
+	if ((ret = attr_copy(tp[CTA_PROTO_NUM], &t->proto, 1)))
+		return ret;
+	if (tp[CTA_PROTO_ICMP_TYPE] || tp[CTA_PROTO_ICMPV6_TYPE]) {
+		uint8_t type = 0, code = 0;
+
+		if ((ret = attr_copy(tp[CTA_PROTO_ICMP_TYPE], &type, 1)) ||
+		    (ret = attr_copy(tp[CTA_PROTO_ICMP_CODE], &code, 1)) ||
+		    (ret = attr_copy(tp[CTA_PROTO_ICMPV6_TYPE], &type, 1)) ||
+		    (ret = attr_copy(tp[CTA_PROTO_ICMPV6_CODE], &code, 1)))
+			return ret;
+		t->sport = type;
+		t->dport = code;
+		return 0;
+	}
+	if ((ret = attr_be16(tp[CTA_PROTO_SRC_PORT], &t->sport)) ||
+	    (ret = attr_be16(tp[CTA_PROTO_DST_PORT], &t->dport)))
+		return ret;
+	return 0;
+}
+
+int vx_ct_parse_event_tuple(const struct nlmsghdr *nlh, size_t len, struct vxd_ip *out)
+{
+	const struct nlattr *tb[CTA_MAX + 1], *a;
+	struct vxd_ip t = {};
+	uint8_t msg;
 	size_t alen;
 	int ret, type;
 
@@ -230,27 +313,20 @@ int vx_ct_parse_event(const struct nlmsghdr *nlh, size_t len, uint8_t *proto)
 	ret = ct_attrs(a, alen, tb, CTA_MAX);
 	if (ret)
 		return ret;
-	if (tb[CTA_TUPLE_ORIG]) {
-		a = tb[CTA_TUPLE_ORIG];
-		ret = ct_attrs((const struct nlattr *)((const char *)a + NLA_HDRLEN),
-			       a->nla_len - NLA_HDRLEN, tt, CTA_TUPLE_MAX);
-		if (ret)
-			return ret;
-		if (tt[CTA_TUPLE_PROTO]) {
-			a = tt[CTA_TUPLE_PROTO];
-			ret = ct_attrs((const struct nlattr *)((const char *)a + NLA_HDRLEN),
-				       a->nla_len - NLA_HDRLEN, tp, CTA_PROTO_MAX);
-			if (ret)
-				return ret;
-			if (tp[CTA_PROTO_NUM]) {
-				if (tp[CTA_PROTO_NUM]->nla_len != NLA_HDRLEN + 1)
-					return -EBADMSG;
-				p = *((const uint8_t *)tp[CTA_PROTO_NUM] + NLA_HDRLEN);
-			}
-		}
-	}
-	*proto = p;
+	if (tb[CTA_TUPLE_ORIG] && (ret = ct_tuple(tb[CTA_TUPLE_ORIG], &t)))
+		return ret;
+	*out = t;
 	return type;
+}
+
+int vx_ct_parse_event(const struct nlmsghdr *nlh, size_t len, uint8_t *proto)
+{
+	struct vxd_ip t;
+	int ret = vx_ct_parse_event_tuple(nlh, len, &t);
+
+	if (ret >= 0)
+		*proto = t.proto;
+	return ret;
 }
 
 /* ---- the alert rule -------------------------------------------------------- */
@@ -472,6 +548,53 @@ static bool kernel_has_func(const struct btf *btf, const char *name)
 	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
 }
 
+static const char *ns_of(const struct vx_ct *ct, uint32_t inum)
+{
+	for (int i = 0; i < ct->n; i++)
+		if (ct->ns[i].inum == inum)
+			return ct->ns[i].name;
+	return "?";
+}
+
+/* What saw a BPF event, for the line it makes. */
+static const char *bpf_hook(int kind, bool kprobe, bool new_destroy)
+{
+	switch (kind) {
+	case VXC_EV_ALLOC_FAILED:
+		return kprobe ? "kretprobe/__nf_conntrack_alloc" : "fexit/__nf_conntrack_alloc";
+	case VXC_EV_NEW:
+	case VXC_EV_INSERT_FAILED:
+		return kprobe ? "kretprobe/__nf_conntrack_confirm" : "fexit/__nf_conntrack_confirm";
+	}
+	if (new_destroy)
+		return kprobe ? "kprobe/nf_ct_destroy" : "fentry/nf_ct_destroy";
+	return kprobe ? "kprobe/nf_conntrack_destroy" : "fentry/nf_conntrack_destroy";
+}
+
+static int on_bpf_event(void *ctx, void *data, size_t size)
+{
+	struct vx_ct *ct = ctx;
+	const struct vxc_event *e = data;
+	struct vx_ct_event ev = {};
+
+	if (size < sizeof(*e) || e->kind < VXC_EV_NEW || e->kind > VXC_EV_INSERT_FAILED)
+		return 0;
+	ev.ts_ns = e->ts_ns;
+	ev.inum = e->netns;
+	ev.netns = ns_of(ct, e->netns);
+	ev.type = e->kind;
+	ev.hook = bpf_hook(e->kind, e->backend == VXD_BE_KPROBE, strstr(ct->backend, "nf_ct_destroy"));
+	ev.t = e->t;
+	ct->ev_cb(ct->ev_ctx, &ev);
+	return 0;
+}
+
+void vx_ct_set_event_cb(struct vx_ct *ct, vx_ct_event_cb cb, void *ctx)
+{
+	ct->ev_cb = cb;
+	ct->ev_ctx = ctx;
+}
+
 static int try_bpf(struct vx_ct *ct, enum ct_be be, char *why, size_t len)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -479,7 +602,7 @@ static int try_bpf(struct vx_ct *ct, enum ct_be be, char *why, size_t len)
 	 * every put went through nf_conntrack_destroy(). */
 	bool new_destroy = kernel_has_func(btf, "nf_ct_destroy");
 	struct bpf_program *progs[5] = {}, *p;
-	struct vxc_config cfg = { .scoped = 1 };
+	struct vxc_config cfg = { .scoped = 1, .events = ct->ev_cb != NULL };
 	const char *what;
 	uint8_t one = 1;
 	int np, ret, nl = 0;
@@ -492,6 +615,8 @@ static int try_bpf(struct vx_ct *ct, enum ct_be be, char *why, size_t len)
 		return ret;
 	}
 	ct->skel->rodata->cfg = cfg;
+	if (!cfg.events)	/* one page: the smallest ring there is */
+		bpf_map__set_max_entries(ct->skel->maps.vxc_rb, (uint32_t)sysconf(_SC_PAGESIZE));
 	if (be == BE_FENTRY) {
 		progs[0] = ct->skel->progs.vxc_fexit_alloc;
 		progs[1] = ct->skel->progs.vxc_fexit_confirm;
@@ -546,10 +671,20 @@ static int try_bpf(struct vx_ct *ct, enum ct_be be, char *why, size_t len)
 		}
 		ct->links[nl++] = l;
 	}
+	if (cfg.events) {
+		ct->rb = ring_buffer__new(bpf_map__fd(ct->skel->maps.vxc_rb), on_bpf_event, ct, NULL);
+		if (!ct->rb) {
+			ret = -errno;
+			snprintf(why, len, "reading the event ring buffer: %s", vx_strerror(ret));
+			goto err;
+		}
+	}
 	snprintf(ct->backend, sizeof(ct->backend), "%s", what);
 	ct->be = be;
 	return 0;
 err:
+	ring_buffer__free(ct->rb);
+	ct->rb = NULL;
 	for (int i = 0; i < nl; i++) {
 		bpf_link__destroy(ct->links[i]);
 		ct->links[i] = NULL;
@@ -640,11 +775,15 @@ const char *vx_ct_backend(const struct vx_ct *ct)
 static int on_events(void *data)
 {
 	struct ct_nsstate *s = data;
+	struct vx_ct *ct = s->ct;
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
 
 	for (;;) {
 		ssize_t n = recv(mnl_socket_get_fd(s->ev), buf, sizeof(buf), MSG_DONTWAIT);
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		/* ctnetlink events carry no time: stamped on receipt, in the
+		 * clock bpf_ktime_get_ns() reads (docs/DESIGN.md). */
+		uint64_t now = vx_now_ns();
 		int len;
 
 		if (n < 0) {
@@ -658,15 +797,20 @@ static int on_events(void *data)
 		}
 		len = (int)n;
 		while (mnl_nlmsg_ok(nlh, len)) {
-			uint8_t proto;
-			int t = vx_ct_parse_event(nlh, nlh->nlmsg_len, &proto);
+			struct vx_ct_event ev = { .ts_ns = now, .on_receipt = true, .netns = s->name,
+						  .inum = s->inum, .hook = "ctnetlink" };
+			int t = vx_ct_parse_event_tuple(nlh, nlh->nlmsg_len, &ev.t);
 
 			if (t == VX_CT_EV_NEW)
-				s->ev_new[vx_ct_l4_of(proto)]++;
+				s->ev_new[vx_ct_l4_of(ev.t.proto)]++;
 			else if (t == VX_CT_EV_DESTROY)
-				s->ev_destroyed[vx_ct_l4_of(proto)]++;
+				s->ev_destroyed[vx_ct_l4_of(ev.t.proto)]++;
 			else if (t < 0)
 				pr_debug("conntrack: ignored a malformed event: %s", vx_strerror(t));
+			if (ct->ev_cb && (t == VX_CT_EV_NEW || t == VX_CT_EV_DESTROY)) {
+				ev.type = t;
+				ct->ev_cb(ct->ev_ctx, &ev);
+			}
 			nlh = mnl_nlmsg_next(nlh, &len);
 		}
 	}
@@ -675,13 +819,19 @@ static int on_events(void *data)
 int vx_ct_add_to_loop(struct vx_ct *ct, struct vx_loop *l)
 {
 	if (ct->be != BE_NETLINK)
-		return 0;
+		return ct->rb ? vx_loop_add_ringbuf(l, ct->rb) : 0;
 	for (int i = 0; i < ct->n; i++) {
 		int ret = vx_loop_add_fd(l, mnl_socket_get_fd(ct->ns[i].ev), on_events, &ct->ns[i]);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+void vx_ct_drain(struct vx_ct *ct)
+{
+	if (ct->rb)
+		ring_buffer__consume(ct->rb);
 }
 
 /* ---- snapshots ------------------------------------------------------------- */
@@ -809,6 +959,7 @@ void vx_ct_close(struct vx_ct *ct)
 {
 	if (!ct)
 		return;
+	ring_buffer__free(ct->rb);
 	for (int i = 4; i >= 0; i--)
 		bpf_link__destroy(ct->links[i]);
 	vx_conntrack__destroy(ct->skel);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "opts.h"
+#include "../bpf/kprobe/vx_drops.h"	/* struct vxd_ip: a tuple */
 
 struct nlmsghdr;
 struct vx_loop;
@@ -47,11 +48,34 @@ int vx_ct_parse_stats_cpu(const struct nlmsghdr *nlh, size_t len, struct vx_ct_c
  * when the kernel says, nf_conntrack_max (else *max is left alone). */
 int vx_ct_parse_stats(const struct nlmsghdr *nlh, size_t len, uint32_t *count, uint32_t *max);
 
-enum { VX_CT_EV_OTHER = 0, VX_CT_EV_NEW = 1, VX_CT_EV_DESTROY = 2 };
+/* Event kinds; the BPF records' enum vxc_ev_kind has the same values. */
+enum {
+	VX_CT_EV_OTHER = 0,
+	VX_CT_EV_NEW = 1,		/* an entry is in the table (confirmed) */
+	VX_CT_EV_DESTROY = 2,		/* a confirmed entry left it */
+	VX_CT_EV_ALLOC_FAILED = 3,	/* refused: the table was full (BPF only) */
+	VX_CT_EV_INSERT_FAILED = 4,	/* not inserted, packet dropped (BPF only) */
+};
 /* A ctnetlink event: VX_CT_EV_NEW, VX_CT_EV_DESTROY or VX_CT_EV_OTHER
  * (updates), with the original tuple's L4 protocol in *proto (0 when the
  * message does not say). */
 int vx_ct_parse_event(const struct nlmsghdr *nlh, size_t len, uint8_t *proto);
+/* The same, with the whole original tuple in @t: family 4 or 6 (0 when the
+ * message has no addresses), addresses, protocol, ports, or ICMP type and
+ * code in the port fields as drop records have them. */
+int vx_ct_parse_event_tuple(const struct nlmsghdr *nlh, size_t len, struct vxd_ip *t);
+
+/* One entry event, for `vxray trace`. */
+struct vx_ct_event {
+	uint64_t ts_ns;		/* CLOCK_MONOTONIC: the kernel's, or on receipt */
+	bool on_receipt;	/* ctnetlink: stamped when vxray read it */
+	const char *netns;	/* as opened ("" = vxray's own) */
+	uint32_t inum;
+	int type;		/* VX_CT_EV_* */
+	const char *hook;	/* what saw it: "ctnetlink", "fexit/__nf_conntrack_confirm", ... */
+	struct vxd_ip t;
+};
+typedef void (*vx_ct_event_cb)(void *ctx, const struct vx_ct_event *e);
 
 /* ---- snapshots ----------------------------------------------------------- */
 
@@ -89,13 +113,20 @@ struct vx_ct_snapshot {
  * negative errno with one sentence in @err. */
 int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n,
 	       char *err, size_t errlen);
+/* Before vx_ct_attach(): deliver every entry event to @cb as well (the BPF
+ * backends then also send one record per event over a ring buffer; their
+ * counts stay exact whatever it loses). */
+void vx_ct_set_event_cb(struct vx_ct *ct, vx_ct_event_cb cb, void *ctx);
 /* Attach @be (VX_BACKEND_AUTO: fentry, then kprobe, then ctnetlink events;
  * VX_BACKEND_TRACEPOINT means ctnetlink: mainline has no conntrack
  * tracepoints). 0 or a negative errno with one sentence in @err. */
 int vx_ct_attach(struct vx_ct *ct, enum vx_backend be, char *err, size_t errlen);
 const char *vx_ct_backend(const struct vx_ct *ct);
-/* Register the event sockets (ctnetlink backend) with @l. */
+/* Register the event sockets (ctnetlink backend), or the event ring buffer
+ * (BPF backends with an event callback), with @l. */
 int vx_ct_add_to_loop(struct vx_ct *ct, struct vx_loop *l);
+/* Deliver the events already in the ring buffer (BPF backends). */
+void vx_ct_drain(struct vx_ct *ct);
 /* Fill @s with what happened since the previous snapshot (or open). */
 int vx_ct_snapshot(struct vx_ct *ct, struct vx_ct_snapshot *s);
 void vx_ct_close(struct vx_ct *ct);

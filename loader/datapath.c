@@ -798,6 +798,7 @@ static void follow_add(struct vx_dp *dp, int inst, int ifindex, const char *name
 		return;
 	}
 	w->from_auto = true;
+	w->appeared = true;
 	if (attach_one(dp, w)) {
 		w->active = false;
 		return;
@@ -858,31 +859,122 @@ static void resync(struct vx_dp_inst *in)
 	vx_inventory_free(&inv);
 }
 
+const char *vx_link_change_name(enum vx_link_change c)
+{
+	switch (c) {
+	case VX_LINK_ADDED: return "added";
+	case VX_LINK_DELETED: return "deleted";
+	case VX_LINK_UP: return "up";
+	case VX_LINK_DOWN: return "down";
+	case VX_LINK_CARRIER_ON: return "carrier on";
+	case VX_LINK_CARRIER_OFF: return "carrier off";
+	}
+	return "?";
+}
+
+/* What a link message says about a watched interface, if anything: a
+ * dump reply (NLM_F_MULTI) only learns the state; a notification is
+ * compared with it. An interface watched from the start whose state a
+ * notification beats the dump to is reported only when it went down. */
+static void link_report(struct vx_dp *dp, struct vx_dp_inst *in, const struct vx_link_msg *m,
+			bool dump, uint64_t ts)
+{
+	struct vx_dp_watched *w = (struct vx_dp_watched *)vx_dp_lookup(dp, in->inum,
+									(uint32_t)m->ifindex);
+	struct vx_dp_link l = { .ts_ns = ts, .flags = m->flags, .mtu = m->mtu };
+	unsigned int was = w ? w->link_flags : 0;
+
+	if (!dp->po.on_link || !w || !w->active)
+		return;
+	l.w = w;
+	if (m->deleted) {
+		w->link_known = false;
+		if (dump)
+			return;
+		l.change = VX_LINK_DELETED;
+	} else if (!w->link_known) {
+		w->link_known = true;
+		w->link_flags = m->flags;
+		if (dump || (!w->appeared && (m->flags & IFF_UP)))
+			return;
+		l.change = w->appeared ? VX_LINK_ADDED : VX_LINK_DOWN;
+	} else {
+		w->link_flags = m->flags;
+		if ((was ^ m->flags) & IFF_UP)
+			l.change = m->flags & IFF_UP ? VX_LINK_UP : VX_LINK_DOWN;
+		else if ((was ^ m->flags) & IFF_LOWER_UP)
+			l.change = m->flags & IFF_LOWER_UP ? VX_LINK_CARRIER_ON : VX_LINK_CARRIER_OFF;
+		else
+			return;	/* another attribute changed */
+	}
+	dp->po.on_link(dp->po.ctx, &l);
+}
+
+#define LINK_BURST 64
+
 static int on_link_event(void *ctx)
 {
 	struct vx_dp_inst *in = ctx;
+	struct vx_dp *dp = in->dp;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	/* Links not watched yet: --auto may attach them in resync(). */
+	struct { struct vx_link_msg m; uint64_t ts; } later[LINK_BURST];
+	int n_later = 0;
 	bool changed = false;
 	ssize_t n;
 
 	/* Drain everything queued; one re-read covers a burst. */
 	while ((n = recv(mnl_socket_get_fd(in->mon), buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		uint64_t now = vx_now_ns();
 		int len = (int)n;
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			/* ENOBUFS: events were lost; re-read everything. */
-			changed |= errno == ENOBUFS;
+			if (errno == ENOBUFS) {
+				changed = true;
+				if (dp->po.on_link)
+					pr_warn("link events in %s were lost (socket buffer full): "
+						"changes may be missing", ns_label(in->netns));
+			}
 			break;
 		}
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, len);
-		     h = mnl_nlmsg_next(h, &len))
-			changed |= h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK;
+		     h = mnl_nlmsg_next(h, &len)) {
+			bool dump = h->nlmsg_flags & NLM_F_MULTI;
+			struct vx_link_msg m;
+
+			if (vx_link_parse(h, &m))
+				continue;
+			changed |= !dump;
+			if (vx_dp_lookup(dp, in->inum, (uint32_t)m.ifindex) || dump)
+				link_report(dp, in, &m, dump, now);
+			else if (n_later < LINK_BURST && !m.deleted)
+				later[n_later].m = m, later[n_later++].ts = now;
+		}
 	}
-	if (changed)
+	if (changed && dp->po.o->auto_attach)
 		resync(in);
+	for (int i = 0; i < n_later; i++)
+		link_report(dp, in, &later[i].m, false, later[i].ts);
 	return 0;
+}
+
+/* RTM_GETLINK dump on the monitor socket: its replies teach link_report()
+ * each interface's state before the first change. */
+static int send_link_dump(struct mnl_socket *nl)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = 1;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	return mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ? -errno : 0;
 }
 
 /* RTNLGRP_LINK in @in's namespace, read by on_link_event. */
@@ -895,6 +987,8 @@ static int open_monitor(struct vx_dp *dp, struct vx_dp_inst *in)
 	in->mon = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	err = in->mon && !mnl_socket_bind(in->mon, RTMGRP_LINK, MNL_SOCKET_AUTOPID) ? 0 : -errno;
 	vx_netns_leave(saved);
+	if (!err && dp->po.on_link)
+		err = send_link_dump(in->mon);
 	if (!err)
 		err = vx_loop_add_fd(dp->loop, mnl_socket_get_fd(in->mon), on_link_event, in);
 	if (err) {
@@ -1116,13 +1210,14 @@ int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop)
 {
 	int err;
 
-	if (!dp->po.o->auto_attach)
+	if (!dp->po.o->auto_attach && !dp->po.on_link)
 		return 0;
 	dp->loop = loop;
 	for (int i = 0; i < dp->n_inst; i++)
 		if ((err = open_monitor(dp, &dp->inst[i])))
 			return err;
-	return watch_ns_names(dp);
+	/* Namespaces deleted and created again are followed with --auto. */
+	return dp->po.o->auto_attach ? watch_ns_names(dp) : 0;
 }
 
 /* ---- teardown and accessors --------------------------------------------- */

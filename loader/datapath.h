@@ -90,7 +90,33 @@ struct vx_dp_watched {
 	int xdp_link;			/* -1 when none */
 	uint32_t nl_prio[2];		/* netlink filters created, 0: none */
 	bool nl_qdisc_created;
+	/* Link state, private to datapath.c (vx_dp_opts.on_link). */
+	bool appeared;			/* attached while following */
+	bool link_known;		/* link_flags hold its state */
+	unsigned int link_flags;	/* IFF_* at the last message */
 };
+
+/* What happened to a watched interface (vx_dp_opts.on_link). */
+enum vx_link_change {
+	VX_LINK_ADDED = 1,	/* appeared and was attached (--auto) */
+	VX_LINK_DELETED,
+	VX_LINK_UP,		/* administratively */
+	VX_LINK_DOWN,
+	VX_LINK_CARRIER_ON,
+	VX_LINK_CARRIER_OFF,
+};
+
+struct vx_dp_link {
+	/* rtnetlink carries no time: CLOCK_MONOTONIC (the clock of
+	 * bpf_ktime_get_ns) when vxray read the message. */
+	uint64_t ts_ns;
+	const struct vx_dp_watched *w;
+	enum vx_link_change change;
+	unsigned int flags;		/* IFF_* now */
+	uint32_t mtu;			/* 0 when not said */
+};
+/* "added", "deleted", "up", "down", "carrier on", "carrier off". */
+const char *vx_link_change_name(enum vx_link_change c);
 
 struct vx_dp;
 
@@ -109,6 +135,10 @@ struct vx_dp_opts {
 	/* Called when a followed namespace was created again under its name:
 	 * the namespace inode @old_inum is gone, @new_inum replaces it. */
 	void (*on_netns)(void *ctx, uint32_t old_inum, uint32_t new_inum);
+	/* Called for every change of a watched interface's link: added,
+	 * deleted, up/down, carrier. Setting it makes vx_dp_follow() listen
+	 * even without --auto (then the watched set stays as it is). */
+	void (*on_link)(void *ctx, const struct vx_dp_link *l);
 	void *ctx;
 };
 
@@ -138,7 +168,9 @@ int vx_dp_attach(struct vx_dp *dp);
  * the fly; and an inotify watch on /run/netns, so a named namespace that
  * is deleted is let go (detached, its sockets closed so that it can die)
  * and, when a namespace of that name is created again, loaded for (its
- * inode is rodata) and followed again. A no-op without --auto. */
+ * inode is rodata) and followed again; with vx_dp_opts.on_link, also to
+ * report link changes (a dump of the links first learns their state,
+ * silently). A no-op without either --auto or on_link. */
 int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop);
 void vx_dp_close(struct vx_dp *dp);
 

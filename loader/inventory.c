@@ -135,6 +135,21 @@ static bool attrs_fill(const void *start, int len)
 	return len == 0;
 }
 
+/* The ifinfomsg header and the link attributes of @nlh, checked whole. */
+static int link_msg(const struct nlmsghdr *nlh, const struct ifinfomsg **ifi,
+		    struct link_attrs *la)
+{
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(**ifi)))
+		return -EINVAL;
+	*ifi = mnl_nlmsg_get_payload(nlh);
+	if (!attrs_fill(mnl_nlmsg_get_payload_offset(nlh, sizeof(**ifi)),
+			(int)(nlh->nlmsg_len - mnl_nlmsg_size(sizeof(**ifi)))))
+		return -EINVAL;
+	if (mnl_attr_parse(nlh, sizeof(**ifi), link_attr_cb, la) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d)
 {
 	struct link_attrs la = {};
@@ -142,13 +157,7 @@ int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d)
 	struct linkinfo li = {};
 	const struct ifinfomsg *ifi;
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
-		return -EINVAL;
-	ifi = mnl_nlmsg_get_payload(nlh);
-	if (!attrs_fill(mnl_nlmsg_get_payload_offset(nlh, sizeof(*ifi)),
-			(int)(nlh->nlmsg_len - mnl_nlmsg_size(sizeof(*ifi)))))
-		return -EINVAL;
-	if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, &la) < 0)
+	if (link_msg(nlh, &ifi, &la))
 		return -EINVAL;
 	if (!la.tb[IFLA_LINKINFO])
 		return 0;
@@ -194,6 +203,26 @@ int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d)
 	if (va.tb[IFLA_VXLAN_LINK])
 		d->underlay_ifindex = (int)mnl_attr_get_u32(va.tb[IFLA_VXLAN_LINK]);
 	return 1;
+}
+
+int vx_link_parse(const struct nlmsghdr *nlh, struct vx_link_msg *out)
+{
+	struct link_attrs la = {};
+	const struct ifinfomsg *ifi;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+		return -EINVAL;
+	if (link_msg(nlh, &ifi, &la))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->ifindex = ifi->ifi_index;
+	out->flags = ifi->ifi_flags;
+	out->deleted = nlh->nlmsg_type == RTM_DELLINK;
+	if (la.tb[IFLA_MTU])
+		out->mtu = mnl_attr_get_u32(la.tb[IFLA_MTU]);
+	if (la.tb[IFLA_IFNAME])
+		snprintf(out->name, sizeof(out->name), "%s", mnl_attr_get_str(la.tb[IFLA_IFNAME]));
+	return 0;
 }
 
 /* One request-reply (or dump) exchange on an rtnetlink socket. */

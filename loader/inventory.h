@@ -52,6 +52,25 @@ struct nlmsghdr;
  * nlmsg_len. The underlay fields are left for the caller to resolve. */
 int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *out);
 
+/* glibc's <net/if.h> stops before the kernel's carrier flag, and
+ * <linux/if.h> cannot be included beside it. */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000
+#endif
+
+/* Any link in an RTM_NEWLINK or RTM_DELLINK message (a notification or a
+ * dump reply): what a link change says. */
+struct vx_link_msg {
+	int ifindex;
+	unsigned int flags;		/* IFF_*: IFF_UP, IFF_LOWER_UP, ... */
+	uint32_t mtu;			/* 0 when the message does not say */
+	bool deleted;			/* RTM_DELLINK */
+	char name[IF_NAMESIZE];		/* "" when the message does not say */
+};
+/* Decode @nlh: 0 with @out filled, -EINVAL for a malformed message or one
+ * of another type. Never reads past nlmsg_len. */
+int vx_link_parse(const struct nlmsghdr *nlh, struct vx_link_msg *out);
+
 /* The device the kernel routes @addr out of, inside @netns: *oif set,
  * 0 returned, or a negative errno. */
 int vx_route_oif(const char *netns, int family, const void *addr, int *oif);

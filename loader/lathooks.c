@@ -5,7 +5,9 @@
  * the next backend instead of failing the view. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -67,6 +69,9 @@ static int try_load(struct vx_lathooks *h, enum vx_backend be, bool rcv, bool de
 	h->skel = vx_xmit__open();
 	if (!h->skel)
 		return -errno;
+	h->skel->rodata->cfg.events = h->events;
+	if (!h->events)		/* one page: the smallest ring there is */
+		bpf_map__set_max_entries(h->skel->maps.vxx_rb, (uint32_t)sysconf(_SC_PAGESIZE));
 	bpf_object__for_each_program(p, h->skel->obj)
 		bpf_program__set_autoload(p, false);
 	n = progs_of(h->skel, be, want);
@@ -92,7 +97,7 @@ static int try_load(struct vx_lathooks *h, enum vx_backend be, bool rcv, bool de
 	return err;
 }
 
-int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be)
+int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, bool events)
 {
 	static const enum vx_backend order[] = { VX_BACKEND_FENTRY, VX_BACKEND_KPROBE,
 						 VX_BACKEND_TRACEPOINT };
@@ -100,6 +105,7 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be)
 	int err;
 
 	memset(h, 0, sizeof(*h));
+	h->events = events;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		char msg[128];
 
@@ -179,6 +185,41 @@ int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifin
 	if (on)
 		return bpf_map_update_elem(fd, &k, &vni, BPF_ANY) ? -errno : 0;
 	return bpf_map_delete_elem(fd, &k) && errno != ENOENT ? -errno : 0;
+}
+
+int vx_lathooks_rb_fd(const struct vx_lathooks *h)
+{
+	return h->skel && h->events ? bpf_map__fd(h->skel->maps.vxx_rb) : -EBADF;
+}
+
+uint64_t vx_lathooks_lost(const struct vx_lathooks *h)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t sum = 0, *v;
+	uint32_t zero = 0;
+
+	if (!h->skel || ncpu <= 0 || !(v = calloc((size_t)ncpu, sizeof(*v))))
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.vxx_lost), &zero, v))
+		for (int i = 0; i < ncpu; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
+void vx_lathooks_on_change(const struct vx_lathooks *h, const struct vx_dp_watched *w, bool added)
+{
+	if (w->is_vxlan && w->vx)
+		vx_lathooks_watch(h, w->netns_inum, (uint32_t)w->ifindex, w->vx->vni, added);
+}
+
+void vx_lathooks_watch_dp(const struct vx_lathooks *h, const struct vx_dp *dp)
+{
+	for (int i = 0; i < dp->n_inst; i++)
+		vx_lathooks_watch_ns(h, dp->inst[i].inum, true);
+	for (int i = 0; i < dp->n_w; i++)
+		if (dp->w[i].active)
+			vx_lathooks_on_change(h, &dp->w[i], true);
 }
 
 void vx_lathooks_close(struct vx_lathooks *h)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "datapath.h"
 #include "opts.h"
 
 struct vx_xmit;
@@ -26,14 +27,21 @@ struct vx_lathooks {
 	const char *xmit_backend;	/* "fentry", "kprobe", "tracepoint", or NULL */
 	bool delivery;			/* tcp_probe attached */
 	bool rcv;			/* vxlan_rcv timed (fentry, kprobe) */
+	bool events;			/* struct vx_hook_event records asked for */
 	char why[256];			/* why better xmit backends were refused */
 };
 
 /* Load and attach; @be forces the xmit backend (VX_BACKEND_AUTO: best
- * first). Failure to get either stage is not fatal: the stages that could
- * not be hooked are reported missing. Returns a negative errno only when
- * a forced backend is refused, having printed why. */
-int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be);
+ * first); @events also sends one struct vx_hook_event per timed vxlan_xmit
+ * and vxlan_rcv and per TCP segment delivered through a watched VXLAN
+ * device (`vxray trace`). Failure to get either stage is not fatal: the
+ * stages that could not be hooked are reported missing. Returns a negative
+ * errno only when a forced backend is refused, having printed why. */
+int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, bool events);
+/* The event ring buffer (with @events), or a negative errno. */
+int vx_lathooks_rb_fd(const struct vx_lathooks *h);
+/* Events the ring buffer had no room for, since open. */
+uint64_t vx_lathooks_lost(const struct vx_lathooks *h);
 /* Make @obj's latency maps (vxl_*) these hooks' maps. Call before loading
  * @obj; a no-op when nothing was loaded. */
 int vx_lathooks_share(const struct vx_lathooks *h, struct bpf_object *obj);
@@ -42,6 +50,11 @@ int vx_lathooks_watch_ns(const struct vx_lathooks *h, uint32_t netns, bool on);
 /* Time vxlan_xmit on this device. */
 int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifindex,
 		      uint32_t vni, bool on);
+/* vx_dp_opts.on_change for a view that runs these hooks beside a
+ * datapath: a VXLAN device that appears or vanishes is timed or no longer. */
+void vx_lathooks_on_change(const struct vx_lathooks *h, const struct vx_dp_watched *w, bool added);
+/* After vx_dp_attach(): time every namespace and VXLAN device @dp watches. */
+void vx_lathooks_watch_dp(const struct vx_lathooks *h, const struct vx_dp *dp);
 void vx_lathooks_close(struct vx_lathooks *h);
 
 #endif

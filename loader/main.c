@@ -18,8 +18,13 @@
 static const struct vx_cmd commands[] = {
 	{ "trace", "one merged timeline of every hook, following each packet",
 	  "Follows inner packets through the tunnel: ENCAP at the sender, the outer\n"
-	  "packet on the underlay, DECAP at the receiver -- or where it died and the\n"
-	  "kernel's reason -- in kernel-timestamp order (200 ms reorder window).",
+	  "packet on the underlay, vxlan_xmit/vxlan_rcv where a backend allows, DECAP\n"
+	  "at the receiver, delivery to a TCP socket -- or where it died: the kernel's\n"
+	  "drop reason, the netfilter hook and rule -- joined to the packet by its\n"
+	  "identity. Conntrack entries and table-full ALERTs, link changes of watched\n"
+	  "devices and TCP retransmits share the timeline. Kernel-timestamp order\n"
+	  "within a 200 ms reorder window; netlink events are stamped on receipt.\n"
+	  "A source this kernel refuses is left out: the startup line says which run.",
 	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP, cmd_trace },
 	{ "encap", "VXLAN encapsulation and decapsulation events",
 	  "One line per tunnel packet: device, direction, ENCAP/DECAP, VNI, outer and\n"

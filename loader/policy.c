@@ -13,6 +13,7 @@
 
 #include <nftables/libnftables.h>
 
+#include "json.h"
 #include "log.h"
 #include "netns.h"
 #include "policy.h"
@@ -527,6 +528,28 @@ int vx_nf_counter_hits(const struct vx_nf_ruleset *before, const struct vx_nf_ru
 	return n;
 }
 
+int vx_nf_watch_read(struct vx_nf_watch *w, struct vx_nf_hit *hits, int max)
+{
+	struct vx_nf_ruleset now = {};
+	int n, ret = vx_nf_read_ruleset(w->netns, &now);
+
+	if (ret) {
+		vx_nf_ruleset_free(&now);
+		return ret;
+	}
+	n = vx_nf_counter_hits(w->have_snap ? &w->snap : NULL, &now, hits, max);
+	vx_nf_ruleset_free(&w->snap);
+	w->snap = now;
+	w->have_snap = true;
+	return n;
+}
+
+void vx_nf_watch_free(struct vx_nf_watch *w)
+{
+	vx_nf_ruleset_free(&w->snap);
+	w->have_snap = false;
+}
+
 int vx_nf_uncounted_droppers(const struct vx_nf_ruleset *rs)
 {
 	int n = 0;
@@ -535,6 +558,32 @@ int vx_nf_uncounted_droppers(const struct vx_nf_ruleset *rs)
 		if (rs->r[i].verdict != VX_NFV_OTHER && !rs->r[i].has_counter)
 			n++;
 	return n;
+}
+
+void vx_nf_rule_json(struct jw *w, const struct vx_nf_rule *x)
+{
+	jw_str(w, "source", vx_nf_source_name(x->source));
+	jw_str(w, "family", x->family);
+	jw_str(w, "table", x->table);
+	jw_str(w, "chain", x->chain);
+	if (x->policy) {
+		jw_bool(w, "policy", true);
+	} else {
+		jw_int(w, "position", x->position);
+		if (x->handle)
+			jw_uint(w, "handle", x->handle);
+	}
+	jw_str(w, "verdict", vx_nf_verdict_name(x->verdict));
+	jw_str(w, "text", x->text);
+}
+
+const char *vx_nf_why_unattributed(bool readable, const struct vx_nf_ruleset *rs)
+{
+	if (!readable)
+		return "the namespace has no name vxray can enter to read its rules";
+	if (vx_nf_uncounted_droppers(rs))
+		return "DROP/REJECT rules without counters there (nft rules need a `counter` statement)";
+	return "no DROP/REJECT rule counter rose (a conntrack or other netfilter verdict, or a rule vxray cannot read)";
 }
 
 /* ---- hooks ----------------------------------------------------------- */

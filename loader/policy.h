@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "opts.h"
+
 #define VX_NF_NAME_MAX 64
 #define VX_NF_TEXT_MAX 512
 
@@ -90,6 +92,27 @@ struct vx_nf_hit {
  * @max hits; returns how many there are. */
 int vx_nf_counter_hits(const struct vx_nf_ruleset *before, const struct vx_nf_ruleset *after,
 		       struct vx_nf_hit *hits, int max);
+/* One namespace's rules between two reads: the counters of the last read
+ * are the baseline the next read's rises are measured from. */
+struct vx_nf_watch {
+	char netns[VX_NETNS_NAME_MAX];	/* to enter; "" is vxray's own */
+	bool have_snap;			/* snap is a baseline */
+	struct vx_nf_ruleset snap;
+};
+
+/* Re-read @w's rules (vx_nf_read_ruleset) and make them the baseline. The
+ * DROP/REJECT rules whose counters rose since the previous read (all of
+ * their count when there was none) go to @hits, which point into w->snap
+ * and stay valid until the next read. Returns how many there are (maybe
+ * more than @max), or a negative errno with the old baseline kept. */
+int vx_nf_watch_read(struct vx_nf_watch *w, struct vx_nf_hit *hits, int max);
+void vx_nf_watch_free(struct vx_nf_watch *w);
+
+/* Why netfilter drops in a namespace name no rule: it cannot be entered
+ * (!@readable), its DROP/REJECT rules in @rs have no counters, or no
+ * counter rose (a conntrack verdict, ...). One phrase. */
+const char *vx_nf_why_unattributed(bool readable, const struct vx_nf_ruleset *rs);
+
 /* Whether @rs has DROP/REJECT rules (or drop policies) without counters:
  * drops there cannot be attributed. */
 int vx_nf_uncounted_droppers(const struct vx_nf_ruleset *rs);
@@ -104,6 +127,10 @@ enum vx_nf_hook vx_nf_hook_from_stack(const char *const *syms, int n, int *famil
 enum vx_nf_hook vx_nf_hook_from_num(unsigned int hooknum, unsigned int pf);
 const char *vx_nf_hook_name(enum vx_nf_hook h);
 const char *vx_nf_source_name(enum vx_nf_source s);
+struct jw;
+/* A rule's fields into the JSON object open in @w: source, family, table,
+ * chain, policy or position (and handle), verdict, text. */
+void vx_nf_rule_json(struct jw *w, const struct vx_nf_rule *r);
 const char *vx_nf_verdict_name(enum vx_nf_verdict v);
 
 /* Every rule of network namespace @netns ("" or NULL: vxray's own) with

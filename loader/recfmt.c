@@ -157,7 +157,7 @@ void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct v
 			e->len);
 }
 
-static const char *trace_hook(uint8_t at)
+const char *vx_dp_trace_hook(uint8_t at)
 {
 	switch (at) {
 	case VX_AT_XDP_UL_IN: return "xdp/underlay-in";
@@ -181,7 +181,7 @@ const char *vx_dp_what(uint8_t at)
 	return "?";
 }
 
-static void fmt_inner(const struct vx_pkt *p, char *out, size_t len)
+void vx_dp_fmt_inner(const struct vx_pkt *p, char *out, size_t len)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pb[16];
 	const char *proto = vx_drop_proto_name(p->inner_proto, pb, sizeof(pb));
@@ -201,60 +201,9 @@ static void fmt_inner(const struct vx_pkt *p, char *out, size_t len)
 		snprintf(out, len, "%s %s -> %s", proto, s, d);
 }
 
-void vx_trace_print_dp(FILE *f, bool json, const struct vx_event *e, const struct vx_rec_names *n,
-		       const struct vx_trace_pos *pos)
+const char *vx_dp_addr(int family, const uint8_t *a, char *buf, size_t len)
 {
-	char ts[32], in[160], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN], since[24] = "", num[16];
-	bool outer = e->pkt.outer_family == 4 || e->pkt.outer_family == 6;
-
-	vx_fmt_wallclock(e->ts_ns + n->mono_to_real, 6, ts, sizeof(ts));
-	fmt_inner(&e->pkt, in, sizeof(in));
-	ip_str(e->pkt.outer_family, e->pkt.outer_src, os, sizeof(os));
-	ip_str(e->pkt.outer_family, e->pkt.outer_dst, od, sizeof(od));
-	if (pos->pkt && !pos->first)
-		vx_fmt_ns(pos->since_ns, since, sizeof(since));
-	if (json) {
-		struct jw j;
-
-		jw_init(&j, f);
-		jw_obj_open(&j, NULL);
-		jw_str(&j, "type", "trace");
-		jw_str(&j, "time", ts);
-		jw_uint(&j, "ts_ns", e->ts_ns);
-		jw_str(&j, "hook", trace_hook(e->at));
-		jw_str(&j, "event", vx_dp_what(e->at));
-		if (pos->pkt) {
-			jw_uint(&j, "pkt", pos->pkt);
-			jw_uint(&j, "since_first_ns", pos->since_ns);
-		} else {
-			jw_null(&j, "pkt");
-		}
-		jw_str(&j, "netns", n->netns);
-		jw_str(&j, "device", n->device);
-		jw_uint(&j, "vni", e->pkt.vni);
-		jw_str(&j, "inner", in);
-		if (outer) {
-			jw_str(&j, "outer_src", os);
-			jw_str(&j, "outer_dst", od);
-			jw_uint(&j, "outer_sport", e->pkt.outer_sport);
-			jw_uint(&j, "outer_dport", e->pkt.outer_dport);
-		}
-		jw_uint(&j, "len", e->len);
-		jw_bool(&j, "late", pos->late);
-		jw_obj_close(&j);
-		jw_end_line(&j);
-		return;
-	}
-	if (pos->pkt)
-		snprintf(num, sizeof(num), "pkt#%u", pos->pkt);
-	else
-		snprintf(num, sizeof(num), "-");
-	fprintf(f, "%s %-10s %-9s %-16s %-8s %s %s vni %u  %s", ts, num, since, trace_hook(e->at),
-		vx_dp_what(e->at), n->netns, n->device, e->pkt.vni, in);
-	if (outer)
-		fprintf(f, "  outer udp %s:%u -> %s:%u", os, e->pkt.outer_sport, od,
-			e->pkt.outer_dport);
-	fprintf(f, "%s\n", pos->late ? "  (late)" : "");
+	return ip_str(family, a, buf, len);
 }
 
 /* ---- TCP retransmits ---------------------------------------------------- */

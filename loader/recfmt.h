@@ -37,17 +37,13 @@ int vx_dp_event_decode(const void *data, size_t len, struct vx_event *e);
 /* One `vxray encap` line, or one JSON object line. */
 void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct vx_rec_names *n);
 
-/* Where a datapath event stands in trace's timeline. */
-struct vx_trace_pos {
-	uint32_t pkt;		/* the packet's number, 0: not followed (no IP) */
-	uint64_t since_ns;	/* since its first sighting */
-	bool first;		/* this is its first sighting */
-	bool late;		/* arrived after the reorder window */
-};
-
-/* One `vxray trace` line for a datapath event, or its JSON object line. */
-void vx_trace_print_dp(FILE *f, bool json, const struct vx_event *e, const struct vx_rec_names *n,
-		       const struct vx_trace_pos *pos);
+/* The pieces of a `vxray trace` line for a datapath event (view_trace.c
+ * lays the line out, the same for every source): the hook's tag
+ * ("tc/vxlan-out", ...), the inner packet in words, an address ("-" for a
+ * family that is neither 4 nor 6; always written to @buf). */
+const char *vx_dp_trace_hook(uint8_t at);
+void vx_dp_fmt_inner(const struct vx_pkt *p, char *out, size_t len);
+const char *vx_dp_addr(int family, const uint8_t *a, char *buf, size_t len);
 /* "ENCAP", "WIRE-OUT", "WIRE-IN", "DECAP" or "?" for a hook (enum vx_at). */
 const char *vx_dp_what(uint8_t at);
 

@@ -1173,8 +1173,7 @@ static void dp_on_change(void *ctx, const struct vx_dp_watched *w, bool added)
 {
 	struct diag *d = ctx;
 
-	if (w->is_vxlan && w->vx)
-		vx_lathooks_watch(&d->hooks, w->netns_inum, (uint32_t)w->ifindex, w->vx->vni, added);
+	vx_lathooks_on_change(&d->hooks, w, added);
 }
 
 /* Attach the datapath with latency joining to every VXLAN device and
@@ -1194,7 +1193,7 @@ static void dp_start(struct diag *d)
 	for (int i = 0; i < d->n_names; i++)
 		memcpy(d->dpo.netns[i], d->names[i], VX_NETNS_NAME_MAX);
 	vx_dp_init(&d->dp, &po);
-	if ((ret = vx_dp_pick(&d->dp)) || (ret = vx_lathooks_open(&d->hooks, VX_BACKEND_AUTO)) ||
+	if ((ret = vx_dp_pick(&d->dp)) || (ret = vx_lathooks_open(&d->hooks, VX_BACKEND_AUTO, false)) ||
 	    (ret = vx_dp_load(&d->dp)) || (ret = vx_dp_attach(&d->dp))) {
 		gap(d, "%s", "no per-stage latency: the datapath programs could not attach "
 		    "(see above); latency is the probe's overlay round trip");

@@ -69,9 +69,7 @@ static void on_change(void *ctx, const struct vx_dp_watched *w, bool added)
 {
 	struct latency *x = ctx;
 
-	if (w->is_vxlan && w->vx)
-		vx_lathooks_watch(&x->hooks, w->netns_inum, (uint32_t)w->ifindex, w->vx->vni,
-				  added);
+	vx_lathooks_on_change(&x->hooks, w, added);
 }
 
 /* A namespace deleted and created again under its name. */
@@ -266,16 +264,12 @@ int cmd_latency(struct vx_opts *o)
 		return VX_EXIT_FAIL;
 	}
 	vx_dp_init(&x->dp, &po);
-	if ((ret = vx_dp_pick(&x->dp)) || (ret = vx_lathooks_open(&x->hooks, o->backend)) ||
+	if ((ret = vx_dp_pick(&x->dp)) || (ret = vx_lathooks_open(&x->hooks, o->backend, false)) ||
 	    (ret = vx_dp_load(&x->dp)) || (ret = vx_dp_attach(&x->dp))) {
 		ret = ret == -EOPNOTSUPP ? VX_EXIT_FAIL : exit_code(ret);
 		goto out;
 	}
-	for (int i = 0; i < x->dp.n_inst; i++)
-		vx_lathooks_watch_ns(&x->hooks, x->dp.inst[i].inum, true);
-	for (int i = 0; i < x->dp.n_w; i++)
-		if (x->dp.w[i].active)
-			on_change(x, &x->dp.w[i], true);
+	vx_lathooks_watch_dp(&x->hooks, &x->dp);
 	x->mono_to_real = vx_mono_to_real();
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, x);
 	if (!ret)

@@ -2,11 +2,9 @@
 /* `vxray policy`: netfilter drops with their hook, family, namespace and
  * headers, their kernel stacks clustered, and the rule that dropped them.
  *
- * The drops come, best first, from fexit or kprobe+kretprobe on
- * nf_hook_slow (bpf/kprobe/vx_nfhook.bpf.c: the hook and family from the
- * kernel's own hook state), or from the drop engine (dropsrc, only
- * NETFILTER_DROP, with stacks: the hook is the NF_HOOK caller below
- * nf_hook_slow in the stack). The rule is
+ * The drops come from the netfilter verdict engine (nfsrc.c: fexit or
+ * kprobe+kretprobe on nf_hook_slow, else the drop engine's NETFILTER_DROPs
+ * with the hook read off the stack). The rule is
  * found without touching the ruleset: each interval, the namespaces that
  * dropped have their rules re-read (policy.c) and the DROP/REJECT rules
  * whose packet counters rose since the last read took those drops. */
@@ -26,12 +24,10 @@
 #include "log.h"
 #include "loop.h"
 #include "netns.h"
+#include "nfsrc.h"
 #include "policy.h"
 #include "recfmt.h"
 #include "sysinfo.h"
-/* The shared structs first: the skeleton names struct vxn_config. */
-#include "../bpf/kprobe/vx_nfhook.h"
-#include "vx_nfhook.skel.h"
 
 #define MAX_NS 64
 #define MAX_HITS 256
@@ -44,8 +40,7 @@ struct pns {
 	char name[VX_NETNS_NAME_MAX];	/* to enter; "" is vxray's own */
 	char label[VX_NETNS_NAME_MAX];	/* to print: "host" for pid 1's */
 	bool readable;			/* named, so vxray can enter it */
-	bool have_snap;			/* snap is a baseline to diff against */
-	struct vx_nf_ruleset snap;
+	struct vx_nf_watch rules;	/* the last read, the next one's baseline */
 	/* Cumulative, so that a counter read just before its drop reached
 	 * the kernel's tally is not blamed twice: what the rules explain
 	 * in one interval offsets the drops of the next. */
@@ -68,20 +63,9 @@ struct pcluster {
 	uint64_t interval, total;
 };
 
-/* The nf_hook_slow source: its skeleton, links and per-key totals. */
-struct nfhook {
-	struct vx_nfhook *skel;
-	struct bpf_link *links[2];
-	struct ring_buffer *rb;
-	const char *backend;
-	struct { struct vxn_agg_key key; uint64_t seen; } *agg;
-	int n_agg;
-};
-
 struct policy {
 	struct vx_opts *o;
-	struct vx_dropsrc *src;		/* either this ... */
-	struct nfhook nh;		/* ... or this one delivers */
+	struct vx_nfsrc *src;
 	uint64_t mono_to_real;
 	uint64_t last_tick, lost_seen;
 	uint64_t drops_total, unattributed_total;
@@ -120,14 +104,14 @@ static struct pns *ns_add(struct policy *p, const char *name, uint32_t inum, boo
 	n->inum = inum;
 	n->readable = name != NULL;
 	snprintf(n->name, sizeof(n->name), "%s", name ? name : "");
+	snprintf(n->rules.netns, sizeof(n->rules.netns), "%s", name ? name : "");
 	snprintf(n->label, sizeof(n->label), "%s", vx_drop_ns_name(inum, buf, sizeof(buf)));
 	if (!baseline || !n->readable)
 		return n;
-	ret = vx_nf_read_ruleset(n->name, &n->snap);
-	if (ret)
+	ret = vx_nf_watch_read(&n->rules, NULL, 0);
+	if (ret < 0)
 		pr_warn("cannot read the rules of netns %s: %s; its drops will not be attributed",
 			n->label, vx_strerror(ret));
-	n->have_snap = !ret;
 	return n;
 }
 
@@ -184,16 +168,6 @@ static void ns_init(struct policy *p, const struct vxd_scope_key *scope, int n_s
 
 /* ---- events ----------------------------------------------------------- */
 
-static enum vx_nf_hook hook_of(const struct vx_drop *d, int *family)
-{
-	const char *syms[VXD_STACK_DEPTH];
-	int n = d->n_stack < VXD_STACK_DEPTH ? d->n_stack : VXD_STACK_DEPTH;
-
-	for (int i = 0; i < n; i++)
-		syms[i] = vx_ksym_lookup(d->stack[i], NULL);
-	return vx_nf_hook_from_stack(syms, n, family);
-}
-
 static void cluster_add(struct policy *p, const struct vx_drop *d, enum vx_nf_hook hook)
 {
 	int n = d->n_stack < SIG_FRAMES ? d->n_stack : SIG_FRAMES;
@@ -246,207 +220,35 @@ static void handle_drop(struct policy *p, const struct vx_drop *d, enum vx_nf_ho
 	fflush(stdout);
 }
 
-/* From the drop engine: the hook is read off the stack. */
-static void on_drop(void *ctx, const struct vx_drop *d)
+static void on_nf_drop(void *ctx, const struct vx_drop *d, enum vx_nf_hook hook, int family)
 {
-	int family;
-	enum vx_nf_hook hook = hook_of(d, &family);
-
 	handle_drop(ctx, d, hook, family);
 }
 
-/* ---- the nf_hook_slow source ------------------------------------------ */
+/* Drops since the last call, per watched namespace. Exact: counted in the
+ * kernel, not from events. */
+struct count_ctx {
+	struct policy *p;
+	uint64_t *ns_drops, delta;
+};
 
-/* From nf_hook_slow: the hook and family are the kernel's own. */
-static int nh_on_event(void *ctx, void *data, size_t size)
+static void count_ns(void *ctx, uint32_t netns, uint64_t n)
 {
-	struct policy *p = ctx;
-	uint64_t ips[VXD_STACK_DEPTH] = {};
-	const char *syms[VXD_STACK_DEPTH];
-	struct vx_nf_drop_rec r;
-	struct vx_drop d = { .reason = "NETFILTER_DROP" };
-	char loc[160];
-	int n = 0;
+	struct count_ctx *c = ctx;
+	struct pns *ns = ns_for_drop(c->p, netns);
 
-	if (size < sizeof(r.ev))
-		return 0;
-	memcpy(&r.ev, data, sizeof(r.ev));
-	d.stack_err = r.ev.d.stack_id < 0 ? r.ev.d.stack_id :
-		bpf_map__lookup_elem(p->nh.skel->maps.vxn_stacks, &r.ev.d.stack_id,
-				     sizeof(r.ev.d.stack_id), ips, sizeof(ips), 0);
-	for (; !d.stack_err && n < VXD_STACK_DEPTH && ips[n]; n++)
-		syms[n] = vx_ksym_lookup(ips[n], NULL);
-	vx_nf_drop_decode(data, size, syms, n, &r);
-	if (r.ev.d.location)
-		vx_ksym_fmt(r.ev.d.location, loc, sizeof(loc));
-	else
-		snprintf(loc, sizeof(loc), "-");
-	d.ev = &r.ev.d;
-	d.location = loc;
-	/* Shown from the hook's caller, for fexit and kretprobe alike. */
-	if (!d.stack_err) {
-		d.stack = ips + r.first_frame;
-		d.n_stack = n - r.first_frame;
-	}
-	handle_drop(p, &d, r.hook, r.family);
-	return 0;
+	c->delta += n;
+	if (ns)
+		c->ns_drops[ns - c->p->ns] += n;
 }
 
-static int nh_try(struct policy *p, bool fexit, const struct vxd_scope_key *scope, int n_scope,
-		  uint16_t port, char *why, size_t len)
-{
-	const char *what = fexit ? "fexit/nf_hook_slow" : "kprobe+kretprobe/nf_hook_slow";
-	struct nfhook *nh = &p->nh;
-	struct bpf_program *prog;
-	uint8_t one = 1;
-	int ret;
-
-	nh->skel = vx_nfhook__open();
-	if (!nh->skel) {
-		ret = -errno;
-		snprintf(why, len, "opening the BPF object: %s", vx_strerror(ret));
-		return ret;
-	}
-	nh->skel->rodata->cfg.vxlan_port = port ? port : 4789;
-	nh->skel->rodata->cfg.scoped = n_scope > 0;
-	nh->skel->rodata->cfg.stack = 1;
-	bpf_map__set_max_entries(nh->skel->maps.vxn_stacks, 4096);
-	bpf_object__for_each_program(prog, nh->skel->obj)
-		bpf_program__set_autoload(prog, fexit ? prog == nh->skel->progs.vxn_fexit :
-						 prog != nh->skel->progs.vxn_fexit);
-	ret = vx_nfhook__load(nh->skel);
-	if (ret) {
-		snprintf(why, len, "the kernel refused to load %s: %s", what, vx_strerror(ret));
-		goto err;
-	}
-	for (int i = 0; i < n_scope; i++) {
-		ret = bpf_map__update_elem(nh->skel->maps.vxn_scope, &scope[i], sizeof(scope[i]),
-					   &one, sizeof(one), BPF_ANY);
-		if (ret) {
-			snprintf(why, len, "filling the scope map: %s", vx_strerror(ret));
-			goto err;
-		}
-	}
-	/* The return probe first: an entry without its return would leave
-	 * a stale frame, a return without an entry is ignored. */
-	nh->links[0] = bpf_program__attach(fexit ? nh->skel->progs.vxn_fexit :
-						   nh->skel->progs.vxn_kretprobe);
-	if (nh->links[0] && !fexit)
-		nh->links[1] = bpf_program__attach(nh->skel->progs.vxn_kprobe);
-	if (!nh->links[0] || (!fexit && !nh->links[1])) {
-		ret = -errno;
-		snprintf(why, len, "the kernel refused to attach %s: %s%s", what, vx_strerror(ret),
-			 fexit ? "" : " (this kernel may have no kprobes: CONFIG_KPROBES)");
-		goto err;
-	}
-	nh->rb = ring_buffer__new(bpf_map__fd(nh->skel->maps.vxn_rb), nh_on_event, p, NULL);
-	if (!nh->rb) {
-		ret = -errno;
-		snprintf(why, len, "reading the ring buffer: %s", vx_strerror(ret));
-		goto err;
-	}
-	nh->backend = what;
-	return 0;
-err:
-	bpf_link__destroy(nh->links[1]);
-	bpf_link__destroy(nh->links[0]);
-	nh->links[0] = nh->links[1] = NULL;
-	vx_nfhook__destroy(nh->skel);
-	nh->skel = NULL;
-	return ret;
-}
-
-static void nh_close(struct nfhook *nh)
-{
-	ring_buffer__free(nh->rb);
-	bpf_link__destroy(nh->links[1]);
-	bpf_link__destroy(nh->links[0]);
-	vx_nfhook__destroy(nh->skel);
-	free(nh->agg);
-}
-
-static uint64_t nh_lost(struct nfhook *nh)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t sum = 0, *v;
-	uint32_t zero = 0;
-
-	if (ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
-		return 0;
-	if (!bpf_map__lookup_elem(nh->skel->maps.vxn_lost, &zero, sizeof(zero), v,
-				  ncpu * sizeof(*v), 0))
-		for (int i = 0; i < ncpu; i++)
-			sum += v[i];
-	free(v);
-	return sum;
-}
-
-/* ---- either source ---------------------------------------------------- */
-
-static uint64_t src_lost(struct policy *p)
-{
-	return p->src ? vx_dropsrc_lost(p->src) : nh_lost(&p->nh);
-}
-
-static const char *src_backend(struct policy *p)
-{
-	return p->src ? vx_dropsrc_backend(p->src) : p->nh.backend;
-}
-
-/* Drops since the last call, per watched namespace, into @ns_drops;
- * returns their sum. Exact: counted in the kernel, not from events. */
 static uint64_t src_read_drops(struct policy *p, uint64_t *ns_drops)
 {
-	struct nfhook *nh = &p->nh;
-	const struct vx_drop_row *rows;
-	struct vxn_agg_key key, next, *prev = NULL;
-	uint64_t delta = 0, count;
-	int fd, n;
+	struct count_ctx c = { .p = p, .ns_drops = ns_drops };
 
-	if (p->src) {
-		vx_dropsrc_drain(p->src);
-		n = vx_dropsrc_read_agg(p->src, &rows);
-		for (int i = 0; i < n; i++) {
-			struct pns *ns = ns_for_drop(p, rows[i].key.netns);
-
-			delta += rows[i].delta;
-			if (ns)
-				ns_drops[ns - p->ns] += rows[i].delta;
-		}
-		return delta;
-	}
-	ring_buffer__consume(nh->rb);
-	fd = bpf_map__fd(nh->skel->maps.vxn_agg);
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct pns *ns;
-		int i;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &count))
-			continue;
-		for (i = 0; i < nh->n_agg; i++)
-			if (!memcmp(&nh->agg[i].key, &key, sizeof(key)))
-				break;
-		if (i == nh->n_agg) {
-			void *m = realloc(nh->agg, (nh->n_agg + 1) * sizeof(*nh->agg));
-
-			if (!m)
-				break;
-			nh->agg = m;
-			nh->agg[i].key = key;
-			nh->agg[i].seen = 0;
-			nh->n_agg++;
-		}
-		if (count <= nh->agg[i].seen)
-			continue;
-		ns = ns_for_drop(p, key.netns);
-		delta += count - nh->agg[i].seen;
-		if (ns)
-			ns_drops[ns - p->ns] += count - nh->agg[i].seen;
-		nh->agg[i].seen = count;
-	}
-	return delta;
+	vx_nfsrc_drain(p->src);
+	vx_nfsrc_read_counts(p->src, count_ns, &c);
+	return c.delta;
 }
 
 /* ---- attribution ------------------------------------------------------ */
@@ -475,19 +277,16 @@ static struct prule *prule_get(struct policy *p, uint32_t inum, const struct vx_
 static uint64_t attribute(struct policy *p, struct pns *ns)
 {
 	static struct vx_nf_hit hits[MAX_HITS];
-	struct vx_nf_ruleset now = {};
 	uint64_t sum = 0;
-	int n, ret;
+	int n;
 
 	if (!ns->readable)
 		return 0;
-	ret = vx_nf_read_ruleset(ns->name, &now);
-	if (ret) {
-		pr_warn("cannot read the rules of netns %s: %s", ns->label, vx_strerror(ret));
-		vx_nf_ruleset_free(&now);
+	n = vx_nf_watch_read(&ns->rules, hits, MAX_HITS);
+	if (n < 0) {
+		pr_warn("cannot read the rules of netns %s: %s", ns->label, vx_strerror(n));
 		return 0;
 	}
-	n = vx_nf_counter_hits(ns->have_snap ? &ns->snap : NULL, &now, hits, MAX_HITS);
 	if (n > MAX_HITS)
 		n = MAX_HITS;
 	for (int i = 0; i < n; i++) {
@@ -499,9 +298,6 @@ static uint64_t attribute(struct policy *p, struct pns *ns)
 		r->total += hits[i].packets;
 		sum += hits[i].packets;
 	}
-	vx_nf_ruleset_free(&ns->snap);
-	ns->snap = now;
-	ns->have_snap = true;
 	return sum;
 }
 
@@ -527,19 +323,7 @@ static void rule_json(struct jw *w, const struct prule *r, const char *ns, uint6
 
 	jw_obj_open(w, NULL);
 	jw_str(w, "netns", ns);
-	jw_str(w, "source", vx_nf_source_name(x->source));
-	jw_str(w, "family", x->family);
-	jw_str(w, "table", x->table);
-	jw_str(w, "chain", x->chain);
-	if (x->policy) {
-		jw_bool(w, "policy", true);
-	} else {
-		jw_int(w, "position", x->position);
-		if (x->handle)
-			jw_uint(w, "handle", x->handle);
-	}
-	jw_str(w, "verdict", vx_nf_verdict_name(x->verdict));
-	jw_str(w, "text", x->text);
+	vx_nf_rule_json(w, x);
 	jw_uint(w, "count", count);
 	jw_uint(w, "total", total);
 	jw_obj_close(w);
@@ -547,11 +331,7 @@ static void rule_json(struct jw *w, const struct prule *r, const char *ns, uint6
 
 static const char *why_unattributed(const struct pns *ns)
 {
-	if (!ns->readable)
-		return "the namespace has no name vxray can enter to read its rules";
-	if (vx_nf_uncounted_droppers(&ns->snap))
-		return "DROP/REJECT rules without counters there (nft rules need a `counter` statement)";
-	return "no DROP/REJECT rule counter rose (a conntrack or other netfilter verdict, or a rule vxray cannot read)";
+	return vx_nf_why_unattributed(ns->readable, &ns->rules.snap);
 }
 
 static void print_clusters(struct policy *p, struct jw *w, bool all)
@@ -591,7 +371,7 @@ static void print_clusters(struct policy *p, struct jw *w, bool all)
 static void on_tick(void *ctx, uint64_t now)
 {
 	struct policy *p = ctx;
-	uint64_t lost = src_lost(p), new_lost = lost - p->lost_seen;
+	uint64_t lost = vx_nfsrc_lost(p->src), new_lost = lost - p->lost_seen;
 	uint64_t delta, ns_drops[MAX_NS] = {}, ns_hits[MAX_NS] = {};
 	double secs = (double)(now - p->last_tick) / NSEC_PER_SEC;
 	char ts[32];
@@ -726,54 +506,15 @@ static void print_totals(struct policy *p)
 static void policy_free(struct policy *p)
 {
 	for (int i = 0; i < p->n_ns; i++)
-		vx_nf_ruleset_free(&p->ns[i].snap);
+		vx_nf_watch_free(&p->ns[i].rules);
 	free(p->rules);
-}
-
-static int open_source(struct policy *p, const struct vxd_scope_key *scope, int n_scope,
-		       uint16_t port)
-{
-	struct vx_dropsrc_cfg cfg = {
-		.backend = VX_BACKEND_TRACEPOINT,
-		.scope = scope,
-		.n_scope = n_scope,
-		.vxlan_port = port,
-		.stack = true,	/* the hook is read from the stack */
-		.only_reason = "SKB_DROP_REASON_NETFILTER_DROP",
-	};
-	enum vx_backend be = p->o->backend;
-	char why[2][256] = { "not tried", "not tried" };
-	int ret;
-
-	if (be == VX_BACKEND_AUTO || be == VX_BACKEND_FENTRY) {
-		ret = nh_try(p, true, scope, n_scope, port, why[0], sizeof(why[0]));
-		if (!ret)
-			return 0;
-		pr_debug("policy: backend fentry: %s", why[0]);
-		if (be == VX_BACKEND_FENTRY) {
-			pr_err("the fentry backend cannot run here: %s; use --backend tracepoint or leave --backend out",
-			       why[0]);
-			return ret;
-		}
-	}
-	if (be == VX_BACKEND_AUTO || be == VX_BACKEND_KPROBE) {
-		ret = nh_try(p, false, scope, n_scope, port, why[1], sizeof(why[1]));
-		if (!ret)
-			return 0;
-		pr_debug("policy: backend kprobe: %s", why[1]);
-		if (be == VX_BACKEND_KPROBE) {
-			pr_err("the kprobe backend cannot run here: %s; use --backend tracepoint or leave --backend out",
-			       why[1]);
-			return ret;
-		}
-	}
-	return vx_dropsrc_open(&p->src, &cfg, on_drop, p);
 }
 
 int cmd_policy(struct vx_opts *o)
 {
 	static struct vxd_scope_key scope[VXD_MAX_SCOPE];
 	static struct policy p;
+	struct vx_nfsrc_cfg cfg = { .backend = o->backend };
 	struct vx_sysinfo si;
 	struct vx_loop loop;
 	const char *priv;
@@ -791,7 +532,10 @@ int cmd_policy(struct vx_opts *o)
 	ret = vx_drop_scope_build(o, scope, &n_scope, &port);
 	if (ret)	/* a namespace or interface the user named is not there */
 		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-	if (open_source(&p, scope, n_scope, port))
+	cfg.scope = scope;
+	cfg.n_scope = n_scope;
+	cfg.vxlan_port = port;
+	if (vx_nfsrc_open(&p.src, &cfg, on_nf_drop, &p))
 		return VX_EXIT_FAIL;
 	/* Baselines after the probe is attached: a drop between the two
 	 * would show as a counter without an event, the safer side. */
@@ -801,14 +545,13 @@ int cmd_policy(struct vx_opts *o)
 
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &p);
 	if (!ret)
-		ret = p.src ? vx_dropsrc_add_to_loop(p.src, &loop) :
-			      vx_loop_add_ringbuf(&loop, p.nh.rb);
+		ret = vx_nfsrc_add_to_loop(p.src, &loop);
 	if (ret) {
 		pr_err("cannot set up the event loop: %s", vx_strerror(ret));
 		vx_loop_close(&loop);
 		goto out;
 	}
-	pr_info("tracing netfilter drops with %s in %s; Ctrl-C to stop", src_backend(&p),
+	pr_info("tracing netfilter drops with %s in %s; Ctrl-C to stop", vx_nfsrc_backend(p.src),
 		n_scope ? "the chosen namespaces/devices" : "every namespace");
 	ret = vx_loop_run(&loop);
 	vx_loop_close(&loop);
@@ -817,8 +560,7 @@ int cmd_policy(struct vx_opts *o)
 	else
 		print_totals(&p);
 out:
-	vx_dropsrc_close(p.src);
-	nh_close(&p.nh);
+	vx_nfsrc_close(p.src);
 	policy_free(&p);
 	return ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 }

@@ -363,32 +363,43 @@ static __always_inline int vx_parse_outer(struct vx_cursor *c, struct vx_pkt *p,
 	return VX_GO_ON;
 }
 
-/* The compact identity the latency join matches on. */
-static __always_inline void vx_fill_id(struct vx_pkt *p)
+/* The compact identity the latency join matches on, from the fields of the
+ * inner packet. One function for every producer of an identity -- the
+ * datapath's parser below (vx_fill_id) and the readers of an skb in kernel
+ * memory (vx_skbread.bpf.h: drops, netfilter verdicts, vxlan_xmit/rcv,
+ * tcp_probe) -- so that they agree to the bit. @proto is 0 when there is
+ * no L4 header (a non-first fragment); the L4 fields are 0 when absent. */
+static __always_inline void vx_id_make(struct vx_pkt_id *id, __u8 family, __u8 proto,
+				       const __u8 *src, const __u8 *dst, __u16 ip_id, __u16 sport,
+				       __u16 dport, __u32 tcp_seq, __u16 icmp_id, __u16 icmp_seq)
 {
-	struct vx_pkt_id *id = &p->id;
-
-	id->family = p->inner_family;
-	id->proto = p->inner_proto;
-	if (p->inner_family == 4) {
-		__builtin_memcpy(&id->saddr, p->inner_src, 4);
-		__builtin_memcpy(&id->daddr, p->inner_dst, 4);
-		id->ip_id = p->ip_id;
+	id->family = family;
+	id->proto = proto;
+	if (family == 4) {
+		__builtin_memcpy(&id->saddr, src, 4);
+		__builtin_memcpy(&id->daddr, dst, 4);
+		id->ip_id = ip_id;
 	} else {
 		__u32 s[4], d[4];
 
-		__builtin_memcpy(s, p->inner_src, 16);
-		__builtin_memcpy(d, p->inner_dst, 16);
+		__builtin_memcpy(s, src, 16);
+		__builtin_memcpy(d, dst, 16);
 		id->saddr = s[0] ^ s[1] ^ s[2] ^ s[3];
 		id->daddr = d[0] ^ d[1] ^ d[2] ^ d[3];
 	}
-	if (p->inner_proto == VX_IPPROTO_TCP || p->inner_proto == VX_IPPROTO_UDP) {
-		id->sport = p->inner_sport;
-		id->dport = p->inner_dport;
-		id->seq = p->tcp_seq;
+	if (proto == VX_IPPROTO_TCP || proto == VX_IPPROTO_UDP) {
+		id->sport = sport;
+		id->dport = dport;
+		id->seq = tcp_seq;
 	} else {
-		id->seq = (__u32)p->icmp_id << 16 | p->icmp_seq;
+		id->seq = (__u32)icmp_id << 16 | icmp_seq;
 	}
+}
+
+static __always_inline void vx_fill_id(struct vx_pkt *p)
+{
+	vx_id_make(&p->id, p->inner_family, p->inner_proto, p->inner_src, p->inner_dst, p->ip_id,
+		   p->inner_sport, p->inner_dport, p->tcp_seq, p->icmp_id, p->icmp_seq);
 }
 
 #endif

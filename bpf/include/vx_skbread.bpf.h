@@ -4,9 +4,12 @@
  * outer IP and ports, a VXLAN header and the overlay frame behind it, or
  * the outer headers still in front of mac_header after decapsulation.
  * Shared by the drop probe (vx_drops.bpf.c) and the netfilter verdict
- * probe (vx_nfhook.bpf.c). Include after vmlinux.h and vx_drops.h. */
+ * probe (vx_nfhook.bpf.c); vx_read_id() alone also by vx_xmit.bpf.c.
+ * Include after vmlinux.h (and vx_drops.h for parse_skb). */
 #ifndef VXRAY_VX_SKBREAD_BPF_H
 #define VXRAY_VX_SKBREAD_BPF_H
+
+#include "vx_parse.h"
 
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
@@ -100,6 +103,98 @@ static __always_inline void parse_ports(const unsigned char *l4, struct vxd_ip *
 	}
 }
 
+/* The identity (struct vx_pkt_id) the datapath gives the IP packet whose
+ * header is at @l3, read from kernel memory: the walk of vx_parse_ip4,
+ * vx_parse_ip6 and vx_parse_l4 (IPv4 options, the same IPv6 extension
+ * headers and bound, no L4 header in a non-first fragment, ICMP only in
+ * IPv4 and ICMPv6 only in IPv6), its fields handed to vx_id_make() as
+ * vx_fill_id() hands the parser's. @id must be zeroed; it stays so (family
+ * 0: not recognisable) when the headers cannot be read. */
+static __always_inline void vx_read_id(const unsigned char *l3, struct vx_pkt_id *id)
+{
+	__u16 ip_id = 0, sport = 0, dport = 0, icmp_id = 0, icmp_seq = 0;
+	__u8 src[16] = {}, dst[16] = {}, family, proto = 0, first;
+	const unsigned char *l4 = NULL;
+	__u32 seq = 0;
+
+	if (!l3 || bpf_probe_read_kernel(&first, 1, l3))
+		return;
+	if ((first >> 4) == 4) {
+		struct iphdr h;
+
+		if (bpf_probe_read_kernel(&h, sizeof(h), l3) || h.ihl < 5)
+			return;
+		family = 4;
+		__builtin_memcpy(src, &h.saddr, 4);
+		__builtin_memcpy(dst, &h.daddr, 4);
+		ip_id = bpf_ntohs(h.id);
+		if (!(h.frag_off & bpf_htons(0x1fff))) {
+			proto = h.protocol;
+			l4 = l3 + h.ihl * 4;
+		}
+	} else if ((first >> 4) == 6) {
+		struct ipv6hdr h;
+		const unsigned char *p = l3 + sizeof(h);
+		__u8 next;
+
+		if (bpf_probe_read_kernel(&h, sizeof(h), l3))
+			return;
+		family = 6;
+		__builtin_memcpy(src, &h.saddr, 16);
+		__builtin_memcpy(dst, &h.daddr, 16);
+		next = h.nexthdr;
+#pragma unroll
+		for (int i = 0; i < VX_IPV6_EXT_MAX; i++) {
+			__u8 ext[4];
+
+			if (next != VX_IPPROTO_HOPOPTS && next != VX_IPPROTO_ROUTING &&
+			    next != VX_IPPROTO_DSTOPTS && next != VX_IPPROTO_FRAGMENT &&
+			    next != VX_IPPROTO_AH)
+				break;
+			if (bpf_probe_read_kernel(ext, sizeof(ext), p))
+				return;
+			if (next == VX_IPPROTO_FRAGMENT && ((ext[2] << 8 | ext[3]) & 0xfff8)) {
+				next = 0;	/* a later fragment: no L4 header */
+				p = NULL;
+				break;
+			}
+			p += next == VX_IPPROTO_FRAGMENT ? 8 :
+			     next == VX_IPPROTO_AH	 ? ((__u32)ext[1] + 2) * 4 :
+							   ((__u32)ext[1] + 1) * 8;
+			next = ext[0];
+		}
+		/* The datapath gives up on a longer chain: so does this. */
+		if (p && (next == VX_IPPROTO_HOPOPTS || next == VX_IPPROTO_ROUTING ||
+			  next == VX_IPPROTO_DSTOPTS || next == VX_IPPROTO_FRAGMENT ||
+			  next == VX_IPPROTO_AH))
+			return;
+		proto = next;
+		l4 = p;
+	} else {
+		return;
+	}
+	if (l4 && (proto == VX_IPPROTO_TCP || proto == VX_IPPROTO_UDP)) {
+		/* UDP's length and checksum stand where TCP's seq is. */
+		struct { __be16 s, d; __be32 seq; } t;
+
+		if (bpf_probe_read_kernel(&t, sizeof(t), l4))
+			return;
+		sport = bpf_ntohs(t.s);
+		dport = bpf_ntohs(t.d);
+		if (proto == VX_IPPROTO_TCP)
+			seq = bpf_ntohl(t.seq);
+	} else if (l4 && ((proto == VX_IPPROTO_ICMP && family == 4) ||
+			  (proto == VX_IPPROTO_ICMPV6 && family == 6))) {
+		struct { __u8 type, code; __be16 check, id, seq; } ic;
+
+		if (bpf_probe_read_kernel(&ic, sizeof(ic), l4))
+			return;
+		icmp_id = bpf_ntohs(ic.id);
+		icmp_seq = bpf_ntohs(ic.seq);
+	}
+	vx_id_make(id, family, proto, src, dst, ip_id, sport, dport, seq, icmp_id, icmp_seq);
+}
+
 /* A VXLAN header: the I flag set and the VNI in bytes 4..6. */
 static __always_inline bool read_vxlan(const unsigned char *p, __u32 *vni)
 {
@@ -124,6 +219,7 @@ static __always_inline void parse_inner_eth(const unsigned char *eth, struct vxd
 	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
 		return;
 	l4 = parse_ip(eth + ETH_HLEN, &e->inner);
+	vx_read_id(eth + ETH_HLEN, &e->id);
 	if (e->inner.family) {
 		e->flags |= VXD_F_INNER;
 		parse_ports(l4, &e->inner);
@@ -189,6 +285,7 @@ static __always_inline void parse_skb(struct sk_buff *skb, struct vxd_event *e, 
 
 	if (find_decap(head, mac, e, vxlan_port)) {
 		l4 = parse_ip(l3, &e->inner);
+		vx_read_id(l3, &e->id);
 		if (e->inner.family) {
 			e->flags |= VXD_F_INNER;
 			parse_ports(l4, &e->inner);
@@ -205,7 +302,11 @@ static __always_inline void parse_skb(struct sk_buff *skb, struct vxd_event *e, 
 	    read_vxlan(l4 + UDP_HLEN, &e->vni)) {
 		e->flags |= VXD_F_TUNNEL;
 		parse_inner_eth(l4 + UDP_HLEN + VXLAN_HLEN, e);
+		return;
 	}
+	/* Not a tunnel packet: an overlay packet before encapsulation (or
+	 * any other), which the datapath names by these headers. */
+	vx_read_id(l3, &e->id);
 }
 
 #endif

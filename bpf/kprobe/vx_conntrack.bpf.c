@@ -19,6 +19,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "../kprobe/vx_conntrack.h"
+#include "vx_rb.bpf.h"
 
 #define NF_DROP		0
 #define NF_ACCEPT	1
@@ -58,8 +59,15 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VXC_MAX_INFLIGHT);
 	__type(key, __u64);
-	__type(value, __u64);
+	__type(value, struct vxc_stash);
 } vxc_inflight SEC(".maps");
+
+/* Events (cfg.events); the loader shrinks it to one page without them. */
+#define VXC_RB_SIZE (1 << 20)
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, VXC_RB_SIZE);
+} vxc_rb SEC(".maps");
 
 enum field { F_ALLOC, F_ALLOC_FAILED, F_CONFIRMED, F_INSERT_FAILED, F_DESTROYED };
 
@@ -72,12 +80,17 @@ static __always_inline void lost(void)
 		*n += 1;
 }
 
+static __always_inline bool in_scope(__u32 netns)
+{
+	return !cfg.scoped || bpf_map_lookup_elem(&vxc_scope, &netns);
+}
+
 static __always_inline void count(__u32 netns, __u8 proto, enum field f)
 {
 	struct vxc_key k = { .netns = netns, .proto = proto };
 	struct vxc_counts *c, zero = {};
 
-	if (cfg.scoped && !bpf_map_lookup_elem(&vxc_scope, &netns))
+	if (!in_scope(netns))
 		return;
 	c = bpf_map_lookup_elem(&vxc_counts, &k);
 	if (!c) {
@@ -118,32 +131,81 @@ static __always_inline bool is_err(const void *p)
 	return (unsigned long)p >= (unsigned long)-MAX_ERRNO;
 }
 
+/* The tuple as the drop records write one: addresses, protocol, ports or
+ * ICMP type and code. */
+static __always_inline void read_tuple(const struct nf_conntrack_tuple *t, struct vxd_ip *ip)
+{
+	__u16 l3 = BPF_CORE_READ(t, src.l3num);
+
+	ip->family = l3 == 2 ? 4 : l3 == 10 ? 6 : 0;	/* AF_INET, AF_INET6 */
+	ip->proto = BPF_CORE_READ(t, dst.protonum);
+	bpf_core_read(ip->saddr, 16, &t->src.u3);
+	bpf_core_read(ip->daddr, 16, &t->dst.u3);
+	if (ip->proto == IPPROTO_ICMP || ip->proto == 58 /* ICMPv6 */) {
+		ip->sport = BPF_CORE_READ(t, dst.u.icmp.type);
+		ip->dport = BPF_CORE_READ(t, dst.u.icmp.code);
+	} else {
+		ip->sport = __builtin_bswap16(BPF_CORE_READ(t, src.u.all));
+		ip->dport = __builtin_bswap16(BPF_CORE_READ(t, dst.u.all));
+	}
+}
+
+static __always_inline void emit(__u32 netns, const struct nf_conntrack_tuple *t, __u8 kind,
+				 __u8 backend)
+{
+	struct vxc_event *e;
+
+	if (!cfg.events || !t || !in_scope(netns))
+		return;
+	e = bpf_ringbuf_reserve(&vxc_rb, sizeof(*e), 0);
+	if (!e) {
+		lost();
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->netns = netns;
+	e->kind = kind;
+	e->backend = backend;
+	read_tuple(t, &e->t);
+	bpf_ringbuf_submit(e, vx_rb_wakeup_flags(&vxc_rb, VXC_RB_SIZE, sizeof(*e)));
+}
+
 /* Pack (netns, proto) into the stash value for the kretprobe. */
 static __always_inline __u64 pack(__u32 netns, __u8 proto)
 {
 	return ((__u64)proto << 32) | netns;
 }
 
-static __always_inline void on_alloc(__u32 netns, __u8 proto, const void *ret)
+static __always_inline void on_alloc(__u32 netns, __u8 proto, const void *ret,
+				     const struct nf_conntrack_tuple *orig, __u8 be)
 {
-	count(netns, proto, is_err(ret) || !ret ? F_ALLOC_FAILED : F_ALLOC);
+	bool failed = is_err(ret) || !ret;
+
+	count(netns, proto, failed ? F_ALLOC_FAILED : F_ALLOC);
+	if (failed)
+		emit(netns, orig, VXC_EV_ALLOC_FAILED, be);
 }
 
-static __always_inline void on_confirm(struct sk_buff *skb, int verdict)
+static __always_inline void on_confirm(struct sk_buff *skb, int verdict, __u8 be)
 {
 	struct nf_conn *ct = (void *)(BPF_CORE_READ(skb, _nfct) & NFCT_PTRMASK);
+	bool ok = verdict == NF_ACCEPT;
 
 	if (!ct)
 		return;
-	count(ct_inum(ct), ct_proto(ct), verdict == NF_ACCEPT ? F_CONFIRMED : F_INSERT_FAILED);
+	count(ct_inum(ct), ct_proto(ct), ok ? F_CONFIRMED : F_INSERT_FAILED);
+	emit(ct_inum(ct), &ct->tuplehash[0].tuple, ok ? VXC_EV_NEW : VXC_EV_INSERT_FAILED, be);
 }
 
-static __always_inline void on_destroy(struct nf_conn *ct)
+static __always_inline void on_destroy(struct nf_conn *ct, __u8 be)
 {
 	/* Unconfirmed entries (refused, or never inserted) were never in
 	 * the table: only confirmed ones leave it. */
-	if (ct && (BPF_CORE_READ(ct, status) & IPS_CONFIRMED))
+	if (ct && (BPF_CORE_READ(ct, status) & IPS_CONFIRMED)) {
 		count(ct_inum(ct), ct_proto(ct), F_DESTROYED);
+		emit(ct_inum(ct), &ct->tuplehash[0].tuple, VXC_EV_DESTROY, be);
+	}
 }
 
 /* ---- fentry/fexit ------------------------------------------------------ */
@@ -153,50 +215,52 @@ int BPF_PROG(vxc_fexit_alloc, struct net *net, const struct nf_conntrack_zone *z
 	     const struct nf_conntrack_tuple *orig, const struct nf_conntrack_tuple *repl,
 	     gfp_t gfp, u32 hash, struct nf_conn *ret)
 {
-	on_alloc(net_inum(net), BPF_CORE_READ(orig, dst.protonum), ret);
+	on_alloc(net_inum(net), BPF_CORE_READ(orig, dst.protonum), ret, orig, VXD_BE_FENTRY);
 	return 0;
 }
 
 SEC("fexit/__nf_conntrack_confirm")
 int BPF_PROG(vxc_fexit_confirm, struct sk_buff *skb, int ret)
 {
-	on_confirm(skb, ret);
+	on_confirm(skb, ret, VXD_BE_FENTRY);
 	return 0;
 }
 
 SEC("fentry/nf_ct_destroy")
 int BPF_PROG(vxc_fentry_destroy, struct nf_conntrack *nfct)
 {
-	on_destroy((struct nf_conn *)nfct);
+	on_destroy((struct nf_conn *)nfct, VXD_BE_FENTRY);
 	return 0;
 }
 
 SEC("fentry/nf_conntrack_destroy")
 int BPF_PROG(vxc_fentry_destroy_old, struct nf_conntrack *nfct)
 {
-	on_destroy((struct nf_conn *)nfct);
+	on_destroy((struct nf_conn *)nfct, VXD_BE_FENTRY);
 	return 0;
 }
 
 /* ---- kprobe/kretprobe -------------------------------------------------- */
 
-static __always_inline void stash(__u64 v)
+static __always_inline void stash(__u64 v, __u64 tuple)
 {
+	struct vxc_stash st = { .v = v, .tuple = tuple };
 	__u64 id = bpf_get_current_pid_tgid();
 
-	if (bpf_map_update_elem(&vxc_inflight, &id, &v, BPF_ANY))
+	if (bpf_map_update_elem(&vxc_inflight, &id, &st, BPF_ANY))
 		lost();
 }
 
-/* The entry's stash, or 0 (and one lost count) when there is none. */
-static __always_inline __u64 unstash(void)
+/* The entry's stash, or v 0 (and one lost count) when there is none. */
+static __always_inline struct vxc_stash unstash(void)
 {
-	__u64 id = bpf_get_current_pid_tgid(), *v, ret = 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct vxc_stash *v, ret = {};
 
 	v = bpf_map_lookup_elem(&vxc_inflight, &id);
 	if (!v) {
 		lost();
-		return 0;
+		return ret;
 	}
 	ret = *v;
 	bpf_map_delete_elem(&vxc_inflight, &id);
@@ -207,47 +271,49 @@ SEC("kprobe/__nf_conntrack_alloc")
 int BPF_KPROBE(vxc_kprobe_alloc, struct net *net, const struct nf_conntrack_zone *zone,
 	       const struct nf_conntrack_tuple *orig)
 {
-	stash(pack(net_inum(net), BPF_CORE_READ(orig, dst.protonum)));
+	stash(pack(net_inum(net), BPF_CORE_READ(orig, dst.protonum)), (__u64)orig);
 	return 0;
 }
 
+/* The caller's orig tuple is still on its stack at the return. */
 SEC("kretprobe/__nf_conntrack_alloc")
 int BPF_KRETPROBE(vxc_kretprobe_alloc, struct nf_conn *ret)
 {
-	__u64 v = unstash();
+	struct vxc_stash v = unstash();
 
-	if (v)
-		on_alloc((__u32)v, (__u8)(v >> 32), ret);
+	if (v.v)
+		on_alloc((__u32)v.v, (__u8)(v.v >> 32), ret,
+			 (const struct nf_conntrack_tuple *)v.tuple, VXD_BE_KPROBE);
 	return 0;
 }
 
 SEC("kprobe/__nf_conntrack_confirm")
 int BPF_KPROBE(vxc_kprobe_confirm, struct sk_buff *skb)
 {
-	stash((__u64)skb);
+	stash((__u64)skb, 0);
 	return 0;
 }
 
 SEC("kretprobe/__nf_conntrack_confirm")
 int BPF_KRETPROBE(vxc_kretprobe_confirm, int ret)
 {
-	__u64 v = unstash();
+	struct vxc_stash v = unstash();
 
-	if (v)
-		on_confirm((struct sk_buff *)v, ret);
+	if (v.v)
+		on_confirm((struct sk_buff *)v.v, ret, VXD_BE_KPROBE);
 	return 0;
 }
 
 SEC("kprobe/nf_ct_destroy")
 int BPF_KPROBE(vxc_kprobe_destroy, struct nf_conntrack *nfct)
 {
-	on_destroy((struct nf_conn *)nfct);
+	on_destroy((struct nf_conn *)nfct, VXD_BE_KPROBE);
 	return 0;
 }
 
 SEC("kprobe/nf_conntrack_destroy")
 int BPF_KPROBE(vxc_kprobe_destroy_old, struct nf_conntrack *nfct)
 {
-	on_destroy((struct nf_conn *)nfct);
+	on_destroy((struct nf_conn *)nfct, VXD_BE_KPROBE);
 	return 0;
 }

@@ -9,6 +9,8 @@
 #include <linux/types.h>
 #endif
 
+#include "vxray.h"
+
 #define VXD_STACK_DEPTH 32
 #define VXD_MAX_SCOPE 256
 #define VXD_MAX_AGG 4096
@@ -46,6 +48,10 @@ struct vxd_event {
 	__u64 location;		/* kernel address that freed the skb */
 	struct vxd_ip outer;
 	struct vxd_ip inner;
+	/* The identity the datapath gives the overlay packet (struct
+	 * vx_pkt_id, vx_read_id): the inner headers of a tunnel packet, else
+	 * the packet's own. family 0: not recognisable. */
+	struct vx_pkt_id id;
 	__u32 reason;		/* enum skb_drop_reason of the running kernel */
 	__u32 netns;		/* net->ns.inum of skb->dev (else of skb->sk) */
 	__u32 ifindex;		/* skb->dev->ifindex, 0 without a device */
@@ -57,7 +63,7 @@ struct vxd_event {
 	__u8 backend;		/* enum vxd_backend */
 	__u8 pad[4];
 };
-_Static_assert(sizeof(struct vxd_event) == 128, "vxd_event layout");
+_Static_assert(sizeof(struct vxd_event) == 152, "vxd_event layout");
 
 /* In-kernel scoping: a (netns, ifindex) pair, or (netns, 0) for every
  * device of that namespace. */

@@ -17,9 +17,9 @@ struct vxn_event {
 	__u32 in_ifindex;	/* state->in, 0 without */
 	__u32 out_ifindex;	/* state->out, 0 without */
 	__s32 ret;		/* nf_hook_slow(): -EPERM, or NF_DROP_GETERR's errno */
-	__u8 pad[12];
+	__u8 pad[4];
 };
-_Static_assert(sizeof(struct vxn_event) == 160, "vxn_event layout");
+_Static_assert(sizeof(struct vxn_event) == 176, "vxn_event layout");
 
 /* Exact per-interval counts, independent of ring-buffer overflow. */
 struct vxn_agg_key {

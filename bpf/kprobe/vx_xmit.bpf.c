@@ -26,9 +26,53 @@
 #include <bpf/bpf_tracing.h>
 
 #include "vx_lat.bpf.h"
+#include "../kprobe/vx_drops.h"
+#include "vx_skbread.bpf.h"
+#include "vx_rb.bpf.h"
 #include "../kprobe/vx_xmit.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+const volatile struct vxx_config cfg = {};
+
+/* Events (cfg.events); the loader shrinks it to one page without them. */
+#define VXX_RB_SIZE (1 << 22)
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, VXX_RB_SIZE);
+} vxx_rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} vxx_lost SEC(".maps");
+
+static __always_inline void hook_emit(__u64 now, __u64 start, const struct vx_pkt_id *id,
+				      __u32 netns, __u32 ifindex, __u32 vni, __u8 stage, __u8 be)
+{
+	struct vx_hook_event *e = bpf_ringbuf_reserve(&vxx_rb, sizeof(*e), 0);
+	__u32 zero = 0;
+
+	if (!e) {
+		__u64 *n = bpf_map_lookup_elem(&vxx_lost, &zero);
+
+		if (n)
+			*n += 1;
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = now;
+	e->start_ns = start;
+	e->id = *id;
+	e->netns = netns;
+	e->ifindex = ifindex;
+	e->vni = vni;
+	e->stage = stage;
+	e->backend = be;
+	bpf_ringbuf_submit(e, vx_rb_wakeup_flags(&vxx_rb, VXX_RB_SIZE, sizeof(*e)));
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -47,7 +91,7 @@ struct {
 	__type(value, struct vx_xmit_start);
 } vxx_start SEC(".maps");
 
-static __always_inline void xmit_enter(__u64 key, struct net_device *dev)
+static __always_inline void xmit_enter(__u64 key, struct sk_buff *skb, struct net_device *dev)
 {
 	struct vx_xmit_dev d = {
 		.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum),
@@ -58,6 +102,9 @@ static __always_inline void xmit_enter(__u64 key, struct net_device *dev)
 
 	if (!vni)
 		return;
+	/* The inner frame: its IP header where the stack left it. */
+	if (cfg.events)
+		vx_read_id(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header), &st.id);
 	st.ts_ns = bpf_ktime_get_ns();
 	st.netns = d.netns;
 	st.ifindex = d.ifindex;
@@ -66,7 +113,8 @@ static __always_inline void xmit_enter(__u64 key, struct net_device *dev)
 	vx_lat_count(VX_ST_XMIT, VX_L_SEEN, 1);
 }
 
-static __always_inline void xmit_exit(__u64 key)
+/* The end of a timed call: its sample and, with events, its record. */
+static __always_inline void timed_exit(__u64 key, __u8 stage, __u8 be)
 {
 	struct vx_xmit_start *st = bpf_map_lookup_elem(&vxx_start, &key);
 	__u64 now = bpf_ktime_get_ns();
@@ -74,10 +122,18 @@ static __always_inline void xmit_exit(__u64 key)
 	if (!st)
 		return;
 	if (now >= st->ts_ns) {
-		vx_lat_sample(st->netns, st->ifindex, st->vni, VX_ST_XMIT, now - st->ts_ns);
-		vx_lat_count(VX_ST_XMIT, VX_L_MATCHED, 1);
+		vx_lat_sample(st->netns, st->ifindex, st->vni, stage, now - st->ts_ns);
+		vx_lat_count(stage, VX_L_MATCHED, 1);
+		if (cfg.events)
+			hook_emit(now, st->ts_ns, &st->id, st->netns, st->ifindex, st->vni, stage,
+				  be);
 	}
 	bpf_map_delete_elem(&vxx_start, &key);
+}
+
+static __always_inline void xmit_exit(__u64 key, __u8 be)
+{
+	timed_exit(key, VX_ST_XMIT, be);
 }
 
 /* Namespaces vxray watches: vxlan_rcv runs on the underlay's skb, before
@@ -104,6 +160,14 @@ static __always_inline void rcv_enter(__u64 key, struct sk_buff *skb)
 		return;
 	if (!bpf_probe_read_kernel(vx, sizeof(vx), data + 8))
 		st.vni = (__u32)vx[4] << 16 | (__u32)vx[5] << 8 | vx[6];
+	if (cfg.events) {
+		/* The overlay frame follows UDP (8) and VXLAN (8). */
+		__be16 proto = 0;
+
+		bpf_probe_read_kernel(&proto, sizeof(proto), data + 16 + 12);
+		if (proto == bpf_htons(0x0800) || proto == bpf_htons(0x86DD))
+			vx_read_id(data + 16 + 14, &st.id);
+	}
 	st.ts_ns = bpf_ktime_get_ns();
 	st.netns = netns;
 	st.ifindex = (__u32)BPF_CORE_READ(dev, ifindex);
@@ -112,20 +176,9 @@ static __always_inline void rcv_enter(__u64 key, struct sk_buff *skb)
 	vx_lat_count(VX_ST_RCV, VX_L_SEEN, 1);
 }
 
-static __always_inline void rcv_exit(__u64 key)
+static __always_inline void rcv_exit(__u64 key, __u8 be)
 {
-	struct vx_xmit_start *st;
-	__u64 now = bpf_ktime_get_ns();
-
-	key |= 1ull << 63;
-	st = bpf_map_lookup_elem(&vxx_start, &key);
-	if (!st)
-		return;
-	if (now >= st->ts_ns) {
-		vx_lat_sample(st->netns, st->ifindex, st->vni, VX_ST_RCV, now - st->ts_ns);
-		vx_lat_count(VX_ST_RCV, VX_L_MATCHED, 1);
-	}
-	bpf_map_delete_elem(&vxx_start, &key);
+	timed_exit(key | 1ull << 63, VX_ST_RCV, be);
 }
 
 SEC("fentry/vxlan_rcv")
@@ -138,7 +191,7 @@ int BPF_PROG(vx_rcv_fentry, struct sock *sk, struct sk_buff *skb)
 SEC("fexit/vxlan_rcv")
 int BPF_PROG(vx_rcv_fexit, struct sock *sk, struct sk_buff *skb, int ret)
 {
-	rcv_exit((__u64)(long)skb);
+	rcv_exit((__u64)(long)skb, VXX_BE_FENTRY);
 	return 0;
 }
 
@@ -152,42 +205,42 @@ int BPF_KPROBE(vx_rcv_kprobe, struct sock *sk, struct sk_buff *skb)
 SEC("kretprobe/vxlan_rcv")
 int BPF_KRETPROBE(vx_rcv_kretprobe, int ret)
 {
-	rcv_exit(bpf_get_current_pid_tgid());
+	rcv_exit(bpf_get_current_pid_tgid(), VXX_BE_KPROBE);
 	return 0;
 }
 
 SEC("fentry/vxlan_xmit")
 int BPF_PROG(vx_xmit_fentry, struct sk_buff *skb, struct net_device *dev)
 {
-	xmit_enter((__u64)(long)skb, dev);
+	xmit_enter((__u64)(long)skb, skb, dev);
 	return 0;
 }
 
 SEC("fexit/vxlan_xmit")
 int BPF_PROG(vx_xmit_fexit, struct sk_buff *skb, struct net_device *dev, int ret)
 {
-	xmit_exit((__u64)(long)skb);
+	xmit_exit((__u64)(long)skb, VXX_BE_FENTRY);
 	return 0;
 }
 
 SEC("kprobe/vxlan_xmit")
 int BPF_KPROBE(vx_xmit_kprobe, struct sk_buff *skb, struct net_device *dev)
 {
-	xmit_enter(bpf_get_current_pid_tgid(), dev);
+	xmit_enter(bpf_get_current_pid_tgid(), skb, dev);
 	return 0;
 }
 
 SEC("kretprobe/vxlan_xmit")
 int BPF_KRETPROBE(vx_xmit_kretprobe, int ret)
 {
-	xmit_exit(bpf_get_current_pid_tgid());
+	xmit_exit(bpf_get_current_pid_tgid(), VXX_BE_KPROBE);
 	return 0;
 }
 
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(vx_xmit_tp_start, struct sk_buff *skb, struct net_device *dev)
 {
-	xmit_enter((__u64)(long)skb, dev);
+	xmit_enter((__u64)(long)skb, skb, dev);
 	return 0;
 }
 
@@ -195,50 +248,16 @@ SEC("tp_btf/net_dev_xmit")
 int BPF_PROG(vx_xmit_tp_end, struct sk_buff *skb, int rc, struct net_device *dev,
 	     unsigned int len)
 {
-	xmit_exit((__u64)(long)skb);
+	xmit_exit((__u64)(long)skb, VXX_BE_TP_BTF);
 	return 0;
 }
 
-/* The identity of a received TCP segment, exactly as vx_fill_id() builds
- * it from the frame at the VXLAN device. */
+/* The identity of a received TCP segment: vx_read_id() builds it as the
+ * datapath does from the frame at the VXLAN device. */
 static __always_inline int tcp_id(struct sk_buff *skb, struct vx_pkt_id *id)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 th = BPF_CORE_READ(skb, transport_header);
-	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	struct tcphdr t;
-
-	if (proto == 0x0800) {
-		struct iphdr ip;
-
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
-			return -1;
-		id->family = 4;
-		id->saddr = ip.saddr;
-		id->daddr = ip.daddr;
-		id->ip_id = bpf_ntohs(ip.id);
-	} else if (proto == 0x86DD) {
-		struct ipv6hdr ip6;
-		__u32 s[4], d[4];
-
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
-			return -1;
-		__builtin_memcpy(s, &ip6.saddr, 16);
-		__builtin_memcpy(d, &ip6.daddr, 16);
-		id->family = 6;
-		id->saddr = s[0] ^ s[1] ^ s[2] ^ s[3];
-		id->daddr = d[0] ^ d[1] ^ d[2] ^ d[3];
-	} else {
-		return -1;
-	}
-	if (bpf_probe_read_kernel(&t, sizeof(t), head + th))
-		return -1;
-	id->proto = 6;
-	id->sport = bpf_ntohs(t.source);
-	id->dport = bpf_ntohs(t.dest);
-	id->seq = bpf_ntohl(t.seq);
-	return 0;
+	vx_read_id(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header), id);
+	return id->proto == VX_IPPROTO_TCP ? 0 : -1;
 }
 
 SEC("tp_btf/tcp_probe")
@@ -251,6 +270,19 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 	__builtin_memset(&id, 0, sizeof(id));
 	if (tcp_id(skb, &id))
 		return 0;
+	if (cfg.events) {
+		/* Arrived through a watched VXLAN device (the last device it
+		 * was received on): a delivery worth a line. */
+		struct vx_xmit_dev d = {
+			.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
+			.ifindex = (__u32)BPF_CORE_READ(skb, skb_iif),
+		};
+		__u32 *vni = bpf_map_lookup_elem(&vxx_dev, &d);
+
+		if (vni)
+			hook_emit(bpf_ktime_get_ns(), 0, &id, d.netns, d.ifindex, *vni,
+				  VX_ST_DELIVERY, VXX_BE_TP_BTF);
+	}
 	s = bpf_map_lookup_elem(&vxl_stamp, &id);
 	if (!s || s->at != VX_AT_TC_VX_IN)
 		return 0;

@@ -18,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t count = 0xdeadbeef, max = 0xfeedf00d;
 	struct nlmsghdr *nlh;
 	uint8_t proto = 0xee;
+	struct vxd_ip t;
 	int ret;
 
 	if (size < sizeof(*nlh) || size > 65536)
@@ -39,6 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(proto == 0xee);
 	else
 		CHECK(ret == VX_CT_EV_OTHER || ret == VX_CT_EV_NEW || ret == VX_CT_EV_DESTROY);
+	/* The tuple decoder answers the same, and leaves @t alone on error. */
+	memset(&t, 0xee, sizeof(t));
+	CHECK(vx_ct_parse_event_tuple(nlh, size, &t) == ret);
+	if (ret < 0)
+		CHECK(t.family == 0xee && t.sport == 0xeeee);
+	else
+		CHECK(t.proto == proto && (t.family == 0 || t.family == 4 || t.family == 6));
 	free(nlh);
 	return 0;
 }

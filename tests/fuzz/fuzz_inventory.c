@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer target: vx_inventory_parse_link() on arbitrary RTM_NEWLINK
- * messages. The message sits in a heap buffer of exactly nlmsg_len bytes,
+ * messages, and vx_link_parse() on them as RTM_NEWLINK or RTM_DELLINK. The message sits in a heap buffer of exactly nlmsg_len bytes,
  * as libmnl hands it over after checking the header, so ASan sees any read
  * past it. A decoded device must be self-consistent. */
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "fuzz.h"
 #include "inventory.h"
@@ -17,6 +18,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vx_vxlan_dev d;
+	struct vx_link_msg lm;
 	struct nlmsghdr *nlh;
 	int ret;
 
@@ -38,6 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      d.remote_family == AF_INET6);
 		CHECK(!d.remote_is_group || d.remote_family);
 	}
+	/* The link-change decoder on the same bytes, as either message. */
+	nlh->nlmsg_type = size & 1 ? RTM_DELLINK : RTM_NEWLINK;
+	ret = vx_link_parse(nlh, &lm);
+	CHECK(ret == 0 || ret == -EINVAL);
+	if (!ret)
+		CHECK(memchr(lm.name, 0, sizeof(lm.name)) && lm.deleted == (size & 1));
 	free(nlh);
 	return 0;
 }

@@ -200,6 +200,62 @@ static void test_events(void **state)
 	assert_string_equal(vx_ct_l4_name(VX_CT_L4__MAX), "?");
 }
 
+/* The whole original tuple, as trace prints it: addresses, ports, and an
+ * ICMP entry's type and code where drops keep them. */
+static void test_event_tuple(void **state)
+{
+	struct nlmsghdr *nlh;
+	struct vxd_ip t;
+	const uint8_t six[16] = { 0xfd, [15] = 1 };
+
+	nlh = event_msg(IPCTNL_MSG_CT_NEW, NLM_F_CREATE, IPPROTO_UDP);
+	assert_int_equal(vx_ct_parse_event_tuple(nlh, nlh->nlmsg_len, &t), VX_CT_EV_NEW);
+	assert_int_equal(t.family, 4);
+	assert_int_equal(t.proto, IPPROTO_UDP);
+	assert_memory_equal(t.saddr, "\xac\x10\x00\x01", 4);
+	assert_memory_equal(t.daddr, "\xac\x10\x00\x02", 4);
+	assert_int_equal(t.sport, 20001);
+	assert_int_equal(t.dport, 10001);
+
+	nlh = put_hdr(IPCTNL_MSG_CT_DELETE, 0);
+	{
+		struct nlattr *o = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
+		struct nlattr *ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+		struct nlattr *p;
+
+		mnl_attr_put(nlh, CTA_IP_V6_SRC, 16, six);
+		mnl_attr_put(nlh, CTA_IP_V6_DST, 16, six);
+		mnl_attr_nest_end(nlh, ip);
+		p = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+		mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_ICMPV6);
+		mnl_attr_put_u16(nlh, CTA_PROTO_ICMPV6_ID, htons(7));
+		mnl_attr_put_u8(nlh, CTA_PROTO_ICMPV6_TYPE, 128);
+		mnl_attr_put_u8(nlh, CTA_PROTO_ICMPV6_CODE, 0);
+		mnl_attr_nest_end(nlh, p);
+		mnl_attr_nest_end(nlh, o);
+	}
+	assert_int_equal(vx_ct_parse_event_tuple(nlh, nlh->nlmsg_len, &t), VX_CT_EV_DESTROY);
+	assert_int_equal(t.family, 6);
+	assert_int_equal(t.proto, IPPROTO_ICMPV6);
+	assert_memory_equal(t.saddr, six, 16);
+	assert_int_equal(t.sport, 128);
+	assert_int_equal(t.dport, 0);
+
+	/* A three-byte IPv4 address is malformed, not a shorter address. */
+	nlh = put_hdr(IPCTNL_MSG_CT_NEW, NLM_F_CREATE);
+	{
+		struct nlattr *o = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
+		struct nlattr *ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+
+		mnl_attr_put(nlh, CTA_IP_V4_SRC, 3, "abc");
+		mnl_attr_nest_end(nlh, ip);
+		mnl_attr_nest_end(nlh, o);
+	}
+	memset(&t, 0x77, sizeof(t));
+	assert_int_equal(vx_ct_parse_event_tuple(nlh, nlh->nlmsg_len, &t), -EBADMSG);
+	assert_int_equal(t.family, 0x77);	/* untouched */
+}
+
 static void test_events_malformed(void **state)
 {
 	struct nlmsghdr *nlh;
@@ -332,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_stats_cpu_malformed),
 		cmocka_unit_test(test_stats_count_max),
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_event_tuple),
 		cmocka_unit_test(test_events_malformed),
 		cmocka_unit_test(test_prefixes_and_flips),
 		cmocka_unit_test(test_judge),

@@ -149,6 +149,38 @@ static void test_malformed(void **state)
 	assert_int_equal(vx_inventory_parse_link(nlh, &d), 1);
 }
 
+/* Link changes: any kind of link, its flags, MTU and name; a deletion; and
+ * what is not a link message or is cut short. */
+static void test_link_changes(void **state)
+{
+	struct spec veth = { .kind = "veth", .port = -1, .learning = -1, .no_data = true };
+	struct vx_link_msg m;
+	struct nlmsghdr *nlh = build(&veth);
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	ifi->ifi_flags = IFF_UP | IFF_LOWER_UP;
+	assert_int_equal(vx_link_parse(nlh, &m), 0);
+	assert_int_equal(m.ifindex, 7);
+	assert_int_equal(m.flags, IFF_UP | IFF_LOWER_UP);
+	assert_int_equal(m.mtu, 1450);
+	assert_string_equal(m.name, "vxlan100");
+	assert_false(m.deleted);
+
+	nlh->nlmsg_type = RTM_DELLINK;
+	ifi->ifi_flags = 0;
+	assert_int_equal(vx_link_parse(nlh, &m), 0);
+	assert_true(m.deleted);
+	assert_int_equal(m.flags, 0);
+
+	nlh->nlmsg_type = RTM_NEWADDR;
+	assert_int_equal(vx_link_parse(nlh, &m), -EINVAL);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_len -= 3;	/* the last attribute cut */
+	assert_int_equal(vx_link_parse(nlh, &m), -EINVAL);
+	nlh->nlmsg_len = mnl_nlmsg_size(sizeof(*ifi)) - 1;
+	assert_int_equal(vx_link_parse(nlh, &m), -EINVAL);
+}
+
 static void test_mtu_check(void **state)
 {
 	struct vx_vxlan_dev d = { .name = "vxlan100", .underlay = "und0", .underlay_mtu = 1500,
@@ -178,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_and_group),
 		cmocka_unit_test(test_other_links_ignored),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_link_changes),
 		cmocka_unit_test(test_mtu_check),
 	};
 
