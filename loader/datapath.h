@@ -92,6 +92,7 @@ struct vx_dp_opts {
 	const struct vx_opts *o;	/* -i, --auto, --netns and the filters */
 	bool events;			/* ring-buffer events; false: counters only */
 	bool xdp;			/* XDP on underlay ingress (native only) */
+	uint16_t snaplen;		/* --pcap: packet bytes behind each event */
 	/* Called for every instance after rodata is filled and before load:
 	 * change in->tc->rodata / in->xdp->rodata, or bpf_map__set_max_entries
 	 * on maps (do the same for every instance: shared maps must agree).

@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "metrics.h"
+#include "vx_cap.h"
 
 
 static const struct vx_cmd commands[] = {
@@ -19,15 +20,15 @@ static const struct vx_cmd commands[] = {
 	  "Follows inner packets through the tunnel: ENCAP at the sender, the outer\n"
 	  "packet on the underlay, DECAP at the receiver -- or where it died and the\n"
 	  "kernel's reason -- in kernel-timestamp order (200 ms reorder window).",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP, cmd_trace },
+	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP | VX_OPT_PCAP, cmd_trace },
 	{ "encap", "VXLAN encapsulation and decapsulation events",
 	  "One line per tunnel packet: device, direction, ENCAP/DECAP, VNI, outer and\n"
 	  "inner headers; every --interval a summary per (namespace, VNI, remote VTEP).",
-	  VX_OPT_FILTERS | VX_OPT_SUMMARY | VX_OPT_XDP, cmd_encap },
+	  VX_OPT_FILTERS | VX_OPT_SUMMARY | VX_OPT_XDP | VX_OPT_PCAP, cmd_encap },
 	{ "drops", "kernel packet drops with reason, location and stack",
 	  "Every skb the kernel frees as dropped, with the reason named from this\n"
 	  "kernel's BTF, the function that dropped it, and the tunnel it belonged to.",
-	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND, cmd_drops },
+	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND | VX_OPT_PCAP, cmd_drops },
 	{ "conntrack", "conntrack table pressure per namespace",
 	  "New, confirmed and destroyed entries, table count and max, allocation and\n"
 	  "insert failures; an ALERT when the table fills.",
@@ -37,7 +38,7 @@ static const struct vx_cmd commands[] = {
 	  VX_OPT_FILTERS | VX_OPT_BACKEND, cmd_retrans },
 	{ "policy", "netfilter drops with the rule that dropped the packet",
 	  "Hook, family, namespace, headers, and the iptables/nftables rule.",
-	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND, cmd_policy },
+	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND | VX_OPT_PCAP, cmd_policy },
 	{ "latency", "per-stage tunnel latency histograms",
 	  "encap, underlay wire, decap, TCP delivery and vxlan_xmit latency, joined per\n"
 	  "packet in the kernel: histograms, p50/p90/p99/p99.9, max, join rate;\n"
@@ -73,7 +74,7 @@ static const struct vx_cmd commands[] = {
 enum {
 	OPT_AUTO = 256, OPT_NETNS, OPT_INTERVAL, OPT_BACKEND, OPT_VNI,
 	OPT_HOST, OPT_PORT, OPT_PROTO, OPT_RATE, OPT_STACK, OPT_PROBE,
-	OPT_BASELINE, OPT_METRICS, OPT_SUMMARY, OPT_XDP,
+	OPT_BASELINE, OPT_METRICS, OPT_SUMMARY, OPT_XDP, OPT_PCAP, OPT_SNAPLEN,
 };
 
 static const struct option long_opts[] = {
@@ -97,6 +98,8 @@ static const struct option long_opts[] = {
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "summary", no_argument, NULL, OPT_SUMMARY },
 	{ "xdp", no_argument, NULL, OPT_XDP },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
 	{ 0 },
 };
 
@@ -143,6 +146,12 @@ static void usage(FILE *f)
 		"      --xdp                      encap: also XDP on underlay ingress, native mode\n"
 		"                                 only (off by default: native XDP moves a veth to\n"
 		"                                 NAPI receive; never over another XDP program)\n"
+		"      --pcap FILE                encap, trace, drops, policy: write each event's\n"
+		"                                 packet to FILE as pcapng (Wireshark, tshark), one\n"
+		"                                 interface per namespace/device/hook, a comment per\n"
+		"                                 packet naming its event\n"
+		"      --snaplen N                with --pcap: bytes kept of each packet, 16-2048\n"
+		"                                 (default 256)\n"
 		"  tc programs use TCX links where the kernel has them (6.6+), else clsact +\n"
 		"  cls_bpf filters over netlink; VXRAY_TC_ATTACH=netlink|tcx forces one.\n"
 		"\n"
@@ -172,6 +181,8 @@ static void cmd_usage(FILE *f, const struct vx_cmd *c)
 		fprintf(f, ", --summary");
 	if (c->opts & VX_OPT_XDP)
 		fprintf(f, ", --xdp");
+	if (c->opts & VX_OPT_PCAP)
+		fprintf(f, ", --pcap FILE, --snaplen N");
 	fprintf(f, ".\nRun `vxray --help` for what each option means.\n");
 }
 
@@ -332,6 +343,18 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 				return ret;
 			o->xdp = true;
 			break;
+		case OPT_PCAP:
+		case OPT_SNAPLEN:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_PCAP, opt_name(c))))
+				return ret;
+			if (c == OPT_PCAP && !optarg[0])
+				return usage_error("--pcap needs the name of a file to write the capture to%s", "");
+			if (c == OPT_PCAP)
+				o->pcap = optarg;
+			else
+				ret = vx_parse_u32(optarg, "--snaplen", VX_SNAPLEN_MIN, VX_SNAPLEN_MAX,
+						   &o->snaplen, err, sizeof(err));
+			break;
 		case ':':
 			return usage_error("option %s needs a value; see `vxray --help`", argv[optind - 1]);
 		default:
@@ -351,6 +374,12 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 		usage(stderr);
 		return -EINVAL;
 	}
+	if (o->snaplen && !o->pcap)
+		return usage_error("--snaplen only sets how much of each packet --pcap keeps: add "
+				   "--pcap FILE%s", "");
+	if (o->pcap && o->summary)
+		return usage_error("--pcap writes each event's packet and --summary turns events "
+				   "off: drop one of them%s", "");
 	vx_log_setup(o->verbose, o->json);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture.h"
 #include "cmd.h"
 #include "datapath.h"
 #include "inventory.h"
@@ -33,6 +34,8 @@ struct encap {
 	struct vx_opts *o;
 	struct vx_dp dp;
 	struct ring_buffer *rb;
+	struct vx_capture *cap;		/* --pcap, else NULL */
+	bool ran;			/* the loop ran: the capture is real */
 	uint64_t mono_to_real;
 	uint64_t last_cnt[VX_C__MAX];
 	uint64_t events;
@@ -103,6 +106,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	w = vx_dp_lookup(&x->dp, e->netns, e->ifindex);
 	ns = vx_netns_name_by_inum(e->netns);
 	dev = w ? w->name : "?";
+	vx_capture_dp(x->cap, e, vx_cap_of(e, sizeof(*e), len, vx_capture_snaplen(x->cap)), ns,
+		      dev, x->mono_to_real);
 	fmt_time(x, e->ts_ns, ts, sizeof(ts));
 	ip_str(p->outer_family, p->outer_src, os, sizeof(os));
 	ip_str(p->outer_family, p->outer_dst, od, sizeof(od));
@@ -327,6 +332,7 @@ static void on_tick(void *ctx, uint64_t now)
 		       (unsigned long long)cnt[VX_C_RATE_LIMITED]);
 	}
 	fflush(stdout);
+	vx_capture_flush(x->cap);
 	memcpy(x->last_cnt, cnt, sizeof(cnt));
 }
 
@@ -352,6 +358,10 @@ int cmd_encap(struct vx_opts *o)
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;
 	}
+	/* Before anything is attached: an unwritable file is a usage error. */
+	if (vx_capture_open(&x.cap, o))
+		return VX_EXIT_USAGE;
+	po.snaplen = vx_capture_snaplen(x.cap);
 	vx_dp_init(&x.dp, &po);
 	if ((ret = vx_dp_pick(&x.dp)) || (ret = vx_dp_load(&x.dp)) ||
 	    (ret = vx_dp_attach(&x.dp))) {
@@ -374,13 +384,15 @@ int cmd_encap(struct vx_opts *o)
 	if (!ret) {
 		int n = vx_dp_n_active(&x.dp);
 
-		pr_info("watching %d interface%s in %d namespace%s with %s (%s), XDP %s%s%s; "
+		pr_info("watching %d interface%s in %d namespace%s with %s (%s), XDP %s%s%s%s%s; "
 			"Ctrl-C to stop", n, n == 1 ? "" : "s", x.dp.n_inst,
 			x.dp.n_inst == 1 ? "" : "s", vx_dp_tc_mode_name(x.dp.tc_mode),
 			x.dp.tc_mode_why, !o->xdp ? "off (--xdp turns it on)" :
 			x.dp.n_xdp ? "native on underlay ingress" : "not attached anywhere",
 			o->summary ? ", counters only" : "",
-			o->auto_attach ? ", following link changes" : "");
+			o->auto_attach ? ", following link changes" : "",
+			x.cap ? ", capturing to " : "", x.cap ? o->pcap : "");
+		x.ran = true;
 		ret = vx_loop_run(&loop);
 		if (ret)
 			pr_err("encap: event loop failed: %s", strerror(-ret));
@@ -389,6 +401,10 @@ int cmd_encap(struct vx_opts *o)
 	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 out:
 	ring_buffer__free(x.rb);
+	if (x.ran)
+		vx_capture_close(x.cap, x.last_cnt[VX_C_LOST]);
+	else
+		vx_capture_discard(x.cap);
 	vx_dp_close(&x.dp);
 	return ret;
 }

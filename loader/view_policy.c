@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "capture.h"
 #include "dropsrc.h"
 #include "json.h"
 #include "ksyms.h"
@@ -81,6 +82,7 @@ struct policy {
 	struct vx_opts *o;
 	struct vx_dropsrc *src;		/* either this ... */
 	struct nfhook nh;		/* ... or this one delivers */
+	struct vx_capture *cap;		/* --pcap (drop engine only), else NULL */
 	uint64_t mono_to_real;
 	uint64_t last_tick, lost_seen;
 	uint64_t drops_total, unattributed_total;
@@ -279,6 +281,9 @@ static void handle_drop(struct policy *p, const struct vx_drop *d, enum vx_nf_ho
 	ns = ns_for_drop(p, e->netns);
 	fam = family_name(family, e);
 	dev = vx_drop_dev_name(e->netns, e->ifindex);
+	if (p->src)
+		vx_capture_drop(p->cap, d, ns ? ns->label : "?", dev, vx_dropsrc_hook(p->src),
+				p->mono_to_real);
 	if (p->o->json) {
 		print_drop_json(p, d, hook, fam, ns ? ns->label : "?", dev);
 		return;
@@ -753,6 +758,7 @@ static void on_tick(void *ctx, uint64_t now)
 			(unsigned long long)new_lost);
 	p->lost_seen = lost;
 	p->last_tick = now;
+	vx_capture_flush(p->cap);
 	fflush(stdout);
 }
 
@@ -814,10 +820,16 @@ static int open_source(struct policy *p, const struct vxd_scope_key *scope, int 
 		.vxlan_port = port,
 		.stack = true,	/* the hook is read from the stack */
 		.only_reason = "SKB_DROP_REASON_NETFILTER_DROP",
+		.snaplen = vx_capture_snaplen(p->cap),
 	};
 	enum vx_backend be = p->o->backend;
 	char why[2][256] = { "not tried", "not tried" };
 	int ret;
+
+	/* nf_hook_slow returns after the skb was freed: its bytes are gone.
+	 * The drop engine sees it at kfree_skb, still whole. */
+	if (p->cap)
+		return vx_dropsrc_open(&p->src, &cfg, on_drop, p);
 
 	if (be == VX_BACKEND_AUTO || be == VX_BACKEND_FENTRY) {
 		ret = nh_try(p, true, scope, n_scope, port, why[0], sizeof(why[0]));
@@ -865,8 +877,18 @@ int cmd_policy(struct vx_opts *o)
 	ret = vx_drop_scope_build(o, scope, &n_scope, &port);
 	if (ret)	/* a namespace or interface the user named is not there */
 		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-	if (open_source(&p, scope, n_scope, port))
+	if (o->pcap && (o->backend == VX_BACKEND_FENTRY || o->backend == VX_BACKEND_KPROBE)) {
+		pr_err("--pcap needs the dropped packet whole, and the %s backend sees it only "
+		       "after it was freed: use --backend tracepoint or leave --backend out",
+		       o->backend == VX_BACKEND_FENTRY ? "fentry" : "kprobe");
+		return VX_EXIT_USAGE;
+	}
+	if (vx_capture_open(&p.cap, o))
+		return VX_EXIT_USAGE;
+	if (open_source(&p, scope, n_scope, port)) {
+		vx_capture_discard(p.cap);
 		return VX_EXIT_FAIL;
+	}
 	/* Baselines after the probe is attached: a drop between the two
 	 * would show as a counter without an event, the safer side. */
 	ns_init(&p, scope, n_scope);
@@ -882,8 +904,9 @@ int cmd_policy(struct vx_opts *o)
 		vx_loop_close(&loop);
 		goto out;
 	}
-	pr_info("tracing netfilter drops with %s in %s; Ctrl-C to stop", src_backend(&p),
-		n_scope ? "the chosen namespaces/devices" : "every namespace");
+	pr_info("tracing netfilter drops with %s in %s%s%s; Ctrl-C to stop", src_backend(&p),
+		n_scope ? "the chosen namespaces/devices" : "every namespace",
+		p.cap ? ", capturing to " : "", p.cap ? o->pcap : "");
 	ret = vx_loop_run(&loop);
 	vx_loop_close(&loop);
 	if (ret)
@@ -891,6 +914,7 @@ int cmd_policy(struct vx_opts *o)
 	else
 		print_totals(&p);
 out:
+	vx_capture_close(p.cap, src_lost(&p));
 	vx_dropsrc_close(p.src);
 	nh_close(&p.nh);
 	policy_free(&p);

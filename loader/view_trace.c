@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture.h"
 #include "cmd.h"
 #include "datapath.h"
 #include "dropsrc.h"
@@ -48,6 +49,7 @@ enum { T_DP = 1, T_DROP };
 struct tev {
 	uint64_t ts;
 	int type;
+	struct vx_cap *cap;	/* --pcap: a copy of the tail, freed once written */
 	union {
 		struct vx_event dp;
 		struct {
@@ -73,6 +75,7 @@ struct trace {
 	struct vx_dp dp;
 	struct vx_dropsrc *drops;
 	struct ring_buffer *rb;
+	struct vx_capture *capture;	/* --pcap, else NULL */
 	struct tev *pend;
 	size_t n_pend, cap_pend;
 	struct pkt pkts[TRACE_PKTS];
@@ -81,6 +84,7 @@ struct trace {
 	uint64_t mono_to_real;
 	uint64_t printed, late, dp_lost_seen, drop_lost_seen;
 	int tfd;
+	bool ran;		/* the loop ran: the capture is real */
 };
 
 static const char *hook_name(uint8_t at)
@@ -107,6 +111,20 @@ static const char *what(uint8_t at)
 	return "?";
 }
 
+/* The tail waits with its event in the reorder window, so the file
+ * follows the printed timeline. */
+static struct vx_cap *cap_copy(const struct vx_cap *c)
+{
+	struct vx_cap *copy;
+
+	if (!c)
+		return NULL;
+	copy = malloc(sizeof(*c) + c->caplen);
+	if (copy)
+		memcpy(copy, c, sizeof(*c) + c->caplen);
+	return copy;
+}
+
 static int push(struct trace *t, const struct tev *e)
 {
 	if (t->n_pend == t->cap_pend) {
@@ -131,7 +149,12 @@ static int on_dp_event(void *ctx, void *data, size_t len)
 		return 0;
 	memcpy(&e.dp, data, sizeof(e.dp));
 	e.ts = e.dp.ts_ns;
-	return push(t, &e);
+	e.cap = cap_copy(vx_cap_of(data, sizeof(e.dp), len, vx_capture_snaplen(t->capture)));
+	if (push(t, &e)) {
+		free(e.cap);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static void on_drop(void *ctx, const struct vx_drop *d)
@@ -143,8 +166,11 @@ static void on_drop(void *ctx, const struct vx_drop *d)
 	snprintf(e.drop.reason, sizeof(e.drop.reason), "%s", d->reason ? d->reason : "?");
 	snprintf(e.drop.location, sizeof(e.drop.location), "%s", d->location ? d->location : "-");
 	e.ts = d->ev->ts_ns;
-	if (push(t, &e))
+	e.cap = cap_copy(d->cap);
+	if (push(t, &e)) {
+		free(e.cap);
 		pr_warn("trace: out of memory; a drop was not shown");
+	}
 }
 
 /* ---- following packets ----------------------------------------------- */
@@ -250,7 +276,8 @@ static void fmt_inner(const struct vx_pkt *p, char *out, size_t len)
 		snprintf(out, len, "%s %s -> %s", proto, s, d);
 }
 
-static void print_dp(struct trace *t, const struct vx_event *e, bool late)
+static void print_dp(struct trace *t, const struct vx_event *e, const struct vx_cap *cap,
+		     bool late)
 {
 	const struct vx_dp_watched *w = vx_dp_lookup(&t->dp, e->netns, e->ifindex);
 	const char *ns = vx_netns_name_by_inum(e->netns), *dev = w ? w->name : "?";
@@ -260,6 +287,7 @@ static void print_dp(struct trace *t, const struct vx_event *e, bool late)
 	/* Without an IP header there is no identity to follow. */
 	struct pkt *p = e->pkt.inner_family ? follow(t, e, &is_new) : &none;
 
+	vx_capture_dp(t->capture, e, cap, ns, dev, t->mono_to_real);
 	vx_fmt_wallclock(e->ts_ns + t->mono_to_real, 6, ts, sizeof(ts));
 	fmt_inner(&e->pkt, in, sizeof(in));
 	addr(e->pkt.outer_family, e->pkt.outer_src, os, sizeof(os));
@@ -316,6 +344,13 @@ static void print_drop(struct trace *t, const struct tev *e, bool late)
 	const char *ns = vx_drop_ns_name(d->netns, nsb, sizeof(nsb));
 	const char *dev = d->ifindex ? vx_drop_dev_name(d->netns, d->ifindex) : "-";
 
+	if (t->capture) {
+		struct vx_drop dr = { .ev = d, .reason = e->drop.reason,
+				      .location = e->drop.location, .cap = e->cap };
+
+		vx_capture_drop(t->capture, &dr, ns, dev, vx_dropsrc_hook(t->drops),
+				t->mono_to_real);
+	}
 	vx_fmt_wallclock(d->ts_ns + t->mono_to_real, 6, ts, sizeof(ts));
 	vx_drop_fmt_ip(d->inner.family ? &d->inner : &d->outer, flow, sizeof(flow));
 	if (p)
@@ -386,9 +421,10 @@ static void flush(struct trace *t, bool all)
 		if (!late)
 			t->last_out_ts = e->ts;
 		if (e->type == T_DP)
-			print_dp(t, &e->dp, late);
+			print_dp(t, &e->dp, e->cap, late);
 		else
 			print_drop(t, e, late);
+		free(e->cap);
 		t->printed++;
 	}
 	memmove(t->pend, t->pend + n, (t->n_pend - n) * sizeof(*t->pend));
@@ -436,6 +472,7 @@ static void on_tick(void *ctx, uint64_t now)
 			(unsigned long long)(xl - t->drop_lost_seen));
 	t->dp_lost_seen = dl;
 	t->drop_lost_seen = xl;
+	vx_capture_flush(t->capture);
 }
 
 static int exit_code(int err)
@@ -469,6 +506,12 @@ int cmd_trace(struct vx_opts *o)
 		free(t);
 		return VX_EXIT_FAIL;
 	}
+	/* Before anything is attached: an unwritable file is a usage error. */
+	if (vx_capture_open(&t->capture, o)) {
+		free(t);
+		return VX_EXIT_USAGE;
+	}
+	po.snaplen = dcfg.snaplen = vx_capture_snaplen(t->capture);
 	vx_dp_init(&t->dp, &po);
 	if ((ret = vx_dp_pick(&t->dp)) || (ret = vx_dp_load(&t->dp)) ||
 	    (ret = vx_dp_attach(&t->dp))) {
@@ -500,11 +543,13 @@ int cmd_trace(struct vx_opts *o)
 	if (!ret) {
 		int n = vx_dp_n_active(&t->dp);
 
-		pr_info("tracing %d interface%s in %d namespace%s with %s, drops by %s; "
+		pr_info("tracing %d interface%s in %d namespace%s with %s, drops by %s%s%s; "
 			"lines are ordered within a %llu ms window; Ctrl-C to stop",
 			n, n == 1 ? "" : "s", t->dp.n_inst, t->dp.n_inst == 1 ? "" : "s",
 			vx_dp_tc_mode_name(t->dp.tc_mode), vx_dropsrc_backend(t->drops),
+			t->capture ? ", capturing to " : "", t->capture ? o->pcap : "",
 			TRACE_WINDOW_NS / 1000000);
+		t->ran = true;
 		ret = vx_loop_run(&loop);
 		if (ret)
 			pr_err("trace: event loop failed: %s", strerror(-ret));
@@ -523,6 +568,12 @@ int cmd_trace(struct vx_opts *o)
 			TRACE_WINDOW_NS / 1000000);
 	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 out:
+	if (t->ran)
+		vx_capture_close(t->capture, t->dp_lost_seen + t->drop_lost_seen);
+	else
+		vx_capture_discard(t->capture);
+	for (size_t i = 0; i < t->n_pend; i++)
+		free(t->pend[i].cap);
 	if (t->tfd >= 0)
 		close(t->tfd);
 	ring_buffer__free(t->rb);

@@ -12,7 +12,7 @@ VM=$ROOT/tests/vm/vmtest
 # backend the guest allows (VX_BACKEND, passed by their tests as --backend).
 # Set but empty means none: VM_SUITES=encap VM_BACKEND_SUITES= runs one suite.
 VM_SUITES=${VM_SUITES-"doctor parser retrans encap difffuzz latency"}
-VM_BACKEND_SUITES=${VM_BACKEND_SUITES-"drops conntrack policy"}
+VM_BACKEND_SUITES=${VM_BACKEND_SUITES-"drops conntrack policy pcap"}
 
 if [[ -n $VMTEST ]]; then
 	echo "1..0 # SKIP inside the guest already"
