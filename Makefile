@@ -92,7 +92,7 @@ $(BUILD)/loader/%.o: loader/%.c | $(SKELS)
 
 # vxray_build_info{version=...}: the commit it was built from.
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-$(BUILD)/loader/view_agent.o $(BUILD)/loader/capture.o: CPPFLAGS += -DVXRAY_VERSION='"$(VERSION)"'
+$(BUILD)/loader/mexport.o $(BUILD)/loader/capture.o: CPPFLAGS += -DVXRAY_VERSION='"$(VERSION)"'
 
 $(VXRAY): $(LOADER_OBJS)
 	$(call msg,LINK,$@)

@@ -132,6 +132,9 @@ void vx_dp_close(struct vx_dp *dp);
 int vx_dp_rb_fd(const struct vx_dp *dp);
 int vx_dp_cnt_fd(const struct vx_dp *dp);
 int vx_dp_tun_fd(const struct vx_dp *dp);
+/* The per-CPU counters (enum vx_result + enum vx_counter) summed over
+ * CPUs into @out; slots that cannot be read are 0. */
+void vx_dp_counters(const struct vx_dp *dp, uint64_t out[VX_C__MAX]);
 /* The fd of a map by name in the first instance (shared maps added by other
  * views), or a negative errno. */
 int vx_dp_map_fd(const struct vx_dp *dp, const char *name);

@@ -115,6 +115,7 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be)
 			h->delivery = true;
 			return 0;
 		}
+		h->refused |= 1u << (order[i] - 1);
 		libbpf_strerror(err, msg, sizeof(msg));
 		len += (size_t)snprintf(h->why + len, len < sizeof(h->why) ? sizeof(h->why) - len : 0,
 					"%s%s: %s", len ? "; " : "", be_name[order[i]], msg);

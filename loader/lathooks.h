@@ -26,6 +26,8 @@ struct vx_lathooks {
 	const char *xmit_backend;	/* "fentry", "kprobe", "tracepoint", or NULL */
 	bool delivery;			/* tcp_probe attached */
 	bool rcv;			/* vxlan_rcv timed (fentry, kprobe) */
+	unsigned int refused;		/* bit (enum vx_backend - 1): xmit backends
+					 * the kernel refused */
 	char why[256];			/* why better xmit backends were refused */
 };
 

@@ -24,26 +24,29 @@ static const struct vx_cmd commands[] = {
 	{ "encap", "VXLAN encapsulation and decapsulation events",
 	  "One line per tunnel packet: device, direction, ENCAP/DECAP, VNI, outer and\n"
 	  "inner headers; every --interval a summary per (namespace, VNI, remote VTEP).",
-	  VX_OPT_FILTERS | VX_OPT_SUMMARY | VX_OPT_XDP | VX_OPT_PCAP, cmd_encap },
+	  VX_OPT_FILTERS | VX_OPT_SUMMARY | VX_OPT_XDP | VX_OPT_PCAP | VX_OPT_METRICS,
+	  cmd_encap },
 	{ "drops", "kernel packet drops with reason, location and stack",
 	  "Every skb the kernel frees as dropped, with the reason named from this\n"
 	  "kernel's BTF, the function that dropped it, and the tunnel it belonged to.",
-	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND | VX_OPT_PCAP, cmd_drops },
+	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND | VX_OPT_PCAP | VX_OPT_METRICS,
+	  cmd_drops },
 	{ "conntrack", "conntrack table pressure per namespace",
 	  "New, confirmed and destroyed entries, table count and max, allocation and\n"
 	  "insert failures; an ALERT when the table fills.",
-	  VX_OPT_BACKEND, cmd_conntrack },
+	  VX_OPT_BACKEND | VX_OPT_METRICS, cmd_conntrack },
 	{ "retrans", "TCP retransmits inside the overlay, with the MTU fingerprint",
 	  "Each retransmit with its inner 4-tuple, TCP state and carrying tunnel.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND, cmd_retrans },
+	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_METRICS, cmd_retrans },
 	{ "policy", "netfilter drops with the rule that dropped the packet",
 	  "Hook, family, namespace, headers, and the iptables/nftables rule.",
-	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND | VX_OPT_PCAP, cmd_policy },
+	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND | VX_OPT_PCAP | VX_OPT_METRICS,
+	  cmd_policy },
 	{ "latency", "per-stage tunnel latency histograms",
 	  "encap, underlay wire, decap, TCP delivery and vxlan_xmit latency, joined per\n"
 	  "packet in the kernel: histograms, p50/p90/p99/p99.9, max, join rate;\n"
 	  "--backend picks how vxlan_xmit is timed.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP, cmd_latency },
+	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP | VX_OPT_METRICS, cmd_latency },
 	{ "diagnose", "run every view for a window and name the root cause",
 	  "Watches the chosen namespaces (default: every one holding a VXLAN device)\n"
 	  "for -d (default 10s) and prints findings: a verdict, its evidence and the\n"
@@ -139,8 +142,9 @@ static void usage(FILE *f)
 		"  -j, --json                     JSON lines on stdout, errors as JSON on stderr\n"
 		"  -v, --verbose                  more detail; twice shows libbpf's debug output\n"
 		"      --backend KIND             fentry, kprobe or tracepoint; default: best that loads\n"
-		"      --metrics [ADDR:]PORT      serve Prometheus metrics on /metrics (agent);\n"
-		"                                 ADDR defaults to 127.0.0.1\n"
+		"      --metrics [ADDR:]PORT      serve Prometheus metrics on /metrics (agent, and\n"
+		"                                 encap drops latency retrans conntrack policy from\n"
+		"                                 their own reads); ADDR defaults to 127.0.0.1\n"
 		"      --summary                  encap: counters only, no per-packet events;\n"
 		"                                 a summary every --interval\n"
 		"      --xdp                      encap: also XDP on underlay ingress, native mode\n"
@@ -207,6 +211,12 @@ static int need_opt(const struct vx_cmd *c, unsigned int bit, const char *name)
 {
 	if (c->opts & bit)
 		return 0;
+	if (bit == VX_OPT_METRICS) {
+		pr_err("`vxray %s` serves no metrics: `vxray agent --metrics [ADDR:]PORT` serves "
+		       "them all, and encap, drops, latency, retrans, conntrack and policy take "
+		       "--metrics too", c->name);
+		return -EINVAL;
+	}
 	pr_err("option --%s does not apply to `vxray %s`; see `vxray %s --help`",
 		name, c->name, c->name);
 	return -EINVAL;

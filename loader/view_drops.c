@@ -16,12 +16,14 @@
 #include "ksyms.h"
 #include "log.h"
 #include "loop.h"
+#include "mexport.h"
 #include "sysinfo.h"
 
 struct drops {
 	struct vx_opts *o;
 	struct vx_dropsrc *src;
 	struct vx_capture *cap;	/* --pcap, else NULL */
+	struct vx_mexport *me;	/* --metrics, else NULL */
 	uint64_t mono_to_real;	/* add to bpf_ktime_get_ns() for wall time */
 	uint64_t lost_seen, drops_total;
 	uint64_t last_tick;
@@ -178,6 +180,9 @@ static void on_tick(void *ctx, uint64_t now)
 	if (new_lost)
 		pr_warn("%llu drop events did not fit the ring buffer; the counts above are exact, the event lines are not",
 			(unsigned long long)new_lost);
+	vx_mexport_begin(d->me);
+	vx_mexport_drops(d->me, rows, n, lost);
+	vx_mexport_end(d->me);
 	d->lost_seen = lost;
 	d->last_tick = now;
 	fflush(stdout);
@@ -203,13 +208,22 @@ int cmd_drops(struct vx_opts *o)
 	ret = vx_drop_scope_build(o, scope, &cfg.n_scope, &cfg.vxlan_port);
 	if (ret)	/* a namespace or interface the user named is not there */
 		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-	if (vx_capture_open(&d.cap, o))
+	if ((ret = vx_mexport_start(&d.me, o, false)))
+		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+	if (vx_capture_open(&d.cap, o)) {
+		vx_mexport_stop(d.me);
 		return VX_EXIT_USAGE;
+	}
 	cfg.snaplen = vx_capture_snaplen(d.cap);
 	if (vx_dropsrc_open(&d.src, &cfg, on_drop, &d)) {
 		vx_capture_discard(d.cap);
+		vx_mexport_stop(d.me);
 		return VX_EXIT_FAIL;
 	}
+	vx_mexport_begin(d.me);
+	vx_mexport_backend(d.me, "drops", vx_dropsrc_backend(d.src));
+	vx_mexport_attached(d.me, "drops", 1);
+	vx_mexport_end(d.me);
 	d.mono_to_real = vx_mono_to_real();
 	d.last_tick = vx_now_ns();
 
@@ -230,6 +244,7 @@ int cmd_drops(struct vx_opts *o)
 		pr_err("drop tracing stopped early: %s", vx_strerror(ret));
 out:
 	vx_capture_close(d.cap, vx_dropsrc_lost(d.src));
+	vx_mexport_stop(d.me);
 	vx_dropsrc_close(d.src);
 	return ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 }

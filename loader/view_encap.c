@@ -26,6 +26,7 @@
 #include "json.h"
 #include "log.h"
 #include "loop.h"
+#include "mexport.h"
 #include "netns.h"
 #include "sysinfo.h"
 #include "vxray.h"
@@ -35,6 +36,7 @@ struct encap {
 	struct vx_dp dp;
 	struct ring_buffer *rb;
 	struct vx_capture *cap;		/* --pcap, else NULL */
+	struct vx_mexport *me;		/* --metrics, else NULL */
 	bool ran;			/* the loop ran: the capture is real */
 	uint64_t mono_to_real;
 	uint64_t last_cnt[VX_C__MAX];
@@ -187,22 +189,6 @@ static struct tun_row *row_for(struct tun_row *rows, int *n, int max, uint32_t n
 	return &rows[(*n)++];
 }
 
-static void sum_counters(const struct encap *x, uint64_t out[VX_C__MAX])
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
-	int fd = vx_dp_cnt_fd(&x->dp);
-
-	memset(out, 0, sizeof(uint64_t) * VX_C__MAX);
-	for (uint32_t k = 0; vals && k < VX_C__MAX; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
-}
-
 /* Underlay hooks count per remote VTEP; VXLAN-device hooks (whose frames
  * have no outer header) are attributed to the device's configured remote. */
 static int collect_rows(const struct encap *x, struct tun_row *rows, int max)
@@ -276,7 +262,7 @@ static void on_tick(void *ctx, uint64_t now)
 	int n = collect_rows(x, rows, 128);
 	struct jw j;
 
-	sum_counters(x, cnt);
+	vx_dp_counters(&x->dp, cnt);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		malformed += cnt[bad[i].idx];
 	fmt_time(x, now, ts, sizeof(ts));
@@ -333,6 +319,9 @@ static void on_tick(void *ctx, uint64_t now)
 	}
 	fflush(stdout);
 	vx_capture_flush(x->cap);
+	vx_mexport_begin(x->me);
+	vx_mexport_datapath(x->me, &x->dp);
+	vx_mexport_end(x->me);
 	memcpy(x->last_cnt, cnt, sizeof(cnt));
 }
 
@@ -358,9 +347,14 @@ int cmd_encap(struct vx_opts *o)
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;
 	}
-	/* Before anything is attached: an unwritable file is a usage error. */
-	if (vx_capture_open(&x.cap, o))
+	/* Before anything is attached: an unwritable file or a port in use
+	 * is a usage error. */
+	if ((ret = vx_mexport_start(&x.me, o, false)))
+		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+	if (vx_capture_open(&x.cap, o)) {
+		vx_mexport_stop(x.me);
 		return VX_EXIT_USAGE;
+	}
 	po.snaplen = vx_capture_snaplen(x.cap);
 	vx_dp_init(&x.dp, &po);
 	if ((ret = vx_dp_pick(&x.dp)) || (ret = vx_dp_load(&x.dp)) ||
@@ -405,6 +399,7 @@ out:
 		vx_capture_close(x.cap, x.last_cnt[VX_C_LOST]);
 	else
 		vx_capture_discard(x.cap);
+	vx_mexport_stop(x.me);
 	vx_dp_close(&x.dp);
 	return ret;
 }

@@ -26,6 +26,7 @@
 #include "ksyms.h"
 #include "log.h"
 #include "loop.h"
+#include "mexport.h"
 #include "netns.h"
 #include "policy.h"
 #include "sysinfo.h"
@@ -83,6 +84,9 @@ struct policy {
 	struct vx_dropsrc *src;		/* either this ... */
 	struct nfhook nh;		/* ... or this one delivers */
 	struct vx_capture *cap;		/* --pcap (drop engine only), else NULL */
+	struct vx_mexport *me;		/* --metrics, else NULL */
+	const struct vx_drop_row *rows;	/* the drop engine's last read */
+	int n_rows;
 	uint64_t mono_to_real;
 	uint64_t last_tick, lost_seen;
 	uint64_t drops_total, unattributed_total;
@@ -485,6 +489,8 @@ static uint64_t src_read_drops(struct policy *p, uint64_t *ns_drops)
 	if (p->src) {
 		vx_dropsrc_drain(p->src);
 		n = vx_dropsrc_read_agg(p->src, &rows);
+		p->rows = rows;
+		p->n_rows = n;
 		for (int i = 0; i < n; i++) {
 			struct pns *ns = ns_for_drop(p, rows[i].key.netns);
 
@@ -667,6 +673,30 @@ static void print_clusters(struct policy *p, struct jw *w, bool all)
 		jw_arr_close(w);
 }
 
+/* --metrics: the drops (by the engine's reason and location, or as
+ * nf_hook_slow verdicts) and the counters of the rules that took them. */
+static void export_metrics(struct policy *p, const uint64_t *ns_drops, uint64_t lost)
+{
+	if (!p->me)
+		return;
+	vx_mexport_begin(p->me);
+	if (p->src) {
+		vx_mexport_drops(p->me, p->rows, p->n_rows, lost);
+	} else {
+		for (int i = 0; i < p->n_ns; i++)
+			if (ns_drops[i])
+				vx_mexport_drops_add(p->me, p->ns[i].label, "NETFILTER_DROP",
+						     "nf_hook_slow", ns_drops[i]);
+		vx_mexport_lost(p->me, "policy", lost);
+	}
+	for (int i = 0; i < p->n_rules; i++) {
+		const struct pns *ns = ns_find(p, p->rules[i].ns_inum);
+
+		vx_mexport_nf_rule(p->me, ns ? ns->label : "?", &p->rules[i].rule);
+	}
+	vx_mexport_end(p->me);
+}
+
 static void on_tick(void *ctx, uint64_t now)
 {
 	struct policy *p = ctx;
@@ -756,6 +786,7 @@ static void on_tick(void *ctx, uint64_t now)
 	if (new_lost)
 		pr_warn("%llu netfilter drop events did not fit the ring buffer; the counts above are exact, the event lines are not",
 			(unsigned long long)new_lost);
+	export_metrics(p, ns_drops, lost);
 	p->lost_seen = lost;
 	p->last_tick = now;
 	vx_capture_flush(p->cap);
@@ -883,12 +914,20 @@ int cmd_policy(struct vx_opts *o)
 		       o->backend == VX_BACKEND_FENTRY ? "fentry" : "kprobe");
 		return VX_EXIT_USAGE;
 	}
-	if (vx_capture_open(&p.cap, o))
+	if ((ret = vx_mexport_start(&p.me, o, false)))
+		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+	if (vx_capture_open(&p.cap, o)) {
+		vx_mexport_stop(p.me);
 		return VX_EXIT_USAGE;
+	}
 	if (open_source(&p, scope, n_scope, port)) {
 		vx_capture_discard(p.cap);
+		vx_mexport_stop(p.me);
 		return VX_EXIT_FAIL;
 	}
+	vx_mexport_begin(p.me);
+	vx_mexport_backend(p.me, "policy", src_backend(&p));
+	vx_mexport_end(p.me);
 	/* Baselines after the probe is attached: a drop between the two
 	 * would show as a counter without an event, the safer side. */
 	ns_init(&p, scope, n_scope);
@@ -915,6 +954,7 @@ int cmd_policy(struct vx_opts *o)
 		print_totals(&p);
 out:
 	vx_capture_close(p.cap, src_lost(&p));
+	vx_mexport_stop(p.me);
 	vx_dropsrc_close(p.src);
 	nh_close(&p.nh);
 	policy_free(&p);

@@ -446,15 +446,10 @@ static int on_timer(void *ctx)
 
 static uint64_t dp_lost(const struct trace *t)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals)), sum = 0;
-	uint32_t k = VX_C_LOST;
+	uint64_t cnt[VX_C__MAX];
 
-	if (vals && !bpf_map_lookup_elem(vx_dp_cnt_fd(&t->dp), &k, vals))
-		for (int c = 0; c < ncpu; c++)
-			sum += vals[c];
-	free(vals);
-	return sum;
+	vx_dp_counters(&t->dp, cnt);
+	return cnt[VX_C_LOST];
 }
 
 /* Losses are said as soon as they are seen: a timeline with holes must
