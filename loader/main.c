@@ -65,11 +65,12 @@ static const struct vx_cmd commands[] = {
 	{ "agent", "node agent: serve every counter and histogram as Prometheus metrics",
 	  "Prints no events. Attaches the datapath with latency histograms (--auto\n"
 	  "unless -i is given: every VXLAN device and its underlay, followed as they\n"
-	  "come and go), the drop, retransmit and conntrack probes; refreshes the\n"
-	  "metrics every --interval and serves them on http://127.0.0.1:9435/metrics\n"
-	  "(or --metrics ADDR:PORT) until stopped. Memory stays bounded whatever\n"
-	  "the number of flows: LRU maps in the kernel, a cap on label sets per\n"
-	  "metric family.",
+	  "come and go), the delivery and vxlan_xmit latency hooks (best backend that\n"
+	  "loads; a refused one is a health metric), the drop, retransmit and\n"
+	  "conntrack probes; refreshes the metrics every --interval and serves them\n"
+	  "on http://127.0.0.1:9435/metrics (or --metrics ADDR:PORT) until stopped.\n"
+	  "Memory stays bounded whatever the number of flows: LRU maps in the\n"
+	  "kernel, a cap on label sets per metric family.",
 	  VX_OPT_BACKEND | VX_OPT_METRICS, cmd_agent },
 };
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
