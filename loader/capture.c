@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* --pcap: events with their packet bytes into a pcapng file; see capture.h. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,14 +127,14 @@ void vx_capture_dp(struct vx_capture *c, const struct vx_event *e, const struct 
 	const struct vx_pkt *p = &e->pkt;
 	char name[160], comment[512], outer[160] = "", inner[160] = "not IP";
 	struct vxd_ip ip;
-	bool icmp = p->inner_proto == 1 || p->inner_proto == 58;
+	bool icmp = p->inner_proto == IPPROTO_ICMP || p->inner_proto == IPPROTO_ICMPV6;
 
 	if (!c)
 		return;
 	snprintf(name, sizeof(name), "%s/%s/%s", netns, dev, hook_name(e->at));
 	if (p->outer_family) {
-		to_ip(&ip, p->outer_family, p->outer_src, p->outer_dst, 17, p->outer_sport,
-		      p->outer_dport);
+		to_ip(&ip, p->outer_family, p->outer_src, p->outer_dst, IPPROTO_UDP,
+		      p->outer_sport, p->outer_dport);
 		vx_drop_fmt_ip(&ip, outer, sizeof(outer));
 	}
 	if (p->inner_family) {

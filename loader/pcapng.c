@@ -103,6 +103,7 @@ static int end_block(struct vx_pcapng *w)
 	put32(w, total);
 	if (w->err)
 		return w->err;
+	errno = 0;
 	if (fwrite(w->buf, 1, w->len, w->f) != w->len)
 		w->err = errno ? -errno : -EIO;
 	return w->err;
@@ -257,7 +258,7 @@ int vx_pcapng_packet(struct vx_pcapng *w, uint32_t iface, uint64_t ts_ns, const 
 int vx_pcapng_flush(struct vx_pcapng *w)
 {
 	if (!w->err && fflush(w->f))
-		w->err = -errno;
+		w->err = errno ? -errno : -EIO;
 	return w->err;
 }
 

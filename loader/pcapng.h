@@ -41,9 +41,9 @@
 
 struct vx_pcapng;
 
-/* Write the section header to @f, which the writer then owns (closes).
- * @appl names the writing application (shb_userappl), NULL for none.
- * 0 or a negative errno. */
+/* Write the section header to @f, which the writer then owns (closes);
+ * on failure @f is still the caller's. @appl names the writing
+ * application (shb_userappl), NULL for none. 0 or a negative errno. */
 int vx_pcapng_open(struct vx_pcapng **out, FILE *f, const char *appl);
 /* Create (or truncate) @path and open it. 0, or a negative errno with
  * one sentence in @err saying what to do. */

@@ -291,7 +291,16 @@ static __always_inline void vx_cap_frame(VX_CTX *ctx, struct vx_cap *c, __u32 le
 	c->orig_len = len;
 	c->link = VX_CAP_ETH;
 	c->pad = 0;
-	if (n && VX_LOAD_BYTES(ctx, 0, c + 1, n)) {
+	/* The helpers want a length the verifier knows is not 0, and 6.1's
+	 * learns nothing from "n != 0"; it does from "n >= 16". A frame that
+	 * made an event has its Ethernet and IP headers, so it is longer. */
+	if (n >= VX_SNAPLEN_MIN) {
+		if (VX_LOAD_BYTES(ctx, 0, c + 1, n)) {
+			vx_cap_zero(c + 1, 0, VX_CAP_ROOM(cfg.snaplen));
+			n = 0;
+			c->link = 0;
+		}
+	} else {
 		vx_cap_zero(c + 1, 0, VX_CAP_ROOM(cfg.snaplen));
 		n = 0;
 		c->link = 0;

@@ -319,6 +319,31 @@ static void test_long_comment(void **state)
 	assert_int_equal(got[epb + 28 + 4 + 4 + olen - 1], 0xa9);
 }
 
+/* A full disk is an errno, kept: later calls write nothing and say so. */
+static void test_write_errors(void **state)
+{
+	struct vx_pcapng *w;
+	FILE *f = fopen("/dev/full", "wb");
+
+	if (!f)
+		skip();
+	/* Buffered: the section header fits the buffer, the flush fails. */
+	assert_int_equal(vx_pcapng_open(&w, f, APPL), 0);
+	assert_int_equal(vx_pcapng_iface(w, "n", 1, 64), 0);
+	assert_int_equal(vx_pcapng_flush(w), -ENOSPC);
+	assert_int_equal(vx_pcapng_packet(w, 0, 1, "abcd", 4, 4, "c"), -ENOSPC);
+	assert_int_equal(vx_pcapng_iface(w, "m", 1, 64), -ENOSPC);
+	assert_int_equal(vx_pcapng_packets(w), 0);
+	assert_int_equal(vx_pcapng_close(w), -ENOSPC);
+	/* Unbuffered: the section header itself fails, and nothing is kept. */
+	f = fopen("/dev/full", "wb");
+	assert_non_null(f);
+	setvbuf(f, NULL, _IONBF, 0);
+	assert_int_equal(vx_pcapng_open(&w, f, APPL), -ENOSPC);
+	assert_null(w);
+	fclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +355,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interface_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_comment, setup, teardown),
+		cmocka_unit_test(test_write_errors),
 	};
 
 	return cmocka_run_group_tests_name("pcapng", tests, NULL, NULL);
