@@ -92,7 +92,7 @@ $(BUILD)/loader/%.o: loader/%.c | $(SKELS)
 
 # vxray_build_info{version=...}: the commit it was built from.
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-$(BUILD)/loader/view_agent.o: CPPFLAGS += -DVXRAY_VERSION='"$(VERSION)"'
+$(BUILD)/loader/mexport.o $(BUILD)/loader/capture.o: CPPFLAGS += -DVXRAY_VERSION='"$(VERSION)"'
 
 $(VXRAY): $(LOADER_OBJS)
 	$(call msg,LINK,$@)
@@ -130,7 +130,7 @@ fuzz_opts_SRCS      := loader/opts.c
 fuzz_inventory_SRCS := loader/inventory.c loader/netns.c loader/log.c loader/opts.c loader/json.c
 fuzz_dropfmt_SRCS   := loader/dropsrc.c loader/json.c loader/log.c loader/opts.c loader/netns.c \
 		       loader/ksyms.c loader/btfnames.c loader/inventory.c loader/sysinfo.c \
-		       loader/loop.c
+		       loader/loop.c loader/capture.c loader/pcapng.c
 fuzz_policy_SRCS    := loader/policy.c loader/log.c loader/json.c loader/netns.c loader/opts.c
 fuzz_conntrack_SRCS := loader/conntrack.c loader/netns.c loader/log.c loader/json.c loader/opts.c \
 		       loader/loop.c loader/ksyms.c loader/btfnames.c loader/hookprobe.c

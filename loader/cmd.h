@@ -23,6 +23,7 @@ enum {
 	VX_OPT_METRICS = 1u << 4,	/* --metrics */
 	VX_OPT_SUMMARY = 1u << 5,	/* --summary: counters only */
 	VX_OPT_XDP = 1u << 6,		/* --xdp: XDP on underlay ingress */
+	VX_OPT_PCAP = 1u << 7,		/* --pcap FILE --snaplen N */
 };
 
 struct vx_cmd {

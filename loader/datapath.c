@@ -294,6 +294,7 @@ static int fill_config(struct vx_dp *dp)
 
 	memset(c, 0, sizeof(*c));
 	c->events = dp->po.events;
+	c->snaplen = dp->po.events ? dp->po.snaplen : 0;
 	if (host_filter(c, o->host)) {
 		pr_err("--host '%s' is not an IPv4 or IPv6 address", o->host);
 		return -EINVAL;
@@ -1263,6 +1264,21 @@ int vx_dp_cnt_fd(const struct vx_dp *dp)
 int vx_dp_tun_fd(const struct vx_dp *dp)
 {
 	return dp->n_inst && dp->inst[0].tc ? bpf_map__fd(dp->inst[0].tc->maps.vxp_tun) : -EBADF;
+}
+
+void vx_dp_counters(const struct vx_dp *dp, uint64_t out[VX_C__MAX])
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_cnt_fd(dp);
+	uint64_t *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
+
+	memset(out, 0, sizeof(uint64_t) * VX_C__MAX);
+	for (uint32_t k = 0; vals && k < VX_C__MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
 }
 
 int vx_dp_map_fd(const struct vx_dp *dp, const char *name)

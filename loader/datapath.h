@@ -124,6 +124,7 @@ struct vx_dp_opts {
 	const struct vx_opts *o;	/* -i, --auto, --netns and the filters */
 	bool events;			/* ring-buffer events; false: counters only */
 	bool xdp;			/* XDP on underlay ingress (native only) */
+	uint16_t snaplen;		/* --pcap: packet bytes behind each event */
 	/* Called for every instance after rodata is filled and before load:
 	 * change in->tc->rodata / in->xdp->rodata, or bpf_map__set_max_entries
 	 * on maps (do the same for every instance: shared maps must agree).
@@ -179,6 +180,9 @@ void vx_dp_close(struct vx_dp *dp);
 int vx_dp_rb_fd(const struct vx_dp *dp);
 int vx_dp_cnt_fd(const struct vx_dp *dp);
 int vx_dp_tun_fd(const struct vx_dp *dp);
+/* The per-CPU counters (enum vx_result + enum vx_counter) summed over
+ * CPUs into @out; slots that cannot be read are 0. */
+void vx_dp_counters(const struct vx_dp *dp, uint64_t out[VX_C__MAX]);
 /* The fd of a map by name in the first instance (shared maps added by other
  * views), or a negative errno. */
 int vx_dp_map_fd(const struct vx_dp *dp, const char *name);

@@ -30,6 +30,7 @@ struct vx_drop {
 				 * without a stack (not asked, or lost) */
 	int n_stack;
 	int stack_err;		/* why there is no stack, when asked: -errno */
+	const struct vx_cap *cap;	/* --pcap: the packet's bytes follow; else NULL */
 };
 
 typedef void (*vx_drop_cb)(void *ctx, const struct vx_drop *d);
@@ -43,6 +44,9 @@ struct vx_dropsrc_cfg {
 	/* Only deliver (and count) this reason, by BTF name, e.g.
 	 * "SKB_DROP_REASON_NETFILTER_DROP"; NULL: every reason. */
 	const char *only_reason;
+	/* --pcap: bytes of each dropped packet to put behind its event
+	 * (vx_cap.h); 0: none, the bare event. */
+	uint16_t snaplen;
 };
 
 /* An aggregate row: (location, reason, netns) and how many drops it got
@@ -59,6 +63,9 @@ int vx_dropsrc_open(struct vx_dropsrc **out, const struct vx_dropsrc_cfg *cfg, v
 		    void *ctx);
 /* "tp_btf/kfree_skb", "fentry/sk_skb_reason_drop", ... */
 const char *vx_dropsrc_backend(const struct vx_dropsrc *s);
+/* The kernel function or tracepoint the probe sits on: "kfree_skb",
+ * "sk_skb_reason_drop", ... (a capture's hook name). */
+const char *vx_dropsrc_hook(const struct vx_dropsrc *s);
 int vx_dropsrc_add_to_loop(struct vx_dropsrc *s, struct vx_loop *l);
 /* Deliver what is already in the ring buffer (before a final read). */
 void vx_dropsrc_drain(struct vx_dropsrc *s);

@@ -121,6 +121,7 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, bool events)
 			h->delivery = true;
 			return 0;
 		}
+		h->refused |= 1u << (order[i] - 1);
 		libbpf_strerror(err, msg, sizeof(msg));
 		len += (size_t)snprintf(h->why + len, len < sizeof(h->why) ? sizeof(h->why) - len : 0,
 					"%s%s: %s", len ? "; " : "", be_name[order[i]], msg);
@@ -211,6 +212,12 @@ void vx_lathooks_on_change(const struct vx_lathooks *h, const struct vx_dp_watch
 {
 	if (w->is_vxlan && w->vx)
 		vx_lathooks_watch(h, w->netns_inum, (uint32_t)w->ifindex, w->vx->vni, added);
+}
+
+void vx_lathooks_on_netns(const struct vx_lathooks *h, uint32_t old_inum, uint32_t new_inum)
+{
+	vx_lathooks_watch_ns(h, old_inum, false);
+	vx_lathooks_watch_ns(h, new_inum, true);
 }
 
 void vx_lathooks_watch_dp(const struct vx_lathooks *h, const struct vx_dp *dp)

@@ -28,6 +28,8 @@ struct vx_lathooks {
 	bool delivery;			/* tcp_probe attached */
 	bool rcv;			/* vxlan_rcv timed (fentry, kprobe) */
 	bool events;			/* struct vx_hook_event records asked for */
+	unsigned int refused;		/* bit (enum vx_backend - 1): xmit backends
+					 * the kernel refused */
 	char why[256];			/* why better xmit backends were refused */
 };
 
@@ -55,6 +57,8 @@ int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifin
 void vx_lathooks_on_change(const struct vx_lathooks *h, const struct vx_dp_watched *w, bool added);
 /* After vx_dp_attach(): time every namespace and VXLAN device @dp watches. */
 void vx_lathooks_watch_dp(const struct vx_lathooks *h, const struct vx_dp *dp);
+/* vx_dp_opts.on_netns likewise: a followed namespace created again. */
+void vx_lathooks_on_netns(const struct vx_lathooks *h, uint32_t old_inum, uint32_t new_inum);
 void vx_lathooks_close(struct vx_lathooks *h);
 
 #endif

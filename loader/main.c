@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "metrics.h"
+#include "vx_cap.h"
 
 
 static const struct vx_cmd commands[] = {
@@ -25,30 +26,33 @@ static const struct vx_cmd commands[] = {
 	  "devices and TCP retransmits share the timeline. Kernel-timestamp order\n"
 	  "within a 200 ms reorder window; netlink events are stamped on receipt.\n"
 	  "A source this kernel refuses is left out: the startup line says which run.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP, cmd_trace },
+	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP | VX_OPT_PCAP, cmd_trace },
 	{ "encap", "VXLAN encapsulation and decapsulation events",
 	  "One line per tunnel packet: device, direction, ENCAP/DECAP, VNI, outer and\n"
 	  "inner headers; every --interval a summary per (namespace, VNI, remote VTEP).",
-	  VX_OPT_FILTERS | VX_OPT_SUMMARY | VX_OPT_XDP, cmd_encap },
+	  VX_OPT_FILTERS | VX_OPT_SUMMARY | VX_OPT_XDP | VX_OPT_PCAP | VX_OPT_METRICS,
+	  cmd_encap },
 	{ "drops", "kernel packet drops with reason, location and stack",
 	  "Every skb the kernel frees as dropped, with the reason named from this\n"
 	  "kernel's BTF, the function that dropped it, and the tunnel it belonged to.",
-	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND, cmd_drops },
+	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND | VX_OPT_PCAP | VX_OPT_METRICS,
+	  cmd_drops },
 	{ "conntrack", "conntrack table pressure per namespace",
 	  "New, confirmed and destroyed entries, table count and max, allocation and\n"
 	  "insert failures; an ALERT when the table fills.",
-	  VX_OPT_BACKEND, cmd_conntrack },
+	  VX_OPT_BACKEND | VX_OPT_METRICS, cmd_conntrack },
 	{ "retrans", "TCP retransmits inside the overlay, with the MTU fingerprint",
 	  "Each retransmit with its inner 4-tuple, TCP state and carrying tunnel.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND, cmd_retrans },
+	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_METRICS, cmd_retrans },
 	{ "policy", "netfilter drops with the rule that dropped the packet",
 	  "Hook, family, namespace, headers, and the iptables/nftables rule.",
-	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND, cmd_policy },
+	  VX_OPT_FILTERS | VX_OPT_STACK | VX_OPT_BACKEND | VX_OPT_PCAP | VX_OPT_METRICS,
+	  cmd_policy },
 	{ "latency", "per-stage tunnel latency histograms",
 	  "encap, underlay wire, decap, TCP delivery and vxlan_xmit latency, joined per\n"
 	  "packet in the kernel: histograms, p50/p90/p99/p99.9, max, join rate;\n"
 	  "--backend picks how vxlan_xmit is timed.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP, cmd_latency },
+	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP | VX_OPT_METRICS, cmd_latency },
 	{ "diagnose", "run every view for a window and name the root cause",
 	  "Watches the chosen namespaces (default: every one holding a VXLAN device)\n"
 	  "for -d (default 10s) and prints findings: a verdict, its evidence and the\n"
@@ -67,11 +71,12 @@ static const struct vx_cmd commands[] = {
 	{ "agent", "node agent: serve every counter and histogram as Prometheus metrics",
 	  "Prints no events. Attaches the datapath with latency histograms (--auto\n"
 	  "unless -i is given: every VXLAN device and its underlay, followed as they\n"
-	  "come and go), the drop, retransmit and conntrack probes; refreshes the\n"
-	  "metrics every --interval and serves them on http://127.0.0.1:9435/metrics\n"
-	  "(or --metrics ADDR:PORT) until stopped. Memory stays bounded whatever\n"
-	  "the number of flows: LRU maps in the kernel, a cap on label sets per\n"
-	  "metric family.",
+	  "come and go), the delivery and vxlan_xmit latency hooks (best backend that\n"
+	  "loads; a refused one is a health metric), the drop, retransmit and\n"
+	  "conntrack probes; refreshes the metrics every --interval and serves them\n"
+	  "on http://127.0.0.1:9435/metrics (or --metrics ADDR:PORT) until stopped.\n"
+	  "Memory stays bounded whatever the number of flows: LRU maps in the\n"
+	  "kernel, a cap on label sets per metric family.",
 	  VX_OPT_BACKEND | VX_OPT_METRICS, cmd_agent },
 };
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
@@ -79,7 +84,7 @@ static const struct vx_cmd commands[] = {
 enum {
 	OPT_AUTO = 256, OPT_NETNS, OPT_INTERVAL, OPT_BACKEND, OPT_VNI,
 	OPT_HOST, OPT_PORT, OPT_PROTO, OPT_RATE, OPT_STACK, OPT_PROBE,
-	OPT_BASELINE, OPT_METRICS, OPT_SUMMARY, OPT_XDP, OPT_TARGET,
+	OPT_BASELINE, OPT_METRICS, OPT_SUMMARY, OPT_XDP, OPT_TARGET, OPT_PCAP, OPT_SNAPLEN,
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +110,8 @@ static const struct option long_opts[] = {
 	{ "summary", no_argument, NULL, OPT_SUMMARY },
 	{ "xdp", no_argument, NULL, OPT_XDP },
 	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
 	{ 0 },
 };
 
@@ -147,13 +154,20 @@ static void usage(FILE *f)
 		"  -j, --json                     JSON lines on stdout, errors as JSON on stderr\n"
 		"  -v, --verbose                  vxray's own debug lines and libbpf's debug output\n"
 		"      --backend KIND             fentry, kprobe or tracepoint; default: best that loads\n"
-		"      --metrics [ADDR:]PORT      serve Prometheus metrics on /metrics (agent);\n"
-		"                                 ADDR defaults to 127.0.0.1\n"
+		"      --metrics [ADDR:]PORT      serve Prometheus metrics on /metrics (agent, and\n"
+		"                                 encap drops latency retrans conntrack policy from\n"
+		"                                 their own reads); ADDR defaults to 127.0.0.1\n"
 		"      --summary                  encap: counters only, no per-packet events;\n"
 		"                                 a summary every --interval\n"
 		"      --xdp                      encap: also XDP on underlay ingress, native mode\n"
 		"                                 only (off by default: native XDP moves a veth to\n"
 		"                                 NAPI receive; never over another XDP program)\n"
+		"      --pcap FILE                encap, trace, drops, policy: write each event's\n"
+		"                                 packet to FILE as pcapng (Wireshark, tshark), one\n"
+		"                                 interface per namespace/device/hook, a comment per\n"
+		"                                 packet naming its event\n"
+		"      --snaplen N                with --pcap: bytes kept of each packet, 16-2048\n"
+		"                                 (default 256)\n"
 		"  tc programs use TCX links where the kernel has them (6.6+), else clsact +\n"
 		"  cls_bpf filters over netlink; VXRAY_TC_ATTACH=netlink|tcx forces one.\n"
 		"\n"
@@ -190,6 +204,8 @@ static void cmd_usage(FILE *f, const struct vx_cmd *c)
 		fprintf(f, ", --summary");
 	if (c->opts & VX_OPT_XDP)
 		fprintf(f, ", --xdp");
+	if (c->opts & VX_OPT_PCAP)
+		fprintf(f, ", --pcap FILE, --snaplen N");
 	fprintf(f, ".\nRun `vxray --help` for what each option means.\n");
 }
 
@@ -214,6 +230,12 @@ static int need_opt(const struct vx_cmd *c, unsigned int bit, const char *name)
 {
 	if (c->opts & bit)
 		return 0;
+	if (bit == VX_OPT_METRICS) {
+		pr_err("`vxray %s` serves no metrics: `vxray agent --metrics [ADDR:]PORT` serves "
+		       "them all, and encap, drops, latency, retrans, conntrack and policy take "
+		       "--metrics too", c->name);
+		return -EINVAL;
+	}
 	pr_err("option --%s does not apply to `vxray %s`; see `vxray %s --help`",
 		name, c->name, c->name);
 	return -EINVAL;
@@ -384,6 +406,18 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 				return ret;
 			o->xdp = true;
 			break;
+		case OPT_PCAP:
+		case OPT_SNAPLEN:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_PCAP, opt_name(c))))
+				return ret;
+			if (c == OPT_PCAP && !optarg[0])
+				return usage_error("--pcap needs the name of a file to write the capture to%s", "");
+			if (c == OPT_PCAP)
+				o->pcap = optarg;
+			else
+				ret = vx_parse_u32(optarg, "--snaplen", VX_SNAPLEN_MIN, VX_SNAPLEN_MAX,
+						   &o->snaplen, err, sizeof(err));
+			break;
 		case ':':
 			return usage_error("option %s needs a value; see `vxray --help`", argv[optind - 1]);
 		default:
@@ -403,6 +437,12 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 		usage(stderr);
 		return -EINVAL;
 	}
+	if (o->snaplen && !o->pcap)
+		return usage_error("--snaplen only sets how much of each packet --pcap keeps: add "
+				   "--pcap FILE%s", "");
+	if (o->pcap && o->summary)
+		return usage_error("--pcap writes each event's packet and --summary turns events "
+				   "off: drop one of them%s", "");
 	vx_log_setup(o->verbose, o->json);
 	return 0;
 }

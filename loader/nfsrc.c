@@ -25,6 +25,8 @@ struct vx_nfsrc {
 	struct vx_nfhook *skel;		/* ... or nf_hook_slow delivers */
 	struct bpf_link *links[2];
 	struct ring_buffer *rb;
+	const struct vx_drop_row *rows;	/* the drop engine's last read */
+	int n_rows;
 	const char *backend;
 	/* Per-key totals at the last vx_nfsrc_read_counts(). */
 	struct { struct vxn_agg_key key; uint64_t seen; } *agg;
@@ -36,6 +38,17 @@ static char why_refused[512];
 const char *vx_nfsrc_why(void)
 {
 	return why_refused;
+}
+
+struct vx_dropsrc *vx_nfsrc_dropsrc(const struct vx_nfsrc *s)
+{
+	return s ? s->drops : NULL;
+}
+
+int vx_nfsrc_last_rows(const struct vx_nfsrc *s, const struct vx_drop_row **rows)
+{
+	*rows = s->drops ? s->rows : NULL;
+	return s->drops ? s->n_rows : 0;
 }
 
 enum vx_nf_hook vx_nf_hook_of_drop(const struct vx_drop *d, int *family)
@@ -178,6 +191,7 @@ int vx_nfsrc_open(struct vx_nfsrc **out, const struct vx_nfsrc_cfg *c, vx_nf_cb 
 		.vxlan_port = c->vxlan_port,
 		.stack = true,	/* the hook is read from the stack */
 		.only_reason = "SKB_DROP_REASON_NETFILTER_DROP",
+		.snaplen = c->snaplen,
 	};
 	char why[2][256] = { "not tried", "not tried" };
 	struct vx_nfsrc *s;
@@ -190,7 +204,7 @@ int vx_nfsrc_open(struct vx_nfsrc **out, const struct vx_nfsrc_cfg *c, vx_nf_cb 
 		return -ENOMEM;
 	s->cb = cb;
 	s->ctx = ctx;
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 2 && !c->snaplen; pass++) {
 		enum vx_backend mine = pass ? VX_BACKEND_KPROBE : VX_BACKEND_FENTRY;
 
 		if (be != VX_BACKEND_AUTO && be != mine)
@@ -253,6 +267,8 @@ void vx_nfsrc_read_counts(struct vx_nfsrc *s, void (*fn)(void *ctx, uint32_t net
 
 	if (s->drops) {
 		n = vx_dropsrc_read_agg(s->drops, &rows);
+		s->rows = rows;
+		s->n_rows = n > 0 ? n : 0;
 		for (int i = 0; i < n; i++)
 			fn(ctx, rows[i].key.netns, rows[i].delta);
 		return;

@@ -41,11 +41,19 @@ struct vx_nfsrc_cfg {
 	/* Only the nf_hook_slow backends: -EOPNOTSUPP, silently, when the
 	 * kernel refuses both, instead of opening the drop engine. */
 	bool hooks_only;
+	/* --pcap: packet bytes with each drop. Only the drop engine has them
+	 * (nf_hook_slow returns after the skb was freed), so it is used. */
+	uint16_t snaplen;
 };
 
 /* 0, or a negative errno having printed one sentence (none for
  * -EOPNOTSUPP with hooks_only; vx_nfsrc_why() then says why). */
 int vx_nfsrc_open(struct vx_nfsrc **out, const struct vx_nfsrc_cfg *cfg, vx_nf_cb cb, void *ctx);
+/* The drop engine delivering, NULL when nf_hook_slow does. */
+struct vx_dropsrc *vx_nfsrc_dropsrc(const struct vx_nfsrc *s);
+/* The drop engine's rows of the last vx_nfsrc_read_counts() (0 and NULL
+ * when nf_hook_slow delivers): by reason and location, for --metrics. */
+int vx_nfsrc_last_rows(const struct vx_nfsrc *s, const struct vx_drop_row **rows);
 /* Why the nf_hook_slow backends were refused, after a failed open with
  * hooks_only: one phrase, valid until the next open. */
 const char *vx_nfsrc_why(void);

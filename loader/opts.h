@@ -71,6 +71,10 @@ struct vx_opts {
 	char metrics_addr[64];
 	uint16_t metrics_port;
 
+	/* --pcap FILE --snaplen N: packet bytes at each hook into pcapng. */
+	const char *pcap;
+	uint32_t snaplen;	/* 0: VX_SNAPLEN_DEFAULT */
+
 	bool summary;		/* encap: counters only, no events */
 	bool xdp;		/* datapath: XDP on underlay ingress */
 

@@ -13,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "loop.h"
+#include "mexport.h"
 #include "netns.h"
 #include "sysinfo.h"
 
@@ -20,6 +21,7 @@ struct view {
 	struct vx_opts *o;
 	struct vx_ct *ct;
 	struct vx_ct_snapshot snap;
+	struct vx_mexport *me;		/* --metrics, else NULL */
 	int err;
 };
 
@@ -180,6 +182,9 @@ static void on_tick(void *ctx, uint64_t now)
 		v->err = ret;
 		return;
 	}
+	vx_mexport_begin(v->me);
+	vx_mexport_conntrack(v->me, &v->snap);
+	vx_mexport_end(v->me);
 	vx_fmt_wallclock(now + vx_mono_to_real(), 0, ts, sizeof(ts));
 	for (int i = 0; i < v->snap.n; i++) {
 		if (v->o->json)
@@ -216,14 +221,20 @@ int cmd_conntrack(struct vx_opts *o)
 	if (!si.btf)
 		pr_warn("%s; conntrack falls back to ctnetlink events, which cannot see refused "
 			"allocations", vx_sysinfo_btf_problem(&si));
+	if ((ret = vx_mexport_start(&v.me, o, false)))
+		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
 	ret = vx_ct_open(&v.ct, names, n, err, sizeof(err));
 	if (!ret)
 		ret = vx_ct_attach(v.ct, o->backend, err, sizeof(err));
 	if (ret) {
 		pr_err("%s", err);
 		vx_ct_close(v.ct);
+		vx_mexport_stop(v.me);
 		return VX_EXIT_FAIL;
 	}
+	vx_mexport_begin(v.me);
+	vx_mexport_backend(v.me, "conntrack", vx_ct_backend(v.ct));
+	vx_mexport_end(v.me);
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &v);
 	if (!ret)
 		ret = vx_ct_add_to_loop(v.ct, &loop);
@@ -240,6 +251,7 @@ int cmd_conntrack(struct vx_opts *o)
 		pr_err("conntrack watching stopped early: %s", vx_strerror(ret));
 out:
 	vx_loop_close(&loop);
+	vx_mexport_stop(v.me);
 	vx_ct_close(v.ct);
 	return ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 }

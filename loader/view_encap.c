@@ -19,12 +19,14 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture.h"
 #include "cmd.h"
 #include "datapath.h"
 #include "inventory.h"
 #include "json.h"
 #include "log.h"
 #include "loop.h"
+#include "mexport.h"
 #include "netns.h"
 #include "recfmt.h"
 #include "sysinfo.h"
@@ -34,6 +36,9 @@ struct encap {
 	struct vx_opts *o;
 	struct vx_dp dp;
 	struct ring_buffer *rb;
+	struct vx_capture *cap;		/* --pcap, else NULL */
+	struct vx_mexport *me;		/* --metrics, else NULL */
+	bool ran;			/* the loop ran: the capture is real */
 	uint64_t mono_to_real;
 	uint64_t last_cnt[VX_C__MAX];
 	uint64_t events;
@@ -66,6 +71,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	n.netns = vx_netns_name_by_inum(e.netns);
 	n.device = w ? w->name : "?";
 	n.mono_to_real = x->mono_to_real;
+	vx_capture_dp(x->cap, &e, vx_cap_of(data, sizeof(e), len, vx_capture_snaplen(x->cap)),
+		      n.netns, n.device, x->mono_to_real);
 	vx_encap_print(stdout, x->o->json, &e, &n);
 	return 0;
 }
@@ -94,22 +101,6 @@ static struct tun_row *row_for(struct tun_row *rows, int *n, int max, uint32_t n
 	rows[*n].family = family;
 	memcpy(rows[*n].remote, remote, 16);
 	return &rows[(*n)++];
-}
-
-static void sum_counters(const struct encap *x, uint64_t out[VX_C__MAX])
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
-	int fd = vx_dp_cnt_fd(&x->dp);
-
-	memset(out, 0, sizeof(uint64_t) * VX_C__MAX);
-	for (uint32_t k = 0; vals && k < VX_C__MAX; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
 }
 
 /* Underlay hooks count per remote VTEP; VXLAN-device hooks (whose frames
@@ -185,7 +176,7 @@ static void on_tick(void *ctx, uint64_t now)
 	int n = collect_rows(x, rows, 128);
 	struct jw j;
 
-	sum_counters(x, cnt);
+	vx_dp_counters(&x->dp, cnt);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		malformed += cnt[bad[i].idx];
 	fmt_time(x, now, ts, sizeof(ts));
@@ -241,6 +232,10 @@ static void on_tick(void *ctx, uint64_t now)
 		       (unsigned long long)cnt[VX_C_RATE_LIMITED]);
 	}
 	fflush(stdout);
+	vx_capture_flush(x->cap);
+	vx_mexport_begin(x->me);
+	vx_mexport_datapath(x->me, &x->dp);
+	vx_mexport_end(x->me);
 	memcpy(x->last_cnt, cnt, sizeof(cnt));
 }
 
@@ -266,6 +261,15 @@ int cmd_encap(struct vx_opts *o)
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;
 	}
+	/* Before anything is attached: an unwritable file or a port in use
+	 * is a usage error. */
+	if ((ret = vx_mexport_start(&x.me, o, false)))
+		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+	if (vx_capture_open(&x.cap, o)) {
+		vx_mexport_stop(x.me);
+		return VX_EXIT_USAGE;
+	}
+	po.snaplen = vx_capture_snaplen(x.cap);
 	vx_dp_init(&x.dp, &po);
 	if ((ret = vx_dp_pick(&x.dp)) || (ret = vx_dp_load(&x.dp)) ||
 	    (ret = vx_dp_attach(&x.dp))) {
@@ -288,13 +292,15 @@ int cmd_encap(struct vx_opts *o)
 	if (!ret) {
 		int n = vx_dp_n_active(&x.dp);
 
-		pr_info("watching %d interface%s in %d namespace%s with %s (%s), XDP %s%s%s; "
+		pr_info("watching %d interface%s in %d namespace%s with %s (%s), XDP %s%s%s%s%s; "
 			"Ctrl-C to stop", n, n == 1 ? "" : "s", x.dp.n_inst,
 			x.dp.n_inst == 1 ? "" : "s", vx_dp_tc_mode_name(x.dp.tc_mode),
 			x.dp.tc_mode_why, !o->xdp ? "off (--xdp turns it on)" :
 			x.dp.n_xdp ? "native on underlay ingress" : "not attached anywhere",
 			o->summary ? ", counters only" : "",
-			o->auto_attach ? ", following link changes" : "");
+			o->auto_attach ? ", following link changes" : "",
+			x.cap ? ", capturing to " : "", x.cap ? o->pcap : "");
+		x.ran = true;
 		ret = vx_loop_run(&loop);
 		if (ret)
 			pr_err("encap: event loop failed: %s", strerror(-ret));
@@ -303,6 +309,11 @@ int cmd_encap(struct vx_opts *o)
 	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 out:
 	ring_buffer__free(x.rb);
+	if (x.ran)
+		vx_capture_close(x.cap, x.last_cnt[VX_C_LOST]);
+	else
+		vx_capture_discard(x.cap);
+	vx_mexport_stop(x.me);
 	vx_dp_close(&x.dp);
 	return ret;
 }

@@ -21,6 +21,7 @@
 #include "lathooks.h"
 #include "log.h"
 #include "loop.h"
+#include "mexport.h"
 #include "netns.h"
 #include "sysinfo.h"
 #include "vxray.h"
@@ -38,6 +39,7 @@ struct latency {
 	struct vx_opts *o;
 	struct vx_dp dp;
 	struct vx_lathooks hooks;
+	struct vx_mexport *me;		/* --metrics, else NULL */
 	uint64_t cnt[VX_ST__MAX][VX_L__MAX];
 	struct row rows[MAX_ROWS];
 	int n_rows;
@@ -77,8 +79,7 @@ static void on_netns(void *ctx, uint32_t old_inum, uint32_t new_inum)
 {
 	struct latency *x = ctx;
 
-	vx_lathooks_watch_ns(&x->hooks, old_inum, false);
-	vx_lathooks_watch_ns(&x->hooks, new_inum, true);
+	vx_lathooks_on_netns(&x->hooks, old_inum, new_inum);
 }
 
 static void read_counters(struct latency *x)
@@ -227,6 +228,9 @@ static void on_tick(void *ctx, uint64_t now)
 
 	read_counters(x);
 	read_hists(x);
+	vx_mexport_begin(x->me);
+	vx_mexport_datapath(x->me, &x->dp);
+	vx_mexport_end(x->me);
 	vx_fmt_wallclock(now + x->mono_to_real, 3, ts, sizeof(ts));
 	if (x->o->json)
 		print_json(x, ts);
@@ -263,6 +267,10 @@ int cmd_latency(struct vx_opts *o)
 		free(x);
 		return VX_EXIT_FAIL;
 	}
+	if ((ret = vx_mexport_start(&x->me, o, false))) {
+		free(x);
+		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+	}
 	vx_dp_init(&x->dp, &po);
 	if ((ret = vx_dp_pick(&x->dp)) || (ret = vx_lathooks_open(&x->hooks, o->backend, false)) ||
 	    (ret = vx_dp_load(&x->dp)) || (ret = vx_dp_attach(&x->dp))) {
@@ -271,6 +279,9 @@ int cmd_latency(struct vx_opts *o)
 	}
 	vx_lathooks_watch_dp(&x->hooks, &x->dp);
 	x->mono_to_real = vx_mono_to_real();
+	vx_mexport_begin(x->me);
+	vx_mexport_lathooks(x->me, &x->hooks);
+	vx_mexport_end(x->me);
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, x);
 	if (!ret)
 		ret = vx_dp_follow(&x->dp, &loop);
@@ -291,6 +302,7 @@ int cmd_latency(struct vx_opts *o)
 	vx_loop_close(&loop);
 	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 out:
+	vx_mexport_stop(x->me);
 	vx_dp_close(&x->dp);
 	vx_lathooks_close(&x->hooks);
 	free(x);

@@ -17,12 +17,14 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture.h"
 #include "cmd.h"
 #include "dropsrc.h"
 #include "json.h"
 #include "ksyms.h"
 #include "log.h"
 #include "loop.h"
+#include "mexport.h"
 #include "netns.h"
 #include "nfsrc.h"
 #include "policy.h"
@@ -66,6 +68,8 @@ struct pcluster {
 struct policy {
 	struct vx_opts *o;
 	struct vx_nfsrc *src;
+	struct vx_capture *cap;		/* --pcap (the drop engine delivers), else NULL */
+	struct vx_mexport *me;		/* --metrics, else NULL */
 	uint64_t mono_to_real;
 	uint64_t last_tick, lost_seen;
 	uint64_t drops_total, unattributed_total;
@@ -209,6 +213,9 @@ static void handle_drop(struct policy *p, const struct vx_drop *d, enum vx_nf_ho
 	ns = ns_for_drop(p, e->netns);
 	n.netns = ns ? ns->label : "?";
 	n.device = vx_drop_dev_name(e->netns, e->ifindex);
+	if (p->cap)
+		vx_capture_drop(p->cap, d, n.netns, n.device,
+				vx_dropsrc_hook(vx_nfsrc_dropsrc(p->src)), p->mono_to_real);
 	out.family = vx_nf_family_name(family, e);
 	if (p->o->stack) {
 		out.n_stack = d->n_stack < VXD_STACK_DEPTH ? d->n_stack : VXD_STACK_DEPTH;
@@ -368,6 +375,35 @@ static void print_clusters(struct policy *p, struct jw *w, bool all)
 		jw_arr_close(w);
 }
 
+/* --metrics: the drops (by the drop engine's reason and location, or as
+ * nf_hook_slow verdicts per namespace) and the counters of the rules that
+ * took them. */
+static void export_metrics(struct policy *p, const uint64_t *ns_drops, uint64_t lost)
+{
+	const struct vx_drop_row *rows;
+	int n;
+
+	if (!p->me)
+		return;
+	vx_mexport_begin(p->me);
+	n = vx_nfsrc_last_rows(p->src, &rows);
+	if (vx_nfsrc_dropsrc(p->src)) {
+		vx_mexport_drops(p->me, rows, n, lost);
+	} else {
+		for (int i = 0; i < p->n_ns; i++)
+			if (ns_drops[i])
+				vx_mexport_drops_add(p->me, p->ns[i].label, "NETFILTER_DROP",
+						     "nf_hook_slow", ns_drops[i]);
+		vx_mexport_lost(p->me, "policy", lost);
+	}
+	for (int i = 0; i < p->n_rules; i++) {
+		const struct pns *ns = ns_find(p, p->rules[i].ns_inum);
+
+		vx_mexport_nf_rule(p->me, ns ? ns->label : "?", &p->rules[i].rule);
+	}
+	vx_mexport_end(p->me);
+}
+
 static void on_tick(void *ctx, uint64_t now)
 {
 	struct policy *p = ctx;
@@ -457,8 +493,10 @@ static void on_tick(void *ctx, uint64_t now)
 	if (new_lost)
 		pr_warn("%llu netfilter drop events did not fit the ring buffer; the counts above are exact, the event lines are not",
 			(unsigned long long)new_lost);
+	export_metrics(p, ns_drops, lost);
 	p->lost_seen = lost;
 	p->last_tick = now;
+	vx_capture_flush(p->cap);
 	fflush(stdout);
 }
 
@@ -532,11 +570,32 @@ int cmd_policy(struct vx_opts *o)
 	ret = vx_drop_scope_build(o, scope, &n_scope, &port);
 	if (ret)	/* a namespace or interface the user named is not there */
 		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+	if (o->pcap && (o->backend == VX_BACKEND_FENTRY || o->backend == VX_BACKEND_KPROBE)) {
+		pr_err("--pcap needs the dropped packet whole, and the %s backend sees it only "
+		       "after it was freed: use --backend tracepoint or leave --backend out",
+		       o->backend == VX_BACKEND_FENTRY ? "fentry" : "kprobe");
+		return VX_EXIT_USAGE;
+	}
+	/* Before anything is attached: an unwritable file or a port in use
+	 * is a usage error. */
+	if ((ret = vx_mexport_start(&p.me, o, false)))
+		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+	if (vx_capture_open(&p.cap, o)) {
+		vx_mexport_stop(p.me);
+		return VX_EXIT_USAGE;
+	}
 	cfg.scope = scope;
 	cfg.n_scope = n_scope;
 	cfg.vxlan_port = port;
-	if (vx_nfsrc_open(&p.src, &cfg, on_nf_drop, &p))
+	cfg.snaplen = vx_capture_snaplen(p.cap);
+	if (vx_nfsrc_open(&p.src, &cfg, on_nf_drop, &p)) {
+		vx_capture_discard(p.cap);
+		vx_mexport_stop(p.me);
 		return VX_EXIT_FAIL;
+	}
+	vx_mexport_begin(p.me);
+	vx_mexport_backend(p.me, "policy", vx_nfsrc_backend(p.src));
+	vx_mexport_end(p.me);
 	/* Baselines after the probe is attached: a drop between the two
 	 * would show as a counter without an event, the safer side. */
 	ns_init(&p, scope, n_scope);
@@ -551,8 +610,9 @@ int cmd_policy(struct vx_opts *o)
 		vx_loop_close(&loop);
 		goto out;
 	}
-	pr_info("tracing netfilter drops with %s in %s; Ctrl-C to stop", vx_nfsrc_backend(p.src),
-		n_scope ? "the chosen namespaces/devices" : "every namespace");
+	pr_info("tracing netfilter drops with %s in %s%s%s; Ctrl-C to stop",
+		vx_nfsrc_backend(p.src), n_scope ? "the chosen namespaces/devices" : "every namespace",
+		p.cap ? ", capturing to " : "", p.cap ? o->pcap : "");
 	ret = vx_loop_run(&loop);
 	vx_loop_close(&loop);
 	if (ret)
@@ -560,6 +620,8 @@ int cmd_policy(struct vx_opts *o)
 	else
 		print_totals(&p);
 out:
+	vx_capture_close(p.cap, vx_nfsrc_lost(p.src));
+	vx_mexport_stop(p.me);
 	vx_nfsrc_close(p.src);
 	policy_free(&p);
 	return ret ? VX_EXIT_FAIL : VX_EXIT_OK;

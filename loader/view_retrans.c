@@ -20,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "loop.h"
+#include "mexport.h"
 #include "netns.h"
 #include "recfmt.h"
 #include "retranssrc.h"
@@ -35,6 +36,7 @@ struct count {
 struct retrans {
 	struct vx_opts *o;
 	struct vx_retranssrc *src;
+	struct vx_mexport *me;		/* --metrics, else NULL */
 	struct vx_inventory inv;
 	uint64_t *tun_interval;		/* events per inv.devs entry this interval */
 	struct count by_dst[MAX_KEYS], by_port[MAX_KEYS];
@@ -248,6 +250,9 @@ static void on_tick(void *ctx, uint64_t now)
 	r->iv_total = r->iv_synack = r->iv_full = r->iv_small = 0;
 	r->lost_seen = lost;
 	r->last_tick = now;
+	vx_mexport_begin(r->me);
+	vx_mexport_retrans(r->me, r->src, &r->inv);
+	vx_mexport_end(r->me);
 }
 
 int cmd_retrans(struct vx_opts *o)
@@ -291,6 +296,8 @@ int cmd_retrans(struct vx_opts *o)
 		pr_err("%s", priv);
 		return VX_EXIT_FAIL;
 	}
+	if ((ret = vx_mexport_start(&r.me, o, false)))
+		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
 	/* Scope in the kernel by namespace; with none named, watch all. */
 	for (int i = 0; i < n_names; i++)
 		inums[n_inums++] = vx_netns_inum(names[i]);
@@ -303,6 +310,7 @@ int cmd_retrans(struct vx_opts *o)
 	r.tun_interval = calloc((size_t)(r.inv.n ? r.inv.n : 1), sizeof(*r.tun_interval));
 	if (!r.tun_interval) {
 		vx_inventory_free(&r.inv);
+		vx_mexport_stop(r.me);
 		return VX_EXIT_FAIL;
 	}
 
@@ -318,6 +326,10 @@ int cmd_retrans(struct vx_opts *o)
 	}
 	r.mono_to_real = vx_mono_to_real();
 	r.last_tick = vx_now_ns();
+	vx_mexport_begin(r.me);
+	vx_mexport_backend(r.me, "retrans", vx_retranssrc_backend(r.src));
+	vx_mexport_attached(r.me, "retrans", 2);
+	vx_mexport_end(r.me);
 	pr_info("tracing TCP retransmits with %s in %s; Ctrl-C to stop", vx_retranssrc_backend(r.src),
 		n_inums ? "the chosen namespaces" : "every namespace");
 
@@ -332,6 +344,7 @@ int cmd_retrans(struct vx_opts *o)
 		ret = VX_EXIT_FAIL;
 	}
 out:
+	vx_mexport_stop(r.me);
 	vx_retranssrc_close(r.src);
 	free(r.tun_interval);
 	vx_inventory_free(&r.inv);

@@ -52,6 +52,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture.h"
 #include "cmd.h"
 #include "conntrack.h"
 #include "datapath.h"
@@ -84,6 +85,7 @@ struct tev {
 	uint64_t ts;
 	int type;
 	bool on_receipt;	/* netlink: stamped when vxray read it */
+	struct vx_cap *cap;	/* --pcap: a copy of the packet, freed once written */
 	union {
 		struct vx_event dp;
 		struct {		/* T_DROP, T_NF */
@@ -155,6 +157,8 @@ struct trace {
 	struct vx_ct *ct;
 	struct vx_retranssrc *rt;
 	struct ring_buffer *rb, *hook_rb;
+	struct vx_capture *capture;	/* --pcap, else NULL */
+	bool ran;			/* the loop ran: the capture is real */
 	struct tev *pend;
 	size_t n_pend, cap_pend;
 	struct pkt pkts[TRACE_PKTS];
@@ -170,6 +174,20 @@ struct trace {
 };
 
 /* ---- collecting ---------------------------------------------------------- */
+
+/* The packet waits with its event in the reorder window, so the file
+ * follows the printed timeline. */
+static struct vx_cap *cap_copy(const struct vx_cap *c)
+{
+	struct vx_cap *copy;
+
+	if (!c)
+		return NULL;
+	copy = malloc(sizeof(*c) + c->caplen);
+	if (copy)
+		memcpy(copy, c, sizeof(*c) + c->caplen);
+	return copy;
+}
 
 static int push(struct trace *t, const struct tev *e)
 {
@@ -188,8 +206,10 @@ static int push(struct trace *t, const struct tev *e)
 
 static void push_or_warn(struct trace *t, const struct tev *e, const char *what)
 {
-	if (push(t, e))
+	if (push(t, e)) {
+		free(e->cap);
 		pr_warn("trace: out of memory; a %s was not shown", what);
+	}
 }
 
 static int on_dp_event(void *ctx, void *data, size_t len)
@@ -200,7 +220,12 @@ static int on_dp_event(void *ctx, void *data, size_t len)
 	if (vx_dp_event_decode(data, len, &e.dp))
 		return 0;
 	e.ts = e.dp.ts_ns;
-	return push(t, &e);
+	e.cap = cap_copy(vx_cap_of(data, sizeof(e.dp), len, vx_capture_snaplen(t->capture)));
+	if (push(t, &e)) {
+		free(e.cap);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static bool is_netfilter_drop(const char *reason)
@@ -226,6 +251,7 @@ static void on_drop(void *ctx, const struct vx_drop *d)
 	 * on the stack, which is gone after this call. */
 	if (!t->nf && is_netfilter_drop(d->reason))
 		e.drop.hook = vx_nf_hook_of_drop(d, &e.drop.family);
+	e.cap = cap_copy(d->cap);
 	push_or_warn(t, &e, "drop");
 }
 
@@ -551,7 +577,8 @@ static void line_close(struct trace *t, struct jw *j, const struct line *l)
 	printf("%s%s\n", l->how == JOIN_FLOW ? "  (joined by flow)" : "", l->late ? "  (late)" : "");
 }
 
-static void print_dp(struct trace *t, const struct vx_event *e, bool late)
+static void print_dp(struct trace *t, const struct vx_event *e, const struct vx_cap *cap,
+		     bool late)
 {
 	const struct vx_dp_watched *w = vx_dp_lookup(&t->dp, e->netns, e->ifindex);
 	char in[160], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN];
@@ -564,6 +591,7 @@ static void print_dp(struct trace *t, const struct vx_event *e, bool late)
 			  .id = p ? &e->pkt.id : NULL };
 	struct jw j;
 
+	vx_capture_dp(t->capture, e, cap, l.ns, l.dev, t->mono_to_real);
 	vx_dp_fmt_inner(&e->pkt, in, sizeof(in));
 	vx_dp_addr(e->pkt.outer_family, e->pkt.outer_src, os, sizeof(os));
 	vx_dp_addr(e->pkt.outer_family, e->pkt.outer_dst, od, sizeof(od));
@@ -637,6 +665,13 @@ static void print_drop(struct trace *t, const struct tev *e, bool late)
 	struct pkt *p = join_drop(t, d, &l.how);
 	struct jw j;
 
+	if (t->capture && e->type == T_DROP) {
+		struct vx_drop dr = { .ev = d, .reason = e->drop.reason,
+				      .location = e->drop.location, .cap = e->cap };
+
+		vx_capture_drop(t->capture, &dr, l.ns, l.dev, vx_dropsrc_hook(t->drops),
+				t->mono_to_real);
+	}
 	l.p = p;
 	l.hook = e->type == T_NF ? vx_nfsrc_backend(t->nf) : vx_dropsrc_backend(t->drops);
 	l.event = e->type == T_NF ? "NF-DROP" : "DROP";
@@ -863,7 +898,7 @@ static void flush(struct trace *t, bool all)
 		if (!late)
 			t->last_out_ts = e->ts;
 		switch (e->type) {
-		case T_DP: print_dp(t, &e->dp, late); break;
+		case T_DP: print_dp(t, &e->dp, e->cap, late); break;
 		case T_DROP:
 		case T_NF: print_drop(t, e, late); break;
 		case T_CT: print_ct(t, e, late); break;
@@ -872,6 +907,7 @@ static void flush(struct trace *t, bool all)
 		case T_RETRANS: print_retrans(t, e, late); break;
 		case T_HOOK: print_hook(t, e, late); break;
 		}
+		free(e->cap);
 		t->printed++;
 	}
 	memmove(t->pend, t->pend + n, (t->n_pend - n) * sizeof(*t->pend));
@@ -913,15 +949,10 @@ static int on_timer(void *ctx)
 
 static uint64_t dp_lost(const struct trace *t)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals)), sum = 0;
-	uint32_t k = VX_C_LOST;
+	uint64_t cnt[VX_C__MAX];
 
-	if (vals && !bpf_map_lookup_elem(vx_dp_cnt_fd(&t->dp), &k, vals))
-		for (int c = 0; c < ncpu; c++)
-			sum += vals[c];
-	free(vals);
-	return sum;
+	vx_dp_counters(&t->dp, cnt);
+	return cnt[VX_C_LOST];
 }
 
 /* Losses are said as soon as they are seen: a timeline with holes must
@@ -975,6 +1006,7 @@ static void on_tick(void *ctx, uint64_t now)
 		say_lost(vx_lathooks_lost(&t->hooks), &t->lost_hooks, "vxlan_xmit/rcv/delivery events");
 	if (t->ct && now)
 		ct_tick(t, now);
+	vx_capture_flush(t->capture);
 }
 
 static int exit_code(int err)
@@ -1121,6 +1153,13 @@ int cmd_trace(struct vx_opts *o)
 		free(sl);
 		return VX_EXIT_FAIL;
 	}
+	/* Before anything is attached: an unwritable file is a usage error. */
+	if (vx_capture_open(&t->capture, o)) {
+		free(t);
+		free(sl);
+		return VX_EXIT_USAGE;
+	}
+	po.snaplen = dcfg.snaplen = vx_capture_snaplen(t->capture);
 	vx_dp_init(&t->dp, &po);
 	if ((ret = vx_dp_pick(&t->dp))) {
 		ret = exit_code(ret);
@@ -1161,10 +1200,12 @@ int cmd_trace(struct vx_opts *o)
 
 		pr_info("tracing %d interface%s in %d namespace%s with %s; sources: datapath, "
 			"drops by %s; %s%s%s; lines are ordered within a %llu ms window "
-			"(netlink events are stamped on receipt); Ctrl-C to stop",
+			"(netlink events are stamped on receipt)%s%s; Ctrl-C to stop",
 			n, n == 1 ? "" : "s", t->dp.n_inst, t->dp.n_inst == 1 ? "" : "s",
 			vx_dp_tc_mode_name(t->dp.tc_mode), vx_dropsrc_backend(t->drops), sl->have,
-			sl->nw ? "; without: " : "", sl->without, TRACE_WINDOW_NS / 1000000);
+			sl->nw ? "; without: " : "", sl->without, TRACE_WINDOW_NS / 1000000,
+			t->capture ? "; capturing to " : "", t->capture ? o->pcap : "");
+		t->ran = true;
 		ret = vx_loop_run(&loop);
 		if (ret)
 			pr_err("trace: event loop failed: %s", strerror(-ret));
@@ -1179,6 +1220,12 @@ int cmd_trace(struct vx_opts *o)
 			TRACE_WINDOW_NS / 1000000);
 	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 out:
+	if (t->ran)
+		vx_capture_close(t->capture, t->lost_dp + t->lost_drops);
+	else
+		vx_capture_discard(t->capture);
+	for (size_t i = 0; i < t->n_pend; i++)
+		free(t->pend[i].cap);
 	if (t->tfd >= 0)
 		close(t->tfd);
 	ring_buffer__free(t->hook_rb);

@@ -15,6 +15,8 @@ pkgs=(
 	kmod tcpdump util-linux libcap2-bin ethtool jq
 	# metrics tests (promtool and a real Prometheus server), man page checks
 	prometheus curl man-db groff-base
+	# --pcap tests: tshark and capinfos read vxray's captures
+	tshark
 	# benchmarks (bench/run): jq reads iperf3's JSON, bpftrace is the baseline
 	# of section 4, perf profiles the misses
 	jq bpftrace linux-perf
@@ -37,5 +39,8 @@ if ((EUID != 0)); then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# wireshark-common asks whether non-root users may capture: no question
+# on a CI machine, and no setuid dumpcap.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -12,6 +12,8 @@
 #include <linux/types.h>
 #endif
 
+#include "vx_cap.h"
+
 #define VX_MAX_VXLAN_PORTS 8
 #define VX_VLAN_MAX 2		/* 802.1Q / 802.1ad tags walked */
 #define VX_IPV6_EXT_MAX 6	/* IPv6 extension headers walked */
@@ -109,7 +111,8 @@ struct vx_pkt {
 };
 _Static_assert(sizeof(struct vx_pkt) == 128, "vx_pkt layout");
 
-/* One ring-buffer record. */
+/* One ring-buffer record; with cfg.snaplen set, a struct vx_cap and the
+ * packet's first bytes follow it (vx_cap.h). */
 struct vx_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns() */
 	__u32 netns;		/* inode of the namespace the program is in */
@@ -156,7 +159,7 @@ struct vx_dp_config {
 	__u8 events;		/* emit ring-buffer events (else counters only) */
 	__u8 latency;		/* join packets across hooks into vxl_hist */
 	__u8 latency_delivery;	/* the delivery hook is loaded: start it */
-	__u8 pad[2];
+	__u16 snaplen;		/* --pcap: bytes of each event's packet; 0: off */
 };
 _Static_assert(sizeof(struct vx_dp_config) == 56, "vx_dp_config layout");
 

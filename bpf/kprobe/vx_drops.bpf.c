@@ -20,6 +20,7 @@
 
 #include "../kprobe/vx_drops.h"
 #include "vx_skbread.bpf.h"
+#include "vx_cap.bpf.h"
 #include "vx_rb.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -120,7 +121,8 @@ static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 loc
 	else
 		bpf_map_update_elem(&vxd_agg, &ak, &one, BPF_NOEXIST);
 
-	e = bpf_ringbuf_reserve(&vxd_rb, sizeof(*e), 0);
+	/* A constant for the verifier: cfg is frozen .rodata. */
+	e = bpf_ringbuf_reserve(&vxd_rb, VX_CAP_REC(sizeof(*e), cfg.snaplen), 0);
 	if (!e) {
 		cnt = bpf_map_lookup_elem(&vxd_lost, &zero);
 		if (cnt)
@@ -138,7 +140,10 @@ static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 loc
 	e->backend = backend;
 	e->stack_id = cfg.stack ? bpf_get_stackid(ctx, &vxd_stacks, 0) : -1;
 	parse_skb(skb, e, cfg.vxlan_port);
-	bpf_ringbuf_submit(e, vx_rb_wakeup_flags(&vxd_rb, VXD_RB_SIZE, sizeof(*e)));
+	if (cfg.snaplen)
+		vx_cap_skb(skb, (struct vx_cap *)(e + 1), cfg.snaplen);
+	bpf_ringbuf_submit(e, vx_rb_wakeup_flags(&vxd_rb, VXD_RB_SIZE,
+						 VX_CAP_REC(sizeof(*e), cfg.snaplen)));
 	return 0;
 }
 

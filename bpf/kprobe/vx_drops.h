@@ -10,6 +10,7 @@
 #endif
 
 #include "vxray.h"
+#include "vx_cap.h"
 
 #define VXD_STACK_DEPTH 32
 #define VXD_MAX_SCOPE 256
@@ -43,6 +44,8 @@ struct vxd_ip {
 };
 _Static_assert(sizeof(struct vxd_ip) == 40, "vxd_ip layout");
 
+/* One ring-buffer record; with cfg.snaplen set, a struct vx_cap and the
+ * dropped packet's first bytes follow it (vx_cap.h). */
 struct vxd_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 location;		/* kernel address that freed the skb */
@@ -85,10 +88,11 @@ struct vxd_config {
 	__u32 consumed_reason;	/* SKB_CONSUMED on this kernel, ~0 if none */
 	__u32 only_reason;	/* with only_one: the one reason to report */
 	__u16 vxlan_port;	/* UDP port that means VXLAN, host order */
+	__u16 snaplen;		/* --pcap: bytes of each dropped packet; 0: off */
 	__u8 scoped;		/* 1: only what vxd_scope lists */
 	__u8 stack;		/* 1: record a stack id per event */
 	__u8 only_one;		/* 1: drop every reason but only_reason */
-	__u8 pad[3];
+	__u8 pad;
 };
 _Static_assert(sizeof(struct vxd_config) == 16, "vxd_config layout");
 

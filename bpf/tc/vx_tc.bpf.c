@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 
 #define VX_CTX struct __sk_buff
+#define VX_LOAD_BYTES bpf_skb_load_bytes
 #include "vx_datapath.bpf.h"
 
 #define TC_ACT_UNSPEC (-1)

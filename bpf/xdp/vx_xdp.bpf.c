@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 
 #define VX_CTX struct xdp_md
+#define VX_LOAD_BYTES bpf_xdp_load_bytes
 #include "vx_datapath.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -170,14 +170,23 @@ struct env {
 	struct ring_buffer *rb;
 	struct vx_event last;
 	int n_events;
+	uint16_t snaplen;		/* cfg.snaplen: records carry a tail */
+	uint8_t rec[4096];		/* the last record, tail and all */
+	size_t rec_len;
 };
 
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct env *e = ctx;
 
-	assert_int_equal(len, sizeof(struct vx_event));
+	/* Without capture the record is the bare event, not a byte more:
+	 * capture off costs nothing on the ring. */
+	if (!e->snaplen)
+		assert_int_equal(len, sizeof(struct vx_event));
+	assert_true(len <= sizeof(e->rec));
 	memcpy(&e->last, data, sizeof(e->last));
+	memcpy(e->rec, data, len);
+	e->rec_len = len;
 	e->n_events++;
 	return 0;
 }
@@ -192,6 +201,7 @@ static struct env *env_new(const struct vx_dp_config *cfg)
 	struct env *e = calloc(1, sizeof(*e));
 
 	assert_non_null(e);
+	e->snaplen = cfg->snaplen;
 	e->tc = vx_tc__open();
 	e->xdp = vx_xdp__open();
 	assert_non_null(e->tc);
@@ -791,6 +801,50 @@ static void test_tunnel_stats(void **state)
 	env_free(e);
 }
 
+/* --pcap: with cfg.snaplen the record is the event, a struct vx_cap and
+ * VX_CAP_ROOM(snaplen) bytes: the frame's first bytes (all of it when it
+ * is shorter), its real length, and zeros after it. tc (bpf_skb_load_bytes)
+ * and XDP (bpf_xdp_load_bytes) alike. */
+static void check_tail(struct env *e, const struct frame *f, uint16_t snaplen)
+{
+	const struct vx_cap *c = (const struct vx_cap *)(e->rec + sizeof(struct vx_event));
+	size_t want = f->n < snaplen ? f->n : snaplen;
+
+	assert_int_equal(e->rec_len,
+			 sizeof(struct vx_event) + sizeof(struct vx_cap) + VX_CAP_ROOM(snaplen));
+	assert_int_equal(c->orig_len, f->n);
+	assert_int_equal(c->caplen, want);
+	assert_int_equal(c->link, VX_CAP_ETH);
+	assert_memory_equal(c + 1, f->b, want);
+	for (size_t i = want; i < VX_CAP_ROOM(snaplen); i++)
+		assert_int_equal(((const uint8_t *)(c + 1))[i], 0);
+}
+
+static void test_capture_tail(void **state)
+{
+	static const uint16_t snaps[] = { 64, 17, 256 };
+	struct frame f = v4_v4_tcp(4789);
+
+	if (geteuid())
+		skip();
+	for (size_t i = 0; i < sizeof(snaps) / sizeof(snaps[0]); i++) {
+		struct vx_dp_config cfg = base_cfg;
+		struct env *e;
+
+		cfg.snaplen = snaps[i];
+		e = env_new(&cfg);
+		assert_int_equal(run(e, e->tc->progs.vx_tc_ul_out, &f, 1), TC_UNSPEC);
+		assert_int_equal(e->n_events, 1);
+		assert_int_equal(e->last.result, VX_R_VXLAN);
+		check_tail(e, &f, snaps[i]);
+		assert_int_equal(run(e, e->xdp->progs.vx_xdp_ul_in, &f, 1), XDP_PASS);
+		assert_int_equal(e->n_events, 2);
+		assert_int_equal(e->last.at, VX_AT_XDP_UL_IN);
+		check_tail(e, &f, snaps[i]);
+		env_free(e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -809,6 +863,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filters_in_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tunnel_stats, setup, teardown),
+		cmocka_unit_test(test_capture_tail),
 	};
 
 	return cmocka_run_group_tests_name("parser", tests, NULL, NULL);

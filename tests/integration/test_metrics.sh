@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # `vxray agent` and --metrics: a scrape taken during lab scenario 2 passes
-# `promtool check metrics` and holds the tunnel and drop counters; a real
+# `promtool check metrics` and holds the tunnel and drop counters; the
+# agent's delivery and xmit latency histograms after a TCP transfer; the
+# views' own --metrics (encap, drops, policy) with labelled counters; a real
 # Prometheus server (Debian's), started here on loopback with a temporary
 # config and data dir, scrapes the agent and answers queries for the
 # healthy lab's encap counter and scenario 2's NETFILTER_DROP counter with
@@ -203,9 +205,14 @@ test_bad_listen_addresses() {
 	out=$("$VXRAY" agent --metrics 'not-an-ip:9435' 2>&1)
 	assert_eq "$?" 2 "exit status for a host name"
 	assert_match "$out" "is not an IPv4 or IPv6 address" "host name refused"
-	out=$("$VXRAY" encap --metrics 9435 2>&1)
+	out=$("$VXRAY" trace --metrics 9435 2>&1)
 	assert_eq "$?" 2 "--metrics on a view without metrics"
-	assert_match "$out" 'does not apply to `vxray encap`' "says where --metrics applies"
+	assert_match "$out" '^vxray: `vxray trace` serves no metrics: `vxray agent --metrics \[ADDR:\]PORT` serves them all' \
+		"points to vxray agent"
+	assert_eq "$(wc -l <<<"$out")" 1 "one sentence"
+	out=$("$VXRAY" encap --metrics 192.0.2.77:9435 --auto -d 1s 2>&1)
+	assert_eq "$?" 2 "a view's --metrics address not on this host"
+	assert_match "$out" 'that address is not on this host' "a view checks the address too"
 }
 
 test_only_metrics_path() {
@@ -281,7 +288,123 @@ test_sigkill_leaves_nothing() {
 	fail "programs or links of the killed agent still loaded: $left"
 }
 
+# start_view LOG VIEW ARGS...: a view with --metrics on a port the kernel
+# picks; sets AGENT_PID and AGENT_PORT once it serves and is attached.
+start_view() {
+	local log=$1 i
+	shift
+	"$VXRAY" "$@" --metrics 127.0.0.1:0 --interval 500ms -d 60s >"$log" 2>&1 &
+	AGENT_PID=$!
+	for ((i = 0; i < 300; i++)); do
+		AGENT_PORT=$(sed -n 's|.*serving metrics on http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$log" | head -1)
+		[[ -n $AGENT_PORT ]] && grep -q 'Ctrl-C to stop' "$log" && return 0
+		kill -0 "$AGENT_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	cat "$log"
+	fail "the view did not start serving"
+}
+
+test_view_metrics() {
+	require_root
+	command -v promtool >/dev/null || skip "promtool (Debian package prometheus) is not installed"
+	local out enc drops
+	TMP=$(mktemp -d)
+	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	# encap: the tunnel counters from the reads its summary prints.
+	start_view "$TMP/encap.log" encap --auto --netns "$A" --netns "$B" --summary
+	ping_ab
+	sleep 1.5
+	out=$(scrape) || fail "no scrape from encap"
+	promtool check metrics <<<"$out" >"$TMP/promtool.txt" 2>&1 ||
+		fail "promtool check metrics on encap's scrape: $(cat "$TMP/promtool.txt")"
+	enc=$(value "$out" "vxray_tunnel_packets_total{netns=\"$A\",device=\"vxlan100\",vni=\"100\",remote_vtep=\"10.0.0.2\",direction=\"encap\"}")
+	assert_ge "$enc" "$PINGS" "encap's own tunnel counter"
+	assert_match "$(grep -c '^vxray_tunnel_packets_total{' "$TMP/encap.log")" '^0$' "metrics are served, not printed"
+	stop "$AGENT_PID"
+	# drops: the drop counter by reason and location, from its aggregates.
+	lab scenario 2 >/dev/null 2>&1 || fail "lab scenario 2"
+	start_view "$TMP/drops.log" drops --netns "$B"
+	ping_ab
+	sleep 1.5
+	out=$(scrape) || fail "no scrape from drops"
+	promtool check metrics <<<"$out" >"$TMP/promtool.txt" 2>&1 ||
+		fail "promtool check metrics on drops' scrape: $(cat "$TMP/promtool.txt")"
+	drops=$(grep -E "^vxray_drops_total\{netns=\"$B\",reason=\"NETFILTER_DROP\",location=\"[a-z_0-9.]+\"\} " <<<"$out" |
+		awk '{ s += $NF } END { print s + 0 }')
+	assert_eq "$drops" "$PINGS" "drops' NETFILTER_DROP counter in $B"
+	# ... and the view printed the same drops.
+	assert_eq "$(grep -c 'DROP NETFILTER_DROP .* netns='"$B"' dev=vxlan100 .*icmp type 8' "$TMP/drops.log")" \
+		"$PINGS" "the printed drop lines"
+	assert_match "$out" '^vxray_probe_backend_info\{probe="drops",backend="[^"]+"\} 1$' "drops' backend"
+	stop "$AGENT_PID"
+	# policy: the rule's own counter, by table, chain and rule text.
+	start_view "$TMP/policy.log" policy --netns "$B"
+	ping_ab
+	sleep 1.5
+	out=$(scrape) || fail "no scrape from policy"
+	promtool check metrics <<<"$out" >"$TMP/promtool.txt" 2>&1 ||
+		fail "promtool check metrics on policy's scrape: $(cat "$TMP/promtool.txt")"
+	enc=$(value "$out" "vxray_netfilter_drops_total{netns=\"$B\",family=\"ip\",table=\"filter\",chain=\"INPUT\",rule=\"-A INPUT -s 172.16.0.1/32 -i vxlan100 -p icmp -m comment --comment \\\"vxray-lab scenario 2: drop overlay ICMP\\\" -j DROP\",verdict=\"DROP\"}")
+	assert_ge "$enc" "$PINGS" "policy's rule counter"
+}
+
+# tcp_ab BYTES: send BYTES from A to B over the overlay, TCP port 7777.
+tcp_ab() {
+	local got=$TMP/got i pid
+	ip netns exec "$B" timeout 20 socat -u TCP-LISTEN:7777,reuseaddr "CREATE:$got" &
+	pid=$!
+	for ((i = 0; i < 50; i++)); do
+		ip netns exec "$B" ss -Hltn 'sport = :7777' | grep -q . && break
+		sleep 0.1
+	done
+	head -c "$1" /dev/zero | ip netns exec "$A" timeout 20 socat -u STDIN TCP:172.16.0.2:7777 ||
+		fail "the TCP transfer from $A to $B failed"
+	wait "$pid"
+	[[ $(stat -c %s "$got") == "$1" ]] || fail "$B received $(stat -c %s "$got") of $1 bytes"
+}
+
+test_agent_latency_hooks() {
+	require_root
+	local out
+	TMP=$(mktemp -d)
+	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	start_agent "$TMP/agent.log" --netns "$A" --netns "$B"
+	tcp_ab 1000000
+	sleep 1.5
+	out=$(scrape) || fail "no scrape from 127.0.0.1:$AGENT_PORT"
+	# delivery: B's VXLAN device to the TCP receive of the data; xmit:
+	# vxlan_xmit on A's device, whichever backend this kernel allows.
+	assert_match "$out" "^vxray_latency_seconds_count\{netns=\"$B\",device=\"vxlan100\",vni=\"100\",stage=\"delivery\"\} [1-9]" \
+		"delivery histogram after a TCP transfer"
+	assert_match "$out" "^vxray_latency_seconds_bucket\{netns=\"$B\",device=\"vxlan100\",vni=\"100\",stage=\"delivery\",le=\"\+Inf\"\} [1-9]" \
+		"delivery histogram buckets"
+	assert_match "$out" "^vxray_latency_seconds_count\{netns=\"$A\",device=\"vxlan100\",vni=\"100\",stage=\"xmit\"\} [1-9]" \
+		"xmit histogram after a TCP transfer"
+	assert_match "$out" '^vxray_probe_backend_info\{probe="delivery",backend="tp_btf/tcp_probe"\} 1$' "delivery backend"
+	assert_match "$out" '^vxray_probe_backend_info\{probe="xmit",backend="(fentry|kprobe|tracepoint)"\} 1$' "xmit backend"
+	# What the kernel refused is health, not an error: the backends are
+	# tried fentry, kprobe, tracepoint, so each one before the one that
+	# runs was refused, is reported, and the agent runs on.
+	case $(sed -n 's/^vxray_probe_backend_info{probe="xmit",backend="\([a-z]*\)"} 1$/\1/p' <<<"$out") in
+	tracepoint)
+		assert_match "$out" '^vxray_probe_backend_refused_info\{probe="xmit",backend="kprobe"\} 1$' "refused kprobe reported"
+		assert_match "$out" '^vxray_probe_backend_refused_info\{probe="xmit",backend="fentry"\} 1$' "refused fentry reported" ;;
+	kprobe)
+		assert_match "$out" '^vxray_probe_backend_refused_info\{probe="xmit",backend="fentry"\} 1$' "refused fentry reported" ;;
+	fentry)
+		assert_no_match "$out" '^vxray_probe_backend_refused_info\{probe="xmit"' "nothing refused" ;;
+	esac
+	kill -0 "$AGENT_PID" || fail "the agent stopped"
+}
+
 run_test "metrics: scrape during scenario 2 passes promtool, counts encap and drops" test_promtool_scenario2
+run_test "metrics: encap, drops and policy serve their own counters with labels" test_view_metrics
+run_test "metrics: the agent's delivery and xmit latency histograms after a TCP transfer" test_agent_latency_hooks
 run_test "metrics: a Prometheus server scrapes the agent and answers queries" test_prometheus_server
 run_test "metrics: port in use is one sentence and exit 2" test_port_in_use
 run_test "metrics: bad --metrics addresses are refused" test_bad_listen_addresses

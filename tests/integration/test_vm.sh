@@ -11,8 +11,8 @@ VM=$ROOT/tests/vm/vmtest
 # Suites run inside the guest. Views with kernel-hook backends run once per
 # backend the guest allows (VX_BACKEND, passed by their tests as --backend).
 # Set but empty means none: VM_SUITES=encap VM_BACKEND_SUITES= runs one suite.
-VM_SUITES=${VM_SUITES-"doctor parser retrans encap difffuzz"}
-VM_BACKEND_SUITES=${VM_BACKEND_SUITES-"drops conntrack policy latency diagnose"}
+VM_SUITES=${VM_SUITES-"doctor parser retrans encap difffuzz trace"}
+VM_BACKEND_SUITES=${VM_BACKEND_SUITES-"drops conntrack policy latency diagnose pcap"}
 
 if [[ -n $VMTEST ]]; then
 	echo "1..0 # SKIP inside the guest already"

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The exported series; see mexport.h. Memory is bounded whatever the
+ * traffic: the kernel keeps per-tunnel counters in LRU maps (vxp_tun, 4096
+ * entries) and drop aggregates in a fixed-size hash, and the registry caps
+ * label sets per family (MAX_*), counting refusals in
+ * vxray_metrics_series_refused_total. An LRU eviction restarts that
+ * tunnel's counter from zero, which Prometheus' rate() reads as a reset. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "btfnames.h"
+#include "conntrack.h"
+#include "datapath.h"
+#include "dropsrc.h"
+#include "hist.h"
+#include "ksyms.h"
+#include "lathooks.h"
+#include "log.h"
+#include "metrics.h"
+#include "mexport.h"
+#include "netns.h"
+#include "policy.h"
+#include "retranssrc.h"
+#include "vxray.h"
+
+#ifndef VXRAY_VERSION
+#define VXRAY_VERSION "unknown"
+#endif
+
+/* Label-set caps per family. Tunnels: the kernel map holds 4096 keys, and
+ * a key per hook folds into one series per device and direction. */
+#define MAX_TUNNELS 4096
+#define MAX_DROPS 1024
+#define MAX_SMALL 64
+
+struct vx_mexport {
+	struct vx_metrics *m;
+	struct vx_metrics_server *srv;
+	char url[128];
+	uint64_t refreshes;
+	struct vx_mfamily *tun_pkts, *tun_bytes, *malformed, *underlay_other;
+	struct vx_mfamily *drops_total, *retrans, *synack, *latency, *nf_drops;
+	struct vx_mfamily *ct_count, *ct_max, *ct_insert_failed, *ct_drop, *ct_early_drop;
+	struct vx_mfamily *lost, *attached, *backend, *refused, *build, *up, *interfaces;
+};
+
+static const char *const TUN_LABELS[] = { "netns", "device", "vni", "remote_vtep", "direction",
+					  NULL };
+
+static const char *ns_label(uint32_t inum)
+{
+	const char *n = vx_netns_name_by_inum(inum);
+
+	/* vxray's own namespace has no name: say so rather than print "". */
+	return n && *n ? n : "host";
+}
+
+/* Latency bucket bounds: every other power of two from 1.024us to 1.07s.
+ * Powers of two are slot boundaries of the kernel's log-linear histogram,
+ * so each slot falls wholly inside one bucket: the counts are exact. */
+#define LAT_BOUNDS 11
+static uint64_t lat_bound_ns(int i)
+{
+	return 1ULL << (10 + 2 * i);
+}
+
+static int setup_families(struct vx_mexport *me)
+{
+	static const char *const kind[] = { "kind", NULL };
+	static const char *const source[] = { "source", NULL };
+	static const char *const probe_be[] = { "probe", "backend", NULL };
+	static const char *const build[] = { "version", "libbpf", "kernel", NULL };
+	static const char *const drop_l[] = { "netns", "reason", "location", NULL };
+	static const char *const rt_l[] = { "netns", "device", "vni", "size", NULL };
+	static const char *const syn_l[] = { "netns", "device", "vni", NULL };
+	static const char *const if_l[] = { "netns", NULL };
+	static const char *const nf_l[] = { "netns", "family", "table", "chain", "rule",
+					    "verdict", NULL };
+	static const char *const lat_l[] = { "netns", "device", "vni", "stage", NULL };
+	struct vx_metrics *m = me->m;
+	double bounds[LAT_BOUNDS];
+
+	for (int i = 0; i < LAT_BOUNDS; i++)
+		bounds[i] = (double)lat_bound_ns(i) / 1e9;
+
+	me->tun_pkts = vx_metrics_add(m, "vxray_tunnel_packets_total", VX_METRIC_COUNTER,
+		"Packets through a VXLAN tunnel, counted once: at the VXLAN device when it is "
+		"watched, else at its underlay. direction is encap (leaving) or decap (arriving).",
+		TUN_LABELS, MAX_TUNNELS);
+	me->tun_bytes = vx_metrics_add(m, "vxray_tunnel_bytes_total", VX_METRIC_COUNTER,
+		"Bytes of those packets as the counting hook saw them (the inner frame at a VXLAN "
+		"device, the outer packet at an underlay).",
+		TUN_LABELS, MAX_TUNNELS);
+	me->malformed = vx_metrics_add(m, "vxray_malformed_frames_total", VX_METRIC_COUNTER,
+		"Frames the datapath parser rejected, by the header that was wrong.", kind,
+		MAX_SMALL);
+	me->underlay_other = vx_metrics_add(m, "vxray_underlay_other_packets_total",
+		VX_METRIC_COUNTER, "Packets on a watched underlay that were not VXLAN "
+		"(kind ip: IP but not VXLAN; non_ip: ARP, LLDP, ...).", kind, 4);
+	me->drops_total = vx_metrics_add(m, "vxray_drops_total", VX_METRIC_COUNTER,
+		"Packets the kernel dropped, by namespace, drop reason (from this kernel's BTF) and "
+		"the function that dropped them.", drop_l, MAX_DROPS);
+	me->retrans = vx_metrics_add(m, "vxray_tcp_retransmits_total", VX_METRIC_COUNTER,
+		"TCP retransmits of flows leaving through a VXLAN tunnel; size full means a "
+		"segment of at least one MSS (the MTU fingerprint).", rt_l, MAX_SMALL * 8);
+	me->synack = vx_metrics_add(m, "vxray_tcp_synack_retransmits_total", VX_METRIC_COUNTER,
+		"SYNACK retransmits of flows through a VXLAN tunnel.", syn_l, MAX_SMALL * 4);
+	me->latency = vx_metrics_add_histogram(m, "vxray_latency_seconds",
+		"Time a tunnel packet spent in a stage, by the hook that ended it: encap (VXLAN "
+		"device to underlay egress), wire (underlay egress to the peer's underlay ingress), "
+		"decap (underlay ingress to VXLAN device), delivery (VXLAN device to the TCP "
+		"receive), xmit (vxlan_xmit entry to return), rcv (vxlan_rcv entry to return).",
+		lat_l, bounds, LAT_BOUNDS, MAX_TUNNELS / 4);
+	me->nf_drops = vx_metrics_add(m, "vxray_netfilter_drops_total", VX_METRIC_COUNTER,
+		"Packets matched by a netfilter rule (or chain policy) whose verdict drops or "
+		"rejects, from the rule's own counter; nftables rules without a counter "
+		"statement have none to read.", nf_l, MAX_DROPS);
+	me->ct_count = vx_metrics_add(m, "vxray_conntrack_entries", VX_METRIC_GAUGE,
+		"Entries in the namespace's conntrack table now.", if_l, VX_MAX_NETNS + 1);
+	me->ct_max = vx_metrics_add(m, "vxray_conntrack_entries_max", VX_METRIC_GAUGE,
+		"The namespace's nf_conntrack_max.", if_l, VX_MAX_NETNS + 1);
+	me->ct_insert_failed = vx_metrics_add(m, "vxray_conntrack_insert_failed_total",
+		VX_METRIC_COUNTER, "Conntrack entries the kernel could not insert (conntrack -S "
+		"insert_failed).", if_l, VX_MAX_NETNS + 1);
+	me->ct_drop = vx_metrics_add(m, "vxray_conntrack_drops_total", VX_METRIC_COUNTER,
+		"Packets dropped because the conntrack table was full (conntrack -S drop).", if_l,
+		VX_MAX_NETNS + 1);
+	me->ct_early_drop = vx_metrics_add(m, "vxray_conntrack_early_drops_total",
+		VX_METRIC_COUNTER, "Unassured entries evicted to make room (conntrack -S "
+		"early_drop).", if_l, VX_MAX_NETNS + 1);
+	me->lost = vx_metrics_add(m, "vxray_events_lost_total", VX_METRIC_COUNTER,
+		"Events a ring buffer had no room for, by source; counters stay exact.", source,
+		MAX_SMALL);
+	me->attached = vx_metrics_add(m, "vxray_programs_attached", VX_METRIC_GAUGE,
+		"BPF programs vxray has attached now, by kind.", kind, MAX_SMALL);
+	me->interfaces = vx_metrics_add(m, "vxray_interfaces_watched", VX_METRIC_GAUGE,
+		"Interfaces with the datapath attached now, by namespace.", if_l, 256);
+	me->backend = vx_metrics_add(m, "vxray_probe_backend_info", VX_METRIC_GAUGE,
+		"The hook each kernel probe runs on (value 1).", probe_be, MAX_SMALL);
+	me->refused = vx_metrics_add(m, "vxray_probe_backend_refused_info", VX_METRIC_GAUGE,
+		"A backend this kernel refused for a probe, which then runs on the next one or not "
+		"at all (value 1).", probe_be, MAX_SMALL);
+	me->build = vx_metrics_add(m, "vxray_build_info", VX_METRIC_GAUGE,
+		"vxray's version, the libbpf it runs with and the kernel release (value 1).", build,
+		1);
+	me->up = vx_metrics_add(m, "vxray_refreshes_total", VX_METRIC_COUNTER,
+		"Times vxray has read the kernel's maps into these metrics.", NULL, 1);
+	if (!me->tun_pkts || !me->tun_bytes || !me->malformed || !me->underlay_other ||
+	    !me->drops_total || !me->retrans || !me->synack || !me->lost || !me->attached ||
+	    !me->interfaces || !me->backend || !me->refused || !me->build || !me->up ||
+	    !me->latency || !me->ct_count || !me->ct_max || !me->ct_insert_failed ||
+	    !me->ct_drop || !me->ct_early_drop || !me->nf_drops)
+		return -errno ? -errno : -ENOMEM;
+	return 0;
+}
+
+int vx_mexport_start(struct vx_mexport **out, const struct vx_opts *o, bool always)
+{
+	const char *addr = o->has_metrics ? o->metrics_addr : "127.0.0.1";
+	uint16_t port = o->has_metrics ? o->metrics_port : VX_MEXPORT_AGENT_PORT;
+	char libbpf[32], kernel[80] = "unknown", err[256];
+	struct vx_mexport *me;
+	struct utsname u;
+	bool v6;
+
+	*out = NULL;
+	if (!o->has_metrics && !always)
+		return 0;
+	me = calloc(1, sizeof(*me));
+	if (!me || !(me->m = vx_metrics_new()) || setup_families(me)) {
+		pr_err("cannot set up the metrics registry: out of memory");
+		if (me)
+			vx_metrics_free(me->m);
+		free(me);
+		return -ENOMEM;
+	}
+	me->srv = vx_metrics_serve(me->m, addr, port, err, sizeof(err));
+	if (!me->srv) {
+		pr_err("%s", err);
+		vx_metrics_free(me->m);
+		free(me);
+		return -EINVAL;
+	}
+	v6 = strchr(addr, ':') != NULL;
+	snprintf(me->url, sizeof(me->url), "http://%s%s%s:%u/metrics", v6 ? "[" : "", addr,
+		 v6 ? "]" : "", vx_metrics_server_port(me->srv));
+	/* The agent says it in its own startup line. */
+	if (!always)
+		pr_info("serving metrics on %s", me->url);
+	snprintf(libbpf, sizeof(libbpf), "%u.%u", libbpf_major_version(), libbpf_minor_version());
+	if (!uname(&u))
+		snprintf(kernel, sizeof(kernel), "%s", u.release);
+	vx_metrics_lock(me->m);
+	vx_metric_set(me->build, (const char *[]){ VXRAY_VERSION, libbpf, kernel }, 1);
+	vx_metrics_unlock(me->m);
+	*out = me;
+	return 0;
+}
+
+const char *vx_mexport_url(const struct vx_mexport *me)
+{
+	return me ? me->url : "";
+}
+
+void vx_mexport_begin(struct vx_mexport *me)
+{
+	if (me)
+		vx_metrics_lock(me->m);
+}
+
+void vx_mexport_end(struct vx_mexport *me)
+{
+	if (!me)
+		return;
+	vx_metric_set(me->up, NULL, (double)++me->refreshes);
+	vx_metrics_unlock(me->m);
+}
+
+void vx_mexport_backend(struct vx_mexport *me, const char *probe, const char *backend)
+{
+	if (me)
+		vx_metric_set(me->backend, (const char *[]){ probe, backend }, 1);
+}
+
+void vx_mexport_refused(struct vx_mexport *me, const char *probe, const char *backend)
+{
+	if (me)
+		vx_metric_set(me->refused, (const char *[]){ probe, backend }, 1);
+}
+
+void vx_mexport_attached(struct vx_mexport *me, const char *kind, int n)
+{
+	if (me)
+		vx_metric_set(me->attached, (const char *[]){ kind }, n);
+}
+
+void vx_mexport_lathooks(struct vx_mexport *me, const struct vx_lathooks *h)
+{
+	static const char *const be_names[] = { "fentry", "kprobe", "tracepoint" };
+
+	if (!me)
+		return;
+	if (h->xmit_backend)
+		vx_mexport_backend(me, "xmit", h->xmit_backend);
+	if (h->rcv)
+		vx_mexport_backend(me, "rcv", h->xmit_backend);
+	if (h->delivery)
+		vx_mexport_backend(me, "delivery", "tp_btf/tcp_probe");
+	else
+		vx_mexport_refused(me, "delivery", "tp_btf/tcp_probe");
+	/* Bit (enum vx_backend - 1), in the order lathooks tries them. */
+	for (int b = 0; b < 3; b++)
+		if (h->refused & (1u << b))
+			vx_mexport_refused(me, "xmit", be_names[b]);
+	vx_mexport_attached(me, "latency_hooks", h->n_links);
+}
+
+void vx_mexport_lost(struct vx_mexport *me, const char *source, uint64_t lost)
+{
+	if (me)
+		vx_metric_set(me->lost, (const char *[]){ source }, (double)lost);
+}
+
+/* ---- datapath ------------------------------------------------------------- */
+
+static const char *addr_str(int family, const uint8_t *a, char *buf, size_t len)
+{
+	if (family != 4 && family != 6)
+		return "none";
+	return inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len) ? buf : "?";
+}
+
+static bool vxlan_watched(const struct vx_dp *dp, const struct vx_vxlan_dev *vx)
+{
+	for (int i = 0; i < dp->n_w; i++)
+		if (dp->w[i].active && dp->w[i].is_vxlan && dp->w[i].vx && vx &&
+		    dp->w[i].vx->ifindex == vx->ifindex && dp->w[i].netns_inum == vx->netns_inum)
+			return true;
+	return false;
+}
+
+struct tun_sum {
+	const char *netns, *device;
+	uint32_t vni;
+	char remote[INET6_ADDRSTRLEN];
+	bool encap;
+	uint64_t pkts, bytes;
+};
+
+/* Fold the per-hook, per-CPU map into one total per label set first: set()
+ * writes totals, so two keys of one series must be added before. */
+static void fill_tunnels(struct vx_mexport *me, const struct vx_dp *dp)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_tun_fd(dp), n = 0;
+	struct vx_tun_val *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
+	struct tun_sum *rows = calloc(MAX_TUNNELS, sizeof(*rows));
+	struct vx_tun_key k, next;
+	bool first = true;
+
+	while (vals && rows && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		const struct vx_dp_watched *w = vx_dp_lookup(dp, next.netns, next.ifindex);
+		uint8_t remote[16] = {}, family = next.family;
+		struct tun_sum r = {};
+		int i;
+
+		first = false;
+		k = next;
+		/* XDP and tc ingress see the same arriving packets. */
+		if (!w || k.at == VX_AT_XDP_UL_IN || bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		/* Count each packet once, as `vxray encap` does. */
+		if (!w->is_vxlan && vxlan_watched(dp, w->vx))
+			continue;
+		memcpy(remote, k.remote, 16);
+		if (!family && w->vx && w->vx->remote_family) {
+			family = w->vx->remote_family == AF_INET ? 4 : 6;
+			memcpy(remote, &w->vx->remote, family == 4 ? 4 : 16);
+		}
+		r.netns = ns_label(k.netns);
+		r.device = w->name;
+		r.vni = k.vni;
+		r.encap = k.at == VX_AT_TC_UL_OUT || k.at == VX_AT_TC_VX_OUT;
+		addr_str(family, remote, r.remote, sizeof(r.remote));
+		for (int c = 0; c < ncpu; c++) {
+			r.pkts += vals[c].packets;
+			r.bytes += vals[c].bytes;
+		}
+		for (i = 0; i < n; i++)
+			if (rows[i].netns == r.netns && rows[i].device == r.device &&
+			    rows[i].vni == r.vni && rows[i].encap == r.encap &&
+			    !strcmp(rows[i].remote, r.remote))
+				break;
+		if (i < n) {
+			rows[i].pkts += r.pkts;
+			rows[i].bytes += r.bytes;
+		} else if (n < MAX_TUNNELS) {
+			rows[n++] = r;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		char vni[16];
+		const char *l[] = { rows[i].netns, rows[i].device, vni, rows[i].remote,
+				    rows[i].encap ? "encap" : "decap" };
+
+		snprintf(vni, sizeof(vni), "%u", rows[i].vni);
+		vx_metric_set(me->tun_pkts, l, (double)rows[i].pkts);
+		vx_metric_set(me->tun_bytes, l, (double)rows[i].bytes);
+	}
+	free(rows);
+	free(vals);
+}
+
+static void fill_latency(struct vx_mexport *me, const struct vx_dp *dp)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_map_fd(dp, "vxl_hist");
+	uint64_t bounds[LAT_BOUNDS];
+	struct vx_lat_hist *vals, sum;
+	struct vx_lat_key k, next;
+	bool first = true;
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < LAT_BOUNDS; i++)
+		bounds[i] = lat_bound_ns(i);
+	vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
+	while (vals && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		const struct vx_dp_watched *w = vx_dp_lookup(dp, next.netns, next.ifindex);
+		const char *stage = vx_lat_stage_name(next.stage);
+		uint64_t counts[LAT_BOUNDS + 1];
+		char vni[16];
+
+		first = false;
+		k = next;
+		if (!w || !stage || bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		vx_hist_sum(&sum, vals, ncpu);
+		/* The histogram map exists in every datapath object, filled
+		 * only where latency joins are on. */
+		if (!sum.count)
+			continue;
+		vx_hist_buckets(&sum, bounds, LAT_BOUNDS, counts);
+		snprintf(vni, sizeof(vni), "%u", k.vni);
+		vx_metric_set_histogram(me->latency,
+					(const char *[]){ ns_label(k.netns), w->name, vni, stage },
+					counts, (double)sum.sum_ns / 1e9);
+	}
+	free(vals);
+}
+
+void vx_mexport_datapath(struct vx_mexport *me, const struct vx_dp *dp)
+{
+	static const struct { int idx; const char *name; } bad[] = {
+		{ VX_R_BAD_ETH, "eth" }, { VX_R_BAD_VLAN, "vlan" }, { VX_R_BAD_IP4, "ipv4" },
+		{ VX_R_BAD_IHL, "ihl" }, { VX_R_BAD_IPVER, "ip_version" }, { VX_R_BAD_IP6, "ipv6" },
+		{ VX_R_BAD_IP6_EXT, "ipv6_ext" }, { VX_R_BAD_UDP, "udp" },
+		{ VX_R_BAD_VXLAN, "vxlan" }, { VX_R_BAD_VXLAN_FLAGS, "vxlan_flags" },
+		{ VX_R_BAD_INNER_ETH, "inner_eth" }, { VX_R_BAD_INNER_IP, "inner_ip" },
+		{ VX_R_BAD_L4, "l4" },
+	};
+	uint64_t cnt[VX_C__MAX];
+	int per_ns[VX_DP_MAX_INST] = {};
+
+	if (!me)
+		return;
+	vx_dp_counters(dp, cnt);
+	/* Every kind, zeros included: an alert needs the series to exist. */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		vx_metric_set(me->malformed, (const char *[]){ bad[i].name },
+			      (double)cnt[bad[i].idx]);
+	vx_metric_set(me->underlay_other, (const char *[]){ "ip" }, (double)cnt[VX_R_PLAIN_IP]);
+	vx_metric_set(me->underlay_other, (const char *[]){ "non_ip" }, (double)cnt[VX_R_NON_IP]);
+	vx_mexport_lost(me, "datapath", cnt[VX_C_LOST]);
+	fill_tunnels(me, dp);
+	fill_latency(me, dp);
+
+	vx_metric_clear(me->interfaces);
+	for (int i = 0; i < dp->n_w; i++)
+		if (dp->w[i].active)
+			per_ns[dp->w[i].inst]++;
+	for (int i = 0; i < dp->n_inst; i++)
+		vx_metric_set(me->interfaces, (const char *[]){ ns_label(dp->inst[i].inum) },
+			      per_ns[i]);
+	vx_mexport_attached(me, "tc", 2 * vx_dp_n_active(dp));
+	vx_mexport_attached(me, "xdp", dp->n_xdp);
+	vx_mexport_backend(me, "datapath", vx_dp_tc_mode_name(dp->tc_mode));
+}
+
+/* ---- the other engines ------------------------------------------------------ */
+
+void vx_mexport_drops_add(struct vx_mexport *me, const char *netns, const char *reason,
+			  const char *location, uint64_t delta)
+{
+	if (me)
+		vx_metric_add(me->drops_total, (const char *[]){ netns, reason, location },
+			      (double)delta);
+}
+
+void vx_mexport_drops(struct vx_mexport *me, const struct vx_drop_row *rows, int n,
+		      uint64_t lost)
+{
+	if (!me)
+		return;
+	for (int i = 0; i < n; i++) {
+		char rbuf[32], nsb[32], loc[128] = "unknown";
+		const char *sym;
+		uint64_t off;
+
+		/* The function without its offset: one series per dropping
+		 * function keeps the label set small. */
+		if (rows[i].key.location && (sym = vx_ksym_lookup(rows[i].key.location, &off)))
+			snprintf(loc, sizeof(loc), "%s", sym);
+		vx_mexport_drops_add(me, vx_drop_ns_name(rows[i].key.netns, nsb, sizeof(nsb)),
+				     vx_drop_reason_name(rows[i].key.reason, rbuf, sizeof(rbuf)),
+				     loc, rows[i].delta);
+	}
+	vx_mexport_lost(me, "drops", lost);
+}
+
+void vx_mexport_retrans(struct vx_mexport *me, const struct vx_retranssrc *rt,
+			const struct vx_inventory *inv)
+{
+	if (!me || !rt)
+		return;
+	for (int d = 0; d < inv->n; d++) {
+		const struct vx_retrans_tun *t = vx_retranssrc_tun(rt, d);
+		const struct vx_vxlan_dev *v = &inv->devs[d];
+		const char *ns = v->netns[0] ? v->netns : "host";
+		char vni[16];
+
+		if (!t)
+			continue;
+		snprintf(vni, sizeof(vni), "%u", v->vni);
+		vx_metric_set(me->retrans, (const char *[]){ ns, v->name, vni, "full" },
+			      (double)t->full);
+		vx_metric_set(me->retrans, (const char *[]){ ns, v->name, vni, "small" },
+			      (double)t->small);
+		vx_metric_set(me->synack, (const char *[]){ ns, v->name, vni }, (double)t->synack);
+	}
+	vx_mexport_lost(me, "retrans", vx_retranssrc_lost(rt));
+}
+
+void vx_mexport_conntrack(struct vx_mexport *me, const struct vx_ct_snapshot *snap)
+{
+	if (!me || !snap)
+		return;
+	for (int i = 0; i < snap->n; i++) {
+		const struct vx_ct_ns *n = &snap->ns[i];
+		const char *l[] = { n->netns[0] ? n->netns : "host" };
+
+		if (n->have_count) {
+			vx_metric_set(me->ct_count, l, n->count);
+			vx_metric_set(me->ct_max, l, n->max);
+		}
+		vx_metric_set(me->ct_insert_failed, l, (double)n->total.insert_failed);
+		vx_metric_set(me->ct_drop, l, (double)n->total.drop);
+		vx_metric_set(me->ct_early_drop, l, (double)n->total.early_drop);
+	}
+	vx_mexport_lost(me, "conntrack", snap->total_lost);
+}
+
+void vx_mexport_nf_rule(struct vx_mexport *me, const char *netns, const struct vx_nf_rule *r)
+{
+	if (!me || (r->verdict != VX_NFV_DROP && r->verdict != VX_NFV_REJECT))
+		return;
+	if (r->source == VX_NFS_NFT && !r->has_counter)
+		return;
+	vx_metric_set(me->nf_drops,
+		      (const char *[]){ netns, r->family, r->table, r->chain,
+					r->policy ? "policy" : r->text,
+					vx_nf_verdict_name(r->verdict) },
+		      (double)r->packets);
+}
+
+void vx_mexport_stop(struct vx_mexport *me)
+{
+	if (!me)
+		return;
+	/* Stop serving before the maps the registry was filled from go. */
+	vx_metrics_server_stop(me->srv);
+	vx_metrics_free(me->m);
+	free(me);
+}
