@@ -297,13 +297,37 @@ static void on_retrans(void *ctx, const struct vxr_event *r, int dev, bool full)
 	push_or_warn(ctx, &e, "retransmit");
 }
 
+/* The filters (--vni, --proto, --port, --host) for a vxlan_xmit, vxlan_rcv
+ * or delivery event: the datapath and the drop engine apply them in the
+ * kernel, these events carry only the packet's identity, so here. An IPv6
+ * identity holds a fold of the addresses: --host cannot tell, it passes. */
+static bool hook_wanted(const struct vx_opts *o, const struct vx_hook_event *h)
+{
+	const struct vx_pkt_id *id = &h->id;
+	struct in_addr a;
+
+	if (o->has_vni && h->vni != o->vni)
+		return false;
+	if (o->proto > 0 && id->proto != o->proto)
+		return false;
+	if (o->has_port && id->sport != o->port && id->dport != o->port)
+		return false;
+	if (o->host[0] && id->family == 4 && inet_pton(AF_INET, o->host, &a) == 1 &&
+	    id->saddr != a.s_addr && id->daddr != a.s_addr)
+		return false;
+	return !o->host[0] || id->family != 4 || inet_pton(AF_INET, o->host, &a) == 1;
+}
+
 static int on_hook_event(void *ctx, void *data, size_t len)
 {
+	struct trace *t = ctx;
 	struct tev e = { .type = T_HOOK };
 
 	if (len < sizeof(e.hk))
 		return 0;
 	memcpy(&e.hk, data, sizeof(e.hk));
+	if (!hook_wanted(t->o, &e.hk))
+		return 0;
 	/* vxlan_xmit and vxlan_rcv are placed where they were entered, the
 	 * time they took is on the line. */
 	e.ts = e.hk.start_ns ? e.hk.start_ns : e.hk.ts_ns;
