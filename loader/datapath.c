@@ -295,6 +295,7 @@ static int fill_config(struct vx_dp *dp)
 	memset(c, 0, sizeof(*c));
 	c->events = dp->po.events;
 	c->snaplen = dp->po.events ? dp->po.snaplen : 0;
+	c->flows = dp->po.flows;
 	if (host_filter(c, o->host)) {
 		pr_err("--host '%s' is not an IPv4 or IPv6 address", o->host);
 		return -EINVAL;

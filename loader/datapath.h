@@ -125,6 +125,7 @@ struct vx_dp_opts {
 	bool events;			/* ring-buffer events; false: counters only */
 	bool xdp;			/* XDP on underlay ingress (native only) */
 	uint16_t snaplen;		/* --pcap: packet bytes behind each event */
+	bool flows;			/* learn TCP flows' tunnels into vxp_flow */
 	/* Called for every instance after rodata is filled and before load:
 	 * change in->tc->rodata / in->xdp->rodata, or bpf_map__set_max_entries
 	 * on maps (do the same for every instance: shared maps must agree).

@@ -11,7 +11,9 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <netinet/in.h>
 
 #include "inventory.h"
 #include "netns.h"
@@ -369,17 +371,130 @@ static int send_getroute(struct mnl_socket *nl, int family, const void *addr, in
 	return *oif ? 0 : -ENOENT;
 }
 
+/* The first unicast destination among @ifindex's FDB entries (NDA_DST of
+ * an AF_BRIDGE neighbour): where a VXLAN without a remote of its own sends
+ * (`bridge fdb append 00:00:00:00:00:00 dev vxlan0 dst 10.0.0.2`). */
+struct fdb_ctx {
+	int ifindex;
+	int family;
+	union vx_addr dst;
+};
+
+static int fdb_attr_cb(const struct nlattr *a, void *data)
+{
+	struct fdb_ctx *c = data;
+	uint16_t len = mnl_attr_get_payload_len(a);
+
+	if (c->family || mnl_attr_get_type(a) != NDA_DST || (len != 4 && len != 16))
+		return MNL_CB_OK;
+	memcpy(&c->dst, mnl_attr_get_payload(a), len);
+	/* A multicast group is no single underlay path. */
+	if (len == 4 ? IN_MULTICAST(ntohl(c->dst.v4.s_addr)) : IN6_IS_ADDR_MULTICAST(&c->dst.v6))
+		return MNL_CB_OK;
+	c->family = len == 4 ? AF_INET : AF_INET6;
+	return MNL_CB_OK;
+}
+
+static int fdb_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fdb_ctx *c = data;
+	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nd)) ||
+	    nd->ndm_ifindex != c->ifindex)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*nd), fdb_attr_cb, c);
+	return MNL_CB_OK;
+}
+
+static int fdb_dst(struct mnl_socket *nl, int ifindex, int *family, union vx_addr *dst)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fdb_ctx c = { .ifindex = ifindex };
+	struct ndmsg *nd;
+	int ret;
+
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = AF_BRIDGE;
+	ret = rtnl_talk(nl, nlh, fdb_dump_cb, &c);
+	if (ret || !c.family)
+		return ret ? ret : -ENOENT;
+	*family = c.family;
+	*dst = c.dst;
+	return 0;
+}
+
+/* The device that holds @addr (RTM_GETADDR): for a VXLAN whose only clue
+ * is its local address. A route lookup would name loopback, the route to a
+ * local address. */
+struct addr_ctx {
+	int family;
+	const union vx_addr *addr;
+	int ifindex;
+};
+
+static int addr_attr_cb(const struct nlattr *a, void *data)
+{
+	struct addr_ctx *c = data;
+	size_t n = c->family == AF_INET ? 4 : 16;
+
+	if ((mnl_attr_get_type(a) == IFA_LOCAL || mnl_attr_get_type(a) == IFA_ADDRESS) &&
+	    mnl_attr_get_payload_len(a) == n && !memcmp(mnl_attr_get_payload(a), c->addr, n))
+		c->ifindex = -1;	/* matched: the message's index is taken below */
+	return MNL_CB_OK;
+}
+
+static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_ctx *c = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+
+	if (c->ifindex > 0 || nlh->nlmsg_type != RTM_NEWADDR ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) || ifa->ifa_family != c->family)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, c);
+	if (c->ifindex < 0)
+		c->ifindex = (int)ifa->ifa_index;
+	return MNL_CB_OK;
+}
+
+static int addr_dev(struct mnl_socket *nl, int family, const union vx_addr *addr, int *oif)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct addr_ctx c = { .family = family, .addr = addr };
+	struct ifaddrmsg *ifa;
+	int ret;
+
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (unsigned char)family;
+	ret = rtnl_talk(nl, nlh, addr_dump_cb, &c);
+	if (ret || c.ifindex <= 0)
+		return ret ? ret : -ENOENT;
+	*oif = c.ifindex;
+	return 0;
+}
+
 static void find_underlay(struct mnl_socket *nl, struct vx_vxlan_dev *d)
 {
 	if (!d->underlay_ifindex) {
-		int oif = 0;
+		union vx_addr dst;
+		int oif = 0, fam;
 
-		/* Route to the remote; for a group or no remote, the local
-		 * address's route names the device the tunnel lives on. */
+		/* Route to the remote; without one, to the first unicast FDB
+		 * destination; for a group or neither, the device holding the
+		 * local address is the one the tunnel lives on. */
 		if (d->remote_family && !d->remote_is_group)
 			send_getroute(nl, d->remote_family, &d->remote, &oif);
-		else if (d->local_family)
-			send_getroute(nl, d->local_family, &d->local, &oif);
+		else if (!d->remote_family && !fdb_dst(nl, d->ifindex, &fam, &dst))
+			send_getroute(nl, fam, &dst, &oif);
+		if (!oif && d->local_family)
+			addr_dev(nl, d->local_family, &d->local, &oif);
 		if (!oif || oif == d->ifindex)
 			return;
 		d->underlay_ifindex = oif;

@@ -40,6 +40,9 @@ struct vx_retranssrc {
 	int n_routes;
 	vx_retrans_cb cb;
 	void *ctx;
+	int flow_fd;			/* the datapath's vxp_flow, -1: none */
+	struct vx_vxlan_dev cur;	/* the current event's tunnel */
+	bool cur_set, cur_from_flow;
 };
 
 /* The tunnel a flow leaves through: the route to its destination inside the
@@ -75,6 +78,36 @@ static int tunnel_of(struct vx_retranssrc *s, const struct vxr_event *e)
 	return dev;
 }
 
+/* The flow table's word on @e's tunnel: the device (the VXLAN in that
+ * namespace with the VNI the flow's packets carried) and, in s->cur, the
+ * remote VTEP they went to. -1 when the flow was not learned. */
+static int tunnel_from_flow(struct vx_retranssrc *s, const struct vxr_event *e)
+{
+	struct vx_flow_key k = { .netns = e->netns, .sport = e->sport, .dport = e->dport,
+				 .family = e->family == AF_INET ? 4 : 6 };
+	struct vx_flow_val v;
+	int dev = -1;
+
+	if (s->flow_fd < 0)
+		return -1;
+	memcpy(k.saddr, e->saddr, k.family == 4 ? 4 : 16);
+	memcpy(k.daddr, e->daddr, k.family == 4 ? 4 : 16);
+	if (bpf_map_lookup_elem(s->flow_fd, &k, &v))
+		return -1;
+	for (int i = 0; i < s->inv->n && dev < 0; i++)
+		if (s->inv->devs[i].netns_inum == e->netns && s->inv->devs[i].vni == v.vni)
+			dev = i;
+	if (dev < 0)
+		return -1;
+	s->cur = s->inv->devs[dev];
+	if (v.family == 4 || v.family == 6) {
+		s->cur.remote_family = v.family == 4 ? AF_INET : AF_INET6;
+		s->cur.remote_is_group = false;
+		memcpy(&s->cur.remote, v.remote, v.family == 4 ? 4 : 16);
+	}
+	return dev;
+}
+
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct vx_retranssrc *s = ctx;
@@ -84,7 +117,11 @@ static int on_event(void *ctx, void *data, size_t len)
 
 	if (vx_retrans_decode(data, len, e, &full))
 		return 0;
-	dev = tunnel_of(s, e);
+	dev = tunnel_from_flow(s, e);
+	s->cur_from_flow = dev >= 0;
+	if (dev < 0 && (dev = tunnel_of(s, e)) >= 0)
+		s->cur = s->inv->devs[dev];
+	s->cur_set = dev >= 0;
 	if (dev >= 0) {
 		struct vx_retrans_tun *t = &s->tun[dev];
 
@@ -171,6 +208,7 @@ int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_inventory *in
 	if (!s)
 		return -ENOMEM;
 	s->inv = inv;
+	s->flow_fd = -1;
 	s->cb = cb;
 	s->ctx = ctx;
 	s->tun = calloc((size_t)(inv->n ? inv->n : 1), sizeof(*s->tun));
@@ -244,6 +282,19 @@ uint64_t vx_retranssrc_lost(const struct vx_retranssrc *s)
 	for (int i = 0; i < ncpu; i++)
 		sum += vals[i];
 	return sum;
+}
+
+void vx_retranssrc_use_flows(struct vx_retranssrc *s, int flow_fd)
+{
+	s->flow_fd = flow_fd;
+}
+
+const struct vx_vxlan_dev *vx_retranssrc_cur_tunnel(const struct vx_retranssrc *s,
+						    bool *from_flow)
+{
+	if (from_flow)
+		*from_flow = s->cur_from_flow;
+	return s->cur_set ? &s->cur : NULL;
 }
 
 const struct vx_retrans_tun *vx_retranssrc_tun(const struct vx_retranssrc *s, int dev)

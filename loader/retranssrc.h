@@ -41,6 +41,16 @@ const char *vx_retranssrc_backend(const struct vx_retranssrc *s);
 uint64_t vx_retranssrc_lost(const struct vx_retranssrc *s);
 /* Cumulative counts of inventory device @dev. */
 const struct vx_retrans_tun *vx_retranssrc_tun(const struct vx_retranssrc *s, int dev);
+/* The datapath's flow table (vxp_flow, struct vx_flow_key), when a
+ * datapath runs beside: a retransmit's tunnel is read from it first, with
+ * the remote VTEP its packets really went to (an FDB entry's, where the
+ * device has no remote of its own); the route is the fallback. -1: none. */
+void vx_retranssrc_use_flows(struct vx_retranssrc *s, int flow_fd);
+/* During the callback: the tunnel of the event, as vx_retrans_cb's @dev
+ * names it, with the remote VTEP the flow table gave; NULL when none.
+ * @from_flow: the flow table knew the flow. */
+const struct vx_vxlan_dev *vx_retranssrc_cur_tunnel(const struct vx_retranssrc *s,
+						    bool *from_flow);
 /* Detach and free; NULL is fine. */
 void vx_retranssrc_close(struct vx_retranssrc *s);
 

@@ -209,7 +209,7 @@ static void report_backends(struct agent *a)
 int cmd_agent(struct vx_opts *o)
 {
 	struct agent a = { .o = o };
-	struct vx_dp_opts po = { .o = o, .events = false, .before_load = before_load,
+	struct vx_dp_opts po = { .o = o, .events = false, .flows = true, .before_load = before_load,
 				 .on_change = on_change, .on_netns = on_netns, .ctx = &a };
 	struct vx_sysinfo si;
 	struct vx_loop loop;
@@ -259,6 +259,9 @@ int cmd_agent(struct vx_opts *o)
 		ret = VX_EXIT_FAIL;
 		goto out;
 	}
+	/* Retransmits are counted on the tunnel the flow table says. */
+	if (a.rt)
+		vx_retranssrc_use_flows(a.rt, vx_dp_map_fd(&a.dp, "vxp_flow"));
 	report_backends(&a);
 
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &a);

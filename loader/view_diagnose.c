@@ -1181,8 +1181,8 @@ static void dp_on_change(void *ctx, const struct vx_dp_watched *w, bool added)
  * round trip is the only latency evidence. */
 static void dp_start(struct diag *d)
 {
-	struct vx_dp_opts po = { .o = &d->dpo, .events = false, .before_load = dp_before_load,
-				 .on_change = dp_on_change, .ctx = d };
+	struct vx_dp_opts po = { .o = &d->dpo, .events = false, .flows = true,
+				 .before_load = dp_before_load, .on_change = dp_on_change, .ctx = d };
 	int ret;
 
 	d->dpo = *d->o;
@@ -1205,6 +1205,9 @@ static void dp_start(struct diag *d)
 		if (d->dp.w[i].active)
 			dp_on_change(d, &d->dp.w[i], true);
 	d->dp_up = true;
+	/* Retransmits are counted on the tunnel the flow table says. */
+	if (d->rt)
+		vx_retranssrc_use_flows(d->rt, vx_dp_map_fd(&d->dp, "vxp_flow"));
 }
 
 static void dp_stop(struct diag *d)

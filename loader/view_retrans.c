@@ -16,6 +16,7 @@
 
 #include "btfnames.h"
 #include "cmd.h"
+#include "datapath.h"
 #include "inventory.h"
 #include "json.h"
 #include "log.h"
@@ -38,6 +39,10 @@ struct retrans {
 	struct vx_retranssrc *src;
 	struct vx_mexport *me;		/* --metrics, else NULL */
 	struct vx_inventory inv;
+	/* A counters-only datapath on the tunnels, for its flow table. */
+	struct vx_opts dpo;
+	struct vx_dp dp;
+	bool dp_up;
 	uint64_t *tun_interval;		/* events per inv.devs entry this interval */
 	struct count by_dst[MAX_KEYS], by_port[MAX_KEYS];
 	int n_dst, n_port;
@@ -70,6 +75,49 @@ static const char *addr(int family, const void *a, char *buf, size_t len)
 	return inet_ntop(family, a, buf, (socklen_t)len) ? buf : "?";
 }
 
+/* The datapath on every VXLAN device of the watched namespaces and its
+ * underlay, counters only, learning TCP flows: a retransmit then names the
+ * tunnel its packets really took, remote VTEP included (an FDB entry's
+ * where the device has none). Without it the route decides; so a datapath
+ * that cannot attach is a warning, not a failure. */
+static void dp_start(struct retrans *r)
+{
+	struct vx_dp_opts po = { .o = &r->dpo, .flows = true };
+	int ret;
+
+	r->dpo = *r->o;
+	r->dpo.auto_attach = true;
+	r->dpo.n_ifaces = 0;
+	r->dpo.n_netns = 0;
+	r->dpo.has_metrics = false;
+	for (int i = 0; i < r->inv.n && r->dpo.n_netns < VX_MAX_NETNS; i++) {
+		bool seen = false;
+
+		for (int k = 0; k < r->dpo.n_netns; k++)
+			seen |= !strcmp(r->dpo.netns[k], r->inv.devs[i].netns);
+		if (!seen && r->inv.devs[i].netns[0])
+			snprintf(r->dpo.netns[r->dpo.n_netns++], VX_NETNS_NAME_MAX, "%s",
+				 r->inv.devs[i].netns);
+	}
+	if (!r->inv.n)
+		return;
+	vx_dp_init(&r->dp, &po);
+	ret = vx_dp_pick(&r->dp);
+	if (!ret)
+		ret = vx_dp_load(&r->dp);
+	if (!ret)
+		ret = vx_dp_attach(&r->dp);
+	if (ret) {
+		pr_warn("retrans: no datapath on the tunnels (%s): each retransmit's tunnel comes "
+			"from the route, without the remote VTEP of FDB-learned peers",
+			vx_strerror(ret));
+		vx_dp_close(&r->dp);
+		return;
+	}
+	r->dp_up = true;
+	vx_retranssrc_use_flows(r->src, vx_dp_map_fd(&r->dp, "vxp_flow"));
+}
+
 static void on_event(void *ctx, const struct vxr_event *e, int dev, bool full)
 {
 	struct retrans *r = ctx;
@@ -94,7 +142,7 @@ static void on_event(void *ctx, const struct vxr_event *e, int dev, bool full)
 	bump(r->by_dst, &r->n_dst, addr(e->family, e->daddr, d, sizeof(d)));
 	snprintf(port, sizeof(port), "%u", e->dport);
 	bump(r->by_port, &r->n_port, port);
-	vx_retrans_print(stdout, r->o->json, e, full, dev >= 0 ? &r->inv.devs[dev] : NULL, &n);
+	vx_retrans_print(stdout, r->o->json, e, full, vx_retranssrc_cur_tunnel(r->src, NULL), &n);
 	fflush(stdout);
 }
 
@@ -324,14 +372,17 @@ int cmd_retrans(struct vx_opts *o)
 		ret = VX_EXIT_FAIL;
 		goto out;
 	}
+	dp_start(&r);
 	r.mono_to_real = vx_mono_to_real();
 	r.last_tick = vx_now_ns();
 	vx_mexport_begin(r.me);
 	vx_mexport_backend(r.me, "retrans", vx_retranssrc_backend(r.src));
 	vx_mexport_attached(r.me, "retrans", 2);
 	vx_mexport_end(r.me);
-	pr_info("tracing TCP retransmits with %s in %s; Ctrl-C to stop", vx_retranssrc_backend(r.src),
-		n_inums ? "the chosen namespaces" : "every namespace");
+	pr_info("tracing TCP retransmits with %s in %s%s; Ctrl-C to stop",
+		vx_retranssrc_backend(r.src), n_inums ? "the chosen namespaces" : "every namespace",
+		r.dp_up ? ", tunnels from the datapath's flow table, else the route" :
+			  ", tunnels from the route");
 
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &r);
 	if (!ret)
@@ -346,6 +397,8 @@ int cmd_retrans(struct vx_opts *o)
 out:
 	vx_mexport_stop(r.me);
 	vx_retranssrc_close(r.src);
+	if (r.dp_up)
+		vx_dp_close(&r.dp);
 	free(r.tun_interval);
 	vx_inventory_free(&r.inv);
 	return ret;

@@ -48,6 +48,15 @@ struct {
 	__type(value, struct vx_tun_val);
 } vxp_tun SEC(".maps");
 
+/* The flow table (struct vx_flow_key). LRU: bounded whatever the number of
+ * flows; a flow evicted before it retransmits falls back to the route. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct vx_flow_key);
+	__type(value, struct vx_flow_val);
+} vxp_flow SEC(".maps");
+
 /* VXLAN device ifindex -> VNI, filled by the loader: the frames on a VXLAN
  * device are the inner ones and carry no VNI. */
 struct {
@@ -181,6 +190,30 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 		__builtin_memcpy(s, &st, sizeof(st));
 	else
 		bpf_map_update_elem(&vxl_stamp, &p->id, &st, BPF_ANY);
+}
+
+#define VX_TCP_SYN 0x02
+
+/* A TCP SYN or SYN-ACK leaving through the tunnel: remember its tunnel. */
+static __always_inline void vx_flow_learn(const struct vx_pkt *p, __u32 ifindex)
+{
+	struct vx_flow_key k;
+	struct vx_flow_val v;
+
+	__builtin_memset(&k, 0, sizeof(k));
+	__builtin_memset(&v, 0, sizeof(v));
+	__builtin_memcpy(k.saddr, p->inner_src, 16);
+	__builtin_memcpy(k.daddr, p->inner_dst, 16);
+	k.netns = cfg.netns;
+	k.sport = p->inner_sport;
+	k.dport = p->inner_dport;
+	k.family = p->inner_family;
+	__builtin_memcpy(v.local, p->outer_src, 16);
+	__builtin_memcpy(v.remote, p->outer_dst, 16);
+	v.ifindex = ifindex;
+	v.vni = p->vni;
+	v.family = p->outer_family;
+	bpf_map_update_elem(&vxp_flow, &k, &v, BPF_ANY);
 }
 
 static __always_inline bool vx_host_is(const __u8 *a, __u8 family)
@@ -342,6 +375,9 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	ts = cfg.latency || cfg.events ? bpf_ktime_get_ns() : 0;
 	vx_fill_id(&p);
 	vx_tun_account(&p, ifindex, at, len);
+	if (cfg.flows && at == VX_AT_TC_UL_OUT && p.inner_proto == VX_IPPROTO_TCP &&
+	    (p.tcp_flags & VX_TCP_SYN))
+		vx_flow_learn(&p, ifindex);
 	if (cfg.latency)
 		vx_lat(&p, ts, ifindex, at, segs);
 	if (!cfg.events)

@@ -160,8 +160,36 @@ struct vx_dp_config {
 	__u8 latency;		/* join packets across hooks into vxl_hist */
 	__u8 latency_delivery;	/* the delivery hook is loaded: start it */
 	__u16 snaplen;		/* --pcap: bytes of each event's packet; 0: off */
+	__u8 flows;		/* learn TCP flows into vxp_flow (struct vx_flow_key) */
+	__u8 pad[7];
 };
-_Static_assert(sizeof(struct vx_dp_config) == 56, "vx_dp_config layout");
+_Static_assert(sizeof(struct vx_dp_config) == 64, "vx_dp_config layout");
+
+/* The datapath's flow table: which tunnel carries a TCP flow. Learned at
+ * underlay egress, where the inner and the outer headers are both known,
+ * from the flow's SYN and SYN-ACK only (no per-packet cost), keyed as the
+ * sending socket sees the flow: its own address and port first, in its
+ * own namespace -- what a TCP retransmit reports. */
+struct vx_flow_key {
+	__u8 saddr[16];		/* inner; IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+	__u32 netns;
+	__u16 sport;		/* host order */
+	__u16 dport;
+	__u8 family;		/* 4 or 6 */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct vx_flow_key) == 44, "vx_flow_key layout");
+
+struct vx_flow_val {
+	__u8 local[16];		/* outer source: this end's VTEP */
+	__u8 remote[16];	/* outer destination: the far VTEP */
+	__u32 ifindex;		/* the underlay it left by */
+	__u32 vni;
+	__u8 family;		/* outer: 4 or 6 */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct vx_flow_val) == 48, "vx_flow_val layout");
 
 /* ---- latency ------------------------------------------------------------
  *

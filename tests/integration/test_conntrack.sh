@@ -98,7 +98,7 @@ healthy_traffic() {
 
 test_healthy() {
 	require_root
-	lab heal >/dev/null && lab setup >/dev/null || fail "lab setup"
+	lab setup >/dev/null && lab heal >/dev/null || fail "lab setup"
 	# Conntrack on in B, at the default table size.
 	ip netns exec "$B" iptables -I INPUT -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT || fail "iptables"
 	local out n

@@ -255,6 +255,13 @@ make_topology() {
 	ip -n "$P-b" link set vxr7 mtu 1450
 	# IPv6 underlay: 70 bytes of overhead.
 	ip -n "$P-b" link add vx6 type vxlan id 600 dstport 4789 local fd00::2 remote fd00::1 dev und0
+	# No remote: the peer is an FDB entry, the underlay the route to it.
+	ip -n "$P-b" link add vxf8 type vxlan id 8 dstport 4789 local 10.0.0.2 nolearning
+	ip -n "$P-b" link set vxf8 mtu 1450
+	bridge -n "$P-b" fdb append 00:00:00:00:00:00 dev vxf8 dst 10.0.0.1
+	# Neither remote nor FDB: the device holding the local address.
+	ip -n "$P-b" link add vxl9 type vxlan id 9 dstport 4789 local 10.0.0.2 nolearning
+	ip -n "$P-b" link set vxl9 mtu 1450
 }
 
 test_inventory() {
@@ -271,6 +278,8 @@ test_inventory() {
 	out=$("$VXRAY" doctor -j --netns "$P-b")
 	assert_match "$out" '"device":"vxr7","ifindex":[0-9]+,"vni":7,.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route"' "JSON: route-found underlay"
 	assert_match "$out" '"device":"vx6",.*"remote":"fd00::1"' "JSON: IPv6 remote"
+	assert_match "$out" '"device":"vxf8",.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route"' "JSON: an FDB peer's route names the underlay"
+	assert_match "$out" '"device":"vxl9",.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route"' "JSON: the local address's device is the underlay (not loopback)"
 }
 
 test_mtu_flag() {

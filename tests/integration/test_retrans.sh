@@ -82,6 +82,43 @@ test_mtu_trap() {
 	assert_match "$out" 'by destination: 172\.16\.0\.2=' "summary by destination"
 }
 
+# A tunnel without a remote of its own, whose peer is an FDB entry: the
+# route names the device but not where the packets went; the datapath's
+# flow table, learned from the flow's SYN, does. Big segments are dropped
+# on B so A retransmits them.
+test_fdb_remote_from_flow_table() {
+	require_root
+	lab teardown >/dev/null
+	lab setup >/dev/null || fail "lab setup"
+	local f g out
+	ip -n "$A" link del vxlan100
+	ip -n "$A" link add vxlan100 type vxlan id 100 dstport 4789 local 10.0.0.1 nolearning &&
+		ip -n "$A" link set vxlan100 mtu 1450 &&
+		ip -n "$A" addr add 172.16.0.1/24 dev vxlan100 &&
+		ip -n "$A" link set vxlan100 up &&
+		bridge -n "$A" fdb append 00:00:00:00:00:00 dev vxlan100 dst 10.0.0.2 ||
+		fail "cannot give $A's vxlan100 an FDB peer"
+	ip netns exec "$A" ping -c 1 -W 2 -q 172.16.0.2 >/dev/null || fail "the FDB tunnel does not work"
+	ip netns exec "$B" iptables -I INPUT -i vxlan100 -p tcp --dport 5011 -m length --length 1000:65535 -j DROP ||
+		fail "cannot add the dropping rule"
+	f=$(mktemp)
+	start_tracing "$f" --netns "$A" -d 60s -j || fail "vxray did not start: $(cat "$f")"
+	ip netns exec "$B" timeout 6 socat -u TCP-LISTEN:5011,reuseaddr /dev/null &
+	sleep 0.3
+	ip netns exec "$A" timeout 3 sh -c 'head -c 100000 /dev/zero | socat -u - TCP:172.16.0.2:5011' 2>/dev/null
+	g=$(mktemp)
+	stop_tracing "$f" >"$g"
+	out=$(cat "$g")
+	rm -f "$g"
+	ip netns exec "$B" iptables -F INPUT
+	wait
+	lab teardown >/dev/null
+	assert_match "$out" '^rc=0' "vxray retrans exits 0"
+	assert_match "$out" "tunnels from the datapath's flow table, else the route" "the startup line says where tunnels come from"
+	assert_match "$out" '"type":"retrans",.*"dport":5011,.*"full_size":true,"tunnel":\{"device":"vxlan100","vni":100,"local_vtep":"10\.0\.0\.1","remote_vtep":"10\.0\.0\.2"\}' \
+		"the FDB peer as the remote VTEP, from the flow table"
+}
+
 # The classic tracepoints, where the kernel has tp_btf too (test knob).
 test_classic_tracepoint() {
 	require_root
@@ -99,7 +136,7 @@ test_classic_tracepoint() {
 # and the overlay's MTU is fine.
 test_synack() {
 	require_root
-	lab heal >/dev/null && lab setup >/dev/null || fail "lab setup"
+	lab setup >/dev/null && lab heal >/dev/null || fail "lab setup"
 	local f g out n
 	ip netns exec "$B" iptables -I INPUT -i vxlan100 -p tcp --dport 5010 --tcp-flags SYN,ACK,FIN,RST,PSH ACK -j DROP ||
 		fail "cannot add the ACK-dropping rule"
@@ -152,4 +189,5 @@ run_test "retrans: JSON events, fingerprint and summary" test_mtu_trap_json
 run_test "retrans: --netns scoping in the kernel" test_scoped_elsewhere
 run_test "retrans: --backend kprobe is not a retrans backend" test_bad_backend
 run_test "retrans: classic tracepoint fallback" test_classic_tracepoint
+run_test "retrans: an FDB peer's VTEP from the datapath's flow table" test_fdb_remote_from_flow_table
 run_test "retrans: SYNACK retransmits of a half-open handshake" test_synack
