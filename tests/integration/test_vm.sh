@@ -42,8 +42,10 @@ guest_suites() {
 	shift 2
 	log=$ROOT/$BUILD/vm/matrix-${tag// /-}.log
 	for suite in "$@"; do
+		local t0=$SECONDS
 		out=$("$VM" --log "$log" -- env $envs tests/run "$suite" 2>&1)
 		rc=$?
+		echo "# [$tag] $suite: $((SECONDS - t0)) s in the guest (boot included)"
 		if ((rc == 125)); then
 			T_N=$((T_N + 1))
 			echo "not ok $T_N - [$tag] the guest did not run suite $suite"
@@ -71,6 +73,7 @@ guest_suites() {
 }
 
 if ((EUID == 0)) && [[ -x $VM ]]; then
+	matrix_t0=$SECONDS
 	kver=$(guest_kernel)
 	# shellcheck disable=SC2086
 	guest_suites "$kver" "VX_BACKEND=" $VM_SUITES
@@ -79,4 +82,5 @@ if ((EUID == 0)) && [[ -x $VM ]]; then
 		# shellcheck disable=SC2086
 		guest_suites "$kver $backend" "VX_BACKEND=$backend" $VM_BACKEND_SUITES
 	done
+	echo "# kernel matrix: $((SECONDS - matrix_t0)) s in all"
 fi
