@@ -46,6 +46,8 @@ static int reserve(struct vx_pcapng *w, size_t n)
 
 static void put(struct vx_pcapng *w, const void *p, size_t n)
 {
+	if (!n)		/* an empty comment or frame may come with p == NULL */
+		return;
 	memcpy(w->buf + w->len, p, n);
 	w->len += n;
 }
