@@ -153,10 +153,17 @@ test_scenario6() {
 test_scenario6_own_baseline() {
 	require_root
 	lab setup >/dev/null && lab heal >/dev/null || fail "lab setup"
-	local f out pid rc
+	local f out pid rc i
 	f=$(mktemp)
 	"$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 12s --probe -j >"$f" 2>&1 &
 	pid=$!
+	# The window starts once everything is attached, which takes seconds
+	# in the emulated guest: count from vxray's "diagnosing" line.
+	for ((i = 0; i < 150; i++)); do
+		grep -q 'diagnosing' "$f" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
 	sleep 4.5
 	lab inject 6 >/dev/null 2>&1 || { kill "$pid"; wait; rm -f "$f"; fail "lab inject 6"; }
 	wait "$pid"
