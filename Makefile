@@ -128,11 +128,11 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 		-fno-omit-frame-pointer
 fuzz_opts_SRCS      := loader/opts.c
 fuzz_inventory_SRCS := loader/inventory.c loader/netns.c loader/log.c loader/opts.c loader/json.c
-fuzz_dropfmt_SRCS   := loader/dropsrc.c loader/json.c loader/log.c loader/opts.c loader/netns.c \
+fuzz_dropfmt_SRCS   := loader/dropsrc.c loader/maputil.c loader/json.c loader/log.c loader/opts.c loader/netns.c \
 		       loader/ksyms.c loader/btfnames.c loader/inventory.c loader/sysinfo.c \
 		       loader/loop.c loader/capture.c loader/pcapng.c
 fuzz_policy_SRCS    := loader/policy.c loader/log.c loader/json.c loader/netns.c loader/opts.c
-fuzz_conntrack_SRCS := loader/conntrack.c loader/netns.c loader/log.c loader/json.c loader/opts.c \
+fuzz_conntrack_SRCS := loader/conntrack.c loader/maputil.c loader/netns.c loader/log.c loader/json.c loader/opts.c \
 		       loader/loop.c loader/ksyms.c loader/btfnames.c loader/hookprobe.c
 # The record formatters (recfmt.c) use the drop engine's header formatting
 # and the policy engine's hook names.

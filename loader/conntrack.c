@@ -23,6 +23,7 @@
 #include "conntrack.h"
 #include "log.h"
 #include "loop.h"
+#include "maputil.h"
 #include "netns.h"
 /* The shared structs first: the skeleton names struct vxc_config. */
 #include "../bpf/kprobe/vx_conntrack.h"
@@ -838,18 +839,7 @@ void vx_ct_drain(struct vx_ct *ct)
 
 static uint64_t read_bpf_lost(struct vx_ct *ct)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t sum = 0, *v;
-	uint32_t zero = 0;
-
-	if (!ct->skel || ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
-		return 0;
-	if (!bpf_map__lookup_elem(ct->skel->maps.vxc_lost, &zero, sizeof(zero), v,
-				  ncpu * sizeof(*v), 0))
-		for (int i = 0; i < ncpu; i++)
-			sum += v[i];
-	free(v);
-	return sum;
+	return ct->skel ? vx_percpu_sum(bpf_map__fd(ct->skel->maps.vxc_lost), 0) : 0;
 }
 
 /* The BPF counters, cumulative, summed into L4 buckets per namespace. */

@@ -23,6 +23,7 @@
 #include "ksyms.h"
 #include "log.h"
 #include "loop.h"
+#include "maputil.h"
 #include "netns.h"
 #include "sysinfo.h"
 /* The shared structs first: the skeleton names struct vxd_config. */
@@ -300,22 +301,7 @@ static int on_event(void *ctx, void *data, size_t size)
 
 uint64_t vx_dropsrc_lost(struct vx_dropsrc *s)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t sum = 0;
-	uint32_t zero = 0;
-	uint64_t *v;
-
-	if (ncpu <= 0)
-		return 0;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return 0;
-	if (!bpf_map__lookup_elem(s->skel->maps.vxd_lost, &zero, sizeof(zero), v,
-				  ncpu * sizeof(*v), 0))
-		for (int i = 0; i < ncpu; i++)
-			sum += v[i];
-	free(v);
-	return sum;
+	return vx_percpu_sum(bpf_map__fd(s->skel->maps.vxd_lost), 0);
 }
 
 static int cmp_delta(const void *a, const void *b)
@@ -340,19 +326,9 @@ int vx_dropsrc_read_agg(struct vx_dropsrc *s, const struct vx_drop_row **rows)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &count))
 			continue;
-		for (i = 0; i < s->n_agg; i++)
-			if (!memcmp(&s->agg[i].key, &key, sizeof(key)))
-				break;
-		if (i == s->n_agg) {
-			struct vx_drop_row *r = realloc(s->agg, (s->n_agg + 1) * sizeof(*r));
-
-			if (!r)
-				break;
-			s->agg = r;
-			memset(&s->agg[i], 0, sizeof(s->agg[i]));
-			s->agg[i].key = key;
-			s->n_agg++;
-		}
+		i = vx_row_slot((void **)&s->agg, &s->n_agg, sizeof(*s->agg), &key, sizeof(key));
+		if (i < 0)
+			break;
 		/* delta holds the total at the last read until below */
 		s->agg[i].total = count;
 	}

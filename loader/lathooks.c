@@ -14,6 +14,7 @@
 
 #include "lathooks.h"
 #include "log.h"
+#include "maputil.h"
 #include "vxray.h"
 #include "../bpf/kprobe/vx_xmit.h"
 #include "vx_xmit.skel.h"
@@ -195,17 +196,7 @@ int vx_lathooks_rb_fd(const struct vx_lathooks *h)
 
 uint64_t vx_lathooks_lost(const struct vx_lathooks *h)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t sum = 0, *v;
-	uint32_t zero = 0;
-
-	if (!h->skel || ncpu <= 0 || !(v = calloc((size_t)ncpu, sizeof(*v))))
-		return 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.vxx_lost), &zero, v))
-		for (int i = 0; i < ncpu; i++)
-			sum += v[i];
-	free(v);
-	return sum;
+	return h->skel ? vx_percpu_sum(bpf_map__fd(h->skel->maps.vxx_lost), 0) : 0;
 }
 
 void vx_lathooks_on_change(const struct vx_lathooks *h, const struct vx_dp_watched *w, bool added)

@@ -12,6 +12,7 @@
 #include "ksyms.h"
 #include "log.h"
 #include "loop.h"
+#include "maputil.h"
 #include "nfsrc.h"
 #include "recfmt.h"
 /* The shared structs first: the skeleton names struct vxn_config. */
@@ -281,19 +282,9 @@ void vx_nfsrc_read_counts(struct vx_nfsrc *s, void (*fn)(void *ctx, uint32_t net
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &count))
 			continue;
-		for (i = 0; i < s->n_agg; i++)
-			if (!memcmp(&s->agg[i].key, &key, sizeof(key)))
-				break;
-		if (i == s->n_agg) {
-			void *m = realloc(s->agg, (s->n_agg + 1) * sizeof(*s->agg));
-
-			if (!m)
-				break;
-			s->agg = m;
-			s->agg[i].key = key;
-			s->agg[i].seen = 0;
-			s->n_agg++;
-		}
+		i = vx_row_slot((void **)&s->agg, &s->n_agg, sizeof(*s->agg), &key, sizeof(key));
+		if (i < 0)
+			break;
 		if (count <= s->agg[i].seen)
 			continue;
 		fn(ctx, key.netns, count - s->agg[i].seen);
@@ -303,20 +294,9 @@ void vx_nfsrc_read_counts(struct vx_nfsrc *s, void (*fn)(void *ctx, uint32_t net
 
 uint64_t vx_nfsrc_lost(struct vx_nfsrc *s)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t sum = 0, *v;
-	uint32_t zero = 0;
-
 	if (s->drops)
 		return vx_dropsrc_lost(s->drops);
-	if (ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
-		return 0;
-	if (!bpf_map__lookup_elem(s->skel->maps.vxn_lost, &zero, sizeof(zero), v,
-				  ncpu * sizeof(*v), 0))
-		for (int i = 0; i < ncpu; i++)
-			sum += v[i];
-	free(v);
-	return sum;
+	return vx_percpu_sum(bpf_map__fd(s->skel->maps.vxn_lost), 0);
 }
 
 void vx_nfsrc_close(struct vx_nfsrc *s)

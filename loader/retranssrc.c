@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "maputil.h"
 #include "netns.h"
 #include "recfmt.h"
 #include "retranssrc.h"
@@ -273,15 +274,7 @@ const char *vx_retranssrc_backend(const struct vx_retranssrc *s)
 
 uint64_t vx_retranssrc_lost(const struct vx_retranssrc *s)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t vals[ncpu > 0 ? ncpu : 1], sum = 0;
-	uint32_t zero = 0;
-
-	if (ncpu <= 0 || bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.vxr_lost), &zero, vals))
-		return 0;
-	for (int i = 0; i < ncpu; i++)
-		sum += vals[i];
-	return sum;
+	return vx_percpu_sum(bpf_map__fd(s->skel->maps.vxr_lost), 0);
 }
 
 void vx_retranssrc_use_flows(struct vx_retranssrc *s, int flow_fd)

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Small readers shared by the engines that keep counters in BPF maps. */
+#ifndef VXRAY_MAPUTIL_H
+#define VXRAY_MAPUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The sum over CPUs of the u64 at KEY of the per-CPU array MAP_FD (a lost
+ * counter, say); 0 when it cannot be read. */
+uint64_t vx_percpu_sum(int map_fd, uint32_t key);
+
+/* The index of the row whose first KEY_SIZE bytes equal KEY in *ROWS (*N
+ * rows of ROW_SIZE bytes each), appending a zeroed row with that key when
+ * there is none; -ENOMEM when it cannot grow. */
+int vx_row_slot(void **rows, int *n, size_t row_size, const void *key, size_t key_size);
+
+#endif
