@@ -155,7 +155,7 @@ test_scenario6_own_baseline() {
 	lab setup >/dev/null && lab heal >/dev/null || fail "lab setup"
 	local f out pid rc i
 	f=$(mktemp)
-	"$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 12s --probe -j >"$f" 2>&1 &
+	"$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 18s --probe -j >"$f" 2>&1 &
 	pid=$!
 	# The window starts once everything is attached, which takes seconds
 	# in the emulated guest: count from vxray's "diagnosing" line.
@@ -164,7 +164,9 @@ test_scenario6_own_baseline() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	sleep 4.5
+	# Past the first third (6 s); the lab measures the RTT for a second or
+	# two before it adds the delay, so most of the rest sees the fault.
+	sleep 6.3
 	lab inject 6 >/dev/null 2>&1 || { kill "$pid"; wait; rm -f "$f"; fail "lab inject 6"; }
 	wait "$pid"
 	rc=$?
