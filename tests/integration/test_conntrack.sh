@@ -10,7 +10,7 @@ P=$(test_prefix)
 A=$P-a
 B=$P-b
 lab() { "$LAB" --prefix "$P" "$@"; }
-trap 'lab teardown >/dev/null 2>&1' EXIT
+trap 'lab teardown >/dev/null 2>&1; rm -f "$ARRIVED"' EXIT
 
 # udp_flows N BASE: N new UDP flows from A to B's overlay address, each on
 # its own port pair, so each needs a conntrack entry of its own in B. One
@@ -55,20 +55,37 @@ sum_field() {
 
 flood() { udp_flows 30 11000; }
 
+# flood_counted: the flood, and how many packets reached B's underlay
+# meanwhile (in $ARRIVED): what B's conntrack can have refused.
+ARRIVED=$(mktemp)
+flood_counted() {
+	local before
+	before=$(ip netns exec "$B" cat /sys/class/net/und0/statistics/rx_packets)
+	flood
+	sleep 0.5
+	echo $(($(ip netns exec "$B" cat /sys/class/net/und0/statistics/rx_packets) - before)) >"$ARRIVED"
+}
+
 test_full_table() {
 	require_root
 	lab setup >/dev/null && lab scenario 3 >/dev/null || fail "lab scenario 3"
-	local out n
-	out=$(watch_while flood --netns "$B")
+	local out n arrived
+	out=$(watch_while flood_counted --netns "$B")
 	assert_match "$out" '^rc=0' "vxray conntrack exits 0"
 	assert_match "$out" "CT netns=$B count=10 max=10 fill=100\.0% " "the table at its max"
 	assert_match "$out" "ALERT netns=$B conntrack table full \(10/10\) and failures rising \(.*drop \+[0-9]+" "an ALERT naming the full table and the failures"
+	# Every flood packet that reached B is a new flow B's full table
+	# refuses (a few of those packets may be ARP: slack of 3). Where the
+	# path loses some before B (seen once in the emulated guest), fewer
+	# arrive, and fewer are refused.
+	arrived=$(cat "$ARRIVED")
+	((arrived >= 1)) || fail "no packet of the 30-flow flood reached $B's underlay"
 	n=$(sum_field "$out" "$B" drop)
-	((n >= 20)) || fail "$n packets of new flows dropped, want >= 20 (30 sent): $out"
+	((n >= arrived - 3 || n >= 27)) || fail "$n packets of new flows dropped, want >= $((arrived - 3)) ($arrived reached $B, 30 sent): $out"
 	if [[ -n ${VX_BACKEND:-} ]]; then
 		# The BPF backends see the allocator refuse each new entry.
 		n=$(sum_field "$out" "$B" alloc_failed)
-		((n >= 20)) || fail "$n allocation failures seen by $VX_BACKEND, want >= 20: $out"
+		((n >= arrived - 3 || n >= 27)) || fail "$n allocation failures seen by $VX_BACKEND, want >= $((arrived - 3)) ($arrived reached $B): $out"
 	fi
 }
 
