@@ -320,13 +320,16 @@ int vx_dropsrc_read_agg(struct vx_dropsrc *s, const struct vx_drop_row **rows)
 	int n = 0;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		void *rows;
 		int i;
 
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &count))
 			continue;
-		i = vx_row_slot((void **)&s->agg, &s->n_agg, sizeof(*s->agg), &key, sizeof(key));
+		rows = s->agg;
+		i = vx_row_slot(&rows, &s->n_agg, sizeof(*s->agg), &key, sizeof(key));
+		s->agg = rows;
 		if (i < 0)
 			break;
 		/* delta holds the total at the last read until below */

@@ -276,13 +276,16 @@ void vx_nfsrc_read_counts(struct vx_nfsrc *s, void (*fn)(void *ctx, uint32_t net
 	}
 	fd = bpf_map__fd(s->skel->maps.vxn_agg);
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		void *rows;
 		int i;
 
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &count))
 			continue;
-		i = vx_row_slot((void **)&s->agg, &s->n_agg, sizeof(*s->agg), &key, sizeof(key));
+		rows = s->agg;
+		i = vx_row_slot(&rows, &s->n_agg, sizeof(*s->agg), &key, sizeof(key));
+		s->agg = rows;
 		if (i < 0)
 			break;
 		if (count <= s->agg[i].seen)
