@@ -86,3 +86,15 @@ for at, name in ((46, "ingress"), (47, "egress")):  # BPF_TCX_INGRESS/EGRESS
         print("tcx", name, ids[i])
 EOF_PY
 }
+
+# udp_flows NETNS N BASE [DST]: N new UDP flows from NETNS to DST (default
+# the lab's 172.16.0.2), one datagram each to ports BASE+1..BASE+N from a
+# socket of its own, so each needs a conntrack entry of its own. One shell
+# sends them all (bash's /dev/udp): a process per flow under a timeout lost
+# datagrams in the emulated guest, where starting socat can take longer
+# than the timeout.
+udp_flows() {
+	ip netns exec "$1" bash -c 'for ((p = 1; p <= $1; p++)); do
+		echo "flow $p" >"/dev/udp/$3/$(($2 + p))" || true
+	done' _ "$2" "$3" "${4:-172.16.0.2}" 2>/dev/null
+}

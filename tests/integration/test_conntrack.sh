@@ -12,17 +12,6 @@ B=$P-b
 lab() { "$LAB" --prefix "$P" "$@"; }
 trap 'lab teardown >/dev/null 2>&1; rm -f "$ARRIVED"' EXIT
 
-# udp_flows N BASE: N new UDP flows from A to B's overlay address, each on
-# its own port pair, so each needs a conntrack entry of its own in B. One
-# shell sends them all (bash's /dev/udp: a new socket per datagram): a
-# process per flow under a timeout lost datagrams in the emulated guest,
-# where starting socat can take longer than the timeout.
-udp_flows() {
-	ip netns exec "$A" bash -c 'for ((p = 1; p <= $1; p++)); do
-		echo "flow $p" >"/dev/udp/172.16.0.2/$(($2 + p))" || true
-	done' _ "$1" "$2" 2>/dev/null
-}
-
 # watch_while CMD ARGS...: vxray conntrack (ARGS) runs while CMD makes
 # traffic, and is stopped with SIGINT (which prints a last interval) once
 # the traffic is over: slow machines (the TCG guest) only take longer.
@@ -53,17 +42,18 @@ sum_field() {
 	grep "CT netns=$2 " <<<"$1" | grep -o " $3=[0-9]*" | cut -d= -f2 | awk '{s+=$1} END {print s+0}'
 }
 
-flood() { udp_flows 30 11000; }
+flood() { udp_flows "$A" 30 11000; }
 
 # flood_counted: the flood, and how many packets reached B's underlay
 # meanwhile (in $ARRIVED): what B's conntrack can have refused.
 ARRIVED=$(mktemp)
+b_rx() { ip netns exec "$B" cat /sys/class/net/und0/statistics/rx_packets; }
 flood_counted() {
 	local before
-	before=$(ip netns exec "$B" cat /sys/class/net/und0/statistics/rx_packets)
+	before=$(b_rx)
 	flood
 	sleep 0.5
-	echo $(($(ip netns exec "$B" cat /sys/class/net/und0/statistics/rx_packets) - before)) >"$ARRIVED"
+	echo $(($(b_rx) - before)) >"$ARRIVED"
 }
 
 test_full_table() {
@@ -109,7 +99,7 @@ test_scoped() {
 }
 
 healthy_traffic() {
-	udp_flows 12 12000
+	udp_flows "$A" 12 12000
 	ip netns exec "$A" ping -q -c 3 -i 0.2 -W 1 172.16.0.2 >/dev/null 2>&1
 }
 

@@ -57,7 +57,7 @@ traffic() {
 	ip netns exec "$A" timeout 15 sh -c 'head -c 4000000 /dev/zero | socat -u - TCP:172.16.0.2:5009' ||
 		fail "the healthy TCP transfer did not complete"
 	ip netns exec "$A" ping -c 5 -i 0.2 -W 1 -q 172.16.0.2 >/dev/null || fail "overlay pings fail on the healthy lab"
-	ip netns exec "$A" bash -c 'for ((p = 1; p <= 12; p++)); do echo x >/dev/udp/172.16.0.2/$((7000 + p)); done'
+	udp_flows "$A" 12 7000
 	wait "$lpid"
 }
 

@@ -253,14 +253,7 @@ test_scenario2_rule() {
 ct_flows() {
 	inb conntrack -F
 	sleep 0.3
-	# One shell sends them all, each datagram from a socket of its own:
-	# a socat per flow is too slow in the emulated guest to fill the
-	# table within the trace's window.
-	ina bash -c 'for ((p = 1; p <= 20; p++)); do
-		exec 3<>"/dev/udp/172.16.0.2/$((12000 + p))" || continue
-		echo "flow $p" >&3
-		exec 3>&-
-	done'
+	udp_flows "$A" 20 12000
 }
 
 test_conntrack_scenario3() {
