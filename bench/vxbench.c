@@ -266,6 +266,8 @@ static int dp_load(struct dp *d, int events, int latency)
 {
 	struct vx_dp_config c = { .netns = 1, .events = (uint8_t)events, .n_vxlan_ports = 1,
 				  .vxlan_ports = { 4789 }, .latency = (uint8_t)latency };
+	uint32_t lo_slot = 1 & (VX_DEV_SLOTS - 1);
+	uint64_t lo_vni = 1ULL << 32 | 100;
 	int err;
 
 	d->tc = vx_tc__open();
@@ -279,6 +281,10 @@ static int dp_load(struct dp *d, int events, int latency)
 	    (err = bpf_map__reuse_fd(d->xdp->maps.vxp_cnt, bpf_map__fd(d->tc->maps.vxp_cnt))) ||
 	    (err = vx_xdp__load(d->xdp)))
 		return err;
+	/* BPF_PROG_TEST_RUN runs on loopback (ifindex 1): name it a VXLAN
+	 * device with VNI 100 in its vxp_devc slot, as the loader does. */
+	if (bpf_map_update_elem(bpf_map__fd(d->tc->maps.vxp_devc), &lo_slot, &lo_vni, BPF_ANY))
+		return -errno;
 	d->rb = ring_buffer__new(bpf_map__fd(d->tc->maps.vxp_rb), count_event, d, NULL);
 	return d->rb ? 0 : -errno;
 }

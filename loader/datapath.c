@@ -33,6 +33,7 @@
 #include <linux/rtnetlink.h>
 
 #include "datapath.h"
+#include "maputil.h"
 #include "log.h"
 #include "loop.h"
 #include "netns.h"
@@ -54,7 +55,7 @@
 /* Maps keyed by ifindex are per namespace; every other map is shared. */
 static bool map_per_netns(const char *name)
 {
-	return !strcmp(name, "vxp_dev");
+	return !strcmp(name, "vxp_dev") || !strcmp(name, "vxp_devc");
 }
 
 static const char *ns_label(const char *netns)
@@ -684,6 +685,26 @@ static void xdp_attach(struct vx_dp *dp, struct vx_dp_watched *w)
 	pr_info("XDP in native mode on %s in %s", w->name, ns_label(w->netns));
 }
 
+/* Name VXLAN device IFINDEX's VNI to the datapath, or forget it (VNI 0):
+ * in vxp_dev always, and in its vxp_devc slot unless another device holds
+ * that slot (the programs look there first, vxp_dev after). */
+static void dev_vni_set(struct vx_dp_inst *in, uint32_t ifindex, uint32_t vni)
+{
+	int hfd = bpf_map__fd(in->tc->maps.vxp_dev), cfd = bpf_map__fd(in->tc->maps.vxp_devc);
+	uint32_t slot = ifindex & (VX_DEV_SLOTS - 1);
+	uint64_t cur = 0, v = (uint64_t)ifindex << 32 | vni;
+
+	if (vni)
+		bpf_map_update_elem(hfd, &ifindex, &vni, BPF_ANY);
+	else
+		bpf_map_delete_elem(hfd, &ifindex);
+	if (bpf_map_lookup_elem(cfd, &slot, &cur) || (cur && cur >> 32 != ifindex))
+		return;
+	if (!vni)
+		v = 0;
+	bpf_map_update_elem(cfd, &slot, &v, BPF_ANY);
+}
+
 static void detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 {
 	struct vx_dp_inst *in = &dp->inst[w->inst];
@@ -700,11 +721,8 @@ static void detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 	}
 	if (in->nl && (w->nl_prio[0] || w->nl_prio[1] || w->nl_qdisc_created))
 		nl_detach(dp, w);
-	if (w->is_vxlan && in->tc) {
-		uint32_t k = (uint32_t)w->ifindex;
-
-		bpf_map_delete_elem(bpf_map__fd(in->tc->maps.vxp_dev), &k);
-	}
+	if (w->is_vxlan && in->tc)
+		dev_vni_set(in, (uint32_t)w->ifindex, 0);
 	w->active = false;
 }
 
@@ -719,11 +737,8 @@ static int attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 
 	if (err)
 		return err;
-	if (w->is_vxlan && w->vx) {
-		uint32_t k = (uint32_t)w->ifindex, v = w->vx->vni;
-
-		bpf_map_update_elem(bpf_map__fd(in->tc->maps.vxp_dev), &k, &v, BPF_ANY);
-	}
+	if (w->is_vxlan && w->vx)
+		dev_vni_set(in, (uint32_t)w->ifindex, w->vx->vni);
 	if (dp->tc_mode == VX_TC_TCX)
 		nl_sweep_stale(dp, w);
 	if (dp->tc_mode == VX_TC_NETLINK &&
@@ -1262,9 +1277,14 @@ int vx_dp_cnt_fd(const struct vx_dp *dp)
 	return dp->n_inst && dp->inst[0].tc ? bpf_map__fd(dp->inst[0].tc->maps.vxp_cnt) : -EBADF;
 }
 
-int vx_dp_tun_fd(const struct vx_dp *dp)
+int vx_dp_tun_foreach(const struct vx_dp *dp, vx_tun_fn fn, void *ctx)
 {
-	return dp->n_inst && dp->inst[0].tc ? bpf_map__fd(dp->inst[0].tc->maps.vxp_tun) : -EBADF;
+	const struct vx_tc *tc = dp->n_inst ? dp->inst[0].tc : NULL;
+
+	if (!tc)
+		return -EBADF;
+	return vx_tun_foreach(bpf_map__fd(tc->maps.vxp_tun), bpf_map__fd(tc->maps.vxp_tslot), fn,
+			      ctx);
 }
 
 void vx_dp_counters(const struct vx_dp *dp, uint64_t out[VX_C__MAX])

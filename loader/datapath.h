@@ -14,11 +14,11 @@
  *	err = vx_dp_load(&dp);       open one vx_tc (and vx_xdp) skeleton per
  *	                             namespace, set rodata, before_load(),
  *	                             load; every map but the per-namespace ones
- *	                             (vxp_dev) is shared by all instances
+ *	                             (vxp_dev, vxp_devc) is shared by all instances
  *	err = vx_dp_attach(&dp);     TCX links, else clsact + cls_bpf filters;
  *	                             XDP links when asked
  *	vx_dp_follow(&dp, &loop);    --auto: attach/detach on link events
- *	... read vx_dp_rb_fd(), vx_dp_cnt_fd(), vx_dp_tun_fd() ...
+ *	... read vx_dp_rb_fd(), vx_dp_cnt_fd(), vx_dp_tun_foreach() ...
  *	vx_dp_close(&dp);            detach and destroy, reverse order
  *
  * Functions return 0 or a negative errno and have already printed one
@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "inventory.h"
+#include "maputil.h"
 #include "opts.h"
 #include "vxray.h"
 
@@ -176,11 +177,12 @@ int vx_dp_attach(struct vx_dp *dp);
 int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop);
 void vx_dp_close(struct vx_dp *dp);
 
-/* Shared maps: the event ring buffer, the per-CPU counters (enum
- * vx_result + enum vx_counter) and the per-tunnel statistics. */
+/* Shared maps: the event ring buffer and the per-CPU counters (enum
+ * vx_result + enum vx_counter). */
 int vx_dp_rb_fd(const struct vx_dp *dp);
 int vx_dp_cnt_fd(const struct vx_dp *dp);
-int vx_dp_tun_fd(const struct vx_dp *dp);
+/* The per-tunnel statistics, one call of FN per tunnel (maputil.h). */
+int vx_dp_tun_foreach(const struct vx_dp *dp, vx_tun_fn fn, void *ctx);
 /* The per-CPU counters (enum vx_result + enum vx_counter) summed over
  * CPUs into @out; slots that cannot be read are 0. */
 void vx_dp_counters(const struct vx_dp *dp, uint64_t out[VX_C__MAX]);

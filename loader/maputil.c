@@ -2,11 +2,14 @@
 #include "maputil.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+
+#include "vxray.h"
 
 uint64_t vx_percpu_sum(int map_fd, uint32_t key)
 {
@@ -38,4 +41,84 @@ int vx_row_slot(void **rows, int *n, size_t row_size, const void *key, size_t ke
 	memcpy(grown + (size_t)i * row_size, key, key_size);
 	(*n)++;
 	return i;
+}
+
+/* Every CPU's slots, slot-major: slot i of CPU c at [i * ncpu + c]. */
+static int read_slots(int slot_fd, int ncpu, struct vx_tun_slot *out)
+{
+	uint32_t keys[VX_TUN_SLOTS], out_batch = 0, n = VX_TUN_SLOTS;
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+	if (!bpf_map_lookup_batch(slot_fd, NULL, &out_batch, keys, out, &n, &o) &&
+	    n == VX_TUN_SLOTS)
+		return 0;
+	/* Kernels or maps without batch reads: one slot at a time. */
+	for (uint32_t i = 0; i < VX_TUN_SLOTS; i++)
+		if (bpf_map_lookup_elem(slot_fd, &i, out + (size_t)i * ncpu))
+			return -errno;
+	return 0;
+}
+
+int vx_tun_foreach(int tun_fd, int slot_fd, vx_tun_fn fn, void *ctx)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	size_t nslot = (size_t)VX_TUN_SLOTS * (ncpu > 0 ? ncpu : 1);
+	struct vx_tun_slot *slots = calloc(nslot, sizeof(*slots));
+	struct vx_tun_val *vals = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*vals));
+	bool *used = calloc(nslot, sizeof(*used));
+	struct vx_tun_key k, next;
+	bool first = true;
+
+	if (ncpu <= 0 || !slots || !vals || !used) {
+		err = ncpu <= 0 ? ncpu : -ENOMEM;
+		goto out;
+	}
+	/* The slots first: see vxray.h. */
+	if ((err = read_slots(slot_fd, ncpu, slots)))
+		goto out;
+	while (!bpf_map_get_next_key(tun_fd, first ? NULL : &k, &next)) {
+		struct vx_tun_val tot = {};
+		size_t base;
+
+		first = false;
+		k = next;
+		if (bpf_map_lookup_elem(tun_fd, &k, vals))
+			continue;
+		base = (size_t)vx_tun_slot_of(&k) * ncpu;
+		for (int c = 0; c < ncpu; c++) {
+			const struct vx_tun_slot *s = &slots[base + c];
+			struct vx_tun_val v = vals[c];
+
+			/* A slot holding the key has this CPU's newer totals. */
+			if (!memcmp(&s->key, &k, sizeof(k))) {
+				used[base + c] = true;
+				if (s->val.packets > v.packets)
+					v = s->val;
+			}
+			tot.packets += v.packets;
+			tot.bytes += v.bytes;
+		}
+		fn(&k, &tot, ctx);
+	}
+	/* Keys only in slots (their map entry was evicted, or not yet made):
+	 * one call per key, over every CPU's slot that holds it. */
+	for (size_t i = 0; i < nslot; i++) {
+		struct vx_tun_val tot = {};
+
+		if (used[i] || !slots[i].key.at)
+			continue;
+		for (size_t j = i; j < (i / ncpu + 1) * ncpu; j++) {
+			if (used[j] || memcmp(&slots[j].key, &slots[i].key, sizeof(k)))
+				continue;
+			used[j] = true;
+			tot.packets += slots[j].val.packets;
+			tot.bytes += slots[j].val.bytes;
+		}
+		fn(&slots[i].key, &tot, ctx);
+	}
+out:
+	free(used);
+	free(vals);
+	free(slots);
+	return err;
 }

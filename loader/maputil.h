@@ -15,4 +15,15 @@ uint64_t vx_percpu_sum(int map_fd, uint32_t key);
  * there is none; -ENOMEM when it cannot grow. */
 int vx_row_slot(void **rows, int *n, size_t row_size, const void *key, size_t key_size);
 
+struct vx_tun_key;
+struct vx_tun_val;
+
+/* Calls FN once per tunnel with its packets and bytes summed over CPUs,
+ * read from the datapath's per-tunnel map TUN_FD (vxp_tun) and the
+ * per-CPU slots in front of it, SLOT_FD (vxp_tslot), in the order that
+ * keeps successive reads from going backwards (vxray.h). -errno when the
+ * maps cannot be read. */
+typedef void (*vx_tun_fn)(const struct vx_tun_key *k, const struct vx_tun_val *tot, void *ctx);
+int vx_tun_foreach(int tun_fd, int slot_fd, vx_tun_fn fn, void *ctx);
+
 #endif

@@ -294,67 +294,69 @@ struct tun_sum {
 	uint64_t pkts, bytes;
 };
 
-/* Fold the per-hook, per-CPU map into one total per label set first: set()
- * writes totals, so two keys of one series must be added before. */
+struct tun_fold {
+	const struct vx_dp *dp;
+	struct tun_sum *rows;
+	int n;
+};
+
+/* Fold the per-hook keys into one total per label set first: set() writes
+ * totals, so two keys of one series must be added before. */
+static void fold_tunnel(const struct vx_tun_key *k, const struct vx_tun_val *tot, void *ctx)
+{
+	struct tun_fold *f = ctx;
+	const struct vx_dp_watched *w = vx_dp_lookup(f->dp, k->netns, k->ifindex);
+	uint8_t remote[16] = {}, family = k->family;
+	struct tun_sum r = {};
+	int i;
+
+	/* XDP and tc ingress see the same arriving packets. */
+	if (!w || k->at == VX_AT_XDP_UL_IN)
+		return;
+	/* Count each packet once, as `vxray encap` does. */
+	if (!w->is_vxlan && vxlan_watched(f->dp, w->vx))
+		return;
+	memcpy(remote, k->remote, 16);
+	if (!family && w->vx && w->vx->remote_family) {
+		family = w->vx->remote_family == AF_INET ? 4 : 6;
+		memcpy(remote, &w->vx->remote, family == 4 ? 4 : 16);
+	}
+	r.netns = ns_label(k->netns);
+	r.device = w->name;
+	r.vni = k->vni;
+	r.encap = k->at == VX_AT_TC_UL_OUT || k->at == VX_AT_TC_VX_OUT;
+	addr_str(family, remote, r.remote, sizeof(r.remote));
+	r.pkts = tot->packets;
+	r.bytes = tot->bytes;
+	for (i = 0; i < f->n; i++)
+		if (f->rows[i].netns == r.netns && f->rows[i].device == r.device &&
+		    f->rows[i].vni == r.vni && f->rows[i].encap == r.encap &&
+		    !strcmp(f->rows[i].remote, r.remote))
+			break;
+	if (i < f->n) {
+		f->rows[i].pkts += r.pkts;
+		f->rows[i].bytes += r.bytes;
+	} else if (f->n < MAX_TUNNELS) {
+		f->rows[f->n++] = r;
+	}
+}
+
 static void fill_tunnels(struct vx_mexport *me, const struct vx_dp *dp)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_tun_fd(dp), n = 0;
-	struct vx_tun_val *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
-	struct tun_sum *rows = calloc(MAX_TUNNELS, sizeof(*rows));
-	struct vx_tun_key k, next;
-	bool first = true;
+	struct tun_fold f = { dp, calloc(MAX_TUNNELS, sizeof(*f.rows)), 0 };
 
-	while (vals && rows && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
-		const struct vx_dp_watched *w = vx_dp_lookup(dp, next.netns, next.ifindex);
-		uint8_t remote[16] = {}, family = next.family;
-		struct tun_sum r = {};
-		int i;
-
-		first = false;
-		k = next;
-		/* XDP and tc ingress see the same arriving packets. */
-		if (!w || k.at == VX_AT_XDP_UL_IN || bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		/* Count each packet once, as `vxray encap` does. */
-		if (!w->is_vxlan && vxlan_watched(dp, w->vx))
-			continue;
-		memcpy(remote, k.remote, 16);
-		if (!family && w->vx && w->vx->remote_family) {
-			family = w->vx->remote_family == AF_INET ? 4 : 6;
-			memcpy(remote, &w->vx->remote, family == 4 ? 4 : 16);
-		}
-		r.netns = ns_label(k.netns);
-		r.device = w->name;
-		r.vni = k.vni;
-		r.encap = k.at == VX_AT_TC_UL_OUT || k.at == VX_AT_TC_VX_OUT;
-		addr_str(family, remote, r.remote, sizeof(r.remote));
-		for (int c = 0; c < ncpu; c++) {
-			r.pkts += vals[c].packets;
-			r.bytes += vals[c].bytes;
-		}
-		for (i = 0; i < n; i++)
-			if (rows[i].netns == r.netns && rows[i].device == r.device &&
-			    rows[i].vni == r.vni && rows[i].encap == r.encap &&
-			    !strcmp(rows[i].remote, r.remote))
-				break;
-		if (i < n) {
-			rows[i].pkts += r.pkts;
-			rows[i].bytes += r.bytes;
-		} else if (n < MAX_TUNNELS) {
-			rows[n++] = r;
-		}
-	}
-	for (int i = 0; i < n; i++) {
+	if (f.rows)
+		vx_dp_tun_foreach(dp, fold_tunnel, &f);
+	for (int i = 0; i < f.n; i++) {
 		char vni[16];
-		const char *l[] = { rows[i].netns, rows[i].device, vni, rows[i].remote,
-				    rows[i].encap ? "encap" : "decap" };
+		const char *l[] = { f.rows[i].netns, f.rows[i].device, vni, f.rows[i].remote,
+				    f.rows[i].encap ? "encap" : "decap" };
 
-		snprintf(vni, sizeof(vni), "%u", rows[i].vni);
-		vx_metric_set(me->tun_pkts, l, (double)rows[i].pkts);
-		vx_metric_set(me->tun_bytes, l, (double)rows[i].bytes);
+		snprintf(vni, sizeof(vni), "%u", f.rows[i].vni);
+		vx_metric_set(me->tun_pkts, l, (double)f.rows[i].pkts);
+		vx_metric_set(me->tun_bytes, l, (double)f.rows[i].bytes);
 	}
-	free(rows);
-	free(vals);
+	free(f.rows);
 }
 
 static void fill_latency(struct vx_mexport *me, const struct vx_dp *dp)

@@ -103,60 +103,59 @@ static struct tun_row *row_for(struct tun_row *rows, int *n, int max, uint32_t n
 	return &rows[(*n)++];
 }
 
+struct collect {
+	const struct encap *x;
+	struct tun_row *rows;
+	int n, max;
+};
+
 /* Underlay hooks count per remote VTEP; VXLAN-device hooks (whose frames
  * have no outer header) are attributed to the device's configured remote. */
+static void collect_row(const struct vx_tun_key *k, const struct vx_tun_val *tot, void *ctx)
+{
+	struct collect *cl = ctx;
+	const struct encap *x = cl->x;
+	const struct vx_dp_watched *w = vx_dp_lookup(&x->dp, k->netns, k->ifindex);
+	uint8_t remote[16] = {}, family = k->family;
+	struct tun_row *r;
+
+	/* XDP and tc ingress see the same arriving packets. */
+	if (k->at == VX_AT_XDP_UL_IN)
+		return;
+	memcpy(remote, k->remote, 16);
+	if (!family && w && w->vx && w->vx->remote_family) {
+		family = w->vx->remote_family == AF_INET ? 4 : 6;
+		memcpy(remote, &w->vx->remote, family == 4 ? 4 : 16);
+	}
+	/* Count each packet once: at the VXLAN device when it is watched,
+	 * else at the underlay. */
+	if (w && !w->is_vxlan) {
+		bool vx_watched = false;
+
+		for (int i = 0; w->vx && i < x->dp.n_w; i++)
+			vx_watched |= x->dp.w[i].is_vxlan && x->dp.w[i].inst == w->inst &&
+				      x->dp.w[i].ifindex == w->vx->ifindex;
+		if (vx_watched)
+			return;
+	}
+	r = row_for(cl->rows, &cl->n, cl->max, k->netns, k->vni, remote, family);
+	if (!r)
+		return;
+	if (k->at == VX_AT_TC_UL_OUT || k->at == VX_AT_TC_VX_OUT) {
+		r->enc_pkts += tot->packets;
+		r->enc_bytes += tot->bytes;
+	} else {
+		r->dec_pkts += tot->packets;
+		r->dec_bytes += tot->bytes;
+	}
+}
+
 static int collect_rows(const struct encap *x, struct tun_row *rows, int max)
 {
-	int ncpu = libbpf_num_possible_cpus(), n = 0;
-	int fd = vx_dp_tun_fd(&x->dp);
-	struct vx_tun_val *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
-	struct vx_tun_key k, next;
-	bool first = true;
+	struct collect cl = { x, rows, 0, max };
 
-	while (vals && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
-		const struct vx_dp_watched *w = vx_dp_lookup(&x->dp, next.netns, next.ifindex);
-		uint64_t pk = 0, by = 0;
-		uint8_t remote[16] = {}, family = next.family;
-		struct tun_row *r;
-
-		first = false;
-		k = next;
-		/* XDP and tc ingress see the same arriving packets. */
-		if (k.at == VX_AT_XDP_UL_IN || bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++) {
-			pk += vals[c].packets;
-			by += vals[c].bytes;
-		}
-		memcpy(remote, k.remote, 16);
-		if (!family && w && w->vx && w->vx->remote_family) {
-			family = w->vx->remote_family == AF_INET ? 4 : 6;
-			memcpy(remote, &w->vx->remote, family == 4 ? 4 : 16);
-		}
-		/* Count each packet once: at the VXLAN device when it is
-		 * watched, else at the underlay. */
-		if (w && !w->is_vxlan) {
-			bool vx_watched = false;
-
-			for (int i = 0; w->vx && i < x->dp.n_w; i++)
-				vx_watched |= x->dp.w[i].is_vxlan && x->dp.w[i].inst == w->inst &&
-					      x->dp.w[i].ifindex == w->vx->ifindex;
-			if (vx_watched)
-				continue;
-		}
-		r = row_for(rows, &n, max, k.netns, k.vni, remote, family);
-		if (!r)
-			continue;
-		if (k.at == VX_AT_TC_UL_OUT || k.at == VX_AT_TC_VX_OUT) {
-			r->enc_pkts += pk;
-			r->enc_bytes += by;
-		} else {
-			r->dec_pkts += pk;
-			r->dec_bytes += by;
-		}
-	}
-	free(vals);
-	return n;
+	vx_dp_tun_foreach(&x->dp, collect_row, &cl);
+	return cl.n;
 }
 
 static void on_tick(void *ctx, uint64_t now)

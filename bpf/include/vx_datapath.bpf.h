@@ -48,6 +48,15 @@ struct {
 	__type(value, struct vx_tun_val);
 } vxp_tun SEC(".maps");
 
+/* Each CPU's tunnel cache in front of vxp_tun (struct vx_tun_slot in
+ * vxray.h says how the two are read together). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VX_TUN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vx_tun_slot);
+} vxp_tslot SEC(".maps");
+
 /* The flow table (struct vx_flow_key). LRU: bounded whatever the number of
  * flows; a flow evicted before it retransmits falls back to the route. */
 struct {
@@ -66,6 +75,16 @@ struct {
 	__type(value, __u32);
 } vxp_dev SEC(".maps");
 
+/* The same, direct-mapped by ifindex for a lookup that costs no helper
+ * call: each entry is ifindex << 32 | VNI, filled by the loader where the
+ * slot is free; a device whose slot another holds is found in vxp_dev. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VX_DEV_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} vxp_devc SEC(".maps");
+
 struct vx_rl {
 	__u64 window;
 	__u64 n;
@@ -80,6 +99,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vx_rl);
 } vxp_rl SEC(".maps");
+
+/* The VNI of the VXLAN device @ifindex, 0 when the loader named none. */
+static __always_inline __u32 vx_dev_vni(__u32 ifindex)
+{
+	__u32 slot = ifindex & (VX_DEV_SLOTS - 1), *vni;
+	__u64 *d = bpf_map_lookup_elem(&vxp_devc, &slot);
+
+	if (d && *d >> 32 == ifindex)
+		return (__u32)*d;
+	vni = bpf_map_lookup_elem(&vxp_dev, &ifindex);
+	return vni ? *vni : 0;
+}
 
 static __always_inline void vx_count(__u32 idx)
 {
@@ -265,12 +296,25 @@ static __always_inline bool vx_rate_ok(__u64 now)
 	return __sync_fetch_and_add(&rl->n, 1) < cfg.rate;
 }
 
+static __always_inline bool vx_tun_key_eq(const struct vx_tun_key *a, const struct vx_tun_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* Per-tunnel packets and bytes, through this CPU's slot for the key: the
+ * slot's own key is the common case and costs no hash lookup; a different
+ * key first writes the slot's totals back to vxp_tun, then takes the slot
+ * with the totals vxp_tun had for it. */
 static __always_inline void vx_tun_account(const struct vx_pkt *p, __u32 ifindex, __u8 at,
 					   __u32 len)
 {
 	struct vx_tun_key k;
-	struct vx_tun_val *v, init = { 1, len };
+	struct vx_tun_val *v, zero = {};
+	struct vx_tun_slot *s;
 	bool out = at == VX_AT_TC_UL_OUT || at == VX_AT_TC_VX_OUT;
+	__u32 idx;
 
 	__builtin_memset(&k, 0, sizeof(k));
 	/* The far end: the outer destination leaving, the source arriving.
@@ -283,13 +327,32 @@ static __always_inline void vx_tun_account(const struct vx_pkt *p, __u32 ifindex
 	k.vni = p->vni;
 	k.at = at;
 	k.family = p->outer_family;
-	v = bpf_map_lookup_elem(&vxp_tun, &k);
-	if (v) {
-		v->packets++;
-		v->bytes += len;
-	} else {
-		bpf_map_update_elem(&vxp_tun, &k, &init, BPF_NOEXIST);
+	idx = vx_tun_slot_of(&k);
+	s = bpf_map_lookup_elem(&vxp_tslot, &idx);
+	if (!s)
+		return;
+	if (vx_tun_key_eq(&s->key, &k)) {
+		s->val.packets++;
+		s->val.bytes += len;
+		return;
 	}
+	if (s->key.at) {
+		v = bpf_map_lookup_elem(&vxp_tun, &s->key);
+		if (v)
+			*v = s->val;
+		else
+			bpf_map_update_elem(&vxp_tun, &s->key, &s->val, BPF_ANY);
+	}
+	v = bpf_map_lookup_elem(&vxp_tun, &k);
+	if (v)
+		s->val = *v;
+	else
+		bpf_map_update_elem(&vxp_tun, &k, &zero, BPF_NOEXIST);
+	if (!v)
+		s->val = zero;
+	s->val.packets++;
+	s->val.bytes += len;
+	s->key = k;
 }
 
 /* The inner frame from offset @off. A global (non-static) function: the
@@ -354,12 +417,8 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 
 	__builtin_memset(&p, 0, sizeof(p));
 	if (at == VX_AT_TC_VX_IN || at == VX_AT_TC_VX_OUT) {
-		__u32 *vni;
-
 		r = vx_parse_inner_at(ctx, 0, &p, VX_R_INNER);
-		vni = bpf_map_lookup_elem(&vxp_dev, &ifindex);
-		if (vni)
-			p.vni = *vni;
+		p.vni = vx_dev_vni(ifindex);
 	} else {
 		r = vx_parse_outer(&c, &p, cfg.vxlan_ports, cfg.n_vxlan_ports);
 		if (r == VX_GO_ON)

@@ -143,6 +143,45 @@ struct vx_tun_val {
 	__u64 bytes;
 };
 
+/* Entries of vxp_devc, the direct-mapped VXLAN device -> VNI table. */
+#define VX_DEV_SLOTS 64
+
+/* The per-CPU tunnel cache in front of vxp_tun: a hash-map lookup with a
+ * 32-byte key costs more than the whole parse, while consecutive packets
+ * nearly always belong to the same few tunnels. Each CPU keeps
+ * VX_TUN_SLOTS direct-mapped slots, each holding one key and that CPU's
+ * running totals for it; vxp_tun holds, per CPU, the totals as they were
+ * when the key last left its slot (the entry is created, zeroed, when the
+ * key takes a slot, so that readers find every key there).
+ *
+ * A reader takes, per CPU, the slot's totals when the slot holds the key
+ * and the map's otherwise. It must read the slots before the map: a key
+ * that leaves its slot in between writes its totals to the map first, so
+ * the reader still sees them, and successive reads never go backwards. */
+#define VX_TUN_SLOTS 256
+
+struct vx_tun_slot {
+	struct vx_tun_key key;	/* key.at == 0: empty */
+	struct vx_tun_val val;	/* this CPU's totals for key */
+};
+_Static_assert(sizeof(struct vx_tun_slot) == 48, "vx_tun_slot layout");
+
+/* The slot of a key, the same on both sides: a multiplicative mix of the
+ * fields that differ between tunnels. */
+static inline __u32 vx_tun_slot_of(const struct vx_tun_key *k)
+{
+	__u32 r[4], h;
+
+	__builtin_memcpy(r, k->remote, sizeof(r));
+	h = k->netns ^ k->ifindex * 0x9e3779b1u ^ k->vni * 0x85ebca6bu ^
+	    (__u32)k->at * 0xc2b2ae35u ^ r[0] * 0x27d4eb2fu ^ r[3];
+
+	h ^= h >> 15;
+	h *= 0x2c1b3c6du;
+	h ^= h >> 12;
+	return h & (VX_TUN_SLOTS - 1);
+}
+
 /* Set in .rodata by the loader between open and load. */
 struct vx_dp_config {
 	__u8 host[16];		/* --host, matches inner or outer src/dst */

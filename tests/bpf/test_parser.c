@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <linux/bpf.h>
 
+#include "maputil.h"
 #include "vxray.h"
 #include "vx_tc.skel.h"
 #include "vx_xdp.skel.h"
@@ -148,6 +149,21 @@ static void icmp(struct frame *f, uint8_t type, uint16_t id, uint16_t seq)
 
 /* Outer IPv4 10.0.0.1 -> 10.0.0.2, VXLAN VNI 100 on @port, inner IPv4
  * 172.16.0.1 -> 172.16.0.2 TCP 40000 -> 5001 seq 12345 SYN. 104 bytes. */
+/* VXLAN from 10.0.0.1 to @remote, inner TCP SYN. */
+static struct frame v4_v4_tcp_to(uint16_t port, const char *remote)
+{
+	struct frame f = {};
+
+	eth(&f, 0x0800);
+	ip4(&f, 17, "10.0.0.1", remote, 7, 0, 8 + 8 + 14 + 20 + 20);
+	udp(&f, 51000, port);
+	vxlan(&f, 0x08, 100);
+	eth(&f, 0x0800);
+	ip4(&f, 6, "172.16.0.1", "172.16.0.2", 4242, 0, 20);
+	tcp(&f, 40000, 5001, 12345, 0x02, 0);
+	return f;
+}
+
 static struct frame v4_v4_tcp(uint16_t port)
 {
 	struct frame f = {};
@@ -676,6 +692,21 @@ static void test_vxlan_device_hooks(void **state)
 	run(e, e->tc->progs.vx_tc_vx_in, &f, 1);
 	assert_int_equal(e->last.kind, VX_K_DECAP);
 
+	/* The direct-mapped table first: its entry for loopback wins, and an
+	 * entry of another device in the slot sends the lookup to vxp_dev. */
+	{
+		uint32_t slot = 1 & (VX_DEV_SLOTS - 1);
+		uint64_t mine = 1ULL << 32 | 200, other = (uint64_t)(1 + VX_DEV_SLOTS) << 32 | 300;
+		int fd = bpf_map__fd(e->tc->maps.vxp_devc);
+
+		assert_int_equal(bpf_map_update_elem(fd, &slot, &mine, 0), 0);
+		run(e, e->tc->progs.vx_tc_vx_out, &f, 1);
+		assert_int_equal(e->last.pkt.vni, 200);
+		assert_int_equal(bpf_map_update_elem(fd, &slot, &other, 0), 0);
+		run(e, e->tc->progs.vx_tc_vx_in, &f, 1);
+		assert_int_equal(e->last.pkt.vni, 100);
+	}
+
 	/* ARP resolving the overlay peer: a tunnel frame, not IP. */
 	f = (struct frame){};
 	eth(&f, 0x0806);
@@ -769,35 +800,140 @@ static void test_rate_limit(void **state)
 	}
 }
 
+struct tun_seen {
+	struct vx_tun_key k[8];
+	struct vx_tun_val v[8];
+	int n;
+};
+
+static void tun_seen(const struct vx_tun_key *k, const struct vx_tun_val *tot, void *ctx)
+{
+	struct tun_seen *t = ctx;
+
+	if (t->n < 8) {
+		t->k[t->n] = *k;
+		t->v[t->n++] = *tot;
+	}
+}
+
+/* The totals of the tunnel to @remote (IPv4) as vx_tun_foreach reads them. */
+static struct vx_tun_val tun_total(struct env *e, const char *remote, int *n_tunnels)
+{
+	struct tun_seen t = {};
+	struct vx_tun_val v = {};
+
+	assert_int_equal(vx_tun_foreach(bpf_map__fd(e->tc->maps.vxp_tun),
+					bpf_map__fd(e->tc->maps.vxp_tslot), tun_seen, &t), 0);
+	for (int i = 0; i < t.n; i++)
+		if (!strcmp(a4(t.k[i].remote), remote)) {
+			v.packets += t.v[i].packets;
+			v.bytes += t.v[i].bytes;
+		}
+	if (n_tunnels)
+		*n_tunnels = t.n;
+	return v;
+}
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (cpu < 0)
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			CPU_SET(c, &set);
+	else
+		CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 static void test_tunnel_stats(void **state)
 {
 	NEED_ROOT();
 	struct vx_dp_config c = base_cfg;
 	struct frame f = v4_v4_tcp(4789);
 	struct vx_tun_key k = {}, next;
-	struct vx_tun_val vals[256];
-	uint64_t pkts = 0, bytes = 0;
+	struct tun_seen t = {};
 	struct env *e;
 	int n = 0;
 
 	c.events = 0;
 	e = env_new(&c);
 	run(e, e->tc->progs.vx_tc_ul_out, &f, 3);
+	assert_int_equal(vx_tun_foreach(bpf_map__fd(e->tc->maps.vxp_tun),
+					bpf_map__fd(e->tc->maps.vxp_tslot), tun_seen, &t), 0);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.k[0].vni, 100);
+	assert_int_equal(t.k[0].at, VX_AT_TC_UL_OUT);
+	assert_string_equal(a4(t.k[0].remote), "10.0.0.2");	/* leaving: the destination */
+	assert_int_equal(t.v[0].packets, 3);
+	assert_int_equal(t.v[0].bytes, 3 * f.n);
+	/* The key is in vxp_tun from its first packet on, so that a reader
+	 * walking the map finds it while its counts are still in a slot. */
 	while (!bpf_map_get_next_key(bpf_map__fd(e->tc->maps.vxp_tun), n ? &k : NULL, &next)) {
 		k = next;
 		n++;
 	}
 	assert_int_equal(n, 1);
-	assert_int_equal(k.vni, 100);
-	assert_int_equal(k.at, VX_AT_TC_UL_OUT);
-	assert_string_equal(a4(k.remote), "10.0.0.2");	/* leaving: the destination */
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(e->tc->maps.vxp_tun), &k, vals), 0);
-	for (int i = 0; i < libbpf_num_possible_cpus(); i++) {
-		pkts += vals[i].packets;
-		bytes += vals[i].bytes;
+	assert_int_equal(memcmp(&k, &t.k[0], sizeof(k)), 0);
+	env_free(e);
+}
+
+/* Two tunnels that share a slot on one CPU take it from each other; each
+ * one's counts move to vxp_tun and back without a packet lost, and no
+ * read is lower than the one before it. */
+static void test_tunnel_slot_handover(void **state)
+{
+	NEED_ROOT();
+	struct vx_dp_config c = base_cfg;
+	struct vx_tun_key ka = { .netns = base_cfg.netns, .ifindex = 1, .vni = 100,
+				 .at = VX_AT_TC_UL_OUT, .family = 4 }, kb;
+	struct frame fa = v4_v4_tcp_to(4789, "10.0.0.2"), fb;
+	struct vx_tun_val a, b, prev_a = {}, prev_b = {};
+	char rb[16] = "";
+	struct env *e;
+	int n;
+
+	/* A second remote whose key falls in the first one's slot. */
+	inet_pton(AF_INET, "10.0.0.2", ka.remote);
+	kb = ka;
+	for (int x = 3; x < 65536 && !rb[0]; x++) {
+		snprintf(rb, sizeof(rb), "10.%d.%d.2", x >> 8, x & 255);
+		inet_pton(AF_INET, rb, kb.remote);
+		if (vx_tun_slot_of(&kb) != vx_tun_slot_of(&ka))
+			rb[0] = 0;
 	}
-	assert_int_equal(pkts, 3);
-	assert_int_equal(bytes, 3 * f.n);
+	assert_true(rb[0]);
+	fb = v4_v4_tcp_to(4789, rb);
+
+	c.events = 0;
+	e = env_new(&c);
+	pin_cpu(0);
+	for (int step = 0; step < 6; step++) {
+		int na = step / 2 + 1, nb = (step + 1) / 2;
+
+		if (step % 2)
+			run(e, e->tc->progs.vx_tc_ul_out, &fb, 1);
+		else
+			run(e, e->tc->progs.vx_tc_ul_out, &fa, 1);
+		a = tun_total(e, "10.0.0.2", &n);
+		b = tun_total(e, rb, NULL);
+		assert_int_equal(a.packets, na);
+		assert_int_equal(b.packets, nb);
+		assert_int_equal(a.bytes, na * fa.n);
+		assert_int_equal(b.bytes, nb * fb.n);
+		assert_int_equal(n, nb ? 2 : 1);
+		assert_true(a.packets >= prev_a.packets && b.packets >= prev_b.packets);
+		prev_a = a;
+		prev_b = b;
+	}
+	/* A key whose vxp_tun entry is gone (LRU eviction) while its counts
+	 * are in a slot is still read, from the slot. */
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(e->tc->maps.vxp_tun), &kb), 0);
+	b = tun_total(e, rb, &n);
+	assert_int_equal(b.packets, 3);
+	assert_int_equal(n, 2);
+	pin_cpu(-1);
 	env_free(e);
 }
 
@@ -863,6 +999,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filters_in_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tunnel_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tunnel_slot_handover, setup, teardown),
 		cmocka_unit_test(test_capture_tail),
 	};
 
