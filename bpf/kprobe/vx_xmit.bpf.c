@@ -91,12 +91,19 @@ struct {
 	__type(value, struct vx_xmit_start);
 } vxx_start SEC(".maps");
 
-static __always_inline void xmit_enter(__u64 key, struct sk_buff *skb, struct net_device *dev)
+/* The device's namespace and ifindex. The tracepoint runs for every frame
+ * any device sends, so the common case is a device nobody watches: the
+ * cheapest reads decide it. tp_btf and fentry hold BTF pointers that the
+ * verifier lets them read directly, one load each; a kprobe must go
+ * through bpf_probe_read_kernel(). */
+#define XMIT_DEV(dev) ((struct vx_xmit_dev){ .netns = dev->nd_net.net->ns.inum, \
+					     .ifindex = (__u32)dev->ifindex })
+#define XMIT_DEV_KPROBE(dev)                                                    \
+	((struct vx_xmit_dev){ .netns = BPF_CORE_READ(dev, nd_net.net, ns.inum), \
+			       .ifindex = (__u32)BPF_CORE_READ(dev, ifindex) })
+
+static __always_inline void xmit_enter(__u64 key, struct sk_buff *skb, struct vx_xmit_dev d)
 {
-	struct vx_xmit_dev d = {
-		.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum),
-		.ifindex = (__u32)BPF_CORE_READ(dev, ifindex),
-	};
 	struct vx_xmit_start st = {};
 	__u32 *vni = bpf_map_lookup_elem(&vxx_dev, &d);
 
@@ -117,10 +124,12 @@ static __always_inline void xmit_enter(__u64 key, struct sk_buff *skb, struct ne
 static __always_inline void timed_exit(__u64 key, __u8 stage, __u8 be)
 {
 	struct vx_xmit_start *st = bpf_map_lookup_elem(&vxx_start, &key);
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now;
 
+	/* Most calls are some other device's frame: no clock for those. */
 	if (!st)
 		return;
+	now = bpf_ktime_get_ns();
 	if (now >= st->ts_ns) {
 		vx_lat_sample(st->netns, st->ifindex, st->vni, stage, now - st->ts_ns);
 		vx_lat_count(stage, VX_L_MATCHED, 1);
@@ -212,7 +221,7 @@ int BPF_KRETPROBE(vx_rcv_kretprobe, int ret)
 SEC("fentry/vxlan_xmit")
 int BPF_PROG(vx_xmit_fentry, struct sk_buff *skb, struct net_device *dev)
 {
-	xmit_enter((__u64)(long)skb, skb, dev);
+	xmit_enter((__u64)(long)skb, skb, XMIT_DEV(dev));
 	return 0;
 }
 
@@ -226,7 +235,7 @@ int BPF_PROG(vx_xmit_fexit, struct sk_buff *skb, struct net_device *dev, int ret
 SEC("kprobe/vxlan_xmit")
 int BPF_KPROBE(vx_xmit_kprobe, struct sk_buff *skb, struct net_device *dev)
 {
-	xmit_enter(bpf_get_current_pid_tgid(), skb, dev);
+	xmit_enter(bpf_get_current_pid_tgid(), skb, XMIT_DEV_KPROBE(dev));
 	return 0;
 }
 
@@ -240,7 +249,7 @@ int BPF_KRETPROBE(vx_xmit_kretprobe, int ret)
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(vx_xmit_tp_start, struct sk_buff *skb, struct net_device *dev)
 {
-	xmit_enter((__u64)(long)skb, skb, dev);
+	xmit_enter((__u64)(long)skb, skb, XMIT_DEV(dev));
 	return 0;
 }
 
