@@ -26,12 +26,17 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 PKGS       := libbpf libelf zlib libmnl libmicrohttpd libnftables
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libmicrohttpd is dlopen'ed by --metrics (loader/metrics.c), not linked:
+# its soname comes from the library the headers belong to.
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libmicrohttpd,$(PKGS)) 2>/dev/null)
+MHD_SONAME := $(shell objdump -p "$$($(PKG_CONFIG) --variable=libdir libmicrohttpd)/libmicrohttpd.so" \
+		2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	    -Wno-missing-field-initializers -Wno-format-truncation -D_GNU_SOURCE
 CPPFLAGS += -I$(BUILD) -I$(BUILD)/skel -Iloader -Ibpf/include $(PKG_CFLAGS) -MMD -MP
+CPPFLAGS += $(if $(MHD_SONAME),-DVX_MHD_SONAME='"$(MHD_SONAME)"')
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
 # SANITIZE=1 builds into $(BUILD)-san (build-san by default), so that a
