@@ -17,6 +17,7 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 BUILD      ?= build
 CLANG      ?= clang
+LLVM_STRIP ?= llvm-strip
 BPFTOOL    ?= bpftool
 CC         ?= gcc
 PKG_CONFIG ?= pkg-config
@@ -25,12 +26,17 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 PKGS       := libbpf libelf zlib libmnl libmicrohttpd libnftables
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libmicrohttpd is dlopen'ed by --metrics (loader/metrics.c), not linked:
+# its soname comes from the library the headers belong to.
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libmicrohttpd,$(PKGS)) 2>/dev/null)
+MHD_SONAME := $(shell objdump -p "$$($(PKG_CONFIG) --variable=libdir libmicrohttpd)/libmicrohttpd.so" \
+		2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	    -Wno-missing-field-initializers -Wno-format-truncation -D_GNU_SOURCE
 CPPFLAGS += -I$(BUILD) -I$(BUILD)/skel -Iloader -Ibpf/include $(PKG_CFLAGS) -MMD -MP
+CPPFLAGS += $(if $(MHD_SONAME),-DVX_MHD_SONAME='"$(MHD_SONAME)"')
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
 # SANITIZE=1 builds into $(BUILD)-san (build-san by default), so that a
@@ -71,10 +77,14 @@ $(BUILD)/vmlinux.h:
 	$(Q)test -r $(VMLINUX_BTF) || { echo "error: no kernel BTF at $(VMLINUX_BTF); set VMLINUX_BTF=<path to a vmlinux with BTF>" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
+# The skeletons embed the objects in vxray: keep BTF and line info
+# (.BTF.ext), strip the DWARF that libbpf never reads but whose pages its
+# ELF walk at open faults in (vx_drops.bpf.o: 1.2 MiB -> 0.5 MiB).
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
 
 # Skeleton names are the object's basename, so they must be unique across bpf/*/.
 define skel_rule

@@ -3,12 +3,17 @@
  * out once, so a view that prints a name per event never reparses BTF, and
  * the one vmlinux BTF the loader shares (vx_vmlinux_btf) can be released
  * after startup. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -17,6 +22,49 @@
 #include "log.h"
 
 #define DROP_PREFIX "SKB_DROP_REASON_"
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+/* The kernel's BTF (5.5 MiB on 6.18), parsed with one copy instead of two.
+ * libbpf 1.1 reads the file into a buffer and btf__new() then copies that
+ * buffer: both are resident at once, and that pair was vxray's peak RSS
+ * (massif: 2 x 5.5 MiB inside btf__parse, during vx_drops__load). Since
+ * 6.16 the kernel lets the file be mapped read-only; those pages are the
+ * kernel's own and never count in this process's RSS, so only btf__new()'s
+ * copy is left (libbpf 1.6 does the same: btf_parse_raw_mmap).
+ *
+ * Defined here, the function also serves libbpf itself: bpf_object__load()
+ * calls it through libbpf's PLT (R_X86_64_JUMP_SLOT), so the executable's
+ * definition wins and every skeleton load gains too. Where the file cannot
+ * be mapped (older kernels, no sysfs BTF) libbpf's own search runs,
+ * unchanged. The result is an ordinary libbpf BTF, freed with btf__free(). */
+struct btf *btf__load_vmlinux_btf(void)
+{
+	static struct btf *(*libbpf_load)(void);
+	struct btf *btf = NULL;
+	struct stat st;
+	void *raw;
+	int fd;
+
+	fd = open(VMLINUX_BTF, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		raw = fstat(fd, &st) || st.st_size <= 0 ? MAP_FAILED :
+			mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		close(fd);
+		if (raw != MAP_FAILED) {
+			btf = btf__new(raw, (uint32_t)st.st_size);
+			munmap(raw, (size_t)st.st_size);
+			if (btf)
+				return btf;
+		}
+	}
+	if (!libbpf_load)
+		libbpf_load = (struct btf *(*)(void))dlsym(RTLD_NEXT, "btf__load_vmlinux_btf");
+	if (!libbpf_load) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	return libbpf_load();
+}
 
 static struct btf *vmlinux_btf;
 static int vmlinux_err;

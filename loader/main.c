@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -488,6 +489,12 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int ret;
 
+	/* A fixed threshold: every block of 128 KiB or more is its own mmap,
+	 * unmapped when freed. glibc's default raises the threshold to the
+	 * size of the last such block freed, so after the first BTF parse is
+	 * released the next one (libbpf's, in each skeleton load) lands in the
+	 * brk heap and stays resident after it is freed. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	ret = parse_args(argc, argv, &opts);
 	if (ret > 0)
 		return VX_EXIT_OK;

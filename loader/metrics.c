@@ -2,6 +2,7 @@
 /* Prometheus text exposition and its HTTP server. See metrics.h. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -479,6 +480,50 @@ struct vx_metrics_server {
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
 
+#ifndef VX_MHD_SONAME
+#define VX_MHD_SONAME "libmicrohttpd.so.12"
+#endif
+
+/* libmicrohttpd is opened by the first vx_metrics_serve(), not linked:
+ * it brings GnuTLS and its chain (p11-kit, nettle, hogweed, tasn1,
+ * unistring, idn2, ffi), whose constructors ran and whose ~2.3 MiB of
+ * pages stayed resident in every vxray process, though only --metrics
+ * serves HTTP. Typed from the header, so a changed signature still fails
+ * the build. */
+static struct {
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_destroy_response) *destroy_response;
+} mhd;
+
+static int mhd_open(char *err, size_t errlen)
+{
+	void *h;
+
+	if (mhd.start_daemon)
+		return 0;
+	h = dlopen(VX_MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return ERR("cannot serve metrics: %s (install libmicrohttpd)", dlerror());
+	mhd.stop_daemon = dlsym(h, "MHD_stop_daemon");
+	mhd.create_response_from_buffer = dlsym(h, "MHD_create_response_from_buffer");
+	mhd.add_response_header = dlsym(h, "MHD_add_response_header");
+	mhd.queue_response = dlsym(h, "MHD_queue_response");
+	mhd.destroy_response = dlsym(h, "MHD_destroy_response");
+	/* Last: it is the "loaded" flag above. */
+	mhd.start_daemon = dlsym(h, "MHD_start_daemon");
+	if (!mhd.stop_daemon || !mhd.create_response_from_buffer || !mhd.add_response_header ||
+	    !mhd.queue_response || !mhd.destroy_response || !mhd.start_daemon) {
+		mhd.start_daemon = NULL;
+		dlclose(h);
+		return ERR("cannot serve metrics: " VX_MHD_SONAME " lacks a function vxray uses");
+	}
+	return 0;
+}
+
 int vx_metrics_parse_listen(const char *s, char *addr, size_t addrlen, uint16_t *port, char *err,
 			    size_t errlen)
 {
@@ -543,18 +588,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
 		status = MHD_HTTP_METHOD_NOT_ALLOWED;
-		r = MHD_create_response_from_buffer(sizeof(bad_method) - 1, (void *)bad_method,
+		r = mhd.create_response_from_buffer(sizeof(bad_method) - 1, (void *)bad_method,
 						    MHD_RESPMEM_PERSISTENT);
 	} else if (strcmp(url, "/metrics")) {
 		status = MHD_HTTP_NOT_FOUND;
-		r = MHD_create_response_from_buffer(sizeof(not_found) - 1, (void *)not_found,
+		r = mhd.create_response_from_buffer(sizeof(not_found) - 1, (void *)not_found,
 						    MHD_RESPMEM_PERSISTENT);
 	} else if (vx_metrics_render_buf(srv->m, &buf, &len) < 0) {
 		return MHD_NO;
 	} else {
-		r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+		r = mhd.create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 		if (r)
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+			mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 						"text/plain; version=0.0.4; charset=utf-8");
 		else
 			free(buf);
@@ -562,9 +607,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!r)
 		return MHD_NO;
 	if (status != MHD_HTTP_OK)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+		mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	ret = mhd.queue_response(c, status, r);
+	mhd.destroy_response(r);
 	return ret;
 }
 
@@ -631,6 +676,10 @@ struct vx_metrics_server *vx_metrics_serve(struct vx_metrics *m, const char *add
 		return NULL;
 	}
 	s->m = m;
+	if (mhd_open(err, errlen)) {
+		free(s);
+		return NULL;
+	}
 	s->fd = listen_on(addr, port, &s->port, err, errlen);
 	if (s->fd < 0) {
 		free(s);
@@ -638,7 +687,7 @@ struct vx_metrics_server *vx_metrics_serve(struct vx_metrics *m, const char *add
 	}
 	/* Bounded: a handful of scrapers at a time, none allowed to hold a
 	 * connection open for long. */
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+	s->d = mhd.start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
 				on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
@@ -662,6 +711,6 @@ void vx_metrics_server_stop(struct vx_metrics_server *s)
 	if (!s)
 		return;
 	/* MHD closes the listen socket it was given when it stops. */
-	MHD_stop_daemon(s->d);
+	mhd.stop_daemon(s->d);
 	free(s);
 }
