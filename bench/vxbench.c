@@ -431,7 +431,10 @@ static int cmd_prog(int argc, char **argv)
 			     "baseline: empty + bpf_ktime_get_ns")) ||
 	    (err = bench_row("vxb_tc_coarse (coarse timestamp only)",
 			     bpf_program__fd(btc->progs.vxb_tc_coarse), etc, &fr[F_VX_TCP], repeat,
-			     rounds, "baseline: empty + bpf_ktime_get_coarse_ns (tick resolution)"))) {
+			     rounds, "baseline: empty + bpf_ktime_get_coarse_ns (tick resolution)")) ||
+	    (err = bench_row("vxb_tc_join (timestamp + stamp lookup)",
+			     bpf_program__fd(btc->progs.vxb_tc_join), etc, &fr[F_VX_TCP], repeat, rounds,
+			     "baseline: empty + bpf_ktime_get_ns + one vxl_stamp-like lookup"))) {
 		err = die("BPF_PROG_TEST_RUN", err);
 		goto out;
 	}
