@@ -265,27 +265,30 @@ int BPF_PROG(vx_xmit_tp_end, struct sk_buff *skb, int rc, struct net_device *dev
  * datapath does from the frame at the VXLAN device. */
 static __always_inline int tcp_id(struct sk_buff *skb, struct vx_pkt_id *id)
 {
-	vx_read_id(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header), id);
+	vx_read_id(skb->head + skb->network_header, id);
 	return id->proto == VX_IPPROTO_TCP ? 0 : -1;
 }
 
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 {
+	/* Every TCP segment the host receives fires this, in every
+	 * namespace; only sockets in a watched one can end a stamp. BTF
+	 * pointers: direct loads, no bpf_probe_read_kernel(). */
+	__u32 netns = sk->__sk_common.skc_net.net->ns.inum;
 	struct vx_pkt_id id;
 	struct vx_lat_stamp *s;
 	__u64 now;
 
+	if (!bpf_map_lookup_elem(&vxx_ns, &netns))
+		return 0;
 	__builtin_memset(&id, 0, sizeof(id));
 	if (tcp_id(skb, &id))
 		return 0;
 	if (cfg.events) {
 		/* Arrived through a watched VXLAN device (the last device it
 		 * was received on): a delivery worth a line. */
-		struct vx_xmit_dev d = {
-			.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
-			.ifindex = (__u32)BPF_CORE_READ(skb, skb_iif),
-		};
+		struct vx_xmit_dev d = { .netns = netns, .ifindex = (__u32)skb->skb_iif };
 		__u32 *vni = bpf_map_lookup_elem(&vxx_dev, &d);
 
 		if (vni)
@@ -296,7 +299,7 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 	if (!s || s->at != VX_AT_TC_VX_IN)
 		return 0;
 	now = bpf_ktime_get_ns();
-	if (s->netns == BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) && now >= s->ts_ns) {
+	if (s->netns == netns && now >= s->ts_ns) {
 		/* skb_shinfo(): the shared info sits at head + end (an offset on
 		 * 64-bit kernels). When the socket was busy, tcp_add_backlog()
 		 * coalesced later skbs into this one and summed their gso_segs:
