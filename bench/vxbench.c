@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <math.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -645,17 +646,25 @@ static int map_fd_of_prog(int prog_fd, const char *name)
 	return -ENOENT;
 }
 
-/* How fast the consumer empties its ring buffer: a burst that fits (20000
- * records of 160 bytes in 4 MiB), then the consumer position read from the
- * ring's own pages until it reaches the producer's. This is the rate the
- * real consumer formats JSON at, whatever the pacing. */
+/* How fast the consumer empties its ring buffer: a burst that fills half
+ * the ring (records of a struct vx_event and the ring's 8-byte header),
+ * then the consumer position read from the ring's own pages until it
+ * reaches the producer's. This is the rate the real consumer formats JSON
+ * at, whatever the pacing. The burst is large, yet clear of any loss, so
+ * that the consumer's wakeup (the programs wake it once the ring is an
+ * eighth full, else its 20 ms timed drain does) weighs little. */
 static int drain_rate(int prog_fd, int rb_fd, const struct frame *f)
 {
-	const uint32_t burst = 20000;
+	struct bpf_map_info mi = {};
+	uint32_t ml = sizeof(mi), burst;
 	long page = sysconf(_SC_PAGESIZE);
 	volatile uint64_t *cons, *prod;
 	double rates[3], ns;
 	int err = 0;
+
+	if (bpf_obj_get_info_by_fd(rb_fd, &mi, &ml))
+		return -errno;
+	burst = mi.max_entries / 2 / (uint32_t)(sizeof(struct vx_event) + 8);
 
 	cons = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, rb_fd, 0);
 	if (cons == MAP_FAILED)
@@ -692,14 +701,56 @@ static int drain_rate(int prog_fd, int rb_fd, const struct frame *f)
 	return err;
 }
 
+/* Offer @rate events/s for @secs to the program @fd: at each 1 ms tick,
+ * one BPF_PROG_TEST_RUN batch brings the count up to what is due by the
+ * end of that tick, until rate * secs are offered. Returns the nanoseconds
+ * the offer took: at least the step (@secs), more when the producer could
+ * not keep the pace; *@sent is how many were offered. */
+static int offer(int fd, const struct frame *f, double rate, double secs, uint64_t *sent,
+		 uint64_t *el)
+{
+	const uint64_t tick = 1000000, step = (uint64_t)(secs * 1e9);
+	uint64_t total = (uint64_t)llround(rate * secs), t0 = now_ns(), t = t0;
+	double ns;
+	int err;
+
+	for (*sent = 0; *sent < total && !stop; t = now_ns()) {
+		/* Due by the end of the current tick; the ticks of the step add
+		 * up to exactly @total. */
+		uint64_t end = (t - t0) / tick * tick + tick;
+		uint64_t due = end >= step ? total : (uint64_t)((double)end * rate / 1e9);
+
+		if (due > total)
+			due = total;
+		if (due > *sent) {
+			uint32_t n = (uint32_t)(due - *sent > 100000 ? 100000 : due - *sent);
+
+			if ((err = test_run(fd, f, n, &ns, NULL)))
+				return err;
+			*sent += n;
+		} else {
+			sleep_ns(t0 + end - t);
+		}
+	}
+	t = now_ns();
+	if (t - t0 < step) {
+		sleep_ns(t0 + step - t);
+		*el = step;
+	} else {
+		*el = t - t0;
+	}
+	return 0;
+}
+
 /* Drive the vx_tc_ul_in that vxray (@pid) loaded with BPF_PROG_TEST_RUN:
  * every run emits one event into vxray's ring buffer, which vxray's own
- * loop consumes and formats. Each step holds a rate for @secs, in 1 ms
- * batches; the kernel's LOST counter is the loss. Stops after the first
- * step that loses. */
+ * loop consumes and formats. Each step offers rate * secs events within
+ * @secs (offer()); the kernel's LOST counter is the loss. Stops after the
+ * first step that loses. */
 static int cmd_rate(int argc, char **argv)
 {
-	static const double steps[] = { 1e4, 2.5e4, 5e4, 1e5, 2.5e5, 5e5, 7.5e5, 1e6, 1.25e6, 1.5e6, 2e6, 3e6, 4e6, 6e6 };
+	static const double steps[] = { 1e4,   2.5e4, 5e4,   1e5, 2.5e5, 5e5, 7.5e5,
+					1e6,   1.1e6, 1.25e6, 1.5e6, 2e6, 3e6, 4e6, 6e6 };
 	double secs = 1, max = 6e6;
 	struct frame fr[F__N];
 	int pid = 0, fd, cnt, rb, c, err;
@@ -730,40 +781,29 @@ static int cmd_rate(int argc, char **argv)
 		return die("finding its vxp_rb ring buffer", rb);
 	if ((err = drain_rate(fd, rb, &fr[F_VX_TCP])))
 		return die("measuring the consumer's drain rate", err);
-	printf("| target events/s | offered events/s | events | lost | consumer kept up |\n");
-	printf("|---|---|---|---|---|\n");
+	printf("| target events/s | offered events | offered events/s | events | lost | consumer kept up |\n");
+	printf("|---|---|---|---|---|---|\n");
 	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]) && steps[s] <= max && !stop; s++) {
 		uint64_t ev0 = counter_sum(cnt, VX_C_EVENTS), lost0 = counter_sum(cnt, VX_C_LOST);
-		uint64_t t0 = now_ns(), tick = 1000000, sent = 0, ev, lost, el;
-		double ns;
+		uint64_t sent, el, ev, lost;
+		double offered;
 
-		/* Offer what the schedule says is due at each 1 ms tick. */
-		for (uint64_t t = t0; t - t0 < (uint64_t)(secs * 1e9) && !stop; t = now_ns()) {
-			uint64_t due = (uint64_t)((double)(t - t0) * steps[s] / 1e9) + 1;
-
-			if (due > sent) {
-				uint32_t n = (uint32_t)(due - sent > 100000 ? 100000 : due - sent);
-
-				if ((err = test_run(fd, &fr[F_VX_TCP], n, &ns, NULL)))
-					return die("BPF_PROG_TEST_RUN on vxray's program", err);
-				sent += n;
-			} else {
-				sleep_ns(tick - (t - t0) % tick);
-			}
-		}
-		el = now_ns() - t0;
+		if ((err = offer(fd, &fr[F_VX_TCP], steps[s], secs, &sent, &el)))
+			return die("BPF_PROG_TEST_RUN on vxray's program", err);
+		offered = (double)sent * 1e9 / (double)el;
 		sleep_ns(300000000); /* let the consumer drain before reading */
 		ev = counter_sum(cnt, VX_C_EVENTS) - ev0;
 		lost = counter_sum(cnt, VX_C_LOST) - lost0;
-		printf("| %.0f | %.0f | %llu | %llu | %s |\n", steps[s], (double)sent * 1e9 / (double)el,
-		       (unsigned long long)ev, (unsigned long long)lost, lost ? "no" : "yes");
+		printf("| %.0f | %llu | %.0f | %llu | %llu | %s |\n", steps[s],
+		       (unsigned long long)sent, offered, (unsigned long long)ev,
+		       (unsigned long long)lost, lost ? "no" : "yes");
 		fflush(stdout);
 		if (lost) {
 			printf("\nfirst_loss_rate=%.0f lost=%llu of %llu\n", steps[s],
 			       (unsigned long long)lost, (unsigned long long)(ev + lost));
 			break;
 		}
-		best = (double)sent * 1e9 / (double)el;
+		best = offered;
 	}
 	printf("\nmax_lossless_events_per_s=%.0f\n", best);
 	close(rb);

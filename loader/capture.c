@@ -125,12 +125,16 @@ void vx_capture_dp(struct vx_capture *c, const struct vx_event *e, const struct 
 		   const char *netns, const char *dev, uint64_t mono_to_real)
 {
 	const struct vx_pkt *p = &e->pkt;
-	char name[160], comment[512], outer[160] = "", inner[160] = "not IP";
+	char name[160], comment[512], outer[160], inner[160];
 	struct vxd_ip ip;
 	bool icmp = p->inner_proto == IPPROTO_ICMP || p->inner_proto == IPPROTO_ICMPV6;
 
+	/* Before touching the buffers: without --pcap this runs for nothing
+	 * once per event. */
 	if (!c)
 		return;
+	outer[0] = '\0';
+	snprintf(inner, sizeof(inner), "not IP");
 	snprintf(name, sizeof(name), "%s/%s/%s", netns, dev, hook_name(e->at));
 	if (p->outer_family) {
 		to_ip(&ip, p->outer_family, p->outer_src, p->outer_dst, IPPROTO_UDP,
