@@ -6,7 +6,8 @@
  *
  *   prog  [-n REPEAT] [-r ROUNDS]     per-program cost, BPF_PROG_TEST_RUN
  *   sizes                             xlated instructions and JITed bytes
- *   attach [-e 0|1] DEV...            hold vx_tc on DEVs (TCX) until signalled
+ *   attach [-e 0|1] [-E] DEV...       hold vx_tc (-E: empty programs) on DEVs
+ *                                     (TCX) until signalled
  *   rate  -p PID [-s SECS] [-m MAXRATE]
  *                                     drive PID's vx_tc_ul_in at paced rates
  *   spawn -m MARKER [-t SECS] -- CMD...
@@ -504,18 +505,41 @@ out:
 
 /* ---- attach: counters-only datapath on devices --------------------------- */
 
-/* Until `vxray encap --summary` exists: the real vx_tc programs, counters
- * only (events=0), on TCX links that die with this process. */
+/* An empty tc program loaded for one TCX direction (the attach type is
+ * fixed at load). */
+static struct vx_bench_tc *empty_tc(int attach_type)
+{
+	struct vx_bench_tc *b = vx_bench_tc__open();
+
+	if (!b)
+		return NULL;
+	bpf_program__set_expected_attach_type(b->progs.vxb_tc_empty,
+					      (enum bpf_attach_type)attach_type);
+	if (vx_bench_tc__load(b)) {
+		vx_bench_tc__destroy(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* The real vx_tc programs, counters only (events=0), on TCX links that die
+ * with this process; with -E, an empty tc program on the same hooks
+ * instead: the floor of any tc instrumentation there. */
 static int cmd_attach(int argc, char **argv)
 {
 	struct vx_dp_config c = { .n_vxlan_ports = 1, .vxlan_ports = { 4789 } };
+	struct vx_bench_tc *empty[2] = {};
 	struct vx_tc *tc;
 	int links[32], n = 0, err = 0, opt;
+	bool use_empty = false;
 
-	while ((opt = getopt(argc, argv, "e:")) != -1) {
-		if (opt != 'e')
+	while ((opt = getopt(argc, argv, "e:E")) != -1) {
+		if (opt == 'E')
+			use_empty = true;
+		else if (opt == 'e')
+			c.events = (uint8_t)atoi(optarg);
+		else
 			return 2;
-		c.events = (uint8_t)atoi(optarg);
 	}
 	if (optind >= argc || argc - optind > 16) {
 		fprintf(stderr, "vxbench attach: name 1 to 16 devices (underlay or vxlan*)\n");
@@ -533,6 +557,11 @@ static int cmd_attach(int argc, char **argv)
 		vx_tc__destroy(tc);
 		return die("loading vx_tc", err);
 	}
+	if (use_empty && (!(empty[0] = empty_tc(BPF_TCX_INGRESS)) ||
+			  !(empty[1] = empty_tc(BPF_TCX_EGRESS)))) {
+		err = die("loading the empty tc programs", -errno);
+		goto out;
+	}
 	for (int i = optind; i < argc && !err; i++) {
 		int ifindex = (int)if_nametoindex(argv[i]);
 		bool vx = !strncmp(argv[i], "vxlan", 5);
@@ -545,7 +574,9 @@ static int cmd_attach(int argc, char **argv)
 			break;
 		}
 		for (int dir = 0; dir < 2; dir++) {
-			int fd = bpf_link_create(bpf_program__fd(dir ? out : in), ifindex,
+			struct bpf_program *p = use_empty ? empty[dir]->progs.vxb_tc_empty :
+					       dir ? out : in;
+			int fd = bpf_link_create(bpf_program__fd(p), ifindex,
 						 (enum bpf_attach_type)(dir ? BPF_TCX_EGRESS : BPF_TCX_INGRESS), NULL);
 
 			if (fd < 0) {
@@ -556,12 +587,16 @@ static int cmd_attach(int argc, char **argv)
 		}
 	}
 	if (!err) {
-		fprintf(stderr, "attached %d links; counters only\n", n);
+		fprintf(stderr, "attached %d links; %s\n", n,
+			use_empty ? "empty programs" : "counters only");
 		while (!stop)
 			pause();
 	}
 	for (int i = n - 1; i >= 0; i--)
 		close(links[i]);
+out:
+	vx_bench_tc__destroy(empty[1]);
+	vx_bench_tc__destroy(empty[0]);
 	vx_tc__destroy(tc);
 	return err;
 }

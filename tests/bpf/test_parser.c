@@ -147,9 +147,8 @@ static void icmp(struct frame *f, uint8_t type, uint16_t id, uint16_t seq)
 	put(f, h, 8);
 }
 
-/* Outer IPv4 10.0.0.1 -> 10.0.0.2, VXLAN VNI 100 on @port, inner IPv4
+/* Outer IPv4 10.0.0.1 -> @remote, VXLAN VNI 100 on @port, inner IPv4
  * 172.16.0.1 -> 172.16.0.2 TCP 40000 -> 5001 seq 12345 SYN. 104 bytes. */
-/* VXLAN from 10.0.0.1 to @remote, inner TCP SYN. */
 static struct frame v4_v4_tcp_to(uint16_t port, const char *remote)
 {
 	struct frame f = {};
@@ -164,18 +163,10 @@ static struct frame v4_v4_tcp_to(uint16_t port, const char *remote)
 	return f;
 }
 
+/* The same to 10.0.0.2. */
 static struct frame v4_v4_tcp(uint16_t port)
 {
-	struct frame f = {};
-
-	eth(&f, 0x0800);
-	ip4(&f, 17, "10.0.0.1", "10.0.0.2", 7, 0, 8 + 8 + 14 + 20 + 20);
-	udp(&f, 51000, port);
-	vxlan(&f, 0x08, 100);
-	eth(&f, 0x0800);
-	ip4(&f, 6, "172.16.0.1", "172.16.0.2", 4242, 0, 20);
-	tcp(&f, 40000, 5001, 12345, 0x02, 0);
-	return f;
+	return v4_v4_tcp_to(port, "10.0.0.2");
 }
 
 /* ---- harness ------------------------------------------------------------ */
