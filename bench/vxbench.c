@@ -269,7 +269,7 @@ static int dp_load(struct dp *d, int events, int latency)
 	struct vx_dp_config c = { .netns = 1, .events = (uint8_t)events, .n_vxlan_ports = 1,
 				  .vxlan_ports = { 4789 }, .latency = (uint8_t)latency };
 	uint32_t lo_slot = 1 & (VX_DEV_SLOTS - 1);
-	uint64_t lo_vni = 1ULL << 32 | 100;
+	uint64_t lo_vni = vx_devc_entry(1, 100);
 	int err;
 
 	d->tc = vx_tc__open();

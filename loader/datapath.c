@@ -692,7 +692,7 @@ static void dev_vni_set(struct vx_dp_inst *in, uint32_t ifindex, uint32_t vni)
 {
 	int hfd = bpf_map__fd(in->tc->maps.vxp_dev), cfd = bpf_map__fd(in->tc->maps.vxp_devc);
 	uint32_t slot = ifindex & (VX_DEV_SLOTS - 1);
-	uint64_t cur = 0, v = (uint64_t)ifindex << 32 | vni;
+	uint64_t cur = 0, v = vni ? vx_devc_entry(ifindex, vni) : 0;
 
 	if (vni)
 		bpf_map_update_elem(hfd, &ifindex, &vni, BPF_ANY);
@@ -700,8 +700,6 @@ static void dev_vni_set(struct vx_dp_inst *in, uint32_t ifindex, uint32_t vni)
 		bpf_map_delete_elem(hfd, &ifindex);
 	if (bpf_map_lookup_elem(cfd, &slot, &cur) || (cur && cur >> 32 != ifindex))
 		return;
-	if (!vni)
-		v = 0;
 	bpf_map_update_elem(cfd, &slot, &v, BPF_ANY);
 }
 

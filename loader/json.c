@@ -335,6 +335,7 @@ void jw_uint(struct jw *w, const char *key, uint64_t val)
 	w->len += jw_fmt_uint(room(w, 21), val);
 	done_value(w);
 }
+
 void jw_double(struct jw *w, const char *key, double val)
 {
 	char num[32];

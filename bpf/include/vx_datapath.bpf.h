@@ -344,12 +344,12 @@ static __always_inline void vx_tun_account(const struct vx_pkt *p, __u32 ifindex
 			bpf_map_update_elem(&vxp_tun, &s->key, &s->val, BPF_ANY);
 	}
 	v = bpf_map_lookup_elem(&vxp_tun, &k);
-	if (v)
+	if (v) {
 		s->val = *v;
-	else
+	} else {
 		bpf_map_update_elem(&vxp_tun, &k, &zero, BPF_NOEXIST);
-	if (!v)
 		s->val = zero;
+	}
 	s->val.packets++;
 	s->val.bytes += len;
 	s->key = k;

@@ -143,8 +143,14 @@ struct vx_tun_val {
 	__u64 bytes;
 };
 
-/* Entries of vxp_devc, the direct-mapped VXLAN device -> VNI table. */
+/* Entries of vxp_devc, the direct-mapped VXLAN device -> VNI table, and
+ * what one holds: the device's ifindex above its VNI (0: empty). */
 #define VX_DEV_SLOTS 64
+
+static inline __u64 vx_devc_entry(__u32 ifindex, __u32 vni)
+{
+	return (__u64)ifindex << 32 | vni;
+}
 
 /* The per-CPU tunnel cache in front of vxp_tun: a hash-map lookup with a
  * 32-byte key costs more than the whole parse, while consecutive packets

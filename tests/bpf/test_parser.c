@@ -687,7 +687,7 @@ static void test_vxlan_device_hooks(void **state)
 	 * entry of another device in the slot sends the lookup to vxp_dev. */
 	{
 		uint32_t slot = 1 & (VX_DEV_SLOTS - 1);
-		uint64_t mine = 1ULL << 32 | 200, other = (uint64_t)(1 + VX_DEV_SLOTS) << 32 | 300;
+		uint64_t mine = vx_devc_entry(1, 200), other = vx_devc_entry(1 + VX_DEV_SLOTS, 300);
 		int fd = bpf_map__fd(e->tc->maps.vxp_devc);
 
 		assert_int_equal(bpf_map_update_elem(fd, &slot, &mine, 0), 0);
