@@ -140,7 +140,8 @@ static __always_inline void vx_count(__u32 idx)
  * matched by its first segment (the later ones find no stamp, and nothing
  * counted them as seen). A GRO packet at the end matches the stamp of its
  * first segment and is credited with gso_segs / the stamp's gso_segs
- * joins, for the stamps of the segments it swallowed, which then age out.
+ * joins, for the stamps of the segments it swallowed, which stay until
+ * other packets take their slots.
  *
  * Retransmits and duplicates: a TCP retransmit carries a new IPv4 ID, so
  * it is a new identity; where the ID is 0 (IPv6, no socket), the copy
@@ -149,11 +150,13 @@ static __always_inline void vx_count(__u32 idx)
 static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifindex, __u8 at,
 				   __u32 segs)
 {
-	struct vx_lat_stamp *s, st;
+	struct vx_lat_stamp old, st;
+	struct vx_stamp_slot *sl;
 	struct vx_lat_cnt *cnt;
 	int end = -1, start = -1;
 	__u8 prev = 0;
-	bool same_ns = true;
+	bool same_ns = true, have;
+	__u32 h;
 
 	if (!segs)
 		segs = 1;
@@ -187,22 +190,25 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 		return;
 	}
 
+	sl = vx_stamp_slot(&p->id, &h);
+	if (!sl)
+		return;
 	cnt = vx_lat_counters();
-	s = bpf_map_lookup_elem(&vxl_stamp, &p->id);
-	if (s && s->at == prev && (s->netns == cfg.netns) == same_ns && now >= s->ts_ns) {
-		__u32 credit = segs / (s->segs ? s->segs : 1);
+	have = vx_stamp_get(sl, &p->id, h, &old);
+	if (have && old.at == prev && (old.netns == cfg.netns) == same_ns && now >= old.ts_ns) {
+		__u32 credit = segs / (old.segs ? old.segs : 1);
 
-		vx_lat_sample(cfg.netns, ifindex, p->vni, end, now - s->ts_ns);
+		vx_lat_sample(cfg.netns, ifindex, p->vni, end, now - old.ts_ns);
 		vx_lat_add(cnt, end, VX_L_MATCHED, credit ? credit : 1);
 	} else if (at == VX_AT_XDP_UL_IN) {
 		return;
 	}
 	if (start < 0) {
-		if (s)
-			bpf_map_delete_elem(&vxl_stamp, &p->id);
+		if (have)
+			vx_stamp_clear(sl);
 		return;
 	}
-	if (s && s->at == at && s->netns == cfg.netns)
+	if (have && old.at == at && old.netns == cfg.netns)
 		vx_lat_add(cnt, start, VX_L_DUP, 1);
 	else
 		vx_lat_add(cnt, start, VX_L_SEEN, 1);
@@ -215,12 +221,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 	st.segs = segs > 0xffff ? 0xffff : (__u16)segs;
 	st.at = at;
 	st.pad = 0;
-	/* The stamp the previous hook left is this packet's: overwrite it in
-	 * place, which costs a fraction of an LRU update (a new element). */
-	if (s)
-		__builtin_memcpy(s, &st, sizeof(st));
-	else
-		bpf_map_update_elem(&vxl_stamp, &p->id, &st, BPF_ANY);
+	vx_stamp_put(sl, &p->id, h, &st);
 }
 
 #define VX_TCP_SYN 0x02

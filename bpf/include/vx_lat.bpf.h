@@ -8,13 +8,14 @@
 
 #include "vxray.h"
 
-/* Identity -> last stamp. LRU: a stamp nobody matches (the far end is not
- * traced, the packet died) ages out instead of filling the map. */
+/* Identity -> last stamp, direct-mapped (struct vx_stamp_slot in vxray.h
+ * says why). A stamp nobody matches (the far end is not traced, the packet
+ * died) stays until another packet's stamp takes its slot. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct vx_pkt_id);
-	__type(value, struct vx_lat_stamp);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VX_STAMP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vx_stamp_slot);
 } vxl_stamp SEC(".maps");
 
 /* (netns, device, VNI, stage) -> histogram. Per-CPU: no atomics. */
@@ -32,6 +33,56 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vx_lat_cnt);
 } vxl_cnt SEC(".maps");
+
+/* The slot of identity @id, whose hash it leaves in *@h. */
+static __always_inline struct vx_stamp_slot *vx_stamp_slot(const struct vx_pkt_id *id, __u32 *h)
+{
+	__u32 k;
+
+	*h = vx_stamp_hash(id);
+	k = *h & (VX_STAMP_SLOTS - 1);
+	return bpf_map_lookup_elem(&vxl_stamp, &k);
+}
+
+static __always_inline bool vx_id_eq(const struct vx_pkt_id *a, const struct vx_pkt_id *b)
+{
+	return a->saddr == b->saddr && a->daddr == b->daddr && a->seq == b->seq &&
+	       a->sport == b->sport && a->dport == b->dport && a->ip_id == b->ip_id &&
+	       a->proto == b->proto && a->family == b->family;
+}
+
+/* The stamp @sl holds for @id (hash @h), copied to @out: true, or false
+ * when the slot is empty, holds another packet's, or was torn by a write
+ * on another CPU. */
+static __always_inline bool vx_stamp_get(const struct vx_stamp_slot *sl, const struct vx_pkt_id *id,
+					 __u32 h, struct vx_lat_stamp *out)
+{
+	__u32 tag = *(volatile const __u32 *)&sl->tag;
+
+	if (!tag)
+		return false;
+	asm volatile("" ::: "memory");
+	__builtin_memcpy(out, &sl->st, sizeof(*out));
+	return vx_id_eq(&sl->id, id) && tag == vx_stamp_tag(h, out->ts_ns);
+}
+
+/* Stamp @id (hash @h) into @sl: the tag is cleared first and written last,
+ * so a reader on another CPU sees a whole slot or a tag that fails. */
+static __always_inline void vx_stamp_put(struct vx_stamp_slot *sl, const struct vx_pkt_id *id,
+					 __u32 h, const struct vx_lat_stamp *st)
+{
+	*(volatile __u32 *)&sl->tag = 0;
+	asm volatile("" ::: "memory");
+	__builtin_memcpy(&sl->id, id, sizeof(*id));
+	__builtin_memcpy(&sl->st, st, sizeof(*st));
+	asm volatile("" ::: "memory");
+	*(volatile __u32 *)&sl->tag = vx_stamp_tag(h, st->ts_ns);
+}
+
+static __always_inline void vx_stamp_clear(struct vx_stamp_slot *sl)
+{
+	*(volatile __u32 *)&sl->tag = 0;
+}
 
 /* Never written: the initial value of a histogram (too big for the stack). */
 static struct vx_lat_hist vxl_zero;

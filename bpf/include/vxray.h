@@ -269,7 +269,7 @@ struct vx_lat_cnt {
 	__u64 c[VX_ST__MAX * VX_L__MAX];
 };
 
-/* vxl_stamp: struct vx_pkt_id -> where and when it was last seen. */
+/* Where and when a packet was last seen: a stamp in vxl_stamp. */
 struct vx_lat_stamp {
 	__u64 ts_ns;
 	__u32 netns;
@@ -280,6 +280,43 @@ struct vx_lat_stamp {
 	__u8 pad;
 };
 _Static_assert(sizeof(struct vx_lat_stamp) == 24, "vx_lat_stamp layout");
+
+/* vxl_stamp: a direct-mapped table, one slot per packet identity's hash
+ * (vx_stamp_hash), shared by every CPU: the hooks of one packet may run on
+ * different CPUs (tcp_probe from a socket's backlog). A stamp costs two
+ * plain stores and no lock, where an LRU hash pays a bucket lock and list
+ * work to create each stamp and again to delete it, every packet. The
+ * price is that a packet stamped into a slot still in use evicts that
+ * stamp (its stage is then not joined; the join rate shows it), and that
+ * a slot read while another CPU writes it may be torn: the tag, a hash of
+ * the identity and the time written after both, tells a whole slot from a
+ * torn one, which reads as no stamp. Tag 0: an empty slot. */
+#define VX_STAMP_SLOTS 65536
+struct vx_stamp_slot {
+	struct vx_pkt_id id;
+	struct vx_lat_stamp st;
+	__u32 tag;
+	__u32 pad[3];
+};
+_Static_assert(sizeof(struct vx_stamp_slot) == 64, "vx_stamp_slot layout");
+
+/* A multiplicative mix of an identity's fields (pad is zero). */
+static inline __u32 vx_stamp_hash(const struct vx_pkt_id *id)
+{
+	__u64 h = ((__u64)id->saddr << 32 | id->daddr) * 0x9e3779b97f4a7c15ull ^
+		  ((__u64)id->seq << 32 | (__u32)id->sport << 16 | id->dport) *
+			  0xc2b2ae3d27d4eb4full ^
+		  ((__u64)id->ip_id << 16 | (__u32)id->proto << 8 | id->family) *
+			  0x165667b19e3779f9ull;
+
+	return (__u32)(h >> 32) ^ (__u32)h;
+}
+
+/* The tag of a slot holding the identity of hash @h stamped at @ts. */
+static inline __u32 vx_stamp_tag(__u32 h, __u64 ts)
+{
+	return (h ^ (__u32)ts ^ (__u32)(ts >> 32)) | 1;
+}
 
 /* vxl_hist key: the hook that ended the stage. */
 struct vx_lat_key {

@@ -82,14 +82,76 @@ struct {
 } vxx_dev SEC(".maps");
 
 /* Entry stamps: by skb for fentry and the tracepoints, by thread for the
- * kprobe pair (a kretprobe has no arguments). LRU: an entry whose return
- * was missed ages out. */
+ * kprobe pair (a kretprobe has no arguments). The entry and the return of
+ * one call run on one CPU with bottom halves off (xmit_one(), the UDP
+ * encap handler in the softirq), and calls nest only as deep as devices
+ * stack (vxlan_xmit sends through the underlay's xmit): a few per-CPU
+ * slots, searched in place, hold every call in flight. A per-CPU array
+ * costs no lock, where a hash map would be updated and deleted from for
+ * every packet; the return of a call on an unwatched device, the common
+ * case, compares a few keys. A slot whose return was never seen (a
+ * backend attached only at one end) is taken over once it is a second
+ * old. */
+#define VXX_NEST 4
+#define VXX_STALE_NS 1000000000ull
+struct vxx_call {
+	__u64 key;		/* 0: free */
+	struct vx_xmit_start st;
+};
+
+struct vxx_calls {
+	struct vxx_call c[VXX_NEST];
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct vx_xmit_start);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vxx_calls);
 } vxx_start SEC(".maps");
+
+static __always_inline struct vxx_calls *vxx_calls(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&vxx_start, &zero);
+}
+
+/* Remember the call of @key: its entry stamp @st. */
+static __always_inline void call_push(__u64 key, const struct vx_xmit_start *st)
+{
+	struct vxx_calls *t = vxx_calls();
+	int i;
+
+	if (!t)
+		return;
+	for (i = 0; i < VXX_NEST; i++) {
+		struct vxx_call *c = &t->c[i];
+
+		if (!c->key || c->key == key || st->ts_ns - c->st.ts_ns > VXX_STALE_NS) {
+			c->key = key;
+			__builtin_memcpy(&c->st, st, sizeof(*st));
+			return;
+		}
+	}
+}
+
+/* The entry of the call of @key, freed: NULL when it was not timed. */
+static __always_inline struct vx_xmit_start *call_pop(__u64 key)
+{
+	struct vxx_calls *t = vxx_calls();
+	int i;
+
+	if (!t)
+		return NULL;
+	for (i = 0; i < VXX_NEST; i++) {
+		if (t->c[i].key == key) {
+			t->c[i].key = 0;
+			return &t->c[i].st;
+		}
+	}
+	return NULL;
+}
 
 /* The device's namespace and ifindex. The tracepoint runs for every frame
  * any device sends, so the common case is a device nobody watches: the
@@ -116,14 +178,14 @@ static __always_inline void xmit_enter(__u64 key, struct sk_buff *skb, struct vx
 	st.netns = d.netns;
 	st.ifindex = d.ifindex;
 	st.vni = *vni;
-	bpf_map_update_elem(&vxx_start, &key, &st, BPF_ANY);
+	call_push(key, &st);
 	vx_lat_count(VX_ST_XMIT, VX_L_SEEN, 1);
 }
 
 /* The end of a timed call: its sample and, with events, its record. */
 static __always_inline void timed_exit(__u64 key, __u8 stage, __u8 be)
 {
-	struct vx_xmit_start *st = bpf_map_lookup_elem(&vxx_start, &key);
+	struct vx_xmit_start *st = call_pop(key);
 	__u64 now;
 
 	/* Most calls are some other device's frame: no clock for those. */
@@ -137,7 +199,6 @@ static __always_inline void timed_exit(__u64 key, __u8 stage, __u8 be)
 			hook_emit(now, st->ts_ns, &st->id, st->netns, st->ifindex, st->vni, stage,
 				  be);
 	}
-	bpf_map_delete_elem(&vxx_start, &key);
 }
 
 static __always_inline void xmit_exit(__u64 key, __u8 be)
@@ -180,8 +241,7 @@ static __always_inline void rcv_enter(__u64 key, struct sk_buff *skb)
 	st.ts_ns = bpf_ktime_get_ns();
 	st.netns = netns;
 	st.ifindex = (__u32)BPF_CORE_READ(dev, ifindex);
-	key |= 1ull << 63;
-	bpf_map_update_elem(&vxx_start, &key, &st, BPF_ANY);
+	call_push(key | 1ull << 63, &st);
 	vx_lat_count(VX_ST_RCV, VX_L_SEEN, 1);
 }
 
@@ -276,9 +336,11 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 	 * namespace; only sockets in a watched one can end a stamp. BTF
 	 * pointers: direct loads, no bpf_probe_read_kernel(). */
 	__u32 netns = sk->__sk_common.skc_net.net->ns.inum;
+	struct vx_stamp_slot *sl;
+	struct vx_lat_stamp s;
 	struct vx_pkt_id id;
-	struct vx_lat_stamp *s;
 	__u64 now;
+	__u32 h;
 
 	if (!bpf_map_lookup_elem(&vxx_ns, &netns))
 		return 0;
@@ -295,11 +357,11 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 			hook_emit(bpf_ktime_get_ns(), 0, &id, d.netns, d.ifindex, *vni,
 				  VX_ST_DELIVERY, VXX_BE_TP_BTF);
 	}
-	s = bpf_map_lookup_elem(&vxl_stamp, &id);
-	if (!s || s->at != VX_AT_TC_VX_IN)
+	sl = vx_stamp_slot(&id, &h);
+	if (!sl || !vx_stamp_get(sl, &id, h, &s) || s.at != VX_AT_TC_VX_IN)
 		return 0;
 	now = bpf_ktime_get_ns();
-	if (s->netns == netns && now >= s->ts_ns) {
+	if (s.netns == netns && now >= s.ts_ns) {
 		/* skb_shinfo(): the shared info sits at head + end (an offset on
 		 * 64-bit kernels). When the socket was busy, tcp_add_backlog()
 		 * coalesced later skbs into this one and summed their gso_segs:
@@ -308,10 +370,10 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 			(void *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
 		__u32 segs = BPF_CORE_READ(sh, gso_segs), credit;
 
-		credit = (segs ? segs : 1) / (s->segs ? s->segs : 1);
-		vx_lat_sample(s->netns, s->ifindex, s->vni, VX_ST_DELIVERY, now - s->ts_ns);
+		credit = (segs ? segs : 1) / (s.segs ? s.segs : 1);
+		vx_lat_sample(s.netns, s.ifindex, s.vni, VX_ST_DELIVERY, now - s.ts_ns);
 		vx_lat_count(VX_ST_DELIVERY, VX_L_MATCHED, credit ? credit : 1);
 	}
-	bpf_map_delete_elem(&vxl_stamp, &id);
+	vx_stamp_clear(sl);
 	return 0;
 }

@@ -40,27 +40,32 @@ int vxb_tc_coarse(struct __sk_buff *skb)
 	return TC_ACT_UNSPEC;
 }
 
-/* The floor of the latency join: the clock and one lookup in an LRU hash
- * keyed like vxl_stamp (a 24-byte packet identity), found every time, as
- * each hook of a joined packet does. What vxray's latency-on programs
- * cost beyond this row is the parse and the bookkeeping. */
+/* The floor of the latency join: the clock, then one stamp read and one
+ * stamp write in a direct-mapped table like vxl_stamp's, the slot found
+ * every time, as each hook of a joined packet does. What vxray's
+ * latency-on programs cost beyond this row is the parse and the
+ * bookkeeping. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct vx_pkt_id);
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VX_STAMP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vx_stamp_slot);
 } vxb_stamp SEC(".maps");
 
 SEC("tc")
 int vxb_tc_join(struct __sk_buff *skb)
 {
 	struct vx_pkt_id id = { .saddr = 1, .daddr = 2, .seq = 3, .proto = 6, .family = 4 };
-	__u64 ts = bpf_ktime_get_ns(), *s;
+	__u64 ts = bpf_ktime_get_ns();
+	__u32 h = vx_stamp_hash(&id), k = h & (VX_STAMP_SLOTS - 1);
+	struct vx_stamp_slot *sl = bpf_map_lookup_elem(&vxb_stamp, &k);
 
-	s = bpf_map_lookup_elem(&vxb_stamp, &id);
-	if (s)
-		*s = ts;
-	else
-		bpf_map_update_elem(&vxb_stamp, &id, &ts, BPF_ANY);
+	if (!sl)
+		return TC_ACT_UNSPEC;
+	if (sl->tag && sl->id.seq == id.seq && sl->tag == vx_stamp_tag(h, sl->st.ts_ns))
+		sl->st.pad = 1;
+	sl->id = id;
+	sl->st.ts_ns = ts;
+	sl->tag = vx_stamp_tag(h, ts);
 	return TC_ACT_UNSPEC;
 }

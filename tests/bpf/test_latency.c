@@ -236,15 +236,21 @@ static struct vx_lat_hist hist(struct env *e, uint32_t netns, uint32_t stage)
 	return sum;
 }
 
+/* Slots of the stamp table that hold a stamp (a tag). */
 static int n_stamps(struct env *e)
 {
-	struct vx_pkt_id k, next;
-	int n = 0;
+	static struct vx_stamp_slot v[VX_STAMP_SLOTS];
+	static __u32 keys[VX_STAMP_SLOTS];
+	__u32 out, count = VX_STAMP_SLOTS;
+	int n = 0, err;
 
-	while (!bpf_map_get_next_key(bpf_map__fd(e->a->maps.vxl_stamp), n ? &k : NULL, &next)) {
-		k = next;
-		n++;
-	}
+	/* An array's batch ends in ENOENT when it read the last slot. */
+	err = bpf_map_lookup_batch(bpf_map__fd(e->a->maps.vxl_stamp), NULL, &out, keys, v, &count,
+				   NULL);
+	assert_true(!err || errno == ENOENT);
+	assert_int_equal(count, VX_STAMP_SLOTS);
+	for (__u32 i = 0; i < count; i++)
+		n += v[i].tag != 0;
 	return n;
 }
 
@@ -365,6 +371,76 @@ static void test_wrong_order_no_sample(void **state)
 	assert_int_equal(n_stamps(e), 0);
 	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_MATCHED), 0);
 	assert_int_equal(lat_cnt(e, VX_ST_DECAP, VX_L_MATCHED), 0);
+}
+
+/* The slot holding a stamp: its index, or -1 when none or several do. */
+static int only_slot(struct env *e, struct vx_stamp_slot *out)
+{
+	int fd = bpf_map__fd(e->a->maps.vxl_stamp), found = -1;
+
+	for (__u32 k = 0; k < VX_STAMP_SLOTS; k++) {
+		struct vx_stamp_slot v;
+
+		assert_int_equal(bpf_map_lookup_elem(fd, &k, &v), 0);
+		if (!v.tag)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = (int)k;
+		*out = v;
+	}
+	return found;
+}
+
+/* The stamp table is direct-mapped: a slot whose tag does not match its
+ * contents (torn by a write on another CPU) reads as no stamp, and a
+ * packet whose identity hashes to a slot in use takes it over, so the
+ * packet stamped first ends no stage and the second does. */
+static void test_stamp_slots(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	struct frame in = inner(10, 10000), out = outer(10, 10000);
+	int fd = bpf_map__fd(e->a->maps.vxl_stamp), k;
+	struct vx_stamp_slot sl;
+	struct vx_pkt_id id2;
+	uint32_t seq2;
+
+	run(e->a->progs.vx_tc_vx_out, &in);
+	k = only_slot(e, &sl);
+	assert_true(k >= 0);
+	assert_int_equal(sl.id.seq, 10000);
+	assert_int_equal(sl.id.ip_id, 10);
+	assert_int_equal((uint32_t)k, vx_stamp_hash(&sl.id) & (VX_STAMP_SLOTS - 1));
+	assert_int_equal(sl.tag, vx_stamp_tag(vx_stamp_hash(&sl.id), sl.st.ts_ns));
+	/* Torn: the tag of another write. */
+	sl.tag ^= 2;
+	assert_int_equal(bpf_map_update_elem(fd, &k, &sl, BPF_ANY), 0);
+	run(e->a->progs.vx_tc_ul_out, &out);
+	assert_int_equal(hist(e, NS_A, VX_ST_ENCAP).count, 0);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_MATCHED), 0);
+
+	/* Another identity of the same slot: the same packet, another
+	 * sequence number. */
+	id2 = sl.id;
+	for (seq2 = 10001; seq2 < 10000 + 64 * VX_STAMP_SLOTS; seq2++) {
+		id2.seq = seq2;
+		if ((vx_stamp_hash(&id2) & (VX_STAMP_SLOTS - 1)) == (uint32_t)k)
+			break;
+	}
+	assert_int_equal(vx_stamp_hash(&id2) & (VX_STAMP_SLOTS - 1), (uint32_t)k);
+	struct frame in2 = inner(10, seq2), out2 = outer(10, seq2);
+
+	run(e->a->progs.vx_tc_vx_out, &in);
+	run(e->a->progs.vx_tc_vx_out, &in2);
+	assert_int_equal(only_slot(e, &sl), k);
+	assert_int_equal(sl.id.seq, seq2);
+	run(e->a->progs.vx_tc_ul_out, &out2);
+	assert_int_equal(hist(e, NS_A, VX_ST_ENCAP).count, 1);
+	run(e->a->progs.vx_tc_ul_out, &out);	/* its stamp was taken over */
+	assert_int_equal(hist(e, NS_A, VX_ST_ENCAP).count, 1);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_SEEN), 3);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_MATCHED), 1);
 }
 
 /* A copy at the same hook (same identity: IPv6, or no IP ID) replaces the
@@ -526,6 +602,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_whole_journey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wire_by_tc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_order_no_sample, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stamp_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_and_retransmits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gso_gro, setup, teardown),
 		cmocka_unit_test(test_disabled),
