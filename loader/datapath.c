@@ -731,6 +731,11 @@ static int attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		w->is_vxlan ? in->tc->progs.vx_tc_vx_in : in->tc->progs.vx_tc_ul_in,
 		w->is_vxlan ? in->tc->progs.vx_tc_vx_out : in->tc->progs.vx_tc_ul_out,
 	};
+	unsigned int hooks = dp->po.hooks ? dp->po.hooks : VX_DP_HOOKS_ALL;
+	bool want[2] = {
+		hooks & (w->is_vxlan ? VX_DP_HOOK_VX_IN : VX_DP_HOOK_UL_IN),
+		hooks & (w->is_vxlan ? VX_DP_HOOK_VX_OUT : VX_DP_HOOK_UL_OUT),
+	};
 	int saved, err = vx_netns_enter(in->netns, &saved);
 
 	if (err)
@@ -739,11 +744,13 @@ static int attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		dev_vni_set(in, (uint32_t)w->ifindex, w->vx->vni);
 	if (dp->tc_mode == VX_TC_TCX)
 		nl_sweep_stale(dp, w);
-	if (dp->tc_mode == VX_TC_NETLINK &&
+	if (dp->tc_mode == VX_TC_NETLINK && (want[0] || want[1]) &&
 	    (err = vx_tcnl_newqdisc_clsact(in->nl, w->ifindex, &w->nl_qdisc_created)))
 		pr_err("cannot add a clsact qdisc to %s in %s: %s", w->name, ns_label(in->netns),
 		       strerror(-err));
 	for (int dir = 0; dir < 2 && !err; dir++) {
+		if (!want[dir])
+			continue;
 		if (dp->tc_mode == VX_TC_NETLINK) {
 			err = nl_attach_dir(dp, w, dir);
 			if (err)

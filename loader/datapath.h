@@ -127,6 +127,10 @@ struct vx_dp_opts {
 	bool xdp;			/* XDP on underlay ingress (native only) */
 	uint16_t snaplen;		/* --pcap: packet bytes behind each event */
 	bool flows;			/* learn TCP flows' tunnels into vxp_flow */
+	/* The hooks to attach, VX_DP_HOOK_* or'ed; 0: all four. A view that
+	 * needs one hook (retrans learns flows at underlay egress only) does
+	 * not make every packet pay for the others. */
+	uint8_t hooks;
 	/* Called for every instance after rodata is filled and before load:
 	 * change in->tc->rodata / in->xdp->rodata, or bpf_map__set_max_entries
 	 * on maps (do the same for every instance: shared maps must agree).
@@ -143,6 +147,14 @@ struct vx_dp_opts {
 	 * even without --auto (then the watched set stays as it is). */
 	void (*on_link)(void *ctx, const struct vx_dp_link *l);
 	void *ctx;
+};
+
+enum {
+	VX_DP_HOOK_UL_IN = 1,		/* underlay tc ingress */
+	VX_DP_HOOK_UL_OUT = 2,		/* underlay tc egress */
+	VX_DP_HOOK_VX_IN = 4,		/* VXLAN device tc ingress */
+	VX_DP_HOOK_VX_OUT = 8,		/* VXLAN device tc egress */
+	VX_DP_HOOKS_ALL = 15,
 };
 
 struct vx_dp {

@@ -75,14 +75,16 @@ static const char *addr(int family, const void *a, char *buf, size_t len)
 	return inet_ntop(family, a, buf, (socklen_t)len) ? buf : "?";
 }
 
-/* The datapath on every VXLAN device of the watched namespaces and its
- * underlay, counters only, learning TCP flows: a retransmit then names the
+/* The datapath at the underlay egress of every VXLAN device of the watched
+ * namespaces, counters only, learning TCP flows: a retransmit then names the
  * tunnel its packets really took, remote VTEP included (an FDB entry's
  * where the device has none). Without it the route decides; so a datapath
  * that cannot attach is a warning, not a failure. */
 static void dp_start(struct retrans *r)
 {
-	struct vx_dp_opts po = { .o = &r->dpo, .flows = true };
+	/* Flows are learned from SYNs leaving the underlay (vx_flow_learn):
+	 * that hook alone, not a program on every tunnel packet's way. */
+	struct vx_dp_opts po = { .o = &r->dpo, .flows = true, .hooks = VX_DP_HOOK_UL_OUT };
 	int ret;
 
 	r->dpo = *r->o;
