@@ -13,6 +13,7 @@ trap 'rm -f "$OUT" "$LOG"' EXIT
 
 # The one smoke run every test below reads.
 smoke_rc=skip
+STATS_BEFORE=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null)
 if ((EUID == 0)) && [[ -x $VXBENCH && -x $VXRAY ]]; then
 	(cd "$ROOT" && BUILD=$BUILD bench/run --smoke --out "$OUT" >"$LOG" 2>&1)
 	smoke_rc=$?
@@ -82,6 +83,19 @@ test_throughput_rows() {
 		done
 	done
 	assert_match "$(cat "$OUT")" 'attached: encap drops retrans' "configuration (c) names its views"
+	# The live profile: counters only ran vxray's four tc programs and
+	# nothing reads a ring, so BPF time is positive and vxray's own CPU
+	# is a number; the statistics switch is left as it was.
+	line=$(row "b | UDP 64 B")
+	[[ -n $line ]] || fail "no live profile row for (b)"
+	positive "$(cell "$line" 3)" || fail "BPF share of (b) is not a positive number: $line"
+	positive "$(cell "$line" 4)" || fail "BPF ns per packet of (b) is not a positive number: $line"
+	is_num "$(cell "$line" 5)" || fail "vxray CPU of (b) is not a number: $line"
+	for p in vx_tc_ul_in vx_tc_ul_out vx_tc_vx_in vx_tc_vx_out; do
+		assert_match "$line" "$p: [1-9][0-9]*/s x [1-9][0-9]* ns" "(b) ran $p"
+	done
+	[[ -n $(row "retrans | UDP 64 B") ]] || fail "no live profile row for retrans"
+	assert_eq "$(sysctl -n kernel.bpf_stats_enabled)" "$STATS_BEFORE" "bpf_stats_enabled restored"
 }
 
 test_event_rate_rows() {
