@@ -366,8 +366,7 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 		 * 64-bit kernels). When the socket was busy, tcp_add_backlog()
 		 * coalesced later skbs into this one and summed their gso_segs:
 		 * the same credit as a GRO packet in the datapath. */
-		struct skb_shared_info *sh =
-			(void *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
+		struct skb_shared_info *sh = (void *)(skb->head + skb->end);
 		__u32 segs = BPF_CORE_READ(sh, gso_segs), credit;
 
 		credit = (segs ? segs : 1) / (s.segs ? s.segs : 1);
