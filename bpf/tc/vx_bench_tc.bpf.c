@@ -5,7 +5,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-#include "vxray.h"
+#include "vx_lat.bpf.h"
 
 #define TC_ACT_UNSPEC (-1)
 
@@ -41,31 +41,23 @@ int vxb_tc_coarse(struct __sk_buff *skb)
 }
 
 /* The floor of the latency join: the clock, then one stamp read and one
- * stamp write in a direct-mapped table like vxl_stamp's, the slot found
+ * stamp write through vxray's own helpers (vx_lat.bpf.h), the slot found
  * every time, as each hook of a joined packet does. What vxray's
  * latency-on programs cost beyond this row is the parse and the
  * bookkeeping. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VX_STAMP_SLOTS);
-	__type(key, __u32);
-	__type(value, struct vx_stamp_slot);
-} vxb_stamp SEC(".maps");
-
 SEC("tc")
 int vxb_tc_join(struct __sk_buff *skb)
 {
 	struct vx_pkt_id id = { .saddr = 1, .daddr = 2, .seq = 3, .proto = 6, .family = 4 };
-	__u64 ts = bpf_ktime_get_ns();
-	__u32 h = vx_stamp_hash(&id), k = h & (VX_STAMP_SLOTS - 1);
-	struct vx_stamp_slot *sl = bpf_map_lookup_elem(&vxb_stamp, &k);
+	struct vx_lat_stamp old, st = { .ts_ns = bpf_ktime_get_ns(), .segs = 1 };
+	struct vx_stamp_slot *sl;
+	__u32 h;
 
+	sl = vx_stamp_slot(&id, &h);
 	if (!sl)
 		return TC_ACT_UNSPEC;
-	if (sl->tag && sl->id.seq == id.seq && sl->tag == vx_stamp_tag(h, sl->st.ts_ns))
-		sl->st.pad = 1;
-	sl->id = id;
-	sl->st.ts_ns = ts;
-	sl->tag = vx_stamp_tag(h, ts);
+	if (vx_stamp_get(sl, &id, h, &old))
+		st.at = old.at + 1;
+	vx_stamp_put(sl, &id, h, &st);
 	return TC_ACT_UNSPEC;
 }
