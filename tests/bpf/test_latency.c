@@ -236,20 +236,29 @@ static struct vx_lat_hist hist(struct env *e, uint32_t netns, uint32_t stage)
 	return sum;
 }
 
-/* Slots of the stamp table that hold a stamp (a tag). */
-static int n_stamps(struct env *e)
+/* The whole stamp table, in one batch read. */
+static const struct vx_stamp_slot *read_slots(struct env *e)
 {
 	static struct vx_stamp_slot v[VX_STAMP_SLOTS];
 	static __u32 keys[VX_STAMP_SLOTS];
 	__u32 out, count = VX_STAMP_SLOTS;
-	int n = 0, err;
+	int err;
 
 	/* An array's batch ends in ENOENT when it read the last slot. */
 	err = bpf_map_lookup_batch(bpf_map__fd(e->a->maps.vxl_stamp), NULL, &out, keys, v, &count,
 				   NULL);
 	assert_true(!err || errno == ENOENT);
 	assert_int_equal(count, VX_STAMP_SLOTS);
-	for (__u32 i = 0; i < count; i++)
+	return v;
+}
+
+/* Slots of the stamp table that hold a stamp (a tag). */
+static int n_stamps(struct env *e)
+{
+	const struct vx_stamp_slot *v = read_slots(e);
+	int n = 0;
+
+	for (__u32 i = 0; i < VX_STAMP_SLOTS; i++)
 		n += v[i].tag != 0;
 	return n;
 }
@@ -376,18 +385,16 @@ static void test_wrong_order_no_sample(void **state)
 /* The slot holding a stamp: its index, or -1 when none or several do. */
 static int only_slot(struct env *e, struct vx_stamp_slot *out)
 {
-	int fd = bpf_map__fd(e->a->maps.vxl_stamp), found = -1;
+	const struct vx_stamp_slot *v = read_slots(e);
+	int found = -1;
 
 	for (__u32 k = 0; k < VX_STAMP_SLOTS; k++) {
-		struct vx_stamp_slot v;
-
-		assert_int_equal(bpf_map_lookup_elem(fd, &k, &v), 0);
-		if (!v.tag)
+		if (!v[k].tag)
 			continue;
 		if (found >= 0)
 			return -1;
 		found = (int)k;
-		*out = v;
+		*out = v[k];
 	}
 	return found;
 }
