@@ -98,3 +98,32 @@ udp_flows() {
 		echo "flow $p" >"/dev/udp/$3/$(($2 + p))" || true
 	done' _ "$2" "$3" "${4:-172.16.0.2}" 2>/dev/null
 }
+
+# fdinfo_ids PID KEY: the prog_id/link_id/map_id values of PID's file
+# descriptors. Other suites and users run the same programs at the same
+# time: what a test leaves behind is judged by the ids its own process held,
+# never by counting programs by name across the host.
+fdinfo_ids() { cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n "s/^$2:[[:space:]]*//p" | sort -un | tr '\n' ' '; }
+prog_ids() { fdinfo_ids "$1" prog_id; }
+link_ids() { fdinfo_ids "$1" link_id; }
+
+# alive KIND IDS...: how many of those objects (prog, link, map) the kernel
+# still has.
+alive() {
+	local kind=$1 id n=0
+	shift
+	for id in "$@"; do bpftool "$kind" show id "$id" >/dev/null 2>&1 && n=$((n + 1)); done
+	echo "$n"
+}
+
+# alive_after KIND IDS...: like alive, after giving the kernel up to 5 s to
+# free them (a program is freed an RCU grace period after its last fd).
+alive_after() {
+	local i n
+	for ((i = 0; i < 50; i++)); do
+		n=$(alive "$@")
+		((n == 0)) && break
+		sleep 0.1
+	done
+	echo "$n"
+}

@@ -123,7 +123,7 @@ test_healthy() {
 test_sigkill_leaves_nothing() {
 	require_root
 	lab setup >/dev/null || fail "lab setup"
-	local out pid i
+	local out pid i ids id found=
 	out=$(mktemp)
 	"$VXRAY" conntrack ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$A" >"$out" 2>&1 &
 	pid=$!
@@ -135,15 +135,16 @@ test_sigkill_leaves_nothing() {
 		kill -INT "$pid"; wait "$pid"
 		skip "no BPF backend attaches on this kernel: $(cat "$out")"
 	fi
-	bpftool prog list | grep -q 'name vxc_' || fail "the conntrack programs are not loaded while it runs"
+	ids=$(prog_ids "$pid")
+	for id in $ids; do
+		bpftool prog show id "$id" 2>/dev/null | grep -q 'name vxc_' && found=1
+	done
+	[[ -n $found ]] || fail "the conntrack programs are not loaded while it runs (it holds: $ids)"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	rm -f "$out"
-	for ((i = 0; i < 50; i++)); do	# the kernel frees them asynchronously
-		bpftool prog list | grep -q 'name vxc_' || return 0
-		sleep 0.2
-	done
-	fail "conntrack programs still loaded after SIGKILL: $(bpftool prog list | grep 'name vxc_')"
+	# shellcheck disable=SC2086
+	assert_eq "$(alive_after prog $ids)" 0 "conntrack programs still loaded after SIGKILL ($ids)"
 }
 
 test_bad_backend() {

@@ -48,6 +48,7 @@ run_with_pings() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2
 	done
+	echo "progs=$(prog_ids "$pid")"
 	ip netns exec "$A" ping -q -c "$PINGS" -i 0.2 -W 1 172.16.0.2 >/dev/null 2>&1
 	sleep 1
 	kill -INT "$pid" 2>/dev/null
@@ -115,17 +116,15 @@ test_classic_tracepoint() {
 	assert_eq "$(grep -Ec -- "$ICMP_LINE" <<<"$out")" "$PINGS" "one drop line per ping"
 }
 
+# The programs this run held, by id: other suites run the same programs.
 test_nothing_left_behind() {
-	local left
-	# Program release is deferred (RCU) after the last fd closes.
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		left=$(bpftool prog list 2>/dev/null | grep -E 'name vxd_(tp_btf|tracepoint|fentry|kprobe)')
-		[[ -z $left ]] && return 0
-		sleep 0.3
-	done
-	# Another vxray drops may legitimately run beside this suite.
-	pgrep -x vxray >/dev/null && skip "another vxray is running"
-	fail "programs left after exit: $left"
+	local out ids
+	out=$(run_with_pings --netns "$B" -d 60s)
+	assert_match "$out" '^rc=0' "vxray drops exits 0"
+	ids=$(sed -n 's/^progs=//p' <<<"$out")
+	[[ -n ${ids// } ]] || fail "vxray drops held no program while it ran: $out"
+	# shellcheck disable=SC2086
+	assert_eq "$(alive_after prog $ids)" 0 "programs left after exit ($ids)"
 }
 
 require_root_or_skip() {

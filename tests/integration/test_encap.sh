@@ -63,26 +63,13 @@ count() {
 	grep -c "\"type\":\"$2\",.*\"netns\":\"$3\",\"device\":\"$4\",.*\"vni\":100,.*\"proto\":\"icmp\",\"icmp_type\":$5," <<<"$1"
 }
 
-# prog_ids PID: the BPF programs process PID holds, from its fdinfo. Other
-# developers' vxray runs load the same programs: never count them globally.
-prog_ids() {
-	cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u | tr '\n' ' '
-}
-
-# alive_progs IDS...: how many of those programs the kernel still has.
-alive_progs() {
-	local id n=0
-	for id in "$@"; do bpftool prog show id "$id" >/dev/null 2>&1 && n=$((n + 1)); done
-	echo "$n"
-}
-
 # progs_left OUTPUT: programs of the run in OUTPUT (progs=...) still loaded.
 progs_left() {
 	local ids
 	ids=$(sed -n 's/^progs=//p' <<<"$1")
 	[[ -n ${ids// } ]] || { echo "no programs recorded"; return; }
 	# shellcheck disable=SC2086
-	alive_progs $ids
+	alive_after prog $ids
 }
 
 test_healthy_both_ways() {
@@ -284,9 +271,8 @@ test_sigkill_and_coexistence() {
 		skip "no TCX links on this kernel: the netlink SIGKILL test covers it"
 	fi
 	rm -rf "$tmp"
-	sleep 0.5
 	# shellcheck disable=SC2086
-	assert_eq "$(alive_progs $ids)" 0 "vxray programs left after SIGKILL (TCX links die with vxray)"
+	assert_eq "$(alive_after prog $ids)" 0 "vxray programs left after SIGKILL (TCX links die with vxray)"
 	foreign_still_works "after SIGKILL"
 }
 
@@ -510,7 +496,7 @@ $(cat "$f")"
 	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 7 "requests on $A's vxlan100 before and after"
 	assert_eq "$(count "$out" decap "$B" vxlan100 8)" 7 "requests decapsulated on $B throughout"
 	# shellcheck disable=SC2086
-	assert_eq "$(alive_progs $ids)" 0 "programs left after exit"
+	assert_eq "$(alive_after prog $ids)" 0 "programs left after exit"
 }
 
 run_test "encap: healthy tunnel both ways, every hook" test_healthy_both_ways

@@ -245,10 +245,6 @@ our_filters() {
 }
 
 # The ids of the BPF programs process PID holds (its fds' fdinfo).
-prog_ids_of() {
-	grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u
-}
-
 test_bad_input_and_cleanup() {
 	require_root
 	lab heal >/dev/null 2>&1
@@ -272,23 +268,15 @@ test_bad_input_and_cleanup() {
 	"$VXRAY" latency --auto --netns "$A" --netns "$B" >/dev/null 2>&1 &
 	pid=$!
 	for ((i = 0; i < 50; i++)); do
-		ids=$(prog_ids_of "$pid")
+		ids=$(prog_ids "$pid")
 		[[ $(wc -w <<<"$ids") -ge 6 ]] && break
 		sleep 0.1
 	done
 	[[ -n $ids ]] || fail "vxray latency loaded nothing"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
-	# Programs are freed after an RCU grace period: give it a moment.
-	for ((i = 0; i < 20; i++)); do
-		left=0
-		for id in $ids; do
-			bpftool prog show id "$id" >/dev/null 2>&1 && left=$((left + 1))
-		done
-		((left == 0)) && break
-		sleep 0.2
-	done
-	assert_eq "$left" 0 "programs of the killed vxray still loaded"
+	# shellcheck disable=SC2086
+	assert_eq "$(alive_after prog $ids)" 0 "programs of the killed vxray still loaded"
 	assert_eq "$(our_filters)" 0 "tc filters left after SIGKILL"
 }
 

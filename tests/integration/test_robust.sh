@@ -53,20 +53,6 @@ wait_grep() {
 	return 1
 }
 
-# fdinfo_ids PID KEY: the prog_id/link_id/map_id values of PID's fds (other
-# developers run the same programs: never count globally).
-fdinfo_ids() { cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n "s/^$2:[[:space:]]*//p" | sort -un | tr '\n' ' '; }
-prog_ids() { fdinfo_ids "$1" prog_id; }
-link_ids() { fdinfo_ids "$1" link_id; }
-
-# alive KIND IDS...: how many of those objects the kernel still has.
-alive() {
-	local kind=$1 id n=0
-	shift
-	for id in "$@"; do bpftool "$kind" show id "$id" >/dev/null 2>&1 && n=$((n + 1)); done
-	echo "$n"
-}
-
 # counter PID INDEX: the sum over CPUs of vxp_cnt[INDEX] in PID's map.
 counter() {
 	local id
@@ -312,19 +298,13 @@ lab_attachments() {
 # kill_and_check NAME PID: SIGKILL, then none of PID's programs and links
 # may survive and the lab's attachments must be what they were ($BEFORE).
 kill_and_check() {
-	local name=$1 pid=$2 progs links i
+	local name=$1 pid=$2 progs links
 	progs=$(prog_ids "$pid")
 	links=$(link_ids "$pid")
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
-	# Freeing a program is RCU-deferred: give the kernel a moment.
-	for ((i = 0; i < 50; i++)); do
-		# shellcheck disable=SC2086
-		(($(alive prog $progs) == 0)) && break
-		sleep 0.1
-	done
 	# shellcheck disable=SC2086
-	assert_eq "$(alive prog $progs)" 0 "$name: programs left after SIGKILL ($progs)"
+	assert_eq "$(alive_after prog $progs)" 0 "$name: programs left after SIGKILL ($progs)"
 	# shellcheck disable=SC2086
 	assert_eq "$(alive link $links)" 0 "$name: links left after SIGKILL ($links)"
 	assert_eq "$(lab_attachments)" "$BEFORE" "$name: what is attached to the lab's interfaces"
