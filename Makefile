@@ -176,15 +176,21 @@ fuzz: $(DIFFFUZZ) $(FUZZ_BINS)
 	done
 
 # Every suite, and the unit suites a second time under ASan/UBSan (built
-# into $(BUILD)-san), summed by tests/run into one closing line.
+# into $(BUILD)-san), summed by tests/run into one closing line. The build
+# uses every core (NPROC); TEST_JOBS host suites run at once (tests/run -j),
+# beside the quick kernel matrix (tests/integration/test_vm.sh).
+NPROC     ?= $(shell nproc 2>/dev/null || echo 1)
+TEST_JOBS ?= 3
 .PHONY: check
 ifneq ($(SANITIZE),1)
-check: all $(FUZZ_BINS)
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(BUILD) san-units
-	$(Q)BUILD=$(BUILD) SAN_BUILD=$(BUILD)-san tests/run
+check:
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) all $(FUZZ_BINS)
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) SANITIZE=1 BUILD=$(BUILD) san-units
+	$(Q)BUILD=$(BUILD) SAN_BUILD=$(BUILD)-san tests/run -j$(TEST_JOBS)
 else
-check: all $(FUZZ_BINS)
-	$(Q)BUILD=$(BUILD) tests/run
+check:
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) all $(FUZZ_BINS)
+	$(Q)BUILD=$(BUILD) tests/run -j$(TEST_JOBS)
 endif
 
 .PHONY: san-units
@@ -193,11 +199,14 @@ san-units: $(UNIT_BINS)
 # The unit suites under ASan/UBSan alone (make SANITIZE=1 check-san).
 .PHONY: check-san
 check-san: $(UNIT_BINS)
-	$(Q)BUILD=$(BUILD) tests/run /tests/unit/
+	$(Q)BUILD=$(BUILD) tests/run unit
 
+# The whole kernel matrix: every guest suite under every backend the 6.1
+# guest allows (about an hour under TCG). Run it after changing bpf/kprobe,
+# backend selection or attach code (docs/LAB.md).
 .PHONY: vmtest
 vmtest: all
-	$(Q)BUILD=$(BUILD) tests/run test_vm
+	$(Q)BUILD=$(BUILD) VM_MATRIX=full tests/run integration/vm
 
 .PHONY: deps
 deps:

@@ -4,6 +4,8 @@
 # UDP flows) shows the table at its max and failures rising, with an
 # ALERT; a healthy lab with conntrack on counts its flows and raises
 # nothing; --netns scopes; a backend this kernel refuses is one sentence.
+# test-lock: ctmax (scenario 3 lowers the host's global nf_conntrack_max;
+# a suite that counts on conntrack in its own namespaces must not run then)
 source "$(dirname "$0")/../lib.sh"
 
 P=$(test_prefix)

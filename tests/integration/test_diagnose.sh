@@ -3,6 +3,8 @@
 # vxray diagnose on the lab: each of the six faults gives its verdict and no
 # other, the healthy lab gives "no fault found", two stacked faults give
 # both, and the same over the IPv6 underlay for scenarios 1, 2 and 4.
+# test-lock: ctmax (scenario 3 lowers the host's global nf_conntrack_max;
+# a suite that counts on conntrack in its own namespaces must not run then)
 source "$(dirname "$0")/../lib.sh"
 
 P=$(test_prefix)
@@ -47,10 +49,12 @@ expect_only() {
 	[[ $got == "$want" ]] || fail "verdicts: got '$got', want '$want'; output: $out"
 }
 
-# scenario P N: inject fault N (fresh) in lab P, or skip when the lab says
-# this machine cannot have it.
+# scenario P N: inject fault N (fresh) in lab P, set up first when the
+# test runs alone (VX_TESTS), or skip when the lab says this machine cannot
+# have it.
 scenario() {
 	local out
+	"$LAB" --prefix "$1" status >/dev/null 2>&1 || "$LAB" --prefix "$1" setup >/dev/null || fail "lab setup"
 	out=$("$LAB" --prefix "$1" scenario "$2" 2>&1) && return 0
 	grep -q 'refuses' <<<"$out" && skip "lab scenario $2: $(tail -1 <<<"$out")"
 	fail "lab scenario $2: $out"

@@ -4,6 +4,8 @@
 # closed ports) watched by every verdict view at once: none of them may
 # raise an alert. Each view still has to show it saw the traffic, so a
 # view that saw nothing cannot pass by silence.
+# test-lock: ctmax (scenario 3 lowers the host's global nf_conntrack_max;
+# a suite that counts on conntrack in its own namespaces must not run then)
 source "$(dirname "$0")/../lib.sh"
 
 P=$(test_prefix)

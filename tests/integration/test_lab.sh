@@ -3,6 +3,8 @@
 # The lab: every scenario must produce its symptom, observed here from the
 # namespaces themselves (pings, counters, conntrack), not from the lab's
 # own words; heal and teardown must leave nothing.
+# test-lock: ctmax (scenario 3 lowers the host's global nf_conntrack_max;
+# a suite that counts on conntrack in its own namespaces must not run then)
 source "$(dirname "$0")/../lib.sh"
 
 P=$(test_prefix)

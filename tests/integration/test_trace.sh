@@ -13,6 +13,8 @@
 # down and up. Every timeline is checked for order on its own printed
 # timestamps, across sources (datapath ring, drop ring, netlink), not just
 # within one.
+# test-lock: ctmax (scenario 3 lowers the host's global nf_conntrack_max;
+# a suite that counts on conntrack in its own namespaces must not run then)
 source "$(dirname "$0")/../lib.sh"
 
 P=$(test_prefix)
