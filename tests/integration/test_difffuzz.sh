@@ -59,7 +59,7 @@ test_replay_one_frame() {
 }
 
 echo "1..4"
-run_test "10,000 frames: BPF and reference agree" test_smoke_agrees
-run_test "the same seed replays the same frames" test_same_seed_same_frames
-run_test "a planted reference bug is caught and shown" test_catches_a_planted_bug
-run_test "one reported frame replays through every program" test_replay_one_frame
+run_test "difffuzz: 10,000 frames: BPF and reference agree" test_smoke_agrees
+run_test "difffuzz: the same seed replays the same frames" test_same_seed_same_frames
+run_test "difffuzz: a planted reference bug is caught and shown" test_catches_a_planted_bug
+run_test "difffuzz: one reported frame replays through every program" test_replay_one_frame

@@ -8,11 +8,33 @@ source "$(dirname "$0")/../lib.sh"
 
 VMTEST=${VMTEST:-}
 VM=$ROOT/tests/vm/vmtest
-# Suites run inside the guest. Views with kernel-hook backends run once per
-# backend the guest allows (VX_BACKEND, passed by their tests as --backend).
+# Two sizes of the matrix, each one guest boot per pass (a pass: the
+# backends vxray picks itself, then each forced backend, VX_BACKEND, which
+# the views' tests pass as --backend).
+#  quick (`make check`): doctor, the parser and difffuzz smoke, one diagnose
+#    run, and under each of fentry and kprobe every view that has a
+#    kernel-function backend loads, attaches and gets an event (the tests
+#    named by VM_BACKEND_TESTS).
+#  full (`make vmtest`, VM_MATRIX=full): every suite below whole, under each
+#    backend; run it after touching bpf/kprobe, backend selection or attach
+#    code (docs/LAB.md).
 # Set but empty means none: VM_SUITES=encap VM_BACKEND_SUITES= runs one suite.
-VM_SUITES=${VM_SUITES-"doctor parser retrans encap difffuzz trace"}
-VM_BACKEND_SUITES=${VM_BACKEND_SUITES-"drops conntrack policy latency diagnose pcap"}
+VM_MATRIX=${VM_MATRIX:-quick}
+if [[ $VM_MATRIX == full ]]; then
+	VM_SUITES=${VM_SUITES-"bpf/parser bpf/latency integration/retrans integration/encap integration/difffuzz integration/trace"}
+	VM_SUITE_TESTS=${VM_SUITE_TESTS-}
+	VM_BACKEND_SUITES=${VM_BACKEND_SUITES-"integration/drops integration/conntrack integration/policy integration/latency integration/diagnose integration/pcap"}
+	VM_BACKEND_TESTS=${VM_BACKEND_TESTS-}
+else
+	VM_SUITES=${VM_SUITES-"bpf/parser bpf/latency integration/difffuzz integration/diagnose"}
+	# Of diagnose, one run: the netfilter verdict joins drops, netfilter
+	# and the datapath in one window.
+	VM_SUITE_TESTS=${VM_SUITE_TESTS-"^difffuzz: |^diagnose: scenario 2 -> "}
+	VM_BACKEND_SUITES=${VM_BACKEND_SUITES-"integration/drops integration/conntrack integration/policy integration/latency integration/pcap"}
+	# drops, conntrack (and its SIGKILL), policy, latency's xmit and rcv
+	# brackets, and trace through pcap: each with the forced backend.
+	VM_BACKEND_TESTS=${VM_BACKEND_TESTS-"^drops: NETFILTER_DROP over VXLAN, text|^conntrack: (healthy lab|SIGKILL)|^policy: scenario 2 names|^latency: (healthy tunnel|vxlan_rcv timed)|^pcap: trace writes"}
+fi
 
 if [[ -n $VMTEST ]]; then
 	echo "1..0 # SKIP inside the guest already"
@@ -36,51 +58,52 @@ test_guest_doctor() {
 
 run_test "6.1 guest: doctor reports fentry, kprobe yes and no TCX" test_guest_doctor
 
-# guest_suites TAG ENV SUITES...: run suites in the guest, fold results in.
-guest_suites() {
-	local tag=$1 envs=$2 out rc log
-	shift 2
+# guest_pass TAG BACKEND TESTS SUITES...: one guest boot runs SUITES
+# (tests/run names) with VX_BACKEND=BACKEND and VX_TESTS=TESTS; their TAP
+# lines are folded in here.
+guest_pass() {
+	local tag=$1 backend=$2 tests=$3 out rc log t0=$SECONDS seen=$T_N
+	shift 3
 	log=$ROOT/$BUILD/vm/matrix-${tag// /-}.log
-	for suite in "$@"; do
-		local t0=$SECONDS
-		out=$("$VM" --log "$log" -- env $envs tests/run "$suite" 2>&1)
-		rc=$?
-		echo "# [$tag] $suite: $((SECONDS - t0)) s in the guest (boot included)"
-		if ((rc == 125)); then
+	out=$("$VM" --timeout 5400 --log "$log" -- \
+		env "VX_BACKEND=$backend" "VX_TESTS=$tests" tests/run -j1 "$@" 2>&1)
+	rc=$?
+	echo "# [$tag] $*: $((SECONDS - t0)) s in the guest (boot included)"
+	if ((rc == 125)); then
+		T_N=$((T_N + 1))
+		echo "not ok $T_N - [$tag] the guest did not run $*"
+		sed 's/^/# /' <<<"$out" | tail -20
+		return
+	fi
+	while IFS= read -r line; do
+		if [[ $line =~ ^(not\ )?ok\ [0-9]+\ -\ (.*)$ ]]; then
 			T_N=$((T_N + 1))
-			echo "not ok $T_N - [$tag] the guest did not run suite $suite"
-			sed 's/^/# /' <<<"$out" | tail -20
-			continue
-		fi
-		local seen=$T_N
-		while IFS= read -r line; do
-			if [[ $line =~ ^(not\ )?ok\ [0-9]+\ -\ (.*)$ ]]; then
-				T_N=$((T_N + 1))
-				echo "${BASH_REMATCH[1]}ok $T_N - [$tag] ${BASH_REMATCH[2]}"
-			elif [[ $line =~ ^not\ ok\ -\ (.*)$ ]]; then
-				T_N=$((T_N + 1))
-				echo "not ok $T_N - [$tag] ${BASH_REMATCH[1]}"
-			elif [[ $line == '# '* ]]; then
-				echo "$line"
-			fi
-		done <<<"$out"
-		if ((T_N == seen)); then
+			echo "${BASH_REMATCH[1]}ok $T_N - [$tag] ${BASH_REMATCH[2]}"
+		elif [[ $line =~ ^not\ ok\ -\ (.*)$ ]]; then
 			T_N=$((T_N + 1))
-			echo "not ok $T_N - [$tag] suite $suite reported no test in the guest (exit $rc)"
-			sed 's/^/# /' <<<"$out" | tail -20
+			echo "not ok $T_N - [$tag] ${BASH_REMATCH[1]}"
+		elif [[ $line =~ ^==\ (.*)\ \(([0-9]+)\ s\)$ ]]; then
+			echo "# [$tag] ${BASH_REMATCH[1]##*/}: ${BASH_REMATCH[2]} s in the guest"
+		elif [[ $line == '# '* && $line != '# the ten slowest'* && $line != '#   '* ]]; then
+			echo "$line"
 		fi
-	done
+	done <<<"$out"
+	if ((T_N == seen)) || { ((rc != 0)) && ! grep -q '^not ok' <<<"$out"; }; then
+		T_N=$((T_N + 1))
+		echo "not ok $T_N - [$tag] the guest's tests/run exited $rc"
+		sed 's/^/# /' <<<"$out" | tail -20
+	fi
 }
 
 if ((EUID == 0)) && [[ -x $VM ]]; then
 	matrix_t0=$SECONDS
 	kver=$(guest_kernel)
 	# shellcheck disable=SC2086
-	guest_suites "$kver" "VX_BACKEND=" $VM_SUITES
+	[[ -z $VM_SUITES ]] || guest_pass "$kver" "" "$VM_SUITE_TESTS" $VM_SUITES
 	for backend in fentry kprobe; do
 		[[ -n $VM_BACKEND_SUITES ]] || break
 		# shellcheck disable=SC2086
-		guest_suites "$kver $backend" "VX_BACKEND=$backend" $VM_BACKEND_SUITES
+		guest_pass "$kver $backend" "$backend" "$VM_BACKEND_TESTS" $VM_BACKEND_SUITES
 	done
 	echo "# kernel matrix: $((SECONDS - matrix_t0)) s in all"
 fi
