@@ -24,7 +24,7 @@ PKG_CONFIG ?= pkg-config
 ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-PKGS       := libbpf libelf zlib libmnl libmicrohttpd libnftables
+PKGS       := libbpf libelf zlib libmnl libmicrohttpd libnftables jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # libmicrohttpd is dlopen'ed by --metrics (loader/metrics.c), not linked:
 # its soname comes from the library the headers belong to.
@@ -151,7 +151,7 @@ fuzz_dpevent_SRCS   := $(RECFMT_SRCS)
 fuzz_retrans_SRCS   := $(RECFMT_SRCS)
 fuzz_nfhook_SRCS    := $(RECFMT_SRCS)
 fuzz_lathist_SRCS   := loader/hist.c loader/json.c
-fuzz_baseline_SRCS  := loader/findings.c loader/json.c
+fuzz_baseline_SRCS  := loader/findings.c
 fuzz_listen_SRCS    := loader/metrics.c
 
 define fuzz_rule

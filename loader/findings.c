@@ -4,14 +4,15 @@
  * conntrack table explains rule-less netfilter drops and a silent tunnel;
  * a netfilter rule on the outer UDP port explains a one-sided tunnel), so
  * the same symptom never produces a second, wrong verdict. */
-#include <math.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "findings.h"
-#include "json.h"
 
 static const char *const ids[VX_V__MAX] = {
 	[VX_V_HEALTHY] = "healthy",
@@ -679,62 +680,163 @@ int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int 
 
 /* ---- --baseline ----------------------------------------------------------- */
 
-/* "\"key\":\"value\"" with @val escaped as the JSON writer escapes it, so
- * that names with quotes or backslashes match what was written. */
-static void want_pair(char *out, size_t len, const char *key, const char *val)
-{
-	char esc[4 * VX_NETNS_NAME_MAX];
+struct vx_baseline {
+	json_t *root;
+	json_t *latency;	/* borrowed from root */
+};
 
-	jw_escape(esc, sizeof(esc), val, strlen(val));
-	snprintf(out, len, "\"%s\":\"%s\"", key, esc);
+/* The largest baseline read: a diagnosis is a few KiB. */
+#define BASELINE_MAX (16u << 20)
+
+static bool is_diagnosis(const json_t *doc)
+{
+	const char *type = json_string_value(json_object_get(doc, "type"));
+
+	return type && !strcmp(type, "diagnosis");
 }
 
-/* The number after the member "@key": in @obj -- a member, not the tail of
- * a longer key ("base_p50_us") -- or NAN. */
-static double member_num(const char *obj, const char *key)
+/* jansson quotes the bytes near the error, which may be control
+ * characters: the sentence stays on one line. @at is where the failing
+ * document began, so that line and column count from the file's start. */
+static void not_json(const char *name, const char *text, size_t at, const json_error_t *je,
+		     char *err, size_t errlen)
 {
-	char pat[32];
-	size_t n = (size_t)snprintf(pat, sizeof(pat), "\"%s\":", key);
+	int line = je->line, col = je->column;
+	size_t bol = 0;
 
-	for (const char *p = strstr(obj, pat); p; p = strstr(p + 1, pat))
-		if (p > obj && (p[-1] == '{' || p[-1] == ','))
-			return strtod(p + n, NULL);
-	return NAN;
+	for (size_t k = 0; k < at; k++) {
+		if (text[k] == '\n') {
+			line++;
+			bol = k + 1;
+		}
+	}
+	if (je->line == 1)
+		col += (int)(at - bol);
+	snprintf(err, errlen,
+		 "'%s' is not the output of `vxray diagnose -j`: not JSON (line %d, column %d: %s)",
+		 name, line, col, je->text);
+	for (char *c = err; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = ' ';
 }
 
-bool vx_baseline_lookup(const char *text, const char *netns, const char *device,
+struct vx_baseline *vx_baseline_parse(const char *text, size_t len, const char *name, char *err,
+				      size_t errlen)
+{
+	json_t *diag = NULL, *lat;
+	struct vx_baseline *b;
+	json_error_t je;
+	size_t off = 0;
+
+	/* `vxray diagnose -j 2>&1 >FILE` and its like keep vxray's own log
+	 * lines beside the diagnosis: a sequence of documents, of which the
+	 * last diagnosis counts. */
+	for (;;) {
+		json_t *doc;
+
+		while (off < len && text[off] && strchr(" \t\r\n", text[off]))
+			off++;
+		/* Empty text goes to jansson once, which says what it expected. */
+		if (off == len && len)
+			break;
+		doc = json_loadb(text + off, len - off, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
+				 &je);
+		if (!doc) {
+			not_json(name, text, off, &je, err, errlen);
+			json_decref(diag);
+			return NULL;
+		}
+		off += je.position;
+		if (is_diagnosis(doc)) {
+			json_decref(diag);
+			diag = doc;
+		} else {
+			json_decref(doc);
+		}
+	}
+	lat = json_object_get(diag, "latency");
+	if (!diag || !json_is_array(lat)) {
+		snprintf(err, errlen, "'%s' is not the output of `vxray diagnose -j`: %s", name,
+			 diag ? "no latency to compare against" : "no \"type\":\"diagnosis\" document");
+		json_decref(diag);
+		return NULL;
+	}
+	b = malloc(sizeof(*b));
+	if (!b) {
+		snprintf(err, errlen, "out of memory reading the baseline '%s'", name);
+		json_decref(diag);
+		return NULL;
+	}
+	b->root = diag;
+	b->latency = lat;
+	return b;
+}
+
+struct vx_baseline *vx_baseline_load(const char *path, char *err, size_t errlen)
+{
+	struct vx_baseline *b = NULL;
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	size_t n;
+
+	if (f)
+		text = malloc(BASELINE_MAX + 1);
+	if (!f || !text) {
+		snprintf(err, errlen, "cannot read the baseline '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	n = fread(text, 1, BASELINE_MAX + 1, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read the baseline '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (n > BASELINE_MAX) {
+		snprintf(err, errlen,
+			 "'%s' is not the output of `vxray diagnose -j`: larger than %u MiB", path,
+			 BASELINE_MAX >> 20);
+		goto out;
+	}
+	b = vx_baseline_parse(text, n, path, err, errlen);
+out:
+	free(text);
+	if (f)
+		fclose(f);
+	return b;
+}
+
+void vx_baseline_free(struct vx_baseline *b)
+{
+	if (!b)
+		return;
+	json_decref(b->root);
+	free(b);
+}
+
+static bool member_is(const json_t *obj, const char *key, const char *want)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+
+	return v && !strcmp(v, want);
+}
+
+bool vx_baseline_lookup(const struct vx_baseline *b, const char *netns, const char *device,
 			const char *stage, double *p50, double *p90)
 {
-	const char *arr = strstr(text, "\"latency\"");
-	char want[3][4 * VX_NETNS_NAME_MAX + 16];
+	size_t i;
+	json_t *o;
 
-	if (!arr)
-		return false;
-	want_pair(want[0], sizeof(want[0]), "netns", netns);
-	want_pair(want[1], sizeof(want[1]), "device", device);
-	want_pair(want[2], sizeof(want[2]), "stage", stage);
-	for (const char *o = strchr(arr, '{'); o; o = strchr(o + 1, '{')) {
-		const char *c = strchr(o, '}');
-		char obj[1024];
-		double a, b;
-		size_t n;
+	json_array_foreach(b->latency, i, o) {
+		json_t *a = json_object_get(o, "p50_us"), *c = json_object_get(o, "p90_us");
 
-		if (!c)
-			break;
-		/* An object longer than any vxray writes is not one of them. */
-		n = (size_t)(c - o) + 1;
-		if (n >= sizeof(obj))
+		if (!member_is(o, "netns", netns) || !member_is(o, "device", device) ||
+		    !member_is(o, "stage", stage) || !json_is_number(a) || !json_is_number(c))
 			continue;
-		memcpy(obj, o, n);
-		obj[n] = '\0';
-		if (!strstr(obj, want[0]) || !strstr(obj, want[1]) || !strstr(obj, want[2]))
+		/* No NaN or infinity reaches here: jansson refuses both, and
+		 * an exponent that overflows. */
+		if (json_number_value(a) <= 0 || json_number_value(c) < 0)
 			continue;
-		a = member_num(obj, "p50_us");
-		b = member_num(obj, "p90_us");
-		if (!isfinite(a) || !isfinite(b) || a <= 0 || b < 0)
-			continue;
-		*p50 = a;
-		*p90 = b;
+		*p50 = json_number_value(a);
+		*p90 = json_number_value(c);
 		return true;
 	}
 	return false;

@@ -1087,26 +1087,7 @@ static double pct(double *v, int n, double q)
 	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = malloc(1 << 20);
-	if (!buf) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, (1 << 20) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void fill_latency(struct diag *d, const char *base_text)
+static void fill_latency(struct diag *d, const struct vx_baseline *base)
 {
 	for (int i = 0; i < d->n_tg && d->ev.n_lat < VX_EV_MAX_LAT; i++) {
 		struct target *g = &d->tg[i];
@@ -1128,7 +1109,7 @@ static void fill_latency(struct diag *d, const char *base_text)
 		cpy(l->netns, sizeof(l->netns), netns);
 		cpy(l->device, sizeof(l->device), dev);
 		snprintf(l->stage, sizeof(l->stage), "rtt");
-		if (base_text && vx_baseline_lookup(base_text, l->netns, l->device, "rtt",
+		if (base && vx_baseline_lookup(base, l->netns, l->device, "rtt",
 						 &l->base_p50_us, &l->base_p90_us)) {
 			l->has_base = true;
 			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", d->baseline);
@@ -1271,7 +1252,7 @@ static const struct lat_row *row_of(const struct lat_row *rows, int n, const str
 	return NULL;
 }
 
-static void fill_stage_latency(struct diag *d, const char *base_text)
+static void fill_stage_latency(struct diag *d, const struct vx_baseline *base)
 {
 	static struct lat_row rows[MAX_LAT_ROWS];
 	int n;
@@ -1304,7 +1285,7 @@ static void fill_stage_latency(struct diag *d, const char *base_text)
 		cpy(l->netns, sizeof(l->netns), w->netns);
 		cpy(l->device, sizeof(l->device), w->name);
 		cpy(l->stage, sizeof(l->stage), stage_names[rows[i].k.stage]);
-		if (base_text && vx_baseline_lookup(base_text, l->netns, l->device, l->stage,
+		if (base && vx_baseline_lookup(base, l->netns, l->device, l->stage,
 						 &l->base_p50_us, &l->base_p90_us)) {
 			l->has_base = true;
 			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", d->baseline);
@@ -1577,7 +1558,8 @@ int cmd_diagnose(struct vx_opts *o)
 	static struct diag d;
 	static struct vx_finding f[VX_MAX_FINDINGS];
 	struct vx_loop loop = { .epfd = -1 };
-	char *base_text = NULL, buf[32];
+	struct vx_baseline *base = NULL;
+	char buf[32], err[512];
 	struct vx_sysinfo si;
 	uint64_t start;
 	const char *priv;
@@ -1593,15 +1575,9 @@ int cmd_diagnose(struct vx_opts *o)
 		return VX_EXIT_USAGE;
 	}
 	if (o->baseline) {
-		base_text = read_file(o->baseline);
-		if (!base_text) {
-			pr_err("cannot read the baseline '%s': %s", o->baseline, strerror(errno));
-			return VX_EXIT_USAGE;
-		}
-		if (!strstr(base_text, "\"type\":\"diagnosis\"") || !strstr(base_text, "\"latency\"")) {
-			pr_err("'%s' is not the output of `vxray diagnose -j`: no latency to compare "
-			       "against", o->baseline);
-			free(base_text);
+		base = vx_baseline_load(o->baseline, err, sizeof(err));
+		if (!base) {
+			pr_err("%s", err);
 			return VX_EXIT_USAGE;
 		}
 	}
@@ -1611,18 +1587,18 @@ int cmd_diagnose(struct vx_opts *o)
 	priv = vx_sysinfo_problem(&si);
 	if (priv) {
 		pr_err("%s", priv);
-		free(base_text);
+		vx_baseline_free(base);
 		return VX_EXIT_FAIL;
 	}
 	ret = pick(&d);
 	if (ret) {
-		free(base_text);
+		vx_baseline_free(base);
 		vx_inventory_free(&d.inv);
 		return ret == -E2BIG || ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
 	}
 	fill_tunnels(&d);
 	if (o->n_targets && user_targets(&d)) {
-		free(base_text);
+		vx_baseline_free(base);
 		vx_inventory_free(&d.inv);
 		return VX_EXIT_USAGE;
 	} else if (o->probe && !o->n_targets) {
@@ -1686,8 +1662,8 @@ int cmd_diagnose(struct vx_opts *o)
 	attach_rules(&d);
 	fill_conntrack(&d);
 	fill_retrans(&d);
-	fill_stage_latency(&d, base_text);
-	fill_latency(&d, base_text);
+	fill_stage_latency(&d, base);
+	fill_latency(&d, base);
 	/* Ctrl-C ends the window early: judge what was seen, say how long. */
 	d.ev.window_s = (double)start / NSEC_PER_SEC;
 	if (d.rt && vx_retranssrc_lost(d.rt))
@@ -1709,6 +1685,6 @@ out:
 	vx_inventory_free(&d.inv);
 	for (int i = 0; i < VX_MAX_NETNS; i++)
 		vx_nf_ruleset_free(&d.rs[i]);
-	free(base_text);
+	vx_baseline_free(base);
 	return ret;
 }

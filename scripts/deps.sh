@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-	libmnl-dev libcmocka-dev libmicrohttpd-dev libnftables-dev
+	libmnl-dev libcmocka-dev libmicrohttpd-dev libnftables-dev libjansson-dev
 	# libFuzzer and the ASan/UBSan runtimes for clang 14 (make fuzz, check)
 	libclang-rt-14-dev
 	# lab and integration tests

@@ -145,11 +145,14 @@ test_scenario6() {
 	require_root
 	[[ -s $BASE ]] || skip "no healthy baseline (the healthy test did not run)"
 	scenario "$P" 6
-	local out
-	out=$(diag "$P" -j --baseline "$BASE")
+	local out pretty=$WORK/healthy-pretty.json
+	# Pretty-printed, as a user who looked at it with jq keeps it: the
+	# same baseline (the demo uses the compact one).
+	jq . "$BASE" >"$pretty" || fail "jq cannot read the healthy run"
+	out=$(diag "$P" -j --baseline "$pretty")
 	expect_only "$out" underlay_latency
 	assert_match "$out" "Underlay latency degraded: the (wire stage through und0 in $P-[ab]|overlay round trip through vxlan100)" "which stage"
-	assert_match "$out" "baseline: |baseline \\(--baseline $BASE\\)" "against the healthy run"
+	assert_match "$out" "baseline: |baseline \\(--baseline $pretty\\)" "against the healthy run"
 }
 
 # Without --baseline: the fault begins after the window's first third, which
@@ -383,7 +386,8 @@ test_usage() {
 	echo 'not json' >"$WORK/bad.json"
 	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --baseline "$WORK/bad.json" -d 1s 2>&1); rc=$?
 	assert_eq "$rc" 2 "a baseline that is no diagnosis"
-	assert_match "$out" 'is not the output of `vxray diagnose -j`' "says why"
+	assert_match "$out" "^vxray: '$WORK/bad.json' is not the output of \`vxray diagnose -j\`: not JSON \(line 1, column [0-9]+: .*\)$" "says why, with where"
+	assert_eq "$(wc -l <<<"$out")" 1 "one line"
 	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --baseline "$WORK/none.json" -d 1s 2>&1); rc=$?
 	assert_eq "$rc" 2 "a missing baseline"
 	assert_match "$out" "cannot read the baseline" "says why"

@@ -452,8 +452,8 @@ static void test_out_of_room(void **state)
 	assert_string_equal(vx_verdict_id(VX_V__MAX), "unknown");
 }
 
-/* --baseline: names as the JSON writer escaped them, a member rather than
- * the tail of a longer key, finite values only. */
+/* --baseline: names compared after unescaping, p50_us a member rather than
+ * the tail of a longer key, numbers only, p50 above 0, p90 not below. */
 static void test_baseline_lookup(void **state)
 {
 	const char *text =
@@ -461,19 +461,79 @@ static void test_baseline_lookup(void **state)
 		"{\"netns\":\"a\\\"b\",\"device\":\"vxlan100\",\"stage\":\"rtt\",\"p50_us\":200,"
 		"\"p90_us\":300,\"samples\":30},"
 		"{\"base_p50_us\":9,\"netns\":\"x\",\"device\":\"v\",\"stage\":\"rtt\",\"p90_us\":7},"
-		"{\"netns\":\"y\",\"device\":\"v\",\"stage\":\"rtt\",\"p50_us\":nan,\"p90_us\":1},"
-		"{\"netns\":\"z\",\"device\":\"v\",\"stage\":\"rtt\",\"p50_us\":inf,\"p90_us\":1}]}";
+		"{\"netns\":\"y\",\"device\":\"v\",\"stage\":\"rtt\",\"p50_us\":\"200\",\"p90_us\":1},"
+		"{\"netns\":\"z\",\"device\":\"v\",\"stage\":\"rtt\",\"p50_us\":5,\"p90_us\":-1},"
+		"{\"netns\":\"w\",\"device\":\"v\",\"stage\":\"rtt\",\"p50_us\":0,\"p90_us\":1}]}";
+	char err[256];
+	struct vx_baseline *b = vx_baseline_parse(text, strlen(text), "t.json", err, sizeof(err));
 	double p50 = -1, p90 = -1;
 
 	(void)state;
-	assert_true(vx_baseline_lookup(text, "a\"b", "vxlan100", "rtt", &p50, &p90));
+	assert_non_null(b);
+	assert_true(vx_baseline_lookup(b, "a\"b", "vxlan100", "rtt", &p50, &p90));
 	assert_true(p50 == 200 && p90 == 300);
 	p50 = p90 = -1;
-	assert_false(vx_baseline_lookup(text, "x", "v", "rtt", &p50, &p90));
-	assert_false(vx_baseline_lookup(text, "y", "v", "rtt", &p50, &p90));
-	assert_false(vx_baseline_lookup(text, "z", "v", "rtt", &p50, &p90));
-	assert_false(vx_baseline_lookup(text, "a\"b", "vxlan100", "encap", &p50, &p90));
+	assert_false(vx_baseline_lookup(b, "x", "v", "rtt", &p50, &p90));
+	assert_false(vx_baseline_lookup(b, "y", "v", "rtt", &p50, &p90));
+	assert_false(vx_baseline_lookup(b, "z", "v", "rtt", &p50, &p90));
+	assert_false(vx_baseline_lookup(b, "w", "v", "rtt", &p50, &p90));
+	assert_false(vx_baseline_lookup(b, "a\"b", "vxlan100", "encap", &p50, &p90));
 	assert_true(p50 == -1 && p90 == -1);
+	vx_baseline_free(b);
+}
+
+/* The same document pretty-printed (jq . does this to a saved run) is the
+ * same baseline, and so is -j's output with its log lines; text that is
+ * not a diagnosis is one sentence saying why, and where. */
+static void test_baseline_pretty_and_errors(void **state)
+{
+	const char *pretty = "{\n  \"type\": \"diagnosis\",\n  \"latency\": [\n    {\n"
+			     "      \"netns\": \"vxlab-a\",\n      \"device\": \"vxlan100\",\n"
+			     "      \"stage\": \"rtt\",\n      \"p50_us\": 61.5,\n"
+			     "      \"p90_us\": 80\n    }\n  ]\n}\n";
+	const char *stream = "{\"level\":\"info\",\"message\":\"diagnosing\"}\n"
+			     "{\"type\":\"diagnosis\",\"latency\":[{\"netns\":\"n\",\"device\":\"v\","
+			     "\"stage\":\"rtt\",\"p50_us\":1,\"p90_us\":1}]}\n"
+			     "{\"type\":\"diagnosis\",\"latency\":[{\"netns\":\"n\",\"device\":\"v\","
+			     "\"stage\":\"rtt\",\"p50_us\":2,\"p90_us\":3}]}\n";
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "not json", "not JSON (line 1, column " },
+		{ "{\"type\":\"summary\",\"latency\":[]}", "no \"type\":\"diagnosis\"" },
+		{ "{\"type\":\"diagnosis\"}", "no latency to compare against" },
+		{ " \n ", "no \"type\":\"diagnosis\" document" },
+		{ "", "not JSON (line 1, column 0: " },
+		{ "{\"level\":\"info\"}\n{\"type\":\"diagnosis\",\n \"latency\": [}", "not JSON (line 3, column 14: " },
+		{ "{\"type\":\"diagnosis\",\"latency\":{}}", "no latency to compare against" },
+		{ "{\"type\":\"diagnosis\",\"type\":\"diagnosis\",\"latency\":[]}", "not JSON" },
+		/* jansson refuses an overflowing number: no infinity gets in. */
+		{ "{\"type\":\"diagnosis\",\"latency\":[{\"p50_us\":1e999}]}", "not JSON" },
+	};
+	char err[256];
+	struct vx_baseline *b = vx_baseline_parse(pretty, strlen(pretty), "p.json", err, sizeof(err));
+	double p50 = 0, p90 = 0;
+
+	(void)state;
+	assert_non_null(b);
+	assert_true(vx_baseline_lookup(b, "vxlab-a", "vxlan100", "rtt", &p50, &p90));
+	assert_true(p50 == 61.5 && p90 == 80);
+	vx_baseline_free(b);
+	/* -j's log lines beside the diagnosis (2>&1): the last diagnosis. */
+	b = vx_baseline_parse(stream, strlen(stream), "s.json", err, sizeof(err));
+	assert_non_null(b);
+	assert_true(vx_baseline_lookup(b, "n", "v", "rtt", &p50, &p90));
+	assert_true(p50 == 2 && p90 == 3);
+	vx_baseline_free(b);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_null(vx_baseline_parse(bad[i].text, strlen(bad[i].text), "b.json", err,
+					      sizeof(err)));
+		assert_non_null(strstr(err, "'b.json' is not the output of `vxray diagnose -j`: "));
+		assert_non_null(strstr(err, bad[i].why));
+	}
+	assert_null(vx_baseline_load("/nonexistent/vxray-baseline.json", err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot read the baseline '/nonexistent/vxray-baseline.json': "));
 }
 
 int main(void)
@@ -501,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_probe_unanswered),
 		cmocka_unit_test(test_out_of_room),
 		cmocka_unit_test(test_baseline_lookup),
+		cmocka_unit_test(test_baseline_pretty_and_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
