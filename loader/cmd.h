@@ -10,7 +10,7 @@
 enum {
 	VX_EXIT_OK = 0,
 	VX_EXIT_FAIL = 1,	/* runtime error: attach failed, kernel refused */
-	VX_EXIT_USAGE = 2,	/* bad command line, or not implemented yet */
+	VX_EXIT_USAGE = 2,	/* bad command line */
 	VX_EXIT_FINDING = 3,	/* diagnose/doctor found a problem */
 };
 
@@ -34,22 +34,16 @@ struct vx_cmd {
 	int (*run)(struct vx_opts *opts);
 };
 
-/* Weak so that each subcommand's file defines its entry point on its own:
- * until it exists, the table holds NULL and the command says "not
- * implemented yet". */
-#define VX_CMD_DECL(name) int cmd_##name(struct vx_opts *opts) __attribute__((weak))
-VX_CMD_DECL(trace);
-VX_CMD_DECL(encap);
-VX_CMD_DECL(drops);
-VX_CMD_DECL(conntrack);
-VX_CMD_DECL(retrans);
-VX_CMD_DECL(policy);
-VX_CMD_DECL(latency);
-VX_CMD_DECL(diagnose);
-VX_CMD_DECL(agent);
+/* Each in its view's file (view_NAME.c, doctor.c). */
+int cmd_trace(struct vx_opts *opts);
+int cmd_encap(struct vx_opts *opts);
+int cmd_drops(struct vx_opts *opts);
+int cmd_conntrack(struct vx_opts *opts);
+int cmd_retrans(struct vx_opts *opts);
+int cmd_policy(struct vx_opts *opts);
+int cmd_latency(struct vx_opts *opts);
+int cmd_diagnose(struct vx_opts *opts);
+int cmd_agent(struct vx_opts *opts);
 int cmd_doctor(struct vx_opts *opts);
-
-/* Set by SIGINT/SIGTERM; long-running commands poll it. */
-extern volatile int vx_exiting;
 
 #endif

@@ -9,8 +9,9 @@
 #include <bpf/libbpf.h>
 
 #include "btfnames.h"
-#include "cmd.h"
 #include "loop.h"
+
+volatile sig_atomic_t vx_exiting;
 
 uint64_t vx_now_ns(void)
 {

@@ -7,8 +7,13 @@
 #ifndef VXRAY_LOOP_H
 #define VXRAY_LOOP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Set by main.c's SIGINT/SIGTERM handler; the loop, and the few waits
+ * outside it (diagnose's probe), poll it. */
+extern volatile sig_atomic_t vx_exiting;
 
 struct ring_buffer;
 

@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "vx_cap.h"
 
@@ -135,8 +136,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n");
 	for (int i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %-10s %s%s\n", commands[i].name, commands[i].summary,
-			commands[i].run ? "" : " (not implemented yet)");
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 		"\n"
 		"Where to look:\n"
@@ -502,12 +502,6 @@ int main(int argc, char **argv)
 		return VX_EXIT_USAGE;
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-
-	if (!opts.cmd->run) {
-		cmd_usage(stderr, opts.cmd);
-		pr_err("`vxray %s` is not implemented yet", opts.cmd->name);
-		return VX_EXIT_USAGE;
-	}
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

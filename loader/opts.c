@@ -10,9 +10,6 @@
 
 #include "opts.h"
 
-/* Set by SIGINT/SIGTERM (main.c); lives here so tests can link without main.o. */
-volatile int vx_exiting;
-
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
 
 int vx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen)
