@@ -42,6 +42,19 @@ kill_bgs() {
 	BGS=()
 }
 
+# wait_after_last FILE MARK REGEX: until a line matching REGEX follows the
+# last line matching MARK in FILE, at most 60 s.
+wait_after_last() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		# Through the environment: awk -v would process the backslashes.
+		M=$2 R=$3 awk '$0 ~ ENVIRON["M"] { seen = 0 } $0 ~ ENVIRON["R"] { seen = 1 }
+			END { exit !seen }' "$1" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # wait_grep FILE REGEX [N]: until FILE has N lines matching REGEX (default
 # 1), at most 60 s.
 wait_grep() {
@@ -234,18 +247,28 @@ test_churn() {
 		mk_vxlan100 || fail "recreating vxlan100 (cycle $i)"
 		ip netns del "$C" || fail "deleting $C (cycle $i)"
 		mk_c || fail "recreating $C (cycle $i)"
-		# vxray follows each change before the next one.
-		wait_grep "$f" 'attached to vxlan100 \(vxlan\) in '"$A"', which appeared' "$i" ||
+		# vxray follows each change before the next one: the deletion and
+		# the re-creation are said once each (counted exactly below), and
+		# the attachments come after the newest of them. A count of
+		# attach lines alone could run ahead of vxray.
+		wait_grep "$f" 'network namespace '"$C"' was created again' "$i" ||
+			fail "vxray did not see $C created again (cycle $i): $(tail -3 "$f")"
+		wait_after_last "$f" 'detached from vxlan100 in '"$A"', which vanished' \
+			'attached to vxlan100 \(vxlan\) in '"$A"', which appeared' ||
 			fail "vxray did not attach the recreated vxlan100 (cycle $i): $(tail -3 "$f")"
-		wait_grep "$f" 'attached to vxlan200 \(vxlan\) in '"$C"', which appeared' "$i" ||
+		wait_after_last "$f" 'network namespace '"$C"' was created again' \
+			'attached to vxlan200 \(vxlan\) in '"$C"', which appeared' ||
 			fail "vxray did not attach vxlan200 in the recreated $C (cycle $i): $(tail -3 "$f")"
+		wait_after_last "$f" 'network namespace '"$C"' was created again' \
+			'attached to ul0 \(underlay\) in '"$C"', which appeared' ||
+			fail "vxray did not attach ul0 in the recreated $C (cycle $i): $(tail -3 "$f")"
 		kill -0 "$pid" 2>/dev/null || fail "vxray died in cycle $i: $(tail -5 "$f")"
 	done
 	echo "# $cycles cycles in $((SECONDS - t0)) s"
 	ip netns exec "$A" ping -c 4 -i 0.2 -W 1 -q 172.16.0.2 >/dev/null || fail "no overlay after the churn"
 	ip netns exec "$C" ping -c 4 -i 0.2 -W 1 -q 172.17.0.2 >/dev/null
 	wait_grep "$f" '"type":"encap",.*"netns":"'"$C"'","device":"vxlan200","hook":"out",.*"icmp_type":8,' 4 ||
-		fail "no events on the recreated $C's vxlan200"
+		fail "no events on the recreated $C's vxlan200; what vxray said of $C last: $(grep -v '"type":"encap"' "$f" | grep -- "$C" | tail -6)"
 	fd1=$(fd_count "$pid")
 	rss1=$(rss_kib "$pid")
 	echo "# fds $fd0 -> $fd1, RSS $rss0 -> $rss1 KiB after $cycles cycles"
