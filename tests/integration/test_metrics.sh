@@ -44,11 +44,13 @@ free_port() {
 }
 
 # start_agent LOG ARGS...: run the agent in the background on a port the
-# kernel picks; sets AGENT_PID and AGENT_PORT once it serves.
+# kernel picks; sets AGENT_PID and AGENT_PORT once it serves. VX_BACKEND:
+# the kernel matrix forces each backend the guest allows (the drop probe's).
 start_agent() {
 	local log=$1 i
 	shift
-	"$VXRAY" agent --metrics 127.0.0.1:0 --interval 500ms "$@" >"$log" 2>&1 &
+	"$VXRAY" agent ${VX_BACKEND:+--backend "$VX_BACKEND"} --metrics 127.0.0.1:0 --interval 500ms "$@" \
+		>"$log" 2>&1 &
 	AGENT_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		AGENT_PORT=$(grep -o 'http://127\.0\.0\.1:[0-9]*/metrics' "$log" | head -1 |
@@ -100,7 +102,7 @@ test_promtool_scenario2() {
 	enc=$(value "$out" "vxray_netfilter_drops_total{netns=\"$B\",family=\"ip\",table=\"filter\",chain=\"INPUT\",rule=\"-A INPUT -s 172.16.0.1/32 -i vxlan100 -p icmp -m comment --comment \\\"vxray-lab scenario 2: drop overlay ICMP\\\" -j DROP\",verdict=\"DROP\"}")
 	assert_ge "$enc" "$PINGS" "the iptables rule's drops in $B"
 	assert_match "$out" '^vxray_events_lost_total\{source="datapath"\} 0$' "no datapath event lost"
-	assert_match "$out" '^vxray_probe_backend_info\{probe="drops",backend="[^"]+"\} 1$' "drop probe backend"
+	assert_match "$out" '^vxray_probe_backend_info\{probe="drops",backend="'"${VX_BACKEND:-[^\"]}"'[^"]*"\} 1$' "drop probe backend"
 	assert_match "$out" '^vxray_build_info\{version="[^"]+",libbpf="[0-9]+\.[0-9]+",kernel="[^"]+"\} 1$' "build info"
 	assert_match "$out" "^vxray_latency_seconds_count\{netns=\"$A\",device=\"und0\",vni=\"100\",stage=\"encap\"\} [1-9]" "encap latency histogram"
 	kill -TERM "$AGENT_PID"

@@ -30,10 +30,11 @@ else
 	# Of diagnose, one run: the netfilter verdict joins drops, netfilter
 	# and the datapath in one window.
 	VM_SUITE_TESTS=${VM_SUITE_TESTS-"^difffuzz: |^diagnose: scenario 2 -> "}
-	VM_BACKEND_SUITES=${VM_BACKEND_SUITES-"integration/drops integration/conntrack integration/policy integration/latency integration/pcap"}
+	VM_BACKEND_SUITES=${VM_BACKEND_SUITES-"integration/drops integration/conntrack integration/policy integration/latency integration/pcap integration/metrics"}
 	# drops, conntrack (and its SIGKILL), policy, latency's xmit and rcv
-	# brackets, and trace through pcap: each with the forced backend.
-	VM_BACKEND_TESTS=${VM_BACKEND_TESTS-"^drops: NETFILTER_DROP over VXLAN, text|^conntrack: (healthy lab|SIGKILL)|^policy: scenario 2 names|^latency: (healthy tunnel|vxlan_rcv timed)|^pcap: trace writes"}
+	# brackets, trace through pcap, and the agent's drop probe through its
+	# scrape: each with the forced backend.
+	VM_BACKEND_TESTS=${VM_BACKEND_TESTS-"^drops: NETFILTER_DROP over VXLAN, text|^conntrack: (healthy lab|SIGKILL)|^policy: scenario 2 names|^latency: (healthy tunnel|vxlan_rcv timed)|^pcap: trace writes|^metrics: scrape during scenario 2"}
 fi
 
 if [[ -n $VMTEST ]]; then
