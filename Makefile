@@ -35,7 +35,7 @@ MHD_SONAME := $(shell objdump -p "$$($(PKG_CONFIG) --variable=libdir libmicrohtt
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	    -Wno-missing-field-initializers -Wno-format-truncation -D_GNU_SOURCE
-CPPFLAGS += -I$(BUILD) -I$(BUILD)/skel -Iloader -Ibpf/include $(PKG_CFLAGS) -MMD -MP
+CPPFLAGS += -I$(BUILD) -I$(BUILD)/skel -Iloader -Iloader/common -Ibpf/include $(PKG_CFLAGS) -MMD -MP
 CPPFLAGS += $(if $(MHD_SONAME),-DVX_MHD_SONAME='"$(MHD_SONAME)"')
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
@@ -55,7 +55,7 @@ BPF_SRCS  := $(wildcard bpf/xdp/*.bpf.c bpf/tc/*.bpf.c bpf/kprobe/*.bpf.c)
 BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(foreach s,$(BPF_SRCS),$(BUILD)/skel/$(notdir $(s:.bpf.c=.skel.h)))
 
-LOADER_SRCS := $(wildcard loader/*.c)
+LOADER_SRCS := $(wildcard loader/*.c loader/*/*.c)
 LOADER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LOADER_SRCS))
 LIB_OBJS    := $(filter-out $(BUILD)/loader/main.o,$(LOADER_OBJS))
 
@@ -136,22 +136,23 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wno-missing-field-initializers -D_GNU_SOURCE \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer
+# The vocabulary (loader/common/) is at the bottom: every target may use it.
+COMMON_SRCS         := loader/common/names.c loader/common/netns.c loader/common/clock.c \
+		       loader/common/record.c loader/json.c loader/log.c loader/opts.c
 fuzz_opts_SRCS      := loader/opts.c
-fuzz_inventory_SRCS := loader/inventory.c loader/netns.c loader/log.c loader/opts.c loader/json.c
-fuzz_dropfmt_SRCS   := loader/dropsrc.c loader/maputil.c loader/json.c loader/log.c loader/opts.c loader/netns.c \
-		       loader/ksyms.c loader/btfnames.c loader/inventory.c loader/sysinfo.c \
-		       loader/loop.c loader/capture.c loader/pcapng.c
-fuzz_policy_SRCS    := loader/policy.c loader/log.c loader/json.c loader/netns.c loader/opts.c
-fuzz_conntrack_SRCS := loader/conntrack.c loader/maputil.c loader/netns.c loader/log.c loader/json.c loader/opts.c \
-		       loader/loop.c loader/ksyms.c loader/btfnames.c loader/hookprobe.c
-# The record formatters (recfmt.c) use the drop engine's header formatting
-# and the policy engine's hook names.
-RECFMT_SRCS         := loader/recfmt.c loader/hist.c loader/policy.c $(fuzz_dropfmt_SRCS)
+fuzz_inventory_SRCS := loader/inventory.c $(COMMON_SRCS)
+fuzz_dropfmt_SRCS   := $(COMMON_SRCS)
+fuzz_policy_SRCS    := loader/policy.c $(COMMON_SRCS)
+fuzz_conntrack_SRCS := loader/conntrack.c loader/maputil.c loader/loop.c loader/ksyms.c \
+		       loader/btfnames.c loader/hookprobe.c $(COMMON_SRCS)
+# The record formatters (recfmt.c) use the policy engine's hook names.
+RECFMT_SRCS         := loader/recfmt.c loader/hist.c loader/policy.c loader/btfnames.c \
+		       loader/inventory.c $(COMMON_SRCS)
 fuzz_dpevent_SRCS   := $(RECFMT_SRCS)
 fuzz_retrans_SRCS   := $(RECFMT_SRCS)
 fuzz_nfhook_SRCS    := $(RECFMT_SRCS)
 fuzz_lathist_SRCS   := loader/hist.c loader/json.c
-fuzz_baseline_SRCS  := loader/findings.c
+fuzz_baseline_SRCS  := loader/findings.c $(COMMON_SRCS)
 fuzz_listen_SRCS    := loader/metrics.c
 
 define fuzz_rule

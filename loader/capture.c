@@ -10,6 +10,7 @@
 
 #include "capture.h"
 #include "dropsrc.h"
+#include "names.h"
 #include "log.h"
 #include "pcapng.h"
 #include "vxray.h"
@@ -55,17 +56,6 @@ uint16_t vx_capture_snaplen(const struct vx_capture *c)
 	return c ? c->snaplen : 0;
 }
 
-const struct vx_cap *vx_cap_of(const void *rec, size_t base, size_t size, uint16_t snaplen)
-{
-	const struct vx_cap *cap = (const struct vx_cap *)((const char *)rec + base);
-
-	if (!snaplen || size < base + sizeof(*cap))
-		return NULL;
-	if (cap->caplen > snaplen || size - base - sizeof(*cap) < cap->caplen)
-		return NULL;
-	return cap;
-}
-
 static void write_packet(struct vx_capture *c, const char *name, uint16_t link, uint64_t ts,
 			 const struct vx_cap *cap, uint32_t len, const char *comment)
 {
@@ -95,32 +85,6 @@ static uint16_t linktype(const struct vx_cap *cap, uint16_t dflt)
 	return cap->link == VX_CAP_RAW ? VX_PCAPNG_LINK_RAW : VX_PCAPNG_LINK_ETHERNET;
 }
 
-static const char *hook_name(uint8_t at)
-{
-	switch (at) {
-	case VX_AT_XDP_UL_IN: return "xdp-ingress";
-	case VX_AT_TC_UL_IN:
-	case VX_AT_TC_VX_IN: return "tc-ingress";
-	case VX_AT_TC_UL_OUT:
-	case VX_AT_TC_VX_OUT: return "tc-egress";
-	}
-	return "?";
-}
-
-/* A parsed datapath header in the drop record's shape, so that one
- * formatter (vx_drop_fmt_ip) words both. */
-static void to_ip(struct vxd_ip *ip, uint8_t family, const uint8_t *s, const uint8_t *d,
-		  uint8_t proto, uint16_t sport, uint16_t dport)
-{
-	memset(ip, 0, sizeof(*ip));
-	ip->family = family;
-	ip->proto = proto;
-	memcpy(ip->saddr, s, 16);
-	memcpy(ip->daddr, d, 16);
-	ip->sport = sport;
-	ip->dport = dport;
-}
-
 void vx_capture_dp(struct vx_capture *c, const struct vx_event *e, const struct vx_cap *cap,
 		   const char *netns, const char *dev, uint64_t mono_to_real)
 {
@@ -135,19 +99,19 @@ void vx_capture_dp(struct vx_capture *c, const struct vx_event *e, const struct 
 		return;
 	outer[0] = '\0';
 	snprintf(inner, sizeof(inner), "not IP");
-	snprintf(name, sizeof(name), "%s/%s/%s", netns, dev, hook_name(e->at));
+	snprintf(name, sizeof(name), "%s/%s/%s", netns, dev, vx_at_capture(e->at));
 	if (p->outer_family) {
-		to_ip(&ip, p->outer_family, p->outer_src, p->outer_dst, IPPROTO_UDP,
+		vx_ip_set(&ip, p->outer_family, p->outer_src, p->outer_dst, IPPROTO_UDP,
 		      p->outer_sport, p->outer_dport);
-		vx_drop_fmt_ip(&ip, outer, sizeof(outer));
+		vx_ip_fmt(&ip, outer, sizeof(outer));
 	}
 	if (p->inner_family) {
-		to_ip(&ip, p->inner_family, p->inner_src, p->inner_dst, p->inner_proto,
+		vx_ip_set(&ip, p->inner_family, p->inner_src, p->inner_dst, p->inner_proto,
 		      icmp ? p->icmp_type : p->inner_sport, icmp ? p->icmp_code : p->inner_dport);
-		vx_drop_fmt_ip(&ip, inner, sizeof(inner));
+		vx_ip_fmt(&ip, inner, sizeof(inner));
 	}
 	snprintf(comment, sizeof(comment), "%s vni=%u hook=%s%s%s inner %s len=%u",
-		 e->kind == VX_K_ENCAP ? "ENCAP" : "DECAP", p->vni, hook_name(e->at),
+		 e->kind == VX_K_ENCAP ? "ENCAP" : "DECAP", p->vni, vx_at_capture(e->at),
 		 outer[0] ? " outer " : "", outer, inner, e->len);
 	write_packet(c, name, linktype(cap, VX_PCAPNG_LINK_ETHERNET), e->ts_ns + mono_to_real, cap,
 		     e->len, comment);
@@ -181,11 +145,11 @@ void vx_capture_drop(struct vx_capture *c, const struct vx_drop *d, const char *
 		cat(comment, sizeof(comment), " vni=%u%s", e->vni,
 		    e->flags & VXD_F_DECAP ? " decapsulated" : "");
 	if (e->flags & VXD_F_OUTER) {
-		vx_drop_fmt_ip(&e->outer, ip, sizeof(ip));
+		vx_ip_fmt(&e->outer, ip, sizeof(ip));
 		cat(comment, sizeof(comment), " outer %s", ip);
 	}
 	if (e->flags & VXD_F_INNER) {
-		vx_drop_fmt_ip(&e->inner, ip, sizeof(ip));
+		vx_ip_fmt(&e->inner, ip, sizeof(ip));
 		cat(comment, sizeof(comment), " inner %s", ip);
 	}
 	write_packet(c, name, linktype(d->cap, VX_PCAPNG_LINK_RAW), e->ts_ns + mono_to_real,

@@ -27,10 +27,6 @@ struct vx_drop;
 int vx_capture_open(struct vx_capture **out, const struct vx_opts *o);
 /* The snap length for the programs' rodata: 0 without capture. */
 uint16_t vx_capture_snaplen(const struct vx_capture *c);
-/* The capture tail of a ring record of @size bytes whose event part is
- * @base bytes, or NULL when it carries none or is inconsistent (a caplen
- * past the snap length or past the record). */
-const struct vx_cap *vx_cap_of(const void *rec, size_t base, size_t size, uint16_t snaplen);
 
 /* A datapath event (struct vx_event) and the tail behind it, if any. */
 void vx_capture_dp(struct vx_capture *c, const struct vx_event *e, const struct vx_cap *cap,

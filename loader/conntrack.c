@@ -24,6 +24,7 @@
 #include "log.h"
 #include "loop.h"
 #include "maputil.h"
+#include "names.h"
 #include "netns.h"
 /* The shared structs first: the skeleton names struct vxc_config. */
 #include "../bpf/kprobe/vx_conntrack.h"
@@ -520,7 +521,7 @@ int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n,
 		vx_netns_leave(saved);
 		if (ret) {
 			snprintf(err, errlen, "cannot open a ctnetlink socket in namespace %s: %s",
-				 s->name[0] ? s->name : "(this)", vx_strerror(ret));
+				 vx_ns_label_of(s->name), vx_strerror(ret));
 			goto fail;
 		}
 		ret = get_stats_cpu(s, &s->base);
@@ -529,7 +530,7 @@ int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n,
 		if (ret) {
 			snprintf(err, errlen,
 				 "ctnetlink in namespace %s did not answer (%s): is the nf_conntrack_netlink module loaded?",
-				 s->name[0] ? s->name : "(this)", vx_strerror(ret));
+				 vx_ns_label_of(s->name), vx_strerror(ret));
 			goto fail;
 		}
 		s->prev = s->base;
@@ -719,7 +720,7 @@ static int open_events(struct vx_ct *ct, char *why, size_t len)
 		vx_netns_leave(saved);
 		if (ret) {
 			snprintf(why, len, "cannot subscribe to ctnetlink events in namespace %s: %s",
-				 s->name[0] ? s->name : "(this)", vx_strerror(ret));
+				 vx_ns_label_of(s->name), vx_strerror(ret));
 			return ret;
 		}
 		/* A burst of new flows is exactly what this view is for:
@@ -929,7 +930,7 @@ int vx_ct_snapshot(struct vx_ct *ct, struct vx_ct_snapshot *out)
 					st.early_drop - s->prev.early_drop : 0;
 			s->prev = st;
 		} else {
-			pr_warn("conntrack statistics of namespace %s: %s", s->name[0] ? s->name : "(this)",
+			pr_warn("conntrack statistics of namespace %s: %s", vx_ns_label_of(s->name),
 				vx_strerror(r));
 			ret = r;
 		}

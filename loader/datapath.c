@@ -36,7 +36,9 @@
 #include "maputil.h"
 #include "log.h"
 #include "loop.h"
+#include "names.h"
 #include "netns.h"
+#include "record.h"
 #include "tcnl.h"
 #include "vx_tc.skel.h"
 #include "vx_xdp.skel.h"
@@ -56,11 +58,6 @@
 static bool map_per_netns(const char *name)
 {
 	return !strcmp(name, "vxp_dev") || !strcmp(name, "vxp_devc");
-}
-
-static const char *ns_label(const char *netns)
-{
-	return netns && netns[0] ? netns : "vxray's namespace";
 }
 
 void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po)
@@ -166,7 +163,7 @@ int vx_dp_pick(struct vx_dp *dp)
 		if (dup)
 			continue;
 		if ((ret = vx_inventory_collect(&dp->inv, names[i]))) {
-			pr_err("cannot list the VXLAN devices in %s: %s", ns_label(names[i]),
+			pr_err("cannot list the VXLAN devices in %s: %s", vx_ns_label_of(names[i]),
 			       strerror(-ret));
 			return ret;
 		}
@@ -405,13 +402,13 @@ static int open_tc_socket(struct vx_dp *dp, struct vx_dp_inst *in)
 	err = in->nl ? 0 : -errno;
 	vx_netns_leave(saved);
 	if (err && dp->tc_mode == VX_TC_NETLINK) {
-		pr_err("cannot open an rtnetlink socket in %s: %s", ns_label(in->netns),
+		pr_err("cannot open an rtnetlink socket in %s: %s", vx_ns_label_of(in->netns),
 		       strerror(-err));
 		return err;
 	}
 	if (err)
 		pr_warn("cannot open an rtnetlink socket in %s (%s): stale tc filters of an "
-			"earlier vxray there are not looked for", ns_label(in->netns),
+			"earlier vxray there are not looked for", vx_ns_label_of(in->netns),
 			strerror(-err));
 	return 0;
 }
@@ -426,7 +423,7 @@ int vx_dp_load(struct vx_dp *dp)
 		struct vx_dp_inst *in = &dp->inst[i];
 
 		if ((err = load_inst(dp, in, i ? dp->inst[0].tc->obj : NULL))) {
-			pr_err("cannot load the datapath programs for %s: %s", ns_label(in->netns),
+			pr_err("cannot load the datapath programs for %s: %s", vx_ns_label_of(in->netns),
 			       vx_strerror(err));
 			return err == -EINVAL ? -EIO : err;
 		}
@@ -538,7 +535,7 @@ static void nl_remove_stale(struct vx_dp *dp, struct vx_dp_watched *w, int dir,
 		err = vx_tcnl_deltfilter(in->nl, w->ifindex, dir, stale);
 		pr_info("removed a stale vxray tc filter (%s, pref %u) from %s %s in %s%s%s",
 			f[i].bpf_name, stale, w->name, dir ? "egress" : "ingress",
-			ns_label(w->netns), err ? ": " : "", err ? strerror(-err) : "");
+			vx_ns_label_of(w->netns), err ? ": " : "", err ? strerror(-err) : "");
 		/* The dump also lists the priority's own entry (handle 0). */
 		for (int j = 0; j < n; j++)
 			if (f[j].prio == stale)
@@ -629,11 +626,11 @@ static void nl_detach_dir(struct vx_dp *dp, struct vx_dp_watched *w, int dir)
 			mine = false;
 	if (!mine) {
 		pr_warn("left tc pref %u on %s %s in %s: it no longer holds vxray's program",
-			w->nl_prio[dir], w->name, dir ? "egress" : "ingress", ns_label(w->netns));
+			w->nl_prio[dir], w->name, dir ? "egress" : "ingress", vx_ns_label_of(w->netns));
 	} else if (n > 0 && (err = vx_tcnl_deltfilter(in->nl, w->ifindex, dir, w->nl_prio[dir]))) {
 		pr_warn("cannot remove vxray's tc filter from %s %s in %s: %s; remove it with "
 			"`tc filter del dev %s %s pref %u`", w->name, dir ? "egress" : "ingress",
-			ns_label(w->netns), strerror(-err), w->name, dir ? "egress" : "ingress",
+			vx_ns_label_of(w->netns), strerror(-err), w->name, dir ? "egress" : "ingress",
 			w->nl_prio[dir]);
 	}
 out:
@@ -667,7 +664,7 @@ static void xdp_attach(struct vx_dp *dp, struct vx_dp_watched *w)
 
 	if (!bpf_xdp_query(w->ifindex, 0, &q) && (q.prog_id || q.drv_prog_id || q.skb_prog_id)) {
 		pr_info("%s in %s already has an XDP program (id %u); leaving it there, "
-			"tc ingress sees arriving packets on %s", w->name, ns_label(w->netns),
+			"tc ingress sees arriving packets on %s", w->name, vx_ns_label_of(w->netns),
 			q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id,
 			w->name);
 		return;
@@ -677,12 +674,12 @@ static void xdp_attach(struct vx_dp *dp, struct vx_dp_watched *w)
 	if (fd < 0) {
 		pr_warn("no XDP on %s in %s: native mode refused (%s), and generic mode is not "
 			"used because it would change the timing it is meant to measure; tc ingress "
-			"sees arriving packets there", w->name, ns_label(w->netns), vx_strerror(fd));
+			"sees arriving packets there", w->name, vx_ns_label_of(w->netns), vx_strerror(fd));
 		return;
 	}
 	w->xdp_link = fd;
 	dp->n_xdp++;
-	pr_info("XDP in native mode on %s in %s", w->name, ns_label(w->netns));
+	pr_info("XDP in native mode on %s in %s", w->name, vx_ns_label_of(w->netns));
 }
 
 /* Name VXLAN device IFINDEX's VNI to the datapath, or forget it (VNI 0):
@@ -746,7 +743,7 @@ static int attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		nl_sweep_stale(dp, w);
 	if (dp->tc_mode == VX_TC_NETLINK && (want[0] || want[1]) &&
 	    (err = vx_tcnl_newqdisc_clsact(in->nl, w->ifindex, &w->nl_qdisc_created)))
-		pr_err("cannot add a clsact qdisc to %s in %s: %s", w->name, ns_label(in->netns),
+		pr_err("cannot add a clsact qdisc to %s in %s: %s", w->name, vx_ns_label_of(in->netns),
 		       strerror(-err));
 	for (int dir = 0; dir < 2 && !err; dir++) {
 		if (!want[dir])
@@ -755,7 +752,7 @@ static int attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 			err = nl_attach_dir(dp, w, dir);
 			if (err)
 				pr_err("cannot add vxray's tc filter to %s %s in %s: %s", w->name,
-				       dir ? "egress" : "ingress", ns_label(in->netns),
+				       dir ? "egress" : "ingress", vx_ns_label_of(in->netns),
 				       strerror(-err));
 			continue;
 		}
@@ -766,7 +763,7 @@ static int attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 			err = 0;
 		} else {
 			pr_err("cannot attach to %s %s in %s: %s%s", w->name,
-			       dir ? "egress" : "ingress", ns_label(in->netns), vx_strerror(err),
+			       dir ? "egress" : "ingress", vx_ns_label_of(in->netns), vx_strerror(err),
 			       err == -EINVAL ? " (this kernel has no TCX links; "
 						"VXRAY_TC_ATTACH=netlink uses tc filters)" : "");
 		}
@@ -779,7 +776,7 @@ static int attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		return err;
 	}
 	pr_debug("attached to %s (%s) in %s", w->name, w->is_vxlan ? "vxlan" : "underlay",
-		 ns_label(in->netns));
+		 vx_ns_label_of(in->netns));
 	return 0;
 }
 
@@ -816,7 +813,7 @@ static void follow_add(struct vx_dp *dp, int inst, int ifindex, const char *name
 	if (!w) {
 		if (err)
 			pr_warn("cannot watch %s in %s: vxray watches at most %d interfaces", name,
-				ns_label(dp->inst[inst].netns), VX_DP_MAX_WATCH);
+				vx_ns_label_of(dp->inst[inst].netns), VX_DP_MAX_WATCH);
 		return;
 	}
 	w->from_auto = true;
@@ -826,7 +823,7 @@ static void follow_add(struct vx_dp *dp, int inst, int ifindex, const char *name
 		return;
 	}
 	pr_info("attached to %s (%s) in %s, which appeared", w->name,
-		is_vxlan ? "vxlan" : "underlay", ns_label(w->netns));
+		is_vxlan ? "vxlan" : "underlay", vx_ns_label_of(w->netns));
 	if (dp->po.on_change)
 		dp->po.on_change(dp->po.ctx, w, true);
 }
@@ -839,7 +836,7 @@ static void resync(struct vx_dp_inst *in)
 	int inst = (int)(in - dp->inst), err;
 
 	if ((err = vx_inventory_collect(&inv, in->netns))) {
-		pr_warn("cannot re-read the VXLAN devices in %s: %s", ns_label(in->netns),
+		pr_warn("cannot re-read the VXLAN devices in %s: %s", vx_ns_label_of(in->netns),
 			strerror(-err));
 		return;
 	}
@@ -857,7 +854,7 @@ static void resync(struct vx_dp_inst *in)
 			continue;
 		detach_one(dp, w);
 		pr_info("detached from %s in %s, which vanished or is no longer a tunnel device",
-			w->name, ns_label(w->netns));
+			w->name, vx_ns_label_of(w->netns));
 		if (dp->po.on_change)
 			dp->po.on_change(dp->po.ctx, w, false);
 	}
@@ -873,7 +870,7 @@ static void resync(struct vx_dp_inst *in)
 		if (!port_known(dp, v->dstport))
 			pr_warn("%s in %s uses UDP port %u, unknown when vxray started: its outer "
 				"packets count as non-VXLAN until vxray restarts", v->name,
-				ns_label(in->netns), v->dstport);
+				vx_ns_label_of(in->netns), v->dstport);
 		follow_add(dp, inst, v->ifindex, v->name, v, true);
 		if (v->underlay_ifindex)
 			follow_add(dp, inst, v->underlay_ifindex, v->underlay, v, false);
@@ -958,7 +955,7 @@ static int on_link_event(void *ctx)
 				changed = true;
 				if (dp->po.on_link)
 					pr_warn("link events in %s were lost (socket buffer full): "
-						"changes may be missing", ns_label(in->netns));
+						"changes may be missing", vx_ns_label_of(in->netns));
 			}
 			break;
 		}
@@ -1014,7 +1011,7 @@ static int open_monitor(struct vx_dp *dp, struct vx_dp_inst *in)
 	if (!err)
 		err = vx_loop_add_fd(dp->loop, mnl_socket_get_fd(in->mon), on_link_event, in);
 	if (err) {
-		pr_err("cannot follow link events in %s: %s", ns_label(in->netns), strerror(-err));
+		pr_err("cannot follow link events in %s: %s", vx_ns_label_of(in->netns), strerror(-err));
 		if (in->mon)
 			mnl_socket_close(in->mon);
 		in->mon = NULL;
@@ -1037,7 +1034,7 @@ static void ns_vanished(struct vx_dp *dp, struct vx_dp_inst *in)
 			continue;
 		detach_one(dp, w);
 		pr_info("detached from %s in %s, which vanished with its namespace", w->name,
-			ns_label(w->netns));
+			vx_ns_label_of(w->netns));
 		if (dp->po.on_change)
 			dp->po.on_change(dp->po.ctx, w, false);
 	}
@@ -1244,8 +1241,53 @@ int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop)
 
 /* ---- teardown and accessors --------------------------------------------- */
 
+static int on_rb_event(void *ctx, void *data, size_t len)
+{
+	struct vx_dp *dp = ctx;
+	struct vx_event e;
+
+	if (vx_dp_event_decode(data, len, &e))
+		return 0;
+	dp->po.on_event(dp->po.ctx, &e, vx_cap_of(data, sizeof(e), len, dp->po.snaplen));
+	return 0;
+}
+
+int vx_dp_add_to_loop(struct vx_dp *dp, struct vx_loop *loop)
+{
+	const struct vx_tc *tc = dp->n_inst ? dp->inst[0].tc : NULL;
+	int err;
+
+	if (dp->po.events && dp->po.on_event && tc) {
+		dp->rb = ring_buffer__new(bpf_map__fd(tc->maps.vxp_rb), on_rb_event, dp, NULL);
+		if (!dp->rb) {
+			err = -errno;
+			pr_err("cannot open the datapath's event ring buffer: %s", strerror(-err));
+			return err;
+		}
+		if ((err = vx_loop_add_ringbuf(loop, dp->rb)))
+			return err;
+	}
+	return vx_dp_follow(dp, loop);
+}
+
+void vx_dp_drain(struct vx_dp *dp)
+{
+	if (dp->rb)
+		ring_buffer__consume(dp->rb);
+}
+
+uint64_t vx_dp_lost(const struct vx_dp *dp)
+{
+	uint64_t cnt[VX_C__MAX];
+
+	vx_dp_counters(dp, cnt);
+	return cnt[VX_C_LOST];
+}
+
 void vx_dp_close(struct vx_dp *dp)
 {
+	ring_buffer__free(dp->rb);
+	dp->rb = NULL;
 	/* Detach in reverse order of attachment, then unload. */
 	for (int i = dp->n_w - 1; i >= 0; i--)
 		if (dp->w[i].active)
@@ -1270,11 +1312,6 @@ void vx_dp_close(struct vx_dp *dp)
 	dp->ns_watch = dp->ns_timer = -1;
 	vx_inventory_free(&dp->inv);
 	dp->n_w = dp->n_inst = 0;
-}
-
-int vx_dp_rb_fd(const struct vx_dp *dp)
-{
-	return dp->n_inst && dp->inst[0].tc ? bpf_map__fd(dp->inst[0].tc->maps.vxp_rb) : -EBADF;
 }
 
 int vx_dp_cnt_fd(const struct vx_dp *dp)

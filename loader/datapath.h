@@ -17,8 +17,9 @@
  *	                             (vxp_dev, vxp_devc) is shared by all instances
  *	err = vx_dp_attach(&dp);     TCX links, else clsact + cls_bpf filters;
  *	                             XDP links when asked
- *	vx_dp_follow(&dp, &loop);    --auto: attach/detach on link events
- *	... read vx_dp_rb_fd(), vx_dp_cnt_fd(), vx_dp_tun_foreach() ...
+ *	vx_dp_add_to_loop(&dp, &loop);  events to vx_dp_opts.on_event, and
+ *	                             --auto: attach/detach on link events
+ *	... vx_dp_drain(), vx_dp_lost(), vx_dp_counters(), vx_dp_tun_foreach() ...
  *	vx_dp_close(&dp);            detach and destroy, reverse order
  *
  * Functions return 0 or a negative errno and have already printed one
@@ -42,6 +43,8 @@ struct vx_xdp;
 struct vx_loop;
 struct vx_tcnl;
 struct mnl_socket;
+struct ring_buffer;
+struct vx_cap;
 
 #define VX_DP_MAX_INST VX_MAX_NETNS
 #define VX_DP_MAX_WATCH 128
@@ -146,6 +149,10 @@ struct vx_dp_opts {
 	 * deleted, up/down, carrier. Setting it makes vx_dp_follow() listen
 	 * even without --auto (then the watched set stays as it is). */
 	void (*on_link)(void *ctx, const struct vx_dp_link *l);
+	/* With .events: one call per ring-buffer event, from the loop (or
+	 * vx_dp_drain()), with the packet bytes behind it (--pcap) or NULL.
+	 * The pointers are valid during the call only. */
+	void (*on_event)(void *ctx, const struct vx_event *e, const struct vx_cap *cap);
 	void *ctx;
 };
 
@@ -172,6 +179,7 @@ struct vx_dp {
 	 * that polls a recreated name until its namespace is mounted. */
 	struct vx_loop *loop;
 	int ns_watch, ns_timer;
+	struct ring_buffer *rb;		/* vx_dp_add_to_loop() with .on_event */
 };
 
 void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po);
@@ -187,11 +195,17 @@ int vx_dp_attach(struct vx_dp *dp);
  * report link changes (a dump of the links first learns their state,
  * silently). A no-op without either --auto or on_link. */
 int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop);
+/* The engine in the loop: the event ring (vx_dp_opts.on_event) and
+ * vx_dp_follow(). 0 or a negative errno, having said why. */
+int vx_dp_add_to_loop(struct vx_dp *dp, struct vx_loop *loop);
+/* Deliver what is already in the ring (before a final read or a flush). */
+void vx_dp_drain(struct vx_dp *dp);
+/* Events the ring buffer had no room for, since load (exact: counted in
+ * the kernel). */
+uint64_t vx_dp_lost(const struct vx_dp *dp);
 void vx_dp_close(struct vx_dp *dp);
 
-/* Shared maps: the event ring buffer and the per-CPU counters (enum
- * vx_result + enum vx_counter). */
-int vx_dp_rb_fd(const struct vx_dp *dp);
+/* Shared maps: the per-CPU counters (enum vx_result + enum vx_counter). */
 int vx_dp_cnt_fd(const struct vx_dp *dp);
 /* The per-tunnel statistics, one call of FN per tunnel (maputil.h). */
 int vx_dp_tun_foreach(const struct vx_dp *dp, vx_tun_fn fn, void *ctx);

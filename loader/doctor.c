@@ -22,6 +22,7 @@
 #include "inventory.h"
 #include "json.h"
 #include "log.h"
+#include "names.h"
 #include "netns.h"
 #include "sysinfo.h"
 
@@ -30,11 +31,6 @@ static const char *addr_str(int family, const union vx_addr *a, char *buf, size_
 	if (!family)
 		return "-";
 	return inet_ntop(family, a, buf, (socklen_t)len) ? buf : "?";
-}
-
-static const char *ns_label(const char *netns)
-{
-	return netns && *netns ? netns : "(this)";
 }
 
 /* The namespaces to look in: --netns and the -i namespaces when given,
@@ -499,7 +495,7 @@ static void print_text(const struct vx_sysinfo *si, const struct vx_feature *fea
 				 addr_str(d->remote_family, &d->remote, a2, sizeof(a2)),
 				 d->remote_is_group ? " (grp)" : "");
 			printf("  %-12s %-14s %8u %-16s %-18s %5u %-14s %-5s %5u %5s\n",
-			       ns_label(d->netns), d->name, d->vni,
+			       vx_ns_label_of(d->netns), d->name, d->vni,
 			       addr_str(d->local_family, &d->local, a1, sizeof(a1)), remote,
 			       d->dstport, d->underlay[0] ? d->underlay : "-",
 			       d->learning ? "yes" : "no", d->mtu, umtu);
@@ -628,7 +624,7 @@ int cmd_doctor(struct vx_opts *o)
 	for (int i = 0; i < n_ns; i++) {
 		ret = vx_inventory_collect(&inv, names[i]);
 		if (ret && ret != -EPERM) {
-			pr_err("cannot list VXLAN devices in namespace %s: %s", ns_label(names[i]),
+			pr_err("cannot list VXLAN devices in namespace %s: %s", vx_ns_label_of(names[i]),
 				vx_strerror(ret));
 			vx_inventory_free(&inv);
 			return VX_EXIT_FAIL;

@@ -16,7 +16,6 @@
 #include <bpf/libbpf.h>
 
 #include "btfnames.h"
-#include "capture.h"
 #include "dropsrc.h"
 #include "inventory.h"
 #include "json.h"
@@ -24,7 +23,9 @@
 #include "log.h"
 #include "loop.h"
 #include "maputil.h"
+#include "names.h"
 #include "netns.h"
+#include "record.h"
 #include "sysinfo.h"
 /* The shared structs first: the skeleton names struct vxd_config. */
 #include "../bpf/kprobe/vx_drops.h"
@@ -32,7 +33,6 @@
 
 #define TRACEFS "/sys/kernel/tracing"
 #define STACK_ENTRIES 4096
-#define MAX_NAMES 128
 
 struct vx_dropsrc {
 	struct vx_drops *skel;
@@ -49,175 +49,6 @@ struct vx_dropsrc {
 	struct vx_drop_row *out;	/* what the last read returned */
 };
 
-/* ---- naming ------------------------------------------------------------ */
-
-struct ns_name {
-	uint32_t inum;
-	char name[VX_NETNS_NAME_MAX];
-};
-
-struct if_name {
-	uint32_t inum;
-	uint32_t ifindex;
-	char name[IF_NAMESIZE];
-};
-
-/* Process-wide caches: names do not depend on which engine asked. */
-static struct ns_name ns_cache[MAX_NAMES];
-static int n_ns = -1;		/* -1: not loaded yet */
-static uint32_t host_inum;
-static struct if_name if_cache[MAX_NAMES];
-static int n_ifs;
-
-static void load_ns_names(void)
-{
-	static char names[VX_MAX_NETNS * 4][VX_NETNS_NAME_MAX];
-	struct stat st;
-	int n;
-
-	n_ns = 0;
-	/* pid 1's namespace is the host's; vxray may itself run elsewhere. */
-	host_inum = stat("/proc/1/ns/net", &st) ? vx_netns_inum(NULL) : (uint32_t)st.st_ino;
-	n = vx_netns_list(names, VX_MAX_NETNS * 4);
-	for (int i = 0; i < n && n_ns < MAX_NAMES; i++) {
-		uint32_t inum = vx_netns_inum(names[i]);
-
-		if (!inum)
-			continue;
-		ns_cache[n_ns].inum = inum;
-		snprintf(ns_cache[n_ns].name, VX_NETNS_NAME_MAX, "%s", names[i]);
-		n_ns++;
-	}
-}
-
-static const char *ns_lookup(uint32_t inum)
-{
-	if (n_ns < 0)
-		load_ns_names();
-	for (int i = 0; i < n_ns; i++)
-		if (ns_cache[i].inum == inum)
-			return ns_cache[i].name;
-	return NULL;
-}
-
-/* Named namespace of @inum; "host" for the init one, "netns:N" when unnamed. */
-const char *vx_drop_ns_name(uint32_t inum, char *buf, size_t len)
-{
-	const char *n = ns_lookup(inum);
-
-	if (inum == host_inum)
-		return "host";
-	if (!n) {
-		/* Created after vxray started: look once more. */
-		load_ns_names();
-		n = ns_lookup(inum);
-	}
-	if (n)
-		return n;
-	snprintf(buf, len, "netns:%u", inum);
-	return buf;
-}
-
-const char *vx_drop_dev_name(uint32_t inum, uint32_t ifindex)
-{
-	static char unnamed[IF_NAMESIZE + 8];
-	char name[IF_NAMESIZE] = "";
-	const char *ns = NULL;
-	int saved = -1;
-
-	if (!ifindex)
-		return "-";
-	for (int i = 0; i < n_ifs; i++)
-		if (if_cache[i].inum == inum && if_cache[i].ifindex == ifindex)
-			return if_cache[i].name;
-	if (inum != vx_netns_inum(NULL)) {
-		ns = ns_lookup(inum);
-		if (!ns || vx_netns_enter(ns, &saved))
-			goto unnamed;
-	}
-	if (!if_indextoname(ifindex, name))
-		name[0] = '\0';
-	if (ns)
-		vx_netns_leave(saved);
-	if (!name[0])
-		goto unnamed;
-	if (n_ifs < MAX_NAMES) {
-		struct if_name *e = &if_cache[n_ifs++];
-
-		e->inum = inum;
-		e->ifindex = ifindex;
-		snprintf(e->name, sizeof(e->name), "%s", name);
-		return e->name;
-	}
-	snprintf(unnamed, sizeof(unnamed), "%s", name);
-	return unnamed;
-unnamed:
-	snprintf(unnamed, sizeof(unnamed), "if%u", ifindex);
-	return unnamed;
-}
-
-const char *vx_drop_proto_name(uint8_t p, char *buf, size_t len)
-{
-	switch (p) {
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	case IPPROTO_SCTP: return "sctp";
-	case IPPROTO_GRE: return "gre";
-	}
-	snprintf(buf, len, "proto%u", p);
-	return buf;
-}
-
-bool vx_drop_has_ports(const struct vxd_ip *ip)
-{
-	return ip->proto == IPPROTO_TCP || ip->proto == IPPROTO_UDP || ip->proto == IPPROTO_SCTP;
-}
-
-const char *vx_drop_addr_str(const struct vxd_ip *ip, const uint8_t *a, char *buf, size_t len)
-{
-	if (!inet_ntop(ip->family == 6 ? AF_INET6 : AF_INET, a, buf, len))
-		snprintf(buf, len, "?");
-	return buf;
-}
-
-void vx_drop_fmt_ip(const struct vxd_ip *ip, char *out, size_t len)
-{
-	char s[INET6_ADDRSTRLEN], dd[INET6_ADDRSTRLEN], pb[16];
-	const char *p = vx_drop_proto_name(ip->proto, pb, sizeof(pb));
-	const char *lb = ip->family == 6 ? "[" : "", *rb = ip->family == 6 ? "]" : "";
-
-	vx_drop_addr_str(ip, ip->saddr, s, sizeof(s));
-	vx_drop_addr_str(ip, ip->daddr, dd, sizeof(dd));
-	if (vx_drop_has_ports(ip))
-		snprintf(out, len, "%s %s%s%s:%u→%s%s%s:%u", p, lb, s, rb, ip->sport, lb, dd, rb,
-			 ip->dport);
-	else if (ip->proto == IPPROTO_ICMP || ip->proto == IPPROTO_ICMPV6)
-		snprintf(out, len, "%s→%s %s type %u code %u", s, dd, p, ip->sport, ip->dport);
-	else
-		snprintf(out, len, "%s→%s %s", s, dd, p);
-}
-
-void vx_drop_json_ip(struct jw *w, const char *key, const struct vxd_ip *ip)
-{
-	char a[INET6_ADDRSTRLEN], pb[16];
-
-	jw_obj_open(w, key);
-	jw_int(w, "family", ip->family);
-	jw_str(w, "proto", vx_drop_proto_name(ip->proto, pb, sizeof(pb)));
-	jw_str(w, "src", vx_drop_addr_str(ip, ip->saddr, a, sizeof(a)));
-	jw_str(w, "dst", vx_drop_addr_str(ip, ip->daddr, a, sizeof(a)));
-	if (vx_drop_has_ports(ip)) {
-		jw_uint(w, "sport", ip->sport);
-		jw_uint(w, "dport", ip->dport);
-	} else if (ip->proto == IPPROTO_ICMP || ip->proto == IPPROTO_ICMPV6) {
-		jw_uint(w, "icmp_type", ip->sport);
-		jw_uint(w, "icmp_code", ip->dport);
-	}
-	jw_obj_close(w);
-}
-
 /* ---- filters (userspace: they only thin the event lines) ----------------- */
 
 static bool ip_matches_host(const struct vxd_ip *ip, const char *host)
@@ -226,8 +57,8 @@ static bool ip_matches_host(const struct vxd_ip *ip, const char *host)
 
 	if (!ip->family)
 		return false;
-	return !strcmp(vx_drop_addr_str(ip, ip->saddr, s, sizeof(s)), host) ||
-	       !strcmp(vx_drop_addr_str(ip, ip->daddr, dd, sizeof(dd)), host);
+	return !strcmp(vx_ip_addr_str(ip, ip->saddr, s, sizeof(s)), host) ||
+	       !strcmp(vx_ip_addr_str(ip, ip->daddr, dd, sizeof(dd)), host);
 }
 
 bool vx_drop_event_wanted(const struct vx_opts *o, const struct vxd_event *e)

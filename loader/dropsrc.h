@@ -81,15 +81,6 @@ void vx_dropsrc_close(struct vx_dropsrc *s);
  * negative errno after printing why. */
 int vx_drop_scope_build(struct vx_opts *o, struct vxd_scope_key *s, int *n, uint16_t *port);
 
-/* Naming shared by the views that print drops. */
-const char *vx_drop_ns_name(uint32_t inum, char *buf, size_t len);
-const char *vx_drop_dev_name(uint32_t inum, uint32_t ifindex);
-const char *vx_drop_proto_name(uint8_t p, char *buf, size_t len);
-const char *vx_drop_addr_str(const struct vxd_ip *ip, const uint8_t *a, char *buf, size_t len);
-bool vx_drop_has_ports(const struct vxd_ip *ip);
-/* "udp 10.0.0.1:5000→10.0.0.2:4789" or "172.16.0.1→172.16.0.2 icmp type 8 code 0" */
-void vx_drop_fmt_ip(const struct vxd_ip *ip, char *out, size_t len);
-void vx_drop_json_ip(struct jw *w, const char *key, const struct vxd_ip *ip);
 /* --vni/--proto/--port/--host: whether @e's event line is wanted (the
  * aggregates count everything in scope). */
 bool vx_drop_event_wanted(const struct vx_opts *o, const struct vxd_event *e);

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "findings.h"
+#include "names.h"
 
 static const char *const ids[VX_V__MAX] = {
 	[VX_V_HEALTHY] = "healthy",
@@ -133,11 +134,6 @@ static bool is_nf_drop(const struct vx_ev_drop *d)
 	return !strcmp(d->reason, "NETFILTER_DROP");
 }
 
-static const char *ns_of(const char *ns)
-{
-	return ns[0] ? ns : "host";
-}
-
 struct judge {
 	const struct vx_evidence *ev;
 	struct vx_finding *out;
@@ -184,13 +180,13 @@ static void evid(struct vx_finding *f, const char *fmt, ...)
 static void drop_evid(struct vx_finding *f, const struct vx_ev_drop *d)
 {
 	evid(f, "%llu drops in %s: reason %s%s%s%s%s%s%s", (unsigned long long)d->count,
-	     ns_of(d->netns), d->reason, d->location[0] ? " at " : "", d->location,
+	     vx_ns_label_of(d->netns), d->reason, d->location[0] ? " at " : "", d->location,
 	     d->device[0] ? " on " : "", d->device, d->rule[0] ? ", rule: " : "", d->rule);
 }
 
 static const char *tun_name(const struct vx_ev_tunnel *t, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s in %s (VNI %u, %s -> %s)", t->device, ns_of(t->netns), t->vni,
+	snprintf(buf, len, "%s in %s (VNI %u, %s -> %s)", t->device, vx_ns_label_of(t->netns), t->vni,
 		 t->local[0] ? t->local : "?", t->remote[0] ? t->remote : "?");
 	return buf;
 }
@@ -234,15 +230,15 @@ static void judge_conntrack(struct judge *j)
 			return;
 		snprintf(f->sentence, sizeof(f->sentence),
 			 "The conntrack table in %s is exhausted (%u of %u entries): new flows "
-			 "there are dropped.", ns_of(c->netns), c->count, c->max);
+			 "there are dropped.", vx_ns_label_of(c->netns), c->count, c->max);
 		evid(f, "conntrack count %u, max %u (%.0f%% full) in %s", c->count, c->max, pct,
-		     ns_of(c->netns));
+		     vx_ns_label_of(c->netns));
 		evid(f, "during the window: insert_failed %llu, drop %llu, early_drop %llu",
 		     (unsigned long long)c->insert_failed, (unsigned long long)c->drop,
 		     (unsigned long long)c->early_drop);
 		if (dropped)
 			evid(f, "%llu netfilter drops in %s with no rule behind them",
-			     (unsigned long long)dropped, ns_of(c->netns));
+			     (unsigned long long)dropped, vx_ns_label_of(c->netns));
 		for (int t = 0; t < ev->n_tun; t++) {
 			const struct vx_ev_tunnel *a = &ev->tun[t], *b;
 
@@ -250,13 +246,13 @@ static void judge_conntrack(struct judge *j)
 				continue;
 			b = &ev->tun[a->peer];
 			evid(f, "%s encapsulated %llu packets toward %s, which decapsulated %llu",
-			     ns_of(a->netns), (unsigned long long)a->encap, ns_of(b->netns),
+			     vx_ns_label_of(a->netns), (unsigned long long)a->encap, vx_ns_label_of(b->netns),
 			     (unsigned long long)b->decap);
 		}
 		snprintf(f->next, sizeof(f->next),
 			 "Raise net.netfilter.nf_conntrack_max (or shorten the timeouts), or exempt "
 			 "the traffic with a NOTRACK rule in the raw table of %s; `vxray conntrack "
-			 "--netns %s` shows the table filling.", ns_of(c->netns), ns_of(c->netns));
+			 "--netns %s` shows the table filling.", vx_ns_label_of(c->netns), vx_ns_label_of(c->netns));
 	}
 }
 
@@ -310,15 +306,15 @@ static void judge_tunnel_drops(struct judge *j, bool decap)
 
 			if (x->has_vni && vni_unserved(ev, x))
 				snprintf(vni, sizeof(vni), "; it carries VNI %u, which no VXLAN device "
-					 "in %s has", x->vni, ns_of(x->netns));
+					 "in %s has", x->vni, vx_ns_label_of(x->netns));
 			snprintf(f->sentence, sizeof(f->sentence),
 				 "VXLAN packets reach %s but cannot be decapsulated: %s (%s%s%s)%s.",
-				 ns_of(x->netns), why, x->reason, in_vxlan_rcv(x) ? " in " : "",
+				 vx_ns_label_of(x->netns), why, x->reason, in_vxlan_rcv(x) ? " in " : "",
 				 in_vxlan_rcv(x) ? x->location : "", vni);
 			snprintf(f->next, sizeof(f->next),
 				 "Compare VNI and dstport on both ends (`ip -d link show type vxlan` in "
 				 "each namespace); `vxray drops --netns %s` shows each drop.",
-				 ns_of(x->netns));
+				 vx_ns_label_of(x->netns));
 		} else {
 			/* Without a reason, the device's own configuration says
 			 * which: no remote at all, or a remote without a route
@@ -335,11 +331,11 @@ static void judge_tunnel_drops(struct judge *j, bool decap)
 				"the underlay neighbour (ARP/ND) of the remote VTEP cannot be resolved";
 			snprintf(f->sentence, sizeof(f->sentence),
 				 "%s cannot encapsulate or send overlay traffic: %s (%s%s%s).",
-				 ns_of(x->netns), why, x->reason, bare ? " in " : "",
+				 vx_ns_label_of(x->netns), why, x->reason, bare ? " in " : "",
 				 bare ? x->location : "");
 			snprintf(f->next, sizeof(f->next),
 				 "Check `bridge fdb show dev <vxlan>`, `ip route get <remote VTEP>` and "
-				 "`ip neigh` in %s.", ns_of(x->netns));
+				 "`ip neigh` in %s.", vx_ns_label_of(x->netns));
 		}
 	}
 }
@@ -375,7 +371,7 @@ static void judge_one_sided(struct judge *j)
 		f = find(j, VX_V_DECAP, b->netns);
 		if (f) {
 			evid(f, "%s encapsulated %llu packets toward %s, which decapsulated none",
-			     ns_of(a->netns), (unsigned long long)a->encap, ns_of(b->netns));
+			     vx_ns_label_of(a->netns), (unsigned long long)a->encap, vx_ns_label_of(b->netns));
 			continue;
 		}
 		f = add(j, VX_V_ONE_SIDED, b->netns, b->device);
@@ -392,7 +388,7 @@ static void judge_one_sided(struct judge *j)
 			snprintf(f->sentence, sizeof(f->sentence),
 				 "The tunnel %s -> %s is one-sided: netfilter in %s drops the outer "
 				 "VXLAN packets (UDP/%u) before they are decapsulated.",
-				 ns_of(a->netns), ns_of(b->netns), ns_of(b->netns), b->dstport);
+				 vx_ns_label_of(a->netns), vx_ns_label_of(b->netns), vx_ns_label_of(b->netns), b->dstport);
 			for (int e = 0; e < ev->n_drops; e++) {
 				if (!j->drop_used[e] && ev->drops[e].outer &&
 				    !strcmp(ev->drops[e].netns, b->netns)) {
@@ -402,28 +398,28 @@ static void judge_one_sided(struct judge *j)
 			}
 			snprintf(f->next, sizeof(f->next),
 				 "Allow UDP/%u from %s in %s's firewall%s%s.", b->dstport,
-				 b->remote[0] ? b->remote : "the remote VTEP", ns_of(b->netns),
+				 b->remote[0] ? b->remote : "the remote VTEP", vx_ns_label_of(b->netns),
 				 x->rule[0] ? "; the rule is: " : "", x->rule);
 		} else if (d >= 0) {
 			j->drop_used[d] = true;
 			drop_evid(f, &ev->drops[d]);
 			snprintf(f->sentence, sizeof(f->sentence),
 				 "The tunnel %s -> %s is one-sided: the outer packets reach %s and are "
-				 "dropped there (%s) before decapsulation.", ns_of(a->netns),
-				 ns_of(b->netns), ns_of(b->netns), ev->drops[d].reason);
+				 "dropped there (%s) before decapsulation.", vx_ns_label_of(a->netns),
+				 vx_ns_label_of(b->netns), vx_ns_label_of(b->netns), ev->drops[d].reason);
 			snprintf(f->next, sizeof(f->next),
 				 "`vxray drops --netns %s --stack` shows where; check the VXLAN port "
-				 "and VNI there.", ns_of(b->netns));
+				 "and VNI there.", vx_ns_label_of(b->netns));
 		} else {
 			bool arrived = b->underlay_rx > 0;
 
 			if (b->underlay[0])
 				evid(f, "the underlay %s in %s received %llu packets", b->underlay,
-				     ns_of(b->netns), (unsigned long long)b->underlay_rx);
+				     vx_ns_label_of(b->netns), (unsigned long long)b->underlay_rx);
 			snprintf(f->sentence, sizeof(f->sentence),
 				 "The tunnel %s -> %s is one-sided: %s encapsulates, %s never "
-				 "decapsulates; %s.", ns_of(a->netns), ns_of(b->netns), ns_of(a->netns),
-				 ns_of(b->netns), arrived ?
+				 "decapsulates; %s.", vx_ns_label_of(a->netns), vx_ns_label_of(b->netns), vx_ns_label_of(a->netns),
+				 vx_ns_label_of(b->netns), arrived ?
 				 "packets arrive on its underlay and vanish before the VXLAN socket" :
 				 "the packets are lost on the underlay between the two VTEPs");
 			snprintf(f->next, sizeof(f->next),
@@ -469,13 +465,13 @@ static void judge_netfilter(struct judge *j)
 					 "%s'%s'", rules[0] ? ", " : "", y->rule);
 		}
 		snprintf(f->sentence, sizeof(f->sentence),
-			 "Netfilter in %s drops %s traffic (%llu packets)%s%s.", ns_of(x->netns),
+			 "Netfilter in %s drops %s traffic (%llu packets)%s%s.", vx_ns_label_of(x->netns),
 			 x->outer ? "underlay (outer VXLAN)" : "decapsulated overlay",
 			 (unsigned long long)n, rules[0] ? " by " : "", rules);
 		snprintf(f->next, sizeof(f->next),
 			 "Review the rule%s in %s (`iptables -S`, `nft list ruleset`); if the traffic "
 			 "is meant to pass, delete or narrow it.",
-			 rules[0] ? " named above" : "s", ns_of(x->netns));
+			 rules[0] ? " named above" : "s", vx_ns_label_of(x->netns));
 	}
 }
 
@@ -511,23 +507,23 @@ static void judge_mtu(struct judge *j)
 		snprintf(f->sentence, sizeof(f->sentence),
 			 "MTU mismatch on VNI %u: %s's overlay MTU %u does not fit its underlay "
 			 "%s (MTU %u) once %d bytes of VXLAN are added, so full-size packets are "
-			 "dropped.", bad->vni, ns_of(bad->netns), bad->mtu,
+			 "dropped.", bad->vni, vx_ns_label_of(bad->netns), bad->mtu,
 			 bad->underlay[0] ? bad->underlay : "?", bad->underlay_mtu,
 			 bad->local[0] && strchr(bad->local, ':') ? 70 : 50);
 		if (b)
 			evid(f, "path: %s %s (MTU %u) over %s (MTU %u) -> %s %s (MTU %u) over %s "
-			     "(MTU %u)", ns_of(a->netns), a->device, a->mtu,
-			     a->underlay[0] ? a->underlay : "?", a->underlay_mtu, ns_of(b->netns),
+			     "(MTU %u)", vx_ns_label_of(a->netns), a->device, a->mtu,
+			     a->underlay[0] ? a->underlay : "?", a->underlay_mtu, vx_ns_label_of(b->netns),
 			     b->device, b->mtu, b->underlay[0] ? b->underlay : "?", b->underlay_mtu);
 		else
 			evid(f, "path: %s %s (MTU %u) over %s (MTU %u) -> %s (the far end is not "
-			     "watched)", ns_of(a->netns), a->device, a->mtu,
+			     "watched)", vx_ns_label_of(a->netns), a->device, a->mtu,
 			     a->underlay[0] ? a->underlay : "?", a->underlay_mtu,
 			     a->remote[0] ? a->remote : "?");
 		if (a->mtu_bad)
-			evid(f, "%s: %s", ns_of(a->netns), a->mtu_msg);
+			evid(f, "%s: %s", vx_ns_label_of(a->netns), a->mtu_msg);
 		if (b && b->mtu_bad)
-			evid(f, "%s: %s", ns_of(b->netns), b->mtu_msg);
+			evid(f, "%s: %s", vx_ns_label_of(b->netns), b->mtu_msg);
 		if (full || small || syn)
 			evid(f, "TCP retransmits through the tunnel: %llu full-size (up to %u bytes), "
 			     "%llu small, %llu SYNACK%s", (unsigned long long)full,
@@ -539,7 +535,7 @@ static void judge_mtu(struct judge *j)
 			evid(f, "no TCP retransmits seen in the window (no full-size TCP traffic crossed)");
 		if (b && a->encap > b->decap)
 			evid(f, "%s encapsulated %llu packets, %s decapsulated %llu",
-			     ns_of(a->netns), (unsigned long long)a->encap, ns_of(b->netns),
+			     vx_ns_label_of(a->netns), (unsigned long long)a->encap, vx_ns_label_of(b->netns),
 			     (unsigned long long)b->decap);
 		snprintf(f->next, sizeof(f->next),
 			 "Set the overlay MTU to the smallest underlay MTU minus %d on both ends "
@@ -568,7 +564,7 @@ static void judge_latency(struct judge *j)
 				f = &j->out[k];
 		if (f) {
 			evid(f, "%s through %s in %s: p50 %.0f us -> %.0f us (baseline: %s)",
-			     l->stage, l->device, ns_of(l->netns), l->base_p50_us, l->p50_us,
+			     l->stage, l->device, vx_ns_label_of(l->netns), l->base_p50_us, l->p50_us,
 			     l->base_from);
 			continue;
 		}
@@ -580,7 +576,7 @@ static void judge_latency(struct judge *j)
 			 "%.0f us to %.0f us at the median (+%.2f ms).",
 			 !strcmp(l->stage, "rtt") ? "overlay round trip" : l->stage,
 			 !strcmp(l->stage, "rtt") ? "" : " stage", l->device,
-			 ns_of(l->netns), l->base_p50_us, l->p50_us,
+			 vx_ns_label_of(l->netns), l->base_p50_us, l->p50_us,
 			 (l->p50_us - l->base_p50_us) / 1000.0);
 		evid(f, "%s p50 %.0f us, p90 %.0f us over %llu samples", l->stage, l->p50_us,
 		     l->p90_us, (unsigned long long)l->samples);
@@ -612,14 +608,14 @@ static void judge_probe(struct judge *j)
 			return;
 		snprintf(f->sentence, sizeof(f->sentence),
 			 "%s cannot reach %s: %u of %u probe pings were answered, and no drop, "
-			 "rule or table in the diagnosed namespaces explains it.", ns_of(p->from),
+			 "rule or table in the diagnosed namespaces explains it.", vx_ns_label_of(p->from),
 			 p->to, p->received, p->sent);
-		evid(f, "probe from %s to %s: %u sent, %u answered", ns_of(p->from), p->to, p->sent,
+		evid(f, "probe from %s to %s: %u sent, %u answered", vx_ns_label_of(p->from), p->to, p->sent,
 		     p->received);
 		snprintf(f->next, sizeof(f->next),
 			 "Check that %s is the right address and routed from %s (`ip route get %s`); "
 			 "diagnose the namespaces along the path with --netns.", p->to,
-			 ns_of(p->from), p->to);
+			 vx_ns_label_of(p->from), p->to);
 	}
 }
 
@@ -641,12 +637,12 @@ static void judge_healthy(struct judge *j)
 		     (unsigned long long)a->decap, a->mtu, a->underlay_mtu);
 	}
 	for (int i = 0; i < ev->n_ct; i++)
-		evid(f, "conntrack in %s: %u of %u entries, no failures", ns_of(ev->ct[i].netns),
+		evid(f, "conntrack in %s: %u of %u entries, no failures", vx_ns_label_of(ev->ct[i].netns),
 		     ev->ct[i].count, ev->ct[i].max);
 	for (int i = 0; i < ev->n_lat; i++)
 		if (ev->lat[i].samples)
 			evid(f, "%s %s in %s: p50 %.0f us%s", ev->lat[i].stage, ev->lat[i].device,
-			     ns_of(ev->lat[i].netns), ev->lat[i].p50_us,
+			     vx_ns_label_of(ev->lat[i].netns), ev->lat[i].p50_us,
 			     ev->lat[i].has_base ? " (within its baseline)" : "");
 	evid(f, "no tunnel, netfilter or conntrack drops in %.1f s", ev->window_s);
 	snprintf(f->sentence, sizeof(f->sentence), "No fault found%s.",

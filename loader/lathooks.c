@@ -14,6 +14,7 @@
 
 #include "lathooks.h"
 #include "log.h"
+#include "loop.h"
 #include "maputil.h"
 #include "vxray.h"
 #include "../bpf/kprobe/vx_xmit.h"
@@ -98,7 +99,7 @@ static int try_load(struct vx_lathooks *h, enum vx_backend be, bool rcv, bool de
 	return err;
 }
 
-int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, bool events)
+int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, vx_hook_cb cb, void *ctx)
 {
 	static const enum vx_backend order[] = { VX_BACKEND_FENTRY, VX_BACKEND_KPROBE,
 						 VX_BACKEND_TRACEPOINT };
@@ -106,7 +107,9 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, bool events)
 	int err;
 
 	memset(h, 0, sizeof(*h));
-	h->events = events;
+	h->events = cb != NULL;
+	h->cb = cb;
+	h->ctx = ctx;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		char msg[128];
 
@@ -189,9 +192,37 @@ int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifin
 	return bpf_map_delete_elem(fd, &k) && errno != ENOENT ? -errno : 0;
 }
 
-int vx_lathooks_rb_fd(const struct vx_lathooks *h)
+static int on_rb_event(void *ctx, void *data, size_t len)
 {
-	return h->skel && h->events ? bpf_map__fd(h->skel->maps.vxx_rb) : -EBADF;
+	struct vx_lathooks *h = ctx;
+	struct vx_hook_event e;
+
+	if (len < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e));
+	h->cb(h->ctx, &e);
+	return 0;
+}
+
+int vx_lathooks_add_to_loop(struct vx_lathooks *h, struct vx_loop *loop)
+{
+	int err;
+
+	if (!h->skel || !h->events)
+		return 0;
+	h->rb = ring_buffer__new(bpf_map__fd(h->skel->maps.vxx_rb), on_rb_event, h, NULL);
+	if (!h->rb) {
+		err = -errno;
+		pr_err("cannot open the vxlan_xmit/rcv event ring buffer: %s", strerror(-err));
+		return err;
+	}
+	return vx_loop_add_ringbuf(loop, h->rb);
+}
+
+void vx_lathooks_drain(struct vx_lathooks *h)
+{
+	if (h->rb)
+		ring_buffer__consume(h->rb);
 }
 
 uint64_t vx_lathooks_lost(const struct vx_lathooks *h)
@@ -222,5 +253,7 @@ void vx_lathooks_watch_dp(const struct vx_lathooks *h, const struct vx_dp *dp)
 
 void vx_lathooks_close(struct vx_lathooks *h)
 {
+	ring_buffer__free(h->rb);
+	h->rb = NULL;
 	detach(h);
 }

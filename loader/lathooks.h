@@ -17,6 +17,13 @@
 struct vx_xmit;
 struct bpf_object;
 struct bpf_link;
+struct ring_buffer;
+struct vx_loop;
+struct vx_hook_event;
+
+/* One timed vxlan_xmit/vxlan_rcv or one delivered TCP segment; valid
+ * during the call only. */
+typedef void (*vx_hook_cb)(void *ctx, const struct vx_hook_event *e);
 
 #define VX_LATHOOKS_MAX_LINKS 5
 
@@ -31,17 +38,22 @@ struct vx_lathooks {
 	unsigned int refused;		/* bit (enum vx_backend - 1): xmit backends
 					 * the kernel refused */
 	char why[256];			/* why better xmit backends were refused */
+	vx_hook_cb cb;
+	void *ctx;
+	struct ring_buffer *rb;		/* vx_lathooks_add_to_loop() with events */
 };
 
 /* Load and attach; @be forces the xmit backend (VX_BACKEND_AUTO: best
- * first); @events also sends one struct vx_hook_event per timed vxlan_xmit
+ * first); a @cb also gets one struct vx_hook_event per timed vxlan_xmit
  * and vxlan_rcv and per TCP segment delivered through a watched VXLAN
- * device (`vxray trace`). Failure to get either stage is not fatal: the
+ * device (`vxray trace`), once vx_lathooks_add_to_loop() ran. Failure to get either stage is not fatal: the
  * stages that could not be hooked are reported missing. Returns a negative
  * errno only when a forced backend is refused, having printed why. */
-int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, bool events);
-/* The event ring buffer (with @events), or a negative errno. */
-int vx_lathooks_rb_fd(const struct vx_lathooks *h);
+int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, vx_hook_cb cb, void *ctx);
+/* The event ring in @loop (with a callback); 0 or a negative errno. */
+int vx_lathooks_add_to_loop(struct vx_lathooks *h, struct vx_loop *loop);
+/* Deliver what is already in the ring. */
+void vx_lathooks_drain(struct vx_lathooks *h);
 /* Events the ring buffer had no room for, since open. */
 uint64_t vx_lathooks_lost(const struct vx_lathooks *h);
 /* Make @obj's latency maps (vxl_*) these hooks' maps. Call before loading

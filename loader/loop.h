@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
+
 /* Set by main.c's SIGINT/SIGTERM handler; the loop, and the few waits
  * outside it (diagnose's probe), poll it. */
 extern volatile sig_atomic_t vx_exiting;
@@ -43,12 +45,6 @@ struct vx_loop {
 	void *tick_ctx;
 };
 
-/* CLOCK_MONOTONIC in ns: the same clock as bpf_ktime_get_ns(). */
-uint64_t vx_now_ns(void);
-/* Add to a bpf_ktime_get_ns() stamp to get wall-clock ns. */
-uint64_t vx_mono_to_real(void);
-/* "HH:MM:SS" plus @digits (3 or 6) of fraction, local time, of wall ns. */
-void vx_fmt_wallclock(uint64_t real_ns, int digits, char *buf, size_t len);
 int vx_loop_init(struct vx_loop *l, uint64_t duration_ns, uint64_t interval_ns,
 		 vx_tick_cb tick, void *tick_ctx);
 /* Call @cb when @fd is readable; a negative return ends the loop with it. */

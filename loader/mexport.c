@@ -25,6 +25,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mexport.h"
+#include "names.h"
 #include "netns.h"
 #include "policy.h"
 #include "retranssrc.h"
@@ -53,14 +54,6 @@ struct vx_mexport {
 
 static const char *const TUN_LABELS[] = { "netns", "device", "vni", "remote_vtep", "direction",
 					  NULL };
-
-static const char *ns_label(uint32_t inum)
-{
-	const char *n = vx_netns_name_by_inum(inum);
-
-	/* vxray's own namespace has no name: say so rather than print "". */
-	return n && *n ? n : "host";
-}
 
 /* Latency bucket bounds: every other power of two from 1.024us to 1.07s.
  * Powers of two are slot boundaries of the kernel's log-linear histogram,
@@ -321,7 +314,7 @@ static void fold_tunnel(const struct vx_tun_key *k, const struct vx_tun_val *tot
 		family = w->vx->remote_family == AF_INET ? 4 : 6;
 		memcpy(remote, &w->vx->remote, family == 4 ? 4 : 16);
 	}
-	r.netns = ns_label(k->netns);
+	r.netns = vx_ns_label(k->netns);
 	r.device = w->name;
 	r.vni = k->vni;
 	r.encap = k->at == VX_AT_TC_UL_OUT || k->at == VX_AT_TC_VX_OUT;
@@ -390,7 +383,7 @@ static void fill_latency(struct vx_mexport *me, const struct vx_dp *dp)
 		vx_hist_buckets(&sum, bounds, LAT_BOUNDS, counts);
 		snprintf(vni, sizeof(vni), "%u", k.vni);
 		vx_metric_set_histogram(me->latency,
-					(const char *[]){ ns_label(k.netns), w->name, vni, stage },
+					(const char *[]){ vx_ns_label(k.netns), w->name, vni, stage },
 					counts, (double)sum.sum_ns / 1e9);
 	}
 	free(vals);
@@ -427,7 +420,7 @@ void vx_mexport_datapath(struct vx_mexport *me, const struct vx_dp *dp)
 		if (dp->w[i].active)
 			per_ns[dp->w[i].inst]++;
 	for (int i = 0; i < dp->n_inst; i++)
-		vx_metric_set(me->interfaces, (const char *[]){ ns_label(dp->inst[i].inum) },
+		vx_metric_set(me->interfaces, (const char *[]){ vx_ns_label(dp->inst[i].inum) },
 			      per_ns[i]);
 	vx_mexport_attached(me, "tc", 2 * vx_dp_n_active(dp));
 	vx_mexport_attached(me, "xdp", dp->n_xdp);
@@ -450,7 +443,7 @@ void vx_mexport_drops(struct vx_mexport *me, const struct vx_drop_row *rows, int
 	if (!me)
 		return;
 	for (int i = 0; i < n; i++) {
-		char rbuf[32], nsb[32], loc[128] = "unknown";
+		char rbuf[32], loc[128] = "unknown";
 		const char *sym;
 		uint64_t off;
 
@@ -458,7 +451,7 @@ void vx_mexport_drops(struct vx_mexport *me, const struct vx_drop_row *rows, int
 		 * function keeps the label set small. */
 		if (rows[i].key.location && (sym = vx_ksym_lookup(rows[i].key.location, &off)))
 			snprintf(loc, sizeof(loc), "%s", sym);
-		vx_mexport_drops_add(me, vx_drop_ns_name(rows[i].key.netns, nsb, sizeof(nsb)),
+		vx_mexport_drops_add(me, vx_ns_label(rows[i].key.netns),
 				     vx_drop_reason_name(rows[i].key.reason, rbuf, sizeof(rbuf)),
 				     loc, rows[i].delta);
 	}
@@ -473,7 +466,7 @@ void vx_mexport_retrans(struct vx_mexport *me, const struct vx_retranssrc *rt,
 	for (int d = 0; d < inv->n; d++) {
 		const struct vx_retrans_tun *t = vx_retranssrc_tun(rt, d);
 		const struct vx_vxlan_dev *v = &inv->devs[d];
-		const char *ns = v->netns[0] ? v->netns : "host";
+		const char *ns = vx_ns_label_of(v->netns);
 		char vni[16];
 
 		if (!t)
@@ -494,7 +487,7 @@ void vx_mexport_conntrack(struct vx_mexport *me, const struct vx_ct_snapshot *sn
 		return;
 	for (int i = 0; i < snap->n; i++) {
 		const struct vx_ct_ns *n = &snap->ns[i];
-		const char *l[] = { n->netns[0] ? n->netns : "host" };
+		const char *l[] = { vx_ns_label_of(n->netns) };
 
 		if (n->have_count) {
 			vx_metric_set(me->ct_count, l, n->count);

@@ -8,74 +8,19 @@
 #include "btfnames.h"
 #include "hist.h"
 #include "json.h"
-#include "loop.h"
+#include "clock.h"
+#include "names.h"
 #include "recfmt.h"
 
 /* ---- datapath events ---------------------------------------------------- */
 
-int vx_dp_event_decode(const void *data, size_t len, struct vx_event *e)
-{
-	if (!data || len < sizeof(*e))
-		return -EINVAL;
-	memcpy(e, data, sizeof(*e));
-	return 0;
-}
-
-/* An address of family 4 or 6 ("-" for anything else), always written to
- * @buf: callers print the buffer. IPv4 by hand: this runs four times per
- * event, and glibc's inet_ntop goes through sprintf. */
-static const char *ip_str(int family, const uint8_t *a, char *buf, size_t len)
-{
-	if (family != 4 && family != 6) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	if (family == 4 && len >= INET_ADDRSTRLEN) {
-		char *o = buf;
-
-		for (int i = 0; i < 4; i++) {
-			if (a[i] >= 100)
-				*o++ = (char)('0' + a[i] / 100);
-			if (a[i] >= 10)
-				*o++ = (char)('0' + a[i] / 10 % 10);
-			*o++ = (char)('0' + a[i] % 10);
-			*o++ = i < 3 ? '.' : '\0';
-		}
-		return buf;
-	}
-	return inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len) ? buf : "?";
-}
-
-static const char *encap_hook(uint8_t at)
-{
-	switch (at) {
-	case VX_AT_XDP_UL_IN: return "xdp-in";
-	case VX_AT_TC_UL_IN:
-	case VX_AT_TC_VX_IN: return "in";
-	case VX_AT_TC_UL_OUT:
-	case VX_AT_TC_VX_OUT: return "out";
-	}
-	return "?";
-}
-
-static const char *proto_name(uint8_t p)
-{
-	switch (p) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	}
-	return "other";
-}
-
 /* What the inner frame carries: the IP protocol, or for a non-IP inner
  * frame (ARP resolving the overlay peer, LLDP...) its EtherType. */
-static const char *inner_name(const struct vx_pkt *p)
+static const char *inner_name(const struct vx_pkt *p, char *buf, size_t len)
 {
 	if (p->inner_family == 4 || p->inner_family == 6)
-		return proto_name(p->inner_proto);
-	return p->inner_ethertype == 0x0806 ? "arp" : "non-ip";
+		return vx_proto_name(p->inner_proto, buf, len);
+	return vx_ethertype_name(p->inner_ethertype);
 }
 
 static bool is_icmp(uint8_t p)
@@ -83,37 +28,30 @@ static bool is_icmp(uint8_t p)
 	return p == IPPROTO_ICMP || p == IPPROTO_ICMPV6;
 }
 
-/* The direction comes from the hook, not from the record's kind byte: a
- * hook is one direction by construction, a byte can say anything. */
-static bool leaving(uint8_t at)
-{
-	return at == VX_AT_TC_UL_OUT || at == VX_AT_TC_VX_OUT;
-}
-
 void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct vx_rec_names *n)
 {
 	const struct vx_pkt *p = &e->pkt;
 	char ts[32], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN], is[INET6_ADDRSTRLEN],
-		id[INET6_ADDRSTRLEN], l4[64] = "";
+		id[INET6_ADDRSTRLEN], l4[64] = "", pb[16];
 	bool outer = p->outer_family == 4 || p->outer_family == 6;
 
 	vx_fmt_wallclock(e->ts_ns + n->mono_to_real, 6, ts, sizeof(ts));
-	ip_str(p->outer_family, p->outer_src, os, sizeof(os));
-	ip_str(p->outer_family, p->outer_dst, od, sizeof(od));
-	ip_str(p->inner_family, p->inner_src, is, sizeof(is));
-	ip_str(p->inner_family, p->inner_dst, id, sizeof(id));
+	vx_addr_str(p->outer_family, p->outer_src, os, sizeof(os));
+	vx_addr_str(p->outer_family, p->outer_dst, od, sizeof(od));
+	vx_addr_str(p->inner_family, p->inner_src, is, sizeof(is));
+	vx_addr_str(p->inner_family, p->inner_dst, id, sizeof(id));
 	if (json) {
 		bool inner = p->inner_family == 4 || p->inner_family == 6;
 		struct jw j;
 
 		jw_init(&j, f);
 		jw_obj_open(&j, NULL);
-		jw_str(&j, "type", leaving(e->at) ? "encap" : "decap");
+		jw_str(&j, "type", vx_at_leaving(e->at) ? "encap" : "decap");
 		jw_str(&j, "time", ts);
 		jw_uint(&j, "time_ns", e->ts_ns + n->mono_to_real);
 		jw_str(&j, "netns", n->netns);
 		jw_str(&j, "device", n->device);
-		jw_str(&j, "hook", encap_hook(e->at));
+		jw_str(&j, "hook", vx_at_short(e->at));
 		jw_str(&j, "layer", outer ? "underlay" : "overlay");
 		jw_uint(&j, "vni", p->vni);
 		if (outer) {
@@ -124,7 +62,7 @@ void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct v
 		}
 		jw_str(&j, "inner_src", inner ? is : NULL);
 		jw_str(&j, "inner_dst", inner ? id : NULL);
-		jw_str(&j, "proto", inner_name(p));
+		jw_str(&j, "proto", inner_name(p, pb, sizeof(pb)));
 		if (!inner) {
 			jw_uint(&j, "ethertype", p->inner_ethertype);
 		} else if (is_icmp(p->inner_proto)) {
@@ -145,53 +83,31 @@ void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct v
 			 p->icmp_seq);
 	else if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
 		snprintf(l4, sizeof(l4), "%u → %u", p->inner_sport, p->inner_dport);
-	fprintf(f, "%s %-10s %-10s %-3s %s vni=%u", ts, n->netns, n->device, encap_hook(e->at),
-		leaving(e->at) ? "ENCAP" : "DECAP", p->vni);
+	fprintf(f, "%s %-10s %-10s %-3s %s vni=%u", ts, n->netns, n->device, vx_at_short(e->at),
+		vx_at_leaving(e->at) ? "ENCAP" : "DECAP", p->vni);
 	if (outer)
 		fprintf(f, " outer %s:%u→%s:%u", os, p->outer_sport, od, p->outer_dport);
 	if (p->inner_family == 4 || p->inner_family == 6)
-		fprintf(f, " inner %s→%s %s %s len=%u\n", is, id, proto_name(p->inner_proto), l4,
+		fprintf(f, " inner %s→%s %s %s len=%u\n", is, id, vx_proto_name(p->inner_proto, pb, sizeof(pb)), l4,
 			e->len);
 	else
-		fprintf(f, " inner %s ethertype 0x%04x len=%u\n", inner_name(p), p->inner_ethertype,
+		fprintf(f, " inner %s ethertype 0x%04x len=%u\n", inner_name(p, pb, sizeof(pb)),
+			p->inner_ethertype,
 			e->len);
-}
-
-const char *vx_dp_trace_hook(uint8_t at)
-{
-	switch (at) {
-	case VX_AT_XDP_UL_IN: return "xdp/underlay-in";
-	case VX_AT_TC_UL_IN: return "tc/underlay-in";
-	case VX_AT_TC_UL_OUT: return "tc/underlay-out";
-	case VX_AT_TC_VX_IN: return "tc/vxlan-in";
-	case VX_AT_TC_VX_OUT: return "tc/vxlan-out";
-	}
-	return "?";
-}
-
-const char *vx_dp_what(uint8_t at)
-{
-	switch (at) {
-	case VX_AT_TC_VX_OUT: return "ENCAP";		/* inner, about to be encapsulated */
-	case VX_AT_TC_UL_OUT: return "WIRE-OUT";	/* outer, leaving */
-	case VX_AT_XDP_UL_IN:
-	case VX_AT_TC_UL_IN: return "WIRE-IN";		/* outer, arriving */
-	case VX_AT_TC_VX_IN: return "DECAP";		/* inner, decapsulated */
-	}
-	return "?";
 }
 
 void vx_dp_fmt_inner(const struct vx_pkt *p, char *out, size_t len)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pb[16];
-	const char *proto = vx_drop_proto_name(p->inner_proto, pb, sizeof(pb));
+	const char *proto = vx_proto_name(p->inner_proto, pb, sizeof(pb));
 
 	if (p->inner_family != 4 && p->inner_family != 6) {
-		snprintf(out, len, "%s ethertype 0x%04x", inner_name(p), p->inner_ethertype);
+		snprintf(out, len, "%s ethertype 0x%04x", vx_ethertype_name(p->inner_ethertype),
+			 p->inner_ethertype);
 		return;
 	}
-	ip_str(p->inner_family, p->inner_src, s, sizeof(s));
-	ip_str(p->inner_family, p->inner_dst, d, sizeof(d));
+	vx_addr_str(p->inner_family, p->inner_src, s, sizeof(s));
+	vx_addr_str(p->inner_family, p->inner_dst, d, sizeof(d));
 	if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
 		snprintf(out, len, "%s %s:%u -> %s:%u", proto, s, p->inner_sport, d, p->inner_dport);
 	else if (is_icmp(p->inner_proto))
@@ -201,21 +117,7 @@ void vx_dp_fmt_inner(const struct vx_pkt *p, char *out, size_t len)
 		snprintf(out, len, "%s %s -> %s", proto, s, d);
 }
 
-const char *vx_dp_addr(int family, const uint8_t *a, char *buf, size_t len)
-{
-	return ip_str(family, a, buf, len);
-}
-
 /* ---- TCP retransmits ---------------------------------------------------- */
-
-int vx_retrans_decode(const void *data, size_t len, struct vxr_event *e, bool *full_size)
-{
-	if (!data || len < sizeof(*e))
-		return -EINVAL;
-	memcpy(e, data, sizeof(*e));
-	*full_size = e->kind == VXR_RETRANS && e->mss && e->len >= e->mss;
-	return 0;
-}
 
 /* Addresses of the record's family (AF_INET or AF_INET6; "?" otherwise). */
 static const char *sock_addr(int family, const void *a, char *buf, size_t len)
@@ -345,15 +247,15 @@ void vx_nf_drop_print(FILE *f, bool json, const struct vx_nf_drop_out *d,
 			jw_uint(&w, "len", e->len);
 		jw_str(&w, "location", d->location);
 		if (e->flags & VXD_F_OUTER)
-			vx_drop_json_ip(&w, "outer", &e->outer);
+			vx_ip_json(&w, "outer", &e->outer);
 		if (e->flags & VXD_F_TUNNEL) {
 			jw_uint(&w, "vni", e->vni);
 			if (e->flags & VXD_F_OUTER)
 				jw_str(&w, "vtep",
-				       vx_drop_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)));
+				       vx_ip_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)));
 		}
 		if (e->flags & VXD_F_INNER)
-			vx_drop_json_ip(&w, "inner", &e->inner);
+			vx_ip_json(&w, "inner", &e->inner);
 		if (d->stack) {
 			jw_arr_open(&w, "stack");
 			for (int i = 0; i < d->n_stack; i++)
@@ -365,9 +267,9 @@ void vx_nf_drop_print(FILE *f, bool json, const struct vx_nf_drop_out *d,
 		return;
 	}
 	if (e->flags & VXD_F_INNER)
-		vx_drop_fmt_ip(&e->inner, pkt, sizeof(pkt));
+		vx_ip_fmt(&e->inner, pkt, sizeof(pkt));
 	else if (e->flags & VXD_F_OUTER)
-		vx_drop_fmt_ip(&e->outer, pkt, sizeof(pkt));
+		vx_ip_fmt(&e->outer, pkt, sizeof(pkt));
 	else
 		snprintf(pkt, sizeof(pkt), "ethertype 0x%04x", e->protocol);
 	fprintf(f, "%s NF_DROP hook=%s family=%s netns=%s dev=%s len=", ts,
@@ -379,9 +281,9 @@ void vx_nf_drop_print(FILE *f, bool json, const struct vx_nf_drop_out *d,
 	if (e->flags & VXD_F_TUNNEL) {
 		fprintf(f, " vni=%u", e->vni);
 		if (e->flags & VXD_F_OUTER) {
-			vx_drop_fmt_ip(&e->outer, outer, sizeof(outer));
+			vx_ip_fmt(&e->outer, outer, sizeof(outer));
 			fprintf(f, " vtep=%s outer %s",
-				vx_drop_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)), outer);
+				vx_ip_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)), outer);
 		}
 	}
 	fputc('\n', f);

@@ -31,27 +31,15 @@ struct vx_rec_names {
 
 /* ---- datapath events (encap, trace) -------------------------------------- */
 
-/* A datapath record from the ring into @e: 0, or -EINVAL when @len is
- * short of a struct vx_event (nothing to print). */
-int vx_dp_event_decode(const void *data, size_t len, struct vx_event *e);
 /* One `vxray encap` line, or one JSON object line. */
 void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct vx_rec_names *n);
 
-/* The pieces of a `vxray trace` line for a datapath event (view_trace.c
- * lays the line out, the same for every source): the hook's tag
- * ("tc/vxlan-out", ...), the inner packet in words, an address ("-" for a
- * family that is neither 4 nor 6; always written to @buf). */
-const char *vx_dp_trace_hook(uint8_t at);
+/* The inner packet of a datapath event in words, for a `vxray trace`
+ * line (view_trace.c lays the line out, the same for every source). */
 void vx_dp_fmt_inner(const struct vx_pkt *p, char *out, size_t len);
-const char *vx_dp_addr(int family, const uint8_t *a, char *buf, size_t len);
-/* "ENCAP", "WIRE-OUT", "WIRE-IN", "DECAP" or "?" for a hook (enum vx_at). */
-const char *vx_dp_what(uint8_t at);
 
 /* ---- TCP retransmits ---------------------------------------------------- */
 
-/* A retransmit record into @e: 0, or -EINVAL when short. *@full_size: a
- * retransmit of at least one MSS, the MTU fingerprint. */
-int vx_retrans_decode(const void *data, size_t len, struct vxr_event *e, bool *full_size);
 /* One `vxray retrans` line or JSON object line; @t is the tunnel the flow
  * leaves through (NULL: none known). */
 void vx_retrans_print(FILE *f, bool json, const struct vxr_event *e, bool full_size,

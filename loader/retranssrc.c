@@ -12,9 +12,12 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "loop.h"
 #include "maputil.h"
+#include "names.h"
 #include "netns.h"
 #include "recfmt.h"
+#include "record.h"
 #include "retranssrc.h"
 #include "vx_retrans.skel.h"
 
@@ -50,7 +53,7 @@ struct vx_retranssrc {
  * socket's namespace, when that route's device is a VXLAN we know. */
 static int tunnel_of(struct vx_retranssrc *s, const struct vxr_event *e)
 {
-	const char *ns = vx_netns_name_by_inum(e->netns);
+	const char *ns = vx_ns_label(e->netns);
 	int oif = 0, dev = -1, alen = e->family == AF_INET ? 4 : 16, err = -ENOENT;
 
 	for (int i = 0; i < s->n_routes; i++) {
@@ -60,10 +63,11 @@ static int tunnel_of(struct vx_retranssrc *s, const struct vxr_event *e)
 		    !memcmp(rt->daddr, e->daddr, (size_t)alen))
 			return rt->dev;
 	}
-	/* An unnamed namespace ("netns:<inum>") cannot be entered by name. */
-	if (!strcmp(ns, "host"))
+	/* Only vxray's own namespace and one with a live name can be asked;
+	 * the node.s ("host") only when vxray runs in it. */
+	if (e->netns == vx_netns_inum(NULL))
 		err = vx_route_oif(NULL, e->family, e->daddr, &oif);
-	else if (strncmp(ns, "netns:", 6))
+	else if (vx_netns_inum(ns) == e->netns)
 		err = vx_route_oif(ns, e->family, e->daddr, &oif);
 	for (int i = 0; !err && i < s->inv->n; i++)
 		if (s->inv->devs[i].netns_inum == e->netns && s->inv->devs[i].ifindex == oif)
@@ -262,9 +266,14 @@ int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_inventory *in
 	return 0;
 }
 
-struct ring_buffer *vx_retranssrc_ringbuf(struct vx_retranssrc *s)
+int vx_retranssrc_add_to_loop(struct vx_retranssrc *s, struct vx_loop *l)
 {
-	return s->rb;
+	return vx_loop_add_ringbuf(l, s->rb);
+}
+
+void vx_retranssrc_drain(struct vx_retranssrc *s)
+{
+	ring_buffer__consume(s->rb);
 }
 
 const char *vx_retranssrc_backend(const struct vx_retranssrc *s)

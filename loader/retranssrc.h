@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "inventory.h"
+
+struct vx_loop;
 #include "../bpf/kprobe/vx_retrans.h"
 
 struct ring_buffer;
@@ -33,8 +35,9 @@ typedef void (*vx_retrans_cb)(void *ctx, const struct vxr_event *e, int dev, boo
  * outlive the engine. Returns 0 or a negative errno. */
 int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_inventory *inv,
 		       const uint32_t *inums, int n_inums, vx_retrans_cb cb, void *ctx);
-/* The ring buffer to poll (vx_loop_add_ringbuf). */
-struct ring_buffer *vx_retranssrc_ringbuf(struct vx_retranssrc *s);
+int vx_retranssrc_add_to_loop(struct vx_retranssrc *s, struct vx_loop *l);
+/* Deliver what is already in the ring buffer. */
+void vx_retranssrc_drain(struct vx_retranssrc *s);
 /* What attached, for messages. */
 const char *vx_retranssrc_backend(const struct vx_retranssrc *s);
 /* Events the kernel could not queue (ring buffer full), cumulative. */

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mexport.h"
+#include "names.h"
 #include "netns.h"
 #include "policy.h"
 #include "retranssrc.h"
@@ -89,7 +90,7 @@ static void on_tick(void *ctx, uint64_t now)
 		vx_mexport_conntrack(a->me, a->ct_snap);
 	for (int i = 0; i < n_nf; i++)
 		for (int k = 0; k < rs[i].n; k++)
-			vx_mexport_nf_rule(a->me, names[i][0] ? names[i] : "host", &rs[i].r[k]);
+			vx_mexport_nf_rule(a->me, vx_ns_label_of(names[i]), &rs[i].r[k]);
 	vx_mexport_attached(a->me, "drops", a->drops ? 1 : 0);
 	vx_mexport_attached(a->me, "retrans", a->rt ? 2 : 0);
 	vx_mexport_end(a->me);
@@ -244,7 +245,7 @@ int cmd_agent(struct vx_opts *o)
 	 * AUTO: a refused backend falls through to the next, and no backend
 	 * at all is a health metric, never a reason to stop. */
 	if (!ret)
-		ret = vx_lathooks_open(&a.hooks, VX_BACKEND_AUTO, false);
+		ret = vx_lathooks_open(&a.hooks, VX_BACKEND_AUTO, NULL, NULL);
 	if (!ret)
 		ret = vx_dp_load(&a.dp);
 	if (!ret)
@@ -266,11 +267,11 @@ int cmd_agent(struct vx_opts *o)
 
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &a);
 	if (!ret)
-		ret = vx_dp_follow(&a.dp, &loop);
+		ret = vx_dp_add_to_loop(&a.dp, &loop);
 	if (!ret && a.drops)
 		ret = vx_dropsrc_add_to_loop(a.drops, &loop);
 	if (!ret && a.rt)
-		ret = vx_loop_add_ringbuf(&loop, vx_retranssrc_ringbuf(a.rt));
+		ret = vx_retranssrc_add_to_loop(a.rt, &loop);
 	if (!ret && a.ct)
 		ret = vx_ct_add_to_loop(a.ct, &loop);
 	if (!ret) {

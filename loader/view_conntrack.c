@@ -14,6 +14,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mexport.h"
+#include "names.h"
 #include "netns.h"
 #include "sysinfo.h"
 
@@ -24,11 +25,6 @@ struct view {
 	struct vx_mexport *me;		/* --metrics, else NULL */
 	int err;
 };
-
-static const char *ns_label(const char *name)
-{
-	return name[0] ? name : "host";
-}
 
 static bool add_name(char names[][VX_NETNS_NAME_MAX], int *n, const char *name)
 {
@@ -79,7 +75,7 @@ static int pick_namespaces(const struct vx_opts *o, char names[][VX_NETNS_NAME_M
 	}
 	for (int i = 0; i < nc; i++)
 		if (vx_inventory_collect(&inv, cand[i]))
-			pr_debug("--auto: cannot list VXLAN devices in namespace %s", ns_label(cand[i]));
+			pr_debug("--auto: cannot list VXLAN devices in namespace %s", vx_ns_label_of(cand[i]));
 	for (int i = 0; i < inv.n; i++)
 		add_name(names, &n, inv.devs[i].netns);
 	vx_inventory_free(&inv);
@@ -121,7 +117,7 @@ static void print_json(const struct vx_ct_snapshot *s, const struct vx_ct_ns *ns
 	jw_str(&w, "type", "conntrack");
 	jw_str(&w, "time", ts);
 	jw_double(&w, "interval_s", s->interval_s);
-	jw_str(&w, "netns", ns_label(ns->netns));
+	jw_str(&w, "netns", vx_ns_label_of(ns->netns));
 	jw_uint(&w, "netns_inum", ns->inum);
 	jw_str(&w, "backend", s->backend);
 	json_by_l4(&w, "new", ns->new);
@@ -164,11 +160,11 @@ static void print_text(const struct vx_ct_snapshot *s, const struct vx_ct_ns *ns
 		snprintf(tbl, sizeof(tbl), "count=%u max=%u fill=%.1f%%", ns->count, ns->max,
 			 ns->fill_pct);
 	printf("%s CT netns=%s %s new=%s confirmed=%s destroyed=%s alloc_failed=%s insert_failed=%llu drop=%llu early_drop=%llu\n",
-	       ts, ns_label(ns->netns), tbl, nb, cb, db, af, (unsigned long long)ns->insert_failed,
+	       ts, vx_ns_label_of(ns->netns), tbl, nb, cb, db, af, (unsigned long long)ns->insert_failed,
 	       (unsigned long long)ns->drop, (unsigned long long)ns->early_drop);
 	if (ns->alert)
 		printf("%s ALERT netns=%s conntrack %s; raise net.netfilter.nf_conntrack_max or shorten the conntrack timeouts\n",
-		       ts, ns_label(ns->netns), ns->alert_why);
+		       ts, vx_ns_label_of(ns->netns), ns->alert_why);
 }
 
 static void on_tick(void *ctx, uint64_t now)

@@ -48,6 +48,7 @@
 #include "lathooks.h"
 #include "log.h"
 #include "loop.h"
+#include "names.h"
 #include "netns.h"
 #include "policy.h"
 #include "retranssrc.h"
@@ -159,11 +160,6 @@ static void cpy(char *dst, size_t size, const char *src)
 
 	memmove(dst, src, n);
 	dst[n] = '\0';
-}
-
-static const char *ns_label(const char *name)
-{
-	return name[0] ? name : "host";
 }
 
 static void gap(struct diag *d, const char *fmt, const char *arg)
@@ -366,7 +362,7 @@ static void snap_rules(struct diag *d, bool end)
 		int k, ret = vx_nf_read_ruleset(d->names[n], &now);
 
 		if (ret) {
-			pr_debug("diagnose: cannot read the rules of %s: %s", ns_label(d->names[n]),
+			pr_debug("diagnose: cannot read the rules of %s: %s", vx_ns_label_of(d->names[n]),
 				 vx_strerror(ret));
 			vx_nf_ruleset_free(&now);
 			continue;
@@ -451,15 +447,14 @@ static void on_drop(void *ctx, const struct vx_drop *x)
 	const char *reason = x->reason ? x->reason : "?", *dev;
 	bool outer = ((e->flags & VXD_F_TUNNEL) && !(e->flags & VXD_F_DECAP)) ||
 		     outer_udp(d, e);
-	char nsb[VX_NETNS_NAME_MAX];
-	const char *ns = vx_drop_ns_name(e->netns, nsb, sizeof(nsb));
+	/* The evidence's namespaces are as the options name them: "" for
+	 * vxray's own. */
+	const char *ns = e->netns == vx_netns_inum(NULL) ? "" : vx_ns_label(e->netns);
 	struct vx_ev_drop *r = NULL;
 
 	if (!strncmp(reason, "SKB_DROP_REASON_", 16))
 		reason += 16;
-	if (!strcmp(ns, "host"))
-		ns = "";
-	dev = e->ifindex ? vx_drop_dev_name(e->netns, e->ifindex) : "";
+	dev = e->ifindex ? vx_dev_label(e->netns, e->ifindex) : "";
 	for (int i = 0; i < ev->n_drops && !r; i++) {
 		struct vx_ev_drop *y = &ev->drops[i];
 
@@ -1174,7 +1169,7 @@ static void dp_start(struct diag *d)
 	for (int i = 0; i < d->n_names; i++)
 		memcpy(d->dpo.netns[i], d->names[i], VX_NETNS_NAME_MAX);
 	vx_dp_init(&d->dp, &po);
-	if ((ret = vx_dp_pick(&d->dp)) || (ret = vx_lathooks_open(&d->hooks, VX_BACKEND_AUTO, false)) ||
+	if ((ret = vx_dp_pick(&d->dp)) || (ret = vx_lathooks_open(&d->hooks, VX_BACKEND_AUTO, NULL, NULL)) ||
 	    (ret = vx_dp_load(&d->dp)) || (ret = vx_dp_attach(&d->dp))) {
 		gap(d, "%s", "no per-stage latency: the datapath programs could not attach "
 		    "(see above); latency is the probe's overlay round trip");
@@ -1315,7 +1310,7 @@ static void print_text(const struct diag *d, const struct vx_finding *f, int n)
 		faults += f[i].verdict != VX_V_HEALTHY;
 	printf("vxray diagnose: %.1fs over", d->ev.window_s);
 	for (int i = 0; i < d->n_names; i++)
-		printf("%s %s", i ? "," : "", ns_label(d->names[i]));
+		printf("%s %s", i ? "," : "", vx_ns_label_of(d->names[i]));
 	printf("%s; %d finding%s\n", d->ev.probed ? " (with probe traffic)" : "", faults,
 	       faults == 1 ? "" : "s");
 	for (int i = 0; i < n; i++) {
@@ -1332,7 +1327,7 @@ static void print_text(const struct diag *d, const struct vx_finding *f, int n)
 			char a[INET6_ADDRSTRLEN];
 
 			printf("%s %s -> %s: ping %u/%u, full-size %u/%u", i ? ";" : "",
-			       ns_label(g->src_ns), target_addr(g, a, sizeof(a)), g->received, g->sent,
+			       vx_ns_label_of(g->src_ns), target_addr(g, a, sizeof(a)), g->received, g->sent,
 			       g->big_received, g->big_sent);
 			if (g->dst_known)
 				printf(", TCP %llu/%llu bytes", (unsigned long long)g->tcp_received,
@@ -1378,7 +1373,7 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 	jw_arr_close(&w);
 	jw_arr_open(&w, "namespaces");
 	for (int i = 0; i < d->n_names; i++)
-		jw_str(&w, NULL, ns_label(d->names[i]));
+		jw_str(&w, NULL, vx_ns_label_of(d->names[i]));
 	jw_arr_close(&w);
 	jw_bool(&w, "fault", f[0].verdict != VX_V_HEALTHY);
 	jw_arr_open(&w, "findings");
@@ -1620,7 +1615,7 @@ int cmd_diagnose(struct vx_opts *o)
 	if (!ret && d.drops)
 		ret = vx_dropsrc_add_to_loop(d.drops, &loop);
 	if (!ret && d.rt)
-		ret = vx_loop_add_ringbuf(&loop, vx_retranssrc_ringbuf(d.rt));
+		ret = vx_retranssrc_add_to_loop(d.rt, &loop);
 	if (!ret && d.ct)
 		ret = vx_ct_add_to_loop(d.ct, &loop);
 	if (!ret && d.n_tg && !(ret = probe_start(&d))) {

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mexport.h"
+#include "names.h"
 #include "sysinfo.h"
 
 struct drops {
@@ -55,15 +56,15 @@ static void print_event_json(struct drops *d, const struct vx_drop *dr, const ch
 	jw_uint(&w, "len", e->len);
 	jw_uint(&w, "protocol", e->protocol);
 	if (e->flags & VXD_F_OUTER)
-		vx_drop_json_ip(&w, "outer", &e->outer);
+		vx_ip_json(&w, "outer", &e->outer);
 	if (e->flags & VXD_F_TUNNEL) {
 		jw_uint(&w, "vni", e->vni);
 		if (e->flags & VXD_F_OUTER)
-			jw_str(&w, "vtep", vx_drop_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)));
+			jw_str(&w, "vtep", vx_ip_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)));
 		jw_bool(&w, "decapsulated", e->flags & VXD_F_DECAP);
 	}
 	if (e->flags & VXD_F_INNER)
-		vx_drop_json_ip(&w, "inner", &e->inner);
+		vx_ip_json(&w, "inner", &e->inner);
 	if (d->o->stack) {
 		jw_arr_open(&w, "stack");
 		for (int i = 0; i < dr->n_stack; i++)
@@ -78,13 +79,13 @@ static void on_drop(void *ctx, const struct vx_drop *dr)
 {
 	struct drops *d = ctx;
 	const struct vxd_event *e = dr->ev;
-	char nsb[32], ts[32], outer[160], inner[160], a[INET6_ADDRSTRLEN], sym[160];
+	char ts[32], outer[160], inner[160], a[INET6_ADDRSTRLEN], sym[160];
 	const char *ns, *dev;
 
 	if (!vx_drop_event_wanted(d->o, e))
 		return;
-	ns = vx_drop_ns_name(e->netns, nsb, sizeof(nsb));
-	dev = vx_drop_dev_name(e->netns, e->ifindex);
+	ns = vx_ns_label(e->netns);
+	dev = vx_dev_label(e->netns, e->ifindex);
 	vx_capture_drop(d->cap, dr, ns, dev, vx_dropsrc_hook(d->src), d->mono_to_real);
 	if (d->o->json) {
 		print_event_json(d, dr, ns, dev);
@@ -93,7 +94,7 @@ static void on_drop(void *ctx, const struct vx_drop *dr)
 
 	vx_fmt_wallclock(e->ts_ns + d->mono_to_real, 3, ts, sizeof(ts));
 	if (e->flags & VXD_F_OUTER)
-		vx_drop_fmt_ip(&e->outer, outer, sizeof(outer));
+		vx_ip_fmt(&e->outer, outer, sizeof(outer));
 	else
 		snprintf(outer, sizeof(outer), "ethertype 0x%04x", e->protocol);
 	printf("%s DROP %s %s netns=%s dev=%s len=%u %s", ts, dr->reason, dr->location, ns, dev,
@@ -101,9 +102,9 @@ static void on_drop(void *ctx, const struct vx_drop *dr)
 	if (e->flags & VXD_F_TUNNEL) {
 		printf(" vni=%u", e->vni);
 		if (e->flags & VXD_F_OUTER)
-			printf(" vtep=%s", vx_drop_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)));
+			printf(" vtep=%s", vx_ip_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)));
 		if (e->flags & VXD_F_INNER) {
-			vx_drop_fmt_ip(&e->inner, inner, sizeof(inner));
+			vx_ip_fmt(&e->inner, inner, sizeof(inner));
 			printf(" inner %s", inner);
 		}
 	}
@@ -121,7 +122,7 @@ static void on_tick(void *ctx, uint64_t now)
 {
 	struct drops *d = ctx;
 	uint64_t lost = vx_dropsrc_lost(d->src), new_lost = lost - d->lost_seen, delta = 0;
-	char rbuf[32], loc[160], nsb[32], ts[32];
+	char rbuf[32], loc[160], ts[32];
 	double secs = (double)(now - d->last_tick) / NSEC_PER_SEC;
 	const struct vx_drop_row *rows;
 	int n = vx_dropsrc_read_agg(d->src, &rows);
@@ -153,7 +154,7 @@ static void on_tick(void *ctx, uint64_t now)
 	for (int i = 0; i < n; i++) {
 		const struct vx_drop_row *r = &rows[i];
 		const char *reason = vx_drop_reason_name(r->key.reason, rbuf, sizeof(rbuf));
-		const char *ns = vx_drop_ns_name(r->key.netns, nsb, sizeof(nsb));
+		const char *ns = vx_ns_label(r->key.netns);
 
 		if (r->key.location)
 			vx_ksym_fmt(r->key.location, loc, sizeof(loc));

@@ -27,15 +27,16 @@
 #include "log.h"
 #include "loop.h"
 #include "mexport.h"
+#include "names.h"
 #include "netns.h"
 #include "recfmt.h"
+#include "record.h"
 #include "sysinfo.h"
 #include "vxray.h"
 
 struct encap {
 	struct vx_opts *o;
 	struct vx_dp dp;
-	struct ring_buffer *rb;
 	struct vx_capture *cap;		/* --pcap, else NULL */
 	struct vx_mexport *me;		/* --metrics, else NULL */
 	bool ran;			/* the loop ran: the capture is real */
@@ -57,24 +58,16 @@ static void fmt_time(const struct encap *x, uint64_t mono, char *buf, size_t len
 	vx_fmt_wallclock(mono + x->mono_to_real, 6, buf, len);
 }
 
-static int on_event(void *ctx, void *data, size_t len)
+static void on_event(void *ctx, const struct vx_event *e, const struct vx_cap *cap)
 {
 	struct encap *x = ctx;
-	const struct vx_dp_watched *w;
-	struct vx_rec_names n;
-	struct vx_event e;
+	const struct vx_dp_watched *w = vx_dp_lookup(&x->dp, e->netns, e->ifindex);
+	struct vx_rec_names n = { .netns = vx_ns_label(e->netns), .device = w ? w->name : "?",
+				  .mono_to_real = x->mono_to_real };
 
-	if (vx_dp_event_decode(data, len, &e))
-		return 0;
 	x->events++;
-	w = vx_dp_lookup(&x->dp, e.netns, e.ifindex);
-	n.netns = vx_netns_name_by_inum(e.netns);
-	n.device = w ? w->name : "?";
-	n.mono_to_real = x->mono_to_real;
-	vx_capture_dp(x->cap, &e, vx_cap_of(data, sizeof(e), len, vx_capture_snaplen(x->cap)),
-		      n.netns, n.device, x->mono_to_real);
-	vx_encap_print(stdout, x->o->json, &e, &n);
-	return 0;
+	vx_capture_dp(x->cap, e, cap, n.netns, n.device, x->mono_to_real);
+	vx_encap_print(stdout, x->o->json, e, &n);
 }
 
 /* ---- summaries ---------------------------------------------------------- */
@@ -191,7 +184,7 @@ static void on_tick(void *ctx, uint64_t now)
 		jw_arr_open(&j, "tunnels");
 		for (int i = 0; i < n; i++) {
 			jw_obj_open(&j, NULL);
-			jw_str(&j, "netns", vx_netns_name_by_inum(rows[i].netns));
+			jw_str(&j, "netns", vx_ns_label(rows[i].netns));
 			jw_uint(&j, "vni", rows[i].vni);
 			jw_str(&j, "remote_vtep", ip_str(rows[i].family, rows[i].remote, ra, sizeof(ra)));
 			jw_uint(&j, "encap_packets", rows[i].enc_pkts);
@@ -218,7 +211,7 @@ static void on_tick(void *ctx, uint64_t now)
 		       "ENCAP pkts", "ENCAP bytes", "DECAP pkts", "DECAP bytes");
 		for (int i = 0; i < n; i++)
 			printf("  %-12s %8u %-18s %12llu %14llu %12llu %14llu\n",
-			       vx_netns_name_by_inum(rows[i].netns), rows[i].vni,
+			       vx_ns_label(rows[i].netns), rows[i].vni,
 			       ip_str(rows[i].family, rows[i].remote, ra, sizeof(ra)),
 			       (unsigned long long)rows[i].enc_pkts,
 			       (unsigned long long)rows[i].enc_bytes,
@@ -248,7 +241,8 @@ static int exit_code(int err)
 int cmd_encap(struct vx_opts *o)
 {
 	struct encap x = { .o = o };
-	struct vx_dp_opts po = { .o = o, .events = !o->summary, .xdp = o->xdp };
+	struct vx_dp_opts po = { .o = o, .events = !o->summary, .xdp = o->xdp,
+				 .on_event = on_event, .ctx = &x };
 	struct vx_sysinfo si;
 	struct vx_loop loop;
 	const char *priv;
@@ -275,19 +269,11 @@ int cmd_encap(struct vx_opts *o)
 		ret = exit_code(ret);
 		goto out;
 	}
-	x.rb = ring_buffer__new(vx_dp_rb_fd(&x.dp), on_event, &x, NULL);
-	if (!x.rb) {
-		pr_err("cannot open the event ring buffer: %s", strerror(errno));
-		ret = VX_EXIT_FAIL;
-		goto out;
-	}
 	x.mono_to_real = vx_mono_to_real();
 
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &x);
 	if (!ret)
-		ret = vx_loop_add_ringbuf(&loop, x.rb);
-	if (!ret)
-		ret = vx_dp_follow(&x.dp, &loop);
+		ret = vx_dp_add_to_loop(&x.dp, &loop);
 	if (!ret) {
 		int n = vx_dp_n_active(&x.dp);
 
@@ -307,7 +293,6 @@ int cmd_encap(struct vx_opts *o)
 	vx_loop_close(&loop);
 	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 out:
-	ring_buffer__free(x.rb);
 	if (x.ran)
 		vx_capture_close(x.cap, x.last_cnt[VX_C_LOST]);
 	else

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mexport.h"
+#include "names.h"
 #include "netns.h"
 #include "sysinfo.h"
 #include "vxray.h"
@@ -179,7 +180,7 @@ static void print_json(const struct latency *x, const char *ts)
 			const struct row *r = &x->rows[i];
 
 			if (r->k.stage == s)
-				vx_lat_row_json(&j, vx_netns_name_by_inum(r->k.netns), dev_name(x, &r->k),
+				vx_lat_row_json(&j, vx_ns_label(r->k.netns), dev_name(x, &r->k),
 						r->k.vni, &r->h);
 		}
 		jw_arr_close(&j);
@@ -214,7 +215,7 @@ static void print_text(const struct latency *x, const char *ts)
 			const struct row *r = &x->rows[i];
 
 			if (r->k.stage == s)
-				vx_lat_row_text(stdout, vx_netns_name_by_inum(r->k.netns),
+				vx_lat_row_text(stdout, vx_ns_label(r->k.netns),
 						dev_name(x, &r->k), r->k.vni, &r->h);
 		}
 	}
@@ -272,7 +273,7 @@ int cmd_latency(struct vx_opts *o)
 		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
 	}
 	vx_dp_init(&x->dp, &po);
-	if ((ret = vx_dp_pick(&x->dp)) || (ret = vx_lathooks_open(&x->hooks, o->backend, false)) ||
+	if ((ret = vx_dp_pick(&x->dp)) || (ret = vx_lathooks_open(&x->hooks, o->backend, NULL, NULL)) ||
 	    (ret = vx_dp_load(&x->dp)) || (ret = vx_dp_attach(&x->dp))) {
 		ret = ret == -EOPNOTSUPP ? VX_EXIT_FAIL : exit_code(ret);
 		goto out;
@@ -284,7 +285,7 @@ int cmd_latency(struct vx_opts *o)
 	vx_mexport_end(x->me);
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, x);
 	if (!ret)
-		ret = vx_dp_follow(&x->dp, &loop);
+		ret = vx_dp_add_to_loop(&x->dp, &loop);
 	if (!ret) {
 		int n = vx_dp_n_active(&x->dp);
 

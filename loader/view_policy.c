@@ -25,6 +25,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mexport.h"
+#include "names.h"
 #include "netns.h"
 #include "nfsrc.h"
 #include "policy.h"
@@ -40,7 +41,7 @@
 struct pns {
 	uint32_t inum;
 	char name[VX_NETNS_NAME_MAX];	/* to enter; "" is vxray's own */
-	char label[VX_NETNS_NAME_MAX];	/* to print: "host" for pid 1's */
+	char label[VX_NETNS_NAME_MAX];	/* to print: "host" for the node.s own */
 	bool readable;			/* named, so vxray can enter it */
 	struct vx_nf_watch rules;	/* the last read, the next one's baseline */
 	/* Cumulative, so that a counter read just before its drop reached
@@ -96,7 +97,6 @@ static struct pns *ns_find(struct policy *p, uint32_t inum)
 static struct pns *ns_add(struct policy *p, const char *name, uint32_t inum, bool baseline)
 {
 	struct pns *n;
-	char buf[32];
 	int ret;
 
 	if ((n = ns_find(p, inum)))
@@ -109,7 +109,7 @@ static struct pns *ns_add(struct policy *p, const char *name, uint32_t inum, boo
 	n->readable = name != NULL;
 	snprintf(n->name, sizeof(n->name), "%s", name ? name : "");
 	snprintf(n->rules.netns, sizeof(n->rules.netns), "%s", name ? name : "");
-	snprintf(n->label, sizeof(n->label), "%s", vx_drop_ns_name(inum, buf, sizeof(buf)));
+	snprintf(n->label, sizeof(n->label), "%s", vx_ns_label(inum));
 	if (!baseline || !n->readable)
 		return n;
 	ret = vx_nf_watch_read(&n->rules, NULL, 0);
@@ -212,7 +212,7 @@ static void handle_drop(struct policy *p, const struct vx_drop *d, enum vx_nf_ho
 		return;
 	ns = ns_for_drop(p, e->netns);
 	n.netns = ns ? ns->label : "?";
-	n.device = vx_drop_dev_name(e->netns, e->ifindex);
+	n.device = vx_dev_label(e->netns, e->ifindex);
 	if (p->cap)
 		vx_capture_drop(p->cap, d, n.netns, n.device,
 				vx_dropsrc_hook(vx_nfsrc_dropsrc(p->src)), p->mono_to_real);

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mexport.h"
+#include "names.h"
 #include "netns.h"
 #include "recfmt.h"
 #include "retranssrc.h"
@@ -123,7 +124,7 @@ static void dp_start(struct retrans *r)
 static void on_event(void *ctx, const struct vxr_event *e, int dev, bool full)
 {
 	struct retrans *r = ctx;
-	struct vx_rec_names n = { .netns = vx_netns_name_by_inum(e->netns), .device = "",
+	struct vx_rec_names n = { .netns = vx_ns_label(e->netns), .device = "",
 				  .mono_to_real = r->mono_to_real };
 	char d[INET6_ADDRSTRLEN], port[8];
 
@@ -219,7 +220,7 @@ static void fingerprint(struct retrans *r, int dev)
 		return;
 	}
 	printf("  MTU fingerprint on %s in %s (VNI %u): %s%s%s.\n", t->name,
-	       t->netns[0] ? t->netns : "host", t->vni, why[0] ? why : "retransmits",
+	       vx_ns_label_of(t->netns), t->vni, why[0] ? why : "retransmits",
 	       bad_here || bad_peer ? " on a tunnel whose MTU does not fit" : ", but ",
 	       bad_here || bad_peer ? "" : mine);
 	if (bad_here)
@@ -388,7 +389,7 @@ int cmd_retrans(struct vx_opts *o)
 
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &r);
 	if (!ret)
-		ret = vx_loop_add_ringbuf(&loop, vx_retranssrc_ringbuf(r.src));
+		ret = vx_retranssrc_add_to_loop(r.src, &loop);
 	if (!ret)
 		ret = vx_loop_run(&loop);
 	vx_loop_close(&loop);

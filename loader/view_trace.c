@@ -62,10 +62,12 @@
 #include "lathooks.h"
 #include "log.h"
 #include "loop.h"
+#include "names.h"
 #include "netns.h"
 #include "nfsrc.h"
 #include "policy.h"
 #include "recfmt.h"
+#include "record.h"
 #include "retranssrc.h"
 #include "sysinfo.h"
 #include "vxray.h"
@@ -156,7 +158,6 @@ struct trace {
 	struct vx_nfsrc *nf;		/* NULL: netfilter drops come from drops */
 	struct vx_ct *ct;
 	struct vx_retranssrc *rt;
-	struct ring_buffer *rb, *hook_rb;
 	struct vx_capture *capture;	/* --pcap, else NULL */
 	bool ran;			/* the loop ran: the capture is real */
 	struct tev *pend;
@@ -212,20 +213,14 @@ static void push_or_warn(struct trace *t, const struct tev *e, const char *what)
 	}
 }
 
-static int on_dp_event(void *ctx, void *data, size_t len)
+static void on_dp_event(void *ctx, const struct vx_event *dp, const struct vx_cap *cap)
 {
 	struct trace *t = ctx;
-	struct tev e = { .type = T_DP };
+	struct tev e = { .type = T_DP, .dp = *dp, .ts = dp->ts_ns };
 
-	if (vx_dp_event_decode(data, len, &e.dp))
-		return 0;
-	e.ts = e.dp.ts_ns;
-	e.cap = cap_copy(vx_cap_of(data, sizeof(e.dp), len, vx_capture_snaplen(t->capture)));
-	if (push(t, &e)) {
+	e.cap = cap_copy(cap);
+	if (push(t, &e))
 		free(e.cap);
-		return -ENOMEM;
-	}
-	return 0;
 }
 
 static bool is_netfilter_drop(const char *reason)
@@ -318,20 +313,17 @@ static bool hook_wanted(const struct vx_opts *o, const struct vx_hook_event *h)
 	return !o->host[0] || id->family != 4 || inet_pton(AF_INET, o->host, &a) == 1;
 }
 
-static int on_hook_event(void *ctx, void *data, size_t len)
+static void on_hook_event(void *ctx, const struct vx_hook_event *hk)
 {
 	struct trace *t = ctx;
-	struct tev e = { .type = T_HOOK };
+	struct tev e = { .type = T_HOOK, .hk = *hk };
 
-	if (len < sizeof(e.hk))
-		return 0;
-	memcpy(&e.hk, data, sizeof(e.hk));
 	if (!hook_wanted(t->o, &e.hk))
-		return 0;
+		return;
 	/* vxlan_xmit and vxlan_rcv are placed where they were entered, the
 	 * time they took is on the line. */
 	e.ts = e.hk.start_ns ? e.hk.start_ns : e.hk.ts_ns;
-	return push(ctx, &e);
+	push(ctx, &e);
 }
 
 static void on_change(void *ctx, const struct vx_dp_watched *w, bool added)
@@ -366,7 +358,7 @@ static struct pkt *follow(struct trace *t, const struct vx_event *e, bool *is_ne
 		p->id = e->pkt.id;
 		p->first_ts = e->ts_ns;
 		p->num = ++t->next_num;
-		snprintf(p->first_hook, sizeof(p->first_hook), "%s", vx_dp_what(e->at));
+		snprintf(p->first_hook, sizeof(p->first_hook), "%s", vx_at_what(e->at));
 		p->flow.family = e->pkt.inner_family;
 		p->flow.proto = e->pkt.inner_proto;
 		memcpy(p->flow.saddr, e->pkt.inner_src, 16);
@@ -463,7 +455,7 @@ static void nf_ns_init(struct trace *t)
 		ret = vx_nf_watch_read(&n->w, NULL, 0);
 		if (ret < 0) {
 			pr_warn("trace: cannot read the rules of %s: %s; its netfilter drops will "
-				"not name their rule", vx_netns_name_by_inum(n->inum), vx_strerror(ret));
+				"not name their rule", vx_ns_label(n->inum), vx_strerror(ret));
 			n->readable = false;
 		}
 	}
@@ -609,16 +601,16 @@ static void print_dp(struct trace *t, const struct vx_event *e, const struct vx_
 	bool is_new = true;
 	/* Without an IP header there is no identity to follow. */
 	struct pkt *p = e->pkt.inner_family ? follow(t, e, &is_new) : NULL;
-	struct line l = { .ts = e->ts_ns, .late = late, .hook = vx_dp_trace_hook(e->at),
-			  .event = vx_dp_what(e->at), .ns = vx_netns_name_by_inum(e->netns),
+	struct line l = { .ts = e->ts_ns, .late = late, .hook = vx_at_path(e->at),
+			  .event = vx_at_what(e->at), .ns = vx_ns_label(e->netns),
 			  .dev = w ? w->name : "?", .p = p, .first = is_new,
 			  .id = p ? &e->pkt.id : NULL };
 	struct jw j;
 
 	vx_capture_dp(t->capture, e, cap, l.ns, l.dev, t->mono_to_real);
 	vx_dp_fmt_inner(&e->pkt, in, sizeof(in));
-	vx_dp_addr(e->pkt.outer_family, e->pkt.outer_src, os, sizeof(os));
-	vx_dp_addr(e->pkt.outer_family, e->pkt.outer_dst, od, sizeof(od));
+	vx_addr_str(e->pkt.outer_family, e->pkt.outer_src, os, sizeof(os));
+	vx_addr_str(e->pkt.outer_family, e->pkt.outer_dst, od, sizeof(od));
 	line_open(t, &j, &l);
 	if (t->o->json) {
 		jw_uint(&j, "vni", e->pkt.vni);
@@ -682,10 +674,10 @@ static void print_drop(struct trace *t, const struct tev *e, bool late)
 {
 	const struct vxd_event *d = &e->drop.ev;
 	bool nf_line = e->type == T_NF || (!t->nf && is_netfilter_drop(e->drop.reason));
-	char nsb[64], flow[192];
+	char flow[192];
 	struct line l = { .ts = d->ts_ns, .late = late, .id = &d->id, .joined = true,
-			  .ns = vx_drop_ns_name(d->netns, nsb, sizeof(nsb)),
-			  .dev = d->ifindex ? vx_drop_dev_name(d->netns, d->ifindex) : "-" };
+			  .ns = vx_ns_label(d->netns),
+			  .dev = d->ifindex ? vx_dev_label(d->netns, d->ifindex) : "-" };
 	struct pkt *p = join_drop(t, d, &l.how);
 	struct jw j;
 
@@ -699,7 +691,7 @@ static void print_drop(struct trace *t, const struct tev *e, bool late)
 	l.p = p;
 	l.hook = e->type == T_NF ? vx_nfsrc_backend(t->nf) : vx_dropsrc_backend(t->drops);
 	l.event = e->type == T_NF ? "NF-DROP" : "DROP";
-	vx_drop_fmt_ip(d->inner.family ? &d->inner : &d->outer, flow, sizeof(flow));
+	vx_ip_fmt(d->inner.family ? &d->inner : &d->outer, flow, sizeof(flow));
 	line_open(t, &j, &l);
 	if (t->o->json) {
 		if (p)
@@ -750,11 +742,11 @@ static void print_ct(struct trace *t, const struct tev *e, bool late)
 	char flow[192];
 	struct line l = { .ts = e->ts, .late = late, .on_receipt = e->on_receipt,
 			  .hook = e->ct.hook, .event = ct_event_name(e->ct.type),
-			  .ns = vx_netns_name_by_inum(e->ct.inum) };
+			  .ns = vx_ns_label(e->ct.inum) };
 	struct jw j;
 
 	if (e->ct.t.family)
-		vx_drop_fmt_ip(&e->ct.t, flow, sizeof(flow));
+		vx_ip_fmt(&e->ct.t, flow, sizeof(flow));
 	else
 		snprintf(flow, sizeof(flow), "(no tuple)");
 	line_open(t, &j, &l);
@@ -769,7 +761,7 @@ static void print_alert(struct trace *t, const struct tev *e, bool late)
 {
 	struct line l = { .ts = e->ts, .late = late, .on_receipt = true,
 			  .hook = "ctnetlink stats", .event = "CT-ALERT",
-			  .ns = vx_netns_name_by_inum(e->alert.inum) };
+			  .ns = vx_ns_label(e->alert.inum) };
 	struct jw j;
 
 	line_open(t, &j, &l);
@@ -789,7 +781,7 @@ static void print_link(struct trace *t, const struct tev *e, bool late)
 {
 	const struct vx_dp_watched *w = e->link.w;
 	struct line l = { .ts = e->ts, .late = late, .on_receipt = true, .hook = "rtnetlink",
-			  .event = "LINK", .ns = vx_netns_name_by_inum(w->netns_inum),
+			  .event = "LINK", .ns = vx_ns_label(w->netns_inum),
 			  .dev = w->name };
 	bool up = e->link.flags & IFF_UP, carrier = e->link.flags & IFF_LOWER_UP;
 	struct jw j;
@@ -822,7 +814,7 @@ static void print_retrans(struct trace *t, const struct tev *e, bool late)
 	struct vxd_ip ip = { .family = r->family == AF_INET ? 4 : 6, .proto = IPPROTO_TCP,
 			     .sport = r->sport, .dport = r->dport };
 	char flow[192];
-	struct line l = { .ts = e->ts, .late = late, .ns = vx_netns_name_by_inum(r->netns),
+	struct line l = { .ts = e->ts, .late = late, .ns = vx_ns_label(r->netns),
 			  .dev = v ? v->name : "-", .event = syn ? "SYNACK-RETRANS" : "RETRANS" };
 	struct jw j;
 
@@ -831,7 +823,7 @@ static void print_retrans(struct trace *t, const struct tev *e, bool late)
 			   (syn ? "tp_btf/tcp_retransmit_synack" : "tp_btf/tcp_retransmit_skb");
 	memcpy(ip.saddr, r->saddr, 16);
 	memcpy(ip.daddr, r->daddr, 16);
-	vx_drop_fmt_ip(&ip, flow, sizeof(flow));
+	vx_ip_fmt(&ip, flow, sizeof(flow));
 	line_open(t, &j, &l);
 	if (t->o->json) {
 		jw_str(&j, "packet", flow);
@@ -870,7 +862,7 @@ static void print_hook(struct trace *t, const struct tev *e, bool late)
 	const struct vx_dp_watched *w = vx_dp_lookup(&t->dp, h->netns, h->ifindex);
 	struct pkt *p = find_pkt(t, &h->id, e->ts);
 	struct line l = { .ts = e->ts, .late = late, .hook = hook_of_stage(h),
-			  .ns = vx_netns_name_by_inum(h->netns), .dev = w ? w->name : "?", .p = p,
+			  .ns = vx_ns_label(h->netns), .dev = w ? w->name : "?", .p = p,
 			  .how = p ? JOIN_ID : JOIN_NONE, .id = &h->id, .joined = true };
 	char took[24] = "";
 	struct jw j;
@@ -945,8 +937,7 @@ static void flush(struct trace *t, bool all)
  * up (a rule read, a busy machine) does not push its events past it. */
 static void drain(struct trace *t)
 {
-	if (t->rb)
-		ring_buffer__consume(t->rb);
+	vx_dp_drain(&t->dp);
 	if (t->drops)
 		vx_dropsrc_drain(t->drops);
 	if (t->nf)
@@ -954,9 +945,8 @@ static void drain(struct trace *t)
 	if (t->ct)
 		vx_ct_drain(t->ct);
 	if (t->rt)
-		ring_buffer__consume(vx_retranssrc_ringbuf(t->rt));
-	if (t->hook_rb)
-		ring_buffer__consume(t->hook_rb);
+		vx_retranssrc_drain(t->rt);
+	vx_lathooks_drain(&t->hooks);
 }
 
 static int on_timer(void *ctx)
@@ -969,14 +959,6 @@ static int on_timer(void *ctx)
 	drain(t);
 	flush(t, false);
 	return 0;
-}
-
-static uint64_t dp_lost(const struct trace *t)
-{
-	uint64_t cnt[VX_C__MAX];
-
-	vx_dp_counters(&t->dp, cnt);
-	return cnt[VX_C_LOST];
 }
 
 /* Losses are said as soon as they are seen: a timeline with holes must
@@ -1020,13 +1002,13 @@ static void on_tick(void *ctx, uint64_t now)
 {
 	struct trace *t = ctx;
 
-	say_lost(dp_lost(t), &t->lost_dp, "datapath events");
+	say_lost(vx_dp_lost(&t->dp), &t->lost_dp, "datapath events");
 	say_lost(vx_dropsrc_lost(t->drops), &t->lost_drops, "drop events");
 	if (t->nf)
 		say_lost(vx_nfsrc_lost(t->nf), &t->lost_nf, "netfilter verdicts");
 	if (t->rt)
 		say_lost(vx_retranssrc_lost(t->rt), &t->lost_rt, "retransmit events");
-	if (t->hook_rb)
+	if (t->hooks.rb)
 		say_lost(vx_lathooks_lost(&t->hooks), &t->lost_hooks, "vxlan_xmit/rcv/delivery events");
 	if (t->ct && now)
 		ct_tick(t, now);
@@ -1126,22 +1108,20 @@ static void open_sources(struct trace *t, struct srclist *sl, const struct vxd_s
 
 static int add_to_loop(struct trace *t, struct vx_loop *loop)
 {
-	int ret = vx_loop_add_ringbuf(loop, t->rb);
+	int ret = vx_dropsrc_add_to_loop(t->drops, loop);
 
-	if (!ret)
-		ret = vx_dropsrc_add_to_loop(t->drops, loop);
 	if (!ret && t->nf)
 		ret = vx_nfsrc_add_to_loop(t->nf, loop);
 	if (!ret && t->ct)
 		ret = vx_ct_add_to_loop(t->ct, loop);
 	if (!ret && t->rt)
-		ret = vx_loop_add_ringbuf(loop, vx_retranssrc_ringbuf(t->rt));
-	if (!ret && t->hook_rb)
-		ret = vx_loop_add_ringbuf(loop, t->hook_rb);
+		ret = vx_retranssrc_add_to_loop(t->rt, loop);
+	if (!ret)
+		ret = vx_lathooks_add_to_loop(&t->hooks, loop);
 	if (!ret)
 		ret = vx_loop_add_fd(loop, t->tfd, on_timer, t);
 	if (!ret)
-		ret = vx_dp_follow(&t->dp, loop);
+		ret = vx_dp_add_to_loop(&t->dp, loop);
 	return ret;
 }
 
@@ -1150,7 +1130,7 @@ int cmd_trace(struct vx_opts *o)
 	static struct vxd_scope_key scope[VXD_MAX_SCOPE];
 	struct vx_dropsrc_cfg dcfg = { .backend = o->backend, .scope = scope, .stack = true };
 	struct vx_dp_opts po = { .o = o, .events = true, .xdp = o->xdp, .on_change = on_change,
-				 .on_link = on_link };
+				 .on_link = on_link, .on_event = on_dp_event };
 	struct trace *t = calloc(1, sizeof(*t));
 	struct itimerspec its = { .it_interval = { 0, TRACE_FLUSH_NS },
 				  .it_value = { 0, TRACE_FLUSH_NS } };
@@ -1158,7 +1138,7 @@ int cmd_trace(struct vx_opts *o)
 	struct vx_sysinfo si;
 	struct vx_loop loop;
 	const char *priv;
-	int ret, hfd;
+	int ret;
 
 	if (!t || !sl) {
 		pr_err("trace: out of memory");
@@ -1190,7 +1170,7 @@ int cmd_trace(struct vx_opts *o)
 		goto out;
 	}
 	/* vxlan_xmit, vxlan_rcv and delivery: a refused backend is not fatal. */
-	if (vx_lathooks_open(&t->hooks, o->backend, true))
+	if (vx_lathooks_open(&t->hooks, o->backend, on_hook_event, t))
 		vx_lathooks_close(&t->hooks);
 	if ((ret = vx_dp_load(&t->dp)) || (ret = vx_dp_attach(&t->dp))) {
 		ret = exit_code(ret);
@@ -1204,14 +1184,9 @@ int cmd_trace(struct vx_opts *o)
 	}
 	open_sources(t, sl, scope, dcfg.n_scope, dcfg.vxlan_port);
 	nf_ns_init(t);
-	t->rb = ring_buffer__new(vx_dp_rb_fd(&t->dp), on_dp_event, t, NULL);
-	hfd = vx_lathooks_rb_fd(&t->hooks);
-	if (hfd >= 0)
-		t->hook_rb = ring_buffer__new(hfd, on_hook_event, t, NULL);
 	t->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (!t->rb || (hfd >= 0 && !t->hook_rb) || t->tfd < 0 ||
-	    timerfd_settime(t->tfd, 0, &its, NULL)) {
-		pr_err("trace: cannot set up the ring buffers and flush timer: %s", strerror(errno));
+	if (t->tfd < 0 || timerfd_settime(t->tfd, 0, &its, NULL)) {
+		pr_err("trace: cannot set up the flush timer: %s", strerror(errno));
 		ret = VX_EXIT_FAIL;
 		goto out;
 	}
@@ -1252,8 +1227,6 @@ out:
 		free(t->pend[i].cap);
 	if (t->tfd >= 0)
 		close(t->tfd);
-	ring_buffer__free(t->hook_rb);
-	ring_buffer__free(t->rb);
 	vx_retranssrc_close(t->rt);
 	vx_ct_close(t->ct);
 	vx_nfsrc_close(t->nf);

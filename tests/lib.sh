@@ -50,6 +50,8 @@ require_root() {
 run_test() {
 	local name=$1 out rc t0=$SECONDS
 	shift
+	# A test without a function would pass without running anything.
+	(($#)) || { echo "not ok - run_test '$name': no test function given"; exit 1; }
 	[[ -z ${VX_TESTS:-} ]] || grep -Eq -- "$VX_TESTS" <<<"$name" || return 0
 	out=$("$@" 2>&1)
 	rc=$?

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "names.h"
 #include "recfmt.h"
+#include "record.h"
 
 /* One record printed to memory: exactly one line; JSON as an object. */
 static void check_line(const char *mem, size_t len, bool json)
@@ -65,10 +67,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(in, 'x', sizeof(in));
 		vx_dp_fmt_inner(&e.pkt, in, sizeof(in));
 		CHECK(memchr(in, '\0', sizeof(in)) && !strchr(in, '\n'));
-		vx_dp_addr(e.pkt.outer_family, e.pkt.outer_src, a, sizeof(a));
+		vx_addr_str(e.pkt.outer_family, e.pkt.outer_src, a, sizeof(a));
 		CHECK(memchr(a, '\0', sizeof(a)));
 	}
-	CHECK(vx_dp_what(e.at) != NULL && vx_dp_trace_hook(e.at) != NULL);
+	CHECK(vx_at_what(e.at) != NULL && vx_at_path(e.at) != NULL);
 	free(rec);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "fuzz.h"
 #include "dropsrc.h"
 #include "json.h"
+#include "names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -31,14 +32,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out = malloc(outlen);
 	if (!out)
 		abort();
-	vx_drop_fmt_ip(&ip, out, outlen);
+	vx_ip_fmt(&ip, out, outlen);
 	CHECK(memchr(out, 0, outlen));
 	f = open_memstream(&mem, &memlen);
 	if (!f)
 		abort();
 	jw_init(&w, f);
 	jw_obj_open(&w, NULL);
-	vx_drop_json_ip(&w, "outer", &ip);
+	vx_ip_json(&w, "outer", &ip);
 	jw_obj_close(&w);
 	CHECK(w.depth == 0);
 	jw_end_line(&w);

@@ -12,6 +12,7 @@
 
 #include "fuzz.h"
 #include "recfmt.h"
+#include "record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

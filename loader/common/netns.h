@@ -24,8 +24,4 @@ uint32_t vx_netns_inum(const char *name);
 int vx_iface_resolve(const struct vx_iface_spec *spec, int *ifindex, char *err, size_t errlen);
 /* Check that every --netns and -i namespace exists; same error contract. */
 int vx_netns_check(const char *name, char *err, size_t errlen);
-/* The `ip netns` name of the namespace with inode @inum, "host" for the one
- * vxray runs in, or "netns:<inum>" for an unnamed one. Cached; the cache is
- * refreshed on a miss so namespaces created later are found. */
-const char *vx_netns_name_by_inum(uint32_t inum);
 #endif

@@ -144,34 +144,3 @@ int vx_iface_resolve(const struct vx_iface_spec *spec, int *ifindex, char *err, 
 	*ifindex = idx;
 	return 0;
 }
-
-const char *vx_netns_name_by_inum(uint32_t inum)
-{
-	static struct {
-		uint32_t inum;
-		char name[VX_NETNS_NAME_MAX];
-	} cache[VX_MAX_NETNS * 4];
-	static int n;
-	static char unnamed[32];
-	char names[VX_MAX_NETNS * 4][VX_NETNS_NAME_MAX];
-	int cnt;
-
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < n; i++)
-			if (cache[i].inum == inum)
-				return cache[i].name;
-		if (pass)
-			break;
-		/* Miss: rebuild from /run/netns and this process's own. */
-		n = 0;
-		cache[n].inum = vx_netns_inum(NULL);
-		snprintf(cache[n++].name, VX_NETNS_NAME_MAX, "host");
-		cnt = vx_netns_list(names, VX_MAX_NETNS * 4 - 1);
-		for (int i = 0; i < cnt; i++) {
-			cache[n].inum = vx_netns_inum(names[i]);
-			memcpy(cache[n++].name, names[i], VX_NETNS_NAME_MAX);
-		}
-	}
-	snprintf(unnamed, sizeof(unnamed), "netns:%u", inum);
-	return unnamed;
-}
