@@ -141,12 +141,14 @@ fuzz_inventory_SRCS := loader/inventory.c loader/netns.c loader/log.c loader/opt
 fuzz_dropfmt_SRCS   := loader/dropsrc.c loader/maputil.c loader/json.c loader/log.c loader/opts.c loader/netns.c \
 		       loader/ksyms.c loader/btfnames.c loader/inventory.c loader/sysinfo.c \
 		       loader/loop.c loader/capture.c loader/pcapng.c
-fuzz_policy_SRCS    := loader/policy.c loader/log.c loader/json.c loader/netns.c loader/opts.c
+fuzz_policy_SRCS    := loader/policy_parse.c
 fuzz_conntrack_SRCS := loader/conntrack.c loader/maputil.c loader/netns.c loader/log.c loader/json.c loader/opts.c \
 		       loader/loop.c loader/ksyms.c loader/btfnames.c loader/hookprobe.c
 # The record formatters (recfmt.c) use the drop engine's header formatting
-# and the policy engine's hook names.
-RECFMT_SRCS         := loader/recfmt.c loader/hist.c loader/policy.c $(fuzz_dropfmt_SRCS)
+# and the policy engine's hook names (policy.c, which reads rules through
+# policy_parse.c).
+RECFMT_SRCS         := loader/recfmt.c loader/hist.c loader/policy.c loader/policy_parse.c \
+		       $(fuzz_dropfmt_SRCS)
 fuzz_dpevent_SRCS   := $(RECFMT_SRCS)
 fuzz_retrans_SRCS   := $(RECFMT_SRCS)
 fuzz_nfhook_SRCS    := $(RECFMT_SRCS)
