@@ -332,26 +332,69 @@ static int read_save(char *tool, const char *family, enum vx_nf_source src,
 	return ret < 0 ? ret : 0;
 }
 
+/* One `list ruleset` through libnftables with output @flags; the listing
+ * stays valid until the next command on @nft. */
+static const char *nft_list(struct nft_ctx *nft, unsigned int flags)
+{
+	nft_ctx_output_set_flags(nft, flags);
+	if (nft_run_cmd_from_buffer(nft, "list ruleset")) {
+		pr_debug("nft list ruleset: %s", nft_ctx_get_error_buffer(nft));
+		return NULL;
+	}
+	return nft_ctx_get_output_buffer(nft);
+}
+
+/* nftables (and so iptables-nft) over netlink, read-only: the rules from
+ * the JSON listing, their text from the text listing. The text is nft's
+ * own rendering, right for every expression nft knows; rendering the JSON
+ * "expr" arrays here would have to redo nft's printer. A rule added
+ * between the two listings has no text yet: one more text listing usually
+ * catches it, and the next read surely does. */
+static int read_nft(struct vx_nf_ruleset *rs)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	char why[160];
+	const char *out;
+	int ret = 0, rules = 0;
+
+	if (!nft)
+		return -ENOMEM;
+	if (nft_ctx_buffer_output(nft) || nft_ctx_buffer_error(nft)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	out = nft_list(nft, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+	if (!out)
+		goto out;	/* no nftables here: nothing to read */
+	ret = vx_nft_parse_json(out, rs, why, sizeof(why));
+	if (ret == -EINVAL) {
+		pr_warn("cannot decode libnftables' JSON listing of the ruleset (%s); "
+			"`nft -j list ruleset` shows what it printed", why);
+		ret = -EBADMSG;
+	}
+	if (ret <= 0)
+		goto out;
+	for (int i = 0; i < rs->n; i++)
+		rules += rs->r[i].source == VX_NFS_NFT && !rs->r[i].policy;
+	if (!rules)
+		goto out;	/* only policies: their text is known */
+	for (int tries = 0; tries < 2; tries++) {
+		out = nft_list(nft, NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_STATELESS);
+		ret = out ? vx_nft_parse_texts(out, rs) : 0;
+		if (ret < 0 || ret == rules)
+			break;
+	}
+	ret = ret < 0 ? ret : 0;
+out:
+	nft_ctx_free(nft);
+	return ret;
+}
+
 static int read_here(struct vx_nf_ruleset *rs)
 {
 	struct vx_nf_ruleset ipt = {};
-	struct nft_ctx *nft;
-	int ret = 0;
+	int ret = read_nft(rs);
 
-	/* nftables (and so iptables-nft) over netlink, read-only */
-	nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!nft)
-		return -ENOMEM;
-	nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_HANDLE);
-	if (nft_ctx_buffer_output(nft) || nft_ctx_buffer_error(nft)) {
-		nft_ctx_free(nft);
-		return -ENOMEM;
-	}
-	if (nft_run_cmd_from_buffer(nft, "list ruleset"))
-		pr_debug("nft list ruleset: %s", nft_ctx_get_error_buffer(nft));
-	else
-		ret = vx_nft_parse_listing(nft_ctx_get_output_buffer(nft), rs);
-	nft_ctx_free(nft);
 	if (ret < 0)
 		return ret;
 

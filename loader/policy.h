@@ -85,9 +85,10 @@ const char *vx_nf_verdict_name(enum vx_nf_verdict v);
 
 /* Every rule of network namespace @netns ("" or NULL: vxray's own) with
  * its counters, without changing anything: nftables over netlink through
- * libnftables (iptables-nft rules then carry their iptables-nft-save
- * text), iptables-legacy through iptables-legacy-save -c when x_tables has
- * tables there. Replaces @rs's contents; 0 or a negative errno. */
+ * libnftables, the rules from its JSON listing and their text from its text
+ * listing (iptables-nft rules then carry their iptables-nft-save text),
+ * iptables-legacy through iptables-legacy-save -c when x_tables has tables
+ * there. Replaces @rs's contents; 0 or a negative errno. */
 int vx_nf_read_ruleset(const char *netns, struct vx_nf_ruleset *rs);
 
 #endif

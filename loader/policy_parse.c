@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Netfilter rule dumps decoded into the rule model (see policy_parse.h):
- * nft's listing and iptables-save -c, line by line. */
+ * nftables through its JSON listing and jansson, the text a user reads from
+ * nft's own listing, iptables-save -c line by line. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "policy_parse.h"
 
@@ -39,9 +42,13 @@ static void copy_n(char *dst, size_t size, const char *s, size_t len)
 	dst[len] = '\0';
 }
 
+static void copy_str(char *dst, size_t size, const char *s)
+{
+	copy_n(dst, size, s, strlen(s));
+}
+
 /* @s with every quoted string's content replaced by 'x', same length, so
- * searching it for keywords and braces ignores what users wrote in
- * comments. */
+ * searching it for keywords ignores what users wrote in comments. */
 static void mask_quotes(const char *s, char *out, size_t size)
 {
 	bool q = false;
@@ -61,17 +68,6 @@ static void mask_quotes(const char *s, char *out, size_t size)
 static bool is_word_end(char c)
 {
 	return c == '\0' || c == ' ' || c == '\t' || c == ';' || c == '\n';
-}
-
-/* Offset of @word as a whole word in @s, or -1. */
-static long find_word(const char *s, const char *word)
-{
-	size_t wl = strlen(word);
-
-	for (const char *p = strstr(s, word); p; p = strstr(p + 1, word))
-		if ((p == s || p[-1] == ' ' || p[-1] == '\t') && is_word_end(p[wl]))
-			return p - s;
-	return -1;
 }
 
 static const char *skip_ws(const char *s)
@@ -122,194 +118,328 @@ static void squeeze(char *s)
 	*w = '\0';
 }
 
-static int brace_balance(const char *masked)
-{
-	int b = 0;
+/* ---- nftables JSON listing ------------------------------------------- */
 
-	for (const char *p = masked; *p; p++)
-		b += *p == '{' ? 1 : *p == '}' ? -1 : 0;
-	return b;
+/* The rule's own verdict statement ({"drop": null}, {"reject": ...}, or
+ * {"xt": {"type": "target", "name": "REJECT"}} for an iptables-nft target
+ * nft has no statement for). A verdict map's drops are not the rule's: its
+ * counter also counts what the map accepts. */
+static uint8_t json_verdict(const json_t *expr)
+{
+	json_t *st;
+	size_t i;
+
+	json_array_foreach(expr, i, st) {
+		json_t *xt = json_object_get(st, "xt");
+		const char *type = json_string_value(json_object_get(xt, "type"));
+		const char *name = json_string_value(json_object_get(xt, "name"));
+
+		if (json_object_get(st, "drop"))
+			return VX_NFV_DROP;
+		if (json_object_get(st, "reject") ||
+		    (type && name && !strcmp(type, "target") && !strcmp(name, "REJECT")))
+			return VX_NFV_REJECT;
+	}
+	return VX_NFV_OTHER;
 }
 
-/* ---- nftables listing ---------------------------------------------------- */
+/* A JSON integer that fits the model's unsigned fields. */
+static bool json_u64(const json_t *j, uint64_t *v)
+{
+	if (!json_is_integer(j) || json_integer_value(j) < 0)
+		return false;
+	*v = json_integer_value(j);
+	return true;
+}
 
-struct nft_state {
-	char family[8];
-	char table[VX_NF_NAME_MAX];
-	char chain[VX_NF_NAME_MAX];
-	int depth;		/* braces open */
-	int chain_depth;	/* depth inside the current chain, 0: none */
-	int position;
+/* The chain the previous rule was in, to number rules within a chain:
+ * nft lists each chain's rules together and in order. */
+struct json_pos {
+	const char *family, *table, *chain;
+	int n;
 };
 
-/* One rule line of a chain (no newline). */
-static int nft_rule(struct nft_state *st, const char *line, struct vx_nf_ruleset *rs)
+static bool same_str(const char *a, const char *b)
 {
-	char masked[VX_NF_TEXT_MAX * 2], text[VX_NF_TEXT_MAX * 2];
+	return a && b && !strcmp(a, b);
+}
+
+/* {"rule": {"family", "table", "chain", "handle", "expr": [...]}} */
+static int json_rule(const json_t *o, struct json_pos *pos, struct vx_nf_ruleset *rs)
+{
+	const char *family = json_string_value(json_object_get(o, "family"));
+	const char *table = json_string_value(json_object_get(o, "table"));
+	const char *chain = json_string_value(json_object_get(o, "chain"));
+	json_t *expr = json_object_get(o, "expr"), *st;
 	struct vx_nf_rule *r;
-	const char *h;
-	long c;
+	size_t i;
 
-	mask_quotes(line, masked, sizeof(masked));
-	if (strlen(masked) != strlen(line))
-		return 0;	/* longer than we can mask: not a rule we can name */
-	copy_n(text, sizeof(text), line, strlen(line));
-
+	if (!family || !table || !chain)
+		return 0;
 	r = rule_add(rs);
 	if (!r)
 		return -ENOMEM;
-	copy_n(r->family, sizeof(r->family), st->family, strlen(st->family));
-	copy_n(r->table, sizeof(r->table), st->table, strlen(st->table));
-	copy_n(r->chain, sizeof(r->chain), st->chain, strlen(st->chain));
+	copy_str(r->family, sizeof(r->family), family);
+	copy_str(r->table, sizeof(r->table), table);
+	copy_str(r->chain, sizeof(r->chain), chain);
 	r->source = VX_NFS_NFT;
-	r->position = ++st->position;
-
-	/* "# handle N" ends the line when listed with handles. */
-	h = strstr(masked, "# handle ");
-	if (h) {
-		char *end;
-		unsigned long long v = strtoull(h + 9, &end, 10);
-
-		if (end != h + 9)
-			r->handle = v;
-		text[h - masked] = '\0';
-		masked[h - masked] = '\0';
+	json_u64(json_object_get(o, "handle"), &r->handle);
+	if (same_str(pos->family, family) && same_str(pos->table, table) &&
+	    same_str(pos->chain, chain)) {
+		pos->n++;
+	} else {
+		*pos = (struct json_pos){ family, table, chain, 1 };
 	}
-	c = find_word(masked, "counter");
-	if (c >= 0 && !strncmp(masked + c, "counter packets ", 16)) {
-		const char *p = masked + c + 16;
-		char *end;
-		unsigned long long pk = strtoull(p, &end, 10), by = 0;
+	r->position = pos->n;
 
-		if (end != p && !strncmp(end, " bytes ", 7)) {
-			const char *b = end + 7;
+	/* {"counter": {"packets": P, "bytes": B}}; a named counter
+	 * ({"counter": "name"}) keeps its numbers elsewhere. */
+	json_array_foreach(expr, i, st) {
+		json_t *c = json_object_get(st, "counter");
+		uint64_t pk, by;
 
-			by = strtoull(b, &end, 10);
-			if (end != b) {
-				r->has_counter = true;
-				r->packets = pk;
-				r->bytes = by;
-				/* keep "counter", drop the numbers from the text */
-				memmove(text + c + 7, text + (end - masked),
-					strlen(text + (end - masked)) + 1);
-				memmove(masked + c + 7, end, strlen(end) + 1);
-			}
+		if (json_is_object(c) && json_u64(json_object_get(c, "packets"), &pk) &&
+		    json_u64(json_object_get(c, "bytes"), &by)) {
+			r->has_counter = true;
+			r->packets = pk;
+			r->bytes = by;
+			break;
 		}
 	}
-	if (find_word(masked, "drop") >= 0)
-		r->verdict = VX_NFV_DROP;
-	else if (find_word(masked, "reject") >= 0)
-		r->verdict = VX_NFV_REJECT;
-	squeeze(text);
-	copy_n(r->text, sizeof(r->text), text, strlen(text));
+	r->verdict = json_verdict(expr);
 	return 1;
 }
 
-int vx_nft_parse_listing(const char *text, struct vx_nf_ruleset *rs)
+/* {"chain": {"family", "table", "name", "hook", "policy"}}: a base chain's
+ * policy is the last word on drops nobody's rule took. */
+static int json_chain(const json_t *o, struct vx_nf_ruleset *rs)
 {
-	struct nft_state st = {};
-	char line[VX_NF_TEXT_MAX * 2], masked[VX_NF_TEXT_MAX * 2], tok[VX_NF_NAME_MAX];
-	char pending[VX_NF_TEXT_MAX * 2] = "";
-	int added = 0;
+	const char *family = json_string_value(json_object_get(o, "family"));
+	const char *table = json_string_value(json_object_get(o, "table"));
+	const char *name = json_string_value(json_object_get(o, "name"));
+	const char *policy = json_string_value(json_object_get(o, "policy"));
+	struct vx_nf_rule *r;
 
-	if (!text)
+	if (!family || !table || !name || !json_is_string(json_object_get(o, "hook")) ||
+	    !same_str(policy, "drop"))
 		return 0;
-	while (*text) {
-		const char *nl = strchr(text, '\n'), *p;
-		size_t len = nl ? (size_t)(nl - text) : strlen(text);
-		int bal;
+	r = rule_add(rs);
+	if (!r)
+		return -ENOMEM;
+	copy_str(r->family, sizeof(r->family), family);
+	copy_str(r->table, sizeof(r->table), table);
+	copy_str(r->chain, sizeof(r->chain), name);
+	strcpy(r->text, "policy drop");
+	r->verdict = VX_NFV_DROP;
+	r->policy = true;
+	return 1;
+}
 
-		copy_n(line, sizeof(line), text, len);
-		text += len + (nl ? 1 : 0);
-		if (pending[0]) {
-			/* a rule whose anonymous set spans lines */
-			if (strlen(pending) + strlen(line) + 2 < sizeof(pending)) {
-				strcat(pending, " ");
-				strcat(pending, line);
-			}
-			mask_quotes(pending, masked, sizeof(masked));
-			if (brace_balance(masked) > 0)
-				continue;
-			int ret = nft_rule(&st, skip_ws(pending), rs);
+int vx_nft_parse_json(const char *json, struct vx_nf_ruleset *rs, char *err, size_t errsz)
+{
+	struct json_pos pos = {};
+	json_t *root, *items, *it;
+	json_error_t je;
+	int ret = 0, added = 0;
+	char none[1];
+	size_t i;
 
-			pending[0] = '\0';
-			if (ret < 0)
-				return ret;
-			added += ret;
-			continue;
-		}
-		mask_quotes(line, masked, sizeof(masked));
-		bal = brace_balance(masked);
-		p = skip_ws(line);
-		if (!*p || *p == '#')
-			continue;
-
-		if (st.depth == 0 && !strncmp(p, "table ", 6)) {
-			const char *s = p + 6;
-
-			if (!next_token(&s, st.family, sizeof(st.family)) ||
-			    !next_token(&s, st.table, sizeof(st.table)))
-				st.family[0] = st.table[0] = '\0';
-			/* "table NAME {" lists family ip implicitly */
-			if (!strcmp(st.table, "{")) {
-				copy_n(st.table, sizeof(st.table), st.family, strlen(st.family));
-				strcpy(st.family, "ip");
-			}
-			st.depth += bal;
-			continue;
-		}
-		if (st.depth == 1 && !strncmp(p, "chain ", 6) && bal > 0) {
-			const char *s = p + 6;
-
-			if (!next_token(&s, tok, sizeof(tok)))
-				tok[0] = '\0';
-			copy_n(st.chain, sizeof(st.chain), tok, strlen(tok));
-			st.depth += bal;
-			st.chain_depth = st.depth;
-			st.position = 0;
-			continue;
-		}
-		if (st.chain_depth && st.depth == st.chain_depth && bal == 0) {
-			/* The base chain's declaration; its policy is the last
-			 * word on drops nobody's rule took. */
-			if (strstr(masked, " hook ") && !strncmp(p, "type ", 5)) {
-				if (strstr(masked, "policy drop;")) {
-					struct vx_nf_rule *r = rule_add(rs);
-
-					if (!r)
-						return -ENOMEM;
-					copy_n(r->family, sizeof(r->family), st.family, strlen(st.family));
-					copy_n(r->table, sizeof(r->table), st.table, strlen(st.table));
-					copy_n(r->chain, sizeof(r->chain), st.chain, strlen(st.chain));
-					strcpy(r->text, "policy drop");
-					r->verdict = VX_NFV_DROP;
-					r->policy = true;
-					added++;
-				}
-				continue;
-			}
-			if (!strncmp(p, "comment ", 8))
-				continue;	/* the chain's own comment */
-			int ret = nft_rule(&st, p, rs);
-
-			if (ret < 0)
-				return ret;
-			added += ret;
-			continue;
-		}
-		if (st.chain_depth && st.depth == st.chain_depth && bal > 0) {
-			copy_n(pending, sizeof(pending), p, strlen(p));
-			continue;
-		}
-		st.depth += bal;
-		if (st.depth < 0)
-			st.depth = 0;
-		if (st.chain_depth && st.depth < st.chain_depth)
-			st.chain_depth = 0;
-		if (st.depth == 0)
-			st.family[0] = st.table[0] = '\0';
+	if (!err || !errsz) {
+		err = none;	/* only to write somewhere */
+		errsz = sizeof(none);
 	}
-	return added;
+	if (!json) {
+		snprintf(err, errsz, "no listing to decode");
+		return -EINVAL;
+	}
+	root = json_loads(json, 0, &je);
+	if (!root) {
+		if (json_error_code(&je) == json_error_out_of_memory)
+			return -ENOMEM;
+		snprintf(err, errsz, "not JSON: line %d column %d: %s", je.line, je.column,
+			 je.text);
+		return -EINVAL;
+	}
+	items = json_object_get(root, "nftables");
+	if (!json_is_array(items)) {
+		snprintf(err, errsz, "no \"nftables\" array at the top");
+		json_decref(root);
+		return -EINVAL;
+	}
+	json_array_foreach(items, i, it) {
+		json_t *o;
+
+		if (json_is_object(o = json_object_get(it, "rule")))
+			ret = json_rule(o, &pos, rs);
+		else if (json_is_object(o = json_object_get(it, "chain")))
+			ret = json_chain(o, rs);
+		else
+			continue;
+		if (ret < 0)
+			break;
+		added += ret;
+	}
+	json_decref(root);
+	return ret < 0 ? ret : added;
+}
+
+/* ---- nft's text listing, for the rules' text ------------------------- */
+
+static int rule_key_cmp(const void *a, const void *b)
+{
+	const struct vx_nf_rule *x = *(const struct vx_nf_rule *const *)a;
+	const struct vx_nf_rule *y = *(const struct vx_nf_rule *const *)b;
+	int c = strcmp(x->family, y->family);
+
+	if (!c)
+		c = strcmp(x->table, y->table);
+	if (!c)
+		c = x->handle < y->handle ? -1 : x->handle > y->handle;
+	return c;
+}
+
+/* Where a rule's last line says "# handle N" (outside quotes, nothing
+ * after N but blanks): the offset of '#' in @line, with N in *@handle;
+ * -1 when it does not. */
+static long handle_at(const char *line, size_t len, uint64_t *handle)
+{
+	long hash = -1;
+	bool q = false;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (line[i] == '"' && (i == 0 || line[i - 1] != '\\'))
+			q = !q;
+		else if (!q && line[i] == '#' && len - i > 9 && !strncmp(line + i, "# handle ", 9))
+			hash = i;
+	}
+	if (hash < 0)
+		return -1;
+	*handle = 0;
+	for (i = hash + 9; i < len && line[i] >= '0' && line[i] <= '9'; i++) {
+		if (*handle > (UINT64_MAX - 9) / 10)
+			return -1;	/* no handle is that large */
+		*handle = *handle * 10 + (line[i] - '0');
+	}
+	if (i == (size_t)hash + 9)
+		return -1;
+	for (; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			return -1;
+	return hash;
+}
+
+/* One statement of a chain (or set), possibly wrapped over lines. */
+struct stmt {
+	char *buf;
+	size_t len, cap;
+	bool open;
+};
+
+static int stmt_add(struct stmt *s, const char *p, size_t len)
+{
+	if (s->len + len + 2 > s->cap) {
+		size_t cap = (s->len + len + 2) * 2;
+		char *b = realloc(s->buf, cap);
+
+		if (!b)
+			return -ENOMEM;
+		s->buf = b;
+		s->cap = cap;
+	}
+	if (s->len)
+		s->buf[s->len++] = ' ';
+	memcpy(s->buf + s->len, p, len);
+	s->len += len;
+	s->buf[s->len] = '\0';
+	return 0;
+}
+
+/* nft indents what it lists: a table at the margin, its chains and sets
+ * one tab in, their statements two tabs in, the lines a long element list
+ * wraps onto deeper still. The indent says where a line belongs, so no
+ * brace in a comment or a set can mislead; a rule is the statement that
+ * ends with "# handle N". */
+int vx_nft_parse_texts(const char *listing, struct vx_nf_ruleset *rs)
+{
+	struct vx_nf_rule key = {}, *kp = &key, **idx, **hit;
+	struct stmt s = {};
+	int n_idx = 0, got = 0, ret = 0;
+	bool *done;
+
+	if (!listing)
+		return 0;
+	idx = malloc((rs->n ? rs->n : 1) * sizeof(*idx));
+	done = calloc(rs->n ? rs->n : 1, sizeof(*done));
+	if (!idx || !done) {
+		free(idx);
+		free(done);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < rs->n; i++)
+		if (rs->r[i].source == VX_NFS_NFT && !rs->r[i].policy)
+			idx[n_idx++] = &rs->r[i];
+	qsort(idx, n_idx, sizeof(*idx), rule_key_cmp);
+
+	while (*listing && n_idx) {
+		const char *nl = strchr(listing, '\n'), *line = listing;
+		size_t len = nl ? (size_t)(nl - listing) : strlen(listing);
+		int tabs = 0;
+		long h;
+
+		listing += len + (nl ? 1 : 0);
+		while (tabs < (int)len && line[tabs] == '\t')
+			tabs++;
+		if (tabs < 2) {
+			s.open = false;
+			s.len = 0;
+			if (len == 0)
+				continue;	/* nft separates chains by one */
+			if (tabs == 0 && len > 6 && !strncmp(line, "table ", 6)) {
+				char head[VX_NF_NAME_MAX * 2 + 16];
+				const char *p = head + 6;
+
+				copy_n(head, sizeof(head), line, len);
+				if (!next_token(&p, key.family, sizeof(key.family)) ||
+				    !next_token(&p, key.table, sizeof(key.table)))
+					key.family[0] = key.table[0] = '\0';
+				/* "table NAME {" is of family ip */
+				if (!strcmp(key.table, "{")) {
+					copy_str(key.table, sizeof(key.table), key.family);
+					strcpy(key.family, "ip");
+				}
+			} else if (tabs == 0) {
+				key.family[0] = key.table[0] = '\0';
+			}
+			continue;
+		}
+		if (tabs == 2) {
+			s.open = true;
+			s.len = 0;
+		} else if (!s.open) {
+			continue;
+		}
+		line += tabs;
+		len -= tabs;
+		h = handle_at(line, len, &key.handle);
+		ret = stmt_add(&s, line, h < 0 ? len : (size_t)h);
+		if (ret)
+			break;
+		if (h < 0)
+			continue;
+		s.open = false;
+		hit = key.table[0] ? bsearch(&kp, idx, n_idx, sizeof(*idx), rule_key_cmp) : NULL;
+		if (hit) {
+			squeeze(s.buf);
+			copy_str((*hit)->text, sizeof((*hit)->text), s.buf);
+			got += !done[hit - idx];
+			done[hit - idx] = true;
+		}
+	}
+	free(s.buf);
+	free(done);
+	free(idx);
+	return ret ? ret : got;
 }
 
 /* ---- iptables-save -c ------------------------------------------------ */

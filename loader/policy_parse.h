@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The netfilter rule model of `vxray policy` and its decoders: nft's
- * listing, `iptables-save -c` for iptables-legacy and for the text of
- * iptables-nft rules.
+/* The netfilter rule model of `vxray policy` and its decoders: nftables'
+ * JSON listing (libnftables-json(5)) for the rules, nft's text listing for
+ * the text a user reads, `iptables-save -c` for iptables-legacy and for the
+ * text of iptables-nft rules.
  *
  * What they decode was printed by other programs: untrusted input. They are
  * pure functions (no processes, no sockets, no logging), never crash on
@@ -50,9 +51,18 @@ struct vx_nf_ruleset {
 
 void vx_nf_ruleset_free(struct vx_nf_ruleset *rs);
 
-/* Decode `nft -a list ruleset` (libnftables with NFT_CTX_OUTPUT_HANDLE).
- * Returns the number of rules added, or -ENOMEM. */
-int vx_nft_parse_listing(const char *text, struct vx_nf_ruleset *rs);
+/* Decode `nft -j list ruleset` (libnftables with NFT_CTX_OUTPUT_JSON): each
+ * rule with its family, table, chain, handle, position, first counter and
+ * verdict, and the policy of each base chain whose policy drops. The rules'
+ * text stays empty: vx_nft_parse_texts() fills it. Returns the number of
+ * rules added; -EINVAL when @json is not a JSON nftables listing, with the
+ * reason in @err (@errsz bytes; NULL for none); -ENOMEM. */
+int vx_nft_parse_json(const char *json, struct vx_nf_ruleset *rs, char *err, size_t errsz);
+/* Give the native nftables rules of @rs the text of `nft -a -s list
+ * ruleset` (libnftables with NFT_CTX_OUTPUT_HANDLE and _STATELESS: handles,
+ * no counter values), matched by family, table and handle. Returns how
+ * many rules got their text, or -ENOMEM. */
+int vx_nft_parse_texts(const char *listing, struct vx_nf_ruleset *rs);
 /* Decode `iptables-save -c` (or ip6tables-, -legacy-, -nft-save) of
  * @family ("ip" or "ip6"), tagging the rules with @source. Returns the
  * number of rules added, or -ENOMEM. */

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer target: the rule-dump decoders of loader/policy_parse.c on
- * arbitrary text, as `nft -a list ruleset` and as `iptables-save -c` of
- * either family, then the merge of what they decoded. Decoded fields must
- * be terminated and in range, and the rule count must match what the
- * decoder returned. */
+ * arbitrary input. The input is up to three parts split at NUL bytes, as
+ * vxray reads them: `nft -j list ruleset`, then `nft -a -s list ruleset`
+ * giving those rules their text, then `iptables-save -c` (of either
+ * family) merged into them; a part that is missing is the whole input, so
+ * plain text reaches every decoder. Decoded fields must be terminated, in
+ * range, and the rule count must match what the decoder returned. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +31,8 @@ static void check_rules(const struct vx_nf_ruleset *rs)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vx_nf_ruleset nft = {}, ipt = {}, ipt6 = {};
-	char *text;
+	const char *part[3], *p;
+	char *text, err[128];
 	int n;
 
 	text = malloc(size + 1);
@@ -36,14 +40,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(text, data, size);
 	text[size] = '\0';
+	p = text;
+	part[0] = part[1] = part[2] = text;
+	for (int i = 1; i < 3; i++) {
+		p += strlen(p) + 1;
+		if (p > text + size)
+			break;	/* that NUL was the terminator */
+		part[i] = p;
+	}
 
-	n = vx_nft_parse_listing(text, &nft);
-	CHECK(n == nft.n);
+	n = vx_nft_parse_json(part[0], &nft, err, sizeof(err));
+	CHECK(n == nft.n || (n == -EINVAL && !nft.n && memchr(err, 0, sizeof(err)) && err[0]));
 	check_rules(&nft);
-	n = vx_ipt_parse_save(text, "ip", VX_NFS_IPT_NFT, &ipt);
+	n = vx_nft_parse_texts(part[1], &nft);
+	CHECK(n >= 0 && n <= nft.n);
+	check_rules(&nft);
+	n = vx_ipt_parse_save(part[2], "ip", VX_NFS_IPT_NFT, &ipt);
 	CHECK(n == ipt.n);
 	check_rules(&ipt);
-	n = vx_ipt_parse_save(text, "ip6", VX_NFS_IPT_LEGACY, &ipt6);
+	n = vx_ipt_parse_save(part[2], "ip6", VX_NFS_IPT_LEGACY, &ipt6);
 	CHECK(n == ipt6.n);
 	check_rules(&ipt6);
 
