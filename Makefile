@@ -142,12 +142,13 @@ COMMON_SRCS         := loader/common/names.c loader/common/netns.c loader/common
 fuzz_opts_SRCS      := loader/opts.c
 fuzz_inventory_SRCS := loader/inventory.c $(COMMON_SRCS)
 fuzz_dropfmt_SRCS   := $(COMMON_SRCS)
-fuzz_policy_SRCS    := loader/policy.c $(COMMON_SRCS)
+fuzz_policy_SRCS    := loader/policy_parse.c
 fuzz_conntrack_SRCS := loader/conntrack.c loader/maputil.c loader/loop.c loader/ksyms.c \
 		       loader/btfnames.c loader/hookprobe.c $(COMMON_SRCS)
-# The record formatters (recfmt.c) use the policy engine's hook names.
-RECFMT_SRCS         := loader/recfmt.c loader/hist.c loader/policy.c loader/btfnames.c \
-		       loader/inventory.c $(COMMON_SRCS)
+# The record formatters (recfmt.c) use the policy engine's hook names
+# (policy.c, which reads rules through policy_parse.c).
+RECFMT_SRCS         := loader/recfmt.c loader/hist.c loader/policy.c loader/policy_parse.c \
+		       loader/btfnames.c loader/inventory.c $(COMMON_SRCS)
 fuzz_dpevent_SRCS   := $(RECFMT_SRCS)
 fuzz_retrans_SRCS   := $(RECFMT_SRCS)
 fuzz_nfhook_SRCS    := $(RECFMT_SRCS)

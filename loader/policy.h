@@ -5,9 +5,7 @@
  * DROP/REJECT rules compared between two snapshots to name the rule that
  * dropped.
  *
- * The decoders read text that other programs produced (nft's listing,
- * iptables-save -c): untrusted input. They are pure functions, never
- * crash on malformed text, and skip what they do not understand. */
+ * The rule model and the decoders of the dumps are in policy_parse.h. */
 #ifndef VXRAY_POLICY_H
 #define VXRAY_POLICY_H
 
@@ -16,21 +14,7 @@
 #include <stdint.h>
 
 #include "opts.h"
-
-#define VX_NF_NAME_MAX 64
-#define VX_NF_TEXT_MAX 512
-
-enum vx_nf_verdict {
-	VX_NFV_OTHER = 0,
-	VX_NFV_DROP,
-	VX_NFV_REJECT,
-};
-
-enum vx_nf_source {
-	VX_NFS_NFT = 0,		/* native nftables */
-	VX_NFS_IPT_NFT,		/* iptables-nft: nftables underneath */
-	VX_NFS_IPT_LEGACY,	/* iptables-legacy (x_tables) */
-};
+#include "policy_parse.h"
 
 /* The netfilter hooks, in the order a packet meets them. */
 enum vx_nf_hook {
@@ -42,40 +26,6 @@ enum vx_nf_hook {
 	VX_NFH_POSTROUTING,
 	VX_NFH_INGRESS,
 };
-
-struct vx_nf_rule {
-	char family[8];		/* ip, ip6, inet, arp, bridge, netdev */
-	char table[VX_NF_NAME_MAX];
-	char chain[VX_NF_NAME_MAX];
-	char text[VX_NF_TEXT_MAX];	/* as the user's tool prints it, no counters */
-	uint64_t handle;	/* nftables rule handle, 0 for legacy */
-	uint64_t packets, bytes;
-	int position;		/* 1-based among the rules of its chain */
-	uint8_t verdict;	/* enum vx_nf_verdict */
-	uint8_t source;		/* enum vx_nf_source */
-	bool has_counter;	/* nft rules only with a `counter` statement */
-	bool policy;		/* the chain's policy, not a rule */
-};
-
-struct vx_nf_ruleset {
-	struct vx_nf_rule *r;
-	int n, cap;
-};
-
-void vx_nf_ruleset_free(struct vx_nf_ruleset *rs);
-
-/* Decode `nft -a list ruleset` (libnftables with NFT_CTX_OUTPUT_HANDLE).
- * Returns the number of rules added, or -ENOMEM. */
-int vx_nft_parse_listing(const char *text, struct vx_nf_ruleset *rs);
-/* Decode `iptables-save -c` (or ip6tables-, -legacy-, -nft-save) of
- * @family ("ip" or "ip6"), tagging the rules with @source. Returns the
- * number of rules added, or -ENOMEM. */
-int vx_ipt_parse_save(const char *text, const char *family, enum vx_nf_source source,
-		      struct vx_nf_ruleset *rs);
-/* Give the nftables rules that iptables-nft made (same family, table,
- * chain and position as in @ipt) the iptables text the user wrote; they
- * keep their nftables handle and counters. Returns how many were merged. */
-int vx_nf_merge_iptables_nft(struct vx_nf_ruleset *nft, const struct vx_nf_ruleset *ipt);
 
 /* The same rule in two snapshots: same source, family, table and chain,
  * then the same handle (nftables) or the same text (legacy). */
@@ -135,9 +85,10 @@ const char *vx_nf_verdict_name(enum vx_nf_verdict v);
 
 /* Every rule of network namespace @netns ("" or NULL: vxray's own) with
  * its counters, without changing anything: nftables over netlink through
- * libnftables (iptables-nft rules then carry their iptables-nft-save
- * text), iptables-legacy through iptables-legacy-save -c when x_tables has
- * tables there. Replaces @rs's contents; 0 or a negative errno. */
+ * libnftables, the rules from its JSON listing and their text from its text
+ * listing (iptables-nft rules then carry their iptables-nft-save text),
+ * iptables-legacy through iptables-legacy-save -c when x_tables has tables
+ * there. Replaces @rs's contents; 0 or a negative errno. */
 int vx_nf_read_ruleset(const char *netns, struct vx_nf_ruleset *rs);
 
 #endif
