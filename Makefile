@@ -26,7 +26,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 PKGS       := libbpf libelf zlib libmnl libmicrohttpd libnftables jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# libmicrohttpd is dlopen'ed by --metrics (loader/metrics.c), not linked:
+# libmicrohttpd is dlopen'ed by --metrics (loader/httpd.c), not linked:
 # its soname comes from the library the headers belong to.
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libmicrohttpd,$(PKGS)) 2>/dev/null)
 MHD_SONAME := $(shell objdump -p "$$($(PKG_CONFIG) --variable=libdir libmicrohttpd)/libmicrohttpd.so" \
@@ -152,7 +152,7 @@ fuzz_retrans_SRCS   := $(RECFMT_SRCS)
 fuzz_nfhook_SRCS    := $(RECFMT_SRCS)
 fuzz_lathist_SRCS   := loader/hist.c loader/json.c
 fuzz_baseline_SRCS  := loader/findings.c
-fuzz_listen_SRCS    := loader/metrics.c
+fuzz_listen_SRCS    := loader/httpd.c loader/metrics.c
 
 define fuzz_rule
 $(BUILD)/tests/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(fuzz_$(1)_SRCS) | $(SKELS)
