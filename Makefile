@@ -142,8 +142,7 @@ fuzz_dropfmt_SRCS   := loader/dropsrc.c loader/maputil.c loader/json.c loader/lo
 		       loader/ksyms.c loader/btfnames.c loader/inventory.c loader/sysinfo.c \
 		       loader/loop.c loader/capture.c loader/pcapng.c
 fuzz_policy_SRCS    := loader/policy.c loader/log.c loader/json.c loader/netns.c loader/opts.c
-fuzz_conntrack_SRCS := loader/conntrack.c loader/maputil.c loader/netns.c loader/log.c loader/json.c loader/opts.c \
-		       loader/loop.c loader/ksyms.c loader/btfnames.c loader/hookprobe.c
+fuzz_conntrack_SRCS := loader/ctnl.c
 # The record formatters (recfmt.c) use the drop engine's header formatting
 # and the policy engine's hook names.
 RECFMT_SRCS         := loader/recfmt.c loader/hist.c loader/policy.c $(fuzz_dropfmt_SRCS)
