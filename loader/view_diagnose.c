@@ -40,6 +40,7 @@
 #include "cmd.h"
 #include "conntrack.h"
 #include "datapath.h"
+#include "dropev.h"
 #include "dropsrc.h"
 #include "findings.h"
 #include "hist.h"
@@ -58,7 +59,6 @@
 /* Last: it #defines icmp_id, a field name of vxray.h's structs. */
 #include <netinet/ip_icmp.h>
 
-#define MAX_RULES 256
 
 #define MAX_LAT_ROWS 64
 /* The latency stages a diagnosis compares (xmit is inside encap). */
@@ -78,13 +78,6 @@ struct if_counts {
 	uint64_t rx, tx;
 };
 
-struct rule_count {
-	char netns[VX_NETNS_NAME_MAX];
-	char rule[200];
-	uint64_t before, after;
-	bool seen_before;
-};
-
 struct diag {
 	struct vx_opts *o;
 	char names[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
@@ -92,15 +85,11 @@ struct diag {
 	struct vx_inventory inv;
 	struct vx_evidence ev;
 	struct if_counts vx0[VX_EV_MAX_TUN], ul0[VX_EV_MAX_TUN];
-	struct rule_count rules[MAX_RULES];
-	int n_rules;
-	struct vx_nf_ruleset rs[VX_MAX_NETNS];	/* each namespace's rules at the start */
-	bool have_rs[VX_MAX_NETNS];
+	struct vx_dropev drops_ev;		/* drops, named by the rules behind them */
 	struct vx_dropsrc *drops;
 	struct vx_retranssrc *rt;
 	struct vx_ct *ct;
 	uint64_t drops_lost;
-	bool have_rules;
 	char gaps[8][160];
 	int n_gaps;
 	struct vx_probe pr;
@@ -309,223 +298,6 @@ static void snap_devices(struct diag *d, bool end)
 		t->encap = v.tx - d->vx0[i].tx;
 		t->decap = v.rx - d->vx0[i].rx;
 		t->underlay_rx = u.rx - d->ul0[i].rx;
-	}
-}
-
-/* ---- netfilter rule counters ---------------------------------------------- */
-
-static struct rule_count *rule_slot(struct diag *d, const char *netns, const char *rule)
-{
-	for (int i = 0; i < d->n_rules; i++)
-		if (!strcmp(d->rules[i].netns, netns) && !strcmp(d->rules[i].rule, rule))
-			return &d->rules[i];
-	if (d->n_rules >= MAX_RULES)
-		return NULL;
-	snprintf(d->rules[d->n_rules].netns, VX_NETNS_NAME_MAX, "%s", netns);
-	snprintf(d->rules[d->n_rules].rule, sizeof(d->rules[0].rule), "%s", rule);
-	return &d->rules[d->n_rules++];
-}
-
-/* The rules of every namespace (policy.c: nftables, iptables-nft and
- * -legacy); at the end, each DROP/REJECT rule whose counter rose. */
-static void snap_rules(struct diag *d, bool end)
-{
-	static struct vx_nf_hit hits[MAX_RULES];
-
-	for (int n = 0; n < d->n_names; n++) {
-		struct vx_nf_ruleset now = {};
-		int k, ret = vx_nf_read_ruleset(d->names[n], &now);
-
-		if (ret) {
-			pr_debug("diagnose: cannot read the rules of %s: %s", ns_label(d->names[n]),
-				 vx_strerror(ret));
-			vx_nf_ruleset_free(&now);
-			continue;
-		}
-		d->have_rules = true;
-		if (!end) {
-			vx_nf_ruleset_free(&d->rs[n]);
-			d->rs[n] = now;
-			d->have_rs[n] = true;
-			continue;
-		}
-		k = vx_nf_counter_hits(d->have_rs[n] ? &d->rs[n] : NULL, &now, hits, MAX_RULES);
-		for (int i = 0; i < k && i < MAX_RULES; i++) {
-			const struct vx_nf_rule *r = hits[i].rule;
-			struct rule_count *rc;
-			char text[sizeof(rc->rule)];
-
-			if (r->policy)
-				snprintf(text, sizeof(text), "policy %s of %s %s/%s",
-					 vx_nf_verdict_name(r->verdict), r->family, r->table, r->chain);
-			else if (!strncmp(r->text, "-A ", 3))
-				snprintf(text, sizeof(text), "%s", r->text);
-			else
-				snprintf(text, sizeof(text), "%s %s/%s: %s", r->family, r->table,
-					 r->chain, r->text);
-			rc = rule_slot(d, d->names[n], text);
-			if (!rc)
-				break;
-			rc->seen_before = true;
-			rc->after += hits[i].packets;
-		}
-		vx_nf_ruleset_free(&now);
-	}
-}
-
-/* A rule that matches the encapsulated packets: UDP to a tunnel's port, or
- * traffic arriving on a tunnel's underlay device. */
-static bool rule_is_outer(const struct diag *d, const struct rule_count *r)
-{
-	for (int i = 0; i < d->ev.n_tun; i++) {
-		const struct vx_ev_tunnel *t = &d->ev.tun[i];
-		char port[32], ul[32];
-
-		if (strcmp(t->netns, r->netns))
-			continue;
-		char nport[32], nul[40];
-
-		/* iptables and nft spellings of "UDP to the VXLAN port" and "in
-		 * on the underlay". */
-		snprintf(port, sizeof(port), "--dport %u", t->dstport);
-		snprintf(ul, sizeof(ul), "-i %s ", t->underlay);
-		snprintf(nport, sizeof(nport), "udp dport %u", t->dstport);
-		snprintf(nul, sizeof(nul), "iifname \"%s\"", t->underlay);
-		if ((strstr(r->rule, "-p udp") && strstr(r->rule, port)) ||
-		    strstr(r->rule, nport) ||
-		    (t->underlay[0] && (strstr(r->rule, ul) || strstr(r->rule, nul))))
-			return true;
-	}
-	return false;
-}
-
-/* ---- drops ---------------------------------------------------------------- */
-
-/* UDP to any watched tunnel's port: an encapsulated packet even when the
- * drop probe, which knows one VXLAN port, did not parse it as one (a
- * sender using another tunnel's port is the wrong-port fault itself). */
-static bool outer_udp(const struct diag *d, const struct vxd_event *e)
-{
-	if (!(e->flags & VXD_F_OUTER) || e->outer.proto != IPPROTO_UDP || (e->flags & VXD_F_DECAP))
-		return false;
-	for (int i = 0; i < d->ev.n_tun; i++)
-		if (d->ev.tun[i].dstport == e->outer.dport)
-			return true;
-	return false;
-}
-
-static void on_drop(void *ctx, const struct vx_drop *x)
-{
-	struct diag *d = ctx;
-	struct vx_evidence *ev = &d->ev;
-	const struct vxd_event *e = x->ev;
-	const char *reason = x->reason ? x->reason : "?", *dev;
-	bool outer = ((e->flags & VXD_F_TUNNEL) && !(e->flags & VXD_F_DECAP)) ||
-		     outer_udp(d, e);
-	char nsb[VX_NETNS_NAME_MAX];
-	const char *ns = vx_drop_ns_name(e->netns, nsb, sizeof(nsb));
-	struct vx_ev_drop *r = NULL;
-
-	if (!strncmp(reason, "SKB_DROP_REASON_", 16))
-		reason += 16;
-	if (!strcmp(ns, "host"))
-		ns = "";
-	dev = e->ifindex ? vx_drop_dev_name(e->netns, e->ifindex) : "";
-	for (int i = 0; i < ev->n_drops && !r; i++) {
-		struct vx_ev_drop *y = &ev->drops[i];
-
-		if (y->outer == outer && !strcmp(y->netns, ns) && !strcmp(y->reason, reason) &&
-		    !strcmp(y->location, x->location ? x->location : "") &&
-		    !strcmp(y->device, dev ? dev : "") &&
-		    y->has_vni == !!(e->flags & VXD_F_TUNNEL) && (!y->has_vni || y->vni == e->vni))
-			r = y;
-	}
-	if (!r) {
-		if (ev->n_drops >= VX_EV_MAX_DROPS)
-			return;
-		r = &ev->drops[ev->n_drops++];
-		snprintf(r->netns, sizeof(r->netns), "%s", ns);
-		snprintf(r->reason, sizeof(r->reason), "%s", reason);
-		snprintf(r->location, sizeof(r->location), "%s",
-			 x->location && strcmp(x->location, "-") ? x->location : "");
-		snprintf(r->device, sizeof(r->device), "%s", dev ? dev : "");
-		r->outer = outer;
-		r->has_vni = e->flags & VXD_F_TUNNEL;
-		r->vni = e->vni;
-	}
-	r->count++;
-}
-
-/* How many DROP/REJECT rules in @rc's namespace, of its kind (outer or
- * inner), dropped something in the window. */
-static int rules_rose(const struct diag *d, const struct rule_count *rc)
-{
-	int n = 0;
-
-	for (int i = 0; i < d->n_rules; i++) {
-		const struct rule_count *r = &d->rules[i];
-
-		n += !strcmp(r->netns, rc->netns) && r->after > r->before &&
-		     rule_is_outer(d, r) == rule_is_outer(d, rc);
-	}
-	return n;
-}
-
-/* Put names on the NETFILTER_DROP drops: each DROP/REJECT rule whose
- * counter rose becomes its own drop entry; what the rules do not account
- * for (conntrack's own drops) stays without a rule. */
-static void attach_rules(struct diag *d)
-{
-	struct vx_evidence *ev = &d->ev;
-
-	for (int i = 0; i < d->n_rules; i++) {
-		struct rule_count *rc = &d->rules[i];
-		uint64_t delta = rc->after - (rc->seen_before ? rc->before : 0);
-		bool outer = rule_is_outer(d, rc);
-		struct vx_ev_drop *x, *from = NULL;
-
-		if (!delta || rc->after < rc->before)
-			continue;
-		/* The matching kernel drops, to take their location and count. */
-		for (int k = 0; k < ev->n_drops; k++) {
-			struct vx_ev_drop *y = &ev->drops[k];
-
-			if (!y->rule[0] && y->outer == outer && !strcmp(y->netns, rc->netns) &&
-			    !strcmp(y->reason, "NETFILTER_DROP") && y->count)
-				from = y;
-		}
-		if (from && rules_rose(d, rc) == 1) {
-			/* The only rule of its kind that dropped: every such drop
-			 * is its (the counters are read a moment apart from the
-			 * probe's window, so take the larger count). */
-			snprintf(from->rule, sizeof(from->rule), "%s", rc->rule);
-			if (from->count < delta)
-				from->count = delta;
-			continue;
-		}
-		if (ev->n_drops >= VX_EV_MAX_DROPS)
-			break;
-		x = &ev->drops[ev->n_drops++];
-		memset(x, 0, sizeof(*x));
-		snprintf(x->netns, sizeof(x->netns), "%s", rc->netns);
-		snprintf(x->reason, sizeof(x->reason), "NETFILTER_DROP");
-		snprintf(x->rule, sizeof(x->rule), "%s", rc->rule);
-		if (from) {
-			snprintf(x->location, sizeof(x->location), "%s", from->location);
-			snprintf(x->device, sizeof(x->device), "%s", from->device);
-			from->count = from->count > delta ? from->count - delta : 0;
-		}
-		x->outer = outer;
-		x->count = delta;
-	}
-	/* Drop entries emptied by the rules above. */
-	for (int k = 0; k < ev->n_drops; k++) {
-		if (ev->drops[k].count)
-			continue;
-		memmove(&ev->drops[k], &ev->drops[k + 1],
-			sizeof(ev->drops[0]) * (size_t)(ev->n_drops - k - 1));
-		ev->n_drops--;
-		k--;
 	}
 }
 
@@ -921,7 +693,7 @@ static int start_engines(struct diag *d)
 	dcfg.n_scope = d->n_names;
 	if (d->inv.n)
 		dcfg.vxlan_port = d->inv.devs[0].dstport;
-	ret = vx_dropsrc_open(&d->drops, &dcfg, on_drop, d);
+	ret = vx_dropsrc_open(&d->drops, &dcfg, vx_dropev_on_drop, &d->drops_ev);
 	if (ret) {
 		gap(d, "%s", "no kernel drops: the drop probe could not attach (see above)");
 		d->drops = NULL;
@@ -997,6 +769,7 @@ int cmd_diagnose(struct vx_opts *o)
 
 	memset(&d, 0, sizeof(d));
 	d.o = o;
+	d.drops_ev.ev = &d.ev;
 	d.baseline = o->baseline;
 	d.window_ns = o->duration_ns ? o->duration_ns : 10 * NSEC_PER_SEC;
 	if (o->probe && d.window_ns < VX_PROBE_MIN_NS) {
@@ -1042,8 +815,9 @@ int cmd_diagnose(struct vx_opts *o)
 	start_engines(&d);
 	dp_start(&d);
 
-	snap_rules(&d, false);
-	if (!d.have_rules)
+	vx_dropev_snap_rules(&d.drops_ev, (const char (*)[VX_NETNS_NAME_MAX])d.names, d.n_names,
+			     false);
+	if (!d.drops_ev.have_rules)
 		gap(&d, "%s", "no netfilter rule counters could be read: drops are not matched "
 		    "to rules");
 	snap_devices(&d, false);
@@ -1083,8 +857,9 @@ int cmd_diagnose(struct vx_opts *o)
 			gap(&d, "%s", "some drop events were lost (ring buffer full): drop counts are low");
 	}
 	snap_devices(&d, true);
-	snap_rules(&d, true);
-	attach_rules(&d);
+	vx_dropev_snap_rules(&d.drops_ev, (const char (*)[VX_NETNS_NAME_MAX])d.names, d.n_names,
+			     true);
+	vx_dropev_attach_rules(&d.drops_ev);
 	fill_conntrack(&d);
 	fill_retrans(&d);
 	fill_stage_latency(&d, base);
@@ -1108,8 +883,7 @@ out:
 	vx_retranssrc_close(d.rt);
 	vx_dropsrc_close(d.drops);
 	vx_inventory_free(&d.inv);
-	for (int i = 0; i < VX_MAX_NETNS; i++)
-		vx_nf_ruleset_free(&d.rs[i]);
+	vx_dropev_free(&d.drops_ev);
 	vx_baseline_free(base);
 	return ret;
 }
