@@ -18,61 +18,26 @@
  * --probe is the only thing that sends traffic; see probe.c. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ifaddrs.h>
-#include <math.h>
-#include <netinet/ip.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
-#include "btfnames.h"
 #include "cmd.h"
 #include "conntrack.h"
-#include "datapath.h"
 #include "dropev.h"
 #include "dropsrc.h"
 #include "findings.h"
-#include "hist.h"
 #include "inventory.h"
 #include "json.h"
-#include "lathooks.h"
 #include "log.h"
 #include "loop.h"
 #include "netns.h"
 #include "policy.h"
 #include "probe.h"
 #include "retranssrc.h"
+#include "stagelat.h"
 #include "sysinfo.h"
-#include "vx_tc.skel.h"
-#include "vx_xdp.skel.h"
-/* Last: it #defines icmp_id, a field name of vxray.h's structs. */
-#include <netinet/ip_icmp.h>
-
-
-#define MAX_LAT_ROWS 64
-/* The latency stages a diagnosis compares (xmit is inside encap). */
-static const char *const stage_names[VX_ST__MAX] = {
-	[VX_ST_ENCAP] = "encap", [VX_ST_WIRE] = "wire", [VX_ST_DECAP] = "decap",
-	[VX_ST_DELIVERY] = "delivery", [VX_ST_XMIT] = "xmit",
-};
-/* Fewer samples than this in a stage say nothing about it. */
-#define LAT_MIN_SAMPLES 8
-
-struct lat_row {
-	struct vx_lat_key k;
-	struct vx_lat_hist h;
-};
 
 struct if_counts {
 	uint64_t rx, tx;
@@ -95,31 +60,9 @@ struct diag {
 	struct vx_probe pr;
 	const char *baseline;
 	uint64_t window_ns;
-	/* Per-stage latency from the datapath (datapath.c + lathooks.c). */
-	struct vx_opts dpo;		/* o, narrowed to the chosen namespaces */
-	struct vx_dp dp;
-	struct vx_lathooks hooks;
-	bool dp_up;
-	struct lat_row mid[MAX_LAT_ROWS];	/* at the end of the window's first third */
-	int n_mid;
-	/* Around the probe's own burst (full-size pings, the TCP exchange):
-	 * its queueing is vxray's doing, never a fault, so its samples are
-	 * taken out of every stage. */
-	struct lat_row burst0[MAX_LAT_ROWS], burst1[MAX_LAT_ROWS];
-	int n_burst0, n_burst1;
-	bool mid_taken;
+	struct vx_stagelat sl;		/* per-stage latency from the datapath */
 	uint64_t start_ns;
 };
-
-/* snprintf("%s") between fields of the one static struct diag trips
- * -Wrestrict; they never overlap, but say it with memmove. */
-static void cpy(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size - 1);
-
-	memmove(dst, src, n);
-	dst[n] = '\0';
-}
 
 static const char *ns_label(const char *name)
 {
@@ -301,27 +244,36 @@ static void snap_devices(struct diag *d, bool end)
 	}
 }
 
-/* ---- the probe's burst ---------------------------------------------------- */
+/* ---- per-stage latency ---------------------------------------------------- */
 
-static int read_hists(struct diag *d, struct lat_row *rows, int max);
+/* Not fatal: without it the probe's round trip is the only latency
+ * evidence. */
+static void dp_start(struct diag *d)
+{
+	if (vx_stagelat_start(&d->sl, d->o, (const char (*)[VX_NETNS_NAME_MAX])d->names,
+			      d->n_names)) {
+		gap(d, "%s", "no per-stage latency: the datapath programs could not attach "
+		    "(see above); latency is the probe's overlay round trip");
+		return;
+	}
+	/* Retransmits are counted on the tunnel the flow table says. */
+	if (d->rt)
+		vx_retranssrc_use_flows(d->rt, vx_stagelat_flow_fd(&d->sl));
+}
+
+static void on_tick(void *ctx, uint64_t now)
+{
+	struct diag *d = ctx;
+
+	vx_stagelat_tick(&d->sl, now - d->start_ns, d->window_ns);
+}
 
 /* The probe's burst marks: the histograms are read at each. */
 static void on_burst_mark(void *ctx, enum vx_probe_mark m)
 {
 	struct diag *d = ctx;
 
-	if (d->dp_up && m == VX_PROBE_BURST_BEGIN) {
-		d->n_burst0 = read_hists(d, d->burst0, MAX_LAT_ROWS);
-		/* The first third's reading is due about now (ticks come
-		 * every 0.5 s): never after the burst began. */
-		if (!d->mid_taken) {
-			memcpy(d->mid, d->burst0, sizeof(d->mid[0]) * (size_t)d->n_burst0);
-			d->n_mid = d->n_burst0;
-			d->mid_taken = true;
-		}
-	}
-	else if (d->dp_up && m == VX_PROBE_BURST_END)
-		d->n_burst1 = read_hists(d, d->burst1, MAX_LAT_ROWS);
+	vx_stagelat_burst(&d->sl, m == VX_PROBE_BURST_END);
 }
 
 static int on_probe_output(void *ctx)
@@ -329,182 +281,6 @@ static int on_probe_output(void *ctx)
 	struct diag *d = ctx;
 
 	return vx_probe_read(&d->pr, on_burst_mark, d);
-}
-
-/* ---- per-stage latency ---------------------------------------------------- */
-
-static int dp_before_load(void *ctx, struct vx_dp *dp, struct vx_dp_inst *in)
-{
-	struct diag *d = ctx;
-	struct vx_dp_config *c = (struct vx_dp_config *)&in->tc->rodata->cfg;
-	int err;
-
-	c->latency = 1;
-	c->latency_delivery = d->hooks.delivery;
-	if ((err = vx_lathooks_share(&d->hooks, in->tc->obj)))
-		return err;
-	if (in->xdp) {
-		c = (struct vx_dp_config *)&in->xdp->rodata->cfg;
-		c->latency = 1;
-		c->latency_delivery = d->hooks.delivery;
-		return vx_lathooks_share(&d->hooks, in->xdp->obj);
-	}
-	return 0;
-}
-
-static void dp_on_change(void *ctx, const struct vx_dp_watched *w, bool added)
-{
-	struct diag *d = ctx;
-
-	vx_lathooks_on_change(&d->hooks, w, added);
-}
-
-/* Attach the datapath with latency joining to every VXLAN device and
- * underlay of the chosen namespaces. Not fatal: without it the probe's
- * round trip is the only latency evidence. */
-static void dp_start(struct diag *d)
-{
-	struct vx_dp_opts po = { .o = &d->dpo, .events = false, .flows = true,
-				 .before_load = dp_before_load, .on_change = dp_on_change, .ctx = d };
-	int ret;
-
-	d->dpo = *d->o;
-	d->dpo.n_ifaces = 0;
-	d->dpo.auto_attach = true;
-	d->dpo.has_vni = false;
-	d->dpo.n_netns = d->n_names;
-	for (int i = 0; i < d->n_names; i++)
-		memcpy(d->dpo.netns[i], d->names[i], VX_NETNS_NAME_MAX);
-	vx_dp_init(&d->dp, &po);
-	if ((ret = vx_dp_pick(&d->dp)) || (ret = vx_lathooks_open(&d->hooks, VX_BACKEND_AUTO, false)) ||
-	    (ret = vx_dp_load(&d->dp)) || (ret = vx_dp_attach(&d->dp))) {
-		gap(d, "%s", "no per-stage latency: the datapath programs could not attach "
-		    "(see above); latency is the probe's overlay round trip");
-		vx_dp_close(&d->dp);
-		vx_lathooks_close(&d->hooks);
-		return;
-	}
-	for (int i = 0; i < d->dp.n_w; i++)
-		if (d->dp.w[i].active)
-			dp_on_change(d, &d->dp.w[i], true);
-	d->dp_up = true;
-	/* Retransmits are counted on the tunnel the flow table says. */
-	if (d->rt)
-		vx_retranssrc_use_flows(d->rt, vx_dp_map_fd(&d->dp, "vxp_flow"));
-}
-
-static void dp_stop(struct diag *d)
-{
-	if (!d->dp_up)
-		return;
-	vx_dp_close(&d->dp);
-	vx_lathooks_close(&d->hooks);
-	d->dp_up = false;
-}
-
-/* Every stage histogram, summed over CPUs. */
-static int read_hists(struct diag *d, struct lat_row *rows, int max)
-{
-	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_map_fd(&d->dp, "vxl_hist"), n = 0;
-	struct vx_lat_hist *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
-	struct vx_lat_key k, next;
-	bool first = true;
-
-	while (vals && fd >= 0 && n < max && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
-		first = false;
-		k = next;
-		if (bpf_map_lookup_elem(fd, &k, vals) || k.stage >= VX_ST__MAX)
-			continue;
-		memset(&rows[n], 0, sizeof(rows[n]));
-		rows[n].k = k;
-		for (int c = 0; c < ncpu; c++)
-			vx_hist_merge(&rows[n].h, &vals[c]);
-		n++;
-	}
-	free(vals);
-	return n;
-}
-
-/* The window's first third ends: keep the histograms as they are. */
-static void on_tick(void *ctx, uint64_t now)
-{
-	struct diag *d = ctx;
-
-	if (d->dp_up && !d->mid_taken && now - d->start_ns >= d->window_ns / 3) {
-		d->n_mid = read_hists(d, d->mid, MAX_LAT_ROWS);
-		d->mid_taken = true;
-	}
-}
-
-/* @h minus @base, slot by slot (the histograms only grow). */
-static void hist_sub(struct vx_lat_hist *h, const struct vx_lat_hist *base)
-{
-	h->count -= base->count < h->count ? base->count : h->count;
-	h->sum_ns -= base->sum_ns < h->sum_ns ? base->sum_ns : h->sum_ns;
-	for (int i = 0; i < VX_HIST_SLOTS; i++)
-		h->slot[i] -= base->slot[i] < h->slot[i] ? base->slot[i] : h->slot[i];
-}
-
-/* The row of @k among @n @rows, NULL when absent. */
-static const struct lat_row *row_of(const struct lat_row *rows, int n, const struct vx_lat_key *k)
-{
-	for (int i = 0; i < n; i++)
-		if (!memcmp(&rows[i].k, k, sizeof(*k)))
-			return &rows[i];
-	return NULL;
-}
-
-static void fill_stage_latency(struct diag *d, const struct vx_baseline *base)
-{
-	static struct lat_row rows[MAX_LAT_ROWS];
-	int n;
-
-	if (!d->dp_up)
-		return;
-	n = read_hists(d, rows, MAX_LAT_ROWS);
-	for (int i = 0; i < n && d->ev.n_lat < VX_EV_MAX_LAT; i++) {
-		const struct vx_dp_watched *w = vx_dp_lookup(&d->dp, rows[i].k.netns, rows[i].k.ifindex);
-		const struct lat_row *m = row_of(d->mid, d->n_mid, &rows[i].k);
-		const struct lat_row *b0 = row_of(d->burst0, d->n_burst0, &rows[i].k);
-		const struct lat_row *b1 = row_of(d->burst1, d->n_burst1, &rows[i].k);
-		struct vx_ev_lat *l = &d->ev.lat[d->ev.n_lat];
-		struct vx_lat_hist first = { 0 };
-		bool have_first = m != NULL;
-
-		if (!w || rows[i].k.stage == VX_ST_XMIT)
-			continue;
-		if (m)
-			first = m->h;
-		/* The probe's burst out: what it added between its two marks. */
-		if (b1) {
-			struct vx_lat_hist burst = b1->h;
-
-			if (b0)
-				hist_sub(&burst, &b0->h);
-			hist_sub(&rows[i].h, &burst);
-		}
-		memset(l, 0, sizeof(*l));
-		cpy(l->netns, sizeof(l->netns), w->netns);
-		cpy(l->device, sizeof(l->device), w->name);
-		cpy(l->stage, sizeof(l->stage), stage_names[rows[i].k.stage]);
-		if (base && vx_baseline_lookup(base, l->netns, l->device, l->stage,
-						 &l->base_p50_us, &l->base_p90_us)) {
-			l->has_base = true;
-			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", d->baseline);
-		} else if (have_first && first.count >= LAT_MIN_SAMPLES) {
-			l->base_p50_us = (double)vx_hist_quantile(&first, 0.5) / 1e3;
-			l->base_p90_us = (double)vx_hist_quantile(&first, 0.9) / 1e3;
-			l->has_base = true;
-			snprintf(l->base_from, sizeof(l->base_from), "the window's first third");
-			hist_sub(&rows[i].h, &first);
-		}
-		if (rows[i].h.count < LAT_MIN_SAMPLES)
-			continue;
-		l->p50_us = (double)vx_hist_quantile(&rows[i].h, 0.5) / 1e3;
-		l->p90_us = (double)vx_hist_quantile(&rows[i].h, 0.9) / 1e3;
-		l->samples = rows[i].h.count;
-		d->ev.n_lat++;
-	}
 }
 
 /* ---- output --------------------------------------------------------------- */
@@ -862,7 +638,7 @@ int cmd_diagnose(struct vx_opts *o)
 	vx_dropev_attach_rules(&d.drops_ev);
 	fill_conntrack(&d);
 	fill_retrans(&d);
-	fill_stage_latency(&d, base);
+	vx_stagelat_fill(&d.sl, &d.ev, base, d.baseline);
 	vx_probe_fill_latency(&d.pr, &d.ev, base, d.baseline);
 	/* Ctrl-C ends the window early: judge what was seen, say how long. */
 	d.ev.window_s = (double)start / NSEC_PER_SEC;
@@ -878,7 +654,7 @@ int cmd_diagnose(struct vx_opts *o)
 out:
 	vx_probe_stop(&d.pr);
 	vx_loop_close(&loop);
-	dp_stop(&d);
+	vx_stagelat_stop(&d.sl);
 	vx_ct_close(d.ct);
 	vx_retranssrc_close(d.rt);
 	vx_dropsrc_close(d.drops);
