@@ -26,7 +26,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 PKGS       := libbpf libelf zlib libmnl libmicrohttpd libnftables jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# libmicrohttpd is dlopen'ed by --metrics (loader/metrics.c), not linked:
+# libmicrohttpd is dlopen'ed by --metrics (loader/httpd.c), not linked:
 # its soname comes from the library the headers belong to.
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libmicrohttpd,$(PKGS)) 2>/dev/null)
 MHD_SONAME := $(shell objdump -p "$$($(PKG_CONFIG) --variable=libdir libmicrohttpd)/libmicrohttpd.so" \
@@ -143,8 +143,7 @@ fuzz_opts_SRCS      := loader/opts.c
 fuzz_inventory_SRCS := loader/inventory.c $(COMMON_SRCS)
 fuzz_dropfmt_SRCS   := $(COMMON_SRCS)
 fuzz_policy_SRCS    := loader/policy_parse.c
-fuzz_conntrack_SRCS := loader/conntrack.c loader/maputil.c loader/loop.c loader/ksyms.c \
-		       loader/btfnames.c loader/hookprobe.c $(COMMON_SRCS)
+fuzz_conntrack_SRCS := loader/ctnl.c
 # The record formatters (recfmt.c) use the policy engine's hook names
 # (policy.c, which reads rules through policy_parse.c).
 RECFMT_SRCS         := loader/recfmt.c loader/hist.c loader/policy.c loader/policy_parse.c \
@@ -154,7 +153,7 @@ fuzz_retrans_SRCS   := $(RECFMT_SRCS)
 fuzz_nfhook_SRCS    := $(RECFMT_SRCS)
 fuzz_lathist_SRCS   := loader/hist.c loader/json.c
 fuzz_baseline_SRCS  := loader/findings.c $(COMMON_SRCS)
-fuzz_listen_SRCS    := loader/metrics.c
+fuzz_listen_SRCS    := loader/httpd.c loader/metrics.c
 
 define fuzz_rule
 $(BUILD)/tests/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(fuzz_$(1)_SRCS) | $(SKELS)

@@ -14,7 +14,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "loop.h"
-#include "metrics.h"
+#include "httpd.h"
 #include "vx_cap.h"
 
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Prometheus text exposition (format 0.0.4) for `--metrics` and
  * `vxray agent`: a registry of counter, gauge and histogram families with
- * labels, refilled from BPF map reads every --interval, and an HTTP server
- * (libmicrohttpd, its own thread) that serves it on /metrics.
+ * labels, refilled from BPF map reads every --interval. httpd.h serves it
+ * on /metrics.
  *
  * Values are set, not added: the kernel's maps already hold totals since
  * start, so each refresh writes the current total of every series it
@@ -77,22 +77,5 @@ int vx_metrics_render_buf(struct vx_metrics *m, char **buf, size_t *len);
 
 /* Escape a label value per the exposition format (\\, \" and \n). */
 void vx_metrics_escape_label(const char *in, FILE *out);
-
-/* ---- HTTP --------------------------------------------------------------- */
-
-struct vx_metrics_server;
-
-/* Parse "ADDR:PORT", ":PORT" or "PORT" (and "[V6]:PORT"); no address
- * means 127.0.0.1. Returns 0 or -EINVAL with one sentence in @err. */
-int vx_metrics_parse_listen(const char *s, char *addr, size_t addrlen, uint16_t *port, char *err,
-			    size_t errlen);
-/* Listen on @addr:@port and serve @m on /metrics from a thread of its
- * own. Returns NULL with one sentence in @err (port in use, address not
- * local, ...). */
-struct vx_metrics_server *vx_metrics_serve(struct vx_metrics *m, const char *addr, uint16_t port,
-					   char *err, size_t errlen);
-/* The port actually bound (useful when 0 was asked for). */
-uint16_t vx_metrics_server_port(const struct vx_metrics_server *s);
-void vx_metrics_server_stop(struct vx_metrics_server *s);
 
 #endif

@@ -20,6 +20,7 @@
 #include "datapath.h"
 #include "dropsrc.h"
 #include "hist.h"
+#include "httpd.h"
 #include "ksyms.h"
 #include "lathooks.h"
 #include "log.h"

@@ -64,7 +64,7 @@ static int tunnel_of(struct vx_retranssrc *s, const struct vxr_event *e)
 			return rt->dev;
 	}
 	/* Only vxray's own namespace and one with a live name can be asked;
-	 * the node.s ("host") only when vxray runs in it. */
+	 * the node's ("host") only when vxray runs in it. */
 	if (e->netns == vx_netns_inum(NULL))
 		err = vx_route_oif(NULL, e->family, e->daddr, &oif);
 	else if (vx_netns_inum(ns) == e->netns)

@@ -41,7 +41,7 @@
 struct pns {
 	uint32_t inum;
 	char name[VX_NETNS_NAME_MAX];	/* to enter; "" is vxray's own */
-	char label[VX_NETNS_NAME_MAX];	/* to print: "host" for the node.s own */
+	char label[VX_NETNS_NAME_MAX];	/* to print: "host" for the node's own */
 	bool readable;			/* named, so vxray can enter it */
 	struct vx_nf_watch rules;	/* the last read, the next one's baseline */
 	/* Cumulative, so that a counter read just before its drop reached

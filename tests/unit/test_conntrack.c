@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 
 #include "conntrack.h"
+#include "ctnl.h"
 
 static char buf[4096] __attribute__((aligned(4)));
 

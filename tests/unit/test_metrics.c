@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "httpd.h"
 #include "metrics.h"
 
 static char *render(struct vx_metrics *m)

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The drops of a diagnosis window, named by the netfilter rules behind
+ * them (see dropev.h). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dropev.h"
+#include "dropsrc.h"
+#include "log.h"
+#include "names.h"
+#include "netns.h"
+
+/* ---- netfilter rule counters ---------------------------------------------- */
+
+static struct vx_dropev_rule *rule_slot(struct vx_dropev *w, const char *netns, const char *rule)
+{
+	for (int i = 0; i < w->n_rules; i++)
+		if (!strcmp(w->rules[i].netns, netns) && !strcmp(w->rules[i].rule, rule))
+			return &w->rules[i];
+	if (w->n_rules >= VX_DROPEV_MAX_RULES)
+		return NULL;
+	snprintf(w->rules[w->n_rules].netns, VX_NETNS_NAME_MAX, "%s", netns);
+	snprintf(w->rules[w->n_rules].rule, sizeof(w->rules[0].rule), "%s", rule);
+	return &w->rules[w->n_rules++];
+}
+
+/* The rules of every namespace (policy.c: nftables, iptables-nft and
+ * -legacy); at the end, each DROP/REJECT rule whose counter rose. */
+void vx_dropev_snap_rules(struct vx_dropev *w, const char names[][VX_NETNS_NAME_MAX], int n_names,
+			  bool end)
+{
+	static struct vx_nf_hit hits[VX_DROPEV_MAX_RULES];
+
+	for (int n = 0; n < n_names; n++) {
+		struct vx_nf_ruleset now = {};
+		int k, ret = vx_nf_read_ruleset(names[n], &now);
+
+		if (ret) {
+			pr_debug("diagnose: cannot read the rules of %s: %s", vx_ns_label_of(names[n]),
+				 vx_strerror(ret));
+			vx_nf_ruleset_free(&now);
+			continue;
+		}
+		w->have_rules = true;
+		if (!end) {
+			vx_nf_ruleset_free(&w->rs[n]);
+			w->rs[n] = now;
+			w->have_rs[n] = true;
+			continue;
+		}
+		k = vx_nf_counter_hits(w->have_rs[n] ? &w->rs[n] : NULL, &now, hits,
+				       VX_DROPEV_MAX_RULES);
+		for (int i = 0; i < k && i < VX_DROPEV_MAX_RULES; i++) {
+			const struct vx_nf_rule *r = hits[i].rule;
+			struct vx_dropev_rule *rc;
+			char text[sizeof(rc->rule)];
+
+			if (r->policy)
+				snprintf(text, sizeof(text), "policy %s of %s %s/%s",
+					 vx_nf_verdict_name(r->verdict), r->family, r->table, r->chain);
+			else if (!strncmp(r->text, "-A ", 3))
+				snprintf(text, sizeof(text), "%s", r->text);
+			else
+				snprintf(text, sizeof(text), "%s %s/%s: %s", r->family, r->table,
+					 r->chain, r->text);
+			rc = rule_slot(w, names[n], text);
+			if (!rc)
+				break;
+			rc->seen_before = true;
+			rc->after += hits[i].packets;
+		}
+		vx_nf_ruleset_free(&now);
+	}
+}
+
+/* A rule that matches the encapsulated packets: UDP to a tunnel's port, or
+ * traffic arriving on a tunnel's underlay device. */
+static bool rule_is_outer(const struct vx_dropev *w, const struct vx_dropev_rule *r)
+{
+	for (int i = 0; i < w->ev->n_tun; i++) {
+		const struct vx_ev_tunnel *t = &w->ev->tun[i];
+		char port[32], ul[32];
+
+		if (strcmp(t->netns, r->netns))
+			continue;
+		char nport[32], nul[40];
+
+		/* iptables and nft spellings of "UDP to the VXLAN port" and "in
+		 * on the underlay". */
+		snprintf(port, sizeof(port), "--dport %u", t->dstport);
+		snprintf(ul, sizeof(ul), "-i %s ", t->underlay);
+		snprintf(nport, sizeof(nport), "udp dport %u", t->dstport);
+		snprintf(nul, sizeof(nul), "iifname \"%s\"", t->underlay);
+		if ((strstr(r->rule, "-p udp") && strstr(r->rule, port)) ||
+		    strstr(r->rule, nport) ||
+		    (t->underlay[0] && (strstr(r->rule, ul) || strstr(r->rule, nul))))
+			return true;
+	}
+	return false;
+}
+
+/* ---- drops ---------------------------------------------------------------- */
+
+/* UDP to any watched tunnel's port: an encapsulated packet even when the
+ * drop probe, which knows one VXLAN port, did not parse it as one (a
+ * sender using another tunnel's port is the wrong-port fault itself). */
+static bool outer_udp(const struct vx_dropev *w, const struct vxd_event *e)
+{
+	if (!(e->flags & VXD_F_OUTER) || e->outer.proto != IPPROTO_UDP || (e->flags & VXD_F_DECAP))
+		return false;
+	for (int i = 0; i < w->ev->n_tun; i++)
+		if (w->ev->tun[i].dstport == e->outer.dport)
+			return true;
+	return false;
+}
+
+void vx_dropev_on_drop(void *ctx, const struct vx_drop *x)
+{
+	struct vx_dropev *w = ctx;
+	struct vx_evidence *ev = w->ev;
+	const struct vxd_event *e = x->ev;
+	const char *reason = x->reason ? x->reason : "?", *dev;
+	bool outer = ((e->flags & VXD_F_TUNNEL) && !(e->flags & VXD_F_DECAP)) ||
+		     outer_udp(w, e);
+	/* The evidence's namespaces are as the options name them: "" for
+	 * vxray's own. */
+	const char *ns = e->netns == vx_netns_inum(NULL) ? "" : vx_ns_label(e->netns);
+	struct vx_ev_drop *r = NULL;
+
+	if (!strncmp(reason, "SKB_DROP_REASON_", 16))
+		reason += 16;
+	dev = e->ifindex ? vx_dev_label(e->netns, e->ifindex) : "";
+	for (int i = 0; i < ev->n_drops && !r; i++) {
+		struct vx_ev_drop *y = &ev->drops[i];
+
+		if (y->outer == outer && !strcmp(y->netns, ns) && !strcmp(y->reason, reason) &&
+		    !strcmp(y->location, x->location ? x->location : "") &&
+		    !strcmp(y->device, dev ? dev : "") &&
+		    y->has_vni == !!(e->flags & VXD_F_TUNNEL) && (!y->has_vni || y->vni == e->vni))
+			r = y;
+	}
+	if (!r) {
+		if (ev->n_drops >= VX_EV_MAX_DROPS)
+			return;
+		r = &ev->drops[ev->n_drops++];
+		snprintf(r->netns, sizeof(r->netns), "%s", ns);
+		snprintf(r->reason, sizeof(r->reason), "%s", reason);
+		snprintf(r->location, sizeof(r->location), "%s",
+			 x->location && strcmp(x->location, "-") ? x->location : "");
+		snprintf(r->device, sizeof(r->device), "%s", dev ? dev : "");
+		r->outer = outer;
+		r->has_vni = e->flags & VXD_F_TUNNEL;
+		r->vni = e->vni;
+	}
+	r->count++;
+}
+
+/* How many DROP/REJECT rules in @rc's namespace, of its kind (outer or
+ * inner), dropped something in the window. */
+static int rules_rose(const struct vx_dropev *w, const struct vx_dropev_rule *rc)
+{
+	int n = 0;
+
+	for (int i = 0; i < w->n_rules; i++) {
+		const struct vx_dropev_rule *r = &w->rules[i];
+
+		n += !strcmp(r->netns, rc->netns) && r->after > r->before &&
+		     rule_is_outer(w, r) == rule_is_outer(w, rc);
+	}
+	return n;
+}
+
+/* Put names on the NETFILTER_DROP drops: each DROP/REJECT rule whose
+ * counter rose becomes its own drop entry; what the rules do not account
+ * for (conntrack's own drops) stays without a rule. */
+void vx_dropev_attach_rules(struct vx_dropev *w)
+{
+	struct vx_evidence *ev = w->ev;
+
+	for (int i = 0; i < w->n_rules; i++) {
+		struct vx_dropev_rule *rc = &w->rules[i];
+		uint64_t delta = rc->after - (rc->seen_before ? rc->before : 0);
+		bool outer = rule_is_outer(w, rc);
+		struct vx_ev_drop *x, *from = NULL;
+
+		if (!delta || rc->after < rc->before)
+			continue;
+		/* The matching kernel drops, to take their location and count. */
+		for (int k = 0; k < ev->n_drops; k++) {
+			struct vx_ev_drop *y = &ev->drops[k];
+
+			if (!y->rule[0] && y->outer == outer && !strcmp(y->netns, rc->netns) &&
+			    !strcmp(y->reason, "NETFILTER_DROP") && y->count)
+				from = y;
+		}
+		if (from && rules_rose(w, rc) == 1) {
+			/* The only rule of its kind that dropped: every such drop
+			 * is its (the counters are read a moment apart from the
+			 * probe's window, so take the larger count). */
+			snprintf(from->rule, sizeof(from->rule), "%s", rc->rule);
+			if (from->count < delta)
+				from->count = delta;
+			continue;
+		}
+		if (ev->n_drops >= VX_EV_MAX_DROPS)
+			break;
+		x = &ev->drops[ev->n_drops++];
+		memset(x, 0, sizeof(*x));
+		snprintf(x->netns, sizeof(x->netns), "%s", rc->netns);
+		snprintf(x->reason, sizeof(x->reason), "NETFILTER_DROP");
+		snprintf(x->rule, sizeof(x->rule), "%s", rc->rule);
+		if (from) {
+			snprintf(x->location, sizeof(x->location), "%s", from->location);
+			snprintf(x->device, sizeof(x->device), "%s", from->device);
+			from->count = from->count > delta ? from->count - delta : 0;
+		}
+		x->outer = outer;
+		x->count = delta;
+	}
+	/* Drop entries emptied by the rules above. */
+	for (int k = 0; k < ev->n_drops; k++) {
+		if (ev->drops[k].count)
+			continue;
+		memmove(&ev->drops[k], &ev->drops[k + 1],
+			sizeof(ev->drops[0]) * (size_t)(ev->n_drops - k - 1));
+		ev->n_drops--;
+		k--;
+	}
+}
+
+void vx_dropev_free(struct vx_dropev *w)
+{
+	for (int i = 0; i < VX_MAX_NETNS; i++)
+		vx_nf_ruleset_free(&w->rs[i]);
+}

@@ -1,0 +1,618 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The traffic of `vxray diagnose --probe` (see probe.h): choosing the
+ * targets, the child that sends pings and the TCP exchange, and reading
+ * its report back. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <math.h>
+#include <netinet/ip.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "loop.h"
+#include "netns.h"
+#include "probe.h"
+/* Last: it #defines icmp_id, a field name of vxray.h's structs. */
+#include <netinet/ip_icmp.h>
+
+#define PROBE_MAGIC 0x76787261u	/* "vxra" */
+
+/* snprintf("%s") between fields of one static struct trips -Wrestrict;
+ * they never overlap, but say it with memmove. */
+static void cpy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memmove(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* ---- targets -------------------------------------------------------------- */
+
+/* A @family address of @dev in @netns (any device when @dev is NULL and
+ * @match is the address to look for): IPv4, or a global IPv6 one (a
+ * link-local address is the same on no two links and routes nowhere). */
+static int netns_addr(const char *netns, const char *dev, int family, uint8_t out[16],
+		      const uint8_t *match)
+{
+	struct ifaddrs *ifa, *p;
+	int saved, err = -ENOENT;
+
+	if (vx_netns_enter(netns, &saved))
+		return -ENOENT;
+	if (getifaddrs(&ifa)) {
+		err = -errno;
+		vx_netns_leave(saved);
+		return err;
+	}
+	vx_netns_leave(saved);
+	for (p = ifa; p && err; p = p->ifa_next) {
+		const uint8_t *a;
+		size_t n = family == AF_INET ? 4 : 16;
+
+		if (!p->ifa_addr || p->ifa_addr->sa_family != family || (dev && strcmp(p->ifa_name, dev)))
+			continue;
+		a = family == AF_INET ? (const uint8_t *)&((struct sockaddr_in *)p->ifa_addr)->sin_addr :
+			(const uint8_t *)&((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr;
+		if (family == AF_INET6 && (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+			continue;
+		if (match && memcmp(a, match, n))
+			continue;
+		memcpy(out, a, n);
+		err = 0;
+	}
+	freeifaddrs(ifa);
+	return err;
+}
+
+/* The overlay address to probe between two tunnel ends: IPv4 where both
+ * have one, else global IPv6. */
+static int overlay_pair(const struct vx_ev_tunnel *t, const struct vx_ev_tunnel *p,
+			struct vx_probe_target *g)
+{
+	static const int fams[] = { AF_INET, AF_INET6 };
+	uint8_t src[16];
+
+	for (int i = 0; i < 2; i++) {
+		if (!netns_addr(p->netns, p->device, fams[i], g->dst, NULL) &&
+		    !netns_addr(t->netns, t->device, fams[i], src, NULL)) {
+			g->family = fams[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* From each chosen namespace's VXLAN device to its peer's overlay address,
+ * both ends inside named namespaces: vxray never probes from or to the
+ * namespace it runs in. */
+void vx_probe_pick_targets(struct vx_probe *pr, const struct vx_evidence *ev)
+{
+	for (int i = 0; i < ev->n_tun && pr->n_tg < VX_EV_MAX_TUN; i++) {
+		const struct vx_ev_tunnel *t = &ev->tun[i], *p;
+		struct vx_probe_target *g = &pr->tg[pr->n_tg];
+
+		if (t->peer < 0)
+			continue;
+		p = &ev->tun[t->peer];
+		if (!t->netns[0] || !p->netns[0] || overlay_pair(t, p, g))
+			continue;
+		g->tun = i;
+		cpy(g->src_ns, sizeof(g->src_ns), t->netns);
+		cpy(g->dst_ns, sizeof(g->dst_ns), p->netns);
+		g->dst_known = true;
+		g->mtu = t->mtu;
+		pr->n_tg++;
+	}
+}
+
+/* The targets the user named with --target: sent from their namespace,
+ * to an address that may live in one of this host's named namespaces (then
+ * the TCP exchange has somewhere to listen) or anywhere else (pings only).
+ * Returns -ENOENT with the sentence printed when a source namespace does
+ * not exist. */
+int vx_probe_user_targets(struct vx_probe *pr, const struct vx_target_spec *specs, int n_specs,
+			  const struct vx_evidence *ev, const char diag_names[][VX_NETNS_NAME_MAX],
+			  int n_diag)
+{
+	char names[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
+	int n = vx_netns_list(names, VX_MAX_NETNS);
+
+	for (int i = 0; i < n_specs && pr->n_tg < VX_EV_MAX_TUN; i++) {
+		const struct vx_target_spec *s = &specs[i];
+		struct vx_probe_target *g = &pr->tg[pr->n_tg];
+		uint8_t any[16];
+		int saved;
+
+		memset(g, 0, sizeof(*g));
+		if (s->netns[0] && vx_netns_enter(s->netns, &saved)) {
+			pr_err("--target: no network namespace '%s' (see `ip netns list`)", s->netns);
+			return -ENOENT;
+		}
+		if (s->netns[0])
+			vx_netns_leave(saved);
+		cpy(g->src_ns, sizeof(g->src_ns), s->netns);
+		g->family = s->family;
+		memcpy(g->dst, s->addr, sizeof(g->dst));
+		g->tun = -1;
+		for (int t = 0; t < ev->n_tun && g->tun < 0; t++)
+			if (!strcmp(ev->tun[t].netns, s->netns))
+				g->tun = t;
+		g->mtu = g->tun >= 0 ? ev->tun[g->tun].mtu : 0;
+		/* The same overlay address may exist in many namespaces (labs
+		 * side by side): the diagnosed ones first, then the others. */
+		for (int k = 0; k < n_diag && !g->dst_known; k++) {
+			if (diag_names[k][0] &&
+			    !netns_addr(diag_names[k], NULL, s->family, any, s->addr)) {
+				cpy(g->dst_ns, sizeof(g->dst_ns), diag_names[k]);
+				g->dst_known = true;
+			}
+		}
+		for (int k = 0; k < n && !g->dst_known; k++) {
+			if (!netns_addr(names[k], NULL, s->family, any, s->addr)) {
+				cpy(g->dst_ns, sizeof(g->dst_ns), names[k]);
+				g->dst_known = true;
+			}
+		}
+		pr->n_tg++;
+	}
+	return 0;
+}
+
+/* ---- the child ----------------------------------------------------------- */
+
+/* The target's address, printable. */
+const char *vx_probe_target_addr(const struct vx_probe_target *g, char *buf, size_t len)
+{
+	return inet_ntop(g->family, g->dst, buf, (socklen_t)len) ? buf : "?";
+}
+
+static uint16_t csum(const void *data, size_t len)
+{
+	const uint16_t *p = data;
+	uint32_t sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *p++;
+	if (len)
+		sum += *(const uint8_t *)p;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+struct ping_payload {
+	uint64_t sent_ns;
+	uint32_t target;
+	uint32_t magic;
+};
+
+static int socket_in(const char *netns, int domain, int type, int proto)
+{
+	int saved, fd;
+
+	if (vx_netns_enter(netns, &saved))
+		return -1;
+	fd = socket(domain, type | SOCK_CLOEXEC, proto);
+	vx_netns_leave(saved);
+	return fd;
+}
+
+/* Echo requests: ICMP over a raw socket; ICMPv6 likewise, where the
+ * kernel fills in the checksum (RFC 3542: always on for ICMPv6 raw
+ * sockets). @size is the IP payload for IPv4 and IPv6 alike. */
+static void send_ping(int fd, const struct vx_probe_target *g, int idx, uint16_t seq, size_t size,
+		      bool df)
+{
+	static uint8_t pkt[9000];
+	struct icmphdr *h = (struct icmphdr *)pkt;
+	struct ping_payload pl = { .sent_ns = vx_now_ns(), .target = (uint32_t)idx,
+				   .magic = PROBE_MAGIC };
+	struct sockaddr_storage to = { 0 };
+	socklen_t tolen;
+
+	if (size < sizeof(*h) + sizeof(pl))
+		size = sizeof(*h) + sizeof(pl);
+	if (size > sizeof(pkt))
+		size = sizeof(pkt);
+	memset(pkt, 0, size);
+	h->type = g->family == AF_INET6 ? 128 /* ICMP6_ECHO_REQUEST */ : ICMP_ECHO;
+	h->un.echo.id = htons((uint16_t)(getpid() & 0xffff));
+	h->un.echo.sequence = htons(seq);
+	memcpy(pkt + sizeof(*h), &pl, sizeof(pl));
+	if (g->family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&to;
+		int pmtu = df ? IPV6_PMTUDISC_PROBE : IPV6_PMTUDISC_DONT;
+
+		a->sin6_family = AF_INET6;
+		memcpy(&a->sin6_addr, g->dst, 16);
+		tolen = sizeof(*a);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&to;
+		int pmtu = df ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DONT;
+
+		a->sin_family = AF_INET;
+		memcpy(&a->sin_addr, g->dst, 4);
+		tolen = sizeof(*a);
+		h->checksum = csum(pkt, size);
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	}
+	sendto(fd, pkt, size, 0, (struct sockaddr *)&to, tolen);
+}
+
+/* Read echo replies on @fd, target @idx's socket, until none is waiting;
+ * report each of that target's. Every raw socket of a namespace gets every
+ * reply, so the target in the payload decides. An IPv4 raw socket delivers
+ * the IP header, an ICMPv6 one does not. */
+static void read_replies(int fd, int idx, int family, int out, uint64_t t0)
+{
+	uint8_t buf[9100];
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		const struct iphdr *ip = (const struct iphdr *)buf;
+		const struct icmphdr *h;
+		struct ping_payload pl;
+		size_t hl;
+		char line[96];
+		int len;
+
+		if (n <= 0)
+			return;
+		hl = family == AF_INET6 ? 0 : (size_t)ip->ihl * 4;
+		if ((size_t)n < hl + sizeof(*h) + sizeof(pl))
+			continue;
+		h = (const struct icmphdr *)(buf + hl);
+		if (h->type != (family == AF_INET6 ? 129 /* ICMP6_ECHO_REPLY */ : ICMP_ECHOREPLY) ||
+		    ntohs(h->un.echo.id) != (getpid() & 0xffff))
+			continue;
+		memcpy(&pl, buf + hl + sizeof(*h), sizeof(pl));
+		if (pl.magic != PROBE_MAGIC || pl.target != (uint32_t)idx)
+			continue;
+		len = snprintf(line, sizeof(line), "R %u %.3f %.1f %zu\n", pl.target,
+			       (double)(pl.sent_ns - t0) / 1e6,
+			       (double)(vx_now_ns() - pl.sent_ns) / 1e3, (size_t)n - hl);
+		if (write(out, line, (size_t)len) < 0)
+			return;
+	}
+}
+
+/* One short TCP exchange: @bytes from src_ns to a listener vxray opens in
+ * dst_ns on the overlay address, bounded by @timeout_ms. */
+static void tcp_exchange(const struct vx_probe_target *g, int idx, size_t bytes, int timeout_ms,
+			 int out)
+{
+	struct sockaddr_storage a = { 0 };
+	socklen_t alen = g->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int lfd = socket_in(g->dst_ns, g->family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int cfd = socket_in(g->src_ns, g->family, SOCK_STREAM | SOCK_NONBLOCK, 0), afd = -1;
+	uint64_t end = vx_now_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
+	size_t sent = 0, recvd = 0;
+	static char buf[65536];
+	char line[96];
+	int len;
+
+	a.ss_family = (sa_family_t)g->family;
+	if (g->family == AF_INET6)
+		memcpy(&((struct sockaddr_in6 *)&a)->sin6_addr, g->dst, 16);
+	else
+		memcpy(&((struct sockaddr_in *)&a)->sin_addr, g->dst, 4);
+	if (lfd < 0 || cfd < 0 || bind(lfd, (struct sockaddr *)&a, alen) || listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&a, &alen))
+		goto out;
+	if (connect(cfd, (struct sockaddr *)&a, alen) && errno != EINPROGRESS)
+		goto out;
+	memset(buf, 'v', sizeof(buf));
+	while (recvd < bytes && vx_now_ns() < end && !vx_exiting) {
+		struct pollfd p[2] = { { .fd = cfd, .events = sent < bytes ? POLLOUT : 0 },
+				       { .fd = afd >= 0 ? afd : lfd, .events = POLLIN } };
+		ssize_t n;
+
+		if (poll(p, 2, 50) < 0 && errno != EINTR)
+			break;
+		if (afd < 0 && (p[1].revents & POLLIN))
+			afd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		else if (afd >= 0 && (p[1].revents & POLLIN)) {
+			n = read(afd, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			recvd += (size_t)n;
+		}
+		if (p[0].revents & POLLOUT) {
+			size_t want = bytes - sent < sizeof(buf) ? bytes - sent : sizeof(buf);
+
+			n = send(cfd, buf, want, MSG_NOSIGNAL);
+			if (n > 0)
+				sent += (size_t)n;
+			else if (n < 0 && errno != EAGAIN)
+				break;
+		}
+	}
+out:
+	len = snprintf(line, sizeof(line), "T %d %zu %zu\n", idx, sent, recvd);
+	if (write(out, line, (size_t)len) < 0)
+		pr_debug("probe: cannot report");
+	if (afd >= 0)
+		close(afd);
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+}
+
+/* The probe, in a child process so the engines keep draining: small pings
+ * to every target every 200 ms for the whole window; in the middle, three
+ * full-size pings (the overlay MTU, DF) and one 256 KiB TCP exchange per
+ * target. All of it between addresses of the lab's own namespaces. */
+static void probe_child(const struct vx_probe *pr, int out, uint64_t window_ns)
+{
+	uint64_t t0 = vx_now_ns(), end = t0 + window_ns - 700 * NSEC_PER_MSEC;
+	uint64_t mid = t0 + window_ns * 2 / 5, next = t0;
+	int fds[VX_EV_MAX_TUN];
+	bool mid_done = false;
+	uint16_t seq = 0;
+	char line[64];
+	int len;
+
+	for (int i = 0; i < pr->n_tg; i++)
+		fds[i] = socket_in(pr->tg[i].src_ns, pr->tg[i].family, SOCK_RAW,
+				   pr->tg[i].family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+	while (vx_now_ns() < end && !vx_exiting) {
+		uint64_t now = vx_now_ns();
+
+		if (now >= next) {
+			for (int i = 0; i < pr->n_tg; i++) {
+				if (fds[i] < 0)
+					continue;
+				send_ping(fds[i], &pr->tg[i], i, seq, 64, false);
+				len = snprintf(line, sizeof(line), "S %d\n", i);
+				if (write(out, line, (size_t)len) < 0)
+					_exit(1);
+			}
+			seq++;
+			next += 200 * NSEC_PER_MSEC;
+		}
+		if (!mid_done && now >= mid) {
+			mid_done = true;
+			if (write(out, "M 0\n", 4) < 0)
+				_exit(1);
+			for (int i = 0; i < pr->n_tg; i++) {
+				/* Full size: the overlay MTU less the IP header. */
+				size_t big = pr->tg[i].mtu - (pr->tg[i].family == AF_INET6 ? 40 : 20);
+
+				for (int k = 0; k < 3 && fds[i] >= 0 && pr->tg[i].mtu > 128; k++) {
+					send_ping(fds[i], &pr->tg[i], i, seq++, big, true);
+					len = snprintf(line, sizeof(line), "B %d\n", i);
+					if (write(out, line, (size_t)len) < 0)
+						_exit(1);
+				}
+				if (pr->tg[i].dst_known)
+					tcp_exchange(&pr->tg[i], i, 256 * 1024, 1500, out);
+				for (int k = 0; k < pr->n_tg; k++)
+					if (fds[k] >= 0)
+						read_replies(fds[k], k, pr->tg[k].family, out, t0);
+			}
+			if (write(out, "M 1\n", 4) < 0)
+				_exit(1);
+			next = vx_now_ns();
+		}
+		{
+			struct pollfd p[VX_EV_MAX_TUN];
+
+			for (int i = 0; i < pr->n_tg; i++)
+				p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+			poll(p, (nfds_t)pr->n_tg, 20);
+			for (int i = 0; i < pr->n_tg; i++)
+				if (fds[i] >= 0 && (p[i].revents & POLLIN))
+					read_replies(fds[i], i, pr->tg[i].family, out, t0);
+		}
+	}
+	_exit(0);
+}
+
+/* ---- its report ---------------------------------------------------------- */
+
+void vx_probe_parse(struct vx_probe *pr)
+{
+	char *save = NULL, *line;
+
+	pr->buf[pr->len] = '\0';
+	for (line = strtok_r(pr->buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned idx;
+		double at, rtt;
+		size_t size, a, b;
+		struct vx_probe_target *g;
+
+		if (sscanf(line + 1, " %u", &idx) != 1 || idx >= (unsigned)pr->n_tg)
+			continue;
+		g = &pr->tg[idx];
+		if (line[0] == 'S') {
+			g->sent++;
+		} else if (line[0] == 'B') {
+			g->big_sent++;
+		} else if (line[0] == 'R' && sscanf(line, "R %u %lf %lf %zu", &idx, &at, &rtt, &size) == 4) {
+			if (size > 200) {
+				g->big_received++;
+				continue;
+			}
+			g->received++;
+			if (g->n_rtt < VX_PROBE_MAX_RTT) {
+				g->rtt_ms_at[g->n_rtt] = at;
+				g->rtt_us[g->n_rtt++] = rtt;
+			}
+		} else if (line[0] == 'T' && sscanf(line, "T %u %zu %zu", &idx, &a, &b) == 3) {
+			g->tcp_sent = a;
+			g->tcp_received = b;
+			g->tcp_done = true;
+		}
+	}
+}
+
+int vx_probe_start(struct vx_probe *pr, uint64_t window_ns)
+{
+	int pfd[2];
+
+	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK))
+		return -errno;
+	pr->pid = fork();
+	if (pr->pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -errno;
+	}
+	if (!pr->pid) {
+		int fl = fcntl(pfd[1], F_GETFL);
+
+		/* Bounded even when vxray is killed: the probe dies with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(0);
+
+		close(pfd[0]);
+		fcntl(pfd[1], F_SETFL, fl & ~O_NONBLOCK);
+		probe_child(pr, pfd[1], window_ns);
+	}
+	close(pfd[1]);
+	pr->fd = pfd[0];
+	return 0;
+}
+
+int vx_probe_fd(const struct vx_probe *pr)
+{
+	return pr->fd;
+}
+
+/* The burst marks ("M 0" before, "M 1" after), on whole lines as they
+ * arrive. */
+int vx_probe_read(struct vx_probe *pr, vx_probe_mark_cb cb, void *ctx)
+{
+	ssize_t n = read(pr->fd, pr->buf + pr->len, sizeof(pr->buf) - 1 - pr->len);
+	char *nl;
+
+	if (n <= 0)
+		return 0;
+	pr->len += (size_t)n;
+	while ((nl = memchr(pr->buf + pr->scanned, '\n', pr->len - pr->scanned))) {
+		const char *line = pr->buf + pr->scanned;
+
+		if (cb && !strncmp(line, "M 0\n", 4))
+			cb(ctx, VX_PROBE_BURST_BEGIN);
+		else if (cb && !strncmp(line, "M 1\n", 4))
+			cb(ctx, VX_PROBE_BURST_END);
+		pr->scanned = (size_t)(nl - pr->buf) + 1;
+	}
+	return 0;
+}
+
+void vx_probe_stop(struct vx_probe *pr)
+{
+	int status;
+
+	if (pr->pid <= 0)
+		return;
+	for (int i = 0; i < 40 && waitpid(pr->pid, &status, WNOHANG) == 0; i++)
+		usleep(50000);
+	if (waitpid(pr->pid, &status, WNOHANG) == 0) {
+		kill(pr->pid, SIGKILL);
+		waitpid(pr->pid, &status, 0);
+	}
+	/* The child is gone: read what is left in the pipe. */
+	while (pr->len < sizeof(pr->buf) - 1) {
+		ssize_t n = read(pr->fd, pr->buf + pr->len,
+				 sizeof(pr->buf) - 1 - pr->len);
+
+		if (n <= 0)
+			break;
+		pr->len += (size_t)n;
+	}
+	close(pr->fd);
+	pr->pid = 0;
+	vx_probe_parse(pr);
+}
+
+/* ---- evidence ------------------------------------------------------------- */
+
+void vx_probe_fill_probes(const struct vx_probe *pr, struct vx_evidence *ev)
+{
+	for (int i = 0; i < pr->n_tg && ev->n_probes < VX_EV_MAX_TUN; i++) {
+		struct vx_ev_probe *p = &ev->probes[ev->n_probes++];
+
+		cpy(p->from, sizeof(p->from), pr->tg[i].src_ns);
+		vx_probe_target_addr(&pr->tg[i], p->to, sizeof(p->to));
+		p->sent = pr->tg[i].sent;
+		p->received = pr->tg[i].received;
+	}
+}
+
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, int n, double q)
+{
+	int i;
+
+	if (n <= 0)
+		return 0;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	i = (int)ceil(q * n) - 1;
+	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
+void vx_probe_fill_latency(const struct vx_probe *pr, struct vx_evidence *ev,
+			   const struct vx_baseline *base, const char *baseline)
+{
+	for (int i = 0; i < pr->n_tg && ev->n_lat < VX_EV_MAX_LAT; i++) {
+		const struct vx_probe_target *g = &pr->tg[i];
+		/* A user's target outside every diagnosed tunnel is named by its
+		 * source namespace and address. */
+		const char *netns = g->tun >= 0 ? ev->tun[g->tun].netns : g->src_ns;
+		char dev[INET6_ADDRSTRLEN + 8];
+		struct vx_ev_lat *l;
+		double v[VX_PROBE_MAX_RTT];
+		int n = g->n_rtt, first = 0;
+
+		if (!n)
+			continue;
+		if (g->tun >= 0)
+			cpy(dev, sizeof(dev), ev->tun[g->tun].device);
+		else
+			snprintf(dev, sizeof(dev), "to %s", vx_probe_target_addr(g, dev + 8, sizeof(dev) - 8));
+		l = &ev->lat[ev->n_lat++];
+		cpy(l->netns, sizeof(l->netns), netns);
+		cpy(l->device, sizeof(l->device), dev);
+		snprintf(l->stage, sizeof(l->stage), "rtt");
+		if (base && vx_baseline_lookup(base, l->netns, l->device, "rtt",
+						 &l->base_p50_us, &l->base_p90_us)) {
+			l->has_base = true;
+			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", baseline);
+		} else if (n >= 9) {
+			/* The window's own first third, in time order. */
+			first = n / 3;
+			memcpy(v, g->rtt_us, sizeof(double) * (size_t)first);
+			l->base_p50_us = pct(v, first, 0.5);
+			l->base_p90_us = pct(v, first, 0.9);
+			l->has_base = true;
+			snprintf(l->base_from, sizeof(l->base_from), "the window's first third");
+		}
+		memcpy(v, g->rtt_us + first, sizeof(double) * (size_t)(n - first));
+		l->p50_us = pct(v, n - first, 0.5);
+		l->p90_us = pct(v, n - first, 0.9);
+		l->samples = (uint64_t)(n - first);
+	}
+}
