@@ -18,7 +18,7 @@
 #include "cmd.h"
 #include "conntrack.h"
 #include "hookprobe.h"
-#include "hookprobe.skel.h"
+#include "vx_trial_hooks.skel.h"
 #include "inventory.h"
 #include "json.h"
 #include "log.h"
@@ -69,7 +69,7 @@ static int pick_namespaces(const struct vx_opts *o, char names[][VX_NETNS_NAME_M
 /* ---- probe points --------------------------------------------------------
  * For each kernel point vxray instruments, the backends its view tries,
  * best first, each tried here for real at the view's own targets (a tiny
- * program from hookprobe.bpf.c retargeted, loaded and attached, then
+ * program from vx_trial_hooks.bpf.c retargeted, loaded and attached, then
  * undone): the first that works is what the view would choose, and every
  * better one carries the kernel's reason for refusing it. */
 
@@ -213,12 +213,12 @@ static const char *no_kprobes(void)
 		       " (this kernel has no kprobes: CONFIG_KPROBES is off)" : "";
 }
 
-/* Load hookprobe.bpf.c's @prog_name program retargeted at @target and
+/* Load vx_trial_hooks.bpf.c's @prog_name program retargeted at @target and
  * attach it; undone before returning. */
 static int try_one(struct pt_try *t, const char *target)
 {
 	const char *prog_name;
-	struct hookprobe *skel;
+	struct vx_trial_hooks *skel;
 	struct bpf_program *p, *prog = NULL;
 	struct bpf_link *link = NULL;
 	char cat[64];
@@ -231,7 +231,7 @@ static int try_one(struct pt_try *t, const char *target)
 	case T_TP_BTF: prog_name = "hp_tp_btf"; break;
 	default: prog_name = "hp_tracepoint"; break;
 	}
-	skel = hookprobe__open();
+	skel = vx_trial_hooks__open();
 	if (!skel) {
 		err = -errno;
 		try_fail(t, NULL, "open", err, NULL);
@@ -253,7 +253,7 @@ static int try_one(struct pt_try *t, const char *target)
 			goto out;
 		}
 	}
-	err = hookprobe__load(skel);
+	err = vx_trial_hooks__load(skel);
 	if (err) {
 		try_fail(t, target, "load", err,
 			 err == -ESRCH || err == -ENOENT ? " (not in this kernel's BTF)" : NULL);
@@ -277,7 +277,7 @@ static int try_one(struct pt_try *t, const char *target)
 	bpf_link__destroy(link);
 	err = 0;
 out:
-	hookprobe__destroy(skel);
+	vx_trial_hooks__destroy(skel);
 	return err;
 }
 
