@@ -74,15 +74,7 @@ static const struct trial {
 	[VX_HOOK_RINGBUF] = { "vx_trial_xdp", vx_trial_xdp__elf_bytes, "hp_ringbuf" },
 };
 
-/* The step of a trial that failed. */
-enum vx_trial_step {
-	VX_TRIAL_OPEN,		/* open the embedded object */
-	VX_TRIAL_TARGET,	/* find the target in the kernel's BTF */
-	VX_TRIAL_LOAD,		/* verify and load the program */
-	VX_TRIAL_ATTACH,	/* attach it */
-};
-
-static const char *vx_trial_step_name(enum vx_trial_step step)
+const char *vx_trial_step_name(enum vx_trial_step step)
 {
 	switch (step) {
 	case VX_TRIAL_OPEN: return "open";
@@ -143,15 +135,8 @@ fail:
 	return NULL;
 }
 
-/* One kernel-hook trial: load the tiny program of @kind (VX_HOOK_FENTRY,
- * _KPROBE, _TP_BTF or _TRACEPOINT), attach it at @target and undo both.
- * @target is a kernel function (fentry, kprobe), a tp_btf name or
- * "category/name" (tracepoint); NULL: the program's own, tcp_v4_rcv,
- * kfree_skb or skb/kfree_skb. @ret: fexit or kretprobe instead of fentry
- * or kprobe. Returns 0, or the negative errno of the step that failed,
- * which is stored in *@step. */
-static int vx_hook_trial(enum vx_hook_kind kind, bool ret, const char *target,
-			 enum vx_trial_step *step)
+int vx_hook_trial(enum vx_hook_kind kind, bool ret, const char *target,
+		  enum vx_trial_step *step)
 {
 	bool btf_target = kind == VX_HOOK_FENTRY || kind == VX_HOOK_TP_BTF;
 	enum bpf_attach_type type = kind == VX_HOOK_FENTRY && ret ? BPF_TRACE_FEXIT : 0;
