@@ -54,6 +54,13 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 BPF_SRCS  := $(wildcard bpf/xdp/*.bpf.c bpf/tc/*.bpf.c bpf/kprobe/*.bpf.c)
 BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(foreach s,$(BPF_SRCS),$(BUILD)/skel/$(notdir $(s:.bpf.c=.skel.h)))
+# The benchmark's baselines (bench/bpf/: empty programs on vxray's hooks)
+# and programs that only the BPF tests load (tests/bpf/progs/): never in
+# vxray. test_latency.c also takes its floor from vx_bench_tc.
+BENCH_BPF_SRCS := $(wildcard bench/bpf/*.bpf.c)
+BENCH_SKELS    := $(foreach s,$(BENCH_BPF_SRCS),$(BUILD)/skel/$(notdir $(s:.bpf.c=.skel.h)))
+TEST_BPF_SRCS  := $(wildcard tests/bpf/progs/*.bpf.c)
+TEST_SKELS     := $(foreach s,$(TEST_BPF_SRCS),$(BUILD)/skel/$(notdir $(s:.bpf.c=.skel.h)))
 
 LOADER_SRCS := $(wildcard loader/*.c loader/*/*.c)
 LOADER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LOADER_SRCS))
@@ -80,20 +87,21 @@ $(BUILD)/vmlinux.h:
 # The skeletons embed the objects in vxray: keep BTF and line info
 # (.BTF.ext), strip the DWARF that libbpf never reads but whose pages its
 # ELF walk at open faults in (vx_drops.bpf.o: 1.2 MiB -> 0.5 MiB).
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+$(BUILD)/%.bpf.o: %.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
-# Skeleton names are the object's basename, so they must be unique across bpf/*/.
+# Skeleton names are the object's basename, so they must be unique across
+# bpf/*/, bench/bpf/ and tests/bpf/progs/.
 define skel_rule
 $(BUILD)/skel/$(notdir $(1:.bpf.c=.skel.h)): $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(1))
 	$$(call msg,SKEL,$$@)
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(BPFTOOL) gen skeleton $$< name $(notdir $(1:.bpf.c=)) > $$@
 endef
-$(foreach s,$(BPF_SRCS),$(eval $(call skel_rule,$(s))))
+$(foreach s,$(BPF_SRCS) $(BENCH_BPF_SRCS) $(TEST_BPF_SRCS),$(eval $(call skel_rule,$(s))))
 
 $(BUILD)/loader/%.o: loader/%.c | $(SKELS)
 	$(call msg,CC,$@)
@@ -108,7 +116,7 @@ $(VXRAY): $(LOADER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c $(LIB_OBJS) | $(SKELS)
+$(BUILD)/tests/%: tests/%.c $(LIB_OBJS) | $(SKELS) $(BENCH_SKELS) $(TEST_SKELS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
@@ -219,7 +227,7 @@ deps:
 VXBENCH := $(BUILD)/bench/vxbench
 all: $(VXBENCH)
 
-$(VXBENCH): bench/vxbench.c | $(SKELS)
+$(VXBENCH): bench/vxbench.c | $(SKELS) $(BENCH_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDFLAGS) $(LDLIBS) -o $@

@@ -18,7 +18,6 @@
 #include "cmd.h"
 #include "conntrack.h"
 #include "hookprobe.h"
-#include "hookprobe.skel.h"
 #include "inventory.h"
 #include "json.h"
 #include "log.h"
@@ -64,9 +63,9 @@ static int pick_namespaces(const struct vx_opts *o, char names[][VX_NETNS_NAME_M
 
 /* ---- probe points --------------------------------------------------------
  * For each kernel point vxray instruments, the backends its view tries,
- * best first, each tried here for real at the view's own targets (a tiny
- * program from hookprobe.bpf.c retargeted, loaded and attached, then
- * undone): the first that works is what the view would choose, and every
+ * best first, each tried here for real at the view's own targets
+ * (hookprobe.c's trial of that hook kind, retargeted, loaded and attached,
+ * then undone): the first that works is what the view would choose, and every
  * better one carries the kernel's reason for refusing it. */
 
 enum try_kind { T_FENTRY, T_FEXIT, T_KPROBE, T_KRETPROBE, T_TP_BTF, T_TRACEPOINT, T_CTNETLINK,
@@ -209,71 +208,28 @@ static const char *no_kprobes(void)
 		       " (this kernel has no kprobes: CONFIG_KPROBES is off)" : "";
 }
 
-/* Load hookprobe.bpf.c's @prog_name program retargeted at @target and
- * attach it; undone before returning. */
+/* hookprobe.c's trial of @t's kind at @target; why it failed in @t. */
 static int try_one(struct pt_try *t, const char *target)
 {
-	const char *prog_name;
-	struct hookprobe *skel;
-	struct bpf_program *p, *prog = NULL;
-	struct bpf_link *link = NULL;
-	char cat[64];
-	const char *slash;
+	enum vx_hook_kind kind;
+	enum vx_trial_step step;
+	const char *extra = NULL;
 	int err;
 
 	switch (t->kind) {
-	case T_FENTRY: case T_FEXIT: prog_name = "hp_fentry"; break;
-	case T_KPROBE: case T_KRETPROBE: prog_name = "hp_kprobe"; break;
-	case T_TP_BTF: prog_name = "hp_tp_btf"; break;
-	default: prog_name = "hp_tracepoint"; break;
+	case T_FENTRY: case T_FEXIT: kind = VX_HOOK_FENTRY; break;
+	case T_KPROBE: case T_KRETPROBE: kind = VX_HOOK_KPROBE; break;
+	case T_TP_BTF: kind = VX_HOOK_TP_BTF; break;
+	default: kind = VX_HOOK_TRACEPOINT; break;
 	}
-	skel = hookprobe__open();
-	if (!skel) {
-		err = -errno;
-		try_fail(t, NULL, "open", err, NULL);
-		return err;
-	}
-	bpf_object__for_each_program(p, skel->obj) {
-		bool on = !strcmp(bpf_program__name(p), prog_name);
-
-		bpf_program__set_autoload(p, on);
-		if (on)
-			prog = p;
-	}
-	if (t->kind == T_FENTRY || t->kind == T_FEXIT || t->kind == T_TP_BTF) {
-		if (t->kind == T_FEXIT)
-			bpf_program__set_expected_attach_type(prog, BPF_TRACE_FEXIT);
-		err = bpf_program__set_attach_target(prog, 0, target);
-		if (err) {
-			try_fail(t, target, "target", err, NULL);
-			goto out;
-		}
-	}
-	err = hookprobe__load(skel);
-	if (err) {
-		try_fail(t, target, "load", err,
-			 err == -ESRCH || err == -ENOENT ? " (not in this kernel's BTF)" : NULL);
-		goto out;
-	}
-	if (t->kind == T_KPROBE || t->kind == T_KRETPROBE) {
-		link = bpf_program__attach_kprobe(prog, t->kind == T_KRETPROBE, target);
-	} else if (t->kind == T_TRACEPOINT) {
-		slash = strchr(target, '/');
-		snprintf(cat, sizeof(cat), "%.*s", slash ? (int)(slash - target) : 0, target);
-		link = bpf_program__attach_tracepoint(prog, cat, slash ? slash + 1 : target);
-	} else {
-		link = bpf_program__attach(prog);
-	}
-	if (!link) {
-		err = -errno;
-		try_fail(t, target, "attach", err,
-			 t->kind == T_KPROBE || t->kind == T_KRETPROBE ? no_kprobes() : NULL);
-		goto out;
-	}
-	bpf_link__destroy(link);
-	err = 0;
-out:
-	hookprobe__destroy(skel);
+	err = vx_hook_trial(kind, t->kind == T_FEXIT || t->kind == T_KRETPROBE, target, &step);
+	if (!err)
+		return 0;
+	if (step == VX_TRIAL_LOAD && (err == -ESRCH || err == -ENOENT))
+		extra = " (not in this kernel's BTF)";
+	else if (step == VX_TRIAL_ATTACH && kind == VX_HOOK_KPROBE)
+		extra = no_kprobes();
+	try_fail(t, step == VX_TRIAL_OPEN ? NULL : target, vx_trial_step_name(step), err, extra);
 	return err;
 }
 

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Learn what this kernel lets vxray do by doing it: load and attach one
- * tiny program of each hook kind (bpf/kprobe/hookprobe.bpf.c), then undo
- * it. Version numbers lie (backports, lockdown, config); attempts do not.
+ * tiny program of each hook kind, then undo it. Version numbers lie
+ * (backports, lockdown, config); attempts do not. The trial programs live
+ * with the hook kind they try: bpf/kprobe/vx_trial_hooks.bpf.c (fentry,
+ * kprobe, tp_btf, tracepoint), bpf/xdp/vx_trial_xdp.bpf.c (XDP, ring
+ * buffer), bpf/tc/vx_trial_tc.bpf.c (clsact, TCX). `vxray doctor` runs the
+ * kernel-hook trials again at each view's own targets (vx_hook_trial).
  *
  * Interface-bound kinds run in a forked child inside a fresh network
  * namespace holding a throwaway veth pair, and the classic tracepoint in a
@@ -27,7 +31,9 @@
 #include <linux/veth.h>
 
 #include "hookprobe.h"
-#include "hookprobe.skel.h"
+#include "vx_trial_hooks.skel.h"
+#include "vx_trial_tc.skel.h"
+#include "vx_trial_xdp.skel.h"
 
 /* Not in Debian 12's UAPI headers: TCX arrived in 6.6. */
 #ifndef BPF_TCX_INGRESS
@@ -50,6 +56,118 @@ const char *vx_hook_kind_name(enum vx_hook_kind kind)
 	return kind < VX_HOOK__MAX ? names[kind] : "?";
 }
 
+/* Each kind's trial program and the object that holds it, embedded in
+ * vxray by its skeleton. */
+static const struct trial {
+	const char *obj;
+	const void *(*elf_bytes)(size_t *sz);
+	const char *prog;
+} trials[VX_HOOK__MAX] = {
+	[VX_HOOK_FENTRY] = { "vx_trial_hooks", vx_trial_hooks__elf_bytes, "hp_fentry" },
+	[VX_HOOK_KPROBE] = { "vx_trial_hooks", vx_trial_hooks__elf_bytes, "hp_kprobe" },
+	[VX_HOOK_TP_BTF] = { "vx_trial_hooks", vx_trial_hooks__elf_bytes, "hp_tp_btf" },
+	[VX_HOOK_TRACEPOINT] = { "vx_trial_hooks", vx_trial_hooks__elf_bytes, "hp_tracepoint" },
+	[VX_HOOK_XDP_NATIVE] = { "vx_trial_xdp", vx_trial_xdp__elf_bytes, "hp_xdp" },
+	[VX_HOOK_XDP_GENERIC] = { "vx_trial_xdp", vx_trial_xdp__elf_bytes, "hp_xdp" },
+	[VX_HOOK_TC_CLSACT] = { "vx_trial_tc", vx_trial_tc__elf_bytes, "hp_tc" },
+	[VX_HOOK_TCX] = { "vx_trial_tc", vx_trial_tc__elf_bytes, "hp_tcx" },
+	[VX_HOOK_RINGBUF] = { "vx_trial_xdp", vx_trial_xdp__elf_bytes, "hp_ringbuf" },
+};
+
+const char *vx_trial_step_name(enum vx_trial_step step)
+{
+	switch (step) {
+	case VX_TRIAL_OPEN: return "open";
+	case VX_TRIAL_TARGET: return "target";
+	case VX_TRIAL_LOAD: return "load";
+	case VX_TRIAL_ATTACH: return "attach";
+	}
+	return "?";
+}
+
+/* Open the trial object of @kind with only its program enabled, with
+ * expected attach type @type when non-zero and retargeted at @target
+ * (fentry/fexit, tp_btf) when given, and load it. On failure, NULL with
+ * the step in *@step and its negative errno in *@err. */
+static struct bpf_object *trial_load(enum vx_hook_kind kind, enum bpf_attach_type type,
+				     const char *target, struct bpf_program **out,
+				     enum vx_trial_step *step, int *err)
+{
+	const struct trial *t = &trials[kind];
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = t->obj);
+	struct bpf_program *p, *want = NULL;
+	struct bpf_object *obj;
+	const void *elf;
+	size_t sz;
+
+	elf = t->elf_bytes(&sz);
+	obj = bpf_object__open_mem(elf, sz, &opts);
+	if (!obj) {
+		*step = VX_TRIAL_OPEN;
+		*err = -errno;
+		return NULL;
+	}
+	bpf_object__for_each_program(p, obj) {
+		bool on = !strcmp(bpf_program__name(p), t->prog);
+
+		bpf_program__set_autoload(p, on);
+		if (on)
+			want = p;
+	}
+	if (type)
+		bpf_program__set_expected_attach_type(want, type);
+	if (target) {
+		*err = bpf_program__set_attach_target(want, 0, target);
+		if (*err) {
+			*step = VX_TRIAL_TARGET;
+			goto fail;
+		}
+	}
+	*err = bpf_object__load(obj);
+	if (*err) {
+		*step = VX_TRIAL_LOAD;
+		goto fail;
+	}
+	*out = want;
+	return obj;
+fail:
+	bpf_object__close(obj);
+	return NULL;
+}
+
+int vx_hook_trial(enum vx_hook_kind kind, bool ret, const char *target,
+		  enum vx_trial_step *step)
+{
+	bool btf_target = kind == VX_HOOK_FENTRY || kind == VX_HOOK_TP_BTF;
+	enum bpf_attach_type type = kind == VX_HOOK_FENTRY && ret ? BPF_TRACE_FEXIT : 0;
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct bpf_link *link;
+	char cat[64];
+	const char *slash;
+	int err;
+
+	obj = trial_load(kind, type, btf_target ? target : NULL, &prog, step, &err);
+	if (!obj)
+		return err;
+	if (kind == VX_HOOK_KPROBE) {
+		link = bpf_program__attach_kprobe(prog, ret, target ? target : "tcp_v4_rcv");
+	} else if (kind == VX_HOOK_TRACEPOINT) {
+		if (!target)
+			target = "skb/kfree_skb";
+		slash = strchr(target, '/');
+		snprintf(cat, sizeof(cat), "%.*s", slash ? (int)(slash - target) : 0, target);
+		link = bpf_program__attach_tracepoint(prog, cat, slash ? slash + 1 : target);
+	} else {
+		link = bpf_program__attach(prog);
+	}
+	err = link ? 0 : -errno;
+	*step = VX_TRIAL_ATTACH;
+	bpf_link__destroy(link);
+	bpf_object__close(obj);
+	return err;
+}
+
 static void set_fail(struct vx_feature *f, const char *step, int err, const char *why)
 {
 	f->err = err < 0 ? err : -err;
@@ -57,64 +175,38 @@ static void set_fail(struct vx_feature *f, const char *step, int err, const char
 		 why ? " " : "", why ? why : "");
 }
 
-/* Open the probe object with only @prog enabled, and load it. */
-static struct hookprobe *open_one(const char *prog_name, int tcx, struct bpf_program **out,
-				      struct vx_feature *f)
+/* Open and load the trial program of @kind; a failure is recorded in @f. */
+static struct bpf_object *open_one(enum vx_hook_kind kind, enum bpf_attach_type type,
+				   struct bpf_program **out, struct vx_feature *f)
 {
-	struct hookprobe *skel = hookprobe__open();
-	struct bpf_program *p, *want = NULL;
+	enum vx_trial_step step;
+	struct bpf_object *obj;
 	int err;
 
-	if (!skel) {
-		set_fail(f, "open", -errno, NULL);
-		return NULL;
-	}
-	bpf_object__for_each_program(p, skel->obj) {
-		bool on = !strcmp(bpf_program__name(p), prog_name);
-
-		bpf_program__set_autoload(p, on);
-		if (on)
-			want = p;
-	}
-	if (tcx)
-		bpf_program__set_expected_attach_type(want, BPF_TCX_INGRESS);
-	err = hookprobe__load(skel);
-	if (err) {
-		set_fail(f, "load", err, NULL);
-		hookprobe__destroy(skel);
+	obj = trial_load(kind, type, NULL, out, &step, &err);
+	if (!obj) {
+		set_fail(f, vx_trial_step_name(step), err, NULL);
 		return NULL;
 	}
 	f->loads = true;
-	*out = want;
-	return skel;
+	return obj;
 }
 
-static void probe_trace(struct vx_feature *f, const char *prog_name, enum vx_hook_kind kind)
+static void probe_trace(struct vx_feature *f, enum vx_hook_kind kind)
 {
-	struct bpf_program *prog;
-	struct hookprobe *skel = open_one(prog_name, 0, &prog, f);
-	struct bpf_link *link;
+	enum vx_trial_step step;
+	int err = vx_hook_trial(kind, false, NULL, &step);
+	const char *why = NULL;
 
-	if (!skel)
-		return;
-	if (kind == VX_HOOK_KPROBE)
-		link = bpf_program__attach_kprobe(prog, false, "tcp_v4_rcv");
-	else if (kind == VX_HOOK_TRACEPOINT)
-		link = bpf_program__attach_tracepoint(prog, "skb", "kfree_skb");
-	else
-		link = bpf_program__attach(prog);
-	if (!link) {
-		int err = -errno;
-		const char *why = NULL;
-
-		if (kind == VX_HOOK_KPROBE && access("/sys/bus/event_source/devices/kprobe", F_OK))
-			why = "(no kprobe PMU: kernel built without CONFIG_KPROBES)";
-		set_fail(f, "attach", err, why);
-	} else {
+	f->loads = !err || step == VX_TRIAL_ATTACH;
+	if (!err) {
 		f->attaches = true;
-		bpf_link__destroy(link);
+		return;
 	}
-	hookprobe__destroy(skel);
+	if (step == VX_TRIAL_ATTACH && kind == VX_HOOK_KPROBE &&
+	    access("/sys/bus/event_source/devices/kprobe", F_OK))
+		why = "(no kprobe PMU: kernel built without CONFIG_KPROBES)";
+	set_fail(f, vx_trial_step_name(step), err, why);
 }
 
 static int rb_seen(void *ctx, void *data, size_t len)
@@ -128,15 +220,15 @@ static void probe_ringbuf(struct vx_feature *f)
 {
 	char pkt[64] = { [12] = 0x08 };
 	struct bpf_program *prog;
-	struct hookprobe *skel = open_one("hp_ringbuf", 0, &prog, f);
+	struct bpf_object *obj = open_one(VX_HOOK_RINGBUF, 0, &prog, f);
 	struct ring_buffer *rb;
 	int seen = 0, err;
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = pkt, .data_size_in = sizeof(pkt),
 		    .repeat = 1);
 
-	if (!skel)
+	if (!obj)
 		return;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.hp_rb), rb_seen, &seen, NULL);
+	rb = ring_buffer__new(bpf_object__find_map_fd_by_name(obj, "hp_rb"), rb_seen, &seen, NULL);
 	if (!rb) {
 		set_fail(f, "ring_buffer__new", -errno, NULL);
 		goto out;
@@ -153,7 +245,7 @@ static void probe_ringbuf(struct vx_feature *f)
 		snprintf(f->detail, sizeof(f->detail), "submit: no record arrived");
 out:
 	ring_buffer__free(rb);
-	hookprobe__destroy(skel);
+	bpf_object__close(obj);
 }
 
 /* RTM_NEWLINK type veth: a pair vxp0 <-> vxp1, inside the child's netns. */
@@ -199,11 +291,11 @@ out:
 static void probe_xdp(struct vx_feature *f, int ifindex, __u32 flags)
 {
 	struct bpf_program *prog;
-	struct hookprobe *skel = open_one("hp_xdp", 0, &prog, f);
+	struct bpf_object *obj = open_one(VX_HOOK_XDP_NATIVE, 0, &prog, f);
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = flags);
 	int fd;
 
-	if (!skel)
+	if (!obj)
 		return;
 	fd = bpf_link_create(bpf_program__fd(prog), ifindex, BPF_XDP, &opts);
 	if (fd < 0) {
@@ -212,18 +304,18 @@ static void probe_xdp(struct vx_feature *f, int ifindex, __u32 flags)
 		f->attaches = true;
 		close(fd);
 	}
-	hookprobe__destroy(skel);
+	bpf_object__close(obj);
 }
 
 static void probe_clsact(struct vx_feature *f, int ifindex)
 {
 	struct bpf_program *prog;
-	struct hookprobe *skel = open_one("hp_tc", 0, &prog, f);
+	struct bpf_object *obj = open_one(VX_HOOK_TC_CLSACT, 0, &prog, f);
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts);
 	int err;
 
-	if (!skel)
+	if (!obj)
 		return;
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
@@ -239,16 +331,16 @@ static void probe_clsact(struct vx_feature *f, int ifindex)
 	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	bpf_tc_hook_destroy(&hook);
 out:
-	hookprobe__destroy(skel);
+	bpf_object__close(obj);
 }
 
 static void probe_tcx(struct vx_feature *f, int ifindex)
 {
 	struct bpf_program *prog;
-	struct hookprobe *skel = open_one("hp_tcx", 1, &prog, f);
+	struct bpf_object *obj = open_one(VX_HOOK_TCX, BPF_TCX_INGRESS, &prog, f);
 	int fd;
 
-	if (!skel)
+	if (!obj)
 		return;
 	fd = bpf_link_create(bpf_program__fd(prog), ifindex, BPF_TCX_INGRESS, NULL);
 	if (fd < 0) {
@@ -257,7 +349,7 @@ static void probe_tcx(struct vx_feature *f, int ifindex)
 		f->attaches = true;
 		close(fd);
 	}
-	hookprobe__destroy(skel);
+	bpf_object__close(obj);
 }
 
 /* Run @fn in a child; its results come back over a pipe. */
@@ -329,7 +421,7 @@ static void tracepoint_probe(struct vx_feature *res)
 		}
 		mounted_here = true;
 	}
-	probe_trace(res, "hp_tracepoint", VX_HOOK_TRACEPOINT);
+	probe_trace(res, VX_HOOK_TRACEPOINT);
 	if (res->attaches && mounted_here)
 		snprintf(res->detail, sizeof(res->detail),
 			 "(tracefs was not mounted: probed with a private mount)");
@@ -340,9 +432,9 @@ int vx_features_probe(struct vx_feature out[VX_HOOK__MAX])
 	int err;
 
 	memset(out, 0, sizeof(*out) * VX_HOOK__MAX);
-	probe_trace(&out[VX_HOOK_FENTRY], "hp_fentry", VX_HOOK_FENTRY);
-	probe_trace(&out[VX_HOOK_KPROBE], "hp_kprobe", VX_HOOK_KPROBE);
-	probe_trace(&out[VX_HOOK_TP_BTF], "hp_tp_btf", VX_HOOK_TP_BTF);
+	probe_trace(&out[VX_HOOK_FENTRY], VX_HOOK_FENTRY);
+	probe_trace(&out[VX_HOOK_KPROBE], VX_HOOK_KPROBE);
+	probe_trace(&out[VX_HOOK_TP_BTF], VX_HOOK_TP_BTF);
 	probe_ringbuf(&out[VX_HOOK_RINGBUF]);
 
 	/* The enum keeps these four adjacent for exactly this call. */

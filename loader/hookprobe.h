@@ -26,10 +26,30 @@ struct vx_feature {
 	char detail[160];	/* why, in words: "load: Operation not permitted" */
 };
 
+/* The step of a trial that failed. */
+enum vx_trial_step {
+	VX_TRIAL_OPEN,		/* open the embedded object */
+	VX_TRIAL_TARGET,	/* find the target in the kernel's BTF */
+	VX_TRIAL_LOAD,		/* verify and load the program */
+	VX_TRIAL_ATTACH,	/* attach it */
+};
+
 /* Try every hook kind. Runs the interface-bound probes inside a throwaway
  * network namespace so nothing on the host is touched. Returns 0, or a
  * negative errno when probing itself could not run. */
 int vx_features_probe(struct vx_feature out[VX_HOOK__MAX]);
 const char *vx_hook_kind_name(enum vx_hook_kind kind);
+
+/* One kernel-hook trial: load the tiny program of @kind (VX_HOOK_FENTRY,
+ * _KPROBE, _TP_BTF or _TRACEPOINT), attach it at @target and undo both.
+ * @target is a kernel function (fentry, kprobe), a tp_btf name or
+ * "category/name" (tracepoint); NULL: the program's own, tcp_v4_rcv,
+ * kfree_skb or skb/kfree_skb. @ret: fexit or kretprobe instead of fentry
+ * or kprobe. Returns 0, or the negative errno of the step that failed,
+ * which is stored in *@step. */
+int vx_hook_trial(enum vx_hook_kind kind, bool ret, const char *target,
+		  enum vx_trial_step *step);
+/* "open", "target", "load", "attach". */
+const char *vx_trial_step_name(enum vx_trial_step step);
 
 #endif

@@ -7,6 +7,8 @@
 #ifndef VX_PARSE_H
 #define VX_PARSE_H
 
+#include <bpf/bpf_endian.h>
+
 #include "vxray.h"
 
 #define VX_ETH_P_IP 0x0800
@@ -105,16 +107,6 @@ struct vx_vxlanhdr {
 	__u8 reserved2;
 };
 
-static __always_inline __u16 vx_ntohs(__be16 v)
-{
-	return __builtin_bswap16((__u16)v);
-}
-
-static __always_inline __u32 vx_ntohl(__be32 v)
-{
-	return __builtin_bswap32((__u32)v);
-}
-
 /* Ethernet and up to VX_VLAN_MAX tags. @outer records the VLAN IDs. */
 static __always_inline int vx_parse_eth(struct vx_cursor *c, __be16 *ethertype,
 					struct vx_pkt *p, bool outer)
@@ -130,21 +122,21 @@ static __always_inline int vx_parse_eth(struct vx_cursor *c, __be16 *ethertype,
 	for (int i = 0; i < VX_VLAN_MAX; i++) {
 		struct vx_vlanhdr *v = c->pos;
 
-		if (proto != __builtin_bswap16(VX_ETH_P_8021Q) &&
-		    proto != __builtin_bswap16(VX_ETH_P_8021AD))
+		if (proto != bpf_htons(VX_ETH_P_8021Q) &&
+		    proto != bpf_htons(VX_ETH_P_8021AD))
 			break;
 		if ((void *)(v + 1) > c->end)
 			return outer ? VX_R_BAD_VLAN : VX_R_BAD_INNER_ETH;
 		if (outer) {
-			p->vlan[i] = vx_ntohs(v->tci) & 0x0fff;
+			p->vlan[i] = bpf_ntohs(v->tci) & 0x0fff;
 			p->n_vlan = i + 1;
 		}
 		proto = v->proto;
 		c->pos = v + 1;
 	}
 	/* A stack deeper than we walk: say so rather than misparse. */
-	if (proto == __builtin_bswap16(VX_ETH_P_8021Q) ||
-	    proto == __builtin_bswap16(VX_ETH_P_8021AD))
+	if (proto == bpf_htons(VX_ETH_P_8021Q) ||
+	    proto == bpf_htons(VX_ETH_P_8021AD))
 		return outer ? VX_R_BAD_VLAN : VX_R_BAD_INNER_ETH;
 	*ethertype = proto;
 	return VX_GO_ON;
@@ -168,9 +160,9 @@ static __always_inline int vx_parse_ip4(struct vx_cursor *c, __u8 *l4, __u8 *src
 		return outer ? VX_R_BAD_IP4 : VX_R_BAD_INNER_IP;
 	__builtin_memcpy(src, &ip->saddr, 4);
 	__builtin_memcpy(dst, &ip->daddr, 4);
-	*id = vx_ntohs(ip->id);
-	*tot_len = vx_ntohs(ip->tot_len);
-	*l4 = (ip->frag_off & __builtin_bswap16(0x1fff)) ? 0 : ip->protocol;
+	*id = bpf_ntohs(ip->id);
+	*tot_len = bpf_ntohs(ip->tot_len);
+	*l4 = (ip->frag_off & bpf_htons(0x1fff)) ? 0 : ip->protocol;
 	c->pos += hlen;
 	return VX_GO_ON;
 }
@@ -188,7 +180,7 @@ static __always_inline int vx_parse_ip6(struct vx_cursor *c, __u8 *l4, __u8 *src
 		return outer ? VX_R_BAD_IPVER : VX_R_BAD_INNER_IP;
 	__builtin_memcpy(src, ip6->saddr, 16);
 	__builtin_memcpy(dst, ip6->daddr, 16);
-	*payload_len = vx_ntohs(ip6->payload_len);
+	*payload_len = bpf_ntohs(ip6->payload_len);
 	next = ip6->nexthdr;
 	c->pos = ip6 + 1;
 #pragma unroll
@@ -218,7 +210,7 @@ static __always_inline int vx_parse_ip6(struct vx_cursor *c, __u8 *l4, __u8 *src
 
 			if ((void *)(off + 1) > c->end)
 				return outer ? VX_R_BAD_IP6_EXT : VX_R_BAD_INNER_IP;
-			if (*off & __builtin_bswap16(0xfff8)) {
+			if (*off & bpf_htons(0xfff8)) {
 				*l4 = 0;
 				c->pos += len;
 				return VX_GO_ON;
@@ -247,17 +239,17 @@ static __always_inline int vx_parse_l4(struct vx_cursor *c, __u8 l4, struct vx_p
 		/* Honour the data offset: options must be there too. */
 		if (doff < sizeof(*t) || c->pos + doff > c->end)
 			return VX_R_BAD_L4;
-		p->inner_sport = vx_ntohs(t->source);
-		p->inner_dport = vx_ntohs(t->dest);
-		p->tcp_seq = vx_ntohl(t->seq);
+		p->inner_sport = bpf_ntohs(t->source);
+		p->inner_dport = bpf_ntohs(t->dest);
+		p->tcp_seq = bpf_ntohl(t->seq);
 		p->tcp_flags = t->flags;
 	} else if (l4 == VX_IPPROTO_UDP) {
 		struct vx_udphdr *u = c->pos;
 
 		if ((void *)(u + 1) > c->end)
 			return VX_R_BAD_L4;
-		p->inner_sport = vx_ntohs(u->source);
-		p->inner_dport = vx_ntohs(u->dest);
+		p->inner_sport = bpf_ntohs(u->source);
+		p->inner_dport = bpf_ntohs(u->dest);
 	} else if ((l4 == VX_IPPROTO_ICMP && p->inner_family == 4) ||
 		   (l4 == VX_IPPROTO_ICMPV6 && p->inner_family == 6)) {
 		/* ICMP belongs to IPv4 and ICMPv6 to IPv6: the other is not
@@ -268,8 +260,8 @@ static __always_inline int vx_parse_l4(struct vx_cursor *c, __u8 l4, struct vx_p
 			return VX_R_BAD_L4;
 		p->icmp_type = ic->type;
 		p->icmp_code = ic->code;
-		p->icmp_id = vx_ntohs(ic->id);
-		p->icmp_seq = vx_ntohs(ic->seq);
+		p->icmp_id = bpf_ntohs(ic->id);
+		p->icmp_seq = bpf_ntohs(ic->seq);
 	}
 	return VX_GO_ON;
 }
@@ -284,12 +276,12 @@ static __always_inline int vx_parse_inner(struct vx_cursor *c, struct vx_pkt *p,
 	ret = vx_parse_eth(c, &ethertype, p, false);
 	if (ret != VX_GO_ON)
 		return ret;
-	p->inner_ethertype = __builtin_bswap16(ethertype);
-	if (ethertype == __builtin_bswap16(VX_ETH_P_IP)) {
+	p->inner_ethertype = bpf_ntohs(ethertype);
+	if (ethertype == bpf_htons(VX_ETH_P_IP)) {
 		p->inner_family = 4;
 		ret = vx_parse_ip4(c, &l4, p->inner_src, p->inner_dst, &p->ip_id, &p->inner_len,
 				   false);
-	} else if (ethertype == __builtin_bswap16(VX_ETH_P_IPV6)) {
+	} else if (ethertype == bpf_htons(VX_ETH_P_IPV6)) {
 		p->inner_family = 6;
 		ret = vx_parse_ip6(c, &l4, p->inner_src, p->inner_dst, &p->inner_len, false);
 	} else {
@@ -330,10 +322,10 @@ static __always_inline int vx_parse_outer(struct vx_cursor *c, struct vx_pkt *p,
 	ret = vx_parse_eth(c, &ethertype, p, true);
 	if (ret != VX_GO_ON)
 		return ret;
-	if (ethertype == __builtin_bswap16(VX_ETH_P_IP)) {
+	if (ethertype == bpf_htons(VX_ETH_P_IP)) {
 		p->outer_family = 4;
 		ret = vx_parse_ip4(c, &l4, p->outer_src, p->outer_dst, &len16, &len16, true);
-	} else if (ethertype == __builtin_bswap16(VX_ETH_P_IPV6)) {
+	} else if (ethertype == bpf_htons(VX_ETH_P_IPV6)) {
 		p->outer_family = 6;
 		ret = vx_parse_ip6(c, &l4, p->outer_src, p->outer_dst, &len16, true);
 	} else {
@@ -346,8 +338,8 @@ static __always_inline int vx_parse_outer(struct vx_cursor *c, struct vx_pkt *p,
 	udp = c->pos;
 	if ((void *)(udp + 1) > c->end)
 		return VX_R_BAD_UDP;
-	p->outer_sport = vx_ntohs(udp->source);
-	p->outer_dport = vx_ntohs(udp->dest);
+	p->outer_sport = bpf_ntohs(udp->source);
+	p->outer_dport = bpf_ntohs(udp->dest);
 	if (!vx_is_vxlan_port(p->outer_dport, ports, n_ports))
 		return VX_R_PLAIN_IP;
 	vx = (void *)(udp + 1);

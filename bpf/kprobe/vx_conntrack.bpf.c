@@ -15,6 +15,7 @@
  * ctnetlink instead and this object is not loaded at all. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -145,8 +146,8 @@ static __always_inline void read_tuple(const struct nf_conntrack_tuple *t, struc
 		ip->sport = BPF_CORE_READ(t, dst.u.icmp.type);
 		ip->dport = BPF_CORE_READ(t, dst.u.icmp.code);
 	} else {
-		ip->sport = __builtin_bswap16(BPF_CORE_READ(t, src.u.all));
-		ip->dport = __builtin_bswap16(BPF_CORE_READ(t, dst.u.all));
+		ip->sport = bpf_ntohs(BPF_CORE_READ(t, src.u.all));
+		ip->dport = bpf_ntohs(BPF_CORE_READ(t, dst.u.all));
 	}
 }
 

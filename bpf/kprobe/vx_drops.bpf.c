@@ -20,6 +20,7 @@
 
 #include "../kprobe/vx_drops.h"
 #include "vx_skbread.bpf.h"
+#include "vx_agg.bpf.h"
 #include "vx_cap.bpf.h"
 #include "vx_rb.bpf.h"
 
@@ -86,7 +87,7 @@ static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 loc
 	struct net_device *dev;
 	struct vxd_event *e;
 	__u32 netns = 0, ifindex = 0, zero = 0;
-	__u64 one = 1, *cnt;
+	__u64 *cnt;
 
 	/* consume_skb() paths are not drops; kernels that route them
 	 * through kfree_skb_reason() mark them SKB_CONSUMED. */
@@ -115,11 +116,7 @@ static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 loc
 	ak.location = location;
 	ak.reason = reason;
 	ak.netns = netns;
-	cnt = bpf_map_lookup_elem(&vxd_agg, &ak);
-	if (cnt)
-		__sync_fetch_and_add(cnt, 1);
-	else
-		bpf_map_update_elem(&vxd_agg, &ak, &one, BPF_NOEXIST);
+	vx_agg_add(&vxd_agg, &ak, 1);
 
 	/* A constant for the verifier: cfg is frozen .rodata. */
 	e = bpf_ringbuf_reserve(&vxd_rb, VX_CAP_REC(sizeof(*e), cfg.snaplen), 0);

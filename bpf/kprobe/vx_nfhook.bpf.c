@@ -20,6 +20,7 @@
 
 #include "../kprobe/vx_nfhook.h"
 #include "vx_skbread.bpf.h"
+#include "vx_agg.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -87,7 +88,7 @@ static __always_inline int handle_verdict(void *ctx, struct sk_buff *skb,
 	struct net_device *in, *out;
 	struct vxn_event *e;
 	__u32 netns, in_if = 0, out_if = 0, zero = 0;
-	__u64 one = 1, *cnt;
+	__u64 *cnt;
 
 	if (ret >= 0 || !skb || !state)
 		return 0;
@@ -104,11 +105,7 @@ static __always_inline int handle_verdict(void *ctx, struct sk_buff *skb,
 	ak.netns = netns;
 	ak.hook = BPF_CORE_READ(state, hook);
 	ak.pf = BPF_CORE_READ(state, pf);
-	cnt = bpf_map_lookup_elem(&vxn_agg, &ak);
-	if (cnt)
-		__sync_fetch_and_add(cnt, 1);
-	else
-		bpf_map_update_elem(&vxn_agg, &ak, &one, BPF_NOEXIST);
+	vx_agg_add(&vxn_agg, &ak, 1);
 
 	e = bpf_ringbuf_reserve(&vxn_rb, sizeof(*e), 0);
 	if (!e) {

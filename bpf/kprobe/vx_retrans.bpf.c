@@ -7,6 +7,7 @@
  * classic tracepoint (its own copies of the addresses and ports). */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -75,7 +76,7 @@ static __always_inline void from_sock(struct vxr_event *e, const struct sock *sk
 
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	/* Explicit sizes: BPF_CORE_READ_INTO on a byte array copies one byte. */
 	if (e->family == AF_INET) {
@@ -123,7 +124,7 @@ int BPF_PROG(vxr_tp_btf_synack, const struct sock *sk, const struct request_sock
 	 * 4-tuple of the connection being set up. */
 	e->family = BPF_CORE_READ(req, __req_common.skc_family);
 	e->sport = BPF_CORE_READ(ireq, req.__req_common.skc_num);
-	e->dport = __builtin_bswap16(BPF_CORE_READ(ireq, req.__req_common.skc_dport));
+	e->dport = bpf_ntohs(BPF_CORE_READ(ireq, req.__req_common.skc_dport));
 	e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	if (e->family == AF_INET) {
 		bpf_core_read(e->saddr, 4, &req->__req_common.skc_rcv_saddr);

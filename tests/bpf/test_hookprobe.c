@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The hook prober's programs, run through BPF_PROG_TEST_RUN: they must
+/* The hook prober's trial programs (bpf/xdp/vx_trial_xdp.bpf.c,
+ * bpf/tc/vx_trial_tc.bpf.c), run through BPF_PROG_TEST_RUN: they must
  * never change a packet's fate, and the ring-buffer probe must deliver
  * exactly one intact record per run (doctor's "ringbuf yes" rests on it). */
 #include <errno.h>
@@ -15,24 +16,19 @@
 #include <cmocka.h>
 #include <linux/bpf.h>
 
-#include "hookprobe.skel.h"
+#include "vx_trial_tc.skel.h"
+#include "vx_trial_xdp.skel.h"
 
 static unsigned char frame[128] = { [12] = 0x08, [13] = 0x00, [14] = 0x45 };
 
-static struct hookprobe *load_only(const char *prog_name)
+/* Load @obj, opened from a skeleton, with only @prog_name enabled. */
+static int load_only(struct bpf_object *obj, const char *prog_name)
 {
-	struct hookprobe *skel = hookprobe__open();
 	struct bpf_program *p;
 
-	if (!skel)
-		return NULL;
-	bpf_object__for_each_program(p, skel->obj)
+	bpf_object__for_each_program(p, obj)
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), prog_name));
-	if (hookprobe__load(skel)) {
-		hookprobe__destroy(skel);
-		return NULL;
-	}
-	return skel;
+	return bpf_object__load(obj);
 }
 
 static int run(struct bpf_program *p, unsigned int repeat, __u32 *retval)
@@ -57,15 +53,16 @@ static int count_records(void *ctx, void *data, size_t len)
 
 static void test_ringbuf_record(void **state)
 {
-	struct hookprobe *skel;
+	struct vx_trial_xdp *skel;
 	struct ring_buffer *rb;
 	__u32 retval;
 	int n = 0;
 
 	if (geteuid())
 		skip();
-	skel = load_only("hp_ringbuf");
+	skel = vx_trial_xdp__open();
 	assert_non_null(skel);
+	assert_int_equal(load_only(skel->obj, "hp_ringbuf"), 0);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.hp_rb), count_records, &n, NULL);
 	assert_non_null(rb);
 	assert_int_equal(run(skel->progs.hp_ringbuf, 1, &retval), 0);
@@ -76,28 +73,31 @@ static void test_ringbuf_record(void **state)
 	assert_int_equal(ring_buffer__consume(rb), 10);
 	assert_int_equal(n, 11);
 	ring_buffer__free(rb);
-	hookprobe__destroy(skel);
+	vx_trial_xdp__destroy(skel);
 }
 
 static void test_verdicts_unchanged(void **state)
 {
-	struct hookprobe *skel;
+	struct vx_trial_xdp *xdp;
+	struct vx_trial_tc *tc;
 	__u32 retval;
 
 	if (geteuid())
 		skip();
-	skel = load_only("hp_xdp");
-	assert_non_null(skel);
-	assert_int_equal(run(skel->progs.hp_xdp, 1, &retval), 0);
+	xdp = vx_trial_xdp__open();
+	assert_non_null(xdp);
+	assert_int_equal(load_only(xdp->obj, "hp_xdp"), 0);
+	assert_int_equal(run(xdp->progs.hp_xdp, 1, &retval), 0);
 	assert_int_equal(retval, XDP_PASS);
-	hookprobe__destroy(skel);
+	vx_trial_xdp__destroy(xdp);
 
-	skel = load_only("hp_tc");
-	assert_non_null(skel);
-	assert_int_equal(run(skel->progs.hp_tc, 1, &retval), 0);
+	tc = vx_trial_tc__open();
+	assert_non_null(tc);
+	assert_int_equal(load_only(tc->obj, "hp_tc"), 0);
+	assert_int_equal(run(tc->progs.hp_tc, 1, &retval), 0);
 	/* TC_ACT_UNSPEC: the next program in the chain still runs. */
 	assert_int_equal((int)retval, -1);
-	hookprobe__destroy(skel);
+	vx_trial_tc__destroy(tc);
 }
 
 int main(void)
