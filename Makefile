@@ -26,16 +26,21 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 PKGS       := libbpf libelf zlib libmnl libmicrohttpd libnftables jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# libmicrohttpd is dlopen'ed by --metrics (loader/httpd.c), not linked:
+# libmicrohttpd is dlopen'ed by --metrics (loader/sinks/httpd.c), not linked:
 # its soname comes from the library the headers belong to.
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libmicrohttpd,$(PKGS)) 2>/dev/null)
 MHD_SONAME := $(shell objdump -p "$$($(PKG_CONFIG) --variable=libdir libmicrohttpd)/libmicrohttpd.so" \
 		2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
 
+# The loader's layers (docs/DESIGN.md): main and the command table on top,
+# views composing engines and sinks, the diagnosis, and the vocabulary
+# every layer uses at the bottom.
+LOADER_DIRS := loader loader/views loader/diagnose loader/sinks loader/engines loader/common
+
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	    -Wno-missing-field-initializers -Wno-format-truncation -D_GNU_SOURCE
-CPPFLAGS += -I$(BUILD) -I$(BUILD)/skel -Iloader -Iloader/common -Ibpf/include $(PKG_CFLAGS) -MMD -MP
+CPPFLAGS += -I$(BUILD) -I$(BUILD)/skel $(LOADER_DIRS:%=-I%) -Ibpf/include $(PKG_CFLAGS) -MMD -MP
 CPPFLAGS += $(if $(MHD_SONAME),-DVX_MHD_SONAME='"$(MHD_SONAME)"')
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
@@ -110,7 +115,7 @@ $(BUILD)/loader/%.o: loader/%.c | $(SKELS)
 
 # vxray_build_info{version=...}: the commit it was built from.
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-$(BUILD)/loader/mexport.o $(BUILD)/loader/capture.o: CPPFLAGS += -DVXRAY_VERSION='"$(VERSION)"'
+$(BUILD)/loader/sinks/mexport.o $(BUILD)/loader/sinks/capture.o: CPPFLAGS += -DVXRAY_VERSION='"$(VERSION)"'
 
 $(VXRAY): $(LOADER_OBJS)
 	$(call msg,LINK,$@)
@@ -146,22 +151,21 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 		-fno-omit-frame-pointer
 # The vocabulary (loader/common/) is at the bottom: every target may use it.
 COMMON_SRCS         := loader/common/names.c loader/common/netns.c loader/common/clock.c \
-		       loader/common/record.c loader/json.c loader/log.c loader/opts.c
-fuzz_opts_SRCS      := loader/opts.c
-fuzz_inventory_SRCS := loader/inventory.c $(COMMON_SRCS)
+		       loader/common/record.c loader/common/json.c loader/common/log.c loader/common/opts.c
+fuzz_opts_SRCS      := loader/common/opts.c
+fuzz_inventory_SRCS := loader/common/inventory.c $(COMMON_SRCS)
 fuzz_dropfmt_SRCS   := $(COMMON_SRCS)
-fuzz_policy_SRCS    := loader/policy_parse.c
-fuzz_conntrack_SRCS := loader/ctnl.c
-# The record formatters (recfmt.c) use the policy engine's hook names
-# (policy.c, which reads rules through policy_parse.c).
-RECFMT_SRCS         := loader/recfmt.c loader/hist.c loader/policy.c loader/policy_parse.c \
-		       loader/btfnames.c loader/inventory.c $(COMMON_SRCS)
+fuzz_policy_SRCS    := loader/engines/policy_parse.c
+fuzz_conntrack_SRCS := loader/engines/ctnl.c
+# The record formatters (recfmt.c): a sink, on the vocabulary alone.
+RECFMT_SRCS         := loader/sinks/recfmt.c loader/common/hist.c loader/common/btfnames.c \
+		       loader/common/inventory.c $(COMMON_SRCS)
 fuzz_dpevent_SRCS   := $(RECFMT_SRCS)
 fuzz_retrans_SRCS   := $(RECFMT_SRCS)
 fuzz_nfhook_SRCS    := $(RECFMT_SRCS)
-fuzz_lathist_SRCS   := loader/hist.c loader/json.c
-fuzz_baseline_SRCS  := loader/findings.c $(COMMON_SRCS)
-fuzz_listen_SRCS    := loader/httpd.c loader/metrics.c
+fuzz_lathist_SRCS   := loader/common/hist.c loader/common/json.c
+fuzz_baseline_SRCS  := loader/diagnose/findings.c $(COMMON_SRCS)
+fuzz_listen_SRCS    := loader/sinks/httpd.c loader/sinks/metrics.c
 
 define fuzz_rule
 $(BUILD)/tests/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(fuzz_$(1)_SRCS) | $(SKELS)

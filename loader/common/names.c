@@ -360,3 +360,35 @@ bool vx_at_leaving(uint8_t at)
 {
 	return at == VX_AT_TC_UL_OUT || at == VX_AT_TC_VX_OUT;
 }
+
+/* ---- netfilter hooks ----------------------------------------------------------- */
+
+enum vx_nf_hook vx_nf_hook_from_num(unsigned int hooknum, unsigned int pf)
+{
+	/* NFPROTO_NETDEV (5) numbers its hooks INGRESS=0, EGRESS=1 */
+	if (pf == 5)
+		return hooknum == 0 ? VX_NFH_INGRESS : hooknum == 1 ? VX_NFH_OUTPUT : VX_NFH_UNKNOWN;
+	/* NF_INET_PRE_ROUTING .. NF_INET_POST_ROUTING, also for bridge and
+	 * ARP's IN (0) / OUT (1) / FORWARD (2) */
+	switch (hooknum) {
+	case 0: return VX_NFH_PREROUTING;
+	case 1: return pf == 3 ? VX_NFH_OUTPUT : VX_NFH_INPUT;
+	case 2: return VX_NFH_FORWARD;
+	case 3: return VX_NFH_OUTPUT;
+	case 4: return VX_NFH_POSTROUTING;
+	case 5: return VX_NFH_INGRESS;
+	}
+	return VX_NFH_UNKNOWN;
+}
+
+const char *vx_nf_hook_name(enum vx_nf_hook h)
+{
+	static const char *const n[] = {
+		[VX_NFH_UNKNOWN] = "?", [VX_NFH_PREROUTING] = "PREROUTING",
+		[VX_NFH_INPUT] = "INPUT", [VX_NFH_FORWARD] = "FORWARD",
+		[VX_NFH_OUTPUT] = "OUTPUT", [VX_NFH_POSTROUTING] = "POSTROUTING",
+		[VX_NFH_INGRESS] = "INGRESS",
+	};
+
+	return (unsigned int)h < sizeof(n) / sizeof(n[0]) ? n[h] : "?";
+}

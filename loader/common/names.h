@@ -65,4 +65,21 @@ const char *vx_at_capture(uint8_t at);
  * from a record's kind byte). */
 bool vx_at_leaving(uint8_t at);
 
+/* The netfilter hooks, in the order a packet meets them. */
+enum vx_nf_hook {
+	VX_NFH_UNKNOWN = 0,
+	VX_NFH_PREROUTING,
+	VX_NFH_INPUT,
+	VX_NFH_FORWARD,
+	VX_NFH_OUTPUT,
+	VX_NFH_POSTROUTING,
+	VX_NFH_INGRESS,
+};
+
+/* The hook for a kernel's NF_INET_* number and protocol family (the
+ * fexit/kprobe backends read them from struct nf_hook_state). */
+enum vx_nf_hook vx_nf_hook_from_num(unsigned int hooknum, unsigned int pf);
+/* "PREROUTING", "INPUT", ..., "?" */
+const char *vx_nf_hook_name(enum vx_nf_hook h);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "fuzz.h"
 #include "recfmt.h"
+#include "record.h"
 
 /* Symbols a real stack holds, and one that is no symbol (NULL). */
 static const char *const names[] = {

@@ -16,7 +16,6 @@
 #include "maputil.h"
 #include "names.h"
 #include "netns.h"
-#include "recfmt.h"
 #include "record.h"
 #include "retranssrc.h"
 #include "vx_retrans.skel.h"

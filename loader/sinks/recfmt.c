@@ -194,28 +194,6 @@ void vx_retrans_print(FILE *f, bool json, const struct vxr_event *e, bool full_s
 
 /* ---- netfilter drops ----------------------------------------------------- */
 
-int vx_nf_drop_decode(const void *data, size_t len, const char *const *syms, int n,
-		      struct vx_nf_drop_rec *out)
-{
-	int i = 0;
-
-	if (!data || len < sizeof(out->ev))
-		return -EINVAL;
-	memcpy(&out->ev, data, sizeof(out->ev));
-	for (; i < n; i++) {
-		const char *s = syms[i];
-
-		if (!s || (strncmp(s, "bpf_prog_", 9) && strncmp(s, "bpf_trampoline_", 15) &&
-			   strcmp(s, "nf_hook_slow")))
-			break;
-	}
-	out->first_frame = i;
-	/* NFPROTO_IPV4 2, NFPROTO_IPV6 10 */
-	out->family = out->ev.pf == 2 ? 4 : out->ev.pf == 10 ? 6 : 0;
-	out->hook = vx_nf_hook_from_num(out->ev.hook, out->ev.pf);
-	return 0;
-}
-
 const char *vx_nf_family_name(int family, const struct vxd_event *e)
 {
 	if (!family)

@@ -47,23 +47,6 @@ void vx_retrans_print(FILE *f, bool json, const struct vxr_event *e, bool full_s
 
 /* ---- netfilter drops (policy) ------------------------------------------- */
 
-/* An nf_hook_slow drop record: the hook and family the kernel ran the
- * rules with, and where in its stack the function that ran the hook is. */
-struct vx_nf_drop_rec {
-	struct vxn_event ev;
-	enum vx_nf_hook hook;
-	int family;		/* 4, 6, or 0 (bridge, arp, unknown) */
-	int first_frame;	/* stack index of the hook's caller */
-};
-
-/* Decode @data (a struct vxn_event) whose stack is @ips with the symbol
- * names @syms (NULL for one vxray could not name), @n of each: 0, or
- * -EINVAL when short. The stack of fexit starts with the BPF program, its
- * trampoline and nf_hook_slow, kretprobe's at the caller: first_frame
- * skips what is not the caller. */
-int vx_nf_drop_decode(const void *data, size_t len, const char *const *syms, int n,
-		      struct vx_nf_drop_rec *out);
-
 /* What `vxray policy` prints for one netfilter drop: @hook and @family
  * the drop's, @location and @stack (@n_stack lines) already named. */
 struct vx_nf_drop_out {

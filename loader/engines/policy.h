@@ -13,19 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "names.h"
 #include "opts.h"
 #include "policy_parse.h"
-
-/* The netfilter hooks, in the order a packet meets them. */
-enum vx_nf_hook {
-	VX_NFH_UNKNOWN = 0,
-	VX_NFH_PREROUTING,
-	VX_NFH_INPUT,
-	VX_NFH_FORWARD,
-	VX_NFH_OUTPUT,
-	VX_NFH_POSTROUTING,
-	VX_NFH_INGRESS,
-};
 
 /* The same rule in two snapshots: same source, family, table and chain,
  * then the same handle (nftables) or the same text (legacy). */
@@ -72,10 +62,6 @@ int vx_nf_uncounted_droppers(const struct vx_nf_ruleset *rs);
  * known NF_HOOK caller (ip_local_deliver -> INPUT, ...). *@family is set
  * to 4 or 6 (0 for bridge/unknown). */
 enum vx_nf_hook vx_nf_hook_from_stack(const char *const *syms, int n, int *family);
-/* The hook for a kernel's NF_INET_* number and protocol family (the
- * fexit/kprobe backends read them from struct nf_hook_state). */
-enum vx_nf_hook vx_nf_hook_from_num(unsigned int hooknum, unsigned int pf);
-const char *vx_nf_hook_name(enum vx_nf_hook h);
 const char *vx_nf_source_name(enum vx_nf_source s);
 struct jw;
 /* A rule's fields into the JSON object open in @w: source, family, table,

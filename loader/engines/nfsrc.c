@@ -14,7 +14,7 @@
 #include "loop.h"
 #include "maputil.h"
 #include "nfsrc.h"
-#include "recfmt.h"
+#include "record.h"
 /* The shared structs first: the skeleton names struct vxn_config. */
 #include "../bpf/kprobe/vx_nfhook.h"
 #include "vx_nfhook.skel.h"
