@@ -8,7 +8,9 @@ pkgs=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libmnl-dev libcmocka-dev libmicrohttpd-dev libnftables-dev libjansson-dev
-	# libFuzzer and the ASan/UBSan runtimes for clang 14 (make fuzz, check)
+	# make format-check (.clang-format), libFuzzer and the ASan/UBSan
+	# runtimes for clang 14 (make fuzz, check)
+	clang-format
 	libclang-rt-14-dev
 	# lab and integration tests
 	iproute2 iptables nftables conntrack socat iperf3 iputils-ping procps

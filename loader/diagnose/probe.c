@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "log.h"
 #include "loop.h"
 #include "netns.h"

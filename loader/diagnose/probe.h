@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "baseline.h"
 #include "findings.h"
 #include "opts.h"
 

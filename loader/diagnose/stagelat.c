@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "baseline.h"
 #include "stagelat.h"
 #include "vx_tc.skel.h"
 #include "vx_xdp.skel.h"

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "datapath.h"
+#include "baseline.h"
 #include "findings.h"
 #include "hist.h"
 #include "lathooks.h"

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "cmd.h"
 #include "conntrack.h"
 #include "dropev.h"

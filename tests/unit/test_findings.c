@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "baseline.h"
 #include "findings.h"
 
 static struct vx_evidence ev;
