@@ -7,7 +7,7 @@
  * is. Forcing a wakeup for every record above the mark instead costs an
  * irq_work each while the consumer is already busy (6 us per event in
  * bench/vxbench prog). A quiet ring is still emptied: the userspace loop
- * (loader/loop.c) drains every ring buffer on a short timer
+ * (loader/common/loop.c) drains every ring buffer on a short timer
  * (VX_LOOP_DRAIN_MS), which bounds the added delay of a lone event. */
 #ifndef VXRAY_RB_BPF_H
 #define VXRAY_RB_BPF_H

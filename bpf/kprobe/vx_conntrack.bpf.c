@@ -4,7 +4,7 @@
  * confirmed (and refused at insertion), and destroyed.
  *
  * Two backends of the same counters, side by side; the loader autoloads
- * one (loader/conntrack.c):
+ * one (loader/engines/conntrack.c):
  *   fexit on __nf_conntrack_alloc and __nf_conntrack_confirm (their return
  *     value is the verdict), fentry on the destructor;
  *   kprobe + kretprobe on the same functions, the entry arguments stashed

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Counters vx_conntrack.bpf.c keeps for `vxray conntrack`
- * (loader/conntrack.c). Included by both sides, so only fixed-width
+ * (loader/engines/conntrack.c). Included by both sides, so only fixed-width
  * types, widest first, padding spelled out, sizes pinned. */
 #ifndef VXRAY_VX_CONNTRACK_H
 #define VXRAY_VX_CONNTRACK_H

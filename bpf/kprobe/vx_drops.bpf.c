@@ -4,7 +4,7 @@
  * for VXLAN, the VNI and the overlay headers.
  *
  * Four backends of the same probe, side by side; the loader autoloads one
- * (see loader/view_drops.c):
+ * (see loader/views/view_drops.c):
  *   fentry/kprobe on the kernel's drop function -- kfree_skb_reason(skb,
  *     reason) up to 6.10, sk_skb_reason_drop(sk, skb, reason) since 6.11;
  *   tp_btf/kfree_skb -- (skb, location, reason) since 5.17, 6.11 appended

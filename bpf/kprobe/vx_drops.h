@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Records vx_drops.bpf.c sends to `vxray drops` (loader/view_drops.c).
+/* Records vx_drops.bpf.c sends to `vxray drops` (loader/views/view_drops.c).
  * Included by both sides, so only fixed-width types, widest first, with
  * the padding spelled out and the sizes pinned by _Static_assert. */
 #ifndef VXRAY_VX_DROPS_H

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Records vx_nfhook.bpf.c sends to `vxray policy` (loader/view_policy.c):
+/* Records vx_nfhook.bpf.c sends to `vxray policy` (loader/views/view_policy.c):
  * a netfilter verdict that dropped a packet, seen where nf_hook_slow()
  * returns, with the hook state the kernel ran the rules with. Included by
  * both sides: fixed-width types, widest first, sizes pinned. */

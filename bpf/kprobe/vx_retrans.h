@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Shared between bpf/kprobe/vx_retrans.bpf.c and loader/view_retrans.c. */
+/* Shared between bpf/kprobe/vx_retrans.bpf.c and loader/views/view_retrans.c. */
 #ifndef VX_RETRANS_H
 #define VX_RETRANS_H
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Trial programs for the kernel-hook kinds: one tiny program per kind.
- * `vxray doctor` (loader/hookprobe.c) loads and attaches each on its own,
+ * `vxray doctor` (loader/engines/hookprobe.c) loads and attaches each on its own,
  * at its default target here or retargeted at a view's own functions and
  * tracepoints, to learn what this kernel allows; none of them does
  * anything, so a successful trial costs nothing. The XDP and tc trials

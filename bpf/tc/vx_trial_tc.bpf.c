@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Trial programs of tc type (loader/hookprobe.c): one for a clsact qdisc's
+/* Trial programs of tc type (loader/engines/hookprobe.c): one for a clsact qdisc's
  * cls_bpf filter, one for a TCX link. Both return TC_ACT_UNSPEC, so a
  * trial never changes a packet's fate. */
 #include "vmlinux.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Trial programs of XDP type (loader/hookprobe.c): one that attaches in
+/* Trial programs of XDP type (loader/engines/hookprobe.c): one that attaches in
  * native and generic mode and returns XDP_PASS, and one, run through
  * BPF_PROG_TEST_RUN, that proves a ring buffer delivers what a program
  * submits. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The Prometheus series vxray exports (--metrics on the long-running
  * views, and `vxray agent`): one registry of families named by Prometheus
- * conventions (loader/metrics.c renders it, httpd.c serves it), filled from the
+ * conventions (loader/sinks/metrics.c renders it, httpd.c serves it), filled from the
  * engines a view already runs, at that view's own --interval tick. So a
  * view with --metrics attaches nothing twice: what it prints and what it
  * serves come from the same map reads.

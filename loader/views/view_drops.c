@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `vxray drops`: kernel packet drops with the kernel's own reason, the
  * function that dropped the packet, its namespace and device, and the
- * tunnel it belonged to. The engine is loader/dropsrc.c; this file only
+ * tunnel it belonged to. The engine is loader/engines/dropsrc.c; this file only
  * filters and prints. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
  * (namespace, VNI, remote VTEP). The programs are bpf/tc/vx_tc.bpf.c.
  *
  * Choosing interfaces, loading and attaching (TCX links or tc filters,
- * optional XDP, following --auto devices) is loader/datapath.c; this file
+ * optional XDP, following --auto devices) is loader/engines/datapath.c; this file
  * only formats what the programs report. */
 #include <arpa/inet.h>
 #include <errno.h>

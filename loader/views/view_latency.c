@@ -4,7 +4,7 @@
  * VNI), with percentiles, a bimodality flag and the join rate. The kernel
  * does the joining and the counting (bpf/include/vx_datapath.bpf.h, with
  * cfg.latency set); this file only reads the maps every --interval. The
- * datapath programs are loaded and attached by loader/datapath.c. */
+ * datapath programs are loaded and attached by loader/engines/datapath.c. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * 4-tuple, TCP state and the tunnel that carries the flow, and the MTU
  * fingerprint in words: full-size retransmits while small segments pass, or
  * SYNACK retransmits, on a tunnel whose overlay MTU does not fit its
- * underlay. The engine is loader/retranssrc.c. */
+ * underlay. The engine is loader/engines/retranssrc.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer target: the ctnetlink decoders of loader/ctnl.c (per-CPU
+/* libFuzzer target: the ctnetlink decoders of loader/engines/ctnl.c (per-CPU
  * statistics, table statistics, events) on arbitrary messages, in a heap
  * buffer of exactly the message's size so ASan sees any read past it. A
  * decoder that refuses a message must leave its outputs alone. */

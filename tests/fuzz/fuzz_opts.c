@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer target: every command-line value parser in loader/opts.c on
+/* libFuzzer target: every command-line value parser in loader/common/opts.c on
  * the same arbitrary string, with an error buffer of arbitrary size. What
  * must hold: no memory error (ASan/UBSan), the message always terminated,
  * and every accepted value inside the range the parser promises. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer target: the rule-dump decoders of loader/policy_parse.c on
+/* libFuzzer target: the rule-dump decoders of loader/engines/policy_parse.c on
  * arbitrary input. The input is up to three parts split at NUL bytes, as
  * vxray reads them: `nft -j list ruleset`, then `nft -a -s list ruleset`
  * giving those rules their text, then `iptables-save -c` (of either
