@@ -29,12 +29,13 @@
 #include "policy.h"
 #include "retranssrc.h"
 #include "sysinfo.h"
+#include "view.h"
 #include "vxray.h"
 #include "vx_tc.skel.h"
 
 struct agent {
 	struct vx_opts *o;
-	struct vx_mexport *me;
+	struct vx_view view;		/* privileges, --metrics, --pcap */
 
 	struct vx_dp dp;
 	struct vx_lathooks hooks;
@@ -77,23 +78,23 @@ static void on_tick(void *ctx, uint64_t now)
 	int n_nf = read_netfilter(a, now, rs, names);
 	bool ct = a->ct && !vx_ct_snapshot(a->ct, a->ct_snap);
 
-	vx_mexport_begin(a->me);
-	vx_mexport_datapath(a->me, &a->dp);
+	vx_mexport_begin(a->view.me);
+	vx_mexport_datapath(a->view.me, &a->dp);
 	if (a->drops) {
 		const struct vx_drop_row *rows;
 		int n = vx_dropsrc_read_agg(a->drops, &rows);
 
-		vx_mexport_drops(a->me, rows, n, vx_dropsrc_lost(a->drops));
+		vx_mexport_drops(a->view.me, rows, n, vx_dropsrc_lost(a->drops));
 	}
-	vx_mexport_retrans(a->me, a->rt, &a->rt_inv);
+	vx_mexport_retrans(a->view.me, a->rt, &a->rt_inv);
 	if (ct)
-		vx_mexport_conntrack(a->me, a->ct_snap);
+		vx_mexport_conntrack(a->view.me, a->ct_snap);
 	for (int i = 0; i < n_nf; i++)
 		for (int k = 0; k < rs[i].n; k++)
-			vx_mexport_nf_rule(a->me, vx_ns_label_of(names[i]), &rs[i].r[k]);
-	vx_mexport_attached(a->me, "drops", a->drops ? 1 : 0);
-	vx_mexport_attached(a->me, "retrans", a->rt ? 2 : 0);
-	vx_mexport_end(a->me);
+			vx_mexport_nf_rule(a->view.me, vx_ns_label_of(names[i]), &rs[i].r[k]);
+	vx_mexport_attached(a->view.me, "drops", a->drops ? 1 : 0);
+	vx_mexport_attached(a->view.me, "retrans", a->rt ? 2 : 0);
+	vx_mexport_end(a->view.me);
 	for (int i = 0; i < n_nf; i++)
 		vx_nf_ruleset_free(&rs[i]);
 }
@@ -196,15 +197,15 @@ static int open_probes(struct agent *a)
 /* What each probe runs on, and the backends this kernel refused. */
 static void report_backends(struct agent *a)
 {
-	vx_mexport_begin(a->me);
+	vx_mexport_begin(a->view.me);
 	if (a->drops)
-		vx_mexport_backend(a->me, "drops", vx_dropsrc_backend(a->drops));
+		vx_mexport_backend(a->view.me, "drops", vx_dropsrc_backend(a->drops));
 	if (a->rt)
-		vx_mexport_backend(a->me, "retrans", vx_retranssrc_backend(a->rt));
+		vx_mexport_backend(a->view.me, "retrans", vx_retranssrc_backend(a->rt));
 	if (a->ct)
-		vx_mexport_backend(a->me, "conntrack", vx_ct_backend(a->ct));
-	vx_mexport_lathooks(a->me, &a->hooks);
-	vx_mexport_end(a->me);
+		vx_mexport_backend(a->view.me, "conntrack", vx_ct_backend(a->ct));
+	vx_mexport_lathooks(a->view.me, &a->hooks);
+	vx_mexport_end(a->view.me);
 }
 
 int cmd_agent(struct vx_opts *o)
@@ -212,9 +213,7 @@ int cmd_agent(struct vx_opts *o)
 	struct agent a = { .o = o };
 	struct vx_dp_opts po = { .o = o, .events = false, .flows = true, .before_load = before_load,
 				 .on_change = on_change, .on_netns = on_netns, .ctx = &a };
-	struct vx_sysinfo si;
 	struct vx_loop loop;
-	const char *priv;
 	int ret;
 
 	if (o->backend == VX_BACKEND_FENTRY || o->backend == VX_BACKEND_KPROBE) {
@@ -226,17 +225,8 @@ int cmd_agent(struct vx_opts *o)
 	if (!o->n_ifaces)
 		o->auto_attach = true;
 
-	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_problem(&si);
-	if (priv) {
-		pr_err("%s", priv);
-		return VX_EXIT_FAIL;
-	}
-	/* Listen first: a port in use is a usage problem, found before
-	 * anything is attached. */
-	ret = vx_mexport_start(&a.me, o, true);
-	if (ret)
-		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+	if ((ret = vx_view_open(&a.view, o, VX_VIEW_AGENT)))
+		return ret;
 	vx_ksyms_load();
 
 	vx_dp_init(&a.dp, &po);
@@ -277,7 +267,7 @@ int cmd_agent(struct vx_opts *o)
 	if (!ret) {
 		on_tick(&a, vx_now_ns());
 		pr_info("agent: serving metrics on %s; watching %d interface%s with %s; "
-			"Ctrl-C to stop", vx_mexport_url(a.me), vx_dp_n_active(&a.dp),
+			"Ctrl-C to stop", vx_mexport_url(a.view.me), vx_dp_n_active(&a.dp),
 			vx_dp_n_active(&a.dp) == 1 ? "" : "s", vx_dp_tc_mode_name(a.dp.tc_mode));
 		ret = vx_loop_run(&loop);
 	}
@@ -288,7 +278,7 @@ int cmd_agent(struct vx_opts *o)
 	}
 out:
 	/* Stop serving before the maps the registry was filled from go. */
-	vx_mexport_stop(a.me);
+	vx_view_close(&a.view, true, 0);
 	vx_ct_close(a.ct);
 	free(a.ct_snap);
 	vx_retranssrc_close(a.rt);

@@ -17,12 +17,13 @@
 #include "names.h"
 #include "netns.h"
 #include "sysinfo.h"
+#include "view.h"
 
 struct view {
 	struct vx_opts *o;
 	struct vx_ct *ct;
 	struct vx_ct_snapshot snap;
-	struct vx_mexport *me;		/* --metrics, else NULL */
+	struct vx_view view;		/* privileges, --metrics, --pcap */
 	int err;
 };
 
@@ -178,9 +179,9 @@ static void on_tick(void *ctx, uint64_t now)
 		v->err = ret;
 		return;
 	}
-	vx_mexport_begin(v->me);
-	vx_mexport_conntrack(v->me, &v->snap);
-	vx_mexport_end(v->me);
+	vx_mexport_begin(v->view.me);
+	vx_mexport_conntrack(v->view.me, &v->snap);
+	vx_mexport_end(v->view.me);
 	vx_fmt_wallclock(now + vx_mono_to_real(), 0, ts, sizeof(ts));
 	for (int i = 0; i < v->snap.n; i++) {
 		if (v->o->json)
@@ -198,39 +199,31 @@ int cmd_conntrack(struct vx_opts *o)
 {
 	static char names[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
 	struct view v = { .o = o };
-	struct vx_sysinfo si;
 	struct vx_loop loop;
-	const char *priv;
 	char err[512];
 	int n, ret;
 
 	n = pick_namespaces(o, names);
 	if (n < 0)
 		return VX_EXIT_USAGE;
-	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_privilege_problem(&si);
-	if (priv) {
-		pr_err("%s", priv);
-		return VX_EXIT_FAIL;
-	}
+	if ((ret = vx_view_open(&v.view, o, VX_VIEW_BTF_OPTIONAL)))
+		return ret;
 	/* ctnetlink needs no BTF, so conntrack still runs: say what is lost. */
-	if (!si.btf)
+	if (!v.view.si.btf)
 		pr_warn("%s; conntrack falls back to ctnetlink events, which cannot see refused "
-			"allocations", vx_sysinfo_btf_problem(&si));
-	if ((ret = vx_mexport_start(&v.me, o, false)))
-		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+			"allocations", vx_sysinfo_btf_problem(&v.view.si));
 	ret = vx_ct_open(&v.ct, names, n, err, sizeof(err));
 	if (!ret)
 		ret = vx_ct_attach(v.ct, o->backend, err, sizeof(err));
 	if (ret) {
 		pr_err("%s", err);
 		vx_ct_close(v.ct);
-		vx_mexport_stop(v.me);
+		vx_view_close(&v.view, false, 0);
 		return VX_EXIT_FAIL;
 	}
-	vx_mexport_begin(v.me);
-	vx_mexport_backend(v.me, "conntrack", vx_ct_backend(v.ct));
-	vx_mexport_end(v.me);
+	vx_mexport_begin(v.view.me);
+	vx_mexport_backend(v.view.me, "conntrack", vx_ct_backend(v.ct));
+	vx_mexport_end(v.view.me);
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &v);
 	if (!ret)
 		ret = vx_ct_add_to_loop(v.ct, &loop);
@@ -247,7 +240,7 @@ int cmd_conntrack(struct vx_opts *o)
 		pr_err("conntrack watching stopped early: %s", vx_strerror(ret));
 out:
 	vx_loop_close(&loop);
-	vx_mexport_stop(v.me);
+	vx_view_close(&v.view, true, 0);
 	vx_ct_close(v.ct);
 	return ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 }

@@ -40,6 +40,7 @@
 #include "retranssrc.h"
 #include "stagelat.h"
 #include "sysinfo.h"
+#include "view.h"
 
 struct if_counts {
 	uint64_t rx, tx;
@@ -535,9 +536,8 @@ int cmd_diagnose(struct vx_opts *o)
 	struct vx_loop loop = { .epfd = -1 };
 	struct vx_baseline *base = NULL;
 	char buf[32], err[512];
-	struct vx_sysinfo si;
+	struct vx_view view;
 	uint64_t start;
-	const char *priv;
 	int ret, n;
 
 	memset(&d, 0, sizeof(d));
@@ -559,12 +559,11 @@ int cmd_diagnose(struct vx_opts *o)
 	}
 	/* Before pick(): without privileges entering the namespaces fails
 	 * with a less useful message. */
-	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_problem(&si);
-	if (priv) {
-		pr_err("%s", priv);
+	/* No --metrics and no --pcap here (main.c's table): only the
+	 * privilege and BTF checks, nothing to close. */
+	if ((ret = vx_view_open(&view, o, 0))) {
 		vx_baseline_free(base);
-		return VX_EXIT_FAIL;
+		return ret;
 	}
 	ret = pick(&d);
 	if (ret) {

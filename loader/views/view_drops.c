@@ -19,12 +19,12 @@
 #include "mexport.h"
 #include "names.h"
 #include "sysinfo.h"
+#include "view.h"
 
 struct drops {
 	struct vx_opts *o;
 	struct vx_dropsrc *src;
-	struct vx_capture *cap;	/* --pcap, else NULL */
-	struct vx_mexport *me;	/* --metrics, else NULL */
+	struct vx_view view;		/* privileges, --metrics, --pcap */
 	uint64_t mono_to_real;	/* add to bpf_ktime_get_ns() for wall time */
 	uint64_t lost_seen, drops_total;
 	uint64_t last_tick;
@@ -86,7 +86,7 @@ static void on_drop(void *ctx, const struct vx_drop *dr)
 		return;
 	ns = vx_ns_label(e->netns);
 	dev = vx_dev_label(e->netns, e->ifindex);
-	vx_capture_drop(d->cap, dr, ns, dev, vx_dropsrc_hook(d->src), d->mono_to_real);
+	vx_capture_drop(d->view.cap, dr, ns, dev, vx_dropsrc_hook(d->src), d->mono_to_real);
 	if (d->o->json) {
 		print_event_json(d, dr, ns, dev);
 		return;
@@ -181,13 +181,13 @@ static void on_tick(void *ctx, uint64_t now)
 	if (new_lost)
 		pr_warn("%llu drop events did not fit the ring buffer; the counts above are exact, the event lines are not",
 			(unsigned long long)new_lost);
-	vx_mexport_begin(d->me);
-	vx_mexport_drops(d->me, rows, n, lost);
-	vx_mexport_end(d->me);
+	vx_mexport_begin(d->view.me);
+	vx_mexport_drops(d->view.me, rows, n, lost);
+	vx_mexport_end(d->view.me);
 	d->lost_seen = lost;
 	d->last_tick = now;
 	fflush(stdout);
-	vx_capture_flush(d->cap);
+	vx_capture_flush(d->view.cap);
 }
 
 int cmd_drops(struct vx_opts *o)
@@ -195,36 +195,25 @@ int cmd_drops(struct vx_opts *o)
 	static struct vxd_scope_key scope[VXD_MAX_SCOPE];
 	struct vx_dropsrc_cfg cfg = { .backend = o->backend, .scope = scope, .stack = o->stack };
 	struct drops d = { .o = o };
-	struct vx_sysinfo si;
 	struct vx_loop loop;
-	const char *priv;
 	int ret;
 
-	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_problem(&si);
-	if (priv) {
-		pr_err("%s", priv);
-		return VX_EXIT_FAIL;
-	}
+	if ((ret = vx_view_open(&d.view, o, VX_VIEW_CAPTURE)))
+		return ret;
 	ret = vx_drop_scope_build(o, scope, &cfg.n_scope, &cfg.vxlan_port);
-	if (ret)	/* a namespace or interface the user named is not there */
+	if (ret) {	/* a namespace or interface the user named is not there */
+		vx_view_close(&d.view, false, 0);
 		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-	if ((ret = vx_mexport_start(&d.me, o, false)))
-		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-	if (vx_capture_open(&d.cap, o)) {
-		vx_mexport_stop(d.me);
-		return VX_EXIT_USAGE;
 	}
-	cfg.snaplen = vx_capture_snaplen(d.cap);
+	cfg.snaplen = vx_capture_snaplen(d.view.cap);
 	if (vx_dropsrc_open(&d.src, &cfg, on_drop, &d)) {
-		vx_capture_discard(d.cap);
-		vx_mexport_stop(d.me);
+		vx_view_close(&d.view, false, 0);
 		return VX_EXIT_FAIL;
 	}
-	vx_mexport_begin(d.me);
-	vx_mexport_backend(d.me, "drops", vx_dropsrc_backend(d.src));
-	vx_mexport_attached(d.me, "drops", 1);
-	vx_mexport_end(d.me);
+	vx_mexport_begin(d.view.me);
+	vx_mexport_backend(d.view.me, "drops", vx_dropsrc_backend(d.src));
+	vx_mexport_attached(d.view.me, "drops", 1);
+	vx_mexport_end(d.view.me);
 	d.mono_to_real = vx_mono_to_real();
 	d.last_tick = vx_now_ns();
 
@@ -238,14 +227,13 @@ int cmd_drops(struct vx_opts *o)
 	}
 	pr_info("tracing drops with %s in %s%s%s; Ctrl-C to stop", vx_dropsrc_backend(d.src),
 		cfg.n_scope ? "the chosen namespaces/devices" : "every namespace",
-		d.cap ? ", capturing to " : "", d.cap ? o->pcap : "");
+		d.view.cap ? ", capturing to " : "", d.view.cap ? o->pcap : "");
 	ret = vx_loop_run(&loop);
 	vx_loop_close(&loop);
 	if (ret)
 		pr_err("drop tracing stopped early: %s", vx_strerror(ret));
 out:
-	vx_capture_close(d.cap, vx_dropsrc_lost(d.src));
-	vx_mexport_stop(d.me);
+	vx_view_close(&d.view, true, vx_dropsrc_lost(d.src));
 	vx_dropsrc_close(d.src);
 	return ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 }

@@ -32,13 +32,13 @@
 #include "recfmt.h"
 #include "record.h"
 #include "sysinfo.h"
+#include "view.h"
 #include "vxray.h"
 
 struct encap {
 	struct vx_opts *o;
 	struct vx_dp dp;
-	struct vx_capture *cap;		/* --pcap, else NULL */
-	struct vx_mexport *me;		/* --metrics, else NULL */
+	struct vx_view view;		/* privileges, --metrics, --pcap */
 	bool ran;			/* the loop ran: the capture is real */
 	uint64_t mono_to_real;
 	uint64_t last_cnt[VX_C__MAX];
@@ -66,7 +66,7 @@ static void on_event(void *ctx, const struct vx_event *e, const struct vx_cap *c
 				  .mono_to_real = x->mono_to_real };
 
 	x->events++;
-	vx_capture_dp(x->cap, e, cap, n.netns, n.device, x->mono_to_real);
+	vx_capture_dp(x->view.cap, e, cap, n.netns, n.device, x->mono_to_real);
 	vx_encap_print(stdout, x->o->json, e, &n);
 }
 
@@ -224,10 +224,10 @@ static void on_tick(void *ctx, uint64_t now)
 		       (unsigned long long)cnt[VX_C_RATE_LIMITED]);
 	}
 	fflush(stdout);
-	vx_capture_flush(x->cap);
-	vx_mexport_begin(x->me);
-	vx_mexport_datapath(x->me, &x->dp);
-	vx_mexport_end(x->me);
+	vx_capture_flush(x->view.cap);
+	vx_mexport_begin(x->view.me);
+	vx_mexport_datapath(x->view.me, &x->dp);
+	vx_mexport_end(x->view.me);
 	memcpy(x->last_cnt, cnt, sizeof(cnt));
 }
 
@@ -243,26 +243,12 @@ int cmd_encap(struct vx_opts *o)
 	struct encap x = { .o = o };
 	struct vx_dp_opts po = { .o = o, .events = !o->summary, .xdp = o->xdp,
 				 .on_event = on_event, .ctx = &x };
-	struct vx_sysinfo si;
 	struct vx_loop loop;
-	const char *priv;
 	int ret;
 
-	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_problem(&si);
-	if (priv) {
-		pr_err("%s", priv);
-		return VX_EXIT_FAIL;
-	}
-	/* Before anything is attached: an unwritable file or a port in use
-	 * is a usage error. */
-	if ((ret = vx_mexport_start(&x.me, o, false)))
-		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-	if (vx_capture_open(&x.cap, o)) {
-		vx_mexport_stop(x.me);
-		return VX_EXIT_USAGE;
-	}
-	po.snaplen = vx_capture_snaplen(x.cap);
+	if ((ret = vx_view_open(&x.view, o, VX_VIEW_CAPTURE)))
+		return ret;
+	po.snaplen = vx_capture_snaplen(x.view.cap);
 	vx_dp_init(&x.dp, &po);
 	if ((ret = vx_dp_pick(&x.dp)) || (ret = vx_dp_load(&x.dp)) ||
 	    (ret = vx_dp_attach(&x.dp))) {
@@ -284,7 +270,7 @@ int cmd_encap(struct vx_opts *o)
 			x.dp.n_xdp ? "native on underlay ingress" : "not attached anywhere",
 			o->summary ? ", counters only" : "",
 			o->auto_attach ? ", following link changes" : "",
-			x.cap ? ", capturing to " : "", x.cap ? o->pcap : "");
+			x.view.cap ? ", capturing to " : "", x.view.cap ? o->pcap : "");
 		x.ran = true;
 		ret = vx_loop_run(&loop);
 		if (ret)
@@ -293,11 +279,7 @@ int cmd_encap(struct vx_opts *o)
 	vx_loop_close(&loop);
 	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 out:
-	if (x.ran)
-		vx_capture_close(x.cap, x.last_cnt[VX_C_LOST]);
-	else
-		vx_capture_discard(x.cap);
-	vx_mexport_stop(x.me);
+	vx_view_close(&x.view, x.ran, x.last_cnt[VX_C_LOST]);
 	vx_dp_close(&x.dp);
 	return ret;
 }

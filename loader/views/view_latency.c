@@ -25,6 +25,7 @@
 #include "names.h"
 #include "netns.h"
 #include "sysinfo.h"
+#include "view.h"
 #include "vxray.h"
 #include "vx_tc.skel.h"
 #include "vx_xdp.skel.h"
@@ -40,7 +41,7 @@ struct latency {
 	struct vx_opts *o;
 	struct vx_dp dp;
 	struct vx_lathooks hooks;
-	struct vx_mexport *me;		/* --metrics, else NULL */
+	struct vx_view view;		/* privileges, --metrics, --pcap */
 	uint64_t cnt[VX_ST__MAX][VX_L__MAX];
 	struct row rows[MAX_ROWS];
 	int n_rows;
@@ -229,9 +230,9 @@ static void on_tick(void *ctx, uint64_t now)
 
 	read_counters(x);
 	read_hists(x);
-	vx_mexport_begin(x->me);
-	vx_mexport_datapath(x->me, &x->dp);
-	vx_mexport_end(x->me);
+	vx_mexport_begin(x->view.me);
+	vx_mexport_datapath(x->view.me, &x->dp);
+	vx_mexport_end(x->view.me);
 	vx_fmt_wallclock(now + x->mono_to_real, 3, ts, sizeof(ts));
 	if (x->o->json)
 		print_json(x, ts);
@@ -250,9 +251,7 @@ int cmd_latency(struct vx_opts *o)
 	struct vx_dp_opts po = { .o = o, .events = false, .xdp = o->xdp,
 				 .before_load = before_load, .on_change = on_change,
 				 .on_netns = on_netns };
-	struct vx_sysinfo si;
 	struct vx_loop loop;
-	const char *priv;
 	int ret;
 
 	if (!x) {
@@ -261,16 +260,9 @@ int cmd_latency(struct vx_opts *o)
 	}
 	x->o = o;
 	po.ctx = x;
-	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_problem(&si);
-	if (priv) {
-		pr_err("%s", priv);
+	if ((ret = vx_view_open(&x->view, o, 0))) {
 		free(x);
-		return VX_EXIT_FAIL;
-	}
-	if ((ret = vx_mexport_start(&x->me, o, false))) {
-		free(x);
-		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+		return ret;
 	}
 	vx_dp_init(&x->dp, &po);
 	if ((ret = vx_dp_pick(&x->dp)) || (ret = vx_lathooks_open(&x->hooks, o->backend, NULL, NULL)) ||
@@ -280,9 +272,9 @@ int cmd_latency(struct vx_opts *o)
 	}
 	vx_lathooks_watch_dp(&x->hooks, &x->dp);
 	x->mono_to_real = vx_mono_to_real();
-	vx_mexport_begin(x->me);
-	vx_mexport_lathooks(x->me, &x->hooks);
-	vx_mexport_end(x->me);
+	vx_mexport_begin(x->view.me);
+	vx_mexport_lathooks(x->view.me, &x->hooks);
+	vx_mexport_end(x->view.me);
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, x);
 	if (!ret)
 		ret = vx_dp_add_to_loop(&x->dp, &loop);
@@ -303,7 +295,7 @@ int cmd_latency(struct vx_opts *o)
 	vx_loop_close(&loop);
 	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 out:
-	vx_mexport_stop(x->me);
+	vx_view_close(&x->view, true, 0);
 	vx_dp_close(&x->dp);
 	vx_lathooks_close(&x->hooks);
 	free(x);

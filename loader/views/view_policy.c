@@ -31,6 +31,7 @@
 #include "policy.h"
 #include "recfmt.h"
 #include "sysinfo.h"
+#include "view.h"
 
 #define MAX_NS 64
 #define MAX_HITS 256
@@ -69,8 +70,7 @@ struct pcluster {
 struct policy {
 	struct vx_opts *o;
 	struct vx_nfsrc *src;
-	struct vx_capture *cap;		/* --pcap (the drop engine delivers), else NULL */
-	struct vx_mexport *me;		/* --metrics, else NULL */
+	struct vx_view view;		/* privileges, --metrics, --pcap */
 	uint64_t mono_to_real;
 	uint64_t last_tick, lost_seen;
 	uint64_t drops_total, unattributed_total;
@@ -213,8 +213,8 @@ static void handle_drop(struct policy *p, const struct vx_drop *d, enum vx_nf_ho
 	ns = ns_for_drop(p, e->netns);
 	n.netns = ns ? ns->label : "?";
 	n.device = vx_dev_label(e->netns, e->ifindex);
-	if (p->cap)
-		vx_capture_drop(p->cap, d, n.netns, n.device,
+	if (p->view.cap)
+		vx_capture_drop(p->view.cap, d, n.netns, n.device,
 				vx_dropsrc_hook(vx_nfsrc_dropsrc(p->src)), p->mono_to_real);
 	out.family = vx_nf_family_name(family, e);
 	if (p->o->stack) {
@@ -383,25 +383,25 @@ static void export_metrics(struct policy *p, const uint64_t *ns_drops, uint64_t 
 	const struct vx_drop_row *rows;
 	int n;
 
-	if (!p->me)
+	if (!p->view.me)
 		return;
-	vx_mexport_begin(p->me);
+	vx_mexport_begin(p->view.me);
 	n = vx_nfsrc_last_rows(p->src, &rows);
 	if (vx_nfsrc_dropsrc(p->src)) {
-		vx_mexport_drops(p->me, rows, n, lost);
+		vx_mexport_drops(p->view.me, rows, n, lost);
 	} else {
 		for (int i = 0; i < p->n_ns; i++)
 			if (ns_drops[i])
-				vx_mexport_drops_add(p->me, p->ns[i].label, "NETFILTER_DROP",
+				vx_mexport_drops_add(p->view.me, p->ns[i].label, "NETFILTER_DROP",
 						     "nf_hook_slow", ns_drops[i]);
-		vx_mexport_lost(p->me, "policy", lost);
+		vx_mexport_lost(p->view.me, "policy", lost);
 	}
 	for (int i = 0; i < p->n_rules; i++) {
 		const struct pns *ns = ns_find(p, p->rules[i].ns_inum);
 
-		vx_mexport_nf_rule(p->me, ns ? ns->label : "?", &p->rules[i].rule);
+		vx_mexport_nf_rule(p->view.me, ns ? ns->label : "?", &p->rules[i].rule);
 	}
-	vx_mexport_end(p->me);
+	vx_mexport_end(p->view.me);
 }
 
 static void on_tick(void *ctx, uint64_t now)
@@ -496,7 +496,7 @@ static void on_tick(void *ctx, uint64_t now)
 	export_metrics(p, ns_drops, lost);
 	p->lost_seen = lost;
 	p->last_tick = now;
-	vx_capture_flush(p->cap);
+	vx_capture_flush(p->view.cap);
 	fflush(stdout);
 }
 
@@ -553,49 +553,36 @@ int cmd_policy(struct vx_opts *o)
 	static struct vxd_scope_key scope[VXD_MAX_SCOPE];
 	static struct policy p;
 	struct vx_nfsrc_cfg cfg = { .backend = o->backend };
-	struct vx_sysinfo si;
 	struct vx_loop loop;
-	const char *priv;
 	uint16_t port = 0;
 	int n_scope = 0, ret;
 
 	memset(&p, 0, sizeof(p));
 	p.o = o;
-	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_problem(&si);
-	if (priv) {
-		pr_err("%s", priv);
-		return VX_EXIT_FAIL;
-	}
-	ret = vx_drop_scope_build(o, scope, &n_scope, &port);
-	if (ret)	/* a namespace or interface the user named is not there */
-		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
 	if (o->pcap && (o->backend == VX_BACKEND_FENTRY || o->backend == VX_BACKEND_KPROBE)) {
 		pr_err("--pcap needs the dropped packet whole, and the %s backend sees it only "
 		       "after it was freed: use --backend tracepoint or leave --backend out",
 		       o->backend == VX_BACKEND_FENTRY ? "fentry" : "kprobe");
 		return VX_EXIT_USAGE;
 	}
-	/* Before anything is attached: an unwritable file or a port in use
-	 * is a usage error. */
-	if ((ret = vx_mexport_start(&p.me, o, false)))
-		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-	if (vx_capture_open(&p.cap, o)) {
-		vx_mexport_stop(p.me);
-		return VX_EXIT_USAGE;
+	if ((ret = vx_view_open(&p.view, o, VX_VIEW_CAPTURE)))
+		return ret;
+	ret = vx_drop_scope_build(o, scope, &n_scope, &port);
+	if (ret) {	/* a namespace or interface the user named is not there */
+		vx_view_close(&p.view, false, 0);
+		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
 	}
 	cfg.scope = scope;
 	cfg.n_scope = n_scope;
 	cfg.vxlan_port = port;
-	cfg.snaplen = vx_capture_snaplen(p.cap);
+	cfg.snaplen = vx_capture_snaplen(p.view.cap);
 	if (vx_nfsrc_open(&p.src, &cfg, on_nf_drop, &p)) {
-		vx_capture_discard(p.cap);
-		vx_mexport_stop(p.me);
+		vx_view_close(&p.view, false, 0);
 		return VX_EXIT_FAIL;
 	}
-	vx_mexport_begin(p.me);
-	vx_mexport_backend(p.me, "policy", vx_nfsrc_backend(p.src));
-	vx_mexport_end(p.me);
+	vx_mexport_begin(p.view.me);
+	vx_mexport_backend(p.view.me, "policy", vx_nfsrc_backend(p.src));
+	vx_mexport_end(p.view.me);
 	/* Baselines after the probe is attached: a drop between the two
 	 * would show as a counter without an event, the safer side. */
 	ns_init(&p, scope, n_scope);
@@ -612,7 +599,7 @@ int cmd_policy(struct vx_opts *o)
 	}
 	pr_info("tracing netfilter drops with %s in %s%s%s; Ctrl-C to stop",
 		vx_nfsrc_backend(p.src), n_scope ? "the chosen namespaces/devices" : "every namespace",
-		p.cap ? ", capturing to " : "", p.cap ? o->pcap : "");
+		p.view.cap ? ", capturing to " : "", p.view.cap ? o->pcap : "");
 	ret = vx_loop_run(&loop);
 	vx_loop_close(&loop);
 	if (ret)
@@ -620,8 +607,7 @@ int cmd_policy(struct vx_opts *o)
 	else
 		print_totals(&p);
 out:
-	vx_capture_close(p.cap, vx_nfsrc_lost(p.src));
-	vx_mexport_stop(p.me);
+	vx_view_close(&p.view, true, vx_nfsrc_lost(p.src));
 	vx_nfsrc_close(p.src);
 	policy_free(&p);
 	return ret ? VX_EXIT_FAIL : VX_EXIT_OK;

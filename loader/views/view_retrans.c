@@ -27,6 +27,7 @@
 #include "recfmt.h"
 #include "retranssrc.h"
 #include "sysinfo.h"
+#include "view.h"
 
 #define MAX_KEYS 64
 
@@ -38,7 +39,7 @@ struct count {
 struct retrans {
 	struct vx_opts *o;
 	struct vx_retranssrc *src;
-	struct vx_mexport *me;		/* --metrics, else NULL */
+	struct vx_view view;		/* privileges, --metrics, --pcap */
 	struct vx_inventory inv;
 	/* A counters-only datapath on the tunnels, for its flow table. */
 	struct vx_opts dpo;
@@ -301,9 +302,9 @@ static void on_tick(void *ctx, uint64_t now)
 	r->iv_total = r->iv_synack = r->iv_full = r->iv_small = 0;
 	r->lost_seen = lost;
 	r->last_tick = now;
-	vx_mexport_begin(r->me);
-	vx_mexport_retrans(r->me, r->src, &r->inv);
-	vx_mexport_end(r->me);
+	vx_mexport_begin(r->view.me);
+	vx_mexport_retrans(r->view.me, r->src, &r->inv);
+	vx_mexport_end(r->view.me);
 }
 
 int cmd_retrans(struct vx_opts *o)
@@ -311,9 +312,7 @@ int cmd_retrans(struct vx_opts *o)
 	char names[VX_MAX_NETNS + 1][VX_NETNS_NAME_MAX], err[256];
 	uint32_t inums[VXR_MAX_NETNS];
 	struct retrans r = { .o = o };
-	struct vx_sysinfo si;
 	struct vx_loop loop;
-	const char *priv;
 	int n_names = 0, n_inums = 0, ret, ifindex;
 
 	if (o->backend == VX_BACKEND_FENTRY || o->backend == VX_BACKEND_KPROBE) {
@@ -341,14 +340,8 @@ int cmd_retrans(struct vx_opts *o)
 		pr_err("retrans watches at most %d namespaces at once", VXR_MAX_NETNS);
 		return VX_EXIT_USAGE;
 	}
-	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_problem(&si);
-	if (priv) {
-		pr_err("%s", priv);
-		return VX_EXIT_FAIL;
-	}
-	if ((ret = vx_mexport_start(&r.me, o, false)))
-		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+	if ((ret = vx_view_open(&r.view, o, 0)))
+		return ret;
 	/* Scope in the kernel by namespace; with none named, watch all. */
 	for (int i = 0; i < n_names; i++)
 		inums[n_inums++] = vx_netns_inum(names[i]);
@@ -361,7 +354,7 @@ int cmd_retrans(struct vx_opts *o)
 	r.tun_interval = calloc((size_t)(r.inv.n ? r.inv.n : 1), sizeof(*r.tun_interval));
 	if (!r.tun_interval) {
 		vx_inventory_free(&r.inv);
-		vx_mexport_stop(r.me);
+		vx_view_close(&r.view, true, 0);
 		return VX_EXIT_FAIL;
 	}
 
@@ -378,10 +371,10 @@ int cmd_retrans(struct vx_opts *o)
 	dp_start(&r);
 	r.mono_to_real = vx_mono_to_real();
 	r.last_tick = vx_now_ns();
-	vx_mexport_begin(r.me);
-	vx_mexport_backend(r.me, "retrans", vx_retranssrc_backend(r.src));
-	vx_mexport_attached(r.me, "retrans", 2);
-	vx_mexport_end(r.me);
+	vx_mexport_begin(r.view.me);
+	vx_mexport_backend(r.view.me, "retrans", vx_retranssrc_backend(r.src));
+	vx_mexport_attached(r.view.me, "retrans", 2);
+	vx_mexport_end(r.view.me);
 	pr_info("tracing TCP retransmits with %s in %s%s; Ctrl-C to stop",
 		vx_retranssrc_backend(r.src), n_inums ? "the chosen namespaces" : "every namespace",
 		r.dp_up ? ", tunnels from the datapath's flow table, else the route" :
@@ -398,7 +391,7 @@ int cmd_retrans(struct vx_opts *o)
 		ret = VX_EXIT_FAIL;
 	}
 out:
-	vx_mexport_stop(r.me);
+	vx_view_close(&r.view, true, 0);
 	vx_retranssrc_close(r.src);
 	if (r.dp_up)
 		vx_dp_close(&r.dp);
