@@ -67,6 +67,17 @@ run_test() {
 	esac
 }
 
+# wait_line FILE ERE: until FILE has a line matching ERE, at most 60 s
+# (the 6.1 guest loads programs under software emulation); 1 if never.
+wait_line() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # A unique prefix for everything a test file creates, so tests run beside a
 # user's own lab and beside each other. Names stay short: interface names
 # are built from it and the kernel allows 15 characters.

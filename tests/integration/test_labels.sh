@@ -14,17 +14,6 @@ trap 'lab teardown >/dev/null 2>&1' EXIT
 # in_a ARGS...: run in namespace A, where vxray runs for this suite.
 in_a() { ip netns exec "$A" "$@"; }
 
-# until_in FILE ERE: wait until FILE has a line matching ERE (60 s at most:
-# the 6.1 guest loads programs under software emulation).
-until_in() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 test_every_view_names_namespaces_alike() {
 	require_root
 	lab setup >/dev/null || fail "lab setup"
@@ -41,9 +30,9 @@ test_every_view_names_namespaces_alike() {
 	in_a "$VXRAY" agent --auto --metrics 127.0.0.1:0 --interval 500ms \
 		${VX_BACKEND:+--backend "$VX_BACKEND"} >"$agt" 2>&1 &
 	pa=$!
-	until_in "$enc" 'watching [0-9]* interface' || { cat "$enc"; fail "encap did not attach"; }
-	until_in "$drp" 'Ctrl-C to stop|"type":"start"' || { cat "$drp"; fail "drops did not start"; }
-	until_in "$agt" 'http://127\.0\.0\.1:[0-9]+/metrics' || { cat "$agt"; fail "agent did not serve"; }
+	wait_line "$enc" 'watching [0-9]* interface' || { cat "$enc"; fail "encap did not attach"; }
+	wait_line "$drp" 'Ctrl-C to stop|"type":"start"' || { cat "$drp"; fail "drops did not start"; }
+	wait_line "$agt" 'http://127\.0\.0\.1:[0-9]+/metrics' || { cat "$agt"; fail "agent did not serve"; }
 	port=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+/metrics' "$agt" | head -1 | sed 's/.*:\([0-9]*\)\/.*/\1/')
 	in_a ping -q -c 5 -i 0.2 -W 1 172.16.0.2 >/dev/null 2>&1
 	for i in 1 2 3; do in_a bash -c 'echo x >/dev/udp/172.16.0.2/9' 2>/dev/null; done
