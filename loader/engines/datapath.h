@@ -89,12 +89,12 @@ struct vx_dp_watched {
 	/* Its VXLAN device, or the VXLAN device it carries; NULL if none. */
 	const struct vx_vxlan_dev *vx;
 	struct vx_vxlan_dev vx_copy;	/* what .vx points at */
-	/* Attachment, private to datapath.c. */
+	/* Attachment, private to the engine (datapath.c, dp_tcnl.c). */
 	int tcx[2];			/* ingress, egress link fds, or -1 */
 	int xdp_link;			/* -1 when none */
 	uint32_t nl_prio[2];		/* netlink filters created, 0: none */
 	bool nl_qdisc_created;
-	/* Link state, private to datapath.c (vx_dp_opts.on_link). */
+	/* Link state, private to dp_follow.c (vx_dp_opts.on_link). */
 	bool appeared;			/* attached while following */
 	bool link_known;		/* link_flags hold its state */
 	unsigned int link_flags;	/* IFF_* at the last message */
@@ -186,15 +186,6 @@ void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po);
 int vx_dp_pick(struct vx_dp *dp);
 int vx_dp_load(struct vx_dp *dp);
 int vx_dp_attach(struct vx_dp *dp);
-/* With --auto: one RTNLGRP_LINK socket per namespace in @loop, so VXLAN
- * devices and underlays that appear or vanish are attached or detached on
- * the fly; and an inotify watch on /run/netns, so a named namespace that
- * is deleted is let go (detached, its sockets closed so that it can die)
- * and, when a namespace of that name is created again, loaded for (its
- * inode is rodata) and followed again; with vx_dp_opts.on_link, also to
- * report link changes (a dump of the links first learns their state,
- * silently). A no-op without either --auto or on_link. */
-int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop);
 /* The engine in the loop: the event ring (vx_dp_opts.on_event) and
  * vx_dp_follow(). 0 or a negative errno, having said why. */
 int vx_dp_add_to_loop(struct vx_dp *dp, struct vx_loop *loop);

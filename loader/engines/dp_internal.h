@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the datapath engine's files share, and nothing else: datapath.c
+ * (choosing, loading, attaching one interface, the event ring, teardown),
+ * dp_tcnl.c (tc over netlink and the stale-filter sweep) and dp_follow.c
+ * (following link events and namespaces). Private to the engine: only
+ * datapath*.c and dp_*.c include it; everything else uses datapath.h.
+ *
+ * It names the structs of datapath.h without including it, so that the
+ * two stay one-way (scripts/check-includes). Same conventions as there:
+ * 0 or a negative errno, having said what went wrong. */
+#ifndef VXRAY_LOADER_DP_INTERNAL_H
+#define VXRAY_LOADER_DP_INTERNAL_H
+
+#include <stdbool.h>
+
+struct bpf_object;
+struct vx_dp;
+struct vx_dp_inst;
+struct vx_dp_watched;
+struct vx_loop;
+struct vx_vxlan_dev;
+
+/* ---- datapath.c --------------------------------------------------------- */
+
+/* The active slot of @ifindex in instance @inst, or NULL. */
+struct vx_dp_watched *dp_find_active(struct vx_dp *dp, int inst, int ifindex);
+/* A new active slot, or NULL when it is already watched (*err 0) or there
+ * is no room (*err -E2BIG). */
+struct vx_dp_watched *dp_add_watch(struct vx_dp *dp, int inst, int ifindex, const char *name,
+				   const struct vx_vxlan_dev *vx, bool is_vxlan, int *err);
+/* Open and load @in's skeletons for its namespace inode, its shared maps
+ * taken from @global (NULL: the first instance, which creates them). */
+int dp_load_inst(struct vx_dp *dp, struct vx_dp_inst *in, struct bpf_object *global);
+/* @in's rtnetlink socket for tc, opened in its namespace. */
+int dp_open_tc_socket(struct vx_dp *dp, struct vx_dp_inst *in);
+/* Attach @w's hooks (TCX or netlink, and XDP when asked); on failure
+ * nothing of it stays attached. */
+int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w);
+/* Detach whatever @w has attached and mark it inactive. */
+void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w);
+
+/* ---- dp_tcnl.c ---------------------------------------------------------- */
+
+/* On the TCX path: remove the netlink filters a killed vxray left on @w. */
+void dp_nl_sweep_stale(struct vx_dp *dp, struct vx_dp_watched *w);
+/* vxray's cls_bpf filter on @w's ingress (@dir 0) or egress (1), in front
+ * of the existing ones; its priority is kept in w->nl_prio[dir]. */
+int dp_nl_attach_dir(struct vx_dp *dp, struct vx_dp_watched *w, int dir);
+/* Remove the filters (and the clsact qdisc) vxray created on @w. */
+void dp_nl_detach(struct vx_dp *dp, struct vx_dp_watched *w);
+
+/* ---- dp_follow.c -------------------------------------------------------- */
+
+/* With --auto: one RTNLGRP_LINK socket per namespace in @loop, so VXLAN
+ * devices and underlays that appear or vanish are attached or detached on
+ * the fly; and an inotify watch on /run/netns, so a named namespace that
+ * is deleted is let go (detached, its sockets closed so that it can die)
+ * and, when a namespace of that name is created again, loaded for (its
+ * inode is rodata) and followed again; with vx_dp_opts.on_link, also to
+ * report link changes (a dump of the links first learns their state,
+ * silently). A no-op without either --auto or on_link. */
+int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop);
+
+#endif
