@@ -35,7 +35,7 @@ struct vx_rec_names {
 void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct vx_rec_names *n);
 
 /* The inner packet of a datapath event in words, for a `vxray trace`
- * line (view_trace.c lays the line out, the same for every source). */
+ * line (traceline.c lays the line out, the same for every source). */
 void vx_dp_fmt_inner(const struct vx_pkt *p, char *out, size_t len);
 
 /* ---- TCP retransmits ---------------------------------------------------- */

@@ -37,7 +37,12 @@
  * after a later event was printed is printed anyway, marked late, and
  * counted. The BPF sources stamp with
  * bpf_ktime_get_ns(), CLOCK_MONOTONIC; rtnetlink and ctnetlink messages
- * carry no time and are stamped on receipt with the same clock. */
+ * carry no time and are stamped on receipt with the same clock.
+ *
+ * This file is the command: its options, the engines it opens, the
+ * callbacks that turn each engine's event into a timeline entry, and the
+ * loop. The merge is timeline.c, following packets follow.c, naming the
+ * rule of a netfilter drop below, and laying out the lines traceline.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -57,6 +62,7 @@
 #include "conntrack.h"
 #include "datapath.h"
 #include "dropsrc.h"
+#include "follow.h"
 #include "hist.h"
 #include "json.h"
 #include "lathooks.h"
@@ -70,70 +76,16 @@
 #include "record.h"
 #include "retranssrc.h"
 #include "sysinfo.h"
+#include "timeline.h"
+#include "traceline.h"
 #include "vxray.h"
 #include "../bpf/kprobe/vx_xmit.h"
 
 #define TRACE_WINDOW_NS 200000000ull
 #define TRACE_FLUSH_NS 50000000ull
-#define TRACE_PKTS 4096		/* packets followed at once (a ring) */
-#define DROP_JOIN_NS 1000000000ull
 #define NF_NS_MAX 16		/* namespaces whose rules are read */
 #define NF_CREDITS 32		/* rules with counter rises not yet shown */
 #define NF_HITS 64
-
-enum tev_type { T_DP = 1, T_DROP, T_NF, T_CT, T_CT_ALERT, T_LINK, T_RETRANS, T_HOOK };
-
-struct tev {
-	uint64_t ts;
-	int type;
-	bool on_receipt;	/* netlink: stamped when vxray read it */
-	struct vx_cap *cap;	/* --pcap: a copy of the packet, freed once written */
-	union {
-		struct vx_event dp;
-		struct {		/* T_DROP, T_NF */
-			struct vxd_event ev;
-			char reason[64];
-			char location[96];
-			enum vx_nf_hook hook;	/* netfilter drops only */
-			int family;
-		} drop;
-		struct {
-			int type;
-			uint32_t inum;
-			char hook[48];
-			struct vxd_ip t;
-		} ct;
-		struct {
-			uint32_t inum;
-			uint32_t count, max;
-			bool have_count;
-			char why[192];
-		} alert;
-		struct {
-			const struct vx_dp_watched *w;
-			enum vx_link_change change;
-			unsigned int flags;
-			uint32_t mtu;
-		} link;
-		struct {
-			struct vxr_event ev;
-			int dev;
-			bool full;
-		} rt;
-		struct vx_hook_event hk;
-	};
-};
-
-/* A packet being followed. */
-struct pkt {
-	struct vx_pkt_id id;
-	struct vxd_ip flow;	/* for joining drops without an identity */
-	uint64_t first_ts, last_ts;
-	uint32_t num;
-	char first_hook[24];
-};
-
-enum join { JOIN_NONE = 0, JOIN_ID, JOIN_FLOW };
 
 /* A namespace's rules, for naming the rule of its netfilter drops: the
  * rises of DROP/REJECT counters since the last read, not yet given to a
@@ -160,13 +112,9 @@ struct trace {
 	struct vx_retranssrc *rt;
 	struct vx_capture *capture;	/* --pcap, else NULL */
 	bool ran;			/* the loop ran: the capture is real */
-	struct tev *pend;
-	size_t n_pend, cap_pend;
-	struct pkt pkts[TRACE_PKTS];
-	uint32_t next_num;
-	uint64_t last_out_ts;
-	uint64_t mono_to_real;
-	uint64_t printed, late, flushes;
+	struct vx_timeline tl;
+	struct vx_follow pkts;
+	struct vx_tl_out out;
 	/* Lost events per source, as last reported. */
 	uint64_t lost_dp, lost_drops, lost_nf, lost_rt, lost_hooks, lost_ct;
 	struct nf_ns nfns[NF_NS_MAX];
@@ -176,49 +124,22 @@ struct trace {
 
 /* ---- collecting ---------------------------------------------------------- */
 
-/* The packet waits with its event in the reorder window, so the file
- * follows the printed timeline. */
-static struct vx_cap *cap_copy(const struct vx_cap *c)
+static int push(struct trace *t, const struct vx_tev *e)
 {
-	struct vx_cap *copy;
-
-	if (!c)
-		return NULL;
-	copy = malloc(sizeof(*c) + c->caplen);
-	if (copy)
-		memcpy(copy, c, sizeof(*c) + c->caplen);
-	return copy;
+	return vx_timeline_push(&t->tl, e);
 }
 
-static int push(struct trace *t, const struct tev *e)
+static void push_or_warn(struct trace *t, const struct vx_tev *e, const char *what)
 {
-	if (t->n_pend == t->cap_pend) {
-		size_t cap = t->cap_pend ? t->cap_pend * 2 : 1024;
-		struct tev *p = realloc(t->pend, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		t->pend = p;
-		t->cap_pend = cap;
-	}
-	t->pend[t->n_pend++] = *e;
-	return 0;
-}
-
-static void push_or_warn(struct trace *t, const struct tev *e, const char *what)
-{
-	if (push(t, e)) {
-		free(e->cap);
-		pr_warn("trace: out of memory; a %s was not shown", what);
-	}
+	vx_timeline_push_or_warn(&t->tl, e, what);
 }
 
 static void on_dp_event(void *ctx, const struct vx_event *dp, const struct vx_cap *cap)
 {
 	struct trace *t = ctx;
-	struct tev e = { .type = T_DP, .dp = *dp, .ts = dp->ts_ns };
+	struct vx_tev e = { .type = VX_TEV_DP, .dp = *dp, .ts = dp->ts_ns };
 
-	e.cap = cap_copy(cap);
+	e.cap = vx_timeline_cap_copy(cap);
 	if (push(t, &e))
 		free(e.cap);
 }
@@ -228,7 +149,7 @@ static bool is_netfilter_drop(const char *reason)
 	return reason && strstr(reason, "NETFILTER_DROP");
 }
 
-static void copy_drop(struct tev *e, const struct vx_drop *d)
+static void copy_drop(struct vx_tev *e, const struct vx_drop *d)
 {
 	e->drop.ev = *d->ev;
 	snprintf(e->drop.reason, sizeof(e->drop.reason), "%s", d->reason ? d->reason : "?");
@@ -239,20 +160,20 @@ static void copy_drop(struct tev *e, const struct vx_drop *d)
 static void on_drop(void *ctx, const struct vx_drop *d)
 {
 	struct trace *t = ctx;
-	struct tev e = { .type = T_DROP };
+	struct vx_tev e = { .type = VX_TEV_DROP };
 
 	copy_drop(&e, d);
 	/* Without nf_hook_slow this drop is the netfilter line: its hook is
 	 * on the stack, which is gone after this call. */
 	if (!t->nf && is_netfilter_drop(d->reason))
 		e.drop.hook = vx_nf_hook_of_drop(d, &e.drop.family);
-	e.cap = cap_copy(d->cap);
+	e.cap = vx_timeline_cap_copy(d->cap);
 	push_or_warn(t, &e, "drop");
 }
 
 static void on_nf(void *ctx, const struct vx_drop *d, enum vx_nf_hook hook, int family)
 {
-	struct tev e = { .type = T_NF };
+	struct vx_tev e = { .type = VX_TEV_NF };
 
 	copy_drop(&e, d);
 	e.drop.hook = hook;
@@ -262,7 +183,7 @@ static void on_nf(void *ctx, const struct vx_drop *d, enum vx_nf_hook hook, int 
 
 static void on_ct(void *ctx, const struct vx_ct_event *c)
 {
-	struct tev e = { .type = T_CT, .ts = c->ts_ns, .on_receipt = c->on_receipt };
+	struct vx_tev e = { .type = VX_TEV_CT, .ts = c->ts_ns, .on_receipt = c->on_receipt };
 
 	e.ct.type = c->type;
 	e.ct.inum = c->inum;
@@ -273,7 +194,7 @@ static void on_ct(void *ctx, const struct vx_ct_event *c)
 
 static void on_link(void *ctx, const struct vx_dp_link *l)
 {
-	struct tev e = { .type = T_LINK, .ts = l->ts_ns, .on_receipt = true };
+	struct vx_tev e = { .type = VX_TEV_LINK, .ts = l->ts_ns, .on_receipt = true };
 
 	e.link.w = l->w;
 	e.link.change = l->change;
@@ -284,7 +205,7 @@ static void on_link(void *ctx, const struct vx_dp_link *l)
 
 static void on_retrans(void *ctx, const struct vxr_event *r, int dev, bool full)
 {
-	struct tev e = { .type = T_RETRANS, .ts = r->ts_ns };
+	struct vx_tev e = { .type = VX_TEV_RETRANS, .ts = r->ts_ns };
 
 	e.rt.ev = *r;
 	e.rt.dev = dev;
@@ -316,7 +237,7 @@ static bool hook_wanted(const struct vx_opts *o, const struct vx_hook_event *h)
 static void on_hook_event(void *ctx, const struct vx_hook_event *hk)
 {
 	struct trace *t = ctx;
-	struct tev e = { .type = T_HOOK, .hk = *hk };
+	struct vx_tev e = { .type = VX_TEV_HOOK, .hk = *hk };
 
 	if (!hook_wanted(t->o, &e.hk))
 		return;
@@ -331,102 +252,6 @@ static void on_change(void *ctx, const struct vx_dp_watched *w, bool added)
 	struct trace *t = ctx;
 
 	vx_lathooks_on_change(&t->hooks, w, added);
-}
-
-/* ---- following packets ----------------------------------------------- */
-
-static uint32_t id_hash(const struct vx_pkt_id *id)
-{
-	const uint32_t *w = (const uint32_t *)id;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < sizeof(*id) / 4; i++)
-		h = (h ^ w[i]) * 16777619u;
-	return h;
-}
-
-/* The packet with this identity, a new one replacing whatever held its
- * slot when it is not known (or was last seen a second ago). */
-static struct pkt *follow(struct trace *t, const struct vx_event *e, bool *is_new)
-{
-	struct pkt *p = &t->pkts[id_hash(&e->pkt.id) % TRACE_PKTS];
-
-	*is_new = memcmp(&p->id, &e->pkt.id, sizeof(p->id)) || !p->num ||
-		  e->ts_ns - p->last_ts > DROP_JOIN_NS;
-	if (*is_new) {
-		memset(p, 0, sizeof(*p));
-		p->id = e->pkt.id;
-		p->first_ts = e->ts_ns;
-		p->num = ++t->next_num;
-		snprintf(p->first_hook, sizeof(p->first_hook), "%s", vx_at_what(e->at));
-		p->flow.family = e->pkt.inner_family;
-		p->flow.proto = e->pkt.inner_proto;
-		memcpy(p->flow.saddr, e->pkt.inner_src, 16);
-		memcpy(p->flow.daddr, e->pkt.inner_dst, 16);
-		/* As the drop probe records them: ICMP type and code in
-		 * the port fields. */
-		if (e->pkt.inner_proto == IPPROTO_ICMP || e->pkt.inner_proto == IPPROTO_ICMPV6) {
-			p->flow.sport = e->pkt.icmp_type;
-			p->flow.dport = e->pkt.icmp_code;
-		} else {
-			p->flow.sport = e->pkt.inner_sport;
-			p->flow.dport = e->pkt.inner_dport;
-		}
-	}
-	p->last_ts = e->ts_ns;
-	return p;
-}
-
-/* The followed packet with exactly this identity, seen within a second
- * of @ts; NULL when there is none. */
-static struct pkt *find_pkt(struct trace *t, const struct vx_pkt_id *id, uint64_t ts)
-{
-	struct pkt *p = &t->pkts[id_hash(id) % TRACE_PKTS];
-	uint64_t gap = ts > p->last_ts ? ts - p->last_ts : p->last_ts - ts;
-
-	if (!id->family || !p->num || memcmp(&p->id, id, sizeof(p->id)) || gap > DROP_JOIN_NS)
-		return NULL;
-	return p;
-}
-
-static bool same_flow(const struct vxd_ip *a, const struct vxd_ip *b)
-{
-	size_t n = a->family == 4 ? 4 : 16;
-
-	return a->family && a->family == b->family && a->proto == b->proto &&
-	       !memcmp(a->saddr, b->saddr, n) && !memcmp(a->daddr, b->daddr, n) &&
-	       a->sport == b->sport && a->dport == b->dport;
-}
-
-/* The followed packet a drop belongs to. The drop record carries the
- * identity the datapath gives the packet (vx_read_id in the kernel, the
- * inner headers when the skb was still or already a tunnel packet): the
- * packet with exactly that identity, seen within a second. Only when the
- * dropped skb's headers give no identity (not IP, unreadable) does the
- * latest packet of its flow stand in, and the line says so. */
-static struct pkt *join_drop(struct trace *t, const struct vxd_event *d, enum join *how)
-{
-	const struct vxd_ip *f = d->inner.family ? &d->inner : &d->outer;
-	struct pkt *best = NULL;
-
-	*how = JOIN_NONE;
-	if (d->id.family) {
-		best = find_pkt(t, &d->id, d->ts_ns);
-		*how = best ? JOIN_ID : JOIN_NONE;
-		return best;
-	}
-	for (int i = 0; i < TRACE_PKTS; i++) {
-		struct pkt *p = &t->pkts[i];
-
-		if (!p->num || p->last_ts > d->ts_ns || d->ts_ns - p->last_ts > DROP_JOIN_NS ||
-		    !same_flow(&p->flow, f))
-			continue;
-		if (!best || p->last_ts > best->last_ts)
-			best = p;
-	}
-	if (best)
-		*how = JOIN_FLOW;
-	return best;
 }
 
 /* ---- naming the rule of a netfilter drop ----------------------------- */
@@ -485,10 +310,10 @@ static const struct vx_nf_rule *nf_rule_of(struct trace *t, uint32_t inum, const
 	}
 	for (int i = 0; i < n->n_credit; i++)
 		left += n->credit[i].left > 0;
-	if (!left && n->read_in_flush != t->flushes) {
+	if (!left && n->read_in_flush != t->tl.flushes) {
 		int h = vx_nf_watch_read(&n->w, hits, NF_HITS);
 
-		n->read_in_flush = t->flushes;
+		n->read_in_flush = t->tl.flushes;
 		if (h < 0) {
 			*why = "its rules could not be read";
 			return NULL;
@@ -527,408 +352,94 @@ static const struct vx_nf_rule *nf_rule_of(struct trace *t, uint32_t inum, const
 
 /* ---- output ------------------------------------------------------------ */
 
-/* What every line has: when, which packet, the hook that saw it, what it
- * was, where. */
-struct line {
-	uint64_t ts;
-	bool late, on_receipt;
-	const char *hook, *event, *ns, *dev;
-	const struct pkt *p;	/* NULL: no followed packet */
-	bool first;		/* @p's first sighting */
-	bool joined;		/* a line joined to a packet seen elsewhere */
-	enum join how;
-	const struct vx_pkt_id *id;	/* NULL or family 0: no identity */
-};
-
-static void line_open(struct trace *t, struct jw *j, const struct line *l)
-{
-	char ts[32], num[16], since[24] = "";
-
-	vx_fmt_wallclock(l->ts + t->mono_to_real, 6, ts, sizeof(ts));
-	if (t->o->json) {
-		jw_init(j, stdout);
-		jw_obj_open(j, NULL);
-		jw_str(j, "type", "trace");
-		jw_str(j, "time", ts);
-		jw_uint(j, "ts_ns", l->ts);
-		jw_str(j, "ts_from", l->on_receipt ? "receipt" : "kernel");
-		jw_str(j, "hook", l->hook);
-		jw_str(j, "event", l->event);
-		if (l->p) {
-			jw_uint(j, "pkt", l->p->num);
-			jw_uint(j, "since_first_ns", l->ts - l->p->first_ts);
-		} else {
-			jw_null(j, "pkt");
-		}
-		if (l->joined && l->how != JOIN_NONE)
-			jw_str(j, "join", l->how == JOIN_ID ? "identity" : "flow");
-		else if (l->joined)
-			jw_null(j, "join");
-		if (l->id && l->id->family) {
-			jw_uint(j, "ip_id", l->id->ip_id);
-			jw_uint(j, "id_seq", l->id->seq);
-		}
-		jw_str(j, "netns", l->ns);
-		jw_str(j, "device", l->dev ? l->dev : "-");
-		return;
-	}
-	if (l->p)
-		snprintf(num, sizeof(num), "pkt#%u", l->p->num);
-	else
-		snprintf(num, sizeof(num), "-");
-	if (l->p && !l->first)
-		vx_fmt_ns(l->ts - l->p->first_ts, since, sizeof(since));
-	printf("%s %-10s %-9s %-16s %-8s %s %s ", ts, num, since, l->hook, l->event, l->ns,
-	       l->dev ? l->dev : "-");
-}
-
-static void line_close(struct trace *t, struct jw *j, const struct line *l)
-{
-	if (t->o->json) {
-		jw_bool(j, "late", l->late);
-		jw_obj_close(j);
-		jw_end_line(j);
-		return;
-	}
-	printf("%s%s\n", l->how == JOIN_FLOW ? "  (joined by flow)" : "", l->late ? "  (late)" : "");
-}
+/* Each line's packet, device and rule are found here, where the trace's
+ * state is; traceline.c lays the line out. */
 
 static void print_dp(struct trace *t, const struct vx_event *e, const struct vx_cap *cap,
 		     bool late)
 {
 	const struct vx_dp_watched *w = vx_dp_lookup(&t->dp, e->netns, e->ifindex);
-	char in[160], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN];
 	bool is_new = true;
 	/* Without an IP header there is no identity to follow. */
-	struct pkt *p = e->pkt.inner_family ? follow(t, e, &is_new) : NULL;
-	struct line l = { .ts = e->ts_ns, .late = late, .hook = vx_at_path(e->at),
-			  .event = vx_at_what(e->at), .ns = vx_ns_label(e->netns),
-			  .dev = w ? w->name : "?", .p = p, .first = is_new,
-			  .id = p ? &e->pkt.id : NULL };
-	struct jw j;
+	struct vx_fpkt *p = e->pkt.inner_family ? vx_follow(&t->pkts, e, &is_new) : NULL;
+	struct vx_tl_line l = { .ts = e->ts_ns, .late = late, .hook = vx_at_path(e->at),
+				.event = vx_at_what(e->at), .ns = vx_ns_label(e->netns),
+				.dev = w ? w->name : "?", .pkt = p ? p->num : 0,
+				.first_ts = p ? p->first_ts : 0, .first = is_new,
+				.id = p ? &e->pkt.id : NULL };
 
-	vx_capture_dp(t->capture, e, cap, l.ns, l.dev, t->mono_to_real);
-	vx_dp_fmt_inner(&e->pkt, in, sizeof(in));
-	vx_addr_str(e->pkt.outer_family, e->pkt.outer_src, os, sizeof(os));
-	vx_addr_str(e->pkt.outer_family, e->pkt.outer_dst, od, sizeof(od));
-	line_open(t, &j, &l);
-	if (t->o->json) {
-		jw_uint(&j, "vni", e->pkt.vni);
-		jw_str(&j, "inner", in);
-		if (e->pkt.outer_family) {
-			jw_str(&j, "outer_src", os);
-			jw_str(&j, "outer_dst", od);
-			jw_uint(&j, "outer_sport", e->pkt.outer_sport);
-			jw_uint(&j, "outer_dport", e->pkt.outer_dport);
-		}
-		jw_uint(&j, "len", e->len);
-	} else {
-		printf("vni %u  %s", e->pkt.vni, in);
-		if (e->pkt.outer_family)
-			printf("  outer udp %s:%u -> %s:%u", os, e->pkt.outer_sport, od,
-			       e->pkt.outer_dport);
-	}
-	line_close(t, &j, &l);
+	vx_capture_dp(t->capture, e, cap, l.ns, l.dev, t->out.mono_to_real);
+	vx_tl_dp(&t->out, &l, e);
 }
 
-/* The rule part of a netfilter line. */
-static void print_rule(struct trace *t, struct jw *j, uint32_t inum)
-{
-	const char *why = NULL;
-	int others;
-	const struct vx_nf_rule *r = nf_rule_of(t, inum, &why, &others);
-
-	if (t->o->json) {
-		if (!r) {
-			jw_null(j, "rule");
-			jw_str(j, "rule_why", why);
-			return;
-		}
-		jw_obj_open(j, "rule");
-		vx_nf_rule_json(j, r);
-		jw_obj_close(j);
-		if (others)
-			jw_int(j, "rule_others", others);
-		return;
-	}
-	if (!r) {
-		printf("  rule ? (%s)", why);
-		return;
-	}
-	if (r->policy)
-		printf("  rule %s %s/%s policy %s", r->family, r->table, r->chain, r->text);
-	else
-		printf("  rule %s %s/%s #%d: %s", r->family, r->table, r->chain, r->position,
-		       r->text);
-	if (others)
-		printf(" (or one of %d other rules that dropped since)", others);
-}
-
-static const char *family_name(int family)
-{
-	return family == 4 ? "ipv4" : family == 6 ? "ipv6" : "?";
-}
-
-/* A drop (T_DROP) or a netfilter verdict (T_NF). */
-static void print_drop(struct trace *t, const struct tev *e, bool late)
+/* A drop (VX_TEV_DROP) or a netfilter verdict (VX_TEV_NF). */
+static void print_drop(struct trace *t, const struct vx_tev *e, bool late)
 {
 	const struct vxd_event *d = &e->drop.ev;
-	bool nf_line = e->type == T_NF || (!t->nf && is_netfilter_drop(e->drop.reason));
-	char flow[192];
-	struct line l = { .ts = d->ts_ns, .late = late, .id = &d->id, .joined = true,
-			  .ns = vx_ns_label(d->netns),
-			  .dev = d->ifindex ? vx_dev_label(d->netns, d->ifindex) : "-" };
-	struct pkt *p = join_drop(t, d, &l.how);
-	struct jw j;
+	bool nf_line = e->type == VX_TEV_NF || (!t->nf && is_netfilter_drop(e->drop.reason));
+	struct vx_tl_line l = { .ts = d->ts_ns, .late = late, .id = &d->id, .joined = true,
+				.ns = vx_ns_label(d->netns),
+				.dev = d->ifindex ? vx_dev_label(d->netns, d->ifindex) : "-" };
+	struct vx_fpkt *p = vx_follow_join_drop(&t->pkts, d, &l.how);
+	struct vx_tl_rule rule = {};
 
-	if (t->capture && e->type == T_DROP) {
+	if (t->capture && e->type == VX_TEV_DROP) {
 		struct vx_drop dr = { .ev = d, .reason = e->drop.reason,
 				      .location = e->drop.location, .cap = e->cap };
 
 		vx_capture_drop(t->capture, &dr, l.ns, l.dev, vx_dropsrc_hook(t->drops),
-				t->mono_to_real);
+				t->out.mono_to_real);
 	}
-	l.p = p;
-	l.hook = e->type == T_NF ? vx_nfsrc_backend(t->nf) : vx_dropsrc_backend(t->drops);
-	l.event = e->type == T_NF ? "NF-DROP" : "DROP";
-	vx_ip_fmt(d->inner.family ? &d->inner : &d->outer, flow, sizeof(flow));
-	line_open(t, &j, &l);
-	if (t->o->json) {
-		if (p)
-			jw_str(&j, "pkt_first_seen", p->first_hook);
-		if (d->vni)
-			jw_uint(&j, "vni", d->vni);
-		if (e->type == T_DROP) {
-			jw_str(&j, "reason", e->drop.reason);
-			jw_str(&j, "location", e->drop.location);
-		}
-		jw_str(&j, "packet", flow);
-		if (nf_line) {
-			jw_str(&j, "nf_hook", vx_nf_hook_name(e->drop.hook));
-			jw_str(&j, "family", family_name(e->drop.family));
-			print_rule(t, &j, d->netns);
-		}
-	} else {
-		if (e->type == T_DROP)
-			printf(" %s at %s ", e->drop.reason, e->drop.location);
-		else
-			printf(" hook %s %s ", vx_nf_hook_name(e->drop.hook),
-			       family_name(e->drop.family));
-		printf(" %s", flow);
-		if (!p)
-			printf(" (no traced packet %s)",
-			       d->id.family ? "with this identity" : "of this flow");
-		if (e->type == T_DROP && nf_line)
-			printf("  hook %s", vx_nf_hook_name(e->drop.hook));
-		if (nf_line)
-			print_rule(t, NULL, d->netns);
-	}
-	line_close(t, &j, &l);
+	l.pkt = p ? p->num : 0;
+	l.first_ts = p ? p->first_ts : 0;
+	l.hook = e->type == VX_TEV_NF ? vx_nfsrc_backend(t->nf) : vx_dropsrc_backend(t->drops);
+	l.event = e->type == VX_TEV_NF ? "NF-DROP" : "DROP";
+	if (nf_line)
+		rule.r = nf_rule_of(t, d->netns, &rule.why, &rule.others);
+	vx_tl_drop(&t->out, &l, e, nf_line, p ? p->first_hook : NULL, &rule);
 }
 
-static const char *ct_event_name(int type)
+static void print_retrans(struct trace *t, const struct vx_tev *e, bool late)
 {
-	switch (type) {
-	case VX_CT_EV_NEW: return "CT-NEW";
-	case VX_CT_EV_DESTROY: return "CT-DESTROY";
-	case VX_CT_EV_ALLOC_FAILED: return "CT-ALLOC-FAIL";
-	case VX_CT_EV_INSERT_FAILED: return "CT-INSERT-FAIL";
-	}
-	return "CT-?";
-}
-
-static void print_ct(struct trace *t, const struct tev *e, bool late)
-{
-	char flow[192];
-	struct line l = { .ts = e->ts, .late = late, .on_receipt = e->on_receipt,
-			  .hook = e->ct.hook, .event = ct_event_name(e->ct.type),
-			  .ns = vx_ns_label(e->ct.inum) };
-	struct jw j;
-
-	if (e->ct.t.family)
-		vx_ip_fmt(&e->ct.t, flow, sizeof(flow));
-	else
-		snprintf(flow, sizeof(flow), "(no tuple)");
-	line_open(t, &j, &l);
-	if (t->o->json)
-		jw_str(&j, "tuple", flow);
-	else
-		printf(" %s", flow);
-	line_close(t, &j, &l);
-}
-
-static void print_alert(struct trace *t, const struct tev *e, bool late)
-{
-	struct line l = { .ts = e->ts, .late = late, .on_receipt = true,
-			  .hook = "ctnetlink stats", .event = "CT-ALERT",
-			  .ns = vx_ns_label(e->alert.inum) };
-	struct jw j;
-
-	line_open(t, &j, &l);
-	if (t->o->json) {
-		jw_str(&j, "why", e->alert.why);
-		if (e->alert.have_count) {
-			jw_uint(&j, "count", e->alert.count);
-			jw_uint(&j, "max", e->alert.max);
-		}
-	} else {
-		printf(" conntrack %s", e->alert.why);
-	}
-	line_close(t, &j, &l);
-}
-
-static void print_link(struct trace *t, const struct tev *e, bool late)
-{
-	const struct vx_dp_watched *w = e->link.w;
-	struct line l = { .ts = e->ts, .late = late, .on_receipt = true, .hook = "rtnetlink",
-			  .event = "LINK", .ns = vx_ns_label(w->netns_inum),
-			  .dev = w->name };
-	bool up = e->link.flags & IFF_UP, carrier = e->link.flags & IFF_LOWER_UP;
-	struct jw j;
-
-	line_open(t, &j, &l);
-	if (t->o->json) {
-		jw_str(&j, "change", vx_link_change_name(e->link.change));
-		jw_bool(&j, "up", up);
-		jw_bool(&j, "carrier", carrier);
-		if (e->link.mtu)
-			jw_uint(&j, "mtu", e->link.mtu);
-		jw_str(&j, "kind", w->is_vxlan ? "vxlan" : "underlay");
-	} else {
-		printf(" %s (%s %s, now %s, carrier %s", vx_link_change_name(e->link.change),
-		       w->is_vxlan ? "vxlan" : "underlay", w->name, up ? "up" : "down",
-		       carrier ? "on" : "off");
-		if (e->link.mtu)
-			printf(", mtu %u", e->link.mtu);
-		printf(")");
-	}
-	line_close(t, &j, &l);
-}
-
-static void print_retrans(struct trace *t, const struct tev *e, bool late)
-{
-	const struct vxr_event *r = &e->rt.ev;
 	const struct vx_vxlan_dev *v = e->rt.dev >= 0 ? &t->dp.inv.devs[e->rt.dev] : NULL;
-	bool classic = !strncmp(vx_retranssrc_backend(t->rt), "tracepoint", 10);
-	bool syn = r->kind == VXR_SYNACK;
-	struct vxd_ip ip = { .family = r->family == AF_INET ? 4 : 6, .proto = IPPROTO_TCP,
-			     .sport = r->sport, .dport = r->dport };
-	char flow[192];
-	struct line l = { .ts = e->ts, .late = late, .ns = vx_ns_label(r->netns),
-			  .dev = v ? v->name : "-", .event = syn ? "SYNACK-RETRANS" : "RETRANS" };
-	struct jw j;
 
-	l.hook = classic ? (syn ? "tracepoint/tcp/tcp_retransmit_synack" :
-				  "tracepoint/tcp/tcp_retransmit_skb") :
-			   (syn ? "tp_btf/tcp_retransmit_synack" : "tp_btf/tcp_retransmit_skb");
-	memcpy(ip.saddr, r->saddr, 16);
-	memcpy(ip.daddr, r->daddr, 16);
-	vx_ip_fmt(&ip, flow, sizeof(flow));
-	line_open(t, &j, &l);
-	if (t->o->json) {
-		jw_str(&j, "packet", flow);
-		jw_uint(&j, "len", r->len);
-		if (!syn) {
-			jw_uint(&j, "mss", r->mss);
-			jw_bool(&j, "full_size", e->rt.full);
-		}
-		jw_bool(&j, "through_tunnel", v != NULL);
-	} else {
-		printf(" %s", flow);
-		if (!syn)
-			printf(" len %u mss %u%s", r->len, r->mss, e->rt.full ? " full-size" : "");
-		if (!v)
-			printf(" (not through a traced tunnel)");
-	}
-	line_close(t, &j, &l);
+	vx_tl_retrans(&t->out, e, late, v, vx_retranssrc_backend(t->rt));
 }
 
-static const char *hook_of_stage(const struct vx_hook_event *h)
-{
-	bool kp = h->backend == VXX_BE_KPROBE, tp = h->backend == VXX_BE_TP_BTF;
-
-	switch (h->stage) {
-	case VX_ST_XMIT:
-		return tp ? "tp_btf/net_dev_start_xmit" : kp ? "kprobe/vxlan_xmit" : "fentry/vxlan_xmit";
-	case VX_ST_RCV:
-		return kp ? "kprobe/vxlan_rcv" : "fentry/vxlan_rcv";
-	}
-	return "tp_btf/tcp_probe";
-}
-
-static void print_hook(struct trace *t, const struct tev *e, bool late)
+static void print_hook(struct trace *t, const struct vx_tev *e, bool late)
 {
 	const struct vx_hook_event *h = &e->hk;
 	const struct vx_dp_watched *w = vx_dp_lookup(&t->dp, h->netns, h->ifindex);
-	struct pkt *p = find_pkt(t, &h->id, e->ts);
-	struct line l = { .ts = e->ts, .late = late, .hook = hook_of_stage(h),
-			  .ns = vx_ns_label(h->netns), .dev = w ? w->name : "?", .p = p,
-			  .how = p ? JOIN_ID : JOIN_NONE, .id = &h->id, .joined = true };
-	char took[24] = "";
-	struct jw j;
+	struct vx_fpkt *p = vx_follow_find(&t->pkts, &h->id, e->ts);
+	struct vx_tl_line l = { .ts = e->ts, .late = late, .ns = vx_ns_label(h->netns),
+				.dev = w ? w->name : "?", .pkt = p ? p->num : 0,
+				.first_ts = p ? p->first_ts : 0,
+				.how = p ? VX_JOIN_ID : VX_JOIN_NONE, .id = &h->id, .joined = true };
 
-	l.event = h->stage == VX_ST_XMIT ? "XMIT" : h->stage == VX_ST_RCV ? "RCV" : "DELIVER";
-	if (h->start_ns)
-		vx_fmt_ns(h->ts_ns - h->start_ns, took, sizeof(took));
-	line_open(t, &j, &l);
-	if (t->o->json) {
-		jw_uint(&j, "vni", h->vni);
-		if (h->start_ns)
-			jw_uint(&j, "duration_ns", h->ts_ns - h->start_ns);
-	} else {
-		printf("vni %u  ", h->vni);
-		if (h->stage == VX_ST_DELIVERY)
-			printf("to a TCP socket");
-		else
-			printf("%s entry to return %s",
-			       h->stage == VX_ST_XMIT ? "vxlan_xmit" : "vxlan_rcv", took);
-		if (!p)
-			printf(" (%s)", h->id.family ? "no traced packet with this identity" : "not IP");
-	}
-	line_close(t, &j, &l);
+	vx_tl_hook(&t->out, &l, e);
 }
 
-static int cmp_tev(const void *a, const void *b)
+static void print_tev(void *ctx, const struct vx_tev *e, bool late)
 {
-	uint64_t x = ((const struct tev *)a)->ts, y = ((const struct tev *)b)->ts;
+	struct trace *t = ctx;
 
-	return x < y ? -1 : x > y;
+	switch (e->type) {
+	case VX_TEV_DP: print_dp(t, &e->dp, e->cap, late); break;
+	case VX_TEV_DROP:
+	case VX_TEV_NF: print_drop(t, e, late); break;
+	case VX_TEV_CT: vx_tl_ct(&t->out, e, late); break;
+	case VX_TEV_CT_ALERT: vx_tl_alert(&t->out, e, late); break;
+	case VX_TEV_LINK: vx_tl_link(&t->out, e, late); break;
+	case VX_TEV_RETRANS: print_retrans(t, e, late); break;
+	case VX_TEV_HOOK: print_hook(t, e, late); break;
+	}
 }
 
 /* Print, in timestamp order, what is older than the window (everything
  * when @all). */
 static void flush(struct trace *t, bool all)
 {
-	uint64_t horizon = vx_now_ns() - TRACE_WINDOW_NS;
-	size_t n = 0;
-
-	t->flushes++;
-	if (!t->n_pend)		/* pend is NULL until the first event */
-		return;
-	qsort(t->pend, t->n_pend, sizeof(*t->pend), cmp_tev);
-	while (n < t->n_pend && (all || t->pend[n].ts <= horizon)) {
-		const struct tev *e = &t->pend[n++];
-		bool late = e->ts < t->last_out_ts;
-
-		t->late += late;
-		if (!late)
-			t->last_out_ts = e->ts;
-		switch (e->type) {
-		case T_DP: print_dp(t, &e->dp, e->cap, late); break;
-		case T_DROP:
-		case T_NF: print_drop(t, e, late); break;
-		case T_CT: print_ct(t, e, late); break;
-		case T_CT_ALERT: print_alert(t, e, late); break;
-		case T_LINK: print_link(t, e, late); break;
-		case T_RETRANS: print_retrans(t, e, late); break;
-		case T_HOOK: print_hook(t, e, late); break;
-		}
-		free(e->cap);
-		t->printed++;
-	}
-	memmove(t->pend, t->pend + n, (t->n_pend - n) * sizeof(*t->pend));
-	t->n_pend -= n;
-	if (n)
+	if (vx_timeline_flush(&t->tl, vx_now_ns(), all, print_tev, t))
 		fflush(stdout);
 }
 
@@ -961,16 +472,6 @@ static int on_timer(void *ctx)
 	return 0;
 }
 
-/* Losses are said as soon as they are seen: a timeline with holes must
- * not look whole. */
-static void say_lost(uint64_t now, uint64_t *seen, const char *what)
-{
-	if (now > *seen)
-		pr_warn("trace: %llu %s lost (ring buffer full): the timeline has holes",
-			(unsigned long long)(now - *seen), what);
-	*seen = now;
-}
-
 /* The conntrack table's state each interval: an ALERT line per namespace
  * whose table is full or whose failure counters rose. */
 static void ct_tick(struct trace *t, uint64_t now)
@@ -985,7 +486,7 @@ static void ct_tick(struct trace *t, uint64_t now)
 			(unsigned long long)snap.lost);
 	for (int i = 0; i < snap.n; i++) {
 		const struct vx_ct_ns *n = &snap.ns[i];
-		struct tev e = { .type = T_CT_ALERT, .ts = now, .on_receipt = true };
+		struct vx_tev e = { .type = VX_TEV_CT_ALERT, .ts = now, .on_receipt = true };
 
 		if (!n->alert)
 			continue;
@@ -1002,14 +503,14 @@ static void on_tick(void *ctx, uint64_t now)
 {
 	struct trace *t = ctx;
 
-	say_lost(vx_dp_lost(&t->dp), &t->lost_dp, "datapath events");
-	say_lost(vx_dropsrc_lost(t->drops), &t->lost_drops, "drop events");
+	vx_timeline_say_lost(vx_dp_lost(&t->dp), &t->lost_dp, "datapath events");
+	vx_timeline_say_lost(vx_dropsrc_lost(t->drops), &t->lost_drops, "drop events");
 	if (t->nf)
-		say_lost(vx_nfsrc_lost(t->nf), &t->lost_nf, "netfilter verdicts");
+		vx_timeline_say_lost(vx_nfsrc_lost(t->nf), &t->lost_nf, "netfilter verdicts");
 	if (t->rt)
-		say_lost(vx_retranssrc_lost(t->rt), &t->lost_rt, "retransmit events");
+		vx_timeline_say_lost(vx_retranssrc_lost(t->rt), &t->lost_rt, "retransmit events");
 	if (t->hooks.rb)
-		say_lost(vx_lathooks_lost(&t->hooks), &t->lost_hooks, "vxlan_xmit/rcv/delivery events");
+		vx_timeline_say_lost(vx_lathooks_lost(&t->hooks), &t->lost_hooks, "vxlan_xmit/rcv/delivery events");
 	if (t->ct && now)
 		ct_tick(t, now);
 	vx_capture_flush(t->capture);
@@ -1148,6 +649,8 @@ int cmd_trace(struct vx_opts *o)
 	}
 	t->o = o;
 	t->tfd = -1;
+	vx_timeline_init(&t->tl, TRACE_WINDOW_NS);
+	t->out.json = o->json;
 	po.ctx = t;
 	vx_sysinfo_collect(&si);
 	priv = vx_sysinfo_problem(&si);
@@ -1190,7 +693,7 @@ int cmd_trace(struct vx_opts *o)
 		ret = VX_EXIT_FAIL;
 		goto out;
 	}
-	t->mono_to_real = vx_mono_to_real();
+	t->out.mono_to_real = vx_mono_to_real();
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, t);
 	if (!ret)
 		ret = add_to_loop(t, &loop);
@@ -1213,18 +716,13 @@ int cmd_trace(struct vx_opts *o)
 	drain(t);
 	flush(t, true);
 	on_tick(t, 0);
-	if (t->late)
-		pr_warn("trace: %llu of %llu events arrived after the %llu ms reorder window and are "
-			"marked late", (unsigned long long)t->late, (unsigned long long)t->printed,
-			TRACE_WINDOW_NS / 1000000);
+	vx_timeline_say_late(&t->tl);
 	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 out:
 	if (t->ran)
 		vx_capture_close(t->capture, t->lost_dp + t->lost_drops);
 	else
 		vx_capture_discard(t->capture);
-	for (size_t i = 0; i < t->n_pend; i++)
-		free(t->pend[i].cap);
 	if (t->tfd >= 0)
 		close(t->tfd);
 	vx_retranssrc_close(t->rt);
@@ -1235,7 +733,7 @@ out:
 	vx_lathooks_close(&t->hooks);
 	for (int i = 0; i < t->n_nfns; i++)
 		vx_nf_watch_free(&t->nfns[i].w);
-	free(t->pend);
+	vx_timeline_free(&t->tl);
 	free(t);
 	free(sl);
 	return ret;
