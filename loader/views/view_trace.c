@@ -78,6 +78,7 @@
 #include "sysinfo.h"
 #include "timeline.h"
 #include "traceline.h"
+#include "view.h"
 #include "vxray.h"
 #include "../bpf/kprobe/vx_xmit.h"
 
@@ -110,7 +111,7 @@ struct trace {
 	struct vx_nfsrc *nf;		/* NULL: netfilter drops come from drops */
 	struct vx_ct *ct;
 	struct vx_retranssrc *rt;
-	struct vx_capture *capture;	/* --pcap, else NULL */
+	struct vx_view view;		/* privileges, --pcap (no --metrics) */
 	bool ran;			/* the loop ran: the capture is real */
 	struct vx_timeline tl;
 	struct vx_follow pkts;
@@ -368,7 +369,7 @@ static void print_dp(struct trace *t, const struct vx_event *e, const struct vx_
 				.first_ts = p ? p->first_ts : 0, .first = is_new,
 				.id = p ? &e->pkt.id : NULL };
 
-	vx_capture_dp(t->capture, e, cap, l.ns, l.dev, t->out.mono_to_real);
+	vx_capture_dp(t->view.cap, e, cap, l.ns, l.dev, t->out.mono_to_real);
 	vx_tl_dp(&t->out, &l, e);
 }
 
@@ -383,11 +384,11 @@ static void print_drop(struct trace *t, const struct vx_tev *e, bool late)
 	struct vx_fpkt *p = vx_follow_join_drop(&t->pkts, d, &l.how);
 	struct vx_tl_rule rule = {};
 
-	if (t->capture && e->type == VX_TEV_DROP) {
+	if (t->view.cap && e->type == VX_TEV_DROP) {
 		struct vx_drop dr = { .ev = d, .reason = e->drop.reason,
 				      .location = e->drop.location, .cap = e->cap };
 
-		vx_capture_drop(t->capture, &dr, l.ns, l.dev, vx_dropsrc_hook(t->drops),
+		vx_capture_drop(t->view.cap, &dr, l.ns, l.dev, vx_dropsrc_hook(t->drops),
 				t->out.mono_to_real);
 	}
 	l.pkt = p ? p->num : 0;
@@ -513,7 +514,7 @@ static void on_tick(void *ctx, uint64_t now)
 		vx_timeline_say_lost(vx_lathooks_lost(&t->hooks), &t->lost_hooks, "vxlan_xmit/rcv/delivery events");
 	if (t->ct && now)
 		ct_tick(t, now);
-	vx_capture_flush(t->capture);
+	vx_capture_flush(t->view.cap);
 }
 
 static int exit_code(int err)
@@ -636,9 +637,7 @@ int cmd_trace(struct vx_opts *o)
 	struct itimerspec its = { .it_interval = { 0, TRACE_FLUSH_NS },
 				  .it_value = { 0, TRACE_FLUSH_NS } };
 	struct srclist *sl = calloc(1, sizeof(*sl));
-	struct vx_sysinfo si;
 	struct vx_loop loop;
-	const char *priv;
 	int ret;
 
 	if (!t || !sl) {
@@ -652,21 +651,12 @@ int cmd_trace(struct vx_opts *o)
 	vx_timeline_init(&t->tl, TRACE_WINDOW_NS);
 	t->out.json = o->json;
 	po.ctx = t;
-	vx_sysinfo_collect(&si);
-	priv = vx_sysinfo_problem(&si);
-	if (priv) {
-		pr_err("%s", priv);
+	if ((ret = vx_view_open(&t->view, o, VX_VIEW_CAPTURE))) {
 		free(t);
 		free(sl);
-		return VX_EXIT_FAIL;
+		return ret;
 	}
-	/* Before anything is attached: an unwritable file is a usage error. */
-	if (vx_capture_open(&t->capture, o)) {
-		free(t);
-		free(sl);
-		return VX_EXIT_USAGE;
-	}
-	po.snaplen = dcfg.snaplen = vx_capture_snaplen(t->capture);
+	po.snaplen = dcfg.snaplen = vx_capture_snaplen(t->view.cap);
 	vx_dp_init(&t->dp, &po);
 	if ((ret = vx_dp_pick(&t->dp))) {
 		ret = exit_code(ret);
@@ -706,7 +696,7 @@ int cmd_trace(struct vx_opts *o)
 			n, n == 1 ? "" : "s", t->dp.n_inst, t->dp.n_inst == 1 ? "" : "s",
 			vx_dp_tc_mode_name(t->dp.tc_mode), vx_dropsrc_backend(t->drops), sl->have,
 			sl->nw ? "; without: " : "", sl->without, TRACE_WINDOW_NS / 1000000,
-			t->capture ? "; capturing to " : "", t->capture ? o->pcap : "");
+			t->view.cap ? "; capturing to " : "", t->view.cap ? o->pcap : "");
 		t->ran = true;
 		ret = vx_loop_run(&loop);
 		if (ret)
@@ -719,10 +709,7 @@ int cmd_trace(struct vx_opts *o)
 	vx_timeline_say_late(&t->tl);
 	ret = ret ? VX_EXIT_FAIL : VX_EXIT_OK;
 out:
-	if (t->ran)
-		vx_capture_close(t->capture, t->lost_dp + t->lost_drops);
-	else
-		vx_capture_discard(t->capture);
+	vx_view_close(&t->view, t->ran, t->lost_dp + t->lost_drops);
 	if (t->tfd >= 0)
 		close(t->tfd);
 	vx_retranssrc_close(t->rt);
