@@ -173,7 +173,7 @@ static void build_frames(struct frame *fr)
 {
 	const size_t tcp_pay = 64;
 	const uint16_t in_tcp = (uint16_t)(14 + 20 + 32 + tcp_pay), in_icmp = 14 + 20 + 64;
-	static const unsigned char arp[28] = { 0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1,
+	static const unsigned char arp[28] = { 0,  1, 8, 0, 6, 4, 0, 1, 2, 0, 0,  0, 0, 1,
 					       10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2 };
 
 	memset(fr, 0, sizeof(*fr) * F__N);
@@ -266,8 +266,11 @@ static int count_event(void *ctx, void *data, size_t len)
 
 static int dp_load(struct dp *d, int events, int latency)
 {
-	struct vx_dp_config c = { .netns = 1, .events = (uint8_t)events, .n_vxlan_ports = 1,
-				  .vxlan_ports = { 4789 }, .latency = (uint8_t)latency };
+	struct vx_dp_config c = { .netns = 1,
+				  .events = (uint8_t)events,
+				  .n_vxlan_ports = 1,
+				  .vxlan_ports = { 4789 },
+				  .latency = (uint8_t)latency };
 	uint32_t lo_slot = 1 & (VX_DEV_SLOTS - 1);
 	uint64_t lo_vni = vx_devc_entry(1, 100);
 	int err;
@@ -300,8 +303,8 @@ static void dp_free(struct dp *d)
 
 /* Interleave @rounds runs of the program and of its empty baseline; the
  * medians go in one Markdown row. */
-static int bench_row(const char *prog, int fd, int empty_fd, const struct frame *f,
-		     uint32_t repeat, int rounds, const char *note)
+static int bench_row(const char *prog, int fd, int empty_fd, const struct frame *f, uint32_t repeat,
+		     int rounds, const char *note)
 {
 	double p[16], e[16], pm, em;
 	int err;
@@ -387,7 +390,8 @@ static int cmd_prog(int argc, char **argv)
 		err = die("loading the empty baseline programs", errno);
 		goto out;
 	}
-	if ((err = dp_load(&cnt, 0, 0)) || (err = dp_load(&ev, 1, 0)) || (err = dp_load(&lat, 0, 1))) {
+	if ((err = dp_load(&cnt, 0, 0)) || (err = dp_load(&ev, 1, 0)) ||
+	    (err = dp_load(&lat, 0, 1))) {
 		err = die("loading vx_tc/vx_xdp", err);
 		goto out;
 	}
@@ -415,10 +419,11 @@ static int cmd_prog(int argc, char **argv)
 		for (int j = 0; j < rows[i].n; j++) {
 			const struct frame *f = &fr[rows[i].frames[j]];
 			const char *note = rows[i].frames[j] == F_VX_TCP ?
-				"counters only; target <= 2.00" : "counters only";
+						   "counters only; target <= 2.00" :
+						   "counters only";
 
-			err = bench_row(rows[i].name, bpf_program__fd(rows[i].prog), rows[i].empty, f,
-					repeat, rounds, note);
+			err = bench_row(rows[i].name, bpf_program__fd(rows[i].prog), rows[i].empty,
+					f, repeat, rounds, note);
 			if (err) {
 				err = die("BPF_PROG_TEST_RUN", err);
 				goto out;
@@ -426,24 +431,27 @@ static int cmd_prog(int argc, char **argv)
 		}
 	/* Where the floor is: the empty program plus one bpf_ktime_get_ns(). */
 	if ((err = bench_row("vxb_xdp_ktime (timestamp only)",
-			     bpf_program__fd(bxdp->progs.vxb_xdp_ktime), exdp, &fr[F_VX_TCP], repeat,
+			     bpf_program__fd(bxdp->progs.vxb_xdp_ktime), exdp, &fr[F_VX_TCP],
+			     repeat, rounds, "baseline: empty + bpf_ktime_get_ns")) ||
+	    (err = bench_row("vxb_tc_ktime (timestamp only)",
+			     bpf_program__fd(btc->progs.vxb_tc_ktime), etc, &fr[F_VX_TCP], repeat,
 			     rounds, "baseline: empty + bpf_ktime_get_ns")) ||
-	    (err = bench_row("vxb_tc_ktime (timestamp only)", bpf_program__fd(btc->progs.vxb_tc_ktime),
-			     etc, &fr[F_VX_TCP], repeat, rounds,
-			     "baseline: empty + bpf_ktime_get_ns")) ||
 	    (err = bench_row("vxb_tc_coarse (coarse timestamp only)",
 			     bpf_program__fd(btc->progs.vxb_tc_coarse), etc, &fr[F_VX_TCP], repeat,
-			     rounds, "baseline: empty + bpf_ktime_get_coarse_ns (tick resolution)")) ||
+			     rounds,
+			     "baseline: empty + bpf_ktime_get_coarse_ns (tick resolution)")) ||
 	    (err = bench_row("vxb_tc_join (timestamp + stamp lookup)",
-			     bpf_program__fd(btc->progs.vxb_tc_join), etc, &fr[F_VX_TCP], repeat, rounds,
+			     bpf_program__fd(btc->progs.vxb_tc_join), etc, &fr[F_VX_TCP], repeat,
+			     rounds,
 			     "baseline: empty + bpf_ktime_get_ns + one vxl_stamp-like lookup"))) {
 		err = die("BPF_PROG_TEST_RUN", err);
 		goto out;
 	}
 	/* Latency on: the timestamp is taken, and the stamp join runs (the
 	 * underlay egress hook stamps; ingress looks the stamp up). */
-	if ((err = bench_row("vx_tc_ul_out, latency on", bpf_program__fd(lat.tc->progs.vx_tc_ul_out),
-			     etc, &fr[F_VX_TCP], repeat, rounds,
+	if ((err = bench_row("vx_tc_ul_out, latency on",
+			     bpf_program__fd(lat.tc->progs.vx_tc_ul_out), etc, &fr[F_VX_TCP],
+			     repeat, rounds,
 			     "parse + timestamp + identity + counters + stamp; target <= 2.00")) ||
 	    (err = bench_row("vx_tc_ul_in, latency on", bpf_program__fd(lat.tc->progs.vx_tc_ul_in),
 			     etc, &fr[F_VX_TCP], repeat, rounds,
@@ -549,16 +557,20 @@ static int cmd_attach(int argc, char **argv)
 	if (!tc)
 		return die("opening vx_tc", errno);
 	memcpy((void *)&tc->rodata->cfg, &c, sizeof(c));
-	bpf_program__set_expected_attach_type(tc->progs.vx_tc_ul_in, (enum bpf_attach_type)BPF_TCX_INGRESS);
-	bpf_program__set_expected_attach_type(tc->progs.vx_tc_vx_in, (enum bpf_attach_type)BPF_TCX_INGRESS);
-	bpf_program__set_expected_attach_type(tc->progs.vx_tc_ul_out, (enum bpf_attach_type)BPF_TCX_EGRESS);
-	bpf_program__set_expected_attach_type(tc->progs.vx_tc_vx_out, (enum bpf_attach_type)BPF_TCX_EGRESS);
+	bpf_program__set_expected_attach_type(tc->progs.vx_tc_ul_in,
+					      (enum bpf_attach_type)BPF_TCX_INGRESS);
+	bpf_program__set_expected_attach_type(tc->progs.vx_tc_vx_in,
+					      (enum bpf_attach_type)BPF_TCX_INGRESS);
+	bpf_program__set_expected_attach_type(tc->progs.vx_tc_ul_out,
+					      (enum bpf_attach_type)BPF_TCX_EGRESS);
+	bpf_program__set_expected_attach_type(tc->progs.vx_tc_vx_out,
+					      (enum bpf_attach_type)BPF_TCX_EGRESS);
 	if ((err = vx_tc__load(tc))) {
 		vx_tc__destroy(tc);
 		return die("loading vx_tc", err);
 	}
-	if (use_empty && (!(empty[0] = empty_tc(BPF_TCX_INGRESS)) ||
-			  !(empty[1] = empty_tc(BPF_TCX_EGRESS)))) {
+	if (use_empty &&
+	    (!(empty[0] = empty_tc(BPF_TCX_INGRESS)) || !(empty[1] = empty_tc(BPF_TCX_EGRESS)))) {
 		err = die("loading the empty tc programs", -errno);
 		goto out;
 	}
@@ -569,15 +581,19 @@ static int cmd_attach(int argc, char **argv)
 		struct bpf_program *out = vx ? tc->progs.vx_tc_vx_out : tc->progs.vx_tc_ul_out;
 
 		if (!ifindex) {
-			fprintf(stderr, "vxbench attach: no device '%s' in this namespace\n", argv[i]);
+			fprintf(stderr, "vxbench attach: no device '%s' in this namespace\n",
+				argv[i]);
 			err = 1;
 			break;
 		}
 		for (int dir = 0; dir < 2; dir++) {
 			struct bpf_program *p = use_empty ? empty[dir]->progs.vxb_tc_empty :
-					       dir ? out : in;
-			int fd = bpf_link_create(bpf_program__fd(p), ifindex,
-						 (enum bpf_attach_type)(dir ? BPF_TCX_EGRESS : BPF_TCX_INGRESS), NULL);
+						dir	  ? out :
+							    in;
+			int fd = bpf_link_create(
+				bpf_program__fd(p), ifindex,
+				(enum bpf_attach_type)(dir ? BPF_TCX_EGRESS : BPF_TCX_INGRESS),
+				NULL);
 
 			if (fd < 0) {
 				err = die("creating a TCX link", fd);
@@ -784,8 +800,8 @@ static int offer(int fd, const struct frame *f, double rate, double secs, uint64
  * first step that loses. */
 static int cmd_rate(int argc, char **argv)
 {
-	static const double steps[] = { 1e4,   2.5e4, 5e4,   1e5, 2.5e5, 5e5, 7.5e5,
-					1e6,   1.1e6, 1.25e6, 1.5e6, 2e6, 3e6, 4e6, 6e6 };
+	static const double steps[] = { 1e4,   2.5e4,  5e4,   1e5, 2.5e5, 5e5, 7.5e5, 1e6,
+					1.1e6, 1.25e6, 1.5e6, 2e6, 3e6,	  4e6, 6e6 };
 	double secs = 1, max = 6e6;
 	struct frame fr[F__N];
 	int pid = 0, fd, cnt, rb, c, err;
@@ -800,7 +816,8 @@ static int cmd_rate(int argc, char **argv)
 		}
 	}
 	if (pid <= 0 || secs <= 0) {
-		fprintf(stderr, "vxbench rate: -p PID of a running `vxray encap` and -s SECONDS > 0\n");
+		fprintf(stderr,
+			"vxbench rate: -p PID of a running `vxray encap` and -s SECONDS > 0\n");
 		return 2;
 	}
 	build_frames(fr);
@@ -903,7 +920,8 @@ static int cmd_spawn(int argc, char **argv)
 		close(p[0]);
 		close(p[1]);
 		execvp(argv[optind], argv + optind);
-		fprintf(stderr, "vxbench spawn: cannot run %s: %s\n", argv[optind], strerror(errno));
+		fprintf(stderr, "vxbench spawn: cannot run %s: %s\n", argv[optind],
+			strerror(errno));
 		_exit(127);
 	}
 	close(p[1]);
@@ -945,8 +963,8 @@ static int cmd_spawn(int argc, char **argv)
 reaped:
 	close(p[0]);
 	if (!t_mark) {
-		fprintf(stderr, "vxbench spawn: '%s' never printed '%s'; it said:\n%s\n", argv[optind],
-			marker, seen);
+		fprintf(stderr, "vxbench spawn: '%s' never printed '%s'; it said:\n%s\n",
+			argv[optind], marker, seen);
 		return 1;
 	}
 	printf("startup_ms=%.1f peak_rss_kb=%ld anon_kb=%ld file_kb=%ld\n",

@@ -17,7 +17,6 @@
 #include "httpd.h"
 #include "vx_cap.h"
 
-
 static const struct vx_cmd commands[] = {
 	{ "trace", "one merged timeline of every hook, following each packet",
 	  "Follows inner packets through the tunnel: ENCAP at the sender, the outer\n"
@@ -32,8 +31,7 @@ static const struct vx_cmd commands[] = {
 	{ "encap", "VXLAN encapsulation and decapsulation events",
 	  "One line per tunnel packet: device, direction, ENCAP/DECAP, VNI, outer and\n"
 	  "inner headers; every --interval a summary per (namespace, VNI, remote VTEP).",
-	  VX_OPT_FILTERS | VX_OPT_SUMMARY | VX_OPT_XDP | VX_OPT_PCAP | VX_OPT_METRICS,
-	  cmd_encap },
+	  VX_OPT_FILTERS | VX_OPT_SUMMARY | VX_OPT_XDP | VX_OPT_PCAP | VX_OPT_METRICS, cmd_encap },
 	{ "drops", "kernel packet drops with reason, location and stack",
 	  "Every skb the kernel frees as dropped, with the reason named from this\n"
 	  "kernel's BTF, the function that dropped it, and the tunnel it belonged to.",
@@ -84,9 +82,24 @@ static const struct vx_cmd commands[] = {
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
 
 enum {
-	OPT_AUTO = 256, OPT_NETNS, OPT_INTERVAL, OPT_BACKEND, OPT_VNI,
-	OPT_HOST, OPT_PORT, OPT_PROTO, OPT_RATE, OPT_STACK, OPT_PROBE,
-	OPT_BASELINE, OPT_METRICS, OPT_SUMMARY, OPT_XDP, OPT_TARGET, OPT_PCAP, OPT_SNAPLEN,
+	OPT_AUTO = 256,
+	OPT_NETNS,
+	OPT_INTERVAL,
+	OPT_BACKEND,
+	OPT_VNI,
+	OPT_HOST,
+	OPT_PORT,
+	OPT_PROTO,
+	OPT_RATE,
+	OPT_STACK,
+	OPT_PROBE,
+	OPT_BASELINE,
+	OPT_METRICS,
+	OPT_SUMMARY,
+	OPT_XDP,
+	OPT_TARGET,
+	OPT_PCAP,
+	OPT_SNAPLEN,
 };
 
 static const struct option long_opts[] = {
@@ -127,14 +140,13 @@ static const char *opt_name(int val)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: vxray COMMAND [OPTIONS]\n"
-		"\n"
-		"See inside Linux overlay networks: where each tunnel packet was\n"
-		"encapsulated and decapsulated, how long each stage took, and the\n"
-		"kernel's own verdict when something went wrong.\n"
-		"\n"
-		"Commands:\n");
+	fprintf(f, "Usage: vxray COMMAND [OPTIONS]\n"
+		   "\n"
+		   "See inside Linux overlay networks: where each tunnel packet was\n"
+		   "encapsulated and decapsulated, how long each stage took, and the\n"
+		   "kernel's own verdict when something went wrong.\n"
+		   "\n"
+		   "Commands:\n");
 	for (int i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
@@ -234,11 +246,12 @@ static int need_opt(const struct vx_cmd *c, unsigned int bit, const char *name)
 	if (bit == VX_OPT_METRICS) {
 		pr_err("`vxray %s` serves no metrics: `vxray agent --metrics [ADDR:]PORT` serves "
 		       "them all, and encap, drops, latency, retrans, conntrack and policy take "
-		       "--metrics too", c->name);
+		       "--metrics too",
+		       c->name);
 		return -EINVAL;
 	}
-	pr_err("option --%s does not apply to `vxray %s`; see `vxray %s --help`",
-		name, c->name, c->name);
+	pr_err("option --%s does not apply to `vxray %s`; see `vxray %s --help`", name, c->name,
+	       c->name);
 	return -EINVAL;
 }
 
@@ -281,7 +294,8 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 	vx_log_setup(0, o->json);
 	if (cmd_idx) {
 		o->cmd = find_cmd(argv[cmd_idx]);
-		memmove(&argv[cmd_idx], &argv[cmd_idx + 1], (size_t)(argc - cmd_idx - 1) * sizeof(*argv));
+		memmove(&argv[cmd_idx], &argv[cmd_idx + 1],
+			(size_t)(argc - cmd_idx - 1) * sizeof(*argv));
 		argc--;
 	}
 
@@ -294,38 +308,33 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 		case 'i':
 			if (o->n_ifaces >= VX_MAX_IFACES)
 				return usage_error("too many -i options: at most 64", NULL);
-			ret = vx_parse_iface_spec(optarg, &o->ifaces[o->n_ifaces], err, sizeof(err));
+			ret = vx_parse_iface_spec(optarg, &o->ifaces[o->n_ifaces], err,
+						  sizeof(err));
 			if (!ret)
 				o->n_ifaces++;
 			break;
-		case OPT_AUTO:
-			o->auto_attach = true;
-			break;
+		case OPT_AUTO: o->auto_attach = true; break;
 		case OPT_NETNS:
 			if (o->n_netns >= VX_MAX_NETNS)
 				return usage_error("too many --netns options: at most 64", NULL);
 			if (!vx_valid_netns_name(optarg))
-				return usage_error("'%s' is not a valid network namespace name", optarg);
+				return usage_error("'%s' is not a valid network namespace name",
+						   optarg);
 			snprintf(o->netns[o->n_netns++], VX_NETNS_NAME_MAX, "%s", optarg);
 			break;
-		case 'd':
-			ret = vx_parse_duration(optarg, &o->duration_ns, err, sizeof(err));
-			break;
+		case 'd': ret = vx_parse_duration(optarg, &o->duration_ns, err, sizeof(err)); break;
 		case OPT_INTERVAL:
 			ret = vx_parse_duration(optarg, &o->interval_ns, err, sizeof(err));
 			break;
 		case 'o':
 			if (!optarg[0])
-				return usage_error("-o/--output needs a file name; `-` is standard output",
-						   NULL);
+				return usage_error(
+					"-o/--output needs a file name; `-` is standard output",
+					NULL);
 			o->output = optarg;
 			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
+		case 'j': o->json = true; break;
+		case 'v': o->verbose++; break;
 		case 'h':
 			if (o->cmd)
 				cmd_usage(stdout, o->cmd);
@@ -342,7 +351,9 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 			else if (!strcmp(optarg, "tracepoint"))
 				o->backend = VX_BACKEND_TRACEPOINT;
 			else
-				return usage_error("backend '%s' is not known: use fentry, kprobe or tracepoint", optarg);
+				return usage_error(
+					"backend '%s' is not known: use fentry, kprobe or tracepoint",
+					optarg);
 			break;
 		case OPT_VNI:
 		case OPT_HOST:
@@ -355,14 +366,16 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 				ret = vx_parse_vni(optarg, &o->vni, err, sizeof(err));
 				o->has_vni = !ret;
 			} else if (c == OPT_HOST) {
-				ret = vx_parse_host(optarg, o->host, sizeof(o->host), err, sizeof(err));
+				ret = vx_parse_host(optarg, o->host, sizeof(o->host), err,
+						    sizeof(err));
 			} else if (c == OPT_PORT) {
 				ret = vx_parse_port(optarg, &o->port, err, sizeof(err));
 				o->has_port = !ret;
 			} else if (c == OPT_PROTO) {
 				ret = vx_parse_proto(optarg, &o->proto, err, sizeof(err));
 			} else {
-				ret = vx_parse_u32(optarg, "--rate", 1, 100000000, &o->rate, err, sizeof(err));
+				ret = vx_parse_u32(optarg, "--rate", 1, 100000000, &o->rate, err,
+						   sizeof(err));
 			}
 			break;
 		case OPT_STACK:
@@ -372,7 +385,8 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 			break;
 		case OPT_PROBE:
 		case OPT_BASELINE:
-			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_DIAG, c == OPT_PROBE ? "probe" : "baseline")))
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_DIAG,
+						      c == OPT_PROBE ? "probe" : "baseline")))
 				return ret;
 			if (c == OPT_PROBE)
 				o->probe = true;
@@ -393,8 +407,9 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 		case OPT_METRICS:
 			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_METRICS, "metrics")))
 				return ret;
-			ret = vx_metrics_parse_listen(optarg, o->metrics_addr, sizeof(o->metrics_addr),
-						      &o->metrics_port, err, sizeof(err));
+			ret = vx_metrics_parse_listen(optarg, o->metrics_addr,
+						      sizeof(o->metrics_addr), &o->metrics_port,
+						      err, sizeof(err));
 			o->has_metrics = !ret;
 			break;
 		case OPT_SUMMARY:
@@ -412,17 +427,21 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_PCAP, opt_name(c))))
 				return ret;
 			if (c == OPT_PCAP && !optarg[0])
-				return usage_error("--pcap needs the name of a file to write the capture to%s", "");
+				return usage_error(
+					"--pcap needs the name of a file to write the capture to%s",
+					"");
 			if (c == OPT_PCAP)
 				o->pcap = optarg;
 			else
-				ret = vx_parse_u32(optarg, "--snaplen", VX_SNAPLEN_MIN, VX_SNAPLEN_MAX,
-						   &o->snaplen, err, sizeof(err));
+				ret = vx_parse_u32(optarg, "--snaplen", VX_SNAPLEN_MIN,
+						   VX_SNAPLEN_MAX, &o->snaplen, err, sizeof(err));
 			break;
 		case ':':
-			return usage_error("option %s needs a value; see `vxray --help`", argv[optind - 1]);
+			return usage_error("option %s needs a value; see `vxray --help`",
+					   argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'; see `vxray --help`", argv[optind - 1]);
+			return usage_error("unknown option '%s'; see `vxray --help`",
+					   argv[optind - 1]);
 		}
 		if (ret) {
 			pr_err("%s", err);
@@ -431,7 +450,8 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 	}
 	if (optind < argc) {
 		if (!o->cmd)
-			return usage_error("unknown command '%s'; run `vxray --help` for the list", argv[optind]);
+			return usage_error("unknown command '%s'; run `vxray --help` for the list",
+					   argv[optind]);
 		return usage_error("unexpected argument '%s'; see `vxray --help`", argv[optind]);
 	}
 	if (!o->cmd) {
@@ -440,10 +460,12 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 	}
 	if (o->snaplen && !o->pcap)
 		return usage_error("--snaplen only sets how much of each packet --pcap keeps: add "
-				   "--pcap FILE%s", "");
+				   "--pcap FILE%s",
+				   "");
 	if (o->pcap && o->summary)
 		return usage_error("--pcap writes each event's packet and --summary turns events "
-				   "off: drop one of them%s", "");
+				   "off: drop one of them%s",
+				   "");
 	vx_log_setup(o->verbose, o->json);
 	return 0;
 }
@@ -459,8 +481,8 @@ static int open_output(const char *path)
 		return 0;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
 	if (fd < 0) {
-		pr_err("cannot write the output file '%s': %s; give a writable path with -o",
-		       path, strerror(errno));
+		pr_err("cannot write the output file '%s': %s; give a writable path with -o", path,
+		       strerror(errno));
 		return -errno;
 	}
 	if (dup2(fd, STDOUT_FILENO) < 0) {

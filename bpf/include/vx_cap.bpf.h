@@ -12,7 +12,7 @@
 #include "vx_cap.h"
 
 /* Bytes a record of @base bytes reserves with a snap length @snaplen. */
-#define VX_CAP_REC(base, snaplen)                                                    \
+#define VX_CAP_REC(base, snaplen)                                                                  \
 	((base) + ((snaplen) ? sizeof(struct vx_cap) + VX_CAP_ROOM(snaplen) : 0))
 
 /* Zero data[from..room) in 8-byte words (from rounded down: the copy that

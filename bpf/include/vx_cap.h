@@ -27,14 +27,14 @@
 
 /* What the first captured byte is. */
 enum vx_cap_link {
-	VX_CAP_ETH = 1,		/* an Ethernet header (LINKTYPE_ETHERNET) */
-	VX_CAP_RAW = 2,		/* an IPv4/IPv6 header (LINKTYPE_RAW): no MAC header */
+	VX_CAP_ETH = 1, /* an Ethernet header (LINKTYPE_ETHERNET) */
+	VX_CAP_RAW = 2, /* an IPv4/IPv6 header (LINKTYPE_RAW): no MAC header */
 };
 
 struct vx_cap {
-	__u32 orig_len;		/* the frame's length from its first byte on */
-	__u16 caplen;		/* valid bytes of data, <= snaplen */
-	__u8 link;		/* enum vx_cap_link; 0: nothing could be read */
+	__u32 orig_len; /* the frame's length from its first byte on */
+	__u16 caplen;	/* valid bytes of data, <= snaplen */
+	__u8 link;	/* enum vx_cap_link; 0: nothing could be read */
 	__u8 pad;
 };
 _Static_assert(sizeof(struct vx_cap) == 8, "vx_cap layout");

@@ -161,9 +161,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 	if (!segs)
 		segs = 1;
 	switch (at) {
-	case VX_AT_TC_VX_OUT:
-		start = VX_ST_ENCAP;
-		break;
+	case VX_AT_TC_VX_OUT: start = VX_ST_ENCAP; break;
 	case VX_AT_TC_UL_OUT:
 		end = VX_ST_ENCAP;
 		prev = VX_AT_TC_VX_OUT;
@@ -186,8 +184,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 		if (cfg.latency_delivery && p->inner_proto == VX_IPPROTO_TCP)
 			start = VX_ST_DELIVERY;
 		break;
-	default:
-		return;
+	default: return;
 	}
 
 	sl = vx_stamp_slot(&p->id, &h);
@@ -406,8 +403,7 @@ static __always_inline void vx_cap_frame(VX_CTX *ctx, struct vx_cap *c, __u32 le
 	c->caplen = (__u16)n;
 }
 
-static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u8 at,
-				      __u32 segs)
+static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u8 at, __u32 segs)
 {
 	void *data = (void *)(long)ctx->data;
 	struct vx_cursor c = { .pos = data, .end = (void *)(long)ctx->data_end };
@@ -468,8 +464,8 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	__builtin_memcpy(&e->pkt, &p, sizeof(p));
 	if (cfg.snaplen)
 		vx_cap_frame(ctx, (struct vx_cap *)(e + 1), len);
-	bpf_ringbuf_submit(e, vx_rb_wakeup_flags(&vxp_rb, VXP_RB_SIZE,
-						 VX_CAP_REC(sizeof(*e), cfg.snaplen)));
+	bpf_ringbuf_submit(
+		e, vx_rb_wakeup_flags(&vxp_rb, VXP_RB_SIZE, VX_CAP_REC(sizeof(*e), cfg.snaplen)));
 	vx_count(VX_C_EVENTS);
 }
 

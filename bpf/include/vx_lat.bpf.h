@@ -110,8 +110,9 @@ static __always_inline void vx_lat_count(__u32 stage, __u32 c, __u64 n)
 static __always_inline void vx_lat_sample(__u32 netns, __u32 ifindex, __u32 vni, __u32 stage,
 					  __u64 d)
 {
-	struct vx_lat_key k = { .netns = netns, .ifindex = ifindex, .vni = vni,
-				.stage = (__u8)stage };
+	struct vx_lat_key k = {
+		.netns = netns, .ifindex = ifindex, .vni = vni, .stage = (__u8)stage
+	};
 	struct vx_lat_hist *h;
 	__u64 i;
 

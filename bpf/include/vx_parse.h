@@ -108,8 +108,8 @@ struct vx_vxlanhdr {
 };
 
 /* Ethernet and up to VX_VLAN_MAX tags. @outer records the VLAN IDs. */
-static __always_inline int vx_parse_eth(struct vx_cursor *c, __be16 *ethertype,
-					struct vx_pkt *p, bool outer)
+static __always_inline int vx_parse_eth(struct vx_cursor *c, __be16 *ethertype, struct vx_pkt *p,
+					bool outer)
 {
 	struct vx_ethhdr *eth = c->pos;
 	__be16 proto;
@@ -122,8 +122,7 @@ static __always_inline int vx_parse_eth(struct vx_cursor *c, __be16 *ethertype,
 	for (int i = 0; i < VX_VLAN_MAX; i++) {
 		struct vx_vlanhdr *v = c->pos;
 
-		if (proto != bpf_htons(VX_ETH_P_8021Q) &&
-		    proto != bpf_htons(VX_ETH_P_8021AD))
+		if (proto != bpf_htons(VX_ETH_P_8021Q) && proto != bpf_htons(VX_ETH_P_8021AD))
 			break;
 		if ((void *)(v + 1) > c->end)
 			return outer ? VX_R_BAD_VLAN : VX_R_BAD_INNER_ETH;
@@ -135,8 +134,7 @@ static __always_inline int vx_parse_eth(struct vx_cursor *c, __be16 *ethertype,
 		c->pos = v + 1;
 	}
 	/* A stack deeper than we walk: say so rather than misparse. */
-	if (proto == bpf_htons(VX_ETH_P_8021Q) ||
-	    proto == bpf_htons(VX_ETH_P_8021AD))
+	if (proto == bpf_htons(VX_ETH_P_8021Q) || proto == bpf_htons(VX_ETH_P_8021AD))
 		return outer ? VX_R_BAD_VLAN : VX_R_BAD_INNER_ETH;
 	*ethertype = proto;
 	return VX_GO_ON;

@@ -18,11 +18,11 @@
  * a ring of @size bytes. The pending count already includes the record
  * (reserve advanced the producer position); the 8-byte record header is
  * left out of @rec, which only widens the crossing window by 8 bytes. */
-#define vx_rb_wakeup_flags(rb, size, rec)                                     \
-	({                                                                     \
-		__u64 __avail = bpf_ringbuf_query((rb), BPF_RB_AVAIL_DATA);    \
-		__avail > (size) / 8 && __avail - (rec) <= (size) / 8 ?        \
-			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;                \
+#define vx_rb_wakeup_flags(rb, size, rec)                                                          \
+	({                                                                                         \
+		__u64 __avail = bpf_ringbuf_query((rb), BPF_RB_AVAIL_DATA);                        \
+		__avail > (size) / 8 && __avail - (rec) <= (size) / 8 ? BPF_RB_FORCE_WAKEUP :      \
+									BPF_RB_NO_WAKEUP;          \
 	})
 
 #endif

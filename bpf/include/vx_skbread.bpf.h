@@ -11,14 +11,14 @@
 
 #include "vx_parse.h"
 
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86DD
-#define ETH_HLEN	14
-#define VXLAN_HLEN	8
-#define UDP_HLEN	8
-#define HDR_UNSET	((__u16)~0U)
-#define IP6_EXT_MAX	4
-#define IPPROTO_ICMPV6	58
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define ETH_HLEN 14
+#define VXLAN_HLEN 8
+#define UDP_HLEN 8
+#define HDR_UNSET ((__u16)~0U)
+#define IP6_EXT_MAX 4
+#define IPPROTO_ICMPV6 58
 
 /* Parse one IPv4/IPv6 header at @p (kernel memory, read with
  * bpf_probe_read_kernel since a freed skb has no packet pointers).
@@ -124,10 +124,14 @@ static __always_inline void vx_read_id(const unsigned char *l3, struct vx_pkt_id
 	 * general path below reads the same bytes (and no more carefully:
 	 * neither checks the skb's tail) when this read or a test fails. */
 	{
-		struct { struct iphdr ip; __be16 s, d; __be32 seq; } f;
+		struct {
+			struct iphdr ip;
+			__be16 s, d;
+			__be32 seq;
+		} f;
 
-		if (!bpf_probe_read_kernel(&f, sizeof(f), l3) && f.ip.version == 4 && f.ip.ihl == 5 &&
-		    !(f.ip.frag_off & bpf_htons(0x1fff)) &&
+		if (!bpf_probe_read_kernel(&f, sizeof(f), l3) && f.ip.version == 4 &&
+		    f.ip.ihl == 5 && !(f.ip.frag_off & bpf_htons(0x1fff)) &&
 		    (f.ip.protocol == VX_IPPROTO_TCP || f.ip.protocol == VX_IPPROTO_UDP)) {
 			vx_id_make(id, 4, f.ip.protocol, (const __u8 *)&f.ip.saddr,
 				   (const __u8 *)&f.ip.daddr, bpf_ntohs(f.ip.id), bpf_ntohs(f.s),
@@ -173,7 +177,7 @@ static __always_inline void vx_read_id(const unsigned char *l3, struct vx_pkt_id
 			if (bpf_probe_read_kernel(ext, sizeof(ext), p))
 				return;
 			if (next == VX_IPPROTO_FRAGMENT && ((ext[2] << 8 | ext[3]) & 0xfff8)) {
-				next = 0;	/* a later fragment: no L4 header */
+				next = 0; /* a later fragment: no L4 header */
 				p = NULL;
 				break;
 			}
@@ -194,7 +198,10 @@ static __always_inline void vx_read_id(const unsigned char *l3, struct vx_pkt_id
 	}
 	if (l4 && (proto == VX_IPPROTO_TCP || proto == VX_IPPROTO_UDP)) {
 		/* UDP's length and checksum stand where TCP's seq is. */
-		struct { __be16 s, d; __be32 seq; } t;
+		struct {
+			__be16 s, d;
+			__be32 seq;
+		} t;
 
 		if (bpf_probe_read_kernel(&t, sizeof(t), l4))
 			return;
@@ -204,7 +211,10 @@ static __always_inline void vx_read_id(const unsigned char *l3, struct vx_pkt_id
 			seq = bpf_ntohl(t.seq);
 	} else if (l4 && ((proto == VX_IPPROTO_ICMP && family == 4) ||
 			  (proto == VX_IPPROTO_ICMPV6 && family == 6))) {
-		struct { __u8 type, code; __be16 check, id, seq; } ic;
+		struct {
+			__u8 type, code;
+			__be16 check, id, seq;
+		} ic;
 
 		if (bpf_probe_read_kernel(&ic, sizeof(ic), l4))
 			return;
@@ -262,8 +272,7 @@ static __always_inline bool find_decap(const unsigned char *head, __u16 mac, str
 	if (!read_vxlan(head + mac - VXLAN_HLEN, &e->vni))
 		return false;
 	udp = head + mac - VXLAN_HLEN - UDP_HLEN;
-	if (bpf_probe_read_kernel(ports, sizeof(ports), udp) ||
-	    bpf_ntohs(ports[1]) != vxlan_port)
+	if (bpf_probe_read_kernel(ports, sizeof(ports), udp) || bpf_ntohs(ports[1]) != vxlan_port)
 		return false;
 	if (bpf_probe_read_kernel(&first, 1, udp - 20))
 		return false;

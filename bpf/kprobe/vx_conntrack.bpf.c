@@ -22,11 +22,11 @@
 #include "../kprobe/vx_conntrack.h"
 #include "vx_rb.bpf.h"
 
-#define NF_DROP		0
-#define NF_ACCEPT	1
-#define NFCT_PTRMASK	(~7UL)
-#define IPS_CONFIRMED	(1UL << 3)
-#define MAX_ERRNO	4095
+#define NF_DROP 0
+#define NF_ACCEPT 1
+#define NFCT_PTRMASK (~7UL)
+#define IPS_CONFIRMED (1UL << 3)
+#define MAX_ERRNO 4095
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -138,7 +138,7 @@ static __always_inline void read_tuple(const struct nf_conntrack_tuple *t, struc
 {
 	__u16 l3 = BPF_CORE_READ(t, src.l3num);
 
-	ip->family = l3 == 2 ? 4 : l3 == 10 ? 6 : 0;	/* AF_INET, AF_INET6 */
+	ip->family = l3 == 2 ? 4 : l3 == 10 ? 6 : 0; /* AF_INET, AF_INET6 */
 	ip->proto = BPF_CORE_READ(t, dst.protonum);
 	bpf_core_read(ip->saddr, 16, &t->src.u3);
 	bpf_core_read(ip->daddr, 16, &t->dst.u3);

@@ -80,8 +80,8 @@ static __always_inline bool in_scope(__u32 netns, __u32 ifindex)
 	return bpf_map_lookup_elem(&vxd_scope, &k) != NULL;
 }
 
-static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 location,
-				       __u32 reason, __u8 backend)
+static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason,
+				       __u8 backend)
 {
 	struct vxd_agg_key ak = {};
 	struct net_device *dev;
@@ -139,8 +139,8 @@ static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 loc
 	parse_skb(skb, e, cfg.vxlan_port);
 	if (cfg.snaplen)
 		vx_cap_skb(skb, (struct vx_cap *)(e + 1), cfg.snaplen);
-	bpf_ringbuf_submit(e, vx_rb_wakeup_flags(&vxd_rb, VXD_RB_SIZE,
-						 VX_CAP_REC(sizeof(*e), cfg.snaplen)));
+	bpf_ringbuf_submit(
+		e, vx_rb_wakeup_flags(&vxd_rb, VXD_RB_SIZE, VX_CAP_REC(sizeof(*e), cfg.snaplen)));
 	return 0;
 }
 

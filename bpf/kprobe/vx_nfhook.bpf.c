@@ -167,7 +167,7 @@ int BPF_KPROBE(vxn_kprobe, struct sk_buff *skb, struct nf_hook_state *state)
 			return 0;
 	}
 	d = f->depth;
-	f->depth = d + 1;	/* counted even when too deep, so returns pair up */
+	f->depth = d + 1; /* counted even when too deep, so returns pair up */
 	if (d >= VXN_MAX_NEST)
 		return 0;
 #if defined(__TARGET_ARCH_x86)

@@ -12,11 +12,11 @@
  * device and stack mean the same there. Its reason is unused (0). */
 struct vxn_event {
 	struct vxd_event d;
-	__u32 hook;		/* state->hook: NF_INET_* (or the family's own) */
-	__u32 pf;		/* state->pf: NFPROTO_* */
-	__u32 in_ifindex;	/* state->in, 0 without */
-	__u32 out_ifindex;	/* state->out, 0 without */
-	__s32 ret;		/* nf_hook_slow(): -EPERM, or NF_DROP_GETERR's errno */
+	__u32 hook;	   /* state->hook: NF_INET_* (or the family's own) */
+	__u32 pf;	   /* state->pf: NFPROTO_* */
+	__u32 in_ifindex;  /* state->in, 0 without */
+	__u32 out_ifindex; /* state->out, 0 without */
+	__s32 ret;	   /* nf_hook_slow(): -EPERM, or NF_DROP_GETERR's errno */
 	__u8 pad[4];
 };
 _Static_assert(sizeof(struct vxn_event) == 176, "vxn_event layout");
@@ -44,9 +44,9 @@ struct vxn_frame {
 _Static_assert(sizeof(struct vxn_frame) == 8 * 3 * VXN_MAX_NEST + 8, "vxn_frame layout");
 
 struct vxn_config {
-	__u16 vxlan_port;	/* UDP port that means VXLAN, host order */
-	__u8 scoped;		/* 1: only what vxn_scope lists */
-	__u8 stack;		/* 1: record a stack id per event */
+	__u16 vxlan_port; /* UDP port that means VXLAN, host order */
+	__u8 scoped;	  /* 1: only what vxn_scope lists */
+	__u8 stack;	  /* 1: record a stack id per event */
 	__u8 pad[4];
 };
 _Static_assert(sizeof(struct vxn_config) == 8, "vxn_config layout");

@@ -95,7 +95,7 @@ struct {
 #define VXX_NEST 4
 #define VXX_STALE_NS 1000000000ull
 struct vxx_call {
-	__u64 key;		/* 0: free */
+	__u64 key; /* 0: free */
 	struct vx_xmit_start st;
 };
 
@@ -158,10 +158,10 @@ static __always_inline struct vx_xmit_start *call_pop(__u64 key)
  * cheapest reads decide it. tp_btf and fentry hold BTF pointers that the
  * verifier lets them read directly, one load each; a kprobe must go
  * through bpf_probe_read_kernel(). */
-#define XMIT_DEV(dev) ((struct vx_xmit_dev){ .netns = dev->nd_net.net->ns.inum, \
-					     .ifindex = (__u32)dev->ifindex })
-#define XMIT_DEV_KPROBE(dev)                                                    \
-	((struct vx_xmit_dev){ .netns = BPF_CORE_READ(dev, nd_net.net, ns.inum), \
+#define XMIT_DEV(dev)                                                                              \
+	((struct vx_xmit_dev){ .netns = dev->nd_net.net->ns.inum, .ifindex = (__u32)dev->ifindex })
+#define XMIT_DEV_KPROBE(dev)                                                                       \
+	((struct vx_xmit_dev){ .netns = BPF_CORE_READ(dev, nd_net.net, ns.inum),                   \
 			       .ifindex = (__u32)BPF_CORE_READ(dev, ifindex) })
 
 static __always_inline void xmit_enter(__u64 key, struct sk_buff *skb, struct vx_xmit_dev d)
@@ -314,8 +314,7 @@ int BPF_PROG(vx_xmit_tp_start, struct sk_buff *skb, struct net_device *dev)
 }
 
 SEC("tp_btf/net_dev_xmit")
-int BPF_PROG(vx_xmit_tp_end, struct sk_buff *skb, int rc, struct net_device *dev,
-	     unsigned int len)
+int BPF_PROG(vx_xmit_tp_end, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len)
 {
 	xmit_exit((__u64)(long)skb, VXX_BE_TP_BTF);
 	return 0;

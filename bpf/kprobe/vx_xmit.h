@@ -16,7 +16,7 @@ _Static_assert(sizeof(struct vx_xmit_dev) == 8, "vx_xmit_dev layout");
 
 struct vx_xmit_start {
 	__u64 ts_ns;
-	struct vx_pkt_id id;	/* with cfg.events: the packet, for its event */
+	struct vx_pkt_id id; /* with cfg.events: the packet, for its event */
 	__u32 netns;
 	__u32 ifindex;
 	__u32 vni;
@@ -35,20 +35,20 @@ enum vxx_backend {
  * vxlan_rcv, and per TCP segment delivered that arrived through a watched
  * VXLAN device, over the vxx_rb ring buffer. */
 struct vx_hook_event {
-	__u64 ts_ns;		/* the return (xmit, rcv), or tcp_probe */
-	__u64 start_ns;		/* the entry; 0 for delivery */
-	struct vx_pkt_id id;	/* the packet's identity (vx_read_id) */
+	__u64 ts_ns;	     /* the return (xmit, rcv), or tcp_probe */
+	__u64 start_ns;	     /* the entry; 0 for delivery */
+	struct vx_pkt_id id; /* the packet's identity (vx_read_id) */
 	__u32 netns;
-	__u32 ifindex;		/* VXLAN device (xmit, delivery), underlay (rcv) */
+	__u32 ifindex; /* VXLAN device (xmit, delivery), underlay (rcv) */
 	__u32 vni;
-	__u8 stage;		/* VX_ST_XMIT, VX_ST_RCV or VX_ST_DELIVERY */
-	__u8 backend;		/* enum vxx_backend */
+	__u8 stage;   /* VX_ST_XMIT, VX_ST_RCV or VX_ST_DELIVERY */
+	__u8 backend; /* enum vxx_backend */
 	__u8 pad[2];
 };
 _Static_assert(sizeof(struct vx_hook_event) == 56, "vx_hook_event layout");
 
 struct vxx_config {
-	__u8 events;		/* send struct vx_hook_event records */
+	__u8 events; /* send struct vx_hook_event records */
 	__u8 pad[7];
 };
 _Static_assert(sizeof(struct vxx_config) == 8, "vxx_config layout");

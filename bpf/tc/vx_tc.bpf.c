@@ -14,12 +14,12 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define VX_TC_PROG(name, at)                                                            \
-	SEC("tc")                                                                       \
-	int name(struct __sk_buff *skb)                                                 \
-	{                                                                               \
-		vx_handle(skb, skb->len, skb->ifindex, at, skb->gso_segs);                       \
-		return TC_ACT_UNSPEC;                                                   \
+#define VX_TC_PROG(name, at)                                                                       \
+	SEC("tc")                                                                                  \
+	int name(struct __sk_buff *skb)                                                            \
+	{                                                                                          \
+		vx_handle(skb, skb->len, skb->ifindex, at, skb->gso_segs);                         \
+		return TC_ACT_UNSPEC;                                                              \
 	}
 
 VX_TC_PROG(vx_tc_ul_in, VX_AT_TC_UL_IN)

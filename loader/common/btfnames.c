@@ -47,8 +47,9 @@ struct btf *btf__load_vmlinux_btf(void)
 
 	fd = open(VMLINUX_BTF, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		raw = fstat(fd, &st) || st.st_size <= 0 ? MAP_FAILED :
-			mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		raw = fstat(fd, &st) || st.st_size <= 0 ?
+			      MAP_FAILED :
+			      mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		close(fd);
 		if (raw != MAP_FAILED) {
 			btf = btf__new(raw, (uint32_t)st.st_size);
@@ -58,7 +59,7 @@ struct btf *btf__load_vmlinux_btf(void)
 		}
 	}
 	if (!libbpf_load)
-		libbpf_load = (struct btf *(*)(void))dlsym(RTLD_NEXT, "btf__load_vmlinux_btf");
+		libbpf_load = (struct btf * (*)(void)) dlsym(RTLD_NEXT, "btf__load_vmlinux_btf");
 	if (!libbpf_load) {
 		errno = ENOSYS;
 		return NULL;
@@ -154,8 +155,8 @@ static const struct enum_copy *find_enum(const char *enum_name)
 
 		if (!warned)
 			pr_warn("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux: %s): enum "
-				"values are shown as numbers", vmlinux_err == -ESRCH ? "not found" :
-				vx_strerror(vmlinux_err));
+				"values are shown as numbers",
+				vmlinux_err == -ESRCH ? "not found" : vx_strerror(vmlinux_err));
 		warned = true;
 		return NULL;
 	}
@@ -183,7 +184,7 @@ static const struct enum_copy *find_enum(const char *enum_name)
 		}
 	}
 	if (i == ENUM_CACHE)
-		i = ENUM_CACHE - 1;	/* full: the last slot is reused */
+		i = ENUM_CACHE - 1; /* full: the last slot is reused */
 	free(enum_cache[i].vals);
 	for (int m = 0; m < enum_cache[i].n; m++)
 		free(enum_cache[i].names[m]);

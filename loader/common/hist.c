@@ -191,8 +191,7 @@ void vx_hist_print(FILE *f, const struct vx_lat_hist *h, const char *indent)
 	}
 }
 
-void vx_hist_buckets(const struct vx_lat_hist *h, const uint64_t *bounds, int n,
-		     uint64_t *counts)
+void vx_hist_buckets(const struct vx_lat_hist *h, const uint64_t *bounds, int n, uint64_t *counts)
 {
 	memset(counts, 0, (size_t)(n + 1) * sizeof(*counts));
 	for (uint32_t s = 0; s < VX_HIST_SLOTS; s++) {
@@ -263,8 +262,10 @@ void vx_lat_row_text(FILE *f, const char *netns, const char *device, uint32_t vn
 
 		vx_fmt_ns(lo, a, sizeof(a));
 		vx_fmt_ns(hi, b, sizeof(b));
-		fprintf(f, "  two groups of packets: one around %s and one around %s, "
-			"not a single spread\n", a, b);
+		fprintf(f,
+			"  two groups of packets: one around %s and one around %s, "
+			"not a single spread\n",
+			a, b);
 	}
 	vx_hist_print(f, h, "    ");
 }

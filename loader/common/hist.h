@@ -24,8 +24,7 @@ void vx_hist_sum(struct vx_lat_hist *dst, const struct vx_lat_hist *percpu, int 
  * gets the samples of every slot whose values all lie at or below
  * @bounds[i] and above @bounds[i - 1]; @counts[@n] the rest (+Inf).
  * @bounds ascending; exact when they are slot boundaries. */
-void vx_hist_buckets(const struct vx_lat_hist *h, const uint64_t *bounds, int n,
-		     uint64_t *counts);
+void vx_hist_buckets(const struct vx_lat_hist *h, const uint64_t *bounds, int n, uint64_t *counts);
 /* The stage's name ("encap", ..., "rcv") and what it spans, or NULL for a
  * number that is no stage. */
 const char *vx_lat_stage_name(unsigned int stage);

@@ -33,7 +33,7 @@ static int vxlan_attr_cb(const struct nlattr *a, void *data)
 	int type = mnl_attr_get_type(a);
 
 	if (mnl_attr_type_valid(a, IFLA_VXLAN_MAX) < 0)
-		return MNL_CB_OK;	/* newer kernel attribute: ignore */
+		return MNL_CB_OK; /* newer kernel attribute: ignore */
 	switch (type) {
 	case IFLA_VXLAN_ID:
 	case IFLA_VXLAN_LINK:
@@ -138,8 +138,7 @@ static bool attrs_fill(const void *start, int len)
 }
 
 /* The ifinfomsg header and the link attributes of @nlh, checked whole. */
-static int link_msg(const struct nlmsghdr *nlh, const struct ifinfomsg **ifi,
-		    struct link_attrs *la)
+static int link_msg(const struct nlmsghdr *nlh, const struct ifinfomsg **ifi, struct link_attrs *la)
 {
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(**ifi)))
 		return -EINVAL;
@@ -200,7 +199,8 @@ int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d)
 	if (d->local_family && addr_is_any(d->local_family, &d->local))
 		d->local_family = 0;
 	/* Linux's default when no port is given is the IANA one. */
-	d->dstport = va.tb[IFLA_VXLAN_PORT] ? ntohs(mnl_attr_get_u16(va.tb[IFLA_VXLAN_PORT])) : 4789;
+	d->dstport =
+		va.tb[IFLA_VXLAN_PORT] ? ntohs(mnl_attr_get_u16(va.tb[IFLA_VXLAN_PORT])) : 4789;
 	d->learning = va.tb[IFLA_VXLAN_LEARNING] && mnl_attr_get_u8(va.tb[IFLA_VXLAN_LEARNING]);
 	if (va.tb[IFLA_VXLAN_LINK])
 		d->underlay_ifindex = (int)mnl_attr_get_u32(va.tb[IFLA_VXLAN_LINK]);
@@ -275,7 +275,7 @@ static int link_dump_cb(const struct nlmsghdr *nlh, void *data)
 	if (ret <= 0) {
 		if (ret < 0)
 			c->err = ret;
-		return MNL_CB_OK;	/* one malformed link must not hide the rest */
+		return MNL_CB_OK; /* one malformed link must not hide the rest */
 	}
 	if (c->inv->n == c->inv->cap && grow(c->inv)) {
 		c->err = -ENOMEM;
@@ -443,7 +443,7 @@ static int addr_attr_cb(const struct nlattr *a, void *data)
 
 	if ((mnl_attr_get_type(a) == IFA_LOCAL || mnl_attr_get_type(a) == IFA_ADDRESS) &&
 	    mnl_attr_get_payload_len(a) == n && !memcmp(mnl_attr_get_payload(a), c->addr, n))
-		c->ifindex = -1;	/* matched: the message's index is taken below */
+		c->ifindex = -1; /* matched: the message's index is taken below */
 	return MNL_CB_OK;
 }
 

@@ -16,24 +16,24 @@ union vx_addr {
 };
 
 struct vx_vxlan_dev {
-	char netns[VX_NETNS_NAME_MAX];	/* "" = vxray's own namespace */
+	char netns[VX_NETNS_NAME_MAX]; /* "" = vxray's own namespace */
 	uint32_t netns_inum;
 	char name[IF_NAMESIZE];
 	int ifindex;
 	uint32_t vni;
-	int local_family;		/* 0 when no local address is set */
+	int local_family; /* 0 when no local address is set */
 	union vx_addr local;
-	int remote_family;		/* 0 when neither remote nor group */
+	int remote_family; /* 0 when neither remote nor group */
 	union vx_addr remote;
-	bool remote_is_group;		/* multicast group rather than unicast remote */
-	uint16_t dstport;		/* host byte order */
+	bool remote_is_group; /* multicast group rather than unicast remote */
+	uint16_t dstport;     /* host byte order */
 	bool learning;
 	bool up;
 	uint32_t mtu;
-	int underlay_ifindex;		/* 0 when none could be found */
+	int underlay_ifindex; /* 0 when none could be found */
 	char underlay[IF_NAMESIZE];
 	uint32_t underlay_mtu;
-	bool underlay_from_route;	/* found by route lookup, not IFLA_VXLAN_LINK */
+	bool underlay_from_route; /* found by route lookup, not IFLA_VXLAN_LINK */
 };
 
 struct vx_inventory {
@@ -62,10 +62,10 @@ int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *out
  * dump reply): what a link change says. */
 struct vx_link_msg {
 	int ifindex;
-	unsigned int flags;		/* IFF_*: IFF_UP, IFF_LOWER_UP, ... */
-	uint32_t mtu;			/* 0 when the message does not say */
-	bool deleted;			/* RTM_DELLINK */
-	char name[IF_NAMESIZE];		/* "" when the message does not say */
+	unsigned int flags;	/* IFF_*: IFF_UP, IFF_LOWER_UP, ... */
+	uint32_t mtu;		/* 0 when the message does not say */
+	bool deleted;		/* RTM_DELLINK */
+	char name[IF_NAMESIZE]; /* "" when the message does not say */
 };
 /* Decode @nlh: 0 with @out filled, -EINVAL for a malformed message or one
  * of another type. Never reads past nlmsg_len. */

@@ -17,8 +17,8 @@
  * escaped; bytes >= 0x80 pass through (interface names and rule text are
  * UTF-8). One table serves the writer and jw_escape. */
 static const char esc_of[256] = {
-	[0x00 ... 0x08] = 'u', ['\t'] = 't', ['\n'] = 'n', [0x0b ... 0x0c] = 'u',
-	['\r'] = 'r', [0x0e ... 0x1f] = 'u', ['"'] = '"', ['\\'] = '\\', [0x7f] = 'u',
+	[0x00 ... 0x08] = 'u', ['\t'] = 't', ['\n'] = 'n',  [0x0b ... 0x0c] = 'u', ['\r'] = 'r',
+	[0x0e ... 0x1f] = 'u', ['"'] = '"',  ['\\'] = '\\', [0x7f] = 'u',
 };
 
 /* The escape of @c (esc_of[c] != 0) at @o; returns its end. */
@@ -148,7 +148,8 @@ static inline bool copy_plain(char *o, const char *s, size_t len)
 		o[0] = s[0];
 		o[len / 2] = s[len / 2];
 		o[len - 1] = s[len - 1];
-		return !esc8((BYTES('A') << 24) | (uint8_t)s[0] | (uint64_t)(uint8_t)s[len / 2] << 8 |
+		return !esc8((BYTES('A') << 24) | (uint8_t)s[0] |
+			     (uint64_t)(uint8_t)s[len / 2] << 8 |
 			     (uint64_t)(uint8_t)s[len - 1] << 16);
 	}
 	if (len < 8) {
@@ -301,10 +302,22 @@ static void close_container(struct jw *w, char c)
 	done_value(w);
 }
 
-void jw_obj_open(struct jw *w, const char *key) { open_container(w, key, '{'); }
-void jw_obj_close(struct jw *w) { close_container(w, '}'); }
-void jw_arr_open(struct jw *w, const char *key) { open_container(w, key, '['); }
-void jw_arr_close(struct jw *w) { close_container(w, ']'); }
+void jw_obj_open(struct jw *w, const char *key)
+{
+	open_container(w, key, '{');
+}
+void jw_obj_close(struct jw *w)
+{
+	close_container(w, '}');
+}
+void jw_arr_open(struct jw *w, const char *key)
+{
+	open_container(w, key, '[');
+}
+void jw_arr_close(struct jw *w)
+{
+	close_container(w, ']');
+}
 
 void jw_strn(struct jw *w, const char *key, const char *val, size_t len)
 {

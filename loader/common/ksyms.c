@@ -16,13 +16,13 @@
 
 struct ksym {
 	uint64_t addr;
-	uint32_t name;		/* offset into names */
+	uint32_t name; /* offset into names */
 };
 
 static struct ksym *syms;
 static size_t n_syms;
 static char *names;
-static int access_err;		/* vx_ksyms_load()'s verdict */
+static int access_err; /* vx_ksyms_load()'s verdict */
 static bool checked;
 static int table_err;
 static bool built;
@@ -90,7 +90,7 @@ int vx_ksyms_load(void)
 			continue;
 		nonzero = addr != 0;
 		if (++seen == 1000)
-			break;	/* A thousand zero text addresses: hidden. */
+			break; /* A thousand zero text addresses: hidden. */
 	}
 	fclose(f);
 	if (!nonzero) {

@@ -13,8 +13,8 @@
 
 volatile sig_atomic_t vx_exiting;
 
-int vx_loop_init(struct vx_loop *l, uint64_t duration_ns, uint64_t interval_ns,
-		 vx_tick_cb tick, void *tick_ctx)
+int vx_loop_init(struct vx_loop *l, uint64_t duration_ns, uint64_t interval_ns, vx_tick_cb tick,
+		 void *tick_ctx)
 {
 	memset(l, 0, sizeof(*l));
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -40,13 +40,13 @@ struct vx_loop {
 	int n_src;
 	struct vx_loop_src src[VX_LOOP_MAX_FDS];
 	uint64_t interval_ns;
-	uint64_t deadline_ns;	/* 0: none */
+	uint64_t deadline_ns; /* 0: none */
 	vx_tick_cb tick;
 	void *tick_ctx;
 };
 
-int vx_loop_init(struct vx_loop *l, uint64_t duration_ns, uint64_t interval_ns,
-		 vx_tick_cb tick, void *tick_ctx);
+int vx_loop_init(struct vx_loop *l, uint64_t duration_ns, uint64_t interval_ns, vx_tick_cb tick,
+		 void *tick_ctx);
 /* Call @cb when @fd is readable; a negative return ends the loop with it. */
 int vx_loop_add_fd(struct vx_loop *l, int fd, vx_fd_cb cb, void *ctx);
 int vx_loop_del_fd(struct vx_loop *l, int fd);

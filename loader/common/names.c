@@ -18,7 +18,7 @@
 
 struct ns_label {
 	uint32_t inum;
-	bool named;		/* from /run/netns, now or earlier */
+	bool named; /* from /run/netns, now or earlier */
 	char text[VX_NETNS_NAME_MAX];
 };
 
@@ -26,7 +26,7 @@ static struct ns_label labels[VX_NS_LABELS];
 static int n_labels;
 static uint32_t host_inum;
 static struct timespec run_netns_mtime;
-static uint64_t checked_at;	/* CLOCK_MONOTONIC ns of the last mtime check */
+static uint64_t checked_at; /* CLOCK_MONOTONIC ns of the last mtime check */
 
 static struct ns_label *label_slot(uint32_t inum)
 {
@@ -294,8 +294,8 @@ void vx_ip_json(struct jw *w, const char *key, const struct vxd_ip *ip)
 	jw_obj_close(w);
 }
 
-void vx_ip_set(struct vxd_ip *ip, uint8_t family, const uint8_t *s, const uint8_t *d,
-	       uint8_t proto, uint16_t sport, uint16_t dport)
+void vx_ip_set(struct vxd_ip *ip, uint8_t family, const uint8_t *s, const uint8_t *d, uint8_t proto,
+	       uint16_t sport, uint16_t dport)
 {
 	memset(ip, 0, sizeof(*ip));
 	ip->family = family;
@@ -335,11 +335,11 @@ const char *vx_at_path(uint8_t at)
 const char *vx_at_what(uint8_t at)
 {
 	switch (at) {
-	case VX_AT_TC_VX_OUT: return "ENCAP";		/* inner, about to be encapsulated */
-	case VX_AT_TC_UL_OUT: return "WIRE-OUT";	/* outer, leaving */
+	case VX_AT_TC_VX_OUT: return "ENCAP";	 /* inner, about to be encapsulated */
+	case VX_AT_TC_UL_OUT: return "WIRE-OUT"; /* outer, leaving */
 	case VX_AT_XDP_UL_IN:
-	case VX_AT_TC_UL_IN: return "WIRE-IN";		/* outer, arriving */
-	case VX_AT_TC_VX_IN: return "DECAP";		/* inner, decapsulated */
+	case VX_AT_TC_UL_IN: return "WIRE-IN"; /* outer, arriving */
+	case VX_AT_TC_VX_IN: return "DECAP";   /* inner, decapsulated */
 	}
 	return "?";
 }
@@ -367,7 +367,9 @@ enum vx_nf_hook vx_nf_hook_from_num(unsigned int hooknum, unsigned int pf)
 {
 	/* NFPROTO_NETDEV (5) numbers its hooks INGRESS=0, EGRESS=1 */
 	if (pf == 5)
-		return hooknum == 0 ? VX_NFH_INGRESS : hooknum == 1 ? VX_NFH_OUTPUT : VX_NFH_UNKNOWN;
+		return hooknum == 0 ? VX_NFH_INGRESS :
+		       hooknum == 1 ? VX_NFH_OUTPUT :
+				      VX_NFH_UNKNOWN;
 	/* NF_INET_PRE_ROUTING .. NF_INET_POST_ROUTING, also for bridge and
 	 * ARP's IN (0) / OUT (1) / FORWARD (2) */
 	switch (hooknum) {
@@ -384,9 +386,9 @@ enum vx_nf_hook vx_nf_hook_from_num(unsigned int hooknum, unsigned int pf)
 const char *vx_nf_hook_name(enum vx_nf_hook h)
 {
 	static const char *const n[] = {
-		[VX_NFH_UNKNOWN] = "?", [VX_NFH_PREROUTING] = "PREROUTING",
-		[VX_NFH_INPUT] = "INPUT", [VX_NFH_FORWARD] = "FORWARD",
-		[VX_NFH_OUTPUT] = "OUTPUT", [VX_NFH_POSTROUTING] = "POSTROUTING",
+		[VX_NFH_UNKNOWN] = "?",	      [VX_NFH_PREROUTING] = "PREROUTING",
+		[VX_NFH_INPUT] = "INPUT",     [VX_NFH_FORWARD] = "FORWARD",
+		[VX_NFH_OUTPUT] = "OUTPUT",   [VX_NFH_POSTROUTING] = "POSTROUTING",
 		[VX_NFH_INGRESS] = "INGRESS",
 	};
 

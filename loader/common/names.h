@@ -50,8 +50,8 @@ const char *vx_ip_addr_str(const struct vxd_ip *ip, const uint8_t *a, char *buf,
 void vx_ip_fmt(const struct vxd_ip *ip, char *out, size_t len);
 void vx_ip_json(struct jw *w, const char *key, const struct vxd_ip *ip);
 /* A parsed datapath header in struct vxd_ip's shape (@family 4 or 6). */
-void vx_ip_set(struct vxd_ip *ip, uint8_t family, const uint8_t *s, const uint8_t *d,
-	       uint8_t proto, uint16_t sport, uint16_t dport);
+void vx_ip_set(struct vxd_ip *ip, uint8_t family, const uint8_t *s, const uint8_t *d, uint8_t proto,
+	       uint16_t sport, uint16_t dport);
 
 /* The datapath hooks (enum vx_at, vxray.h), as each output names them:
  * encap lines ("in", "out", "xdp-in"), trace lines ("tc/underlay-in"),

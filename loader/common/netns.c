@@ -107,9 +107,10 @@ int vx_netns_check(const char *name, char *err, size_t errlen)
 		return 0;
 	snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", name);
 	if (access(path, F_OK)) {
-		snprintf(err, errlen,
-			 "network namespace '%s' does not exist: `ip netns list` shows the names vxray can use",
-			 name);
+		snprintf(
+			err, errlen,
+			"network namespace '%s' does not exist: `ip netns list` shows the names vxray can use",
+			name);
 		return -ENOENT;
 	}
 	return 0;
@@ -124,21 +125,23 @@ int vx_iface_resolve(const struct vx_iface_spec *spec, int *ifindex, char *err, 
 		return ret;
 	ret = vx_netns_enter(spec->netns, &saved);
 	if (ret) {
-		snprintf(err, errlen, "cannot enter network namespace '%s': %s",
-			 spec->netns, strerror(-ret));
+		snprintf(err, errlen, "cannot enter network namespace '%s': %s", spec->netns,
+			 strerror(-ret));
 		return ret;
 	}
 	idx = (int)if_nametoindex(spec->name);
 	vx_netns_leave(saved);
 	if (!idx) {
 		if (spec->netns[0])
-			snprintf(err, errlen,
-				 "interface '%s' does not exist in namespace '%s': `ip -n %s link` lists its interfaces",
-				 spec->name, spec->netns, spec->netns);
+			snprintf(
+				err, errlen,
+				"interface '%s' does not exist in namespace '%s': `ip -n %s link` lists its interfaces",
+				spec->name, spec->netns, spec->netns);
 		else
 			snprintf(err, errlen,
 				 "interface '%s' does not exist here: `ip link` lists interfaces, "
-				 "and NETNS:IFACE names one inside a namespace", spec->name);
+				 "and NETNS:IFACE names one inside a namespace",
+				 spec->name);
 		return -ENODEV;
 	}
 	*ifindex = idx;

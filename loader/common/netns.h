@@ -17,8 +17,6 @@ int vx_netns_list(char names[][VX_NETNS_NAME_MAX], int max);
 /* The namespace's inode number (what BPF sees as net->ns.inum), 0 on error. */
 uint32_t vx_netns_inum(const char *name);
 
-
-
 /* Resolve an interface spec to its ifindex inside its namespace. On failure
  * writes one sentence for the user into @err and returns a negative errno. */
 int vx_iface_resolve(const struct vx_iface_spec *spec, int *ifindex, char *err, size_t errlen);

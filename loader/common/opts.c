@@ -14,10 +14,17 @@
 
 int vx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen)
 {
-	static const struct { const char *suffix; uint64_t mult; } units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", NSEC_PER_MSEC },
-		{ "s", NSEC_PER_SEC }, { "", NSEC_PER_SEC },
-		{ "m", 60 * NSEC_PER_SEC }, { "h", 3600 * NSEC_PER_SEC },
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {
+		{ "ns", 1 },
+		{ "us", 1000 },
+		{ "ms", NSEC_PER_MSEC },
+		{ "s", NSEC_PER_SEC },
+		{ "", NSEC_PER_SEC },
+		{ "m", 60 * NSEC_PER_SEC },
+		{ "h", 3600 * NSEC_PER_SEC },
 	};
 	unsigned long long whole = 0, frac = 0, frac_div = 1;
 	const char *p = s;
@@ -92,39 +99,41 @@ int vx_parse_iface_spec(const char *s, struct vx_iface_spec *out, char *err, siz
 		size_t nslen = (size_t)(colon - s);
 
 		if (nslen == 0 || nslen >= VX_NETNS_NAME_MAX)
-			return ERR("interface '%s': the namespace before ':' must be 1-%d characters",
-				   s, VX_NETNS_NAME_MAX - 1);
+			return ERR(
+				"interface '%s': the namespace before ':' must be 1-%d characters",
+				s, VX_NETNS_NAME_MAX - 1);
 		memcpy(out->netns, s, nslen);
 		if (!vx_valid_netns_name(out->netns))
-			return ERR("interface '%s': '%s' is not a valid network namespace name",
-				   s, out->netns);
+			return ERR("interface '%s': '%s' is not a valid network namespace name", s,
+				   out->netns);
 		s = colon + 1;
 	}
 	if (!valid_ifname(s))
-		return ERR("interface name '%s' is not valid: 1-%d characters, no '/', ':' or spaces",
-			   s, IF_NAMESIZE - 1);
+		return ERR(
+			"interface name '%s' is not valid: 1-%d characters, no '/', ':' or spaces",
+			s, IF_NAMESIZE - 1);
 	strcpy(out->name, s);
 	return 0;
 }
 
-int vx_parse_u32(const char *s, const char *what, uint32_t min, uint32_t max,
-		 uint32_t *out, char *err, size_t errlen)
+int vx_parse_u32(const char *s, const char *what, uint32_t min, uint32_t max, uint32_t *out,
+		 char *err, size_t errlen)
 {
 	unsigned long long v;
 	char *end;
 
 	if (!s || !*s || !isdigit((unsigned char)*s))
-		return ERR("%s '%s' is not a number: give a whole number from %u to %u",
-			   what, s ? s : "", min, max);
+		return ERR("%s '%s' is not a number: give a whole number from %u to %u", what,
+			   s ? s : "", min, max);
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if ((errno && errno != ERANGE) || *end)
-		return ERR("%s '%s' is not a number: give a whole number from %u to %u",
-			   what, s, min, max);
+		return ERR("%s '%s' is not a number: give a whole number from %u to %u", what, s,
+			   min, max);
 	/* All digits but past 2^64: a number, just far out of range. */
 	if (errno == ERANGE || v < min || v > max)
-		return ERR("%s %s is out of range: give a whole number from %u to %u",
-			   what, s, min, max);
+		return ERR("%s %s is out of range: give a whole number from %u to %u", what, s, min,
+			   max);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -147,10 +156,12 @@ int vx_parse_port(const char *s, uint16_t *port, char *err, size_t errlen)
 
 int vx_parse_proto(const char *s, int *proto, char *err, size_t errlen)
 {
-	static const struct { const char *name; int proto; } names[] = {
-		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
-		{ "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 },
-		{ "icmp6", IPPROTO_ICMPV6 },
+	static const struct {
+		const char *name;
+		int proto;
+	} names[] = {
+		{ "tcp", IPPROTO_TCP },	      { "udp", IPPROTO_UDP },	   { "icmp", IPPROTO_ICMP },
+		{ "icmpv6", IPPROTO_ICMPV6 }, { "icmp6", IPPROTO_ICMPV6 },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -184,13 +195,15 @@ int vx_parse_target(const char *s, struct vx_target_spec *out, char *err, size_t
 		a = colon + 1;
 	} else if (*s != '[') {
 		return ERR("--target '%s' is not an address: give ADDR or NETNS:ADDR, such as "
-			   "172.16.0.2 or vxlab-a:172.16.0.2 (NETNS:[fd10::2] for IPv6)", s);
+			   "172.16.0.2 or vxlab-a:172.16.0.2 (NETNS:[fd10::2] for IPv6)",
+			   s);
 	}
 	if (a != s) {
 		n = (size_t)(colon - s);
 		if (n >= VX_NETNS_NAME_MAX)
-			return ERR("--target '%s': the namespace before ':' must be 1-%d characters",
-				   s, VX_NETNS_NAME_MAX - 1);
+			return ERR(
+				"--target '%s': the namespace before ':' must be 1-%d characters",
+				s, VX_NETNS_NAME_MAX - 1);
 		memcpy(out->netns, s, n);
 		if (!vx_valid_netns_name(out->netns))
 			return ERR("--target '%s': '%s' is not a valid network namespace name", s,
@@ -224,8 +237,9 @@ int vx_parse_host(const char *s, char *out, size_t outlen, char *err, size_t err
 	if (inet_pton(AF_INET, s, a) != 1) {
 		af = AF_INET6;
 		if (inet_pton(AF_INET6, s, a) != 1)
-			return ERR("--host '%s' is not an IPv4 or IPv6 address: give one such as 10.0.0.1 or fd00::1",
-				   s);
+			return ERR(
+				"--host '%s' is not an IPv4 or IPv6 address: give one such as 10.0.0.1 or fd00::1",
+				s);
 	}
 	if (!inet_ntop(af, a, out, (socklen_t)outlen))
 		return ERR("--host '%s': no room to store the address", s);

@@ -10,10 +10,10 @@
 #include <stdint.h>
 
 #define VX_MAX_IFACES 64
-#define VX_MAX_NETNS  64
+#define VX_MAX_NETNS 64
 #define VX_NETNS_NAME_MAX 64
 
-#define NSEC_PER_SEC  1000000000ULL
+#define NSEC_PER_SEC 1000000000ULL
 #define NSEC_PER_MSEC 1000000ULL
 /* Longest --duration/--interval accepted: a week. Anything longer is far more
  * likely a typo (ms vs s) than an intent, and vxray is meant to be stopped. */
@@ -31,7 +31,7 @@ struct vx_iface_spec {
 #define VX_MAX_TARGETS 8
 struct vx_target_spec {
 	char netns[VX_NETNS_NAME_MAX];
-	int family;			/* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 };
 
@@ -52,8 +52,8 @@ struct vx_opts {
 	bool auto_attach;
 	bool json;
 	int verbose;
-	const char *output;	/* -o FILE; NULL or "-": standard output */
-	uint64_t duration_ns;	/* 0: until interrupted */
+	const char *output;   /* -o FILE; NULL or "-": standard output */
+	uint64_t duration_ns; /* 0: until interrupted */
 	uint64_t interval_ns;
 	enum vx_backend backend;
 
@@ -63,8 +63,8 @@ struct vx_opts {
 	char host[64];
 	bool has_port;
 	uint16_t port;
-	int proto;		/* IPPROTO_*, -1 when not set */
-	uint32_t rate;		/* events per second, 0: unlimited */
+	int proto;     /* IPPROTO_*, -1 when not set */
+	uint32_t rate; /* events per second, 0: unlimited */
 
 	/* --metrics [ADDR:]PORT: serve Prometheus text on /metrics. */
 	bool has_metrics;
@@ -73,16 +73,16 @@ struct vx_opts {
 
 	/* --pcap FILE --snaplen N: packet bytes at each hook into pcapng. */
 	const char *pcap;
-	uint32_t snaplen;	/* 0: VX_SNAPLEN_DEFAULT */
+	uint32_t snaplen; /* 0: VX_SNAPLEN_DEFAULT */
 
-	bool summary;		/* encap: counters only, no events */
-	bool xdp;		/* datapath: XDP on underlay ingress */
+	bool summary; /* encap: counters only, no events */
+	bool xdp;     /* datapath: XDP on underlay ingress */
 
-	bool stack;		/* drops: full kernel stacks */
-	bool probe;		/* diagnose: send own traffic */
-	struct vx_target_spec targets[VX_MAX_TARGETS];	/* diagnose --target */
+	bool stack;				       /* drops: full kernel stacks */
+	bool probe;				       /* diagnose: send own traffic */
+	struct vx_target_spec targets[VX_MAX_TARGETS]; /* diagnose --target */
 	int n_targets;
-	const char *baseline;	/* diagnose: earlier healthy run */
+	const char *baseline; /* diagnose: earlier healthy run */
 };
 
 /* Each parser returns 0 or a negative errno and writes a one-sentence
@@ -96,8 +96,8 @@ int vx_parse_target(const char *s, struct vx_target_spec *out, char *err, size_t
 /* An IPv4 or IPv6 address literal, written to @out in canonical form (so
  * that a text comparison matches inet_ntop's output); @outlen >= 46. */
 int vx_parse_host(const char *s, char *out, size_t outlen, char *err, size_t errlen);
-int vx_parse_u32(const char *s, const char *what, uint32_t min, uint32_t max,
-		 uint32_t *out, char *err, size_t errlen);
+int vx_parse_u32(const char *s, const char *what, uint32_t min, uint32_t max, uint32_t *out,
+		 char *err, size_t errlen);
 bool vx_valid_netns_name(const char *s);
 /* Format @ns as "1.5s", "250ms", "3m" for messages. */
 const char *vx_fmt_duration(uint64_t ns, char *buf, size_t len);

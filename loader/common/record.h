@@ -32,8 +32,8 @@ const struct vx_cap *vx_cap_of(const void *rec, size_t base, size_t size, uint16
 struct vx_nf_drop_rec {
 	struct vxn_event ev;
 	enum vx_nf_hook hook;
-	int family;		/* 4, 6, or 0 (bridge, arp, unknown) */
-	int first_frame;	/* stack index of the hook's caller */
+	int family;	 /* 4, 6, or 0 (bridge, arp, unknown) */
+	int first_frame; /* stack index of the hook's caller */
 };
 
 /* Decode @data (a struct vxn_event) whose stack is @ips with the symbol

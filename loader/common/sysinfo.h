@@ -8,10 +8,10 @@
 struct vx_sysinfo {
 	char release[128];
 	char machine[32];
-	bool btf;			/* /sys/kernel/btf/vmlinux parses */
+	bool btf; /* /sys/kernel/btf/vmlinux parses */
 	int btf_err;
-	char lockdown[32];		/* "none", "integrity", "confidentiality", "unknown" */
-	char tracefs[64];		/* mount point, "" when not mounted */
+	char lockdown[32]; /* "none", "integrity", "confidentiality", "unknown" */
+	char tracefs[64];  /* mount point, "" when not mounted */
 	bool cap_bpf, cap_net_admin, cap_perfmon, cap_sys_admin;
 };
 

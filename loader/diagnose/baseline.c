@@ -11,7 +11,7 @@
 
 struct vx_baseline {
 	json_t *root;
-	json_t *latency;	/* borrowed from root */
+	json_t *latency; /* borrowed from root */
 };
 
 /* The largest baseline read: a diagnosis is a few KiB. */
@@ -68,8 +68,8 @@ struct vx_baseline *vx_baseline_parse(const char *text, size_t len, const char *
 		/* Empty text goes to jansson once, which says what it expected. */
 		if (off == len && len)
 			break;
-		doc = json_loadb(text + off, len - off, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
-				 &je);
+		doc = json_loadb(text + off, len - off,
+				 JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
 		if (!doc) {
 			not_json(name, text, off, &je, err, errlen);
 			json_decref(diag);
@@ -86,7 +86,8 @@ struct vx_baseline *vx_baseline_parse(const char *text, size_t len, const char *
 	lat = json_object_get(diag, "latency");
 	if (!diag || !json_is_array(lat)) {
 		snprintf(err, errlen, "'%s' is not the output of `vxray diagnose -j`: %s", name,
-			 diag ? "no latency to compare against" : "no \"type\":\"diagnosis\" document");
+			 diag ? "no latency to compare against" :
+				"no \"type\":\"diagnosis\" document");
 		json_decref(diag);
 		return NULL;
 	}
@@ -164,7 +165,8 @@ bool vx_baseline_lookup(const struct vx_baseline *b, const char *netns, const ch
 	size_t i;
 	json_t *o;
 
-	json_array_foreach(b->latency, i, o) {
+	json_array_foreach(b->latency, i, o)
+	{
 		json_t *a = json_object_get(o, "p50_us"), *c = json_object_get(o, "p90_us");
 
 		if (!member_is(o, "netns", netns) || !member_is(o, "device", device) ||

@@ -38,8 +38,8 @@ void vx_dropev_snap_rules(struct vx_dropev *w, const char names[][VX_NETNS_NAME_
 		int k, ret = vx_nf_read_ruleset(names[n], &now);
 
 		if (ret) {
-			pr_debug("diagnose: cannot read the rules of %s: %s", vx_ns_label_of(names[n]),
-				 vx_strerror(ret));
+			pr_debug("diagnose: cannot read the rules of %s: %s",
+				 vx_ns_label_of(names[n]), vx_strerror(ret));
 			vx_nf_ruleset_free(&now);
 			continue;
 		}
@@ -59,7 +59,8 @@ void vx_dropev_snap_rules(struct vx_dropev *w, const char names[][VX_NETNS_NAME_
 
 			if (r->policy)
 				snprintf(text, sizeof(text), "policy %s of %s %s/%s",
-					 vx_nf_verdict_name(r->verdict), r->family, r->table, r->chain);
+					 vx_nf_verdict_name(r->verdict), r->family, r->table,
+					 r->chain);
 			else if (!strncmp(r->text, "-A ", 3))
 				snprintf(text, sizeof(text), "%s", r->text);
 			else
@@ -122,8 +123,7 @@ void vx_dropev_on_drop(void *ctx, const struct vx_drop *x)
 	struct vx_evidence *ev = w->ev;
 	const struct vxd_event *e = x->ev;
 	const char *reason = x->reason ? x->reason : "?", *dev;
-	bool outer = ((e->flags & VXD_F_TUNNEL) && !(e->flags & VXD_F_DECAP)) ||
-		     outer_udp(w, e);
+	bool outer = ((e->flags & VXD_F_TUNNEL) && !(e->flags & VXD_F_DECAP)) || outer_udp(w, e);
 	/* The evidence's namespaces are as the options name them: "" for
 	 * vxray's own. */
 	const char *ns = e->netns == vx_netns_inum(NULL) ? "" : vx_ns_label(e->netns);

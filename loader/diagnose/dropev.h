@@ -23,18 +23,18 @@
 /* One DROP/REJECT rule's packets over the window. */
 struct vx_dropev_rule {
 	char netns[VX_NETNS_NAME_MAX];
-	char rule[200];			/* as iptables-save or nft prints it */
+	char rule[200]; /* as iptables-save or nft prints it */
 	uint64_t before, after;
 	bool seen_before;
 };
 
 struct vx_dropev {
-	struct vx_evidence *ev;		/* its tunnels say which side a drop is on */
+	struct vx_evidence *ev; /* its tunnels say which side a drop is on */
 	struct vx_dropev_rule rules[VX_DROPEV_MAX_RULES];
 	int n_rules;
-	struct vx_nf_ruleset rs[VX_MAX_NETNS];	/* each namespace's rules at the start */
+	struct vx_nf_ruleset rs[VX_MAX_NETNS]; /* each namespace's rules at the start */
 	bool have_rs[VX_MAX_NETNS];
-	bool have_rules;		/* some namespace's rules could be read */
+	bool have_rules; /* some namespace's rules could be read */
 };
 
 struct vx_drop;

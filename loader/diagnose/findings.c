@@ -35,8 +35,8 @@ const char *vx_verdict_id(enum vx_verdict v)
  * NO_SOCKET counts only for outer packets: UDP to a port nobody listens
  * on, i.e. the sender's destination port is not the receiver's. */
 static const char *const decap_reasons[] = {
-	"VXLAN_INVALID_HDR", "VXLAN_VNI_NOT_FOUND", "MAC_INVALID_SOURCE", "IP_TUNNEL_ECN",
-	"VXLAN_INVALID_SMAC", "NO_SOCKET",
+	"VXLAN_INVALID_HDR", "VXLAN_VNI_NOT_FOUND", "MAC_INVALID_SOURCE",
+	"IP_TUNNEL_ECN",     "VXLAN_INVALID_SMAC",  "NO_SOCKET",
 };
 /* ... and that the sending side could not encapsulate or send it, most
  * telling first. NO_TX_TARGET is VXLAN_NO_REMOTE's name since 6.11 or so
@@ -44,8 +44,8 @@ static const char *const decap_reasons[] = {
  * underlay: on the VXLAN device itself they are the overlay's ARP/ND
  * going unanswered, a symptom of whatever else broke the tunnel. */
 static const char *const encap_reasons[] = {
-	"NO_TX_TARGET", "VXLAN_NO_REMOTE", "IP_OUTNOROUTES", "TUNNEL_TXINFO", "NEIGH_FAILED",
-	"NEIGH_CREATEFAIL", "NEIGH_QUEUEFULL", "NEIGH_DEAD",
+	"NO_TX_TARGET", "VXLAN_NO_REMOTE",  "IP_OUTNOROUTES",  "TUNNEL_TXINFO",
+	"NEIGH_FAILED", "NEIGH_CREATEFAIL", "NEIGH_QUEUEFULL", "NEIGH_DEAD",
 };
 
 static bool in_list(const char *r, const char *const *list, size_t n)
@@ -163,8 +163,7 @@ static struct vx_finding *find(struct judge *j, enum vx_verdict v, const char *n
 	return NULL;
 }
 
-__attribute__((format(printf, 2, 3)))
-static void evid(struct vx_finding *f, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void evid(struct vx_finding *f, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -184,8 +183,8 @@ static void drop_evid(struct vx_finding *f, const struct vx_ev_drop *d)
 
 static const char *tun_name(const struct vx_ev_tunnel *t, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s in %s (VNI %u, %s -> %s)", t->device, vx_ns_label_of(t->netns), t->vni,
-		 t->local[0] ? t->local : "?", t->remote[0] ? t->remote : "?");
+	snprintf(buf, len, "%s in %s (VNI %u, %s -> %s)", t->device, vx_ns_label_of(t->netns),
+		 t->vni, t->local[0] ? t->local : "?", t->remote[0] ? t->remote : "?");
 	return buf;
 }
 
@@ -228,7 +227,8 @@ static void judge_conntrack(struct judge *j)
 			return;
 		snprintf(f->sentence, sizeof(f->sentence),
 			 "The conntrack table in %s is exhausted (%u of %u entries): new flows "
-			 "there are dropped.", vx_ns_label_of(c->netns), c->count, c->max);
+			 "there are dropped.",
+			 vx_ns_label_of(c->netns), c->count, c->max);
 		evid(f, "conntrack count %u, max %u (%.0f%% full) in %s", c->count, c->max, pct,
 		     vx_ns_label_of(c->netns));
 		evid(f, "during the window: insert_failed %llu, drop %llu, early_drop %llu",
@@ -244,13 +244,15 @@ static void judge_conntrack(struct judge *j)
 				continue;
 			b = &ev->tun[a->peer];
 			evid(f, "%s encapsulated %llu packets toward %s, which decapsulated %llu",
-			     vx_ns_label_of(a->netns), (unsigned long long)a->encap, vx_ns_label_of(b->netns),
-			     (unsigned long long)b->decap);
+			     vx_ns_label_of(a->netns), (unsigned long long)a->encap,
+			     vx_ns_label_of(b->netns), (unsigned long long)b->decap);
 		}
-		snprintf(f->next, sizeof(f->next),
-			 "Raise net.netfilter.nf_conntrack_max (or shorten the timeouts), or exempt "
-			 "the traffic with a NOTRACK rule in the raw table of %s; `vxray conntrack "
-			 "--netns %s` shows the table filling.", vx_ns_label_of(c->netns), vx_ns_label_of(c->netns));
+		snprintf(
+			f->next, sizeof(f->next),
+			"Raise net.netfilter.nf_conntrack_max (or shorten the timeouts), or exempt "
+			"the traffic with a NOTRACK rule in the raw table of %s; `vxray conntrack "
+			"--netns %s` shows the table filling.",
+			vx_ns_label_of(c->netns), vx_ns_label_of(c->netns));
 	}
 }
 
@@ -293,47 +295,58 @@ static void judge_tunnel_drops(struct judge *j, bool decap)
 		}
 		if (decap) {
 			char vni[96] = "";
-			const char *why = !strcmp(x->reason, "VXLAN_VNI_NOT_FOUND") ||
-						  (in_vxlan_rcv(x) && vni_unserved(ev, x)) ?
-				"the VNI it carries has no VXLAN device here" :
+			const char *why =
+				!strcmp(x->reason, "VXLAN_VNI_NOT_FOUND") ||
+						(in_vxlan_rcv(x) && vni_unserved(ev, x)) ?
+					"the VNI it carries has no VXLAN device here" :
 				!strcmp(x->reason, "NO_SOCKET") ?
-				"nothing listens on the UDP port it was sent to (wrong destination port)" :
+					"nothing listens on the UDP port it was sent to (wrong destination port)" :
 				!strcmp(x->reason, "VXLAN_INVALID_HDR") ?
-				"its VXLAN header is invalid" :
-				in_vxlan_rcv(x) ? "the VXLAN driver drops it" : "the kernel refused it";
+					"its VXLAN header is invalid" :
+				in_vxlan_rcv(x) ? "the VXLAN driver drops it" :
+						  "the kernel refused it";
 
 			if (x->has_vni && vni_unserved(ev, x))
-				snprintf(vni, sizeof(vni), "; it carries VNI %u, which no VXLAN device "
-					 "in %s has", x->vni, vx_ns_label_of(x->netns));
-			snprintf(f->sentence, sizeof(f->sentence),
-				 "VXLAN packets reach %s but cannot be decapsulated: %s (%s%s%s)%s.",
-				 vx_ns_label_of(x->netns), why, x->reason, in_vxlan_rcv(x) ? " in " : "",
-				 in_vxlan_rcv(x) ? x->location : "", vni);
-			snprintf(f->next, sizeof(f->next),
-				 "Compare VNI and dstport on both ends (`ip -d link show type vxlan` in "
-				 "each namespace); `vxray drops --netns %s` shows each drop.",
-				 vx_ns_label_of(x->netns));
+				snprintf(vni, sizeof(vni),
+					 "; it carries VNI %u, which no VXLAN device "
+					 "in %s has",
+					 x->vni, vx_ns_label_of(x->netns));
+			snprintf(
+				f->sentence, sizeof(f->sentence),
+				"VXLAN packets reach %s but cannot be decapsulated: %s (%s%s%s)%s.",
+				vx_ns_label_of(x->netns), why, x->reason,
+				in_vxlan_rcv(x) ? " in " : "", in_vxlan_rcv(x) ? x->location : "",
+				vni);
+			snprintf(
+				f->next, sizeof(f->next),
+				"Compare VNI and dstport on both ends (`ip -d link show type vxlan` in "
+				"each namespace); `vxray drops --netns %s` shows each drop.",
+				vx_ns_label_of(x->netns));
 		} else {
 			/* Without a reason, the device's own configuration says
 			 * which: no remote at all, or a remote without a route
 			 * (the inventory found no underlay toward it). */
 			const struct vx_ev_tunnel *t = tunnel_of(ev, x);
 			bool bare = in_vxlan_xmit(x);
-			const char *why = !strcmp(x->reason, "VXLAN_NO_REMOTE") ||
-						  !strcmp(x->reason, "NO_TX_TARGET") ||
-						  (bare && t && !t->remote[0]) ?
-				"the VXLAN device has no remote or FDB entry for the destination" :
-				!strcmp(x->reason, "IP_OUTNOROUTES") || (bare && t && !t->underlay[0]) ?
-				"there is no route to the remote VTEP" :
+			const char *why =
+				!strcmp(x->reason, "VXLAN_NO_REMOTE") ||
+						!strcmp(x->reason, "NO_TX_TARGET") ||
+						(bare && t && !t->remote[0]) ?
+					"the VXLAN device has no remote or FDB entry for the destination" :
+				!strcmp(x->reason, "IP_OUTNOROUTES") ||
+						(bare && t && !t->underlay[0]) ?
+					"there is no route to the remote VTEP" :
 				bare ? "the VXLAN driver drops it on transmit" :
-				"the underlay neighbour (ARP/ND) of the remote VTEP cannot be resolved";
+				       "the underlay neighbour (ARP/ND) of the remote VTEP cannot be resolved";
 			snprintf(f->sentence, sizeof(f->sentence),
 				 "%s cannot encapsulate or send overlay traffic: %s (%s%s%s).",
 				 vx_ns_label_of(x->netns), why, x->reason, bare ? " in " : "",
 				 bare ? x->location : "");
-			snprintf(f->next, sizeof(f->next),
-				 "Check `bridge fdb show dev <vxlan>`, `ip route get <remote VTEP>` and "
-				 "`ip neigh` in %s.", vx_ns_label_of(x->netns));
+			snprintf(
+				f->next, sizeof(f->next),
+				"Check `bridge fdb show dev <vxlan>`, `ip route get <remote VTEP>` and "
+				"`ip neigh` in %s.",
+				vx_ns_label_of(x->netns));
 		}
 	}
 }
@@ -369,7 +382,8 @@ static void judge_one_sided(struct judge *j)
 		f = find(j, VX_V_DECAP, b->netns);
 		if (f) {
 			evid(f, "%s encapsulated %llu packets toward %s, which decapsulated none",
-			     vx_ns_label_of(a->netns), (unsigned long long)a->encap, vx_ns_label_of(b->netns));
+			     vx_ns_label_of(a->netns), (unsigned long long)a->encap,
+			     vx_ns_label_of(b->netns));
 			continue;
 		}
 		f = add(j, VX_V_ONE_SIDED, b->netns, b->device);
@@ -383,10 +397,12 @@ static void judge_one_sided(struct judge *j)
 		if (d >= 0 && is_nf_drop(&ev->drops[d])) {
 			const struct vx_ev_drop *x = &ev->drops[d];
 
-			snprintf(f->sentence, sizeof(f->sentence),
-				 "The tunnel %s -> %s is one-sided: netfilter in %s drops the outer "
-				 "VXLAN packets (UDP/%u) before they are decapsulated.",
-				 vx_ns_label_of(a->netns), vx_ns_label_of(b->netns), vx_ns_label_of(b->netns), b->dstport);
+			snprintf(
+				f->sentence, sizeof(f->sentence),
+				"The tunnel %s -> %s is one-sided: netfilter in %s drops the outer "
+				"VXLAN packets (UDP/%u) before they are decapsulated.",
+				vx_ns_label_of(a->netns), vx_ns_label_of(b->netns),
+				vx_ns_label_of(b->netns), b->dstport);
 			for (int e = 0; e < ev->n_drops; e++) {
 				if (!j->drop_used[e] && ev->drops[e].outer &&
 				    !strcmp(ev->drops[e].netns, b->netns)) {
@@ -396,36 +412,45 @@ static void judge_one_sided(struct judge *j)
 			}
 			snprintf(f->next, sizeof(f->next),
 				 "Allow UDP/%u from %s in %s's firewall%s%s.", b->dstport,
-				 b->remote[0] ? b->remote : "the remote VTEP", vx_ns_label_of(b->netns),
-				 x->rule[0] ? "; the rule is: " : "", x->rule);
+				 b->remote[0] ? b->remote : "the remote VTEP",
+				 vx_ns_label_of(b->netns), x->rule[0] ? "; the rule is: " : "",
+				 x->rule);
 		} else if (d >= 0) {
 			j->drop_used[d] = true;
 			drop_evid(f, &ev->drops[d]);
-			snprintf(f->sentence, sizeof(f->sentence),
-				 "The tunnel %s -> %s is one-sided: the outer packets reach %s and are "
-				 "dropped there (%s) before decapsulation.", vx_ns_label_of(a->netns),
-				 vx_ns_label_of(b->netns), vx_ns_label_of(b->netns), ev->drops[d].reason);
-			snprintf(f->next, sizeof(f->next),
-				 "`vxray drops --netns %s --stack` shows where; check the VXLAN port "
-				 "and VNI there.", vx_ns_label_of(b->netns));
+			snprintf(
+				f->sentence, sizeof(f->sentence),
+				"The tunnel %s -> %s is one-sided: the outer packets reach %s and are "
+				"dropped there (%s) before decapsulation.",
+				vx_ns_label_of(a->netns), vx_ns_label_of(b->netns),
+				vx_ns_label_of(b->netns), ev->drops[d].reason);
+			snprintf(
+				f->next, sizeof(f->next),
+				"`vxray drops --netns %s --stack` shows where; check the VXLAN port "
+				"and VNI there.",
+				vx_ns_label_of(b->netns));
 		} else {
 			bool arrived = b->underlay_rx > 0;
 
 			if (b->underlay[0])
 				evid(f, "the underlay %s in %s received %llu packets", b->underlay,
 				     vx_ns_label_of(b->netns), (unsigned long long)b->underlay_rx);
-			snprintf(f->sentence, sizeof(f->sentence),
-				 "The tunnel %s -> %s is one-sided: %s encapsulates, %s never "
-				 "decapsulates; %s.", vx_ns_label_of(a->netns), vx_ns_label_of(b->netns), vx_ns_label_of(a->netns),
-				 vx_ns_label_of(b->netns), arrived ?
-				 "packets arrive on its underlay and vanish before the VXLAN socket" :
-				 "the packets are lost on the underlay between the two VTEPs");
-			snprintf(f->next, sizeof(f->next),
-				 "%s", arrived ?
-				 "Check the receiver's firewall for UDP to the VXLAN port and run `vxray "
-				 "drops` on it to see where they go." :
-				 "Check the underlay path between the VTEPs (routes, ACLs, UDP to the "
-				 "VXLAN port) with `vxray encap` on both underlays.");
+			snprintf(
+				f->sentence, sizeof(f->sentence),
+				"The tunnel %s -> %s is one-sided: %s encapsulates, %s never "
+				"decapsulates; %s.",
+				vx_ns_label_of(a->netns), vx_ns_label_of(b->netns),
+				vx_ns_label_of(a->netns), vx_ns_label_of(b->netns),
+				arrived ?
+					"packets arrive on its underlay and vanish before the VXLAN socket" :
+					"the packets are lost on the underlay between the two VTEPs");
+			snprintf(
+				f->next, sizeof(f->next), "%s",
+				arrived ?
+					"Check the receiver's firewall for UDP to the VXLAN port and run `vxray "
+					"drops` on it to see where they go." :
+					"Check the underlay path between the VTEPs (routes, ACLs, UDP to the "
+					"VXLAN port) with `vxray encap` on both underlays.");
 		}
 	}
 }
@@ -463,13 +488,15 @@ static void judge_netfilter(struct judge *j)
 					 "%s'%s'", rules[0] ? ", " : "", y->rule);
 		}
 		snprintf(f->sentence, sizeof(f->sentence),
-			 "Netfilter in %s drops %s traffic (%llu packets)%s%s.", vx_ns_label_of(x->netns),
+			 "Netfilter in %s drops %s traffic (%llu packets)%s%s.",
+			 vx_ns_label_of(x->netns),
 			 x->outer ? "underlay (outer VXLAN)" : "decapsulated overlay",
 			 (unsigned long long)n, rules[0] ? " by " : "", rules);
-		snprintf(f->next, sizeof(f->next),
-			 "Review the rule%s in %s (`iptables -S`, `nft list ruleset`); if the traffic "
-			 "is meant to pass, delete or narrow it.",
-			 rules[0] ? " named above" : "s", vx_ns_label_of(x->netns));
+		snprintf(
+			f->next, sizeof(f->next),
+			"Review the rule%s in %s (`iptables -S`, `nft list ruleset`); if the traffic "
+			"is meant to pass, delete or narrow it.",
+			rules[0] ? " named above" : "s", vx_ns_label_of(x->netns));
 	}
 }
 
@@ -505,17 +532,23 @@ static void judge_mtu(struct judge *j)
 		snprintf(f->sentence, sizeof(f->sentence),
 			 "MTU mismatch on VNI %u: %s's overlay MTU %u does not fit its underlay "
 			 "%s (MTU %u) once %d bytes of VXLAN are added, so full-size packets are "
-			 "dropped.", bad->vni, vx_ns_label_of(bad->netns), bad->mtu,
+			 "dropped.",
+			 bad->vni, vx_ns_label_of(bad->netns), bad->mtu,
 			 bad->underlay[0] ? bad->underlay : "?", bad->underlay_mtu,
 			 bad->local[0] && strchr(bad->local, ':') ? 70 : 50);
 		if (b)
-			evid(f, "path: %s %s (MTU %u) over %s (MTU %u) -> %s %s (MTU %u) over %s "
-			     "(MTU %u)", vx_ns_label_of(a->netns), a->device, a->mtu,
-			     a->underlay[0] ? a->underlay : "?", a->underlay_mtu, vx_ns_label_of(b->netns),
-			     b->device, b->mtu, b->underlay[0] ? b->underlay : "?", b->underlay_mtu);
+			evid(f,
+			     "path: %s %s (MTU %u) over %s (MTU %u) -> %s %s (MTU %u) over %s "
+			     "(MTU %u)",
+			     vx_ns_label_of(a->netns), a->device, a->mtu,
+			     a->underlay[0] ? a->underlay : "?", a->underlay_mtu,
+			     vx_ns_label_of(b->netns), b->device, b->mtu,
+			     b->underlay[0] ? b->underlay : "?", b->underlay_mtu);
 		else
-			evid(f, "path: %s %s (MTU %u) over %s (MTU %u) -> %s (the far end is not "
-			     "watched)", vx_ns_label_of(a->netns), a->device, a->mtu,
+			evid(f,
+			     "path: %s %s (MTU %u) over %s (MTU %u) -> %s (the far end is not "
+			     "watched)",
+			     vx_ns_label_of(a->netns), a->device, a->mtu,
 			     a->underlay[0] ? a->underlay : "?", a->underlay_mtu,
 			     a->remote[0] ? a->remote : "?");
 		if (a->mtu_bad)
@@ -523,18 +556,24 @@ static void judge_mtu(struct judge *j)
 		if (b && b->mtu_bad)
 			evid(f, "%s: %s", vx_ns_label_of(b->netns), b->mtu_msg);
 		if (full || small || syn)
-			evid(f, "TCP retransmits through the tunnel: %llu full-size (up to %u bytes), "
-			     "%llu small, %llu SYNACK%s", (unsigned long long)full,
+			evid(f,
+			     "TCP retransmits through the tunnel: %llu full-size (up to %u bytes), "
+			     "%llu small, %llu SYNACK%s",
+			     (unsigned long long)full,
 			     a->rt_max_len > (b ? b->rt_max_len : 0) ? a->rt_max_len :
-			     b ? b->rt_max_len : 0, (unsigned long long)small,
-			     (unsigned long long)syn,
-			     full && !small ? ": the MTU fingerprint (big segments lost, small pass)" : "");
+			     b					     ? b->rt_max_len :
+								       0,
+			     (unsigned long long)small, (unsigned long long)syn,
+			     full && !small ?
+				     ": the MTU fingerprint (big segments lost, small pass)" :
+				     "");
 		else
-			evid(f, "no TCP retransmits seen in the window (no full-size TCP traffic crossed)");
+			evid(f,
+			     "no TCP retransmits seen in the window (no full-size TCP traffic crossed)");
 		if (b && a->encap > b->decap)
 			evid(f, "%s encapsulated %llu packets, %s decapsulated %llu",
-			     vx_ns_label_of(a->netns), (unsigned long long)a->encap, vx_ns_label_of(b->netns),
-			     (unsigned long long)b->decap);
+			     vx_ns_label_of(a->netns), (unsigned long long)a->encap,
+			     vx_ns_label_of(b->netns), (unsigned long long)b->decap);
 		snprintf(f->next, sizeof(f->next),
 			 "Set the overlay MTU to the smallest underlay MTU minus %d on both ends "
 			 "(`ip link set %s mtu N`), or raise the underlay MTU.",
@@ -562,8 +601,8 @@ static void judge_latency(struct judge *j)
 				f = &j->out[k];
 		if (f) {
 			evid(f, "%s through %s in %s: p50 %.0f us -> %.0f us (baseline: %s)",
-			     l->stage, l->device, vx_ns_label_of(l->netns), l->base_p50_us, l->p50_us,
-			     l->base_from);
+			     l->stage, l->device, vx_ns_label_of(l->netns), l->base_p50_us,
+			     l->p50_us, l->base_from);
 			continue;
 		}
 		f = add(j, VX_V_LATENCY, l->netns, l->device);
@@ -598,22 +637,22 @@ static void judge_probe(struct judge *j)
 		const struct vx_ev_probe *p = &ev->probes[i];
 		struct vx_finding *f;
 
-		if (p->sent < VX_PROBE_MIN_SENT ||
-		    p->received >= VX_PROBE_MIN_ANSWERED * p->sent)
+		if (p->sent < VX_PROBE_MIN_SENT || p->received >= VX_PROBE_MIN_ANSWERED * p->sent)
 			continue;
 		f = add(j, VX_V_UNREACHABLE, p->from, NULL);
 		if (!f)
 			return;
 		snprintf(f->sentence, sizeof(f->sentence),
 			 "%s cannot reach %s: %u of %u probe pings were answered, and no drop, "
-			 "rule or table in the diagnosed namespaces explains it.", vx_ns_label_of(p->from),
-			 p->to, p->received, p->sent);
-		evid(f, "probe from %s to %s: %u sent, %u answered", vx_ns_label_of(p->from), p->to, p->sent,
-		     p->received);
-		snprintf(f->next, sizeof(f->next),
-			 "Check that %s is the right address and routed from %s (`ip route get %s`); "
-			 "diagnose the namespaces along the path with --netns.", p->to,
-			 vx_ns_label_of(p->from), p->to);
+			 "rule or table in the diagnosed namespaces explains it.",
+			 vx_ns_label_of(p->from), p->to, p->received, p->sent);
+		evid(f, "probe from %s to %s: %u sent, %u answered", vx_ns_label_of(p->from), p->to,
+		     p->sent, p->received);
+		snprintf(
+			f->next, sizeof(f->next),
+			"Check that %s is the right address and routed from %s (`ip route get %s`); "
+			"diagnose the namespaces along the path with --netns.",
+			p->to, vx_ns_label_of(p->from), p->to);
 	}
 }
 
@@ -635,8 +674,8 @@ static void judge_healthy(struct judge *j)
 		     (unsigned long long)a->decap, a->mtu, a->underlay_mtu);
 	}
 	for (int i = 0; i < ev->n_ct; i++)
-		evid(f, "conntrack in %s: %u of %u entries, no failures", vx_ns_label_of(ev->ct[i].netns),
-		     ev->ct[i].count, ev->ct[i].max);
+		evid(f, "conntrack in %s: %u of %u entries, no failures",
+		     vx_ns_label_of(ev->ct[i].netns), ev->ct[i].count, ev->ct[i].max);
 	for (int i = 0; i < ev->n_lat; i++)
 		if (ev->lat[i].samples)
 			evid(f, "%s %s in %s: p50 %.0f us%s", ev->lat[i].stage, ev->lat[i].device,
@@ -645,11 +684,12 @@ static void judge_healthy(struct judge *j)
 	evid(f, "no tunnel, netfilter or conntrack drops in %.1f s", ev->window_s);
 	snprintf(f->sentence, sizeof(f->sentence), "No fault found%s.",
 		 !ev->n_tun ? ": no VXLAN device was found to watch" :
-		 total ? "" : ", but no overlay traffic crossed the tunnels (try --probe)");
-	snprintf(f->next, sizeof(f->next), "%s", !ev->n_tun ?
-		 "Name the namespaces that hold the VXLAN devices with --netns." :
-		 total ? "Nothing to do; keep this run with -j as a --baseline for later." :
-		 "Run again with --probe, or while the application sends traffic.");
+		 total	    ? "" :
+			      ", but no overlay traffic crossed the tunnels (try --probe)");
+	snprintf(f->next, sizeof(f->next), "%s",
+		 !ev->n_tun ? "Name the namespaces that hold the VXLAN devices with --netns." :
+		 total	    ? "Nothing to do; keep this run with -j as a --baseline for later." :
+			      "Run again with --probe, or while the application sends traffic.");
 }
 
 int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int max)

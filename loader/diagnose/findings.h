@@ -33,27 +33,27 @@ struct vx_ev_tunnel {
 	char device[16];
 	char underlay[16];
 	uint32_t vni;
-	char local[46], remote[46];	/* VTEP addresses, "" when unknown */
+	char local[46], remote[46]; /* VTEP addresses, "" when unknown */
 	uint16_t dstport;
 	uint32_t mtu, underlay_mtu;
-	bool mtu_bad;			/* vx_mtu_problem() */
-	char mtu_msg[256];		/* its sentence */
-	int peer;			/* the tunnel at the other end, -1: unknown */
-	uint64_t encap, decap;		/* packets this end encapsulated / decapsulated */
-	uint64_t underlay_rx;		/* packets the underlay device received */
-	uint64_t rt_full, rt_small, rt_synack;	/* TCP retransmits of flows through it */
+	bool mtu_bad;			       /* vx_mtu_problem() */
+	char mtu_msg[256];		       /* its sentence */
+	int peer;			       /* the tunnel at the other end, -1: unknown */
+	uint64_t encap, decap;		       /* packets this end encapsulated / decapsulated */
+	uint64_t underlay_rx;		       /* packets the underlay device received */
+	uint64_t rt_full, rt_small, rt_synack; /* TCP retransmits of flows through it */
 	uint32_t rt_max_len;
 };
 
 /* Kernel drops of one kind in one place, over the window. */
 struct vx_ev_drop {
 	char netns[VX_NETNS_NAME_MAX];
-	char reason[64];		/* the kernel's name, "SKB_DROP_REASON_" stripped */
-	char location[64];		/* "sym+0xoff" or "" */
-	char device[16];		/* "" when unknown */
-	char rule[200];			/* the netfilter rule, "" when unknown */
-	bool outer;			/* an encapsulated VXLAN packet (underlay traffic) */
-	uint32_t vni;			/* the VNI it carried, when it was one (has_vni) */
+	char reason[64];   /* the kernel's name, "SKB_DROP_REASON_" stripped */
+	char location[64]; /* "sym+0xoff" or "" */
+	char device[16];   /* "" when unknown */
+	char rule[200];	   /* the netfilter rule, "" when unknown */
+	bool outer;	   /* an encapsulated VXLAN packet (underlay traffic) */
+	uint32_t vni;	   /* the VNI it carried, when it was one (has_vni) */
 	bool has_vni;
 	uint64_t count;
 };
@@ -62,15 +62,15 @@ struct vx_ev_drop {
 struct vx_ev_ct {
 	char netns[VX_NETNS_NAME_MAX];
 	uint32_t count, max;
-	uint64_t insert_failed, drop, early_drop;	/* during the window */
+	uint64_t insert_failed, drop, early_drop; /* during the window */
 };
 
 /* One latency measurement against its baseline. */
 struct vx_ev_lat {
 	char netns[VX_NETNS_NAME_MAX];
 	char device[16];
-	char stage[16];			/* "encap", "wire", "decap", "delivery", "rtt" */
-	char base_from[64];		/* "the window's first part", "baseline FILE" */
+	char stage[16];	    /* "encap", "wire", "decap", "delivery", "rtt" */
+	char base_from[64]; /* "the window's first part", "baseline FILE" */
 	bool has_base;
 	double base_p50_us, base_p90_us;
 	double p50_us, p90_us;
@@ -79,8 +79,8 @@ struct vx_ev_lat {
 
 /* One --probe target: vxray's own pings. */
 struct vx_ev_probe {
-	char from[VX_NETNS_NAME_MAX];	/* the sending namespace, "" for vxray's own */
-	char to[46];			/* the address pinged */
+	char from[VX_NETNS_NAME_MAX]; /* the sending namespace, "" for vxray's own */
+	char to[46];		      /* the address pinged */
 	uint32_t sent, received;
 };
 
@@ -91,7 +91,7 @@ struct vx_ev_probe {
 
 struct vx_evidence {
 	double window_s;
-	bool probed;			/* vxray sent its own traffic */
+	bool probed; /* vxray sent its own traffic */
 	struct vx_ev_tunnel tun[VX_EV_MAX_TUN];
 	int n_tun;
 	struct vx_ev_drop drops[VX_EV_MAX_DROPS];
@@ -120,12 +120,12 @@ enum vx_verdict {
 
 struct vx_finding {
 	enum vx_verdict verdict;
-	char netns[VX_NETNS_NAME_MAX];	/* where it is, "" when not one place */
+	char netns[VX_NETNS_NAME_MAX]; /* where it is, "" when not one place */
 	char device[16];
-	char sentence[512];		/* the verdict in one sentence */
+	char sentence[512]; /* the verdict in one sentence */
 	char evidence[VX_FINDING_MAX_EV][256];
 	int n_evidence;
-	char next[384];			/* what to check or change */
+	char next[384]; /* what to check or change */
 };
 
 /* Machine-readable id: "healthy", "one_sided_tunnel", "netfilter_overlay",

@@ -26,7 +26,7 @@
 /* Last: it #defines icmp_id, a field name of vxray.h's structs. */
 #include <netinet/ip_icmp.h>
 
-#define PROBE_MAGIC 0x76787261u	/* "vxra" */
+#define PROBE_MAGIC 0x76787261u /* "vxra" */
 
 /* snprintf("%s") between fields of one static struct trips -Wrestrict;
  * they never overlap, but say it with memmove. */
@@ -61,10 +61,12 @@ static int netns_addr(const char *netns, const char *dev, int family, uint8_t ou
 		const uint8_t *a;
 		size_t n = family == AF_INET ? 4 : 16;
 
-		if (!p->ifa_addr || p->ifa_addr->sa_family != family || (dev && strcmp(p->ifa_name, dev)))
+		if (!p->ifa_addr || p->ifa_addr->sa_family != family ||
+		    (dev && strcmp(p->ifa_name, dev)))
 			continue;
-		a = family == AF_INET ? (const uint8_t *)&((struct sockaddr_in *)p->ifa_addr)->sin_addr :
-			(const uint8_t *)&((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr;
+		a = family == AF_INET ?
+			    (const uint8_t *)&((struct sockaddr_in *)p->ifa_addr)->sin_addr :
+			    (const uint8_t *)&((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr;
 		if (family == AF_INET6 && (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
 			continue;
 		if (match && memcmp(a, match, n))
@@ -137,7 +139,8 @@ int vx_probe_user_targets(struct vx_probe *pr, const struct vx_target_spec *spec
 
 		memset(g, 0, sizeof(*g));
 		if (s->netns[0] && vx_netns_enter(s->netns, &saved)) {
-			pr_err("--target: no network namespace '%s' (see `ip netns list`)", s->netns);
+			pr_err("--target: no network namespace '%s' (see `ip netns list`)",
+			       s->netns);
 			return -ENOENT;
 		}
 		if (s->netns[0])
@@ -217,7 +220,8 @@ static void send_ping(int fd, const struct vx_probe_target *g, int idx, uint16_t
 {
 	static uint8_t pkt[9000];
 	struct icmphdr *h = (struct icmphdr *)pkt;
-	struct ping_payload pl = { .sent_ns = vx_now_ns(), .target = (uint32_t)idx,
+	struct ping_payload pl = { .sent_ns = vx_now_ns(),
+				   .target = (uint32_t)idx,
 				   .magic = PROBE_MAGIC };
 	struct sockaddr_storage to = { 0 };
 	socklen_t tolen;
@@ -295,7 +299,8 @@ static void tcp_exchange(const struct vx_probe_target *g, int idx, size_t bytes,
 			 int out)
 {
 	struct sockaddr_storage a = { 0 };
-	socklen_t alen = g->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	socklen_t alen =
+		g->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	int lfd = socket_in(g->dst_ns, g->family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	int cfd = socket_in(g->src_ns, g->family, SOCK_STREAM | SOCK_NONBLOCK, 0), afd = -1;
 	uint64_t end = vx_now_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
@@ -390,7 +395,8 @@ static void probe_child(const struct vx_probe *pr, int out, uint64_t window_ns)
 				_exit(1);
 			for (int i = 0; i < pr->n_tg; i++) {
 				/* Full size: the overlay MTU less the IP header. */
-				size_t big = pr->tg[i].mtu - (pr->tg[i].family == AF_INET6 ? 40 : 20);
+				size_t big =
+					pr->tg[i].mtu - (pr->tg[i].family == AF_INET6 ? 40 : 20);
 
 				for (int k = 0; k < 3 && fds[i] >= 0 && pr->tg[i].mtu > 128; k++) {
 					send_ping(fds[i], &pr->tg[i], i, seq++, big, true);
@@ -442,7 +448,8 @@ void vx_probe_parse(struct vx_probe *pr)
 			g->sent++;
 		} else if (line[0] == 'B') {
 			g->big_sent++;
-		} else if (line[0] == 'R' && sscanf(line, "R %u %lf %lf %zu", &idx, &at, &rtt, &size) == 4) {
+		} else if (line[0] == 'R' &&
+			   sscanf(line, "R %u %lf %lf %zu", &idx, &at, &rtt, &size) == 4) {
 			if (size > 200) {
 				g->big_received++;
 				continue;
@@ -530,8 +537,7 @@ void vx_probe_stop(struct vx_probe *pr)
 	}
 	/* The child is gone: read what is left in the pipe. */
 	while (pr->len < sizeof(pr->buf) - 1) {
-		ssize_t n = read(pr->fd, pr->buf + pr->len,
-				 sizeof(pr->buf) - 1 - pr->len);
+		ssize_t n = read(pr->fd, pr->buf + pr->len, sizeof(pr->buf) - 1 - pr->len);
 
 		if (n <= 0)
 			break;
@@ -555,7 +561,6 @@ void vx_probe_fill_probes(const struct vx_probe *pr, struct vx_evidence *ev)
 		p->received = pr->tg[i].received;
 	}
 }
-
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -593,13 +598,14 @@ void vx_probe_fill_latency(const struct vx_probe *pr, struct vx_evidence *ev,
 		if (g->tun >= 0)
 			cpy(dev, sizeof(dev), ev->tun[g->tun].device);
 		else
-			snprintf(dev, sizeof(dev), "to %s", vx_probe_target_addr(g, dev + 8, sizeof(dev) - 8));
+			snprintf(dev, sizeof(dev), "to %s",
+				 vx_probe_target_addr(g, dev + 8, sizeof(dev) - 8));
 		l = &ev->lat[ev->n_lat++];
 		cpy(l->netns, sizeof(l->netns), netns);
 		cpy(l->device, sizeof(l->device), dev);
 		snprintf(l->stage, sizeof(l->stage), "rtt");
-		if (base && vx_baseline_lookup(base, l->netns, l->device, "rtt",
-						 &l->base_p50_us, &l->base_p90_us)) {
+		if (base && vx_baseline_lookup(base, l->netns, l->device, "rtt", &l->base_p50_us,
+					       &l->base_p90_us)) {
 			l->has_base = true;
 			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", baseline);
 		} else if (n >= 9) {

@@ -38,12 +38,12 @@ struct vx_probe_target {
 	int tun;
 	char src_ns[VX_NETNS_NAME_MAX], dst_ns[VX_NETNS_NAME_MAX];
 	bool dst_known;
-	int family;			/* AF_INET, AF_INET6 */
+	int family; /* AF_INET, AF_INET6 */
 	uint8_t dst[16];
 	uint32_t mtu;
 	/* Results, from the probe's pipe. */
 	double rtt_us[VX_PROBE_MAX_RTT];
-	double rtt_ms_at[VX_PROBE_MAX_RTT];	/* when, from the window's start */
+	double rtt_ms_at[VX_PROBE_MAX_RTT]; /* when, from the window's start */
 	int n_rtt;
 	unsigned sent, received, big_sent, big_received;
 	uint64_t tcp_sent, tcp_received;
@@ -55,9 +55,9 @@ struct vx_probe {
 	int n_tg;
 	pid_t pid;
 	int fd;
-	char buf[65536];		/* the child's report */
+	char buf[65536]; /* the child's report */
 	size_t len;
-	size_t scanned;			/* buf bytes scanned for burst marks */
+	size_t scanned; /* buf bytes scanned for burst marks */
 };
 
 /* Before and after the mid-window burst: its queueing is vxray's doing,

@@ -13,7 +13,7 @@
 
 /* The latency stages a diagnosis compares (xmit is inside encap). */
 static const char *const stage_names[VX_ST__MAX] = {
-	[VX_ST_ENCAP] = "encap", [VX_ST_WIRE] = "wire", [VX_ST_DECAP] = "decap",
+	[VX_ST_ENCAP] = "encap",       [VX_ST_WIRE] = "wire", [VX_ST_DECAP] = "decap",
 	[VX_ST_DELIVERY] = "delivery", [VX_ST_XMIT] = "xmit",
 };
 /* Fewer samples than this in a stage say nothing about it. */
@@ -58,8 +58,12 @@ static void dp_on_change(void *ctx, const struct vx_dp_watched *w, bool added)
 int vx_stagelat_start(struct vx_stagelat *s, const struct vx_opts *o,
 		      const char names[][VX_NETNS_NAME_MAX], int n)
 {
-	struct vx_dp_opts po = { .o = &s->dpo, .events = false, .flows = true,
-				 .before_load = dp_before_load, .on_change = dp_on_change, .ctx = s };
+	struct vx_dp_opts po = { .o = &s->dpo,
+				 .events = false,
+				 .flows = true,
+				 .before_load = dp_before_load,
+				 .on_change = dp_on_change,
+				 .ctx = s };
 	int ret;
 
 	s->dpo = *o;
@@ -70,7 +74,8 @@ int vx_stagelat_start(struct vx_stagelat *s, const struct vx_opts *o,
 	for (int i = 0; i < n; i++)
 		memcpy(s->dpo.netns[i], names[i], VX_NETNS_NAME_MAX);
 	vx_dp_init(&s->dp, &po);
-	if ((ret = vx_dp_pick(&s->dp)) || (ret = vx_lathooks_open(&s->hooks, VX_BACKEND_AUTO, NULL, NULL)) ||
+	if ((ret = vx_dp_pick(&s->dp)) ||
+	    (ret = vx_lathooks_open(&s->hooks, VX_BACKEND_AUTO, NULL, NULL)) ||
 	    (ret = vx_dp_load(&s->dp)) || (ret = vx_dp_attach(&s->dp))) {
 		vx_dp_close(&s->dp);
 		vx_lathooks_close(&s->hooks);
@@ -140,8 +145,7 @@ void vx_stagelat_burst(struct vx_stagelat *s, bool end)
 			s->n_mid = s->n_burst0;
 			s->mid_taken = true;
 		}
-	}
-	else if (s->up && end)
+	} else if (s->up && end)
 		s->n_burst1 = read_hists(s, s->burst1, VX_STAGELAT_MAX_ROWS);
 }
 
@@ -164,8 +168,8 @@ static const struct vx_stagelat_row *row_of(const struct vx_stagelat_row *rows, 
 	return NULL;
 }
 
-void vx_stagelat_fill(struct vx_stagelat *s, struct vx_evidence *ev,
-		      const struct vx_baseline *base, const char *baseline)
+void vx_stagelat_fill(struct vx_stagelat *s, struct vx_evidence *ev, const struct vx_baseline *base,
+		      const char *baseline)
 {
 	static struct vx_stagelat_row rows[VX_STAGELAT_MAX_ROWS];
 	int n;
@@ -174,7 +178,8 @@ void vx_stagelat_fill(struct vx_stagelat *s, struct vx_evidence *ev,
 		return;
 	n = read_hists(s, rows, VX_STAGELAT_MAX_ROWS);
 	for (int i = 0; i < n && ev->n_lat < VX_EV_MAX_LAT; i++) {
-		const struct vx_dp_watched *w = vx_dp_lookup(&s->dp, rows[i].k.netns, rows[i].k.ifindex);
+		const struct vx_dp_watched *w =
+			vx_dp_lookup(&s->dp, rows[i].k.netns, rows[i].k.ifindex);
 		const struct vx_stagelat_row *m = row_of(s->mid, s->n_mid, &rows[i].k);
 		const struct vx_stagelat_row *b0 = row_of(s->burst0, s->n_burst0, &rows[i].k);
 		const struct vx_stagelat_row *b1 = row_of(s->burst1, s->n_burst1, &rows[i].k);
@@ -198,8 +203,8 @@ void vx_stagelat_fill(struct vx_stagelat *s, struct vx_evidence *ev,
 		cpy(l->netns, sizeof(l->netns), w->netns);
 		cpy(l->device, sizeof(l->device), w->name);
 		cpy(l->stage, sizeof(l->stage), stage_names[rows[i].k.stage]);
-		if (base && vx_baseline_lookup(base, l->netns, l->device, l->stage,
-						 &l->base_p50_us, &l->base_p90_us)) {
+		if (base && vx_baseline_lookup(base, l->netns, l->device, l->stage, &l->base_p50_us,
+					       &l->base_p90_us)) {
 			l->has_base = true;
 			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", baseline);
 		} else if (have_first && first.count >= LAT_MIN_SAMPLES) {

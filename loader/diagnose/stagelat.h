@@ -31,10 +31,10 @@ struct vx_stagelat_row {
 };
 
 struct vx_stagelat {
-	struct vx_opts dpo;		/* the view's options, narrowed to its namespaces */
+	struct vx_opts dpo; /* the view's options, narrowed to its namespaces */
 	struct vx_dp dp;
 	struct vx_lathooks hooks;
-	bool up;			/* attached: there is something to read */
+	bool up; /* attached: there is something to read */
 	/* At the end of the window's first third. */
 	struct vx_stagelat_row mid[VX_STAGELAT_MAX_ROWS];
 	int n_mid;
@@ -59,8 +59,8 @@ void vx_stagelat_burst(struct vx_stagelat *s, bool end);
 /* One ev->lat entry per watched device and stage with enough samples,
  * against @base (read from the file @baseline) when it knows the stage,
  * else against the window's first third. */
-void vx_stagelat_fill(struct vx_stagelat *s, struct vx_evidence *ev,
-		      const struct vx_baseline *base, const char *baseline);
+void vx_stagelat_fill(struct vx_stagelat *s, struct vx_evidence *ev, const struct vx_baseline *base,
+		      const char *baseline);
 void vx_stagelat_stop(struct vx_stagelat *s);
 
 #endif

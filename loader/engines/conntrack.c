@@ -36,16 +36,18 @@
 
 enum ct_be { BE_FENTRY, BE_KPROBE, BE_NETLINK };
 static const char *const be_kind[] = {
-	[BE_FENTRY] = "fentry", [BE_KPROBE] = "kprobe", [BE_NETLINK] = "ctnetlink",
+	[BE_FENTRY] = "fentry",
+	[BE_KPROBE] = "kprobe",
+	[BE_NETLINK] = "ctnetlink",
 };
 
 struct ct_nsstate {
-	struct vx_ct *ct;		/* back to the engine, for the loop callback */
+	struct vx_ct *ct; /* back to the engine, for the loop callback */
 	char name[VX_NETNS_NAME_MAX];
 	uint32_t inum;
-	struct mnl_socket *req;		/* stats requests */
-	struct mnl_socket *ev;		/* NEW/DESTROY events (ctnetlink backend) */
-	int max_fd;			/* nf_conntrack_max, opened inside the netns */
+	struct mnl_socket *req; /* stats requests */
+	struct mnl_socket *ev;	/* NEW/DESTROY events (ctnetlink backend) */
+	int max_fd;		/* nf_conntrack_max, opened inside the netns */
 	uint32_t seq;
 	struct vx_ct_cpu_stats base, prev;
 	uint64_t ev_new[VX_CT_L4__MAX], ev_destroyed[VX_CT_L4__MAX];
@@ -61,7 +63,7 @@ struct vx_ct {
 	char backend[96];
 	struct vx_conntrack *skel;
 	struct bpf_link *links[5];
-	struct ring_buffer *rb;		/* events of the BPF backends */
+	struct ring_buffer *rb; /* events of the BPF backends */
 	vx_ct_event_cb ev_cb;
 	void *ev_ctx;
 	uint64_t ev_lost, lost_seen, last_ns;
@@ -72,7 +74,7 @@ struct vx_ct {
 const char *vx_ct_l4_name(int l4)
 {
 	static const char *const names[VX_CT_L4__MAX] = {
-		[VX_CT_TCP] = "tcp", [VX_CT_UDP] = "udp", [VX_CT_ICMP] = "icmp",
+		[VX_CT_TCP] = "tcp",	   [VX_CT_UDP] = "udp",	  [VX_CT_ICMP] = "icmp",
 		[VX_CT_ICMPV6] = "icmpv6", [VX_CT_SCTP] = "sctp", [VX_CT_OTHER] = "other",
 	};
 	return l4 >= 0 && l4 < VX_CT_L4__MAX ? names[l4] : "?";
@@ -108,8 +110,8 @@ void vx_ct_judge(struct vx_ct_ns *ns, bool alloc_failed_known)
 		off += snprintf(fb + off, sizeof(fb) - off, "%salloc_failed +%llu", off ? ", " : "",
 				(unsigned long long)ns->alloc_failed);
 	if (ns->insert_failed && off < (int)sizeof(fb))
-		off += snprintf(fb + off, sizeof(fb) - off, "%sinsert_failed +%llu", off ? ", " : "",
-				(unsigned long long)ns->insert_failed);
+		off += snprintf(fb + off, sizeof(fb) - off, "%sinsert_failed +%llu",
+				off ? ", " : "", (unsigned long long)ns->insert_failed);
 	if (ns->drop && off < (int)sizeof(fb))
 		off += snprintf(fb + off, sizeof(fb) - off, "%sdrop +%llu", off ? ", " : "",
 				(unsigned long long)ns->drop);
@@ -176,14 +178,16 @@ static int cb_stats_cpu(const struct nlmsghdr *nlh, void *data)
 	return vx_ct_parse_stats_cpu(nlh, nlh->nlmsg_len, data) ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-struct count_max { uint32_t count, max; };
+struct count_max {
+	uint32_t count, max;
+};
 
 static int cb_stats(const struct nlmsghdr *nlh, void *data)
 {
 	struct count_max *cm = data;
 
-	return vx_ct_parse_stats(nlh, nlh->nlmsg_len, &cm->count, &cm->max) ? MNL_CB_ERROR
-									   : MNL_CB_OK;
+	return vx_ct_parse_stats(nlh, nlh->nlmsg_len, &cm->count, &cm->max) ? MNL_CB_ERROR :
+									      MNL_CB_OK;
 }
 
 /* IPCTNL_MSG_CT_GET_STATS_CPU: the per-CPU counters, summed. */
@@ -247,7 +251,8 @@ int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n,
 
 	*out = NULL;
 	if (n <= 0 || n > VX_MAX_NETNS) {
-		snprintf(err, errlen, "conntrack watches 1 to %d namespaces, not %d", VX_MAX_NETNS, n);
+		snprintf(err, errlen, "conntrack watches 1 to %d namespaces, not %d", VX_MAX_NETNS,
+			 n);
 		return -EINVAL;
 	}
 	ct = calloc(1, sizeof(*ct));
@@ -287,9 +292,10 @@ int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n,
 		if (!ret)
 			ret = get_count_max(s, &count, &max);
 		if (ret) {
-			snprintf(err, errlen,
-				 "ctnetlink in namespace %s did not answer (%s): is the nf_conntrack_netlink module loaded?",
-				 vx_ns_label_of(s->name), vx_strerror(ret));
+			snprintf(
+				err, errlen,
+				"ctnetlink in namespace %s did not answer (%s): is the nf_conntrack_netlink module loaded?",
+				vx_ns_label_of(s->name), vx_strerror(ret));
 			goto fail;
 		}
 		s->prev = s->base;
@@ -344,7 +350,8 @@ static int on_bpf_event(void *ctx, void *data, size_t size)
 	ev.inum = e->netns;
 	ev.netns = ns_of(ct, e->netns);
 	ev.type = e->kind;
-	ev.hook = bpf_hook(e->kind, e->backend == VXD_BE_KPROBE, strstr(ct->backend, "nf_ct_destroy"));
+	ev.hook = bpf_hook(e->kind, e->backend == VXD_BE_KPROBE,
+			   strstr(ct->backend, "nf_ct_destroy"));
 	ev.t = e->t;
 	ct->ev_cb(ct->ev_ctx, &ev);
 	return 0;
@@ -376,28 +383,30 @@ static int try_bpf(struct vx_ct *ct, enum ct_be be, char *why, size_t len)
 		return ret;
 	}
 	ct->skel->rodata->cfg = cfg;
-	if (!cfg.events)	/* one page: the smallest ring there is */
+	if (!cfg.events) /* one page: the smallest ring there is */
 		bpf_map__set_max_entries(ct->skel->maps.vxc_rb, (uint32_t)sysconf(_SC_PAGESIZE));
 	if (be == BE_FENTRY) {
 		progs[0] = ct->skel->progs.vxc_fexit_alloc;
 		progs[1] = ct->skel->progs.vxc_fexit_confirm;
-		progs[2] = new_destroy ? ct->skel->progs.vxc_fentry_destroy
-				       : ct->skel->progs.vxc_fentry_destroy_old;
+		progs[2] = new_destroy ? ct->skel->progs.vxc_fentry_destroy :
+					 ct->skel->progs.vxc_fentry_destroy_old;
 		np = 3;
-		what = new_destroy ? "fexit/__nf_conntrack_alloc,__nf_conntrack_confirm + fentry/nf_ct_destroy"
-				   : "fexit/__nf_conntrack_alloc,__nf_conntrack_confirm + fentry/nf_conntrack_destroy";
+		what = new_destroy ?
+			       "fexit/__nf_conntrack_alloc,__nf_conntrack_confirm + fentry/nf_ct_destroy" :
+			       "fexit/__nf_conntrack_alloc,__nf_conntrack_confirm + fentry/nf_conntrack_destroy";
 	} else {
 		progs[0] = ct->skel->progs.vxc_kprobe_alloc;
 		progs[1] = ct->skel->progs.vxc_kretprobe_alloc;
 		progs[2] = ct->skel->progs.vxc_kprobe_confirm;
 		progs[3] = ct->skel->progs.vxc_kretprobe_confirm;
-		progs[4] = new_destroy ? ct->skel->progs.vxc_kprobe_destroy
-				       : ct->skel->progs.vxc_kprobe_destroy_old;
+		progs[4] = new_destroy ? ct->skel->progs.vxc_kprobe_destroy :
+					 ct->skel->progs.vxc_kprobe_destroy_old;
 		np = 5;
-		what = new_destroy ? "kprobe+kretprobe/__nf_conntrack_alloc,__nf_conntrack_confirm + kprobe/nf_ct_destroy"
-				   : "kprobe+kretprobe/__nf_conntrack_alloc,__nf_conntrack_confirm + kprobe/nf_conntrack_destroy";
+		what = new_destroy ?
+			       "kprobe+kretprobe/__nf_conntrack_alloc,__nf_conntrack_confirm + kprobe/nf_ct_destroy" :
+			       "kprobe+kretprobe/__nf_conntrack_alloc,__nf_conntrack_confirm + kprobe/nf_conntrack_destroy";
 	}
-	bpf_object__for_each_program(p, ct->skel->obj) {
+	bpf_object__for_each_program (p, ct->skel->obj) {
 		bool on = false;
 
 		for (int i = 0; i < np; i++)
@@ -406,8 +415,9 @@ static int try_bpf(struct vx_ct *ct, enum ct_be be, char *why, size_t len)
 	}
 	ret = vx_conntrack__load(ct->skel);
 	if (ret) {
-		snprintf(why, len, "the kernel refused to load %s: %s", be == BE_FENTRY ?
-			 "fexit/__nf_conntrack_alloc" : "kprobe/__nf_conntrack_alloc",
+		snprintf(why, len, "the kernel refused to load %s: %s",
+			 be == BE_FENTRY ? "fexit/__nf_conntrack_alloc" :
+					   "kprobe/__nf_conntrack_alloc",
 			 vx_strerror(ret));
 		goto err;
 	}
@@ -426,14 +436,17 @@ static int try_bpf(struct vx_ct *ct, enum ct_be be, char *why, size_t len)
 			ret = -errno;
 			snprintf(why, len, "the kernel refused to attach %s: %s%s",
 				 bpf_program__section_name(progs[i]), vx_strerror(ret),
-				 be == BE_KPROBE && access("/sys/bus/event_source/devices/kprobe", F_OK)
-					 ? " (this kernel has no kprobes: CONFIG_KPROBES is off)" : "");
+				 be == BE_KPROBE && access("/sys/bus/event_source/devices/kprobe",
+							   F_OK) ?
+					 " (this kernel has no kprobes: CONFIG_KPROBES is off)" :
+					 "");
 			goto err;
 		}
 		ct->links[nl++] = l;
 	}
 	if (cfg.events) {
-		ct->rb = ring_buffer__new(bpf_map__fd(ct->skel->maps.vxc_rb), on_bpf_event, ct, NULL);
+		ct->rb = ring_buffer__new(bpf_map__fd(ct->skel->maps.vxc_rb), on_bpf_event, ct,
+					  NULL);
 		if (!ct->rb) {
 			ret = -errno;
 			snprintf(why, len, "reading the event ring buffer: %s", vx_strerror(ret));
@@ -461,8 +474,8 @@ err:
  * seen only as the kernel's drop counter. */
 static int open_events(struct vx_ct *ct, char *why, size_t len)
 {
-	unsigned int groups = (1u << (NFNLGRP_CONNTRACK_NEW - 1)) |
-			      (1u << (NFNLGRP_CONNTRACK_DESTROY - 1));
+	unsigned int groups =
+		(1u << (NFNLGRP_CONNTRACK_NEW - 1)) | (1u << (NFNLGRP_CONNTRACK_DESTROY - 1));
 	int rcvbuf = EV_RCVBUF;
 
 	for (int i = 0; i < ct->n; i++) {
@@ -478,7 +491,8 @@ static int open_events(struct vx_ct *ct, char *why, size_t len)
 		ret = s->ev ? 0 : -errno;
 		vx_netns_leave(saved);
 		if (ret) {
-			snprintf(why, len, "cannot subscribe to ctnetlink events in namespace %s: %s",
+			snprintf(why, len,
+				 "cannot subscribe to ctnetlink events in namespace %s: %s",
 				 vx_ns_label_of(s->name), vx_strerror(ret));
 			return ret;
 		}
@@ -502,10 +516,22 @@ int vx_ct_attach(struct vx_ct *ct, enum vx_backend be, char *err, size_t errlen)
 	int n, ret = -ENOENT;
 
 	switch (be) {
-	case VX_BACKEND_FENTRY: order[0] = BE_FENTRY; n = 1; break;
-	case VX_BACKEND_KPROBE: order[0] = BE_KPROBE; n = 1; break;
-	case VX_BACKEND_TRACEPOINT: order[0] = BE_NETLINK; n = 1; break;
-	default: memcpy(order, order_auto, sizeof(order)); n = 3; break;
+	case VX_BACKEND_FENTRY:
+		order[0] = BE_FENTRY;
+		n = 1;
+		break;
+	case VX_BACKEND_KPROBE:
+		order[0] = BE_KPROBE;
+		n = 1;
+		break;
+	case VX_BACKEND_TRACEPOINT:
+		order[0] = BE_NETLINK;
+		n = 1;
+		break;
+	default:
+		memcpy(order, order_auto, sizeof(order));
+		n = 3;
+		break;
 	}
 	for (int i = 0; i < n; i++) {
 		if (order[i] == BE_NETLINK)
@@ -519,9 +545,10 @@ int vx_ct_attach(struct vx_ct *ct, enum vx_backend be, char *err, size_t errlen)
 		pr_debug("conntrack: backend %s: %s", be_kind[order[i]], why[i]);
 	}
 	if (n == 1 && order[0] != BE_NETLINK)
-		snprintf(err, errlen,
-			 "the %s backend cannot run here: %s; use --backend tracepoint (ctnetlink) or leave --backend out",
-			 be_kind[order[0]], why[0]);
+		snprintf(
+			err, errlen,
+			"the %s backend cannot run here: %s; use --backend tracepoint (ctnetlink) or leave --backend out",
+			be_kind[order[0]], why[0]);
 	else
 		snprintf(err, errlen, "no conntrack backend could be attached (last: %s)",
 			 why[n - 1]);
@@ -550,7 +577,7 @@ static int on_events(void *data)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
-			if (errno == ENOBUFS) {	/* the kernel dropped events */
+			if (errno == ENOBUFS) { /* the kernel dropped events */
 				s->ct->ev_lost++;
 				continue;
 			}
@@ -558,8 +585,11 @@ static int on_events(void *data)
 		}
 		len = (int)n;
 		while (mnl_nlmsg_ok(nlh, len)) {
-			struct vx_ct_event ev = { .ts_ns = now, .on_receipt = true, .netns = s->name,
-						  .inum = s->inum, .hook = "ctnetlink" };
+			struct vx_ct_event ev = { .ts_ns = now,
+						  .on_receipt = true,
+						  .netns = s->name,
+						  .inum = s->inum,
+						  .hook = "ctnetlink" };
 			int t = vx_ct_parse_event_tuple(nlh, nlh->nlmsg_len, &ev.t);
 
 			if (t == VX_CT_EV_NEW)
@@ -567,7 +597,8 @@ static int on_events(void *data)
 			else if (t == VX_CT_EV_DESTROY)
 				s->ev_destroyed[vx_ct_l4_of(ev.t.proto)]++;
 			else if (t < 0)
-				pr_debug("conntrack: ignored a malformed event: %s", vx_strerror(t));
+				pr_debug("conntrack: ignored a malformed event: %s",
+					 vx_strerror(t));
 			if (ct->ev_cb && (t == VX_CT_EV_NEW || t == VX_CT_EV_DESTROY)) {
 				ev.type = t;
 				ct->ev_cb(ct->ev_ctx, &ev);
@@ -631,7 +662,7 @@ static void read_bpf(struct vx_ct *ct, struct vxc_counts (*cur)[VX_CT_L4__MAX])
 
 int vx_ct_snapshot(struct vx_ct *ct, struct vx_ct_snapshot *out)
 {
-	struct vxc_counts (*cur)[VX_CT_L4__MAX] = NULL;
+	struct vxc_counts(*cur)[VX_CT_L4__MAX] = NULL;
 	uint64_t now = vx_now_ns(), lost;
 	bool bpf = ct->be != BE_NETLINK && ct->skel;
 	int ret = 0;
@@ -683,10 +714,12 @@ int vx_ct_snapshot(struct vx_ct *ct, struct vx_ct_snapshot *out)
 			/* Counters are per CPU and only grow; guard anyway
 			 * against a CPU going offline between reads. */
 			o->insert_failed = st.insert_failed > s->prev.insert_failed ?
-					   st.insert_failed - s->prev.insert_failed : 0;
+						   st.insert_failed - s->prev.insert_failed :
+						   0;
 			o->drop = st.drop > s->prev.drop ? st.drop - s->prev.drop : 0;
 			o->early_drop = st.early_drop > s->prev.early_drop ?
-					st.early_drop - s->prev.early_drop : 0;
+						st.early_drop - s->prev.early_drop :
+						0;
 			s->prev = st;
 		} else {
 			pr_warn("conntrack statistics of namespace %s: %s", vx_ns_label_of(s->name),

@@ -24,7 +24,15 @@
 struct vx_loop;
 struct vx_ct;
 
-enum vx_ct_l4 { VX_CT_TCP, VX_CT_UDP, VX_CT_ICMP, VX_CT_ICMPV6, VX_CT_SCTP, VX_CT_OTHER, VX_CT_L4__MAX };
+enum vx_ct_l4 {
+	VX_CT_TCP,
+	VX_CT_UDP,
+	VX_CT_ICMP,
+	VX_CT_ICMPV6,
+	VX_CT_SCTP,
+	VX_CT_OTHER,
+	VX_CT_L4__MAX
+};
 
 /* "tcp", "udp", ... for a VX_CT_* bucket; the bucket of an IPPROTO_*. */
 const char *vx_ct_l4_name(int l4);
@@ -32,12 +40,12 @@ int vx_ct_l4_of(uint8_t ipproto);
 
 /* One entry event, for `vxray trace`. */
 struct vx_ct_event {
-	uint64_t ts_ns;		/* CLOCK_MONOTONIC: the kernel's, or on receipt */
-	bool on_receipt;	/* ctnetlink: stamped when vxray read it */
-	const char *netns;	/* as opened ("" = vxray's own) */
+	uint64_t ts_ns;	   /* CLOCK_MONOTONIC: the kernel's, or on receipt */
+	bool on_receipt;   /* ctnetlink: stamped when vxray read it */
+	const char *netns; /* as opened ("" = vxray's own) */
 	uint32_t inum;
-	int type;		/* VX_CT_EV_* */
-	const char *hook;	/* what saw it: "ctnetlink", "fexit/__nf_conntrack_confirm", ... */
+	int type;	  /* VX_CT_EV_* */
+	const char *hook; /* what saw it: "ctnetlink", "fexit/__nf_conntrack_confirm", ... */
 	struct vxd_ip t;
 };
 typedef void (*vx_ct_event_cb)(void *ctx, const struct vx_ct_event *e);
@@ -45,30 +53,30 @@ typedef void (*vx_ct_event_cb)(void *ctx, const struct vx_ct_event *e);
 /* ---- snapshots ----------------------------------------------------------- */
 
 struct vx_ct_ns {
-	char netns[VX_NETNS_NAME_MAX];	/* "" = vxray's own namespace */
+	char netns[VX_NETNS_NAME_MAX]; /* "" = vxray's own namespace */
 	uint32_t inum;
 	/* Over the interval: */
 	uint64_t new[VX_CT_L4__MAX];
 	uint64_t confirmed[VX_CT_L4__MAX];
 	uint64_t destroyed[VX_CT_L4__MAX];
-	uint64_t alloc_failed;		/* only with a BPF backend */
+	uint64_t alloc_failed; /* only with a BPF backend */
 	uint64_t insert_failed, drop, early_drop;
 	/* Now: */
-	bool have_count;		/* count and max could be read */
+	bool have_count; /* count and max could be read */
 	uint32_t count, max;
 	double fill_pct;
-	bool alert;			/* table full, or failures rising */
-	char alert_why[192];		/* the reason, in words */
+	bool alert;	     /* table full, or failures rising */
+	char alert_why[192]; /* the reason, in words */
 	/* Since open: */
-	struct vx_ct_cpu_stats total;	/* the kernel's own, cumulative */
+	struct vx_ct_cpu_stats total; /* the kernel's own, cumulative */
 	uint64_t total_alloc_failed;
 };
 
 struct vx_ct_snapshot {
 	double interval_s;
-	const char *backend;		/* "fexit/__nf_conntrack_alloc...", "ctnetlink" */
-	bool alloc_failed_known;	/* a BPF backend sees failed allocations */
-	uint64_t lost;			/* counts or event bursts lost, this interval */
+	const char *backend;	 /* "fexit/__nf_conntrack_alloc...", "ctnetlink" */
+	bool alloc_failed_known; /* a BPF backend sees failed allocations */
+	uint64_t lost;		 /* counts or event bursts lost, this interval */
 	uint64_t total_lost;
 	int n;
 	struct vx_ct_ns ns[VX_MAX_NETNS];
@@ -76,8 +84,8 @@ struct vx_ct_snapshot {
 
 /* Open ctnetlink in each of the @n namespaces ("" = this one). 0 or a
  * negative errno with one sentence in @err. */
-int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n,
-	       char *err, size_t errlen);
+int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n, char *err,
+	       size_t errlen);
 /* Before vx_ct_attach(): deliver every entry event to @cb as well (the BPF
  * backends then also send one record per event over a ring buffer; their
  * counts stay exact whatever it loses). */

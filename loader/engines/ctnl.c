@@ -69,7 +69,10 @@ int vx_ct_parse_stats_cpu(const struct nlmsghdr *nlh, size_t len, struct vx_ct_c
 {
 	const struct nlattr *tb[CTA_STATS_MAX + 1], *a;
 	struct vx_ct_cpu_stats add = {};
-	static const struct { int attr; size_t off; } map[] = {
+	static const struct {
+		int attr;
+		size_t off;
+	} map[] = {
 		{ CTA_STATS_FOUND, offsetof(struct vx_ct_cpu_stats, found) },
 		{ CTA_STATS_INVALID, offsetof(struct vx_ct_cpu_stats, invalid) },
 		{ CTA_STATS_INSERT, offsetof(struct vx_ct_cpu_stats, insert) },
@@ -96,7 +99,7 @@ int vx_ct_parse_stats_cpu(const struct nlmsghdr *nlh, size_t len, struct vx_ct_c
 		uint32_t v;
 
 		ret = attr_be32(tb[map[i].attr], &v);
-		if (ret == -ENOENT)	/* older kernels lack the newer ones */
+		if (ret == -ENOENT) /* older kernels lack the newer ones */
 			continue;
 		if (ret)
 			return ret;

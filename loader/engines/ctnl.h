@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../bpf/kprobe/vx_drops.h"	/* struct vxd_ip: a tuple */
+#include "../bpf/kprobe/vx_drops.h" /* struct vxd_ip: a tuple */
 
 struct nlmsghdr;
 
@@ -30,10 +30,10 @@ int vx_ct_parse_stats(const struct nlmsghdr *nlh, size_t len, uint32_t *count, u
 /* Event kinds; the BPF records' enum vxc_ev_kind has the same values. */
 enum {
 	VX_CT_EV_OTHER = 0,
-	VX_CT_EV_NEW = 1,		/* an entry is in the table (confirmed) */
-	VX_CT_EV_DESTROY = 2,		/* a confirmed entry left it */
-	VX_CT_EV_ALLOC_FAILED = 3,	/* refused: the table was full (BPF only) */
-	VX_CT_EV_INSERT_FAILED = 4,	/* not inserted, packet dropped (BPF only) */
+	VX_CT_EV_NEW = 1,	    /* an entry is in the table (confirmed) */
+	VX_CT_EV_DESTROY = 2,	    /* a confirmed entry left it */
+	VX_CT_EV_ALLOC_FAILED = 3,  /* refused: the table was full (BPF only) */
+	VX_CT_EV_INSERT_FAILED = 4, /* not inserted, packet dropped (BPF only) */
 };
 /* A ctnetlink event: VX_CT_EV_NEW, VX_CT_EV_DESTROY or VX_CT_EV_OTHER
  * (updates), with the original tuple's L4 protocol in *proto (0 when the

@@ -91,7 +91,7 @@ struct vx_dp_watched *dp_find_active(struct vx_dp *dp, int inst, int ifindex)
 
 /* A new active slot, or NULL when it is already watched (or no room). */
 struct vx_dp_watched *dp_add_watch(struct vx_dp *dp, int inst, int ifindex, const char *name,
-				       const struct vx_vxlan_dev *vx, bool is_vxlan, int *err)
+				   const struct vx_vxlan_dev *vx, bool is_vxlan, int *err)
 {
 	struct vx_dp_watched *w = NULL;
 
@@ -205,7 +205,8 @@ int vx_dp_pick(struct vx_dp *dp)
 				goto too_many;
 			if (!v->underlay_ifindex)
 				continue;
-			if ((w = dp_add_watch(dp, inst, v->underlay_ifindex, v->underlay, v, false, &ret)))
+			if ((w = dp_add_watch(dp, inst, v->underlay_ifindex, v->underlay, v, false,
+					      &ret)))
 				w->from_auto = true;
 			if (ret)
 				goto too_many;
@@ -229,7 +230,8 @@ int vx_dp_pick(struct vx_dp *dp)
 	return 0;
 too_many:
 	pr_err("too many interfaces or namespaces: vxray watches at most %d interfaces in %d "
-	       "namespaces", VX_DP_MAX_WATCH, VX_DP_MAX_INST);
+	       "namespaces",
+	       VX_DP_MAX_WATCH, VX_DP_MAX_INST);
 	return -EINVAL;
 }
 
@@ -319,7 +321,7 @@ static int share_maps(struct bpf_object *obj, struct bpf_object *global, struct 
 {
 	struct bpf_map *m;
 
-	bpf_object__for_each_map(m, obj) {
+	bpf_object__for_each_map (m, obj) {
 		struct bpf_object *from = map_per_netns(bpf_map__name(m)) ? ns : global;
 		struct bpf_map *src;
 		int err;
@@ -366,9 +368,9 @@ int dp_load_inst(struct vx_dp *dp, struct vx_dp_inst *in, struct bpf_object *glo
 		return err;
 	if ((err = share_maps(in->tc->obj, global, NULL)) || (err = vx_tc__load(in->tc)))
 		return err;
-	if (in->xdp && ((err = share_maps(in->xdp->obj, global ? global : in->tc->obj,
-					  in->tc->obj)) ||
-			(err = vx_xdp__load(in->xdp))))
+	if (in->xdp &&
+	    ((err = share_maps(in->xdp->obj, global ? global : in->tc->obj, in->tc->obj)) ||
+	     (err = vx_xdp__load(in->xdp))))
 		return err;
 	progs[0] = in->tc->progs.vx_tc_ul_in;
 	progs[1] = in->tc->progs.vx_tc_ul_out;
@@ -403,8 +405,8 @@ int dp_open_tc_socket(struct vx_dp *dp, struct vx_dp_inst *in)
 	}
 	if (err)
 		pr_warn("cannot open an rtnetlink socket in %s (%s): stale tc filters of an "
-			"earlier vxray there are not looked for", vx_ns_label_of(in->netns),
-			strerror(-err));
+			"earlier vxray there are not looked for",
+			vx_ns_label_of(in->netns), strerror(-err));
 	return 0;
 }
 
@@ -418,8 +420,8 @@ int vx_dp_load(struct vx_dp *dp)
 		struct vx_dp_inst *in = &dp->inst[i];
 
 		if ((err = dp_load_inst(dp, in, i ? dp->inst[0].tc->obj : NULL))) {
-			pr_err("cannot load the datapath programs for %s: %s", vx_ns_label_of(in->netns),
-			       vx_strerror(err));
+			pr_err("cannot load the datapath programs for %s: %s",
+			       vx_ns_label_of(in->netns), vx_strerror(err));
 			return err == -EINVAL ? -EIO : err;
 		}
 		if ((err = dp_open_tc_socket(dp, in)))
@@ -439,8 +441,11 @@ static void xdp_attach(struct vx_dp *dp, struct vx_dp_watched *w)
 
 	if (!bpf_xdp_query(w->ifindex, 0, &q) && (q.prog_id || q.drv_prog_id || q.skb_prog_id)) {
 		pr_info("%s in %s already has an XDP program (id %u); leaving it there, "
-			"tc ingress sees arriving packets on %s", w->name, vx_ns_label_of(w->netns),
-			q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id,
+			"tc ingress sees arriving packets on %s",
+			w->name, vx_ns_label_of(w->netns),
+			q.prog_id     ? q.prog_id :
+			q.drv_prog_id ? q.drv_prog_id :
+					q.skb_prog_id,
 			w->name);
 		return;
 	}
@@ -449,7 +454,8 @@ static void xdp_attach(struct vx_dp *dp, struct vx_dp_watched *w)
 	if (fd < 0) {
 		pr_warn("no XDP on %s in %s: native mode refused (%s), and generic mode is not "
 			"used because it would change the timing it is meant to measure; tc ingress "
-			"sees arriving packets there", w->name, vx_ns_label_of(w->netns), vx_strerror(fd));
+			"sees arriving packets there",
+			w->name, vx_ns_label_of(w->netns), vx_strerror(fd));
 		return;
 	}
 	w->xdp_link = fd;
@@ -518,8 +524,8 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		dp_nl_sweep_stale(dp, w);
 	if (dp->tc_mode == VX_TC_NETLINK && (want[0] || want[1]) &&
 	    (err = vx_tcnl_newqdisc_clsact(in->nl, w->ifindex, &w->nl_qdisc_created)))
-		pr_err("cannot add a clsact qdisc to %s in %s: %s", w->name, vx_ns_label_of(in->netns),
-		       strerror(-err));
+		pr_err("cannot add a clsact qdisc to %s in %s: %s", w->name,
+		       vx_ns_label_of(in->netns), strerror(-err));
 	for (int dir = 0; dir < 2 && !err; dir++) {
 		if (!want[dir])
 			continue;
@@ -538,9 +544,11 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 			err = 0;
 		} else {
 			pr_err("cannot attach to %s %s in %s: %s%s", w->name,
-			       dir ? "egress" : "ingress", vx_ns_label_of(in->netns), vx_strerror(err),
+			       dir ? "egress" : "ingress", vx_ns_label_of(in->netns),
+			       vx_strerror(err),
 			       err == -EINVAL ? " (this kernel has no TCX links; "
-						"VXRAY_TC_ATTACH=netlink uses tc filters)" : "");
+						"VXRAY_TC_ATTACH=netlink uses tc filters)" :
+						"");
 		}
 	}
 	if (!err && dp->po.xdp && !w->is_vxlan)

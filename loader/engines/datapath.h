@@ -51,27 +51,27 @@ struct vx_cap;
 
 /* How the tc programs are attached. */
 enum vx_dp_tc_mode {
-	VX_TC_TCX = 1,		/* bpf_link (kernel >= 6.6): dies with vxray */
-	VX_TC_NETLINK,		/* clsact + cls_bpf filters, removed by vxray */
+	VX_TC_TCX = 1, /* bpf_link (kernel >= 6.6): dies with vxray */
+	VX_TC_NETLINK, /* clsact + cls_bpf filters, removed by vxray */
 };
 
 /* One skeleton pair per namespace: the namespace inode is a rodata
  * constant of the programs. */
 struct vx_dp_inst {
 	struct vx_dp *dp;
-	char netns[VX_NETNS_NAME_MAX];	/* "" = vxray's own namespace */
+	char netns[VX_NETNS_NAME_MAX]; /* "" = vxray's own namespace */
 	uint32_t inum;
 	struct vx_tc *tc;
-	struct vx_xdp *xdp;		/* NULL unless vx_dp_opts.xdp */
-	struct vx_tcnl *nl;		/* rtnetlink socket in that namespace */
-	struct mnl_socket *mon;		/* RTNLGRP_LINK socket (vx_dp_follow) */
-	uint32_t prog_id[4];		/* tc ul_in, ul_out, vx_in, vx_out */
+	struct vx_xdp *xdp;	/* NULL unless vx_dp_opts.xdp */
+	struct vx_tcnl *nl;	/* rtnetlink socket in that namespace */
+	struct mnl_socket *mon; /* RTNLGRP_LINK socket (vx_dp_follow) */
+	uint32_t prog_id[4];	/* tc ul_in, ul_out, vx_in, vx_out */
 	/* Following a named namespace that is deleted and created again
 	 * (vx_dp_follow): gone once its /run/netns name vanished, nothing of
 	 * it attached and no socket of vxray's keeping it alive; back_by is
 	 * the deadline for the recreated name to become a namespace. */
 	bool gone;
-	uint64_t back_by;		/* CLOCK_MONOTONIC ns, 0: not waiting */
+	uint64_t back_by; /* CLOCK_MONOTONIC ns, 0: not waiting */
 };
 
 /* An interface vxray watches. Slots are never moved: pointers stay valid
@@ -79,32 +79,32 @@ struct vx_dp_inst {
  * slot with .active false (its name stays readable for late events). */
 struct vx_dp_watched {
 	char name[IF_NAMESIZE];
-	const char *netns;		/* points at its instance's netns */
+	const char *netns; /* points at its instance's netns */
 	uint32_t netns_inum;
 	int ifindex;
-	int inst;			/* index into vx_dp.inst */
-	bool is_vxlan;			/* a VXLAN device, else an underlay */
-	bool active;			/* attached now */
-	bool from_auto;			/* found by --auto, not named with -i */
+	int inst;	/* index into vx_dp.inst */
+	bool is_vxlan;	/* a VXLAN device, else an underlay */
+	bool active;	/* attached now */
+	bool from_auto; /* found by --auto, not named with -i */
 	/* Its VXLAN device, or the VXLAN device it carries; NULL if none. */
 	const struct vx_vxlan_dev *vx;
-	struct vx_vxlan_dev vx_copy;	/* what .vx points at */
+	struct vx_vxlan_dev vx_copy; /* what .vx points at */
 	/* Attachment, private to the engine (datapath.c, dp_tcnl.c). */
-	int tcx[2];			/* ingress, egress link fds, or -1 */
-	int xdp_link;			/* -1 when none */
-	uint32_t nl_prio[2];		/* netlink filters created, 0: none */
+	int tcx[2];	     /* ingress, egress link fds, or -1 */
+	int xdp_link;	     /* -1 when none */
+	uint32_t nl_prio[2]; /* netlink filters created, 0: none */
 	bool nl_qdisc_created;
 	/* Link state, private to dp_follow.c (vx_dp_opts.on_link). */
-	bool appeared;			/* attached while following */
-	bool link_known;		/* link_flags hold its state */
-	unsigned int link_flags;	/* IFF_* at the last message */
+	bool appeared;		 /* attached while following */
+	bool link_known;	 /* link_flags hold its state */
+	unsigned int link_flags; /* IFF_* at the last message */
 };
 
 /* What happened to a watched interface (vx_dp_opts.on_link). */
 enum vx_link_change {
-	VX_LINK_ADDED = 1,	/* appeared and was attached (--auto) */
+	VX_LINK_ADDED = 1, /* appeared and was attached (--auto) */
 	VX_LINK_DELETED,
-	VX_LINK_UP,		/* administratively */
+	VX_LINK_UP, /* administratively */
 	VX_LINK_DOWN,
 	VX_LINK_CARRIER_ON,
 	VX_LINK_CARRIER_OFF,
@@ -116,8 +116,8 @@ struct vx_dp_link {
 	uint64_t ts_ns;
 	const struct vx_dp_watched *w;
 	enum vx_link_change change;
-	unsigned int flags;		/* IFF_* now */
-	uint32_t mtu;			/* 0 when not said */
+	unsigned int flags; /* IFF_* now */
+	uint32_t mtu;	    /* 0 when not said */
 };
 /* "added", "deleted", "up", "down", "carrier on", "carrier off". */
 const char *vx_link_change_name(enum vx_link_change c);
@@ -125,11 +125,11 @@ const char *vx_link_change_name(enum vx_link_change c);
 struct vx_dp;
 
 struct vx_dp_opts {
-	const struct vx_opts *o;	/* -i, --auto, --netns and the filters */
-	bool events;			/* ring-buffer events; false: counters only */
-	bool xdp;			/* XDP on underlay ingress (native only) */
-	uint16_t snaplen;		/* --pcap: packet bytes behind each event */
-	bool flows;			/* learn TCP flows' tunnels into vxp_flow */
+	const struct vx_opts *o; /* -i, --auto, --netns and the filters */
+	bool events;		 /* ring-buffer events; false: counters only */
+	bool xdp;		 /* XDP on underlay ingress (native only) */
+	uint16_t snaplen;	 /* --pcap: packet bytes behind each event */
+	bool flows;		 /* learn TCP flows' tunnels into vxp_flow */
 	/* The hooks to attach, VX_DP_HOOK_* or'ed; 0: all four. A view that
 	 * needs one hook (retrans learns flows at underlay egress only) does
 	 * not make every packet pay for the others. */
@@ -157,10 +157,10 @@ struct vx_dp_opts {
 };
 
 enum {
-	VX_DP_HOOK_UL_IN = 1,		/* underlay tc ingress */
-	VX_DP_HOOK_UL_OUT = 2,		/* underlay tc egress */
-	VX_DP_HOOK_VX_IN = 4,		/* VXLAN device tc ingress */
-	VX_DP_HOOK_VX_OUT = 8,		/* VXLAN device tc egress */
+	VX_DP_HOOK_UL_IN = 1,  /* underlay tc ingress */
+	VX_DP_HOOK_UL_OUT = 2, /* underlay tc egress */
+	VX_DP_HOOK_VX_IN = 4,  /* VXLAN device tc ingress */
+	VX_DP_HOOK_VX_OUT = 8, /* VXLAN device tc egress */
 	VX_DP_HOOKS_ALL = 15,
 };
 
@@ -170,16 +170,16 @@ struct vx_dp {
 	struct vx_dp_inst inst[VX_DP_MAX_INST];
 	int n_inst;
 	struct vx_dp_watched w[VX_DP_MAX_WATCH];
-	int n_w;			/* slots used, active or not */
+	int n_w; /* slots used, active or not */
 	enum vx_dp_tc_mode tc_mode;
-	const char *tc_mode_why;	/* why that mode, for the startup line */
-	int n_xdp;			/* interfaces with vxray's XDP */
-	struct vx_dp_config cfg;	/* rodata common to every instance */
+	const char *tc_mode_why; /* why that mode, for the startup line */
+	int n_xdp;		 /* interfaces with vxray's XDP */
+	struct vx_dp_config cfg; /* rodata common to every instance */
 	/* vx_dp_follow: the loop, an inotify fd on /run/netns and a timer
 	 * that polls a recreated name until its namespace is mounted. */
 	struct vx_loop *loop;
 	int ns_watch, ns_timer;
-	struct ring_buffer *rb;		/* vx_dp_add_to_loop() with .on_event */
+	struct ring_buffer *rb; /* vx_dp_add_to_loop() with .on_event */
 };
 
 void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po);

@@ -107,8 +107,8 @@ static void resync(struct vx_dp_inst *in)
 		}
 		if (!port_known(dp, v->dstport))
 			pr_warn("%s in %s uses UDP port %u, unknown when vxray started: its outer "
-				"packets count as non-VXLAN until vxray restarts", v->name,
-				vx_ns_label_of(in->netns), v->dstport);
+				"packets count as non-VXLAN until vxray restarts",
+				v->name, vx_ns_label_of(in->netns), v->dstport);
 		follow_add(dp, inst, v->ifindex, v->name, v, true);
 		if (v->underlay_ifindex)
 			follow_add(dp, inst, v->underlay_ifindex, v->underlay, v, false);
@@ -136,8 +136,8 @@ const char *vx_link_change_name(enum vx_link_change c)
 static void link_report(struct vx_dp *dp, struct vx_dp_inst *in, const struct vx_link_msg *m,
 			bool dump, uint64_t ts)
 {
-	struct vx_dp_watched *w = (struct vx_dp_watched *)vx_dp_lookup(dp, in->inum,
-									(uint32_t)m->ifindex);
+	struct vx_dp_watched *w =
+		(struct vx_dp_watched *)vx_dp_lookup(dp, in->inum, (uint32_t)m->ifindex);
 	struct vx_dp_link l = { .ts_ns = ts, .flags = m->flags, .mtu = m->mtu };
 	unsigned int was = w ? w->link_flags : 0;
 
@@ -160,9 +160,10 @@ static void link_report(struct vx_dp *dp, struct vx_dp_inst *in, const struct vx
 		if ((was ^ m->flags) & IFF_UP)
 			l.change = m->flags & IFF_UP ? VX_LINK_UP : VX_LINK_DOWN;
 		else if ((was ^ m->flags) & IFF_LOWER_UP)
-			l.change = m->flags & IFF_LOWER_UP ? VX_LINK_CARRIER_ON : VX_LINK_CARRIER_OFF;
+			l.change =
+				m->flags & IFF_LOWER_UP ? VX_LINK_CARRIER_ON : VX_LINK_CARRIER_OFF;
 		else
-			return;	/* another attribute changed */
+			return; /* another attribute changed */
 	}
 	dp->po.on_link(dp->po.ctx, &l);
 }
@@ -175,7 +176,10 @@ static int on_link_event(void *ctx)
 	struct vx_dp *dp = in->dp;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	/* Links not watched yet: --auto may attach them in resync(). */
-	struct { struct vx_link_msg m; uint64_t ts; } later[LINK_BURST];
+	struct {
+		struct vx_link_msg m;
+		uint64_t ts;
+	} later[LINK_BURST];
 	int n_later = 0;
 	bool changed = false;
 	ssize_t n;
@@ -193,7 +197,8 @@ static int on_link_event(void *ctx)
 				changed = true;
 				if (dp->po.on_link)
 					pr_warn("link events in %s were lost (socket buffer full): "
-						"changes may be missing", vx_ns_label_of(in->netns));
+						"changes may be missing",
+						vx_ns_label_of(in->netns));
 			}
 			break;
 		}
@@ -249,7 +254,8 @@ static int open_monitor(struct vx_dp *dp, struct vx_dp_inst *in)
 	if (!err)
 		err = vx_loop_add_fd(dp->loop, mnl_socket_get_fd(in->mon), on_link_event, in);
 	if (err) {
-		pr_err("cannot follow link events in %s: %s", vx_ns_label_of(in->netns), strerror(-err));
+		pr_err("cannot follow link events in %s: %s", vx_ns_label_of(in->netns),
+		       strerror(-err));
 		if (in->mon)
 			mnl_socket_close(in->mon);
 		in->mon = NULL;
@@ -326,7 +332,8 @@ static int ns_back(struct vx_dp *dp, struct vx_dp_inst *in)
 	if (!err)
 		err = open_monitor(dp, in);
 	if (err) {
-		pr_warn("cannot follow network namespace %s again: %s", in->netns, vx_strerror(err));
+		pr_warn("cannot follow network namespace %s again: %s", in->netns,
+			vx_strerror(err));
 		vx_tcnl_close(in->nl);
 		in->nl = NULL;
 		vx_xdp__destroy(in->xdp);
@@ -374,7 +381,8 @@ static int on_ns_timer(void *ctx)
 			continue;
 		if (now > in->back_by) {
 			pr_warn("/run/netns/%s appeared but no namespace was mounted on it within 5 s; "
-				"vxray waits for the next one", in->netns);
+				"vxray waits for the next one",
+				in->netns);
 			in->back_by = 0;
 			continue;
 		}
@@ -428,7 +436,8 @@ static int on_ns_event(void *ctx)
 				for (int i = 0; i < dp->n_inst; i++)
 					if (dp->inst[i].netns[0])
 						ns_name_event(dp, &dp->inst[i],
-							      vx_netns_inum(dp->inst[i].netns) != 0);
+							      vx_netns_inum(dp->inst[i].netns) !=
+								      0);
 				continue;
 			}
 			if (!ev->len || !(in = inst_named(dp, ev->name)))

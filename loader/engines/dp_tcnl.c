@@ -27,7 +27,7 @@
 /* tc filter names carry this prefix: with the program name it is how a
  * stale vxray filter is told from anyone else's. */
 #define NL_NAME_PREFIX "vxray/"
-#define NL_PRIO_EMPTY 49151	/* just below the kernel's first auto priority */
+#define NL_PRIO_EMPTY 49151 /* just below the kernel's first auto priority */
 #define NL_MAX_FILTERS 256
 
 /* ---- tc over netlink ---------------------------------------------------- */
@@ -53,7 +53,7 @@ static bool prog_held_by_process(uint32_t id)
 	bool held = false;
 
 	if (!proc)
-		return true;	/* cannot tell: assume it is alive */
+		return true; /* cannot tell: assume it is alive */
 	while (!held && (p = readdir(proc))) {
 		if (p->d_name[0] < '1' || p->d_name[0] > '9')
 			continue;
@@ -162,10 +162,9 @@ int dp_nl_attach_dir(struct vx_dp *dp, struct vx_dp_watched *w, int dir)
 {
 	struct vx_dp_inst *in = &dp->inst[w->inst];
 	struct vx_tc_filter *f = calloc(NL_MAX_FILTERS, sizeof(*f));
-	struct bpf_program *p = w->is_vxlan ? (dir ? in->tc->progs.vx_tc_vx_out :
-						      in->tc->progs.vx_tc_vx_in) :
-					      (dir ? in->tc->progs.vx_tc_ul_out :
-						     in->tc->progs.vx_tc_ul_in);
+	struct bpf_program *p =
+		w->is_vxlan ? (dir ? in->tc->progs.vx_tc_vx_out : in->tc->progs.vx_tc_vx_in) :
+			      (dir ? in->tc->progs.vx_tc_ul_out : in->tc->progs.vx_tc_ul_in);
 	char name[64];
 	uint32_t prio = 0, min = 0;
 	int n, err;
@@ -223,12 +222,13 @@ static void nl_detach_dir(struct vx_dp *dp, struct vx_dp_watched *w, int dir)
 			mine = false;
 	if (!mine) {
 		pr_warn("left tc pref %u on %s %s in %s: it no longer holds vxray's program",
-			w->nl_prio[dir], w->name, dir ? "egress" : "ingress", vx_ns_label_of(w->netns));
+			w->nl_prio[dir], w->name, dir ? "egress" : "ingress",
+			vx_ns_label_of(w->netns));
 	} else if (n > 0 && (err = vx_tcnl_deltfilter(in->nl, w->ifindex, dir, w->nl_prio[dir]))) {
 		pr_warn("cannot remove vxray's tc filter from %s %s in %s: %s; remove it with "
-			"`tc filter del dev %s %s pref %u`", w->name, dir ? "egress" : "ingress",
-			vx_ns_label_of(w->netns), strerror(-err), w->name, dir ? "egress" : "ingress",
-			w->nl_prio[dir]);
+			"`tc filter del dev %s %s pref %u`",
+			w->name, dir ? "egress" : "ingress", vx_ns_label_of(w->netns),
+			strerror(-err), w->name, dir ? "egress" : "ingress", w->nl_prio[dir]);
 	}
 out:
 	w->nl_prio[dir] = 0;

@@ -38,15 +38,15 @@ struct vx_dropsrc {
 	struct vx_drops *skel;
 	struct bpf_link *link;
 	struct ring_buffer *rb;
-	const char *backend;	/* what attached, for messages */
+	const char *backend; /* what attached, for messages */
 	bool mounted_tracefs;
 	bool stack;
 	uint16_t snaplen;
 	vx_drop_cb cb;
 	void *ctx;
-	struct vx_drop_row *agg;	/* cumulative per key; delta since last read */
+	struct vx_drop_row *agg; /* cumulative per key; delta since last read */
 	int n_agg;
-	struct vx_drop_row *out;	/* what the last read returned */
+	struct vx_drop_row *out; /* what the last read returned */
 };
 
 /* ---- filters (userspace: they only thin the event lines) ----------------- */
@@ -115,8 +115,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		int32_t id = e->stack_id;
 
 		d.stack_err = id < 0 ? id :
-			bpf_map__lookup_elem(s->skel->maps.vxd_stacks, &id, sizeof(id), ips,
-					     sizeof(ips), 0);
+				       bpf_map__lookup_elem(s->skel->maps.vxd_stacks, &id,
+							    sizeof(id), ips, sizeof(ips), 0);
 		if (!d.stack_err) {
 			int i = stack_start(ips), n = 0;
 
@@ -182,7 +182,7 @@ int vx_dropsrc_read_agg(struct vx_dropsrc *s, const struct vx_drop_row **rows)
 		}
 		r->delta = r->total;
 	}
-	if (n)	/* out is NULL until the first drop */
+	if (n) /* out is NULL until the first drop */
 		qsort(out, n, sizeof(*out), cmp_delta);
 	*rows = out;
 	return n;
@@ -196,7 +196,8 @@ static int scope_add(struct vxd_scope_key *s, int *n, uint32_t netns, uint32_t i
 		if (s[i].netns == netns && s[i].ifindex == ifindex)
 			return 0;
 	if (*n >= VXD_MAX_SCOPE) {
-		pr_err("more than %d interfaces to watch: name fewer with -i/--netns", VXD_MAX_SCOPE);
+		pr_err("more than %d interfaces to watch: name fewer with -i/--netns",
+		       VXD_MAX_SCOPE);
 		return -E2BIG;
 	}
 	s[*n].netns = netns;
@@ -267,7 +268,7 @@ int vx_drop_scope_build(struct vx_opts *o, struct vxd_scope_key *s, int *n, uint
 			return ret;
 		}
 		if (o->auto_attach)
-			continue;	/* --auto narrows these to their VXLAN devices */
+			continue; /* --auto narrows these to their VXLAN devices */
 		ret = scope_add(s, n, vx_netns_inum(o->netns[i]), 0);
 		if (ret)
 			return ret;
@@ -281,8 +282,10 @@ int vx_drop_scope_build(struct vx_opts *o, struct vxd_scope_key *s, int *n, uint
 
 enum { BE_FENTRY, BE_KPROBE, BE_TP_BTF, BE_TRACEPOINT };
 static const char *const be_names[] = {
-	[BE_FENTRY] = "fentry", [BE_KPROBE] = "kprobe",
-	[BE_TP_BTF] = "tp_btf", [BE_TRACEPOINT] = "tracepoint",
+	[BE_FENTRY] = "fentry",
+	[BE_KPROBE] = "kprobe",
+	[BE_TP_BTF] = "tp_btf",
+	[BE_TRACEPOINT] = "tracepoint",
 };
 
 static bool kernel_has_func(const char *name)
@@ -316,12 +319,8 @@ static struct bpf_program *pick_prog(struct vx_drops *skel, int be, const char *
 		new_fn = any_new;
 		*what = new_fn ? "kprobe/sk_skb_reason_drop" : "kprobe/kfree_skb_reason";
 		return new_fn ? skel->progs.vxd_kprobe_new : skel->progs.vxd_kprobe_old;
-	case BE_TP_BTF:
-		*what = "tp_btf/kfree_skb";
-		return skel->progs.vxd_tp_btf;
-	default:
-		*what = "tracepoint/skb/kfree_skb";
-		return skel->progs.vxd_tracepoint;
+	case BE_TP_BTF: *what = "tp_btf/kfree_skb"; return skel->progs.vxd_tp_btf;
+	default: *what = "tracepoint/skb/kfree_skb"; return skel->progs.vxd_tracepoint;
 	}
 }
 
@@ -338,7 +337,8 @@ static int ensure_tracefs(struct vx_dropsrc *s)
 	if (mount("nodev", TRACEFS, "tracefs", 0, NULL))
 		return -errno;
 	s->mounted_tracefs = true;
-	pr_info("mounted tracefs on " TRACEFS " for the classic tracepoint; vxray unmounts it on exit");
+	pr_info("mounted tracefs on " TRACEFS
+		" for the classic tracepoint; vxray unmounts it on exit");
 	return 0;
 }
 
@@ -374,7 +374,7 @@ static int try_backend(struct vx_dropsrc *s, int be, const struct vxd_config *cf
 	if (cfg->snaplen)
 		bpf_map__set_max_entries(s->skel->maps.vxd_rb, ring_size(cfg->snaplen));
 	prog = pick_prog(s->skel, be, &what);
-	bpf_object__for_each_program(p, s->skel->obj)
+	bpf_object__for_each_program (p, s->skel->obj)
 		bpf_program__set_autoload(p, p == prog);
 
 	if (be == BE_TRACEPOINT && (ret = ensure_tracefs(s))) {
@@ -401,7 +401,8 @@ static int try_backend(struct vx_dropsrc *s, int be, const struct vxd_config *cf
 	if (!s->link) {
 		ret = -errno;
 		snprintf(why, len, "the kernel refused to attach %s: %s%s", what, vx_strerror(ret),
-			 be == BE_KPROBE ? " (this kernel has no kprobes: CONFIG_KPROBES is off)" : "");
+			 be == BE_KPROBE ? " (this kernel has no kprobes: CONFIG_KPROBES is off)" :
+					   "");
 		goto err;
 	}
 	s->backend = what;
@@ -427,10 +428,22 @@ static int open_backend(struct vx_dropsrc *s, enum vx_backend forced, const stru
 	int n, ret = -ENOENT;
 
 	switch (forced) {
-	case VX_BACKEND_FENTRY: order = order_fentry; n = 1; break;
-	case VX_BACKEND_KPROBE: order = order_kprobe; n = 1; break;
-	case VX_BACKEND_TRACEPOINT: order = order_tp; n = 2; break;
-	default: order = order_auto; n = 4; break;
+	case VX_BACKEND_FENTRY:
+		order = order_fentry;
+		n = 1;
+		break;
+	case VX_BACKEND_KPROBE:
+		order = order_kprobe;
+		n = 1;
+		break;
+	case VX_BACKEND_TRACEPOINT:
+		order = order_tp;
+		n = 2;
+		break;
+	default:
+		order = order_auto;
+		n = 4;
+		break;
 	}
 	for (int i = 0; i < n; i++) {
 		/* Test knob: prove the classic-tracepoint fallback on kernels

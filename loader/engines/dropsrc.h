@@ -24,23 +24,23 @@ struct jw;
 /* One decoded drop event; every pointer is valid only during the callback. */
 struct vx_drop {
 	const struct vxd_event *ev;
-	const char *reason;	/* the running kernel's name, from BTF */
-	const char *location;	/* "sym+0xoff", "-" when unknown */
-	const uint64_t *stack;	/* from the drop function outwards; NULL
-				 * without a stack (not asked, or lost) */
+	const char *reason;    /* the running kernel's name, from BTF */
+	const char *location;  /* "sym+0xoff", "-" when unknown */
+	const uint64_t *stack; /* from the drop function outwards; NULL
+				* without a stack (not asked, or lost) */
 	int n_stack;
-	int stack_err;		/* why there is no stack, when asked: -errno */
-	const struct vx_cap *cap;	/* --pcap: the packet's bytes follow; else NULL */
+	int stack_err;		  /* why there is no stack, when asked: -errno */
+	const struct vx_cap *cap; /* --pcap: the packet's bytes follow; else NULL */
 };
 
 typedef void (*vx_drop_cb)(void *ctx, const struct vx_drop *d);
 
 struct vx_dropsrc_cfg {
-	enum vx_backend backend;	/* VX_BACKEND_AUTO: best first */
-	const struct vxd_scope_key *scope;	/* none: every namespace */
+	enum vx_backend backend;	   /* VX_BACKEND_AUTO: best first */
+	const struct vxd_scope_key *scope; /* none: every namespace */
 	int n_scope;
-	uint16_t vxlan_port;		/* 0: 4789 */
-	bool stack;			/* record a kernel stack per event */
+	uint16_t vxlan_port; /* 0: 4789 */
+	bool stack;	     /* record a kernel stack per event */
 	/* Only deliver (and count) this reason, by BTF name, e.g.
 	 * "SKB_DROP_REASON_NETFILTER_DROP"; NULL: every reason. */
 	const char *only_reason;

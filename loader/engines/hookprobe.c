@@ -43,14 +43,10 @@
 const char *vx_hook_kind_name(enum vx_hook_kind kind)
 {
 	static const char *const names[VX_HOOK__MAX] = {
-		[VX_HOOK_FENTRY] = "fentry/fexit",
-		[VX_HOOK_KPROBE] = "kprobe/kretprobe",
-		[VX_HOOK_TP_BTF] = "tp_btf",
-		[VX_HOOK_TRACEPOINT] = "tracepoint",
-		[VX_HOOK_XDP_NATIVE] = "xdp native",
-		[VX_HOOK_XDP_GENERIC] = "xdp generic",
-		[VX_HOOK_TC_CLSACT] = "tc clsact",
-		[VX_HOOK_TCX] = "tcx link",
+		[VX_HOOK_FENTRY] = "fentry/fexit",   [VX_HOOK_KPROBE] = "kprobe/kretprobe",
+		[VX_HOOK_TP_BTF] = "tp_btf",	     [VX_HOOK_TRACEPOINT] = "tracepoint",
+		[VX_HOOK_XDP_NATIVE] = "xdp native", [VX_HOOK_XDP_GENERIC] = "xdp generic",
+		[VX_HOOK_TC_CLSACT] = "tc clsact",   [VX_HOOK_TCX] = "tcx link",
 		[VX_HOOK_RINGBUF] = "ringbuf",
 	};
 	return kind < VX_HOOK__MAX ? names[kind] : "?";
@@ -107,7 +103,7 @@ static struct bpf_object *trial_load(enum vx_hook_kind kind, enum bpf_attach_typ
 		*err = -errno;
 		return NULL;
 	}
-	bpf_object__for_each_program(p, obj) {
+	bpf_object__for_each_program (p, obj) {
 		bool on = !strcmp(bpf_program__name(p), t->prog);
 
 		bpf_program__set_autoload(p, on);
@@ -135,8 +131,7 @@ fail:
 	return NULL;
 }
 
-int vx_hook_trial(enum vx_hook_kind kind, bool ret, const char *target,
-		  enum vx_trial_step *step)
+int vx_hook_trial(enum vx_hook_kind kind, bool ret, const char *target, enum vx_trial_step *step)
 {
 	bool btf_target = kind == VX_HOOK_FENTRY || kind == VX_HOOK_TP_BTF;
 	enum bpf_attach_type type = kind == VX_HOOK_FENTRY && ret ? BPF_TRACE_FEXIT : 0;

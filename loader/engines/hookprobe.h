@@ -7,31 +7,31 @@
 #include <stdbool.h>
 
 enum vx_hook_kind {
-	VX_HOOK_FENTRY,		/* fentry/fexit (BPF trampoline) */
-	VX_HOOK_KPROBE,		/* kprobe/kretprobe */
-	VX_HOOK_TP_BTF,		/* tp_btf (BTF-typed raw tracepoint) */
-	VX_HOOK_TRACEPOINT,	/* classic tracepoint via perf/tracefs */
-	VX_HOOK_XDP_NATIVE,	/* XDP in the driver (veth) via bpf_link */
-	VX_HOOK_XDP_GENERIC,	/* XDP in the stack (skb mode) via bpf_link */
-	VX_HOOK_TC_CLSACT,	/* clsact qdisc + cls_bpf filter over netlink */
-	VX_HOOK_TCX,		/* TCX bpf_link (kernel >= 6.6) */
-	VX_HOOK_RINGBUF,	/* BPF ring buffer map + reserve/submit */
+	VX_HOOK_FENTRY,	     /* fentry/fexit (BPF trampoline) */
+	VX_HOOK_KPROBE,	     /* kprobe/kretprobe */
+	VX_HOOK_TP_BTF,	     /* tp_btf (BTF-typed raw tracepoint) */
+	VX_HOOK_TRACEPOINT,  /* classic tracepoint via perf/tracefs */
+	VX_HOOK_XDP_NATIVE,  /* XDP in the driver (veth) via bpf_link */
+	VX_HOOK_XDP_GENERIC, /* XDP in the stack (skb mode) via bpf_link */
+	VX_HOOK_TC_CLSACT,   /* clsact qdisc + cls_bpf filter over netlink */
+	VX_HOOK_TCX,	     /* TCX bpf_link (kernel >= 6.6) */
+	VX_HOOK_RINGBUF,     /* BPF ring buffer map + reserve/submit */
 	VX_HOOK__MAX,
 };
 
 struct vx_feature {
-	bool loads;		/* the kernel verified and loaded the program */
-	bool attaches;		/* ... and attached it */
-	int err;		/* negative errno of the first step that failed */
-	char detail[160];	/* why, in words: "load: Operation not permitted" */
+	bool loads;	  /* the kernel verified and loaded the program */
+	bool attaches;	  /* ... and attached it */
+	int err;	  /* negative errno of the first step that failed */
+	char detail[160]; /* why, in words: "load: Operation not permitted" */
 };
 
 /* The step of a trial that failed. */
 enum vx_trial_step {
-	VX_TRIAL_OPEN,		/* open the embedded object */
-	VX_TRIAL_TARGET,	/* find the target in the kernel's BTF */
-	VX_TRIAL_LOAD,		/* verify and load the program */
-	VX_TRIAL_ATTACH,	/* attach it */
+	VX_TRIAL_OPEN,	 /* open the embedded object */
+	VX_TRIAL_TARGET, /* find the target in the kernel's BTF */
+	VX_TRIAL_LOAD,	 /* verify and load the program */
+	VX_TRIAL_ATTACH, /* attach it */
 };
 
 /* Try every hook kind. Runs the interface-bound probes inside a throwaway
@@ -47,8 +47,7 @@ const char *vx_hook_kind_name(enum vx_hook_kind kind);
  * kfree_skb or skb/kfree_skb. @ret: fexit or kretprobe instead of fentry
  * or kprobe. Returns 0, or the negative errno of the step that failed,
  * which is stored in *@step. */
-int vx_hook_trial(enum vx_hook_kind kind, bool ret, const char *target,
-		  enum vx_trial_step *step);
+int vx_hook_trial(enum vx_hook_kind kind, bool ret, const char *target, enum vx_trial_step *step);
 /* "open", "target", "load", "attach". */
 const char *vx_trial_step_name(enum vx_trial_step step);
 

@@ -55,8 +55,7 @@ static int progs_of(struct vx_xmit *s, enum vx_backend be, struct bpf_program **
 		p[0] = s->progs.vx_xmit_tp_start;
 		p[1] = s->progs.vx_xmit_tp_end;
 		return 2;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -72,9 +71,9 @@ static int try_load(struct vx_lathooks *h, enum vx_backend be, bool rcv, bool de
 	if (!h->skel)
 		return -errno;
 	h->skel->rodata->cfg.events = h->events;
-	if (!h->events)		/* one page: the smallest ring there is */
+	if (!h->events) /* one page: the smallest ring there is */
 		bpf_map__set_max_entries(h->skel->maps.vxx_rb, (uint32_t)sysconf(_SC_PAGESIZE));
-	bpf_object__for_each_program(p, h->skel->obj)
+	bpf_object__for_each_program (p, h->skel->obj)
 		bpf_program__set_autoload(p, false);
 	n = progs_of(h->skel, be, want);
 	if (!rcv && n == 4)
@@ -127,12 +126,13 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, vx_hook_cb cb, v
 		}
 		h->refused |= 1u << (order[i] - 1);
 		libbpf_strerror(err, msg, sizeof(msg));
-		len += (size_t)snprintf(h->why + len, len < sizeof(h->why) ? sizeof(h->why) - len : 0,
-					"%s%s: %s", len ? "; " : "", be_name[order[i]], msg);
+		len += (size_t)snprintf(h->why + len,
+					len < sizeof(h->why) ? sizeof(h->why) - len : 0, "%s%s: %s",
+					len ? "; " : "", be_name[order[i]], msg);
 		if (len >= sizeof(h->why))
 			len = sizeof(h->why) - 1;
-		pr_debug("latency: the %s backend for vxlan_xmit was refused: %s", be_name[order[i]],
-			 msg);
+		pr_debug("latency: the %s backend for vxlan_xmit was refused: %s",
+			 be_name[order[i]], msg);
 	}
 	if (be != VX_BACKEND_AUTO) {
 		pr_err("latency: this kernel refuses the %s backend for vxlan_xmit (%s); "
@@ -178,8 +178,8 @@ int vx_lathooks_watch_ns(const struct vx_lathooks *h, uint32_t netns, bool on)
 	return bpf_map_update_elem(fd, &netns, &one, BPF_ANY) ? -errno : 0;
 }
 
-int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifindex,
-		      uint32_t vni, bool on)
+int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifindex, uint32_t vni,
+		      bool on)
 {
 	struct vx_xmit_dev k = { .netns = netns, .ifindex = ifindex };
 	int fd;

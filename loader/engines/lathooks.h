@@ -31,24 +31,24 @@ struct vx_lathooks {
 	struct vx_xmit *skel;
 	struct bpf_link *links[VX_LATHOOKS_MAX_LINKS];
 	int n_links;
-	const char *xmit_backend;	/* "fentry", "kprobe", "tracepoint", or NULL */
-	bool delivery;			/* tcp_probe attached */
-	bool rcv;			/* vxlan_rcv timed (fentry, kprobe) */
-	bool events;			/* struct vx_hook_event records asked for */
-	unsigned int refused;		/* bit (enum vx_backend - 1): xmit backends
-					 * the kernel refused */
-	char why[256];			/* why better xmit backends were refused */
+	const char *xmit_backend; /* "fentry", "kprobe", "tracepoint", or NULL */
+	bool delivery;		  /* tcp_probe attached */
+	bool rcv;		  /* vxlan_rcv timed (fentry, kprobe) */
+	bool events;		  /* struct vx_hook_event records asked for */
+	unsigned int refused;	  /* bit (enum vx_backend - 1): xmit backends
+				   * the kernel refused */
+	char why[256];		  /* why better xmit backends were refused */
 	vx_hook_cb cb;
 	void *ctx;
-	struct ring_buffer *rb;		/* vx_lathooks_add_to_loop() with events */
+	struct ring_buffer *rb; /* vx_lathooks_add_to_loop() with events */
 };
 
 /* Load and attach; @be forces the xmit backend (VX_BACKEND_AUTO: best
  * first); a @cb also gets one struct vx_hook_event per timed vxlan_xmit
  * and vxlan_rcv and per TCP segment delivered through a watched VXLAN
- * device (`vxray trace`), once vx_lathooks_add_to_loop() ran. Failure to get either stage is not fatal: the
- * stages that could not be hooked are reported missing. Returns a negative
- * errno only when a forced backend is refused, having printed why. */
+ * device (`vxray trace`), once vx_lathooks_add_to_loop() ran. Failure to get either stage is not
+ * fatal: the stages that could not be hooked are reported missing. Returns a negative errno only
+ * when a forced backend is refused, having printed why. */
 int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, vx_hook_cb cb, void *ctx);
 /* The event ring in @loop (with a callback); 0 or a negative errno. */
 int vx_lathooks_add_to_loop(struct vx_lathooks *h, struct vx_loop *loop);
@@ -62,8 +62,8 @@ int vx_lathooks_share(const struct vx_lathooks *h, struct bpf_object *obj);
 /* Time vxlan_rcv in this namespace (@on), or no longer. */
 int vx_lathooks_watch_ns(const struct vx_lathooks *h, uint32_t netns, bool on);
 /* Time vxlan_xmit on this device. */
-int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifindex,
-		      uint32_t vni, bool on);
+int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifindex, uint32_t vni,
+		      bool on);
 /* vx_dp_opts.on_change for a view that runs these hooks beside a
  * datapath: a VXLAN device that appears or vanishes is timed or no longer. */
 void vx_lathooks_on_change(const struct vx_lathooks *h, const struct vx_dp_watched *w, bool added);

@@ -19,18 +19,23 @@
 #include "../bpf/kprobe/vx_nfhook.h"
 #include "vx_nfhook.skel.h"
 
+/* Per-key totals at the last vx_nfsrc_read_counts(). */
+struct nf_seen {
+	struct vxn_agg_key key;
+	uint64_t seen;
+};
+
 struct vx_nfsrc {
 	vx_nf_cb cb;
 	void *ctx;
-	struct vx_dropsrc *drops;	/* either this ... */
-	struct vx_nfhook *skel;		/* ... or nf_hook_slow delivers */
+	struct vx_dropsrc *drops; /* either this ... */
+	struct vx_nfhook *skel;	  /* ... or nf_hook_slow delivers */
 	struct bpf_link *links[2];
 	struct ring_buffer *rb;
-	const struct vx_drop_row *rows;	/* the drop engine's last read */
+	const struct vx_drop_row *rows; /* the drop engine's last read */
 	int n_rows;
 	const char *backend;
-	/* Per-key totals at the last vx_nfsrc_read_counts(). */
-	struct { struct vxn_agg_key key; uint64_t seen; } *agg;
+	struct nf_seen *agg;
 	int n_agg;
 };
 
@@ -93,9 +98,10 @@ static int nh_on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(r.ev))
 		return 0;
 	memcpy(&r.ev, data, sizeof(r.ev));
-	d.stack_err = r.ev.d.stack_id < 0 ? r.ev.d.stack_id :
-		bpf_map__lookup_elem(s->skel->maps.vxn_stacks, &r.ev.d.stack_id,
-				     sizeof(r.ev.d.stack_id), ips, sizeof(ips), 0);
+	d.stack_err = r.ev.d.stack_id < 0 ?
+			      r.ev.d.stack_id :
+			      bpf_map__lookup_elem(s->skel->maps.vxn_stacks, &r.ev.d.stack_id,
+						   sizeof(r.ev.d.stack_id), ips, sizeof(ips), 0);
 	for (; !d.stack_err && n < VXD_STACK_DEPTH && ips[n]; n++)
 		syms[n] = vx_ksym_lookup(ips[n], NULL);
 	vx_nf_drop_decode(data, size, syms, n, &r);
@@ -142,9 +148,9 @@ static int nh_try(struct vx_nfsrc *s, bool fexit, const struct vx_nfsrc_cfg *c, 
 	s->skel->rodata->cfg.scoped = c->n_scope > 0;
 	s->skel->rodata->cfg.stack = 1;
 	bpf_map__set_max_entries(s->skel->maps.vxn_stacks, 4096);
-	bpf_object__for_each_program(prog, s->skel->obj)
+	bpf_object__for_each_program (prog, s->skel->obj)
 		bpf_program__set_autoload(prog, fexit ? prog == s->skel->progs.vxn_fexit :
-						 prog != s->skel->progs.vxn_fexit);
+							prog != s->skel->progs.vxn_fexit);
 	ret = vx_nfhook__load(s->skel);
 	if (ret) {
 		snprintf(why, len, "the kernel refused to load %s: %s", what, vx_strerror(ret));
@@ -190,7 +196,7 @@ int vx_nfsrc_open(struct vx_nfsrc **out, const struct vx_nfsrc_cfg *c, vx_nf_cb 
 		.scope = c->scope,
 		.n_scope = c->n_scope,
 		.vxlan_port = c->vxlan_port,
-		.stack = true,	/* the hook is read from the stack */
+		.stack = true, /* the hook is read from the stack */
 		.only_reason = "SKB_DROP_REASON_NETFILTER_DROP",
 		.snaplen = c->snaplen,
 	};
@@ -226,7 +232,8 @@ int vx_nfsrc_open(struct vx_nfsrc **out, const struct vx_nfsrc_cfg *c, vx_nf_cb 
 		}
 	}
 	if (c->hooks_only) {
-		snprintf(why_refused, sizeof(why_refused), "fentry: %s; kprobe: %s", why[0], why[1]);
+		snprintf(why_refused, sizeof(why_refused), "fentry: %s; kprobe: %s", why[0],
+			 why[1]);
 		free(s);
 		return -EOPNOTSUPP;
 	}

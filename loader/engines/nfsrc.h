@@ -34,10 +34,10 @@ struct vx_nfsrc;
 typedef void (*vx_nf_cb)(void *ctx, const struct vx_drop *d, enum vx_nf_hook hook, int family);
 
 struct vx_nfsrc_cfg {
-	enum vx_backend backend;		/* VX_BACKEND_AUTO: best first */
-	const struct vxd_scope_key *scope;	/* none: every namespace */
+	enum vx_backend backend;	   /* VX_BACKEND_AUTO: best first */
+	const struct vxd_scope_key *scope; /* none: every namespace */
 	int n_scope;
-	uint16_t vxlan_port;			/* 0: 4789 */
+	uint16_t vxlan_port; /* 0: 4789 */
 	/* Only the nf_hook_slow backends: -EOPNOTSUPP, silently, when the
 	 * kernel refuses both, instead of opening the drop engine. */
 	bool hooks_only;

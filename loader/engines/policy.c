@@ -239,7 +239,7 @@ static char *run_capture(char *const argv[])
 			cap *= 2;
 		}
 		if (len + 1 >= cap)
-			break;	/* absurdly large: decode what fits */
+			break; /* absurdly large: decode what fits */
 		r = read(fds[0], buf + len, cap - len - 1);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -335,11 +335,12 @@ static int read_nft(struct vx_nf_ruleset *rs)
 	}
 	out = nft_list(nft, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
 	if (!out)
-		goto out;	/* no nftables here: nothing to read */
+		goto out; /* no nftables here: nothing to read */
 	ret = vx_nft_parse_json(out, rs, why, sizeof(why));
 	if (ret == -EINVAL) {
 		pr_warn("cannot decode libnftables' JSON listing of the ruleset (%s); "
-			"`nft -j list ruleset` shows what it printed", why);
+			"`nft -j list ruleset` shows what it printed",
+			why);
 		ret = -EBADMSG;
 	}
 	if (ret <= 0)
@@ -347,7 +348,7 @@ static int read_nft(struct vx_nf_ruleset *rs)
 	for (int i = 0; i < rs->n; i++)
 		rules += rs->r[i].source == VX_NFS_NFT && !rs->r[i].policy;
 	if (!rules)
-		goto out;	/* only policies: their text is known */
+		goto out; /* only policies: their text is known */
 	for (int tries = 0; tries < 2; tries++) {
 		out = nft_list(nft, NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_STATELESS);
 		ret = out ? vx_nft_parse_texts(out, rs) : 0;

@@ -23,7 +23,7 @@ bool vx_nf_same_rule(const struct vx_nf_rule *a, const struct vx_nf_rule *b);
 
 /* One DROP/REJECT rule whose packet counter rose between two snapshots. */
 struct vx_nf_hit {
-	const struct vx_nf_rule *rule;	/* in @after */
+	const struct vx_nf_rule *rule; /* in @after */
 	uint64_t packets;
 };
 
@@ -35,8 +35,8 @@ int vx_nf_counter_hits(const struct vx_nf_ruleset *before, const struct vx_nf_ru
 /* One namespace's rules between two reads: the counters of the last read
  * are the baseline the next read's rises are measured from. */
 struct vx_nf_watch {
-	char netns[VX_NETNS_NAME_MAX];	/* to enter; "" is vxray's own */
-	bool have_snap;			/* snap is a baseline */
+	char netns[VX_NETNS_NAME_MAX]; /* to enter; "" is vxray's own */
+	bool have_snap;		       /* snap is a baseline */
 	struct vx_nf_ruleset snap;
 };
 

@@ -129,7 +129,8 @@ static uint8_t json_verdict(const json_t *expr)
 	json_t *st;
 	size_t i;
 
-	json_array_foreach(expr, i, st) {
+	json_array_foreach(expr, i, st)
+	{
 		json_t *xt = json_object_get(st, "xt");
 		const char *type = json_string_value(json_object_get(xt, "type"));
 		const char *name = json_string_value(json_object_get(xt, "name"));
@@ -194,7 +195,8 @@ static int json_rule(const json_t *o, struct json_pos *pos, struct vx_nf_ruleset
 
 	/* {"counter": {"packets": P, "bytes": B}}; a named counter
 	 * ({"counter": "name"}) keeps its numbers elsewhere. */
-	json_array_foreach(expr, i, st) {
+	json_array_foreach(expr, i, st)
+	{
 		json_t *c = json_object_get(st, "counter");
 		uint64_t pk, by;
 
@@ -245,7 +247,7 @@ int vx_nft_parse_json(const char *json, struct vx_nf_ruleset *rs, char *err, siz
 	size_t i;
 
 	if (!err || !errsz) {
-		err = none;	/* only to write somewhere */
+		err = none; /* only to write somewhere */
 		errsz = sizeof(none);
 	}
 	if (!json) {
@@ -266,7 +268,8 @@ int vx_nft_parse_json(const char *json, struct vx_nf_ruleset *rs, char *err, siz
 		json_decref(root);
 		return -EINVAL;
 	}
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		json_t *o;
 
 		if (json_is_object(o = json_object_get(it, "rule")))
@@ -318,7 +321,7 @@ static long handle_at(const char *line, size_t len, uint64_t *handle)
 	*handle = 0;
 	for (i = hash + 9; i < len && line[i] >= '0' && line[i] <= '9'; i++) {
 		if (*handle > (UINT64_MAX - 9) / 10)
-			return -1;	/* no handle is that large */
+			return -1; /* no handle is that large */
 		*handle = *handle * 10 + (line[i] - '0');
 	}
 	if (i == (size_t)hash + 9)
@@ -394,7 +397,7 @@ int vx_nft_parse_texts(const char *listing, struct vx_nf_ruleset *rs)
 			s.open = false;
 			s.len = 0;
 			if (len == 0)
-				continue;	/* nft separates chains by one */
+				continue; /* nft separates chains by one */
 			if (tabs == 0 && len > 6 && !strncmp(line, "table ", 6)) {
 				char head[VX_NF_NAME_MAX * 2 + 16];
 				const char *p = head + 6;
@@ -484,7 +487,10 @@ int vx_ipt_parse_save(const char *text, const char *family, enum vx_nf_source so
 		      struct vx_nf_ruleset *rs)
 {
 	char line[VX_NF_TEXT_MAX * 2], table[VX_NF_NAME_MAX] = "";
-	struct { char name[VX_NF_NAME_MAX]; int n; } pos[64];
+	struct {
+		char name[VX_NF_NAME_MAX];
+		int n;
+	} pos[64];
 	int n_pos = 0, added = 0;
 
 	if (!text || !family)
@@ -514,14 +520,15 @@ int vx_ipt_parse_save(const char *text, const char *family, enum vx_nf_source so
 			const char *s = p + 1;
 			char pol[16];
 
-			if (!next_token(&s, chain, sizeof(chain)) || !next_token(&s, pol, sizeof(pol)))
+			if (!next_token(&s, chain, sizeof(chain)) ||
+			    !next_token(&s, pol, sizeof(pol)))
 				continue;
 			if (strcmp(pol, "DROP"))
 				continue;
 			s = skip_ws(s);
 			counted = !parse_counters(s, &pk, &by, &rest);
 			if (source != VX_NFS_IPT_LEGACY)
-				continue;	/* nftables lists its own policies */
+				continue; /* nftables lists its own policies */
 			r = rule_add(rs);
 			if (!r)
 				return -ENOMEM;
@@ -551,7 +558,7 @@ int vx_ipt_parse_save(const char *text, const char *family, enum vx_nf_source so
 				break;
 		if (i == n_pos) {
 			if (n_pos == (int)(sizeof(pos) / sizeof(pos[0])))
-				continue;	/* more chains than we track */
+				continue; /* more chains than we track */
 			copy_n(pos[i].name, sizeof(pos[i].name), chain, strlen(chain));
 			pos[i].n = 0;
 			n_pos++;

@@ -25,23 +25,23 @@ enum vx_nf_verdict {
 };
 
 enum vx_nf_source {
-	VX_NFS_NFT = 0,		/* native nftables */
-	VX_NFS_IPT_NFT,		/* iptables-nft: nftables underneath */
-	VX_NFS_IPT_LEGACY,	/* iptables-legacy (x_tables) */
+	VX_NFS_NFT = 0,	   /* native nftables */
+	VX_NFS_IPT_NFT,	   /* iptables-nft: nftables underneath */
+	VX_NFS_IPT_LEGACY, /* iptables-legacy (x_tables) */
 };
 
 struct vx_nf_rule {
-	char family[8];		/* ip, ip6, inet, arp, bridge, netdev */
+	char family[8]; /* ip, ip6, inet, arp, bridge, netdev */
 	char table[VX_NF_NAME_MAX];
 	char chain[VX_NF_NAME_MAX];
-	char text[VX_NF_TEXT_MAX];	/* as the user's tool prints it, no counters */
-	uint64_t handle;	/* nftables rule handle, 0 for legacy */
+	char text[VX_NF_TEXT_MAX]; /* as the user's tool prints it, no counters */
+	uint64_t handle;	   /* nftables rule handle, 0 for legacy */
 	uint64_t packets, bytes;
-	int position;		/* 1-based among the rules of its chain */
-	uint8_t verdict;	/* enum vx_nf_verdict */
-	uint8_t source;		/* enum vx_nf_source */
-	bool has_counter;	/* nft rules only with a `counter` statement */
-	bool policy;		/* the chain's policy, not a rule */
+	int position;	  /* 1-based among the rules of its chain */
+	uint8_t verdict;  /* enum vx_nf_verdict */
+	uint8_t source;	  /* enum vx_nf_source */
+	bool has_counter; /* nft rules only with a `counter` statement */
+	bool policy;	  /* the chain's policy, not a rule */
 };
 
 struct vx_nf_ruleset {

@@ -29,7 +29,7 @@ struct route {
 	uint32_t netns;
 	uint16_t family;
 	uint8_t daddr[16];
-	int dev;		/* index into inv->devs, -1: not through a tunnel */
+	int dev; /* index into inv->devs, -1: not through a tunnel */
 };
 
 struct vx_retranssrc {
@@ -38,13 +38,13 @@ struct vx_retranssrc {
 	struct ring_buffer *rb;
 	const char *backend;
 	const struct vx_inventory *inv;
-	struct vx_retrans_tun *tun;	/* one per inv->devs entry */
+	struct vx_retrans_tun *tun; /* one per inv->devs entry */
 	struct route routes[MAX_ROUTES];
 	int n_routes;
 	vx_retrans_cb cb;
 	void *ctx;
-	int flow_fd;			/* the datapath's vxp_flow, -1: none */
-	struct vx_vxlan_dev cur;	/* the current event's tunnel */
+	int flow_fd;		 /* the datapath's vxp_flow, -1: none */
+	struct vx_vxlan_dev cur; /* the current event's tunnel */
 	bool cur_set, cur_from_flow;
 };
 
@@ -87,7 +87,9 @@ static int tunnel_of(struct vx_retranssrc *s, const struct vxr_event *e)
  * remote VTEP they went to. -1 when the flow was not learned. */
 static int tunnel_from_flow(struct vx_retranssrc *s, const struct vxr_event *e)
 {
-	struct vx_flow_key k = { .netns = e->netns, .sport = e->sport, .dport = e->dport,
+	struct vx_flow_key k = { .netns = e->netns,
+				 .sport = e->sport,
+				 .dport = e->dport,
 				 .family = e->family == AF_INET ? 4 : 6 };
 	struct vx_flow_val v;
 	int dev = -1;
@@ -158,13 +160,14 @@ static int ensure_tracefs(void)
 
 static int attach(struct vx_retranssrc *s, bool classic)
 {
-	struct bpf_program *skb = classic ? s->skel->progs.vxr_tp_skb : s->skel->progs.vxr_tp_btf_skb;
-	struct bpf_program *syn = classic ? s->skel->progs.vxr_tp_synack :
-					    s->skel->progs.vxr_tp_btf_synack;
+	struct bpf_program *skb =
+		classic ? s->skel->progs.vxr_tp_skb : s->skel->progs.vxr_tp_btf_skb;
+	struct bpf_program *syn =
+		classic ? s->skel->progs.vxr_tp_synack : s->skel->progs.vxr_tp_btf_synack;
 	struct bpf_program *p;
 	int err;
 
-	bpf_object__for_each_program(p, s->skel->obj)
+	bpf_object__for_each_program (p, s->skel->obj)
 		bpf_program__set_autoload(p, p == skb || p == syn);
 	err = vx_retrans__load(s->skel);
 	if (err)
@@ -175,8 +178,8 @@ static int attach(struct vx_retranssrc *s, bool classic)
 	s->links[1] = bpf_program__attach(syn);
 	if (!s->links[1])
 		return -errno;
-	s->backend = classic ? "tracepoint tcp:tcp_retransmit_skb/synack"
-			     : "tp_btf tcp_retransmit_skb/synack";
+	s->backend = classic ? "tracepoint tcp:tcp_retransmit_skb/synack" :
+			       "tp_btf tcp_retransmit_skb/synack";
 	return 0;
 }
 
@@ -290,8 +293,7 @@ void vx_retranssrc_use_flows(struct vx_retranssrc *s, int flow_fd)
 	s->flow_fd = flow_fd;
 }
 
-const struct vx_vxlan_dev *vx_retranssrc_cur_tunnel(const struct vx_retranssrc *s,
-						    bool *from_flow)
+const struct vx_vxlan_dev *vx_retranssrc_cur_tunnel(const struct vx_retranssrc *s, bool *from_flow)
 {
 	if (from_flow)
 		*from_flow = s->cur_from_flow;

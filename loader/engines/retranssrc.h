@@ -20,7 +20,7 @@ struct vx_retranssrc;
 
 /* Counts for one tunnel (one entry of the inventory). */
 struct vx_retrans_tun {
-	uint64_t full;		/* segments of at least one MSS */
+	uint64_t full; /* segments of at least one MSS */
 	uint64_t small;
 	uint64_t synack;
 	uint32_t max_len;
@@ -52,8 +52,7 @@ void vx_retranssrc_use_flows(struct vx_retranssrc *s, int flow_fd);
 /* During the callback: the tunnel of the event, as vx_retrans_cb's @dev
  * names it, with the remote VTEP the flow table gave; NULL when none.
  * @from_flow: the flow table knew the flow. */
-const struct vx_vxlan_dev *vx_retranssrc_cur_tunnel(const struct vx_retranssrc *s,
-						    bool *from_flow);
+const struct vx_vxlan_dev *vx_retranssrc_cur_tunnel(const struct vx_retranssrc *s, bool *from_flow);
 /* Detach and free; NULL is fine. */
 void vx_retranssrc_close(struct vx_retranssrc *s);
 

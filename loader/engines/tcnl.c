@@ -116,8 +116,8 @@ int vx_tcnl_newqdisc_clsact(struct vx_tcnl *nl, int ifindex, bool *created)
 int vx_tcnl_delqdisc_clsact(struct vx_tcnl *nl, int ifindex)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = tc_msg(buf, RTM_DELQDISC, 0, ifindex, TC_H_CLSACT,
-				      TC_H_MAKE(TC_H_CLSACT, 0), 0);
+	struct nlmsghdr *nlh =
+		tc_msg(buf, RTM_DELQDISC, 0, ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0);
 	int ret;
 
 	mnl_attr_put_strz(nlh, TCA_KIND, "clsact");
@@ -126,13 +126,13 @@ int vx_tcnl_delqdisc_clsact(struct vx_tcnl *nl, int ifindex)
 	return ret == -ENOENT || ret == -EINVAL || ret == -ENODEV ? 0 : ret;
 }
 
-int vx_tcnl_newtfilter_bpf(struct vx_tcnl *nl, int ifindex, bool egress, uint32_t prio,
-			   int prog_fd, const char *name)
+int vx_tcnl_newtfilter_bpf(struct vx_tcnl *nl, int ifindex, bool egress, uint32_t prio, int prog_fd,
+			   const char *name)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, ifindex,
-				      clsact_parent(egress), 1,
-				      TC_H_MAKE(prio << 16, htons(ETH_P_ALL)));
+	struct nlmsghdr *nlh =
+		tc_msg(buf, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+		       clsact_parent(egress), 1, TC_H_MAKE(prio << 16, htons(ETH_P_ALL)));
 	struct nlattr *opts;
 
 	mnl_attr_put_strz(nlh, TCA_KIND, "bpf");
@@ -218,8 +218,8 @@ int vx_tcnl_gettfilter(struct vx_tcnl *nl, int ifindex, bool egress, struct vx_t
 		       int max)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = tc_msg(buf, RTM_GETTFILTER, NLM_F_DUMP, ifindex,
-				      clsact_parent(egress), 0, 0);
+	struct nlmsghdr *nlh =
+		tc_msg(buf, RTM_GETTFILTER, NLM_F_DUMP, ifindex, clsact_parent(egress), 0, 0);
 	struct dump d = { .out = out, .max = max };
 	int ret = talk(nl, nlh, filter_dump_cb, &d);
 

@@ -14,10 +14,10 @@ struct vx_tcnl;
 struct vx_tc_filter {
 	uint32_t prio;
 	uint32_t handle;
-	uint16_t protocol;	/* network byte order, as tcm_info carries it */
+	uint16_t protocol; /* network byte order, as tcm_info carries it */
 	char kind[16];
-	char bpf_name[64];	/* TCA_BPF_NAME, "" if none */
-	uint32_t bpf_id;	/* TCA_BPF_ID, 0 if none */
+	char bpf_name[64]; /* TCA_BPF_NAME, "" if none */
+	uint32_t bpf_id;   /* TCA_BPF_ID, 0 if none */
 };
 
 /* Open a NETLINK_ROUTE socket in the calling thread's namespace. */
@@ -32,8 +32,8 @@ int vx_tcnl_delqdisc_clsact(struct vx_tcnl *nl, int ifindex);
 /* RTM_NEWTFILTER: a direct-action cls_bpf filter for every protocol at
  * @prio, handle 1, named @name, NLM_F_EXCL (EEXIST is an error: the
  * caller picked a free priority). */
-int vx_tcnl_newtfilter_bpf(struct vx_tcnl *nl, int ifindex, bool egress, uint32_t prio,
-			   int prog_fd, const char *name);
+int vx_tcnl_newtfilter_bpf(struct vx_tcnl *nl, int ifindex, bool egress, uint32_t prio, int prog_fd,
+			   const char *name);
 /* RTM_DELTFILTER of every filter at @prio; ENOENT is not an error. */
 int vx_tcnl_deltfilter(struct vx_tcnl *nl, int ifindex, bool egress, uint32_t prio);
 /* RTM_GETTFILTER dump of clsact ingress or egress into @out (at most @max).

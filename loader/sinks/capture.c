@@ -23,8 +23,8 @@ struct vx_capture {
 	struct vx_pcapng *w;
 	const char *path;
 	uint16_t snaplen;
-	bool failed;		/* a write failed: said once, nothing more written */
-	uint64_t refused;	/* events without a block (interface cap) */
+	bool failed;	  /* a write failed: said once, nothing more written */
+	uint64_t refused; /* events without a block (interface cap) */
 };
 
 int vx_capture_open(struct vx_capture **out, const struct vx_opts *o)
@@ -69,9 +69,9 @@ static void write_packet(struct vx_capture *c, const char *name, uint16_t link, 
 		return;
 	}
 	err = id < 0 ? id :
-		vx_pcapng_packet(c->w, (uint32_t)id, ts, cap ? (const void *)(cap + 1) : NULL,
-				 cap ? cap->caplen : 0, cap && cap->link ? cap->orig_len : len,
-				 comment);
+		       vx_pcapng_packet(c->w, (uint32_t)id, ts,
+					cap ? (const void *)(cap + 1) : NULL, cap ? cap->caplen : 0,
+					cap && cap->link ? cap->orig_len : len, comment);
 	if (err) {
 		c->failed = true;
 		pr_warn("capture to %s stopped: %s", c->path, vx_strerror(err));
@@ -102,12 +102,13 @@ void vx_capture_dp(struct vx_capture *c, const struct vx_event *e, const struct 
 	snprintf(name, sizeof(name), "%s/%s/%s", netns, dev, vx_at_capture(e->at));
 	if (p->outer_family) {
 		vx_ip_set(&ip, p->outer_family, p->outer_src, p->outer_dst, IPPROTO_UDP,
-		      p->outer_sport, p->outer_dport);
+			  p->outer_sport, p->outer_dport);
 		vx_ip_fmt(&ip, outer, sizeof(outer));
 	}
 	if (p->inner_family) {
 		vx_ip_set(&ip, p->inner_family, p->inner_src, p->inner_dst, p->inner_proto,
-		      icmp ? p->icmp_type : p->inner_sport, icmp ? p->icmp_code : p->inner_dport);
+			  icmp ? p->icmp_type : p->inner_sport,
+			  icmp ? p->icmp_code : p->inner_dport);
 		vx_ip_fmt(&ip, inner, sizeof(inner));
 	}
 	snprintf(comment, sizeof(comment), "%s vni=%u hook=%s%s%s inner %s len=%u",
@@ -152,8 +153,8 @@ void vx_capture_drop(struct vx_capture *c, const struct vx_drop *d, const char *
 		vx_ip_fmt(&e->inner, ip, sizeof(ip));
 		cat(comment, sizeof(comment), " inner %s", ip);
 	}
-	write_packet(c, name, linktype(d->cap, VX_PCAPNG_LINK_RAW), e->ts_ns + mono_to_real,
-		     d->cap, e->len, comment);
+	write_packet(c, name, linktype(d->cap, VX_PCAPNG_LINK_RAW), e->ts_ns + mono_to_real, d->cap,
+		     e->len, comment);
 }
 
 void vx_capture_flush(struct vx_capture *c)

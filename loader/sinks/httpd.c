@@ -153,7 +153,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!r)
 		return MHD_NO;
 	if (status != MHD_HTTP_OK)
-		mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+		mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/plain; charset=utf-8");
 	ret = mhd.queue_response(c, status, r);
 	mhd.destroy_response(r);
 	return ret;
@@ -236,8 +237,7 @@ struct vx_metrics_server *vx_metrics_serve(struct vx_metrics *m, const char *add
 	s->d = mhd.start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
 				on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-				MHD_OPTION_END);
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(err, errlen, "cannot start the metrics HTTP server on %s:%u", addr, port);
 		close(s->fd);

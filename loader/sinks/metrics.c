@@ -16,7 +16,7 @@ struct series {
 	uint64_t hash;
 	double v;
 	double sum;
-	uint64_t *buckets;	/* histograms: n_bounds + 1, not cumulative */
+	uint64_t *buckets; /* histograms: n_bounds + 1, not cumulative */
 };
 
 struct vx_mfamily {
@@ -184,12 +184,12 @@ struct vx_mfamily *vx_metrics_add_histogram(struct vx_metrics *m, const char *na
 
 static uint64_t hash_values(const struct vx_mfamily *f, const char *const *values)
 {
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 
 	for (int i = 0; i < f->n_labels; i++) {
 		for (const char *p = values[i]; *p; p++)
 			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-		h = (h ^ 0xff) * 1099511628211ULL;	/* separator: "a","bc" != "ab","c" */
+		h = (h ^ 0xff) * 1099511628211ULL; /* separator: "a","bc" != "ab","c" */
 	}
 	return h;
 }
@@ -281,8 +281,8 @@ int vx_metric_add(struct vx_mfamily *f, const char *const *values, double delta)
 	return 0;
 }
 
-int vx_metric_set_histogram(struct vx_mfamily *f, const char *const *values,
-			    const uint64_t *counts, double sum)
+int vx_metric_set_histogram(struct vx_mfamily *f, const char *const *values, const uint64_t *counts,
+			    double sum)
 {
 	struct series *s;
 
@@ -429,7 +429,8 @@ int vx_metrics_render(struct vx_metrics *m, FILE *out)
 	 * that an alert on it has something to watch before it fires. */
 	fputs("# HELP vxray_metrics_series_refused_total New label sets refused because their "
 	      "family reached its cardinality cap.\n"
-	      "# TYPE vxray_metrics_series_refused_total counter\n", out);
+	      "# TYPE vxray_metrics_series_refused_total counter\n",
+	      out);
 	for (f = m->head; f; f = f->next) {
 		fputs("vxray_metrics_series_refused_total{family=\"", out);
 		vx_metrics_escape_label(f->name, out);

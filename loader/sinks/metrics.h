@@ -63,8 +63,8 @@ int vx_metric_set(struct vx_mfamily *f, const char *const *values, double v);
 int vx_metric_add(struct vx_mfamily *f, const char *const *values, double delta);
 /* Set a histogram series: @counts has n_bounds + 1 per-bucket
  * (not cumulative) counts, the last for observations above every bound. */
-int vx_metric_set_histogram(struct vx_mfamily *f, const char *const *values,
-			    const uint64_t *counts, double sum);
+int vx_metric_set_histogram(struct vx_mfamily *f, const char *const *values, const uint64_t *counts,
+			    double sum);
 /* Forget every series of @f (for gauges that describe the current state,
  * such as the programs attached now). */
 void vx_metric_clear(struct vx_mfamily *f);

@@ -53,8 +53,9 @@ struct vx_mexport {
 	struct vx_mfamily *lost, *attached, *backend, *refused, *build, *up, *interfaces;
 };
 
-static const char *const TUN_LABELS[] = { "netns", "device", "vni", "remote_vtep", "direction",
-					  NULL };
+static const char *const TUN_LABELS[] = {
+	"netns", "device", "vni", "remote_vtep", "direction", NULL
+};
 
 /* Latency bucket bounds: every other power of two from 1.024us to 1.07s.
  * Powers of two are slot boundaries of the kernel's log-linear histogram,
@@ -75,8 +76,8 @@ static int setup_families(struct vx_mexport *me)
 	static const char *const rt_l[] = { "netns", "device", "vni", "size", NULL };
 	static const char *const syn_l[] = { "netns", "device", "vni", NULL };
 	static const char *const if_l[] = { "netns", NULL };
-	static const char *const nf_l[] = { "netns", "family", "table", "chain", "rule",
-					    "verdict", NULL };
+	static const char *const nf_l[] = { "netns", "family",	"table", "chain",
+					    "rule",  "verdict", NULL };
 	static const char *const lat_l[] = { "netns", "device", "vni", "stage", NULL };
 	struct vx_metrics *m = me->m;
 	double bounds[LAT_BOUNDS];
@@ -84,73 +85,100 @@ static int setup_families(struct vx_mexport *me)
 	for (int i = 0; i < LAT_BOUNDS; i++)
 		bounds[i] = (double)lat_bound_ns(i) / 1e9;
 
-	me->tun_pkts = vx_metrics_add(m, "vxray_tunnel_packets_total", VX_METRIC_COUNTER,
+	me->tun_pkts = vx_metrics_add(
+		m, "vxray_tunnel_packets_total", VX_METRIC_COUNTER,
 		"Packets through a VXLAN tunnel, counted once: at the VXLAN device when it is "
 		"watched, else at its underlay. direction is encap (leaving) or decap (arriving).",
 		TUN_LABELS, MAX_TUNNELS);
-	me->tun_bytes = vx_metrics_add(m, "vxray_tunnel_bytes_total", VX_METRIC_COUNTER,
+	me->tun_bytes = vx_metrics_add(
+		m, "vxray_tunnel_bytes_total", VX_METRIC_COUNTER,
 		"Bytes of those packets as the counting hook saw them (the inner frame at a VXLAN "
 		"device, the outer packet at an underlay).",
 		TUN_LABELS, MAX_TUNNELS);
-	me->malformed = vx_metrics_add(m, "vxray_malformed_frames_total", VX_METRIC_COUNTER,
-		"Frames the datapath parser rejected, by the header that was wrong.", kind,
-		MAX_SMALL);
-	me->underlay_other = vx_metrics_add(m, "vxray_underlay_other_packets_total",
-		VX_METRIC_COUNTER, "Packets on a watched underlay that were not VXLAN "
-		"(kind ip: IP but not VXLAN; non_ip: ARP, LLDP, ...).", kind, 4);
-	me->drops_total = vx_metrics_add(m, "vxray_drops_total", VX_METRIC_COUNTER,
+	me->malformed =
+		vx_metrics_add(m, "vxray_malformed_frames_total", VX_METRIC_COUNTER,
+			       "Frames the datapath parser rejected, by the header that was wrong.",
+			       kind, MAX_SMALL);
+	me->underlay_other =
+		vx_metrics_add(m, "vxray_underlay_other_packets_total", VX_METRIC_COUNTER,
+			       "Packets on a watched underlay that were not VXLAN "
+			       "(kind ip: IP but not VXLAN; non_ip: ARP, LLDP, ...).",
+			       kind, 4);
+	me->drops_total = vx_metrics_add(
+		m, "vxray_drops_total", VX_METRIC_COUNTER,
 		"Packets the kernel dropped, by namespace, drop reason (from this kernel's BTF) and "
-		"the function that dropped them.", drop_l, MAX_DROPS);
-	me->retrans = vx_metrics_add(m, "vxray_tcp_retransmits_total", VX_METRIC_COUNTER,
+		"the function that dropped them.",
+		drop_l, MAX_DROPS);
+	me->retrans = vx_metrics_add(
+		m, "vxray_tcp_retransmits_total", VX_METRIC_COUNTER,
 		"TCP retransmits of flows leaving through a VXLAN tunnel; size full means a "
-		"segment of at least one MSS (the MTU fingerprint).", rt_l, MAX_SMALL * 8);
+		"segment of at least one MSS (the MTU fingerprint).",
+		rt_l, MAX_SMALL * 8);
 	me->synack = vx_metrics_add(m, "vxray_tcp_synack_retransmits_total", VX_METRIC_COUNTER,
-		"SYNACK retransmits of flows through a VXLAN tunnel.", syn_l, MAX_SMALL * 4);
-	me->latency = vx_metrics_add_histogram(m, "vxray_latency_seconds",
+				    "SYNACK retransmits of flows through a VXLAN tunnel.", syn_l,
+				    MAX_SMALL * 4);
+	me->latency = vx_metrics_add_histogram(
+		m, "vxray_latency_seconds",
 		"Time a tunnel packet spent in a stage, by the hook that ended it: encap (VXLAN "
 		"device to underlay egress), wire (underlay egress to the peer's underlay ingress), "
 		"decap (underlay ingress to VXLAN device), delivery (VXLAN device to the TCP "
 		"receive), xmit (vxlan_xmit entry to return), rcv (vxlan_rcv entry to return).",
 		lat_l, bounds, LAT_BOUNDS, MAX_TUNNELS / 4);
-	me->nf_drops = vx_metrics_add(m, "vxray_netfilter_drops_total", VX_METRIC_COUNTER,
+	me->nf_drops = vx_metrics_add(
+		m, "vxray_netfilter_drops_total", VX_METRIC_COUNTER,
 		"Packets matched by a netfilter rule (or chain policy) whose verdict drops or "
 		"rejects, from the rule's own counter; nftables rules without a counter "
-		"statement have none to read.", nf_l, MAX_DROPS);
+		"statement have none to read.",
+		nf_l, MAX_DROPS);
 	me->ct_count = vx_metrics_add(m, "vxray_conntrack_entries", VX_METRIC_GAUGE,
-		"Entries in the namespace's conntrack table now.", if_l, VX_MAX_NETNS + 1);
+				      "Entries in the namespace's conntrack table now.", if_l,
+				      VX_MAX_NETNS + 1);
 	me->ct_max = vx_metrics_add(m, "vxray_conntrack_entries_max", VX_METRIC_GAUGE,
-		"The namespace's nf_conntrack_max.", if_l, VX_MAX_NETNS + 1);
-	me->ct_insert_failed = vx_metrics_add(m, "vxray_conntrack_insert_failed_total",
-		VX_METRIC_COUNTER, "Conntrack entries the kernel could not insert (conntrack -S "
-		"insert_failed).", if_l, VX_MAX_NETNS + 1);
-	me->ct_drop = vx_metrics_add(m, "vxray_conntrack_drops_total", VX_METRIC_COUNTER,
+				    "The namespace's nf_conntrack_max.", if_l, VX_MAX_NETNS + 1);
+	me->ct_insert_failed =
+		vx_metrics_add(m, "vxray_conntrack_insert_failed_total", VX_METRIC_COUNTER,
+			       "Conntrack entries the kernel could not insert (conntrack -S "
+			       "insert_failed).",
+			       if_l, VX_MAX_NETNS + 1);
+	me->ct_drop = vx_metrics_add(
+		m, "vxray_conntrack_drops_total", VX_METRIC_COUNTER,
 		"Packets dropped because the conntrack table was full (conntrack -S drop).", if_l,
 		VX_MAX_NETNS + 1);
-	me->ct_early_drop = vx_metrics_add(m, "vxray_conntrack_early_drops_total",
-		VX_METRIC_COUNTER, "Unassured entries evicted to make room (conntrack -S "
-		"early_drop).", if_l, VX_MAX_NETNS + 1);
-	me->lost = vx_metrics_add(m, "vxray_events_lost_total", VX_METRIC_COUNTER,
+	me->ct_early_drop =
+		vx_metrics_add(m, "vxray_conntrack_early_drops_total", VX_METRIC_COUNTER,
+			       "Unassured entries evicted to make room (conntrack -S "
+			       "early_drop).",
+			       if_l, VX_MAX_NETNS + 1);
+	me->lost = vx_metrics_add(
+		m, "vxray_events_lost_total", VX_METRIC_COUNTER,
 		"Events a ring buffer had no room for, by source; counters stay exact.", source,
 		MAX_SMALL);
-	me->attached = vx_metrics_add(m, "vxray_programs_attached", VX_METRIC_GAUGE,
-		"BPF programs vxray has attached now, by kind.", kind, MAX_SMALL);
+	me->attached =
+		vx_metrics_add(m, "vxray_programs_attached", VX_METRIC_GAUGE,
+			       "BPF programs vxray has attached now, by kind.", kind, MAX_SMALL);
 	me->interfaces = vx_metrics_add(m, "vxray_interfaces_watched", VX_METRIC_GAUGE,
-		"Interfaces with the datapath attached now, by namespace.", if_l, 256);
+					"Interfaces with the datapath attached now, by namespace.",
+					if_l, 256);
 	me->backend = vx_metrics_add(m, "vxray_probe_backend_info", VX_METRIC_GAUGE,
-		"The hook each kernel probe runs on (value 1).", probe_be, MAX_SMALL);
-	me->refused = vx_metrics_add(m, "vxray_probe_backend_refused_info", VX_METRIC_GAUGE,
+				     "The hook each kernel probe runs on (value 1).", probe_be,
+				     MAX_SMALL);
+	me->refused = vx_metrics_add(
+		m, "vxray_probe_backend_refused_info", VX_METRIC_GAUGE,
 		"A backend this kernel refused for a probe, which then runs on the next one or not "
-		"at all (value 1).", probe_be, MAX_SMALL);
-	me->build = vx_metrics_add(m, "vxray_build_info", VX_METRIC_GAUGE,
+		"at all (value 1).",
+		probe_be, MAX_SMALL);
+	me->build = vx_metrics_add(
+		m, "vxray_build_info", VX_METRIC_GAUGE,
 		"vxray's version, the libbpf it runs with and the kernel release (value 1).", build,
 		1);
 	me->up = vx_metrics_add(m, "vxray_refreshes_total", VX_METRIC_COUNTER,
-		"Times vxray has read the kernel's maps into these metrics.", NULL, 1);
+				"Times vxray has read the kernel's maps into these metrics.", NULL,
+				1);
 	if (!me->tun_pkts || !me->tun_bytes || !me->malformed || !me->underlay_other ||
 	    !me->drops_total || !me->retrans || !me->synack || !me->lost || !me->attached ||
 	    !me->interfaces || !me->backend || !me->refused || !me->build || !me->up ||
-	    !me->latency || !me->ct_count || !me->ct_max || !me->ct_insert_failed ||
-	    !me->ct_drop || !me->ct_early_drop || !me->nf_drops)
+	    !me->latency || !me->ct_count || !me->ct_max || !me->ct_insert_failed || !me->ct_drop ||
+	    !me->ct_early_drop || !me->nf_drops)
 		return -errno ? -errno : -ENOMEM;
 	return 0;
 }
@@ -383,21 +411,31 @@ static void fill_latency(struct vx_mexport *me, const struct vx_dp *dp)
 			continue;
 		vx_hist_buckets(&sum, bounds, LAT_BOUNDS, counts);
 		snprintf(vni, sizeof(vni), "%u", k.vni);
-		vx_metric_set_histogram(me->latency,
-					(const char *[]){ vx_ns_label(k.netns), w->name, vni, stage },
-					counts, (double)sum.sum_ns / 1e9);
+		vx_metric_set_histogram(
+			me->latency, (const char *[]){ vx_ns_label(k.netns), w->name, vni, stage },
+			counts, (double)sum.sum_ns / 1e9);
 	}
 	free(vals);
 }
 
 void vx_mexport_datapath(struct vx_mexport *me, const struct vx_dp *dp)
 {
-	static const struct { int idx; const char *name; } bad[] = {
-		{ VX_R_BAD_ETH, "eth" }, { VX_R_BAD_VLAN, "vlan" }, { VX_R_BAD_IP4, "ipv4" },
-		{ VX_R_BAD_IHL, "ihl" }, { VX_R_BAD_IPVER, "ip_version" }, { VX_R_BAD_IP6, "ipv6" },
-		{ VX_R_BAD_IP6_EXT, "ipv6_ext" }, { VX_R_BAD_UDP, "udp" },
-		{ VX_R_BAD_VXLAN, "vxlan" }, { VX_R_BAD_VXLAN_FLAGS, "vxlan_flags" },
-		{ VX_R_BAD_INNER_ETH, "inner_eth" }, { VX_R_BAD_INNER_IP, "inner_ip" },
+	static const struct {
+		int idx;
+		const char *name;
+	} bad[] = {
+		{ VX_R_BAD_ETH, "eth" },
+		{ VX_R_BAD_VLAN, "vlan" },
+		{ VX_R_BAD_IP4, "ipv4" },
+		{ VX_R_BAD_IHL, "ihl" },
+		{ VX_R_BAD_IPVER, "ip_version" },
+		{ VX_R_BAD_IP6, "ipv6" },
+		{ VX_R_BAD_IP6_EXT, "ipv6_ext" },
+		{ VX_R_BAD_UDP, "udp" },
+		{ VX_R_BAD_VXLAN, "vxlan" },
+		{ VX_R_BAD_VXLAN_FLAGS, "vxlan_flags" },
+		{ VX_R_BAD_INNER_ETH, "inner_eth" },
+		{ VX_R_BAD_INNER_IP, "inner_ip" },
 		{ VX_R_BAD_L4, "l4" },
 	};
 	uint64_t cnt[VX_C__MAX];
@@ -438,8 +476,7 @@ void vx_mexport_drops_add(struct vx_mexport *me, const char *netns, const char *
 			      (double)delta);
 }
 
-void vx_mexport_drops(struct vx_mexport *me, const struct vx_drop_row *rows, int n,
-		      uint64_t lost)
+void vx_mexport_drops(struct vx_mexport *me, const struct vx_drop_row *rows, int n, uint64_t lost)
 {
 	if (!me)
 		return;

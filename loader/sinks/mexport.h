@@ -57,8 +57,7 @@ void vx_mexport_lathooks(struct vx_mexport *me, const struct vx_lathooks *h);
 void vx_mexport_datapath(struct vx_mexport *me, const struct vx_dp *dp);
 /* Drop aggregates that grew since the view's last read (the view owns the
  * read: the engine hands out deltas once), and the engine's lost count. */
-void vx_mexport_drops(struct vx_mexport *me, const struct vx_drop_row *rows, int n,
-		      uint64_t lost);
+void vx_mexport_drops(struct vx_mexport *me, const struct vx_drop_row *rows, int n, uint64_t lost);
 /* Drops counted elsewhere (nf_hook_slow verdicts): add @delta. */
 void vx_mexport_drops_add(struct vx_mexport *me, const char *netns, const char *reason,
 			  const char *location, uint64_t delta);

@@ -16,11 +16,11 @@ struct iface {
 
 struct vx_pcapng {
 	FILE *f;
-	int err;			/* first write error, sticky */
+	int err; /* first write error, sticky */
 	struct iface *ifs;
 	uint32_t n_ifs, cap_ifs;
 	uint64_t packets;
-	uint8_t *buf;			/* one block */
+	uint8_t *buf; /* one block */
 	size_t cap_buf, len;
 };
 
@@ -46,14 +46,20 @@ static int reserve(struct vx_pcapng *w, size_t n)
 
 static void put(struct vx_pcapng *w, const void *p, size_t n)
 {
-	if (!n)		/* an empty comment or frame may come with p == NULL */
+	if (!n) /* an empty comment or frame may come with p == NULL */
 		return;
 	memcpy(w->buf + w->len, p, n);
 	w->len += n;
 }
 
-static void put16(struct vx_pcapng *w, uint16_t v) { put(w, &v, sizeof(v)); }
-static void put32(struct vx_pcapng *w, uint32_t v) { put(w, &v, sizeof(v)); }
+static void put16(struct vx_pcapng *w, uint16_t v)
+{
+	put(w, &v, sizeof(v));
+}
+static void put32(struct vx_pcapng *w, uint32_t v)
+{
+	put(w, &v, sizeof(v));
+}
 
 static void pad4(struct vx_pcapng *w)
 {
@@ -117,7 +123,7 @@ int vx_pcapng_open(struct vx_pcapng **out, FILE *f, const char *appl)
 {
 	struct vx_pcapng *w = calloc(1, sizeof(*w));
 	size_t an = appl ? opt_len(appl) : 0;
-	int64_t section_len = -1;	/* not known: the file grows */
+	int64_t section_len = -1; /* not known: the file grows */
 	int err;
 
 	*out = NULL;
@@ -132,8 +138,8 @@ int vx_pcapng_open(struct vx_pcapng **out, FILE *f, const char *appl)
 	}
 	begin_block(w, VX_PCAPNG_SHB);
 	put32(w, VX_PCAPNG_BYTE_ORDER_MAGIC);
-	put16(w, 1);	/* major */
-	put16(w, 0);	/* minor */
+	put16(w, 1); /* major */
+	put16(w, 0); /* minor */
 	put(w, &section_len, sizeof(section_len));
 	if (an) {
 		put_opt(w, VX_PCAPNG_OPT_SHB_USERAPPL, appl, an);
@@ -157,8 +163,10 @@ int vx_pcapng_create(struct vx_pcapng **out, const char *path, const char *appl,
 	*out = NULL;
 	if (!f) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot write the capture file '%s': %s; give --pcap a path "
-			 "in a directory vxray can write to", path, strerror(-ret));
+		snprintf(err, errlen,
+			 "cannot write the capture file '%s': %s; give --pcap a path "
+			 "in a directory vxray can write to",
+			 path, strerror(-ret));
 		return ret;
 	}
 	ret = vx_pcapng_open(out, f, appl);
@@ -172,7 +180,7 @@ int vx_pcapng_create(struct vx_pcapng **out, const char *path, const char *appl,
 
 int vx_pcapng_iface(struct vx_pcapng *w, const char *name, uint16_t linktype, uint32_t snaplen)
 {
-	static const uint8_t tsresol = 9;	/* 10^-9 s */
+	static const uint8_t tsresol = 9; /* 10^-9 s */
 	size_t nn;
 	int err;
 
@@ -209,7 +217,7 @@ int vx_pcapng_iface(struct vx_pcapng *w, const char *name, uint16_t linktype, ui
 
 	begin_block(w, VX_PCAPNG_IDB);
 	put16(w, linktype);
-	put16(w, 0);	/* reserved */
+	put16(w, 0); /* reserved */
 	put32(w, snaplen);
 	put_opt(w, VX_PCAPNG_OPT_IF_NAME, name, nn);
 	put_opt(w, VX_PCAPNG_OPT_IF_TSRESOL, &tsresol, 1);

@@ -22,11 +22,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define VX_PCAPNG_LINK_ETHERNET 1	/* LINKTYPE_ETHERNET */
-#define VX_PCAPNG_LINK_RAW 101		/* LINKTYPE_RAW: IPv4 or IPv6, no MAC header */
+#define VX_PCAPNG_LINK_ETHERNET 1 /* LINKTYPE_ETHERNET */
+#define VX_PCAPNG_LINK_RAW 101	  /* LINKTYPE_RAW: IPv4 or IPv6, no MAC header */
 #define VX_PCAPNG_MAX_IFACES 1024
-#define VX_PCAPNG_MAX_SNAPLEN 262144	/* what tcpdump and Wireshark accept */
-#define VX_PCAPNG_MAX_OPT 65532		/* longest option value, 4-byte padded */
+#define VX_PCAPNG_MAX_SNAPLEN 262144 /* what tcpdump and Wireshark accept */
+#define VX_PCAPNG_MAX_OPT 65532	     /* longest option value, 4-byte padded */
 
 /* Block types and option codes, for readers of the tests. */
 #define VX_PCAPNG_SHB 0x0A0D0D0Au

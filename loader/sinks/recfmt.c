@@ -88,12 +88,11 @@ void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct v
 	if (outer)
 		fprintf(f, " outer %s:%u→%s:%u", os, p->outer_sport, od, p->outer_dport);
 	if (p->inner_family == 4 || p->inner_family == 6)
-		fprintf(f, " inner %s→%s %s %s len=%u\n", is, id, vx_proto_name(p->inner_proto, pb, sizeof(pb)), l4,
-			e->len);
+		fprintf(f, " inner %s→%s %s %s len=%u\n", is, id,
+			vx_proto_name(p->inner_proto, pb, sizeof(pb)), l4, e->len);
 	else
 		fprintf(f, " inner %s ethertype 0x%04x len=%u\n", inner_name(p, pb, sizeof(pb)),
-			p->inner_ethertype,
-			e->len);
+			p->inner_ethertype, e->len);
 }
 
 void vx_dp_fmt_inner(const struct vx_pkt *p, char *out, size_t len)
@@ -109,7 +108,8 @@ void vx_dp_fmt_inner(const struct vx_pkt *p, char *out, size_t len)
 	vx_addr_str(p->inner_family, p->inner_src, s, sizeof(s));
 	vx_addr_str(p->inner_family, p->inner_dst, d, sizeof(d));
 	if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
-		snprintf(out, len, "%s %s:%u -> %s:%u", proto, s, p->inner_sport, d, p->inner_dport);
+		snprintf(out, len, "%s %s:%u -> %s:%u", proto, s, p->inner_sport, d,
+			 p->inner_dport);
 	else if (is_icmp(p->inner_proto))
 		snprintf(out, len, "%s %s -> %s type %u id %u seq %u", proto, s, d, p->icmp_type,
 			 p->icmp_id, p->icmp_seq);
@@ -182,13 +182,14 @@ void vx_retrans_print(FILE *f, bool json, const struct vxr_event *e, bool full_s
 		jw_end_line(&w);
 		return;
 	}
-	fprintf(f, "%s %s netns=%s %s:%u → %s:%u state=%s", ts, synack ? "SYNACK-RETRANS" : "RETRANS",
-		n->netns, s, e->sport, d, e->dport, tcp_state(e->state));
+	fprintf(f, "%s %s netns=%s %s:%u → %s:%u state=%s", ts,
+		synack ? "SYNACK-RETRANS" : "RETRANS", n->netns, s, e->sport, d, e->dport,
+		tcp_state(e->state));
 	if (!synack)
 		fprintf(f, " len=%u mss=%u%s", e->len, e->mss, full_size ? " full-size" : "");
 	if (t)
-		fprintf(f, " tunnel=%s vni=%u vtep %s→%s", t->name, t->vni, t->local_family ? l : "?",
-			t->remote_family ? rm : "?");
+		fprintf(f, " tunnel=%s vni=%u vtep %s→%s", t->name, t->vni,
+			t->local_family ? l : "?", t->remote_family ? rm : "?");
 	fputc('\n', f);
 }
 
@@ -255,7 +256,7 @@ void vx_nf_drop_print(FILE *f, bool json, const struct vx_nf_drop_out *d,
 	if (e->len)
 		fprintf(f, "%u %s", e->len, pkt);
 	else
-		fprintf(f, "- %s", pkt);	/* nf_hook_slow backends: skb already freed */
+		fprintf(f, "- %s", pkt); /* nf_hook_slow backends: skb already freed */
 	if (e->flags & VXD_F_TUNNEL) {
 		fprintf(f, " vni=%u", e->vni);
 		if (e->flags & VXD_F_OUTER) {

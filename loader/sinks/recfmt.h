@@ -24,9 +24,9 @@
 
 /* What the caller resolved for one record. */
 struct vx_rec_names {
-	const char *netns;	/* "host", an `ip netns` name or "netns:<inum>" */
-	const char *device;	/* "?" when unknown */
-	uint64_t mono_to_real;	/* added to the kernel timestamp: wall clock */
+	const char *netns;     /* "host", an `ip netns` name or "netns:<inum>" */
+	const char *device;    /* "?" when unknown */
+	uint64_t mono_to_real; /* added to the kernel timestamp: wall clock */
 };
 
 /* ---- datapath events (encap, trace) -------------------------------------- */
@@ -52,7 +52,7 @@ void vx_retrans_print(FILE *f, bool json, const struct vxr_event *e, bool full_s
 struct vx_nf_drop_out {
 	const struct vxd_event *e;
 	enum vx_nf_hook hook;
-	const char *family;	/* "ipv4", "ipv6", "?" */
+	const char *family; /* "ipv4", "ipv6", "?" */
 	const char *location;
 	const char *const *stack;
 	int n_stack;

@@ -64,7 +64,8 @@ static void line_close(const struct vx_tl_out *o, struct jw *j, const struct vx_
 		jw_end_line(j);
 		return;
 	}
-	printf("%s%s\n", l->how == VX_JOIN_FLOW ? "  (joined by flow)" : "", l->late ? "  (late)" : "");
+	printf("%s%s\n", l->how == VX_JOIN_FLOW ? "  (joined by flow)" : "",
+	       l->late ? "  (late)" : "");
 }
 
 void vx_tl_dp(const struct vx_tl_out *o, const struct vx_tl_line *l, const struct vx_event *e)
@@ -190,9 +191,12 @@ static const char *ct_event_name(int type)
 void vx_tl_ct(const struct vx_tl_out *o, const struct vx_tev *e, bool late)
 {
 	char flow[192];
-	struct vx_tl_line l = { .ts = e->ts, .late = late, .on_receipt = e->on_receipt,
-			  .hook = e->ct.hook, .event = ct_event_name(e->ct.type),
-			  .ns = vx_ns_label(e->ct.inum) };
+	struct vx_tl_line l = { .ts = e->ts,
+				.late = late,
+				.on_receipt = e->on_receipt,
+				.hook = e->ct.hook,
+				.event = ct_event_name(e->ct.type),
+				.ns = vx_ns_label(e->ct.inum) };
 	struct jw j;
 
 	if (e->ct.t.family)
@@ -209,9 +213,12 @@ void vx_tl_ct(const struct vx_tl_out *o, const struct vx_tev *e, bool late)
 
 void vx_tl_alert(const struct vx_tl_out *o, const struct vx_tev *e, bool late)
 {
-	struct vx_tl_line l = { .ts = e->ts, .late = late, .on_receipt = true,
-			  .hook = "ctnetlink stats", .event = "CT-ALERT",
-			  .ns = vx_ns_label(e->alert.inum) };
+	struct vx_tl_line l = { .ts = e->ts,
+				.late = late,
+				.on_receipt = true,
+				.hook = "ctnetlink stats",
+				.event = "CT-ALERT",
+				.ns = vx_ns_label(e->alert.inum) };
 	struct jw j;
 
 	line_open(o, &j, &l);
@@ -230,9 +237,13 @@ void vx_tl_alert(const struct vx_tl_out *o, const struct vx_tev *e, bool late)
 void vx_tl_link(const struct vx_tl_out *o, const struct vx_tev *e, bool late)
 {
 	const struct vx_dp_watched *w = e->link.w;
-	struct vx_tl_line l = { .ts = e->ts, .late = late, .on_receipt = true, .hook = "rtnetlink",
-			  .event = "LINK", .ns = vx_ns_label(w->netns_inum),
-			  .dev = w->name };
+	struct vx_tl_line l = { .ts = e->ts,
+				.late = late,
+				.on_receipt = true,
+				.hook = "rtnetlink",
+				.event = "LINK",
+				.ns = vx_ns_label(w->netns_inum),
+				.dev = w->name };
 	bool up = e->link.flags & IFF_UP, carrier = e->link.flags & IFF_LOWER_UP;
 	struct jw j;
 
@@ -261,11 +272,16 @@ void vx_tl_retrans(const struct vx_tl_out *o, const struct vx_tev *e, bool late,
 	const struct vxr_event *r = &e->rt.ev;
 	bool classic = !strncmp(backend, "tracepoint", 10);
 	bool syn = r->kind == VXR_SYNACK;
-	struct vxd_ip ip = { .family = r->family == AF_INET ? 4 : 6, .proto = IPPROTO_TCP,
-			     .sport = r->sport, .dport = r->dport };
+	struct vxd_ip ip = { .family = r->family == AF_INET ? 4 : 6,
+			     .proto = IPPROTO_TCP,
+			     .sport = r->sport,
+			     .dport = r->dport };
 	char flow[192];
-	struct vx_tl_line l = { .ts = e->ts, .late = late, .ns = vx_ns_label(r->netns),
-			  .dev = v ? v->name : "-", .event = syn ? "SYNACK-RETRANS" : "RETRANS" };
+	struct vx_tl_line l = { .ts = e->ts,
+				.late = late,
+				.ns = vx_ns_label(r->netns),
+				.dev = v ? v->name : "-",
+				.event = syn ? "SYNACK-RETRANS" : "RETRANS" };
 	struct jw j;
 
 	l.hook = classic ? (syn ? "tracepoint/tcp/tcp_retransmit_synack" :
@@ -299,9 +315,10 @@ static const char *hook_of_stage(const struct vx_hook_event *h)
 
 	switch (h->stage) {
 	case VX_ST_XMIT:
-		return tp ? "tp_btf/net_dev_start_xmit" : kp ? "kprobe/vxlan_xmit" : "fentry/vxlan_xmit";
-	case VX_ST_RCV:
-		return kp ? "kprobe/vxlan_rcv" : "fentry/vxlan_rcv";
+		return tp ? "tp_btf/net_dev_start_xmit" :
+		       kp ? "kprobe/vxlan_xmit" :
+			    "fentry/vxlan_xmit";
+	case VX_ST_RCV: return kp ? "kprobe/vxlan_rcv" : "fentry/vxlan_rcv";
 	}
 	return "tp_btf/tcp_probe";
 }
@@ -329,8 +346,8 @@ void vx_tl_hook(const struct vx_tl_out *o, struct vx_tl_line *l, const struct vx
 			printf("%s entry to return %s",
 			       h->stage == VX_ST_XMIT ? "vxlan_xmit" : "vxlan_rcv", took);
 		if (!l->pkt)
-			printf(" (%s)", h->id.family ? "no traced packet with this identity" : "not IP");
+			printf(" (%s)",
+			       h->id.family ? "no traced packet with this identity" : "not IP");
 	}
 	line_close(o, &j, l);
 }
-

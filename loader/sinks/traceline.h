@@ -41,15 +41,15 @@ enum vx_tev_type {
 struct vx_tev {
 	uint64_t ts;
 	int type;
-	bool on_receipt;	/* netlink: stamped when vxray read it */
-	struct vx_cap *cap;	/* --pcap: a copy of the packet, freed once written */
+	bool on_receipt;    /* netlink: stamped when vxray read it */
+	struct vx_cap *cap; /* --pcap: a copy of the packet, freed once written */
 	union {
 		struct vx_event dp;
-		struct {		/* VX_TEV_DROP, VX_TEV_NF */
+		struct { /* VX_TEV_DROP, VX_TEV_NF */
 			struct vxd_event ev;
 			char reason[64];
 			char location[96];
-			enum vx_nf_hook hook;	/* netfilter drops only */
+			enum vx_nf_hook hook; /* netfilter drops only */
 			int family;
 		} drop;
 		struct {
@@ -79,14 +79,13 @@ struct vx_tev {
 	};
 };
 
-
 /* How a drop or a hook event was joined to a followed packet. */
 enum vx_join { VX_JOIN_NONE = 0, VX_JOIN_ID, VX_JOIN_FLOW };
 
 /* How every line is laid out: set once, before the first line. */
 struct vx_tl_out {
-	bool json;		/* JSON object lines, else text to stdout */
-	uint64_t mono_to_real;	/* added to the kernel timestamp: wall clock */
+	bool json;	       /* JSON object lines, else text to stdout */
+	uint64_t mono_to_real; /* added to the kernel timestamp: wall clock */
 };
 
 /* What every line has: when, which packet, the hook that saw it, what it
@@ -95,12 +94,12 @@ struct vx_tl_line {
 	uint64_t ts;
 	bool late, on_receipt;
 	const char *hook, *event, *ns, *dev;
-	uint32_t pkt;		/* the followed packet's number; 0: none */
-	uint64_t first_ts;	/* when @pkt was first seen */
-	bool first;		/* @pkt's first sighting */
-	bool joined;		/* a line joined to a packet seen elsewhere */
+	uint32_t pkt;	   /* the followed packet's number; 0: none */
+	uint64_t first_ts; /* when @pkt was first seen */
+	bool first;	   /* @pkt's first sighting */
+	bool joined;	   /* a line joined to a packet seen elsewhere */
 	enum vx_join how;
-	const struct vx_pkt_id *id;	/* NULL or family 0: no identity */
+	const struct vx_pkt_id *id; /* NULL or family 0: no identity */
 };
 
 /* The rule that took a netfilter drop, as the view found it: @r NULL with

@@ -9,27 +9,27 @@
 /* Exit codes, documented in --help and the man page. */
 enum {
 	VX_EXIT_OK = 0,
-	VX_EXIT_FAIL = 1,	/* runtime error: attach failed, kernel refused */
-	VX_EXIT_USAGE = 2,	/* bad command line */
-	VX_EXIT_FINDING = 3,	/* diagnose/doctor found a problem */
+	VX_EXIT_FAIL = 1,    /* runtime error: attach failed, kernel refused */
+	VX_EXIT_USAGE = 2,   /* bad command line */
+	VX_EXIT_FINDING = 3, /* diagnose/doctor found a problem */
 };
 
 /* Bits for the options a subcommand accepts beyond the global ones. */
 enum {
-	VX_OPT_FILTERS = 1u << 0,	/* --vni --host --port --proto --rate */
-	VX_OPT_STACK = 1u << 1,		/* --stack */
-	VX_OPT_DIAG = 1u << 2,		/* --probe --baseline */
-	VX_OPT_BACKEND = 1u << 3,	/* --backend */
-	VX_OPT_METRICS = 1u << 4,	/* --metrics */
-	VX_OPT_SUMMARY = 1u << 5,	/* --summary: counters only */
-	VX_OPT_XDP = 1u << 6,		/* --xdp: XDP on underlay ingress */
-	VX_OPT_PCAP = 1u << 7,		/* --pcap FILE --snaplen N */
+	VX_OPT_FILTERS = 1u << 0, /* --vni --host --port --proto --rate */
+	VX_OPT_STACK = 1u << 1,	  /* --stack */
+	VX_OPT_DIAG = 1u << 2,	  /* --probe --baseline */
+	VX_OPT_BACKEND = 1u << 3, /* --backend */
+	VX_OPT_METRICS = 1u << 4, /* --metrics */
+	VX_OPT_SUMMARY = 1u << 5, /* --summary: counters only */
+	VX_OPT_XDP = 1u << 6,	  /* --xdp: XDP on underlay ingress */
+	VX_OPT_PCAP = 1u << 7,	  /* --pcap FILE --snaplen N */
 };
 
 struct vx_cmd {
 	const char *name;
 	const char *summary;
-	const char *help;	/* the subcommand's own paragraph */
+	const char *help; /* the subcommand's own paragraph */
 	unsigned int opts;
 	int (*run)(struct vx_opts *opts);
 };

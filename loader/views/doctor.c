@@ -68,16 +68,25 @@ static int pick_namespaces(const struct vx_opts *o, char names[][VX_NETNS_NAME_M
  * then undone): the first that works is what the view would choose, and every
  * better one carries the kernel's reason for refusing it. */
 
-enum try_kind { T_FENTRY, T_FEXIT, T_KPROBE, T_KRETPROBE, T_TP_BTF, T_TRACEPOINT, T_CTNETLINK,
-		T_NF_DROP_REASON, T_DATAPATH };
+enum try_kind {
+	T_FENTRY,
+	T_FEXIT,
+	T_KPROBE,
+	T_KRETPROBE,
+	T_TP_BTF,
+	T_TRACEPOINT,
+	T_CTNETLINK,
+	T_NF_DROP_REASON,
+	T_DATAPATH
+};
 
 #define PT_MAX_TRIES 4
 #define PT_MAX_TARGETS 3
 
 struct pt_try {
 	enum try_kind kind;
-	const char *targets[PT_MAX_TARGETS];	/* functions or "cat/name" */
-	char label[96];		/* "fexit/__nf_conntrack_alloc", shown */
+	const char *targets[PT_MAX_TARGETS]; /* functions or "cat/name" */
+	char label[96];			     /* "fexit/__nf_conntrack_alloc", shown */
 	bool ok;
 	char why[160];
 };
@@ -86,7 +95,7 @@ struct point {
 	const char *name;
 	int n;
 	struct pt_try tries[PT_MAX_TRIES];
-	int chosen;		/* index into tries, -1: none works */
+	int chosen; /* index into tries, -1: none works */
 };
 
 enum { P_KFREE_SKB, P_TCP_RETRANS, P_CONNTRACK, P_NF_HOOK_SLOW, P_VXLAN_XMIT, P_VXLAN_RCV, P__MAX };
@@ -111,10 +120,14 @@ static const char *kind_prefix(enum try_kind k)
 static const char *forcing(enum try_kind k)
 {
 	switch (k) {
-	case T_FENTRY: case T_FEXIT: return "fentry";
-	case T_KPROBE: case T_KRETPROBE: return "kprobe";
-	case T_TP_BTF: case T_TRACEPOINT: case T_CTNETLINK: case T_NF_DROP_REASON:
-		return "tracepoint";
+	case T_FENTRY:
+	case T_FEXIT: return "fentry";
+	case T_KPROBE:
+	case T_KRETPROBE: return "kprobe";
+	case T_TP_BTF:
+	case T_TRACEPOINT:
+	case T_CTNETLINK:
+	case T_NF_DROP_REASON: return "tracepoint";
 	default: return NULL;
 	}
 }
@@ -146,11 +159,11 @@ static void build_points(struct point *pts)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	/* sk_skb_reason_drop() replaced kfree_skb_reason() in 6.11. */
-	const char *drop_fn = btf_has_func(btf, "sk_skb_reason_drop") ? "sk_skb_reason_drop"
-								       : "kfree_skb_reason";
+	const char *drop_fn =
+		btf_has_func(btf, "sk_skb_reason_drop") ? "sk_skb_reason_drop" : "kfree_skb_reason";
 	/* nf_ct_put() calls nf_ct_destroy() directly since 5.19. */
-	const char *ct_destroy = btf_has_func(btf, "nf_ct_destroy") ? "nf_ct_destroy"
-								    : "nf_conntrack_destroy";
+	const char *ct_destroy =
+		btf_has_func(btf, "nf_ct_destroy") ? "nf_ct_destroy" : "nf_conntrack_destroy";
 	struct point *p;
 
 	btf__free(btf);
@@ -205,7 +218,8 @@ static void try_fail(struct pt_try *t, const char *target, const char *step, int
 static const char *no_kprobes(void)
 {
 	return access("/sys/bus/event_source/devices/kprobe", F_OK) ?
-		       " (this kernel has no kprobes: CONFIG_KPROBES is off)" : "";
+		       " (this kernel has no kprobes: CONFIG_KPROBES is off)" :
+		       "";
 }
 
 /* hookprobe.c's trial of @t's kind at @target; why it failed in @t. */
@@ -217,8 +231,10 @@ static int try_one(struct pt_try *t, const char *target)
 	int err;
 
 	switch (t->kind) {
-	case T_FENTRY: case T_FEXIT: kind = VX_HOOK_FENTRY; break;
-	case T_KPROBE: case T_KRETPROBE: kind = VX_HOOK_KPROBE; break;
+	case T_FENTRY:
+	case T_FEXIT: kind = VX_HOOK_FENTRY; break;
+	case T_KPROBE:
+	case T_KRETPROBE: kind = VX_HOOK_KPROBE; break;
 	case T_TP_BTF: kind = VX_HOOK_TP_BTF; break;
 	default: kind = VX_HOOK_TRACEPOINT; break;
 	}
@@ -270,7 +286,8 @@ static void run_try(struct pt_try *t, const struct vx_feature *feat, const struc
 			snprintf(t->label, sizeof(t->label), "datapath/tc clsact ingress pair");
 			t->ok = true;
 		} else {
-			snprintf(t->why, sizeof(t->why), "neither TCX nor tc clsact attaches (see Hooks)");
+			snprintf(t->why, sizeof(t->why),
+				 "neither TCX nor tc clsact attaches (see Hooks)");
 		}
 		return;
 	default:
@@ -284,7 +301,8 @@ static void run_try(struct pt_try *t, const struct vx_feature *feat, const struc
 static void probe_points_here(struct point *pts, const struct vx_feature *feat)
 {
 	/* Classic tracepoints need tracefs: mount it privately if absent. */
-	if (access("/sys/kernel/tracing/events", F_OK) && access("/sys/kernel/debug/tracing/events", F_OK) &&
+	if (access("/sys/kernel/tracing/events", F_OK) &&
+	    access("/sys/kernel/debug/tracing/events", F_OK) &&
 	    (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
 	     mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)))
 		pr_debug("doctor: cannot mount a private tracefs: %s", strerror(errno));
@@ -327,7 +345,8 @@ static int probe_points(struct point *pts, const struct vx_feature *feat)
 		if (unshare(CLONE_NEWNS))
 			pr_debug("doctor: no private mount namespace: %s", strerror(errno));
 		probe_points_here(pts, feat);
-		_exit(write(pfd[1], pts, sizeof(*pts) * P__MAX) != (ssize_t)(sizeof(*pts) * P__MAX));
+		_exit(write(pfd[1], pts, sizeof(*pts) * P__MAX) !=
+		      (ssize_t)(sizeof(*pts) * P__MAX));
 	}
 	close(pfd[1]);
 	got = read(pfd[0], pts, sizeof(*pts) * P__MAX);
@@ -346,10 +365,12 @@ static void print_points_text(const struct point *pts, int err)
 	for (int i = 0; i < P__MAX; i++) {
 		const struct point *p = &pts[i];
 
-		printf("  %-16s %s\n", p->name, p->chosen >= 0 ? p->tries[p->chosen].label :
-		       "none: every backend was refused");
+		printf("  %-16s %s\n", p->name,
+		       p->chosen >= 0 ? p->tries[p->chosen].label :
+					"none: every backend was refused");
 		for (int j = 0; j < p->n && (p->chosen < 0 || j < p->chosen); j++)
-			printf("  %-16s   refused %s: %s\n", "", p->tries[j].label, p->tries[j].why);
+			printf("  %-16s   refused %s: %s\n", "", p->tries[j].label,
+			       p->tries[j].why);
 		for (int j = p->chosen + 1; p->chosen >= 0 && j < p->n; j++) {
 			const struct pt_try *t = &p->tries[j];
 
@@ -409,8 +430,9 @@ static void print_text(const struct vx_sysinfo *si, const struct vx_feature *fea
 
 	printf("vxray doctor: kernel %s (%s)\n\n", si->release, si->machine);
 	printf("System\n");
-	printf("  %-18s %s\n", "BTF", si->btf ? "yes (/sys/kernel/btf/vmlinux)" :
-	       "NO: vxray needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	printf("  %-18s %s\n", "BTF",
+	       si->btf ? "yes (/sys/kernel/btf/vmlinux)" :
+			 "NO: vxray needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 	printf("  %-18s %s\n", "lockdown", si->lockdown);
 	if (si->tracefs[0])
 		printf("  %-18s mounted at %s\n", "tracefs", si->tracefs);
@@ -580,8 +602,8 @@ int cmd_doctor(struct vx_opts *o)
 	for (int i = 0; i < n_ns; i++) {
 		ret = vx_inventory_collect(&inv, names[i]);
 		if (ret && ret != -EPERM) {
-			pr_err("cannot list VXLAN devices in namespace %s: %s", vx_ns_label_of(names[i]),
-				vx_strerror(ret));
+			pr_err("cannot list VXLAN devices in namespace %s: %s",
+			       vx_ns_label_of(names[i]), vx_strerror(ret));
 			vx_inventory_free(&inv);
 			return VX_EXIT_FAIL;
 		}

@@ -77,7 +77,7 @@ static bool same_flow(const struct vxd_ip *a, const struct vxd_ip *b)
  * dropped skb's headers give no identity (not IP, unreadable) does the
  * latest packet of its flow stand in, and the line says so. */
 struct vx_fpkt *vx_follow_join_drop(struct vx_follow *t, const struct vxd_event *d,
-				     enum vx_join *how)
+				    enum vx_join *how)
 {
 	const struct vxd_ip *f = d->inner.family ? &d->inner : &d->outer;
 	struct vx_fpkt *best = NULL;
@@ -101,4 +101,3 @@ struct vx_fpkt *vx_follow_join_drop(struct vx_follow *t, const struct vxd_event 
 		*how = VX_JOIN_FLOW;
 	return best;
 }
-

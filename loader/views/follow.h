@@ -15,13 +15,13 @@
 #include "traceline.h"
 #include "vxray.h"
 
-#define VX_FOLLOW_PKTS 4096		/* packets followed at once (a ring) */
+#define VX_FOLLOW_PKTS 4096 /* packets followed at once (a ring) */
 #define VX_FOLLOW_JOIN_NS 1000000000ull
 
 /* A packet being followed. */
 struct vx_fpkt {
 	struct vx_pkt_id id;
-	struct vxd_ip flow;	/* for joining drops without an identity */
+	struct vxd_ip flow; /* for joining drops without an identity */
 	uint64_t first_ts, last_ts;
 	uint32_t num;
 	char first_hook[24];
@@ -29,7 +29,7 @@ struct vx_fpkt {
 
 struct vx_follow {
 	struct vx_fpkt pkts[VX_FOLLOW_PKTS];
-	uint32_t next_num;	/* the last number given; the first is 1 */
+	uint32_t next_num; /* the last number given; the first is 1 */
 };
 
 /* The packet of datapath event @e (*@is_new: first seen now). */
@@ -40,6 +40,6 @@ struct vx_fpkt *vx_follow_find(struct vx_follow *t, const struct vx_pkt_id *id, 
 /* The followed packet drop @d belongs to, and how it was joined; NULL
  * (*@how VX_JOIN_NONE) when there is none. */
 struct vx_fpkt *vx_follow_join_drop(struct vx_follow *t, const struct vxd_event *d,
-				     enum vx_join *how);
+				    enum vx_join *how);
 
 #endif

@@ -67,7 +67,7 @@ size_t vx_timeline_flush(struct vx_timeline *t, uint64_t now, bool all, vx_timel
 	size_t n = 0;
 
 	t->flushes++;
-	if (!t->n_pend)		/* pend is NULL until the first event */
+	if (!t->n_pend) /* pend is NULL until the first event */
 		return 0;
 	qsort(t->pend, t->n_pend, sizeof(*t->pend), cmp_tev);
 	while (n < t->n_pend && (all || t->pend[n].ts <= horizon)) {
@@ -100,7 +100,8 @@ void vx_timeline_say_late(const struct vx_timeline *t)
 {
 	if (t->late)
 		pr_warn("trace: %llu of %llu events arrived after the %llu ms reorder window and are "
-			"marked late", (unsigned long long)t->late, (unsigned long long)t->printed,
+			"marked late",
+			(unsigned long long)t->late, (unsigned long long)t->printed,
 			(unsigned long long)(t->window_ns / 1000000));
 }
 

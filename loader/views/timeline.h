@@ -15,7 +15,7 @@
 #include "traceline.h"
 
 struct vx_timeline {
-	uint64_t window_ns;	/* events are held this long */
+	uint64_t window_ns; /* events are held this long */
 	struct vx_tev *pend;
 	size_t n_pend, cap_pend;
 	uint64_t last_out_ts;

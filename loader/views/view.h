@@ -27,15 +27,15 @@
 #include "sysinfo.h"
 
 enum {
-	VX_VIEW_CAPTURE = 1,		/* honours --pcap */
-	VX_VIEW_AGENT = 2,		/* serves metrics even without --metrics */
-	VX_VIEW_BTF_OPTIONAL = 4,	/* runs without kernel BTF */
+	VX_VIEW_CAPTURE = 1,	  /* honours --pcap */
+	VX_VIEW_AGENT = 2,	  /* serves metrics even without --metrics */
+	VX_VIEW_BTF_OPTIONAL = 4, /* runs without kernel BTF */
 };
 
 struct vx_view {
 	struct vx_sysinfo si;
-	struct vx_mexport *me;		/* NULL without --metrics */
-	struct vx_capture *cap;		/* NULL without --pcap */
+	struct vx_mexport *me;	/* NULL without --metrics */
+	struct vx_capture *cap; /* NULL without --pcap */
 };
 
 /* VX_EXIT_OK, or the exit code after one sentence saying why; nothing is

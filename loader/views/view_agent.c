@@ -35,7 +35,7 @@
 
 struct agent {
 	struct vx_opts *o;
-	struct vx_view view;		/* privileges, --metrics, --pcap */
+	struct vx_view view; /* privileges, --metrics, --pcap */
 
 	struct vx_dp dp;
 	struct vx_lathooks hooks;
@@ -128,7 +128,8 @@ static int open_conntrack(struct agent *a)
 			pr_err("%s", err);
 			return -EINVAL;
 		}
-		pr_warn("serving metrics without conntrack: %s", a->ct_snap ? err : "out of memory");
+		pr_warn("serving metrics without conntrack: %s",
+			a->ct_snap ? err : "out of memory");
 	}
 	return 0;
 }
@@ -211,8 +212,13 @@ static void report_backends(struct agent *a)
 int cmd_agent(struct vx_opts *o)
 {
 	struct agent a = { .o = o };
-	struct vx_dp_opts po = { .o = o, .events = false, .flows = true, .before_load = before_load,
-				 .on_change = on_change, .on_netns = on_netns, .ctx = &a };
+	struct vx_dp_opts po = { .o = o,
+				 .events = false,
+				 .flows = true,
+				 .before_load = before_load,
+				 .on_change = on_change,
+				 .on_netns = on_netns,
+				 .ctx = &a };
 	struct vx_loop loop;
 	int ret;
 
@@ -241,8 +247,8 @@ int cmd_agent(struct vx_opts *o)
 	if (!ret)
 		ret = vx_dp_attach(&a.dp);
 	if (ret) {
-		ret = ret == -EINVAL || ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE
-									 : VX_EXIT_FAIL;
+		ret = ret == -EINVAL || ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE :
+									   VX_EXIT_FAIL;
 		goto out;
 	}
 	vx_lathooks_watch_dp(&a.hooks, &a.dp);
@@ -267,7 +273,8 @@ int cmd_agent(struct vx_opts *o)
 	if (!ret) {
 		on_tick(&a, vx_now_ns());
 		pr_info("agent: serving metrics on %s; watching %d interface%s with %s; "
-			"Ctrl-C to stop", vx_mexport_url(a.view.me), vx_dp_n_active(&a.dp),
+			"Ctrl-C to stop",
+			vx_mexport_url(a.view.me), vx_dp_n_active(&a.dp),
 			vx_dp_n_active(&a.dp) == 1 ? "" : "s", vx_dp_tc_mode_name(a.dp.tc_mode));
 		ret = vx_loop_run(&loop);
 	}

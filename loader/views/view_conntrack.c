@@ -23,7 +23,7 @@ struct view {
 	struct vx_opts *o;
 	struct vx_ct *ct;
 	struct vx_ct_snapshot snap;
-	struct vx_view view;		/* privileges, --metrics, --pcap */
+	struct vx_view view; /* privileges, --metrics, --pcap */
 	int err;
 };
 
@@ -76,7 +76,8 @@ static int pick_namespaces(const struct vx_opts *o, char names[][VX_NETNS_NAME_M
 	}
 	for (int i = 0; i < nc; i++)
 		if (vx_inventory_collect(&inv, cand[i]))
-			pr_debug("--auto: cannot list VXLAN devices in namespace %s", vx_ns_label_of(cand[i]));
+			pr_debug("--auto: cannot list VXLAN devices in namespace %s",
+				 vx_ns_label_of(cand[i]));
 	for (int i = 0; i < inv.n; i++)
 		add_name(names, &n, inv.devs[i].netns);
 	vx_inventory_free(&inv);
@@ -161,8 +162,9 @@ static void print_text(const struct vx_ct_snapshot *s, const struct vx_ct_ns *ns
 		snprintf(tbl, sizeof(tbl), "count=%u max=%u fill=%.1f%%", ns->count, ns->max,
 			 ns->fill_pct);
 	printf("%s CT netns=%s %s new=%s confirmed=%s destroyed=%s alloc_failed=%s insert_failed=%llu drop=%llu early_drop=%llu\n",
-	       ts, vx_ns_label_of(ns->netns), tbl, nb, cb, db, af, (unsigned long long)ns->insert_failed,
-	       (unsigned long long)ns->drop, (unsigned long long)ns->early_drop);
+	       ts, vx_ns_label_of(ns->netns), tbl, nb, cb, db, af,
+	       (unsigned long long)ns->insert_failed, (unsigned long long)ns->drop,
+	       (unsigned long long)ns->early_drop);
 	if (ns->alert)
 		printf("%s ALERT netns=%s conntrack %s; raise net.netfilter.nf_conntrack_max or shorten the conntrack timeouts\n",
 		       ts, vx_ns_label_of(ns->netns), ns->alert_why);
@@ -211,7 +213,8 @@ int cmd_conntrack(struct vx_opts *o)
 	/* ctnetlink needs no BTF, so conntrack still runs: say what is lost. */
 	if (!v.view.si.btf)
 		pr_warn("%s; conntrack falls back to ctnetlink events, which cannot see refused "
-			"allocations", vx_sysinfo_btf_problem(&v.view.si));
+			"allocations",
+			vx_sysinfo_btf_problem(&v.view.si));
 	ret = vx_ct_open(&v.ct, names, n, err, sizeof(err));
 	if (!ret)
 		ret = vx_ct_attach(v.ct, o->backend, err, sizeof(err));
@@ -231,8 +234,8 @@ int cmd_conntrack(struct vx_opts *o)
 		pr_err("cannot set up the event loop: %s", vx_strerror(ret));
 		goto out;
 	}
-	pr_info("watching conntrack in %d namespace%s with %s; Ctrl-C to stop", n, n == 1 ? "" : "s",
-		vx_ct_backend(v.ct));
+	pr_info("watching conntrack in %d namespace%s with %s; Ctrl-C to stop", n,
+		n == 1 ? "" : "s", vx_ct_backend(v.ct));
 	ret = vx_loop_run(&loop);
 	if (!ret)
 		ret = v.err;

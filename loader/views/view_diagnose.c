@@ -53,7 +53,7 @@ struct diag {
 	struct vx_inventory inv;
 	struct vx_evidence ev;
 	struct if_counts vx0[VX_EV_MAX_TUN], ul0[VX_EV_MAX_TUN];
-	struct vx_dropev drops_ev;		/* drops, named by the rules behind them */
+	struct vx_dropev drops_ev; /* drops, named by the rules behind them */
 	struct vx_dropsrc *drops;
 	struct vx_retranssrc *rt;
 	struct vx_ct *ct;
@@ -63,7 +63,7 @@ struct diag {
 	struct vx_probe pr;
 	const char *baseline;
 	uint64_t window_ns;
-	struct vx_stagelat sl;		/* per-stage latency from the datapath */
+	struct vx_stagelat sl; /* per-stage latency from the datapath */
 	uint64_t start_ns;
 };
 
@@ -181,7 +181,8 @@ static void fill_tunnels(struct diag *d)
 static int inv_index(const struct diag *d, const struct vx_ev_tunnel *t)
 {
 	for (int i = 0; i < d->inv.n; i++)
-		if (!strcmp(d->inv.devs[i].netns, t->netns) && !strcmp(d->inv.devs[i].name, t->device))
+		if (!strcmp(d->inv.devs[i].netns, t->netns) &&
+		    !strcmp(d->inv.devs[i].name, t->device))
 			return i;
 	return -1;
 }
@@ -248,9 +249,10 @@ static void snap_devices(struct diag *d, bool end)
  * evidence. */
 static void dp_start(struct diag *d)
 {
-	if (vx_stagelat_start(&d->sl, d->o, (const char (*)[VX_NETNS_NAME_MAX])d->names,
+	if (vx_stagelat_start(&d->sl, d->o, (const char(*)[VX_NETNS_NAME_MAX])d->names,
 			      d->n_names)) {
-		gap(d, "%s", "no per-stage latency: the datapath programs could not attach "
+		gap(d, "%s",
+		    "no per-stage latency: the datapath programs could not attach "
 		    "(see above); latency is the probe's overlay round trip");
 		return;
 	}
@@ -308,8 +310,8 @@ static void print_text(const struct diag *d, const struct vx_finding *f, int n)
 			char a[INET6_ADDRSTRLEN];
 
 			printf("%s %s -> %s: ping %u/%u, full-size %u/%u", i ? ";" : "",
-			       vx_ns_label_of(g->src_ns), vx_probe_target_addr(g, a, sizeof(a)), g->received,
-			       g->sent, g->big_received, g->big_sent);
+			       vx_ns_label_of(g->src_ns), vx_probe_target_addr(g, a, sizeof(a)),
+			       g->received, g->sent, g->big_received, g->big_sent);
 			if (g->dst_known)
 				printf(", TCP %llu/%llu bytes", (unsigned long long)g->tcp_received,
 				       (unsigned long long)g->tcp_sent);
@@ -475,10 +477,11 @@ static int start_engines(struct diag *d)
 	ret = vx_retranssrc_open(&d->rt, &d->inv, inums, d->n_names, NULL, NULL);
 	if (ret) {
 		pr_warn("cannot watch TCP retransmits: %s", vx_strerror(ret));
-		gap(d, "%s", "no TCP retransmit counts: the retransmit tracepoints refused to attach");
+		gap(d, "%s",
+		    "no TCP retransmit counts: the retransmit tracepoints refused to attach");
 		d->rt = NULL;
 	}
-	ret = vx_ct_open(&d->ct, (const char (*)[VX_NETNS_NAME_MAX])d->names, d->n_names, err,
+	ret = vx_ct_open(&d->ct, (const char(*)[VX_NETNS_NAME_MAX])d->names, d->n_names, err,
 			 sizeof(err));
 	if (!ret)
 		ret = vx_ct_attach(d->ct, VX_BACKEND_AUTO, err, sizeof(err));
@@ -569,28 +572,31 @@ int cmd_diagnose(struct vx_opts *o)
 	if (ret) {
 		vx_baseline_free(base);
 		vx_inventory_free(&d.inv);
-		return ret == -E2BIG || ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+		return ret == -E2BIG || ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE :
+									   VX_EXIT_FAIL;
 	}
 	fill_tunnels(&d);
-	if (o->n_targets && vx_probe_user_targets(&d.pr, o->targets, o->n_targets, &d.ev,
-						  (const char (*)[VX_NETNS_NAME_MAX])d.names,
-						  d.n_names)) {
+	if (o->n_targets &&
+	    vx_probe_user_targets(&d.pr, o->targets, o->n_targets, &d.ev,
+				  (const char(*)[VX_NETNS_NAME_MAX])d.names, d.n_names)) {
 		vx_baseline_free(base);
 		vx_inventory_free(&d.inv);
 		return VX_EXIT_USAGE;
 	} else if (o->probe && !o->n_targets) {
 		vx_probe_pick_targets(&d.pr, &d.ev);
 		if (!d.pr.n_tg)
-			gap(&d, "%s", "--probe found no pair of named namespaces with overlay "
+			gap(&d, "%s",
+			    "--probe found no pair of named namespaces with overlay "
 			    "addresses on both ends: nothing was sent (--target names one)");
 	}
 	start_engines(&d);
 	dp_start(&d);
 
-	vx_dropev_snap_rules(&d.drops_ev, (const char (*)[VX_NETNS_NAME_MAX])d.names, d.n_names,
+	vx_dropev_snap_rules(&d.drops_ev, (const char(*)[VX_NETNS_NAME_MAX])d.names, d.n_names,
 			     false);
 	if (!d.drops_ev.have_rules)
-		gap(&d, "%s", "no netfilter rule counters could be read: drops are not matched "
+		gap(&d, "%s",
+		    "no netfilter rule counters could be read: drops are not matched "
 		    "to rules");
 	snap_devices(&d, false);
 	d.start_ns = vx_now_ns();
@@ -611,10 +617,11 @@ int cmd_diagnose(struct vx_opts *o)
 		goto out;
 	}
 	pr_info("diagnosing %d namespace%s for %s%s", d.n_names, d.n_names == 1 ? "" : "s",
-		vx_fmt_duration(d.window_ns, buf, sizeof(buf)), d.ev.probed ? " with probe traffic" : "");
+		vx_fmt_duration(d.window_ns, buf, sizeof(buf)),
+		d.ev.probed ? " with probe traffic" : "");
 	start = vx_now_ns();
 	ret = vx_loop_run(&loop);
-	start = vx_now_ns() - start;	/* now the window's real length */
+	start = vx_now_ns() - start; /* now the window's real length */
 	if (ret) {
 		pr_err("diagnose: the event loop failed: %s", vx_strerror(ret));
 		ret = VX_EXIT_FAIL;
@@ -626,10 +633,11 @@ int cmd_diagnose(struct vx_opts *o)
 		vx_dropsrc_drain(d.drops);
 		d.drops_lost = vx_dropsrc_lost(d.drops);
 		if (d.drops_lost)
-			gap(&d, "%s", "some drop events were lost (ring buffer full): drop counts are low");
+			gap(&d, "%s",
+			    "some drop events were lost (ring buffer full): drop counts are low");
 	}
 	snap_devices(&d, true);
-	vx_dropev_snap_rules(&d.drops_ev, (const char (*)[VX_NETNS_NAME_MAX])d.names, d.n_names,
+	vx_dropev_snap_rules(&d.drops_ev, (const char(*)[VX_NETNS_NAME_MAX])d.names, d.n_names,
 			     true);
 	vx_dropev_attach_rules(&d.drops_ev);
 	fill_conntrack(&d);
@@ -639,7 +647,8 @@ int cmd_diagnose(struct vx_opts *o)
 	/* Ctrl-C ends the window early: judge what was seen, say how long. */
 	d.ev.window_s = (double)start / NSEC_PER_SEC;
 	if (d.rt && vx_retranssrc_lost(d.rt))
-		gap(&d, "%s", "some retransmit events were lost (ring buffer full): counts are low");
+		gap(&d, "%s",
+		    "some retransmit events were lost (ring buffer full): counts are low");
 	n = vx_findings_judge(&d.ev, f, VX_MAX_FINDINGS);
 	if (o->json)
 		print_json(&d, f, n);

@@ -24,8 +24,8 @@
 struct drops {
 	struct vx_opts *o;
 	struct vx_dropsrc *src;
-	struct vx_view view;		/* privileges, --metrics, --pcap */
-	uint64_t mono_to_real;	/* add to bpf_ktime_get_ns() for wall time */
+	struct vx_view view;   /* privileges, --metrics, --pcap */
+	uint64_t mono_to_real; /* add to bpf_ktime_get_ns() for wall time */
 	uint64_t lost_seen, drops_total;
 	uint64_t last_tick;
 };
@@ -169,8 +169,8 @@ static void on_tick(void *ctx, uint64_t now)
 			jw_uint(&w, "count", r->delta);
 			jw_obj_close(&w);
 		} else {
-			printf("%10llu  %-24s %-36s %s\n", (unsigned long long)r->delta, reason, loc,
-			       ns);
+			printf("%10llu  %-24s %-36s %s\n", (unsigned long long)r->delta, reason,
+			       loc, ns);
 		}
 	}
 	if (d->o->json) {
@@ -201,7 +201,7 @@ int cmd_drops(struct vx_opts *o)
 	if ((ret = vx_view_open(&d.view, o, VX_VIEW_CAPTURE)))
 		return ret;
 	ret = vx_drop_scope_build(o, scope, &cfg.n_scope, &cfg.vxlan_port);
-	if (ret) {	/* a namespace or interface the user named is not there */
+	if (ret) { /* a namespace or interface the user named is not there */
 		vx_view_close(&d.view, false, 0);
 		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
 	}

@@ -38,8 +38,8 @@
 struct encap {
 	struct vx_opts *o;
 	struct vx_dp dp;
-	struct vx_view view;		/* privileges, --metrics, --pcap */
-	bool ran;			/* the loop ran: the capture is real */
+	struct vx_view view; /* privileges, --metrics, --pcap */
+	bool ran;	     /* the loop ran: the capture is real */
 	uint64_t mono_to_real;
 	uint64_t last_cnt[VX_C__MAX];
 	uint64_t events;
@@ -62,7 +62,8 @@ static void on_event(void *ctx, const struct vx_event *e, const struct vx_cap *c
 {
 	struct encap *x = ctx;
 	const struct vx_dp_watched *w = vx_dp_lookup(&x->dp, e->netns, e->ifindex);
-	struct vx_rec_names n = { .netns = vx_ns_label(e->netns), .device = w ? w->name : "?",
+	struct vx_rec_names n = { .netns = vx_ns_label(e->netns),
+				  .device = w ? w->name : "?",
 				  .mono_to_real = x->mono_to_real };
 
 	x->events++;
@@ -153,12 +154,22 @@ static int collect_rows(const struct encap *x, struct tun_row *rows, int max)
 
 static void on_tick(void *ctx, uint64_t now)
 {
-	static const struct { int idx; const char *name; } bad[] = {
-		{ VX_R_BAD_ETH, "eth" }, { VX_R_BAD_VLAN, "vlan" }, { VX_R_BAD_IP4, "ipv4" },
-		{ VX_R_BAD_IHL, "ihl" }, { VX_R_BAD_IPVER, "ip-version" }, { VX_R_BAD_IP6, "ipv6" },
-		{ VX_R_BAD_IP6_EXT, "ipv6-ext" }, { VX_R_BAD_UDP, "udp" },
-		{ VX_R_BAD_VXLAN, "vxlan" }, { VX_R_BAD_VXLAN_FLAGS, "vxlan-flags" },
-		{ VX_R_BAD_INNER_ETH, "inner-eth" }, { VX_R_BAD_INNER_IP, "inner-ip" },
+	static const struct {
+		int idx;
+		const char *name;
+	} bad[] = {
+		{ VX_R_BAD_ETH, "eth" },
+		{ VX_R_BAD_VLAN, "vlan" },
+		{ VX_R_BAD_IP4, "ipv4" },
+		{ VX_R_BAD_IHL, "ihl" },
+		{ VX_R_BAD_IPVER, "ip-version" },
+		{ VX_R_BAD_IP6, "ipv6" },
+		{ VX_R_BAD_IP6_EXT, "ipv6-ext" },
+		{ VX_R_BAD_UDP, "udp" },
+		{ VX_R_BAD_VXLAN, "vxlan" },
+		{ VX_R_BAD_VXLAN_FLAGS, "vxlan-flags" },
+		{ VX_R_BAD_INNER_ETH, "inner-eth" },
+		{ VX_R_BAD_INNER_IP, "inner-ip" },
 		{ VX_R_BAD_L4, "l4" },
 	};
 	struct encap *x = ctx;
@@ -186,7 +197,8 @@ static void on_tick(void *ctx, uint64_t now)
 			jw_obj_open(&j, NULL);
 			jw_str(&j, "netns", vx_ns_label(rows[i].netns));
 			jw_uint(&j, "vni", rows[i].vni);
-			jw_str(&j, "remote_vtep", ip_str(rows[i].family, rows[i].remote, ra, sizeof(ra)));
+			jw_str(&j, "remote_vtep",
+			       ip_str(rows[i].family, rows[i].remote, ra, sizeof(ra)));
 			jw_uint(&j, "encap_packets", rows[i].enc_pkts);
 			jw_uint(&j, "encap_bytes", rows[i].enc_bytes);
 			jw_uint(&j, "decap_packets", rows[i].dec_pkts);
@@ -241,8 +253,9 @@ static int exit_code(int err)
 int cmd_encap(struct vx_opts *o)
 {
 	struct encap x = { .o = o };
-	struct vx_dp_opts po = { .o = o, .events = !o->summary, .xdp = o->xdp,
-				 .on_event = on_event, .ctx = &x };
+	struct vx_dp_opts po = {
+		.o = o, .events = !o->summary, .xdp = o->xdp, .on_event = on_event, .ctx = &x
+	};
 	struct vx_loop loop;
 	int ret;
 
@@ -250,8 +263,7 @@ int cmd_encap(struct vx_opts *o)
 		return ret;
 	po.snaplen = vx_capture_snaplen(x.view.cap);
 	vx_dp_init(&x.dp, &po);
-	if ((ret = vx_dp_pick(&x.dp)) || (ret = vx_dp_load(&x.dp)) ||
-	    (ret = vx_dp_attach(&x.dp))) {
+	if ((ret = vx_dp_pick(&x.dp)) || (ret = vx_dp_load(&x.dp)) || (ret = vx_dp_attach(&x.dp))) {
 		ret = exit_code(ret);
 		goto out;
 	}
@@ -264,10 +276,12 @@ int cmd_encap(struct vx_opts *o)
 		int n = vx_dp_n_active(&x.dp);
 
 		pr_info("watching %d interface%s in %d namespace%s with %s (%s), XDP %s%s%s%s%s; "
-			"Ctrl-C to stop", n, n == 1 ? "" : "s", x.dp.n_inst,
-			x.dp.n_inst == 1 ? "" : "s", vx_dp_tc_mode_name(x.dp.tc_mode),
-			x.dp.tc_mode_why, !o->xdp ? "off (--xdp turns it on)" :
-			x.dp.n_xdp ? "native on underlay ingress" : "not attached anywhere",
+			"Ctrl-C to stop",
+			n, n == 1 ? "" : "s", x.dp.n_inst, x.dp.n_inst == 1 ? "" : "s",
+			vx_dp_tc_mode_name(x.dp.tc_mode), x.dp.tc_mode_why,
+			!o->xdp	   ? "off (--xdp turns it on)" :
+			x.dp.n_xdp ? "native on underlay ingress" :
+				     "not attached anywhere",
 			o->summary ? ", counters only" : "",
 			o->auto_attach ? ", following link changes" : "",
 			x.view.cap ? ", capturing to " : "", x.view.cap ? o->pcap : "");

@@ -41,7 +41,7 @@ struct latency {
 	struct vx_opts *o;
 	struct vx_dp dp;
 	struct vx_lathooks hooks;
-	struct vx_view view;		/* privileges, --metrics, --pcap */
+	struct vx_view view; /* privileges, --metrics, --pcap */
 	uint64_t cnt[VX_ST__MAX][VX_L__MAX];
 	struct row rows[MAX_ROWS];
 	int n_rows;
@@ -216,8 +216,8 @@ static void print_text(const struct latency *x, const char *ts)
 			const struct row *r = &x->rows[i];
 
 			if (r->k.stage == s)
-				vx_lat_row_text(stdout, vx_ns_label(r->k.netns),
-						dev_name(x, &r->k), r->k.vni, &r->h);
+				vx_lat_row_text(stdout, vx_ns_label(r->k.netns), dev_name(x, &r->k),
+						r->k.vni, &r->h);
 		}
 	}
 	fflush(stdout);
@@ -248,8 +248,11 @@ static int exit_code(int err)
 int cmd_latency(struct vx_opts *o)
 {
 	struct latency *x = calloc(1, sizeof(*x));
-	struct vx_dp_opts po = { .o = o, .events = false, .xdp = o->xdp,
-				 .before_load = before_load, .on_change = on_change,
+	struct vx_dp_opts po = { .o = o,
+				 .events = false,
+				 .xdp = o->xdp,
+				 .before_load = before_load,
+				 .on_change = on_change,
 				 .on_netns = on_netns };
 	struct vx_loop loop;
 	int ret;
@@ -265,7 +268,8 @@ int cmd_latency(struct vx_opts *o)
 		return ret;
 	}
 	vx_dp_init(&x->dp, &po);
-	if ((ret = vx_dp_pick(&x->dp)) || (ret = vx_lathooks_open(&x->hooks, o->backend, NULL, NULL)) ||
+	if ((ret = vx_dp_pick(&x->dp)) ||
+	    (ret = vx_lathooks_open(&x->hooks, o->backend, NULL, NULL)) ||
 	    (ret = vx_dp_load(&x->dp)) || (ret = vx_dp_attach(&x->dp))) {
 		ret = ret == -EOPNOTSUPP ? VX_EXIT_FAIL : exit_code(ret);
 		goto out;

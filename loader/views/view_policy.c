@@ -41,10 +41,10 @@
 /* One watched namespace and its last rule snapshot. */
 struct pns {
 	uint32_t inum;
-	char name[VX_NETNS_NAME_MAX];	/* to enter; "" is vxray's own */
-	char label[VX_NETNS_NAME_MAX];	/* to print: "host" for the node's own */
-	bool readable;			/* named, so vxray can enter it */
-	struct vx_nf_watch rules;	/* the last read, the next one's baseline */
+	char name[VX_NETNS_NAME_MAX];  /* to enter; "" is vxray's own */
+	char label[VX_NETNS_NAME_MAX]; /* to print: "host" for the node's own */
+	bool readable;		       /* named, so vxray can enter it */
+	struct vx_nf_watch rules;      /* the last read, the next one's baseline */
 	/* Cumulative, so that a counter read just before its drop reached
 	 * the kernel's tally is not blamed twice: what the rules explain
 	 * in one interval offsets the drops of the next. */
@@ -70,7 +70,7 @@ struct pcluster {
 struct policy {
 	struct vx_opts *o;
 	struct vx_nfsrc *src;
-	struct vx_view view;		/* privileges, --metrics, --pcap */
+	struct vx_view view; /* privileges, --metrics, --pcap */
 	uint64_t mono_to_real;
 	uint64_t last_tick, lost_seen;
 	uint64_t drops_total, unattributed_total;
@@ -197,8 +197,7 @@ static void cluster_add(struct policy *p, const struct vx_drop *d, enum vx_nf_ho
 	c->interval = c->total = 1;
 }
 
-static void handle_drop(struct policy *p, const struct vx_drop *d, enum vx_nf_hook hook,
-			int family)
+static void handle_drop(struct policy *p, const struct vx_drop *d, enum vx_nf_hook hook, int family)
 {
 	const struct vxd_event *e = d->ev;
 	char syms[VXD_STACK_DEPTH][160];
@@ -266,7 +265,7 @@ static struct prule *prule_get(struct policy *p, uint32_t inum, const struct vx_
 
 	for (int i = 0; i < p->n_rules; i++)
 		if (p->rules[i].ns_inum == inum && vx_nf_same_rule(&p->rules[i].rule, r)) {
-			p->rules[i].rule = *r;	/* the newest text and position */
+			p->rules[i].rule = *r; /* the newest text and position */
 			return &p->rules[i];
 		}
 	n = realloc(p->rules, (p->n_rules + 1) * sizeof(*n));
@@ -477,7 +476,8 @@ static void on_tick(void *ctx, uint64_t now)
 			jw_obj_close(&w);
 		} else {
 			printf("%10llu  netns=%s not attributed to a rule: %s\n",
-			       (unsigned long long)left, p->ns[i].label, why_unattributed(&p->ns[i]));
+			       (unsigned long long)left, p->ns[i].label,
+			       why_unattributed(&p->ns[i]));
 		}
 	}
 	if (p->o->json)
@@ -568,7 +568,7 @@ int cmd_policy(struct vx_opts *o)
 	if ((ret = vx_view_open(&p.view, o, VX_VIEW_CAPTURE)))
 		return ret;
 	ret = vx_drop_scope_build(o, scope, &n_scope, &port);
-	if (ret) {	/* a namespace or interface the user named is not there */
+	if (ret) { /* a namespace or interface the user named is not there */
 		vx_view_close(&p.view, false, 0);
 		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
 	}
@@ -598,7 +598,8 @@ int cmd_policy(struct vx_opts *o)
 		goto out;
 	}
 	pr_info("tracing netfilter drops with %s in %s%s%s; Ctrl-C to stop",
-		vx_nfsrc_backend(p.src), n_scope ? "the chosen namespaces/devices" : "every namespace",
+		vx_nfsrc_backend(p.src),
+		n_scope ? "the chosen namespaces/devices" : "every namespace",
 		p.view.cap ? ", capturing to " : "", p.view.cap ? o->pcap : "");
 	ret = vx_loop_run(&loop);
 	vx_loop_close(&loop);

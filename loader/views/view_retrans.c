@@ -39,13 +39,13 @@ struct count {
 struct retrans {
 	struct vx_opts *o;
 	struct vx_retranssrc *src;
-	struct vx_view view;		/* privileges, --metrics, --pcap */
+	struct vx_view view; /* privileges, --metrics, --pcap */
 	struct vx_inventory inv;
 	/* A counters-only datapath on the tunnels, for its flow table. */
 	struct vx_opts dpo;
 	struct vx_dp dp;
 	bool dp_up;
-	uint64_t *tun_interval;		/* events per inv.devs entry this interval */
+	uint64_t *tun_interval; /* events per inv.devs entry this interval */
 	struct count by_dst[MAX_KEYS], by_port[MAX_KEYS];
 	int n_dst, n_port;
 	uint64_t total, synack, full, small, lost_seen;
@@ -125,7 +125,8 @@ static void dp_start(struct retrans *r)
 static void on_event(void *ctx, const struct vxr_event *e, int dev, bool full)
 {
 	struct retrans *r = ctx;
-	struct vx_rec_names n = { .netns = vx_ns_label(e->netns), .device = "",
+	struct vx_rec_names n = { .netns = vx_ns_label(e->netns),
+				  .device = "",
 				  .mono_to_real = r->mono_to_real };
 	char d[INET6_ADDRSTRLEN], port[8];
 
@@ -283,9 +284,10 @@ static void on_tick(void *ctx, uint64_t now)
 		jw_end_line(&w);
 	} else if (r->iv_total) {
 		printf("--- %s retransmits in the last %.1fs: %llu (SYNACK %llu, full-size %llu, "
-		       "small %llu), lost %llu ---\n", ts, secs, (unsigned long long)r->iv_total,
-		       (unsigned long long)r->iv_synack, (unsigned long long)r->iv_full,
-		       (unsigned long long)r->iv_small, (unsigned long long)new_lost);
+		       "small %llu), lost %llu ---\n",
+		       ts, secs, (unsigned long long)r->iv_total, (unsigned long long)r->iv_synack,
+		       (unsigned long long)r->iv_full, (unsigned long long)r->iv_small,
+		       (unsigned long long)new_lost);
 		print_counts("by destination", r->by_dst, r->n_dst);
 		print_counts("by port", r->by_port, r->n_port);
 	} else {
@@ -364,7 +366,8 @@ int cmd_retrans(struct vx_opts *o)
 			pr_err("the tracepoint backend cannot run here: %s", vx_strerror(ret));
 		else
 			pr_err("cannot attach to the TCP retransmit tracepoints: %s; run `vxray doctor` "
-			       "to see which hook kinds this kernel allows", vx_strerror(ret));
+			       "to see which hook kinds this kernel allows",
+			       vx_strerror(ret));
 		ret = VX_EXIT_FAIL;
 		goto out;
 	}

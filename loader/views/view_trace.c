@@ -84,8 +84,8 @@
 
 #define TRACE_WINDOW_NS 200000000ull
 #define TRACE_FLUSH_NS 50000000ull
-#define NF_NS_MAX 16		/* namespaces whose rules are read */
-#define NF_CREDITS 32		/* rules with counter rises not yet shown */
+#define NF_NS_MAX 16  /* namespaces whose rules are read */
+#define NF_CREDITS 32 /* rules with counter rises not yet shown */
 #define NF_HITS 64
 
 /* A namespace's rules, for naming the rule of its netfilter drops: the
@@ -100,7 +100,7 @@ struct nf_ns {
 		uint64_t left;
 	} credit[NF_CREDITS];
 	int n_credit;
-	uint64_t read_in_flush;	/* flush number of the last read */
+	uint64_t read_in_flush; /* flush number of the last read */
 };
 
 struct trace {
@@ -108,11 +108,11 @@ struct trace {
 	struct vx_dp dp;
 	struct vx_lathooks hooks;
 	struct vx_dropsrc *drops;
-	struct vx_nfsrc *nf;		/* NULL: netfilter drops come from drops */
+	struct vx_nfsrc *nf; /* NULL: netfilter drops come from drops */
 	struct vx_ct *ct;
 	struct vx_retranssrc *rt;
-	struct vx_view view;		/* privileges, --pcap (no --metrics) */
-	bool ran;			/* the loop ran: the capture is real */
+	struct vx_view view; /* privileges, --pcap (no --metrics) */
+	bool ran;	     /* the loop ran: the capture is real */
 	struct vx_timeline tl;
 	struct vx_follow pkts;
 	struct vx_tl_out out;
@@ -281,7 +281,8 @@ static void nf_ns_init(struct trace *t)
 		ret = vx_nf_watch_read(&n->w, NULL, 0);
 		if (ret < 0) {
 			pr_warn("trace: cannot read the rules of %s: %s; its netfilter drops will "
-				"not name their rule", vx_ns_label(n->inum), vx_strerror(ret));
+				"not name their rule",
+				vx_ns_label(n->inum), vx_strerror(ret));
 			n->readable = false;
 		}
 	}
@@ -294,7 +295,7 @@ static void nf_ns_init(struct trace *t)
  * cannot be told apart per packet, and *@others says how many more rules
  * are candidates. At most one read per namespace per flush. */
 static const struct vx_nf_rule *nf_rule_of(struct trace *t, uint32_t inum, const char **why,
-					    int *others)
+					   int *others)
 {
 	static struct vx_nf_hit hits[NF_HITS];
 	struct nf_ns *n = nf_ns_of(t, inum);
@@ -356,17 +357,21 @@ static const struct vx_nf_rule *nf_rule_of(struct trace *t, uint32_t inum, const
 /* Each line's packet, device and rule are found here, where the trace's
  * state is; traceline.c lays the line out. */
 
-static void print_dp(struct trace *t, const struct vx_event *e, const struct vx_cap *cap,
-		     bool late)
+static void print_dp(struct trace *t, const struct vx_event *e, const struct vx_cap *cap, bool late)
 {
 	const struct vx_dp_watched *w = vx_dp_lookup(&t->dp, e->netns, e->ifindex);
 	bool is_new = true;
 	/* Without an IP header there is no identity to follow. */
 	struct vx_fpkt *p = e->pkt.inner_family ? vx_follow(&t->pkts, e, &is_new) : NULL;
-	struct vx_tl_line l = { .ts = e->ts_ns, .late = late, .hook = vx_at_path(e->at),
-				.event = vx_at_what(e->at), .ns = vx_ns_label(e->netns),
-				.dev = w ? w->name : "?", .pkt = p ? p->num : 0,
-				.first_ts = p ? p->first_ts : 0, .first = is_new,
+	struct vx_tl_line l = { .ts = e->ts_ns,
+				.late = late,
+				.hook = vx_at_path(e->at),
+				.event = vx_at_what(e->at),
+				.ns = vx_ns_label(e->netns),
+				.dev = w ? w->name : "?",
+				.pkt = p ? p->num : 0,
+				.first_ts = p ? p->first_ts : 0,
+				.first = is_new,
 				.id = p ? &e->pkt.id : NULL };
 
 	vx_capture_dp(t->view.cap, e, cap, l.ns, l.dev, t->out.mono_to_real);
@@ -378,15 +383,20 @@ static void print_drop(struct trace *t, const struct vx_tev *e, bool late)
 {
 	const struct vxd_event *d = &e->drop.ev;
 	bool nf_line = e->type == VX_TEV_NF || (!t->nf && is_netfilter_drop(e->drop.reason));
-	struct vx_tl_line l = { .ts = d->ts_ns, .late = late, .id = &d->id, .joined = true,
+	struct vx_tl_line l = { .ts = d->ts_ns,
+				.late = late,
+				.id = &d->id,
+				.joined = true,
 				.ns = vx_ns_label(d->netns),
 				.dev = d->ifindex ? vx_dev_label(d->netns, d->ifindex) : "-" };
 	struct vx_fpkt *p = vx_follow_join_drop(&t->pkts, d, &l.how);
 	struct vx_tl_rule rule = {};
 
 	if (t->view.cap && e->type == VX_TEV_DROP) {
-		struct vx_drop dr = { .ev = d, .reason = e->drop.reason,
-				      .location = e->drop.location, .cap = e->cap };
+		struct vx_drop dr = { .ev = d,
+				      .reason = e->drop.reason,
+				      .location = e->drop.location,
+				      .cap = e->cap };
 
 		vx_capture_drop(t->view.cap, &dr, l.ns, l.dev, vx_dropsrc_hook(t->drops),
 				t->out.mono_to_real);
@@ -412,10 +422,15 @@ static void print_hook(struct trace *t, const struct vx_tev *e, bool late)
 	const struct vx_hook_event *h = &e->hk;
 	const struct vx_dp_watched *w = vx_dp_lookup(&t->dp, h->netns, h->ifindex);
 	struct vx_fpkt *p = vx_follow_find(&t->pkts, &h->id, e->ts);
-	struct vx_tl_line l = { .ts = e->ts, .late = late, .ns = vx_ns_label(h->netns),
-				.dev = w ? w->name : "?", .pkt = p ? p->num : 0,
+	struct vx_tl_line l = { .ts = e->ts,
+				.late = late,
+				.ns = vx_ns_label(h->netns),
+				.dev = w ? w->name : "?",
+				.pkt = p ? p->num : 0,
 				.first_ts = p ? p->first_ts : 0,
-				.how = p ? VX_JOIN_ID : VX_JOIN_NONE, .id = &h->id, .joined = true };
+				.how = p ? VX_JOIN_ID : VX_JOIN_NONE,
+				.id = &h->id,
+				.joined = true };
 
 	vx_tl_hook(&t->out, &l, e);
 }
@@ -480,7 +495,7 @@ static void ct_tick(struct trace *t, uint64_t now)
 	static struct vx_ct_snapshot snap;
 
 	if (vx_ct_snapshot(t->ct, &snap))
-		return;	/* the engine said why */
+		return; /* the engine said why */
 	t->lost_ct += snap.lost;
 	if (snap.lost)
 		pr_warn("trace: %llu conntrack events or counts lost: the timeline has holes",
@@ -511,7 +526,8 @@ static void on_tick(void *ctx, uint64_t now)
 	if (t->rt)
 		vx_timeline_say_lost(vx_retranssrc_lost(t->rt), &t->lost_rt, "retransmit events");
 	if (t->hooks.rb)
-		vx_timeline_say_lost(vx_lathooks_lost(&t->hooks), &t->lost_hooks, "vxlan_xmit/rcv/delivery events");
+		vx_timeline_say_lost(vx_lathooks_lost(&t->hooks), &t->lost_hooks,
+				     "vxlan_xmit/rcv/delivery events");
 	if (t->ct && now)
 		ct_tick(t, now);
 	vx_capture_flush(t->view.cap);
@@ -555,8 +571,11 @@ static void src_add(struct srclist *s, bool ok, const char *fmt, ...)
 static void open_sources(struct trace *t, struct srclist *sl, const struct vxd_scope_key *scope,
 			 int n_scope, uint16_t port)
 {
-	struct vx_nfsrc_cfg nc = { .backend = t->o->backend, .scope = scope, .n_scope = n_scope,
-				   .vxlan_port = port, .hooks_only = true };
+	struct vx_nfsrc_cfg nc = { .backend = t->o->backend,
+				   .scope = scope,
+				   .n_scope = n_scope,
+				   .vxlan_port = port,
+				   .hooks_only = true };
 	char names[VX_DP_MAX_INST][VX_NETNS_NAME_MAX], err[256];
 	uint32_t inums[VX_DP_MAX_INST];
 	int ret;
@@ -564,8 +583,10 @@ static void open_sources(struct trace *t, struct srclist *sl, const struct vxd_s
 	if (!vx_nfsrc_open(&t->nf, &nc, on_nf, t))
 		src_add(sl, true, "netfilter verdicts by %s", vx_nfsrc_backend(t->nf));
 	else
-		src_add(sl, true, "netfilter verdicts by the drops' NETFILTER_DROP, hook from the "
-			"stack (nf_hook_slow refused: %s)", vx_nfsrc_why());
+		src_add(sl, true,
+			"netfilter verdicts by the drops' NETFILTER_DROP, hook from the "
+			"stack (nf_hook_slow refused: %s)",
+			vx_nfsrc_why());
 
 	for (int i = 0; i < t->dp.n_inst; i++) {
 		snprintf(names[i], sizeof(names[i]), "%s", t->dp.inst[i].netns);
@@ -631,8 +652,12 @@ int cmd_trace(struct vx_opts *o)
 {
 	static struct vxd_scope_key scope[VXD_MAX_SCOPE];
 	struct vx_dropsrc_cfg dcfg = { .backend = o->backend, .scope = scope, .stack = true };
-	struct vx_dp_opts po = { .o = o, .events = true, .xdp = o->xdp, .on_change = on_change,
-				 .on_link = on_link, .on_event = on_dp_event };
+	struct vx_dp_opts po = { .o = o,
+				 .events = true,
+				 .xdp = o->xdp,
+				 .on_change = on_change,
+				 .on_link = on_link,
+				 .on_event = on_dp_event };
 	struct trace *t = calloc(1, sizeof(*t));
 	struct itimerspec its = { .it_interval = { 0, TRACE_FLUSH_NS },
 				  .it_value = { 0, TRACE_FLUSH_NS } };

@@ -32,8 +32,8 @@ struct racer {
 	pthread_t tid;
 	int cpu;
 	int prog_fd;
-	int err;		/* first failed run, negative errno */
-	atomic_uint *arrived;	/* the start line, shared */
+	int err;	      /* first failed run, negative errno */
+	atomic_uint *arrived; /* the start line, shared */
 };
 
 /* Both threads leave the line together: each round's runs overlap on the
@@ -120,8 +120,7 @@ static void test_two_cpus_one_new_key(void **state)
 	}
 	if (sum != 2ULL * ROUNDS * KEYS)
 		print_message("# CPUs %d and %d: %llu of %llu adds lost, on %d keys\n", cpu[0],
-			      cpu[1], 2ULL * ROUNDS * KEYS - sum, 2ULL * ROUNDS * KEYS,
-			      short_keys);
+			      cpu[1], 2ULL * ROUNDS * KEYS - sum, 2ULL * ROUNDS * KEYS, short_keys);
 	assert_int_equal(skel->bss->vxt_refused, 0);
 	assert_int_equal(short_keys, 0);
 	assert_int_equal(sum, 2ULL * ROUNDS * KEYS);

@@ -26,7 +26,7 @@ static int load_only(struct bpf_object *obj, const char *prog_name)
 {
 	struct bpf_program *p;
 
-	bpf_object__for_each_program(p, obj)
+	bpf_object__for_each_program (p, obj)
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), prog_name));
 	return bpf_object__load(obj);
 }

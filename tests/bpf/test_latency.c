@@ -76,7 +76,7 @@ static void ip4(struct frame *f, uint8_t proto, const char *src, const char *dst
 
 static void tcp(struct frame *f, uint32_t seq)
 {
-	unsigned char h[20] = { 0x9c, 0x40, 0x13, 0x89 };	/* 40000 -> 5001 */
+	unsigned char h[20] = { 0x9c, 0x40, 0x13, 0x89 }; /* 40000 -> 5001 */
 
 	h[4] = (unsigned char)(seq >> 24);
 	h[5] = (unsigned char)(seq >> 16);
@@ -118,8 +118,8 @@ static struct frame outer(uint16_t ip_id, uint32_t seq)
 /* ---- harness ------------------------------------------------------------ */
 
 struct env {
-	struct vx_tc *a, *b;		/* the two tunnel ends */
-	struct vx_xdp *bx;		/* XDP at b */
+	struct vx_tc *a, *b; /* the two tunnel ends */
+	struct vx_xdp *bx;   /* XDP at b */
 };
 
 static void share(struct bpf_map *m, struct bpf_map *from)
@@ -285,10 +285,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_ROOT()                  \
-	do {                         \
-		if (!*state)         \
-			skip();      \
+#define NEED_ROOT()                                                                                \
+	do {                                                                                       \
+		if (!*state)                                                                       \
+			skip();                                                                    \
 	} while (0)
 
 /* ---- tests -------------------------------------------------------------- */
@@ -336,7 +336,7 @@ static void test_whole_journey(void **state)
 	run(e->b->progs.vx_tc_ul_in, &out);
 	run(e->b->progs.vx_tc_vx_in, &in);
 	assert_int_equal(hist(e, NS_A, VX_ST_ENCAP).count, 1);
-	assert_int_equal(hist(e, NS_B, VX_ST_WIRE).count, 1);	/* by XDP, not again by tc */
+	assert_int_equal(hist(e, NS_B, VX_ST_WIRE).count, 1); /* by XDP, not again by tc */
 	assert_int_equal(hist(e, NS_B, VX_ST_DECAP).count, 1);
 	assert_int_equal(hist(e, NS_A, VX_ST_WIRE).count, 0);
 	for (uint32_t s = VX_ST_ENCAP; s <= VX_ST_DECAP; s++) {
@@ -372,11 +372,11 @@ static void test_wrong_order_no_sample(void **state)
 	struct frame in = inner(4, 4000), out = outer(4, 4000);
 
 	run(e->a->progs.vx_tc_ul_out, &out);
-	run(e->a->progs.vx_tc_ul_in, &out);	/* same netns: loopback, not the wire */
+	run(e->a->progs.vx_tc_ul_in, &out); /* same netns: loopback, not the wire */
 	assert_int_equal(hist(e, NS_A, VX_ST_WIRE).count, 0);
-	run(e->b->progs.vx_tc_vx_in, &in);	/* stamp is from A's tc ingress */
+	run(e->b->progs.vx_tc_vx_in, &in); /* stamp is from A's tc ingress */
 	assert_int_equal(hist(e, NS_B, VX_ST_DECAP).count, 0);
-	run(e->bx->progs.vx_xdp_ul_in, &out);	/* no stamp at all now */
+	run(e->bx->progs.vx_xdp_ul_in, &out); /* no stamp at all now */
 	assert_int_equal(n_stamps(e), 0);
 	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_MATCHED), 0);
 	assert_int_equal(lat_cnt(e, VX_ST_DECAP, VX_L_MATCHED), 0);
@@ -444,7 +444,7 @@ static void test_stamp_slots(void **state)
 	assert_int_equal(sl.id.seq, seq2);
 	run(e->a->progs.vx_tc_ul_out, &out2);
 	assert_int_equal(hist(e, NS_A, VX_ST_ENCAP).count, 1);
-	run(e->a->progs.vx_tc_ul_out, &out);	/* its stamp was taken over */
+	run(e->a->progs.vx_tc_ul_out, &out); /* its stamp was taken over */
 	assert_int_equal(hist(e, NS_A, VX_ST_ENCAP).count, 1);
 	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_SEEN), 3);
 	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_MATCHED), 1);

@@ -114,8 +114,14 @@ static void udp(struct frame *f, uint16_t sport, uint16_t dport)
 
 static void vxlan(struct frame *f, uint8_t flags, uint32_t vni)
 {
-	unsigned char h[8] = { flags, 0, 0, 0, (unsigned char)(vni >> 16),
-			       (unsigned char)(vni >> 8), (unsigned char)vni, 0 };
+	unsigned char h[8] = { flags,
+			       0,
+			       0,
+			       0,
+			       (unsigned char)(vni >> 16),
+			       (unsigned char)(vni >> 8),
+			       (unsigned char)vni,
+			       0 };
 
 	put(f, h, 8);
 }
@@ -141,8 +147,14 @@ static void tcp(struct frame *f, uint16_t sport, uint16_t dport, uint32_t seq, u
 
 static void icmp(struct frame *f, uint8_t type, uint16_t id, uint16_t seq)
 {
-	unsigned char h[8] = { type, 0, 0, 0, (unsigned char)(id >> 8), (unsigned char)id,
-			       (unsigned char)(seq >> 8), (unsigned char)seq };
+	unsigned char h[8] = { type,
+			       0,
+			       0,
+			       0,
+			       (unsigned char)(id >> 8),
+			       (unsigned char)id,
+			       (unsigned char)(seq >> 8),
+			       (unsigned char)seq };
 
 	put(f, h, 8);
 }
@@ -177,8 +189,8 @@ struct env {
 	struct ring_buffer *rb;
 	struct vx_event last;
 	int n_events;
-	uint16_t snaplen;		/* cfg.snaplen: records carry a tail */
-	uint8_t rec[4096];		/* the last record, tail and all */
+	uint16_t snaplen;  /* cfg.snaplen: records carry a tail */
+	uint8_t rec[4096]; /* the last record, tail and all */
 	size_t rec_len;
 };
 
@@ -218,8 +230,10 @@ static struct env *env_new(const struct vx_dp_config *cfg)
 	assert_int_equal(vx_tc__load(e->tc), 0);
 	/* One ring buffer and one set of counters for both objects, as the
 	 * loader shares them. */
-	assert_int_equal(bpf_map__reuse_fd(e->xdp->maps.vxp_rb, bpf_map__fd(e->tc->maps.vxp_rb)), 0);
-	assert_int_equal(bpf_map__reuse_fd(e->xdp->maps.vxp_cnt, bpf_map__fd(e->tc->maps.vxp_cnt)), 0);
+	assert_int_equal(bpf_map__reuse_fd(e->xdp->maps.vxp_rb, bpf_map__fd(e->tc->maps.vxp_rb)),
+			 0);
+	assert_int_equal(bpf_map__reuse_fd(e->xdp->maps.vxp_cnt, bpf_map__fd(e->tc->maps.vxp_cnt)),
+			 0);
 	assert_int_equal(vx_xdp__load(e->xdp), 0);
 	e->rb = ring_buffer__new(bpf_map__fd(e->tc->maps.vxp_rb), on_event, e, NULL);
 	assert_non_null(e->rb);
@@ -281,10 +295,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_ROOT()                  \
-	do {                         \
-		if (!*state)         \
-			skip();      \
+#define NEED_ROOT()                                                                                \
+	do {                                                                                       \
+		if (!*state)                                                                       \
+			skip();                                                                    \
 	} while (0)
 
 static const char *a4(const uint8_t *a)
@@ -508,13 +522,13 @@ static void test_truncation_everywhere(void **state)
 	NEED_ROOT();
 	struct env *e = *state;
 	struct frame full = v4_v4_tcp(4789);
-	struct { size_t upto; int result; } bounds[] = {
-		{ 14 + 20, VX_R_BAD_IP4 },
-		{ 14 + 20 + 8, VX_R_BAD_UDP },
-		{ 14 + 20 + 8 + 8, VX_R_BAD_VXLAN },
-		{ 50 + 14, VX_R_BAD_INNER_ETH },
-		{ 64 + 20, VX_R_BAD_INNER_IP },
-		{ 84 + 20, VX_R_BAD_L4 },
+	struct {
+		size_t upto;
+		int result;
+	} bounds[] = {
+		{ 14 + 20, VX_R_BAD_IP4 },	     { 14 + 20 + 8, VX_R_BAD_UDP },
+		{ 14 + 20 + 8 + 8, VX_R_BAD_VXLAN }, { 50 + 14, VX_R_BAD_INNER_ETH },
+		{ 64 + 20, VX_R_BAD_INNER_IP },	     { 84 + 20, VX_R_BAD_L4 },
 	};
 
 	/* BPF_PROG_TEST_RUN needs at least an Ethernet header. */
@@ -668,7 +682,8 @@ static void test_vxlan_device_hooks(void **state)
 	uint32_t ifindex = 1, vni = 100;
 
 	/* BPF_PROG_TEST_RUN runs on loopback's ifindex (1). */
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_dev), &ifindex, &vni, 0), 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_dev), &ifindex, &vni, 0),
+			 0);
 	eth(&f, 0x0800);
 	ip4(&f, 1, "172.16.0.1", "172.16.0.2", 3, 0, 8);
 	icmp(&f, 8, 1, 2);
@@ -722,7 +737,7 @@ static void test_filters_in_kernel(void **state)
 	run(e, e->tc->progs.vx_tc_ul_in, &f, 1);
 	assert_int_equal(e->n_events, 0);
 	assert_int_equal(counter(e, VX_C_FILTERED), 1);
-	assert_int_equal(counter(e, VX_R_VXLAN), 1);	/* still counted */
+	assert_int_equal(counter(e, VX_R_VXLAN), 1); /* still counted */
 	env_free(e);
 
 	c = base_cfg;
@@ -741,7 +756,7 @@ static void test_filters_in_kernel(void **state)
 	env_free(e);
 
 	c = base_cfg;
-	c.events = 0;	/* counters only: nothing on the ring buffer */
+	c.events = 0; /* counters only: nothing on the ring buffer */
 	e = env_new(&c);
 	run(e, e->tc->progs.vx_tc_ul_in, &f, 5);
 	assert_int_equal(e->n_events, 0);
@@ -814,7 +829,8 @@ static struct vx_tun_val tun_total(struct env *e, const char *remote, int *n_tun
 	struct vx_tun_val v = {};
 
 	assert_int_equal(vx_tun_foreach(bpf_map__fd(e->tc->maps.vxp_tun),
-					bpf_map__fd(e->tc->maps.vxp_tslot), tun_seen, &t), 0);
+					bpf_map__fd(e->tc->maps.vxp_tslot), tun_seen, &t),
+			 0);
 	for (int i = 0; i < t.n; i++)
 		if (!strcmp(a4(t.k[i].remote), remote)) {
 			v.packets += t.v[i].packets;
@@ -852,11 +868,12 @@ static void test_tunnel_stats(void **state)
 	e = env_new(&c);
 	run(e, e->tc->progs.vx_tc_ul_out, &f, 3);
 	assert_int_equal(vx_tun_foreach(bpf_map__fd(e->tc->maps.vxp_tun),
-					bpf_map__fd(e->tc->maps.vxp_tslot), tun_seen, &t), 0);
+					bpf_map__fd(e->tc->maps.vxp_tslot), tun_seen, &t),
+			 0);
 	assert_int_equal(t.n, 1);
 	assert_int_equal(t.k[0].vni, 100);
 	assert_int_equal(t.k[0].at, VX_AT_TC_UL_OUT);
-	assert_string_equal(a4(t.k[0].remote), "10.0.0.2");	/* leaving: the destination */
+	assert_string_equal(a4(t.k[0].remote), "10.0.0.2"); /* leaving: the destination */
 	assert_int_equal(t.v[0].packets, 3);
 	assert_int_equal(t.v[0].bytes, 3 * f.n);
 	/* The key is in vxp_tun from its first packet on, so that a reader
@@ -877,8 +894,12 @@ static void test_tunnel_slot_handover(void **state)
 {
 	NEED_ROOT();
 	struct vx_dp_config c = base_cfg;
-	struct vx_tun_key ka = { .netns = base_cfg.netns, .ifindex = 1, .vni = 100,
-				 .at = VX_AT_TC_UL_OUT, .family = 4 }, kb;
+	struct vx_tun_key ka = { .netns = base_cfg.netns,
+				 .ifindex = 1,
+				 .vni = 100,
+				 .at = VX_AT_TC_UL_OUT,
+				 .family = 4 },
+			  kb;
 	struct frame fa = v4_v4_tcp_to(4789, "10.0.0.2"), fb;
 	struct vx_tun_val a, b, prev_a = {}, prev_b = {};
 	char rb[16] = "";

@@ -71,8 +71,8 @@ static bool chance(unsigned pct)
 struct frame {
 	uint8_t b[MAX_FRAME];
 	size_t n;
-	size_t inner;		/* offset of the inner Ethernet header */
-	size_t hot[64];		/* lengths, versions, flags, types: mutation targets */
+	size_t inner;	/* offset of the inner Ethernet header */
+	size_t hot[64]; /* lengths, versions, flags, types: mutation targets */
 	int n_hot;
 };
 
@@ -186,7 +186,8 @@ static void build_ip4(struct frame *f, uint8_t proto)
 	put16(f, (uint16_t)rnd());
 	hot(f, f->n);
 	/* Mostly unfragmented or first fragments; some later ones. */
-	put16(f, chance(85) ? (uint16_t)(chance(50) ? 0x4000 : 0x2000) : (uint16_t)(1 + below(0x1fff)));
+	put16(f, chance(85) ? (uint16_t)(chance(50) ? 0x4000 : 0x2000) :
+			      (uint16_t)(1 + below(0x1fff)));
 	put8(f, 64);
 	hot(f, f->n);
 	put8(f, proto);
@@ -305,9 +306,7 @@ static void mutate(struct frame *f)
 		for (unsigned i = 0, n = 1 + below(4); i < n && f->n; i++)
 			f->b[below((unsigned)f->n)] ^= (uint8_t)(1u << below(8));
 		break;
-	case 3: /* cut anywhere */
-		f->n = below((unsigned)f->n + 1);
-		break;
+	case 3: /* cut anywhere */ f->n = below((unsigned)f->n + 1); break;
 	case 4: /* an ethertype turned into a VLAN tag */
 		if (f->n_hot) {
 			size_t o = f->hot[below((unsigned)f->n_hot)];
@@ -316,8 +315,7 @@ static void mutate(struct frame *f)
 				set16(f, o, chance(50) ? 0x8100 : 0x88a8);
 		}
 		break;
-	default: /* left valid */
-		break;
+	default: /* left valid */ break;
 	}
 }
 
@@ -326,7 +324,7 @@ static void mutate(struct frame *f)
 struct prog {
 	const char *name;
 	int fd;
-	bool overlay;		/* VXLAN device hook: inner frames */
+	bool overlay; /* VXLAN device hook: inner frames */
 	bool tc;
 	uint64_t runs, refused;
 };
@@ -336,7 +334,7 @@ struct harness {
 	struct vx_xdp *xdp;
 	struct ring_buffer *rb;
 	int cnt_fd, ncpu;
-	uint64_t model[VX_C__MAX];	/* what every counter should read */
+	uint64_t model[VX_C__MAX]; /* what every counter should read */
 	struct vx_event ev;
 	int n_ev;
 	uint64_t frames, runs, mismatches, errors, shown;
@@ -439,11 +437,11 @@ static void note(struct diff *d, const char *fmt, ...)
 		d->len = sizeof(d->what) - 1;
 }
 
-#define CMP(field, want, got)                                                          \
-	do {                                                                           \
-		if ((uint64_t)(want) != (uint64_t)(got))                               \
-			note(d, "#   %s: expected %" PRIu64 ", got %" PRIu64 "\n", field,  \
-			     (uint64_t)(want), (uint64_t)(got));                       \
+#define CMP(field, want, got)                                                                      \
+	do {                                                                                       \
+		if ((uint64_t)(want) != (uint64_t)(got))                                           \
+			note(d, "#   %s: expected %" PRIu64 ", got %" PRIu64 "\n", field,          \
+			     (uint64_t)(want), (uint64_t)(got));                                   \
 	} while (0)
 
 static void cmp_addr(struct diff *d, const char *field, int family, const uint8_t *want,
@@ -464,8 +462,8 @@ static void cmp_addr(struct diff *d, const char *field, int family, const uint8_
 }
 
 /* The event against the reference, field by field. */
-static void cmp_event(struct diff *d, const struct ref_pkt *r, const struct vx_event *e,
-		      size_t len, const struct prog *p)
+static void cmp_event(struct diff *d, const struct ref_pkt *r, const struct vx_event *e, size_t len,
+		      const struct prog *p)
 {
 	const struct vx_pkt *k = &e->pkt;
 	uint32_t s4[4], d4[4];
@@ -614,8 +612,8 @@ static void check_totals(struct harness *h)
 
 		if (v != h->model[i]) {
 			h->mismatches++;
-			printf("# MISMATCH: counter %u is %" PRIu64 ", expected %" PRIu64 "\n", i, v,
-			       h->model[i]);
+			printf("# MISMATCH: counter %u is %" PRIu64 ", expected %" PRIu64 "\n", i,
+			       v, h->model[i]);
 		}
 	}
 }
@@ -649,17 +647,10 @@ int main(int argc, char **argv)
 			if (*end)
 				usage();
 			break;
-		case 'v':
-			h.verbose = true;
-			break;
-		case 'P':
-			h.planted = true;
-			break;
-		case 'x':
-			replay = optarg;
-			break;
-		default:
-			usage();
+		case 'v': h.verbose = true; break;
+		case 'P': h.planted = true; break;
+		case 'x': replay = optarg; break;
+		default: usage();
 		}
 	}
 	if (geteuid()) {
@@ -699,7 +690,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 5; i++)
 			check(&h, &progs[i], f.b, n);
 		printf("# replayed %zu bytes through 5 programs: %" PRIu64 " mismatches, %" PRIu64
-		       " program errors\n", n, h.mismatches, h.errors);
+		       " program errors\n",
+		       n, h.mismatches, h.errors);
 		harness_close(&h);
 		return h.mismatches || h.errors ? 1 : 0;
 	}
@@ -713,7 +705,8 @@ int main(int argc, char **argv)
 				check(&h, &progs[0], f.b, len);
 				check(&h, &progs[1 + len % 2], f.b, len);
 				if (f.inner <= len)
-					check(&h, &progs[3 + len % 2], f.b + f.inner, len - f.inner);
+					check(&h, &progs[3 + len % 2], f.b + f.inner,
+					      len - f.inner);
 			}
 			continue;
 		}
@@ -751,9 +744,9 @@ int main(int argc, char **argv)
 	       ", bad l4 %" PRIu64 ", bad ip6 ext %" PRIu64 ", bad vlan %" PRIu64 ")\n",
 	       h.by_result[VX_R_VXLAN] && h.by_result[VX_R_INNER] && h.by_result[VX_R_BAD_L4] &&
 			       h.by_result[VX_R_BAD_IP6_EXT] && h.by_result[VX_R_BAD_VLAN] &&
-			       h.by_result[VX_R_BAD_VXLAN_FLAGS] && h.by_result[VX_R_BAD_IHL]
-		       ? "ok"
-		       : "not ok",
+			       h.by_result[VX_R_BAD_VXLAN_FLAGS] && h.by_result[VX_R_BAD_IHL] ?
+		       "ok" :
+		       "not ok",
 	       h.by_result[VX_R_VXLAN], h.by_result[VX_R_INNER], h.by_result[VX_R_BAD_L4],
 	       h.by_result[VX_R_BAD_IP6_EXT], h.by_result[VX_R_BAD_VLAN]);
 	for (int i = 0; i < 5; i++)

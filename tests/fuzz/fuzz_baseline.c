@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const device[] = { "vxlan100", "v\"x", "" };
 	static const char *const stage[] = { "rtt", "encap", "decap" };
 	char err[512] = "";
-	struct vx_baseline *b = vx_baseline_parse((const char *)data, size, "f.json", err, sizeof(err));
+	struct vx_baseline *b =
+		vx_baseline_parse((const char *)data, size, "f.json", err, sizeof(err));
 
 	if (!b) {
 		CHECK(err[0]);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer target: vx_inventory_parse_link() on arbitrary RTM_NEWLINK
- * messages, and vx_link_parse() on them as RTM_NEWLINK or RTM_DELLINK. The message sits in a heap buffer of exactly nlmsg_len bytes,
- * as libmnl hands it over after checking the header, so ASan sees any read
- * past it. A decoded device must be self-consistent. */
+ * messages, and vx_link_parse() on them as RTM_NEWLINK or RTM_DELLINK. The message sits in a heap
+ * buffer of exactly nlmsg_len bytes, as libmnl hands it over after checking the header, so ASan
+ * sees any read past it. A decoded device must be self-consistent. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret == 1) {
 		CHECK(memchr(d.name, 0, sizeof(d.name)));
 		CHECK(d.vni <= 0xffffff);
-		CHECK(d.local_family == 0 || d.local_family == AF_INET || d.local_family == AF_INET6);
+		CHECK(d.local_family == 0 || d.local_family == AF_INET ||
+		      d.local_family == AF_INET6);
 		CHECK(d.remote_family == 0 || d.remote_family == AF_INET ||
 		      d.remote_family == AF_INET6);
 		CHECK(!d.remote_is_group || d.remote_family);

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in_slots += sum.slot[s];
 	for (int b = 0; b < 12; b++)
 		in_buckets += counts[b];
-	CHECK(in_slots == in_buckets);	/* modulo 2^64 alike */
+	CHECK(in_slots == in_buckets); /* modulo 2^64 alike */
 	CHECK(vx_lat_stage_name(k.stage) ? k.stage < VX_ST__MAX : k.stage >= VX_ST__MAX);
 
 	f = open_memstream(&mem, &len);

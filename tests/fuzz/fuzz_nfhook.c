@@ -17,8 +17,14 @@
 
 /* Symbols a real stack holds, and one that is no symbol (NULL). */
 static const char *const names[] = {
-	"bpf_prog_6deef7357e7b4530_vxn_fexit", "bpf_trampoline_6442525165", "nf_hook_slow",
-	"ip_local_deliver", "ip_rcv", "nf_hook_slow_list", "br_nf_pre_routing", NULL,
+	"bpf_prog_6deef7357e7b4530_vxn_fexit",
+	"bpf_trampoline_6442525165",
+	"nf_hook_slow",
+	"ip_local_deliver",
+	"ip_rcv",
+	"nf_hook_slow_list",
+	"br_nf_pre_routing",
+	NULL,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 1; i < 3; i++) {
 		p += strlen(p) + 1;
 		if (p > text + size)
-			break;	/* that NUL was the terminator */
+			break; /* that NUL was the terminator */
 		part[i] = p;
 	}
 

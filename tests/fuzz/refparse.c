@@ -54,8 +54,8 @@ static int eth(const uint8_t *f, size_t n, size_t *off, uint16_t *type, struct r
 	return RP_OK;
 }
 
-static int ipv4(const uint8_t *f, size_t n, size_t *off, uint8_t *proto, uint8_t *src,
-		uint8_t *dst, uint16_t *id, uint16_t *len, int outer)
+static int ipv4(const uint8_t *f, size_t n, size_t *off, uint8_t *proto, uint8_t *src, uint8_t *dst,
+		uint16_t *id, uint16_t *len, int outer)
 {
 	size_t o = *off, hl;
 	unsigned frag;
@@ -84,8 +84,8 @@ static int is_ext(uint8_t h)
 	return h == 0 || h == 43 || h == 44 || h == 51 || h == 60;
 }
 
-static int ipv6(const uint8_t *f, size_t n, size_t *off, uint8_t *proto, uint8_t *src,
-		uint8_t *dst, uint16_t *len, int outer)
+static int ipv6(const uint8_t *f, size_t n, size_t *off, uint8_t *proto, uint8_t *src, uint8_t *dst,
+		uint16_t *len, int outer)
 {
 	int bad_ext = outer ? VX_R_BAD_IP6_EXT : VX_R_BAD_INNER_IP;
 	size_t o = *off;
@@ -166,8 +166,7 @@ static int l4(const uint8_t *f, size_t n, size_t o, int family, struct ref_pkt *
 		r->icmp_id = be16(f + o + 4);
 		r->icmp_seq = be16(f + o + 6);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return RP_OK;
 }

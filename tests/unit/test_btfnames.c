@@ -61,7 +61,8 @@ static void netfilter_drop_matches_kernel(void **state)
 	if (want < 0)
 		skip();
 	assert_string_equal(vx_drop_reason_name(want, buf, sizeof(buf)), "NETFILTER_DROP");
-	assert_int_equal(vx_btf_enum_value("skb_drop_reason", "SKB_DROP_REASON_NETFILTER_DROP", &v), 0);
+	assert_int_equal(vx_btf_enum_value("skb_drop_reason", "SKB_DROP_REASON_NETFILTER_DROP", &v),
+			 0);
 	assert_int_equal(v, want);
 	assert_string_equal(vx_btf_enum_name("skb_drop_reason", want),
 			    "SKB_DROP_REASON_NETFILTER_DROP");
@@ -84,7 +85,7 @@ static void anonymous_enum(void **state)
 	int64_t v;
 
 	assert_int_equal(vx_btf_enum_value("=TCP_ESTABLISHED", "TCP_ESTABLISHED", &v), 0);
-	assert_int_equal(v, 1);	/* uapi: fixed by the ABI, unlike drop reasons */
+	assert_int_equal(v, 1); /* uapi: fixed by the ABI, unlike drop reasons */
 	assert_string_equal(vx_btf_enum_name("=TCP_ESTABLISHED", 7), "TCP_CLOSE");
 }
 
@@ -99,8 +100,7 @@ static int kallsyms_addr_of(char *name, size_t len, unsigned long long *addr)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%llx %c %255s", addr, &t, n) == 3 && *addr &&
-		    (t == 'T' || t == 't') && !strchr(line, '[') &&
-		    !strcmp(n, "nf_hook_slow")) {
+		    (t == 'T' || t == 't') && !strchr(line, '[') && !strcmp(n, "nf_hook_slow")) {
 			snprintf(name, len, "%s", n);
 			ret = 0;
 			break;
@@ -117,7 +117,7 @@ static void ksyms_lookup(void **state)
 	uint64_t off;
 
 	if (kallsyms_addr_of(name, sizeof(name), &addr))
-		skip();	/* kptr_restrict hides addresses */
+		skip(); /* kptr_restrict hides addresses */
 	assert_int_equal(vx_ksyms_load(), 0);
 	/* By name before any lookup: the streaming pass, not the table. */
 	assert_int_equal(vx_ksym_addr("nf_hook_slow"), addr);

@@ -66,7 +66,7 @@ static void test_stats_cpu_sums(void **state)
 	assert_int_equal(sum.found, 14);
 	assert_int_equal(sum.invalid, 2);
 	assert_int_equal(sum.clash_resolve, 4);
-	assert_int_equal(sum.error, 0);	/* absent: an older kernel */
+	assert_int_equal(sum.error, 0); /* absent: an older kernel */
 }
 
 static void test_stats_cpu_malformed(void **state)
@@ -254,7 +254,7 @@ static void test_event_tuple(void **state)
 	}
 	memset(&t, 0x77, sizeof(t));
 	assert_int_equal(vx_ct_parse_event_tuple(nlh, nlh->nlmsg_len, &t), -EBADMSG);
-	assert_int_equal(t.family, 0x77);	/* untouched */
+	assert_int_equal(t.family, 0x77); /* untouched */
 }
 
 static void test_events_malformed(void **state)
@@ -293,7 +293,7 @@ static void test_events_malformed(void **state)
 	nlh = event_msg(IPCTNL_MSG_CT_NEW, NLM_F_CREATE, IPPROTO_UDP);
 	nlh->nlmsg_type = NLMSG_ERROR;
 	assert_int_equal(vx_ct_parse_event(nlh, nlh->nlmsg_len, &proto), -EPROTO);
-	assert_int_equal(proto, 77);	/* untouched by every failure */
+	assert_int_equal(proto, 77); /* untouched by every failure */
 }
 
 /* Every prefix of a valid message, each in a heap block of exactly that
@@ -351,17 +351,20 @@ static void test_judge(void **state)
 	ns.count = 10;
 	vx_ct_judge(&ns, true);
 	assert_true(ns.alert);
-	assert_string_equal(ns.alert_why, "table full (10/10): the next new connection will be dropped");
+	assert_string_equal(ns.alert_why,
+			    "table full (10/10): the next new connection will be dropped");
 
 	ns.drop = 30;
 	ns.alloc_failed = 30;
 	vx_ct_judge(&ns, true);
-	assert_string_equal(ns.alert_why,
-			    "table full (10/10) and failures rising (alloc_failed +30, drop +30): new connections are dropped");
+	assert_string_equal(
+		ns.alert_why,
+		"table full (10/10) and failures rising (alloc_failed +30, drop +30): new connections are dropped");
 	/* Without a BPF backend the allocator's failures are not known. */
 	vx_ct_judge(&ns, false);
-	assert_string_equal(ns.alert_why,
-			    "table full (10/10) and failures rising (drop +30): new connections are dropped");
+	assert_string_equal(
+		ns.alert_why,
+		"table full (10/10) and failures rising (drop +30): new connections are dropped");
 
 	/* Below the max again, but it was full during the interval. */
 	ns.count = 4;
@@ -370,7 +373,9 @@ static void test_judge(void **state)
 	ns.early_drop = 2;
 	vx_ct_judge(&ns, true);
 	assert_true(ns.alert);
-	assert_string_equal(ns.alert_why, "failures rising (early_drop +2): the table filled during the interval");
+	assert_string_equal(
+		ns.alert_why,
+		"failures rising (early_drop +2): the table filled during the interval");
 
 	/* Unknown count and max: no alert from the table alone. */
 	memset(&ns, 0, sizeof(ns));

@@ -60,11 +60,12 @@ static void test_on_drop_merges(void **state)
 {
 	/* inum 1 is no namespace: named "netns:1", never "host". */
 	struct vxd_event e = { .netns = 1, .flags = VXD_F_OUTER };
-	struct vx_drop x = { .ev = &e, .reason = "SKB_DROP_REASON_NETFILTER_DROP",
+	struct vx_drop x = { .ev = &e,
+			     .reason = "SKB_DROP_REASON_NETFILTER_DROP",
 			     .location = "nf_hook_slow+0x8f" };
 
 	e.outer.proto = IPPROTO_UDP;
-	e.outer.dport = 4789;			/* a tunnel's port: underlay traffic */
+	e.outer.dport = 4789; /* a tunnel's port: underlay traffic */
 	vx_dropev_on_drop(&w, &x);
 	vx_dropev_on_drop(&w, &x);
 	assert_int_equal(ev.n_drops, 1);

@@ -185,7 +185,7 @@ static void test_conntrack_not_full(void **state)
 	snprintf(ev.ct[0].netns, sizeof(ev.ct[0].netns), "vxb");
 	ev.ct[0].count = 20;
 	ev.ct[0].max = 262144;
-	ev.ct[0].insert_failed = 1;	/* a clash, not exhaustion */
+	ev.ct[0].insert_failed = 1; /* a clash, not exhaustion */
 	ev.n_ct = 1;
 	assert_int_equal(judge(), 1);
 	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
@@ -257,17 +257,17 @@ static void test_latency_noise(void **state)
 	snprintf(l->stage, sizeof(l->stage), "rtt");
 	l->has_base = true;
 	l->base_p50_us = 60;
-	l->p50_us = 400;	/* 6x, but only +0.34 ms */
+	l->p50_us = 400; /* 6x, but only +0.34 ms */
 	l->samples = 20;
 	ev.n_lat = 1;
 	judge();
 	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 	l->base_p50_us = 2000;
-	l->p50_us = 4000;	/* +2 ms, but only 2x */
+	l->p50_us = 4000; /* +2 ms, but only 2x */
 	judge();
 	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 	l->has_base = false;
-	l->p50_us = 90000;	/* no baseline: nothing to compare */
+	l->p50_us = 90000; /* no baseline: nothing to compare */
 	judge();
 	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 }
@@ -312,12 +312,13 @@ static void test_encap_failure_unannotated(void **state)
 	assert_int_equal(judge(), 1);
 	assert_int_equal(out[0].verdict, VX_V_ENCAP);
 	assert_non_null(strstr(out[0].sentence, "no remote or FDB entry for the destination "
-					     "(NOT_SPECIFIED in vxlan_xmit_one+0x4a2)"));
+						"(NOT_SPECIFIED in vxlan_xmit_one+0x4a2)"));
 
 	snprintf(ev.tun[1].remote, sizeof(ev.tun[1].remote), "10.0.0.1");
 	ev.tun[1].underlay[0] = '\0';
 	assert_int_equal(judge(), 1);
-	assert_non_null(strstr(out[0].sentence, "there is no route to the remote VTEP (NOT_SPECIFIED"));
+	assert_non_null(
+		strstr(out[0].sentence, "there is no route to the remote VTEP (NOT_SPECIFIED"));
 
 	snprintf(ev.tun[1].underlay, sizeof(ev.tun[1].underlay), "und0");
 	assert_int_equal(judge(), 1);
@@ -337,8 +338,9 @@ static void test_decap_failure_unannotated(void **state)
 	d->vni = 100;
 	assert_int_equal(judge(), 1);
 	assert_int_equal(out[0].verdict, VX_V_DECAP);
-	assert_non_null(strstr(out[0].sentence, "the VNI it carries has no VXLAN device here "
-					     "(NOT_SPECIFIED in vxlan_rcv+0xb1); it carries VNI 100"));
+	assert_non_null(strstr(out[0].sentence,
+			       "the VNI it carries has no VXLAN device here "
+			       "(NOT_SPECIFIED in vxlan_rcv+0xb1); it carries VNI 100"));
 
 	/* The VNI is served: the driver dropped it for another reason. */
 	ev.tun[1].vni = 100;
@@ -419,8 +421,9 @@ static void test_probe_unanswered(void **state)
 {
 	lab();
 	ev.probes[0] = (struct vx_ev_probe){ .from = "vxa", .to = "10.9.9.9", .sent = 20 };
-	ev.probes[1] = (struct vx_ev_probe){ .from = "vxa", .to = "172.16.0.2", .sent = 20,
-					     .received = 20 };
+	ev.probes[1] = (struct vx_ev_probe){
+		.from = "vxa", .to = "172.16.0.2", .sent = 20, .received = 20
+	};
 	ev.n_probes = 2;
 	assert_int_equal(judge(), 1);
 	assert_int_equal(out[0].verdict, VX_V_UNREACHABLE);
@@ -428,12 +431,12 @@ static void test_probe_unanswered(void **state)
 	assert_non_null(strstr(out[0].sentence, "vxa cannot reach 10.9.9.9: 0 of 20 probe pings"));
 	assert_true(has_ev(&out[0], "20 sent, 0 answered"));
 
-	ev.probes[0].received = 12;	/* more than half: answering */
+	ev.probes[0].received = 12; /* more than half: answering */
 	assert_int_equal(judge(), 1);
 	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 
 	ev.probes[0].received = 0;
-	ev.probes[0].sent = VX_PROBE_MIN_SENT - 1;	/* too few to say */
+	ev.probes[0].sent = VX_PROBE_MIN_SENT - 1; /* too few to say */
 	assert_int_equal(judge(), 1);
 	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 
@@ -492,11 +495,12 @@ static void test_baseline_pretty_and_errors(void **state)
 			     "      \"netns\": \"vxlab-a\",\n      \"device\": \"vxlan100\",\n"
 			     "      \"stage\": \"rtt\",\n      \"p50_us\": 61.5,\n"
 			     "      \"p90_us\": 80\n    }\n  ]\n}\n";
-	const char *stream = "{\"level\":\"info\",\"message\":\"diagnosing\"}\n"
-			     "{\"type\":\"diagnosis\",\"latency\":[{\"netns\":\"n\",\"device\":\"v\","
-			     "\"stage\":\"rtt\",\"p50_us\":1,\"p90_us\":1}]}\n"
-			     "{\"type\":\"diagnosis\",\"latency\":[{\"netns\":\"n\",\"device\":\"v\","
-			     "\"stage\":\"rtt\",\"p50_us\":2,\"p90_us\":3}]}\n";
+	const char *stream =
+		"{\"level\":\"info\",\"message\":\"diagnosing\"}\n"
+		"{\"type\":\"diagnosis\",\"latency\":[{\"netns\":\"n\",\"device\":\"v\","
+		"\"stage\":\"rtt\",\"p50_us\":1,\"p90_us\":1}]}\n"
+		"{\"type\":\"diagnosis\",\"latency\":[{\"netns\":\"n\",\"device\":\"v\","
+		"\"stage\":\"rtt\",\"p50_us\":2,\"p90_us\":3}]}\n";
 	static const struct {
 		const char *text, *why;
 	} bad[] = {
@@ -505,14 +509,16 @@ static void test_baseline_pretty_and_errors(void **state)
 		{ "{\"type\":\"diagnosis\"}", "no latency to compare against" },
 		{ " \n ", "no \"type\":\"diagnosis\" document" },
 		{ "", "not JSON (line 1, column 0: " },
-		{ "{\"level\":\"info\"}\n{\"type\":\"diagnosis\",\n \"latency\": [}", "not JSON (line 3, column 14: " },
+		{ "{\"level\":\"info\"}\n{\"type\":\"diagnosis\",\n \"latency\": [}",
+		  "not JSON (line 3, column 14: " },
 		{ "{\"type\":\"diagnosis\",\"latency\":{}}", "no latency to compare against" },
 		{ "{\"type\":\"diagnosis\",\"type\":\"diagnosis\",\"latency\":[]}", "not JSON" },
 		/* jansson refuses an overflowing number: no infinity gets in. */
 		{ "{\"type\":\"diagnosis\",\"latency\":[{\"p50_us\":1e999}]}", "not JSON" },
 	};
 	char err[256];
-	struct vx_baseline *b = vx_baseline_parse(pretty, strlen(pretty), "p.json", err, sizeof(err));
+	struct vx_baseline *b =
+		vx_baseline_parse(pretty, strlen(pretty), "p.json", err, sizeof(err));
 	double p50 = 0, p90 = 0;
 
 	(void)state;
@@ -534,7 +540,8 @@ static void test_baseline_pretty_and_errors(void **state)
 		assert_non_null(strstr(err, bad[i].why));
 	}
 	assert_null(vx_baseline_load("/nonexistent/vxray-baseline.json", err, sizeof(err)));
-	assert_non_null(strstr(err, "cannot read the baseline '/nonexistent/vxray-baseline.json': "));
+	assert_non_null(
+		strstr(err, "cannot read the baseline '/nonexistent/vxray-baseline.json': "));
 }
 
 int main(void)

@@ -39,7 +39,8 @@ static struct vx_event ev(uint64_t ts, uint16_t ip_id, uint8_t at)
 
 static void test_numbers(void **state)
 {
-	struct vx_event a = ev(1000 * MS, 1, VX_AT_TC_VX_OUT), b = ev(1001 * MS, 2, VX_AT_TC_VX_OUT);
+	struct vx_event a = ev(1000 * MS, 1, VX_AT_TC_VX_OUT),
+			b = ev(1001 * MS, 2, VX_AT_TC_VX_OUT);
 	struct vx_fpkt *p;
 	bool is_new;
 
@@ -90,7 +91,8 @@ static void test_find(void **state)
 
 static void test_join_drop(void **state)
 {
-	struct vx_event a = ev(1000 * MS, 1, VX_AT_TC_VX_OUT), b = ev(1010 * MS, 2, VX_AT_TC_VX_OUT);
+	struct vx_event a = ev(1000 * MS, 1, VX_AT_TC_VX_OUT),
+			b = ev(1010 * MS, 2, VX_AT_TC_VX_OUT);
 	struct vxd_event d = { .ts_ns = 1020 * MS };
 	struct vx_fpkt *p;
 	enum vx_join how;

@@ -66,7 +66,7 @@ static void test_tail(void **state)
 	assert_near(vx_hist_quantile(&h, 0.5), 5000);
 	assert_near(vx_hist_quantile(&h, 0.99), 5000);
 	assert_near(vx_hist_quantile(&h, 0.9995), 8000000);
-	assert_false(vx_hist_bimodal(&h, NULL, NULL));	/* 0.1%: a tail, not a mode */
+	assert_false(vx_hist_bimodal(&h, NULL, NULL)); /* 0.1%: a tail, not a mode */
 }
 
 static void test_bimodal(void **state)
@@ -171,11 +171,11 @@ static void test_buckets(void **state)
 	uint64_t c[3];
 
 	(void)state;
-	add(&h, 1000, 2);	/* at or below 1024 */
-	add(&h, 1024, 1);	/* slot [1024, 1280): above the first bound */
+	add(&h, 1000, 2); /* at or below 1024 */
+	add(&h, 1024, 1); /* slot [1024, 1280): above the first bound */
 	add(&h, 4000, 4);
 	add(&h, 1 << 20, 5);
-	h.slot[VX_HIST_SLOTS - 1] = 1;	/* past the top: +Inf */
+	h.slot[VX_HIST_SLOTS - 1] = 1; /* past the top: +Inf */
 	vx_hist_buckets(&h, bounds, 2, c);
 	assert_int_equal(c[0], 2);
 	assert_int_equal(c[1], 5);

@@ -23,8 +23,8 @@ struct spec {
 	uint32_t vni;
 	int family;
 	const char *local, *remote;
-	int port;		/* -1: none */
-	int learning;		/* -1: none */
+	int port;     /* -1: none */
+	int learning; /* -1: none */
 	uint32_t link;
 	bool no_data;
 	bool bad_vni_len;
@@ -54,10 +54,12 @@ static struct nlmsghdr *build(const struct spec *s)
 		else
 			mnl_attr_put_u32(nlh, IFLA_VXLAN_ID, s->vni);
 		if (s->local && inet_pton(s->family, s->local, a) == 1)
-			mnl_attr_put(nlh, s->family == AF_INET ? IFLA_VXLAN_LOCAL : IFLA_VXLAN_LOCAL6,
+			mnl_attr_put(nlh,
+				     s->family == AF_INET ? IFLA_VXLAN_LOCAL : IFLA_VXLAN_LOCAL6,
 				     s->family == AF_INET ? 4 : 16, a);
 		if (s->remote && inet_pton(s->family, s->remote, a) == 1)
-			mnl_attr_put(nlh, s->family == AF_INET ? IFLA_VXLAN_GROUP : IFLA_VXLAN_GROUP6,
+			mnl_attr_put(nlh,
+				     s->family == AF_INET ? IFLA_VXLAN_GROUP : IFLA_VXLAN_GROUP6,
 				     s->family == AF_INET ? 4 : 16, a);
 		if (s->port >= 0)
 			mnl_attr_put_u16(nlh, IFLA_VXLAN_PORT, htons((uint16_t)s->port));
@@ -175,7 +177,7 @@ static void test_link_changes(void **state)
 	nlh->nlmsg_type = RTM_NEWADDR;
 	assert_int_equal(vx_link_parse(nlh, &m), -EINVAL);
 	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_len -= 3;	/* the last attribute cut */
+	nlh->nlmsg_len -= 3; /* the last attribute cut */
 	assert_int_equal(vx_link_parse(nlh, &m), -EINVAL);
 	nlh->nlmsg_len = mnl_nlmsg_size(sizeof(*ifi)) - 1;
 	assert_int_equal(vx_link_parse(nlh, &m), -EINVAL);
@@ -183,7 +185,9 @@ static void test_link_changes(void **state)
 
 static void test_mtu_check(void **state)
 {
-	struct vx_vxlan_dev d = { .name = "vxlan100", .underlay = "und0", .underlay_mtu = 1500,
+	struct vx_vxlan_dev d = { .name = "vxlan100",
+				  .underlay = "und0",
+				  .underlay_mtu = 1500,
 				  .remote_family = AF_INET };
 	char msg[512];
 
@@ -199,19 +203,16 @@ static void test_mtu_check(void **state)
 	d.mtu = 1431;
 	assert_true(vx_mtu_problem(&d, msg, sizeof(msg)));
 	assert_non_null(strstr(msg, "IPv6 adds 70"));
-	d.underlay_mtu = 0;	/* unknown underlay: cannot tell */
+	d.underlay_mtu = 0; /* unknown underlay: cannot tell */
 	assert_false(vx_mtu_problem(&d, msg, sizeof(msg)));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipv4_remote),
-		cmocka_unit_test(test_ipv6_and_group),
-		cmocka_unit_test(test_other_links_ignored),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_link_changes),
-		cmocka_unit_test(test_mtu_check),
+		cmocka_unit_test(test_ipv4_remote),	    cmocka_unit_test(test_ipv6_and_group),
+		cmocka_unit_test(test_other_links_ignored), cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_link_changes),	    cmocka_unit_test(test_mtu_check),
 	};
 
 	return cmocka_run_group_tests_name("inventory", tests, NULL, NULL);

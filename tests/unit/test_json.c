@@ -61,8 +61,9 @@ static void escapes(struct jw *w)
 
 static void test_escaping(void **state)
 {
-	assert_string_equal(render(escapes),
-			    "{\"k\\\"\":\"quote\\\" back\\\\ nl\\n tab\\t ctl\\u0001 del\\u007f é\"}\n");
+	assert_string_equal(
+		render(escapes),
+		"{\"k\\\"\":\"quote\\\" back\\\\ nl\\n tab\\t ctl\\u0001 del\\u007f é\"}\n");
 }
 
 static void long_string(struct jw *w)
@@ -238,7 +239,7 @@ static void test_every_byte_at_every_position(void **state)
 				check_str("k", s, len, 0);
 			}
 			if (!c)
-				continue;	/* a key is a C string */
+				continue; /* a key is a C string */
 			memset(key, 'k', len);
 			key[len - 1] = (char)c;
 			key[len] = '\0';
@@ -290,8 +291,9 @@ static void utf8_and_nul(struct jw *w)
 
 static void test_utf8_and_nul(void **state)
 {
-	assert_string_equal(render(utf8_and_nul),
-			    "{\"é\":\"é ü 日本 🙂 \xff\xfe\",\"n\":\"a\\u0000b\",\"c\":\"a\",\"\":\"\"}");
+	assert_string_equal(
+		render(utf8_and_nul),
+		"{\"é\":\"é ü 日本 🙂 \xff\xfe\",\"n\":\"a\\u0000b\",\"c\":\"a\",\"\":\"\"}");
 }
 
 /* Every power of ten and its neighbours, as the writer prints them. */

@@ -13,7 +13,11 @@
 #include "maputil.h"
 
 struct row {
-	struct { uint32_t netns; uint16_t reason; uint16_t pad; } key;
+	struct {
+		uint32_t netns;
+		uint16_t reason;
+		uint16_t pad;
+	} key;
 	uint64_t seen;
 };
 
@@ -68,7 +72,7 @@ static void test_unreadable_map(void **state)
 {
 	(void)state;
 	assert_int_equal(vx_percpu_sum(-1, 0), 0);
-	assert_int_equal(vx_percpu_sum(1 << 20, 0), 0);	/* no such descriptor */
+	assert_int_equal(vx_percpu_sum(1 << 20, 0), 0); /* no such descriptor */
 }
 
 int main(void)

@@ -48,7 +48,8 @@ static void test_counter_and_gauge(void **state)
 	assert_int_equal(vx_metric_set(g, NULL, 4), 0);
 	assert_int_equal(vx_metric_add(c, (const char *[]){ "vxlab-b", "100" }, 0), 0);
 	out = render(m);
-	assert_string_equal(out,
+	assert_string_equal(
+		out,
 		"# HELP vxray_tunnel_packets_total Tunnel packets.\n"
 		"# TYPE vxray_tunnel_packets_total counter\n"
 		"vxray_tunnel_packets_total{netns=\"vxlab-a\",vni=\"100\"} 9\n"
@@ -69,9 +70,9 @@ static void test_label_escaping(void **state)
 {
 	static const char *const labels[] = { "device", NULL };
 	struct vx_metrics *m = vx_metrics_new();
-	struct vx_mfamily *f = vx_metrics_add(m, "x_total", VX_METRIC_COUNTER,
-					      "Back\\slash and\nnewline in help; \"quotes\" stay.",
-					      labels, 4);
+	struct vx_mfamily *f =
+		vx_metrics_add(m, "x_total", VX_METRIC_COUNTER,
+			       "Back\\slash and\nnewline in help; \"quotes\" stay.", labels, 4);
 	char *out;
 
 	assert_int_equal(vx_metric_set(f, (const char *[]){ "a\"b\\c\nd" }, 1), 0);
@@ -90,7 +91,7 @@ static void test_values(void **state)
 	struct vx_mfamily *f = vx_metrics_add(m, "v", VX_METRIC_GAUGE, "", labels, 8);
 	char *out;
 
-	vx_metric_set(f, (const char *[]){ "big" }, 9007199254740992.0);	/* 2^53 */
+	vx_metric_set(f, (const char *[]){ "big" }, 9007199254740992.0); /* 2^53 */
 	vx_metric_set(f, (const char *[]){ "tenth" }, 0.1);
 	vx_metric_set(f, (const char *[]){ "round" }, 720);
 	vx_metric_set(f, (const char *[]){ "inf" }, 1.0 / 0.0);
@@ -118,7 +119,7 @@ static void test_histogram(void **state)
 	struct vx_metrics *m = vx_metrics_new();
 	struct vx_mfamily *h = vx_metrics_add_histogram(m, "vxray_latency_seconds", "Latency.",
 							labels, bounds, 3, 4);
-	const uint64_t counts[] = { 1, 2, 0, 3 };	/* per bucket; last: above 0.5 */
+	const uint64_t counts[] = { 1, 2, 0, 3 }; /* per bucket; last: above 0.5 */
 	char *out;
 
 	assert_non_null(h);
@@ -126,15 +127,14 @@ static void test_histogram(void **state)
 	/* A histogram is not a counter and vice versa. */
 	assert_int_equal(vx_metric_set(h, (const char *[]){ "encap" }, 1), -EINVAL);
 	out = render(m);
-	assert_non_null(strstr(out,
-		"# HELP vxray_latency_seconds Latency.\n"
-		"# TYPE vxray_latency_seconds histogram\n"
-		"vxray_latency_seconds_bucket{stage=\"encap\",le=\"1e-06\"} 1\n"
-		"vxray_latency_seconds_bucket{stage=\"encap\",le=\"0.001\"} 3\n"
-		"vxray_latency_seconds_bucket{stage=\"encap\",le=\"0.5\"} 3\n"
-		"vxray_latency_seconds_bucket{stage=\"encap\",le=\"+Inf\"} 6\n"
-		"vxray_latency_seconds_sum{stage=\"encap\"} 4.25\n"
-		"vxray_latency_seconds_count{stage=\"encap\"} 6\n"));
+	assert_non_null(strstr(out, "# HELP vxray_latency_seconds Latency.\n"
+				    "# TYPE vxray_latency_seconds histogram\n"
+				    "vxray_latency_seconds_bucket{stage=\"encap\",le=\"1e-06\"} 1\n"
+				    "vxray_latency_seconds_bucket{stage=\"encap\",le=\"0.001\"} 3\n"
+				    "vxray_latency_seconds_bucket{stage=\"encap\",le=\"0.5\"} 3\n"
+				    "vxray_latency_seconds_bucket{stage=\"encap\",le=\"+Inf\"} 6\n"
+				    "vxray_latency_seconds_sum{stage=\"encap\"} 4.25\n"
+				    "vxray_latency_seconds_count{stage=\"encap\"} 6\n"));
 	free(out);
 	vx_metrics_free(m);
 }
@@ -188,27 +188,44 @@ static void test_parse_listen(void **state)
 	char addr[64], err[256];
 	uint16_t port;
 
-	assert_int_equal(vx_metrics_parse_listen("9435", addr, sizeof(addr), &port, err, sizeof(err)), 0);
+	assert_int_equal(
+		vx_metrics_parse_listen("9435", addr, sizeof(addr), &port, err, sizeof(err)), 0);
 	assert_string_equal(addr, "127.0.0.1");
 	assert_int_equal(port, 9435);
-	assert_int_equal(vx_metrics_parse_listen(":9100", addr, sizeof(addr), &port, err, sizeof(err)), 0);
+	assert_int_equal(
+		vx_metrics_parse_listen(":9100", addr, sizeof(addr), &port, err, sizeof(err)), 0);
 	assert_string_equal(addr, "127.0.0.1");
 	assert_int_equal(port, 9100);
-	assert_int_equal(vx_metrics_parse_listen("0.0.0.0:80", addr, sizeof(addr), &port, err, sizeof(err)), 0);
+	assert_int_equal(
+		vx_metrics_parse_listen("0.0.0.0:80", addr, sizeof(addr), &port, err, sizeof(err)),
+		0);
 	assert_string_equal(addr, "0.0.0.0");
-	assert_int_equal(vx_metrics_parse_listen("[::1]:9435", addr, sizeof(addr), &port, err, sizeof(err)), 0);
+	assert_int_equal(
+		vx_metrics_parse_listen("[::1]:9435", addr, sizeof(addr), &port, err, sizeof(err)),
+		0);
 	assert_string_equal(addr, "::1");
-	assert_int_equal(vx_metrics_parse_listen("localhost:1", addr, sizeof(addr), &port, err, sizeof(err)), 0);
+	assert_int_equal(
+		vx_metrics_parse_listen("localhost:1", addr, sizeof(addr), &port, err, sizeof(err)),
+		0);
 	assert_string_equal(addr, "127.0.0.1");
 
-	assert_int_equal(vx_metrics_parse_listen("70000", addr, sizeof(addr), &port, err, sizeof(err)), -EINVAL);
+	assert_int_equal(
+		vx_metrics_parse_listen("70000", addr, sizeof(addr), &port, err, sizeof(err)),
+		-EINVAL);
 	assert_non_null(strstr(err, "port must be a number"));
-	assert_int_equal(vx_metrics_parse_listen("host.example:80", addr, sizeof(addr), &port, err, sizeof(err)), -EINVAL);
+	assert_int_equal(vx_metrics_parse_listen("host.example:80", addr, sizeof(addr), &port, err,
+						 sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "not an IPv4 or IPv6 address"));
-	assert_int_equal(vx_metrics_parse_listen("::1:80", addr, sizeof(addr), &port, err, sizeof(err)), -EINVAL);
+	assert_int_equal(
+		vx_metrics_parse_listen("::1:80", addr, sizeof(addr), &port, err, sizeof(err)),
+		-EINVAL);
 	assert_non_null(strstr(err, "[ADDR]:PORT"));
-	assert_int_equal(vx_metrics_parse_listen("1.2.3.4:", addr, sizeof(addr), &port, err, sizeof(err)), -EINVAL);
-	assert_int_equal(vx_metrics_parse_listen("", addr, sizeof(addr), &port, err, sizeof(err)), -EINVAL);
+	assert_int_equal(
+		vx_metrics_parse_listen("1.2.3.4:", addr, sizeof(addr), &port, err, sizeof(err)),
+		-EINVAL);
+	assert_int_equal(vx_metrics_parse_listen("", addr, sizeof(addr), &port, err, sizeof(err)),
+			 -EINVAL);
 }
 
 /* One HTTP/1.0 request to 127.0.0.1:@port; returns the whole response. */

@@ -149,10 +149,8 @@ static void test_fmt_duration(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duration),
-		cmocka_unit_test(test_iface_spec),
-		cmocka_unit_test(test_target),
-		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_duration),     cmocka_unit_test(test_iface_spec),
+		cmocka_unit_test(test_target),	     cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_fmt_duration),
 	};
 

@@ -30,8 +30,14 @@ static void b_put(struct bytes *x, const void *p, size_t n)
 	x->n += n;
 }
 
-static void b_u16(struct bytes *x, uint16_t v) { b_put(x, &v, 2); }
-static void b_u32(struct bytes *x, uint32_t v) { b_put(x, &v, 4); }
+static void b_u16(struct bytes *x, uint16_t v)
+{
+	b_put(x, &v, 2);
+}
+static void b_u32(struct bytes *x, uint32_t v)
+{
+	b_put(x, &v, 4);
+}
 
 static void b_str_padded(struct bytes *x, const char *s, size_t n)
 {
@@ -41,21 +47,21 @@ static void b_str_padded(struct bytes *x, const char *s, size_t n)
 	b_put(x, zero, (4 - n % 4) % 4);
 }
 
-static const char APPL[] = "vxray test";	/* 10 bytes: 2 of padding */
+static const char APPL[] = "vxray test"; /* 10 bytes: 2 of padding */
 
 static void expect_shb(struct bytes *x)
 {
 	b_u32(x, 0x0A0D0D0A);
-	b_u32(x, 48);			/* 24 + option 4 + 12 + end 4 + 4 */
+	b_u32(x, 48); /* 24 + option 4 + 12 + end 4 + 4 */
 	b_u32(x, 0x1A2B3C4D);
 	b_u16(x, 1);
 	b_u16(x, 0);
-	b_u32(x, 0xffffffff);		/* section length -1 */
+	b_u32(x, 0xffffffff); /* section length -1 */
 	b_u32(x, 0xffffffff);
-	b_u16(x, 4);			/* shb_userappl */
+	b_u16(x, 4); /* shb_userappl */
 	b_u16(x, 10);
 	b_str_padded(x, APPL, 10);
-	b_u32(x, 0);			/* opt_endofopt */
+	b_u32(x, 0); /* opt_endofopt */
 	b_u32(x, 48);
 }
 
@@ -69,18 +75,18 @@ static void expect_idb(struct bytes *x, const char *name, uint16_t link, uint32_
 	b_u16(x, link);
 	b_u16(x, 0);
 	b_u32(x, snap);
-	b_u16(x, 2);			/* if_name */
+	b_u16(x, 2); /* if_name */
 	b_u16(x, (uint16_t)n);
 	b_str_padded(x, name, n);
-	b_u16(x, 9);			/* if_tsresol */
+	b_u16(x, 9); /* if_tsresol */
 	b_u16(x, 1);
-	b_put(x, "\x09\0\0\0", 4);	/* 10^-9, 3 bytes of padding */
+	b_put(x, "\x09\0\0\0", 4); /* 10^-9, 3 bytes of padding */
 	b_u32(x, 0);
 	b_u32(x, total);
 }
 
-static void expect_epb(struct bytes *x, uint32_t id, uint64_t ts, const void *data,
-		       uint32_t caplen, uint32_t origlen, const char *comment)
+static void expect_epb(struct bytes *x, uint32_t id, uint64_t ts, const void *data, uint32_t caplen,
+		       uint32_t origlen, const char *comment)
 {
 	size_t cn = comment ? strlen(comment) : 0;
 	size_t pd = (caplen + 3) & ~(size_t)3, pc = (cn + 3) & ~(size_t)3;
@@ -95,7 +101,7 @@ static void expect_epb(struct bytes *x, uint32_t id, uint64_t ts, const void *da
 	b_u32(x, origlen);
 	b_str_padded(x, data, caplen);
 	if (cn) {
-		b_u16(x, 1);		/* opt_comment */
+		b_u16(x, 1); /* opt_comment */
 		b_u16(x, (uint16_t)cn);
 		b_str_padded(x, comment, cn);
 		b_u32(x, 0);
@@ -161,9 +167,9 @@ static void test_section_header(void **state)
 
 static void test_interface_and_packet(void **state)
 {
-	static const char name[] = "vxlab-a/vxlan100/tc-egress";	/* 26 bytes */
+	static const char name[] = "vxlab-a/vxlan100/tc-egress"; /* 26 bytes */
 	static const uint8_t frame[5] = { 0xde, 0xad, 0xbe, 0xef, 0x01 };
-	const char *comment = "ENCAP vni=100";			/* 13 bytes */
+	const char *comment = "ENCAP vni=100"; /* 13 bytes */
 	uint64_t ts = 0x0000000100000002ull;
 	struct vx_pcapng *w = create();
 
@@ -244,7 +250,7 @@ static void test_bad_calls(void **state)
 	assert_int_equal(vx_pcapng_iface(w, "n", 1, 64), 0);
 	assert_int_equal(vx_pcapng_packet(w, 1, 1, "x", 1, 1, NULL), -EINVAL);
 	assert_int_equal(vx_pcapng_packet(w, 0, 1, NULL, 1, 1, NULL), -EINVAL);
-	assert_int_equal(vx_pcapng_packet(w, 0, 1, NULL, 0, 60, NULL), 0);	/* header only */
+	assert_int_equal(vx_pcapng_packet(w, 0, 1, NULL, 0, 60, NULL), 0); /* header only */
 	assert_int_equal(vx_pcapng_packets(w), 1);
 	assert_int_equal(vx_pcapng_close(w), 0);
 	want.n = 0;
@@ -256,7 +262,8 @@ static void test_bad_calls(void **state)
 	assert_int_equal(vx_pcapng_create(&w, "/nonexistent-dir/x.pcapng", APPL, err, sizeof(err)),
 			 -ENOENT);
 	assert_null(w);
-	assert_string_equal(err, "cannot write the capture file '/nonexistent-dir/x.pcapng': No "
+	assert_string_equal(err,
+			    "cannot write the capture file '/nonexistent-dir/x.pcapng': No "
 			    "such file or directory; give --pcap a path in a directory vxray can "
 			    "write to");
 	assert_int_equal(vx_pcapng_open(&w, NULL, APPL), -EINVAL);
@@ -307,15 +314,15 @@ static void test_long_comment(void **state)
 	assert_non_null(f);
 	got_n = fread(got, 1, sizeof(got), f);
 	fclose(f);
-	epb = 48 + 40;	/* after the SHB and the IDB of "n" */
+	epb = 48 + 40; /* after the SHB and the IDB of "n" */
 	memcpy(&t1, got + epb + 4, 4);
 	memcpy(&t2, got + got_n - 4, 4);
 	assert_int_equal(t1, t2);
 	assert_int_equal(epb + t1, got_n);
 	olen = 0;
-	memcpy(&olen, got + epb + 28 + 4 + 2, 2);	/* after the data: code, length */
+	memcpy(&olen, got + epb + 28 + 4 + 2, 2); /* after the data: code, length */
 	assert_true(olen <= VX_PCAPNG_MAX_OPT);
-	assert_int_equal(olen % 2, 1);	/* 'x' and whole "é"s */
+	assert_int_equal(olen % 2, 1); /* 'x' and whole "é"s */
 	assert_int_equal(got[epb + 28 + 4 + 4 + olen - 1], 0xa9);
 }
 

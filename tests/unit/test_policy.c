@@ -106,7 +106,7 @@ static void nft_json_parses_rules(void **state)
 	assert_int_equal(r->packets, 7);
 	assert_int_equal(r->bytes, 420);
 	assert_int_equal(r->verdict, VX_NFV_REJECT);
-	assert_string_equal(r->text, "");	/* the text listing's to give */
+	assert_string_equal(r->text, ""); /* the text listing's to give */
 	r = &rs.r[1];
 	assert_int_equal(r->handle, 4);
 	assert_int_equal(r->position, 2);
@@ -114,7 +114,7 @@ static void nft_json_parses_rules(void **state)
 	assert_int_equal(r->verdict, VX_NFV_DROP);
 	r = &rs.r[2];
 	assert_int_equal(r->position, 3);
-	assert_int_equal(r->verdict, VX_NFV_OTHER);	/* a jump is no verdict of its own */
+	assert_int_equal(r->verdict, VX_NFV_OTHER); /* a jump is no verdict of its own */
 	assert_false(r->has_counter);
 	r = &rs.r[3];
 	assert_string_equal(r->chain, "LOG_DROP");
@@ -141,7 +141,7 @@ static void nft_json_parses_rules(void **state)
 	r = &rs.r[6];
 	assert_false(r->has_counter);
 	assert_int_equal(r->verdict, VX_NFV_REJECT);
-	assert_int_equal(rs.r[7].verdict, VX_NFV_OTHER);	/* accept */
+	assert_int_equal(rs.r[7].verdict, VX_NFV_OTHER); /* accept */
 	r = &rs.r[8];
 	assert_int_equal(r->handle, 8);
 	assert_int_equal(r->position, 4);
@@ -149,7 +149,7 @@ static void nft_json_parses_rules(void **state)
 	assert_int_equal(r->verdict, VX_NFV_DROP);
 	/* a verdict map's counter would count what it accepts too */
 	assert_int_equal(rs.r[9].verdict, VX_NFV_OTHER);
-	assert_int_equal(rs.r[10].verdict, VX_NFV_OTHER);	/* goto */
+	assert_int_equal(rs.r[10].verdict, VX_NFV_OTHER); /* goto */
 	r = &rs.r[11];
 	assert_string_equal(r->chain, "d");
 	assert_int_equal(r->position, 1);
@@ -174,12 +174,15 @@ static void nft_text_names_rules(void **state)
 	assert_int_equal(vx_nft_parse_json(nft_json, &rs, NULL, 0), 13);
 	/* every rule but the policy, matched by family, table and handle */
 	assert_int_equal(vx_nft_parse_texts(nft_text, &rs), 12);
-	assert_string_equal(rs.r[0].text, "iifname \"vx0\" tcp dport 9000 counter reject with tcp reset");
+	assert_string_equal(rs.r[0].text,
+			    "iifname \"vx0\" tcp dport 9000 counter reject with tcp reset");
 	assert_string_equal(rs.r[2].text, "jump LOG_DROP");
 	assert_string_equal(rs.r[3].text, "counter log prefix \"drop \" drop");
 	assert_string_equal(rs.r[4].text, "policy drop");
 	/* "# handle 9" inside the comment is not the handle */
-	assert_string_equal(rs.r[5].text, "udp dport 53 counter drop comment \"drop dns; { not a brace # handle 9\"");
+	assert_string_equal(
+		rs.r[5].text,
+		"udp dport 53 counter drop comment \"drop dns; { not a brace # handle 9\"");
 	assert_string_equal(rs.r[9].text, "tcp dport vmap { 23 : drop, 24 : accept }");
 	assert_string_equal(rs.r[11].text, "counter accept");
 	/* same handle, other table */
@@ -198,20 +201,19 @@ static void nft_text_wrapped_and_partial(void **state)
 		"{\"nftables\": [{\"chain\": {\"family\": \"inet\", \"table\": \"t\", \"name\": \"c\", \"handle\": 1}}, "
 		"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"c\", \"handle\": 6, \"expr\": [{\"drop\": null}]}}, "
 		"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"c\", \"handle\": 7, \"expr\": [{\"accept\": null}]}}]}";
-	static const char text[] =
-		"table inet t { # handle 2\n"
-		"\tset bad { # handle 4\n"
-		"\t\ttype ipv4_addr\n"
-		"\t\telements = { 10.0.0.1,\n"
-		"\t\t\t     10.0.0.2 }\n"
-		"\t}\n"
-		"\n"
-		"\tchain c { # handle 1\n"
-		"\t\ttcp dport { 80,\n"
-		"\t\t\t     443 } counter drop # handle 6\n"
-		"\t\tudp dport 1 drop # handle 8\n"
-		"\t}\n"
-		"}\n";
+	static const char text[] = "table inet t { # handle 2\n"
+				   "\tset bad { # handle 4\n"
+				   "\t\ttype ipv4_addr\n"
+				   "\t\telements = { 10.0.0.1,\n"
+				   "\t\t\t     10.0.0.2 }\n"
+				   "\t}\n"
+				   "\n"
+				   "\tchain c { # handle 1\n"
+				   "\t\ttcp dport { 80,\n"
+				   "\t\t\t     443 } counter drop # handle 6\n"
+				   "\t\tudp dport 1 drop # handle 8\n"
+				   "\t}\n"
+				   "}\n";
 	struct vx_nf_ruleset rs = {};
 
 	assert_int_equal(vx_nft_parse_json(json, &rs, NULL, 0), 2);
@@ -255,10 +257,12 @@ static void ipt_parses_rules(void **state)
 	assert_int_equal(r->verdict, VX_NFV_REJECT);
 	r = &rs.r[2];
 	assert_string_equal(r->table, "filter");
-	assert_string_equal(r->text, "-A INPUT -s 172.16.0.1/32 -i vx0 -p icmp -m comment --comment \"vxray-lab scenario 2: drop overlay ICMP\" -j DROP");
+	assert_string_equal(
+		r->text,
+		"-A INPUT -s 172.16.0.1/32 -i vx0 -p icmp -m comment --comment \"vxray-lab scenario 2: drop overlay ICMP\" -j DROP");
 	assert_int_equal(r->position, 2);
 	assert_int_equal(r->verdict, VX_NFV_DROP);
-	assert_int_equal(rs.r[3].verdict, VX_NFV_OTHER);	/* LOG_DROP is a chain */
+	assert_int_equal(rs.r[3].verdict, VX_NFV_OTHER); /* LOG_DROP is a chain */
 	assert_false(rs.r[4].has_counter);
 	assert_int_equal(rs.r[4].position, 4);
 	r = &rs.r[5];
@@ -285,8 +289,8 @@ static void merge_gives_iptables_text(void **state)
 	assert_int_equal(nft.r[1].packets, 5);
 	assert_non_null(strstr(nft.r[1].text, "scenario 2: drop overlay ICMP"));
 	assert_string_equal(nft.r[2].text, "-A INPUT -j LOG_DROP");
-	assert_int_equal(nft.r[3].source, VX_NFS_NFT);	/* chain LOG_DROP is not in ipt */
-	assert_int_equal(nft.r[5].source, VX_NFS_NFT);	/* inet t stays native */
+	assert_int_equal(nft.r[3].source, VX_NFS_NFT); /* chain LOG_DROP is not in ipt */
+	assert_int_equal(nft.r[5].source, VX_NFS_NFT); /* inet t stays native */
 	vx_nf_ruleset_free(&nft);
 	vx_nf_ruleset_free(&ipt);
 }
@@ -349,11 +353,15 @@ static void nft_counter_hits(void **state)
 
 static void nft_handles_identify_rules(void **state)
 {
-	struct vx_nf_rule x = { .family = "ip", .table = "filter", .chain = "INPUT",
-				.handle = 4, .position = 1, .text = "a" };
+	struct vx_nf_rule x = { .family = "ip",
+				.table = "filter",
+				.chain = "INPUT",
+				.handle = 4,
+				.position = 1,
+				.text = "a" };
 	struct vx_nf_rule y = x;
 
-	y.position = 2;		/* a rule inserted above moves it */
+	y.position = 2; /* a rule inserted above moves it */
 	strcpy(y.text, "b");
 	assert_true(vx_nf_same_rule(&x, &y));
 	y.handle = 5;
@@ -368,10 +376,14 @@ static void nft_handles_identify_rules(void **state)
 static void malformed_nft_json(void **state)
 {
 	static const char *const bad[] = {
-		"", "{\"nftables\": [", "{\"nftables\": []} x", "nft list ruleset\n",
+		"",
+		"{\"nftables\": [",
+		"{\"nftables\": []} x",
+		"nft list ruleset\n",
 		"{\"nftables\": [{\"rule\": {\"handle\": 99999999999999999999999}}]}",
 	};
-	static const char *const no_array[] = { "[]", "{}", "{\"nftables\": {}}", "{\"nftables\": 7}" };
+	static const char *const no_array[] = { "[]", "{}", "{\"nftables\": {}}",
+						"{\"nftables\": 7}" };
 	/* well-formed JSON, but nothing a rule can be made of */
 	static const char odd[] =
 		"{\"nftables\": [1, \"x\", null, [], {\"rule\": 5}, {\"rule\": {\"family\": \"ip\"}}, "
@@ -424,15 +436,19 @@ static void malformed_nft_json(void **state)
 static void malformed_nft_text(void **state)
 {
 	static const char *const bad[] = {
-		"", "}}}}\n", "table\n", "table ip\n", "table ip filter {\n\tchain\n",
+		"",
+		"}}}}\n",
+		"table\n",
+		"table ip\n",
+		"table ip filter {\n\tchain\n",
 		"table ip filter {\n\tchain c {\n\t\tcounter drop # handle\n",
 		"table ip filter {\n\tchain c {\n\t\tdrop # handle 99999999999999999999999\n",
 		"table ip filter {\n\tchain c {\n\t\tdrop # handle 3 x\n",
 		"table ip filter {\n\tchain c {\n\t\t\"unterminated { drop # handle 3\n\t}\n}\n",
 		"table ip filter {\n\tchain c {\n\t\ttcp dport { 1,\n",
-		"table ip x {\n\tchain c {\n\t\tdrop # handle 3\n",	/* a table JSON did not list */
-		"\t\tdrop # handle 3\n",	/* a rule outside any table */
-		"table ip filter {\n\t\t\t443 } drop # handle 3\n",	/* a wrap without its start */
+		"table ip x {\n\tchain c {\n\t\tdrop # handle 3\n", /* a table JSON did not list */
+		"\t\tdrop # handle 3\n",			    /* a rule outside any table */
+		"table ip filter {\n\t\t\t443 } drop # handle 3\n", /* a wrap without its start */
 	};
 	struct vx_nf_ruleset rs = {};
 	char big[8192];
@@ -460,8 +476,12 @@ static void malformed_nft_text(void **state)
 static void malformed_ipt(void **state)
 {
 	static const char *const bad_ipt[] = {
-		"", "*\n", "[1:2] -A\n", "*filter\n[1 -A INPUT -j DROP\n", "*filter\n[:] -A X -j DROP\n",
-		"-A INPUT -j DROP\n",	/* before any table */
+		"",
+		"*\n",
+		"[1:2] -A\n",
+		"*filter\n[1 -A INPUT -j DROP\n",
+		"*filter\n[:] -A X -j DROP\n",
+		"-A INPUT -j DROP\n", /* before any table */
 		"*filter\n:INPUT\n:FORWARD DROP [x:y]\n[1:2]-A\n[1:2] -A \"open -j DROP\n",
 	};
 	struct vx_nf_ruleset rs = {};
@@ -486,15 +506,18 @@ static void malformed_ipt(void **state)
 static void hooks_from_stacks(void **state)
 {
 	static const char *const input[] = {
-		"sk_skb_reason_drop", "nf_hook_slow", "ip_local_deliver", "ip_sublist_rcv_finish",
-		"ip_sublist_rcv", "ip_list_rcv",
+		"sk_skb_reason_drop",	 "nf_hook_slow",   "ip_local_deliver",
+		"ip_sublist_rcv_finish", "ip_sublist_rcv", "ip_list_rcv",
 	};
 	static const char *const pre[] = {
-		"kfree_skb_reason", "nft_do_chain", "nf_hook_slow", "nf_hook_slow_list",
-		"ip_sublist_rcv", "ip_list_rcv",
+		"kfree_skb_reason",  "nft_do_chain",   "nf_hook_slow",
+		"nf_hook_slow_list", "ip_sublist_rcv", "ip_list_rcv",
 	};
 	static const char *const out6[] = {
-		"sk_skb_reason_drop", "nf_hook_slow", "ip6_xmit", "inet6_csk_xmit",
+		"sk_skb_reason_drop",
+		"nf_hook_slow",
+		"ip6_xmit",
+		"inet6_csk_xmit",
 	};
 	/* ip_rcv above nf_hook_slow is not its caller */
 	static const char *const none[] = { "ip_rcv", "nf_hook_slow", NULL, "tcp_v4_rcv" };

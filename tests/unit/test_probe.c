@@ -55,10 +55,10 @@ static void test_parse(void **state)
 	report("S 0\nS 0\nS 1\nM 0\nB 0\n"
 	       "R 0 12.500 250.0 64\n"
 	       "R 0 210.000 300.5 92\n"
-	       "R 0 400.000 900.0 1430\n"	/* a full-size answer: no RTT sample */
+	       "R 0 400.000 900.0 1430\n" /* a full-size answer: no RTT sample */
 	       "T 0 262144 262144\n"
 	       "M 1\n"
-	       "S 7\nR 9 1.0 1.0 64\n"		/* no such target */
+	       "S 7\nR 9 1.0 1.0 64\n" /* no such target */
 	       "garbage\nR\nR 0 nonsense\n");
 	vx_probe_parse(&pr);
 	assert_int_equal(g->sent, 2);
@@ -133,7 +133,7 @@ static void test_fill(void **state)
 	ev.n_tun = 1;
 	target(0, "vxa", "10.10.0.2", 0);
 	target(1, "lab", "2001:db8::2", -1);
-	target(2, "lab", "203.0.113.9", -1);	/* no answers: no latency entry */
+	target(2, "lab", "203.0.113.9", -1); /* no answers: no latency entry */
 	/* 12 round trips: the first third (4) is the baseline. */
 	g = &pr.tg[0];
 	for (int i = 0; i < 12; i++)
@@ -185,8 +185,9 @@ static void test_user_targets(void **state)
 	/* From vxray's own namespace to an address no namespace holds. */
 	s[0].family = AF_INET;
 	assert_int_equal(inet_pton(AF_INET, "203.0.113.213", s[0].addr), 1);
-	assert_int_equal(vx_probe_user_targets(&pr, s, 1, &ev,
-					       (const char (*)[VX_NETNS_NAME_MAX])names, 1), 0);
+	assert_int_equal(
+		vx_probe_user_targets(&pr, s, 1, &ev, (const char(*)[VX_NETNS_NAME_MAX])names, 1),
+		0);
 	assert_int_equal(pr.n_tg, 1);
 	assert_int_equal(pr.tg[0].tun, 0);
 	assert_int_equal(pr.tg[0].mtu, 1450);
@@ -196,7 +197,7 @@ static void test_user_targets(void **state)
 	snprintf(s[1].netns, sizeof(s[1].netns), "vxray-no-such-netns-%d", (int)getpid());
 	s[1].family = AF_INET;
 	assert_int_equal(vx_probe_user_targets(&pr, s + 1, 1, &ev,
-					       (const char (*)[VX_NETNS_NAME_MAX])names, 1),
+					       (const char(*)[VX_NETNS_NAME_MAX])names, 1),
 			 -ENOENT);
 }
 

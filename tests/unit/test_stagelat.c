@@ -43,7 +43,7 @@ static void test_start_fails_cleanly(void **state)
 	memset(&s, 0, sizeof(s));
 	memset(&o, 0, sizeof(o));
 	snprintf(names[0], sizeof(names[0]), "vxray-no-such-netns-%d", (int)getpid());
-	assert_true(vx_stagelat_start(&s, &o, (const char (*)[VX_NETNS_NAME_MAX])names, 1) < 0);
+	assert_true(vx_stagelat_start(&s, &o, (const char(*)[VX_NETNS_NAME_MAX])names, 1) < 0);
 	assert_false(s.up);
 	/* Only the chosen namespaces, whatever the view's own options. */
 	assert_int_equal(s.dpo.n_netns, 1);
