@@ -21,9 +21,9 @@ VM=$ROOT/tests/vm/vmtest
 # Set but empty means none: VM_SUITES=encap VM_BACKEND_SUITES= runs one suite.
 VM_MATRIX=${VM_MATRIX:-quick}
 if [[ $VM_MATRIX == full ]]; then
-	VM_SUITES=${VM_SUITES-"bpf/parser bpf/latency integration/retrans integration/encap integration/difffuzz integration/trace"}
+	VM_SUITES=${VM_SUITES-"bpf/parser bpf/latency bpf/agg integration/retrans integration/encap integration/difffuzz integration/trace"}
 	VM_SUITE_TESTS=${VM_SUITE_TESTS-}
-	VM_BACKEND_SUITES=${VM_BACKEND_SUITES-"integration/drops integration/conntrack integration/policy integration/latency integration/diagnose integration/pcap"}
+	VM_BACKEND_SUITES=${VM_BACKEND_SUITES-"integration/drops integration/conntrack integration/policy integration/latency integration/diagnose integration/pcap integration/labels"}
 	VM_BACKEND_TESTS=${VM_BACKEND_TESTS-}
 else
 	VM_SUITES=${VM_SUITES-"bpf/parser bpf/latency integration/difffuzz integration/diagnose"}
