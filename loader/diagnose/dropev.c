@@ -123,6 +123,8 @@ void vx_dropev_on_drop(void *ctx, const struct vx_drop *x)
 	struct vx_evidence *ev = w->ev;
 	const struct vxd_event *e = x->ev;
 	const char *reason = x->reason ? x->reason : "?", *dev;
+	/* An unknown location ("-") is kept empty, and compared so. */
+	const char *loc = x->location && strcmp(x->location, "-") ? x->location : "";
 	bool outer = ((e->flags & VXD_F_TUNNEL) && !(e->flags & VXD_F_DECAP)) || outer_udp(w, e);
 	/* The evidence's namespaces are as the options name them: "" for
 	 * vxray's own. */
@@ -136,8 +138,7 @@ void vx_dropev_on_drop(void *ctx, const struct vx_drop *x)
 		struct vx_ev_drop *y = &ev->drops[i];
 
 		if (y->outer == outer && !strcmp(y->netns, ns) && !strcmp(y->reason, reason) &&
-		    !strcmp(y->location, x->location ? x->location : "") &&
-		    !strcmp(y->device, dev ? dev : "") &&
+		    !strcmp(y->location, loc) && !strcmp(y->device, dev ? dev : "") &&
 		    y->has_vni == !!(e->flags & VXD_F_TUNNEL) && (!y->has_vni || y->vni == e->vni))
 			r = y;
 	}
@@ -147,8 +148,7 @@ void vx_dropev_on_drop(void *ctx, const struct vx_drop *x)
 		r = &ev->drops[ev->n_drops++];
 		snprintf(r->netns, sizeof(r->netns), "%s", ns);
 		snprintf(r->reason, sizeof(r->reason), "%s", reason);
-		snprintf(r->location, sizeof(r->location), "%s",
-			 x->location && strcmp(x->location, "-") ? x->location : "");
+		snprintf(r->location, sizeof(r->location), "%s", loc);
 		snprintf(r->device, sizeof(r->device), "%s", dev ? dev : "");
 		r->outer = outer;
 		r->has_vni = e->flags & VXD_F_TUNNEL;

@@ -104,6 +104,10 @@ static void test_on_drop_merges(void **state)
 	assert_int_equal(ev.n_drops, 4);
 	assert_string_equal(ev.drops[3].location, "");
 	assert_false(ev.drops[3].outer);
+	/* ... and the next one like it counts on the same row. */
+	vx_dropev_on_drop(&w, &x);
+	assert_int_equal(ev.n_drops, 4);
+	assert_int_equal(ev.drops[3].count, 2);
 }
 
 static void test_only_rule_names_drops(void **state)
