@@ -28,11 +28,20 @@ static uint32_t host_inum;
 static struct timespec run_netns_mtime;
 static uint64_t checked_at; /* CLOCK_MONOTONIC ns of the last mtime check */
 
-static struct ns_label *label_slot(uint32_t inum)
+static struct ns_label *label_find(uint32_t inum)
 {
 	for (int i = 0; i < n_labels; i++)
 		if (labels[i].inum == inum)
 			return &labels[i];
+	return NULL;
+}
+
+static struct ns_label *label_slot(uint32_t inum)
+{
+	struct ns_label *l = label_find(inum);
+
+	if (l)
+		return l;
 	if (n_labels == VX_NS_LABELS)
 		return NULL;
 	labels[n_labels].inum = inum;
@@ -113,18 +122,21 @@ const char *vx_ns_label(uint32_t inum)
 {
 	static char overflow[4][VX_NETNS_NAME_MAX];
 	static unsigned int next;
-	struct ns_label *l = NULL;
+	struct ns_label *l;
 
 	names_maybe_changed(false);
 	if (inum == host_inum)
 		return "host";
-	for (int i = 0; i < n_labels && !l; i++)
-		if (labels[i].inum == inum)
-			l = &labels[i];
-	if (!l || !l->named) {
-		/* Created since the last look, or never named. */
+	l = label_find(inum);
+	if (!l) {
+		/* Never seen: perhaps created since the last look. A known
+		 * unnamed one waits for /run/netns to change (at most
+		 * 100 ms): a drop storm in a container's namespace must not
+		 * list /run/netns per event. */
 		names_maybe_changed(true);
-		l = label_slot(inum);
+		l = label_find(inum);
+		if (!l)
+			l = label_slot(inum);
 	}
 	if (!l) {
 		char *b = overflow[next++ % 4];
@@ -132,7 +144,7 @@ const char *vx_ns_label(uint32_t inum)
 		snprintf(b, VX_NETNS_NAME_MAX, "netns:%u", inum);
 		return b;
 	}
-	if (!l->named)
+	if (!l->named && !l->text[0])
 		snprintf(l->text, sizeof(l->text), "netns:%u", inum);
 	return l->text;
 }
