@@ -9,7 +9,6 @@
 
 #include <cmocka.h>
 
-#include "json.h"
 #include "names.h"
 #include "netns.h"
 
