@@ -263,7 +263,7 @@ bool vx_ip_has_ports(const struct vxd_ip *ip)
 	return ip->proto == IPPROTO_TCP || ip->proto == IPPROTO_UDP || ip->proto == IPPROTO_SCTP;
 }
 
-static bool is_icmp(uint8_t p)
+bool vx_proto_is_icmp(uint8_t p)
 {
 	return p == IPPROTO_ICMP || p == IPPROTO_ICMPV6;
 }
@@ -280,7 +280,7 @@ void vx_ip_fmt(const struct vxd_ip *ip, char *out, size_t len)
 	if (vx_ip_has_ports(ip))
 		snprintf(out, len, "%s %s%s%s:%u→%s%s%s:%u", p, lb, s, rb, ip->sport, lb, dd, rb,
 			 ip->dport);
-	else if (is_icmp(ip->proto))
+	else if (vx_proto_is_icmp(ip->proto))
 		snprintf(out, len, "%s→%s %s type %u code %u", s, dd, p, ip->sport, ip->dport);
 	else
 		snprintf(out, len, "%s→%s %s", s, dd, p);
@@ -299,7 +299,7 @@ void vx_ip_json(struct jw *w, const char *key, const struct vxd_ip *ip)
 	if (vx_ip_has_ports(ip)) {
 		jw_uint(w, "sport", ip->sport);
 		jw_uint(w, "dport", ip->dport);
-	} else if (is_icmp(ip->proto)) {
+	} else if (vx_proto_is_icmp(ip->proto)) {
 		jw_uint(w, "icmp_type", ip->sport);
 		jw_uint(w, "icmp_code", ip->dport);
 	}

@@ -36,6 +36,9 @@ const char *vx_dev_label(uint32_t inum, uint32_t ifindex);
 
 /* "tcp", "udp", "icmp", "icmpv6", "sctp", "gre", else "proto<N>" in @buf. */
 const char *vx_proto_name(uint8_t proto, char *buf, size_t len);
+/* ICMP or ICMPv6: the datapath records type/code (and id/seq) in the
+ * port fields. */
+bool vx_proto_is_icmp(uint8_t proto);
 /* The EtherType of a non-IP frame: "arp", else "non-ip". */
 const char *vx_ethertype_name(uint16_t ethertype);
 /* An address of family 4 or 6 (IP version), written to @buf; "-" for any

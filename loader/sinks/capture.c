@@ -91,7 +91,7 @@ void vx_capture_dp(struct vx_capture *c, const struct vx_event *e, const struct 
 	const struct vx_pkt *p = &e->pkt;
 	char name[160], comment[512], outer[160], inner[160];
 	struct vxd_ip ip;
-	bool icmp = p->inner_proto == IPPROTO_ICMP || p->inner_proto == IPPROTO_ICMPV6;
+	bool icmp = vx_proto_is_icmp(p->inner_proto);
 
 	/* Before touching the buffers: without --pcap this runs for nothing
 	 * once per event. */

@@ -23,11 +23,6 @@ static const char *inner_name(const struct vx_pkt *p, char *buf, size_t len)
 	return vx_ethertype_name(p->inner_ethertype);
 }
 
-static bool is_icmp(uint8_t p)
-{
-	return p == IPPROTO_ICMP || p == IPPROTO_ICMPV6;
-}
-
 void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct vx_rec_names *n)
 {
 	const struct vx_pkt *p = &e->pkt;
@@ -65,7 +60,7 @@ void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct v
 		jw_str(&j, "proto", inner_name(p, pb, sizeof(pb)));
 		if (!inner) {
 			jw_uint(&j, "ethertype", p->inner_ethertype);
-		} else if (is_icmp(p->inner_proto)) {
+		} else if (vx_proto_is_icmp(p->inner_proto)) {
 			jw_uint(&j, "icmp_type", p->icmp_type);
 			jw_uint(&j, "icmp_id", p->icmp_id);
 			jw_uint(&j, "icmp_seq", p->icmp_seq);
@@ -78,7 +73,7 @@ void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct v
 		jw_end_line(&j);
 		return;
 	}
-	if (is_icmp(p->inner_proto))
+	if (vx_proto_is_icmp(p->inner_proto))
 		snprintf(l4, sizeof(l4), "type %u id %u seq %u", p->icmp_type, p->icmp_id,
 			 p->icmp_seq);
 	else if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
@@ -110,7 +105,7 @@ void vx_dp_fmt_inner(const struct vx_pkt *p, char *out, size_t len)
 	if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
 		snprintf(out, len, "%s %s:%u -> %s:%u", proto, s, p->inner_sport, d,
 			 p->inner_dport);
-	else if (is_icmp(p->inner_proto))
+	else if (vx_proto_is_icmp(p->inner_proto))
 		snprintf(out, len, "%s %s -> %s type %u id %u seq %u", proto, s, d, p->icmp_type,
 			 p->icmp_id, p->icmp_seq);
 	else

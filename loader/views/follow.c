@@ -37,7 +37,7 @@ struct vx_fpkt *vx_follow(struct vx_follow *t, const struct vx_event *e, bool *i
 		memcpy(p->flow.daddr, e->pkt.inner_dst, 16);
 		/* As the drop probe records them: ICMP type and code in
 		 * the port fields. */
-		if (e->pkt.inner_proto == IPPROTO_ICMP || e->pkt.inner_proto == IPPROTO_ICMPV6) {
+		if (vx_proto_is_icmp(e->pkt.inner_proto)) {
 			p->flow.sport = e->pkt.icmp_type;
 			p->flow.dport = e->pkt.icmp_code;
 		} else {
