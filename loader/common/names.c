@@ -356,6 +356,18 @@ const char *vx_at_what(uint8_t at)
 	return "?";
 }
 
+const char *vx_at_kind(uint8_t at)
+{
+	switch (at) {
+	case VX_AT_TC_VX_OUT:
+	case VX_AT_TC_UL_OUT: return "ENCAP"; /* leaving through the tunnel */
+	case VX_AT_XDP_UL_IN:
+	case VX_AT_TC_UL_IN: return "RX"; /* received, not decapsulated yet */
+	case VX_AT_TC_VX_IN: return "DECAP";
+	}
+	return "?";
+}
+
 const char *vx_at_capture(uint8_t at)
 {
 	switch (at) {

@@ -64,6 +64,11 @@ const char *vx_at_short(uint8_t at);
 const char *vx_at_path(uint8_t at);
 const char *vx_at_what(uint8_t at);
 const char *vx_at_capture(uint8_t at);
+/* The encap lines' and capture comments' word for what the hook saw:
+ * "ENCAP" leaving, "RX" an outer packet received on the underlay (not
+ * decapsulated yet: it may still be dropped before the VXLAN device),
+ * "DECAP" the inner packet on the VXLAN device. */
+const char *vx_at_kind(uint8_t at);
 /* Whether hook @at sees packets leaving (by construction of the hook, not
  * from a record's kind byte). */
 bool vx_at_leaving(uint8_t at);

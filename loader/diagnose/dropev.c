@@ -117,6 +117,90 @@ static bool outer_udp(const struct vx_dropev *w, const struct vxd_event *e)
 	return false;
 }
 
+void vx_dropev_interest(struct vx_dropev *w, int family, const void *addr)
+{
+	struct vx_dropev_addr *a;
+
+	if ((family != AF_INET && family != AF_INET6) || w->n_interest >= 2 * VX_EV_MAX_TUN)
+		return;
+	a = &w->interest[w->n_interest++];
+	memset(a, 0, sizeof(*a));
+	a->family = family == AF_INET ? 4 : 6;
+	memcpy(a->addr, addr, family == AF_INET ? 4 : 16);
+}
+
+static bool is_interest(const struct vx_dropev *w, uint8_t family, const uint8_t *a)
+{
+	for (int i = 0; i < w->n_interest; i++)
+		if (w->interest[i].family == family &&
+		    !memcmp(w->interest[i].addr, a, family == 4 ? 4 : 16))
+			return true;
+	return false;
+}
+
+/* A neighbour solicitation for an address of @w's (to its solicited-node
+ * multicast address, ff02::1:ffXX:XXXX): the probe resolving its target. */
+static bool solicits_interest(const struct vx_dropev *w, const struct vxd_ip *ip)
+{
+	static const uint8_t snm[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
+
+	if (ip->family != 6 || memcmp(ip->daddr, snm, sizeof(snm)))
+		return false;
+	for (int i = 0; i < w->n_interest; i++)
+		if (w->interest[i].family == 6 &&
+		    !memcmp(w->interest[i].addr + 13, ip->daddr + 13, 3))
+			return true;
+	return false;
+}
+
+/* The host's own link-local control traffic, which no user sends and no
+ * tunnel carries on purpose: IPv6 to link-scope multicast (router and
+ * neighbour solicitations, MLD reports) or from a link-local or the
+ * unspecified address, IPv4 to 224.0.0.0/24 (IGMP, routing protocols). */
+static bool link_local_control(const struct vxd_ip *ip)
+{
+	const uint8_t *s = ip->saddr, *d = ip->daddr;
+
+	if (ip->family == 4)
+		return d[0] == 224 && d[1] == 0 && d[2] == 0;
+	if (ip->family != 6)
+		return false;
+	if (d[0] == 0xff && (d[1] & 0x0f) <= 2)
+		return true;
+	if (s[0] == 0xfe && (s[1] & 0xc0) == 0x80)
+		return true;
+	for (int i = 0; i < 16; i++)
+		if (s[i])
+			return false;
+	return true; /* :: : duplicate address detection */
+}
+
+/* Whether drop @e hit the traffic that matters: the probe's when there is
+ * one, else anything but link-local control traffic. What cannot be told
+ * (not IP; an outer packet whose inner headers were not parsed) matters. */
+static bool related(const struct vx_dropev *w, const struct vxd_event *e, bool outer)
+{
+	const struct vxd_ip *ip;
+
+	if (e->flags & VXD_F_TUNNEL) {
+		if (!(e->flags & VXD_F_INNER))
+			return true;
+		ip = &e->inner;
+	} else if (outer || !(e->flags & VXD_F_OUTER)) {
+		return true;
+	} else {
+		ip = &e->outer; /* the packet's own headers */
+	}
+	if (ip->family != 4 && ip->family != 6)
+		return true;
+	if (solicits_interest(w, ip))
+		return true;
+	if (link_local_control(ip))
+		return false;
+	return !w->n_interest || is_interest(w, ip->family, ip->saddr) ||
+	       is_interest(w, ip->family, ip->daddr);
+}
+
 void vx_dropev_on_drop(void *ctx, const struct vx_drop *x)
 {
 	struct vx_dropev *w = ctx;
@@ -129,6 +213,7 @@ void vx_dropev_on_drop(void *ctx, const struct vx_drop *x)
 	/* The evidence's namespaces are as the options name them: "" for
 	 * vxray's own. */
 	const char *ns = e->netns == vx_netns_inum(NULL) ? "" : vx_ns_label(e->netns);
+	bool unrelated = !related(w, e, outer);
 	struct vx_ev_drop *r = NULL;
 
 	if (!strncmp(reason, "SKB_DROP_REASON_", 16))
@@ -139,7 +224,8 @@ void vx_dropev_on_drop(void *ctx, const struct vx_drop *x)
 
 		if (y->outer == outer && !strcmp(y->netns, ns) && !strcmp(y->reason, reason) &&
 		    !strcmp(y->location, loc) && !strcmp(y->device, dev ? dev : "") &&
-		    y->has_vni == !!(e->flags & VXD_F_TUNNEL) && (!y->has_vni || y->vni == e->vni))
+		    y->has_vni == !!(e->flags & VXD_F_TUNNEL) &&
+		    (!y->has_vni || y->vni == e->vni) && y->unrelated == unrelated)
 			r = y;
 	}
 	if (!r) {
@@ -153,6 +239,21 @@ void vx_dropev_on_drop(void *ctx, const struct vx_drop *x)
 		r->outer = outer;
 		r->has_vni = e->flags & VXD_F_TUNNEL;
 		r->vni = e->vni;
+		r->unrelated = unrelated;
+		if (e->flags & VXD_F_OUTER)
+			vx_ip_fmt(e->flags & VXD_F_INNER ? &e->inner : &e->outer, r->packet,
+				  sizeof(r->packet));
+		else
+			snprintf(r->packet, sizeof(r->packet), "%s frame",
+				 vx_ethertype_name(e->protocol));
+		if (outer && (e->flags & VXD_F_OUTER)) {
+			vx_ip_addr_str(&e->outer, e->outer.saddr, r->outer_src,
+				       sizeof(r->outer_src));
+			vx_ip_addr_str(&e->outer, e->outer.daddr, r->outer_dst,
+				       sizeof(r->outer_dst));
+			if (e->outer.proto == IPPROTO_UDP)
+				r->outer_dport = e->outer.dport;
+		}
 	}
 	r->count++;
 }
@@ -187,12 +288,14 @@ void vx_dropev_attach_rules(struct vx_dropev *w)
 
 		if (!delta || rc->after < rc->before)
 			continue;
-		/* The matching kernel drops, to take their location and count. */
+		/* The matching kernel drops, to take their location and count;
+		 * those of the traffic that matters first. */
 		for (int k = 0; k < ev->n_drops; k++) {
 			struct vx_ev_drop *y = &ev->drops[k];
 
 			if (!y->rule[0] && y->outer == outer && !strcmp(y->netns, rc->netns) &&
-			    !strcmp(y->reason, "NETFILTER_DROP") && y->count)
+			    !strcmp(y->reason, "NETFILTER_DROP") && y->count &&
+			    (!from || from->unrelated))
 				from = y;
 		}
 		if (from && rules_rose(w, rc) == 1) {
@@ -214,6 +317,8 @@ void vx_dropev_attach_rules(struct vx_dropev *w)
 		if (from) {
 			snprintf(x->location, sizeof(x->location), "%s", from->location);
 			snprintf(x->device, sizeof(x->device), "%s", from->device);
+			snprintf(x->packet, sizeof(x->packet), "%s", from->packet);
+			x->unrelated = from->unrelated;
 			from->count = from->count > delta ? from->count - delta : 0;
 		}
 		x->outer = outer;

@@ -5,7 +5,8 @@
  * rules whose counters rose over the window (policy.c), which put names
  * on the NETFILTER_DROP ones.
  *
- * Use: vx_dropev_snap_rules(..., false) at the start; vx_dropev_on_drop()
+ * Use: vx_dropev_interest() for each address the probe sends to, and
+ * vx_dropev_snap_rules(..., false) at the start; vx_dropev_on_drop()
  * as the drop engine's callback during the window; at the end
  * vx_dropev_snap_rules(..., true), then vx_dropev_attach_rules(). */
 #ifndef VXRAY_DROPEV_H
@@ -28,8 +29,19 @@ struct vx_dropev_rule {
 	bool seen_before;
 };
 
+/* An address of the traffic that matters (vx_dropev_interest). */
+struct vx_dropev_addr {
+	uint8_t family; /* 4 or 6 */
+	uint8_t addr[16];
+};
+
 struct vx_dropev {
 	struct vx_evidence *ev; /* its tunnels say which side a drop is on */
+	/* The traffic that matters: packets from or to these addresses (the
+	 * probe's targets). None: every packet but the host's own link-local
+	 * control traffic. */
+	struct vx_dropev_addr interest[2 * VX_EV_MAX_TUN];
+	int n_interest;
 	struct vx_dropev_rule rules[VX_DROPEV_MAX_RULES];
 	int n_rules;
 	struct vx_nf_ruleset rs[VX_MAX_NETNS]; /* each namespace's rules at the start */
@@ -38,6 +50,11 @@ struct vx_dropev {
 };
 
 struct vx_drop;
+
+/* Packets from or to @addr (@family AF_INET or AF_INET6) are the traffic
+ * that matters; drops of other packets become notes (vx_ev_drop.unrelated).
+ * Call before the first drop. */
+void vx_dropev_interest(struct vx_dropev *w, int family, const void *addr);
 
 /* The drop engine's callback (@ctx: the struct vx_dropev): one more drop
  * in ev->drops, merged with the same kind seen before. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dropreason.h"
 #include "findings.h"
 #include "names.h"
 
@@ -31,33 +32,23 @@ const char *vx_verdict_id(enum vx_verdict v)
 	return v >= 0 && v < VX_V__MAX ? ids[v] : "unknown";
 }
 
-/* Kernel drop reasons that mean a VXLAN packet could not be decapsulated.
- * NO_SOCKET counts only for outer packets: UDP to a port nobody listens
- * on, i.e. the sender's destination port is not the receiver's. */
-static const char *const decap_reasons[] = {
-	"VXLAN_INVALID_HDR", "VXLAN_VNI_NOT_FOUND", "MAC_INVALID_SOURCE",
-	"IP_TUNNEL_ECN",     "VXLAN_INVALID_SMAC",  "NO_SOCKET",
-};
-/* ... and that the sending side could not encapsulate or send it, most
- * telling first. NO_TX_TARGET is VXLAN_NO_REMOTE's name since 6.11 or so
- * (no remote and no FDB entry). Neighbour failures count only on an
- * underlay: on the VXLAN device itself they are the overlay's ARP/ND
- * going unanswered, a symptom of whatever else broke the tunnel. */
+/* Which kernel drop reasons mean a VXLAN packet could not be decapsulated
+ * (VX_DR_DECAP) or sent (VX_DR_ENCAP), and what each means, is the drop
+ * reason table's (dropreason.c). NO_SOCKET and UDP_CSUM count only for
+ * outer packets (VX_DR_OUTER): UDP to a port nobody listens on is the
+ * sender's destination port not being the receiver's. Of the encap
+ * reasons, the most telling first; the others rank after these.
+ * NO_TX_TARGET is VXLAN_NO_REMOTE's name since 6.14 (no remote and no FDB
+ * entry). Neighbour failures count only on an underlay: on the VXLAN
+ * device itself they are the overlay's ARP/ND going unanswered, a symptom
+ * of whatever else broke the tunnel. */
 static const char *const encap_reasons[] = {
 	"NO_TX_TARGET", "VXLAN_NO_REMOTE",  "IP_OUTNOROUTES",  "TUNNEL_TXINFO",
 	"NEIGH_FAILED", "NEIGH_CREATEFAIL", "NEIGH_QUEUEFULL", "NEIGH_DEAD",
 };
 
-static bool in_list(const char *r, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(r, list[i]))
-			return true;
-	return false;
-}
-
 /* A drop inside the VXLAN driver's receive path that the kernel gave no
- * reason for: kernels before 6.10 annotate none of vxlan_rcv's drops, so
+ * reason for: kernels before 6.13 annotate none of vxlan_rcv's drops, so
  * there the place is all the evidence. */
 static bool in_vxlan_rcv(const struct vx_ev_drop *d)
 {
@@ -67,10 +58,9 @@ static bool in_vxlan_rcv(const struct vx_ev_drop *d)
 
 static bool is_decap_drop(const struct vx_ev_drop *d)
 {
-	if (!strcmp(d->reason, "NO_SOCKET"))
+	if (vx_drop_reason_is(d->reason, VX_DR_DECAP | VX_DR_OUTER))
 		return d->outer;
-	return in_vxlan_rcv(d) ||
-	       in_list(d->reason, decap_reasons, sizeof(decap_reasons) / sizeof(*decap_reasons));
+	return in_vxlan_rcv(d) || vx_drop_reason_is(d->reason, VX_DR_DECAP);
 }
 
 /* No VXLAN device in the drop's namespace serves the VNI it carried. */
@@ -94,7 +84,7 @@ static bool on_vxlan_dev(const struct vx_evidence *ev, const struct vx_ev_drop *
 
 static bool is_neigh(const struct vx_ev_drop *d)
 {
-	return !strncmp(d->reason, "NEIGH_", 6);
+	return vx_drop_reason_is(d->reason, VX_DR_NEIGH) || !strncmp(d->reason, "NEIGH_", 6);
 }
 
 /* The rank of @d's reason in encap_reasons, -1 when it is none. */
@@ -110,11 +100,15 @@ static bool in_vxlan_xmit(const struct vx_ev_drop *d)
 
 static int encap_rank(const struct vx_evidence *ev, const struct vx_ev_drop *d)
 {
-	for (int i = 0; i < N_ENCAP_REASONS; i++)
+	int i;
+
+	for (i = 0; i < N_ENCAP_REASONS; i++)
 		if (!strcmp(d->reason, encap_reasons[i]))
-			return is_neigh(d) && on_vxlan_dev(ev, d) ? -1 : i;
+			break;
+	if (i < N_ENCAP_REASONS || vx_drop_reason_is(d->reason, VX_DR_ENCAP))
+		return is_neigh(d) && on_vxlan_dev(ev, d) ? -1 : i;
 	/* Least telling: the place without a reason. */
-	return in_vxlan_xmit(d) ? N_ENCAP_REASONS : -1;
+	return in_vxlan_xmit(d) ? N_ENCAP_REASONS + 1 : -1;
 }
 
 /* The tunnel of @d's namespace and device, NULL when none is known. */
@@ -216,8 +210,8 @@ static void judge_conntrack(struct judge *j)
 			continue;
 		j->ct_full[i] = true;
 		for (int d = 0; d < ev->n_drops; d++) {
-			if (is_nf_drop(&ev->drops[d]) && !ev->drops[d].rule[0] &&
-			    !strcmp(ev->drops[d].netns, c->netns)) {
+			if (!j->drop_used[d] && is_nf_drop(&ev->drops[d]) &&
+			    !ev->drops[d].rule[0] && !strcmp(ev->drops[d].netns, c->netns)) {
 				j->drop_used[d] = true;
 				dropped += ev->drops[d].count;
 			}
@@ -294,7 +288,8 @@ static void judge_tunnel_drops(struct judge *j, bool decap)
 			}
 		}
 		if (decap) {
-			char vni[96] = "";
+			char vni[96] = "", vals[256] = "";
+			const char *meaning = vx_drop_reason_meaning(x->reason);
 			const char *why =
 				!strcmp(x->reason, "VXLAN_VNI_NOT_FOUND") ||
 						(in_vxlan_rcv(x) && vni_unserved(ev, x)) ?
@@ -304,19 +299,24 @@ static void judge_tunnel_drops(struct judge *j, bool decap)
 				!strcmp(x->reason, "VXLAN_INVALID_HDR") ?
 					"its VXLAN header is invalid" :
 				in_vxlan_rcv(x) ? "the VXLAN driver drops it" :
+				meaning		? meaning :
 						  "the kernel refused it";
 
-			if (x->has_vni && vni_unserved(ev, x))
+			if (x->has_vni && vni_unserved(ev, x)) {
 				snprintf(vni, sizeof(vni),
 					 "; it carries VNI %u, which no VXLAN device "
 					 "in %s has",
 					 x->vni, vx_ns_label_of(x->netns));
+				vx_mm_vni(ev, x, vals, sizeof(vals));
+			} else if (!strcmp(x->reason, "NO_SOCKET")) {
+				vx_mm_port(ev, x, vals, sizeof(vals));
+			}
 			snprintf(
 				f->sentence, sizeof(f->sentence),
-				"VXLAN packets reach %s but cannot be decapsulated: %s (%s%s%s)%s.",
+				"VXLAN packets reach %s but cannot be decapsulated: %s (%s%s%s)%s%s.",
 				vx_ns_label_of(x->netns), why, x->reason,
 				in_vxlan_rcv(x) ? " in " : "", in_vxlan_rcv(x) ? x->location : "",
-				vni);
+				vni, vals);
 			snprintf(
 				f->next, sizeof(f->next),
 				"Compare VNI and dstport on both ends (`ip -d link show type vxlan` in "
@@ -328,6 +328,10 @@ static void judge_tunnel_drops(struct judge *j, bool decap)
 			 * (the inventory found no underlay toward it). */
 			const struct vx_ev_tunnel *t = tunnel_of(ev, x);
 			bool bare = in_vxlan_xmit(x);
+			const struct vx_ev_tunnel *at = t ? t : vx_mm_tunnel_at(ev, x);
+			const char *remote = vx_mm_remote(x, at);
+			const char *meaning = vx_drop_reason_meaning(x->reason);
+			char miss[256], to[64] = "";
 			const char *why =
 				!strcmp(x->reason, "VXLAN_NO_REMOTE") ||
 						!strcmp(x->reason, "NO_TX_TARGET") ||
@@ -336,17 +340,38 @@ static void judge_tunnel_drops(struct judge *j, bool decap)
 				!strcmp(x->reason, "IP_OUTNOROUTES") ||
 						(bare && t && !t->underlay[0]) ?
 					"there is no route to the remote VTEP" :
-				bare ? "the VXLAN driver drops it on transmit" :
-				       "the underlay neighbour (ARP/ND) of the remote VTEP cannot be resolved";
-			snprintf(f->sentence, sizeof(f->sentence),
-				 "%s cannot encapsulate or send overlay traffic: %s (%s%s%s).",
-				 vx_ns_label_of(x->netns), why, x->reason, bare ? " in " : "",
-				 bare ? x->location : "");
+				bare	    ? "the VXLAN driver drops it on transmit" :
+				is_neigh(x) ? "the underlay neighbour (ARP/ND) of the remote VTEP" :
+				meaning	    ? meaning :
+					      "the kernel refused it";
+
+			/* The remote it was going to, where the words name it. */
+			if (remote[0] && (!strcmp(x->reason, "IP_OUTNOROUTES") ||
+					  (bare && t && !t->underlay[0]) || (is_neigh(x) && !bare)))
+				snprintf(to, sizeof(to), " %s", remote);
+			vx_mm_remote_miss(ev, at, miss, sizeof(miss), NULL);
 			snprintf(
-				f->next, sizeof(f->next),
-				"Check `bridge fdb show dev <vxlan>`, `ip route get <remote VTEP>` and "
-				"`ip neigh` in %s.",
-				vx_ns_label_of(x->netns));
+				f->sentence, sizeof(f->sentence),
+				"%s cannot encapsulate or send overlay traffic: %s%s%s (%s%s%s)%s.",
+				vx_ns_label_of(x->netns), why, to,
+				is_neigh(x) && !bare ? " cannot be resolved" : "", x->reason,
+				bare ? " in " : "", bare ? x->location : "", miss);
+			if (!strcmp(x->reason, "TUNNEL_TXINFO"))
+				snprintf(
+					f->next, sizeof(f->next),
+					"Route the traffic into %s with tunnel information (`ip route "
+					"... encap ip id VNI dst REMOTE dev %s`, or the program that "
+					"sets it) in %s; `vxray drops --netns %s` shows the packets.",
+					at ? at->device : "the device", at ? at->device : "DEV",
+					vx_ns_label_of(x->netns), vx_ns_label_of(x->netns));
+			else
+				snprintf(
+					f->next, sizeof(f->next),
+					"Check `bridge fdb show dev %s`, `ip route get %s` and `ip "
+					"neigh` in %s.",
+					at ? at->device : "<vxlan>",
+					remote[0] ? remote : "<remote VTEP>",
+					vx_ns_label_of(x->netns));
 		}
 	}
 }
@@ -363,6 +388,39 @@ static int outer_nf_drop(struct judge *j, const char *netns)
 	return -1;
 }
 
+/* A tunnel that encapsulates toward a remote no watched tunnel holds,
+ * while a tunnel of its VNI is watched elsewhere: its remote is wrong.
+ * Drops in its namespace that say why it cannot send (no route, no
+ * neighbour) are the encap failure's to word, with the same values. */
+static void remote_miss(struct judge *j, const struct vx_ev_tunnel *a)
+{
+	const struct vx_ev_tunnel *b;
+	struct vx_finding *f;
+	char miss[256], an[128], bn[128];
+
+	vx_mm_remote_miss(j->ev, a, miss, sizeof(miss), &b);
+	if (!b)
+		return;
+	for (int d = 0; d < j->ev->n_drops; d++)
+		if (!j->drop_used[d] && !strcmp(j->ev->drops[d].netns, a->netns) &&
+		    encap_rank(j->ev, &j->ev->drops[d]) >= 0)
+			return;
+	f = add(j, VX_V_ONE_SIDED, a->netns, a->device);
+	if (!f)
+		return;
+	snprintf(f->sentence, sizeof(f->sentence),
+		 "The tunnel %s -> %s is one-sided: %s's remote VTEP is not %s's%s.",
+		 vx_ns_label_of(a->netns), vx_ns_label_of(b->netns), vx_ns_label_of(a->netns),
+		 vx_ns_label_of(b->netns), miss);
+	evid(f, "%s encapsulated %llu packets", tun_name(a, an, sizeof(an)),
+	     (unsigned long long)a->encap);
+	evid(f, "%s decapsulated %llu", tun_name(b, bn, sizeof(bn)), (unsigned long long)b->decap);
+	snprintf(f->next, sizeof(f->next),
+		 "Point %s's %s at %s (`ip link set %s type vxlan remote %s`, or its FDB entries), "
+		 "or check that %s is the VTEP it should reach.",
+		 vx_ns_label_of(a->netns), a->device, b->local, a->device, b->local, a->remote);
+}
+
 static void judge_one_sided(struct judge *j)
 {
 	const struct vx_evidence *ev = j->ev;
@@ -373,8 +431,12 @@ static void judge_one_sided(struct judge *j)
 		struct vx_finding *f;
 		int d;
 
-		if (a->peer < 0 || a->encap < VX_ONE_SIDED_MIN)
+		if (a->encap < VX_ONE_SIDED_MIN)
 			continue;
+		if (a->peer < 0) {
+			remote_miss(j, a);
+			continue;
+		}
 		b = &ev->tun[a->peer];
 		if (b->decap || ct_full_in(j, b->netns))
 			continue;
@@ -574,10 +636,28 @@ static void judge_mtu(struct judge *j)
 			evid(f, "%s encapsulated %llu packets, %s decapsulated %llu",
 			     vx_ns_label_of(a->netns), (unsigned long long)a->encap,
 			     vx_ns_label_of(b->netns), (unsigned long long)b->decap);
-		snprintf(f->next, sizeof(f->next),
-			 "Set the overlay MTU to the smallest underlay MTU minus %d on both ends "
-			 "(`ip link set %s mtu N`), or raise the underlay MTU.",
-			 bad->local[0] && strchr(bad->local, ':') ? 70 : 50, bad->device);
+		{
+			int over = bad->local[0] && strchr(bad->local, ':') ? 70 : 50;
+			uint32_t low = bad->underlay_mtu;
+
+			if (b && b->underlay_mtu && b->underlay_mtu < low)
+				low = b->underlay_mtu;
+			if (a->underlay_mtu && a->underlay_mtu < low)
+				low = a->underlay_mtu;
+			if (low > (uint32_t)over)
+				snprintf(
+					f->next, sizeof(f->next),
+					"Set the overlay MTU to %u (the smallest underlay MTU, %u, "
+					"minus %d) on both ends (`ip link set %s mtu %u`), or raise "
+					"the underlay MTU.",
+					low - over, low, over, bad->device, low - over);
+			else
+				snprintf(
+					f->next, sizeof(f->next),
+					"Set the overlay MTU to the smallest underlay MTU minus %d on "
+					"both ends (`ip link set %s mtu N`), or raise the underlay MTU.",
+					over, bad->device);
+		}
 	}
 }
 
@@ -698,6 +778,9 @@ int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int 
 
 	if (max <= 0)
 		return 0;
+	/* Drops of traffic that does not matter are notes (vx_findings_notes). */
+	for (int d = 0; d < ev->n_drops; d++)
+		j.drop_used[d] = ev->drops[d].unrelated;
 	judge_conntrack(&j);
 	judge_tunnel_drops(&j, true);
 	judge_one_sided(&j);

@@ -9,6 +9,7 @@
 #define VXRAY_FINDINGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "opts.h"
@@ -56,6 +57,14 @@ struct vx_ev_drop {
 	uint32_t vni;	   /* the VNI it carried, when it was one (has_vni) */
 	bool has_vni;
 	uint64_t count;
+	/* None of the traffic that matters (the probe's, or the host's own
+	 * link-local control traffic when nothing is probed; dropev.c):
+	 * a note, never a finding. */
+	bool unrelated;
+	char packet[160];   /* the first such packet, "udp 10.0.0.1:5000→10.0.0.2:4789" */
+	char outer_src[46]; /* an outer VXLAN packet's VTEPs, "" when not one */
+	char outer_dst[46];
+	uint16_t outer_dport; /* ... and its UDP port, 0 when not one */
 };
 
 /* One namespace's conntrack table. */
@@ -137,5 +146,49 @@ const char *vx_verdict_id(enum vx_verdict v);
  * least one: VX_V_HEALTHY with the evidence of health when nothing is
  * wrong. */
 int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int max);
+
+/* ---- the values behind a verdict (mismatch.c) ----------------------------
+ * When diagnose has read both ends of a tunnel, a mismatch is said with
+ * both ("A sends to UDP 4789; B's vxlan100 listens on 4790"), from the
+ * dropped packets where they carry it and from the inventory otherwise.
+ * Declared here, beside the evidence they read: findings.c words its
+ * verdicts with them. */
+
+/* The watched tunnel in another namespace that sent the outer packets of
+ * drop @x (its local address is their source, or its remote is the local
+ * address of a tunnel in @x's namespace); NULL when none is. */
+const struct vx_ev_tunnel *vx_mm_sender(const struct vx_evidence *ev, const struct vx_ev_drop *x);
+/* The tunnel in @x's namespace those packets were meant for: the one at
+ * their outer destination, else one with @sender's VNI, else the first. */
+const struct vx_ev_tunnel *vx_mm_receiver(const struct vx_evidence *ev, const struct vx_ev_drop *x,
+					  const struct vx_ev_tunnel *sender);
+
+/* A NO_SOCKET drop of outer packets: "; A sends to UDP 4789; B's vxlan100
+ * listens on 4790" ("" when neither end is known). */
+void vx_mm_port(const struct vx_evidence *ev, const struct vx_ev_drop *x, char *buf, size_t len);
+/* A VNI nobody serves: " (B's vxlan100 has VNI 200)", "" when unknown. */
+void vx_mm_vni(const struct vx_evidence *ev, const struct vx_ev_drop *x, char *buf, size_t len);
+
+/* The tunnel of @x's namespace a transmit drop belongs to: on its VXLAN
+ * device or its underlay, else the namespace's only one; NULL if none. */
+const struct vx_ev_tunnel *vx_mm_tunnel_at(const struct vx_evidence *ev,
+					   const struct vx_ev_drop *x);
+/* Where @x was going: its outer destination, else @t's remote; "" if
+ * neither is known. */
+const char *vx_mm_remote(const struct vx_ev_drop *x, const struct vx_ev_tunnel *t);
+/* @t sends to a remote no watched tunnel holds while a tunnel of its VNI
+ * in another namespace is watched: "; A's vxlan100 sends to 10.0.0.3, but
+ * B's vxlan100 (VNI 100) is at 10.0.0.2" ("" otherwise). @b (may be NULL)
+ * gets that other tunnel. */
+void vx_mm_remote_miss(const struct vx_evidence *ev, const struct vx_ev_tunnel *t, char *buf,
+		       size_t len, const struct vx_ev_tunnel **b);
+
+/* The drops of @ev that are not findings because they hit none of the
+ * traffic that matters (vx_ev_drop.unrelated) but have a reason that
+ * would have been one: one sentence each in @notes (at most @max), saying
+ * what was dropped and what the kernel means by its reason. Returns how
+ * many. */
+#define VX_NOTE_LEN 512
+int vx_findings_notes(const struct vx_evidence *ev, char (*notes)[VX_NOTE_LEN], int max);
 
 #endif

@@ -112,8 +112,8 @@ void vx_capture_dp(struct vx_capture *c, const struct vx_event *e, const struct 
 		vx_ip_fmt(&ip, inner, sizeof(inner));
 	}
 	snprintf(comment, sizeof(comment), "%s vni=%u hook=%s%s%s inner %s len=%u",
-		 e->kind == VX_K_ENCAP ? "ENCAP" : "DECAP", p->vni, vx_at_capture(e->at),
-		 outer[0] ? " outer " : "", outer, inner, e->len);
+		 vx_at_kind(e->at), p->vni, vx_at_capture(e->at), outer[0] ? " outer " : "", outer,
+		 inner, e->len);
 	write_packet(c, name, linktype(cap, VX_PCAPNG_LINK_ETHERNET), e->ts_ns + mono_to_real, cap,
 		     e->len, comment);
 }

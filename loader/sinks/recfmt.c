@@ -79,7 +79,7 @@ void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct v
 	else if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
 		snprintf(l4, sizeof(l4), "%u → %u", p->inner_sport, p->inner_dport);
 	fprintf(f, "%s %-10s %-10s %-3s %s vni=%u", ts, n->netns, n->device, vx_at_short(e->at),
-		vx_at_leaving(e->at) ? "ENCAP" : "DECAP", p->vni);
+		vx_at_kind(e->at), p->vni);
 	if (outer)
 		fprintf(f, " outer %s:%u→%s:%u", os, p->outer_sport, od, p->outer_dport);
 	if (p->inner_family == 4 || p->inner_family == 6)

@@ -136,7 +136,8 @@ static const char *family_name(int family)
 
 /* A drop (VX_TEV_DROP) or a netfilter verdict (VX_TEV_NF). */
 void vx_tl_drop(const struct vx_tl_out *o, const struct vx_tl_line *l, const struct vx_tev *e,
-		bool nf_line, const char *first_hook, const struct vx_tl_rule *rule)
+		bool nf_line, const char *first_hook, const struct vx_tl_rule *rule,
+		const char *meaning)
 {
 	const struct vxd_event *d = &e->drop.ev;
 	char flow[192];
@@ -159,6 +160,8 @@ void vx_tl_drop(const struct vx_tl_out *o, const struct vx_tl_line *l, const str
 			jw_str(&j, "family", family_name(e->drop.family));
 			print_rule(o, &j, rule);
 		}
+		if (meaning && e->type == VX_TEV_DROP)
+			jw_str(&j, "meaning", meaning);
 	} else {
 		if (e->type == VX_TEV_DROP)
 			printf(" %s at %s ", e->drop.reason, e->drop.location);
@@ -175,6 +178,9 @@ void vx_tl_drop(const struct vx_tl_out *o, const struct vx_tl_line *l, const str
 			print_rule(o, NULL, rule);
 	}
 	line_close(o, &j, l);
+	/* Said under the line, once: the view passes it the first time. */
+	if (!o->json && meaning && e->type == VX_TEV_DROP)
+		printf("    %s: %s\n", e->drop.reason, meaning);
 }
 
 static const char *ct_event_name(int type)

@@ -112,12 +112,14 @@ struct vx_tl_rule {
 
 /* The lines whose head the view builds (they follow packets): a datapath
  * event, a drop or netfilter verdict (@nf_line: with its hook and rule;
- * @first_hook: where the joined packet was first seen, or NULL), and a
+ * @first_hook: where the joined packet was first seen, or NULL; @meaning:
+ * what the kernel means by its reason, NULL to leave it unsaid), and a
  * vxlan_xmit, vxlan_rcv or delivery event (whose hook and event names
  * this fills in). */
 void vx_tl_dp(const struct vx_tl_out *o, const struct vx_tl_line *l, const struct vx_event *e);
 void vx_tl_drop(const struct vx_tl_out *o, const struct vx_tl_line *l, const struct vx_tev *e,
-		bool nf_line, const char *first_hook, const struct vx_tl_rule *rule);
+		bool nf_line, const char *first_hook, const struct vx_tl_rule *rule,
+		const char *meaning);
 void vx_tl_hook(const struct vx_tl_out *o, struct vx_tl_line *l, const struct vx_tev *e);
 
 /* The lines made from the event alone: a conntrack entry, a conntrack

@@ -27,6 +27,7 @@
 #include "cmd.h"
 #include "conntrack.h"
 #include "dropev.h"
+#include "dropreason.h"
 #include "dropsrc.h"
 #include "findings.h"
 #include "inventory.h"
@@ -285,6 +286,10 @@ static int on_probe_output(void *ctx)
 
 /* ---- output --------------------------------------------------------------- */
 
+/* The drops that are not findings (noise on other traffic), as notes. */
+static char notes[VX_EV_MAX_DROPS][VX_NOTE_LEN];
+static int n_notes;
+
 static void print_text(const struct diag *d, const struct vx_finding *f, int n)
 {
 	int faults = 0;
@@ -320,6 +325,8 @@ static void print_text(const struct diag *d, const struct vx_finding *f, int n)
 		}
 		printf("\n");
 	}
+	for (int i = 0; i < n_notes; i++)
+		printf("note: %s\n", notes[i]);
 	for (int i = 0; i < d->n_gaps; i++)
 		printf("note: %s\n", d->gaps[i]);
 }
@@ -409,6 +416,8 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		jw_str(&w, "rule", x->rule[0] ? x->rule : NULL);
 		jw_bool(&w, "outer", x->outer);
 		jw_uint(&w, "count", x->count);
+		jw_bool(&w, "unrelated", x->unrelated);
+		jw_str(&w, "meaning", vx_drop_reason_meaning(x->reason));
 		jw_obj_close(&w);
 	}
 	jw_arr_close(&w);
@@ -445,6 +454,8 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 	}
 	jw_arr_close(&w);
 	jw_arr_open(&w, "notes");
+	for (int i = 0; i < n_notes; i++)
+		jw_str(&w, NULL, notes[i]);
 	for (int i = 0; i < d->n_gaps; i++)
 		jw_str(&w, NULL, d->gaps[i]);
 	jw_arr_close(&w);
@@ -589,6 +600,10 @@ int cmd_diagnose(struct vx_opts *o)
 			    "--probe found no pair of named namespaces with overlay "
 			    "addresses on both ends: nothing was sent (--target names one)");
 	}
+	/* The probe's traffic is what matters: drops of other packets are
+	 * notes. */
+	for (int i = 0; i < d.pr.n_tg; i++)
+		vx_dropev_interest(&d.drops_ev, d.pr.tg[i].family, d.pr.tg[i].dst);
 	start_engines(&d);
 	dp_start(&d);
 
@@ -650,6 +665,7 @@ int cmd_diagnose(struct vx_opts *o)
 		gap(&d, "%s",
 		    "some retransmit events were lost (ring buffer full): counts are low");
 	n = vx_findings_judge(&d.ev, f, VX_MAX_FINDINGS);
+	n_notes = vx_findings_notes(&d.ev, notes, VX_EV_MAX_DROPS);
 	if (o->json)
 		print_json(&d, f, n);
 	else

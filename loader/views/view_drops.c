@@ -11,6 +11,7 @@
 #include "btfnames.h"
 #include "capture.h"
 #include "cmd.h"
+#include "dropreason.h"
 #include "dropsrc.h"
 #include "json.h"
 #include "ksyms.h"
@@ -28,7 +29,26 @@ struct drops {
 	uint64_t mono_to_real; /* add to bpf_ktime_get_ns() for wall time */
 	uint64_t lost_seen, drops_total;
 	uint64_t last_tick;
+	/* Reasons whose meaning a text line has said already. */
+	const struct vx_drop_reason_info *explained[64];
+	int n_explained;
 };
+
+/* What the kernel means by @reason, the first time a text line names it
+ * (NULL after, and for a reason the table does not hold). */
+static const char *explain_once(struct drops *d, const char *reason)
+{
+	const struct vx_drop_reason_info *r = vx_drop_reason_info(reason);
+
+	if (!r)
+		return NULL;
+	for (int i = 0; i < d->n_explained; i++)
+		if (d->explained[i] == r)
+			return NULL;
+	if (d->n_explained < (int)(sizeof(d->explained) / sizeof(d->explained[0])))
+		d->explained[d->n_explained++] = r;
+	return r->meaning;
+}
 
 /* ---- output ------------------------------------------------------------ */
 
@@ -71,6 +91,8 @@ static void print_event_json(struct drops *d, const struct vx_drop *dr, const ch
 			jw_str(&w, NULL, vx_ksym_fmt(dr->stack[i], sym, sizeof(sym)));
 		jw_arr_close(&w);
 	}
+	if (vx_drop_reason_meaning(dr->reason))
+		jw_str(&w, "meaning", vx_drop_reason_meaning(dr->reason));
 	jw_obj_close(&w);
 	jw_end_line(&w);
 }
@@ -80,7 +102,7 @@ static void on_drop(void *ctx, const struct vx_drop *dr)
 	struct drops *d = ctx;
 	const struct vxd_event *e = dr->ev;
 	char ts[32], outer[160], inner[160], a[INET6_ADDRSTRLEN], sym[160];
-	const char *ns, *dev;
+	const char *ns, *dev, *meaning;
 
 	if (!vx_drop_event_wanted(d->o, e))
 		return;
@@ -109,6 +131,9 @@ static void on_drop(void *ctx, const struct vx_drop *dr)
 		}
 	}
 	putchar('\n');
+	meaning = explain_once(d, dr->reason);
+	if (meaning)
+		printf("    %s: %s\n", dr->reason, meaning);
 	if (d->o->stack) {
 		if (!dr->stack)
 			printf("    [no stack: %s]\n", vx_strerror(dr->stack_err));
@@ -167,10 +192,16 @@ static void on_tick(void *ctx, uint64_t now)
 			jw_str(&w, "location", loc);
 			jw_str(&w, "netns", ns);
 			jw_uint(&w, "count", r->delta);
+			if (vx_drop_reason_meaning(reason))
+				jw_str(&w, "meaning", vx_drop_reason_meaning(reason));
 			jw_obj_close(&w);
 		} else {
+			const char *meaning = explain_once(d, reason);
+
 			printf("%10llu  %-24s %-36s %s\n", (unsigned long long)r->delta, reason,
 			       loc, ns);
+			if (meaning)
+				printf("%12s%s: %s\n", "", reason, meaning);
 		}
 	}
 	if (d->o->json) {

@@ -61,6 +61,7 @@
 #include "cmd.h"
 #include "conntrack.h"
 #include "datapath.h"
+#include "dropreason.h"
 #include "dropsrc.h"
 #include "follow.h"
 #include "hist.h"
@@ -121,6 +122,10 @@ struct trace {
 	struct nf_ns nfns[NF_NS_MAX];
 	int n_nfns;
 	int tfd;
+	/* Drop reasons already explained on a text line. */
+#define VX_TRACE_EXPLAINED 64
+	const struct vx_drop_reason_info *explained[VX_TRACE_EXPLAINED];
+	int n_explained;
 };
 
 /* ---- collecting ---------------------------------------------------------- */
@@ -378,6 +383,22 @@ static void print_dp(struct trace *t, const struct vx_event *e, const struct vx_
 	vx_tl_dp(&t->out, &l, e);
 }
 
+/* What the kernel means by @reason (dropreason.c): on every JSON line, on
+ * the first text line of each reason. */
+static const char *drop_meaning(struct trace *t, const char *reason)
+{
+	const struct vx_drop_reason_info *r = vx_drop_reason_info(reason);
+
+	if (!r || t->out.json)
+		return r ? r->meaning : NULL;
+	for (int i = 0; i < t->n_explained; i++)
+		if (t->explained[i] == r)
+			return NULL;
+	if (t->n_explained < VX_TRACE_EXPLAINED)
+		t->explained[t->n_explained++] = r;
+	return r->meaning;
+}
+
 /* A drop (VX_TEV_DROP) or a netfilter verdict (VX_TEV_NF). */
 static void print_drop(struct trace *t, const struct vx_tev *e, bool late)
 {
@@ -407,7 +428,8 @@ static void print_drop(struct trace *t, const struct vx_tev *e, bool late)
 	l.event = e->type == VX_TEV_NF ? "NF-DROP" : "DROP";
 	if (nf_line)
 		rule.r = nf_rule_of(t, d->netns, &rule.why, &rule.others);
-	vx_tl_drop(&t->out, &l, e, nf_line, p ? p->first_hook : NULL, &rule);
+	vx_tl_drop(&t->out, &l, e, nf_line, p ? p->first_hook : NULL, &rule,
+		   e->type == VX_TEV_DROP ? drop_meaning(t, e->drop.reason) : NULL);
 }
 
 static void print_retrans(struct trace *t, const struct vx_tev *e, bool late)

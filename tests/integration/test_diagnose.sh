@@ -17,6 +17,8 @@ lab6() { "$LAB" --prefix "$P6" "$@"; }
 cleanup() {
 	lab teardown >/dev/null 2>&1
 	lab6 teardown >/dev/null 2>&1
+	ip netns del "${P}e-a" 2>/dev/null
+	ip netns del "${P}e-b" 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -130,6 +132,7 @@ test_scenario4() {
 	expect_only "$out" mtu_mismatch
 	assert_match "$out" "$P-b's overlay MTU 1500 does not fit its underlay und0 \\(MTU 1400\\)" "both MTUs, where"
 	assert_match "$out" "path: $P-a vxlan100 \\(MTU 1500\\) over und0 \\(MTU 1500\\) -> $P-b vxlan100 \\(MTU 1500\\) over und0 \\(MTU 1400\\)" "the path"
+	assert_match "$out" 'Set the overlay MTU to 1350 \(the smallest underlay MTU, 1400, minus 50\) on both ends \(`ip link set vxlan100 mtu 1350`\)' "the MTU to set, computed"
 }
 
 test_scenario5() {
@@ -248,12 +251,12 @@ test_kernel_reasons() {
 	assert_match "$out" '^rc=3$' "VNI mismatch: exit 3"
 	# Kernels before 6.10 give vxlan_rcv's drops no reason: the place and
 	# the VNI against B's devices tell (NOT_SPECIFIED in vxlan_rcv+...).
-	assert_match "$out" '"verdict":"decap_failure","sentence":"VXLAN packets reach '"$P-b"' but cannot be decapsulated: the VNI it carries has no VXLAN device here \((VXLAN_VNI_NOT_FOUND|NOT_SPECIFIED in vxlan_rcv\+0x[0-9a-f]+)\); it carries VNI 100, which no VXLAN device in '"$P-b"' has' "VNI mismatch: decap failure, with the VNI"
+	assert_match "$out" '"verdict":"decap_failure","sentence":"VXLAN packets reach '"$P-b"' but cannot be decapsulated: the VNI it carries has no VXLAN device here \((VXLAN_VNI_NOT_FOUND|NOT_SPECIFIED in vxlan_rcv\+0x[0-9a-f]+)\); it carries VNI 100, which no VXLAN device in '"$P-b"' has \('"$P-b"'.s vxlan100 has VNI 200\)\.' "VNI mismatch: decap failure, with both VNIs"
 	assert_no_match "$out" '"verdict":"(one_sided_tunnel|netfilter_|conntrack|encap_failure)' "VNI mismatch: nothing else"
 
 	remake_b id 100 dstport 4790 local 10.0.0.2 remote 10.0.0.1
 	out=$(diag_with_pings "$P-a" 172.16.0.2)
-	assert_match "$out" 'wrong destination port\) \(NO_SOCKET\)' "wrong port: decap failure"
+	assert_match "$out" 'wrong destination port\) \(NO_SOCKET\); '"$P-a"' sends to UDP 4789; '"$P-b"'.s vxlan100 listens on 4790\.' "wrong port: decap failure, with both ports"
 	assert_no_match "$out" '"verdict":"(one_sided_tunnel|netfilter_|conntrack|encap_failure)' "wrong port: nothing else"
 
 	remake_b id 100 dstport 4789 local 10.0.0.2 nolearning
@@ -261,10 +264,16 @@ test_kernel_reasons() {
 	assert_match "$out" '"verdict":"encap_failure","sentence":"'"$P-b"' cannot encapsulate or send overlay traffic: the VXLAN device has no remote or FDB entry' "no remote: encap failure"
 	assert_no_match "$out" '"verdict":"(one_sided_tunnel|netfilter_|conntrack|decap_failure)' "no remote: nothing else"
 
+	# A remote nobody holds, while A (VNI 100) is watched at 10.0.0.1.
+	remake_b id 100 dstport 4789 local 10.0.0.2 remote 10.0.0.3
+	out=$(diag_with_pings "$P-b" 172.16.0.1)
+	assert_match "$out" '^rc=3$' "wrong remote: exit 3"
+	assert_match "$out" '"verdict":"(encap_failure|one_sided_tunnel)","sentence":"[^"]*'"$P-b"'.s vxlan100 sends to 10\.0\.0\.3, but '"$P-a"'.s vxlan100 \(VNI 100\) is at 10\.0\.0\.1\."' "wrong remote: both addresses"
+
 	remake_b id 100 dstport 4789 local 10.0.0.2 remote 10.0.0.1
 	ip -n "$P-b" addr flush dev und0
 	out=$(diag_with_pings "$P-b" 172.16.0.1)
-	assert_match "$out" 'there is no route to the remote VTEP \((IP_OUTNOROUTES|NOT_SPECIFIED in vxlan_xmit[a-z_]*\+0x[0-9a-f]+)\)' "no route: encap failure"
+	assert_match "$out" 'there is no route to the remote VTEP 10\.0\.0\.1 \((IP_OUTNOROUTES|NOT_SPECIFIED in vxlan_xmit[a-z_]*\+0x[0-9a-f]+)\)' "no route: encap failure, with the remote"
 	lab teardown >/dev/null 2>&1
 }
 
@@ -300,7 +309,7 @@ test_neigh_failure() {
 	ip -n "$P-a" neigh flush dev und0
 	out=$(diag_with_pings "$P-a" 172.16.0.2)
 	assert_match "$out" '^rc=3$' "neighbour failure: exit 3"
-	assert_match "$out" '"verdict":"encap_failure","sentence":"'"$P-a"' cannot encapsulate or send overlay traffic: the underlay neighbour \(ARP/ND\) of the remote VTEP cannot be resolved \(NEIGH_' "neighbour failure: encap failure"
+	assert_match "$out" '"verdict":"encap_failure","sentence":"'"$P-a"' cannot encapsulate or send overlay traffic: the underlay neighbour \(ARP/ND\) of the remote VTEP 10\.0\.0\.2 cannot be resolved \(NEIGH_' "neighbour failure: encap failure, with the remote"
 	assert_no_match "$out" '"verdict":"(netfilter_|conntrack|decap_failure|mtu)' "neighbour failure: nothing else"
 	lab teardown >/dev/null 2>&1
 }
@@ -381,6 +390,71 @@ test_target() {
 	assert_match "$out" "no network namespace 'nosuch$$'" "names it"
 }
 
+# ext_setup X: namespaces X-a and X-b, each with an external (collect_md)
+# VXLAN device fed by lwtunnel routes with static neighbours, as Cilium's
+# and OVS's nodes have, over a veth underlay.
+ext_setup() {
+	local x=$1 ns ma mb
+	ip netns add "$x-a" && ip netns add "$x-b" || return 1
+	ip -n "$x-a" link add und0 type veth peer name und0 netns "$x-b" || return 1
+	ip -n "$x-a" addr add 10.0.0.1/24 dev und0
+	ip -n "$x-b" addr add 10.0.0.2/24 dev und0
+	for ns in "$x-a" "$x-b"; do
+		ip -n "$ns" link set lo up && ip -n "$ns" link set und0 up &&
+			ip -n "$ns" link add vx type vxlan external dstport 4789 &&
+			ip -n "$ns" link set vx mtu 1450 up || return 1
+	done
+	ip -n "$x-a" addr add 172.16.0.1/32 dev vx
+	ip -n "$x-b" addr add 172.16.0.2/32 dev vx
+	ma=$(ip -n "$x-a" -br link show vx | awk '{print $3}')
+	mb=$(ip -n "$x-b" -br link show vx | awk '{print $3}')
+	ip -n "$x-a" route add 172.16.0.2/32 encap ip id 100 dst 10.0.0.2 dev vx &&
+		ip -n "$x-b" route add 172.16.0.1/32 encap ip id 100 dst 10.0.0.1 dev vx &&
+		ip -n "$x-a" neigh add 172.16.0.2 lladdr "$mb" dev vx nud permanent &&
+		ip -n "$x-b" neigh add 172.16.0.1 lladdr "$ma" dev vx nud permanent
+}
+
+# Found item 2: on a healthy node with external devices, the kernel's own
+# IPv6 traffic on them (MLD reports, duplicate address detection, router
+# solicitations) is dropped as TUNNEL_TXINFO: it carries no tunnel
+# information. None of it is the probe's traffic: a note saying what the
+# kernel means, no finding, exit 0.
+test_external_device_healthy() {
+	require_root
+	local x=${P}e f pid rc i out
+	ext_setup "$x" >/dev/null 2>&1 || fail "external-device setup"
+	ip netns exec "$x-a" ping -c 1 -W 2 172.16.0.2 >/dev/null || fail "the external-device overlay does not answer"
+	f=$WORK/ext.json
+	"$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$x-a" --netns "$x-b" -d 6s \
+		--probe --target "$x-a:172.16.0.2" -j >"$f" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q 'diagnosing' "$f" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	sleep 1
+	ip -n "$x-a" addr add fd99::1/64 dev vx
+	ip -n "$x-b" addr add fd99::2/64 dev vx
+	wait "$pid"
+	rc=$?
+	out=$(cat "$f")
+	assert_eq "$rc" 0 "a healthy external-device node: exit 0 ($out)"
+	assert_eq "$(verdicts "$out")" "healthy" "no finding"
+	assert_match "$out" '"to":"172\.16\.0\.2","to_netns":"'"$x-b"'","pings_sent":[1-9][0-9]*,"pings_received":[1-9]' "the probe crossed"
+	assert_match "$out" '"reason":"TUNNEL_TXINFO",[^}]*"unrelated":true' "the kernel's own IPv6 traffic dropped, as unrelated"
+	assert_match "$out" '"notes":\[[^]]*not a finding: TUNNEL_TXINFO, a packet was sent on a metadata-mode \(external\) tunnel device without tunnel information' "a note saying what the kernel means"
+	assert_no_match "$out" 'neighbour \(ARP/ND\)' "not called a neighbour failure"
+
+	# --probe alone, the issue's command: healthy, exit 0.
+	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$x-a" --netns "$x-b" -d 5s --probe 2>&1)
+	assert_eq "$?" 0 "diagnose --probe on external devices: exit 0 ($out)"
+	assert_match "$out" '^HEALTHY \[healthy\]' "no finding"
+	assert_no_match "$out" '^FINDING' "no finding"
+	ip netns del "$x-a"
+	ip netns del "$x-b"
+}
+
 test_usage() {
 	local out rc
 	echo 'not json' >"$WORK/bad.json"
@@ -414,4 +488,5 @@ run_test "diagnose: an underlay neighbour that never answers -> encap failure" t
 run_test "diagnose: an underlay rule dropping big outer packets -> netfilter on the underlay" test_underlay_rule
 run_test "diagnose: a tc drop on the receiver's underlay -> one-sided, where it died" test_tc_drop
 run_test "diagnose: --target probes addresses the user names, IPv4 and IPv6" test_target
+run_test "diagnose: a healthy external-device node: the kernel's own IPv6 drops are a note, exit 0" test_external_device_healthy
 run_test "diagnose: bad input, one sentence, exit 2" test_usage

@@ -71,6 +71,10 @@ test_netfilter_drop_text() {
 	n=$(grep -Ec -- "$ICMP_LINE" <<<"$out")
 	assert_eq "$n" "$PINGS" "one drop line per ping"
 	assert_match "$out" '^ +[0-9]+  NETFILTER_DROP +[a-z_]+\+0x[0-9a-f]+ +'"$B"'$' "an aggregate row"
+	# What the kernel means by the reason, once, under its first line.
+	assert_eq "$(grep -c 'NETFILTER_DROP: a netfilter rule (iptables, nftables) or conntrack dropped it$' <<<"$out")" 1 \
+		"the reason explained once"
+	assert_match "$(grep -B1 '^    NETFILTER_DROP: ' <<<"$out" | head -1)" "$ICMP_LINE" "under the first drop line"
 }
 
 test_netfilter_drop_json() {
@@ -79,6 +83,8 @@ test_netfilter_drop_json() {
 	assert_match "$out" '^rc=0' "vxray drops -j exits 0"
 	n=$(grep -c '"reason":"NETFILTER_DROP","reason_num":[0-9]*,.*"netns":"'"$B"'".*"vni":100,.*"inner":{"family":4,"proto":"icmp","src":"172.16.0.1","dst":"172.16.0.2","icmp_type":8' <<<"$out")
 	assert_eq "$n" "$PINGS" "one JSON drop object per ping"
+	n=$(grep '"type":"drop"' <<<"$out" | grep -c '"meaning":"a netfilter rule (iptables, nftables) or conntrack dropped it"}$')
+	assert_eq "$n" "$PINGS" "each drop object says what the kernel means by its reason"
 	# The summaries count the same drops, exactly.
 	n=$(grep '"type":"summary"' <<<"$out" | grep -o '{"reason":"NETFILTER_DROP","reason_num":[0-9]*,"location":"[^"]*","netns":"'"$B"'","count":[0-9]*' |
 		sed 's/.*"count"://' | paste -sd+ | bc)

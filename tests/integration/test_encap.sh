@@ -140,6 +140,40 @@ test_one_sided_tunnel() {
 	lab heal >/dev/null
 }
 
+# Found item 9: with UDP 4789 dropped by B's firewall the outer packets
+# still reach B's underlay, where the text line says they were received
+# (RX), not decapsulated: DECAP is for the VXLAN device's ingress, which
+# sees none of them. (The JSON's layer and type are unchanged.)
+test_one_sided_text_says_rx() {
+	require_root
+	lab teardown >/dev/null
+	lab setup >/dev/null || fail "lab setup"
+	local out f pid mac
+	# No reply comes back to refresh A's neighbour entry for B: pinned, so
+	# every request is an ICMP packet rather than ARP.
+	mac=$(ip -n "$B" -br link show vxlan100 | awk '{print $3}')
+	ip -n "$A" neigh replace 172.16.0.2 lladdr "$mac" dev vxlan100 nud permanent || fail "pin A's neighbour"
+	lab scenario 1 >/dev/null || fail "lab scenario 1"
+	f=$(mktemp)
+	"$VXRAY" encap --auto --netns "$A" --netns "$B" -d 60s --interval 10s >"$f" 2>&1 &
+	pid=$!
+	wait_started "$f"
+	ip netns exec "$A" ping -c 3 -i 0.2 -W 1 -q 172.16.0.2 >/dev/null 2>&1
+	sleep 1
+	kill -INT "$pid"
+	wait "$pid"
+	out=$(cat "$f")
+	rm -f "$f"
+	ip -n "$A" neigh del 172.16.0.2 dev vxlan100 2>/dev/null
+	lab heal >/dev/null
+	assert_eq "$(grep -Ec " $A +vxlan100 +out +ENCAP vni=100 .*inner 172\.16\.0\.1→172\.16\.0\.2 icmp type 8" <<<"$out")" 3 \
+		"each request encapsulated on $A"
+	assert_eq "$(grep -Ec " $B +und0 +in +RX vni=100 outer 10\.0\.0\.1:[0-9]+→10\.0\.0\.2:4789 inner 172\.16\.0\.1→172\.16\.0\.2 icmp type 8" <<<"$out")" 3 \
+		"each request received on $B's underlay, said RX"
+	assert_no_match "$out" " $B +und0 +in +DECAP" "no underlay line of $B says DECAP"
+	assert_no_match "$out" " $B +vxlan100 +in +DECAP" "nothing decapsulated on $B"
+}
+
 # encap_while_mixed ARGS...: vxray encap -j (ARGS) while A sends B three
 # pings, one TCP connection to port 9100 and one UDP datagram to 9200.
 encap_while_mixed() {
@@ -502,6 +536,7 @@ $(cat "$f")"
 run_test "encap: healthy tunnel both ways, every hook" test_healthy_both_ways
 run_test "encap: IPv6 underlay" test_ipv6_underlay
 run_test "encap: scenario 1 encapsulated on A, never decapsulated on B" test_one_sided_tunnel
+run_test "encap: scenario 1 in text: B's underlay line says RX, not DECAP" test_one_sided_text_says_rx
 run_test "encap: in-kernel filters keep what they name and only that" test_filters
 run_test "encap: --rate caps events per second, the rest counted" test_rate
 run_test "encap: SIGKILL leaves nothing; a foreign tc filter keeps working" test_sigkill_and_coexistence

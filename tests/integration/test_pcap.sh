@@ -82,9 +82,10 @@ test_healthy_ping_per_hook() {
 	# inner ICMP inside (tshark lists both IP layers).
 	assert_eq "$(count "$out" "^$A/und0/tc-egress\\|4789\\|100\\|10\\.0\\.0\\.1,172\\.16\\.0\\.1\\|10\\.0\\.0\\.2,172\\.16\\.0\\.2\\|8\\|ENCAP vni=100 hook=tc-egress outer udp 10\\.0\\.0\\.1:[0-9]+→10\\.0\\.0\\.2:4789 inner")" \
 		"$PINGS" "VXLAN packets on $A's underlay egress"
-	assert_eq "$(count "$out" "^$B/und0/tc-ingress\\|4789\\|100\\|10\\.0\\.0\\.1,172\\.16\\.0\\.1\\|10\\.0\\.0\\.2,172\\.16\\.0\\.2\\|8\\|DECAP ")" \
+	# Received on the underlay, not yet decapsulated: RX, not DECAP.
+	assert_eq "$(count "$out" "^$B/und0/tc-ingress\\|4789\\|100\\|10\\.0\\.0\\.1,172\\.16\\.0\\.1\\|10\\.0\\.0\\.2,172\\.16\\.0\\.2\\|8\\|RX ")" \
 		"$PINGS" "VXLAN packets on $B's underlay tc ingress"
-	assert_eq "$(count "$out" "^$B/und0/xdp-ingress\\|4789\\|100\\|10\\.0\\.0\\.1,172\\.16\\.0\\.1\\|10\\.0\\.0\\.2,172\\.16\\.0\\.2\\|8\\|DECAP vni=100 hook=xdp-ingress")" \
+	assert_eq "$(count "$out" "^$B/und0/xdp-ingress\\|4789\\|100\\|10\\.0\\.0\\.1,172\\.16\\.0\\.1\\|10\\.0\\.0\\.2,172\\.16\\.0\\.2\\|8\\|RX vni=100 hook=xdp-ingress")" \
 		"$PINGS" "VXLAN packets on $B's underlay XDP ingress"
 	# The replies come back the other way, through the same hooks.
 	assert_eq "$(count "$out" "^$B/und0/tc-egress\\|4789\\|100\\|10\\.0\\.0\\.2,172\\.16\\.0\\.2\\|10\\.0\\.0\\.1,172\\.16\\.0\\.1\\|0\\|ENCAP ")" \
@@ -143,7 +144,7 @@ test_scenario2_trace() {
 	assert_eq "$(count "$out" "^$B/vxlan100/tc-ingress\\|8\\|DECAP vni=100 ")" "$PINGS" "DECAP in the trace capture"
 	assert_eq "$(count "$out" "^$B/vxlan100/[a-z_]+\\|8\\|$DROP_COMMENT$")" "$PINGS" "DROP in the trace capture"
 	# One clock for both rings: per echo request, the five sightings'
-	# wall-clock times run ENCAP (vxlan100, und0), DECAP (und0, vxlan100),
+	# wall-clock times run ENCAP (vxlan100, und0), RX (und0), DECAP (vxlan100),
 	# DROP. (The file's order is the printed timeline's, where a late
 	# event, on a slow machine, comes after later ones.)
 	out=$(fields "$f" icmp.seq frame.time_epoch frame.interface_name icmp.type)

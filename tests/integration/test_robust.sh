@@ -509,7 +509,7 @@ test_coexist() {
 	fi
 	assert_match "$(cat "$f")" 'und0 in '"$B"' already has an XDP program .*leaving it there' "vxray keeps off the foreign XDP program"
 	ping_overlay 5 "while vxray runs"
-	wait_grep "$f" "$B +und0 +in +DECAP vni=100 outer 10\.0\.0\.1:[0-9]+→10\.0\.0\.2:4789 inner 172\.16\.0\.1→172\.16\.0\.2 icmp type 8" 5 ||
+	wait_grep "$f" "$B +und0 +in +RX vni=100 outer 10\.0\.0\.1:[0-9]+→10\.0\.0\.2:4789 inner 172\.16\.0\.1→172\.16\.0\.2 icmp type 8" 5 ||
 		fail "vxray itself did not see the requests arrive on $B's underlay: $(tail -5 "$f")"
 	c1=$(foreign_counts)
 	assert_eq "$(foreign_order)" "$order0" "foreign filters, order and handles while vxray runs"

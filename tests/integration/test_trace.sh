@@ -185,11 +185,38 @@ test_scenario2_drop_joined() {
 		# Joined by the packet's own identity, which the kernel read off
 		# the dropped skb: the same IP ID and ICMP id/seq as its DECAP.
 		assert_eq "$(jq -r .join <<<"$drop")" identity "pkt#$p's drop joined by identity"
+		assert_eq "$(jq -r .meaning <<<"$drop")" "a netfilter rule (iptables, nftables) or conntrack dropped it" \
+			"pkt#$p's drop says what the kernel means by its reason"
 		decap=$(jq -c --argjson p "$p" 'select(.event == "DECAP" and .pkt == $p) | [.ip_id, .id_seq]' <<<"$j")
 		assert_eq "$(jq -c '[.ip_id, .id_seq]' <<<"$drop")" "$decap" "pkt#$p's drop has its DECAP's identity"
 		assert_causal "$j" "$p" DECAP DROP
 	done
 	assert_ordered "$j"
+}
+
+# The text timeline says what a drop reason means under the first line
+# that names it, and only there.
+test_reason_explained_once() {
+	require_root
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null && lab scenario 2 >/dev/null || fail "lab scenario 2"
+	local out f pid i
+	f=$(mktemp)
+	"$VXRAY" trace --auto --netns "$A" --netns "$B" -d 5s >"$f" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		grep -q 'tracing' "$f" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	pings >/dev/null 2>&1
+	wait "$pid"
+	out=$(cat "$f")
+	rm -f "$f"
+	assert_ge "$(grep -Ec ' (NF-)?DROP .*NETFILTER_DROP' <<<"$out")" "$PINGS" "a drop line per ping"
+	assert_eq "$(grep -c '^    NETFILTER_DROP: a netfilter rule (iptables, nftables) or conntrack dropped it$' <<<"$out")" 1 \
+		"the reason explained once ($out)"
+	assert_match "$(grep -B1 '^    NETFILTER_DROP: ' <<<"$out" | head -1)" ' DROP .*NETFILTER_DROP at ' "under the first line that names it"
 }
 
 # Two pings of the same flow (addresses, ICMP echo request): the first
@@ -373,6 +400,7 @@ run_test "trace: a healthy ping followed through every hook" test_healthy_journe
 run_test "trace: scenario 1 encapsulated at A, never decapsulated at B" test_scenario1_one_sided
 run_test "trace: scenario 2 drop joined to the packet" test_scenario2_drop_joined
 run_test "trace: scenario 2 netfilter line names the hook and the rule" test_scenario2_rule
+run_test "trace: a drop reason is explained under its first line" test_reason_explained_once
 run_test "trace: a drop is joined by identity, not by flow" test_identity_not_flow
 run_test "trace: scenario 3 conntrack entries and the table-full ALERT" test_conntrack_scenario3
 run_test "trace: scenario 4 retransmits of the stalled transfer" test_retrans_scenario4

@@ -4,6 +4,7 @@
  * netfilter rules put on the NETFILTER_DROP drops -- the only rule of its
  * kind naming the kernel's drops, several rules splitting them, a rule
  * with no kernel drop beside it becoming an entry of its own. */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -172,6 +173,119 @@ static void test_rules_leave_the_rest(void **state)
 	vx_dropev_free(&w);
 }
 
+static void ip4(struct vxd_ip *ip, const char *s, const char *d, uint8_t proto)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->family = 4;
+	inet_pton(AF_INET, s, ip->saddr);
+	inet_pton(AF_INET, d, ip->daddr);
+	ip->proto = proto;
+}
+
+static void ip6(struct vxd_ip *ip, const char *s, const char *d, uint8_t proto)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->family = 6;
+	inet_pton(AF_INET6, s, ip->saddr);
+	inet_pton(AF_INET6, d, ip->daddr);
+	ip->proto = proto;
+}
+
+static struct vx_ev_drop *last; /* the row the last drop counted on */
+
+/* One drop of @e as TUNNEL_TXINFO on device 0; whether the row it was
+ * counted on is of unrelated traffic. */
+static bool unrelated(struct vxd_event *e)
+{
+	struct vx_drop x = { .ev = e, .reason = "SKB_DROP_REASON_TUNNEL_TXINFO", .location = "-" };
+	uint64_t before[VX_EV_MAX_DROPS] = { 0 };
+
+	for (int i = 0; i < ev.n_drops; i++)
+		before[i] = ev.drops[i].count;
+	vx_dropev_on_drop(&w, &x);
+	for (int i = 0; i < ev.n_drops; i++)
+		if (ev.drops[i].count != before[i])
+			last = &ev.drops[i];
+	return last->unrelated;
+}
+
+/* Without a probe, only the host's own link-local control traffic is noise:
+ * router solicitations, MLD reports, IGMP, duplicate address detection. */
+static void test_noise_without_probe(void **state)
+{
+	struct vxd_event e = { .netns = 1, .flags = VXD_F_OUTER };
+
+	ip6(&e.outer, "fe80::1", "ff02::2", IPPROTO_ICMPV6);
+	assert_true(unrelated(&e));
+	assert_string_equal(ev.drops[0].packet, "fe80::1→ff02::2 icmpv6 type 0 code 0");
+	assert_string_equal(ev.drops[0].reason, "TUNNEL_TXINFO");
+	ip6(&e.outer, "::", "ff02::1:ff00:2", IPPROTO_ICMPV6);
+	assert_true(unrelated(&e));
+	ip6(&e.outer, "2001:db8::1", "ff02::16", IPPROTO_ICMPV6);
+	assert_true(unrelated(&e));
+	ip4(&e.outer, "172.16.0.1", "224.0.0.22", 2);
+	assert_true(unrelated(&e));
+	/* Everything else matters: unicast, global multicast, non-IP. */
+	ip4(&e.outer, "172.16.0.1", "172.16.0.2", IPPROTO_ICMP);
+	assert_false(unrelated(&e));
+	ip6(&e.outer, "2001:db8::1", "ff0e::1", IPPROTO_UDP);
+	assert_false(unrelated(&e));
+	e.flags = 0;
+	e.protocol = 0x0806;
+	assert_false(unrelated(&e));
+	/* One row for the noise, one for what matters (its first packet the
+	 * sample); an ARP frame first is that row's sample. */
+	assert_int_equal(ev.drops[0].count, 4);
+	assert_int_equal(ev.drops[1].count, 3);
+	assert_string_equal(ev.drops[1].packet, "172.16.0.1→172.16.0.2 icmp type 0 code 0");
+	memset(&ev.drops, 0, sizeof(ev.drops));
+	ev.n_drops = 0;
+	assert_false(unrelated(&e));
+	assert_string_equal(last->packet, "arp frame");
+}
+
+/* With a probe, its packets are what matters: to or from its targets. */
+static void test_noise_with_probe(void **state)
+{
+	struct vxd_event e = { .netns = 1, .flags = VXD_F_OUTER };
+	uint8_t a[16];
+
+	inet_pton(AF_INET, "172.16.0.2", a);
+	vx_dropev_interest(&w, AF_INET, a);
+	inet_pton(AF_INET6, "fd10::2", a);
+	vx_dropev_interest(&w, AF_INET6, a);
+	ip4(&e.outer, "172.16.0.1", "172.16.0.2", IPPROTO_ICMP);
+	assert_false(unrelated(&e));
+	ip4(&e.outer, "172.16.0.2", "172.16.0.1", IPPROTO_ICMP); /* the reply */
+	assert_false(unrelated(&e));
+	ip4(&e.outer, "172.16.0.1", "172.16.0.9", IPPROTO_TCP);
+	assert_true(unrelated(&e));
+	/* Resolving the probe's own IPv6 target matters; other ND does not. */
+	ip6(&e.outer, "fd10::1", "ff02::1:ff00:2", IPPROTO_ICMPV6);
+	assert_false(unrelated(&e));
+	ip6(&e.outer, "fd10::1", "ff02::1:ff00:9", IPPROTO_ICMPV6);
+	assert_true(unrelated(&e));
+
+	/* A VXLAN packet: its inner headers decide ... */
+	e.flags = VXD_F_OUTER | VXD_F_TUNNEL | VXD_F_INNER;
+	ip4(&e.outer, "10.0.0.1", "10.0.0.2", IPPROTO_UDP);
+	e.outer.dport = 4789;
+	ip4(&e.inner, "172.16.0.1", "172.16.0.9", IPPROTO_ICMP);
+	assert_true(unrelated(&e));
+	ip4(&e.inner, "172.16.0.1", "172.16.0.2", IPPROTO_ICMP);
+	assert_false(unrelated(&e));
+	/* ... and the outer packet's VTEPs and port are kept. */
+	assert_string_equal(last->outer_src, "10.0.0.1");
+	assert_string_equal(last->outer_dst, "10.0.0.2");
+	assert_int_equal(last->outer_dport, 4789);
+	/* ... and without them (UDP to a tunnel's port, not parsed), it
+	 * may be the probe's: it matters. */
+	e.flags = VXD_F_OUTER;
+	assert_false(unrelated(&e));
+	assert_true(last->outer);
+	assert_int_equal(last->outer_dport, 4789);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +293,8 @@ int main(void)
 		cmocka_unit_test_setup(test_only_rule_names_drops, setup),
 		cmocka_unit_test_setup(test_rules_split_drops, setup),
 		cmocka_unit_test_setup(test_rules_leave_the_rest, setup),
+		cmocka_unit_test_setup(test_noise_without_probe, setup),
+		cmocka_unit_test_setup(test_noise_with_probe, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

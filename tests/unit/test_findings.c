@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "baseline.h"
+#include "dropreason.h"
 #include "findings.h"
 
 static struct vx_evidence ev;
@@ -130,10 +131,32 @@ static void test_one_sided_other_drop(void **state)
 {
 	lab();
 	ev.tun[1].decap = 0;
-	drop("vxb", "UDP_CSUM", 7, true, NULL);
+	drop("vxb", "TC_INGRESS", 7, true, NULL);
 	assert_int_equal(judge(), 1);
 	assert_int_equal(out[0].verdict, VX_V_ONE_SIDED);
-	assert_non_null(strstr(out[0].sentence, "UDP_CSUM"));
+	assert_non_null(strstr(out[0].sentence, "dropped there (TC_INGRESS)"));
+}
+
+/* Bad outer UDP checksums (a broken transmit offload at the sender): the
+ * receiver refuses the packets before decapsulation, and says so in the
+ * kernel's own words. */
+static void test_bad_outer_checksum(void **state)
+{
+	lab();
+	ev.tun[1].decap = 0;
+	drop("vxb", "UDP_CSUM", 7, true, NULL);
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_DECAP);
+	assert_non_null(strstr(out[0].sentence, "the UDP checksum is wrong"));
+	assert_non_null(
+		strstr(out[0].sentence, "transmit checksum offload at the sender (UDP_CSUM)"));
+	assert_true(
+		has_ev(&out[0], "vxa encapsulated 40 packets toward vxb, which decapsulated none"));
+	/* UDP_CSUM of an inner datagram is no tunnel's fault. */
+	lab();
+	drop("vxb", "UDP_CSUM", 7, false, NULL);
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 }
 
 /* Scenarios 2 and 5: decapsulated traffic dropped by rules. */
@@ -317,8 +340,8 @@ static void test_encap_failure_unannotated(void **state)
 	snprintf(ev.tun[1].remote, sizeof(ev.tun[1].remote), "10.0.0.1");
 	ev.tun[1].underlay[0] = '\0';
 	assert_int_equal(judge(), 1);
-	assert_non_null(
-		strstr(out[0].sentence, "there is no route to the remote VTEP (NOT_SPECIFIED"));
+	assert_non_null(strstr(out[0].sentence,
+			       "there is no route to the remote VTEP 10.0.0.1 (NOT_SPECIFIED"));
 
 	snprintf(ev.tun[1].underlay, sizeof(ev.tun[1].underlay), "und0");
 	assert_int_equal(judge(), 1);
@@ -403,6 +426,160 @@ static void test_unrelated_drops(void **state)
 }
 
 /* Scenario 2 plus scenario 4: both named, nothing else. */
+/* Found item 8: a mismatch diagnose read both ends of is said with both
+ * values, from the packets where they carry it. */
+static void test_values_in_verdicts(void **state)
+{
+	struct vx_ev_drop *d;
+
+	/* B listens on 4790; A's packets go to 4789. */
+	lab();
+	ev.tun[1].decap = 0;
+	ev.tun[1].dstport = 4790;
+	d = drop("vxb", "NO_SOCKET", 11, true, NULL);
+	snprintf(d->outer_src, sizeof(d->outer_src), "10.0.0.1");
+	snprintf(d->outer_dst, sizeof(d->outer_dst), "10.0.0.2");
+	d->outer_dport = 4789;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_DECAP);
+	assert_non_null(strstr(out[0].sentence,
+			       "(wrong destination port) (NO_SOCKET); vxa sends to "
+			       "UDP 4789; vxb's vxlan100 listens on 4790."));
+	/* Without the packets' port: the sender's own setting. */
+	ev.tun[0].dstport = 8472;
+	d->outer_dport = 0;
+	d->outer_src[0] = '\0';
+	judge();
+	assert_non_null(
+		strstr(out[0].sentence, "vxa sends to UDP 8472; vxb's vxlan100 listens on 4790"));
+
+	/* A sends VNI 100; B's device has 200. */
+	lab();
+	ev.tun[1].decap = 0;
+	ev.tun[1].vni = 200;
+	ev.tun[0].peer = ev.tun[1].peer = -1;
+	d = drop("vxb", "VXLAN_VNI_NOT_FOUND", 11, true, NULL);
+	d->has_vni = true;
+	d->vni = 100;
+	assert_int_equal(judge(), 1);
+	assert_non_null(strstr(out[0].sentence,
+			       "it carries VNI 100, which no VXLAN device in vxb has "
+			       "(vxb's vxlan100 has VNI 200)."));
+
+	/* The MTU to set, computed. */
+	lab();
+	ev.tun[1].underlay_mtu = 1400;
+	ev.tun[1].mtu = 1450;
+	ev.tun[1].mtu_bad = true;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_MTU);
+	assert_non_null(strstr(out[0].sentence,
+			       "overlay MTU 1450 does not fit its underlay und0 (MTU 1400)"));
+	assert_non_null(strstr(out[0].next,
+			       "Set the overlay MTU to 1350 (the smallest underlay MTU, "
+			       "1400, minus 50) on both ends (`ip link set vxlan100 mtu 1350`)"));
+
+	/* A's remote is nobody's; B (VNI 100) is at 10.0.0.2. */
+	lab();
+	snprintf(ev.tun[0].remote, sizeof(ev.tun[0].remote), "10.0.0.3");
+	ev.tun[0].peer = -1;
+	ev.tun[1].decap = 0;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_ONE_SIDED);
+	assert_string_equal(out[0].netns, "vxa");
+	assert_non_null(strstr(out[0].sentence,
+			       "vxa's vxlan100 sends to 10.0.0.3, but vxb's vxlan100 "
+			       "(VNI 100) is at 10.0.0.2."));
+	assert_non_null(strstr(out[0].next, "remote 10.0.0.2"));
+	/* ... and where its neighbour fails, the encap failure says both. */
+	d = drop("vxa", "NEIGH_FAILED", 4, true, NULL);
+	snprintf(d->device, sizeof(d->device), "und0");
+	snprintf(d->outer_dst, sizeof(d->outer_dst), "10.0.0.3");
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_ENCAP);
+	assert_non_null(
+		strstr(out[0].sentence,
+		       "the underlay neighbour (ARP/ND) of the remote VTEP 10.0.0.3 cannot be "
+		       "resolved (NEIGH_FAILED); vxa's vxlan100 sends to 10.0.0.3, but vxb's "
+		       "vxlan100 (VNI 100) is at 10.0.0.2."));
+
+	/* The remote of a neighbour failure from the tunnel over that underlay. */
+	lab();
+	d = drop("vxa", "NEIGH_FAILED", 4, true, NULL);
+	snprintf(d->device, sizeof(d->device), "und0");
+	judge();
+	assert_non_null(strstr(out[0].sentence, "of the remote VTEP 10.0.0.2 cannot be resolved"));
+}
+
+/* Found item 2: a metadata-mode device's own IPv6 router solicitations,
+ * dropped for want of tunnel information, touch none of the traffic that
+ * matters: a note that says what the kernel means, no finding. The same
+ * reason on the traffic that matters is a finding in the same words. */
+static void test_noise_is_a_note(void **state)
+{
+	char notes[4][VX_NOTE_LEN];
+	struct vx_ev_drop *d;
+
+	lab();
+	d = drop("vxa", "TUNNEL_TXINFO", 2, false, NULL);
+	snprintf(d->device, sizeof(d->device), "vx");
+	snprintf(d->packet, sizeof(d->packet), "fe80::1→ff02::2 icmpv6 type 133 code 0");
+	d->unrelated = true;
+	d = drop("vxb", "NETFILTER_DROP", 3, false, "-A INPUT -p udp --dport 53 -j DROP");
+	d->unrelated = true;
+	drop("vxb", "NOT_SPECIFIED", 5, false, NULL)->unrelated = true;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+	assert_int_equal(vx_findings_notes(&ev, notes, 4), 2);
+	assert_non_null(strstr(notes[0],
+			       "2 drops in vxa on vx of other traffic than the probe's "
+			       "(e.g. fe80::1→ff02::2 icmpv6 type 133 code 0), not a "
+			       "finding: TUNNEL_TXINFO, a packet was sent on a metadata-mode "
+			       "(external) tunnel device without tunnel information"));
+	assert_null(strstr(notes[0], "neighbour (ARP/ND) of the remote VTEP"));
+	assert_non_null(strstr(notes[1], "3 drops in vxb of other traffic"));
+	ev.probed = false;
+	assert_int_equal(vx_findings_notes(&ev, notes, 1), 1);
+	assert_non_null(strstr(notes[0], "of the host's own link-local control traffic"));
+
+	/* On the traffic that matters: a finding, in the kernel's meaning. */
+	lab();
+	snprintf(drop("vxa", "TUNNEL_TXINFO", 2, false, NULL)->device, 16, "vx");
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_ENCAP);
+	assert_non_null(strstr(out[0].sentence, "metadata-mode (external) tunnel device without "
+						"tunnel information"));
+	assert_null(strstr(out[0].sentence, "neighbour (ARP/ND)"));
+	assert_int_equal(vx_findings_notes(&ev, notes, 4), 0);
+}
+
+/* Every decap and encap reason of the table gives its verdict, worded
+ * with the reason: the table and the reasoning cannot drift apart. */
+static void test_every_table_reason(void **state)
+{
+	const struct vx_drop_reason_info *t;
+	int n;
+
+	t = vx_drop_reason_table(&n);
+	for (int i = 0; i < n; i++) {
+		struct vx_ev_drop *d;
+		bool decap = t[i].flags & VX_DR_DECAP, encap = t[i].flags & VX_DR_ENCAP;
+
+		if (!decap && !encap)
+			continue;
+		lab();
+		ev.tun[decap ? 1 : 0].decap = decap ? 0 : 40;
+		d = drop(decap ? "vxb" : "vxa", t[i].name, 3, decap || (t[i].flags & VX_DR_NEIGH),
+			 NULL);
+		snprintf(d->device, sizeof(d->device), "und0");
+		judge();
+		if (out[0].verdict != (decap ? VX_V_DECAP : VX_V_ENCAP) ||
+		    !strstr(out[0].sentence, t[i].name))
+			fail_msg("%s gives '%s': %s", t[i].name, vx_verdict_id(out[0].verdict),
+				 out[0].sentence);
+	}
+}
+
 static void test_two_faults(void **state)
 {
 	lab();
@@ -553,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_one_sided_underlay_loss),
 		cmocka_unit_test(test_one_sided_by_netfilter),
 		cmocka_unit_test(test_one_sided_other_drop),
+		cmocka_unit_test(test_bad_outer_checksum),
 		cmocka_unit_test(test_netfilter_overlay),
 		cmocka_unit_test(test_netfilter_underlay),
 		cmocka_unit_test(test_conntrack),
@@ -565,6 +743,9 @@ int main(void)
 		cmocka_unit_test(test_encap_failure_unannotated),
 		cmocka_unit_test(test_encap_failure),
 		cmocka_unit_test(test_unrelated_drops),
+		cmocka_unit_test(test_values_in_verdicts),
+		cmocka_unit_test(test_noise_is_a_note),
+		cmocka_unit_test(test_every_table_reason),
 		cmocka_unit_test(test_two_faults),
 		cmocka_unit_test(test_probe_unanswered),
 		cmocka_unit_test(test_out_of_room),

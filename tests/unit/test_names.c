@@ -57,6 +57,14 @@ static void test_hooks(void **state)
 	assert_true(vx_at_leaving(VX_AT_TC_UL_OUT));
 	assert_false(vx_at_leaving(VX_AT_TC_VX_IN));
 	assert_string_equal(vx_at_what(99), "?");
+	/* The encap line's word: an outer packet on the underlay's ingress is
+	 * received, not decapsulated; DECAP is the VXLAN device's ingress. */
+	assert_string_equal(vx_at_kind(VX_AT_TC_UL_IN), "RX");
+	assert_string_equal(vx_at_kind(VX_AT_XDP_UL_IN), "RX");
+	assert_string_equal(vx_at_kind(VX_AT_TC_VX_IN), "DECAP");
+	assert_string_equal(vx_at_kind(VX_AT_TC_VX_OUT), "ENCAP");
+	assert_string_equal(vx_at_kind(VX_AT_TC_UL_OUT), "ENCAP");
+	assert_string_equal(vx_at_kind(99), "?");
 	assert_string_equal(vx_nf_hook_name(vx_nf_hook_from_num(1, 2)), "INPUT");
 	assert_string_equal(vx_nf_hook_name(vx_nf_hook_from_num(0, 5)), "INGRESS");
 	assert_string_equal(vx_nf_hook_name((enum vx_nf_hook)42), "?");
