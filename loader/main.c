@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "datapath.h"
 #include "log.h"
 #include "loop.h"
 #include "httpd.h"
@@ -27,11 +28,13 @@ static const struct vx_cmd commands[] = {
 	  "devices and TCP retransmits share the timeline. Kernel-timestamp order\n"
 	  "within a 200 ms reorder window; netlink events are stamped on receipt.\n"
 	  "A source this kernel refuses is left out: the startup line says which run.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP | VX_OPT_PCAP, cmd_trace },
+	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP | VX_OPT_PCAP | VX_OPT_ALLNS, cmd_trace },
 	{ "encap", "VXLAN encapsulation and decapsulation events",
 	  "One line per tunnel packet: device, direction, ENCAP/DECAP, VNI, outer and\n"
 	  "inner headers; every --interval a summary per (namespace, VNI, remote VTEP).",
-	  VX_OPT_FILTERS | VX_OPT_SUMMARY | VX_OPT_XDP | VX_OPT_PCAP | VX_OPT_METRICS, cmd_encap },
+	  VX_OPT_FILTERS | VX_OPT_SUMMARY | VX_OPT_XDP | VX_OPT_PCAP | VX_OPT_METRICS |
+		  VX_OPT_ALLNS,
+	  cmd_encap },
 	{ "drops", "kernel packet drops with reason, location and stack",
 	  "Every skb the kernel frees as dropped, with the reason named from this\n"
 	  "kernel's BTF, the function that dropped it, and the tunnel it belonged to.",
@@ -52,7 +55,8 @@ static const struct vx_cmd commands[] = {
 	  "encap, underlay wire, decap, TCP delivery and vxlan_xmit latency, joined per\n"
 	  "packet in the kernel: histograms, p50/p90/p99/p99.9, max, join rate;\n"
 	  "--backend picks how vxlan_xmit is timed.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP | VX_OPT_METRICS, cmd_latency },
+	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP | VX_OPT_METRICS | VX_OPT_ALLNS,
+	  cmd_latency },
 	{ "diagnose", "run every view for a window and name the root cause",
 	  "Watches the chosen namespaces (default: every one holding a VXLAN device)\n"
 	  "for -d (default 10s) and prints findings: a verdict, its evidence and the\n"
@@ -77,7 +81,7 @@ static const struct vx_cmd commands[] = {
 	  "on http://127.0.0.1:9435/metrics (or --metrics ADDR:PORT) until stopped.\n"
 	  "Memory stays bounded whatever the number of flows: LRU maps in the\n"
 	  "kernel, a cap on label sets per metric family.",
-	  VX_OPT_BACKEND | VX_OPT_METRICS, cmd_agent },
+	  VX_OPT_BACKEND | VX_OPT_METRICS | VX_OPT_ALLNS, cmd_agent },
 };
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
 
@@ -100,6 +104,7 @@ enum {
 	OPT_TARGET,
 	OPT_PCAP,
 	OPT_SNAPLEN,
+	OPT_ALL_NETNS,
 };
 
 static const struct option long_opts[] = {
@@ -127,6 +132,7 @@ static const struct option long_opts[] = {
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
+	{ "all-netns", no_argument, NULL, OPT_ALL_NETNS },
 	{ 0 },
 };
 
@@ -152,12 +158,18 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"Where to look:\n"
-		"  -i, --interface [NETNS:]IFACE  attach to IFACE, inside the named network\n"
-		"                                 namespace (as `ip netns` knows it); repeatable\n"
+		"  -i, --interface [NETNS:]IFACE  attach to IFACE, inside network namespace NETNS\n"
+		"                                 (as --netns takes it); repeatable\n"
 		"      --auto                     every VXLAN device and its underlay device in\n"
-		"                                 the chosen namespaces, followed as devices and\n"
-		"                                 named namespaces come and go\n"
-		"      --netns NAME               a namespace to look in; repeatable\n"
+		"                                 the chosen namespaces, followed as devices,\n"
+		"                                 addresses, routes and named namespaces change\n"
+		"      --netns NETNS              a namespace to look in: a NAME under /run/netns,\n"
+		"                                 a namespace file by path (/proc/PID/ns/net,\n"
+		"                                 /var/run/docker/netns/ID), or pid:PID; repeatable\n"
+		"      --all-netns                encap, trace, latency, agent: every namespace\n"
+		"                                 holding a VXLAN device (named, mounted, or any\n"
+		"                                 process's), and each new one as it appears;\n"
+		"                                 implies --auto\n"
 		"\n"
 		"How long and how to print:\n"
 		"  -d, --duration TIME            stop after TIME (10s, 500ms, 2m); default: until Ctrl-C\n"
@@ -201,8 +213,11 @@ static void usage(FILE *f)
 static void cmd_usage(FILE *f, const struct vx_cmd *c)
 {
 	fprintf(f, "Usage: vxray %s [OPTIONS]\n\n%s\n\n%s\n", c->name, c->summary, c->help);
-	fprintf(f, "\nOptions: -i/--interface [NETNS:]IFACE, --auto, --netns NAME, -d/--duration,\n"
-		   "--interval, -o/--output FILE, -j/--json, -v/--verbose");
+	fprintf(f,
+		"\nOptions: -i/--interface [NETNS:]IFACE, --auto, --netns NETNS, -d/--duration,\n"
+		"--interval, -o/--output FILE, -j/--json, -v/--verbose");
+	if (c->opts & VX_OPT_ALLNS)
+		fprintf(f, ", --all-netns");
 	if (c->opts & VX_OPT_BACKEND)
 		fprintf(f, ", --backend fentry|kprobe|tracepoint");
 	if (c->opts & VX_OPT_FILTERS)
@@ -317,10 +332,15 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 		case OPT_NETNS:
 			if (o->n_netns >= VX_MAX_NETNS)
 				return usage_error("too many --netns options: at most 64", NULL);
-			if (!vx_valid_netns_name(optarg))
-				return usage_error("'%s' is not a valid network namespace name",
-						   optarg);
-			snprintf(o->netns[o->n_netns++], VX_NETNS_NAME_MAX, "%s", optarg);
+			ret = vx_parse_netns(optarg, o->netns[o->n_netns], VX_NETNS_NAME_MAX, err,
+					     sizeof(err));
+			if (!ret)
+				o->n_netns++;
+			break;
+		case OPT_ALL_NETNS:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_ALLNS, "all-netns")))
+				return ret;
+			o->all_netns = true;
 			break;
 		case 'd': ret = vx_parse_duration(optarg, &o->duration_ns, err, sizeof(err)); break;
 		case OPT_INTERVAL:
@@ -462,6 +482,10 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 		return usage_error("--snaplen only sets how much of each packet --pcap keeps: add "
 				   "--pcap FILE%s",
 				   "");
+	if (o->all_netns && (o->n_netns || o->n_ifaces))
+		return usage_error("--all-netns chooses every namespace itself: leave out --netns "
+				   "and -i, or name the namespaces without --all-netns%s",
+				   "");
 	if (o->pcap && o->summary)
 		return usage_error("--pcap writes each event's packet and --summary turns events "
 				   "off: drop one of them%s",
@@ -525,6 +549,8 @@ int main(int argc, char **argv)
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 
+	if (opts.all_netns)
+		vx_dp_all_netns(&opts);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

@@ -19,7 +19,7 @@ extern volatile sig_atomic_t vx_exiting;
 
 struct ring_buffer;
 
-#define VX_LOOP_MAX_FDS 64
+#define VX_LOOP_MAX_FDS 160 /* a monitor socket per namespace (64), rings, timers */
 /* Ring buffers are drained at least this often: the BPF programs wake the
  * consumer only once a ring is an eighth full (bpf/include/vx_rb.bpf.h), so
  * this bounds how late an event on a quiet ring is printed. */

@@ -19,6 +19,7 @@
 struct ns_label {
 	uint32_t inum;
 	bool named; /* from /run/netns, now or earlier */
+	bool gone;  /* that namespace ended (vx_ns_label_forget) */
 	char text[VX_NETNS_NAME_MAX];
 };
 
@@ -31,7 +32,7 @@ static uint64_t checked_at; /* CLOCK_MONOTONIC ns of the last mtime check */
 static struct ns_label *label_find(uint32_t inum)
 {
 	for (int i = 0; i < n_labels; i++)
-		if (labels[i].inum == inum)
+		if (labels[i].inum == inum && !labels[i].gone)
 			return &labels[i];
 	return NULL;
 }
@@ -151,7 +152,17 @@ const char *vx_ns_label(uint32_t inum)
 
 const char *vx_ns_label_of(const char *netns)
 {
-	return netns && netns[0] ? netns : vx_ns_label(vx_netns_inum(NULL));
+	if (netns && netns[0] && vx_netns_is_name(netns))
+		return netns;
+	return vx_ns_label(vx_netns_inum(netns));
+}
+
+void vx_ns_label_forget(uint32_t inum)
+{
+	struct ns_label *l = label_find(inum);
+
+	if (l && inum != host_inum)
+		l->gone = true;
 }
 
 /* ---- interfaces ------------------------------------------------------------ */

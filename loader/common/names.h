@@ -25,8 +25,12 @@ struct jw;
  * process (up to VX_NS_LABELS namespaces; then a per-call buffer). */
 #define VX_NS_LABELS 4096
 const char *vx_ns_label(uint32_t inum);
-/* The label of a namespace given as an option: "" is vxray's own. */
+/* The label of a namespace given as an option (a netns spec, opts.h): a
+ * name as it is, any other the label of its inode; "" is vxray's own. */
 const char *vx_ns_label_of(const char *netns);
+/* The namespace with inode @inum ended: a namespace that later gets the
+ * same inode gets a label of its own. Labels handed out keep their text. */
+void vx_ns_label_forget(uint32_t inum);
 /* The inode of the node's own namespace (see vx_ns_label). */
 uint32_t vx_ns_host_inum(void);
 

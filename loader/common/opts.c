@@ -78,6 +78,66 @@ bool vx_valid_netns_name(const char *s)
 	return strchr(s, '/') == NULL;
 }
 
+int vx_netns_spec_pid(const char *spec)
+{
+	long v = 0;
+
+	if (strncmp(spec, "pid:", 4) || !spec[4])
+		return 0;
+	for (const char *p = spec + 4; *p; p++) {
+		if (!isdigit((unsigned char)*p) || (v = v * 10 + (*p - '0')) > 0x7fffffff)
+			return 0;
+	}
+	return (int)v;
+}
+
+bool vx_netns_is_name(const char *spec)
+{
+	return spec[0] != '/' && strncmp(spec, "pid:", 4);
+}
+
+int vx_parse_netns(const char *s, char *out, size_t outlen, char *err, size_t errlen)
+{
+	static const char *const dirs[] = { "/run/netns/", "/var/run/netns/" };
+	size_t n = strlen(s);
+
+	if (!strncmp(s, "pid:", 4)) {
+		if (!vx_netns_spec_pid(s))
+			return ERR("network namespace '%s': pid: takes the id of a running "
+				   "process, such as pid:1234",
+				   s);
+		snprintf(out, outlen, "%s", s);
+		return 0;
+	}
+	if (s[0] == '/') {
+		for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+			const char *name = s + strlen(dirs[i]);
+
+			if (!strncmp(s, dirs[i], strlen(dirs[i])) && vx_valid_netns_name(name)) {
+				snprintf(out, outlen, "%s", name);
+				return 0;
+			}
+		}
+		if (n >= VX_NETNS_NAME_MAX || n >= outlen)
+			return ERR("network namespace path '%s' is too long (at most %d "
+				   "characters): bind-mount it under /run/netns and give its name",
+				   s, VX_NETNS_NAME_MAX - 1);
+		snprintf(out, outlen, "%s", s);
+		return 0;
+	}
+	if (strchr(s, '/'))
+		return ERR("network namespace '%s' is neither a name (no '/') nor an absolute "
+			   "path: give a name from `ip netns list`, a path such as "
+			   "/proc/PID/ns/net, or pid:PID",
+			   s);
+	if (!vx_valid_netns_name(s))
+		return ERR("'%s' is not a valid network namespace name: give a name from "
+			   "`ip netns list`, a path such as /proc/PID/ns/net, or pid:PID",
+			   s);
+	snprintf(out, outlen, "%s", s);
+	return 0;
+}
+
 static bool valid_ifname(const char *s)
 {
 	size_t n = strlen(s);
@@ -92,20 +152,28 @@ static bool valid_ifname(const char *s)
 
 int vx_parse_iface_spec(const char *s, struct vx_iface_spec *out, char *err, size_t errlen)
 {
-	const char *colon = strchr(s, ':');
+	/* The interface follows the first ':' of a name, the one after
+	 * pid:PID, and the last of a path (an interface holds no ':'). */
+	const char *colon = s[0] == '/'		   ? strrchr(s, ':') :
+			    !strncmp(s, "pid:", 4) ? strchr(s + 4, ':') :
+						     strchr(s, ':');
 
 	memset(out, 0, sizeof(*out));
 	if (colon) {
+		char ns[VX_NETNS_NAME_MAX], why[200];
 		size_t nslen = (size_t)(colon - s);
 
 		if (nslen == 0 || nslen >= VX_NETNS_NAME_MAX)
 			return ERR(
 				"interface '%s': the namespace before ':' must be 1-%d characters",
 				s, VX_NETNS_NAME_MAX - 1);
-		memcpy(out->netns, s, nslen);
-		if (!vx_valid_netns_name(out->netns))
+		memcpy(ns, s, nslen);
+		ns[nslen] = '\0';
+		if (vx_netns_is_name(ns) && !vx_valid_netns_name(ns))
 			return ERR("interface '%s': '%s' is not a valid network namespace name", s,
-				   out->netns);
+				   ns);
+		if (vx_parse_netns(ns, out->netns, sizeof(out->netns), why, sizeof(why)))
+			return ERR("interface '%s': %s", s, why);
 		s = colon + 1;
 	}
 	if (!valid_ifname(s))

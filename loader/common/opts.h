@@ -19,7 +19,13 @@
  * likely a typo (ms vs s) than an intent, and vxray is meant to be stopped. */
 #define VX_MAX_DURATION_NS (7ULL * 24 * 3600 * NSEC_PER_SEC)
 
-/* An interface as the user named it: "eth0" or "NETNS:eth0". An empty netns
+/* A network namespace as the user gives it (--netns, -i NETNS:IFACE), a
+ * "netns spec": a NAME under /run/netns (`ip netns`), an absolute path to
+ * a namespace file (/proc/PID/ns/net, /var/run/docker/netns/..., any nsfs
+ * mount), or pid:PID, the namespace of a running process. "" is vxray's
+ * own. A spec is at most VX_NETNS_NAME_MAX - 1 characters.
+ *
+ * An interface as the user named it: "eth0" or "NETNS:eth0". An empty netns
  * means vxray's own network namespace. */
 struct vx_iface_spec {
 	char netns[VX_NETNS_NAME_MAX];
@@ -50,6 +56,7 @@ struct vx_opts {
 	char netns[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
 	int n_netns;
 	bool auto_attach;
+	bool all_netns; /* --all-netns: every namespace holding a VXLAN device */
 	bool json;
 	int verbose;
 	const char *output;   /* -o FILE; NULL or "-": standard output */
@@ -99,6 +106,15 @@ int vx_parse_host(const char *s, char *out, size_t outlen, char *err, size_t err
 int vx_parse_u32(const char *s, const char *what, uint32_t min, uint32_t max, uint32_t *out,
 		 char *err, size_t errlen);
 bool vx_valid_netns_name(const char *s);
+/* A netns spec (above) into @out (@outlen >= VX_NETNS_NAME_MAX): a name
+ * as it is, /run/netns/NAME (or /var/run/netns/NAME) as NAME, so that it
+ * is followed by name, pid:PID and other paths as they are. Checks the
+ * form only; vx_netns_check() looks at the system. */
+int vx_parse_netns(const char *s, char *out, size_t outlen, char *err, size_t errlen);
+/* Whether a (parsed) spec is a /run/netns name, or "" (vxray's own). */
+bool vx_netns_is_name(const char *spec);
+/* The PID of a pid:PID spec, else 0. */
+int vx_netns_spec_pid(const char *spec);
 /* Format @ns as "1.5s", "250ms", "3m" for messages. */
 const char *vx_fmt_duration(uint64_t ns, char *buf, size_t len);
 

@@ -63,7 +63,7 @@ void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po)
 		dp->w[i].tcx[0] = dp->w[i].tcx[1] = -1;
 		dp->w[i].xdp_link = -1;
 	}
-	dp->ns_watch = dp->ns_timer = -1;
+	dp->ns_watch = dp->ns_timer = dp->rt_timer = dp->scan_timer = -1;
 }
 
 /* ---- choosing interfaces ------------------------------------------------ */
@@ -211,7 +211,7 @@ int vx_dp_pick(struct vx_dp *dp)
 			if (ret)
 				goto too_many;
 		}
-		if (!dp->inv.n) {
+		if (!dp->inv.n && !o->all_netns) {
 			pr_err("--auto found no VXLAN device in the chosen namespaces; `vxray doctor` "
 			       "lists them, --netns NAME looks inside a namespace");
 			return -ENODEV;
@@ -222,7 +222,7 @@ int vx_dp_pick(struct vx_dp *dp)
 	for (int i = 0; o->auto_attach && i < o->n_netns; i++)
 		if (inst_for(dp, o->netns[i]) < 0)
 			goto too_many;
-	if (!dp->n_w) {
+	if (!dp->n_w && !o->all_netns) {
 		pr_err("nothing to watch: name interfaces with -i [NETNS:]IFACE or use --auto "
 		       "(every VXLAN device and its underlay)");
 		return -EINVAL;
@@ -399,14 +399,14 @@ int dp_open_tc_socket(struct vx_dp *dp, struct vx_dp_inst *in)
 	err = in->nl ? 0 : -errno;
 	vx_netns_leave(saved);
 	if (err && dp->tc_mode == VX_TC_NETLINK) {
-		pr_err("cannot open an rtnetlink socket in %s: %s", vx_ns_label_of(in->netns),
+		pr_err("cannot open an rtnetlink socket in %s: %s", dp_inst_label(in),
 		       strerror(-err));
 		return err;
 	}
 	if (err)
 		pr_warn("cannot open an rtnetlink socket in %s (%s): stale tc filters of an "
 			"earlier vxray there are not looked for",
-			vx_ns_label_of(in->netns), strerror(-err));
+			dp_inst_label(in), strerror(-err));
 	return 0;
 }
 
@@ -420,8 +420,8 @@ int vx_dp_load(struct vx_dp *dp)
 		struct vx_dp_inst *in = &dp->inst[i];
 
 		if ((err = dp_load_inst(dp, in, i ? dp->inst[0].tc->obj : NULL))) {
-			pr_err("cannot load the datapath programs for %s: %s",
-			       vx_ns_label_of(in->netns), vx_strerror(err));
+			pr_err("cannot load the datapath programs for %s: %s", dp_inst_label(in),
+			       vx_strerror(err));
 			return err == -EINVAL ? -EIO : err;
 		}
 		if ((err = dp_open_tc_socket(dp, in)))
@@ -442,7 +442,7 @@ static void xdp_attach(struct vx_dp *dp, struct vx_dp_watched *w)
 	if (!bpf_xdp_query(w->ifindex, 0, &q) && (q.prog_id || q.drv_prog_id || q.skb_prog_id)) {
 		pr_info("%s in %s already has an XDP program (id %u); leaving it there, "
 			"tc ingress sees arriving packets on %s",
-			w->name, vx_ns_label_of(w->netns),
+			w->name, dp_inst_label(&dp->inst[w->inst]),
 			q.prog_id     ? q.prog_id :
 			q.drv_prog_id ? q.drv_prog_id :
 					q.skb_prog_id,
@@ -455,12 +455,12 @@ static void xdp_attach(struct vx_dp *dp, struct vx_dp_watched *w)
 		pr_warn("no XDP on %s in %s: native mode refused (%s), and generic mode is not "
 			"used because it would change the timing it is meant to measure; tc ingress "
 			"sees arriving packets there",
-			w->name, vx_ns_label_of(w->netns), vx_strerror(fd));
+			w->name, dp_inst_label(&dp->inst[w->inst]), vx_strerror(fd));
 		return;
 	}
 	w->xdp_link = fd;
 	dp->n_xdp++;
-	pr_info("XDP in native mode on %s in %s", w->name, vx_ns_label_of(w->netns));
+	pr_info("XDP in native mode on %s in %s", w->name, dp_inst_label(&dp->inst[w->inst]));
 }
 
 /* Name VXLAN device IFINDEX's VNI to the datapath, or forget it (VNI 0):
@@ -524,8 +524,8 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		dp_nl_sweep_stale(dp, w);
 	if (dp->tc_mode == VX_TC_NETLINK && (want[0] || want[1]) &&
 	    (err = vx_tcnl_newqdisc_clsact(in->nl, w->ifindex, &w->nl_qdisc_created)))
-		pr_err("cannot add a clsact qdisc to %s in %s: %s", w->name,
-		       vx_ns_label_of(in->netns), strerror(-err));
+		pr_err("cannot add a clsact qdisc to %s in %s: %s", w->name, dp_inst_label(in),
+		       strerror(-err));
 	for (int dir = 0; dir < 2 && !err; dir++) {
 		if (!want[dir])
 			continue;
@@ -533,7 +533,7 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 			err = dp_nl_attach_dir(dp, w, dir);
 			if (err)
 				pr_err("cannot add vxray's tc filter to %s %s in %s: %s", w->name,
-				       dir ? "egress" : "ingress", vx_ns_label_of(in->netns),
+				       dir ? "egress" : "ingress", dp_inst_label(in),
 				       strerror(-err));
 			continue;
 		}
@@ -544,8 +544,7 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 			err = 0;
 		} else {
 			pr_err("cannot attach to %s %s in %s: %s%s", w->name,
-			       dir ? "egress" : "ingress", vx_ns_label_of(in->netns),
-			       vx_strerror(err),
+			       dir ? "egress" : "ingress", dp_inst_label(in), vx_strerror(err),
 			       err == -EINVAL ? " (this kernel has no TCX links; "
 						"VXRAY_TC_ATTACH=netlink uses tc filters)" :
 						"");
@@ -559,7 +558,7 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		return err;
 	}
 	pr_debug("attached to %s (%s) in %s", w->name, w->is_vxlan ? "vxlan" : "underlay",
-		 vx_ns_label_of(in->netns));
+		 dp_inst_label(in));
 	return 0;
 }
 
@@ -644,7 +643,12 @@ void vx_dp_close(struct vx_dp *dp)
 		close(dp->ns_watch);
 	if (dp->ns_timer >= 0)
 		close(dp->ns_timer);
-	dp->ns_watch = dp->ns_timer = -1;
+	if (dp->rt_timer >= 0)
+		close(dp->rt_timer);
+	if (dp->scan_timer >= 0)
+		close(dp->scan_timer);
+	dp->ns_watch = dp->ns_timer = dp->rt_timer = dp->scan_timer = -1;
+	vx_incarn_free(&dp->inc);
 	vx_inventory_free(&dp->inv);
 	dp->n_w = dp->n_inst = 0;
 }
@@ -654,7 +658,7 @@ int vx_dp_cnt_fd(const struct vx_dp *dp)
 	return dp->n_inst && dp->inst[0].tc ? bpf_map__fd(dp->inst[0].tc->maps.vxp_cnt) : -EBADF;
 }
 
-int vx_dp_tun_foreach(const struct vx_dp *dp, vx_tun_fn fn, void *ctx)
+static int tun_foreach_raw(const struct vx_dp *dp, vx_tun_fn fn, void *ctx)
 {
 	const struct vx_tc *tc = dp->n_inst ? dp->inst[0].tc : NULL;
 
@@ -662,6 +666,64 @@ int vx_dp_tun_foreach(const struct vx_dp *dp, vx_tun_fn fn, void *ctx)
 		return -EBADF;
 	return vx_tun_foreach(bpf_map__fd(tc->maps.vxp_tun), bpf_map__fd(tc->maps.vxp_tslot), fn,
 			      ctx);
+}
+
+struct tun_now {
+	const struct vx_dp *dp;
+	vx_tun_fn fn;
+	void *ctx;
+};
+
+static void tun_now(const struct vx_tun_key *k, const struct vx_tun_val *tot, void *ctx)
+{
+	struct tun_now *t = ctx;
+	struct vx_tun_val v = *tot;
+
+	if (vx_incarn_current(&t->dp->inc, k, &v))
+		t->fn(k, &v, t->ctx);
+}
+
+int vx_dp_tun_foreach(const struct vx_dp *dp, vx_tun_fn fn, void *ctx)
+{
+	struct tun_now t = { dp, fn, ctx };
+
+	return tun_foreach_raw(dp, tun_now, &t);
+}
+
+struct tun_end {
+	struct vx_dp *dp;
+	uint32_t inum;
+	const char *label;
+};
+
+static void tun_end(const struct vx_tun_key *k, const struct vx_tun_val *tot, void *ctx)
+{
+	struct tun_end *t = ctx;
+
+	if (k->netns == t->inum &&
+	    vx_incarn_end(&t->dp->inc, k, tot, t->label, t->dp->po.retired) == -ENOMEM)
+		pr_warn("no memory for the totals of namespace %s, which ended: a namespace "
+			"created with its inode may show them",
+			t->label);
+}
+
+void dp_netns_ended(struct vx_dp *dp, struct vx_dp_inst *in)
+{
+	struct tun_end t = { dp, in->inum, dp_inst_label(in) };
+
+	tun_foreach_raw(dp, tun_end, &t);
+	vx_ns_label_forget(in->inum);
+	dp->ns_ended++;
+}
+
+int vx_dp_retired_take(struct vx_dp *dp, struct vx_dp_retired *out, int max)
+{
+	return vx_incarn_take(&dp->inc, out, max);
+}
+
+const char *dp_inst_label(const struct vx_dp_inst *in)
+{
+	return vx_netns_is_name(in->netns) ? vx_ns_label_of(in->netns) : vx_ns_label(in->inum);
 }
 
 void vx_dp_counters(const struct vx_dp *dp, uint64_t out[VX_C__MAX])

@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dp_incarn.h"
 #include "inventory.h"
 #include "maputil.h"
 #include "opts.h"
@@ -72,6 +73,12 @@ struct vx_dp_inst {
 	 * the deadline for the recreated name to become a namespace. */
 	bool gone;
 	uint64_t back_by; /* CLOCK_MONOTONIC ns, 0: not waiting */
+	/* Followed by path or pid (or --all-netns), and no process or mount
+	 * holds it any more: let go for good, the slot free for another. */
+	bool dead;
+	/* An address or route changed there (vx_dp_follow): the underlays
+	 * are resolved again when the debounce timer fires. */
+	bool reroute;
 };
 
 /* An interface vxray watches. Slots are never moved: pointers stay valid
@@ -98,6 +105,11 @@ struct vx_dp_watched {
 	bool appeared;		 /* attached while following */
 	bool link_known;	 /* link_flags hold its state */
 	unsigned int link_flags; /* IFF_* at the last message */
+	/* A VXLAN device whose underlay no longer resolves (its local
+	 * address or route is gone for now): vx_copy keeps the last one,
+	 * which stays attached while it exists (dp_follow.c). */
+	bool ul_unresolved;
+	bool ul_moved; /* an underlay a device just left (dp_resync) */
 };
 
 /* What happened to a watched interface (vx_dp_opts.on_link). */
@@ -154,6 +166,9 @@ struct vx_dp_opts {
 	 * The pointers are valid during the call only. */
 	void (*on_event)(void *ctx, const struct vx_event *e, const struct vx_cap *cap);
 	void *ctx;
+	/* Keep the last totals of namespaces that ended for
+	 * vx_dp_retired_take() (a view showing them once). */
+	bool retired;
 };
 
 enum {
@@ -179,8 +194,22 @@ struct vx_dp {
 	 * that polls a recreated name until its namespace is mounted. */
 	struct vx_loop *loop;
 	int ns_watch, ns_timer;
+	/* Address and route changes are followed after this one-shot
+	 * timer, so that a burst of them costs one re-read. */
+	int rt_timer;
 	struct ring_buffer *rb; /* vx_dp_add_to_loop() with .on_event */
+	/* Namespaces that ended: per-tunnel baselines and retired rows, and
+	 * how many ended (a reader's cue to drop what it keeps of them). */
+	struct vx_incarn inc;
+	uint64_t ns_ended;
+	int scan_timer; /* vx_dp_follow: namespaces that come and go */
 };
+
+/* --all-netns, before the views start: o->netns becomes vxray's own
+ * namespace ("") and every other one holding a VXLAN device now (named,
+ * mounted elsewhere, or any process's, as pid:PID), and --auto is set;
+ * vx_dp_follow() follows those that appear later. Returns the count. */
+int vx_dp_all_netns(struct vx_opts *o);
 
 void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po);
 int vx_dp_pick(struct vx_dp *dp);
@@ -198,8 +227,15 @@ void vx_dp_close(struct vx_dp *dp);
 
 /* Shared maps: the per-CPU counters (enum vx_result + enum vx_counter). */
 int vx_dp_cnt_fd(const struct vx_dp *dp);
-/* The per-tunnel statistics, one call of FN per tunnel (maputil.h). */
+/* The per-tunnel statistics, one call of FN per tunnel (maputil.h), for
+ * the namespaces as they are now: a namespace that ended, and was
+ * perhaps created again with the same inode, counts from its start
+ * (dp_incarn.h); tunnels of ended namespaces only are left out. */
 int vx_dp_tun_foreach(const struct vx_dp *dp, vx_tun_fn fn, void *ctx);
+/* With vx_dp_opts.retired: move up to @max rows of namespaces that ended
+ * since the last call (their tunnels' totals, labelled as the namespace
+ * was) into @out; returns how many. */
+int vx_dp_retired_take(struct vx_dp *dp, struct vx_dp_retired *out, int max);
 /* The per-CPU counters (enum vx_result + enum vx_counter) summed over
  * CPUs into @out; slots that cannot be read are 0. */
 void vx_dp_counters(const struct vx_dp *dp, uint64_t out[VX_C__MAX]);

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The datapath engine following what changes under it (vx_dp_follow, see
  * dp_internal.h): with --auto, VXLAN devices and underlays that appear or
- * vanish are attached or detached on the fly, and a named namespace that
- * is deleted is let go and followed again when it is created again; with
- * vx_dp_opts.on_link, changes of watched links are reported. Attaching and
- * loading are datapath.c's, through dp_internal.h. */
+ * vanish are attached or detached on the fly, and so is the underlay a
+ * VXLAN device without `dev` moves to when addresses or routes change;
+ * with vx_dp_opts.on_link, changes of watched links are reported.
+ * Namespaces that come and go are dp_nsfollow.c's; attaching and loading
+ * are datapath.c's, through dp_internal.h. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -41,8 +44,10 @@ static bool port_known(const struct vx_dp *dp, uint16_t port)
 	return false;
 }
 
+/* @why completes "attached to NAME (KIND) in NETNS": ", which appeared";
+ * NULL when a line of dp_resync() said it already (a debug line then). */
 static void follow_add(struct vx_dp *dp, int inst, int ifindex, const char *name,
-		       const struct vx_vxlan_dev *v, bool is_vxlan)
+		       const struct vx_vxlan_dev *v, bool is_vxlan, const char *why)
 {
 	struct vx_dp_watched *w;
 	int err;
@@ -51,7 +56,7 @@ static void follow_add(struct vx_dp *dp, int inst, int ifindex, const char *name
 	if (!w) {
 		if (err)
 			pr_warn("cannot watch %s in %s: vxray watches at most %d interfaces", name,
-				vx_ns_label_of(dp->inst[inst].netns), VX_DP_MAX_WATCH);
+				dp_inst_label(&dp->inst[inst]), VX_DP_MAX_WATCH);
 		return;
 	}
 	w->from_auto = true;
@@ -60,23 +65,145 @@ static void follow_add(struct vx_dp *dp, int inst, int ifindex, const char *name
 		w->active = false;
 		return;
 	}
-	pr_info("attached to %s (%s) in %s, which appeared", w->name,
-		is_vxlan ? "vxlan" : "underlay", vx_ns_label_of(w->netns));
+	if (why)
+		pr_info("attached to %s (%s) in %s%s", w->name, is_vxlan ? "vxlan" : "underlay",
+			dp_inst_label(&dp->inst[w->inst]), why);
+	else
+		pr_debug("attached to %s (underlay) in %s", w->name,
+			 dp_inst_label(&dp->inst[w->inst]));
 	if (dp->po.on_change)
 		dp->po.on_change(dp->po.ctx, w, true);
 }
 
-/* Re-read the namespace's VXLAN devices and make the watched set match. */
-static void resync(struct vx_dp_inst *in)
+/* Whether interface @ifindex still exists in @in's namespace. */
+static bool link_alive(const struct vx_dp_inst *in, int ifindex)
+{
+	char name[IF_NAMESIZE];
+	int saved;
+	bool alive;
+
+	if (vx_netns_enter(in->netns, &saved))
+		return false;
+	alive = if_indextoname((unsigned int)ifindex, name) != NULL;
+	vx_netns_leave(saved);
+	return alive;
+}
+
+/* How the inventory found @v's underlay, for the change line. */
+static const char *underlay_how(const struct vx_vxlan_dev *v, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!v->underlay_from_route)
+		snprintf(buf, len, "its dev");
+	else if (v->remote_family && !v->remote_is_group)
+		snprintf(buf, len, "the route to %s",
+			 inet_ntop(v->remote_family, &v->remote, a, sizeof(a)) ? a : "its remote");
+	else if (v->local_family)
+		snprintf(buf, len, "its FDB remote, or the device holding %s",
+			 inet_ntop(v->local_family, &v->local, a, sizeof(a)) ? a :
+									       "its local address");
+	else
+		snprintf(buf, len, "its FDB remote");
+	return buf;
+}
+
+/* What does not resolve for @v, for the change line. */
+static const char *unresolved_how(const struct vx_vxlan_dev *v, char *buf, size_t len)
+{
+	char r[INET6_ADDRSTRLEN] = "", l[INET6_ADDRSTRLEN] = "";
+
+	if (v->remote_family && !v->remote_is_group)
+		inet_ntop(v->remote_family, &v->remote, r, sizeof(r));
+	if (v->local_family)
+		inet_ntop(v->local_family, &v->local, l, sizeof(l));
+	if (r[0] && l[0])
+		snprintf(buf, len, "no route to %s and no device holds %s", r, l);
+	else if (r[0])
+		snprintf(buf, len, "no route to %s", r);
+	else if (l[0])
+		snprintf(buf, len, "no FDB remote is routed and no device holds %s", l);
+	else
+		snprintf(buf, len, "no FDB remote is routed");
+	return buf;
+}
+
+/* @v is what the inventory says of a VXLAN device vxray watches as @w;
+ * decide the underlay it uses now and say, in one line, what changed
+ * (dp_resync() then attaches and detaches without a line of its own).
+ * A device whose underlay no longer resolves keeps the one it had while
+ * that exists: its local address or route is gone only for a moment as
+ * a rule (re-applied configuration), and detaching would lose the
+ * packets that follow. Returns the underlay to watch, 0 for none. */
+static int underlay_now(struct vx_dp_inst *in, struct vx_dp_watched *w, struct vx_vxlan_dev *v,
+			const char *why)
+{
+	const struct vx_vxlan_dev *was = &w->vx_copy;
+	const char *ns = dp_inst_label(in);
+	char how[160];
+
+	if (!v->underlay_ifindex) {
+		if (!was->underlay_ifindex || !link_alive(in, was->underlay_ifindex)) {
+			if (was->underlay_ifindex)
+				pr_info("%s in %s: underlay %s -> none after %s (%s; %s is gone)",
+					v->name, ns, was->underlay, why,
+					unresolved_how(v, how, sizeof(how)), was->underlay);
+			w->ul_unresolved = false;
+			return 0;
+		}
+		v->underlay_ifindex = was->underlay_ifindex;
+		v->underlay_mtu = was->underlay_mtu;
+		v->underlay_from_route = was->underlay_from_route;
+		snprintf(v->underlay, sizeof(v->underlay), "%s", was->underlay);
+		if (!w->ul_unresolved)
+			pr_info("%s in %s: underlay %s no longer resolves after %s (%s); "
+				"staying attached to %s, which still exists",
+				v->name, ns, v->underlay, why, unresolved_how(v, how, sizeof(how)),
+				v->underlay);
+		w->ul_unresolved = true;
+		return v->underlay_ifindex;
+	}
+	if (was->underlay_ifindex != v->underlay_ifindex) {
+		struct vx_dp_watched *old =
+			was->underlay_ifindex ?
+				dp_find_active(in->dp, w->inst, was->underlay_ifindex) :
+				NULL;
+
+		/* Its detach, if no other device uses it, is this line's. */
+		if (old && !old->is_vxlan)
+			old->ul_moved = true;
+		pr_info("%s in %s: underlay %s -> %s after %s (%s)", v->name, ns,
+			was->underlay_ifindex ? was->underlay : "none", v->underlay, why,
+			underlay_how(v, how, sizeof(how)));
+	} else if (w->ul_unresolved)
+		pr_info("%s in %s: underlay %s resolves again after %s (%s)", v->name, ns,
+			v->underlay, why, underlay_how(v, how, sizeof(how)));
+	w->ul_unresolved = false;
+	return v->underlay_ifindex;
+}
+
+/* Re-read the namespace's VXLAN devices and make the watched set match;
+ * @why names what prompted it ("a link change"). */
+void dp_resync(struct vx_dp_inst *in, const char *why)
 {
 	struct vx_dp *dp = in->dp;
 	struct vx_inventory inv = {};
 	int inst = (int)(in - dp->inst), err;
 
+	in->reroute = false;
+	for (int i = 0; i < dp->n_w; i++)
+		dp->w[i].ul_moved = false;
 	if ((err = vx_inventory_collect(&inv, in->netns))) {
-		pr_warn("cannot re-read the VXLAN devices in %s: %s", vx_ns_label_of(in->netns),
+		pr_warn("cannot re-read the VXLAN devices in %s: %s", dp_inst_label(in),
 			strerror(-err));
 		return;
+	}
+	/* Each device's underlay now: resolved, or kept (underlay_now). */
+	for (int d = 0; d < inv.n; d++) {
+		struct vx_dp_watched *w = dp_find_active(dp, inst, inv.devs[d].ifindex);
+
+		if (w && w->is_vxlan && w->from_auto)
+			underlay_now(in, w, &inv.devs[d], why);
 	}
 	/* Vanished, or no longer a VXLAN device or its underlay. */
 	for (int i = 0; i < dp->n_w; i++) {
@@ -91,8 +218,14 @@ static void resync(struct vx_dp_inst *in)
 		if (keep)
 			continue;
 		dp_detach_one(dp, w);
-		pr_info("detached from %s in %s, which vanished or is no longer a tunnel device",
-			w->name, vx_ns_label_of(w->netns));
+		if (!w->ul_moved)
+			pr_info("detached from %s in %s, which vanished or is no longer a tunnel "
+				"device",
+				w->name, dp_inst_label(&dp->inst[w->inst]));
+		else /* said by underlay_now()'s line */
+			pr_debug("detached from %s in %s: no VXLAN device there uses it as its "
+				 "underlay now",
+				 w->name, dp_inst_label(&dp->inst[w->inst]));
 		if (dp->po.on_change)
 			dp->po.on_change(dp->po.ctx, w, false);
 	}
@@ -101,17 +234,22 @@ static void resync(struct vx_dp_inst *in)
 		struct vx_dp_watched *w = dp_find_active(dp, inst, v->ifindex);
 
 		if (w && w->is_vxlan) {
-			/* Still here: refresh its configuration (VNI, remote). */
+			/* Still here: refresh its configuration (VNI, remote,
+			 * underlay), and watch an underlay it moved to. */
 			w->vx_copy = *v;
+			if (w->from_auto && v->underlay_ifindex)
+				follow_add(dp, inst, v->underlay_ifindex, v->underlay, v, false,
+					   NULL);
 			continue;
 		}
 		if (!port_known(dp, v->dstport))
 			pr_warn("%s in %s uses UDP port %u, unknown when vxray started: its outer "
 				"packets count as non-VXLAN until vxray restarts",
-				v->name, vx_ns_label_of(in->netns), v->dstport);
-		follow_add(dp, inst, v->ifindex, v->name, v, true);
+				v->name, dp_inst_label(in), v->dstport);
+		follow_add(dp, inst, v->ifindex, v->name, v, true, ", which appeared");
 		if (v->underlay_ifindex)
-			follow_add(dp, inst, v->underlay_ifindex, v->underlay, v, false);
+			follow_add(dp, inst, v->underlay_ifindex, v->underlay, v, false,
+				   ", which appeared");
 	}
 	vx_inventory_free(&inv);
 }
@@ -169,13 +307,45 @@ static void link_report(struct vx_dp *dp, struct vx_dp_inst *in, const struct vx
 }
 
 #define LINK_BURST 64
+/* A burst of address and route changes (an address re-applied, a routing
+ * daemon's update) is followed once, this long after its first message. */
+#define REROUTE_NS (100 * NSEC_PER_MSEC)
+
+static void arm_rt_timer(struct vx_dp *dp)
+{
+	struct itimerspec its = { .it_value = { 0, REROUTE_NS } }, cur;
+
+	/* Armed already: that expiry covers this change too. */
+	if (!timerfd_gettime(dp->rt_timer, &cur) && (cur.it_value.tv_sec || cur.it_value.tv_nsec))
+		return;
+	timerfd_settime(dp->rt_timer, 0, &its, NULL);
+}
+
+static int on_rt_timer(void *ctx)
+{
+	struct vx_dp *dp = ctx;
+	uint64_t exp;
+
+	if (read(dp->rt_timer, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
+		return 0;
+	for (int i = 0; i < dp->n_inst; i++)
+		if (dp->inst[i].reroute && !dp->inst[i].gone)
+			dp_resync(&dp->inst[i], "an address or route change");
+	return 0;
+}
+
+static bool addr_or_route(uint16_t type)
+{
+	return type == RTM_NEWADDR || type == RTM_DELADDR || type == RTM_NEWROUTE ||
+	       type == RTM_DELROUTE;
+}
 
 static int on_link_event(void *ctx)
 {
 	struct vx_dp_inst *in = ctx;
 	struct vx_dp *dp = in->dp;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	/* Links not watched yet: --auto may attach them in resync(). */
+	/* Links not watched yet: --auto may attach them in dp_resync(). */
 	struct {
 		struct vx_link_msg m;
 		uint64_t ts;
@@ -198,7 +368,7 @@ static int on_link_event(void *ctx)
 				if (dp->po.on_link)
 					pr_warn("link events in %s were lost (socket buffer full): "
 						"changes may be missing",
-						vx_ns_label_of(in->netns));
+						dp_inst_label(in));
 			}
 			break;
 		}
@@ -207,6 +377,10 @@ static int on_link_event(void *ctx)
 			bool dump = h->nlmsg_flags & NLM_F_MULTI;
 			struct vx_link_msg m;
 
+			if (addr_or_route(h->nlmsg_type)) {
+				in->reroute = true;
+				continue;
+			}
 			if (vx_link_parse(h, &m))
 				continue;
 			changed |= !dump;
@@ -217,7 +391,9 @@ static int on_link_event(void *ctx)
 		}
 	}
 	if (changed && dp->po.o->auto_attach)
-		resync(in);
+		dp_resync(in, in->reroute ? "a link, address or route change" : "a link change");
+	else if (in->reroute && dp->po.o->auto_attach)
+		arm_rt_timer(dp);
 	for (int i = 0; i < n_later; i++)
 		link_report(dp, in, &later[i].m, false, later[i].ts);
 	return 0;
@@ -239,236 +415,33 @@ static int send_link_dump(struct mnl_socket *nl)
 	return mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ? -errno : 0;
 }
 
-/* RTNLGRP_LINK in @in's namespace, read by on_link_event. */
-static int open_monitor(struct vx_dp *dp, struct vx_dp_inst *in)
+/* RTNLGRP_LINK (and with --auto, addresses and routes) in @in's
+ * namespace, read by on_link_event. */
+int dp_open_monitor(struct vx_dp *dp, struct vx_dp_inst *in)
 {
+	/* With --auto, addresses and routes too: they decide which device a
+	 * VXLAN device without `dev` sends through. */
+	unsigned int groups = RTMGRP_LINK | (dp->po.o->auto_attach ?
+						     RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
+							     RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE :
+						     0);
 	int saved, err = vx_netns_enter(in->netns, &saved);
 
 	if (err)
 		return err;
 	in->mon = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	err = in->mon && !mnl_socket_bind(in->mon, RTMGRP_LINK, MNL_SOCKET_AUTOPID) ? 0 : -errno;
+	err = in->mon && !mnl_socket_bind(in->mon, groups, MNL_SOCKET_AUTOPID) ? 0 : -errno;
 	vx_netns_leave(saved);
 	if (!err && dp->po.on_link)
 		err = send_link_dump(in->mon);
 	if (!err)
 		err = vx_loop_add_fd(dp->loop, mnl_socket_get_fd(in->mon), on_link_event, in);
 	if (err) {
-		pr_err("cannot follow link events in %s: %s", vx_ns_label_of(in->netns),
-		       strerror(-err));
+		pr_err("cannot follow link events in %s: %s", dp_inst_label(in), strerror(-err));
 		if (in->mon)
 			mnl_socket_close(in->mon);
 		in->mon = NULL;
 	}
-	return err;
-}
-
-/* The name of @in's namespace is gone (`ip netns del`): detach from its
- * interfaces and close the sockets vxray holds there, which would
- * otherwise keep the namespace and its devices alive. The skeletons stay
- * loaded until the name comes back. */
-static void ns_vanished(struct vx_dp *dp, struct vx_dp_inst *in)
-{
-	int inst = (int)(in - dp->inst);
-
-	for (int i = 0; i < dp->n_w; i++) {
-		struct vx_dp_watched *w = &dp->w[i];
-
-		if (!w->active || w->inst != inst)
-			continue;
-		dp_detach_one(dp, w);
-		pr_info("detached from %s in %s, which vanished with its namespace", w->name,
-			vx_ns_label_of(w->netns));
-		if (dp->po.on_change)
-			dp->po.on_change(dp->po.ctx, w, false);
-	}
-	if (in->mon) {
-		vx_loop_del_fd(dp->loop, mnl_socket_get_fd(in->mon));
-		mnl_socket_close(in->mon);
-		in->mon = NULL;
-	}
-	vx_tcnl_close(in->nl);
-	in->nl = NULL;
-	in->gone = true;
-	in->back_by = 0;
-	pr_info("network namespace %s was deleted; vxray follows it again if it is created again",
-		in->netns);
-}
-
-/* A namespace is mounted on /run/netns/NAME: `ip netns add` creates the
- * file first and bind-mounts the namespace on it a moment later. */
-static uint32_t ns_mounted(const char *name)
-{
-	char path[VX_NETNS_NAME_MAX + 16];
-	struct statfs sf;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	if (statfs(path, &sf) || sf.f_type != NSFS_MAGIC)
-		return 0;
-	return vx_netns_inum(name);
-}
-
-/* The name is a namespace again, with a new inode: load programs that
- * carry it (the old ones name the dead namespace), open the sockets there
- * and attach to its tunnel devices. 0, -EAGAIN while it is not mounted yet,
- * or another negative errno (said). */
-static int ns_back(struct vx_dp *dp, struct vx_dp_inst *in)
-{
-	struct vx_tc *old_tc = in->tc;
-	struct vx_xdp *old_xdp = in->xdp;
-	uint32_t old_inum = in->inum, inum = ns_mounted(in->netns);
-	/* The shared maps: the first instance's (for itself, its old self). */
-	struct bpf_object *global = in == dp->inst ? old_tc->obj : dp->inst[0].tc->obj;
-	int err;
-
-	if (!inum)
-		return -EAGAIN;
-	in->inum = inum;
-	in->tc = NULL;
-	in->xdp = NULL;
-	err = dp_load_inst(dp, in, global);
-	if (!err)
-		err = dp_open_tc_socket(dp, in);
-	if (!err)
-		err = open_monitor(dp, in);
-	if (err) {
-		pr_warn("cannot follow network namespace %s again: %s", in->netns,
-			vx_strerror(err));
-		vx_tcnl_close(in->nl);
-		in->nl = NULL;
-		vx_xdp__destroy(in->xdp);
-		vx_tc__destroy(in->tc);
-		in->tc = old_tc;
-		in->xdp = old_xdp;
-		in->inum = old_inum;
-		return err;
-	}
-	/* Every map the old programs shared is held by the new ones. */
-	vx_xdp__destroy(old_xdp);
-	vx_tc__destroy(old_tc);
-	in->gone = false;
-	in->back_by = 0;
-	pr_info("network namespace %s was created again: following it", in->netns);
-	if (dp->po.on_netns)
-		dp->po.on_netns(dp->po.ctx, old_inum, inum);
-	resync(in);
-	return 0;
-}
-
-static void arm_ns_timer(struct vx_dp *dp, bool on)
-{
-	/* 10 ms: `ip netns add` mounts right after creating the file. */
-	struct itimerspec its = { .it_interval = { 0, on ? 10000000 : 0 },
-				  .it_value = { 0, on ? 10000000 : 0 } };
-
-	timerfd_settime(dp->ns_timer, 0, &its, NULL);
-}
-
-static int on_ns_timer(void *ctx)
-{
-	struct vx_dp *dp = ctx;
-	uint64_t exp, now = vx_now_ns();
-	bool waiting = false;
-
-	if (read(dp->ns_timer, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
-		return 0;
-	for (int i = 0; i < dp->n_inst; i++) {
-		struct vx_dp_inst *in = &dp->inst[i];
-
-		if (!in->gone || !in->back_by)
-			continue;
-		if (ns_back(dp, in) != -EAGAIN)
-			continue;
-		if (now > in->back_by) {
-			pr_warn("/run/netns/%s appeared but no namespace was mounted on it within 5 s; "
-				"vxray waits for the next one",
-				in->netns);
-			in->back_by = 0;
-			continue;
-		}
-		waiting = true;
-	}
-	if (!waiting)
-		arm_ns_timer(dp, false);
-	return 0;
-}
-
-static struct vx_dp_inst *inst_named(struct vx_dp *dp, const char *name)
-{
-	for (int i = 0; i < dp->n_inst; i++)
-		if (dp->inst[i].netns[0] && !strcmp(dp->inst[i].netns, name))
-			return &dp->inst[i];
-	return NULL;
-}
-
-/* A name in /run/netns was created, deleted or renamed. */
-static void ns_name_event(struct vx_dp *dp, struct vx_dp_inst *in, bool created)
-{
-	if (!created) {
-		if (!in->gone)
-			ns_vanished(dp, in);
-		return;
-	}
-	if (!in->gone && vx_netns_inum(in->netns) == in->inum)
-		return;
-	/* Created again before vxray saw it go (events merged): let the old
-	 * one go first. */
-	if (!in->gone)
-		ns_vanished(dp, in);
-	in->back_by = vx_now_ns() + 5 * NSEC_PER_SEC;
-	arm_ns_timer(dp, true);
-}
-
-static int on_ns_event(void *ctx)
-{
-	struct vx_dp *dp = ctx;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
-
-	while ((n = read(dp->ns_watch, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-			struct vx_dp_inst *in;
-
-			p += sizeof(*ev) + ev->len;
-			if (ev->mask & IN_Q_OVERFLOW) {
-				/* Events lost: compare every name with what it was. */
-				for (int i = 0; i < dp->n_inst; i++)
-					if (dp->inst[i].netns[0])
-						ns_name_event(dp, &dp->inst[i],
-							      vx_netns_inum(dp->inst[i].netns) !=
-								      0);
-				continue;
-			}
-			if (!ev->len || !(in = inst_named(dp, ev->name)))
-				continue;
-			ns_name_event(dp, in, ev->mask & (IN_CREATE | IN_MOVED_TO));
-		}
-	}
-	return 0;
-}
-
-/* /run/netns, when some chosen namespace is a named one. */
-static int watch_ns_names(struct vx_dp *dp)
-{
-	bool named = false;
-	int err;
-
-	for (int i = 0; i < dp->n_inst; i++)
-		named |= dp->inst[i].netns[0] != '\0';
-	if (!named)
-		return 0;
-	dp->ns_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	dp->ns_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (dp->ns_watch < 0 || dp->ns_timer < 0 ||
-	    inotify_add_watch(dp->ns_watch, "/run/netns",
-			      IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO) < 0)
-		err = -errno;
-	else if (!(err = vx_loop_add_fd(dp->loop, dp->ns_watch, on_ns_event, dp)))
-		err = vx_loop_add_fd(dp->loop, dp->ns_timer, on_ns_timer, dp);
-	if (err)
-		pr_err("cannot watch /run/netns for namespaces that are deleted and created again: %s",
-		       strerror(-err));
 	return err;
 }
 
@@ -479,9 +452,18 @@ int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop)
 	if (!dp->po.o->auto_attach && !dp->po.on_link)
 		return 0;
 	dp->loop = loop;
-	for (int i = 0; i < dp->n_inst; i++)
-		if ((err = open_monitor(dp, &dp->inst[i])))
+	if (dp->po.o->auto_attach) {
+		dp->rt_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		err = dp->rt_timer < 0 ? -errno :
+					 vx_loop_add_fd(loop, dp->rt_timer, on_rt_timer, dp);
+		if (err) {
+			pr_err("cannot follow address and route changes: %s", strerror(-err));
 			return err;
-	/* Namespaces deleted and created again are followed with --auto. */
-	return dp->po.o->auto_attach ? watch_ns_names(dp) : 0;
+		}
+	}
+	for (int i = 0; i < dp->n_inst; i++)
+		if ((err = dp_open_monitor(dp, &dp->inst[i])))
+			return err;
+	/* Namespaces deleted, created again, or new, with --auto. */
+	return dp->po.o->auto_attach ? dp_follow_netns(dp) : 0;
 }

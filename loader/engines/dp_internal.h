@@ -38,6 +38,14 @@ int dp_open_tc_socket(struct vx_dp *dp, struct vx_dp_inst *in);
 int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w);
 /* Detach whatever @w has attached and mark it inactive. */
 void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w);
+/* The label of @in's namespace: its name, else that of its inode (which
+ * stays right after the namespace is gone). */
+const char *dp_inst_label(const struct vx_dp_inst *in);
+/* @in's namespace ended (deleted, or nothing holds it any more): its
+ * tunnels' totals become baselines (dp_incarn.h) and its label is let go,
+ * so that a namespace given its inode starts from zero under a label of
+ * its own. */
+void dp_netns_ended(struct vx_dp *dp, struct vx_dp_inst *in);
 
 /* ---- dp_tcnl.c ---------------------------------------------------------- */
 
@@ -60,5 +68,21 @@ void dp_nl_detach(struct vx_dp *dp, struct vx_dp_watched *w);
  * report link changes (a dump of the links first learns their state,
  * silently). A no-op without either --auto or on_link. */
 int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop);
+
+/* Re-read @in's VXLAN devices and make what is attached match: devices
+ * that appeared or vanished, underlays that moved; @why says what
+ * prompted it, for the lines it prints ("a link change"). */
+void dp_resync(struct vx_dp_inst *in, const char *why);
+/* @in's rtnetlink monitor socket, in the loop. */
+int dp_open_monitor(struct vx_dp *dp, struct vx_dp_inst *in);
+
+/* ---- dp_nsfollow.c ------------------------------------------------------ */
+
+/* With --auto: named namespaces followed through deletion and
+ * re-creation (inotify on /run/netns); namespaces given by path or pid,
+ * and with --all-netns every namespace, polled: one that no process or
+ * mount holds any more is let go, and with --all-netns one that holds a
+ * VXLAN device is followed as it appears. */
+int dp_follow_netns(struct vx_dp *dp);
 
 #endif

@@ -132,7 +132,8 @@ static void nl_remove_stale(struct vx_dp *dp, struct vx_dp_watched *w, int dir,
 		err = vx_tcnl_deltfilter(in->nl, w->ifindex, dir, stale);
 		pr_info("removed a stale vxray tc filter (%s, pref %u) from %s %s in %s%s%s",
 			f[i].bpf_name, stale, w->name, dir ? "egress" : "ingress",
-			vx_ns_label_of(w->netns), err ? ": " : "", err ? strerror(-err) : "");
+			dp_inst_label(&dp->inst[w->inst]), err ? ": " : "",
+			err ? strerror(-err) : "");
 		/* The dump also lists the priority's own entry (handle 0). */
 		for (int j = 0; j < n; j++)
 			if (f[j].prio == stale)
@@ -223,11 +224,11 @@ static void nl_detach_dir(struct vx_dp *dp, struct vx_dp_watched *w, int dir)
 	if (!mine) {
 		pr_warn("left tc pref %u on %s %s in %s: it no longer holds vxray's program",
 			w->nl_prio[dir], w->name, dir ? "egress" : "ingress",
-			vx_ns_label_of(w->netns));
+			dp_inst_label(&dp->inst[w->inst]));
 	} else if (n > 0 && (err = vx_tcnl_deltfilter(in->nl, w->ifindex, dir, w->nl_prio[dir]))) {
 		pr_warn("cannot remove vxray's tc filter from %s %s in %s: %s; remove it with "
 			"`tc filter del dev %s %s pref %u`",
-			w->name, dir ? "egress" : "ingress", vx_ns_label_of(w->netns),
+			w->name, dir ? "egress" : "ingress", dp_inst_label(&dp->inst[w->inst]),
 			strerror(-err), w->name, dir ? "egress" : "ingress", w->nl_prio[dir]);
 	}
 out:

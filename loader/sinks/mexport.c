@@ -51,6 +51,7 @@ struct vx_mexport {
 	struct vx_mfamily *drops_total, *retrans, *synack, *latency, *nf_drops;
 	struct vx_mfamily *ct_count, *ct_max, *ct_insert_failed, *ct_drop, *ct_early_drop;
 	struct vx_mfamily *lost, *attached, *backend, *refused, *build, *up, *interfaces;
+	uint64_t ns_ended; /* the datapath's vx_dp.ns_ended at the last fill */
 };
 
 static const char *const TUN_LABELS[] = {
@@ -367,6 +368,14 @@ static void fill_tunnels(struct vx_mexport *me, const struct vx_dp *dp)
 {
 	struct tun_fold f = { dp, calloc(MAX_TUNNELS, sizeof(*f.rows)), 0 };
 
+	/* Only the namespaces as they are now: once one ended, its series
+	 * leave the exposition, and one created again starts from zero (a
+	 * counter reset to Prometheus). */
+	if (f.rows && me->ns_ended != dp->ns_ended) {
+		vx_metric_clear(me->tun_pkts);
+		vx_metric_clear(me->tun_bytes);
+		me->ns_ended = dp->ns_ended;
+	}
 	if (f.rows)
 		vx_dp_tun_foreach(dp, fold_tunnel, &f);
 	for (int i = 0; i < f.n; i++) {

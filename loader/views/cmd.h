@@ -24,6 +24,7 @@ enum {
 	VX_OPT_SUMMARY = 1u << 5, /* --summary: counters only */
 	VX_OPT_XDP = 1u << 6,	  /* --xdp: XDP on underlay ingress */
 	VX_OPT_PCAP = 1u << 7,	  /* --pcap FILE --snaplen N */
+	VX_OPT_ALLNS = 1u << 8,	  /* --all-netns */
 };
 
 struct vx_cmd {

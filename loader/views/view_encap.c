@@ -73,19 +73,24 @@ static void on_event(void *ctx, const struct vx_event *e, const struct vx_cap *c
 
 /* ---- summaries ---------------------------------------------------------- */
 
+/* One summary row: a (namespace, VNI, remote VTEP) of a namespace as it
+ * is now, or, shown once after it ended, of one that is gone (@gone, with
+ * the label it had: a namespace created since may have its inode). */
 struct tun_row {
 	uint32_t netns, vni;
 	uint8_t remote[16];
 	uint8_t family;
+	bool gone;
+	const char *label; /* gone rows' */
 	uint64_t enc_pkts, enc_bytes, dec_pkts, dec_bytes;
 };
 
 static struct tun_row *row_for(struct tun_row *rows, int *n, int max, uint32_t netns, uint32_t vni,
-			       const uint8_t *remote, uint8_t family)
+			       const uint8_t *remote, uint8_t family, const char *gone)
 {
 	for (int i = 0; i < *n; i++)
 		if (rows[i].netns == netns && rows[i].vni == vni && rows[i].family == family &&
-		    !memcmp(rows[i].remote, remote, 16))
+		    !memcmp(rows[i].remote, remote, 16) && rows[i].label == gone)
 			return &rows[i];
 	if (*n == max)
 		return NULL;
@@ -93,6 +98,8 @@ static struct tun_row *row_for(struct tun_row *rows, int *n, int max, uint32_t n
 	rows[*n].netns = netns;
 	rows[*n].vni = vni;
 	rows[*n].family = family;
+	rows[*n].gone = gone != NULL;
+	rows[*n].label = gone;
 	memcpy(rows[*n].remote, remote, 16);
 	return &rows[(*n)++];
 }
@@ -101,6 +108,7 @@ struct collect {
 	const struct encap *x;
 	struct tun_row *rows;
 	int n, max;
+	const char *gone; /* the label of the ended namespace being added */
 };
 
 /* Underlay hooks count per remote VTEP; VXLAN-device hooks (whose frames
@@ -132,7 +140,7 @@ static void collect_row(const struct vx_tun_key *k, const struct vx_tun_val *tot
 		if (vx_watched)
 			return;
 	}
-	r = row_for(cl->rows, &cl->n, cl->max, k->netns, k->vni, remote, family);
+	r = row_for(cl->rows, &cl->n, cl->max, k->netns, k->vni, remote, family, cl->gone);
 	if (!r)
 		return;
 	if (k->at == VX_AT_TC_UL_OUT || k->at == VX_AT_TC_VX_OUT) {
@@ -144,12 +152,29 @@ static void collect_row(const struct vx_tun_key *k, const struct vx_tun_val *tot
 	}
 }
 
-static int collect_rows(const struct encap *x, struct tun_row *rows, int max)
+/* The namespaces as they are now, then those that ended since the last
+ * summary (their last totals, once). */
+static int collect_rows(struct encap *x, struct tun_row *rows, int max)
 {
-	struct collect cl = { x, rows, 0, max };
+	struct collect cl = { x, rows, 0, max, NULL };
+	struct vx_dp_retired gone[64];
+	int n;
 
 	vx_dp_tun_foreach(&x->dp, collect_row, &cl);
+	while ((n = vx_dp_retired_take(&x->dp, gone, 64)) > 0)
+		for (int i = 0; i < n; i++) {
+			cl.gone = gone[i].netns;
+			collect_row(&gone[i].k, &gone[i].v, &cl);
+		}
 	return cl.n;
+}
+
+static const char *row_label(const struct tun_row *r, char *buf, size_t len)
+{
+	if (!r->gone)
+		return vx_ns_label(r->netns);
+	snprintf(buf, len, "%s (gone)", r->label);
+	return buf;
 }
 
 static void on_tick(void *ctx, uint64_t now)
@@ -175,7 +200,7 @@ static void on_tick(void *ctx, uint64_t now)
 	struct encap *x = ctx;
 	struct tun_row rows[128];
 	uint64_t cnt[VX_C__MAX], malformed = 0;
-	char ts[32], ra[INET6_ADDRSTRLEN];
+	char ts[32], ra[INET6_ADDRSTRLEN], label[VX_NETNS_NAME_MAX + 8];
 	int n = collect_rows(x, rows, 128);
 	struct jw j;
 
@@ -195,7 +220,10 @@ static void on_tick(void *ctx, uint64_t now)
 		jw_arr_open(&j, "tunnels");
 		for (int i = 0; i < n; i++) {
 			jw_obj_open(&j, NULL);
-			jw_str(&j, "netns", vx_ns_label(rows[i].netns));
+			jw_str(&j, "netns",
+			       rows[i].gone ? rows[i].label : vx_ns_label(rows[i].netns));
+			if (rows[i].gone)
+				jw_bool(&j, "gone", true);
 			jw_uint(&j, "vni", rows[i].vni);
 			jw_str(&j, "remote_vtep",
 			       ip_str(rows[i].family, rows[i].remote, ra, sizeof(ra)));
@@ -223,7 +251,7 @@ static void on_tick(void *ctx, uint64_t now)
 		       "ENCAP pkts", "ENCAP bytes", "DECAP pkts", "DECAP bytes");
 		for (int i = 0; i < n; i++)
 			printf("  %-12s %8u %-18s %12llu %14llu %12llu %14llu\n",
-			       vx_ns_label(rows[i].netns), rows[i].vni,
+			       row_label(&rows[i], label, sizeof(label)), rows[i].vni,
 			       ip_str(rows[i].family, rows[i].remote, ra, sizeof(ra)),
 			       (unsigned long long)rows[i].enc_pkts,
 			       (unsigned long long)rows[i].enc_bytes,
@@ -253,9 +281,12 @@ static int exit_code(int err)
 int cmd_encap(struct vx_opts *o)
 {
 	struct encap x = { .o = o };
-	struct vx_dp_opts po = {
-		.o = o, .events = !o->summary, .xdp = o->xdp, .on_event = on_event, .ctx = &x
-	};
+	struct vx_dp_opts po = { .o = o,
+				 .events = !o->summary,
+				 .xdp = o->xdp,
+				 .on_event = on_event,
+				 .ctx = &x,
+				 .retired = true };
 	struct vx_loop loop;
 	int ret;
 

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "netns.h"
 #include "opts.h"
 
 static char err[256];
@@ -137,6 +138,118 @@ static void test_numbers(void **state)
 	assert_int_equal(vx_parse_proto("sctp", &proto, err, sizeof(err)), -EINVAL);
 }
 
+static void netns_ok(const char *s, const char *want)
+{
+	char out[VX_NETNS_NAME_MAX];
+
+	err[0] = '\0';
+	assert_int_equal(vx_parse_netns(s, out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, want);
+}
+
+static void netns_bad(const char *s, const char *msg)
+{
+	char out[VX_NETNS_NAME_MAX];
+
+	assert_int_equal(vx_parse_netns(s, out, sizeof(out), err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, msg));
+}
+
+/* --netns: a name, a path, or pid:PID; named paths become names. */
+static void test_netns_spec(void **state)
+{
+	char path[64];
+
+	netns_ok("vxlab-a", "vxlab-a");
+	netns_ok("cni-1234-abcd", "cni-1234-abcd");
+	netns_ok("/run/netns/vxlab-a", "vxlab-a");
+	netns_ok("/var/run/netns/cni-9", "cni-9");
+	netns_ok("/proc/1234/ns/net", "/proc/1234/ns/net");
+	netns_ok("/var/run/docker/netns/0123456789ab", "/var/run/docker/netns/0123456789ab");
+	netns_ok("/run/netns/a/b", "/run/netns/a/b"); /* not a name: a path */
+	netns_ok("pid:1234", "pid:1234");
+	netns_bad("pid:", "pid: takes the id of a running process");
+	netns_bad("pid:0", "pid: takes the id");
+	netns_bad("pid:12x", "pid: takes the id");
+	netns_bad("pid:99999999999", "pid: takes the id");
+	netns_bad("a/b", "neither a name (no '/') nor an absolute path");
+	netns_bad("..", "not a valid network namespace name");
+	netns_bad("", "not a valid network namespace name");
+	netns_bad("/var/run/docker/netns/0123456789abcdef0123456789abcdef0123456789abcdef",
+		  "too long (at most 63 characters)");
+	assert_int_equal(vx_netns_spec_pid("pid:42"), 42);
+	assert_int_equal(vx_netns_spec_pid("vxlab-a"), 0);
+	assert_true(vx_netns_is_name("vxlab-a"));
+	assert_true(vx_netns_is_name(""));
+	assert_false(vx_netns_is_name("pid:42"));
+	assert_false(vx_netns_is_name("/proc/42/ns/net"));
+	assert_int_equal(vx_netns_path("pid:42", path, sizeof(path)), 0);
+	assert_string_equal(path, "/proc/42/ns/net");
+	assert_int_equal(vx_netns_path("vxlab-a", path, sizeof(path)), 0);
+	assert_string_equal(path, "/run/netns/vxlab-a");
+	assert_int_equal(vx_netns_path("/x/y", path, sizeof(path)), 0);
+	assert_string_equal(path, "/x/y");
+}
+
+/* -i NETNS:IFACE with every form of NETNS. */
+static void test_iface_spec_netns(void **state)
+{
+	struct vx_iface_spec s;
+
+	assert_int_equal(vx_parse_iface_spec("pid:1234:eth0", &s, err, sizeof(err)), 0);
+	assert_string_equal(s.netns, "pid:1234");
+	assert_string_equal(s.name, "eth0");
+	assert_int_equal(vx_parse_iface_spec("/proc/1234/ns/net:vxlan0", &s, err, sizeof(err)), 0);
+	assert_string_equal(s.netns, "/proc/1234/ns/net");
+	assert_string_equal(s.name, "vxlan0");
+	assert_int_equal(vx_parse_iface_spec("/run/netns/vxlab-a:und0", &s, err, sizeof(err)), 0);
+	assert_string_equal(s.netns, "vxlab-a");
+	assert_int_equal(vx_parse_iface_spec("pid:x:eth0", &s, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "pid: takes the id"));
+	assert_int_equal(vx_parse_iface_spec("pid:12", &s, err, sizeof(err)), -EINVAL);
+}
+
+/* What --all-netns reads: /proc/PID/ns/net links and mountinfo lines. */
+static void test_netns_scan_parsers(void **state)
+{
+	char path[64];
+	uint32_t inum = 0;
+
+	assert_int_equal(vx_nslink_inum("net:[4026531840]", &inum), 0);
+	assert_int_equal(inum, 4026531840u);
+	assert_int_equal(vx_nslink_inum("mnt:[4026531840]", &inum), -EINVAL);
+	assert_int_equal(vx_nslink_inum("net:[4026531840", &inum), -EINVAL);
+	assert_int_equal(vx_nslink_inum("net:[]", &inum), -EINVAL);
+	assert_int_equal(vx_nslink_inum("net:[99999999999]", &inum), -EINVAL);
+	assert_int_equal(
+		vx_mountinfo_netns(
+			"45 44 0:4 net:[4026532173] /run/netns/vxlab-a rw shared:2 - nsfs nsfs rw\n",
+			&inum, path, sizeof(path)),
+		1);
+	assert_int_equal(inum, 4026532173u);
+	assert_string_equal(path, "/run/netns/vxlab-a");
+	/* No optional fields, an escaped space in the mount point. */
+	assert_int_equal(
+		vx_mountinfo_netns("7 1 0:4 net:[4026532300] /var/run/docker/netns/a\\040b rw - "
+				   "nsfs nsfs rw",
+				   &inum, path, sizeof(path)),
+		1);
+	assert_string_equal(path, "/var/run/docker/netns/a b");
+	assert_int_equal(inum, 4026532300u);
+	/* Not a network namespace, not nsfs, cut short, too long a path. */
+	assert_int_equal(vx_mountinfo_netns("8 1 0:4 mnt:[4026531841] /x rw - nsfs nsfs rw", &inum,
+					    path, sizeof(path)),
+			 0);
+	assert_int_equal(vx_mountinfo_netns("9 1 0:22 / /run rw shared:5 - tmpfs tmpfs rw", &inum,
+					    path, sizeof(path)),
+			 0);
+	assert_int_equal(vx_mountinfo_netns("9 1 0:22", &inum, path, sizeof(path)), 0);
+	assert_int_equal(vx_mountinfo_netns("7 1 0:4 net:[4026532300] /a/very/long/path rw - nsfs "
+					    "nsfs rw",
+					    &inum, path, 8),
+			 0);
+}
+
 static void test_fmt_duration(void **state)
 {
 	char b[32];
@@ -149,9 +262,10 @@ static void test_fmt_duration(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duration),     cmocka_unit_test(test_iface_spec),
-		cmocka_unit_test(test_target),	     cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_fmt_duration),
+		cmocka_unit_test(test_duration),	 cmocka_unit_test(test_iface_spec),
+		cmocka_unit_test(test_target),		 cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_fmt_duration),	 cmocka_unit_test(test_netns_spec),
+		cmocka_unit_test(test_iface_spec_netns), cmocka_unit_test(test_netns_scan_parsers),
 	};
 
 	return cmocka_run_group_tests_name("opts", tests, NULL, NULL);
