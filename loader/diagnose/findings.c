@@ -24,6 +24,9 @@ static const char *const ids[VX_V__MAX] = {
 	[VX_V_DECAP] = "decap_failure",
 	[VX_V_ENCAP] = "encap_failure",
 	[VX_V_UNREACHABLE] = "probe_unanswered",
+	[VX_V_UNDERLAY_PATH] = "underlay_path_loss",
+	[VX_V_PMTU_BLACKHOLE] = "pmtu_black_hole",
+	[VX_V_OUTER_CSUM] = "outer_udp_checksum",
 };
 
 const char *vx_verdict_id(enum vx_verdict v)
@@ -138,6 +141,7 @@ struct judge {
 	int max, n;
 	bool drop_used[VX_EV_MAX_DROPS];
 	bool ct_full[VX_MAX_NETNS];
+	bool tun_quiet[VX_EV_MAX_TUN]; /* its silence explained by pathjudge.c */
 };
 
 static struct vx_finding *add(struct judge *j, enum vx_verdict v, const char *netns,
@@ -376,7 +380,7 @@ static void judge_one_sided(struct judge *j)
 		if (a->peer < 0 || a->encap < VX_ONE_SIDED_MIN)
 			continue;
 		b = &ev->tun[a->peer];
-		if (b->decap || ct_full_in(j, b->netns))
+		if (b->decap || ct_full_in(j, b->netns) || j->tun_quiet[a->peer])
 			continue;
 		/* The kernel already said why the peer could not decapsulate. */
 		f = find(j, VX_V_DECAP, b->netns);
@@ -692,16 +696,32 @@ static void judge_healthy(struct judge *j)
 			      "Run again with --probe, or while the application sends traffic.");
 }
 
+/* The underlay path's judges (pathjudge.c) see what this file's saw. */
+static struct vx_pjudge path_judge(struct judge *j)
+{
+	return (struct vx_pjudge){ .ev = j->ev,
+				   .drop_used = j->drop_used,
+				   .ct_full = j->ct_full,
+				   .tun_quiet = j->tun_quiet,
+				   .out = j->out,
+				   .n = &j->n,
+				   .max = j->max };
+}
+
 int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int max)
 {
 	struct judge j = { .ev = ev, .out = out, .max = max };
+	struct vx_pjudge pj = path_judge(&j);
 
 	if (max <= 0)
 		return 0;
 	judge_conntrack(&j);
 	judge_tunnel_drops(&j, true);
+	vx_pjudge_outer_csum(&pj);
+	vx_pjudge_path(&pj);
 	judge_one_sided(&j);
 	judge_tunnel_drops(&j, false);
+	vx_pjudge_pmtu(&pj);
 	judge_netfilter(&j);
 	judge_mtu(&j);
 	judge_latency(&j);
