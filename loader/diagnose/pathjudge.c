@@ -173,7 +173,9 @@ void vx_pjudge_outer_csum(struct vx_pjudge *p)
 /* Every outer packet @a sent toward @b vanished before @b's underlay: @b
  * decapsulated none, its underlay received fewer packets than half of them
  * (a stray ARP or IPv6 multicast arrives anyway), and nothing in @b
- * dropped an outer packet or explains it otherwise. */
+ * dropped an outer packet or explains it otherwise; nor did @a drop its
+ * own outer packets (an underlay neighbour that never answers: the encap
+ * failure's). */
 static bool lost_on_path(const struct vx_pjudge *p, const struct vx_ev_tunnel *a, int bi)
 {
 	const struct vx_evidence *ev = p->ev;
@@ -184,7 +186,9 @@ static bool lost_on_path(const struct vx_pjudge *p, const struct vx_ev_tunnel *a
 	    b->underlay_rx * 2 >= a->encap)
 		return false;
 	for (int d = 0; d < ev->n_drops; d++)
-		if (!p->drop_used[d] && ev->drops[d].outer && !strcmp(ev->drops[d].netns, b->netns))
+		if (!p->drop_used[d] && ev->drops[d].outer &&
+		    (!strcmp(ev->drops[d].netns, b->netns) ||
+		     !strcmp(ev->drops[d].netns, a->netns)))
 			return false;
 	return true;
 }
@@ -217,7 +221,7 @@ void vx_pjudge_path(struct vx_pjudge *p)
 		const struct vx_ev_drop *x = NULL;
 		char back[160] = "", hops[160] = "", rule[220] = "";
 		struct vx_finding *f;
-		uint64_t n = 0;
+		uint64_t n = 0, n_rule = 0;
 		bool rev, nf = true;
 		int d;
 
@@ -243,19 +247,27 @@ void vx_pjudge_path(struct vx_pjudge *p)
 		path_evid(f, a, b);
 		if (rev)
 			path_evid(f, b, a);
-		/* Every outer drop at that hop: both directions, each rule. */
+		/* Every outer drop at that hop: both directions, each rule. A
+		 * rule's entry counts what its counter rose by, both directions
+		 * of it, the entries without a rule count what the drop probe
+		 * saw (dropev.c): the larger sum is the hop's. */
 		for (int e = 0; x && e < ev->n_drops; e++) {
 			const struct vx_ev_drop *y = &ev->drops[e];
 
 			if (p->drop_used[e] || !y->outer || strcmp(y->netns, x->netns))
 				continue;
 			p->drop_used[e] = true;
-			n += y->count;
+			if (y->rule[0])
+				n_rule += y->count;
+			else
+				n += y->count;
 			nf &= !strcmp(y->reason, "NETFILTER_DROP");
 			if (y->rule[0] && !rule[0])
 				snprintf(rule, sizeof(rule), "%s", y->rule);
 			drop_evid(f, y);
 		}
+		if (n_rule > n)
+			n = n_rule;
 		if (x && nf) {
 			snprintf(
 				f->sentence, sizeof(f->sentence),

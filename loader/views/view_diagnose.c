@@ -389,17 +389,41 @@ static void print_text(const struct diag *d, const struct vx_finding *f, int n)
 			printf("%s %s -> %s: ping %u/%u, full-size %u/%u", i ? ";" : "",
 			       vx_ns_label_of(g->src_ns), vx_probe_target_addr(g, a, sizeof(a)),
 			       g->received, g->sent, g->big_received, g->big_sent);
-			print_sweep(d, i);
 			if (g->dst_known)
 				printf(", TCP %llu/%llu bytes", (unsigned long long)g->tcp_received,
 				       (unsigned long long)g->tcp_sent);
 			else
 				printf(", no TCP (the address is in no namespace of this host)");
+			print_sweep(d, i);
 		}
 		printf("\n");
 	}
 	for (int i = 0; i < d->n_gaps; i++)
 		printf("note: %s\n", d->gaps[i]);
+}
+
+/* The probe's size sweep per target, beside probe_targets (whose objects
+ * stay as they were): inner packet sizes, ICMP too-big errors, the route
+ * MTU after the burst. */
+static void print_json_sweeps(struct jw *w, const struct diag *d)
+{
+	jw_arr_open(w, "probe_sweeps");
+	for (int i = 0; d->ev.probed && i < d->ev.n_probes; i++) {
+		const struct vx_ev_probe *p = &d->ev.probes[i];
+
+		if (!p->sweep_sent)
+			continue;
+		jw_obj_open(w, NULL);
+		jw_str(w, "from_netns", p->from);
+		jw_str(w, "to", p->to);
+		jw_uint(w, "sizes_sent", p->sweep_sent);
+		jw_uint(w, "answered_max", p->sweep_ok);
+		jw_uint(w, "lost_min", p->sweep_lost);
+		jw_uint(w, "too_big", p->too_big);
+		jw_uint(w, "route_mtu", p->route_mtu);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
 }
 
 static void print_json(const struct diag *d, const struct vx_finding *f, int n)
@@ -425,13 +449,6 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		jw_uint(&w, "pings_received", g->received);
 		jw_uint(&w, "full_size_sent", g->big_sent);
 		jw_uint(&w, "full_size_received", g->big_received);
-		if (i < ev->n_probes && ev->probes[i].sweep_sent) {
-			jw_uint(&w, "sweep_sent", ev->probes[i].sweep_sent);
-			jw_uint(&w, "sweep_answered_max", ev->probes[i].sweep_ok);
-			jw_uint(&w, "sweep_lost_min", ev->probes[i].sweep_lost);
-			jw_uint(&w, "too_big", ev->probes[i].too_big);
-			jw_uint(&w, "route_mtu", ev->probes[i].route_mtu);
-		}
 		if (g->dst_known) {
 			jw_uint(&w, "tcp_sent", g->tcp_sent);
 			jw_uint(&w, "tcp_received", g->tcp_received);
@@ -439,6 +456,7 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		jw_obj_close(&w);
 	}
 	jw_arr_close(&w);
+	print_json_sweeps(&w, d);
 	jw_arr_open(&w, "namespaces");
 	for (int i = 0; i < d->n_names; i++)
 		jw_str(&w, NULL, vx_ns_label_of(d->names[i]));

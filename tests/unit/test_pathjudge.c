@@ -164,8 +164,10 @@ static void test_hop_named(void **state)
 	lab(true);
 	ev.tun[0].decap = ev.tun[1].decap = 0;
 	ev.tun[0].underlay_rx = ev.tun[1].underlay_rx = 0;
+	/* As dropev.c leaves them: the rule's counter (both directions) on
+	 * one device's entry, the other device's entry as the probe saw it. */
 	drop("vxr", "NETFILTER_DROP", 20, true, NULL);
-	drop("vxr", "NETFILTER_DROP", 19, true, rule)->device[0] = '\0';
+	drop("vxr", "NETFILTER_DROP", 39, true, rule)->device[0] = '\0';
 	assert_int_equal(judge(), 1);
 	assert_int_equal(out[0].verdict, VX_V_UNDERLAY_PATH);
 	assert_string_equal(out[0].netns, "vxr");
@@ -205,6 +207,15 @@ static void test_not_the_path(void **state)
 	assert_int_equal(judge(), 1);
 	assert_int_equal(out[0].verdict, VX_V_ONE_SIDED);
 	assert_string_equal(out[0].netns, "vxb");
+
+	/* The sender's own underlay neighbour never answers: its encap
+	 * failure, not the path. */
+	lab(true);
+	ev.tun[1].decap = 0;
+	ev.tun[1].underlay_rx = 0;
+	drop("vxa", "NEIGH_FAILED", 40, true, NULL)->device[0] = '\0';
+	for (int i = judge(); i-- > 0;)
+		assert_int_not_equal(out[i].verdict, VX_V_UNDERLAY_PATH);
 }
 
 /* Scenario 8, the router not diagnosed. */
