@@ -352,6 +352,15 @@ static bool black_hole(const struct vx_pjudge *p, const struct vx_ev_probe *q)
 	       !(b && ct_full_in(p, b->netns));
 }
 
+/* A router's drop of a packet too big for its next link: the kernel's
+ * reason, or before forwarding's drops had reasons (6.1) only the place. */
+static bool too_big_drop(const struct vx_ev_drop *x)
+{
+	return !strcmp(x->reason, "PKT_TOO_BIG") ||
+	       (!strcmp(x->reason, "NOT_SPECIFIED") && (!strncmp(x->location, "ip_forward+", 11) ||
+							!strncmp(x->location, "ip6_forward+", 12)));
+}
+
 /* A netfilter rule that drops the ICMP a router sends when a packet is too
  * big for its next link, in iptables' and nft's words. */
 static bool blocks_too_big(const char *rule)
@@ -386,7 +395,7 @@ void vx_pjudge_pmtu(struct vx_pjudge *p)
 	for (int i = 0; i < ev->n_probes; i++) {
 		const struct vx_ev_probe *q = &ev->probes[i], *r = NULL;
 		const struct vx_ev_tunnel *a, *b;
-		const struct vx_ev_drop *big = NULL, *icmp = NULL;
+		const struct vx_ev_drop *big = NULL, *icmp = NULL, *at;
 		char hop[300] = "", mtu[64];
 		struct vx_finding *f;
 		uint64_t n_big = 0;
@@ -399,16 +408,18 @@ void vx_pjudge_pmtu(struct vx_pjudge *p)
 		b = a->peer >= 0 ? &ev->tun[a->peer] : NULL;
 		ovh = overhead(a);
 		/* The other direction, when its probe shows the same. */
-		for (int k = 0; b && k < ev->n_probes && !r; k++)
+		for (int k = 0; b && k < ev->n_probes && !r; k++) {
 			if (!done[k] && ev->probes[k].tun == a->peer &&
-			    black_hole(p, &ev->probes[k]))
-				r = &ev->probes[k], done[k] = true;
+			    black_hole(p, &ev->probes[k])) {
+				r = &ev->probes[k];
+				done[k] = true;
+			}
+		}
 		/* A watched hop that drops them as too big, and its ICMP. */
 		for (int d = 0; d < ev->n_drops; d++) {
 			const struct vx_ev_drop *x = &ev->drops[d];
 
-			if (p->drop_used[d] || !is_hop(ev, x->netns) ||
-			    strcmp(x->reason, "PKT_TOO_BIG") ||
+			if (p->drop_used[d] || !is_hop(ev, x->netns) || !too_big_drop(x) ||
 			    (big && strcmp(big->netns, x->netns)))
 				continue;
 			p->drop_used[d] = true;
@@ -416,18 +427,23 @@ void vx_pjudge_pmtu(struct vx_pjudge *p)
 			if (!big)
 				big = x;
 		}
-		for (int d = 0; big && d < ev->n_drops; d++) {
+		/* The rule that drops the ICMP is known by its words; a nameless
+		 * netfilter drop counts only beside the hop's too-big ones. */
+		for (int d = 0; d < ev->n_drops; d++) {
 			const struct vx_ev_drop *x = &ev->drops[d];
 
-			if (p->drop_used[d] || strcmp(x->netns, big->netns) ||
-			    strcmp(x->reason, "NETFILTER_DROP") || x->outer ||
-			    !(blocks_too_big(x->rule) || !x->rule[0]))
+			if (p->drop_used[d] || !is_hop(ev, x->netns) || x->outer ||
+			    strcmp(x->reason, "NETFILTER_DROP") ||
+			    (big && strcmp(x->netns, big->netns)) ||
+			    (icmp && strcmp(x->netns, icmp->netns)) ||
+			    !(blocks_too_big(x->rule) || (big && !x->rule[0])))
 				continue;
 			p->drop_used[d] = true;
 			if (!icmp || (!icmp->rule[0] && x->rule[0]))
 				icmp = x;
 		}
-		f = add(p, VX_V_PMTU_BLACKHOLE, big ? big->netns : "", big ? big->device : NULL);
+		at = big ? big : icmp;
+		f = add(p, VX_V_PMTU_BLACKHOLE, at ? at->netns : "", big ? big->device : NULL);
 		if (!f)
 			return;
 		hi = q->sweep_lost + ovh - 1;
@@ -435,15 +451,23 @@ void vx_pjudge_pmtu(struct vx_pjudge *p)
 			snprintf(mtu, sizeof(mtu), "%u-%u", q->sweep_ok + ovh, hi);
 		else
 			snprintf(mtu, sizeof(mtu), "under %u", q->sweep_lost + ovh);
-		if (big)
+		if (big) {
+			bool named = !strcmp(big->reason, "PKT_TOO_BIG");
+
 			snprintf(
 				hop, sizeof(hop),
-				"; %s drops them as too big for its next link (PKT_TOO_BIG, %llu "
+				"; %s drops them as too big for its next link (%s%s%s, %llu "
 				"packets)%s",
-				ns(big->netns), (unsigned long long)n_big,
+				ns(big->netns), big->reason, named ? "" : " at ",
+				named ? "" : big->location, (unsigned long long)n_big,
 				icmp ? " and its firewall drops the ICMP 'fragmentation needed' it "
 				       "sends back" :
 				       "");
+		} else if (icmp) {
+			snprintf(hop, sizeof(hop),
+				 "; %s's firewall drops the ICMP 'fragmentation needed' sent back",
+				 ns(icmp->netns));
+		}
 		snprintf(
 			f->sentence, sizeof(f->sentence),
 			"PMTU black hole between %s and %s: overlay packets of up to %u bytes "
@@ -477,14 +501,13 @@ void vx_pjudge_pmtu(struct vx_pjudge *p)
 				f->next, sizeof(f->next),
 				"Let ICMP 'fragmentation needed' out of %s (the rule dropping it: %s), "
 				"or lower the overlay MTU to %u on both ends.",
-				ns(big->netns), icmp->rule, fit);
+				ns(icmp->netns), icmp->rule, fit);
 		else
 			snprintf(
 				f->next, sizeof(f->next),
 				"Lower the overlay MTU to %u on both ends (`ip link set %s mtu %u`), or "
 				"let ICMP 'fragmentation needed' (ICMPv6 'packet too big') through %s so "
 				"PMTU discovery works.",
-				fit, a->device, fit,
-				big ? ns(big->netns) : "every hop of the path");
+				fit, a->device, fit, at ? ns(at->netns) : "every hop of the path");
 	}
 }

@@ -261,6 +261,33 @@ static void test_pmtu_hop_named(void **state)
 	assert_non_null(strstr(out[0].next, rule));
 }
 
+/* Before forwarding's drops had reasons (6.1), the place names them; and
+ * a rule eating the ICMP is the hop's part even without its drops seen. */
+static void test_pmtu_hop_older_kernel(void **state)
+{
+	const char *rule = "ip6 filter output: icmpv6 type packet-too-big counter packets 9 drop";
+
+	lab(true);
+	black_hole(0);
+	snprintf(drop("vxr", "NOT_SPECIFIED", 9, true, NULL)->location, 64, "ip_forward+0x2c0");
+	drop("vxr", "NETFILTER_DROP", 9, false, NULL);
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_PMTU_BLACKHOLE);
+	assert_non_null(strstr(out[0].sentence,
+			       "vxr drops them as too big for its next link "
+			       "(NOT_SPECIFIED at ip_forward+0x2c0, 9 packets) and its "
+			       "firewall drops"));
+
+	lab(true);
+	black_hole(0);
+	drop("vxr", "NETFILTER_DROP", 9, false, rule);
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_PMTU_BLACKHOLE);
+	assert_string_equal(out[0].netns, "vxr");
+	assert_non_null(strstr(out[0].sentence, "; vxr's firewall drops the ICMP"));
+	assert_non_null(strstr(out[0].next, rule));
+}
+
 /* Not a black hole: PMTU discovery works (an ICMP came back, or the
  * route learned the smaller MTU), the edge is not clean, small pings fail
  * too, or an end's own MTU is wrong (the MTU finding's). */
@@ -346,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_not_the_path),
 		cmocka_unit_test(test_pmtu_black_hole),
 		cmocka_unit_test(test_pmtu_hop_named),
+		cmocka_unit_test(test_pmtu_hop_older_kernel),
 		cmocka_unit_test(test_not_a_black_hole),
 		cmocka_unit_test(test_outer_csum),
 		cmocka_unit_test(test_outer_csum_counter),
