@@ -268,6 +268,7 @@ demo: all
 install: $(VXRAY)
 	install -D -m 0755 $(VXRAY) $(DESTDIR)$(PREFIX)/sbin/vxray
 	install -D -m 0755 lab/vxray-lab $(DESTDIR)$(PREFIX)/share/vxray/vxray-lab
+	install -D -m 0644 $(BUILD)/bpf/tc/vx_lab_csum.bpf.o $(DESTDIR)$(PREFIX)/share/vxray/vx_lab_csum.bpf.o
 	install -D -m 0644 docs/vxray.8 $(DESTDIR)$(PREFIX)/share/man/man8/vxray.8
 	install -D -m 0644 contrib/vxray.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vxray

@@ -76,10 +76,31 @@ void vx_dropev_snap_rules(struct vx_dropev *w, const char names[][VX_NETNS_NAME_
 	}
 }
 
+/* In a namespace without a VXLAN device (a router on the underlay path),
+ * a rule on UDP to any diagnosed tunnel's port matches the encapsulated
+ * packets it forwards. */
+static bool hop_rule_is_outer(const struct vx_dropev *w, const struct vx_dropev_rule *r)
+{
+	for (int i = 0; i < w->ev->n_tun; i++)
+		if (!strcmp(w->ev->tun[i].netns, r->netns))
+			return false;
+	for (int i = 0; i < w->ev->n_tun; i++) {
+		char port[32], nport[32];
+
+		snprintf(port, sizeof(port), "--dport %u", w->ev->tun[i].dstport);
+		snprintf(nport, sizeof(nport), "udp dport %u", w->ev->tun[i].dstport);
+		if ((strstr(r->rule, "-p udp") && strstr(r->rule, port)) || strstr(r->rule, nport))
+			return true;
+	}
+	return false;
+}
+
 /* A rule that matches the encapsulated packets: UDP to a tunnel's port, or
  * traffic arriving on a tunnel's underlay device. */
 static bool rule_is_outer(const struct vx_dropev *w, const struct vx_dropev_rule *r)
 {
+	if (hop_rule_is_outer(w, r))
+		return true;
 	for (int i = 0; i < w->ev->n_tun; i++) {
 		const struct vx_ev_tunnel *t = &w->ev->tun[i];
 		char port[32], ul[32];

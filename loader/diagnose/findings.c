@@ -25,6 +25,9 @@ static const char *const ids[VX_V__MAX] = {
 	[VX_V_DECAP] = "decap_failure",
 	[VX_V_ENCAP] = "encap_failure",
 	[VX_V_UNREACHABLE] = "probe_unanswered",
+	[VX_V_UNDERLAY_PATH] = "underlay_path_loss",
+	[VX_V_PMTU_BLACKHOLE] = "pmtu_black_hole",
+	[VX_V_OUTER_CSUM] = "outer_udp_checksum",
 };
 
 const char *vx_verdict_id(enum vx_verdict v)
@@ -132,6 +135,7 @@ struct judge {
 	int max, n;
 	bool drop_used[VX_EV_MAX_DROPS];
 	bool ct_full[VX_MAX_NETNS];
+	bool tun_quiet[VX_EV_MAX_TUN]; /* its silence explained by pathjudge.c */
 };
 
 static struct vx_finding *add(struct judge *j, enum vx_verdict v, const char *netns,
@@ -438,7 +442,7 @@ static void judge_one_sided(struct judge *j)
 			continue;
 		}
 		b = &ev->tun[a->peer];
-		if (b->decap || ct_full_in(j, b->netns))
+		if (b->decap || ct_full_in(j, b->netns) || j->tun_quiet[a->peer])
 			continue;
 		/* The kernel already said why the peer could not decapsulate. */
 		f = find(j, VX_V_DECAP, b->netns);
@@ -772,9 +776,22 @@ static void judge_healthy(struct judge *j)
 			      "Run again with --probe, or while the application sends traffic.");
 }
 
+/* The underlay path's judges (pathjudge.c) see what this file's saw. */
+static struct vx_pjudge path_judge(struct judge *j)
+{
+	return (struct vx_pjudge){ .ev = j->ev,
+				   .drop_used = j->drop_used,
+				   .ct_full = j->ct_full,
+				   .tun_quiet = j->tun_quiet,
+				   .out = j->out,
+				   .n = &j->n,
+				   .max = j->max };
+}
+
 int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int max)
 {
 	struct judge j = { .ev = ev, .out = out, .max = max };
+	struct vx_pjudge pj = path_judge(&j);
 
 	if (max <= 0)
 		return 0;
@@ -782,9 +799,14 @@ int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int 
 	for (int d = 0; d < ev->n_drops; d++)
 		j.drop_used[d] = ev->drops[d].unrelated;
 	judge_conntrack(&j);
+	/* Bad outer checksums before the decap reasons: UDP_CSUM is one of
+	 * them, and the checksum judge also reads Udp InCsumErrors. */
+	vx_pjudge_outer_csum(&pj);
 	judge_tunnel_drops(&j, true);
+	vx_pjudge_path(&pj);
 	judge_one_sided(&j);
 	judge_tunnel_drops(&j, false);
+	vx_pjudge_pmtu(&pj);
 	judge_netfilter(&j);
 	judge_mtu(&j);
 	judge_latency(&j);

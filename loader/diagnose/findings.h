@@ -44,6 +44,9 @@ struct vx_ev_tunnel {
 	uint64_t underlay_rx;		       /* packets the underlay device received */
 	uint64_t rt_full, rt_small, rt_synack; /* TCP retransmits of flows through it */
 	uint32_t rt_max_len;
+	/* UDP checksum errors (Udp and Udp6 InCsumErrors) counted in its
+	 * namespace during the window: bad outer checksums (pathjudge.c). */
+	uint64_t udp_csum_errors;
 };
 
 /* Kernel drops of one kind in one place, over the window. */
@@ -91,6 +94,18 @@ struct vx_ev_probe {
 	char from[VX_NETNS_NAME_MAX]; /* the sending namespace, "" for vxray's own */
 	char to[46];		      /* the address pinged */
 	uint32_t sent, received;
+	/* What pathjudge.c's PMTU check reads. The sizes are inner IP packet
+	 * lengths (the ping's IP payload plus its IP header). */
+	int tun;			 /* the tunnel it crossed (ev->tun), -1: unknown */
+	uint32_t big_sent, big_received; /* full-size (the overlay MTU, DF) pings */
+	uint32_t sweep_sent;		 /* sizes swept below the full size, DF */
+	uint32_t sweep_ok;		 /* the largest size answered, 0: none */
+	uint32_t sweep_lost;		 /* the smallest size lost, 0: none */
+	bool sweep_clean;		 /* every size answered is below every size lost */
+	uint32_t too_big;		 /* ICMP "fragmentation needed"/"too big" received */
+	uint32_t too_big_mtu;		 /* the MTU the last of them named */
+	uint32_t route_mtu;		 /* the sender's route MTU toward it after the burst */
+	uint64_t tcp_sent, tcp_received; /* the TCP exchange, bytes */
 };
 
 /* A probe target answering fewer than this share of its pings is
@@ -111,6 +126,10 @@ struct vx_evidence {
 	int n_lat;
 	struct vx_ev_probe probes[VX_EV_MAX_TUN];
 	int n_probes;
+	/* Every diagnosed namespace: those without a VXLAN device are hops
+	 * on the underlay path (a router), watched when named. */
+	char watched[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
+	int n_watched;
 };
 
 enum vx_verdict {
@@ -124,6 +143,9 @@ enum vx_verdict {
 	VX_V_DECAP,
 	VX_V_ENCAP,
 	VX_V_UNREACHABLE,
+	VX_V_UNDERLAY_PATH, /* pathjudge.c */
+	VX_V_PMTU_BLACKHOLE,
+	VX_V_OUTER_CSUM,
 	VX_V__MAX,
 };
 
@@ -139,7 +161,8 @@ struct vx_finding {
 
 /* Machine-readable id: "healthy", "one_sided_tunnel", "netfilter_overlay",
  * "netfilter_underlay", "conntrack_exhaustion", "mtu_mismatch",
- * "underlay_latency", "decap_failure", "encap_failure", "probe_unanswered". */
+ * "underlay_latency", "decap_failure", "encap_failure", "probe_unanswered",
+ * "underlay_path_loss", "pmtu_black_hole", "outer_udp_checksum". */
 const char *vx_verdict_id(enum vx_verdict v);
 
 /* Fill @out (at most @max) with what @ev shows; returns how many. Always at
@@ -190,5 +213,34 @@ void vx_mm_remote_miss(const struct vx_evidence *ev, const struct vx_ev_tunnel *
  * many. */
 #define VX_NOTE_LEN 512
 int vx_findings_notes(const struct vx_evidence *ev, char (*notes)[VX_NOTE_LEN], int max);
+
+/* ---- pathjudge.c: the underlay path between two VTEPs ---------------------
+ * Judged beside the findings above and as pure: a hop that drops the
+ * tunnel's packets (named when its namespace is diagnosed: one without a
+ * VXLAN device, a router), a PMTU black hole (the probe's size sweep), bad
+ * outer UDP checksums at the receiver. vx_findings_judge() calls each at
+ * its place in the order, sharing which drops are explained already. */
+struct vx_pjudge {
+	const struct vx_evidence *ev;
+	bool *drop_used;     /* per ev->drops: a finding explains it already */
+	const bool *ct_full; /* per ev->ct: a full table explains loss there */
+	bool *tun_quiet;     /* per ev->tun: its silence is explained (set here) */
+	struct vx_finding *out;
+	int *n;
+	int max;
+};
+
+/* UDP_CSUM drops (or Udp InCsumErrors with the tunnel losing packets) where
+ * a tunnel ends: "outer_udp_checksum". Before the one-sided check. */
+void vx_pjudge_outer_csum(struct vx_pjudge *p);
+/* A tunnel whose outer packets never reach the peer's underlay, nor are
+ * dropped there: "underlay_path_loss", at the diagnosed hop that drops them
+ * when one does. Before the one-sided check. */
+void vx_pjudge_path(struct vx_pjudge *p);
+/* Small probe pings answered, full-size ones and the sweep's larger sizes
+ * lost without an ICMP too-big or a lowered route MTU, both ends' MTUs
+ * fitting: "pmtu_black_hole". Before the netfilter check, which would
+ * otherwise take a hop's dropped ICMP for overlay traffic. */
+void vx_pjudge_pmtu(struct vx_pjudge *p);
 
 #endif

@@ -256,12 +256,49 @@ static void send_ping(int fd, const struct vx_probe_target *g, int idx, uint16_t
 	sendto(fd, pkt, size, 0, (struct sockaddr *)&to, tolen);
 }
 
+/* An ICMP "fragmentation needed" (ICMPv6 "packet too big") about one of
+ * target @g's pings: the error quotes the ping's IP header (to @g's
+ * address) and echo header (this process's id). @p is the ICMP message,
+ * @n its length. Reported as "F idx mtu"; true when it was one. */
+static bool too_big_report(const uint8_t *p, size_t n, const struct vx_probe_target *g, int idx,
+			   int out)
+{
+	bool v6 = g->family == AF_INET6;
+	size_t ihl = v6 ? 40 : 0, alen = v6 ? 16 : 4;
+	uint32_t mtu;
+	uint16_t id;
+	char line[64];
+	int len;
+
+	if (n < 8 + 20 || p[0] != (v6 ? 2 : 3) || (!v6 && p[1] != 4))
+		return false;
+	if (v6) {
+		mtu = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+		if (n < 8 + 40 + 8 || p[8 + 6] != IPPROTO_ICMPV6 || p[8 + 40] != 128)
+			return true;
+	} else {
+		mtu = (uint32_t)p[6] << 8 | p[7];
+		ihl = (size_t)(p[8] & 0x0f) * 4;
+		if (ihl < 20 || n < 8 + ihl + 8 || p[8 + 9] != IPPROTO_ICMP ||
+		    p[8 + ihl] != ICMP_ECHO)
+			return true;
+	}
+	id = (uint16_t)(p[8 + ihl + 4] << 8 | p[8 + ihl + 5]);
+	if (id != (getpid() & 0xffff) || memcmp(p + 8 + (v6 ? 24 : 16), g->dst, alen))
+		return true;
+	len = snprintf(line, sizeof(line), "F %d %u\n", idx, mtu);
+	if (write(out, line, (size_t)len) < 0)
+		pr_debug("probe: cannot report");
+	return true;
+}
+
 /* Read echo replies on @fd, target @idx's socket, until none is waiting;
  * report each of that target's. Every raw socket of a namespace gets every
  * reply, so the target in the payload decides. An IPv4 raw socket delivers
  * the IP header, an ICMPv6 one does not. */
-static void read_replies(int fd, int idx, int family, int out, uint64_t t0)
+static void read_replies(int fd, int idx, const struct vx_probe_target *g, int out, uint64_t t0)
 {
+	int family = g->family;
 	uint8_t buf[9100];
 
 	for (;;) {
@@ -276,6 +313,8 @@ static void read_replies(int fd, int idx, int family, int out, uint64_t t0)
 		if (n <= 0)
 			return;
 		hl = family == AF_INET6 ? 0 : (size_t)ip->ihl * 4;
+		if ((size_t)n > hl && too_big_report(buf + hl, (size_t)n - hl, g, idx, out))
+			continue;
 		if ((size_t)n < hl + sizeof(*h) + sizeof(pl))
 			continue;
 		h = (const struct icmphdr *)(buf + hl);
@@ -357,10 +396,74 @@ out:
 		close(lfd);
 }
 
+/* The size sweep (probe.h): DF pings from just under the full size down,
+ * largest first, so that a queue overflowing under the burst loses the
+ * last, smallest ones rather than faking a size limit. Each is reported
+ * as "Z idx size" (IP payload bytes). */
+static void send_sweep(int fd, const struct vx_probe_target *g, int idx, uint16_t *seq, int out)
+{
+	size_t hdr = g->family == AF_INET6 ? 40 : 20, size, coarse = 0;
+	char line[64];
+	int len;
+
+	if (fd < 0 || g->mtu < hdr + VX_PROBE_SWEEP_FLOOR + VX_PROBE_SWEEP_STEP)
+		return;
+	size = g->mtu - hdr;
+	for (int k = 0; k < VX_PROBE_SWEEP; k++) {
+		if (k == VX_PROBE_SWEEP_FINE && size > VX_PROBE_SWEEP_FLOOR)
+			coarse = (size - VX_PROBE_SWEEP_FLOOR) /
+				 (VX_PROBE_SWEEP - VX_PROBE_SWEEP_FINE);
+		size -= coarse > VX_PROBE_SWEEP_STEP ? coarse : VX_PROBE_SWEEP_STEP;
+		if (size < VX_PROBE_SWEEP_FLOOR)
+			break;
+		send_ping(fd, g, idx, (*seq)++, size, true);
+		len = snprintf(line, sizeof(line), "Z %d %zu\n", idx, size);
+		if (write(out, line, (size_t)len) < 0)
+			_exit(1);
+	}
+}
+
+/* The sender's route MTU toward target @g, as PMTU discovery left it
+ * after the burst (a connected UDP socket's IP_MTU): "P idx mtu". Where
+ * the path's ICMP works, the kernel has learned the smaller MTU by then
+ * (the VXLAN driver hands it on to the overlay route); in a black hole it
+ * has not. */
+static void report_route_mtu(const struct vx_probe_target *g, int idx, int out)
+{
+	struct sockaddr_storage a = { 0 };
+	socklen_t alen =
+		g->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int fd = socket_in(g->src_ns, g->family, SOCK_DGRAM, 0), mtu = 0;
+	socklen_t mlen = sizeof(mtu);
+	char line[64];
+	int len;
+
+	if (fd < 0)
+		return;
+	a.ss_family = (sa_family_t)g->family;
+	if (g->family == AF_INET6) {
+		memcpy(&((struct sockaddr_in6 *)&a)->sin6_addr, g->dst, 16);
+		((struct sockaddr_in6 *)&a)->sin6_port = htons(9);
+	} else {
+		memcpy(&((struct sockaddr_in *)&a)->sin_addr, g->dst, 4);
+		((struct sockaddr_in *)&a)->sin_port = htons(9);
+	}
+	if (!connect(fd, (struct sockaddr *)&a, alen) &&
+	    !getsockopt(fd, g->family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+			g->family == AF_INET6 ? IPV6_MTU : IP_MTU, &mtu, &mlen) &&
+	    mtu > 0) {
+		len = snprintf(line, sizeof(line), "P %d %d\n", idx, mtu);
+		if (write(out, line, (size_t)len) < 0)
+			pr_debug("probe: cannot report");
+	}
+	close(fd);
+}
+
 /* The probe, in a child process so the engines keep draining: small pings
  * to every target every 200 ms for the whole window; in the middle, three
- * full-size pings (the overlay MTU, DF) and one 256 KiB TCP exchange per
- * target. All of it between addresses of the lab's own namespaces. */
+ * full-size pings (the overlay MTU, DF), the size sweep and one 256 KiB
+ * TCP exchange per target. All of it between addresses of the lab's own
+ * namespaces. */
 static void probe_child(const struct vx_probe *pr, int out, uint64_t window_ns)
 {
 	uint64_t t0 = vx_now_ns(), end = t0 + window_ns - 700 * NSEC_PER_MSEC;
@@ -404,11 +507,13 @@ static void probe_child(const struct vx_probe *pr, int out, uint64_t window_ns)
 					if (write(out, line, (size_t)len) < 0)
 						_exit(1);
 				}
+				send_sweep(fds[i], &pr->tg[i], i, &seq, out);
 				if (pr->tg[i].dst_known)
 					tcp_exchange(&pr->tg[i], i, 256 * 1024, 1500, out);
+				report_route_mtu(&pr->tg[i], i, out);
 				for (int k = 0; k < pr->n_tg; k++)
 					if (fds[k] >= 0)
-						read_replies(fds[k], k, pr->tg[k].family, out, t0);
+						read_replies(fds[k], k, &pr->tg[k], out, t0);
 			}
 			if (write(out, "M 1\n", 4) < 0)
 				_exit(1);
@@ -422,13 +527,44 @@ static void probe_child(const struct vx_probe *pr, int out, uint64_t window_ns)
 			poll(p, (nfds_t)pr->n_tg, 20);
 			for (int i = 0; i < pr->n_tg; i++)
 				if (fds[i] >= 0 && (p[i].revents & POLLIN))
-					read_replies(fds[i], i, pr->tg[i].family, out, t0);
+					read_replies(fds[i], i, &pr->tg[i], out, t0);
 		}
 	}
 	_exit(0);
 }
 
 /* ---- its report ---------------------------------------------------------- */
+
+static int sweep_index(const struct vx_probe_target *g, size_t size)
+{
+	for (int k = 0; k < g->n_sw; k++)
+		if (g->sw_size[k] == size)
+			return k;
+	return -1;
+}
+
+static void sweep_sent(struct vx_probe_target *g, size_t size)
+{
+	int k = sweep_index(g, size);
+
+	if (k < 0 && g->n_sw < VX_PROBE_SWEEP && size <= UINT16_MAX) {
+		k = g->n_sw++;
+		g->sw_size[k] = (uint16_t)size;
+	}
+	if (k >= 0 && g->sw_sent[k] < UINT8_MAX)
+		g->sw_sent[k]++;
+}
+
+static bool sweep_got(struct vx_probe_target *g, size_t size)
+{
+	int k = sweep_index(g, size);
+
+	if (k < 0)
+		return false;
+	if (g->sw_got[k] < UINT8_MAX)
+		g->sw_got[k]++;
+	return true;
+}
 
 void vx_probe_parse(struct vx_probe *pr)
 {
@@ -448,8 +584,18 @@ void vx_probe_parse(struct vx_probe *pr)
 			g->sent++;
 		} else if (line[0] == 'B') {
 			g->big_sent++;
+		} else if (line[0] == 'Z' && sscanf(line, "Z %u %zu", &idx, &size) == 2) {
+			sweep_sent(g, size);
+		} else if (line[0] == 'P' && sscanf(line, "P %u %zu", &idx, &size) == 2) {
+			g->route_mtu = (uint32_t)size;
+		} else if (line[0] == 'F' && sscanf(line, "F %u %zu", &idx, &size) == 2) {
+			g->too_big++;
+			g->too_big_mtu = (uint32_t)size;
 		} else if (line[0] == 'R' &&
 			   sscanf(line, "R %u %lf %lf %zu", &idx, &at, &rtt, &size) == 4) {
+			/* A swept size, else one of the full-size pings. */
+			if (size > 200 && sweep_got(g, size))
+				continue;
 			if (size > 200) {
 				g->big_received++;
 				continue;
@@ -550,6 +696,36 @@ void vx_probe_stop(struct vx_probe *pr)
 
 /* ---- evidence ------------------------------------------------------------- */
 
+/* The full-size pings, the sweep (as inner packet sizes: payload plus IP
+ * header), ICMP too-big errors and the TCP exchange, for the PMTU check. */
+static void fill_sizes(const struct vx_probe_target *g, struct vx_ev_probe *p)
+{
+	uint32_t hdr = g->family == AF_INET6 ? 40 : 20;
+
+	p->tun = g->tun;
+	p->big_sent = g->big_sent;
+	p->big_received = g->big_received;
+	p->too_big = g->too_big;
+	p->too_big_mtu = g->too_big_mtu;
+	p->route_mtu = g->route_mtu;
+	p->tcp_sent = g->tcp_sent;
+	p->tcp_received = g->tcp_received;
+	p->sweep_sent = 0;
+	p->sweep_ok = p->sweep_lost = 0;
+	for (int k = 0; k < g->n_sw; k++) {
+		uint32_t size = g->sw_size[k] + hdr;
+
+		if (!g->sw_sent[k])
+			continue;
+		p->sweep_sent++;
+		if (g->sw_got[k] && size > p->sweep_ok)
+			p->sweep_ok = size;
+		if (!g->sw_got[k] && (!p->sweep_lost || size < p->sweep_lost))
+			p->sweep_lost = size;
+	}
+	p->sweep_clean = !p->sweep_lost || p->sweep_ok < p->sweep_lost;
+}
+
 void vx_probe_fill_probes(const struct vx_probe *pr, struct vx_evidence *ev)
 {
 	for (int i = 0; i < pr->n_tg && ev->n_probes < VX_EV_MAX_TUN; i++) {
@@ -559,6 +735,7 @@ void vx_probe_fill_probes(const struct vx_probe *pr, struct vx_evidence *ev)
 		vx_probe_target_addr(&pr->tg[i], p->to, sizeof(p->to));
 		p->sent = pr->tg[i].sent;
 		p->received = pr->tg[i].received;
+		fill_sizes(&pr->tg[i], p);
 	}
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The traffic of `vxray diagnose --probe`: small pings to every target
  * every 200 ms for the whole window and, in its middle, a burst of three
- * full-size pings (the overlay MTU, DF) and one short TCP exchange per
- * target, all between addresses of the host's own namespaces (or one the
+ * full-size pings (the overlay MTU, DF), a sweep of smaller DF pings and
+ * one short TCP exchange per target, all between addresses of the host's own namespaces (or one the
  * user named with --target). A child process sends it, so the engines keep
  * draining; it reports on a pipe, one line per packet, and the results
  * land in the targets' counts and round trips.
@@ -28,6 +28,15 @@
 /* A shorter window has no middle for the burst and no first third to
  * compare against. */
 #define VX_PROBE_MIN_NS (4 * NSEC_PER_SEC)
+/* The burst's size sweep: DF pings from just under the full size down,
+ * VX_PROBE_SWEEP_FINE of them 10 bytes apart (where the usual tunnel and
+ * VPN overheads put a path MTU), then the rest evenly down to the floor
+ * (IP payload bytes): where the answers stop is the path's MTU, within a
+ * step (pathjudge.c's PMTU black hole). */
+#define VX_PROBE_SWEEP 40
+#define VX_PROBE_SWEEP_FINE 30
+#define VX_PROBE_SWEEP_STEP 10
+#define VX_PROBE_SWEEP_FLOOR 512
 
 /* A probe target: from tunnel @tun's namespace to its peer's overlay
  * address, or an address the user named (--target) from a namespace of
@@ -48,6 +57,17 @@ struct vx_probe_target {
 	unsigned sent, received, big_sent, big_received;
 	uint64_t tcp_sent, tcp_received;
 	bool tcp_done;
+	/* The size sweep ("Z" lines: IP payload sizes sent) and the ICMP
+	 * "fragmentation needed"/"packet too big" errors that came back for
+	 * the target's pings ("F" lines, with the MTU they name). */
+	uint16_t sw_size[VX_PROBE_SWEEP];
+	uint8_t sw_sent[VX_PROBE_SWEEP], sw_got[VX_PROBE_SWEEP];
+	int n_sw;
+	unsigned too_big;
+	uint32_t too_big_mtu;
+	/* The route's MTU toward the target after the burst ("P" line): below
+	 * the overlay MTU when PMTU discovery learned a smaller path. */
+	uint32_t route_mtu;
 };
 
 struct vx_probe {
@@ -97,7 +117,8 @@ void vx_probe_parse(struct vx_probe *p);
 /* The target's address, printable ("?" when it is not). */
 const char *vx_probe_target_addr(const struct vx_probe_target *g, char *buf, size_t len);
 
-/* One ev->probes entry per target: pings sent and answered. */
+/* One ev->probes entry per target: pings sent and answered, the
+ * full-size ones and the sweep, ICMP too-big errors, the TCP exchange. */
 void vx_probe_fill_probes(const struct vx_probe *p, struct vx_evidence *ev);
 /* One "rtt" ev->lat entry per target that had answers: against @base
  * (read from the file @baseline) when it knows the target, else against

@@ -66,6 +66,7 @@ struct diag {
 	uint64_t window_ns;
 	struct vx_stagelat sl; /* per-stage latency from the datapath */
 	uint64_t start_ns;
+	uint64_t csum0[VX_EV_MAX_TUN]; /* UDP InCsumErrors at the start */
 };
 
 static void gap(struct diag *d, const char *fmt, const char *arg)
@@ -244,6 +245,61 @@ static void snap_devices(struct diag *d, bool end)
 	}
 }
 
+/* UDP checksum errors (Udp InCsumErrors + Udp6InCsumErrors) in @netns,
+ * from /proc/net/snmp and snmp6 read inside it; 0 when unreadable. */
+static uint64_t udp_csum_errors(const char *netns)
+{
+	char head[512], vals[512], *hs, *vs, *h, *v;
+	unsigned long long n;
+	uint64_t sum = 0;
+	FILE *f[2];
+	int saved;
+
+	if (vx_netns_enter(netns, &saved))
+		return 0;
+	f[0] = fopen("/proc/thread-self/net/snmp", "re");
+	f[1] = fopen("/proc/thread-self/net/snmp6", "re");
+	vx_netns_leave(saved);
+	/* snmp: a "Udp:" line of names, then one of values. */
+	while (f[0] && fgets(head, sizeof(head), f[0])) {
+		if (strncmp(head, "Udp: ", 5) || !fgets(vals, sizeof(vals), f[0]))
+			continue;
+		h = strtok_r(head, " \n", &hs);
+		v = strtok_r(vals, " \n", &vs);
+		for (; h && v; h = strtok_r(NULL, " \n", &hs), v = strtok_r(NULL, " \n", &vs))
+			if (!strcmp(h, "InCsumErrors"))
+				sum += strtoull(v, NULL, 10);
+		break;
+	}
+	while (f[1] && fgets(head, sizeof(head), f[1]))
+		if (sscanf(head, "Udp6InCsumErrors %llu", &n) == 1)
+			sum += n;
+	for (int i = 0; i < 2; i++)
+		if (f[i])
+			fclose(f[i]);
+	return sum;
+}
+
+/* Each tunnel's namespace's UDP checksum errors over the window. */
+static void snap_csum(struct diag *d, bool end)
+{
+	for (int i = 0; i < d->ev.n_tun; i++) {
+		uint64_t v = udp_csum_errors(d->ev.tun[i].netns);
+
+		if (!end)
+			d->csum0[i] = v;
+		else
+			d->ev.tun[i].udp_csum_errors = v > d->csum0[i] ? v - d->csum0[i] : 0;
+	}
+}
+
+/* Every diagnosed namespace, for the judges that look for hops. */
+static void fill_watched(struct diag *d)
+{
+	for (int i = 0; i < d->n_names && d->ev.n_watched < VX_MAX_NETNS; i++)
+		snprintf(d->ev.watched[d->ev.n_watched++], VX_NETNS_NAME_MAX, "%s", d->names[i]);
+}
+
 /* ---- per-stage latency ---------------------------------------------------- */
 
 /* Not fatal: without it the probe's round trip is the only latency
@@ -290,6 +346,27 @@ static int on_probe_output(void *ctx)
 static char notes[VX_EV_MAX_DROPS][VX_NOTE_LEN];
 static int n_notes;
 
+/* The probe's size sweep toward target @i, as inner packet sizes. */
+static void print_sweep(const struct diag *d, int i)
+{
+	const struct vx_ev_probe *p = i < d->ev.n_probes ? &d->ev.probes[i] : NULL;
+
+	if (!p || !p->sweep_sent)
+		return;
+	if (!p->sweep_lost)
+		printf(", %u sizes swept: all answered", p->sweep_sent);
+	else if (p->sweep_ok)
+		printf(", %u sizes swept: answered up to %u bytes, lost from %u", p->sweep_sent,
+		       p->sweep_ok, p->sweep_lost);
+	else
+		printf(", %u sizes swept: none answered", p->sweep_sent);
+	if (p->too_big)
+		printf(", %u ICMP too-big (MTU %u)", p->too_big, p->too_big_mtu);
+	if (p->route_mtu && p->tun >= 0 && p->tun < d->ev.n_tun &&
+	    p->route_mtu < d->ev.tun[p->tun].mtu)
+		printf(", path MTU learned %u", p->route_mtu);
+}
+
 static void print_text(const struct diag *d, const struct vx_finding *f, int n)
 {
 	int faults = 0;
@@ -322,6 +399,7 @@ static void print_text(const struct diag *d, const struct vx_finding *f, int n)
 				       (unsigned long long)g->tcp_sent);
 			else
 				printf(", no TCP (the address is in no namespace of this host)");
+			print_sweep(d, i);
 		}
 		printf("\n");
 	}
@@ -329,6 +407,30 @@ static void print_text(const struct diag *d, const struct vx_finding *f, int n)
 		printf("note: %s\n", notes[i]);
 	for (int i = 0; i < d->n_gaps; i++)
 		printf("note: %s\n", d->gaps[i]);
+}
+
+/* The probe's size sweep per target, beside probe_targets (whose objects
+ * stay as they were): inner packet sizes, ICMP too-big errors, the route
+ * MTU after the burst. */
+static void print_json_sweeps(struct jw *w, const struct diag *d)
+{
+	jw_arr_open(w, "probe_sweeps");
+	for (int i = 0; d->ev.probed && i < d->ev.n_probes; i++) {
+		const struct vx_ev_probe *p = &d->ev.probes[i];
+
+		if (!p->sweep_sent)
+			continue;
+		jw_obj_open(w, NULL);
+		jw_str(w, "from_netns", p->from);
+		jw_str(w, "to", p->to);
+		jw_uint(w, "sizes_sent", p->sweep_sent);
+		jw_uint(w, "answered_max", p->sweep_ok);
+		jw_uint(w, "lost_min", p->sweep_lost);
+		jw_uint(w, "too_big", p->too_big);
+		jw_uint(w, "route_mtu", p->route_mtu);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
 }
 
 static void print_json(const struct diag *d, const struct vx_finding *f, int n)
@@ -361,6 +463,7 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		jw_obj_close(&w);
 	}
 	jw_arr_close(&w);
+	print_json_sweeps(&w, d);
 	jw_arr_open(&w, "namespaces");
 	for (int i = 0; i < d->n_names; i++)
 		jw_str(&w, NULL, vx_ns_label_of(d->names[i]));
@@ -401,6 +504,7 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		jw_uint(&w, "retrans_full", t->rt_full);
 		jw_uint(&w, "retrans_small", t->rt_small);
 		jw_uint(&w, "retrans_synack", t->rt_synack);
+		jw_uint(&w, "udp_csum_errors", t->udp_csum_errors);
 		jw_obj_close(&w);
 	}
 	jw_arr_close(&w);
@@ -587,6 +691,7 @@ int cmd_diagnose(struct vx_opts *o)
 									   VX_EXIT_FAIL;
 	}
 	fill_tunnels(&d);
+	fill_watched(&d);
 	if (o->n_targets &&
 	    vx_probe_user_targets(&d.pr, o->targets, o->n_targets, &d.ev,
 				  (const char(*)[VX_NETNS_NAME_MAX])d.names, d.n_names)) {
@@ -614,6 +719,7 @@ int cmd_diagnose(struct vx_opts *o)
 		    "no netfilter rule counters could be read: drops are not matched "
 		    "to rules");
 	snap_devices(&d, false);
+	snap_csum(&d, false);
 	d.start_ns = vx_now_ns();
 	ret = vx_loop_init(&loop, d.window_ns, NSEC_PER_SEC / 2, on_tick, &d);
 	if (!ret && d.drops)
@@ -652,6 +758,7 @@ int cmd_diagnose(struct vx_opts *o)
 			    "some drop events were lost (ring buffer full): drop counts are low");
 	}
 	snap_devices(&d, true);
+	snap_csum(&d, true);
 	vx_dropev_snap_rules(&d.drops_ev, (const char(*)[VX_NETNS_NAME_MAX])d.names, d.n_names,
 			     true);
 	vx_dropev_attach_rules(&d.drops_ev);

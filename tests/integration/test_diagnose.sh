@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vxray diagnose on the lab: each of the six faults gives its verdict and no
 # other, the healthy lab gives "no fault found", two stacked faults give
-# both, and the same over the IPv6 underlay for scenarios 1, 2 and 4.
+# both, and the same over the IPv6 underlay for scenarios 1, 2 and 4; on the
+# routed lab, scenarios 7-9 give theirs, with the router watched or not.
 # test-lock: ctmax (scenario 3 lowers the host's global nf_conntrack_max;
 # a suite that counts on conntrack in its own namespaces must not run then)
 source "$(dirname "$0")/../lib.sh"
@@ -14,11 +15,16 @@ WORK=$(mktemp -d)
 BASE=$WORK/healthy.json
 lab() { "$LAB" --prefix "$P" "$@"; }
 lab6() { "$LAB" --prefix "$P6" "$@"; }
+# The routed lab: P-a -- P-r (a router) -- P-b.
+PR=$(test_prefix)
+[[ $PR != "$P" && $PR != "$P6" ]] || PR=${P}r
+labr() { "$LAB" --prefix "$PR" "$@"; }
 cleanup() {
 	lab teardown >/dev/null 2>&1
 	lab6 teardown >/dev/null 2>&1
 	ip netns del "${P}e-a" 2>/dev/null
 	ip netns del "${P}e-b" 2>/dev/null
+	labr teardown >/dev/null 2>&1
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -471,6 +477,96 @@ test_usage() {
 	assert_eq "$rc" 2 "an unknown namespace"
 }
 
+# --- the routed lab: faults on the path ------------------------------------
+
+# rscenario N: fault N (fresh) in the routed lab, set up first when absent.
+rscenario() {
+	local out
+	labr status >/dev/null 2>&1 || labr --routed setup >/dev/null || fail "routed lab setup"
+	out=$(labr scenario "$1" 2>&1) || fail "lab scenario $1: $out"
+}
+
+# The text verdicts of a diagnosis, "FINDING [id]" lines only.
+finding_ids() {
+	grep -oE '^(FINDING|HEALTHY) \[[a-z_]+\]' <<<"$1" | sed -E 's/.*\[(.*)\]/\1/' | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+
+test_routed_healthy() {
+	require_root
+	labr --routed setup >/dev/null || fail "routed lab setup"
+	local out
+	out=$(diag "$PR")
+	assert_match "$out" '^rc=0$' "healthy routed lab, ends only: exit 0"
+	assert_eq "$(finding_ids "$out")" "healthy" "ends only: the only verdict"
+	assert_match "$out" 'full-size 3/3, TCP 262144/262144 bytes, [0-9]+ sizes swept: all answered' "the probe's sweep all answered"
+	out=$(diag "$PR" --netns "$PR-r" -j)
+	assert_match "$out" '^rc=0$' "healthy routed lab, router watched: exit 0"
+	assert_eq "$(verdicts "$out")" "healthy" "router watched: the only verdict"
+	assert_match "$out" '"namespaces":\["'"$PR"'-a","'"$PR"'-b","'"$PR"'-r"\]' "the router is diagnosed"
+	assert_match "$out" '"probe_sweeps":\[\{"from_netns":"'"$PR"'-a","to":"172\.16\.0\.2","sizes_sent":40,"answered_max":1440,"lost_min":0,"too_big":0,"route_mtu":1450\}' "the sweep in the JSON: every size answered, no smaller path MTU"
+}
+
+# Scenario 7, the router not watched: lost between the ends.
+test_routed_scenario7() {
+	require_root
+	rscenario 7
+	local out
+	out=$(diag "$PR")
+	assert_match "$out" '^rc=3$' "exit 3"
+	assert_eq "$(finding_ids "$out")" "underlay_path_loss" "the only verdict"
+	assert_match "$out" "^FINDING \[underlay_path_loss\] VXLAN packets from $PR-a to $PR-b are lost between $PR-a and $PR-b in the underlay: $PR-a encapsulated [1-9][0-9]* \(UDP/4789 to 10\.0\.2\.2\) and $PR-b's underlay und0 received [01] packets; the same from $PR-b to $PR-a" "where, the port, the remote, both ways"
+	assert_match "$out" 'next: .*name the routers. namespaces with --netns' "asks for the hops"
+}
+
+# Scenario 7, the router watched: the hop, with its rule.
+test_routed_scenario7_hop() {
+	require_root
+	rscenario 7
+	local out
+	out=$(diag "$PR" --netns "$PR-r")
+	assert_match "$out" '^rc=3$' "exit 3"
+	assert_eq "$(finding_ids "$out")" "underlay_path_loss" "the only verdict (no netfilter or one-sided finding)"
+	assert_match "$out" "^FINDING \[underlay_path_loss\] VXLAN packets from $PR-[ab] to $PR-[ab] are dropped at $PR-r, a hop on the underlay between them: netfilter there drops the outer packets it forwards \(UDP/4789, 10\.0\.[12]\.[12] -> 10\.0\.[12]\.[12]; [1-9][0-9]* packets\) by '-A FORWARD -p udp -m udp --dport 4789 .*vxray-lab scenario 7: mid-path drop of VXLAN \(4789\).*-j DROP', in both directions" "the hop, the port and the rule"
+	assert_match "$out" "next: Allow UDP/4789 between .* in $PR-r's firewall" "what to change"
+}
+
+test_routed_scenario8() {
+	require_root
+	rscenario 8
+	local out
+	out=$(diag "$PR")
+	assert_match "$out" '^rc=3$' "exit 3"
+	assert_eq "$(finding_ids "$out")" "pmtu_black_hole" "the only verdict"
+	assert_match "$out" "^FINDING \[pmtu_black_hole\] PMTU black hole between $PR-[ab] and $PR-[ab]: overlay packets of up to 1350 bytes cross, 1360 bytes and more \(DF\) vanish and no ICMP 'fragmentation needed' comes back; a link on the underlay path carries 1400-1409-byte packets, where the overlay MTU 1450 needs 1500\." "sizes and MTUs"
+	assert_match "$out" "evidence: probe $PR-a -> 172\.16\.0\.2: [1-9][0-9]* of [1-9][0-9]* small pings answered, 0 of 3 full-size \(1450 bytes, DF\)" "the probe's evidence"
+	assert_match "$out" "next: Lower the overlay MTU to 1350 on both ends" "what to change"
+}
+
+test_routed_scenario8_hop() {
+	require_root
+	rscenario 8
+	local out
+	out=$(diag "$PR" --netns "$PR-r")
+	assert_match "$out" '^rc=3$' "exit 3"
+	assert_eq "$(finding_ids "$out")" "pmtu_black_hole" "the only verdict (the dropped ICMP is no netfilter finding)"
+	assert_match "$out" "1400-1409-byte packets, where the overlay MTU 1450 needs 1500; $PR-r drops them as too big for its next link \((PKT_TOO_BIG|NOT_SPECIFIED at ip_forward\+0x[0-9a-f]+), [1-9][0-9]* packets\) and its firewall drops the ICMP 'fragmentation needed' it sends back\." "the hop"
+	assert_match "$out" "next: Let ICMP 'fragmentation needed' out of $PR-r \(the rule dropping it: -A OUTPUT -p icmp -m icmp --icmp-type 3/4 .*PMTU black hole" "the rule"
+}
+
+test_routed_scenario9() {
+	require_root
+	rscenario 9
+	local out
+	out=$(diag "$PR")
+	assert_match "$out" '^rc=3$' "exit 3"
+	assert_eq "$(finding_ids "$out")" "outer_udp_checksum" "the only verdict"
+	assert_match "$out" "^FINDING \[outer_udp_checksum\] VXLAN packets from $PR-a arrive at $PR-b with bad outer UDP checksums \(UDP/4789, 10\.0\.1\.1 -> 10\.0\.2\.2\): $PR-b's kernel drops them before decapsulation \(UDP_CSUM: [1-9][0-9]* packets; Udp InCsumErrors \+[1-9][0-9]*\)\." "where, port, VTEPs, both counts"
+	assert_match "$out" "evidence: [1-9][0-9]* drops in $PR-b: reason UDP_CSUM at (udp_queue_rcv_one_skb|__udp4_lib_rcv)\+0x[0-9a-f]+ on und0" "the kernel's drop on B's underlay"
+	labr heal >/dev/null
+	out=$(diag "$PR" --netns "$PR-r")
+	assert_match "$out" '^rc=0$' "healed: healthy again, router watched"
+}
+
 run_test "diagnose: healthy lab with probe traffic: no fault found" test_healthy
 run_test "diagnose: without --probe nothing is sent" test_healthy_without_probe_sends_nothing
 run_test "diagnose: scenario 1 -> one-sided tunnel by the outer UDP rule" test_scenario1
@@ -490,3 +586,9 @@ run_test "diagnose: a tc drop on the receiver's underlay -> one-sided, where it 
 run_test "diagnose: --target probes addresses the user names, IPv4 and IPv6" test_target
 run_test "diagnose: a healthy external-device node: the kernel's own IPv6 drops are a note, exit 0" test_external_device_healthy
 run_test "diagnose: bad input, one sentence, exit 2" test_usage
+run_test "diagnose: healthy routed lab, with and without the router: no fault found" test_routed_healthy
+run_test "diagnose: routed scenario 7 -> lost between the ends in the underlay" test_routed_scenario7
+run_test "diagnose: routed scenario 7, router watched -> the hop and its rule" test_routed_scenario7_hop
+run_test "diagnose: routed scenario 8 -> PMTU black hole, sizes and MTU" test_routed_scenario8
+run_test "diagnose: routed scenario 8, router watched -> the hop's drops and its ICMP rule" test_routed_scenario8_hop
+run_test "diagnose: routed scenario 9 -> bad outer UDP checksums at B" test_routed_scenario9

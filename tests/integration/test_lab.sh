@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The lab: every scenario must produce its symptom, observed here from the
 # namespaces themselves (pings, counters, conntrack), not from the lab's
-# own words; heal and teardown must leave nothing.
+# own words; heal and teardown must leave nothing. The routed lab (a router
+# namespace between the hosts) and its scenarios 7-9 likewise.
 # test-lock: ctmax (scenario 3 lowers the host's global nf_conntrack_max;
 # a suite that counts on conntrack in its own namespaces must not run then)
 source "$(dirname "$0")/../lib.sh"
@@ -12,9 +13,14 @@ A=$P-a
 B=$P-b
 CT_MAX=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo)
 lab() { "$LAB" --prefix "$P" "$@"; }
+# The routed lab (P-a -- P-r -- P-b) under a prefix of its own.
+PR=$(test_prefix)
+[[ $PR != "$P" ]] || PR=${P}r
+labr() { "$LAB" --prefix "$PR" "$@"; }
 cleanup() {
 	lab teardown >/dev/null 2>&1
 	lab --ipv6 teardown >/dev/null 2>&1
+	labr teardown >/dev/null 2>&1
 	[[ -n $CT_MAX ]] && sysctl -qw net.netfilter.nf_conntrack_max="$CT_MAX" 2>/dev/null
 }
 trap cleanup EXIT
@@ -194,6 +200,142 @@ test_status() {
 	assert_match "$out" "no lab with prefix '$P'" "status says there is no lab"
 }
 
+# --- the routed lab -------------------------------------------------------
+
+rping() { ip netns exec "$PR-a" ping -c "${1:-3}" -i 0.2 -W 1 -q "${@:2}" 172.16.0.2 >/dev/null 2>&1; }
+rx_of() { ip -n "$1" -s -j link show "$2" | grep -o '"rx":{"bytes":[0-9]*,"packets":[0-9]*' | grep -o '[0-9]*$'; }
+udp_csum_errors() { ip netns exec "$1" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InCsumErrors") c = i; h = 1 } else print $c }' /proc/net/snmp; }
+
+routed_lab() { labr status >/dev/null 2>&1 || labr --routed setup >/dev/null || fail "routed setup failed"; }
+
+test_routed_setup() {
+	require_root
+	local fwd_host out
+	fwd_host=$(cat /proc/sys/net/ipv4/ip_forward)
+	labr --routed setup >/dev/null || fail "routed setup failed"
+	labr --routed setup >/dev/null || fail "a second routed setup failed"
+	assert_eq "$(labr namespaces | tr '\n' ' ')" "$PR-a $PR-r $PR-b " "namespaces, in path order"
+	assert_match "$(ip -n "$PR-r" -br addr show und-a)" '10\.0\.1\.254/24' "router's side toward A"
+	assert_match "$(ip -n "$PR-r" -br addr show und-b)" '10\.0\.2\.254/24' "router's side toward B"
+	assert_match "$(ip -n "$PR-a" route show)" '10\.0\.2\.0/24 via 10\.0\.1\.254 dev und0' "A routes B's subnet via the router"
+	assert_match "$(ip -n "$PR-b" route show)" '10\.0\.1\.0/24 via 10\.0\.2\.254 dev und0' "B routes A's subnet via the router"
+	assert_eq "$(ip netns exec "$PR-r" cat /proc/sys/net/ipv4/ip_forward)" 1 "forwarding on in the router"
+	assert_eq "$(ip netns exec "$PR-a" cat /proc/sys/net/ipv4/ip_forward)" 0 "forwarding off in A"
+	assert_eq "$(cat /proc/sys/net/ipv4/ip_forward)" "$fwd_host" "the host's forwarding untouched"
+	assert_match "$(ip -n "$PR-a" -d link show vxlan100)" 'remote 10\.0\.2\.2 local 10\.0\.1\.1 .*df inherit' "A's VXLAN toward B, DF inherited"
+	assert_match "$(ip netns exec "$PR-a" ping -c1 -t 64 -W 1 10.0.2.2)" 'ttl=63' "the underlay crosses one hop"
+	rping 2 || fail "overlay ping through the router"
+	out=$(labr status)
+	assert_match "$out" "lab '$PR' \(ipv4 underlay, routed through $PR-r\), scenario: none" "status says routed"
+	assert_match "$out" "^== $PR-r" "status shows the router"
+	out=$(labr setup 2>&1) && fail "setup without --routed over a routed lab succeeded"
+	assert_match "$out" "exists with a routed underlay: tear it down before switching" "refuses to switch in place"
+	out=$("$VXRAY" doctor --netns "$PR-a" --netns "$PR-b")
+	assert_match "$out" "no problem found" "doctor: both ends fit"
+}
+
+test_routed_scenario7() {
+	require_root
+	routed_lab
+	local before after n
+	labr scenario 7 >/dev/null || fail "scenario 7"
+	ip netns exec "$PR-a" ping -c 2 -i 0.2 -W 1 -q 10.0.2.2 >/dev/null || fail "underlay ping fails in scenario 7"
+	before=$(rx_of "$PR-b" und0)
+	rping 3 && fail "overlay ping crosses the router in scenario 7"
+	after=$(rx_of "$PR-b" und0)
+	# None of the VXLAN packets (a stray ARP at most).
+	((after - before <= 1)) || fail "B's underlay received $((after - before)) packets: the VXLAN ones got through"
+	n=$(ip netns exec "$PR-r" iptables -L FORWARD -v -n -x | awk '/mid-path drop of VXLAN \(4789\)/ {print $1}')
+	assert_ge "${n:-0}" 3 "the router's UDP 4789 rule counter"
+	assert_match "$(ip netns exec "$PR-r" iptables -S FORWARD)" '--dport 8472 .*-j DROP' "8472 dropped too"
+}
+
+test_routed_scenario8() {
+	require_root
+	routed_lab
+	labr scenario 8 >/dev/null || fail "scenario 8"
+	rping 3 || fail "small pings fail in scenario 8"
+	rping 2 -s 1300 -M do || fail "1300-byte DF pings (1378 on the wire) fail in scenario 8"
+	rping 2 -s 1422 -M do && fail "full-size DF pings cross the 1400-byte link"
+	assert_no_match "$(ip -n "$PR-a" route get 10.0.2.2)" 'mtu 1400' "A learned no path MTU (its ICMP was dropped)"
+	local got n
+	got=$(mktemp)
+	ip netns exec "$PR-b" timeout 6 socat -u TCP-LISTEN:5009,reuseaddr "CREATE:$got" &
+	sleep 0.3
+	ip netns exec "$PR-a" timeout 4 sh -c 'head -c 200000 /dev/zero | socat -u - TCP:172.16.0.2:5009' 2>/dev/null
+	wait
+	n=$(stat -c %s "$got"); rm -f "$got"
+	((n < 200000)) || fail "the TCP transfer completed ($n bytes) through the black hole"
+	assert_match "$("$VXRAY" doctor --netns "$PR-a" --netns "$PR-b")" "no problem found" "doctor: neither end's MTU is wrong"
+	labr heal >/dev/null
+	rping 2 -s 1422 -M do || fail "full-size DF pings fail after heal"
+}
+
+test_routed_scenario9() {
+	require_root
+	routed_lab
+	[[ -r $ROOT/$BUILD/bpf/tc/vx_lab_csum.bpf.o ]] || fail "the lab's tc program is not built"
+	local before after
+	before=$(udp_csum_errors "$PR-b")
+	labr scenario 9 >/dev/null || fail "scenario 9"
+	ip netns exec "$PR-a" ping -c 2 -i 0.2 -W 1 -q 10.0.2.2 >/dev/null || fail "underlay ping fails in scenario 9"
+	rping 3 && fail "overlay ping passes with bad outer checksums"
+	after=$(udp_csum_errors "$PR-b")
+	assert_ge "$after" $((before + 3)) "Udp InCsumErrors in $PR-b"
+	assert_match "$(ip netns exec "$PR-a" tc filter show dev und0 egress)" 'vx_lab_csum' "the injector on A's underlay egress"
+	labr heal >/dev/null
+	assert_no_match "$(ip netns exec "$PR-a" tc filter show dev und0 egress)" 'vx_lab_csum' "the injector gone after heal"
+	assert_no_match "$(ip netns exec "$PR-a" tc qdisc show dev und0)" 'clsact' "the lab's clsact gone after heal"
+	assert_match "$(ip netns exec "$PR-a" ethtool -k und0)" 'tx-checksumming: on' "A's underlay checksums offloaded again"
+	assert_match "$(ip netns exec "$PR-a" ethtool -k vxlan100)" 'tcp-segmentation-offload: on' "A's VXLAN segmentation offload again"
+	rping 2 || fail "overlay ping fails after heal"
+}
+
+# The routed scenarios on the two-namespace lab, and 9 over IPv6: one
+# sentence each, exit 1.
+test_routed_refusals() {
+	require_root
+	local out rc
+	lab setup >/dev/null || fail "setup failed"
+	out=$(lab scenario 7 2>&1); rc=$?
+	assert_eq "$rc" 1 "scenario 7 on the two-namespace lab"
+	assert_match "$out" "scenario 7 needs the routed lab .*--routed setup" "says how to get one"
+	out=$(lab inject 9 2>&1); rc=$?
+	assert_eq "$rc" 1 "inject 9 on the two-namespace lab"
+	out=$(lab scenario 10 2>&1); rc=$?
+	assert_eq "$rc" 1 "scenario 10"
+	assert_match "$out" "scenario must be 1-9" "names the range"
+}
+
+test_routed_ipv6() {
+	require_root
+	local P6R=${PR}6
+	"$LAB" --prefix "$P6R" --ipv6 --routed setup >/dev/null || { "$LAB" --prefix "$P6R" teardown >/dev/null 2>&1; fail "IPv6 routed setup"; }
+	local out rc
+	assert_match "$(ip -n "$P6R-a" -d link show vxlan100)" 'remote fd00:2::2 local fd00:1::1' "IPv6 VTEPs in two subnets"
+	ip netns exec "$P6R-a" ping -c 2 -i 0.2 -W 1 -q 172.16.0.2 >/dev/null || fail "overlay over the routed IPv6 underlay"
+	"$LAB" --prefix "$P6R" scenario 7 >/dev/null
+	ip netns exec "$P6R-a" ping -c 2 -i 0.2 -W 1 -q 172.16.0.2 >/dev/null && fail "IPv6: overlay crosses the router in scenario 7"
+	"$LAB" --prefix "$P6R" scenario 8 >/dev/null
+	ip netns exec "$P6R-a" ping -c 2 -i 0.2 -W 1 -q 172.16.0.2 >/dev/null || fail "IPv6: small pings fail in scenario 8"
+	ip netns exec "$P6R-a" ping -c 2 -i 0.2 -W 1 -q -s 1402 -M do 172.16.0.2 >/dev/null && fail "IPv6: full-size pings cross in scenario 8"
+	out=$("$LAB" --prefix "$P6R" scenario 9 2>&1); rc=$?
+	assert_eq "$rc" 1 "scenario 9 over IPv6"
+	assert_match "$out" "scenario 9 needs an IPv4 underlay" "says why"
+	"$LAB" --prefix "$P6R" teardown >/dev/null
+	assert_no_match "$(ip netns list)" "^$P6R-" "IPv6 routed lab torn down"
+}
+
+test_routed_teardown() {
+	require_root
+	routed_lab
+	labr scenario 9 >/dev/null
+	labr teardown >/dev/null
+	assert_no_match "$(ip netns list)" "^$PR-" "no namespace left, the router's included"
+	[[ -e /run/vxray-lab/$PR ]] && fail "state dir left after teardown"
+	labr teardown >/dev/null || fail "a second teardown fails"
+}
+
 run_test "setup builds the topology, idempotently" test_setup
 run_test "scenario 1: one-sided tunnel" test_scenario1
 run_test "scenario 2: decapsulated, then dropped by netfilter" test_scenario2
@@ -205,3 +347,10 @@ run_test "heal returns to healthy" test_heal
 run_test "teardown leaves nothing" test_teardown
 run_test "IPv6 underlay: setup and scenarios 1, 2 and 4" test_ipv6_underlay
 run_test "status shows the scenario and its rules" test_status
+run_test "routed: setup puts a router between the hosts" test_routed_setup
+run_test "routed scenario 7: the router drops VXLAN's UDP ports" test_routed_scenario7
+run_test "routed scenario 8: PMTU black hole on the router's link" test_routed_scenario8
+run_test "routed scenario 9: bad outer UDP checksums dropped at B" test_routed_scenario9
+run_test "routed scenarios refused where they cannot run" test_routed_refusals
+run_test "routed IPv6 underlay: setup and scenarios 7, 8" test_routed_ipv6
+run_test "routed teardown leaves nothing" test_routed_teardown

@@ -174,6 +174,51 @@ static void test_fill(void **state)
 	assert_true(ev.lat[1].p50_us == 40);
 }
 
+/* The size sweep ("Z" sent, "R" answers of those sizes), ICMP too-big
+ * errors ("F") and the route MTU after the burst ("P"), as the evidence
+ * the PMTU check reads: inner packet sizes, the edge between answered and
+ * lost, and whether it is clean. */
+static void test_sweep(void **state)
+{
+	const struct vx_ev_probe *p = &ev.probes[0], *q = &ev.probes[1];
+
+	target(0, "vxa", "10.10.0.2", 0);
+	target(1, "vxb", "fd10::1", 1);
+	pr.tg[0].mtu = pr.tg[1].mtu = 1450;
+	report("B 0\nB 0\nB 0\n"
+	       "Z 0 1420\nZ 0 1410\nZ 0 1330\nZ 0 1320\n"
+	       "R 0 1.0 90.0 1330\nR 0 1.0 90.0 1320\n"
+	       "R 0 1.0 90.0 1430\n" /* a full-size answer, not a swept size */
+	       "P 0 1450\n"
+	       /* target 1: an answer above a loss, and too-big errors */
+	       "Z 1 1400\nZ 1 1390\nZ 1 1380\n"
+	       "R 1 1.0 90.0 1400\nR 1 1.0 90.0 1380\n"
+	       "F 1 1280\nF 1 1300\nP 1 1300\n");
+	vx_probe_parse(&pr);
+	assert_int_equal(pr.tg[0].n_sw, 4);
+	assert_int_equal(pr.tg[0].big_sent, 3);
+	assert_int_equal(pr.tg[0].big_received, 1);
+	vx_probe_fill_probes(&pr, &ev);
+	assert_int_equal(p->tun, 0);
+	assert_int_equal(p->big_sent, 3);
+	assert_int_equal(p->big_received, 1);
+	assert_int_equal(p->sweep_sent, 4);
+	/* IPv4: 20 bytes of header on each payload size. */
+	assert_int_equal(p->sweep_ok, 1350);
+	assert_int_equal(p->sweep_lost, 1430);
+	assert_true(p->sweep_clean);
+	assert_int_equal(p->too_big, 0);
+	assert_int_equal(p->route_mtu, 1450);
+	/* IPv6: 40 bytes; 1390 lost between two answered sizes. */
+	assert_int_equal(q->sweep_sent, 3);
+	assert_int_equal(q->sweep_ok, 1440);
+	assert_int_equal(q->sweep_lost, 1430);
+	assert_false(q->sweep_clean);
+	assert_int_equal(q->too_big, 2);
+	assert_int_equal(q->too_big_mtu, 1300);
+	assert_int_equal(q->route_mtu, 1300);
+}
+
 static void test_user_targets(void **state)
 {
 	struct vx_target_spec s[2] = {};
@@ -208,6 +253,7 @@ int main(void)
 		cmocka_unit_test_setup(test_read_marks, setup),
 		cmocka_unit_test_setup(test_stop_without_child, setup),
 		cmocka_unit_test_setup(test_fill, setup),
+		cmocka_unit_test_setup(test_sweep, setup),
 		cmocka_unit_test_setup(test_user_targets, setup),
 	};
 
