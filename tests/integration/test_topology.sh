@@ -3,7 +3,8 @@
 # Topologies that change under a running vxray, built the way the kernel's
 # VXLAN selftests and container runtimes build them (issue 19):
 # - a VXLAN device without `dev` has its local address removed and added
-#   back (vxlan_bridge_1d's reapply), starts before its address exists, and
+#   back (vxlan_bridge_1d's reapply; IPv4 and IPv6 underlays), starts
+#   before its address exists, and
 #   has the route to its remote moved to another device: vxray follows
 #   addresses and routes, re-resolves the underlay, keeps it while it does
 #   not resolve, and underlay ENCAP events go on;
@@ -89,10 +90,22 @@ mk_pair() {
 		ip -n "$A" link set vxlan100 up && ip -n "$B" link set vxlan100 up
 }
 
+# The same over an IPv6 underlay (fd00::1 <-> fd00::2, no DAD wait).
+mk_pair6() {
+	ip netns add "$A" && ip netns add "$B" || return 1
+	ip -n "$A" link add und0 type veth peer name und0 netns "$B" &&
+		ip -n "$A" addr add fd00::1/64 dev und0 nodad && ip -n "$B" addr add fd00::2/64 dev und0 nodad &&
+		ip -n "$A" link set und0 up && ip -n "$B" link set und0 up &&
+		ip -n "$A" link add vxlan100 type vxlan id 100 dstport 4789 local fd00::1 remote fd00::2 &&
+		ip -n "$B" link add vxlan100 type vxlan id 100 dstport 4789 local fd00::2 remote fd00::1 &&
+		ip -n "$A" addr add 172.16.0.1/24 dev vxlan100 && ip -n "$B" addr add 172.16.0.2/24 dev vxlan100 &&
+		ip -n "$A" link set vxlan100 up && ip -n "$B" link set vxlan100 up
+}
+
 fresh_pair() {
 	ip netns del "$A" 2>/dev/null
 	ip netns del "$B" 2>/dev/null
-	mk_pair || fail "building $A and $B"
+	"${1:-mk_pair}" || fail "building $A and $B"
 }
 
 ping_ab() { ip netns exec "$A" ping -c "$1" -i 0.2 -W 1 -q 172.16.0.2 >/dev/null || fail "$2: the overlay does not ping"; }
@@ -129,6 +142,27 @@ test_addr_readd() {
 		fail "no underlay ENCAP on und0 after the change: $(tail -8 "$f")"
 	assert_eq "$(after_mark "$f" 'underlay und0 resolves again' "$(req_re "$A" vxlan100)")" 3 \
 		"requests on vxlan100 after the change"
+	assert_no_match "$(cat "$f")" 'detached from und0' "und0 stays attached throughout"
+}
+
+test_addr_readd6() {
+	require_root
+	trap kill_bgs EXIT
+	fresh_pair mk_pair6
+	local f=$TMP/readd6.out
+	encap_on "$f" --auto --netns "$A"
+	ping_ab 2 "before"
+	wait_grep "$f" "$(req_re "$A" und0)" 2 || fail "no requests on und0 before the change: $(tail -5 "$f")"
+	ip -n "$A" addr del fd00::1/64 dev und0 || fail "removing the local address"
+	wait_grep "$f" "vxlan100 in $A: underlay und0 no longer resolves after .*\(no route to fd00::2 and no device holds fd00::1\); staying attached to und0" ||
+		fail "vxray did not say the underlay stopped resolving: $(grep -v '"type"' "$f")"
+	ip -n "$A" addr add fd00::1/64 dev und0 nodad || fail "adding the local address back"
+	wait_grep "$f" "vxlan100 in $A: underlay und0 resolves again after an address or route change \(the route to fd00::2\)" ||
+		fail "vxray did not follow the address coming back: $(grep -v '"type"' "$f")"
+	ping_ab 3 "after the address came back"
+	wait_after "$f" 'underlay und0 resolves again' "$(req_re "$A" und0)" 3 ||
+		fail "no underlay ENCAP on und0 after the change: $(tail -8 "$f")"
+	assert_match "$(grep "$(req_re "$A" und0)" "$f" | tail -1)" '"outer_src":"fd00::1","outer_dst":"fd00::2"' "the outer header is IPv6"
 	assert_no_match "$(cat "$f")" 'detached from und0' "und0 stays attached throughout"
 }
 
@@ -231,6 +265,7 @@ test_incarnations() {
 	gone=$(grep -c '"netns":"'"$C"'","gone":true' "$f")
 	assert_eq "$gone" 1 "summaries that showed the old $C as gone"
 	assert_no_match "$(cat "$f")" '"encap_packets":5,' "never 3 + 2 packets in one row"
+	assert_no_match "$(grep '"type":"summary"' "$f")" '"netns":"netns:' "every row named by name"
 	m=$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" | grep '^vxray_tunnel_packets_total{netns="'"$C"'"')
 	assert_eq "$(grep -c . <<<"$m")" 1 "one tunnel packet series for $C: $m"
 	assert_match "$m" 'direction="encap"} 2$' "the metric counts the new $C's packets only"
@@ -339,6 +374,7 @@ test_bad_netns() {
 }
 
 run_test "topology: local address removed and re-added: underlay kept, ENCAP on it after" test_addr_readd
+run_test "topology: IPv6 underlay: local address removed and re-added, ENCAP on und0 after" test_addr_readd6
 run_test "topology: underlay attached when the local address appears after start" test_addr_late
 run_test "topology: underlay follows the route to the remote to another device and back" test_route_moves
 run_test "topology: summary per namespace incarnation: named, old one gone once, never merged" test_incarnations
