@@ -12,8 +12,9 @@
 #   shows the old incarnation once as gone, and never adds its counts to
 #   the new one's (nor do the metrics);
 # - namespaces `ip netns` does not name (`unshare -n`): --netns pid:PID,
-#   --netns /proc/PID/ns/net, -i pid:PID:IFACE, and --all-netns following
-#   one created after vxray started and letting it go when it ends;
+#   --netns /proc/PID/ns/net, -i pid:PID:IFACE, policy reading the rules
+#   there, and --all-netns following one created after vxray started and
+#   letting it go when it ends;
 # - bad --netns values: one sentence each, exit 2.
 source "$(dirname "$0")/../lib.sh"
 
