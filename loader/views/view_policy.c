@@ -120,8 +120,8 @@ static struct pns *ns_add(struct policy *p, const char *name, uint32_t inum, boo
 }
 
 /* The name to enter namespace @inum by: "" for vxray's own, NULL when
- * it has none under /run/netns. */
-static const char *enter_name(uint32_t inum)
+ * it has none under /run/netns and no --netns path or pid:PID names it. */
+static const char *enter_name(const struct policy *p, uint32_t inum)
 {
 	static char names[VX_MAX_NETNS * 4][VX_NETNS_NAME_MAX];
 	int n;
@@ -132,6 +132,9 @@ static const char *enter_name(uint32_t inum)
 	for (int i = 0; i < n; i++)
 		if (vx_netns_inum(names[i]) == inum)
 			return names[i];
+	for (int i = 0; i < p->o->n_netns; i++)
+		if (vx_netns_inum(p->o->netns[i]) == inum)
+			return p->o->netns[i];
 	return NULL;
 }
 
@@ -145,7 +148,7 @@ static struct pns *ns_for_drop(struct policy *p, uint32_t inum)
 
 	if (n)
 		return n;
-	name = enter_name(inum);
+	name = enter_name(p, inum);
 	return ns_add(p, name, inum, false);
 }
 
@@ -156,7 +159,7 @@ static void ns_init(struct policy *p, const struct vxd_scope_key *scope, int n_s
 
 	if (n_scope) {
 		for (int i = 0; i < n_scope; i++) {
-			ns_add(p, enter_name(scope[i].netns), scope[i].netns, true);
+			ns_add(p, enter_name(p, scope[i].netns), scope[i].netns, true);
 		}
 		return;
 	}

@@ -12,8 +12,9 @@
 #   shows the old incarnation once as gone, and never adds its counts to
 #   the new one's (nor do the metrics);
 # - namespaces `ip netns` does not name (`unshare -n`): --netns pid:PID,
-#   --netns /proc/PID/ns/net, -i pid:PID:IFACE, and --all-netns following
-#   one created after vxray started and letting it go when it ends;
+#   --netns /proc/PID/ns/net, -i pid:PID:IFACE, policy reading the rules
+#   there, and --all-netns following one created after vxray started and
+#   letting it go when it ends;
 # - bad --netns values: one sentence each, exit 2.
 source "$(dirname "$0")/../lib.sh"
 
@@ -321,6 +322,25 @@ test_unnamed() {
 	assert_match "$(cat "$f1")" "detached from vxlan300 in netns:$ino, which vanished with its namespace" "detached from vxlan300"
 }
 
+test_policy_unnamed() {
+	require_root
+	trap kill_bgs EXIT
+	local pid ino f=$TMP/policy.out
+	pid=$(mk_unnamed) || fail "building the unnamed namespace"
+	bg "$pid"
+	ino=$(stat -L -c %i /proc/"$pid"/ns/net)
+	nsenter -t "$pid" -n sh -c 'nft add table inet vxt &&
+		nft add chain inet vxt out "{ type filter hook output priority 0; }" &&
+		nft add rule inet vxt out ip daddr 10.9.0.2 icmp type echo-request counter drop' ||
+		fail "adding the nftables rule"
+	"$VXRAY" policy --netns "pid:$pid" -d 60s >"$f" 2>&1 &
+	bg $!
+	wait_grep "$f" 'tracing netfilter drops with' || fail "policy did not start: $(cat "$f")"
+	nsenter -t "$pid" -n ping -c 2 -i 0.2 -W 1 -q 10.9.0.2 >/dev/null
+	wait_grep "$f" "^ +2  netns=netns:$ino nftables inet table=vxt chain=out rule=1 handle=[0-9]+ DROP: ip daddr 10\.9\.0\.2 icmp type echo-request counter drop" ||
+		fail "policy did not name the rule in the namespace given by pid: $(tail -8 "$f")"
+}
+
 test_all_netns() {
 	require_root
 	trap kill_bgs EXIT
@@ -379,5 +399,6 @@ run_test "topology: underlay attached when the local address appears after start
 run_test "topology: underlay follows the route to the remote to another device and back" test_route_moves
 run_test "topology: summary per namespace incarnation: named, old one gone once, never merged" test_incarnations
 run_test "topology: --netns pid:PID, /proc/PID/ns/net and -i pid:PID:IFACE on an unshare -n namespace" test_unnamed
+run_test "topology: policy --netns pid:PID reads that namespace's rules" test_policy_unnamed
 run_test "topology: --all-netns follows namespaces created later and lets them go" test_all_netns
 run_test "topology: bad --netns values, one sentence each" test_bad_netns
