@@ -579,6 +579,7 @@ int cmd_doctor(struct vx_opts *o)
 	const char *priv;
 	char err[256], msg[256];
 	int n_ns, feat_err = -EPERM, pts_err = -EPERM, n_problems = 0, ret;
+	bool listed = !o->n_netns && !o->n_ifaces;
 
 	for (int i = 0; i < o->n_ifaces; i++) {
 		int ifindex;
@@ -601,6 +602,13 @@ int cmd_doctor(struct vx_opts *o)
 
 	for (int i = 0; i < n_ns; i++) {
 		ret = vx_inventory_collect(&inv, names[i]);
+		/* A namespace found by listing /run/netns may go (ENOENT) or not
+		 * be mounted yet (EINVAL) by the time it is entered: it was
+		 * never the user's to ask for. */
+		if (listed && (ret == -ENOENT || ret == -EINVAL)) {
+			pr_debug("namespace %s went away while doctor listed it", names[i]);
+			continue;
+		}
 		if (ret && ret != -EPERM) {
 			pr_err("cannot list VXLAN devices in namespace %s: %s",
 			       vx_ns_label_of(names[i]), vx_strerror(ret));
