@@ -2,6 +2,7 @@
 /* The drops of a diagnosis window, named by the netfilter rules behind
  * them (see dropev.h). */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -196,6 +197,27 @@ static bool link_local_control(const struct vxd_ip *ip)
 	return true; /* :: : duplicate address detection */
 }
 
+/* A packet from or to a VTEP of a watched tunnel: the tunnel's own
+ * underlay traffic, such as the ICMP "fragmentation needed" a hop sends
+ * back toward the sender, which always matters. */
+static bool vtep_traffic(const struct vx_dropev *w, const struct vxd_ip *ip)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	int af = ip->family == 4 ? AF_INET : AF_INET6;
+
+	if (!w->ev || !inet_ntop(af, ip->saddr, s, sizeof(s)) ||
+	    !inet_ntop(af, ip->daddr, d, sizeof(d)))
+		return false;
+	for (int i = 0; i < w->ev->n_tun; i++) {
+		const struct vx_ev_tunnel *t = &w->ev->tun[i];
+
+		if ((t->local[0] && (!strcmp(t->local, s) || !strcmp(t->local, d))) ||
+		    (t->remote[0] && (!strcmp(t->remote, s) || !strcmp(t->remote, d))))
+			return true;
+	}
+	return false;
+}
+
 /* Whether drop @e hit the traffic that matters: the probe's when there is
  * one, else anything but link-local control traffic. What cannot be told
  * (not IP; an outer packet whose inner headers were not parsed) matters. */
@@ -218,6 +240,8 @@ static bool related(const struct vx_dropev *w, const struct vxd_event *e, bool o
 		return true;
 	if (link_local_control(ip))
 		return false;
+	if (!(e->flags & VXD_F_TUNNEL) && vtep_traffic(w, ip))
+		return true;
 	return !w->n_interest || is_interest(w, ip->family, ip->saddr) ||
 	       is_interest(w, ip->family, ip->daddr);
 }

@@ -287,6 +287,24 @@ static void test_noise_with_probe(void **state)
 	assert_int_equal(last->outer_dport, 4789);
 }
 
+/* The tunnel's own underlay traffic matters with a probe too: a hop's ICMP
+ * "fragmentation needed" toward a VTEP is the path's answer to the probe's
+ * packets (a PMTU black hole when a firewall drops it). */
+static void test_vtep_traffic_matters(void **state)
+{
+	struct vxd_event e = { .netns = 2, .flags = VXD_F_OUTER };
+	uint8_t a[16];
+
+	snprintf(ev.tun[0].local, sizeof(ev.tun[0].local), "10.0.2.2");
+	snprintf(ev.tun[0].remote, sizeof(ev.tun[0].remote), "10.0.1.1");
+	inet_pton(AF_INET, "172.16.0.2", a);
+	vx_dropev_interest(&w, AF_INET, a);
+	ip4(&e.outer, "10.0.1.254", "10.0.1.1", IPPROTO_ICMP);
+	assert_false(unrelated(&e));
+	ip4(&e.outer, "10.0.1.254", "10.0.9.9", IPPROTO_ICMP);
+	assert_true(unrelated(&e));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +314,7 @@ int main(void)
 		cmocka_unit_test_setup(test_rules_leave_the_rest, setup),
 		cmocka_unit_test_setup(test_noise_without_probe, setup),
 		cmocka_unit_test_setup(test_noise_with_probe, setup),
+		cmocka_unit_test_setup(test_vtep_traffic_matters, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
