@@ -16,6 +16,8 @@
 #   there, and --all-netns following one created after vxray started and
 #   letting it go when it ends;
 # - bad --netns values: one sentence each, exit 2.
+# test-lock: alone (--all-netns attaches, observe-only, to every namespace
+#   of the host holding a VXLAN device: other suites' labs must not be there)
 source "$(dirname "$0")/../lib.sh"
 
 P=$(test_prefix)
