@@ -5,7 +5,6 @@
  * a netfilter rule on the outer UDP port explains a one-sided tunnel), so
  * the same symptom never produces a second, wrong verdict. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,27 +12,6 @@
 #include "dropreason.h"
 #include "findings.h"
 #include "names.h"
-
-static const char *const ids[VX_V__MAX] = {
-	[VX_V_HEALTHY] = "healthy",
-	[VX_V_ONE_SIDED] = "one_sided_tunnel",
-	[VX_V_NETFILTER_OVERLAY] = "netfilter_overlay",
-	[VX_V_NETFILTER_UNDERLAY] = "netfilter_underlay",
-	[VX_V_CONNTRACK] = "conntrack_exhaustion",
-	[VX_V_MTU] = "mtu_mismatch",
-	[VX_V_LATENCY] = "underlay_latency",
-	[VX_V_DECAP] = "decap_failure",
-	[VX_V_ENCAP] = "encap_failure",
-	[VX_V_UNREACHABLE] = "probe_unanswered",
-	[VX_V_UNDERLAY_PATH] = "underlay_path_loss",
-	[VX_V_PMTU_BLACKHOLE] = "pmtu_black_hole",
-	[VX_V_OUTER_CSUM] = "outer_udp_checksum",
-};
-
-const char *vx_verdict_id(enum vx_verdict v)
-{
-	return v >= 0 && v < VX_V__MAX ? ids[v] : "unknown";
-}
 
 /* Which kernel drop reasons mean a VXLAN packet could not be decapsulated
  * (VX_DR_DECAP) or sent (VX_DR_ENCAP), and what each means, is the drop
@@ -161,24 +139,6 @@ static struct vx_finding *find(struct judge *j, enum vx_verdict v, const char *n
 	return NULL;
 }
 
-__attribute__((format(printf, 2, 3))) static void evid(struct vx_finding *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!f || f->n_evidence >= VX_FINDING_MAX_EV)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(f->evidence[f->n_evidence++], sizeof(f->evidence[0]), fmt, ap);
-	va_end(ap);
-}
-
-static void drop_evid(struct vx_finding *f, const struct vx_ev_drop *d)
-{
-	evid(f, "%llu drops in %s: reason %s%s%s%s%s%s%s", (unsigned long long)d->count,
-	     vx_ns_label_of(d->netns), d->reason, d->location[0] ? " at " : "", d->location,
-	     d->device[0] ? " on " : "", d->device, d->rule[0] ? ", rule: " : "", d->rule);
-}
-
 static const char *tun_name(const struct vx_ev_tunnel *t, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s in %s (VNI %u, %s -> %s)", t->device, vx_ns_label_of(t->netns),
@@ -227,23 +187,24 @@ static void judge_conntrack(struct judge *j)
 			 "The conntrack table in %s is exhausted (%u of %u entries): new flows "
 			 "there are dropped.",
 			 vx_ns_label_of(c->netns), c->count, c->max);
-		evid(f, "conntrack count %u, max %u (%.0f%% full) in %s", c->count, c->max, pct,
-		     vx_ns_label_of(c->netns));
-		evid(f, "during the window: insert_failed %llu, drop %llu, early_drop %llu",
-		     (unsigned long long)c->insert_failed, (unsigned long long)c->drop,
-		     (unsigned long long)c->early_drop);
+		vx_evid(f, "conntrack count %u, max %u (%.0f%% full) in %s", c->count, c->max, pct,
+			vx_ns_label_of(c->netns));
+		vx_evid(f, "during the window: insert_failed %llu, drop %llu, early_drop %llu",
+			(unsigned long long)c->insert_failed, (unsigned long long)c->drop,
+			(unsigned long long)c->early_drop);
 		if (dropped)
-			evid(f, "%llu netfilter drops in %s with no rule behind them",
-			     (unsigned long long)dropped, vx_ns_label_of(c->netns));
+			vx_evid(f, "%llu netfilter drops in %s with no rule behind them",
+				(unsigned long long)dropped, vx_ns_label_of(c->netns));
 		for (int t = 0; t < ev->n_tun; t++) {
 			const struct vx_ev_tunnel *a = &ev->tun[t], *b;
 
 			if (a->peer < 0 || strcmp(ev->tun[a->peer].netns, c->netns))
 				continue;
 			b = &ev->tun[a->peer];
-			evid(f, "%s encapsulated %llu packets toward %s, which decapsulated %llu",
-			     vx_ns_label_of(a->netns), (unsigned long long)a->encap,
-			     vx_ns_label_of(b->netns), (unsigned long long)b->decap);
+			vx_evid(f,
+				"%s encapsulated %llu packets toward %s, which decapsulated %llu",
+				vx_ns_label_of(a->netns), (unsigned long long)a->encap,
+				vx_ns_label_of(b->netns), (unsigned long long)b->decap);
 		}
 		snprintf(
 			f->next, sizeof(f->next),
@@ -285,7 +246,7 @@ static void judge_tunnel_drops(struct judge *j, bool decap)
 			 * is part of it. */
 			if (decap ? is_decap_drop(y) : encap_rank(ev, y) >= 0 || is_neigh(y)) {
 				j->drop_used[e] = true;
-				drop_evid(f, y);
+				vx_drop_evid(f, y);
 				if (!decap && encap_rank(ev, y) >= 0 &&
 				    encap_rank(ev, y) < encap_rank(ev, x))
 					x = y;
@@ -416,9 +377,10 @@ static void remote_miss(struct judge *j, const struct vx_ev_tunnel *a)
 		 "The tunnel %s -> %s is one-sided: %s's remote VTEP is not %s's%s.",
 		 vx_ns_label_of(a->netns), vx_ns_label_of(b->netns), vx_ns_label_of(a->netns),
 		 vx_ns_label_of(b->netns), miss);
-	evid(f, "%s encapsulated %llu packets", tun_name(a, an, sizeof(an)),
-	     (unsigned long long)a->encap);
-	evid(f, "%s decapsulated %llu", tun_name(b, bn, sizeof(bn)), (unsigned long long)b->decap);
+	vx_evid(f, "%s encapsulated %llu packets", tun_name(a, an, sizeof(an)),
+		(unsigned long long)a->encap);
+	vx_evid(f, "%s decapsulated %llu", tun_name(b, bn, sizeof(bn)),
+		(unsigned long long)b->decap);
 	snprintf(f->next, sizeof(f->next),
 		 "Point %s's %s at %s (`ip link set %s type vxlan remote %s`, or its FDB entries), "
 		 "or check that %s is the VTEP it should reach.",
@@ -447,9 +409,10 @@ static void judge_one_sided(struct judge *j)
 		/* The kernel already said why the peer could not decapsulate. */
 		f = find(j, VX_V_DECAP, b->netns);
 		if (f) {
-			evid(f, "%s encapsulated %llu packets toward %s, which decapsulated none",
-			     vx_ns_label_of(a->netns), (unsigned long long)a->encap,
-			     vx_ns_label_of(b->netns));
+			vx_evid(f,
+				"%s encapsulated %llu packets toward %s, which decapsulated none",
+				vx_ns_label_of(a->netns), (unsigned long long)a->encap,
+				vx_ns_label_of(b->netns));
 			continue;
 		}
 		f = add(j, VX_V_ONE_SIDED, b->netns, b->device);
@@ -457,8 +420,8 @@ static void judge_one_sided(struct judge *j)
 			return;
 		tun_name(a, an, sizeof(an));
 		tun_name(b, bn, sizeof(bn));
-		evid(f, "%s encapsulated %llu packets", an, (unsigned long long)a->encap);
-		evid(f, "%s decapsulated none of them", bn);
+		vx_evid(f, "%s encapsulated %llu packets", an, (unsigned long long)a->encap);
+		vx_evid(f, "%s decapsulated none of them", bn);
 		d = outer_nf_drop(j, b->netns);
 		if (d >= 0 && is_nf_drop(&ev->drops[d])) {
 			const struct vx_ev_drop *x = &ev->drops[d];
@@ -473,7 +436,7 @@ static void judge_one_sided(struct judge *j)
 				if (!j->drop_used[e] && ev->drops[e].outer &&
 				    !strcmp(ev->drops[e].netns, b->netns)) {
 					j->drop_used[e] = true;
-					drop_evid(f, &ev->drops[e]);
+					vx_drop_evid(f, &ev->drops[e]);
 				}
 			}
 			snprintf(f->next, sizeof(f->next),
@@ -483,7 +446,7 @@ static void judge_one_sided(struct judge *j)
 				 x->rule);
 		} else if (d >= 0) {
 			j->drop_used[d] = true;
-			drop_evid(f, &ev->drops[d]);
+			vx_drop_evid(f, &ev->drops[d]);
 			snprintf(
 				f->sentence, sizeof(f->sentence),
 				"The tunnel %s -> %s is one-sided: the outer packets reach %s and are "
@@ -499,8 +462,9 @@ static void judge_one_sided(struct judge *j)
 			bool arrived = b->underlay_rx > 0;
 
 			if (b->underlay[0])
-				evid(f, "the underlay %s in %s received %llu packets", b->underlay,
-				     vx_ns_label_of(b->netns), (unsigned long long)b->underlay_rx);
+				vx_evid(f, "the underlay %s in %s received %llu packets",
+					b->underlay, vx_ns_label_of(b->netns),
+					(unsigned long long)b->underlay_rx);
 			snprintf(
 				f->sentence, sizeof(f->sentence),
 				"The tunnel %s -> %s is one-sided: %s encapsulates, %s never "
@@ -548,7 +512,7 @@ static void judge_netfilter(struct judge *j)
 				continue;
 			j->drop_used[e] = true;
 			n += y->count;
-			drop_evid(f, y);
+			vx_drop_evid(f, y);
 			if (y->rule[0] && strlen(rules) + strlen(y->rule) + 4 < sizeof(rules))
 				snprintf(rules + strlen(rules), sizeof(rules) - strlen(rules),
 					 "%s'%s'", rules[0] ? ", " : "", y->rule);
@@ -603,43 +567,43 @@ static void judge_mtu(struct judge *j)
 			 bad->underlay[0] ? bad->underlay : "?", bad->underlay_mtu,
 			 bad->local[0] && strchr(bad->local, ':') ? 70 : 50);
 		if (b)
-			evid(f,
-			     "path: %s %s (MTU %u) over %s (MTU %u) -> %s %s (MTU %u) over %s "
-			     "(MTU %u)",
-			     vx_ns_label_of(a->netns), a->device, a->mtu,
-			     a->underlay[0] ? a->underlay : "?", a->underlay_mtu,
-			     vx_ns_label_of(b->netns), b->device, b->mtu,
-			     b->underlay[0] ? b->underlay : "?", b->underlay_mtu);
+			vx_evid(f,
+				"path: %s %s (MTU %u) over %s (MTU %u) -> %s %s (MTU %u) over %s "
+				"(MTU %u)",
+				vx_ns_label_of(a->netns), a->device, a->mtu,
+				a->underlay[0] ? a->underlay : "?", a->underlay_mtu,
+				vx_ns_label_of(b->netns), b->device, b->mtu,
+				b->underlay[0] ? b->underlay : "?", b->underlay_mtu);
 		else
-			evid(f,
-			     "path: %s %s (MTU %u) over %s (MTU %u) -> %s (the far end is not "
-			     "watched)",
-			     vx_ns_label_of(a->netns), a->device, a->mtu,
-			     a->underlay[0] ? a->underlay : "?", a->underlay_mtu,
-			     a->remote[0] ? a->remote : "?");
+			vx_evid(f,
+				"path: %s %s (MTU %u) over %s (MTU %u) -> %s (the far end is not "
+				"watched)",
+				vx_ns_label_of(a->netns), a->device, a->mtu,
+				a->underlay[0] ? a->underlay : "?", a->underlay_mtu,
+				a->remote[0] ? a->remote : "?");
 		if (a->mtu_bad)
-			evid(f, "%s: %s", vx_ns_label_of(a->netns), a->mtu_msg);
+			vx_evid(f, "%s: %s", vx_ns_label_of(a->netns), a->mtu_msg);
 		if (b && b->mtu_bad)
-			evid(f, "%s: %s", vx_ns_label_of(b->netns), b->mtu_msg);
+			vx_evid(f, "%s: %s", vx_ns_label_of(b->netns), b->mtu_msg);
 		if (full || small || syn)
-			evid(f,
-			     "TCP retransmits through the tunnel: %llu full-size (up to %u bytes), "
-			     "%llu small, %llu SYNACK%s",
-			     (unsigned long long)full,
-			     a->rt_max_len > (b ? b->rt_max_len : 0) ? a->rt_max_len :
-			     b					     ? b->rt_max_len :
-								       0,
-			     (unsigned long long)small, (unsigned long long)syn,
-			     full && !small ?
-				     ": the MTU fingerprint (big segments lost, small pass)" :
-				     "");
+			vx_evid(f,
+				"TCP retransmits through the tunnel: %llu full-size (up to %u bytes), "
+				"%llu small, %llu SYNACK%s",
+				(unsigned long long)full,
+				a->rt_max_len > (b ? b->rt_max_len : 0) ? a->rt_max_len :
+				b					? b->rt_max_len :
+									  0,
+				(unsigned long long)small, (unsigned long long)syn,
+				full && !small ?
+					": the MTU fingerprint (big segments lost, small pass)" :
+					"");
 		else
-			evid(f,
-			     "no TCP retransmits seen in the window (no full-size TCP traffic crossed)");
+			vx_evid(f,
+				"no TCP retransmits seen in the window (no full-size TCP traffic crossed)");
 		if (b && a->encap > b->decap)
-			evid(f, "%s encapsulated %llu packets, %s decapsulated %llu",
-			     vx_ns_label_of(a->netns), (unsigned long long)a->encap,
-			     vx_ns_label_of(b->netns), (unsigned long long)b->decap);
+			vx_evid(f, "%s encapsulated %llu packets, %s decapsulated %llu",
+				vx_ns_label_of(a->netns), (unsigned long long)a->encap,
+				vx_ns_label_of(b->netns), (unsigned long long)b->decap);
 		{
 			int over = bad->local[0] && strchr(bad->local, ':') ? 70 : 50;
 			uint32_t low = bad->underlay_mtu;
@@ -684,9 +648,9 @@ static void judge_latency(struct judge *j)
 			if (j->out[k].verdict == VX_V_LATENCY)
 				f = &j->out[k];
 		if (f) {
-			evid(f, "%s through %s in %s: p50 %.0f us -> %.0f us (baseline: %s)",
-			     l->stage, l->device, vx_ns_label_of(l->netns), l->base_p50_us,
-			     l->p50_us, l->base_from);
+			vx_evid(f, "%s through %s in %s: p50 %.0f us -> %.0f us (baseline: %s)",
+				l->stage, l->device, vx_ns_label_of(l->netns), l->base_p50_us,
+				l->p50_us, l->base_from);
 			continue;
 		}
 		f = add(j, VX_V_LATENCY, l->netns, l->device);
@@ -699,10 +663,10 @@ static void judge_latency(struct judge *j)
 			 !strcmp(l->stage, "rtt") ? "" : " stage", l->device,
 			 vx_ns_label_of(l->netns), l->base_p50_us, l->p50_us,
 			 (l->p50_us - l->base_p50_us) / 1000.0);
-		evid(f, "%s p50 %.0f us, p90 %.0f us over %llu samples", l->stage, l->p50_us,
-		     l->p90_us, (unsigned long long)l->samples);
-		evid(f, "baseline (%s): p50 %.0f us, p90 %.0f us", l->base_from, l->base_p50_us,
-		     l->base_p90_us);
+		vx_evid(f, "%s p50 %.0f us, p90 %.0f us over %llu samples", l->stage, l->p50_us,
+			l->p90_us, (unsigned long long)l->samples);
+		vx_evid(f, "baseline (%s): p50 %.0f us, p90 %.0f us", l->base_from, l->base_p50_us,
+			l->base_p90_us);
 		snprintf(f->next, sizeof(f->next),
 			 "Look for queues on the underlay path: `tc -s qdisc show dev <underlay>` "
 			 "(backlog, shaping, netem) and link utilisation; `vxray latency` splits "
@@ -730,8 +694,8 @@ static void judge_probe(struct judge *j)
 			 "%s cannot reach %s: %u of %u probe pings were answered, and no drop, "
 			 "rule or table in the diagnosed namespaces explains it.",
 			 vx_ns_label_of(p->from), p->to, p->received, p->sent);
-		evid(f, "probe from %s to %s: %u sent, %u answered", vx_ns_label_of(p->from), p->to,
-		     p->sent, p->received);
+		vx_evid(f, "probe from %s to %s: %u sent, %u answered", vx_ns_label_of(p->from),
+			p->to, p->sent, p->received);
 		snprintf(
 			f->next, sizeof(f->next),
 			"Check that %s is the right address and routed from %s (`ip route get %s`); "
@@ -753,19 +717,20 @@ static void judge_healthy(struct judge *j)
 		const struct vx_ev_tunnel *a = &ev->tun[t];
 
 		total += a->encap + a->decap;
-		evid(f, "%s: %llu encapsulated, %llu decapsulated, MTU %u over %u fits",
-		     tun_name(a, name, sizeof(name)), (unsigned long long)a->encap,
-		     (unsigned long long)a->decap, a->mtu, a->underlay_mtu);
+		vx_evid(f, "%s: %llu encapsulated, %llu decapsulated, MTU %u over %u fits",
+			tun_name(a, name, sizeof(name)), (unsigned long long)a->encap,
+			(unsigned long long)a->decap, a->mtu, a->underlay_mtu);
 	}
 	for (int i = 0; i < ev->n_ct; i++)
-		evid(f, "conntrack in %s: %u of %u entries, no failures",
-		     vx_ns_label_of(ev->ct[i].netns), ev->ct[i].count, ev->ct[i].max);
+		vx_evid(f, "conntrack in %s: %u of %u entries, no failures",
+			vx_ns_label_of(ev->ct[i].netns), ev->ct[i].count, ev->ct[i].max);
 	for (int i = 0; i < ev->n_lat; i++)
 		if (ev->lat[i].samples)
-			evid(f, "%s %s in %s: p50 %.0f us%s", ev->lat[i].stage, ev->lat[i].device,
-			     vx_ns_label_of(ev->lat[i].netns), ev->lat[i].p50_us,
-			     ev->lat[i].has_base ? " (within its baseline)" : "");
-	evid(f, "no tunnel, netfilter or conntrack drops in %.1f s", ev->window_s);
+			vx_evid(f, "%s %s in %s: p50 %.0f us%s", ev->lat[i].stage,
+				ev->lat[i].device, vx_ns_label_of(ev->lat[i].netns),
+				ev->lat[i].p50_us,
+				ev->lat[i].has_base ? " (within its baseline)" : "");
+	vx_evid(f, "no tunnel, netfilter or conntrack drops in %.1f s", ev->window_s);
 	snprintf(f->sentence, sizeof(f->sentence), "No fault found%s.",
 		 !ev->n_tun ? ": no VXLAN device was found to watch" :
 		 total	    ? "" :

@@ -170,6 +170,11 @@ const char *vx_verdict_id(enum vx_verdict v);
  * wrong. */
 int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int max);
 
+/* One more line of evidence on @f (evid.c; nothing when @f is NULL or
+ * full), and the line saying drop row @d. */
+__attribute__((format(printf, 2, 3))) void vx_evid(struct vx_finding *f, const char *fmt, ...);
+void vx_drop_evid(struct vx_finding *f, const struct vx_ev_drop *d);
+
 /* ---- the values behind a verdict (mismatch.c) ----------------------------
  * When diagnose has read both ends of a tunnel, a mismatch is said with
  * both ("A sends to UDP 4789; B's vxlan100 listens on 4790"), from the

@@ -3,7 +3,6 @@
  * findings.h. A namespace that holds no VXLAN device but was diagnosed is
  * a hop on the path (the lab's router): its drops of the tunnel's packets
  * name where they die. */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,24 +23,6 @@ static struct vx_finding *add(struct vx_pjudge *p, enum vx_verdict v, const char
 	snprintf(f->netns, sizeof(f->netns), "%s", netns ? netns : "");
 	snprintf(f->device, sizeof(f->device), "%s", device ? device : "");
 	return f;
-}
-
-__attribute__((format(printf, 2, 3))) static void evid(struct vx_finding *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!f || f->n_evidence >= VX_FINDING_MAX_EV)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(f->evidence[f->n_evidence++], sizeof(f->evidence[0]), fmt, ap);
-	va_end(ap);
-}
-
-static void drop_evid(struct vx_finding *f, const struct vx_ev_drop *d)
-{
-	evid(f, "%llu drops in %s: reason %s%s%s%s%s%s%s", (unsigned long long)d->count,
-	     vx_ns_label_of(d->netns), d->reason, d->location[0] ? " at " : "", d->location,
-	     d->device[0] ? " on " : "", d->device, d->rule[0] ? ", rule: " : "", d->rule);
 }
 
 static const char *ns(const char *netns)
@@ -146,19 +127,20 @@ void vx_pjudge_outer_csum(struct vx_pjudge *p)
 			    strcmp(ev->drops[d].reason, "UDP_CSUM"))
 				continue;
 			p->drop_used[d] = true;
-			drop_evid(f, &ev->drops[d]);
+			vx_drop_evid(f, &ev->drops[d]);
 		}
-		evid(f, "Udp InCsumErrors in %s rose by %llu during the window", ns(b->netns),
-		     (unsigned long long)b->udp_csum_errors);
+		vx_evid(f, "Udp InCsumErrors in %s rose by %llu during the window", ns(b->netns),
+			(unsigned long long)b->udp_csum_errors);
 		for (int k = 0; k < ev->n_tun; k++) {
 			const struct vx_ev_tunnel *s = &ev->tun[k];
 
 			if (s->peer >= 0 && !strcmp(ev->tun[s->peer].netns, b->netns))
-				evid(f,
-				     "%s (%s, VNI %u) encapsulated %llu packets toward %s, which "
-				     "decapsulated %llu",
-				     ns(s->netns), s->device, s->vni, (unsigned long long)s->encap,
-				     ns(b->netns), (unsigned long long)ev->tun[s->peer].decap);
+				vx_evid(f,
+					"%s (%s, VNI %u) encapsulated %llu packets toward %s, which "
+					"decapsulated %llu",
+					ns(s->netns), s->device, s->vni,
+					(unsigned long long)s->encap, ns(b->netns),
+					(unsigned long long)ev->tun[s->peer].decap);
 		}
 		snprintf(
 			f->next, sizeof(f->next),
@@ -207,11 +189,11 @@ static int hop_drop(const struct vx_pjudge *p)
 static void path_evid(struct vx_finding *f, const struct vx_ev_tunnel *a,
 		      const struct vx_ev_tunnel *b)
 {
-	evid(f, "%s (%s, VNI %u, %s -> %s) encapsulated %llu packets", ns(a->netns), a->device,
-	     a->vni, a->local[0] ? a->local : "?", a->remote[0] ? a->remote : "?",
-	     (unsigned long long)a->encap);
-	evid(f, "%s's underlay %s received %llu packets, %s decapsulated none", ns(b->netns),
-	     b->underlay[0] ? b->underlay : "?", (unsigned long long)b->underlay_rx, b->device);
+	vx_evid(f, "%s (%s, VNI %u, %s -> %s) encapsulated %llu packets", ns(a->netns), a->device,
+		a->vni, a->local[0] ? a->local : "?", a->remote[0] ? a->remote : "?",
+		(unsigned long long)a->encap);
+	vx_evid(f, "%s's underlay %s received %llu packets, %s decapsulated none", ns(b->netns),
+		b->underlay[0] ? b->underlay : "?", (unsigned long long)b->underlay_rx, b->device);
 }
 
 void vx_pjudge_path(struct vx_pjudge *p)
@@ -266,7 +248,7 @@ void vx_pjudge_path(struct vx_pjudge *p)
 			nf &= !strcmp(y->reason, "NETFILTER_DROP");
 			if (y->rule[0] && !rule[0])
 				snprintf(rule, sizeof(rule), "%s", y->rule);
-			drop_evid(f, y);
+			vx_drop_evid(f, y);
 		}
 		if (n_rule > n)
 			n = n_rule;
@@ -309,7 +291,7 @@ void vx_pjudge_path(struct vx_pjudge *p)
 				snprintf(hops + strlen(hops), sizeof(hops) - strlen(hops), "%s%s",
 					 hops[0] ? ", " : "", ns(ev->watched[w]));
 		if (hops[0])
-			evid(f, "watched on the way: %s, which dropped none of them", hops);
+			vx_evid(f, "watched on the way: %s, which dropped none of them", hops);
 		snprintf(f->sentence, sizeof(f->sentence),
 			 "VXLAN packets from %s to %s are lost between %s and %s in the underlay: "
 			 "%s encapsulated %llu (UDP/%u to %s) and %s's underlay %s received %llu "
@@ -379,14 +361,14 @@ static bool blocks_too_big(const char *rule)
 static void probe_evid(struct vx_finding *f, const struct vx_ev_probe *q,
 		       const struct vx_ev_tunnel *a)
 {
-	evid(f,
-	     "probe %s -> %s: %u of %u small pings answered, %u of %u full-size (%u bytes, DF); "
-	     "swept sizes answered up to %u, lost from %u",
-	     ns(q->from), q->to, q->received, q->sent, q->big_received, q->big_sent, a->mtu,
-	     q->sweep_ok, q->sweep_lost);
+	vx_evid(f,
+		"probe %s -> %s: %u of %u small pings answered, %u of %u full-size (%u bytes, DF); "
+		"swept sizes answered up to %u, lost from %u",
+		ns(q->from), q->to, q->received, q->sent, q->big_received, q->big_sent, a->mtu,
+		q->sweep_ok, q->sweep_lost);
 	if (q->tcp_sent > q->tcp_received)
-		evid(f, "TCP %s -> %s: %llu of %llu bytes arrived", ns(q->from), q->to,
-		     (unsigned long long)q->tcp_received, (unsigned long long)q->tcp_sent);
+		vx_evid(f, "TCP %s -> %s: %llu of %llu bytes arrived", ns(q->from), q->to,
+			(unsigned long long)q->tcp_received, (unsigned long long)q->tcp_sent);
 }
 
 void vx_pjudge_pmtu(struct vx_pjudge *p)
@@ -482,21 +464,21 @@ void vx_pjudge_pmtu(struct vx_pjudge *p)
 		if (r)
 			probe_evid(f, r, b);
 		if (b)
-			evid(f,
-			     "both ends' MTUs fit their own links: %s %s %u over %s %u, %s %s %u over %s %u",
-			     ns(a->netns), a->device, a->mtu, a->underlay, a->underlay_mtu,
-			     ns(b->netns), b->device, b->mtu, b->underlay, b->underlay_mtu);
+			vx_evid(f,
+				"both ends' MTUs fit their own links: %s %s %u over %s %u, %s %s %u over %s %u",
+				ns(a->netns), a->device, a->mtu, a->underlay, a->underlay_mtu,
+				ns(b->netns), b->device, b->mtu, b->underlay, b->underlay_mtu);
 		else
-			evid(f, "%s's MTU fits its own link: %s %u over %s %u", ns(a->netns),
-			     a->device, a->mtu, a->underlay, a->underlay_mtu);
+			vx_evid(f, "%s's MTU fits its own link: %s %u over %s %u", ns(a->netns),
+				a->device, a->mtu, a->underlay, a->underlay_mtu);
 		if (a->rt_full || (b && b->rt_full))
-			evid(f, "TCP retransmits through the tunnel: %llu full-size, %llu small",
-			     (unsigned long long)(a->rt_full + (b ? b->rt_full : 0)),
-			     (unsigned long long)(a->rt_small + (b ? b->rt_small : 0)));
+			vx_evid(f, "TCP retransmits through the tunnel: %llu full-size, %llu small",
+				(unsigned long long)(a->rt_full + (b ? b->rt_full : 0)),
+				(unsigned long long)(a->rt_small + (b ? b->rt_small : 0)));
 		if (big)
-			drop_evid(f, big);
+			vx_drop_evid(f, big);
 		if (icmp)
-			drop_evid(f, icmp);
+			vx_drop_evid(f, icmp);
 		fit = q->sweep_ok ? q->sweep_ok : q->sweep_lost - VX_PROBE_SWEEP_STEP_BYTES;
 		if (icmp && icmp->rule[0])
 			snprintf(

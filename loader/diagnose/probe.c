@@ -28,16 +28,6 @@
 
 #define PROBE_MAGIC 0x76787261u /* "vxra" */
 
-/* snprintf("%s") between fields of one static struct trips -Wrestrict;
- * they never overlap, but say it with memmove. */
-static void cpy(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size - 1);
-
-	memmove(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* ---- targets -------------------------------------------------------------- */
 
 /* A @family address of @dev in @netns (any device when @dev is NULL and
@@ -111,8 +101,8 @@ void vx_probe_pick_targets(struct vx_probe *pr, const struct vx_evidence *ev)
 		if (!t->netns[0] || !p->netns[0] || overlay_pair(t, p, g))
 			continue;
 		g->tun = i;
-		cpy(g->src_ns, sizeof(g->src_ns), t->netns);
-		cpy(g->dst_ns, sizeof(g->dst_ns), p->netns);
+		vx_probe_cpy(g->src_ns, sizeof(g->src_ns), t->netns);
+		vx_probe_cpy(g->dst_ns, sizeof(g->dst_ns), p->netns);
 		g->dst_known = true;
 		g->mtu = t->mtu;
 		pr->n_tg++;
@@ -145,7 +135,7 @@ int vx_probe_user_targets(struct vx_probe *pr, const struct vx_target_spec *spec
 		}
 		if (s->netns[0])
 			vx_netns_leave(saved);
-		cpy(g->src_ns, sizeof(g->src_ns), s->netns);
+		vx_probe_cpy(g->src_ns, sizeof(g->src_ns), s->netns);
 		g->family = s->family;
 		memcpy(g->dst, s->addr, sizeof(g->dst));
 		g->tun = -1;
@@ -158,13 +148,13 @@ int vx_probe_user_targets(struct vx_probe *pr, const struct vx_target_spec *spec
 		for (int k = 0; k < n_diag && !g->dst_known; k++) {
 			if (diag_names[k][0] &&
 			    !netns_addr(diag_names[k], NULL, s->family, any, s->addr)) {
-				cpy(g->dst_ns, sizeof(g->dst_ns), diag_names[k]);
+				vx_probe_cpy(g->dst_ns, sizeof(g->dst_ns), diag_names[k]);
 				g->dst_known = true;
 			}
 		}
 		for (int k = 0; k < n && !g->dst_known; k++) {
 			if (!netns_addr(names[k], NULL, s->family, any, s->addr)) {
-				cpy(g->dst_ns, sizeof(g->dst_ns), names[k]);
+				vx_probe_cpy(g->dst_ns, sizeof(g->dst_ns), names[k]);
 				g->dst_known = true;
 			}
 		}
@@ -692,111 +682,4 @@ void vx_probe_stop(struct vx_probe *pr)
 	close(pr->fd);
 	pr->pid = 0;
 	vx_probe_parse(pr);
-}
-
-/* ---- evidence ------------------------------------------------------------- */
-
-/* The full-size pings, the sweep (as inner packet sizes: payload plus IP
- * header), ICMP too-big errors and the TCP exchange, for the PMTU check. */
-static void fill_sizes(const struct vx_probe_target *g, struct vx_ev_probe *p)
-{
-	uint32_t hdr = g->family == AF_INET6 ? 40 : 20;
-
-	p->tun = g->tun;
-	p->big_sent = g->big_sent;
-	p->big_received = g->big_received;
-	p->too_big = g->too_big;
-	p->too_big_mtu = g->too_big_mtu;
-	p->route_mtu = g->route_mtu;
-	p->tcp_sent = g->tcp_sent;
-	p->tcp_received = g->tcp_received;
-	p->sweep_sent = 0;
-	p->sweep_ok = p->sweep_lost = 0;
-	for (int k = 0; k < g->n_sw; k++) {
-		uint32_t size = g->sw_size[k] + hdr;
-
-		if (!g->sw_sent[k])
-			continue;
-		p->sweep_sent++;
-		if (g->sw_got[k] && size > p->sweep_ok)
-			p->sweep_ok = size;
-		if (!g->sw_got[k] && (!p->sweep_lost || size < p->sweep_lost))
-			p->sweep_lost = size;
-	}
-	p->sweep_clean = !p->sweep_lost || p->sweep_ok < p->sweep_lost;
-}
-
-void vx_probe_fill_probes(const struct vx_probe *pr, struct vx_evidence *ev)
-{
-	for (int i = 0; i < pr->n_tg && ev->n_probes < VX_EV_MAX_TUN; i++) {
-		struct vx_ev_probe *p = &ev->probes[ev->n_probes++];
-
-		cpy(p->from, sizeof(p->from), pr->tg[i].src_ns);
-		vx_probe_target_addr(&pr->tg[i], p->to, sizeof(p->to));
-		p->sent = pr->tg[i].sent;
-		p->received = pr->tg[i].received;
-		fill_sizes(&pr->tg[i], p);
-	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, int n, double q)
-{
-	int i;
-
-	if (n <= 0)
-		return 0;
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	i = (int)ceil(q * n) - 1;
-	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
-}
-
-void vx_probe_fill_latency(const struct vx_probe *pr, struct vx_evidence *ev,
-			   const struct vx_baseline *base, const char *baseline)
-{
-	for (int i = 0; i < pr->n_tg && ev->n_lat < VX_EV_MAX_LAT; i++) {
-		const struct vx_probe_target *g = &pr->tg[i];
-		/* A user's target outside every diagnosed tunnel is named by its
-		 * source namespace and address. */
-		const char *netns = g->tun >= 0 ? ev->tun[g->tun].netns : g->src_ns;
-		char dev[INET6_ADDRSTRLEN + 8];
-		struct vx_ev_lat *l;
-		double v[VX_PROBE_MAX_RTT];
-		int n = g->n_rtt, first = 0;
-
-		if (!n)
-			continue;
-		if (g->tun >= 0)
-			cpy(dev, sizeof(dev), ev->tun[g->tun].device);
-		else
-			snprintf(dev, sizeof(dev), "to %s",
-				 vx_probe_target_addr(g, dev + 8, sizeof(dev) - 8));
-		l = &ev->lat[ev->n_lat++];
-		cpy(l->netns, sizeof(l->netns), netns);
-		cpy(l->device, sizeof(l->device), dev);
-		snprintf(l->stage, sizeof(l->stage), "rtt");
-		if (base && vx_baseline_lookup(base, l->netns, l->device, "rtt", &l->base_p50_us,
-					       &l->base_p90_us)) {
-			l->has_base = true;
-			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", baseline);
-		} else if (n >= 9) {
-			/* The window's own first third, in time order. */
-			first = n / 3;
-			memcpy(v, g->rtt_us, sizeof(double) * (size_t)first);
-			l->base_p50_us = pct(v, first, 0.5);
-			l->base_p90_us = pct(v, first, 0.9);
-			l->has_base = true;
-			snprintf(l->base_from, sizeof(l->base_from), "the window's first third");
-		}
-		memcpy(v, g->rtt_us + first, sizeof(double) * (size_t)(n - first));
-		l->p50_us = pct(v, n - first, 0.5);
-		l->p90_us = pct(v, n - first, 0.9);
-		l->samples = (uint64_t)(n - first);
-	}
 }
