@@ -67,6 +67,20 @@ run_test() {
 	esac
 }
 
+# A test's background processes: `bg PID` remembers one in $BGS, and
+# kill_bgs (set as the test's `trap kill_bgs EXIT`: each test runs in a
+# subshell, run_test) kills them when the test ends, passed or failed.
+# They write to files, never to the subshell's stdout, which run_test
+# reads to its end.
+BGS=()
+bg() { BGS+=("$1"); }
+kill_bgs() {
+	local p
+	for p in "${BGS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for p in "${BGS[@]}"; do wait "$p" 2>/dev/null; done
+	BGS=()
+}
+
 # wait_line FILE ERE: until FILE has a line matching ERE, at most 60 s
 # (the 6.1 guest loads programs under software emulation); 1 if never.
 wait_line() {

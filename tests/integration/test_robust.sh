@@ -29,19 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Each test runs in a subshell (run_test): what it starts in the
-# background is remembered in $BGS and killed when that subshell exits,
-# whether the test passed or failed. Background processes write to files,
-# never to the subshell's stdout, which run_test reads to its end.
-BGS=()
-bg() { BGS+=("$1"); }
-kill_bgs() {
-	local p
-	for p in "${BGS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	for p in "${BGS[@]}"; do wait "$p" 2>/dev/null; done
-	BGS=()
-}
-
 # wait_after_last FILE MARK REGEX: until a line matching REGEX follows the
 # last line matching MARK in FILE, at most 60 s.
 wait_after_last() {

@@ -33,17 +33,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Background processes of a test (run_test's subshell), killed when it
-# ends; they write to files, never to the subshell's stdout.
-BGS=()
-bg() { BGS+=("$1"); }
-kill_bgs() {
-	local p
-	for p in "${BGS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	for p in "${BGS[@]}"; do wait "$p" 2>/dev/null; done
-	BGS=()
-}
-
 # wait_grep FILE REGEX [N]: until FILE has N lines matching REGEX (default
 # 1), at most 60 s.
 wait_grep() {
