@@ -81,6 +81,25 @@ kill_bgs() {
 	BGS=()
 }
 
+# mk_vxlan_ns NS: namespace NS with a VXLAN device (vxlan200, VNI 200,
+# 172.17.0.1/24) on a veth underlay of its own (ul0, 10.9.0.1 -> 10.9.0.2)
+# and permanent neighbours on both, so that a ping is encapsulated
+# (nothing answers).
+mk_vxlan_ns() {
+	ip netns add "$1" &&
+		ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 &&
+		ip -n "$1" link add ul0 type veth peer name ul0p &&
+		ip -n "$1" addr add 10.9.0.1/24 dev ul0 &&
+		ip -n "$1" link set ul0 up && ip -n "$1" link set ul0p up &&
+		ip -n "$1" link add vxlan200 type vxlan id 200 dstport 4789 local 10.9.0.1 \
+			remote 10.9.0.2 dev ul0 &&
+		ip -n "$1" addr add 172.17.0.1/24 dev vxlan200 &&
+		ip -n "$1" link set vxlan200 up &&
+		ip -n "$1" neigh replace 172.17.0.2 lladdr 02:00:00:00:00:02 dev vxlan200 nud permanent &&
+		ip -n "$1" neigh replace 10.9.0.2 lladdr 02:00:00:00:00:03 dev ul0 nud permanent
+}
+
 # wait_line FILE ERE: until FILE has a line matching ERE, at most 60 s
 # (the 6.1 guest loads programs under software emulation); 1 if never.
 wait_line() {

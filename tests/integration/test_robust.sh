@@ -186,22 +186,8 @@ test_flood() {
 fd_count() { find /proc/"$1"/fd -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' /proc/"$1"/status; }
 
-# mk_c: namespace C with a VXLAN device on a veth underlay of its own and
-# a permanent neighbour on the overlay, so that a ping is encapsulated.
-mk_c() {
-	ip netns add "$C" &&
-		ip netns exec "$C" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-			net.ipv6.conf.default.disable_ipv6=1 &&
-		ip -n "$C" link add ul0 type veth peer name ul0p &&
-		ip -n "$C" addr add 10.9.0.1/24 dev ul0 &&
-		ip -n "$C" link set ul0 up && ip -n "$C" link set ul0p up &&
-		ip -n "$C" link add vxlan200 type vxlan id 200 dstport 4789 local 10.9.0.1 \
-			remote 10.9.0.2 dev ul0 &&
-		ip -n "$C" addr add 172.17.0.1/24 dev vxlan200 &&
-		ip -n "$C" link set vxlan200 up &&
-		ip -n "$C" neigh replace 172.17.0.2 lladdr 02:00:00:00:00:02 dev vxlan200 nud permanent &&
-		ip -n "$C" neigh replace 10.9.0.2 lladdr 02:00:00:00:00:03 dev ul0 nud permanent
-}
+# mk_c: namespace C, a lone VXLAN endpoint (tests/lib.sh).
+mk_c() { mk_vxlan_ns "$C"; }
 
 mk_vxlan100() {
 	ip -n "$A" link add vxlan100 type vxlan id 100 dstport 4789 local 10.0.0.1 remote 10.0.0.2 &&

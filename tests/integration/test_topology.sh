@@ -197,22 +197,8 @@ test_route_moves() {
 	wait_after "$f" 'underlay und1 -> und0' "$(req_re "$A" und0)" 3 || fail "no ENCAP on und0 again: $(tail -8 "$f")"
 }
 
-# mk_c: namespace C with a VXLAN device on a veth underlay of its own and
-# permanent neighbours, so that a ping is encapsulated (nothing answers).
-mk_c() {
-	ip netns add "$C" &&
-		ip netns exec "$C" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-			net.ipv6.conf.default.disable_ipv6=1 &&
-		ip -n "$C" link add ul0 type veth peer name ul0p &&
-		ip -n "$C" addr add 10.9.0.1/24 dev ul0 &&
-		ip -n "$C" link set ul0 up && ip -n "$C" link set ul0p up &&
-		ip -n "$C" link add vxlan200 type vxlan id 200 dstport 4789 local 10.9.0.1 \
-			remote 10.9.0.2 dev ul0 &&
-		ip -n "$C" addr add 172.17.0.1/24 dev vxlan200 &&
-		ip -n "$C" link set vxlan200 up &&
-		ip -n "$C" neigh replace 172.17.0.2 lladdr 02:00:00:00:00:02 dev vxlan200 nud permanent &&
-		ip -n "$C" neigh replace 10.9.0.2 lladdr 02:00:00:00:00:03 dev ul0 nud permanent
-}
+# mk_c: namespace C, a lone VXLAN endpoint (tests/lib.sh).
+mk_c() { mk_vxlan_ns "$C"; }
 
 ping_c() { ip netns exec "$C" ping -c "$1" -i 0.2 -W 1 -q 172.17.0.2 >/dev/null; }
 
