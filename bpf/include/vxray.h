@@ -143,13 +143,26 @@ struct vx_tun_val {
 	__u64 bytes;
 };
 
+/* A VNI the datapath could not read: a packet on an external device that
+ * carries no tunnel metadata, a device the loader did not describe. VNIs
+ * are 24 bits, so this is never a real one; outputs print it as "?" (null
+ * in JSON), never as a number. */
+#define VX_VNI_UNKNOWN 0xffffffffu
+
+/* What the loader says about a VXLAN device (vxp_dev, vxp_devc): its VNI
+ * in the low 24 bits, flags above. An external (collect_md) device has no
+ * VNI of its own: each packet's comes with its tunnel key, as does its
+ * remote VTEP. */
+#define VX_DEV_VNI_MASK 0x00ffffffu
+#define VX_DEV_F_EXTERNAL 0x01000000u
+
 /* Entries of vxp_devc, the direct-mapped VXLAN device -> VNI table, and
- * what one holds: the device's ifindex above its VNI (0: empty). */
+ * what one holds: the device's ifindex above that value (0: empty). */
 #define VX_DEV_SLOTS 64
 
-static inline __u64 vx_devc_entry(__u32 ifindex, __u32 vni)
+static inline __u64 vx_devc_entry(__u32 ifindex, __u32 val)
 {
-	return (__u64)ifindex << 32 | vni;
+	return (__u64)ifindex << 32 | val;
 }
 
 /* The per-CPU tunnel cache in front of vxp_tun: a hash-map lookup with a

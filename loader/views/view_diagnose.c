@@ -163,7 +163,18 @@ static void fill_tunnels(struct diag *d)
 		snprintf(t->underlay, sizeof(t->underlay), "%s", v->underlay);
 		t->vni = v->vni;
 		addr_str(v->local_family, &v->local, t->local, sizeof(t->local));
-		addr_str(v->remote_family, &v->remote, t->remote, sizeof(t->remote));
+		{
+			/* Its own remote, else the first its FDB or routes give,
+			 * else its group. */
+			union vx_addr r = v->remote;
+			int fam = vx_inventory_first_remote(v, &r);
+
+			if (!fam) {
+				fam = v->remote_family;
+				r = v->remote;
+			}
+			addr_str(fam, &r, t->remote, sizeof(t->remote));
+		}
 		t->dstport = v->dstport;
 		t->mtu = v->mtu;
 		t->underlay_mtu = v->underlay_mtu;
