@@ -163,7 +163,7 @@ RECFMT_SRCS         := loader/sinks/recfmt.c loader/common/hist.c loader/common/
 fuzz_dpevent_SRCS   := $(RECFMT_SRCS)
 fuzz_retrans_SRCS   := $(RECFMT_SRCS)
 fuzz_nfhook_SRCS    := $(RECFMT_SRCS)
-fuzz_lathist_SRCS   := loader/common/hist.c loader/common/json.c
+fuzz_lathist_SRCS   := loader/common/hist.c $(COMMON_SRCS)
 fuzz_baseline_SRCS  := loader/diagnose/baseline.c
 fuzz_listen_SRCS    := loader/sinks/httpd.c loader/sinks/metrics.c
 

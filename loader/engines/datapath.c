@@ -463,17 +463,20 @@ static void xdp_attach(struct vx_dp *dp, struct vx_dp_watched *w)
 	pr_info("XDP in native mode on %s in %s", w->name, vx_ns_label_of(w->netns));
 }
 
-/* Name VXLAN device IFINDEX's VNI to the datapath, or forget it (VNI 0):
- * in vxp_dev always, and in its vxp_devc slot unless another device holds
- * that slot (the programs look there first, vxp_dev after). */
-static void dev_vni_set(struct vx_dp_inst *in, uint32_t ifindex, uint32_t vni)
+/* Describe VXLAN device IFINDEX to the datapath (@vx: its VNI, or that it
+ * is external and each packet's tunnel key names VNI and remote), or
+ * forget it (@vx NULL): in vxp_dev always, and in its vxp_devc slot unless
+ * another device holds that slot (the programs look there first, vxp_dev
+ * after). */
+static void dev_vni_set(struct vx_dp_inst *in, uint32_t ifindex, const struct vx_vxlan_dev *vx)
 {
 	int hfd = bpf_map__fd(in->tc->maps.vxp_dev), cfd = bpf_map__fd(in->tc->maps.vxp_devc);
-	uint32_t slot = ifindex & (VX_DEV_SLOTS - 1);
-	uint64_t cur = 0, v = vni ? vx_devc_entry(ifindex, vni) : 0;
+	uint32_t slot = ifindex & (VX_DEV_SLOTS - 1),
+		 val = vx ? (vx->external ? VX_DEV_F_EXTERNAL : vx->vni & VX_DEV_VNI_MASK) : 0;
+	uint64_t cur = 0, v = vx ? vx_devc_entry(ifindex, val) : 0;
 
-	if (vni)
-		bpf_map_update_elem(hfd, &ifindex, &vni, BPF_ANY);
+	if (vx)
+		bpf_map_update_elem(hfd, &ifindex, &val, BPF_ANY);
 	else
 		bpf_map_delete_elem(hfd, &ifindex);
 	if (bpf_map_lookup_elem(cfd, &slot, &cur) || (cur && cur >> 32 != ifindex))
@@ -498,7 +501,7 @@ void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 	if (in->nl && (w->nl_prio[0] || w->nl_prio[1] || w->nl_qdisc_created))
 		dp_nl_detach(dp, w);
 	if (w->is_vxlan && in->tc)
-		dev_vni_set(in, (uint32_t)w->ifindex, 0);
+		dev_vni_set(in, (uint32_t)w->ifindex, NULL);
 	w->active = false;
 }
 
@@ -519,7 +522,7 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 	if (err)
 		return err;
 	if (w->is_vxlan && w->vx)
-		dev_vni_set(in, (uint32_t)w->ifindex, w->vx->vni);
+		dev_vni_set(in, (uint32_t)w->ifindex, w->vx);
 	if (dp->tc_mode == VX_TC_TCX)
 		dp_nl_sweep_stale(dp, w);
 	if (dp->tc_mode == VX_TC_NETLINK && (want[0] || want[1]) &&
@@ -704,6 +707,66 @@ const struct vx_dp_watched *vx_dp_lookup(const struct vx_dp *dp, uint32_t inum, 
 		gone = w;
 	}
 	return gone;
+}
+
+static bool vni_in_filter(const struct vx_vxlan_dev *v, uint32_t vni)
+{
+	if (!v->vnifilter || v->n_vnis > VX_INV_MAX_VNIS)
+		return true;
+	for (int i = 0; i < v->n_vnis; i++)
+		if (vni >= v->vnis[i].start && vni <= v->vnis[i].end)
+			return true;
+	return false;
+}
+
+/* The watched VXLAN device of instance @inst that takes VNI @vni: the
+ * classic one with that VNI, else an external one whose filter lets it in. */
+static const struct vx_dp_watched *dev_for_vni(const struct vx_dp *dp, int inst, uint32_t vni)
+{
+	const struct vx_dp_watched *ext = NULL;
+
+	for (int i = 0; i < dp->n_w; i++) {
+		const struct vx_dp_watched *w = &dp->w[i];
+
+		if (!w->active || !w->is_vxlan || w->inst != inst || !w->vx)
+			continue;
+		if (!w->vx->external && w->vx->vni == vni)
+			return w;
+		if (w->vx->external && !ext && vni_in_filter(w->vx, vni))
+			ext = w;
+	}
+	return ext;
+}
+
+static bool underlay_watched(const struct vx_dp *dp, const struct vx_dp_watched *v)
+{
+	for (int i = 0; i < dp->n_w; i++)
+		if (dp->w[i].active && !dp->w[i].is_vxlan && dp->w[i].inst == v->inst &&
+		    dp->w[i].ifindex == v->vx->underlay_ifindex)
+			return true;
+	return false;
+}
+
+bool vx_dp_tun_counts(const struct vx_dp *dp, const struct vx_tun_key *k,
+		      const struct vx_dp_watched **dev)
+{
+	const struct vx_dp_watched *w = vx_dp_lookup(dp, k->netns, k->ifindex), *v;
+
+	*dev = w;
+	switch (k->at) {
+	case VX_AT_TC_VX_IN: return true;
+	case VX_AT_TC_VX_OUT:
+		return k->family || !w || !w->vx || w->vx->external || !underlay_watched(dp, w);
+	case VX_AT_TC_UL_OUT:
+		v = w ? dev_for_vni(dp, w->inst, k->vni) : NULL;
+		if (v && v->vx->external)
+			return false;
+		if (v)
+			*dev = v;
+		return true;
+	case VX_AT_TC_UL_IN: return !w || !dev_for_vni(dp, w->inst, k->vni);
+	default: return false; /* XDP sees what tc ingress sees */
+	}
 }
 
 int vx_dp_n_active(const struct vx_dp *dp)
