@@ -89,6 +89,11 @@ struct {
 	__type(value, __u64);
 } vxp_devc SEC(".maps");
 
+/* Set by the loader while a classic VXLAN device is attached in this
+ * namespace (each namespace has its own object): only then does underlay
+ * ingress leave remotes in vxp_hop, which nothing else reads. */
+__u32 vx_hop_wanted = 0;
+
 /* Remote VTEPs from underlay ingress to VXLAN ingress (struct vx_hop). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -507,7 +512,7 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	if (p.outer_family) {
 		rfam = p.outer_family;
 		__builtin_memcpy(remote, out ? p.outer_dst : p.outer_src, 16);
-		if (at == VX_AT_TC_UL_IN)
+		if (at == VX_AT_TC_UL_IN && vx_hop_wanted)
 			vx_hop_put(ctx, inner_off, &p);
 	} else if (at == VX_AT_TC_VX_IN && !ext) {
 		rfam = vx_hop_get(ctx, &p, remote);

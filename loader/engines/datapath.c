@@ -484,6 +484,21 @@ static void dev_vni_set(struct vx_dp_inst *in, uint32_t ifindex, const struct vx
 	bpf_map_update_elem(cfd, &slot, &v, BPF_ANY);
 }
 
+/* Whether a classic VXLAN device is attached in @w's namespace: only then
+ * does its underlay ingress leave each packet's remote for the device's
+ * ingress (vxp_hop), a cost no other namespace pays. */
+static void hop_wanted_update(struct vx_dp *dp, const struct vx_dp_watched *w)
+{
+	struct vx_dp_inst *in = &dp->inst[w->inst];
+	unsigned int n = 0;
+
+	for (int i = 0; i < dp->n_w; i++)
+		n += dp->w[i].active && dp->w[i].is_vxlan && dp->w[i].inst == w->inst &&
+		     dp->w[i].vx && !dp->w[i].vx->external;
+	if (in->tc && in->tc->bss)
+		in->tc->bss->vx_hop_wanted = n > 0;
+}
+
 void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 {
 	struct vx_dp_inst *in = &dp->inst[w->inst];
@@ -503,6 +518,8 @@ void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 	if (w->is_vxlan && in->tc)
 		dev_vni_set(in, (uint32_t)w->ifindex, NULL);
 	w->active = false;
+	if (w->is_vxlan)
+		hop_wanted_update(dp, w);
 }
 
 int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
@@ -561,6 +578,8 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		dp_detach_one(dp, w);
 		return err;
 	}
+	if (w->is_vxlan)
+		hop_wanted_update(dp, w);
 	pr_debug("attached to %s (%s) in %s", w->name, w->is_vxlan ? "vxlan" : "underlay",
 		 vx_ns_label_of(in->netns));
 	return 0;
@@ -657,16 +676,6 @@ int vx_dp_cnt_fd(const struct vx_dp *dp)
 	return dp->n_inst && dp->inst[0].tc ? bpf_map__fd(dp->inst[0].tc->maps.vxp_cnt) : -EBADF;
 }
 
-int vx_dp_tun_foreach(const struct vx_dp *dp, vx_tun_fn fn, void *ctx)
-{
-	const struct vx_tc *tc = dp->n_inst ? dp->inst[0].tc : NULL;
-
-	if (!tc)
-		return -EBADF;
-	return vx_tun_foreach(bpf_map__fd(tc->maps.vxp_tun), bpf_map__fd(tc->maps.vxp_tslot), fn,
-			      ctx);
-}
-
 void vx_dp_counters(const struct vx_dp *dp, uint64_t out[VX_C__MAX])
 {
 	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_cnt_fd(dp);
@@ -707,66 +716,6 @@ const struct vx_dp_watched *vx_dp_lookup(const struct vx_dp *dp, uint32_t inum, 
 		gone = w;
 	}
 	return gone;
-}
-
-static bool vni_in_filter(const struct vx_vxlan_dev *v, uint32_t vni)
-{
-	if (!v->vnifilter || v->n_vnis > VX_INV_MAX_VNIS)
-		return true;
-	for (int i = 0; i < v->n_vnis; i++)
-		if (vni >= v->vnis[i].start && vni <= v->vnis[i].end)
-			return true;
-	return false;
-}
-
-/* The watched VXLAN device of instance @inst that takes VNI @vni: the
- * classic one with that VNI, else an external one whose filter lets it in. */
-static const struct vx_dp_watched *dev_for_vni(const struct vx_dp *dp, int inst, uint32_t vni)
-{
-	const struct vx_dp_watched *ext = NULL;
-
-	for (int i = 0; i < dp->n_w; i++) {
-		const struct vx_dp_watched *w = &dp->w[i];
-
-		if (!w->active || !w->is_vxlan || w->inst != inst || !w->vx)
-			continue;
-		if (!w->vx->external && w->vx->vni == vni)
-			return w;
-		if (w->vx->external && !ext && vni_in_filter(w->vx, vni))
-			ext = w;
-	}
-	return ext;
-}
-
-static bool underlay_watched(const struct vx_dp *dp, const struct vx_dp_watched *v)
-{
-	for (int i = 0; i < dp->n_w; i++)
-		if (dp->w[i].active && !dp->w[i].is_vxlan && dp->w[i].inst == v->inst &&
-		    dp->w[i].ifindex == v->vx->underlay_ifindex)
-			return true;
-	return false;
-}
-
-bool vx_dp_tun_counts(const struct vx_dp *dp, const struct vx_tun_key *k,
-		      const struct vx_dp_watched **dev)
-{
-	const struct vx_dp_watched *w = vx_dp_lookup(dp, k->netns, k->ifindex), *v;
-
-	*dev = w;
-	switch (k->at) {
-	case VX_AT_TC_VX_IN: return true;
-	case VX_AT_TC_VX_OUT:
-		return k->family || !w || !w->vx || w->vx->external || !underlay_watched(dp, w);
-	case VX_AT_TC_UL_OUT:
-		v = w ? dev_for_vni(dp, w->inst, k->vni) : NULL;
-		if (v && v->vx->external)
-			return false;
-		if (v)
-			*dev = v;
-		return true;
-	case VX_AT_TC_UL_IN: return !w || !dev_for_vni(dp, w->inst, k->vni);
-	default: return false; /* XDP sees what tc ingress sees */
-	}
 }
 
 int vx_dp_n_active(const struct vx_dp *dp)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* What the datapath engine's files share, and nothing else: datapath.c
  * (choosing, loading, attaching one interface, the event ring, teardown),
- * dp_tcnl.c (tc over netlink and the stale-filter sweep) and dp_follow.c
- * (following link events and namespaces). Private to the engine: only
+ * dp_tcnl.c (tc over netlink and the stale-filter sweep), dp_follow.c
+ * (following link events and namespaces) and dp_tun.c (the per-tunnel
+ * statistics the summaries read). Private to the engine: only
  * datapath*.c and dp_*.c include it; everything else uses datapath.h.
  *
  * It names the structs of datapath.h without including it, so that the
