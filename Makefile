@@ -153,17 +153,17 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 COMMON_SRCS         := loader/common/names.c loader/common/netns.c loader/common/clock.c \
 		       loader/common/record.c loader/common/json.c loader/common/log.c loader/common/opts.c
 fuzz_opts_SRCS      := loader/common/opts.c
-fuzz_inventory_SRCS := loader/common/inventory.c $(COMMON_SRCS)
+fuzz_inventory_SRCS := loader/common/inventory.c loader/common/peers.c $(COMMON_SRCS)
 fuzz_dropfmt_SRCS   := $(COMMON_SRCS)
 fuzz_policy_SRCS    := loader/engines/policy_parse.c
 fuzz_conntrack_SRCS := loader/engines/ctnl.c
 # The record formatters (recfmt.c): a sink, on the vocabulary alone.
 RECFMT_SRCS         := loader/sinks/recfmt.c loader/common/hist.c loader/common/btfnames.c \
-		       loader/common/inventory.c $(COMMON_SRCS)
+		       loader/common/inventory.c loader/common/peers.c $(COMMON_SRCS)
 fuzz_dpevent_SRCS   := $(RECFMT_SRCS)
 fuzz_retrans_SRCS   := $(RECFMT_SRCS)
 fuzz_nfhook_SRCS    := $(RECFMT_SRCS)
-fuzz_lathist_SRCS   := loader/common/hist.c loader/common/json.c
+fuzz_lathist_SRCS   := loader/common/hist.c $(COMMON_SRCS)
 fuzz_baseline_SRCS  := loader/diagnose/baseline.c
 fuzz_listen_SRCS    := loader/sinks/httpd.c loader/sinks/metrics.c
 

@@ -15,9 +15,12 @@
 /* The including object defines VX_CTX: struct __sk_buff or struct xdp_md.
  * Both name the packet bounds data and data_end. VX_LOAD_BYTES is that
  * context's copy helper (bpf_skb_load_bytes, which reads non-linear skbs
- * too, or bpf_xdp_load_bytes). */
-#if !defined(VX_CTX) || !defined(VX_LOAD_BYTES)
-#error "define VX_CTX and VX_LOAD_BYTES before including vx_datapath.bpf.h"
+ * too, or bpf_xdp_load_bytes). VX_TUNNEL_KEY(ctx, out, &vni, remote)
+ * reads an external VXLAN device's packet's tunnel key: its VNI and remote
+ * VTEP, returning the remote's family (4, 6), or 0 with the VNI
+ * VX_VNI_UNKNOWN when the packet carries none. */
+#if !defined(VX_CTX) || !defined(VX_LOAD_BYTES) || !defined(VX_TUNNEL_KEY)
+#error "define VX_CTX, VX_LOAD_BYTES and VX_TUNNEL_KEY before including vx_datapath.bpf.h"
 #endif
 
 const volatile struct vx_dp_config cfg = {};
@@ -66,8 +69,8 @@ struct {
 	__type(value, struct vx_flow_val);
 } vxp_flow SEC(".maps");
 
-/* VXLAN device ifindex -> VNI, filled by the loader: the frames on a VXLAN
- * device are the inner ones and carry no VNI. */
+/* VXLAN device ifindex -> VNI | VX_DEV_F_*, filled by the loader: the
+ * frames on a VXLAN device are the inner ones and carry no VNI. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
@@ -76,14 +79,28 @@ struct {
 } vxp_dev SEC(".maps");
 
 /* The same, direct-mapped by ifindex for a lookup that costs no helper
- * call: each entry is ifindex << 32 | VNI, filled by the loader where the
- * slot is free; a device whose slot another holds is found in vxp_dev. */
+ * call: each entry is ifindex << 32 | VNI | VX_DEV_F_*, filled by the
+ * loader where the slot is free; a device whose slot another holds is
+ * found in vxp_dev. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, VX_DEV_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } vxp_devc SEC(".maps");
+
+/* Set by the loader while a classic VXLAN device is attached in this
+ * namespace (each namespace has its own object): only then does underlay
+ * ingress leave remotes in vxp_hop, which nothing else reads. */
+__u32 vx_hop_wanted = 0;
+
+/* Remote VTEPs from underlay ingress to VXLAN ingress (struct vx_hop). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VX_HOP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vx_hop);
+} vxp_hop SEC(".maps");
 
 struct vx_rl {
 	__u64 window;
@@ -100,7 +117,8 @@ struct {
 	__type(value, struct vx_rl);
 } vxp_rl SEC(".maps");
 
-/* The VNI of the VXLAN device @ifindex, 0 when the loader named none. */
+/* What the loader said about VXLAN device @ifindex: its VNI and
+ * VX_DEV_F_* flags, or VX_VNI_UNKNOWN when it said nothing. */
 static __always_inline __u32 vx_dev_vni(__u32 ifindex)
 {
 	__u32 slot = ifindex & (VX_DEV_SLOTS - 1), *vni;
@@ -109,7 +127,58 @@ static __always_inline __u32 vx_dev_vni(__u32 ifindex)
 	if (d && *d >> 32 == ifindex)
 		return (__u32)*d;
 	vni = bpf_map_lookup_elem(&vxp_dev, &ifindex);
-	return vni ? *vni : 0;
+	return vni ? *vni : VX_VNI_UNKNOWN;
+}
+
+/* What a hop is found by: the packet's identity, or for a frame without
+ * one (ARP: every ARP's is the same) its first bytes, from the inner frame
+ * at @off: the Ethernet header and the start of the ARP header, which
+ * hold the sender's MAC. False when the frame is too short. */
+static __always_inline bool vx_hop_id(VX_CTX *ctx, __u32 off, const struct vx_pkt *p,
+				      struct vx_pkt_id *id)
+{
+	if (p->id.family) {
+		*id = p->id;
+		return true;
+	}
+	return !VX_LOAD_BYTES(ctx, off, id, sizeof(*id));
+}
+
+/* Underlay tc ingress: leave this packet's outer source for the VXLAN
+ * device's ingress. */
+static __always_inline void vx_hop_put(VX_CTX *ctx, __u32 off, const struct vx_pkt *p)
+{
+	struct vx_pkt_id id;
+	struct vx_hop *h;
+	__u32 slot;
+
+	if (!vx_hop_id(ctx, off, p, &id))
+		return;
+	slot = vx_stamp_hash(&id) & (VX_HOP_SLOTS - 1);
+	h = bpf_map_lookup_elem(&vxp_hop, &slot);
+	if (!h)
+		return;
+	h->id = id;
+	__builtin_memcpy(h->remote, p->outer_src, 16);
+	h->family = p->outer_family;
+}
+
+/* Classic VXLAN device ingress: the outer source the underlay saw for this
+ * very packet, into @remote; its family, 0 when not found. */
+static __always_inline __u8 vx_hop_get(VX_CTX *ctx, const struct vx_pkt *p, __u8 *remote)
+{
+	struct vx_pkt_id id;
+	struct vx_hop *h;
+	__u32 slot;
+
+	if (!vx_hop_id(ctx, 0, p, &id))
+		return 0;
+	slot = vx_stamp_hash(&id) & (VX_HOP_SLOTS - 1);
+	h = bpf_map_lookup_elem(&vxp_hop, &slot);
+	if (!h || !h->family || !vx_id_eq(&h->id, &id))
+		return 0;
+	__builtin_memcpy(remote, h->remote, 16);
+	return h->family;
 }
 
 static __always_inline void vx_count(__u32 idx)
@@ -305,26 +374,22 @@ static __always_inline bool vx_tun_key_eq(const struct vx_tun_key *a, const stru
  * slot's own key is the common case and costs no hash lookup; a different
  * key first writes the slot's totals back to vxp_tun, then takes the slot
  * with the totals vxp_tun had for it. */
-static __always_inline void vx_tun_account(const struct vx_pkt *p, __u32 ifindex, __u8 at,
-					   __u32 len)
+static __always_inline void vx_tun_account(const struct vx_pkt *p, const __u8 *remote, __u8 family,
+					   __u32 ifindex, __u8 at, __u32 len)
 {
 	struct vx_tun_key k;
 	struct vx_tun_val *v, zero = {};
 	struct vx_tun_slot *s;
-	bool out = at == VX_AT_TC_UL_OUT || at == VX_AT_TC_VX_OUT;
 	__u32 idx;
 
 	__builtin_memset(&k, 0, sizeof(k));
-	/* The far end: the outer destination leaving, the source arriving.
-	 * On a VXLAN device there is no outer header; the loader names the
-	 * remote from the device. */
-	if (p->outer_family)
-		__builtin_memcpy(k.remote, out ? p->outer_dst : p->outer_src, 16);
+	/* The far end as this packet names it (struct vx_tun_key). */
+	__builtin_memcpy(k.remote, remote, 16);
 	k.netns = cfg.netns;
 	k.ifindex = ifindex;
 	k.vni = p->vni;
 	k.at = at;
-	k.family = p->outer_family;
+	k.family = family;
 	idx = vx_tun_slot_of(&k);
 	s = bpf_map_lookup_elem(&vxp_tslot, &idx);
 	if (!s)
@@ -407,30 +472,52 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 {
 	void *data = (void *)(long)ctx->data;
 	struct vx_cursor c = { .pos = data, .end = (void *)(long)ctx->data_end };
+	bool out = at == VX_AT_TC_UL_OUT || at == VX_AT_TC_VX_OUT;
+	__u32 dev = 0, inner_off = 0;
+	bool ext = false;
 	struct vx_event *e;
+	__u8 remote[16], rfam = 0;
 	__u64 ts;
 	struct vx_pkt p;
 	int r;
 
 	__builtin_memset(&p, 0, sizeof(p));
+	__builtin_memset(remote, 0, sizeof(remote));
 	if (at == VX_AT_TC_VX_IN || at == VX_AT_TC_VX_OUT) {
 		r = vx_parse_inner_at(ctx, 0, &p, VX_R_INNER);
-		p.vni = vx_dev_vni(ifindex);
+		dev = vx_dev_vni(ifindex);
+		p.vni = dev == VX_VNI_UNKNOWN ? dev : dev & VX_DEV_VNI_MASK;
+		ext = dev != VX_VNI_UNKNOWN && (dev & VX_DEV_F_EXTERNAL);
 	} else {
 		r = vx_parse_outer(&c, &p, cfg.vxlan_ports, cfg.n_vxlan_ports);
+		inner_off = (__u32)(c.pos - data);
 		if (r == VX_GO_ON)
-			r = vx_parse_inner_at(ctx, (__u32)(c.pos - data), &p, VX_R_VXLAN);
+			r = vx_parse_inner_at(ctx, inner_off, &p, VX_R_VXLAN);
 	}
 	vx_count(r);
 	if (r != VX_R_VXLAN && r != VX_R_INNER)
 		return;
+	/* An external device's packet names its VNI and remote in its tunnel
+	 * key. A helper call, so only on the devices the loader marked. XDP
+	 * never gets here: it runs on the underlay only, before any skb or
+	 * tunnel metadata exists, and reads the VNI from the VXLAN header. */
+	if (ext)
+		rfam = VX_TUNNEL_KEY(ctx, out, &p.vni, remote);
 	/* The clock costs more than an empty tc program (bpf/bench: the
 	 * timestamp-only baseline): read it only for a VXLAN frame and only
 	 * when latency or events want it. Read after the parse, every hook
 	 * alike; the parse is tens of ns against microsecond stages. */
 	ts = cfg.latency || cfg.events ? bpf_ktime_get_ns() : 0;
 	vx_fill_id(&p);
-	vx_tun_account(&p, ifindex, at, len);
+	if (p.outer_family) {
+		rfam = p.outer_family;
+		__builtin_memcpy(remote, out ? p.outer_dst : p.outer_src, 16);
+		if (at == VX_AT_TC_UL_IN && vx_hop_wanted)
+			vx_hop_put(ctx, inner_off, &p);
+	} else if (at == VX_AT_TC_VX_IN && !ext) {
+		rfam = vx_hop_get(ctx, &p, remote);
+	}
+	vx_tun_account(&p, remote, rfam, ifindex, at, len > inner_off ? len - inner_off : 0);
 	if (cfg.flows && at == VX_AT_TC_UL_OUT && p.inner_proto == VX_IPPROTO_TCP &&
 	    (p.tcp_flags & VX_TCP_SYN))
 		vx_flow_learn(&p, ifindex);

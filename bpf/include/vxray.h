@@ -126,7 +126,11 @@ struct vx_event {
 };
 _Static_assert(sizeof(struct vx_event) == 152, "vx_event layout");
 
-/* Per-tunnel traffic, for the --interval summaries. */
+/* Per-tunnel traffic, for the --interval summaries. The remote is read
+ * from each packet: the outer destination leaving, the outer source
+ * arriving, the tunnel key on an external device; on a classic device's
+ * ingress the outer source its underlay ingress saw (struct vx_hop), and
+ * none (family 0) on its egress, where the kernel has not chosen one yet. */
 struct vx_tun_key {
 	__u8 remote[16]; /* the other end's VTEP */
 	__u32 netns;
@@ -140,16 +144,46 @@ _Static_assert(sizeof(struct vx_tun_key) == 32, "vx_tun_key layout");
 
 struct vx_tun_val {
 	__u64 packets;
-	__u64 bytes;
+	__u64 bytes; /* of the inner frames, at every hook */
 };
 
+/* A packet's remote VTEP handed from the underlay's tc ingress to the
+ * classic VXLAN device's ingress, where the outer header is gone: a
+ * per-CPU, direct-mapped table indexed by the packet identity's hash
+ * (vx_stamp_hash). Both hooks run on one CPU: vxlan_rcv queues the
+ * decapsulated packet on the receiving CPU's GRO cell. A slot another
+ * packet took meanwhile fails the identity comparison, and the remote is
+ * then unknown, never another packet's. A frame without an identity (ARP)
+ * is found by its first 24 bytes instead, its sender's MAC among them. */
+#define VX_HOP_SLOTS 256
+struct vx_hop {
+	struct vx_pkt_id id;
+	__u8 remote[16];
+	__u8 family; /* 4 or 6; 0: empty */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct vx_hop) == 48, "vx_hop layout");
+
+/* A VNI the datapath could not read: a packet on an external device that
+ * carries no tunnel metadata, a device the loader did not describe. VNIs
+ * are 24 bits, so this is never a real one; outputs print it as "?" (null
+ * in JSON), never as a number. */
+#define VX_VNI_UNKNOWN 0xffffffffu
+
+/* What the loader says about a VXLAN device (vxp_dev, vxp_devc): its VNI
+ * in the low 24 bits, flags above. An external (collect_md) device has no
+ * VNI of its own: each packet's comes with its tunnel key, as does its
+ * remote VTEP. */
+#define VX_DEV_VNI_MASK 0x00ffffffu
+#define VX_DEV_F_EXTERNAL 0x01000000u
+
 /* Entries of vxp_devc, the direct-mapped VXLAN device -> VNI table, and
- * what one holds: the device's ifindex above its VNI (0: empty). */
+ * what one holds: the device's ifindex above that value (0: empty). */
 #define VX_DEV_SLOTS 64
 
-static inline __u64 vx_devc_entry(__u32 ifindex, __u32 vni)
+static inline __u64 vx_devc_entry(__u32 ifindex, __u32 val)
 {
-	return (__u64)ifindex << 32 | vni;
+	return (__u64)ifindex << 32 | val;
 }
 
 /* The per-CPU tunnel cache in front of vxp_tun: a hash-map lookup with a

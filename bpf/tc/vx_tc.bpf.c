@@ -4,10 +4,45 @@
  * returns TC_ACT_UNSPEC: the verdict is someone else's, and the next
  * program in the chain still runs. */
 #include "vmlinux.h"
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+
+#include "vxray.h"
+
+/* The tunnel key of a packet on an external (collect_md) VXLAN device:
+ * what an lwtunnel route (`encap ip id N dst R`), a BPF program
+ * (bpf_skb_set_tunnel_key: Cilium) or OVS set for it leaving, what
+ * vxlan_rcv read from the outer headers arriving. The helper names the
+ * fields for the receive side: remote_* is the key's source, local_* its
+ * destination, so leaving the far end is local_*. IPv4 first; an IPv6 key
+ * refuses that with -EPROTO and is read again with BPF_F_TUNINFO_IPV6.
+ * Returns the remote's family, or 0 with *vni VX_VNI_UNKNOWN when the skb
+ * has no tunnel metadata (the kernel's own neighbour discovery on the
+ * device, which it then drops as TUNNEL_TXINFO). */
+static __always_inline __u8 vx_tc_tunnel_key(struct __sk_buff *skb, bool out, __u32 *vni,
+					     __u8 *remote)
+{
+	struct bpf_tunnel_key k;
+	__u32 a4;
+
+	if (!bpf_skb_get_tunnel_key(skb, &k, sizeof(k), 0)) {
+		*vni = k.tunnel_id & VX_DEV_VNI_MASK;
+		a4 = bpf_htonl(out ? k.local_ipv4 : k.remote_ipv4);
+		__builtin_memcpy(remote, &a4, 4);
+		return 4;
+	}
+	if (!bpf_skb_get_tunnel_key(skb, &k, sizeof(k), BPF_F_TUNINFO_IPV6)) {
+		*vni = k.tunnel_id & VX_DEV_VNI_MASK;
+		__builtin_memcpy(remote, out ? k.local_ipv6 : k.remote_ipv6, 16);
+		return 6;
+	}
+	*vni = VX_VNI_UNKNOWN;
+	return 0;
+}
 
 #define VX_CTX struct __sk_buff
 #define VX_LOAD_BYTES bpf_skb_load_bytes
+#define VX_TUNNEL_KEY vx_tc_tunnel_key
 #include "vx_datapath.bpf.h"
 
 #define TC_ACT_UNSPEC (-1)

@@ -4,8 +4,17 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
+#include "vxray.h"
+
+/* XDP cannot read a tunnel key: it runs before an skb, let alone tunnel
+ * metadata, exists. It needs none either, since it is attached to
+ * underlays only, where the VNI is in the VXLAN header; were it ever on a
+ * VXLAN device, its VNI would be unknown, never a guess. */
+#define VX_XDP_NO_TUNNEL_KEY(ctx, out, vni, remote) (*(vni) = VX_VNI_UNKNOWN, (__u8)0)
+
 #define VX_CTX struct xdp_md
 #define VX_LOAD_BYTES bpf_xdp_load_bytes
+#define VX_TUNNEL_KEY VX_XDP_NO_TUNNEL_KEY
 #include "vx_datapath.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -5,6 +5,7 @@
 
 #include "hist.h"
 #include "json.h"
+#include "names.h"
 
 static const struct {
 	const char *name;
@@ -219,7 +220,7 @@ void vx_lat_row_json(struct jw *j, const char *netns, const char *device, uint32
 	jw_obj_open(j, NULL);
 	jw_str(j, "netns", netns);
 	jw_str(j, "device", device);
-	jw_uint(j, "vni", vni);
+	vx_vni_json(j, "vni", vni);
 	jw_uint(j, "count", h->count);
 	for (size_t q = 0; q < N_QUANTILES; q++)
 		jw_uint(j, q_keys[q], vx_hist_quantile(h, quantiles[q]));
@@ -247,10 +248,11 @@ void vx_lat_row_json(struct jw *j, const char *netns, const char *device, uint32
 void vx_lat_row_text(FILE *f, const char *netns, const char *device, uint32_t vni,
 		     const struct vx_lat_hist *h)
 {
-	char v[16];
+	char v[16], vb[16];
 	uint64_t lo, hi;
 
-	fprintf(f, "  %s %s vni %u: count %llu", netns, device, vni, (unsigned long long)h->count);
+	fprintf(f, "  %s %s vni %s: count %llu", netns, device, vx_vni_str(vni, vb, sizeof(vb)),
+		(unsigned long long)h->count);
 	for (size_t q = 0; q < N_QUANTILES; q++) {
 		vx_fmt_ns(vx_hist_quantile(h, quantiles[q]), v, sizeof(v));
 		fprintf(f, " %s %s", q_names[q], v);

@@ -52,6 +52,8 @@ static int vxlan_attr_cb(const struct nlattr *a, void *data)
 			return MNL_CB_ERROR;
 		break;
 	case IFLA_VXLAN_LEARNING:
+	case IFLA_VXLAN_COLLECT_METADATA:
+	case IFLA_VXLAN_VNIFILTER:
 		if (validate_fixed(a, 1))
 			return MNL_CB_ERROR;
 		break;
@@ -202,6 +204,13 @@ int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d)
 	d->dstport =
 		va.tb[IFLA_VXLAN_PORT] ? ntohs(mnl_attr_get_u16(va.tb[IFLA_VXLAN_PORT])) : 4789;
 	d->learning = va.tb[IFLA_VXLAN_LEARNING] && mnl_attr_get_u8(va.tb[IFLA_VXLAN_LEARNING]);
+	/* An external device's VNI is each packet's (the kernel reports 0). */
+	d->external = va.tb[IFLA_VXLAN_COLLECT_METADATA] &&
+		      mnl_attr_get_u8(va.tb[IFLA_VXLAN_COLLECT_METADATA]);
+	d->vnifilter = d->external && va.tb[IFLA_VXLAN_VNIFILTER] &&
+		       mnl_attr_get_u8(va.tb[IFLA_VXLAN_VNIFILTER]);
+	if (d->external)
+		d->vni = 0;
 	if (va.tb[IFLA_VXLAN_LINK])
 		d->underlay_ifindex = (int)mnl_attr_get_u32(va.tb[IFLA_VXLAN_LINK]);
 	return 1;
@@ -336,18 +345,28 @@ static int send_getlink(struct mnl_socket *nl, int ifindex, char *name, uint32_t
 	return 0;
 }
 
+struct route_ans {
+	int oif;
+	int src_family; /* RTA_PREFSRC's, 0 without one */
+	union vx_addr src;
+};
+
 static int route_attr_cb(const struct nlattr *a, void *data)
 {
-	int *oif = data;
+	struct route_ans *r = data;
 
 	if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
-		*oif = (int)mnl_attr_get_u32(a);
+		r->oif = (int)mnl_attr_get_u32(a);
+	if (mnl_attr_get_type(a) == RTA_PREFSRC && r->src_family &&
+	    mnl_attr_get_payload_len(a) == (r->src_family == AF_INET ? 4 : 16))
+		memcpy(&r->src, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
 	return MNL_CB_OK;
 }
 
 /* RTM_GETROUTE for @addr: the device the kernel would send the outer
- * packet through, i.e. the underlay when the VXLAN has no `dev`. */
-static int send_getroute(struct mnl_socket *nl, int family, const void *addr, int *oif)
+ * packet through, i.e. the underlay when the VXLAN has no `dev`, and the
+ * source address it would give it (@r->src_family set when there is one). */
+static int route_get(struct mnl_socket *nl, int family, const void *addr, struct route_ans *r)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -366,65 +385,129 @@ static int send_getroute(struct mnl_socket *nl, int family, const void *addr, in
 	nlh = (struct nlmsghdr *)buf;
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
 		return -EINVAL;
-	*oif = 0;
-	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, oif);
-	return *oif ? 0 : -ENOENT;
+	memset(r, 0, sizeof(*r));
+	r->src_family = family;
+	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, r);
+	if (addr_is_any(family, &r->src))
+		r->src_family = 0;
+	return r->oif ? 0 : -ENOENT;
 }
 
-/* The first unicast destination among @ifindex's FDB entries (NDA_DST of
- * an AF_BRIDGE neighbour): where a VXLAN without a remote of its own sends
- * (`bridge fdb append 00:00:00:00:00:00 dev vxlan0 dst 10.0.0.2`). */
-struct fdb_ctx {
-	int ifindex;
-	int family;
-	union vx_addr dst;
+/* Where the devices found in this namespace (inv->devs[first..]) send:
+ * their all-zero FDB entries, the lwtunnel routes leaving through the
+ * external ones, the VNI filters. One dump each for the namespace. A
+ * kernel that refuses a dump (RTM_GETTUNNEL before 5.18) leaves that part
+ * out: it cannot have what the dump would list. */
+struct peers_ctx {
+	struct vx_inventory *inv;
+	int first;
+	struct vx_vxlan_dev *d; /* the VNI filter dump's device */
 };
 
-static int fdb_attr_cb(const struct nlattr *a, void *data)
+static struct vx_vxlan_dev *dev_of(const struct peers_ctx *c, int ifindex)
 {
-	struct fdb_ctx *c = data;
-	uint16_t len = mnl_attr_get_payload_len(a);
-
-	if (c->family || mnl_attr_get_type(a) != NDA_DST || (len != 4 && len != 16))
-		return MNL_CB_OK;
-	memcpy(&c->dst, mnl_attr_get_payload(a), len);
-	/* A multicast group is no single underlay path. */
-	if (len == 4 ? IN_MULTICAST(ntohl(c->dst.v4.s_addr)) : IN6_IS_ADDR_MULTICAST(&c->dst.v6))
-		return MNL_CB_OK;
-	c->family = len == 4 ? AF_INET : AF_INET6;
-	return MNL_CB_OK;
+	for (int i = c->first; i < c->inv->n; i++)
+		if (c->inv->devs[i].ifindex == ifindex)
+			return &c->inv->devs[i];
+	return NULL;
 }
 
 static int fdb_dump_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct fdb_ctx *c = data;
-	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+	struct peers_ctx *c = data;
+	struct vx_vxlan_dev *d;
+	struct vx_remote r;
+	int ifindex;
 
-	if (nlh->nlmsg_type != RTM_NEWNEIGH || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nd)) ||
-	    nd->ndm_ifindex != c->ifindex)
-		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*nd), fdb_attr_cb, c);
+	if (vx_inventory_parse_fdb(nlh, &ifindex, &r) == 1 && (d = dev_of(c, ifindex)))
+		vx_inventory_add_remote(d, &r);
 	return MNL_CB_OK;
 }
 
-static int fdb_dst(struct mnl_socket *nl, int ifindex, int *family, union vx_addr *dst)
+static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct peers_ctx *c = data;
+	struct vx_vxlan_dev *d;
+	struct vx_remote r;
+	int oif;
+
+	if (vx_inventory_parse_route(nlh, &oif, &r) == 1 && (d = dev_of(c, oif)) && d->external)
+		vx_inventory_add_remote(d, &r);
+	return MNL_CB_OK;
+}
+
+static int vni_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct peers_ctx *c = data;
+
+	vx_inventory_parse_vnifilter(nlh, c->d);
+	return MNL_CB_OK;
+}
+
+/* RTM_GETNEIGH, AF_BRIDGE: every FDB entry of the namespace. */
+static void send_getneigh_fdb(struct mnl_socket *nl, struct peers_ctx *c)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct fdb_ctx c = { .ifindex = ifindex };
 	struct ndmsg *nd;
-	int ret;
 
 	nlh->nlmsg_type = RTM_GETNEIGH;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
 	nd->ndm_family = AF_BRIDGE;
-	ret = rtnl_talk(nl, nlh, fdb_dump_cb, &c);
-	if (ret || !c.family)
-		return ret ? ret : -ENOENT;
-	*family = c.family;
-	*dst = c.dst;
-	return 0;
+	rtnl_talk(nl, nlh, fdb_dump_cb, c);
+}
+
+/* RTM_GETROUTE dump of @family: every table's routes. */
+static void send_getroute_dump(struct mnl_socket *nl, int family, struct peers_ctx *c)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (unsigned char)family;
+	rtnl_talk(nl, nlh, route_dump_cb, c);
+}
+
+/* RTM_GETTUNNEL, AF_BRIDGE, for one device: its VNI filter (`bridge vni`). */
+static void send_gettunnel(struct mnl_socket *nl, struct peers_ctx *c)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct tunnel_msg *t;
+
+	nlh->nlmsg_type = RTM_GETTUNNEL;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
+	t->family = AF_BRIDGE;
+	t->ifindex = (uint32_t)c->d->ifindex;
+	c->d->n_vnis = 0;
+	rtnl_talk(nl, nlh, vni_dump_cb, c);
+}
+
+static void find_peers(struct mnl_socket *nl, struct vx_inventory *inv, int first)
+{
+	struct peers_ctx c = { .inv = inv, .first = first };
+	bool external = false;
+
+	if (first == inv->n)
+		return;
+	send_getneigh_fdb(nl, &c);
+	for (int i = first; i < inv->n; i++)
+		external |= inv->devs[i].external;
+	if (external) {
+		send_getroute_dump(nl, AF_INET, &c);
+		send_getroute_dump(nl, AF_INET6, &c);
+	}
+	for (int i = first; i < inv->n; i++) {
+		if (!inv->devs[i].vnifilter)
+			continue;
+		c.d = &inv->devs[i];
+		send_gettunnel(nl, &c);
+	}
 }
 
 /* The device that holds @addr (RTM_GETADDR): for a VXLAN whose only clue
@@ -480,24 +563,29 @@ static int addr_dev(struct mnl_socket *nl, int family, const union vx_addr *addr
 	return 0;
 }
 
+/* The route the outer packets take: to the remote, or without one to the
+ * first unicast FDB or lwtunnel route destination; for a group or neither,
+ * the device holding the local address is the one the tunnel lives on.
+ * Without `dev` its device is the underlay; without `local` its preferred
+ * source is the outer packets' source. */
 static void find_underlay(struct mnl_socket *nl, struct vx_vxlan_dev *d)
 {
-	if (!d->underlay_ifindex) {
-		union vx_addr dst;
-		int oif = 0, fam;
+	struct route_ans r = {};
+	union vx_addr dst;
+	int fam = vx_inventory_first_remote(d, &dst);
 
-		/* Route to the remote; without one, to the first unicast FDB
-		 * destination; for a group or neither, the device holding the
-		 * local address is the one the tunnel lives on. */
-		if (d->remote_family && !d->remote_is_group)
-			send_getroute(nl, d->remote_family, &d->remote, &oif);
-		else if (!d->remote_family && !fdb_dst(nl, d->ifindex, &fam, &dst))
-			send_getroute(nl, fam, &dst, &oif);
-		if (!oif && d->local_family)
-			addr_dev(nl, d->local_family, &d->local, &oif);
-		if (!oif || oif == d->ifindex)
+	if (fam && (!d->underlay_ifindex || !d->local_family))
+		route_get(nl, fam, &dst, &r);
+	if (!d->local_family && r.src_family) {
+		d->route_src_family = r.src_family;
+		d->route_src = r.src;
+	}
+	if (!d->underlay_ifindex) {
+		if (!r.oif && d->local_family)
+			addr_dev(nl, d->local_family, &d->local, &r.oif);
+		if (!r.oif || r.oif == d->ifindex)
 			return;
-		d->underlay_ifindex = oif;
+		d->underlay_ifindex = r.oif;
 		d->underlay_from_route = true;
 	}
 	if (send_getlink(nl, d->underlay_ifindex, d->underlay, &d->underlay_mtu))
@@ -530,6 +618,8 @@ int vx_inventory_collect(struct vx_inventory *inv, const char *netns)
 	ret = rtnl_talk(nl, nlh, link_dump_cb, &ctx);
 	if (!ret && ctx.err == -ENOMEM)
 		ret = -ENOMEM;
+	if (!ret)
+		find_peers(nl, inv, first);
 	for (int i = first; !ret && i < inv->n; i++)
 		find_underlay(nl, &inv->devs[i]);
 out:
@@ -550,8 +640,12 @@ int vx_route_oif(const char *netns, int family, const void *addr, int *oif)
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		ret = -errno;
-	else
-		ret = send_getroute(nl, family, addr, oif);
+	else {
+		struct route_ans r = {};
+
+		ret = route_get(nl, family, addr, &r);
+		*oif = r.oif;
+	}
 	if (nl)
 		mnl_socket_close(nl);
 	vx_netns_leave(saved);
@@ -569,9 +663,20 @@ int vx_vxlan_overhead(int outer_family)
 	return outer_family == AF_INET6 ? 70 : 50;
 }
 
+/* The outer family: the remote's, else the local address's. */
+static int outer_family(const struct vx_vxlan_dev *d)
+{
+	union vx_addr a;
+	int family = vx_inventory_first_remote(d, &a);
+
+	if (!family)
+		family = d->remote_family ? d->remote_family : d->local_family;
+	return family;
+}
+
 bool vx_mtu_problem(const struct vx_vxlan_dev *d, char *msg, size_t len)
 {
-	int family = d->remote_family ? d->remote_family : d->local_family;
+	int family = outer_family(d);
 	int overhead = vx_vxlan_overhead(family);
 	long fit;
 

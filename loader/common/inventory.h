@@ -9,20 +9,60 @@
 #include <stdint.h>
 
 #include "opts.h"
+#include "vxray.h"
 
 union vx_addr {
 	struct in_addr v4;
 	struct in6_addr v6;
 };
 
+/* One VNI range of a VNI-filtering device (`bridge vni add dev vx vni 100
+ * group 239.1.1.1`), with the multicast group (or unicast remote) given
+ * for it, if any. */
+struct vx_vni_range {
+	uint32_t start, end; /* end == start for a single VNI */
+	int group_family;    /* 0: none */
+	union vx_addr group;
+};
+
+/* Where a device sends besides its own `remote`: an all-zero FDB entry's
+ * destination (`bridge fdb append 00:00:00:00:00:00 dev vx dst R`: head-end
+ * replication, EVPN, Docker's overlay), or, for an external device, an
+ * lwtunnel route's (`ip route add P encap ip id N dst R dev vx`). */
+enum vx_remote_from {
+	VX_REMOTE_FDB = 1,
+	VX_REMOTE_ROUTE,
+};
+
+struct vx_remote {
+	int family; /* AF_INET, AF_INET6 */
+	union vx_addr addr;
+	uint32_t vni; /* the entry's own VNI, VX_VNI_UNKNOWN when it has none */
+	uint8_t from; /* enum vx_remote_from */
+};
+
+#define VX_INV_MAX_VNIS 16
+#define VX_INV_MAX_REMOTES 16
+
 struct vx_vxlan_dev {
 	char netns[VX_NETNS_NAME_MAX]; /* "" = vxray's own namespace */
 	uint32_t netns_inum;
 	char name[IF_NAMESIZE];
 	int ifindex;
-	uint32_t vni;
+	uint32_t vni;	/* 0 and meaningless when external */
+	bool external;	/* collect_md: each packet's VNI and remote in its tunnel key */
+	bool vnifilter; /* external, accepting only the VNIs in vnis[] */
+	int n_vnis;	/* VNI ranges the kernel listed; the first VX_INV_MAX_VNIS kept */
+	struct vx_vni_range vnis[VX_INV_MAX_VNIS];
+	int n_remotes; /* remotes found; the first VX_INV_MAX_REMOTES kept */
+	struct vx_remote remotes[VX_INV_MAX_REMOTES];
 	int local_family; /* 0 when no local address is set */
 	union vx_addr local;
+	/* Without a local address, the source the kernel gives its outer
+	 * packets: the preferred source of the route to its first remote
+	 * (0 when unknown). */
+	int route_src_family;
+	union vx_addr route_src;
 	int remote_family; /* 0 when neither remote nor group */
 	union vx_addr remote;
 	bool remote_is_group; /* multicast group rather than unicast remote */
@@ -57,6 +97,26 @@ int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *out
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000
 #endif
+
+/* Decoders of the messages that say where a device sends (loader/common/
+ * peers.c), pure like vx_inventory_parse_link: 1 and the out-parameters
+ * filled for a message of interest, 0 for any other, -EINVAL for a
+ * malformed one; never a read past nlmsg_len.
+ * An AF_BRIDGE neighbour (RTM_NEWNEIGH) that is an all-zero FDB entry with
+ * a destination: *ifindex is its device. */
+int vx_inventory_parse_fdb(const struct nlmsghdr *nlh, int *ifindex, struct vx_remote *out);
+/* An RTM_NEWROUTE whose encapsulation is an IP tunnel (lwtunnel ip/ip6):
+ * *oif is the device it leaves by, @out the tunnel's destination and id. */
+int vx_inventory_parse_route(const struct nlmsghdr *nlh, int *oif, struct vx_remote *out);
+/* An RTM_NEWTUNNEL (the VNI filter dump, `bridge vni`) of device @d
+ * (tunnel_msg.ifindex == d->ifindex): its ranges appended to d->vnis. */
+int vx_inventory_parse_vnifilter(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d);
+/* Add @r to @d's remotes unless it is there already: 1 added, 0 not. */
+int vx_inventory_add_remote(struct vx_vxlan_dev *d, const struct vx_remote *r);
+/* The remote a device's outer packets go to first, for its underlay and
+ * MTU: its own unicast `remote`, else its first unicast FDB or route
+ * remote. 0 when it has none (family returned, address in @out). */
+int vx_inventory_first_remote(const struct vx_vxlan_dev *d, union vx_addr *out);
 
 /* Any link in an RTM_NEWLINK or RTM_DELLINK message (a notification or a
  * dump reply): what a link change says. */

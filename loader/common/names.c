@@ -269,6 +269,23 @@ const char *vx_ip_addr_str(const struct vxd_ip *ip, const uint8_t *a, char *buf,
 	return vx_addr_str(ip->family == 6 ? 6 : 4, a, buf, len);
 }
 
+const char *vx_vni_str(uint32_t vni, char *buf, size_t len)
+{
+	if (vni == VX_VNI_UNKNOWN)
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%u", vni);
+	return buf;
+}
+
+void vx_vni_json(struct jw *w, const char *key, uint32_t vni)
+{
+	if (vni == VX_VNI_UNKNOWN)
+		jw_null(w, key);
+	else
+		jw_uint(w, key, vni);
+}
+
 bool vx_ip_has_ports(const struct vxd_ip *ip)
 {
 	return ip->proto == IPPROTO_TCP || ip->proto == IPPROTO_UDP || ip->proto == IPPROTO_SCTP;

@@ -49,6 +49,12 @@ const char *vx_ethertype_name(uint16_t ethertype);
  * other family, "?" when it cannot be printed. */
 const char *vx_addr_str(int family, const uint8_t *a, char *buf, size_t len);
 
+/* A VNI as every output words it: the number, or "?" where the datapath
+ * could not read one (VX_VNI_UNKNOWN: a packet on an external device
+ * without tunnel metadata), written to @buf; in JSON the number or null. */
+const char *vx_vni_str(uint32_t vni, char *buf, size_t len);
+void vx_vni_json(struct jw *w, const char *key, uint32_t vni);
+
 /* A 5-tuple as the drop probe records it (struct vxd_ip). */
 bool vx_ip_has_ports(const struct vxd_ip *ip);
 /* One of @ip's addresses (@a: ip->saddr or ip->daddr). */

@@ -28,6 +28,15 @@ const char *vx_verdict_id(enum vx_verdict v)
 	return v >= 0 && v < VX_V__MAX ? ids[v] : "unknown";
 }
 
+const char *vx_ev_vni(const struct vx_ev_tunnel *t, char *buf, size_t len)
+{
+	if (t->external)
+		snprintf(buf, len, "external");
+	else
+		snprintf(buf, len, "VNI %u", t->vni);
+	return buf;
+}
+
 void vx_evid(struct vx_finding *f, const char *fmt, ...)
 {
 	va_list ap;

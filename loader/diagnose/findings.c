@@ -141,8 +141,11 @@ static struct vx_finding *find(struct judge *j, enum vx_verdict v, const char *n
 
 static const char *tun_name(const struct vx_ev_tunnel *t, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s in %s (VNI %u, %s -> %s)", t->device, vx_ns_label_of(t->netns),
-		 t->vni, t->local[0] ? t->local : "?", t->remote[0] ? t->remote : "?");
+	char vb[24];
+
+	snprintf(buf, len, "%s in %s (%s, %s -> %s)", t->device, vx_ns_label_of(t->netns),
+		 vx_ev_vni(t, vb, sizeof(vb)), t->local[0] ? t->local : "?",
+		 t->remote[0] ? t->remote : "?");
 	return buf;
 }
 
@@ -539,6 +542,7 @@ static void judge_mtu(struct judge *j)
 		const struct vx_ev_tunnel *a = &ev->tun[t], *b = NULL, *bad;
 		struct vx_finding *f;
 		uint64_t full, small, syn;
+		char vb[24];
 
 		if (done[t])
 			continue;
@@ -560,10 +564,11 @@ static void judge_mtu(struct judge *j)
 		small = a->rt_small + (b ? b->rt_small : 0);
 		syn = a->rt_synack + (b ? b->rt_synack : 0);
 		snprintf(f->sentence, sizeof(f->sentence),
-			 "MTU mismatch on VNI %u: %s's overlay MTU %u does not fit its underlay "
+			 "MTU mismatch on %s%s: %s's overlay MTU %u does not fit its underlay "
 			 "%s (MTU %u) once %d bytes of VXLAN are added, so full-size packets are "
 			 "dropped.",
-			 bad->vni, vx_ns_label_of(bad->netns), bad->mtu,
+			 bad->external ? "the " : "", vx_ev_vni(bad, vb, sizeof(vb)),
+			 vx_ns_label_of(bad->netns), bad->mtu,
 			 bad->underlay[0] ? bad->underlay : "?", bad->underlay_mtu,
 			 bad->local[0] && strchr(bad->local, ':') ? 70 : 50);
 		if (b)

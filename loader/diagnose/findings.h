@@ -33,7 +33,8 @@ struct vx_ev_tunnel {
 	char netns[VX_NETNS_NAME_MAX];
 	char device[16];
 	char underlay[16];
-	uint32_t vni;
+	uint32_t vni;		    /* 0 when external */
+	bool external;		    /* collect_md: each packet's tunnel key names its VNI */
 	char local[46], remote[46]; /* VTEP addresses, "" when unknown */
 	uint16_t dstport;
 	uint32_t mtu, underlay_mtu;
@@ -174,6 +175,9 @@ int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int 
  * full), and the line saying drop row @d. */
 __attribute__((format(printf, 2, 3))) void vx_evid(struct vx_finding *f, const char *fmt, ...);
 void vx_drop_evid(struct vx_finding *f, const struct vx_ev_drop *d);
+/* How a verdict names @t's VNI: "VNI 100", or "external" for a device
+ * whose packets each carry their own (never "VNI 0"). */
+const char *vx_ev_vni(const struct vx_ev_tunnel *t, char *buf, size_t len);
 
 /* ---- the values behind a verdict (mismatch.c) ----------------------------
  * When diagnose has read both ends of a tunnel, a mismatch is said with

@@ -133,12 +133,13 @@ void vx_pjudge_outer_csum(struct vx_pjudge *p)
 			(unsigned long long)b->udp_csum_errors);
 		for (int k = 0; k < ev->n_tun; k++) {
 			const struct vx_ev_tunnel *s = &ev->tun[k];
+			char vb[24];
 
 			if (s->peer >= 0 && !strcmp(ev->tun[s->peer].netns, b->netns))
 				vx_evid(f,
-					"%s (%s, VNI %u) encapsulated %llu packets toward %s, which "
+					"%s (%s, %s) encapsulated %llu packets toward %s, which "
 					"decapsulated %llu",
-					ns(s->netns), s->device, s->vni,
+					ns(s->netns), s->device, vx_ev_vni(s, vb, sizeof(vb)),
 					(unsigned long long)s->encap, ns(b->netns),
 					(unsigned long long)ev->tun[s->peer].decap);
 		}
@@ -189,9 +190,11 @@ static int hop_drop(const struct vx_pjudge *p)
 static void path_evid(struct vx_finding *f, const struct vx_ev_tunnel *a,
 		      const struct vx_ev_tunnel *b)
 {
-	vx_evid(f, "%s (%s, VNI %u, %s -> %s) encapsulated %llu packets", ns(a->netns), a->device,
-		a->vni, a->local[0] ? a->local : "?", a->remote[0] ? a->remote : "?",
-		(unsigned long long)a->encap);
+	char vb[24];
+
+	vx_evid(f, "%s (%s, %s, %s -> %s) encapsulated %llu packets", ns(a->netns), a->device,
+		vx_ev_vni(a, vb, sizeof(vb)), a->local[0] ? a->local : "?",
+		a->remote[0] ? a->remote : "?", (unsigned long long)a->encap);
 	vx_evid(f, "%s's underlay %s received %llu packets, %s decapsulated none", ns(b->netns),
 		b->underlay[0] ? b->underlay : "?", (unsigned long long)b->underlay_rx, b->device);
 }

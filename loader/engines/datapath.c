@@ -463,22 +463,40 @@ static void xdp_attach(struct vx_dp *dp, struct vx_dp_watched *w)
 	pr_info("XDP in native mode on %s in %s", w->name, dp_inst_label(&dp->inst[w->inst]));
 }
 
-/* Name VXLAN device IFINDEX's VNI to the datapath, or forget it (VNI 0):
- * in vxp_dev always, and in its vxp_devc slot unless another device holds
- * that slot (the programs look there first, vxp_dev after). */
-static void dev_vni_set(struct vx_dp_inst *in, uint32_t ifindex, uint32_t vni)
+/* Describe VXLAN device IFINDEX to the datapath (@vx: its VNI, or that it
+ * is external and each packet's tunnel key names VNI and remote), or
+ * forget it (@vx NULL): in vxp_dev always, and in its vxp_devc slot unless
+ * another device holds that slot (the programs look there first, vxp_dev
+ * after). */
+static void dev_vni_set(struct vx_dp_inst *in, uint32_t ifindex, const struct vx_vxlan_dev *vx)
 {
 	int hfd = bpf_map__fd(in->tc->maps.vxp_dev), cfd = bpf_map__fd(in->tc->maps.vxp_devc);
-	uint32_t slot = ifindex & (VX_DEV_SLOTS - 1);
-	uint64_t cur = 0, v = vni ? vx_devc_entry(ifindex, vni) : 0;
+	uint32_t slot = ifindex & (VX_DEV_SLOTS - 1),
+		 val = vx ? (vx->external ? VX_DEV_F_EXTERNAL : vx->vni & VX_DEV_VNI_MASK) : 0;
+	uint64_t cur = 0, v = vx ? vx_devc_entry(ifindex, val) : 0;
 
-	if (vni)
-		bpf_map_update_elem(hfd, &ifindex, &vni, BPF_ANY);
+	if (vx)
+		bpf_map_update_elem(hfd, &ifindex, &val, BPF_ANY);
 	else
 		bpf_map_delete_elem(hfd, &ifindex);
 	if (bpf_map_lookup_elem(cfd, &slot, &cur) || (cur && cur >> 32 != ifindex))
 		return;
 	bpf_map_update_elem(cfd, &slot, &v, BPF_ANY);
+}
+
+/* Whether a classic VXLAN device is attached in @w's namespace: only then
+ * does its underlay ingress leave each packet's remote for the device's
+ * ingress (vxp_hop), a cost no other namespace pays. */
+static void hop_wanted_update(struct vx_dp *dp, const struct vx_dp_watched *w)
+{
+	struct vx_dp_inst *in = &dp->inst[w->inst];
+	unsigned int n = 0;
+
+	for (int i = 0; i < dp->n_w; i++)
+		n += dp->w[i].active && dp->w[i].is_vxlan && dp->w[i].inst == w->inst &&
+		     dp->w[i].vx && !dp->w[i].vx->external;
+	if (in->tc && in->tc->bss)
+		in->tc->bss->vx_hop_wanted = n > 0;
 }
 
 void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
@@ -498,8 +516,10 @@ void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 	if (in->nl && (w->nl_prio[0] || w->nl_prio[1] || w->nl_qdisc_created))
 		dp_nl_detach(dp, w);
 	if (w->is_vxlan && in->tc)
-		dev_vni_set(in, (uint32_t)w->ifindex, 0);
+		dev_vni_set(in, (uint32_t)w->ifindex, NULL);
 	w->active = false;
+	if (w->is_vxlan)
+		hop_wanted_update(dp, w);
 }
 
 int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
@@ -519,7 +539,7 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 	if (err)
 		return err;
 	if (w->is_vxlan && w->vx)
-		dev_vni_set(in, (uint32_t)w->ifindex, w->vx->vni);
+		dev_vni_set(in, (uint32_t)w->ifindex, w->vx);
 	if (dp->tc_mode == VX_TC_TCX)
 		dp_nl_sweep_stale(dp, w);
 	if (dp->tc_mode == VX_TC_NETLINK && (want[0] || want[1]) &&
@@ -557,6 +577,8 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		dp_detach_one(dp, w);
 		return err;
 	}
+	if (w->is_vxlan)
+		hop_wanted_update(dp, w);
 	pr_debug("attached to %s (%s) in %s", w->name, w->is_vxlan ? "vxlan" : "underlay",
 		 dp_inst_label(in));
 	return 0;
@@ -656,69 +678,6 @@ void vx_dp_close(struct vx_dp *dp)
 int vx_dp_cnt_fd(const struct vx_dp *dp)
 {
 	return dp->n_inst && dp->inst[0].tc ? bpf_map__fd(dp->inst[0].tc->maps.vxp_cnt) : -EBADF;
-}
-
-static int tun_foreach_raw(const struct vx_dp *dp, vx_tun_fn fn, void *ctx)
-{
-	const struct vx_tc *tc = dp->n_inst ? dp->inst[0].tc : NULL;
-
-	if (!tc)
-		return -EBADF;
-	return vx_tun_foreach(bpf_map__fd(tc->maps.vxp_tun), bpf_map__fd(tc->maps.vxp_tslot), fn,
-			      ctx);
-}
-
-struct tun_now {
-	const struct vx_dp *dp;
-	vx_tun_fn fn;
-	void *ctx;
-};
-
-static void tun_now(const struct vx_tun_key *k, const struct vx_tun_val *tot, void *ctx)
-{
-	struct tun_now *t = ctx;
-	struct vx_tun_val v = *tot;
-
-	if (vx_incarn_current(&t->dp->inc, k, &v))
-		t->fn(k, &v, t->ctx);
-}
-
-int vx_dp_tun_foreach(const struct vx_dp *dp, vx_tun_fn fn, void *ctx)
-{
-	struct tun_now t = { dp, fn, ctx };
-
-	return tun_foreach_raw(dp, tun_now, &t);
-}
-
-struct tun_end {
-	struct vx_dp *dp;
-	uint32_t inum;
-	const char *label;
-};
-
-static void tun_end(const struct vx_tun_key *k, const struct vx_tun_val *tot, void *ctx)
-{
-	struct tun_end *t = ctx;
-
-	if (k->netns == t->inum &&
-	    vx_incarn_end(&t->dp->inc, k, tot, t->label, t->dp->po.retired) == -ENOMEM)
-		pr_warn("no memory for the totals of namespace %s, which ended: a namespace "
-			"created with its inode may show them",
-			t->label);
-}
-
-void dp_netns_ended(struct vx_dp *dp, struct vx_dp_inst *in)
-{
-	struct tun_end t = { dp, in->inum, dp_inst_label(in) };
-
-	tun_foreach_raw(dp, tun_end, &t);
-	vx_ns_label_forget(in->inum);
-	dp->ns_ended++;
-}
-
-int vx_dp_retired_take(struct vx_dp *dp, struct vx_dp_retired *out, int max)
-{
-	return vx_incarn_take(&dp->inc, out, max);
 }
 
 const char *dp_inst_label(const struct vx_dp_inst *in)

@@ -234,8 +234,21 @@ int vx_dp_cnt_fd(const struct vx_dp *dp);
 int vx_dp_tun_foreach(const struct vx_dp *dp, vx_tun_fn fn, void *ctx);
 /* With vx_dp_opts.retired: move up to @max rows of namespaces that ended
  * since the last call (their tunnels' totals, labelled as the namespace
- * was) into @out; returns how many. */
+ * was; only the keys vx_dp_tun_counts counted) into @out; returns how
+ * many. */
 int vx_dp_retired_take(struct vx_dp *dp, struct vx_dp_retired *out, int max);
+/* Whether the per-tunnel summaries (encap's rows, the tunnel metrics)
+ * count key @k: each packet once, at the hook that read its remote VTEP
+ * from the packet. An external device's own hooks (its tunnel key); a
+ * classic device's ingress (the outer source its underlay saw) but, for
+ * packets leaving, its underlay (the outer destination the kernel chose:
+ * a frame replicated to several remotes counts once for each), or the
+ * device itself, remote unknown, when its underlay is not watched; an
+ * underlay for the VNIs of devices not watched. *dev: the VXLAN device
+ * the packet belongs to when it is watched, else the hook's interface
+ * (NULL when unknown). */
+bool vx_dp_tun_counts(const struct vx_dp *dp, const struct vx_tun_key *k,
+		      const struct vx_dp_watched **dev);
 /* The per-CPU counters (enum vx_result + enum vx_counter) summed over
  * CPUs into @out; slots that cannot be read are 0. */
 void vx_dp_counters(const struct vx_dp *dp, uint64_t out[VX_C__MAX]);

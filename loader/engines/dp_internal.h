@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* What the datapath engine's files share, and nothing else: datapath.c
  * (choosing, loading, attaching one interface, the event ring, teardown),
- * dp_tcnl.c (tc over netlink and the stale-filter sweep) and dp_follow.c
- * (following link events and namespaces). Private to the engine: only
+ * dp_tcnl.c (tc over netlink and the stale-filter sweep), dp_follow.c
+ * (following link events and namespaces) and dp_tun.c (the per-tunnel
+ * statistics the summaries read). Private to the engine: only
  * datapath*.c and dp_*.c include it; everything else uses datapath.h.
  *
  * It names the structs of datapath.h without including it, so that the
@@ -42,9 +43,11 @@ void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w);
  * stays right after the namespace is gone). */
 const char *dp_inst_label(const struct vx_dp_inst *in);
 /* @in's namespace ended (deleted, or nothing holds it any more): its
- * tunnels' totals become baselines (dp_incarn.h) and its label is let go,
- * so that a namespace given its inode starts from zero under a label of
- * its own. */
+ * tunnels' totals become baselines (dp_incarn.h), so that a namespace
+ * given its inode starts from zero. Called while its devices are still
+ * attached (which keys the summaries count depends on them); the caller
+ * then lets its label go (vx_ns_label_forget), so that the new one gets a
+ * label of its own. */
 void dp_netns_ended(struct vx_dp *dp, struct vx_dp_inst *in);
 
 /* ---- dp_tcnl.c ---------------------------------------------------------- */

@@ -43,6 +43,7 @@ static void ns_let_go(struct vx_dp *dp, struct vx_dp_inst *in)
 {
 	int inst = (int)(in - dp->inst);
 
+	dp_netns_ended(dp, in);
 	for (int i = 0; i < dp->n_w; i++) {
 		struct vx_dp_watched *w = &dp->w[i];
 
@@ -64,7 +65,7 @@ static void ns_let_go(struct vx_dp *dp, struct vx_dp_inst *in)
 	in->gone = true;
 	in->back_by = 0;
 	in->reroute = false;
-	dp_netns_ended(dp, in);
+	vx_ns_label_forget(in->inum);
 }
 
 /* The name of @in's namespace is gone (`ip netns del`). The skeletons

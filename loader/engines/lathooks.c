@@ -233,7 +233,8 @@ uint64_t vx_lathooks_lost(const struct vx_lathooks *h)
 void vx_lathooks_on_change(const struct vx_lathooks *h, const struct vx_dp_watched *w, bool added)
 {
 	if (w->is_vxlan && w->vx)
-		vx_lathooks_watch(h, w->netns_inum, (uint32_t)w->ifindex, w->vx->vni, added);
+		vx_lathooks_watch(h, w->netns_inum, (uint32_t)w->ifindex,
+				  w->vx->external ? VX_VNI_UNKNOWN : w->vx->vni, added);
 }
 
 void vx_lathooks_on_netns(const struct vx_lathooks *h, uint32_t old_inum, uint32_t new_inum)

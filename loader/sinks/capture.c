@@ -89,7 +89,7 @@ void vx_capture_dp(struct vx_capture *c, const struct vx_event *e, const struct 
 		   const char *netns, const char *dev, uint64_t mono_to_real)
 {
 	const struct vx_pkt *p = &e->pkt;
-	char name[160], comment[512], outer[160], inner[160];
+	char name[160], comment[512], outer[160], inner[160], vb[16];
 	struct vxd_ip ip;
 	bool icmp = vx_proto_is_icmp(p->inner_proto);
 
@@ -111,9 +111,9 @@ void vx_capture_dp(struct vx_capture *c, const struct vx_event *e, const struct 
 			  icmp ? p->icmp_code : p->inner_dport);
 		vx_ip_fmt(&ip, inner, sizeof(inner));
 	}
-	snprintf(comment, sizeof(comment), "%s vni=%u hook=%s%s%s inner %s len=%u",
-		 vx_at_kind(e->at), p->vni, vx_at_capture(e->at), outer[0] ? " outer " : "", outer,
-		 inner, e->len);
+	snprintf(comment, sizeof(comment), "%s vni=%s hook=%s%s%s inner %s len=%u",
+		 vx_at_kind(e->at), vx_vni_str(p->vni, vb, sizeof(vb)), vx_at_capture(e->at),
+		 outer[0] ? " outer " : "", outer, inner, e->len);
 	write_packet(c, name, linktype(cap, VX_PCAPNG_LINK_ETHERNET), e->ts_ns + mono_to_real, cap,
 		     e->len, comment);
 }

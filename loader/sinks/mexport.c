@@ -300,15 +300,6 @@ static const char *addr_str(int family, const uint8_t *a, char *buf, size_t len)
 	return inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len) ? buf : "?";
 }
 
-static bool vxlan_watched(const struct vx_dp *dp, const struct vx_vxlan_dev *vx)
-{
-	for (int i = 0; i < dp->n_w; i++)
-		if (dp->w[i].active && dp->w[i].is_vxlan && dp->w[i].vx && vx &&
-		    dp->w[i].vx->ifindex == vx->ifindex && dp->w[i].netns_inum == vx->netns_inum)
-			return true;
-	return false;
-}
-
 struct tun_sum {
 	const char *netns, *device;
 	uint32_t vni;
@@ -328,27 +319,19 @@ struct tun_fold {
 static void fold_tunnel(const struct vx_tun_key *k, const struct vx_tun_val *tot, void *ctx)
 {
 	struct tun_fold *f = ctx;
-	const struct vx_dp_watched *w = vx_dp_lookup(f->dp, k->netns, k->ifindex);
-	uint8_t remote[16] = {}, family = k->family;
+	const struct vx_dp_watched *w;
 	struct tun_sum r = {};
 	int i;
 
-	/* XDP and tc ingress see the same arriving packets. */
-	if (!w || k->at == VX_AT_XDP_UL_IN)
+	/* Count each packet once, under the remote the packet named, as
+	 * `vxray encap` does. */
+	if (!vx_dp_tun_counts(f->dp, k, &w) || !w)
 		return;
-	/* Count each packet once, as `vxray encap` does. */
-	if (!w->is_vxlan && vxlan_watched(f->dp, w->vx))
-		return;
-	memcpy(remote, k->remote, 16);
-	if (!family && w->vx && w->vx->remote_family) {
-		family = w->vx->remote_family == AF_INET ? 4 : 6;
-		memcpy(remote, &w->vx->remote, family == 4 ? 4 : 16);
-	}
 	r.netns = vx_ns_label(k->netns);
 	r.device = w->name;
 	r.vni = k->vni;
 	r.encap = k->at == VX_AT_TC_UL_OUT || k->at == VX_AT_TC_VX_OUT;
-	addr_str(family, remote, r.remote, sizeof(r.remote));
+	addr_str(k->family, k->remote, r.remote, sizeof(r.remote));
 	r.pkts = tot->packets;
 	r.bytes = tot->bytes;
 	for (i = 0; i < f->n; i++)
@@ -383,7 +366,7 @@ static void fill_tunnels(struct vx_mexport *me, const struct vx_dp *dp)
 		const char *l[] = { f.rows[i].netns, f.rows[i].device, vni, f.rows[i].remote,
 				    f.rows[i].encap ? "encap" : "decap" };
 
-		snprintf(vni, sizeof(vni), "%u", f.rows[i].vni);
+		vx_vni_str(f.rows[i].vni, vni, sizeof(vni));
 		vx_metric_set(me->tun_pkts, l, (double)f.rows[i].pkts);
 		vx_metric_set(me->tun_bytes, l, (double)f.rows[i].bytes);
 	}
@@ -419,7 +402,7 @@ static void fill_latency(struct vx_mexport *me, const struct vx_dp *dp)
 		if (!sum.count)
 			continue;
 		vx_hist_buckets(&sum, bounds, LAT_BOUNDS, counts);
-		snprintf(vni, sizeof(vni), "%u", k.vni);
+		vx_vni_str(k.vni, vni, sizeof(vni));
 		vx_metric_set_histogram(
 			me->latency, (const char *[]){ vx_ns_label(k.netns), w->name, vni, stage },
 			counts, (double)sum.sum_ns / 1e9);

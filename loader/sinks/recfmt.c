@@ -27,7 +27,7 @@ void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct v
 {
 	const struct vx_pkt *p = &e->pkt;
 	char ts[32], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN], is[INET6_ADDRSTRLEN],
-		id[INET6_ADDRSTRLEN], l4[64] = "", pb[16];
+		id[INET6_ADDRSTRLEN], l4[64] = "", pb[16], vb[16];
 	bool outer = p->outer_family == 4 || p->outer_family == 6;
 
 	vx_fmt_wallclock(e->ts_ns + n->mono_to_real, 6, ts, sizeof(ts));
@@ -48,7 +48,7 @@ void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct v
 		jw_str(&j, "device", n->device);
 		jw_str(&j, "hook", vx_at_short(e->at));
 		jw_str(&j, "layer", outer ? "underlay" : "overlay");
-		jw_uint(&j, "vni", p->vni);
+		vx_vni_json(&j, "vni", p->vni);
 		if (outer) {
 			jw_str(&j, "outer_src", os);
 			jw_str(&j, "outer_dst", od);
@@ -78,8 +78,8 @@ void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct v
 			 p->icmp_seq);
 	else if (p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP)
 		snprintf(l4, sizeof(l4), "%u → %u", p->inner_sport, p->inner_dport);
-	fprintf(f, "%s %-10s %-10s %-3s %s vni=%u", ts, n->netns, n->device, vx_at_short(e->at),
-		vx_at_kind(e->at), p->vni);
+	fprintf(f, "%s %-10s %-10s %-3s %s vni=%s", ts, n->netns, n->device, vx_at_short(e->at),
+		vx_at_kind(e->at), vx_vni_str(p->vni, vb, sizeof(vb)));
 	if (outer)
 		fprintf(f, " outer %s:%u→%s:%u", os, p->outer_sport, od, p->outer_dport);
 	if (p->inner_family == 4 || p->inner_family == 6)

@@ -70,7 +70,7 @@ static void line_close(const struct vx_tl_out *o, struct jw *j, const struct vx_
 
 void vx_tl_dp(const struct vx_tl_out *o, const struct vx_tl_line *l, const struct vx_event *e)
 {
-	char in[160], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN];
+	char in[160], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN], vb[16];
 	struct jw j;
 
 	vx_dp_fmt_inner(&e->pkt, in, sizeof(in));
@@ -78,7 +78,7 @@ void vx_tl_dp(const struct vx_tl_out *o, const struct vx_tl_line *l, const struc
 	vx_addr_str(e->pkt.outer_family, e->pkt.outer_dst, od, sizeof(od));
 	line_open(o, &j, l);
 	if (o->json) {
-		jw_uint(&j, "vni", e->pkt.vni);
+		vx_vni_json(&j, "vni", e->pkt.vni);
 		jw_str(&j, "inner", in);
 		if (e->pkt.outer_family) {
 			jw_str(&j, "outer_src", os);
@@ -88,7 +88,7 @@ void vx_tl_dp(const struct vx_tl_out *o, const struct vx_tl_line *l, const struc
 		}
 		jw_uint(&j, "len", e->len);
 	} else {
-		printf("vni %u  %s", e->pkt.vni, in);
+		printf("vni %s  %s", vx_vni_str(e->pkt.vni, vb, sizeof(vb)), in);
 		if (e->pkt.outer_family)
 			printf("  outer udp %s:%u -> %s:%u", os, e->pkt.outer_sport, od,
 			       e->pkt.outer_dport);
@@ -332,7 +332,7 @@ static const char *hook_of_stage(const struct vx_hook_event *h)
 void vx_tl_hook(const struct vx_tl_out *o, struct vx_tl_line *l, const struct vx_tev *e)
 {
 	const struct vx_hook_event *h = &e->hk;
-	char took[24] = "";
+	char took[24] = "", vb[16];
 	struct jw j;
 
 	l->hook = hook_of_stage(h);
@@ -341,11 +341,11 @@ void vx_tl_hook(const struct vx_tl_out *o, struct vx_tl_line *l, const struct vx
 		vx_fmt_ns(h->ts_ns - h->start_ns, took, sizeof(took));
 	line_open(o, &j, l);
 	if (o->json) {
-		jw_uint(&j, "vni", h->vni);
+		vx_vni_json(&j, "vni", h->vni);
 		if (h->start_ns)
 			jw_uint(&j, "duration_ns", h->ts_ns - h->start_ns);
 	} else {
-		printf("vni %u  ", h->vni);
+		printf("vni %s  ", vx_vni_str(h->vni, vb, sizeof(vb)));
 		if (h->stage == VX_ST_DELIVERY)
 			printf("to a TCP socket");
 		else

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `vxray doctor`: what this kernel lets vxray do, and every VXLAN device in
  * the chosen namespaces with its MTU checked against its underlay. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -17,6 +16,7 @@
 #include "btfnames.h"
 #include "cmd.h"
 #include "conntrack.h"
+#include "doctor.h"
 #include "hookprobe.h"
 #include "inventory.h"
 #include "json.h"
@@ -24,13 +24,6 @@
 #include "names.h"
 #include "netns.h"
 #include "sysinfo.h"
-
-static const char *addr_str(int family, const union vx_addr *a, char *buf, size_t len)
-{
-	if (!family)
-		return "-";
-	return inet_ntop(family, a, buf, (socklen_t)len) ? buf : "?";
-}
 
 /* The namespaces to look in: --netns and the -i namespaces when given,
  * otherwise this one and every named one. */
@@ -426,7 +419,7 @@ static void print_text(const struct vx_sysinfo *si, const struct vx_feature *fea
 		       const struct point *pts, int pts_err, const struct vx_inventory *inv,
 		       int n_problems)
 {
-	char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN], msg[256];
+	char msg[256];
 
 	printf("vxray doctor: kernel %s (%s)\n\n", si->release, si->machine);
 	printf("System\n");
@@ -457,28 +450,7 @@ static void print_text(const struct vx_sysinfo *si, const struct vx_feature *fea
 
 	print_points_text(pts, pts_err);
 
-	printf("\nVXLAN devices\n");
-	if (!inv->n) {
-		printf("  none found\n");
-	} else {
-		printf("  %-12s %-14s %8s %-16s %-18s %5s %-14s %-5s %5s %5s\n", "NETNS", "DEVICE",
-		       "VNI", "LOCAL", "REMOTE", "PORT", "UNDERLAY", "LEARN", "MTU", "U-MTU");
-		for (int i = 0; i < inv->n; i++) {
-			const struct vx_vxlan_dev *d = &inv->devs[i];
-			char remote[INET6_ADDRSTRLEN + 8], umtu[16] = "-";
-
-			if (d->underlay_mtu)
-				snprintf(umtu, sizeof(umtu), "%u", d->underlay_mtu);
-			snprintf(remote, sizeof(remote), "%s%s",
-				 addr_str(d->remote_family, &d->remote, a2, sizeof(a2)),
-				 d->remote_is_group ? " (grp)" : "");
-			printf("  %-12s %-14s %8u %-16s %-18s %5u %-14s %-5s %5u %5s\n",
-			       vx_ns_label_of(d->netns), d->name, d->vni,
-			       addr_str(d->local_family, &d->local, a1, sizeof(a1)), remote,
-			       d->dstport, d->underlay[0] ? d->underlay : "-",
-			       d->learning ? "yes" : "no", d->mtu, umtu);
-		}
-	}
+	vx_doctor_vxlan_text(inv);
 
 	printf("\nFindings\n");
 	for (int i = 0; i < inv->n; i++)
@@ -491,7 +463,6 @@ static void print_text(const struct vx_sysinfo *si, const struct vx_feature *fea
 static void print_json(const struct vx_sysinfo *si, const struct vx_feature *feat, int feat_err,
 		       const struct point *pts, int pts_err, const struct vx_inventory *inv)
 {
-	char a[INET6_ADDRSTRLEN], msg[256];
 	struct jw w;
 
 	jw_init(&w, stdout);
@@ -529,42 +500,7 @@ static void print_json(const struct vx_sysinfo *si, const struct vx_feature *fea
 	jw_obj_close(&w);
 	print_points_json(&w, pts, pts_err);
 
-	jw_arr_open(&w, "vxlan");
-	for (int i = 0; i < inv->n; i++) {
-		const struct vx_vxlan_dev *d = &inv->devs[i];
-		bool bad = vx_mtu_problem(d, msg, sizeof(msg));
-
-		jw_obj_open(&w, NULL);
-		jw_str(&w, "netns", d->netns);
-		jw_str(&w, "device", d->name);
-		jw_int(&w, "ifindex", d->ifindex);
-		jw_uint(&w, "vni", d->vni);
-		if (d->local_family)
-			jw_str(&w, "local", addr_str(d->local_family, &d->local, a, sizeof(a)));
-		else
-			jw_null(&w, "local");
-		if (d->remote_family)
-			jw_str(&w, d->remote_is_group ? "group" : "remote",
-			       addr_str(d->remote_family, &d->remote, a, sizeof(a)));
-		else
-			jw_null(&w, "remote");
-		jw_uint(&w, "dstport", d->dstport);
-		jw_bool(&w, "learning", d->learning);
-		jw_bool(&w, "up", d->up);
-		jw_uint(&w, "mtu", d->mtu);
-		if (d->underlay[0]) {
-			jw_str(&w, "underlay", d->underlay);
-			jw_uint(&w, "underlay_mtu", d->underlay_mtu);
-			jw_str(&w, "underlay_found_by", d->underlay_from_route ? "route" : "link");
-		} else {
-			jw_null(&w, "underlay");
-		}
-		jw_bool(&w, "mtu_ok", !bad);
-		if (bad)
-			jw_str(&w, "mtu_problem", msg);
-		jw_obj_close(&w);
-	}
-	jw_arr_close(&w);
+	vx_doctor_vxlan_json(&w, inv);
 	jw_obj_close(&w);
 	jw_end_line(&w);
 }

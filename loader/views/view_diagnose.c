@@ -36,6 +36,7 @@
 #include "loop.h"
 #include "names.h"
 #include "netns.h"
+#include "nscount.h"
 #include "policy.h"
 #include "probe.h"
 #include "retranssrc.h"
@@ -43,17 +44,13 @@
 #include "sysinfo.h"
 #include "view.h"
 
-struct if_counts {
-	uint64_t rx, tx;
-};
-
 struct diag {
 	struct vx_opts *o;
 	char names[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
 	int n_names;
 	struct vx_inventory inv;
 	struct vx_evidence ev;
-	struct if_counts vx0[VX_EV_MAX_TUN], ul0[VX_EV_MAX_TUN];
+	struct vx_if_counts vx0[VX_EV_MAX_TUN], ul0[VX_EV_MAX_TUN];
 	struct vx_dropev drops_ev; /* drops, named by the rules behind them */
 	struct vx_dropsrc *drops;
 	struct vx_retranssrc *rt;
@@ -152,6 +149,7 @@ static void fill_tunnels(struct diag *d)
 	for (int i = 0; i < d->inv.n && ev->n_tun < VX_EV_MAX_TUN; i++) {
 		const struct vx_vxlan_dev *v = &d->inv.devs[i];
 		struct vx_ev_tunnel *t = &ev->tun[ev->n_tun++];
+		union vx_addr r;
 		bool in = false;
 
 		for (int k = 0; k < d->n_names; k++)
@@ -164,8 +162,17 @@ static void fill_tunnels(struct diag *d)
 		snprintf(t->device, sizeof(t->device), "%s", v->name);
 		snprintf(t->underlay, sizeof(t->underlay), "%s", v->underlay);
 		t->vni = v->vni;
-		addr_str(v->local_family, &v->local, t->local, sizeof(t->local));
-		addr_str(v->remote_family, &v->remote, t->remote, sizeof(t->remote));
+		t->external = v->external;
+		/* Its local address, else the source its route gives. */
+		if (v->local_family)
+			addr_str(v->local_family, &v->local, t->local, sizeof(t->local));
+		else
+			addr_str(v->route_src_family, &v->route_src, t->local, sizeof(t->local));
+		/* Its own remote, else the first its FDB or routes give, else
+		 * its group. */
+		r = v->remote;
+		addr_str(vx_inventory_first_remote(v, &r) ?: v->remote_family, &r, t->remote,
+			 sizeof(t->remote));
 		t->dstport = v->dstport;
 		t->mtu = v->mtu;
 		t->underlay_mtu = v->underlay_mtu;
@@ -174,8 +181,10 @@ static void fill_tunnels(struct diag *d)
 	}
 	for (int i = 0; i < ev->n_tun; i++)
 		for (int k = 0; k < ev->n_tun; k++)
-			if (k != i && ev->tun[k].vni == ev->tun[i].vni && ev->tun[i].remote[0] &&
-			    !strcmp(ev->tun[k].local, ev->tun[i].remote))
+			if (k != i &&
+			    (ev->tun[k].vni == ev->tun[i].vni || ev->tun[k].external ||
+			     ev->tun[i].external) &&
+			    ev->tun[i].remote[0] && !strcmp(ev->tun[k].local, ev->tun[i].remote))
 				ev->tun[i].peer = k;
 }
 
@@ -191,49 +200,14 @@ static int inv_index(const struct diag *d, const struct vx_ev_tunnel *t)
 
 /* ---- device counters ------------------------------------------------------ */
 
-/* rx/tx packets of @dev in @netns from /proc/net/dev, read from inside it. */
-static int if_counts(const char *netns, const char *dev, struct if_counts *c)
-{
-	char line[512], name[IF_NAMESIZE + 2];
-	int saved, err = -ENOENT;
-	FILE *f;
-
-	memset(c, 0, sizeof(*c));
-	if (!dev[0] || vx_netns_enter(netns, &saved))
-		return -ENOENT;
-	f = fopen("/proc/thread-self/net/dev", "re");
-	vx_netns_leave(saved);
-	if (!f)
-		return -errno;
-	snprintf(name, sizeof(name), "%s:", dev);
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line;
-		unsigned long long v[10];
-
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, name, strlen(name)))
-			continue;
-		if (sscanf(p + strlen(name), "%llu %llu %*u %*u %*u %*u %*u %*u %llu %llu", &v[0],
-			   &v[1], &v[8], &v[9]) == 4) {
-			c->rx = v[1];
-			c->tx = v[9];
-			err = 0;
-		}
-		break;
-	}
-	fclose(f);
-	return err;
-}
-
 static void snap_devices(struct diag *d, bool end)
 {
 	for (int i = 0; i < d->ev.n_tun; i++) {
 		struct vx_ev_tunnel *t = &d->ev.tun[i];
-		struct if_counts v, u;
+		struct vx_if_counts v, u;
 
-		if_counts(t->netns, t->device, &v);
-		if_counts(t->netns, t->underlay, &u);
+		vx_ns_if_counts(t->netns, t->device, &v);
+		vx_ns_if_counts(t->netns, t->underlay, &u);
 		if (!end) {
 			d->vx0[i] = v;
 			d->ul0[i] = u;
@@ -245,46 +219,11 @@ static void snap_devices(struct diag *d, bool end)
 	}
 }
 
-/* UDP checksum errors (Udp InCsumErrors + Udp6InCsumErrors) in @netns,
- * from /proc/net/snmp and snmp6 read inside it; 0 when unreadable. */
-static uint64_t udp_csum_errors(const char *netns)
-{
-	char head[512], vals[512], *hs, *vs, *h, *v;
-	unsigned long long n;
-	uint64_t sum = 0;
-	FILE *f[2];
-	int saved;
-
-	if (vx_netns_enter(netns, &saved))
-		return 0;
-	f[0] = fopen("/proc/thread-self/net/snmp", "re");
-	f[1] = fopen("/proc/thread-self/net/snmp6", "re");
-	vx_netns_leave(saved);
-	/* snmp: a "Udp:" line of names, then one of values. */
-	while (f[0] && fgets(head, sizeof(head), f[0])) {
-		if (strncmp(head, "Udp: ", 5) || !fgets(vals, sizeof(vals), f[0]))
-			continue;
-		h = strtok_r(head, " \n", &hs);
-		v = strtok_r(vals, " \n", &vs);
-		for (; h && v; h = strtok_r(NULL, " \n", &hs), v = strtok_r(NULL, " \n", &vs))
-			if (!strcmp(h, "InCsumErrors"))
-				sum += strtoull(v, NULL, 10);
-		break;
-	}
-	while (f[1] && fgets(head, sizeof(head), f[1]))
-		if (sscanf(head, "Udp6InCsumErrors %llu", &n) == 1)
-			sum += n;
-	for (int i = 0; i < 2; i++)
-		if (f[i])
-			fclose(f[i]);
-	return sum;
-}
-
 /* Each tunnel's namespace's UDP checksum errors over the window. */
 static void snap_csum(struct diag *d, bool end)
 {
 	for (int i = 0; i < d->ev.n_tun; i++) {
-		uint64_t v = udp_csum_errors(d->ev.tun[i].netns);
+		uint64_t v = vx_ns_udp_csum_errors(d->ev.tun[i].netns);
 
 		if (!end)
 			d->csum0[i] = v;
@@ -491,7 +430,11 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		jw_obj_open(&w, NULL);
 		jw_str(&w, "netns", t->netns);
 		jw_str(&w, "device", t->device);
-		jw_uint(&w, "vni", t->vni);
+		if (t->external)
+			jw_null(&w, "vni");
+		else
+			jw_uint(&w, "vni", t->vni);
+		jw_bool(&w, "external", t->external);
 		jw_str(&w, "local_vtep", t->local);
 		jw_str(&w, "remote_vtep", t->remote);
 		jw_str(&w, "peer_netns", t->peer >= 0 ? ev->tun[t->peer].netns : NULL);

@@ -111,36 +111,19 @@ struct collect {
 	const char *gone; /* the label of the ended namespace being added */
 };
 
-/* Underlay hooks count per remote VTEP; VXLAN-device hooks (whose frames
- * have no outer header) are attributed to the device's configured remote. */
+/* Each packet once, under the remote VTEP the packet itself named
+ * (vx_dp_tun_counts): never the device's configuration, which may have
+ * changed since, or name no remote at all (FDB peers, external devices). */
 static void collect_row(const struct vx_tun_key *k, const struct vx_tun_val *tot, void *ctx)
 {
 	struct collect *cl = ctx;
-	const struct encap *x = cl->x;
-	const struct vx_dp_watched *w = vx_dp_lookup(&x->dp, k->netns, k->ifindex);
-	uint8_t remote[16] = {}, family = k->family;
+	const struct vx_dp_watched *dev;
 	struct tun_row *r;
 
-	/* XDP and tc ingress see the same arriving packets. */
-	if (k->at == VX_AT_XDP_UL_IN)
+	/* An ended namespace's rows were weighed when it ended. */
+	if (!cl->gone && !vx_dp_tun_counts(&cl->x->dp, k, &dev))
 		return;
-	memcpy(remote, k->remote, 16);
-	if (!family && w && w->vx && w->vx->remote_family) {
-		family = w->vx->remote_family == AF_INET ? 4 : 6;
-		memcpy(remote, &w->vx->remote, family == 4 ? 4 : 16);
-	}
-	/* Count each packet once: at the VXLAN device when it is watched,
-	 * else at the underlay. */
-	if (w && !w->is_vxlan) {
-		bool vx_watched = false;
-
-		for (int i = 0; w->vx && i < x->dp.n_w; i++)
-			vx_watched |= x->dp.w[i].is_vxlan && x->dp.w[i].inst == w->inst &&
-				      x->dp.w[i].ifindex == w->vx->ifindex;
-		if (vx_watched)
-			return;
-	}
-	r = row_for(cl->rows, &cl->n, cl->max, k->netns, k->vni, remote, family, cl->gone);
+	r = row_for(cl->rows, &cl->n, cl->max, k->netns, k->vni, k->remote, k->family, cl->gone);
 	if (!r)
 		return;
 	if (k->at == VX_AT_TC_UL_OUT || k->at == VX_AT_TC_VX_OUT) {
@@ -200,7 +183,7 @@ static void on_tick(void *ctx, uint64_t now)
 	struct encap *x = ctx;
 	struct tun_row rows[128];
 	uint64_t cnt[VX_C__MAX], malformed = 0;
-	char ts[32], ra[INET6_ADDRSTRLEN], label[VX_NETNS_NAME_MAX + 8];
+	char ts[32], ra[INET6_ADDRSTRLEN], vb[16], label[VX_NETNS_NAME_MAX + 8];
 	int n = collect_rows(x, rows, 128);
 	struct jw j;
 
@@ -224,9 +207,11 @@ static void on_tick(void *ctx, uint64_t now)
 			       rows[i].gone ? rows[i].label : vx_ns_label(rows[i].netns));
 			if (rows[i].gone)
 				jw_bool(&j, "gone", true);
-			jw_uint(&j, "vni", rows[i].vni);
+			vx_vni_json(&j, "vni", rows[i].vni);
 			jw_str(&j, "remote_vtep",
-			       ip_str(rows[i].family, rows[i].remote, ra, sizeof(ra)));
+			       rows[i].family ?
+				       ip_str(rows[i].family, rows[i].remote, ra, sizeof(ra)) :
+				       NULL);
 			jw_uint(&j, "encap_packets", rows[i].enc_pkts);
 			jw_uint(&j, "encap_bytes", rows[i].enc_bytes);
 			jw_uint(&j, "decap_packets", rows[i].dec_pkts);
@@ -250,8 +235,9 @@ static void on_tick(void *ctx, uint64_t now)
 		printf("  %-12s %8s %-18s %12s %14s %12s %14s\n", "NETNS", "VNI", "REMOTE VTEP",
 		       "ENCAP pkts", "ENCAP bytes", "DECAP pkts", "DECAP bytes");
 		for (int i = 0; i < n; i++)
-			printf("  %-12s %8u %-18s %12llu %14llu %12llu %14llu\n",
-			       row_label(&rows[i], label, sizeof(label)), rows[i].vni,
+			printf("  %-12s %8s %-18s %12llu %14llu %12llu %14llu\n",
+			       row_label(&rows[i], label, sizeof(label)),
+			       vx_vni_str(rows[i].vni, vb, sizeof(vb)),
 			       ip_str(rows[i].family, rows[i].remote, ra, sizeof(ra)),
 			       (unsigned long long)rows[i].enc_pkts,
 			       (unsigned long long)rows[i].enc_bytes,

@@ -181,6 +181,10 @@ static struct frame v4_v4_tcp(uint16_t port)
 	return v4_v4_tcp_to(port, "10.0.0.2");
 }
 
+/* The outer headers of those frames: Ethernet, IPv4, UDP, VXLAN. The
+ * tunnel statistics count the inner frame's bytes at every hook. */
+#define V4_OUTER (14 + 20 + 8 + 8)
+
 /* ---- harness ------------------------------------------------------------ */
 
 struct env {
@@ -713,6 +717,30 @@ static void test_vxlan_device_hooks(void **state)
 		assert_int_equal(e->last.pkt.vni, 100);
 	}
 
+	/* A device the loader did not describe: the VNI is unknown, not 0. */
+	{
+		uint32_t slot = 1 & (VX_DEV_SLOTS - 1), ext = VX_DEV_F_EXTERNAL | 7;
+		uint64_t none = 0;
+
+		assert_int_equal(
+			bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_devc), &slot, &none, 0), 0);
+		assert_int_equal(bpf_map_delete_elem(bpf_map__fd(e->tc->maps.vxp_dev), &ifindex),
+				 0);
+		run(e, e->tc->progs.vx_tc_vx_out, &f, 1);
+		assert_int_equal(e->last.pkt.vni, VX_VNI_UNKNOWN);
+		/* External: the VNI is the tunnel key's, and a test run's skb
+		 * has none (as the kernel's own neighbour discovery on such a
+		 * device has none): unknown, never the table's bits. */
+		assert_int_equal(
+			bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_dev), &ifindex, &ext, 0),
+			0);
+		run(e, e->tc->progs.vx_tc_vx_out, &f, 1);
+		assert_int_equal(e->last.result, VX_R_INNER);
+		assert_int_equal(e->last.pkt.vni, VX_VNI_UNKNOWN);
+		run(e, e->tc->progs.vx_tc_vx_in, &f, 1);
+		assert_int_equal(e->last.pkt.vni, VX_VNI_UNKNOWN);
+	}
+
 	/* ARP resolving the overlay peer: a tunnel frame, not IP. */
 	f = (struct frame){};
 	eth(&f, 0x0806);
@@ -875,7 +903,7 @@ static void test_tunnel_stats(void **state)
 	assert_int_equal(t.k[0].at, VX_AT_TC_UL_OUT);
 	assert_string_equal(a4(t.k[0].remote), "10.0.0.2"); /* leaving: the destination */
 	assert_int_equal(t.v[0].packets, 3);
-	assert_int_equal(t.v[0].bytes, 3 * f.n);
+	assert_int_equal(t.v[0].bytes, 3 * (f.n - V4_OUTER));
 	/* The key is in vxp_tun from its first packet on, so that a reader
 	 * walking the map finds it while its counts are still in a slot. */
 	while (!bpf_map_get_next_key(bpf_map__fd(e->tc->maps.vxp_tun), n ? &k : NULL, &next)) {
@@ -884,6 +912,81 @@ static void test_tunnel_stats(void **state)
 	}
 	assert_int_equal(n, 1);
 	assert_int_equal(memcmp(&k, &t.k[0], sizeof(k)), 0);
+	env_free(e);
+}
+
+/* The remote of a packet decapsulated by a classic device is the outer
+ * source its underlay ingress saw for that very packet (struct vx_hop), on
+ * the same CPU; a packet the underlay did not see has none. Leaving, the
+ * device cannot know the remote yet: none. */
+static void test_tunnel_remote_hop(void **state)
+{
+	NEED_ROOT();
+	struct vx_dp_config c = base_cfg;
+	struct frame f = v4_v4_tcp(4789), inner = {}, other, arp = {}, arp_inner = {};
+	struct tun_seen t = {};
+	uint32_t ifindex = 1, vni = 100;
+	struct env *e;
+	bool vx_in = false, vx_out = false, arp_in = false;
+
+	c.events = 0;
+	e = env_new(&c);
+	pin_cpu(0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_dev), &ifindex, &vni, 0),
+			 0);
+
+	memcpy(inner.b, f.b + V4_OUTER, f.n - V4_OUTER);
+	inner.n = f.n - V4_OUTER;
+	other = inner;
+	other.b[14 + 4] ^= 1; /* another IPv4 ID: another packet */
+	/* ARP inside, then alone: joined by its first bytes. */
+	eth(&arp, 0x0800);
+	ip4(&arp, 17, "10.0.0.3", "10.0.0.1", 9, 0, 8 + 8 + 14 + 28);
+	udp(&arp, 51000, 4789);
+	vxlan(&arp, 0x08, 100);
+	eth(&arp_inner, 0x0806);
+	memset(arp_inner.b + arp_inner.n, 0x11, 28);
+	arp_inner.n += 28;
+	put(&arp, arp_inner.b, arp_inner.n);
+
+	/* Only while the loader says a classic device is attached here does
+	 * underlay ingress leave remotes: before, none is found. */
+	run(e, e->tc->progs.vx_tc_ul_in, &f, 1);
+	run(e, e->tc->progs.vx_tc_vx_in, &inner, 1);
+	e->tc->bss->vx_hop_wanted = 1;
+	run(e, e->tc->progs.vx_tc_ul_in, &f, 1);
+	run(e, e->tc->progs.vx_tc_vx_in, &inner, 1);
+	run(e, e->tc->progs.vx_tc_vx_in, &other, 1);
+	run(e, e->tc->progs.vx_tc_vx_out, &inner, 1);
+	run(e, e->tc->progs.vx_tc_ul_in, &arp, 1);
+	run(e, e->tc->progs.vx_tc_vx_in, &arp_inner, 1);
+	pin_cpu(-1);
+	assert_int_equal(vx_tun_foreach(bpf_map__fd(e->tc->maps.vxp_tun),
+					bpf_map__fd(e->tc->maps.vxp_tslot), tun_seen, &t),
+			 0);
+	for (int i = 0; i < t.n; i++) {
+		const struct vx_tun_key *k = &t.k[i];
+
+		if (k->at == VX_AT_TC_VX_IN && k->family == 4 &&
+		    !strcmp(a4(k->remote), "10.0.0.1")) {
+			vx_in = true;
+			assert_int_equal(t.v[i].packets, 1); /* the other packet: none */
+			assert_int_equal(t.v[i].bytes, inner.n);
+			assert_int_equal(k->vni, 100);
+		} else if (k->at == VX_AT_TC_VX_IN && k->family == 4) {
+			arp_in = true;
+			assert_string_equal(a4(k->remote), "10.0.0.3");
+		} else if (k->at == VX_AT_TC_VX_IN) {
+			assert_int_equal(k->family, 0);
+			assert_int_equal(t.v[i].packets, 2); /* before the loader's word, other */
+		} else if (k->at == VX_AT_TC_VX_OUT) {
+			vx_out = true;
+			assert_int_equal(k->family, 0);
+		}
+	}
+	assert_true(vx_in);
+	assert_true(arp_in);
+	assert_true(vx_out);
 	env_free(e);
 }
 
@@ -932,8 +1035,8 @@ static void test_tunnel_slot_handover(void **state)
 		b = tun_total(e, rb, NULL);
 		assert_int_equal(a.packets, na);
 		assert_int_equal(b.packets, nb);
-		assert_int_equal(a.bytes, na * fa.n);
-		assert_int_equal(b.bytes, nb * fb.n);
+		assert_int_equal(a.bytes, na * (fa.n - V4_OUTER));
+		assert_int_equal(b.bytes, nb * (fb.n - V4_OUTER));
 		assert_int_equal(n, nb ? 2 : 1);
 		assert_true(a.packets >= prev_a.packets && b.packets >= prev_b.packets);
 		prev_a = a;
@@ -1012,6 +1115,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tunnel_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tunnel_slot_handover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tunnel_remote_hop, setup, teardown),
 		cmocka_unit_test(test_capture_tail),
 	};
 

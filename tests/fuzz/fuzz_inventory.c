@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer target: vx_inventory_parse_link() on arbitrary RTM_NEWLINK
- * messages, and vx_link_parse() on them as RTM_NEWLINK or RTM_DELLINK. The message sits in a heap
+ * messages, and vx_link_parse() on them as RTM_NEWLINK or RTM_DELLINK; the
+ * same bytes as an FDB neighbour, a route and a VNI filter dump message
+ * (the decoders of where a device sends). The message sits in a heap
  * buffer of exactly nlmsg_len bytes, as libmnl hands it over after checking the header, so ASan
  * sees any read past it. A decoded device must be self-consistent. */
 #include <errno.h>
@@ -47,6 +49,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(ret == 0 || ret == -EINVAL);
 	if (!ret)
 		CHECK(memchr(lm.name, 0, sizeof(lm.name)) && lm.deleted == (size & 1));
+	/* Where a device sends: each decoder on the bytes as its message. */
+	{
+		struct vx_remote r;
+		int ifindex;
+
+		nlh->nlmsg_type = RTM_NEWNEIGH;
+		ret = vx_inventory_parse_fdb(nlh, &ifindex, &r);
+		CHECK(ret == 1 || ret == 0 || ret == -EINVAL);
+		if (ret == 1)
+			CHECK((r.family == AF_INET || r.family == AF_INET6) &&
+			      (r.vni <= 0xffffff || r.vni == VX_VNI_UNKNOWN));
+		nlh->nlmsg_type = RTM_NEWROUTE;
+		ret = vx_inventory_parse_route(nlh, &ifindex, &r);
+		CHECK(ret == 1 || ret == 0 || ret == -EINVAL);
+		if (ret == 1)
+			CHECK((r.family == AF_INET || r.family == AF_INET6) &&
+			      (r.vni <= 0xffffff || r.vni == VX_VNI_UNKNOWN));
+		nlh->nlmsg_type = RTM_NEWTUNNEL;
+		memset(&d, 0, sizeof(d));
+		d.ifindex = size > sizeof(*nlh) + 7 ? (int)((const uint32_t *)(nlh + 1))[1] : 0;
+		ret = vx_inventory_parse_vnifilter(nlh, &d);
+		CHECK(ret == 1 || ret == 0 || ret == -EINVAL);
+		for (int i = 0; i < d.n_vnis && i < VX_INV_MAX_VNIS; i++)
+			CHECK(d.vnis[i].start <= d.vnis[i].end && d.vnis[i].end <= 0xffffff);
+	}
 	free(nlh);
 	return 0;
 }

@@ -451,12 +451,15 @@ test_external_device_healthy() {
 	assert_match "$out" '"reason":"TUNNEL_TXINFO",[^}]*"unrelated":true' "the kernel's own IPv6 traffic dropped, as unrelated"
 	assert_match "$out" '"notes":\[[^]]*not a finding: TUNNEL_TXINFO, a packet was sent on a metadata-mode \(external\) tunnel device without tunnel information' "a note saying what the kernel means"
 	assert_no_match "$out" 'neighbour \(ARP/ND\)' "not called a neighbour failure"
+	assert_match "$out" '"device":"vx","vni":null,"external":true,"local_vtep":"10\.0\.0\.1","remote_vtep":"10\.0\.0\.2","peer_netns":"'"$x-b"'"' "the tunnel: external, its ends from the routes, its peer"
 
 	# --probe alone, the command: healthy, exit 0.
 	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$x-a" --netns "$x-b" -d 5s --probe 2>&1)
 	assert_eq "$?" 0 "diagnose --probe on external devices: exit 0 ($out)"
 	assert_match "$out" '^HEALTHY \[healthy\]' "no finding"
 	assert_no_match "$out" '^FINDING' "no finding"
+	assert_match "$out" "evidence: vx in $x-a \(external, 10\.0\.0\.1 -> 10\.0\.0\.2\): [1-9][0-9]* encapsulated, [1-9][0-9]* decapsulated" "external, never VNI 0; probed through"
+	assert_no_match "$out" 'VNI 0' "never VNI 0"
 	ip netns del "$x-a"
 	ip netns del "$x-b"
 }

@@ -280,8 +280,12 @@ test_inventory() {
 	assert_match "$out" "$P-b +vxlan100 +100 +10\.0\.0\.2 +10\.0\.0\.1 +4789 +und0" "P-b's vxlan100"
 	assert_match "$out" "$P-b +vxr7 +7 .* 8472 +und0 +no +1450 +1500" "route-found underlay, port 8472, learning off"
 	assert_match "$out" "$P-b +vx6 +600 +fd00::2 +fd00::1 +4789 +und0 .* 1430 +1500" "IPv6 VXLAN at 1430"
+	assert_match "$out" "$P-b +vxf8 +8 +10\.0\.0\.2 +10\.0\.0\.1 \(fdb\) +4789 +und0 +no +1450 +1500" "an FDB-only device's remote, from its FDB"
+	assert_match "$out" "$P-b +vxl9 +9 +10\.0\.0\.2 +- +4789 +und0" "neither remote nor FDB entry: no remote"
 	assert_match "$out" "no problem found" "healthy: no finding"
 	out=$("$VXRAY" doctor -j --netns "$P-b")
+	assert_match "$out" '"device":"vxf8",[^]]*"remote":null,[^]]*"external":false,"vnifilter":false,"vnis":\[\],"remotes":\[\{"remote":"10\.0\.0\.1","vni":null,"from":"fdb"\}\]' "JSON: the FDB remote"
+	assert_match "$out" '"device":"vxlan100",[^]]*"remote":"10\.0\.0\.1",[^]]*"vnis":\[\],"remotes":\[\]' "JSON: the device's own remote is not listed again"
 	assert_match "$out" '"device":"vxr7","ifindex":[0-9]+,"vni":7,.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route"' "JSON: route-found underlay"
 	assert_match "$out" '"device":"vx6",.*"remote":"fd00::1"' "JSON: IPv6 remote"
 	assert_match "$out" '"device":"vxf8",.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route"' "JSON: an FDB peer's route names the underlay"

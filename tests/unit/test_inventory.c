@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Decoding RTM_NEWLINK for VXLAN devices, on crafted messages, and the
- * MTU check at its boundaries. */
+/* Decoding RTM_NEWLINK for VXLAN devices, and the messages that say where
+ * a device sends (FDB entries, lwtunnel routes, VNI filters), on crafted
+ * messages, and the MTU check at its boundaries. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -10,8 +11,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <endian.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
+#include <linux/lwtunnel.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
 #include "inventory.h"
@@ -28,6 +32,8 @@ struct spec {
 	uint32_t link;
 	bool no_data;
 	bool bad_vni_len;
+	int external;  /* IFLA_VXLAN_COLLECT_METADATA; 0: none */
+	int vnifilter; /* IFLA_VXLAN_VNIFILTER; 0: none */
 };
 
 static struct nlmsghdr *build(const struct spec *s)
@@ -67,6 +73,11 @@ static struct nlmsghdr *build(const struct spec *s)
 			mnl_attr_put_u8(nlh, IFLA_VXLAN_LEARNING, (uint8_t)s->learning);
 		if (s->link)
 			mnl_attr_put_u32(nlh, IFLA_VXLAN_LINK, s->link);
+		if (s->external)
+			mnl_attr_put_u8(nlh, IFLA_VXLAN_COLLECT_METADATA,
+					(uint8_t)(s->external > 0));
+		if (s->vnifilter)
+			mnl_attr_put_u8(nlh, IFLA_VXLAN_VNIFILTER, (uint8_t)(s->vnifilter > 0));
 		mnl_attr_nest_end(nlh, data);
 	}
 	mnl_attr_nest_end(nlh, li);
@@ -183,6 +194,280 @@ static void test_link_changes(void **state)
 	assert_int_equal(vx_link_parse(nlh, &m), -EINVAL);
 }
 
+/* `ip link add vx type vxlan external [vnifilter]`: the kernel reports
+ * VNI 0, which is no VNI of the device's; vnifilter only with external. */
+static void test_external_and_vnifilter(void **state)
+{
+	struct spec ext = { "vxlan", 0, AF_INET, NULL, NULL, 4789, 0, 0 };
+	struct vx_vxlan_dev d;
+
+	ext.external = 1;
+	assert_int_equal(vx_inventory_parse_link(build(&ext), &d), 1);
+	assert_true(d.external);
+	assert_false(d.vnifilter);
+	ext.vnifilter = 1;
+	assert_int_equal(vx_inventory_parse_link(build(&ext), &d), 1);
+	assert_true(d.external && d.vnifilter);
+	/* Attributes present but off (-1 puts 0), or absent: classic. */
+	ext.external = -1;
+	assert_int_equal(vx_inventory_parse_link(build(&ext), &d), 1);
+	assert_false(d.external || d.vnifilter);
+	ext.external = 0;
+	ext.vnifilter = 0;
+	ext.vni = 42;
+	assert_int_equal(vx_inventory_parse_link(build(&ext), &d), 1);
+	assert_false(d.external);
+	assert_int_equal(d.vni, 42);
+}
+
+/* An AF_BRIDGE neighbour: MAC, destination and VNI as given. */
+static struct nlmsghdr *fdb_msg(int family, int ifindex, const uint8_t *mac, const char *dst,
+				int64_t vni)
+{
+	struct nlmsghdr *nlh;
+	struct ndmsg *nd;
+	unsigned char a[16];
+	int af = dst && strchr(dst, ':') ? AF_INET6 : AF_INET;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWNEIGH;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = (uint8_t)family;
+	nd->ndm_ifindex = ifindex;
+	mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
+	if (dst && inet_pton(af, dst, a) == 1)
+		mnl_attr_put(nlh, NDA_DST, af == AF_INET ? 4 : 16, a);
+	if (vni >= 0)
+		mnl_attr_put_u32(nlh, NDA_VNI, (uint32_t)vni);
+	return nlh;
+}
+
+static void test_fdb_remotes(void **state)
+{
+	static const uint8_t zero[6], mac[6] = { 2, 0, 0, 0, 0, 1 };
+	struct vx_remote r;
+	struct nlmsghdr *nlh;
+	char a[64];
+	int ifindex = 0;
+
+	assert_int_equal(
+		vx_inventory_parse_fdb(fdb_msg(AF_BRIDGE, 7, zero, "10.0.0.2", -1), &ifindex, &r),
+		1);
+	assert_int_equal(ifindex, 7);
+	assert_int_equal(r.family, AF_INET);
+	assert_string_equal(inet_ntop(AF_INET, &r.addr, a, sizeof(a)), "10.0.0.2");
+	assert_int_equal(r.vni, VX_VNI_UNKNOWN);
+	assert_int_equal(r.from, VX_REMOTE_FDB);
+	assert_int_equal(
+		vx_inventory_parse_fdb(fdb_msg(AF_BRIDGE, 7, zero, "fd00::2", 300), &ifindex, &r),
+		1);
+	assert_int_equal(r.family, AF_INET6);
+	assert_int_equal(r.vni, 300);
+	/* A learned MAC's entry, a bridge port's without a destination, an
+	 * IP neighbour: not a remote. */
+	assert_int_equal(
+		vx_inventory_parse_fdb(fdb_msg(AF_BRIDGE, 7, mac, "10.0.0.2", -1), &ifindex, &r),
+		0);
+	assert_int_equal(
+		vx_inventory_parse_fdb(fdb_msg(AF_BRIDGE, 7, zero, NULL, -1), &ifindex, &r), 0);
+	assert_int_equal(
+		vx_inventory_parse_fdb(fdb_msg(AF_INET, 7, zero, "10.0.0.2", -1), &ifindex, &r), 0);
+	/* Cut anywhere: never a crash, never a read past nlmsg_len; cut
+	 * inside an attribute, malformed; cut before its VNI, an entry
+	 * without one. */
+	nlh = fdb_msg(AF_BRIDGE, 7, zero, "10.0.0.2", 5);
+	for (uint32_t len = 0, full = nlh->nlmsg_len; len < full; len++) {
+		int ret;
+
+		nlh->nlmsg_len = len;
+		ret = vx_inventory_parse_fdb(nlh, &ifindex, &r);
+		assert_true(ret == 0 || ret == -EINVAL || (ret == 1 && r.vni == VX_VNI_UNKNOWN));
+		if (len % 4)
+			assert_int_equal(ret, -EINVAL);
+	}
+}
+
+/* `ip route add P encap ip id N dst R dev vx`, as the kernel reports it. */
+static struct nlmsghdr *route_msg(uint16_t encap_type, uint32_t oif, const char *dst, int64_t id)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	struct nlattr *e;
+	unsigned char a[16];
+	bool v6 = encap_type == LWTUNNEL_ENCAP_IP6;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	mnl_attr_put_u32(nlh, RTA_OIF, oif);
+	mnl_attr_put_u16(nlh, RTA_ENCAP_TYPE, encap_type);
+	e = mnl_attr_nest_start(nlh, RTA_ENCAP);
+	if (id >= 0)
+		mnl_attr_put_u64(nlh, v6 ? LWTUNNEL_IP6_ID : LWTUNNEL_IP_ID, htobe64((uint64_t)id));
+	if (dst && inet_pton(v6 ? AF_INET6 : AF_INET, dst, a) == 1)
+		mnl_attr_put(nlh, v6 ? LWTUNNEL_IP6_DST : LWTUNNEL_IP_DST, v6 ? 16 : 4, a);
+	mnl_attr_put_u8(nlh, v6 ? LWTUNNEL_IP6_HOPLIMIT : LWTUNNEL_IP_TTL, 64);
+	mnl_attr_nest_end(nlh, e);
+	return nlh;
+}
+
+static void test_route_remotes(void **state)
+{
+	struct vx_remote r;
+	struct nlmsghdr *nlh;
+	char a[64];
+	int oif = 0;
+
+	assert_int_equal(vx_inventory_parse_route(route_msg(LWTUNNEL_ENCAP_IP, 9, "10.0.0.2", 100),
+						  &oif, &r),
+			 1);
+	assert_int_equal(oif, 9);
+	assert_int_equal(r.family, AF_INET);
+	assert_string_equal(inet_ntop(AF_INET, &r.addr, a, sizeof(a)), "10.0.0.2");
+	assert_int_equal(r.vni, 100);
+	assert_int_equal(r.from, VX_REMOTE_ROUTE);
+	assert_int_equal(vx_inventory_parse_route(
+				 route_msg(LWTUNNEL_ENCAP_IP6, 9, "fd00::2", 0x1000064), &oif, &r),
+			 1);
+	assert_int_equal(r.family, AF_INET6);
+	assert_string_equal(inet_ntop(AF_INET6, &r.addr, a, sizeof(a)), "fd00::2");
+	assert_int_equal(r.vni, 100); /* 24 bits */
+	/* Without an id: the VNI is unknown. Another encapsulation, or none
+	 * to go to: not a remote. */
+	assert_int_equal(
+		vx_inventory_parse_route(route_msg(LWTUNNEL_ENCAP_IP, 9, "10.0.0.2", -1), &oif, &r),
+		1);
+	assert_int_equal(r.vni, VX_VNI_UNKNOWN);
+	assert_int_equal(vx_inventory_parse_route(route_msg(LWTUNNEL_ENCAP_MPLS, 9, "10.0.0.2", 1),
+						  &oif, &r),
+			 0);
+	assert_int_equal(
+		vx_inventory_parse_route(route_msg(LWTUNNEL_ENCAP_IP, 9, NULL, 1), &oif, &r), 0);
+	nlh = route_msg(LWTUNNEL_ENCAP_IP, 9, "10.0.0.2", 100);
+	for (uint32_t len = 0, full = nlh->nlmsg_len; len < full; len++) {
+		int ret;
+
+		nlh->nlmsg_len = len;
+		ret = vx_inventory_parse_route(nlh, &oif, &r);
+		assert_true(ret == 0 || ret == -EINVAL);
+	}
+}
+
+struct vni_spec {
+	uint32_t start, end; /* end 0: none */
+	const char *group;
+};
+
+/* RTM_NEWTUNNEL as `bridge vni show` reads it. */
+static struct nlmsghdr *vni_msg(int ifindex, const struct vni_spec *v, int n)
+{
+	struct nlmsghdr *nlh;
+	struct tunnel_msg *t;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWTUNNEL;
+	t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
+	t->family = AF_BRIDGE;
+	t->ifindex = (uint32_t)ifindex;
+	for (int i = 0; i < n; i++) {
+		struct nlattr *e = mnl_attr_nest_start(nlh, VXLAN_VNIFILTER_ENTRY | NLA_F_NESTED);
+		unsigned char a[16];
+
+		mnl_attr_put_u32(nlh, VXLAN_VNIFILTER_ENTRY_START, v[i].start);
+		if (v[i].end)
+			mnl_attr_put_u32(nlh, VXLAN_VNIFILTER_ENTRY_END, v[i].end);
+		if (v[i].group && inet_pton(AF_INET, v[i].group, a) == 1)
+			mnl_attr_put(nlh, VXLAN_VNIFILTER_ENTRY_GROUP, 4, a);
+		else if (v[i].group && inet_pton(AF_INET6, v[i].group, a) == 1)
+			mnl_attr_put(nlh, VXLAN_VNIFILTER_ENTRY_GROUP6, 16, a);
+		mnl_attr_nest_end(nlh, e);
+	}
+	return nlh;
+}
+
+static void test_vni_filter(void **state)
+{
+	static const struct vni_spec v[] = { { 100, 0, "239.1.1.1" },
+					     { 200, 210, NULL },
+					     { 300, 0, "ff05::1" } };
+	struct vni_spec many[VX_INV_MAX_VNIS + 3];
+	struct vx_vxlan_dev d = { .ifindex = 7 };
+	struct nlmsghdr *nlh;
+	char a[64];
+
+	assert_int_equal(vx_inventory_parse_vnifilter(vni_msg(7, v, 3), &d), 1);
+	assert_int_equal(d.n_vnis, 3);
+	assert_int_equal(d.vnis[0].start, 100);
+	assert_int_equal(d.vnis[0].end, 100);
+	assert_int_equal(d.vnis[0].group_family, AF_INET);
+	assert_string_equal(inet_ntop(AF_INET, &d.vnis[0].group, a, sizeof(a)), "239.1.1.1");
+	assert_int_equal(d.vnis[1].start, 200);
+	assert_int_equal(d.vnis[1].end, 210);
+	assert_int_equal(d.vnis[1].group_family, 0);
+	assert_int_equal(d.vnis[2].group_family, AF_INET6);
+	/* Another device's filter is not this one's. */
+	d.n_vnis = 0;
+	assert_int_equal(vx_inventory_parse_vnifilter(vni_msg(8, v, 3), &d), 0);
+	assert_int_equal(d.n_vnis, 0);
+	/* More ranges than kept: all counted, the first ones kept. */
+	for (int i = 0; i < VX_INV_MAX_VNIS + 3; i++)
+		many[i] = (struct vni_spec){ (uint32_t)(1000 + i), 0, NULL };
+	assert_int_equal(vx_inventory_parse_vnifilter(vni_msg(7, many, VX_INV_MAX_VNIS + 3), &d),
+			 1);
+	assert_int_equal(d.n_vnis, VX_INV_MAX_VNIS + 3);
+	assert_int_equal(d.vnis[VX_INV_MAX_VNIS - 1].start, 1000 + VX_INV_MAX_VNIS - 1);
+	nlh = vni_msg(7, v, 3);
+	for (uint32_t len = 0, full = nlh->nlmsg_len; len < full; len++) {
+		int ret;
+
+		d.n_vnis = 0;
+		nlh->nlmsg_len = len;
+		ret = vx_inventory_parse_vnifilter(nlh, &d);
+		assert_true(ret == 0 || ret == 1 || ret == -EINVAL);
+		assert_true(d.n_vnis <= 3);
+	}
+}
+
+/* Remotes are kept once each; the first unicast one is where the device's
+ * packets go, for its underlay and MTU. */
+static void test_remotes_and_first(void **state)
+{
+	struct vx_vxlan_dev d = { .ifindex = 7 };
+	struct vx_remote g = { .family = AF_INET, .vni = VX_VNI_UNKNOWN, .from = VX_REMOTE_FDB },
+			 u = g, u6 = { .family = AF_INET6, .vni = 5, .from = VX_REMOTE_ROUTE };
+	union vx_addr out;
+	char a[64];
+
+	inet_pton(AF_INET, "239.1.1.1", &g.addr);
+	inet_pton(AF_INET, "10.0.0.2", &u.addr);
+	inet_pton(AF_INET6, "fd00::2", &u6.addr);
+	assert_int_equal(vx_inventory_first_remote(&d, &out), 0);
+	assert_int_equal(vx_inventory_add_remote(&d, &g), 1);
+	assert_int_equal(vx_inventory_first_remote(&d, &out), 0); /* a group is no path */
+	assert_int_equal(vx_inventory_add_remote(&d, &u6), 1);
+	assert_int_equal(vx_inventory_add_remote(&d, &u), 1);
+	assert_int_equal(vx_inventory_add_remote(&d, &u), 0);
+	assert_int_equal(d.n_remotes, 3);
+	assert_int_equal(vx_inventory_first_remote(&d, &out), AF_INET6);
+	assert_string_equal(inet_ntop(AF_INET6, &out, a, sizeof(a)), "fd00::2");
+	/* Its own remote comes first. */
+	d.remote_family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.9", &d.remote);
+	assert_int_equal(vx_inventory_first_remote(&d, &out), AF_INET);
+	assert_string_equal(inet_ntop(AF_INET, &out, a, sizeof(a)), "10.0.0.9");
+	/* Past the kept ones: counted, not stored. */
+	for (int i = 0; i < VX_INV_MAX_REMOTES + 2; i++) {
+		u.vni = (uint32_t)i;
+		vx_inventory_add_remote(&d, &u);
+	}
+	assert_int_equal(d.n_remotes, 3 + VX_INV_MAX_REMOTES + 2);
+}
+
 static void test_mtu_check(void **state)
 {
 	struct vx_vxlan_dev d = { .name = "vxlan100",
@@ -205,14 +490,32 @@ static void test_mtu_check(void **state)
 	assert_non_null(strstr(msg, "IPv6 adds 70"));
 	d.underlay_mtu = 0; /* unknown underlay: cannot tell */
 	assert_false(vx_mtu_problem(&d, msg, sizeof(msg)));
+	/* No remote of its own: the overhead of the family its FDB or route
+	 * remotes use. */
+	d.underlay_mtu = 1500;
+	d.remote_family = 0;
+	d.n_remotes = 1;
+	d.remotes[0] = (struct vx_remote){ .family = AF_INET6, .from = VX_REMOTE_ROUTE };
+	inet_pton(AF_INET6, "fd00::2", &d.remotes[0].addr);
+	d.mtu = 1431;
+	assert_true(vx_mtu_problem(&d, msg, sizeof(msg)));
+	assert_non_null(strstr(msg, "IPv6 adds 70"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipv4_remote),	    cmocka_unit_test(test_ipv6_and_group),
-		cmocka_unit_test(test_other_links_ignored), cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_link_changes),	    cmocka_unit_test(test_mtu_check),
+		cmocka_unit_test(test_ipv4_remote),
+		cmocka_unit_test(test_ipv6_and_group),
+		cmocka_unit_test(test_other_links_ignored),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_link_changes),
+		cmocka_unit_test(test_mtu_check),
+		cmocka_unit_test(test_external_and_vnifilter),
+		cmocka_unit_test(test_fdb_remotes),
+		cmocka_unit_test(test_route_remotes),
+		cmocka_unit_test(test_vni_filter),
+		cmocka_unit_test(test_remotes_and_first),
 	};
 
 	return cmocka_run_group_tests_name("inventory", tests, NULL, NULL);

@@ -9,8 +9,10 @@
 
 #include <cmocka.h>
 
+#include "json.h"
 #include "names.h"
 #include "netns.h"
+#include "vxray.h"
 
 static void test_protocols_and_ethertypes(void **state)
 {
@@ -32,6 +34,28 @@ static void test_addresses(void **state)
 	assert_string_equal(vx_addr_str(4, v4, b, sizeof(b)), "10.0.200.1");
 	assert_string_equal(vx_addr_str(6, v6, b, sizeof(b)), "fd00::1");
 	assert_string_equal(vx_addr_str(0, v4, b, sizeof(b)), "-");
+}
+
+/* A VNI the datapath could not read is "?" in text and null in JSON,
+ * never a number (0 would read as a VNI). */
+static void test_vni(void **state)
+{
+	char b[16], out[256] = "";
+	FILE *f = fmemopen(out, sizeof(out), "w");
+	struct jw w;
+
+	assert_string_equal(vx_vni_str(100, b, sizeof(b)), "100");
+	assert_string_equal(vx_vni_str(0, b, sizeof(b)), "0");
+	assert_string_equal(vx_vni_str(VX_VNI_UNKNOWN, b, sizeof(b)), "?");
+	assert_non_null(f);
+	jw_init(&w, f);
+	jw_obj_open(&w, NULL);
+	vx_vni_json(&w, "a", 0xffffff);
+	vx_vni_json(&w, "b", VX_VNI_UNKNOWN);
+	jw_obj_close(&w);
+	jw_end_line(&w);
+	fclose(f);
+	assert_string_equal(out, "{\"a\":16777215,\"b\":null}\n");
 }
 
 static void test_five_tuple(void **state)
@@ -93,6 +117,7 @@ int main(void)
 		cmocka_unit_test(test_protocols_and_ethertypes),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_five_tuple),
+		cmocka_unit_test(test_vni),
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_namespace_labels),
 	};
