@@ -3,6 +3,7 @@
  * its verdict's id and its lines of evidence. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "findings.h"
 #include "names.h"
@@ -26,6 +27,21 @@ static const char *const ids[VX_V__MAX] = {
 const char *vx_verdict_id(enum vx_verdict v)
 {
 	return v >= 0 && v < VX_V__MAX ? ids[v] : "unknown";
+}
+
+struct vx_finding *vx_finding_add(struct vx_finding *out, int *n, int max, enum vx_verdict v,
+				  const char *netns, const char *device)
+{
+	struct vx_finding *f;
+
+	if (*n >= max)
+		return NULL;
+	f = &out[(*n)++];
+	memset(f, 0, sizeof(*f));
+	f->verdict = v;
+	snprintf(f->netns, sizeof(f->netns), "%s", netns ? netns : "");
+	snprintf(f->device, sizeof(f->device), "%s", device ? device : "");
+	return f;
 }
 
 const char *vx_ev_vni(const struct vx_ev_tunnel *t, char *buf, size_t len)

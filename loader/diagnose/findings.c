@@ -119,16 +119,7 @@ struct judge {
 static struct vx_finding *add(struct judge *j, enum vx_verdict v, const char *netns,
 			      const char *device)
 {
-	struct vx_finding *f;
-
-	if (j->n >= j->max)
-		return NULL;
-	f = &j->out[j->n++];
-	memset(f, 0, sizeof(*f));
-	f->verdict = v;
-	snprintf(f->netns, sizeof(f->netns), "%s", netns ? netns : "");
-	snprintf(f->device, sizeof(f->device), "%s", device ? device : "");
-	return f;
+	return vx_finding_add(j->out, &j->n, j->max, v, netns, device);
 }
 
 static struct vx_finding *find(struct judge *j, enum vx_verdict v, const char *netns)
@@ -634,51 +625,6 @@ static void judge_mtu(struct judge *j)
 	}
 }
 
-static void judge_latency(struct judge *j)
-{
-	const struct vx_evidence *ev = j->ev;
-
-	for (int i = 0; i < ev->n_lat; i++) {
-		const struct vx_ev_lat *l = &ev->lat[i];
-		struct vx_finding *f;
-
-		if (!l->has_base || !l->samples)
-			continue;
-		if (l->p50_us < VX_LAT_FACTOR * l->base_p50_us ||
-		    l->p50_us - l->base_p50_us < VX_LAT_MIN_DELTA_US)
-			continue;
-		/* Both directions of one underlay move together: one finding. */
-		f = NULL;
-		for (int k = 0; k < j->n && !f; k++)
-			if (j->out[k].verdict == VX_V_LATENCY)
-				f = &j->out[k];
-		if (f) {
-			vx_evid(f, "%s through %s in %s: p50 %.0f us -> %.0f us (baseline: %s)",
-				l->stage, l->device, vx_ns_label_of(l->netns), l->base_p50_us,
-				l->p50_us, l->base_from);
-			continue;
-		}
-		f = add(j, VX_V_LATENCY, l->netns, l->device);
-		if (!f)
-			return;
-		snprintf(f->sentence, sizeof(f->sentence),
-			 "Underlay latency degraded: the %s%s through %s in %s rose from "
-			 "%.0f us to %.0f us at the median (+%.2f ms).",
-			 !strcmp(l->stage, "rtt") ? "overlay round trip" : l->stage,
-			 !strcmp(l->stage, "rtt") ? "" : " stage", l->device,
-			 vx_ns_label_of(l->netns), l->base_p50_us, l->p50_us,
-			 (l->p50_us - l->base_p50_us) / 1000.0);
-		vx_evid(f, "%s p50 %.0f us, p90 %.0f us over %llu samples", l->stage, l->p50_us,
-			l->p90_us, (unsigned long long)l->samples);
-		vx_evid(f, "baseline (%s): p50 %.0f us, p90 %.0f us", l->base_from, l->base_p50_us,
-			l->base_p90_us);
-		snprintf(f->next, sizeof(f->next),
-			 "Look for queues on the underlay path: `tc -s qdisc show dev <underlay>` "
-			 "(backlog, shaping, netem) and link utilisation; `vxray latency` splits "
-			 "the stages.");
-	}
-}
-
 /* Last, and only when nothing above was found: a probe target that did
  * not answer is a fault of its own, whose cause the evidence does not show
  * (a path outside the diagnosed namespaces, an address nobody holds). */
@@ -779,7 +725,7 @@ int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int 
 	vx_pjudge_pmtu(&pj);
 	judge_netfilter(&j);
 	judge_mtu(&j);
-	judge_latency(&j);
+	vx_pjudge_latency(&pj);
 	if (!j.n)
 		judge_probe(&j);
 	if (!j.n)

@@ -171,6 +171,10 @@ const char *vx_verdict_id(enum vx_verdict v);
  * wrong. */
 int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int max);
 
+/* A new finding @v at @netns/@device in @out (*n of @max used), zeroed
+ * but for those; NULL when @out is full (evid.c). */
+struct vx_finding *vx_finding_add(struct vx_finding *out, int *n, int max, enum vx_verdict v,
+				  const char *netns, const char *device);
 /* One more line of evidence on @f (evid.c; nothing when @f is NULL or
  * full), and the line saying drop row @d. */
 __attribute__((format(printf, 2, 3))) void vx_evid(struct vx_finding *f, const char *fmt, ...);
@@ -251,5 +255,14 @@ void vx_pjudge_path(struct vx_pjudge *p);
  * fitting: "pmtu_black_hole". Before the netfilter check, which would
  * otherwise take a hop's dropped ICMP for overlay traffic. */
 void vx_pjudge_pmtu(struct vx_pjudge *p);
+
+/* ---- latjudge.c: underlay latency -----------------------------------------
+ * "underlay_latency", after the MTU check: a stage against its baseline
+ * (--baseline, else the window's first third), and what needs no earlier
+ * run: the wire stage of one tunnel A->B against B->A (a queue on one
+ * side's path moves one direction only), and against what a wire between
+ * two ends on this host takes (tens of microseconds). */
+#define VX_WIRE_HOST_MAX_US 500.0
+void vx_pjudge_latency(struct vx_pjudge *p);
 
 #endif

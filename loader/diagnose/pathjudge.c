@@ -13,16 +13,7 @@
 static struct vx_finding *add(struct vx_pjudge *p, enum vx_verdict v, const char *netns,
 			      const char *device)
 {
-	struct vx_finding *f;
-
-	if (*p->n >= p->max)
-		return NULL;
-	f = &p->out[(*p->n)++];
-	memset(f, 0, sizeof(*f));
-	f->verdict = v;
-	snprintf(f->netns, sizeof(f->netns), "%s", netns ? netns : "");
-	snprintf(f->device, sizeof(f->device), "%s", device ? device : "");
-	return f;
+	return vx_finding_add(p->out, p->n, p->max, v, netns, device);
 }
 
 static const char *ns(const char *netns)

@@ -164,6 +164,41 @@ test_scenario6() {
 	assert_match "$out" "baseline: |baseline \\(--baseline $pretty\\)" "against the healthy run"
 }
 
+# Found on the first run (issue 21): the delay is there before vxray starts,
+# and there is no --baseline. Only A's underlay egress waits, so the wire
+# A->B is measured against B->A.
+test_scenario6_first_run() {
+	require_root
+	scenario "$P" 6
+	local out
+	out=$(diag "$P" -j)
+	lab heal >/dev/null
+	expect_only "$out" underlay_latency
+	assert_match "$out" "Underlay latency degraded in one direction: the wire from $P-a to $P-b takes [0-9.]+ ms at the median, [0-9.]+ ms the other way \\([0-9]+x, \\+[0-9.]+ ms\\)" "A->B against B->A, with the values"
+	assert_match "$out" "no baseline needed" "says why no baseline was needed"
+	assert_match "$out" '"netns":"'"$P-a"'","device":"und0"' "placed at A's underlay, where the queue is"
+}
+
+# The healthy lab under load (TCP through the overlay, both ways busy):
+# no latency finding, baseline or not.
+test_healthy_under_load() {
+	require_root
+	command -v iperf3 >/dev/null || skip "iperf3 is not installed"
+	lab setup >/dev/null && lab heal >/dev/null || fail "lab setup"
+	local out
+	ip netns exec "$P-b" timeout 40 iperf3 -s -p 5209 >/dev/null 2>&1 &
+	bg $!
+	sleep 0.3
+	ip netns exec "$P-a" timeout 30 iperf3 -c 172.16.0.2 -p 5209 -t 25 -P 2 >/dev/null 2>&1 &
+	bg $!
+	sleep 1
+	out=$(diag "$P" -j)
+	kill_bgs
+	assert_match "$out" '^rc=0$' "exit 0: no fault under load ($out)"
+	assert_eq "$(verdicts "$out")" "healthy" "the only verdict"
+	assert_match "$out" '"stage":"wire"' "the wire was measured"
+}
+
 # Without --baseline: the fault begins after the window's first third, which
 # is then the baseline the rest is compared with.
 test_scenario6_own_baseline() {
@@ -579,6 +614,8 @@ run_test "diagnose: scenario 4 -> MTU mismatch" test_scenario4
 run_test "diagnose: scenario 5 -> netfilter drops overlay traffic" test_scenario5
 run_test "diagnose: scenario 6 -> underlay latency against a baseline" test_scenario6
 run_test "diagnose: scenario 6 mid-window -> latency against the window's first third" test_scenario6_own_baseline
+run_test "diagnose: scenario 6 on the first run -> latency, A->B against B->A" test_scenario6_first_run
+run_test "diagnose: healthy lab under TCP load -> no fault" test_healthy_under_load
 run_test "diagnose: scenario 2 + 4 at once -> both" test_two_faults
 run_test "diagnose: IPv6 underlay, scenarios 1, 2, 4" test_ipv6
 run_test "diagnose: decap/encap failures from the kernel's drop reasons" test_kernel_reasons

@@ -11,8 +11,8 @@ VM=$ROOT/tests/vm/vmtest
 # Two sizes of the matrix, each one guest boot per pass (a pass: the
 # backends vxray picks itself, then each forced backend, VX_BACKEND, which
 # the views' tests pass as --backend).
-#  quick (`make check`): doctor, the parser and difffuzz smoke, one diagnose
-#    run, and under each of fentry and kprobe every view that has a
+#  quick (`make check`): doctor, the parser and difffuzz smoke, two diagnose
+#    runs, and under each of fentry and kprobe every view that has a
 #    kernel-function backend loads, attaches and gets an event (the tests
 #    named by VM_BACKEND_TESTS).
 #  full (`make vmtest`, VM_MATRIX=full): every suite below whole, under each
@@ -27,9 +27,9 @@ if [[ $VM_MATRIX == full ]]; then
 	VM_BACKEND_TESTS=${VM_BACKEND_TESTS-}
 else
 	VM_SUITES=${VM_SUITES-"bpf/parser bpf/latency integration/difffuzz integration/diagnose"}
-	# Of diagnose, one run: the netfilter verdict joins drops, netfilter
-	# and the datapath in one window.
-	VM_SUITE_TESTS=${VM_SUITE_TESTS-"^difffuzz: |^diagnose: scenario 2 -> "}
+	# Of diagnose, two runs: the netfilter verdict joins drops, netfilter
+	# and the datapath in one window; netem's 1 ms named on the first run.
+	VM_SUITE_TESTS=${VM_SUITE_TESTS-"^difffuzz: |^diagnose: scenario 2 -> |^diagnose: scenario 6 on the first run"}
 	VM_BACKEND_SUITES=${VM_BACKEND_SUITES-"integration/drops integration/conntrack integration/policy integration/latency integration/pcap integration/metrics"}
 	# drops, conntrack (and its SIGKILL), policy, latency's xmit and rcv
 	# brackets, trace through pcap, and the agent's drop probe through its
