@@ -62,9 +62,11 @@ static const struct vx_cmd commands[] = {
 	  "for -d (default 10s) and prints findings: a verdict, its evidence and the\n"
 	  "next step, or \"no fault found\". Exits 3 on a fault. --probe pings and\n"
 	  "sends one short TCP exchange from each named namespace to its VXLAN peer's\n"
-	  "overlay address (nothing is sent without it); --baseline FILE compares the\n"
-	  "round trip with an earlier healthy `diagnose -j`.",
-	  VX_OPT_DIAG | VX_OPT_BACKEND, cmd_diagnose },
+	  "overlay address (nothing is sent without it). Latency is judged without an\n"
+	  "earlier run (the wire one way against the other), and against a baseline:\n"
+	  "--baseline FILE (an earlier healthy `diagnose -j`), else the one `vxray\n"
+	  "agent` keeps in --state-dir when there is one, else the window's first third.",
+	  VX_OPT_DIAG | VX_OPT_BACKEND | VX_OPT_STATE, cmd_diagnose },
 	{ "doctor", "what this kernel supports, and every VXLAN device with MTU checks",
 	  "Checks BTF, lockdown, tracefs and privileges; tries each hook kind vxray\n"
 	  "uses (load and attach a tiny program); lists every VXLAN device in the\n"
@@ -80,8 +82,10 @@ static const struct vx_cmd commands[] = {
 	  "conntrack probes; refreshes the metrics every --interval and serves them\n"
 	  "on http://127.0.0.1:9435/metrics (or --metrics ADDR:PORT) until stopped.\n"
 	  "Memory stays bounded whatever the number of flows: LRU maps in the\n"
-	  "kernel, a cap on label sets per metric family.",
-	  VX_OPT_BACKEND | VX_OPT_METRICS | VX_OPT_ALLNS, cmd_agent },
+	  "kernel, a cap on label sets per metric family. Keeps a rolling healthy\n"
+	  "latency baseline per device and stage in --state-dir (default\n"
+	  "/var/lib/vxray/baseline.json) that `vxray diagnose` uses.",
+	  VX_OPT_BACKEND | VX_OPT_METRICS | VX_OPT_ALLNS | VX_OPT_STATE, cmd_agent },
 };
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
 
@@ -105,6 +109,7 @@ enum {
 	OPT_PCAP,
 	OPT_SNAPLEN,
 	OPT_ALL_NETNS,
+	OPT_STATE_DIR,
 };
 
 static const struct option long_opts[] = {
@@ -133,6 +138,7 @@ static const struct option long_opts[] = {
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
 	{ "all-netns", no_argument, NULL, OPT_ALL_NETNS },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ 0 },
 };
 
@@ -202,6 +208,9 @@ static void usage(FILE *f)
 		"      --target [NETNS:]ADDR      probe ADDR (IPv4, or NETNS:[IPv6]) from NETNS\n"
 		"                                 (default: vxray's own) instead; repeatable, implies --probe\n"
 		"      --baseline FILE            compare latency with an earlier healthy `diagnose -j`\n"
+		"      --state-dir DIR            agent: keep a rolling latency baseline in\n"
+		"                                 DIR/baseline.json; diagnose: use it when there is\n"
+		"                                 no --baseline (default /var/lib/vxray)\n"
 		"\n"
 		"Filters (applied in the kernel before an event is emitted):\n"
 		"      --vni N  --host ADDR  --port N  --proto tcp|udp|icmp|icmpv6  --rate N/s\n"
@@ -226,6 +235,8 @@ static void cmd_usage(FILE *f, const struct vx_cmd *c)
 		fprintf(f, ", --stack");
 	if (c->opts & VX_OPT_DIAG)
 		fprintf(f, ", --probe, --target [NETNS:]ADDR, --baseline FILE");
+	if (c->opts & VX_OPT_STATE)
+		fprintf(f, ", --state-dir DIR");
 	if (c->opts & VX_OPT_METRICS)
 		fprintf(f, ", --metrics [ADDR:]PORT");
 	if (c->opts & VX_OPT_SUMMARY)
@@ -412,6 +423,13 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 				o->probe = true;
 			else
 				o->baseline = optarg;
+			break;
+		case OPT_STATE_DIR:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_STATE, "state-dir")))
+				return ret;
+			if (!optarg[0])
+				return usage_error("--state-dir needs a directory", NULL);
+			o->state_dir = optarg;
 			break;
 		case OPT_TARGET:
 			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_DIAG, "target")))

@@ -100,6 +100,7 @@ static int link_attr_cb(const struct nlattr *a, void *data)
 			return MNL_CB_ERROR;
 		break;
 	case IFLA_MTU:
+	case IFLA_MASTER:
 		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
 			return MNL_CB_ERROR;
 		break;
@@ -128,7 +129,7 @@ static bool addr_is_any(int family, const union vx_addr *a)
 /* libmnl's attribute walk stops quietly at the first attribute that
  * does not fit; a message cut short would then read as one without its
  * last attributes. Demand that the attributes fill the payload exactly. */
-static bool attrs_fill(const void *start, int len)
+bool vx_nl_attrs_fill(const void *start, int len)
 {
 	const struct nlattr *a = start;
 
@@ -145,8 +146,8 @@ static int link_msg(const struct nlmsghdr *nlh, const struct ifinfomsg **ifi, st
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(**ifi)))
 		return -EINVAL;
 	*ifi = mnl_nlmsg_get_payload(nlh);
-	if (!attrs_fill(mnl_nlmsg_get_payload_offset(nlh, sizeof(**ifi)),
-			(int)(nlh->nlmsg_len - mnl_nlmsg_size(sizeof(**ifi)))))
+	if (!vx_nl_attrs_fill(mnl_nlmsg_get_payload_offset(nlh, sizeof(**ifi)),
+			      (int)(nlh->nlmsg_len - mnl_nlmsg_size(sizeof(**ifi)))))
 		return -EINVAL;
 	if (mnl_attr_parse(nlh, sizeof(**ifi), link_attr_cb, la) < 0)
 		return -EINVAL;
@@ -180,6 +181,8 @@ int vx_inventory_parse_link(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d)
 	d->up = ifi->ifi_flags & IFF_UP;
 	if (la.tb[IFLA_MTU])
 		d->mtu = mnl_attr_get_u32(la.tb[IFLA_MTU]);
+	if (la.tb[IFLA_MASTER])
+		d->master_ifindex = (int)mnl_attr_get_u32(la.tb[IFLA_MASTER]);
 	if (va.tb[IFLA_VXLAN_ID])
 		d->vni = mnl_attr_get_u32(va.tb[IFLA_VXLAN_ID]) & 0xffffff;
 	/* The kernel reports the unicast remote and the multicast group in
@@ -579,6 +582,12 @@ static void find_underlay(struct mnl_socket *nl, struct vx_vxlan_dev *d)
 	if (!d->local_family && r.src_family) {
 		d->route_src_family = r.src_family;
 		d->route_src = r.src;
+	}
+	if (d->master_ifindex) {
+		uint32_t mtu;
+
+		if (send_getlink(nl, d->master_ifindex, d->master, &mtu))
+			d->master[0] = '\0';
 	}
 	if (!d->underlay_ifindex) {
 		if (!r.oif && d->local_family)

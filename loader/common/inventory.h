@@ -74,6 +74,10 @@ struct vx_vxlan_dev {
 	char underlay[IF_NAMESIZE];
 	uint32_t underlay_mtu;
 	bool underlay_from_route; /* found by route lookup, not IFLA_VXLAN_LINK */
+	/* The bridge (or other master) it is a port of: where the overlay
+	 * address lives in a bridged set-up. 0 and "" when none. */
+	int master_ifindex;
+	char master[IF_NAMESIZE];
 };
 
 struct vx_inventory {
@@ -111,6 +115,10 @@ int vx_inventory_parse_route(const struct nlmsghdr *nlh, int *oif, struct vx_rem
 /* An RTM_NEWTUNNEL (the VNI filter dump, `bridge vni`) of device @d
  * (tunnel_msg.ifindex == d->ifindex): its ranges appended to d->vnis. */
 int vx_inventory_parse_vnifilter(const struct nlmsghdr *nlh, struct vx_vxlan_dev *d);
+/* Whether netlink attributes fill @len bytes from @start exactly: libmnl's
+ * walk stops quietly at the first one that does not fit, and a message
+ * cut short would read as one without its last attributes (peers.c too). */
+bool vx_nl_attrs_fill(const void *start, int len);
 /* Add @r to @d's remotes unless it is there already: 1 added, 0 not. */
 int vx_inventory_add_remote(struct vx_vxlan_dev *d, const struct vx_remote *r);
 /* The remote a device's outer packets go to first, for its underlay and

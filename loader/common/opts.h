@@ -90,6 +90,9 @@ struct vx_opts {
 	struct vx_target_spec targets[VX_MAX_TARGETS]; /* diagnose --target */
 	int n_targets;
 	const char *baseline; /* diagnose: earlier healthy run */
+	/* agent keeps, diagnose reads, the latency baseline there (NULL:
+	 * basestate.h's default) */
+	const char *state_dir;
 };
 
 /* Each parser returns 0 or a negative errno and writes a one-sentence

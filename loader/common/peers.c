@@ -19,26 +19,12 @@
 
 #include "inventory.h"
 
-/* libmnl stops quietly at the first attribute that does not fit: demand
- * that the attributes fill the payload exactly, so that a message cut
- * short is malformed rather than one without its last attributes. */
-static bool attrs_fill(const void *start, int len)
-{
-	const struct nlattr *a = start;
-
-	while (mnl_attr_ok(a, len)) {
-		len -= (int)MNL_ALIGN(a->nla_len);
-		a = mnl_attr_next(a);
-	}
-	return len == 0;
-}
-
 /* The payload of @nlh after a family header of @hdr bytes, checked whole. */
 static bool msg_ok(const struct nlmsghdr *nlh, size_t hdr)
 {
 	return nlh->nlmsg_len >= mnl_nlmsg_size(hdr) &&
-	       attrs_fill(mnl_nlmsg_get_payload_offset(nlh, hdr),
-			  (int)(nlh->nlmsg_len - mnl_nlmsg_size(hdr)));
+	       vx_nl_attrs_fill(mnl_nlmsg_get_payload_offset(nlh, hdr),
+				(int)(nlh->nlmsg_len - mnl_nlmsg_size(hdr)));
 }
 
 static bool is_mcast(int family, const union vx_addr *a)
@@ -196,7 +182,7 @@ int vx_inventory_parse_route(const struct nlmsghdr *nlh, int *oif, struct vx_rem
 	if (type != LWTUNNEL_ENCAP_IP && type != LWTUNNEL_ENCAP_IP6)
 		return 0;
 	e.v6 = type == LWTUNNEL_ENCAP_IP6;
-	if (!attrs_fill(mnl_attr_get_payload(r.encap), mnl_attr_get_payload_len(r.encap)) ||
+	if (!vx_nl_attrs_fill(mnl_attr_get_payload(r.encap), mnl_attr_get_payload_len(r.encap)) ||
 	    mnl_attr_parse_nested(r.encap, encap_attr_cb, &e) < 0 || e.bad)
 		return -EINVAL;
 	if (!e.dst)
@@ -268,7 +254,7 @@ static int tunnel_attr_cb(const struct nlattr *a, void *data)
 
 	if (mnl_attr_get_type(a) != VXLAN_VNIFILTER_ENTRY)
 		return MNL_CB_OK;
-	if (!attrs_fill(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a)) ||
+	if (!vx_nl_attrs_fill(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a)) ||
 	    mnl_attr_parse_nested(a, vni_attr_cb, &v) < 0 || v.bad || !v.start) {
 		c->err = -EINVAL;
 		return MNL_CB_ERROR;

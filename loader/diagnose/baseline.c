@@ -17,11 +17,13 @@ struct vx_baseline {
 /* The largest baseline read: a diagnosis is a few KiB. */
 #define BASELINE_MAX (16u << 20)
 
+/* A diagnosis, or the baseline `vxray agent` keeps (basestate.h): both
+ * carry a "latency" array of the same objects. */
 static bool is_diagnosis(const json_t *doc)
 {
 	const char *type = json_string_value(json_object_get(doc, "type"));
 
-	return type && !strcmp(type, "diagnosis");
+	return type && (!strcmp(type, "diagnosis") || !strcmp(type, "baseline"));
 }
 
 /* jansson quotes the bytes near the error, which may be control

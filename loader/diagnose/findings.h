@@ -33,6 +33,7 @@ struct vx_ev_tunnel {
 	char netns[VX_NETNS_NAME_MAX];
 	char device[16];
 	char underlay[16];
+	char master[16];	    /* the bridge it is a port of, "" when none */
 	uint32_t vni;		    /* 0 when external */
 	bool external;		    /* collect_md: each packet's tunnel key names its VNI */
 	char local[46], remote[46]; /* VTEP addresses, "" when unknown */
@@ -82,12 +83,17 @@ struct vx_ev_ct {
 struct vx_ev_lat {
 	char netns[VX_NETNS_NAME_MAX];
 	char device[16];
-	char stage[16];	    /* "encap", "wire", "decap", "delivery", "rtt" */
-	char base_from[64]; /* "the window's first part", "baseline FILE" */
+	char stage[16];	     /* "encap", "wire", "decap", "delivery", "rtt" */
+	char base_from[160]; /* "the window's first third", "--baseline FILE", the agent's */
 	bool has_base;
 	double base_p50_us, base_p90_us;
 	double p50_us, p90_us;
 	uint64_t samples;
+	uint32_t vni; /* the stage's packets' VNI (0: unknown, "rtt") */
+	/* Two humps (vx_hist_bimodal): where each begins, and the share of
+	 * the samples in the upper one. */
+	bool bimodal;
+	double lo_us, hi_us, hi_share;
 };
 
 /* One --probe target: vxray's own pings. */
@@ -107,6 +113,12 @@ struct vx_ev_probe {
 	uint32_t too_big_mtu;		 /* the MTU the last of them named */
 	uint32_t route_mtu;		 /* the sender's route MTU toward it after the burst */
 	uint64_t tcp_sent, tcp_received; /* the TCP exchange, bytes */
+	/* Round trips at the median: the overlay pings', and those of the
+	 * tunnel's remote VTEP pinged over the underlay (ul_to; ul_samples 0
+	 * when it was not). */
+	double rtt_p50_us, ul_rtt_p50_us;
+	uint32_t rtt_samples, ul_samples;
+	char ul_to[46];
 };
 
 /* A probe target answering fewer than this share of its pings is
@@ -258,10 +270,12 @@ void vx_pjudge_pmtu(struct vx_pjudge *p);
 
 /* ---- latjudge.c: underlay latency -----------------------------------------
  * "underlay_latency", after the MTU check: a stage against its baseline
- * (--baseline, else the window's first third), and what needs no earlier
- * run: the wire stage of one tunnel A->B against B->A (a queue on one
- * side's path moves one direction only), and against what a wire between
- * two ends on this host takes (tens of microseconds). */
+ * (--baseline, the agent's, else the window's first third), and what needs
+ * no earlier run: the wire stage of one tunnel A->B against B->A (a queue
+ * on one side's path moves one direction only) and against what a wire
+ * between two ends on this host takes (tens of microseconds); one VNI of
+ * a device against its others; an underlay stage with two humps far
+ * apart. One finding, the rest its evidence. */
 #define VX_WIRE_HOST_MAX_US 500.0
 void vx_pjudge_latency(struct vx_pjudge *p);
 

@@ -7,7 +7,9 @@
  *   started: the wire stage (sender's underlay egress to receiver's
  *   underlay ingress, both on this host, one clock) of a tunnel A->B
  *   against B->A, where a queue on one side's path moves one direction
- *   only, and against what a wire on one host takes at all.
+ *   only, and against what a wire on one host takes at all; one VNI of a
+ *   device against its other VNIs (another remote or path); a stage of
+ *   the underlay with two humps far apart (part of the traffic waits).
  * Every threshold is the same pair: 3x and +0.5 ms at the median. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,6 +32,17 @@ static struct vx_finding *latency_finding(struct vx_pjudge *p)
 	return NULL;
 }
 
+/* The latency finding, made at @netns/@device (*fresh) when there is none
+ * yet; NULL when there is no room. */
+static struct vx_finding *finding_at(struct vx_pjudge *p, const char *netns, const char *device,
+				     bool *fresh)
+{
+	struct vx_finding *f = latency_finding(p);
+
+	*fresh = !f;
+	return f ? f : vx_finding_add(p->out, p->n, p->max, VX_V_LATENCY, netns, device);
+}
+
 static bool grew(double now_us, double base_us)
 {
 	return now_us >= VX_LAT_FACTOR * base_us && now_us - base_us >= VX_LAT_MIN_DELTA_US;
@@ -44,19 +57,17 @@ static void against_baseline(struct vx_pjudge *p)
 	for (int i = 0; i < ev->n_lat; i++) {
 		const struct vx_ev_lat *l = &ev->lat[i];
 		struct vx_finding *f;
+		bool fresh;
 
-		if (!l->has_base || !l->samples || !grew(l->p50_us, l->base_p50_us))
+		if (!l->has_base || !l->samples || !grew(l->p50_us, l->base_p50_us) ||
+		    !(f = finding_at(p, l->netns, l->device, &fresh)))
 			continue;
-		f = latency_finding(p);
-		if (f) {
+		if (!fresh) {
 			vx_evid(f, "%s through %s in %s: p50 %.0f us -> %.0f us (baseline: %s)",
 				l->stage, l->device, ns(l->netns), l->base_p50_us, l->p50_us,
 				l->base_from);
 			continue;
 		}
-		f = vx_finding_add(p->out, p->n, p->max, VX_V_LATENCY, l->netns, l->device);
-		if (!f)
-			return;
 		snprintf(f->sentence, sizeof(f->sentence),
 			 "Underlay latency degraded: the %s%s through %s in %s rose from "
 			 "%.0f us to %.0f us at the median (+%.2f ms).",
@@ -103,7 +114,7 @@ static void one_pair(struct vx_pjudge *p, const struct vx_ev_tunnel *a,
 	const struct vx_ev_tunnel *s = a, *r = b; /* the slow direction's ends */
 	const struct vx_ev_lat *slow = ab, *fast = ba;
 	struct vx_finding *f;
-	bool oneway, host;
+	bool oneway, host, fresh;
 
 	if (ba->p50_us > ab->p50_us) {
 		s = b, r = a;
@@ -113,11 +124,9 @@ static void one_pair(struct vx_pjudge *p, const struct vx_ev_tunnel *a,
 	host = fast->p50_us >= VX_WIRE_HOST_MAX_US;
 	if (!oneway && !host && slow->p50_us < VX_WIRE_HOST_MAX_US)
 		return;
-	f = latency_finding(p);
-	if (!f) {
-		f = vx_finding_add(p->out, p->n, p->max, VX_V_LATENCY, s->netns, s->underlay);
-		if (!f)
-			return;
+	if (!(f = finding_at(p, s->netns, s->underlay, &fresh)))
+		return;
+	if (fresh) {
 		if (oneway)
 			snprintf(f->sentence, sizeof(f->sentence),
 				 "Underlay latency degraded in one direction: the wire from %s "
@@ -173,8 +182,179 @@ static void wire_pairs(struct vx_pjudge *p)
 	}
 }
 
+static void lat_evid(struct vx_finding *f, const struct vx_ev_lat *l)
+{
+	vx_evid(f, "%s of VNI %u through %s in %s: p50 %.0f us, p90 %.0f us over %llu samples",
+		l->stage, l->vni, l->device, ns(l->netns), l->p50_us, l->p90_us,
+		(unsigned long long)l->samples);
+}
+
+/* One VNI of a device and stage against the fastest other VNI there: a
+ * VNI whose packets take another remote or path. */
+static void vni_against_vnis(struct vx_pjudge *p)
+{
+	const struct vx_evidence *ev = p->ev;
+
+	for (int i = 0; i < ev->n_lat; i++) {
+		const struct vx_ev_lat *s = &ev->lat[i], *fast = NULL;
+		struct vx_finding *f;
+		bool fresh;
+
+		if (!s->samples || !s->vni)
+			continue;
+		for (int k = 0; k < ev->n_lat; k++) {
+			const struct vx_ev_lat *o = &ev->lat[k];
+
+			if (o->samples && o->vni && o->vni != s->vni &&
+			    !strcmp(o->netns, s->netns) && !strcmp(o->device, s->device) &&
+			    !strcmp(o->stage, s->stage) && (!fast || o->p50_us < fast->p50_us))
+				fast = o;
+		}
+		if (!fast || !grew(s->p50_us, fast->p50_us) ||
+		    !(f = finding_at(p, s->netns, s->device, &fresh)))
+			continue;
+		if (fresh) {
+			snprintf(f->sentence, sizeof(f->sentence),
+				 "Underlay latency degraded for one VNI: the %s stage of VNI %u "
+				 "through %s in %s takes %.2f ms at the median, VNI %u's on the "
+				 "same device %.2f ms (%.0fx, +%.2f ms).",
+				 s->stage, s->vni, s->device, ns(s->netns), s->p50_us / 1000.0,
+				 fast->vni, fast->p50_us / 1000.0,
+				 fast->p50_us > 0 ? s->p50_us / fast->p50_us : 0.0,
+				 (s->p50_us - fast->p50_us) / 1000.0);
+			snprintf(f->next, sizeof(f->next),
+				 "VNI %u's packets take another remote or path than VNI %u's: "
+				 "`vxray encap --summary --vni %u` names its remote VTEP; look for "
+				 "a queue or a slow hop toward it.",
+				 s->vni, fast->vni, s->vni);
+		}
+		lat_evid(f, s);
+		lat_evid(f, fast);
+	}
+}
+
+/* A stage of the underlay (encap, wire, decap) with two humps far apart:
+ * part of the traffic waits (one ECMP member, one remote, a policer). */
+static void shapes(struct vx_pjudge *p)
+{
+	const struct vx_evidence *ev = p->ev;
+
+	for (int i = 0; i < ev->n_lat; i++) {
+		const struct vx_ev_lat *l = &ev->lat[i];
+		struct vx_finding *f;
+		bool fresh;
+
+		if (!l->bimodal || !l->samples ||
+		    (strcmp(l->stage, "encap") && strcmp(l->stage, "wire") &&
+		     strcmp(l->stage, "decap")) ||
+		    l->hi_us < VX_WIRE_HOST_MAX_US || !grew(l->hi_us, l->lo_us) ||
+		    !(f = finding_at(p, l->netns, l->device, &fresh)))
+			continue;
+		if (fresh) {
+			snprintf(f->sentence, sizeof(f->sentence),
+				 "Underlay latency degraded for part of the traffic: the %s stage "
+				 "through %s in %s has two humps, %.0f%% of its packets from "
+				 "%.2f ms up and the rest from %.0f us.",
+				 l->stage, l->device, ns(l->netns), l->hi_share * 100.0,
+				 l->hi_us / 1000.0, l->lo_us);
+			snprintf(
+				f->next, sizeof(f->next),
+				"Part of the traffic takes a slower path or queue (an ECMP member, "
+				"one remote, a policer): `vxray latency` draws the histogram, "
+				"`vxray encap --summary` lists each remote VTEP.");
+		}
+		vx_evid(f,
+			"%s through %s in %s: two humps, from %.0f us (%.0f%%) and from %.0f us "
+			"(%.0f%%); p50 %.0f us, p90 %.0f us over %llu samples",
+			l->stage, l->device, ns(l->netns), l->lo_us, (1 - l->hi_share) * 100.0,
+			l->hi_us, l->hi_share * 100.0, l->p50_us, l->p90_us,
+			(unsigned long long)l->samples);
+	}
+}
+
+/* The slowest encap or decap stage at the ends in @a's and @b's (may be
+ * NULL) namespaces: where the tunnel ends spend their time. */
+static const struct vx_ev_lat *slowest_end_stage(const struct vx_evidence *ev,
+						 const struct vx_ev_tunnel *a,
+						 const struct vx_ev_tunnel *b)
+{
+	const struct vx_ev_lat *m = NULL;
+
+	for (int k = 0; k < ev->n_lat; k++) {
+		const struct vx_ev_lat *l = &ev->lat[k];
+
+		if (l->samples && (!strcmp(l->stage, "encap") || !strcmp(l->stage, "decap")) &&
+		    (!strcmp(l->netns, a->netns) || (b && !strcmp(l->netns, b->netns))) &&
+		    (!m || l->p50_us > m->p50_us))
+			m = l;
+	}
+	return m;
+}
+
+/* --probe's overlay round trip against the remote VTEP's own over the
+ * underlay, pinged from the same namespace at the same times: what the
+ * overlay adds above the underlay is spent in the tunnel ends (a queue on
+ * a VXLAN device, encapsulation, decapsulation), here or at the peer,
+ * which may be another host. vxray's own programs add to the overlay's
+ * round trip too (a millisecond under an emulated CPU): when the peer is
+ * watched here, the ends' own stages must show at least half of it. */
+static void overlay_vs_underlay(struct vx_pjudge *p)
+{
+	const struct vx_evidence *ev = p->ev;
+
+	for (int i = 0; i < ev->n_probes; i++) {
+		const struct vx_ev_probe *q = &ev->probes[i];
+		const struct vx_ev_tunnel *t = q->tun >= 0 ? &ev->tun[q->tun] : NULL, *peer;
+		const struct vx_ev_lat *end;
+		struct vx_finding *f;
+		bool fresh;
+
+		if (!t || q->ul_samples < VX_PROBE_MIN_SENT || q->rtt_samples < VX_PROBE_MIN_SENT ||
+		    !grew(q->rtt_p50_us, q->ul_rtt_p50_us))
+			continue;
+		peer = t->peer >= 0 ? &ev->tun[t->peer] : NULL;
+		end = slowest_end_stage(ev, t, peer);
+		if (peer && (!end || end->p50_us < (q->rtt_p50_us - q->ul_rtt_p50_us) / 2))
+			continue;
+		if (!(f = finding_at(p, t->netns, t->device, &fresh)))
+			continue;
+		if (fresh) {
+			snprintf(f->sentence, sizeof(f->sentence),
+				 "Overlay latency added in the tunnel ends: the overlay round trip "
+				 "from %s to %s takes %.2f ms at the median, the underlay's own to "
+				 "its VTEP %s %.2f ms (%.0fx, +%.2f ms).",
+				 ns(q->from), q->to, q->rtt_p50_us / 1000.0, q->ul_to,
+				 q->ul_rtt_p50_us / 1000.0,
+				 q->ul_rtt_p50_us > 0 ? q->rtt_p50_us / q->ul_rtt_p50_us : 0.0,
+				 (q->rtt_p50_us - q->ul_rtt_p50_us) / 1000.0);
+			snprintf(f->next, sizeof(f->next),
+				 "The time is spent between overlay and underlay, not on the path: "
+				 "a queue on %s (`tc -s qdisc show dev %s` in %s) or on the peer's "
+				 "VXLAN device, or slow encapsulation or decapsulation at either "
+				 "end; `vxray latency` on each end splits the stages.",
+				 t->device, t->device, ns(t->netns));
+		}
+		vx_evid(f,
+			"overlay pings %s -> %s: p50 %.0f us over %u; underlay pings to %s from the "
+			"same namespace: p50 %.0f us over %u",
+			ns(q->from), q->to, q->rtt_p50_us, q->rtt_samples, q->ul_to,
+			q->ul_rtt_p50_us, q->ul_samples);
+		for (int k = 0; k < ev->n_lat; k++) {
+			const struct vx_ev_lat *l = &ev->lat[k];
+
+			if (l->samples && !strcmp(l->netns, t->netns) &&
+			    (!strcmp(l->stage, "encap") || !strcmp(l->stage, "decap")))
+				vx_evid(f, "%s through %s in %s: p50 %.0f us", l->stage, l->device,
+					ns(l->netns), l->p50_us);
+		}
+	}
+}
+
 void vx_pjudge_latency(struct vx_pjudge *p)
 {
 	against_baseline(p);
 	wire_pairs(p);
+	vni_against_vnis(p);
+	shapes(p);
+	overlay_vs_underlay(p);
 }

@@ -68,6 +68,15 @@ static int netns_addr(const char *netns, const char *dev, int family, uint8_t ou
 	return err;
 }
 
+/* Where tunnel end @t's overlay address lives: on its VXLAN device, or,
+ * bridged, on the bridge the device is a port of. */
+static int overlay_addr(const struct vx_ev_tunnel *t, int family, uint8_t out[16])
+{
+	if (!netns_addr(t->netns, t->device, family, out, NULL))
+		return 0;
+	return t->master[0] ? netns_addr(t->netns, t->master, family, out, NULL) : -ENOENT;
+}
+
 /* The overlay address to probe between two tunnel ends: IPv4 where both
  * have one, else global IPv6. */
 static int overlay_pair(const struct vx_ev_tunnel *t, const struct vx_ev_tunnel *p,
@@ -77,13 +86,22 @@ static int overlay_pair(const struct vx_ev_tunnel *t, const struct vx_ev_tunnel 
 	uint8_t src[16];
 
 	for (int i = 0; i < 2; i++) {
-		if (!netns_addr(p->netns, p->device, fams[i], g->dst, NULL) &&
-		    !netns_addr(t->netns, t->device, fams[i], src, NULL)) {
+		if (!overlay_addr(p, fams[i], g->dst) && !overlay_addr(t, fams[i], src)) {
 			g->family = fams[i];
 			return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+/* The remote VTEP of tunnel @t, for @g's underlay pings. */
+static void underlay_target(struct vx_probe_target *g, const struct vx_ev_tunnel *t)
+{
+	g->ul_family = 0;
+	if (inet_pton(AF_INET, t->remote, g->ul_dst) == 1)
+		g->ul_family = AF_INET;
+	else if (inet_pton(AF_INET6, t->remote, g->ul_dst) == 1)
+		g->ul_family = AF_INET6;
 }
 
 /* From each chosen namespace's VXLAN device to its peer's overlay address,
@@ -105,8 +123,18 @@ void vx_probe_pick_targets(struct vx_probe *pr, const struct vx_evidence *ev)
 		vx_probe_cpy(g->dst_ns, sizeof(g->dst_ns), p->netns);
 		g->dst_known = true;
 		g->mtu = t->mtu;
+		underlay_target(g, t);
 		pr->n_tg++;
 	}
+}
+
+static int n_tunnels_in(const struct vx_evidence *ev, const char *netns)
+{
+	int n = 0;
+
+	for (int t = 0; t < ev->n_tun; t++)
+		n += !strcmp(ev->tun[t].netns, netns);
+	return n;
 }
 
 /* The targets the user named with --target: sent from their namespace,
@@ -143,6 +171,10 @@ int vx_probe_user_targets(struct vx_probe *pr, const struct vx_target_spec *spec
 			if (!strcmp(ev->tun[t].netns, s->netns))
 				g->tun = t;
 		g->mtu = g->tun >= 0 ? ev->tun[g->tun].mtu : 0;
+		/* The only tunnel of the namespace leads to the target's VTEP;
+		 * with several, which one does is not known. */
+		if (g->tun >= 0 && n_tunnels_in(ev, s->netns) == 1)
+			underlay_target(g, &ev->tun[g->tun]);
 		/* The same overlay address may exist in many namespaces (labs
 		 * side by side): the diagnosed ones first, then the others. */
 		for (int k = 0; k < n_diag && !g->dst_known; k++) {
@@ -458,15 +490,25 @@ static void probe_child(const struct vx_probe *pr, int out, uint64_t window_ns)
 {
 	uint64_t t0 = vx_now_ns(), end = t0 + window_ns - 700 * NSEC_PER_MSEC;
 	uint64_t mid = t0 + window_ns * 2 / 5, next = t0;
-	int fds[VX_EV_MAX_TUN];
+	int fds[VX_EV_MAX_TUN], ulfds[VX_EV_MAX_TUN];
+	struct vx_probe_target ul[VX_EV_MAX_TUN];
 	bool mid_done = false;
 	uint16_t seq = 0;
 	char line[64];
 	int len;
 
-	for (int i = 0; i < pr->n_tg; i++)
+	for (int i = 0; i < pr->n_tg; i++) {
 		fds[i] = socket_in(pr->tg[i].src_ns, pr->tg[i].family, SOCK_RAW,
 				   pr->tg[i].family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+		/* The remote VTEP, pinged as a target of its own. */
+		ul[i] = pr->tg[i];
+		ul[i].family = pr->tg[i].ul_family;
+		memcpy(ul[i].dst, pr->tg[i].ul_dst, sizeof(ul[i].dst));
+		ulfds[i] = ul[i].family ? socket_in(ul[i].src_ns, ul[i].family, SOCK_RAW,
+						    ul[i].family == AF_INET6 ? IPPROTO_ICMPV6 :
+									       IPPROTO_ICMP) :
+					  -1;
+	}
 	while (vx_now_ns() < end && !vx_exiting) {
 		uint64_t now = vx_now_ns();
 
@@ -476,6 +518,12 @@ static void probe_child(const struct vx_probe *pr, int out, uint64_t window_ns)
 					continue;
 				send_ping(fds[i], &pr->tg[i], i, seq, 64, false);
 				len = snprintf(line, sizeof(line), "S %d\n", i);
+				if (write(out, line, (size_t)len) < 0)
+					_exit(1);
+				if (ulfds[i] < 0)
+					continue;
+				send_ping(ulfds[i], &ul[i], VX_PROBE_UL + i, seq, 64, false);
+				len = snprintf(line, sizeof(line), "S %d\n", VX_PROBE_UL + i);
 				if (write(out, line, (size_t)len) < 0)
 					_exit(1);
 			}
@@ -510,14 +558,20 @@ static void probe_child(const struct vx_probe *pr, int out, uint64_t window_ns)
 			next = vx_now_ns();
 		}
 		{
-			struct pollfd p[VX_EV_MAX_TUN];
+			struct pollfd p[2 * VX_EV_MAX_TUN];
+			int n = pr->n_tg;
 
-			for (int i = 0; i < pr->n_tg; i++)
+			for (int i = 0; i < n; i++) {
 				p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-			poll(p, (nfds_t)pr->n_tg, 20);
-			for (int i = 0; i < pr->n_tg; i++)
+				p[n + i] = (struct pollfd){ .fd = ulfds[i], .events = POLLIN };
+			}
+			poll(p, (nfds_t)(2 * n), 20);
+			for (int i = 0; i < n; i++) {
 				if (fds[i] >= 0 && (p[i].revents & POLLIN))
 					read_replies(fds[i], i, &pr->tg[i], out, t0);
+				if (ulfds[i] >= 0 && (p[n + i].revents & POLLIN))
+					read_replies(ulfds[i], VX_PROBE_UL + i, &ul[i], out, t0);
+			}
 		}
 	}
 	_exit(0);
@@ -556,6 +610,22 @@ static bool sweep_got(struct vx_probe_target *g, size_t size)
 	return true;
 }
 
+/* A line about target @g's underlay pings: sent, or answered. */
+static void underlay_line(struct vx_probe_target *g, const char *line)
+{
+	unsigned idx;
+	double at, rtt;
+	size_t size;
+
+	if (line[0] == 'S')
+		g->ul_sent++;
+	else if (line[0] == 'R' && sscanf(line, "R %u %lf %lf %zu", &idx, &at, &rtt, &size) == 4) {
+		g->ul_received++;
+		if (g->n_ul_rtt < VX_PROBE_MAX_RTT)
+			g->ul_rtt_us[g->n_ul_rtt++] = rtt;
+	}
+}
+
 void vx_probe_parse(struct vx_probe *pr)
 {
 	char *save = NULL, *line;
@@ -567,7 +637,13 @@ void vx_probe_parse(struct vx_probe *pr)
 		size_t size, a, b;
 		struct vx_probe_target *g;
 
-		if (sscanf(line + 1, " %u", &idx) != 1 || idx >= (unsigned)pr->n_tg)
+		if (sscanf(line + 1, " %u", &idx) != 1)
+			continue;
+		if (idx >= VX_PROBE_UL && idx - VX_PROBE_UL < (unsigned)pr->n_tg) {
+			underlay_line(&pr->tg[idx - VX_PROBE_UL], line);
+			continue;
+		}
+		if (idx >= (unsigned)pr->n_tg)
 			continue;
 		g = &pr->tg[idx];
 		if (line[0] == 'S') {

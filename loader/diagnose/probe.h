@@ -69,7 +69,17 @@ struct vx_probe_target {
 	/* The route's MTU toward the target after the burst ("P" line): below
 	 * the overlay MTU when PMTU discovery learned a smaller path. */
 	uint32_t route_mtu;
+	/* The tunnel's remote VTEP, pinged from src_ns beside the overlay
+	 * pings ("S" and "R" lines of index VX_PROBE_UL + idx): the
+	 * underlay's own round trip. ul_family 0: not pinged. */
+	int ul_family;
+	uint8_t ul_dst[16];
+	double ul_rtt_us[VX_PROBE_MAX_RTT];
+	int n_ul_rtt;
+	unsigned ul_sent, ul_received;
 };
+/* The report's index of target idx's underlay pings. */
+#define VX_PROBE_UL 1000
 
 struct vx_probe {
 	struct vx_probe_target tg[VX_EV_MAX_TUN];
@@ -122,7 +132,7 @@ const char *vx_probe_target_addr(const struct vx_probe_target *g, char *buf, siz
  * full-size ones and the sweep, ICMP too-big errors, the TCP exchange. */
 void vx_probe_fill_probes(const struct vx_probe *p, struct vx_evidence *ev);
 /* One "rtt" ev->lat entry per target that had answers: against @base
- * (read from the file @baseline) when it knows the target, else against
+ * (@baseline says where it came from) when it knows the target, else against
  * the window's own first third when there are 9 round trips or more. */
 void vx_probe_fill_latency(const struct vx_probe *p, struct vx_evidence *ev,
 			   const struct vx_baseline *base, const char *baseline);

@@ -11,6 +11,24 @@
 
 /* ---- evidence ------------------------------------------------------------- */
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, int n, double q)
+{
+	int i;
+
+	if (n <= 0)
+		return 0;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	i = (int)ceil(q * n) - 1;
+	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
 /* The full-size pings, the sweep (as inner packet sizes: payload plus IP
  * header), ICMP too-big errors and the TCP exchange, for the PMTU check. */
 static void fill_sizes(const struct vx_probe_target *g, struct vx_ev_probe *p)
@@ -41,6 +59,25 @@ static void fill_sizes(const struct vx_probe_target *g, struct vx_ev_probe *p)
 	p->sweep_clean = !p->sweep_lost || p->sweep_ok < p->sweep_lost;
 }
 
+/* The overlay pings' median round trip, and the remote VTEP's over the
+ * underlay when it was pinged. */
+static void fill_rtts(const struct vx_probe_target *g, struct vx_ev_probe *p)
+{
+	double v[VX_PROBE_MAX_RTT];
+
+	memcpy(v, g->rtt_us, sizeof(double) * (size_t)g->n_rtt);
+	p->rtt_p50_us = pct(v, g->n_rtt, 0.5);
+	p->rtt_samples = (uint32_t)g->n_rtt;
+	p->ul_samples = 0;
+	p->ul_to[0] = '\0';
+	if (!g->ul_family)
+		return;
+	inet_ntop(g->ul_family, g->ul_dst, p->ul_to, sizeof(p->ul_to));
+	memcpy(v, g->ul_rtt_us, sizeof(double) * (size_t)g->n_ul_rtt);
+	p->ul_rtt_p50_us = pct(v, g->n_ul_rtt, 0.5);
+	p->ul_samples = (uint32_t)g->n_ul_rtt;
+}
+
 void vx_probe_fill_probes(const struct vx_probe *pr, struct vx_evidence *ev)
 {
 	for (int i = 0; i < pr->n_tg && ev->n_probes < VX_EV_MAX_TUN; i++) {
@@ -51,25 +88,8 @@ void vx_probe_fill_probes(const struct vx_probe *pr, struct vx_evidence *ev)
 		p->sent = pr->tg[i].sent;
 		p->received = pr->tg[i].received;
 		fill_sizes(&pr->tg[i], p);
+		fill_rtts(&pr->tg[i], p);
 	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, int n, double q)
-{
-	int i;
-
-	if (n <= 0)
-		return 0;
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	i = (int)ceil(q * n) - 1;
-	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
 void vx_probe_fill_latency(const struct vx_probe *pr, struct vx_evidence *ev,
@@ -99,7 +119,7 @@ void vx_probe_fill_latency(const struct vx_probe *pr, struct vx_evidence *ev,
 		if (base && vx_baseline_lookup(base, l->netns, l->device, "rtt", &l->base_p50_us,
 					       &l->base_p90_us)) {
 			l->has_base = true;
-			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", baseline);
+			snprintf(l->base_from, sizeof(l->base_from), "%s", baseline);
 		} else if (n >= 9) {
 			/* The window's own first third, in time order. */
 			first = n / 3;

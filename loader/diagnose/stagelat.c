@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Per-stage latency over a diagnosis window (see stagelat.h). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,27 +103,44 @@ void vx_stagelat_stop(struct vx_stagelat *s)
 	s->up = false;
 }
 
+struct rows {
+	struct vx_stagelat_row *r;
+	int n, max;
+};
+
+static void add_row(const struct vx_lat_key *k, const struct vx_lat_hist *h, void *ctx)
+{
+	struct rows *rs = ctx;
+
+	if (rs->n == rs->max)
+		return;
+	rs->r[rs->n].k = *k;
+	rs->r[rs->n++].h = *h;
+}
+
 /* Every stage histogram, summed over CPUs. */
 static int read_hists(struct vx_stagelat *s, struct vx_stagelat_row *rows, int max)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_map_fd(&s->dp, "vxl_hist"), n = 0;
-	struct vx_lat_hist *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
-	struct vx_lat_key k, next;
-	bool first = true;
+	struct rows rs = { rows, 0, max };
 
-	while (vals && fd >= 0 && n < max && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
-		first = false;
-		k = next;
-		if (bpf_map_lookup_elem(fd, &k, vals) || k.stage >= VX_ST__MAX)
-			continue;
-		memset(&rows[n], 0, sizeof(rows[n]));
-		rows[n].k = k;
-		for (int c = 0; c < ncpu; c++)
-			vx_hist_merge(&rows[n].h, &vals[c]);
-		n++;
-	}
-	free(vals);
-	return n;
+	vx_dp_lat_foreach(&s->dp, add_row, &rs);
+	return rs.n;
+}
+
+/* Two humps: where each begins, and the upper one's share of the samples
+ * (those above the geometric middle between them). */
+static void humps(struct vx_ev_lat *l, const struct vx_lat_hist *h)
+{
+	uint64_t lo, hi, mid, below[2];
+
+	if (!vx_hist_bimodal(h, &lo, &hi))
+		return;
+	mid = (uint64_t)sqrt((double)lo * (double)hi);
+	vx_hist_buckets(h, &mid, 1, below);
+	l->bimodal = true;
+	l->lo_us = (double)lo / 1e3;
+	l->hi_us = (double)hi / 1e3;
+	l->hi_share = h->count ? (double)below[1] / (double)h->count : 0;
 }
 
 /* The window's first third ends: keep the histograms as they are. */
@@ -206,7 +224,7 @@ void vx_stagelat_fill(struct vx_stagelat *s, struct vx_evidence *ev, const struc
 		if (base && vx_baseline_lookup(base, l->netns, l->device, l->stage, &l->base_p50_us,
 					       &l->base_p90_us)) {
 			l->has_base = true;
-			snprintf(l->base_from, sizeof(l->base_from), "--baseline %s", baseline);
+			snprintf(l->base_from, sizeof(l->base_from), "%s", baseline);
 		} else if (have_first && first.count >= LAT_MIN_SAMPLES) {
 			l->base_p50_us = (double)vx_hist_quantile(&first, 0.5) / 1e3;
 			l->base_p90_us = (double)vx_hist_quantile(&first, 0.9) / 1e3;
@@ -219,6 +237,8 @@ void vx_stagelat_fill(struct vx_stagelat *s, struct vx_evidence *ev, const struc
 		l->p50_us = (double)vx_hist_quantile(&rows[i].h, 0.5) / 1e3;
 		l->p90_us = (double)vx_hist_quantile(&rows[i].h, 0.9) / 1e3;
 		l->samples = rows[i].h.count;
+		l->vni = rows[i].k.vni == VX_VNI_UNKNOWN ? 0 : rows[i].k.vni;
+		humps(l, &rows[i].h);
 		ev->n_lat++;
 	}
 }

@@ -57,7 +57,7 @@ void vx_stagelat_tick(struct vx_stagelat *s, uint64_t elapsed_ns, uint64_t windo
 /* The probe's burst begins (@end false) or ends. */
 void vx_stagelat_burst(struct vx_stagelat *s, bool end);
 /* One ev->lat entry per watched device and stage with enough samples,
- * against @base (read from the file @baseline) when it knows the stage,
+ * against @base (@baseline says where it came from) when it knows the stage,
  * else against the window's first third. */
 void vx_stagelat_fill(struct vx_stagelat *s, struct vx_evidence *ev, const struct vx_baseline *base,
 		      const char *baseline);

@@ -232,6 +232,11 @@ int vx_dp_cnt_fd(const struct vx_dp *dp);
  * perhaps created again with the same inode, counts from its start
  * (dp_incarn.h); tunnels of ended namespaces only are left out. */
 int vx_dp_tun_foreach(const struct vx_dp *dp, vx_tun_fn fn, void *ctx);
+/* Every latency histogram (vxl_hist) with samples, summed over CPUs, one
+ * call of FN each; stages past VX_ST__MAX are passed over. 0, or a
+ * negative errno when the map cannot be read. */
+typedef void (*vx_lat_fn)(const struct vx_lat_key *k, const struct vx_lat_hist *h, void *ctx);
+int vx_dp_lat_foreach(const struct vx_dp *dp, vx_lat_fn fn, void *ctx);
 /* With vx_dp_opts.retired: move up to @max rows of namespaces that ended
  * since the last call (their tunnels' totals, labelled as the namespace
  * was; only the keys vx_dp_tun_counts counted) into @out; returns how

@@ -3,14 +3,18 @@
  * key of vxp_tun (through each CPU's slots, maputil.c), and which keys
  * count, so that each packet counts once under the remote VTEP it named
  * (vx_dp_tun_counts, datapath.h), and for namespaces that end, each
- * incarnation's own (dp_incarn.h). */
+ * incarnation's own (dp_incarn.h); the latency histograms, summed over
+ * CPUs. */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "datapath.h"
 #include "dp_internal.h"
+#include "hist.h"
 #include "log.h"
 #include "maputil.h"
 #include "vx_tc.skel.h"
@@ -82,6 +86,33 @@ void dp_netns_ended(struct vx_dp *dp, struct vx_dp_inst *in)
 int vx_dp_retired_take(struct vx_dp *dp, struct vx_dp_retired *out, int max)
 {
 	return vx_incarn_take(&dp->inc, out, max);
+}
+
+int vx_dp_lat_foreach(const struct vx_dp *dp, vx_lat_fn fn, void *ctx)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_map_fd(dp, "vxl_hist");
+	struct vx_lat_hist *vals, sum;
+	struct vx_lat_key k, next;
+	bool first = true;
+
+	if (fd < 0)
+		return fd;
+	vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		first = false;
+		k = next;
+		if (k.stage >= VX_ST__MAX || bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		vx_hist_sum(&sum, vals, ncpu);
+		/* The map exists in every datapath object, filled only where
+		 * latency joins are on. */
+		if (sum.count)
+			fn(&k, &sum, ctx);
+	}
+	free(vals);
+	return 0;
 }
 
 static bool vni_in_filter(const struct vx_vxlan_dev *v, uint32_t vni)

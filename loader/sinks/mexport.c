@@ -373,41 +373,36 @@ static void fill_tunnels(struct vx_mexport *me, const struct vx_dp *dp)
 	free(f.rows);
 }
 
+struct lat_fill {
+	struct vx_mexport *me;
+	const struct vx_dp *dp;
+	uint64_t bounds[LAT_BOUNDS];
+};
+
+static void fill_latency_row(const struct vx_lat_key *k, const struct vx_lat_hist *h, void *ctx)
+{
+	struct lat_fill *lf = ctx;
+	const struct vx_dp_watched *w = vx_dp_lookup(lf->dp, k->netns, k->ifindex);
+	const char *stage = vx_lat_stage_name(k->stage);
+	uint64_t counts[LAT_BOUNDS + 1];
+	char vni[16];
+
+	if (!w || !stage)
+		return;
+	vx_hist_buckets(h, lf->bounds, LAT_BOUNDS, counts);
+	vx_vni_str(k->vni, vni, sizeof(vni));
+	vx_metric_set_histogram(lf->me->latency,
+				(const char *[]){ vx_ns_label(k->netns), w->name, vni, stage },
+				counts, (double)h->sum_ns / 1e9);
+}
+
 static void fill_latency(struct vx_mexport *me, const struct vx_dp *dp)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_map_fd(dp, "vxl_hist");
-	uint64_t bounds[LAT_BOUNDS];
-	struct vx_lat_hist *vals, sum;
-	struct vx_lat_key k, next;
-	bool first = true;
+	struct lat_fill lf = { me, dp, { 0 } };
 
-	if (fd < 0)
-		return;
 	for (int i = 0; i < LAT_BOUNDS; i++)
-		bounds[i] = lat_bound_ns(i);
-	vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
-	while (vals && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
-		const struct vx_dp_watched *w = vx_dp_lookup(dp, next.netns, next.ifindex);
-		const char *stage = vx_lat_stage_name(next.stage);
-		uint64_t counts[LAT_BOUNDS + 1];
-		char vni[16];
-
-		first = false;
-		k = next;
-		if (!w || !stage || bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		vx_hist_sum(&sum, vals, ncpu);
-		/* The histogram map exists in every datapath object, filled
-		 * only where latency joins are on. */
-		if (!sum.count)
-			continue;
-		vx_hist_buckets(&sum, bounds, LAT_BOUNDS, counts);
-		vx_vni_str(k.vni, vni, sizeof(vni));
-		vx_metric_set_histogram(
-			me->latency, (const char *[]){ vx_ns_label(k.netns), w->name, vni, stage },
-			counts, (double)sum.sum_ns / 1e9);
-	}
-	free(vals);
+		lf.bounds[i] = lat_bound_ns(i);
+	vx_dp_lat_foreach(dp, fill_latency_row, &lf);
 }
 
 void vx_mexport_datapath(struct vx_mexport *me, const struct vx_dp *dp)

@@ -25,6 +25,7 @@ enum {
 	VX_OPT_XDP = 1u << 6,	  /* --xdp: XDP on underlay ingress */
 	VX_OPT_PCAP = 1u << 7,	  /* --pcap FILE --snaplen N */
 	VX_OPT_ALLNS = 1u << 8,	  /* --all-netns */
+	VX_OPT_STATE = 1u << 9,	  /* --state-dir DIR */
 };
 
 struct vx_cmd {

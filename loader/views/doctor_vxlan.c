@@ -106,6 +106,8 @@ static void print_dev_details(const struct vx_vxlan_dev *d)
 	if (d->external)
 		printf(DETAIL "external (collect_md): each packet carries its VNI and remote VTEP "
 			      "(lwtunnel routes, OVS, Cilium)\n");
+	if (d->master[0])
+		printf(DETAIL "a port of %s: the overlay's addresses live there\n", d->master);
 	if (d->vnifilter) {
 		printf(DETAIL "VNI filter:");
 		for (int i = 0; i < n_kept(d->n_vnis, VX_INV_MAX_VNIS); i++) {
@@ -142,6 +144,7 @@ static void print_dev_json(struct jw *w, const struct vx_vxlan_dev *d)
 {
 	char a[INET6_ADDRSTRLEN];
 
+	jw_str(w, "master", d->master[0] ? d->master : NULL);
 	jw_bool(w, "external", d->external);
 	jw_bool(w, "vnifilter", d->vnifilter);
 	jw_arr_open(w, "vnis");

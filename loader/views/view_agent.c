@@ -3,7 +3,8 @@
  * counters-only mode with latency joins, the delivery and xmit latency
  * hooks (lathooks.c), the drop, retransmit and conntrack engines, all read
  * every --interval into the exported series (mexport.c) that an HTTP
- * thread serves on /metrics. Memory bounds: see mexport.c. */
+ * thread serves on /metrics, and the latency histograms into the rolling
+ * baseline diagnose reads (basestate.h). Memory bounds: see mexport.c. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -14,11 +15,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "basestate.h"
 #include "btfnames.h"
 #include "cmd.h"
 #include "conntrack.h"
 #include "datapath.h"
 #include "dropsrc.h"
+#include "hist.h"
 #include "ksyms.h"
 #include "lathooks.h"
 #include "log.h"
@@ -45,6 +48,7 @@ struct agent {
 	struct vx_ct *ct;
 	struct vx_ct_snapshot *ct_snap;
 	uint64_t nf_last_ns;
+	struct vx_basestate *base; /* NULL: the state directory is unusable */
 };
 
 /* Each read runs iptables-save where iptables-nft or legacy rules exist,
@@ -68,6 +72,17 @@ static int read_netfilter(struct agent *a, uint64_t now, struct vx_nf_ruleset *r
 		if (vx_nf_read_ruleset(names[i], &rs[i]))
 			vx_nf_ruleset_free(&rs[i]);
 	return n;
+}
+
+/* Each stage of each watched device, named as diagnose names it. */
+static void see_stage(const struct vx_lat_key *k, const struct vx_lat_hist *h, void *ctx)
+{
+	struct agent *a = ctx;
+	const struct vx_dp_watched *w = vx_dp_lookup(&a->dp, k->netns, k->ifindex);
+	const char *stage = vx_lat_stage_name(k->stage);
+
+	if (w && stage)
+		vx_basestate_see(a->base, w->netns, w->name, stage, h);
 }
 
 static void on_tick(void *ctx, uint64_t now)
@@ -97,6 +112,23 @@ static void on_tick(void *ctx, uint64_t now)
 	vx_mexport_end(a->view.me);
 	for (int i = 0; i < n_nf; i++)
 		vx_nf_ruleset_free(&rs[i]);
+	if (a->base) {
+		vx_dp_lat_foreach(&a->dp, see_stage, a);
+		vx_basestate_tick(a->base, now);
+	}
+}
+
+static void open_basestate(struct agent *a)
+{
+	const char *dir = a->o->state_dir ? a->o->state_dir : VX_BASESTATE_DIR;
+	uint64_t every = a->o->interval_ns ? a->o->interval_ns : NSEC_PER_SEC;
+	char err[512];
+
+	a->base = vx_basestate_open(dir, every * VX_BASESTATE_INTERVALS, err, sizeof(err));
+	if (!a->base)
+		pr_warn("%s: keeping no latency baseline for diagnose (--state-dir DIR picks "
+			"another directory)",
+			err);
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -260,6 +292,7 @@ int cmd_agent(struct vx_opts *o)
 	if (a.rt)
 		vx_retranssrc_use_flows(a.rt, vx_dp_map_fd(&a.dp, "vxp_flow"));
 	report_backends(&a);
+	open_basestate(&a);
 
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &a);
 	if (!ret)
@@ -294,5 +327,6 @@ out:
 	vx_dp_close(&a.dp);
 	vx_lathooks_close(&a.hooks);
 	vx_ksyms_free();
+	vx_basestate_close(a.base);
 	return ret;
 }

@@ -14,7 +14,8 @@
  *   - conntrack count/max/failures (conntrack.c);
  *   - TCP retransmits per tunnel (retranssrc.c);
  *   - with --probe, overlay round trips measured by vxray's own pings,
- *     against --baseline FILE or the window's first third.
+ *     against --baseline FILE, else the agent's (basestate.h), else the
+ *     window's first third.
  * --probe is the only thing that sends traffic; see probe.c. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "basestate.h"
 #include "cmd.h"
 #include "conntrack.h"
 #include "dropev.h"
@@ -59,7 +61,7 @@ struct diag {
 	char gaps[8][160];
 	int n_gaps;
 	struct vx_probe pr;
-	const char *baseline;
+	char base_from[160]; /* where the baseline came from, in words */
 	uint64_t window_ns;
 	struct vx_stagelat sl; /* per-stage latency from the datapath */
 	uint64_t start_ns;
@@ -161,6 +163,7 @@ static void fill_tunnels(struct diag *d)
 		snprintf(t->netns, sizeof(t->netns), "%s", v->netns);
 		snprintf(t->device, sizeof(t->device), "%s", v->name);
 		snprintf(t->underlay, sizeof(t->underlay), "%s", v->underlay);
+		snprintf(t->master, sizeof(t->master), "%s", v->master);
 		t->vni = v->vni;
 		t->external = v->external;
 		/* Its local address, else the source its route gives. */
@@ -200,6 +203,11 @@ static int inv_index(const struct diag *d, const struct vx_ev_tunnel *t)
 
 /* ---- device counters ------------------------------------------------------ */
 
+static void uncount_rx(struct vx_ev_tunnel *t, uint64_t n)
+{
+	t->underlay_rx -= n < t->underlay_rx ? n : t->underlay_rx;
+}
+
 static void snap_devices(struct diag *d, bool end)
 {
 	for (int i = 0; i < d->ev.n_tun; i++) {
@@ -216,6 +224,19 @@ static void snap_devices(struct diag *d, bool end)
 		t->encap = v.tx - d->vx0[i].tx;
 		t->decap = v.rx - d->vx0[i].rx;
 		t->underlay_rx = u.rx - d->ul0[i].rx;
+	}
+	/* The probe's pings of remote VTEPs cross the underlays but are no
+	 * tunnel traffic: each answered one was a request into the peer's
+	 * underlay and a reply into the sender's. */
+	for (int i = 0; end && i < d->pr.n_tg; i++) {
+		const struct vx_probe_target *g = &d->pr.tg[i];
+		struct vx_ev_tunnel *t = g->tun >= 0 && g->ul_family ? &d->ev.tun[g->tun] : NULL;
+
+		if (!t)
+			continue;
+		uncount_rx(t, g->ul_received);
+		if (t->peer >= 0)
+			uncount_rx(&d->ev.tun[t->peer], g->ul_received);
 	}
 }
 
@@ -339,6 +360,10 @@ static void print_text(const struct diag *d, const struct vx_finding *f, int n)
 			else
 				printf(", no TCP (the address is in no namespace of this host)");
 			print_sweep(d, i);
+			if (g->ul_family)
+				printf(", its VTEP %s over the underlay %u/%u",
+				       inet_ntop(g->ul_family, g->ul_dst, a, sizeof(a)) ? a : "?",
+				       g->ul_received, g->ul_sent);
 		}
 		printf("\n");
 	}
@@ -398,6 +423,12 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		if (g->dst_known) {
 			jw_uint(&w, "tcp_sent", g->tcp_sent);
 			jw_uint(&w, "tcp_received", g->tcp_received);
+		}
+		if (g->ul_family) {
+			jw_str(&w, "underlay_vtep",
+			       inet_ntop(g->ul_family, g->ul_dst, a, sizeof(a)) ? a : NULL);
+			jw_uint(&w, "underlay_pings_sent", g->ul_sent);
+			jw_uint(&w, "underlay_pings_received", g->ul_received);
 		}
 		jw_obj_close(&w);
 	}
@@ -590,13 +621,33 @@ static void fill_retrans(struct diag *d)
 	}
 }
 
+/* --baseline FILE, else the one the agent keeps when it left one: what
+ * latency is compared with, and the words saying where it came from. */
+static int load_baseline(struct diag *d, struct vx_baseline **base)
+{
+	char err[512];
+
+	if (!d->o->baseline) {
+		*base = vx_basestate_read(d->o->state_dir ? d->o->state_dir : VX_BASESTATE_DIR,
+					  d->base_from, sizeof(d->base_from));
+		return 0;
+	}
+	*base = vx_baseline_load(d->o->baseline, err, sizeof(err));
+	if (!*base) {
+		pr_err("%s", err);
+		return VX_EXIT_USAGE;
+	}
+	snprintf(d->base_from, sizeof(d->base_from), "--baseline %s", d->o->baseline);
+	return 0;
+}
+
 int cmd_diagnose(struct vx_opts *o)
 {
 	static struct diag d;
 	static struct vx_finding f[VX_MAX_FINDINGS];
 	struct vx_loop loop = { .epfd = -1 };
 	struct vx_baseline *base = NULL;
-	char buf[32], err[512];
+	char buf[32];
 	struct vx_view view;
 	uint64_t start;
 	int ret, n;
@@ -604,20 +655,14 @@ int cmd_diagnose(struct vx_opts *o)
 	memset(&d, 0, sizeof(d));
 	d.o = o;
 	d.drops_ev.ev = &d.ev;
-	d.baseline = o->baseline;
 	d.window_ns = o->duration_ns ? o->duration_ns : 10 * NSEC_PER_SEC;
 	if (o->probe && d.window_ns < VX_PROBE_MIN_NS) {
 		pr_err("--probe needs a window of at least %s (-d)",
 		       vx_fmt_duration(VX_PROBE_MIN_NS, buf, sizeof(buf)));
 		return VX_EXIT_USAGE;
 	}
-	if (o->baseline) {
-		base = vx_baseline_load(o->baseline, err, sizeof(err));
-		if (!base) {
-			pr_err("%s", err);
-			return VX_EXIT_USAGE;
-		}
-	}
+	if ((ret = load_baseline(&d, &base)))
+		return ret;
 	/* Before pick(): without privileges entering the namespaces fails
 	 * with a less useful message. */
 	/* No --metrics and no --pcap here (main.c's table): only the
@@ -707,8 +752,8 @@ int cmd_diagnose(struct vx_opts *o)
 	vx_dropev_attach_rules(&d.drops_ev);
 	fill_conntrack(&d);
 	fill_retrans(&d);
-	vx_stagelat_fill(&d.sl, &d.ev, base, d.baseline);
-	vx_probe_fill_latency(&d.pr, &d.ev, base, d.baseline);
+	vx_stagelat_fill(&d.sl, &d.ev, base, d.base_from);
+	vx_probe_fill_latency(&d.pr, &d.ev, base, d.base_from);
 	/* Ctrl-C ends the window early: judge what was seen, say how long. */
 	d.ev.window_s = (double)start / NSEC_PER_SEC;
 	if (d.rt && vx_retranssrc_lost(d.rt))

@@ -112,31 +112,21 @@ static int cmp_row(const void *a, const void *b)
 	return x->vni < y->vni ? -1 : x->vni > y->vni;
 }
 
+static void add_row(const struct vx_lat_key *k, const struct vx_lat_hist *h, void *ctx)
+{
+	struct latency *x = ctx;
+
+	if (x->n_rows == MAX_ROWS || (x->o->has_vni && k->vni != x->o->vni))
+		return;
+	x->rows[x->n_rows].k = *k;
+	x->rows[x->n_rows++].h = *h;
+}
+
 /* Every histogram, summed over CPUs, sorted by stage. */
 static void read_hists(struct latency *x)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct vx_lat_hist *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
-	int fd = vx_dp_map_fd(&x->dp, "vxl_hist");
-	struct vx_lat_key k, next;
-	bool first = true;
-
 	x->n_rows = 0;
-	while (vals && fd >= 0 && x->n_rows < MAX_ROWS &&
-	       !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
-		struct row *r = &x->rows[x->n_rows];
-
-		first = false;
-		k = next;
-		if (bpf_map_lookup_elem(fd, &k, vals) || k.stage >= VX_ST__MAX)
-			continue;
-		if (x->o->has_vni && k.vni != x->o->vni)
-			continue;
-		r->k = k;
-		vx_hist_sum(&r->h, vals, ncpu);
-		x->n_rows++;
-	}
-	free(vals);
+	vx_dp_lat_foreach(&x->dp, add_row, x);
 	qsort(x->rows, (size_t)x->n_rows, sizeof(x->rows[0]), cmp_row);
 }
 

@@ -125,7 +125,7 @@ test_external_lwtunnel() {
 	assert_match "$out" "remotes: 10\.0\.0\.2 vni 100 \(route\)" "doctor lists the route's remote and VNI"
 	assert_no_match "$out" "MTU: vx0" "1430 over 1500 fits"
 	out=$("$VXRAY" doctor -j --netns "$A")
-	assert_match "$out" '"device":"vx0","ifindex":[0-9]+,"vni":null,"local":null,"route_source":"10\.0\.0\.1",.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route","external":true,"vnifilter":false,"vnis":\[\],"remotes":\[\{"remote":"10\.0\.0\.2","vni":100,"from":"route"\}\]' "doctor JSON for an external device"
+	assert_match "$out" '"device":"vx0","ifindex":[0-9]+,"vni":null,"local":null,"route_source":"10\.0\.0\.1",.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route","master":null,"external":true,"vnifilter":false,"vnis":\[\],"remotes":\[\{"remote":"10\.0\.0\.2","vni":100,"from":"route"\}\]' "doctor JSON for an external device"
 }
 
 # A packet sent on an external device without tunnel metadata (the

@@ -27,7 +27,7 @@ test_every_view_names_namespaces_alike() {
 	pe=$!
 	in_a "$VXRAY" drops -j -d 60s ${VX_BACKEND:+--backend "$VX_BACKEND"} >"$drp" 2>&1 &
 	pd=$!
-	in_a "$VXRAY" agent --auto --metrics 127.0.0.1:0 --interval 500ms \
+	in_a "$VXRAY" agent --auto --metrics 127.0.0.1:0 --interval 500ms --state-dir "$agt.state" \
 		${VX_BACKEND:+--backend "$VX_BACKEND"} >"$agt" 2>&1 &
 	pa=$!
 	wait_line "$enc" 'watching [0-9]* interface' || { cat "$enc"; fail "encap did not attach"; }
@@ -50,7 +50,7 @@ test_every_view_names_namespaces_alike() {
 	wait "$pe" "$pd" "$pa"
 	local e d
 	e=$(cat "$enc") d=$(cat "$drp")
-	rm -f "$enc" "$drp" "$agt"
+	rm -rf "$enc" "$drp" "$agt" "$agt.state"
 
 	# encap: its own namespace, not "host".
 	assert_match "$e" "\"type\":\"encap\",.*\"netns\":\"$A\",\"device\":\"vxlan100\"" \

@@ -49,8 +49,8 @@ free_port() {
 start_agent() {
 	local log=$1 i
 	shift
-	"$VXRAY" agent ${VX_BACKEND:+--backend "$VX_BACKEND"} --metrics 127.0.0.1:0 --interval 500ms "$@" \
-		>"$log" 2>&1 &
+	"$VXRAY" agent ${VX_BACKEND:+--backend "$VX_BACKEND"} --metrics 127.0.0.1:0 --interval 500ms \
+		--state-dir "${log%/*}/state" "$@" >"$log" 2>&1 &
 	AGENT_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		AGENT_PORT=$(grep -o 'http://127\.0\.0\.1:[0-9]*/metrics' "$log" | head -1 |

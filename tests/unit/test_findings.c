@@ -13,35 +13,13 @@
 
 #include "baseline.h"
 #include "dropreason.h"
+#include "evlab.h"
 #include "findings.h"
-
-static struct vx_evidence ev;
-static struct vx_finding out[VX_MAX_FINDINGS];
 
 /* Two lab ends, A (vxa) and B (vxb), each other's peer, healthy traffic. */
 static void lab(void)
 {
-	memset(&ev, 0, sizeof(ev));
-	ev.window_s = 10;
-	ev.probed = true;
-	for (int i = 0; i < 2; i++) {
-		struct vx_ev_tunnel *t = &ev.tun[i];
-
-		snprintf(t->netns, sizeof(t->netns), "%s", i ? "vxb" : "vxa");
-		snprintf(t->device, sizeof(t->device), "vxlan100");
-		snprintf(t->underlay, sizeof(t->underlay), "und0");
-		t->vni = 100;
-		snprintf(t->local, sizeof(t->local), "10.0.0.%d", i + 1);
-		snprintf(t->remote, sizeof(t->remote), "10.0.0.%d", 2 - i);
-		t->dstport = 4789;
-		t->mtu = 1450;
-		t->underlay_mtu = 1500;
-		t->peer = !i;
-		t->encap = 40;
-		t->decap = 40;
-		t->underlay_rx = 42;
-	}
-	ev.n_tun = 2;
+	ev_lab(false, 10);
 }
 
 static struct vx_ev_drop *drop(const char *ns, const char *reason, uint64_t n, bool outer,
@@ -56,19 +34,6 @@ static struct vx_ev_drop *drop(const char *ns, const char *reason, uint64_t n, b
 	d->outer = outer;
 	d->count = n;
 	return d;
-}
-
-static int judge(void)
-{
-	return vx_findings_judge(&ev, out, VX_MAX_FINDINGS);
-}
-
-static bool has_ev(const struct vx_finding *f, const char *needle)
-{
-	for (int i = 0; i < f->n_evidence; i++)
-		if (strstr(f->evidence[i], needle))
-			return true;
-	return false;
 }
 
 static void test_healthy(void **state)

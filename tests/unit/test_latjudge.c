@@ -2,9 +2,11 @@
 /* The underlay latency finding without an earlier run
  * (loader/diagnose/latjudge.c) on hand-built evidence, through
  * vx_findings_judge: the wire stage of one tunnel A->B against B->A, and
- * against what a wire on one host takes; what is no fault (jitter under
- * load, one direction unmeasured); and a baseline's finding taking the
- * wire's evidence rather than a second finding. Two ends on one host:
+ * against what a wire on one host takes; one VNI against the others of
+ * its device; a stage with two humps far apart; what is no fault (jitter
+ * under load, one direction unmeasured, the host's own TCP delivery); and
+ * a baseline's finding taking the others' evidence rather than a second
+ * finding. Two ends on one host:
  * vxa and vxb, each with vxlan100 over und0. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,31 +17,12 @@
 
 #include <cmocka.h>
 
+#include "evlab.h"
 #include "findings.h"
-
-static struct vx_evidence ev;
-static struct vx_finding out[VX_MAX_FINDINGS];
 
 static void lab(void)
 {
-	memset(&ev, 0, sizeof(ev));
-	ev.window_s = 6;
-	ev.probed = true;
-	for (int i = 0; i < 2; i++) {
-		struct vx_ev_tunnel *t = &ev.tun[i];
-
-		snprintf(t->netns, sizeof(t->netns), "%s", i ? "vxb" : "vxa");
-		snprintf(t->device, sizeof(t->device), "vxlan100");
-		snprintf(t->underlay, sizeof(t->underlay), "und0");
-		t->vni = 100;
-		snprintf(t->local, sizeof(t->local), "10.0.0.%d", i + 1);
-		snprintf(t->remote, sizeof(t->remote), "10.0.0.%d", 2 - i);
-		t->mtu = 1450;
-		t->underlay_mtu = 1500;
-		t->peer = !i;
-		t->encap = t->decap = t->underlay_rx = 300;
-	}
-	ev.n_tun = 2;
+	ev_lab(false, 6);
 }
 
 /* The wire stage measured at @ns's underlay ingress: what its peer sent. */
@@ -54,20 +37,8 @@ static struct vx_ev_lat *wire(const char *ns, double p50, double p90)
 	l->p50_us = p50;
 	l->p90_us = p90;
 	l->samples = 200;
+	l->vni = 100;
 	return l;
-}
-
-static int judge(void)
-{
-	return vx_findings_judge(&ev, out, VX_MAX_FINDINGS);
-}
-
-static bool has_ev(const struct vx_finding *f, const char *s)
-{
-	for (int i = 0; i < f->n_evidence; i++)
-		if (strstr(f->evidence[i], s))
-			return true;
-	return false;
 }
 
 /* The case: 1 ms on vxa's underlay egress, no baseline. */
@@ -163,6 +134,123 @@ static void test_with_baseline(void **state)
 	assert_true(has_ev(&out[0], "no baseline needed"));
 }
 
+/* VNI 200 on vxb's underlay far slower than VNI 100 there. */
+static void test_one_vni(void **state)
+{
+	(void)state;
+	lab();
+	wire("vxb", 40, 60);
+	wire("vxb", 900, 1000)->vni = 200;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_LATENCY);
+	assert_string_equal(out[0].netns, "vxb");
+	assert_non_null(strstr(out[0].sentence,
+			       "for one VNI: the wire stage of VNI 200 through "
+			       "und0 in vxb takes 0.90 ms at the median, VNI "
+			       "100's on the same device 0.04 ms (22x, +0.86 ms)"));
+	assert_true(has_ev(&out[0], "wire of VNI 200 through und0 in vxb: p50 900 us"));
+	assert_true(has_ev(&out[0], "wire of VNI 100 through und0 in vxb: p50 40 us"));
+	assert_non_null(strstr(out[0].next, "--vni 200"));
+
+	/* Two VNIs alike: nothing. */
+	lab();
+	wire("vxb", 40, 60);
+	wire("vxb", 60, 90)->vni = 200;
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+}
+
+/* A third of the wire's packets wait a millisecond: two humps. */
+static void test_two_humps(void **state)
+{
+	struct vx_ev_lat *l;
+
+	(void)state;
+	lab();
+	l = wire("vxb", 12, 1100);
+	l->bimodal = true;
+	l->lo_us = 8;
+	l->hi_us = 1048;
+	l->hi_share = 0.3;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_LATENCY);
+	assert_non_null(strstr(out[0].sentence, "for part of the traffic: the wire stage through "
+						"und0 in vxb has two humps, 30% of its packets "
+						"from 1.05 ms up and the rest from 8 us"));
+	assert_true(has_ev(&out[0], "from 8 us (70%) and from 1048 us (30%)"));
+
+	/* Humps close together, or the host's own TCP delivery: nothing. */
+	l->hi_us = 300;
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+	l->hi_us = 1048;
+	snprintf(l->stage, sizeof(l->stage), "delivery");
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+}
+
+/* --probe: the overlay round trip far above the remote VTEP's own over
+ * the underlay, from the same namespace: time spent in the tunnel ends. */
+static void test_overlay_vs_underlay(void **state)
+{
+	struct vx_ev_probe *q = &ev.probes[0];
+
+	(void)state;
+	lab();
+	snprintf(q->from, sizeof(q->from), "vxa");
+	snprintf(q->to, sizeof(q->to), "172.16.0.2");
+	snprintf(q->ul_to, sizeof(q->ul_to), "10.0.0.2");
+	q->tun = 0;
+	q->sent = q->received = 30;
+	q->rtt_p50_us = 1150;
+	q->rtt_samples = 30;
+	q->ul_rtt_p50_us = 50;
+	q->ul_samples = 30;
+	ev.n_probes = 1;
+	snprintf(ev.lat[0].netns, sizeof(ev.lat[0].netns), "vxa");
+	snprintf(ev.lat[0].device, sizeof(ev.lat[0].device), "und0");
+	snprintf(ev.lat[0].stage, sizeof(ev.lat[0].stage), "encap");
+	ev.lat[0].p50_us = 1040;
+	ev.lat[0].samples = 100;
+	ev.n_lat = 1;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_LATENCY);
+	assert_string_equal(out[0].device, "vxlan100");
+	assert_non_null(strstr(out[0].sentence,
+			       "in the tunnel ends: the overlay round trip from vxa to 172.16.0.2 "
+			       "takes 1.15 ms at the median, the underlay's own to its VTEP "
+			       "10.0.0.2 0.05 ms (23x, +1.10 ms)"));
+	assert_true(
+		has_ev(&out[0], "underlay pings to 10.0.0.2 from the same namespace: p50 50 us"));
+	assert_true(has_ev(&out[0], "encap through und0 in vxa: p50 1040 us"));
+	assert_non_null(strstr(out[0].next, "`tc -s qdisc show dev vxlan100` in vxa"));
+
+	/* The peer is watched here, yet the ends' stages are fast: what the
+	 * overlay adds is vxray's own programs (an emulated CPU), no fault. */
+	ev.lat[0].p50_us = 126;
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+	/* A peer on another host: nothing here to confirm it with; named. */
+	ev.tun[0].peer = -1;
+	ev.tun[1].peer = -1;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_LATENCY);
+	ev.tun[0].peer = 1;
+	ev.tun[1].peer = 0;
+	ev.lat[0].p50_us = 1040;
+
+	/* Both slow alike (the underlay path itself): not this finding. */
+	q->ul_rtt_p50_us = 1100;
+	ev.lat[0].p50_us = 8;
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+	/* Too few underlay answers to compare. */
+	q->ul_rtt_p50_us = 50;
+	q->ul_samples = 2;
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +258,9 @@ int main(void)
 		cmocka_unit_test(test_both_directions),
 		cmocka_unit_test(test_no_fault),
 		cmocka_unit_test(test_with_baseline),
+		cmocka_unit_test(test_one_vni),
+		cmocka_unit_test(test_two_humps),
+		cmocka_unit_test(test_overlay_vs_underlay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

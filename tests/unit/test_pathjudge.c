@@ -14,10 +14,8 @@
 
 #include <cmocka.h>
 
+#include "evlab.h"
 #include "findings.h"
-
-static struct vx_evidence ev;
-static struct vx_finding out[VX_MAX_FINDINGS];
 
 static void watch(const char *ns)
 {
@@ -28,26 +26,7 @@ static void watch(const char *ns)
  * diagnosed too. */
 static void lab(bool router)
 {
-	memset(&ev, 0, sizeof(ev));
-	ev.window_s = 6;
-	ev.probed = true;
-	for (int i = 0; i < 2; i++) {
-		struct vx_ev_tunnel *t = &ev.tun[i];
-
-		snprintf(t->netns, sizeof(t->netns), "%s", i ? "vxb" : "vxa");
-		snprintf(t->device, sizeof(t->device), "vxlan100");
-		snprintf(t->underlay, sizeof(t->underlay), "und0");
-		t->vni = 100;
-		snprintf(t->local, sizeof(t->local), "10.0.%d.%d", i + 1, i + 1);
-		snprintf(t->remote, sizeof(t->remote), "10.0.%d.%d", 2 - i, 2 - i);
-		t->dstport = 4789;
-		t->mtu = 1450;
-		t->underlay_mtu = 1500;
-		t->peer = !i;
-		t->encap = t->decap = 40;
-		t->underlay_rx = 42;
-	}
-	ev.n_tun = 2;
+	ev_lab(true, 6);
 	watch("vxa");
 	if (router)
 		watch("vxr");
@@ -98,19 +77,6 @@ static struct vx_ev_probe *black_hole(int tun)
 	p->tcp_received = 0;
 	p->tcp_sent = 65536;
 	return p;
-}
-
-static int judge(void)
-{
-	return vx_findings_judge(&ev, out, VX_MAX_FINDINGS);
-}
-
-static bool has_ev(const struct vx_finding *f, const char *needle)
-{
-	for (int i = 0; i < f->n_evidence; i++)
-		if (strstr(f->evidence[i], needle))
-			return true;
-	return false;
 }
 
 static void test_healthy_routed(void **state)

@@ -76,6 +76,39 @@ static void test_parse(void **state)
 	assert_false(pr.tg[1].tcp_done);
 }
 
+/* The remote VTEP's pings over the underlay: reported under index
+ * VX_PROBE_UL + idx, kept apart from the overlay's; evidence carries both
+ * medians. */
+static void test_parse_underlay(void **state)
+{
+	const struct vx_probe_target *g = &pr.tg[0];
+
+	target(0, "vxa", "10.10.0.2", 0);
+	pr.tg[0].ul_family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.2", pr.tg[0].ul_dst);
+	report("S 0\nS 1000\nS 0\nS 1000\n"
+	       "R 0 1.000 900.0 64\nR 0 201.000 1100.0 64\n"
+	       "R 1000 1.000 40.0 64\n"
+	       "S 1001\nR 1001 1.0 1.0 64\n"); /* no such target */
+	vx_probe_parse(&pr);
+	assert_int_equal(g->sent, 2);
+	assert_int_equal(g->received, 2);
+	assert_int_equal(g->ul_sent, 2);
+	assert_int_equal(g->ul_received, 1);
+	assert_int_equal(g->n_ul_rtt, 1);
+	assert_true(g->ul_rtt_us[0] == 40.0);
+	assert_int_equal(g->n_rtt, 2);
+
+	snprintf(ev.tun[0].netns, sizeof(ev.tun[0].netns), "vxa");
+	ev.n_tun = 1;
+	vx_probe_fill_probes(&pr, &ev);
+	assert_string_equal(ev.probes[0].ul_to, "10.0.0.2");
+	assert_int_equal(ev.probes[0].ul_samples, 1);
+	assert_true(ev.probes[0].ul_rtt_p50_us == 40.0);
+	assert_int_equal(ev.probes[0].rtt_samples, 2);
+	assert_true(ev.probes[0].rtt_p50_us == 900.0);
+}
+
 static int marks[8], n_marks;
 
 static void on_mark(void *ctx, enum vx_probe_mark m)
@@ -250,6 +283,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_parse, setup),
+		cmocka_unit_test_setup(test_parse_underlay, setup),
 		cmocka_unit_test_setup(test_read_marks, setup),
 		cmocka_unit_test_setup(test_stop_without_child, setup),
 		cmocka_unit_test_setup(test_fill, setup),
