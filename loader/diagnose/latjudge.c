@@ -9,7 +9,9 @@
  *   against B->A, where a queue on one side's path moves one direction
  *   only, and against what a wire on one host takes at all; one VNI of a
  *   device against its other VNIs (another remote or path); a stage of
- *   the underlay with two humps far apart (part of the traffic waits).
+ *   the underlay with two humps far apart (part of the traffic waits);
+ *   the overlay's round trip against the underlay's (--probe); an encap
+ *   or decap stage slower than encapsulation ever is.
  * Every threshold is the same pair: 3x and +0.5 ms at the median. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -350,6 +352,60 @@ static void overlay_vs_underlay(struct vx_pjudge *p)
 	}
 }
 
+/* The tunnel of @l's namespace whose underlay (encap) or VXLAN device
+ * (decap) @l was measured at. */
+static const struct vx_ev_tunnel *stage_tunnel(const struct vx_evidence *ev,
+					       const struct vx_ev_lat *l)
+{
+	bool encap = !strcmp(l->stage, "encap");
+
+	for (int i = 0; i < ev->n_tun; i++)
+		if (!strcmp(ev->tun[i].netns, l->netns) &&
+		    !strcmp(encap ? ev->tun[i].underlay : ev->tun[i].device, l->device))
+			return &ev->tun[i];
+	return NULL;
+}
+
+/* Encapsulation (VXLAN device egress to underlay egress) and
+ * decapsulation (underlay ingress to VXLAN device ingress) take
+ * microseconds on any host, tens of them on an emulated CPU: a median
+ * past VX_WIRE_HOST_MAX_US is a queue on the VXLAN device or a stalled
+ * end. */
+static void slow_ends(struct vx_pjudge *p)
+{
+	const struct vx_evidence *ev = p->ev;
+
+	for (int i = 0; i < ev->n_lat; i++) {
+		const struct vx_ev_lat *l = &ev->lat[i];
+		const struct vx_ev_tunnel *t;
+		struct vx_finding *f;
+		bool fresh, encap = !strcmp(l->stage, "encap");
+
+		if (!l->samples || (!encap && strcmp(l->stage, "decap")) ||
+		    l->p50_us < VX_WIRE_HOST_MAX_US || !(t = stage_tunnel(ev, l)) ||
+		    !(f = finding_at(p, l->netns, t->device, &fresh)))
+			continue;
+		if (fresh) {
+			snprintf(f->sentence, sizeof(f->sentence),
+				 "Overlay latency added in the tunnel ends: %s in %s takes %.2f ms "
+				 "at the median (%s), where it takes microseconds on any host.",
+				 encap ? "encapsulation" : "decapsulation", ns(l->netns),
+				 l->p50_us / 1000.0,
+				 encap ? "from the VXLAN device's egress to the underlay's" :
+					 "from the underlay's ingress to the VXLAN device's");
+			snprintf(
+				f->next, sizeof(f->next),
+				"Look for a queue on %s: `tc -s qdisc show dev %s` in %s (backlog, "
+				"shaping, netem), and at CPU pressure on %s; `vxray latency` "
+				"draws the stage.",
+				t->device, t->device, ns(l->netns), ns(l->netns));
+		}
+		vx_evid(f, "%s through %s in %s (%s): p50 %.0f us, p90 %.0f us over %llu samples",
+			l->stage, l->device, ns(l->netns), t->device, l->p50_us, l->p90_us,
+			(unsigned long long)l->samples);
+	}
+}
+
 void vx_pjudge_latency(struct vx_pjudge *p)
 {
 	against_baseline(p);
@@ -357,4 +413,5 @@ void vx_pjudge_latency(struct vx_pjudge *p)
 	vni_against_vnis(p);
 	shapes(p);
 	overlay_vs_underlay(p);
+	slow_ends(p);
 }

@@ -203,7 +203,10 @@ test_healthy_under_load() {
 
 # A queue on A's VXLAN device rather than its underlay (issue 21): the
 # wire is fast both ways, but the overlay round trip is a millisecond above
-# the remote VTEP's own over the underlay, pinged from the same namespace.
+# the remote VTEP's own over the underlay, pinged from the same namespace,
+# and A's encapsulation takes a millisecond. Where vxray's own programs
+# make the overlay slow too (the 6.1 guest's emulated CPU), A's
+# encapsulation alone names it.
 test_vxlan_device_queue() {
 	require_root
 	command -v iperf3 >/dev/null || skip "iperf3 is not installed"
@@ -221,7 +224,11 @@ test_vxlan_device_queue() {
 	kill_bgs
 	ip netns exec "$P-a" tc qdisc del dev vxlan100 root
 	expect_only "$out" underlay_latency
-	assert_match "$out" "Overlay latency added in the tunnel ends: the overlay round trip from $P-[ab] to 172\\.16\\.0\\.[12] takes [0-9.]+ ms at the median, the underlay's own to its VTEP 10\\.0\\.0\\.[12] [0-9.]+ ms" "the overlay's round trip against the underlay's"
+	# Which words depends on how full the queue stays: always full (the
+	# host), the overlay against the underlay and A's slow encapsulation;
+	# half full (the guest cannot feed it), A's encapsulation in two humps.
+	assert_match "$out" "Overlay latency added in the tunnel ends: (the overlay round trip from $P-[ab] to 172\\.16\\.0\\.[12] takes [0-9.]+ ms at the median, the underlay's own to its VTEP 10\\.0\\.0\\.[12] [0-9.]+ ms|encapsulation in $P-a takes [0-9.]+ ms at the median)|Underlay latency degraded for part of the traffic: the encap stage through und0 in $P-a has two humps" "the overlay against the underlay, or A's encapsulation"
+	assert_match "$out" "encap through und0 in $P-a[ :(]" "A's encapsulation in the evidence"
 	assert_match "$out" '"underlay_vtep":"10\.0\.0\.2","underlay_pings_sent":[1-9][0-9]*,"underlay_pings_received":[1-9]' "A pinged B's VTEP over the underlay"
 }
 

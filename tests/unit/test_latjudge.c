@@ -251,6 +251,32 @@ static void test_overlay_vs_underlay(void **state)
 	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 }
 
+/* Encapsulation a millisecond slow (a queue on the VXLAN device), with
+ * nothing else to compare it with: no encapsulation takes that long. */
+static void test_slow_encap(void **state)
+{
+	struct vx_ev_lat *l;
+
+	(void)state;
+	lab();
+	l = wire("vxa", 1128, 1460);
+	snprintf(l->stage, sizeof(l->stage), "encap");
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_LATENCY);
+	assert_string_equal(out[0].netns, "vxa");
+	assert_string_equal(out[0].device, "vxlan100");
+	assert_non_null(strstr(out[0].sentence, "encapsulation in vxa takes 1.13 ms at the median "
+						"(from the VXLAN device's egress to the "
+						"underlay's)"));
+	assert_true(has_ev(&out[0], "encap through und0 in vxa (vxlan100): p50 1128 us"));
+	assert_non_null(strstr(out[0].next, "`tc -s qdisc show dev vxlan100` in vxa"));
+
+	/* An emulated CPU's encapsulation: slow, no fault. */
+	l->p50_us = 126;
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_one_vni),
 		cmocka_unit_test(test_two_humps),
 		cmocka_unit_test(test_overlay_vs_underlay),
+		cmocka_unit_test(test_slow_encap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
