@@ -14,6 +14,9 @@
  *                                     exec to marker, then peak RSS
  *   hooks [-s SECS] [-p PID]...       per-call cost on kernel hooks, beside
  *                                     empty programs (BPF_ENABLE_STATS)
+ *   tcx DEV                           the programs on DEV's TCX ingress and
+ *                                     egress (bpftool 7.1 does not list TCX):
+ *                                     "ingress N NAME..." and "egress ..."
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -264,13 +267,16 @@ static int count_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* @latency: 0 off, 1 every packet timed, 2 timed 1 in 2^16 (the bench's
+ * frame is then one that sampling passes over). */
 static int dp_load(struct dp *d, int events, int latency)
 {
 	struct vx_dp_config c = { .netns = 1,
 				  .events = (uint8_t)events,
 				  .n_vxlan_ports = 1,
 				  .vxlan_ports = { 4789 },
-				  .latency = (uint8_t)latency };
+				  .latency = latency != 0,
+				  .sample = latency == 2 ? VX_SAMPLE_SHIFT_MAX : 0 };
 	uint32_t lo_slot = 1 & (VX_DEV_SLOTS - 1);
 	uint64_t lo_vni = vx_devc_entry(1, 100);
 	int err;
@@ -365,7 +371,7 @@ static int cmd_prog(int argc, char **argv)
 	uint32_t repeat = 1000000;
 	int rounds = 3, err = 0, etc, exdp;
 	struct frame fr[F__N];
-	struct dp cnt = {}, ev = {}, lat = {};
+	struct dp cnt = {}, ev = {}, lat = {}, lat_unsampled = {};
 	struct vx_bench_tc *btc = NULL;
 	struct vx_bench_xdp *bxdp = NULL;
 	static const int ul_frames[] = { F_VX_TCP, F_VX_ICMP, F_TCP, F_NONIP };
@@ -391,7 +397,7 @@ static int cmd_prog(int argc, char **argv)
 		goto out;
 	}
 	if ((err = dp_load(&cnt, 0, 0)) || (err = dp_load(&ev, 1, 0)) ||
-	    (err = dp_load(&lat, 0, 1))) {
+	    (err = dp_load(&lat, 0, 1)) || (err = dp_load(&lat_unsampled, 0, 2))) {
 		err = die("loading vx_tc/vx_xdp", err);
 		goto out;
 	}
@@ -455,7 +461,14 @@ static int cmd_prog(int argc, char **argv)
 			     "parse + timestamp + identity + counters + stamp; target <= 2.00")) ||
 	    (err = bench_row("vx_tc_ul_in, latency on", bpf_program__fd(lat.tc->progs.vx_tc_ul_in),
 			     etc, &fr[F_VX_TCP], repeat, rounds,
-			     "parse + timestamp + identity + counters + join"))) {
+			     "parse + timestamp + identity + counters + join")) ||
+	    (err = bench_row("vx_tc_ul_out, latency on, sampled",
+			     bpf_program__fd(lat.tc->progs.vx_tc_ul_out), etc, &fr[F_VX_TCP],
+			     repeat, rounds, "a packet sampling times: the latency-on row")) ||
+	    (err = bench_row("vx_tc_ul_out, latency on, not sampled",
+			     bpf_program__fd(lat_unsampled.tc->progs.vx_tc_ul_out), etc,
+			     &fr[F_VX_TCP], repeat, rounds,
+			     "a packet sampling passes over: identity hash, no clock"))) {
 		err = die("BPF_PROG_TEST_RUN (latency on)", err);
 		goto out;
 	}
@@ -465,6 +478,7 @@ static int cmd_prog(int argc, char **argv)
 	}
 	printf("\nevents_seen_by_consumer=%llu\n", (unsigned long long)ev.seen);
 out:
+	dp_free(&lat_unsampled);
 	dp_free(&lat);
 	dp_free(&ev);
 	dp_free(&cnt);
@@ -1061,6 +1075,47 @@ static int cmd_hooks(int argc, char **argv)
 	return 0;
 }
 
+#ifndef BPF_TCX_INGRESS
+#define BPF_TCX_INGRESS 46
+#define BPF_TCX_EGRESS 47
+#endif
+
+/* ---- tcx: what is attached to a device's TCX hooks ------------------------ */
+
+static int cmd_tcx(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int type;
+	} dir[] = { { "ingress", BPF_TCX_INGRESS }, { "egress", BPF_TCX_EGRESS } };
+	unsigned int ifindex = argc > 2 ? if_nametoindex(argv[2]) : 0;
+
+	if (!ifindex) {
+		fprintf(stderr, "vxbench tcx: give a device of this namespace\n");
+		return 2;
+	}
+	for (size_t d = 0; d < sizeof(dir) / sizeof(dir[0]); d++) {
+		uint32_t ids[64];
+		LIBBPF_OPTS(bpf_prog_query_opts, q, .prog_ids = ids, .prog_cnt = 64);
+
+		if (bpf_prog_query_opts((int)ifindex, dir[d].type, &q))
+			q.prog_cnt = 0; /* no TCX on this kernel: nothing attached that way */
+		printf("%s %u", dir[d].name, q.prog_cnt);
+		for (uint32_t i = 0; i < q.prog_cnt; i++) {
+			struct bpf_prog_info info = {};
+			uint32_t len = sizeof(info);
+			int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+			if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+				printf(" %s", info.name);
+			if (fd >= 0)
+				close(fd);
+		}
+		printf("\n");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -1069,7 +1124,8 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	libbpf_set_print(silent_print);
 	if (argc < 2) {
-		fprintf(stderr, "usage: vxbench prog|attach|rate|spawn|hooks [OPTIONS]\n");
+		fprintf(stderr,
+			"usage: vxbench prog|sizes|attach|rate|spawn|hooks|tcx [OPTIONS]\n");
 		return 2;
 	}
 	optind = 2;
@@ -1085,6 +1141,8 @@ int main(int argc, char **argv)
 		return cmd_spawn(argc, argv);
 	if (!strcmp(argv[1], "hooks"))
 		return cmd_hooks(argc, argv);
+	if (!strcmp(argv[1], "tcx"))
+		return cmd_tcx(argc, argv);
 	fprintf(stderr, "vxbench: unknown subcommand '%s'\n", argv[1]);
 	return 2;
 }

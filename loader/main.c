@@ -54,8 +54,10 @@ static const struct vx_cmd commands[] = {
 	{ "latency", "per-stage tunnel latency histograms",
 	  "encap, underlay wire, decap, TCP delivery and vxlan_xmit latency, joined per\n"
 	  "packet in the kernel: histograms, p50/p90/p99/p99.9, max, join rate;\n"
-	  "--backend picks how vxlan_xmit is timed.",
-	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP | VX_OPT_METRICS | VX_OPT_ALLNS,
+	  "--backend picks how vxlan_xmit is timed; --sample how many packets are\n"
+	  "timed (counters stay exact).",
+	  VX_OPT_FILTERS | VX_OPT_BACKEND | VX_OPT_XDP | VX_OPT_METRICS | VX_OPT_ALLNS |
+		  VX_OPT_SAMPLE,
 	  cmd_latency },
 	{ "diagnose", "run every view for a window and name the root cause",
 	  "Watches the chosen namespaces (default: every one holding a VXLAN device)\n"
@@ -66,7 +68,7 @@ static const struct vx_cmd commands[] = {
 	  "earlier run (the wire one way against the other), and against a baseline:\n"
 	  "--baseline FILE (an earlier healthy `diagnose -j`), else the one `vxray\n"
 	  "agent` keeps in --state-dir when there is one, else the window's first third.",
-	  VX_OPT_DIAG | VX_OPT_BACKEND | VX_OPT_STATE, cmd_diagnose },
+	  VX_OPT_DIAG | VX_OPT_BACKEND | VX_OPT_STATE | VX_OPT_SAMPLE, cmd_diagnose },
 	{ "doctor", "what this kernel supports, and every VXLAN device with MTU checks",
 	  "Checks BTF, lockdown, tracefs and privileges; tries each hook kind vxray\n"
 	  "uses (load and attach a tiny program); lists every VXLAN device in the\n"
@@ -85,7 +87,8 @@ static const struct vx_cmd commands[] = {
 	  "kernel, a cap on label sets per metric family. Keeps a rolling healthy\n"
 	  "latency baseline per device and stage in --state-dir (default\n"
 	  "/var/lib/vxray/baseline.json) that `vxray diagnose` uses.",
-	  VX_OPT_BACKEND | VX_OPT_METRICS | VX_OPT_ALLNS | VX_OPT_STATE, cmd_agent },
+	  VX_OPT_BACKEND | VX_OPT_METRICS | VX_OPT_ALLNS | VX_OPT_STATE | VX_OPT_SAMPLE,
+	  cmd_agent },
 };
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
 
@@ -110,6 +113,7 @@ enum {
 	OPT_SNAPLEN,
 	OPT_ALL_NETNS,
 	OPT_STATE_DIR,
+	OPT_SAMPLE,
 };
 
 static const struct option long_opts[] = {
@@ -139,6 +143,7 @@ static const struct option long_opts[] = {
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
 	{ "all-netns", no_argument, NULL, OPT_ALL_NETNS },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
 	{ 0 },
 };
 
@@ -199,6 +204,12 @@ static void usage(FILE *f)
 		"                                 packet naming its event\n"
 		"      --snaplen N                with --pcap: bytes kept of each packet, 16-2048\n"
 		"                                 (default 256)\n"
+		"      --sample auto|N            latency, diagnose, agent: time 1 in N packets\n"
+		"                                 (N a power of two; 1: every packet, for a short\n"
+		"                                 investigation); auto (default) times every packet\n"
+		"                                 up to ~8k per second and CPU, 1 in N above. The\n"
+		"                                 same packets at every hook and on both hosts, by a\n"
+		"                                 hash of the packet; counters stay exact\n"
 		"  tc programs use TCX links where the kernel has them (6.6+), else clsact +\n"
 		"  cls_bpf filters over netlink; VXRAY_TC_ATTACH=netlink|tcx forces one.\n"
 		"\n"
@@ -245,6 +256,8 @@ static void cmd_usage(FILE *f, const struct vx_cmd *c)
 		fprintf(f, ", --xdp");
 	if (c->opts & VX_OPT_PCAP)
 		fprintf(f, ", --pcap FILE, --snaplen N");
+	if (c->opts & VX_OPT_SAMPLE)
+		fprintf(f, ", --sample auto|N");
 	fprintf(f, ".\nRun `vxray --help` for what each option means.\n");
 }
 
@@ -327,6 +340,7 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 
 	o->interval_ns = NSEC_PER_SEC;
 	o->proto = -1;
+	o->sample = VX_SAMPLE_DEFAULT;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:d:o:jvh", long_opts, NULL)) != -1) {
 		ret = 0;
@@ -423,6 +437,12 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 				o->probe = true;
 			else
 				o->baseline = optarg;
+			break;
+		case OPT_SAMPLE:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_SAMPLE, "sample")))
+				return ret;
+			ret = vx_parse_sample(optarg, &o->sample, err, sizeof(err));
+			o->sample_set = !ret;
 			break;
 		case OPT_STATE_DIR:
 			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_STATE, "state-dir")))

@@ -216,7 +216,7 @@ static __always_inline void vx_count(__u32 idx)
  * it is a new identity; where the ID is 0 (IPv6, no socket), the copy
  * replaces the older stamp at the same hook (VX_L_DUP, not seen twice)
  * and the delay is measured from the newest copy. */
-static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifindex, __u8 at,
+static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 ifindex, __u8 at,
 				   __u32 segs)
 {
 	struct vx_lat_stamp old, st;
@@ -224,7 +224,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 	struct vx_lat_cnt *cnt;
 	int end = -1, start = -1;
 	__u8 prev = 0;
-	bool same_ns = true, have;
+	bool same_ns = true, have, ends, stamp = false;
 	__u32 h;
 
 	if (!segs)
@@ -257,21 +257,34 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 	}
 
 	sl = vx_stamp_slot(&p->id, &h);
-	if (!sl)
-		return;
 	cnt = vx_lat_counters();
+	if (!sl || !cnt)
+		return;
 	have = vx_stamp_get(sl, &p->id, h, &old);
-	if (have && old.at == prev && (old.netns == cfg.netns) == same_ns && now >= old.ts_ns) {
-		__u32 credit = segs / (old.segs ? old.segs : 1);
-
-		vx_lat_sample(cfg.netns, ifindex, p->vni, end, now - old.ts_ns);
-		vx_lat_add(cnt, end, VX_L_MATCHED, credit ? credit : 1);
-	} else if (at == VX_AT_XDP_UL_IN) {
+	ends = have && old.at == prev && (old.netns == cfg.netns) == same_ns;
+	if (start >= 0) {
+		vx_lat_add(cnt, start, VX_L_OFFERED, 1);
+		stamp = vx_sampled(cnt, h, cfg.sample, now);
+	}
+	/* The clock only for a stamp found or one to leave: an unsampled
+	 * packet with no stamp to end costs no clock read. */
+	if (!ends && !stamp) {
+		if (have && at != VX_AT_XDP_UL_IN)
+			vx_stamp_clear(sl);
 		return;
 	}
-	if (start < 0) {
-		if (have)
-			vx_stamp_clear(sl);
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	if (cfg.sample & VX_SAMPLE_AUTO)
+		vx_sample_adapt(cnt, *now, cfg.sample & (VX_SAMPLE_AUTO - 1));
+	if (ends && *now >= old.ts_ns) {
+		__u32 credit = segs / (old.segs ? old.segs : 1);
+
+		vx_lat_sample(cfg.netns, ifindex, p->vni, end, *now - old.ts_ns);
+		vx_lat_add(cnt, end, VX_L_MATCHED, credit ? credit : 1);
+	}
+	if (!stamp) {
+		vx_stamp_clear(sl);
 		return;
 	}
 	if (have && old.at == at && old.netns == cfg.netns)
@@ -280,7 +293,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 now, __u32 ifin
 		vx_lat_add(cnt, start, VX_L_SEEN, 1);
 	if (segs > 1)
 		vx_lat_add(cnt, start, VX_L_SUPER, 1);
-	st.ts_ns = now;
+	st.ts_ns = *now;
 	st.netns = cfg.netns;
 	st.ifindex = ifindex;
 	st.vni = p->vni;
@@ -503,11 +516,12 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	 * tunnel metadata exists, and reads the VNI from the VXLAN header. */
 	if (ext)
 		rfam = VX_TUNNEL_KEY(ctx, out, &p.vni, remote);
-	/* The clock costs more than an empty tc program (bpf/bench: the
+	/* The clock costs more than an empty tc program (bench/bpf: the
 	 * timestamp-only baseline): read it only for a VXLAN frame and only
-	 * when latency or events want it. Read after the parse, every hook
-	 * alike; the parse is tens of ns against microsecond stages. */
-	ts = cfg.latency || cfg.events ? bpf_ktime_get_ns() : 0;
+	 * when events want it, or latency for a sampled packet (vx_lat).
+	 * Read after the parse, every hook alike; the parse is tens of ns
+	 * against microsecond stages. */
+	ts = cfg.events ? bpf_ktime_get_ns() : 0;
 	vx_fill_id(&p);
 	if (p.outer_family) {
 		rfam = p.outer_family;
@@ -522,7 +536,7 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	    (p.tcp_flags & VX_TCP_SYN))
 		vx_flow_learn(&p, ifindex);
 	if (cfg.latency)
-		vx_lat(&p, ts, ifindex, at, segs);
+		vx_lat(&p, &ts, ifindex, at, segs);
 	if (!cfg.events)
 		return;
 	if (!vx_match(&p)) {

@@ -240,7 +240,8 @@ struct vx_dp_config {
 	__u8 latency_delivery; /* the delivery hook is loaded: start it */
 	__u16 snaplen;	       /* --pcap: bytes of each event's packet; 0: off */
 	__u8 flows;	       /* learn TCP flows into vxp_flow (struct vx_flow_key) */
-	__u8 pad[7];
+	__u8 sample;	       /* which packets latency stamps: VX_SAMPLE_* */
+	__u8 pad[6];
 };
 _Static_assert(sizeof(struct vx_dp_config) == 64, "vx_dp_config layout");
 
@@ -295,12 +296,45 @@ enum vx_lat_counter {
 	VX_L_MATCHED,  /* of which the next hook found */
 	VX_L_DUP,      /* a stamp replaced by a copy at the same hook */
 	VX_L_SUPER,    /* stamps left by a GSO/GRO super-packet */
+	VX_L_OFFERED,  /* packets that could have started it, sampled or not */
 	VX_L__MAX,
 };
 
-/* vxl_cnt's one per-CPU value: counter @c of stage @s is c[s * VX_L__MAX + c]. */
+/* Sampling (cfg.sample, --sample): which packets a stage is timed on.
+ * Counting stays exact; only the stamps are sampled.
+ *
+ * A packet is stamped when the top `shift` bits of its identity's hash
+ * (vx_stamp_hash) are zero: 1 in 2^shift, the same packets at every hook
+ * and on both hosts, with no coordination. A packet stamped at shift s is
+ * stamped at every smaller shift too, so two hooks at different shifts
+ * still agree on the packets of the larger one; and a hook that ends a
+ * stage ends every stamp it finds, sampled or not by its own shift, so
+ * joins never depend on both ends having the same shift.
+ *
+ * 0 stamps every packet (--sample 1); 1..VX_SAMPLE_SHIFT_MAX a fixed
+ * 1 in 2^shift (--sample N); VX_SAMPLE_AUTO | max adapts each CPU's shift
+ * to its packet rate, every packet below VX_SAMPLE_TARGET per second and
+ * up to 1 in 2^max above (--sample auto, the default). */
+#define VX_SAMPLE_AUTO 0x80
+#define VX_SAMPLE_SHIFT_MAX 16
+#define VX_SAMPLE_DEFAULT (VX_SAMPLE_AUTO | VX_SAMPLE_SHIFT_MAX)
+/* Stamps per second and CPU that auto sampling aims at (at most twice
+ * that: shifts are powers of two), over windows of at least
+ * VX_SAMPLE_WIN_NS; a CPU looks at the clock for its rate at least every
+ * VX_SAMPLE_CHECK packets (2 ns a packet at a flood), so after a flood
+ * ends it times every packet again within two windows and 2 x 16 packets. */
+#define VX_SAMPLE_TARGET 8192
+#define VX_SAMPLE_WIN_NS 100000000ull
+#define VX_SAMPLE_CHECK 16
+
+/* vxl_cnt's one per-CPU value: counter @c of stage @s is c[s * VX_L__MAX + c];
+ * then this CPU's auto-sampling state. */
 struct vx_lat_cnt {
 	__u64 c[VX_ST__MAX * VX_L__MAX];
+	__u64 win_ns; /* when this CPU's rate window began */
+	__u32 win_n;  /* packets the latency hooks saw in it */
+	__u32 shift;  /* 1 in 2^shift stamped now (auto) */
+	__u64 calls;  /* xmit/rcv calls timed or not: their 1 in 2^shift */
 };
 
 /* Where and when a packet was last seen: a stamp in vxl_stamp. */

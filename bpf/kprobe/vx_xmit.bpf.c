@@ -153,6 +153,21 @@ static __always_inline struct vx_xmit_start *call_pop(__u64 key)
 	return NULL;
 }
 
+/* A call on a watched device or namespace: counted, and timed when this
+ * CPU's sampling picks it (vx_sampled_call), which counts it seen. */
+static __always_inline bool timed_call(__u8 stage)
+{
+	struct vx_lat_cnt *cnt = vx_lat_counters();
+
+	if (!cnt)
+		return false;
+	vx_lat_add(cnt, stage, VX_L_OFFERED, 1);
+	if (!vx_sampled_call(cnt, cfg.sample))
+		return false;
+	vx_lat_add(cnt, stage, VX_L_SEEN, 1);
+	return true;
+}
+
 /* The device's namespace and ifindex. The tracepoint runs for every frame
  * any device sends, so the common case is a device nobody watches: the
  * cheapest reads decide it. tp_btf and fentry hold BTF pointers that the
@@ -169,7 +184,7 @@ static __always_inline void xmit_enter(__u64 key, struct sk_buff *skb, struct vx
 	struct vx_xmit_start st = {};
 	__u32 *vni = bpf_map_lookup_elem(&vxx_dev, &d);
 
-	if (!vni)
+	if (!vni || !timed_call(VX_ST_XMIT))
 		return;
 	/* The inner frame: its IP header where the stack left it. */
 	if (cfg.events)
@@ -179,7 +194,6 @@ static __always_inline void xmit_enter(__u64 key, struct sk_buff *skb, struct vx
 	st.ifindex = d.ifindex;
 	st.vni = *vni;
 	call_push(key, &st);
-	vx_lat_count(VX_ST_XMIT, VX_L_SEEN, 1);
 }
 
 /* The end of a timed call: its sample and, with events, its record. */
@@ -226,7 +240,7 @@ static __always_inline void rcv_enter(__u64 key, struct sk_buff *skb)
 	unsigned char *data = BPF_CORE_READ(skb, data);
 	__u8 vx[8];
 
-	if (!bpf_map_lookup_elem(&vxx_ns, &netns))
+	if (!bpf_map_lookup_elem(&vxx_ns, &netns) || !timed_call(VX_ST_RCV))
 		return;
 	if (!bpf_probe_read_kernel(vx, sizeof(vx), data + 8))
 		st.vni = (__u32)vx[4] << 16 | (__u32)vx[5] << 8 | vx[6];
@@ -242,7 +256,6 @@ static __always_inline void rcv_enter(__u64 key, struct sk_buff *skb)
 	st.netns = netns;
 	st.ifindex = (__u32)BPF_CORE_READ(dev, ifindex);
 	call_push(key | 1ull << 63, &st);
-	vx_lat_count(VX_ST_RCV, VX_L_SEEN, 1);
 }
 
 static __always_inline void rcv_exit(__u64 key, __u8 be)

@@ -49,7 +49,8 @@ _Static_assert(sizeof(struct vx_hook_event) == 56, "vx_hook_event layout");
 
 struct vxx_config {
 	__u8 events; /* send struct vx_hook_event records */
-	__u8 pad[7];
+	__u8 sample; /* VX_SAMPLE_* (vxray.h) */
+	__u8 pad[6];
 };
 _Static_assert(sizeof(struct vxx_config) == 8, "vxx_config layout");
 

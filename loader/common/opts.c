@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "opts.h"
+#include "vxray.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
 
@@ -182,6 +183,39 @@ int vx_parse_iface_spec(const char *s, struct vx_iface_spec *out, char *err, siz
 			s, IF_NAMESIZE - 1);
 	strcpy(out->name, s);
 	return 0;
+}
+
+int vx_parse_sample(const char *s, uint8_t *out, char *err, size_t errlen)
+{
+	uint32_t n;
+
+	if (!strcmp(s, "auto")) {
+		*out = VX_SAMPLE_DEFAULT;
+		return 0;
+	}
+	if (vx_parse_u32(s, "--sample", 1, 1u << VX_SAMPLE_SHIFT_MAX, &n, err, errlen) ||
+	    (n & (n - 1))) {
+		snprintf(err, errlen,
+			 "--sample '%s' is not a sampling: give auto, or 1 in N packets with N a "
+			 "power of two from 1 (every packet) to %u",
+			 s, 1u << VX_SAMPLE_SHIFT_MAX);
+		return -EINVAL;
+	}
+	*out = 0;
+	while (n >>= 1)
+		(*out)++;
+	return 0;
+}
+
+const char *vx_sample_str(uint8_t sample, char *buf, size_t len)
+{
+	if (sample & VX_SAMPLE_AUTO)
+		snprintf(buf, len, "auto");
+	else if (!sample)
+		snprintf(buf, len, "1");
+	else
+		snprintf(buf, len, "1/%u", 1u << sample);
+	return buf;
 }
 
 int vx_parse_u32(const char *s, const char *what, uint32_t min, uint32_t max, uint32_t *out,

@@ -82,6 +82,11 @@ struct vx_opts {
 	const char *pcap;
 	uint32_t snaplen; /* 0: VX_SNAPLEN_DEFAULT */
 
+	/* --sample: which packets latency stamps, VX_SAMPLE_* (vxray.h);
+	 * sample_set says --sample was given (else VX_SAMPLE_DEFAULT). */
+	uint8_t sample;
+	bool sample_set;
+
 	bool summary; /* encap: counters only, no events */
 	bool xdp;     /* datapath: XDP on underlay ingress */
 
@@ -106,6 +111,11 @@ int vx_parse_target(const char *s, struct vx_target_spec *out, char *err, size_t
 /* An IPv4 or IPv6 address literal, written to @out in canonical form (so
  * that a text comparison matches inet_ntop's output); @outlen >= 46. */
 int vx_parse_host(const char *s, char *out, size_t outlen, char *err, size_t errlen);
+/* --sample: "auto", or N, a power of two from 1 (every packet) to
+ * 2^VX_SAMPLE_SHIFT_MAX, into a VX_SAMPLE_* byte. */
+int vx_parse_sample(const char *s, uint8_t *out, char *err, size_t errlen);
+/* What @sample means, for a label or a line: "1", "1/64", "auto". */
+const char *vx_sample_str(uint8_t sample, char *buf, size_t len);
 int vx_parse_u32(const char *s, const char *what, uint32_t min, uint32_t max, uint32_t *out,
 		 char *err, size_t errlen);
 bool vx_valid_netns_name(const char *s);

@@ -33,20 +33,8 @@ static void cpy(char *dst, size_t size, const char *src)
 static int dp_before_load(void *ctx, struct vx_dp *dp, struct vx_dp_inst *in)
 {
 	struct vx_stagelat *s = ctx;
-	struct vx_dp_config *c = (struct vx_dp_config *)&in->tc->rodata->cfg;
-	int err;
 
-	c->latency = 1;
-	c->latency_delivery = s->hooks.delivery;
-	if ((err = vx_lathooks_share(&s->hooks, in->tc->obj)))
-		return err;
-	if (in->xdp) {
-		c = (struct vx_dp_config *)&in->xdp->rodata->cfg;
-		c->latency = 1;
-		c->latency_delivery = s->hooks.delivery;
-		return vx_lathooks_share(&s->hooks, in->xdp->obj);
-	}
-	return 0;
+	return vx_lathooks_dp_config(&s->hooks, in);
 }
 
 static void dp_on_change(void *ctx, const struct vx_dp_watched *w, bool added)
@@ -76,7 +64,7 @@ int vx_stagelat_start(struct vx_stagelat *s, const struct vx_opts *o,
 		memcpy(s->dpo.netns[i], names[i], VX_NETNS_NAME_MAX);
 	vx_dp_init(&s->dp, &po);
 	if ((ret = vx_dp_pick(&s->dp)) ||
-	    (ret = vx_lathooks_open(&s->hooks, VX_BACKEND_AUTO, NULL, NULL)) ||
+	    (ret = vx_lathooks_open(&s->hooks, VX_BACKEND_AUTO, o->sample, NULL, NULL)) ||
 	    (ret = vx_dp_load(&s->dp)) || (ret = vx_dp_attach(&s->dp))) {
 		vx_dp_close(&s->dp);
 		vx_lathooks_close(&s->hooks);

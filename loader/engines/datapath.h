@@ -237,6 +237,14 @@ int vx_dp_tun_foreach(const struct vx_dp *dp, vx_tun_fn fn, void *ctx);
  * negative errno when the map cannot be read. */
 typedef void (*vx_lat_fn)(const struct vx_lat_key *k, const struct vx_lat_hist *h, void *ctx);
 int vx_dp_lat_foreach(const struct vx_dp *dp, vx_lat_fn fn, void *ctx);
+/* The latency join counters (enum vx_lat_counter) of every stage summed
+ * over CPUs, and in *@one_in the most packets per stamp any CPU's auto
+ * sampling is at now (1: every packet). 0 or a negative errno. */
+struct vx_lat_counts {
+	uint64_t c[VX_ST__MAX][VX_L__MAX];
+	uint32_t one_in;
+};
+int vx_dp_lat_counts(const struct vx_dp *dp, struct vx_lat_counts *out);
 /* With vx_dp_opts.retired: move up to @max rows of namespaces that ended
  * since the last call (their tunnels' totals, labelled as the namespace
  * was; only the keys vx_dp_tun_counts counted) into @out; returns how

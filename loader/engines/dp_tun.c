@@ -6,6 +6,7 @@
  * incarnation's own (dp_incarn.h); the latency histograms, summed over
  * CPUs. */
 #include <errno.h>
+#include <string.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -113,6 +114,32 @@ int vx_dp_lat_foreach(const struct vx_dp *dp, vx_lat_fn fn, void *ctx)
 	}
 	free(vals);
 	return 0;
+}
+
+int vx_dp_lat_counts(const struct vx_dp *dp, struct vx_lat_counts *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_map_fd(dp, "vxl_cnt");
+	struct vx_lat_cnt *vals;
+	uint32_t zero = 0;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->one_in = 1;
+	if (fd < 0)
+		return fd;
+	vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, vals))
+		err = -errno;
+	for (int c = 0; !err && c < ncpu; c++) {
+		for (int k = 0; k < VX_ST__MAX * VX_L__MAX; k++)
+			out->c[k / VX_L__MAX][k % VX_L__MAX] += vals[c].c[k];
+		if (vals[c].shift <= VX_SAMPLE_SHIFT_MAX && 1u << vals[c].shift > out->one_in)
+			out->one_in = 1u << vals[c].shift;
+	}
+	free(vals);
+	return err;
 }
 
 static bool vni_in_filter(const struct vx_vxlan_dev *v, uint32_t vni)

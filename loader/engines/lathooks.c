@@ -18,6 +18,8 @@
 #include "maputil.h"
 #include "vxray.h"
 #include "../bpf/kprobe/vx_xmit.h"
+#include "vx_tc.skel.h"
+#include "vx_xdp.skel.h"
 #include "vx_xmit.skel.h"
 
 static const char *const be_name[] = {
@@ -71,6 +73,7 @@ static int try_load(struct vx_lathooks *h, enum vx_backend be, bool rcv, bool de
 	if (!h->skel)
 		return -errno;
 	h->skel->rodata->cfg.events = h->events;
+	h->skel->rodata->cfg.sample = h->sample;
 	if (!h->events) /* one page: the smallest ring there is */
 		bpf_map__set_max_entries(h->skel->maps.vxx_rb, (uint32_t)sysconf(_SC_PAGESIZE));
 	bpf_object__for_each_program (p, h->skel->obj)
@@ -98,7 +101,8 @@ static int try_load(struct vx_lathooks *h, enum vx_backend be, bool rcv, bool de
 	return err;
 }
 
-int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, vx_hook_cb cb, void *ctx)
+int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, vx_hook_cb cb,
+		     void *ctx)
 {
 	static const enum vx_backend order[] = { VX_BACKEND_FENTRY, VX_BACKEND_KPROBE,
 						 VX_BACKEND_TRACEPOINT };
@@ -107,6 +111,7 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, vx_hook_cb cb, v
 
 	memset(h, 0, sizeof(*h));
 	h->events = cb != NULL;
+	h->sample = sample;
 	h->cb = cb;
 	h->ctx = ctx;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -161,6 +166,25 @@ int vx_lathooks_share(const struct vx_lathooks *h, struct bpf_object *obj)
 		if (!from || !to)
 			return -ENOENT;
 		if ((err = bpf_map__reuse_fd(to, bpf_map__fd(from))))
+			return err;
+	}
+	return 0;
+}
+
+int vx_lathooks_dp_config(const struct vx_lathooks *h, struct vx_dp_inst *in)
+{
+	struct vx_dp_config *c[2] = {
+		(struct vx_dp_config *)&in->tc->rodata->cfg,
+		in->xdp ? (struct vx_dp_config *)&in->xdp->rodata->cfg : NULL,
+	};
+	struct bpf_object *obj[2] = { in->tc->obj, in->xdp ? in->xdp->obj : NULL };
+	int err;
+
+	for (int i = 0; i < 2 && c[i]; i++) {
+		c[i]->latency = 1;
+		c[i]->latency_delivery = h->delivery;
+		c[i]->sample = h->sample;
+		if ((err = vx_lathooks_share(h, obj[i])))
 			return err;
 	}
 	return 0;

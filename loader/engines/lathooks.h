@@ -35,6 +35,7 @@ struct vx_lathooks {
 	bool delivery;		  /* tcp_probe attached */
 	bool rcv;		  /* vxlan_rcv timed (fentry, kprobe) */
 	bool events;		  /* struct vx_hook_event records asked for */
+	uint8_t sample;		  /* VX_SAMPLE_*: which calls and packets are timed */
 	unsigned int refused;	  /* bit (enum vx_backend - 1): xmit backends
 				   * the kernel refused */
 	char why[256];		  /* why better xmit backends were refused */
@@ -44,12 +45,15 @@ struct vx_lathooks {
 };
 
 /* Load and attach; @be forces the xmit backend (VX_BACKEND_AUTO: best
- * first); a @cb also gets one struct vx_hook_event per timed vxlan_xmit
+ * first); @sample (VX_SAMPLE_*, 0 with a @cb) says which calls and
+ * packets are timed, here and in the datapath that vx_lathooks_dp_config()
+ * joins to these hooks; a @cb also gets one struct vx_hook_event per timed vxlan_xmit
  * and vxlan_rcv and per TCP segment delivered through a watched VXLAN
  * device (`vxray trace`), once vx_lathooks_add_to_loop() ran. Failure to get either stage is not
  * fatal: the stages that could not be hooked are reported missing. Returns a negative errno only
  * when a forced backend is refused, having printed why. */
-int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, vx_hook_cb cb, void *ctx);
+int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, vx_hook_cb cb,
+		     void *ctx);
 /* The event ring in @loop (with a callback); 0 or a negative errno. */
 int vx_lathooks_add_to_loop(struct vx_lathooks *h, struct vx_loop *loop);
 /* Deliver what is already in the ring. */
@@ -59,6 +63,11 @@ uint64_t vx_lathooks_lost(const struct vx_lathooks *h);
 /* Make @obj's latency maps (vxl_*) these hooks' maps. Call before loading
  * @obj; a no-op when nothing was loaded. */
 int vx_lathooks_share(const struct vx_lathooks *h, struct bpf_object *obj);
+/* vx_dp_opts.before_load for a view that joins latency: @in's programs
+ * (tc, and XDP when loaded) stamp and join with these hooks' sampling
+ * into their maps, and leave a delivery stamp only when tcp_probe is
+ * there to end it. */
+int vx_lathooks_dp_config(const struct vx_lathooks *h, struct vx_dp_inst *in);
 /* Time vxlan_rcv in this namespace (@on), or no longer. */
 int vx_lathooks_watch_ns(const struct vx_lathooks *h, uint32_t netns, bool on);
 /* Time vxlan_xmit on this device. */

@@ -49,6 +49,8 @@ struct vx_mexport {
 	uint64_t refreshes;
 	struct vx_mfamily *tun_pkts, *tun_bytes, *malformed, *underlay_other;
 	struct vx_mfamily *drops_total, *retrans, *synack, *latency, *nf_drops;
+	struct vx_mfamily *lat_pkts, *lat_one_in;
+	char sampling[16]; /* --sample, the histograms' sampling label */
 	struct vx_mfamily *ct_count, *ct_max, *ct_insert_failed, *ct_drop, *ct_early_drop;
 	struct vx_mfamily *lost, *attached, *backend, *refused, *build, *up, *interfaces;
 	uint64_t ns_ended; /* the datapath's vx_dp.ns_ended at the last fill */
@@ -79,7 +81,8 @@ static int setup_families(struct vx_mexport *me)
 	static const char *const if_l[] = { "netns", NULL };
 	static const char *const nf_l[] = { "netns", "family",	"table", "chain",
 					    "rule",  "verdict", NULL };
-	static const char *const lat_l[] = { "netns", "device", "vni", "stage", NULL };
+	static const char *const lat_l[] = { "netns", "device", "vni", "stage", "sampling", NULL };
+	static const char *const latp_l[] = { "stage", "outcome", NULL };
 	struct vx_metrics *m = me->m;
 	double bounds[LAT_BOUNDS];
 
@@ -123,8 +126,20 @@ static int setup_families(struct vx_mexport *me)
 		"Time a tunnel packet spent in a stage, by the hook that ended it: encap (VXLAN "
 		"device to underlay egress), wire (underlay egress to the peer's underlay ingress), "
 		"decap (underlay ingress to VXLAN device), delivery (VXLAN device to the TCP "
-		"receive), xmit (vxlan_xmit entry to return), rcv (vxlan_rcv entry to return).",
+		"receive), xmit (vxlan_xmit entry to return), rcv (vxlan_rcv entry to return). "
+		"sampling is --sample: 1 (every packet), 1/N, or auto (every packet up to a rate "
+		"per CPU, 1 in vxray_latency_sample_one_in above).",
 		lat_l, bounds, LAT_BOUNDS, MAX_TUNNELS / 4);
+	me->lat_pkts = vx_metrics_add(
+		m, "vxray_latency_packets_total", VX_METRIC_COUNTER,
+		"Packets that could start a latency stage (outcome offered), of which sampling "
+		"timed (timed) and the hook that ends the stage joined (joined).",
+		latp_l, VX_ST__MAX * 3);
+	me->lat_one_in =
+		vx_metrics_add(m, "vxray_latency_sample_one_in", VX_METRIC_GAUGE,
+			       "Auto sampling now times 1 in this many packets on the busiest "
+			       "CPU (1: every packet).",
+			       NULL, 1);
 	me->nf_drops = vx_metrics_add(
 		m, "vxray_netfilter_drops_total", VX_METRIC_COUNTER,
 		"Packets matched by a netfilter rule (or chain policy) whose verdict drops or "
@@ -179,7 +194,7 @@ static int setup_families(struct vx_mexport *me)
 	    !me->drops_total || !me->retrans || !me->synack || !me->lost || !me->attached ||
 	    !me->interfaces || !me->backend || !me->refused || !me->build || !me->up ||
 	    !me->latency || !me->ct_count || !me->ct_max || !me->ct_insert_failed || !me->ct_drop ||
-	    !me->ct_early_drop || !me->nf_drops)
+	    !me->ct_early_drop || !me->nf_drops || !me->lat_pkts || !me->lat_one_in)
 		return -errno ? -errno : -ENOMEM;
 	return 0;
 }
@@ -222,6 +237,7 @@ int vx_mexport_start(struct vx_mexport **out, const struct vx_opts *o, bool alwa
 		snprintf(kernel, sizeof(kernel), "%s", u.release);
 	vx_metrics_lock(me->m);
 	vx_metric_set(me->build, (const char *[]){ VXRAY_VERSION, libbpf, kernel }, 1);
+	vx_sample_str(o->sample, me->sampling, sizeof(me->sampling));
 	vx_metrics_unlock(me->m);
 	*out = me;
 	return 0;
@@ -391,18 +407,37 @@ static void fill_latency_row(const struct vx_lat_key *k, const struct vx_lat_his
 		return;
 	vx_hist_buckets(h, lf->bounds, LAT_BOUNDS, counts);
 	vx_vni_str(k->vni, vni, sizeof(vni));
-	vx_metric_set_histogram(lf->me->latency,
-				(const char *[]){ vx_ns_label(k->netns), w->name, vni, stage },
-				counts, (double)h->sum_ns / 1e9);
+	vx_metric_set_histogram(
+		lf->me->latency,
+		(const char *[]){ vx_ns_label(k->netns), w->name, vni, stage, lf->me->sampling },
+		counts, (double)h->sum_ns / 1e9);
 }
 
 static void fill_latency(struct vx_mexport *me, const struct vx_dp *dp)
 {
+	static const struct {
+		int idx;
+		const char *name;
+	} outcome[] = { { VX_L_OFFERED, "offered" },
+			{ VX_L_SEEN, "timed" },
+			{ VX_L_MATCHED, "joined" } };
 	struct lat_fill lf = { me, dp, { 0 } };
+	struct vx_lat_counts lc;
 
 	for (int i = 0; i < LAT_BOUNDS; i++)
 		lf.bounds[i] = lat_bound_ns(i);
 	vx_dp_lat_foreach(dp, fill_latency_row, &lf);
+	if (vx_dp_lat_counts(dp, &lc))
+		return;
+	for (unsigned int st = 0; st < VX_ST__MAX; st++) {
+		if (!lc.c[st][VX_L_OFFERED] && !lc.c[st][VX_L_SEEN])
+			continue;
+		for (size_t i = 0; i < sizeof(outcome) / sizeof(outcome[0]); i++)
+			vx_metric_set(me->lat_pkts,
+				      (const char *[]){ vx_lat_stage_name(st), outcome[i].name },
+				      (double)lc.c[st][outcome[i].idx]);
+	}
+	vx_metric_set(me->lat_one_in, NULL, lc.one_in);
 }
 
 void vx_mexport_datapath(struct vx_mexport *me, const struct vx_dp *dp)

@@ -26,6 +26,7 @@ enum {
 	VX_OPT_PCAP = 1u << 7,	  /* --pcap FILE --snaplen N */
 	VX_OPT_ALLNS = 1u << 8,	  /* --all-netns */
 	VX_OPT_STATE = 1u << 9,	  /* --state-dir DIR */
+	VX_OPT_SAMPLE = 1u << 10, /* --sample auto|N: latency stamps */
 };
 
 struct vx_cmd {

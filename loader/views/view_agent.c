@@ -171,11 +171,8 @@ static int open_conntrack(struct agent *a)
 static int before_load(void *ctx, struct vx_dp *dp, struct vx_dp_inst *in)
 {
 	struct agent *a = ctx;
-	struct vx_dp_config *c = (struct vx_dp_config *)&in->tc->rodata->cfg;
 
-	c->latency = 1;
-	c->latency_delivery = a->hooks.delivery;
-	return vx_lathooks_share(&a->hooks, in->tc->obj);
+	return vx_lathooks_dp_config(&a->hooks, in);
 }
 
 /* --auto: the xmit hook times the VXLAN devices that come and go. */
@@ -273,7 +270,7 @@ int cmd_agent(struct vx_opts *o)
 	 * AUTO: a refused backend falls through to the next, and no backend
 	 * at all is a health metric, never a reason to stop. */
 	if (!ret)
-		ret = vx_lathooks_open(&a.hooks, VX_BACKEND_AUTO, NULL, NULL);
+		ret = vx_lathooks_open(&a.hooks, VX_BACKEND_AUTO, o->sample, NULL, NULL);
 	if (!ret)
 		ret = vx_dp_load(&a.dp);
 	if (!ret)

@@ -43,30 +43,17 @@ struct latency {
 	struct vx_lathooks hooks;
 	struct vx_view view; /* privileges, --metrics, --pcap */
 	uint64_t cnt[VX_ST__MAX][VX_L__MAX];
+	uint32_t one_in; /* auto sampling: 1 in this many packets now, at most */
 	struct row rows[MAX_ROWS];
 	int n_rows;
 	uint64_t mono_to_real;
 };
 
-/* Every datapath instance joins into the hooks' maps, and leaves the
- * delivery stamp only when tcp_probe is there to end it. */
 static int before_load(void *ctx, struct vx_dp *dp, struct vx_dp_inst *in)
 {
 	struct latency *x = ctx;
-	struct vx_dp_config *c = (struct vx_dp_config *)&in->tc->rodata->cfg;
-	int err;
 
-	c->latency = 1;
-	c->latency_delivery = x->hooks.delivery;
-	if ((err = vx_lathooks_share(&x->hooks, in->tc->obj)))
-		return err;
-	if (in->xdp) {
-		c = (struct vx_dp_config *)&in->xdp->rodata->cfg;
-		c->latency = 1;
-		c->latency_delivery = x->hooks.delivery;
-		return vx_lathooks_share(&x->hooks, in->xdp->obj);
-	}
-	return 0;
+	return vx_lathooks_dp_config(&x->hooks, in);
 }
 
 static void on_change(void *ctx, const struct vx_dp_watched *w, bool added)
@@ -86,17 +73,11 @@ static void on_netns(void *ctx, uint32_t old_inum, uint32_t new_inum)
 
 static void read_counters(struct latency *x)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct vx_lat_cnt *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
-	int fd = vx_dp_map_fd(&x->dp, "vxl_cnt");
-	uint32_t zero = 0;
+	struct vx_lat_counts lc;
 
-	memset(x->cnt, 0, sizeof(x->cnt));
-	if (vals && fd >= 0 && !bpf_map_lookup_elem(fd, &zero, vals))
-		for (int c = 0; c < ncpu; c++)
-			for (int k = 0; k < VX_ST__MAX * VX_L__MAX; k++)
-				x->cnt[k / VX_L__MAX][k % VX_L__MAX] += vals[c].c[k];
-	free(vals);
+	vx_dp_lat_counts(&x->dp, &lc);
+	memcpy(x->cnt, lc.c, sizeof(x->cnt));
+	x->one_in = lc.one_in;
 }
 
 static int cmp_row(const void *a, const void *b)
@@ -148,12 +129,15 @@ static const char *dev_name(const struct latency *x, const struct vx_lat_key *k)
 
 static void print_json(const struct latency *x, const char *ts)
 {
+	char buf[16];
 	struct jw j;
 
 	jw_init(&j, stdout);
 	jw_obj_open(&j, NULL);
 	jw_str(&j, "type", "latency");
 	jw_str(&j, "time", ts);
+	jw_str(&j, "sampling", vx_sample_str(x->o->sample, buf, sizeof(buf)));
+	jw_uint(&j, "sample_one_in", x->one_in);
 	jw_arr_open(&j, "stages");
 	for (int s = 0; s < VX_ST__MAX; s++) {
 		const uint64_t *c = x->cnt[s];
@@ -161,6 +145,7 @@ static void print_json(const struct latency *x, const char *ts)
 		jw_obj_open(&j, NULL);
 		jw_str(&j, "stage", vx_lat_stage_name((unsigned int)s));
 		jw_str(&j, "between", vx_lat_stage_what((unsigned int)s));
+		jw_uint(&j, "offered", c[VX_L_OFFERED]);
 		jw_uint(&j, "seen", c[VX_L_SEEN]);
 		jw_uint(&j, "matched", c[VX_L_MATCHED]);
 		jw_uint(&j, "duplicates", c[VX_L_DUP]);
@@ -185,6 +170,12 @@ static void print_json(const struct latency *x, const char *ts)
 static void print_text(const struct latency *x, const char *ts)
 {
 	printf("--- %s latency since start ---\n", ts);
+	if (x->o->sample & VX_SAMPLE_AUTO)
+		printf("sampling: auto, every packet up to %u per second and CPU; now 1 in %u "
+		       "(counters stay exact)\n",
+		       VX_SAMPLE_TARGET, x->one_in);
+	else if (x->o->sample)
+		printf("sampling: 1 in %u packets (counters stay exact)\n", 1u << x->o->sample);
 	for (int s = 0; s < VX_ST__MAX; s++) {
 		const uint64_t *c = x->cnt[s];
 		bool any = false;
@@ -201,6 +192,9 @@ static void print_text(const struct latency *x, const char *ts)
 			printf(", %llu duplicates", (unsigned long long)c[VX_L_DUP]);
 		if (c[VX_L_SUPER])
 			printf(", %llu GSO/GRO super-packets", (unsigned long long)c[VX_L_SUPER]);
+		if (c[VX_L_OFFERED] > c[VX_L_SEEN] + c[VX_L_DUP])
+			printf("; %llu of %llu packets timed", (unsigned long long)c[VX_L_SEEN],
+			       (unsigned long long)c[VX_L_OFFERED]);
 		printf(")\n");
 		for (int i = 0; i < x->n_rows; i++) {
 			const struct row *r = &x->rows[i];
@@ -259,7 +253,7 @@ int cmd_latency(struct vx_opts *o)
 	}
 	vx_dp_init(&x->dp, &po);
 	if ((ret = vx_dp_pick(&x->dp)) ||
-	    (ret = vx_lathooks_open(&x->hooks, o->backend, NULL, NULL)) ||
+	    (ret = vx_lathooks_open(&x->hooks, o->backend, o->sample, NULL, NULL)) ||
 	    (ret = vx_dp_load(&x->dp)) || (ret = vx_dp_attach(&x->dp))) {
 		ret = ret == -EOPNOTSUPP ? VX_EXIT_FAIL : exit_code(ret);
 		goto out;

@@ -5,6 +5,8 @@
  * different namespace inodes and shared maps stand for the two tunnel
  * ends, as the loader shares them. */
 #include <arpa/inet.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include <cmocka.h>
 #include <linux/bpf.h>
 
+#include "maputil.h"
 #include "vxray.h"
 #include "vx_bench_tc.skel.h"
 #include "vx_tc.skel.h"
@@ -127,7 +130,7 @@ static void share(struct bpf_map *m, struct bpf_map *from)
 	assert_int_equal(bpf_map__reuse_fd(m, bpf_map__fd(from)), 0);
 }
 
-static struct vx_tc *tc_new(uint32_t netns, int latency, struct vx_tc *from)
+static struct vx_tc *tc_new_sampled(uint32_t netns, int latency, uint8_t sample, struct vx_tc *from)
 {
 	struct vx_tc *t = vx_tc__open();
 	struct vx_dp_config *c;
@@ -136,6 +139,7 @@ static struct vx_tc *tc_new(uint32_t netns, int latency, struct vx_tc *from)
 	c = (struct vx_dp_config *)&t->rodata->cfg;
 	c->netns = netns;
 	c->latency = (uint8_t)latency;
+	c->sample = sample;
 	if (from) {
 		share(t->maps.vxl_stamp, from->maps.vxl_stamp);
 		share(t->maps.vxl_hist, from->maps.vxl_hist);
@@ -143,6 +147,11 @@ static struct vx_tc *tc_new(uint32_t netns, int latency, struct vx_tc *from)
 	}
 	assert_int_equal(vx_tc__load(t), 0);
 	return t;
+}
+
+static struct vx_tc *tc_new(uint32_t netns, int latency, struct vx_tc *from)
+{
+	return tc_new_sampled(netns, latency, 0, from);
 }
 
 static struct env *env_new(int latency)
@@ -261,6 +270,14 @@ static int n_stamps(struct env *e)
 	for (__u32 i = 0; i < VX_STAMP_SLOTS; i++)
 		n += v[i].tag != 0;
 	return n;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void sleep_us(long us)
@@ -576,6 +593,197 @@ static void test_cost(void **state)
 	assert_true(t_on <= 1.5 * t_off + 10 + (t_clock - t_empty));
 }
 
+/* ---- sampling ----------------------------------------------------------- */
+
+/* Two ends sampling at different fixed rates: A 1 in 8, B 1 in 2. */
+static int setup_sampled(void **state)
+{
+	struct env *e;
+	uint32_t lo = 1, vni = 100;
+
+	if (geteuid())
+		return 0;
+	e = calloc(1, sizeof(*e));
+	assert_non_null(e);
+	e->a = tc_new_sampled(NS_A, 1, 3, NULL);
+	e->b = tc_new_sampled(NS_B, 1, 1, e->a);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->a->maps.vxp_dev), &lo, &vni, 0), 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->b->maps.vxp_dev), &lo, &vni, 0), 0);
+	*state = e;
+	return 0;
+}
+
+static int teardown_sampled(void **state)
+{
+	struct env *e = *state;
+
+	if (e) {
+		vx_tc__destroy(e->b);
+		vx_tc__destroy(e->a);
+		free(e);
+	}
+	return 0;
+}
+
+struct tun_sum {
+	uint8_t at;
+	uint64_t packets;
+};
+
+static void tun_add(const struct vx_tun_key *k, const struct vx_tun_val *v, void *ctx)
+{
+	struct tun_sum *t = ctx;
+
+	if (k->at == t->at)
+		t->packets += v->packets;
+}
+
+/* Packets @t's per-tunnel counters hold for hook @at. */
+static uint64_t tun_packets(struct vx_tc *t, uint8_t at)
+{
+	struct tun_sum sum = { .at = at };
+
+	assert_int_equal(vx_tun_foreach(bpf_map__fd(t->maps.vxp_tun),
+					bpf_map__fd(t->maps.vxp_tslot), tun_add, &sum),
+			 0);
+	return sum.packets;
+}
+
+/* The identity the datapath builds for inner(@ip_id, @seq). */
+static uint32_t inner_hash(uint16_t ip_id, uint32_t seq)
+{
+	struct vx_pkt_id id = {
+		.seq = seq, .sport = 40000, .dport = 5001, .ip_id = ip_id, .proto = 6, .family = 4
+	};
+
+	inet_pton(AF_INET, "172.16.0.1", &id.saddr);
+	inet_pton(AF_INET, "172.16.0.2", &id.daddr);
+	return vx_stamp_hash(&id);
+}
+
+/* Whether a fixed 1 in 2^@shift picks the packet of hash @h. */
+static bool picked(uint32_t h, unsigned int shift)
+{
+	return !shift || !(h >> (32 - shift));
+}
+
+/* The decision is the packet's own: the packets A stamps at VXLAN egress
+ * are the ones it stamps at underlay egress, B ends every stamp it finds
+ * whatever its own sampling, and the packets B picks for its stage
+ * include A's (1 in 2 holds every 1 in 8). Counting stays exact. */
+static void test_sampling_same_packets(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	uint64_t at_a = 0, at_b = 0, both = 0;
+	const uint16_t n = 512;
+
+	for (uint16_t i = 1; i <= n; i++) {
+		struct frame in = inner(i, 77000u + i), out = outer(i, 77000u + i);
+		uint32_t h = inner_hash(i, 77000u + i);
+
+		run(e->a->progs.vx_tc_vx_out, &in);
+		run(e->a->progs.vx_tc_ul_out, &out);
+		run(e->b->progs.vx_tc_ul_in, &out);
+		run(e->b->progs.vx_tc_vx_in, &in);
+		at_a += picked(h, 3);
+		at_b += picked(h, 1);
+		both += picked(h, 3) && picked(h, 1);
+	}
+	/* The hash spreads: about 1 in 8 and 1 in 2 of 512. */
+	assert_true(at_a > 32 && at_a < 100);
+	assert_true(at_b > 200 && at_b < 312);
+	assert_int_equal(both, at_a);
+	for (uint32_t s = VX_ST_ENCAP; s <= VX_ST_DECAP; s++)
+		assert_int_equal(lat_cnt(e, s, VX_L_OFFERED), n);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_SEEN), at_a);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_MATCHED), at_a);
+	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_SEEN), at_a);
+	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_MATCHED), at_a);
+	assert_int_equal(lat_cnt(e, VX_ST_DECAP, VX_L_SEEN), at_b);
+	assert_int_equal(lat_cnt(e, VX_ST_DECAP, VX_L_MATCHED), at_b);
+	assert_int_equal(hist(e, NS_A, VX_ST_ENCAP).count, at_a);
+	assert_int_equal(hist(e, NS_B, VX_ST_WIRE).count, at_a);
+	assert_int_equal(hist(e, NS_B, VX_ST_DECAP).count, at_b);
+	/* Every packet was counted, sampled or not. */
+	assert_int_equal(tun_packets(e->a, VX_AT_TC_VX_OUT), n);
+	assert_int_equal(tun_packets(e->b, VX_AT_TC_VX_IN), n);
+	assert_int_equal(n_stamps(e), 0);
+}
+
+/* This CPU's auto-sampling shift, the largest of any CPU's. */
+static uint32_t max_shift(struct env *e)
+{
+	struct vx_lat_cnt vals[256] = {};
+	uint32_t zero = 0, m = 0;
+	int ncpu = libbpf_num_possible_cpus();
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(e->a->maps.vxl_cnt), &zero, vals), 0);
+	for (int i = 0; i < ncpu; i++)
+		m = vals[i].shift > m ? vals[i].shift : m;
+	return m;
+}
+
+/* Auto: a flood raises this CPU's shift, up to the cap; once it ends,
+ * the next quiet window brings the CPU back to every packet. */
+static void test_sampling_auto(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	struct frame in = inner(9, 9000);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in.b, .data_size_in = (uint32_t)in.n,
+		    .repeat = 1);
+	uint64_t stamped;
+
+	uint64_t runs = 0, t0 = now_ns();
+
+	/* Back-to-back runs for 300 ms: past two rate windows, at millions
+	 * a second (the 6.1 guest's emulation included). */
+	o.repeat = 200000;
+	while (now_ns() - t0 < 300000000ull) {
+		assert_int_equal(
+			bpf_prog_test_run_opts(bpf_program__fd(e->a->progs.vx_tc_vx_out), &o), 0);
+		runs += o.repeat;
+	}
+	assert_true(max_shift(e) >= 4);
+	assert_true(max_shift(e) <= 10);
+	stamped = lat_cnt(e, VX_ST_ENCAP, VX_L_SEEN) + lat_cnt(e, VX_ST_ENCAP, VX_L_DUP);
+	/* One identity over and over: picked at a small shift, then not. */
+	assert_true(stamped < lat_cnt(e, VX_ST_ENCAP, VX_L_OFFERED));
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_OFFERED), runs);
+	/* The window the flood ended in, then a quiet one. */
+	o.repeat = 1;
+	for (int w = 0; w < 2; w++) {
+		sleep_us(150000);
+		for (int i = 0; i < VX_SAMPLE_CHECK; i++)
+			assert_int_equal(bpf_prog_test_run_opts(
+						 bpf_program__fd(e->a->progs.vx_tc_vx_out), &o),
+					 0);
+	}
+	assert_int_equal(max_shift(e), 0);
+}
+
+/* Auto at most 1 in 2^10 here, on one CPU (the shift is per CPU). */
+static int setup_auto(void **state)
+{
+	struct env *e;
+	uint32_t lo = 1, vni = 100;
+	cpu_set_t one;
+
+	if (geteuid())
+		return 0;
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	e = calloc(1, sizeof(*e));
+	assert_non_null(e);
+	e->a = tc_new_sampled(NS_A, 1, VX_SAMPLE_AUTO | 10, NULL);
+	e->b = tc_new_sampled(NS_B, 1, VX_SAMPLE_AUTO | 10, e->a);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->a->maps.vxp_dev), &lo, &vni, 0), 0);
+	*state = e;
+	return 0;
+}
+
 /* The bucket math both sides share: 0..3 exact, then four slots per power
  * of two, each slot's lower bound mapping back to it, monotonic. */
 static void test_slots(void **state)
@@ -613,6 +821,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicates_and_retransmits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gso_gro, setup, teardown),
 		cmocka_unit_test(test_disabled),
+		cmocka_unit_test_setup_teardown(test_sampling_same_packets, setup_sampled,
+						teardown_sampled),
+		cmocka_unit_test_setup_teardown(test_sampling_auto, setup_auto, teardown_sampled),
 		cmocka_unit_test_setup_teardown(test_cost, setup, teardown),
 	};
 

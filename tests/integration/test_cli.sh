@@ -60,6 +60,11 @@ encap --proto sctp|protocol 'sctp' is not known
 doctor --stack|--stack does not apply to `vxray doctor`
 doctor -i averyveryverylongname|is not valid
 doctor --backend ebpf|backend 'ebpf' is not known
+agent --sample 3|--sample '3' is not a sampling: give auto, or 1 in N packets with N a power of two
+latency --sample 0|--sample '0' is not a sampling
+diagnose --sample 131072|--sample '131072' is not a sampling
+latency --sample often|--sample 'often' is not a sampling
+encap --sample 4|option --sample does not apply to `vxray encap`
 EOF_CASES
 }
 

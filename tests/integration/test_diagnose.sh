@@ -302,6 +302,43 @@ rc=$rc"
 	assert_match "$out" "baseline: the window's first third|baseline \\(the window's first third\\)" "against the window's own first third"
 }
 
+# hook_progs NS DEV DIR: vxray programs on one tc hook, TCX links and
+# clsact filters together (bpftool 7.1 does not list TCX: vxbench asks).
+hook_progs() {
+	local tcx tc
+	tcx=$(ip netns exec "$1" "$ROOT/$BUILD/bench/vxbench" tcx "$2" | awk -v d="$3" '$1 == d { n = 0; for (i = 3; i <= NF; i++) n += $i ~ /^vx_/; print n }')
+	tc=$(ip netns exec "$1" tc filter show dev "$2" "$3" 2>/dev/null | grep -c 'vxray/')
+	echo $((tcx + tc))
+}
+
+# Every view of a diagnosis runs on one datapath: each tc hook of each
+# watched device carries one vxray program, not one per engine.
+test_one_datapath() {
+	require_root
+	[[ -x $ROOT/$BUILD/bench/vxbench ]] || skip "vxbench is not built"
+	lab setup >/dev/null && lab heal >/dev/null || fail "lab setup"
+	local f pid i ns dev dir
+	f=$(mktemp)
+	"$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 8s --probe >"$f" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 150; i++)); do
+		grep -q 'diagnosing' "$f" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q 'diagnosing' "$f" || { kill "$pid"; wait; cat "$f" >&2; rm -f "$f"; fail "diagnose did not start"; }
+	for ns in "$P-a" "$P-b"; do
+		for dev in und0 vxlan100; do
+			for dir in ingress egress; do
+				assert_eq "$(hook_progs "$ns" "$dev" "$dir")" 1 "vxray programs on $dev $dir in $ns"
+			done
+		done
+	done
+	wait "$pid"
+	rm -f "$f"
+	assert_eq "$(hook_progs "$P-a" und0 ingress)" 0 "vxray programs on und0 ingress after diagnose"
+}
+
 test_two_faults() {
 	require_root
 	scenario "$P" 2
@@ -732,6 +769,7 @@ run_test "diagnose: scenario 6 on the first run -> latency, A->B against B->A" t
 run_test "diagnose: healthy lab under TCP load -> no fault" test_healthy_under_load
 run_test "diagnose: the agent's baseline, used unasked and named" test_agent_baseline
 run_test "diagnose: a queue on the VXLAN device -> overlay against underlay round trip" test_vxlan_device_queue
+run_test "diagnose: every view on one datapath: one vxray program per tc hook" test_one_datapath
 run_test "diagnose: scenario 2 + 4 at once -> both" test_two_faults
 run_test "diagnose: IPv6 underlay, scenarios 1, 2, 4" test_ipv6
 run_test "diagnose: decap/encap failures from the kernel's drop reasons" test_kernel_reasons

@@ -32,7 +32,7 @@ JOIN_MIN=0.95
 DELIVERY_JOIN_MIN=$JOIN_MIN
 [[ -n ${VMTEST:-} ]] && DELIVERY_JOIN_MIN=0.90
 
-# latency_run SECONDS CMD...: vxray latency -j over both ends for SECONDS
+# latency_run SECONDS CMD...: vxray latency -j (and $LAT_ARGS) over both ends for SECONDS
 # while CMD runs once it is attached; prints vxray's last JSON report. On
 # failure it says why on stderr and returns 1: j=$(latency_run ...) || exit 1.
 latency_run() {
@@ -41,7 +41,7 @@ latency_run() {
 	out=$(mktemp)
 	# shellcheck disable=SC2086
 	"$VXRAY" latency -j --auto --netns "$A" --netns "$B" -d "${secs}s" --interval "${secs}s" \
-		${VX_BACKEND:+--backend $VX_BACKEND} >"$out" 2>&1 &
+		${VX_BACKEND:+--backend $VX_BACKEND} ${LAT_ARGS:-} >"$out" 2>&1 &
 	pid=$!
 	# Loading takes a while under emulation (the 6.1 guest): up to 60 s.
 	for ((i = 0; i < 600; i++)); do
@@ -280,7 +280,40 @@ test_bad_input_and_cleanup() {
 	assert_eq "$(our_filters)" 0 "tc filters left after SIGKILL"
 }
 
+# stage_n JSON STAGE FIELD: one join counter of a stage.
+stage_n() {
+	jq -r --arg s "$2" --arg f "$3" '.stages[] | select(.stage == $s) | .[$f]' <<<"$1"
+}
+
+# --sample 4: every hook picks the same packets by their identity, so the
+# stamps A leaves at VXLAN egress are the ones it leaves at underlay egress
+# and the ones B leaves at underlay ingress, all joined; about a quarter
+# of what each stage was offered.
+test_sampling_same_packets() {
+	require_root
+	command -v jq >/dev/null || skip "jq is not installed"
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	local j s off seen
+	j=$(LAT_ARGS="--sample 4" latency_run 5 ina ping -c 400 -i 0.005 -W 1 -q 172.16.0.2) || exit 1
+	[[ -n $j ]] || fail "vxray latency printed no report"
+	assert_eq "$(jq -r .sampling <<<"$j")" "1/4" "the sampling in the report"
+	off=$(stage_n "$j" encap offered)
+	seen=$(stage_n "$j" encap seen)
+	# 400 requests from A, 400 replies from B, and the odd ARP.
+	assert_ge "$off" 800 "packets offered to the encap stage"
+	assert_ge "$seen" $((off / 8)) "packets timed in encap (about 1 in 4)"
+	assert_ge $((off / 2)) "$seen" "packets timed in encap (about 1 in 4, not more)"
+	assert_eq "$(stage_n "$j" wire seen)" "$seen" "the wire stage timed the same packets as encap"
+	assert_eq "$(stage_n "$j" decap seen)" "$seen" "the decap stage timed the same packets as encap"
+	for s in encap wire decap; do
+		join_ok "$j" "$s" || fail "join rate of $s below $JOIN_MIN: $(jq -c --arg s "$s" '.stages[] | select(.stage == $s) | {offered, seen, matched, join_rate}' <<<"$j")"
+		assert_eq "$(count "$j" "$s")" "$(stage_n "$j" "$s" matched)" "samples in the $s histograms"
+	done
+}
+
 run_test "latency: healthy tunnel, every stage joined" test_healthy
+run_test "latency: --sample 4 times the same packets at every hook" test_sampling_same_packets
 run_test "latency: vxlan_rcv timed where a backend allows it" test_rcv_stage
 run_test "latency: scenario 6 moves the wire stage only" test_scenario6_moves_wire
 run_test "latency: bad input, refused backend, SIGKILL" test_bad_input_and_cleanup

@@ -13,6 +13,7 @@
 
 #include "netns.h"
 #include "opts.h"
+#include "vxray.h"
 
 static char err[256];
 
@@ -111,6 +112,33 @@ static void test_target(void **state)
 	target_bad("../x:10.0.0.1", "not a valid network namespace name");
 	target_bad("[]", "must end with ']'");
 	target_bad(":10.0.0.1", "not an address");
+}
+
+/* --sample: auto, or a power of two from 1 to 2^VX_SAMPLE_SHIFT_MAX, and
+ * back to the label the metrics carry. */
+static void test_sample(void **state)
+{
+	static const char *const bad[] = { "0", "3", "65537", "131072", "-4", "", "x", "1/4" };
+	char err[256], buf[16];
+	uint8_t s = 0xff;
+
+	(void)state;
+	assert_int_equal(vx_parse_sample("auto", &s, err, sizeof(err)), 0);
+	assert_int_equal(s, VX_SAMPLE_DEFAULT);
+	assert_string_equal(vx_sample_str(s, buf, sizeof(buf)), "auto");
+	assert_int_equal(vx_parse_sample("1", &s, err, sizeof(err)), 0);
+	assert_int_equal(s, 0);
+	assert_string_equal(vx_sample_str(s, buf, sizeof(buf)), "1");
+	assert_int_equal(vx_parse_sample("64", &s, err, sizeof(err)), 0);
+	assert_int_equal(s, 6);
+	assert_string_equal(vx_sample_str(s, buf, sizeof(buf)), "1/64");
+	assert_int_equal(vx_parse_sample("65536", &s, err, sizeof(err)), 0);
+	assert_int_equal(s, VX_SAMPLE_SHIFT_MAX);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(vx_parse_sample(bad[i], &s, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "is not a sampling"));
+	}
 }
 
 static void test_numbers(void **state)
@@ -262,10 +290,15 @@ static void test_fmt_duration(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duration),	 cmocka_unit_test(test_iface_spec),
-		cmocka_unit_test(test_target),		 cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_fmt_duration),	 cmocka_unit_test(test_netns_spec),
-		cmocka_unit_test(test_iface_spec_netns), cmocka_unit_test(test_netns_scan_parsers),
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_iface_spec),
+		cmocka_unit_test(test_target),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_sample),
+		cmocka_unit_test(test_fmt_duration),
+		cmocka_unit_test(test_netns_spec),
+		cmocka_unit_test(test_iface_spec_netns),
+		cmocka_unit_test(test_netns_scan_parsers),
 	};
 
 	return cmocka_run_group_tests_name("opts", tests, NULL, NULL);
