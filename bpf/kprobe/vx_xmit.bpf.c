@@ -76,10 +76,50 @@ static __always_inline void hook_emit(__u64 now, __u64 start, const struct vx_pk
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
+	__uint(max_entries, 4096);
 	__type(key, struct vx_xmit_dev);
 	__type(value, __u32);
 } vxx_dev SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VXX_WSET_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vx_xmit_slot);
+} vxx_wset SEC(".maps");
+
+/* Namespaces vxray watches: vxlan_rcv runs on the underlay's skb, before
+ * any VXLAN device is known. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} vxx_ns SEC(".maps");
+
+/* Whether device @ifindex of namespace @netns (0: the namespace itself) is
+ * watched; a device's VNI into *@vni. */
+static __always_inline bool watched(__u32 netns, __u32 ifindex, __u32 *vni)
+{
+	__u32 k = vx_xmit_slot_of(netns, ifindex), *v;
+	struct vx_xmit_slot *s = bpf_map_lookup_elem(&vxx_wset, &k);
+	struct vx_xmit_dev d = { .netns = netns, .ifindex = ifindex };
+
+	if (!s)
+		return false;
+	if (s->netns == netns && s->ifindex == ifindex && netns) {
+		*vni = s->vni;
+		return true;
+	}
+	if (!s->more)
+		return false;
+	if (!ifindex)
+		return bpf_map_lookup_elem(&vxx_ns, &netns) != NULL;
+	v = bpf_map_lookup_elem(&vxx_dev, &d);
+	if (v)
+		*vni = *v;
+	return v != NULL;
+}
 
 /* Entry stamps: by skb for fentry and the tracepoints, by thread for the
  * kprobe pair (a kretprobe has no arguments). The entry and the return of
@@ -182,9 +222,9 @@ static __always_inline bool timed_call(__u8 stage)
 static __always_inline void xmit_enter(__u64 key, struct sk_buff *skb, struct vx_xmit_dev d)
 {
 	struct vx_xmit_start st = {};
-	__u32 *vni = bpf_map_lookup_elem(&vxx_dev, &d);
+	__u32 vni;
 
-	if (!vni || !timed_call(VX_ST_XMIT))
+	if (!watched(d.netns, d.ifindex, &vni) || !timed_call(VX_ST_XMIT))
 		return;
 	/* The inner frame: its IP header where the stack left it. */
 	if (cfg.events)
@@ -192,7 +232,7 @@ static __always_inline void xmit_enter(__u64 key, struct sk_buff *skb, struct vx
 	st.ts_ns = bpf_ktime_get_ns();
 	st.netns = d.netns;
 	st.ifindex = d.ifindex;
-	st.vni = *vni;
+	st.vni = vni;
 	call_push(key, &st);
 }
 
@@ -220,15 +260,6 @@ static __always_inline void xmit_exit(__u64 key, __u8 be)
 	timed_exit(key, VX_ST_XMIT, be);
 }
 
-/* Namespaces vxray watches: vxlan_rcv runs on the underlay's skb, before
- * any VXLAN device is known. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
-	__type(key, __u32);
-	__type(value, __u8);
-} vxx_ns SEC(".maps");
-
 /* Entry of vxlan_rcv: skb->data is at the UDP header, the VXLAN header
  * follows; key as for xmit, with the top bit set so an skb pointer
  * cannot collide with an xmit in flight. */
@@ -240,7 +271,9 @@ static __always_inline void rcv_enter(__u64 key, struct sk_buff *skb)
 	unsigned char *data = BPF_CORE_READ(skb, data);
 	__u8 vx[8];
 
-	if (!bpf_map_lookup_elem(&vxx_ns, &netns) || !timed_call(VX_ST_RCV))
+	__u32 vni;
+
+	if (!watched(netns, 0, &vni) || !timed_call(VX_ST_RCV))
 		return;
 	if (!bpf_probe_read_kernel(vx, sizeof(vx), data + 8))
 		st.vni = (__u32)vx[4] << 16 | (__u32)vx[5] << 8 | vx[6];
@@ -352,9 +385,9 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 	struct vx_lat_stamp s;
 	struct vx_pkt_id id;
 	__u64 now;
-	__u32 h;
+	__u32 h, vni;
 
-	if (!bpf_map_lookup_elem(&vxx_ns, &netns))
+	if (!watched(netns, 0, &vni))
 		return 0;
 	__builtin_memset(&id, 0, sizeof(id));
 	if (tcp_id(skb, &id))
@@ -362,12 +395,11 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 	if (cfg.events) {
 		/* Arrived through a watched VXLAN device (the last device it
 		 * was received on): a delivery worth a line. */
-		struct vx_xmit_dev d = { .netns = netns, .ifindex = (__u32)skb->skb_iif };
-		__u32 *vni = bpf_map_lookup_elem(&vxx_dev, &d);
+		__u32 iif = (__u32)skb->skb_iif;
 
-		if (vni)
-			hook_emit(bpf_ktime_get_ns(), 0, &id, d.netns, d.ifindex, *vni,
-				  VX_ST_DELIVERY, VXX_BE_TP_BTF);
+		if (watched(netns, iif, &vni))
+			hook_emit(bpf_ktime_get_ns(), 0, &id, netns, iif, vni, VX_ST_DELIVERY,
+				  VXX_BE_TP_BTF);
 	}
 	sl = vx_stamp_slot(&id, &h);
 	if (!sl || !vx_stamp_get(sl, &id, h, &s) || s.at != VX_AT_TC_VX_IN)

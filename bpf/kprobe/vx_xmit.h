@@ -14,6 +14,28 @@ struct vx_xmit_dev {
 };
 _Static_assert(sizeof(struct vx_xmit_dev) == 8, "vx_xmit_dev layout");
 
+/* vxx_wset: the watched devices ((netns, ifindex) -> VNI) and namespaces
+ * ((netns, 0)), direct-mapped, in front of vxx_dev and vxx_ns. The hooks
+ * run for every frame of every device on the host, so the common answer,
+ * "not watched", must cost no helper call: an array lookup is inlined,
+ * a hash map's is not. A key whose slot is taken lives in the hash map,
+ * and the slot counts it in @more, so only those slots send a lookup on. */
+#define VXX_WSET_SLOTS 4096
+struct vx_xmit_slot {
+	__u32 netns; /* 0: empty */
+	__u32 ifindex;
+	__u32 vni;
+	__u32 more; /* keys of this slot in vxx_dev/vxx_ns */
+};
+_Static_assert(sizeof(struct vx_xmit_slot) == 16, "vx_xmit_slot layout");
+
+static inline __u32 vx_xmit_slot_of(__u32 netns, __u32 ifindex)
+{
+	__u32 h = (netns * 0x9e3779b1u) ^ (ifindex * 0x85ebca6bu);
+
+	return (h ^ h >> 16) & (VXX_WSET_SLOTS - 1);
+}
+
 struct vx_xmit_start {
 	__u64 ts_ns;
 	struct vx_pkt_id id; /* with cfg.events: the packet, for its event */

@@ -190,30 +190,57 @@ int vx_lathooks_dp_config(const struct vx_lathooks *h, struct vx_dp_inst *in)
 	return 0;
 }
 
-int vx_lathooks_watch_ns(const struct vx_lathooks *h, uint32_t netns, bool on)
+/* Add or remove the key (@netns, @ifindex) of the watched set: its slot
+ * in vxx_wset when free (or already its own), else @hash (vxx_dev, or
+ * vxx_ns for a namespace), counted in the slot's @more (vx_xmit.h). */
+static int wset_change(const struct vx_lathooks *h, uint32_t netns, uint32_t ifindex, uint32_t vni,
+		       bool on)
 {
-	int fd = h->skel ? bpf_map__fd(h->skel->maps.vxx_ns) : -1;
+	int set = bpf_map__fd(h->skel->maps.vxx_wset);
+	int hash = bpf_map__fd(ifindex ? h->skel->maps.vxx_dev : h->skel->maps.vxx_ns);
+	struct vx_xmit_dev dk = { .netns = netns, .ifindex = ifindex };
+	const void *key = ifindex ? (const void *)&dk : (const void *)&netns;
+	uint32_t k = vx_xmit_slot_of(netns, ifindex);
+	struct vx_xmit_slot sl;
 	uint8_t one = 1;
 
-	if (fd < 0)
-		return 0;
-	if (!on)
-		return bpf_map_delete_elem(fd, &netns) && errno != ENOENT ? -errno : 0;
-	return bpf_map_update_elem(fd, &netns, &one, BPF_ANY) ? -errno : 0;
+	if (bpf_map_lookup_elem(set, &k, &sl))
+		return -errno;
+	if (sl.netns == netns && sl.ifindex == ifindex) {
+		/* The slot's own key: set in place, or emptied (its @more stays). */
+		sl.vni = vni;
+		if (!on)
+			sl.netns = sl.ifindex = sl.vni = 0;
+	} else if (on && !sl.netns) {
+		sl.netns = netns;
+		sl.ifindex = ifindex;
+		sl.vni = vni;
+	} else if (on) {
+		uint32_t old;
+		bool had = !bpf_map_lookup_elem(hash, key, &old);
+
+		if (bpf_map_update_elem(hash, key, ifindex ? (void *)&vni : (void *)&one, BPF_ANY))
+			return -errno;
+		if (had)
+			return 0;
+		sl.more++;
+	} else {
+		if (bpf_map_delete_elem(hash, key))
+			return errno == ENOENT ? 0 : -errno;
+		sl.more--;
+	}
+	return bpf_map_update_elem(set, &k, &sl, BPF_ANY) ? -errno : 0;
+}
+
+int vx_lathooks_watch_ns(const struct vx_lathooks *h, uint32_t netns, bool on)
+{
+	return h->skel ? wset_change(h, netns, 0, 0, on) : 0;
 }
 
 int vx_lathooks_watch(const struct vx_lathooks *h, uint32_t netns, uint32_t ifindex, uint32_t vni,
 		      bool on)
 {
-	struct vx_xmit_dev k = { .netns = netns, .ifindex = ifindex };
-	int fd;
-
-	if (!h->skel)
-		return 0;
-	fd = bpf_map__fd(h->skel->maps.vxx_dev);
-	if (on)
-		return bpf_map_update_elem(fd, &k, &vni, BPF_ANY) ? -errno : 0;
-	return bpf_map_delete_elem(fd, &k) && errno != ENOENT ? -errno : 0;
+	return h->skel ? wset_change(h, netns, ifindex, vni, on) : 0;
 }
 
 static int on_rb_event(void *ctx, void *data, size_t len)
