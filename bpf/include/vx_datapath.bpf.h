@@ -219,7 +219,7 @@ static __always_inline void vx_count(__u32 idx)
 static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 ifindex, __u8 at,
 				   __u32 segs)
 {
-	struct vx_lat_stamp old, st;
+	struct vx_lat_stamp old = {}, st;
 	struct vx_stamp_slot *sl;
 	struct vx_lat_cnt *cnt;
 	int end = -1, start = -1;
@@ -256,21 +256,28 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 ifi
 	default: return;
 	}
 
-	sl = vx_stamp_slot(&p->id, &h);
 	cnt = vx_lat_counters();
-	if (!sl || !cnt)
+	if (!cnt)
 		return;
-	have = vx_stamp_get(sl, &p->id, h, &old);
-	ends = have && old.at == prev && (old.netns == cfg.netns) == same_ns;
+	h = vx_stamp_hash(&p->id);
 	if (start >= 0) {
 		vx_lat_add(cnt, start, VX_L_OFFERED, 1);
 		stamp = vx_sampled(cnt, h, cfg.sample, now);
 	}
+	/* Nothing to stamp and no stamp to end: the stamp table (a cache
+	 * miss) is not read. */
+	if (!stamp && (end < 0 || !vx_stamp_busy(h)))
+		return;
+	sl = vx_stamp_slot(&p->id, &h);
+	if (!sl)
+		return;
+	have = vx_stamp_get(sl, &p->id, h, &old);
+	ends = have && old.at == prev && (old.netns == cfg.netns) == same_ns;
 	/* The clock only for a stamp found or one to leave: an unsampled
 	 * packet with no stamp to end costs no clock read. */
 	if (!ends && !stamp) {
 		if (have && at != VX_AT_XDP_UL_IN)
-			vx_stamp_clear(sl);
+			vx_stamp_clear(sl, h);
 		return;
 	}
 	if (!*now)
@@ -284,7 +291,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 ifi
 		vx_lat_add(cnt, end, VX_L_MATCHED, credit ? credit : 1);
 	}
 	if (!stamp) {
-		vx_stamp_clear(sl);
+		vx_stamp_clear(sl, h);
 		return;
 	}
 	if (have && old.at == at && old.netns == cfg.netns)

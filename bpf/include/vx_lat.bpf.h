@@ -18,6 +18,43 @@ struct {
 	__type(value, struct vx_stamp_slot);
 } vxl_stamp SEC(".maps");
 
+/* One byte per vxl_stamp slot, 1 while it may hold a stamp: what a hook
+ * that could end a stage reads first. The stamp table is 4 MiB, so a
+ * slot read is a cache miss; this is 64 KiB, and an unsampled packet with
+ * no stamp to end reads nothing else. A byte store is whole, so CPUs
+ * marking different slots never undo each other; two on one slot race as
+ * the slot itself does, and a mark left set costs one slot read. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VX_STAMP_SLOTS / 8);
+	__type(key, __u32);
+	__type(value, __u64);
+} vxl_busy SEC(".maps");
+
+static __always_inline __u8 *vx_busy_byte(__u32 h)
+{
+	__u32 k = h & (VX_STAMP_SLOTS - 1), w = k >> 3;
+	__u8 *v = bpf_map_lookup_elem(&vxl_busy, &w);
+
+	return v ? v + (k & 7) : NULL;
+}
+
+/* Whether the slot of hash @h may hold a stamp. */
+static __always_inline bool vx_stamp_busy(__u32 h)
+{
+	__u8 *b = vx_busy_byte(h);
+
+	return !b || *b;
+}
+
+static __always_inline void vx_stamp_mark(__u32 h, __u8 on)
+{
+	__u8 *b = vx_busy_byte(h);
+
+	if (b)
+		*b = on;
+}
+
 /* (netns, device, VNI, stage) -> histogram. Per-CPU: no atomics. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
@@ -77,11 +114,13 @@ static __always_inline void vx_stamp_put(struct vx_stamp_slot *sl, const struct 
 	__builtin_memcpy(&sl->st, st, sizeof(*st));
 	asm volatile("" ::: "memory");
 	*(volatile __u32 *)&sl->tag = vx_stamp_tag(h, st->ts_ns);
+	vx_stamp_mark(h, 1);
 }
 
-static __always_inline void vx_stamp_clear(struct vx_stamp_slot *sl)
+static __always_inline void vx_stamp_clear(struct vx_stamp_slot *sl, __u32 h)
 {
 	*(volatile __u32 *)&sl->tag = 0;
+	vx_stamp_mark(h, 0);
 }
 
 /* Never written: the initial value of a histogram (too big for the stack). */

@@ -401,6 +401,9 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 			hook_emit(bpf_ktime_get_ns(), 0, &id, netns, iif, vni, VX_ST_DELIVERY,
 				  VXX_BE_TP_BTF);
 	}
+	h = vx_stamp_hash(&id);
+	if (!vx_stamp_busy(h))
+		return 0;
 	sl = vx_stamp_slot(&id, &h);
 	if (!sl || !vx_stamp_get(sl, &id, h, &s) || s.at != VX_AT_TC_VX_IN)
 		return 0;
@@ -417,6 +420,6 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 		vx_lat_sample(s.netns, s.ifindex, s.vni, VX_ST_DELIVERY, now - s.ts_ns);
 		vx_lat_count(VX_ST_DELIVERY, VX_L_MATCHED, credit ? credit : 1);
 	}
-	vx_stamp_clear(sl);
+	vx_stamp_clear(sl, h);
 	return 0;
 }

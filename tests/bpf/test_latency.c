@@ -142,6 +142,7 @@ static struct vx_tc *tc_new_sampled(uint32_t netns, int latency, uint8_t sample,
 	c->sample = sample;
 	if (from) {
 		share(t->maps.vxl_stamp, from->maps.vxl_stamp);
+		share(t->maps.vxl_busy, from->maps.vxl_busy);
 		share(t->maps.vxl_hist, from->maps.vxl_hist);
 		share(t->maps.vxl_cnt, from->maps.vxl_cnt);
 	}
@@ -169,6 +170,7 @@ static struct env *env_new(int latency)
 	c->netns = NS_B;
 	c->latency = (uint8_t)latency;
 	share(e->bx->maps.vxl_stamp, e->a->maps.vxl_stamp);
+	share(e->bx->maps.vxl_busy, e->a->maps.vxl_busy);
 	share(e->bx->maps.vxl_hist, e->a->maps.vxl_hist);
 	share(e->bx->maps.vxl_cnt, e->a->maps.vxl_cnt);
 	assert_int_equal(vx_xdp__load(e->bx), 0);
