@@ -3,6 +3,10 @@
  * that the hook is a constant, not a per-attachment lookup. Every one
  * returns TC_ACT_UNSPEC: the verdict is someone else's, and the next
  * program in the chain still runs. */
+/* Only UAPI structures (__sk_buff, xdp_md, bpf_tunnel_key), whose layout
+ * is ABI: no CO-RE relocations, so libbpf does not parse the kernel's BTF
+ * (megabytes) again for each namespace's copy of this object. */
+#define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* XDP on the underlay: the earliest software timestamp of an arriving
  * tunnel packet. Always XDP_PASS. */
+/* Only UAPI structures (__sk_buff, xdp_md, bpf_tunnel_key), whose layout
+ * is ABI: no CO-RE relocations, so libbpf does not parse the kernel's BTF
+ * (megabytes) again for each namespace's copy of this object. */
+#define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
