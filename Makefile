@@ -115,7 +115,7 @@ $(BUILD)/loader/%.o: loader/%.c | $(SKELS)
 
 # vxray_build_info{version=...}: the commit it was built from.
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-$(BUILD)/loader/sinks/mexport.o $(BUILD)/loader/sinks/capture.o: CPPFLAGS += -DVXRAY_VERSION='"$(VERSION)"'
+$(BUILD)/loader/sinks/mexport.o $(BUILD)/loader/sinks/capture.o $(BUILD)/loader/views/version.o: CPPFLAGS += -DVXRAY_VERSION='"$(VERSION)"'
 
 $(VXRAY): $(LOADER_OBJS)
 	$(call msg,LINK,$@)

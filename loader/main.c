@@ -89,6 +89,10 @@ static const struct vx_cmd commands[] = {
 	  "/var/lib/vxray/baseline.json) that `vxray diagnose` uses.",
 	  VX_OPT_BACKEND | VX_OPT_METRICS | VX_OPT_ALLNS | VX_OPT_STATE | VX_OPT_SAMPLE,
 	  cmd_agent },
+	{ "version", "what this vxray is: version, libbpf, kernel, backends built in",
+	  "The same as `vxray --version`; with -j, one JSON object. Which backends\n"
+	  "this kernel allows is `vxray doctor`'s answer.",
+	  0, cmd_version },
 };
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
 
@@ -114,6 +118,7 @@ enum {
 	OPT_ALL_NETNS,
 	OPT_STATE_DIR,
 	OPT_SAMPLE,
+	OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -144,6 +149,7 @@ static const struct option long_opts[] = {
 	{ "all-netns", no_argument, NULL, OPT_ALL_NETNS },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ 0 },
 };
 
@@ -227,7 +233,8 @@ static void usage(FILE *f)
 		"      --vni N  --host ADDR  --port N  --proto tcp|udp|icmp|icmpv6  --rate N/s\n"
 		"\n"
 		"Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 a problem was found.\n"
-		"Run `vxray COMMAND --help` for a command's own help; `vxray doctor` first.\n");
+		"Run `vxray COMMAND --help` for a command's own help; `vxray doctor` first;\n"
+		"`vxray --version` for the version.\n");
 }
 
 static void cmd_usage(FILE *f, const struct vx_cmd *c)
@@ -380,6 +387,12 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 			break;
 		case 'j': o->json = true; break;
 		case 'v': o->verbose++; break;
+		case OPT_VERSION: {
+			struct vx_opts text = { .json = false };
+
+			cmd_version(&text);
+			return 1;
+		}
 		case 'h':
 			if (o->cmd)
 				cmd_usage(stdout, o->cmd);

@@ -48,5 +48,8 @@ int cmd_latency(struct vx_opts *opts);
 int cmd_diagnose(struct vx_opts *opts);
 int cmd_agent(struct vx_opts *opts);
 int cmd_doctor(struct vx_opts *opts);
+int cmd_version(struct vx_opts *opts);
+/* The version this binary was built from (git describe). */
+const char *vx_version(void);
 
 #endif

@@ -105,6 +105,24 @@ test_verbose_shows_libbpf_debug() {
 	assert_match "$loud" '^libbpf: loading object' "-v shows libbpf's debug-level lines"
 }
 
+# --version and `version -j`: what the binary is, without root or a kernel
+# feature, exit 0.
+test_version() {
+	local out rc
+	out=$("$VXRAY" --version 2>&1); rc=$?
+	assert_eq "$rc" 0 "exit code of --version"
+	assert_match "$(head -1 <<<"$out")" '^vxray [0-9a-g.-]+' "first line names the version"
+	assert_match "$out" $'\nlibbpf [0-9]+\\.[0-9]+\n' "libbpf it runs with"
+	assert_match "$out" "kernel $(uname -r) " "the running kernel"
+	assert_match "$out" 'kernel_hooks: fentry kprobe tracepoint' "backends built in"
+	out=$("$VXRAY" version -j 2>&1); rc=$?
+	assert_eq "$rc" 0 "exit code of version -j"
+	assert_eq "$(jq -r '[.type, .kernel, (.version | length > 0), .backends.tc] | join(" ")' <<<"$out")" \
+		"version $(uname -r) true tcx netlink" "version -j fields"
+	assert_eq "$("$VXRAY" --version | head -1)" "vxray $(jq -r .version <<<"$out")" "the same version both ways"
+}
+
+run_test "--version and version -j" test_version
 run_test "help lists every command" test_help_lists_every_command
 run_test "no command is a usage error" test_no_command_is_usage_error
 run_test "unknown command" test_unknown_command
