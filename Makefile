@@ -279,8 +279,18 @@ install: $(VXRAY)
 	install -m 0644 docs/deploy/README.md docs/deploy/daemonset.yaml docs/deploy/prometheus.yml \
 		docs/deploy/prometheus-kubernetes.yml $(DESTDIR)$(PREFIX)/share/vxray/deploy/
 
+# Every file install wrote, and share/vxray whole; directories that
+# others share (sbin, man8, completions, systemd/system) stay.
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/vxray $(DESTDIR)$(PREFIX)/share/man/man8/vxray.8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vxray \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/vxray-agent.service
+	rm -rf $(DESTDIR)$(PREFIX)/share/vxray
+
 .PHONY: clean
 clean:
-	rm -rf build build-san
+	$(if $(strip $(BUILD)),,$(error BUILD is empty: nothing to clean))
+	rm -rf $(BUILD) $(BUILD)-san
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -121,7 +121,25 @@ test_prometheus_config() {
 	assert_match "$out" 'SUCCESS' "promtool accepts the scrape configuration"
 }
 
+# make uninstall takes away every file make install put there, and
+# nothing else; make clean removes BUILD, whatever it is called.
+test_uninstall_and_clean() {
+	install_to /usr/local
+	local out b
+	mkdir -p "$DEST/usr/local/sbin" && touch "$DEST/usr/local/sbin/other-tool"
+	out=$(make -s -C "$ROOT" BUILD="$BUILD" uninstall DESTDIR="$DEST" PREFIX=/usr/local 2>&1) ||
+		fail "make uninstall failed: $out"
+	assert_eq "$(cd "$DEST" && find . -type f -printf '%P\n')" "usr/local/sbin/other-tool" \
+		"only the file vxray did not install is left"
+	b=$(mktemp -d "$TOP/build.XXXXXX")
+	mkdir -p "$b/loader" "$b-san" && touch "$b/loader/x.o" "$b-san/y.o"
+	out=$(make -s -C "$ROOT" BUILD="$b" clean 2>&1) || fail "make clean BUILD=$b failed: $out"
+	[[ ! -e $b && ! -e $b-san ]] || fail "make clean left $b or $b-san"
+	[[ -x $VXRAY ]] || fail "make clean BUILD=$b took the default build with it"
+}
+
 run_test "install: the documented layout and modes" test_layout
+run_test "install: make uninstall removes what install put, clean honours BUILD" test_uninstall_and_clean
 run_test "install: PREFIX is honoured, the unit points at the binary" test_prefix_honoured
 run_test "install: the man page renders without warnings" test_man_renders_cleanly
 run_test "install: the man page names every command and option" test_man_covers_cli
