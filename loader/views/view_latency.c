@@ -171,8 +171,8 @@ static void print_text(const struct latency *x, const char *ts)
 {
 	printf("--- %s latency since start ---\n", ts);
 	if (x->o->sample & VX_SAMPLE_AUTO)
-		printf("sampling: auto, every packet up to %u per second and CPU; now 1 in %u "
-		       "(counters stay exact)\n",
+		printf("sampling: auto, every packet up to %u per second and CPU, 1 in N above; "
+		       "1 in %u at the busiest CPU's last window (counters stay exact)\n",
 		       VX_SAMPLE_TARGET, x->one_in);
 	else if (x->o->sample)
 		printf("sampling: 1 in %u packets (counters stay exact)\n", 1u << x->o->sample);
