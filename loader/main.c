@@ -207,7 +207,9 @@ static void usage(FILE *f)
 		"      --pcap FILE                encap, trace, drops, policy: write each event's\n"
 		"                                 packet to FILE as pcapng (Wireshark, tshark), one\n"
 		"                                 interface per namespace/device/hook, a comment per\n"
-		"                                 packet naming its event\n"
+		"                                 packet naming its event; FILE - streams it to\n"
+		"                                 standard output (| tshark -r -), and what the view\n"
+		"                                 prints goes to standard error (or -o)\n"
 		"      --snaplen N                with --pcap: bytes kept of each packet, 16-2048\n"
 		"                                 (default 256)\n"
 		"      --sample auto|N            latency, diagnose, agent: time 1 in N packets\n"
@@ -545,6 +547,29 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 	return 0;
 }
 
+/* --pcap -: the capture keeps standard output (a pipe to tshark, say),
+ * and what the view prints goes to standard error, or to -o FILE. */
+static int stream_capture(struct vx_opts *o)
+{
+	if (!o->pcap || strcmp(o->pcap, "-"))
+		return 0;
+	if (o->output && !strcmp(o->output, "-")) {
+		pr_err("--pcap - and -o - both want standard output: give one of them a file");
+		return -EINVAL;
+	}
+	if (isatty(STDOUT_FILENO)) {
+		pr_err("--pcap - writes binary pcapng to standard output, which is a terminal: "
+		       "pipe it (| tshark -r -) or give --pcap a file");
+		return -EINVAL;
+	}
+	o->pcap_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (o->pcap_fd < 0 || (!o->output && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)) {
+		pr_err("cannot keep standard output for --pcap -: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 /* -o FILE becomes standard output before the view starts, so every view
  * writes there unchanged and an unwritable file is refused before anything
  * is loaded or attached. */
@@ -595,7 +620,7 @@ int main(int argc, char **argv)
 	ret = parse_args(argc, argv, &opts);
 	if (ret > 0)
 		return VX_EXIT_OK;
-	if (ret < 0 || open_output(opts.output))
+	if (ret < 0 || stream_capture(&opts) || open_output(opts.output))
 		return VX_EXIT_USAGE;
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));

@@ -80,6 +80,7 @@ struct vx_opts {
 
 	/* --pcap FILE --snaplen N: packet bytes at each hook into pcapng. */
 	const char *pcap;
+	int pcap_fd;	  /* --pcap -: standard output as it was, 0 otherwise */
 	uint32_t snaplen; /* 0: VX_SNAPLEN_DEFAULT */
 
 	/* --sample: which packets latency stamps, VX_SAMPLE_* (vxray.h);

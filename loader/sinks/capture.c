@@ -41,7 +41,19 @@ int vx_capture_open(struct vx_capture **out, const struct vx_opts *o)
 		return -ENOMEM;
 	c->path = o->pcap;
 	c->snaplen = (uint16_t)(o->snaplen ? o->snaplen : VX_SNAPLEN_DEFAULT);
-	ret = vx_pcapng_create(&c->w, o->pcap, "vxray " VXRAY_VERSION, err, sizeof(err));
+	if (o->pcap_fd > 0) {
+		/* --pcap -: standard output, kept aside by main.c. */
+		FILE *f = fdopen(o->pcap_fd, "wb");
+
+		ret = f ? vx_pcapng_open(&c->w, f, "vxray " VXRAY_VERSION) : -errno;
+		if (ret && f)
+			fclose(f);
+		c->path = "standard output";
+		snprintf(err, sizeof(err), "cannot write the capture to standard output: %s",
+			 strerror(-ret));
+	} else {
+		ret = vx_pcapng_create(&c->w, o->pcap, "vxray " VXRAY_VERSION, err, sizeof(err));
+	}
 	if (ret) {
 		pr_err("%s", err);
 		free(c);
@@ -49,6 +61,11 @@ int vx_capture_open(struct vx_capture **out, const struct vx_opts *o)
 	}
 	*out = c;
 	return 0;
+}
+
+const char *vx_capture_where(const struct vx_capture *c)
+{
+	return c ? c->path : "";
 }
 
 uint16_t vx_capture_snaplen(const struct vx_capture *c)

@@ -27,6 +27,8 @@ struct vx_drop;
 int vx_capture_open(struct vx_capture **out, const struct vx_opts *o);
 /* The snap length for the programs' rodata: 0 without capture. */
 uint16_t vx_capture_snaplen(const struct vx_capture *c);
+/* Where the capture goes, for a message: its file, or "standard output". */
+const char *vx_capture_where(const struct vx_capture *c);
 
 /* A datapath event (struct vx_event) and the tail behind it, if any. */
 void vx_capture_dp(struct vx_capture *c, const struct vx_event *e, const struct vx_cap *cap,

@@ -258,7 +258,7 @@ int cmd_drops(struct vx_opts *o)
 	}
 	pr_info("tracing drops with %s in %s%s%s; Ctrl-C to stop", vx_dropsrc_backend(d.src),
 		cfg.n_scope ? "the chosen namespaces/devices" : "every namespace",
-		d.view.cap ? ", capturing to " : "", d.view.cap ? o->pcap : "");
+		d.view.cap ? ", capturing to " : "", vx_capture_where(d.view.cap));
 	ret = vx_loop_run(&loop);
 	vx_loop_close(&loop);
 	if (ret)

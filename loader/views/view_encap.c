@@ -301,7 +301,7 @@ int cmd_encap(struct vx_opts *o)
 				     "not attached anywhere",
 			o->summary ? ", counters only" : "",
 			o->auto_attach ? ", following link changes" : "",
-			x.view.cap ? ", capturing to " : "", x.view.cap ? o->pcap : "");
+			x.view.cap ? ", capturing to " : "", vx_capture_where(x.view.cap));
 		x.ran = true;
 		ret = vx_loop_run(&loop);
 		if (ret)

@@ -603,7 +603,7 @@ int cmd_policy(struct vx_opts *o)
 	pr_info("tracing netfilter drops with %s in %s%s%s; Ctrl-C to stop",
 		vx_nfsrc_backend(p.src),
 		n_scope ? "the chosen namespaces/devices" : "every namespace",
-		p.view.cap ? ", capturing to " : "", p.view.cap ? o->pcap : "");
+		p.view.cap ? ", capturing to " : "", vx_capture_where(p.view.cap));
 	ret = vx_loop_run(&loop);
 	vx_loop_close(&loop);
 	if (ret)

@@ -743,7 +743,7 @@ int cmd_trace(struct vx_opts *o)
 			n, n == 1 ? "" : "s", t->dp.n_inst, t->dp.n_inst == 1 ? "" : "s",
 			vx_dp_tc_mode_name(t->dp.tc_mode), vx_dropsrc_backend(t->drops), sl->have,
 			sl->nw ? "; without: " : "", sl->without, TRACE_WINDOW_NS / 1000000,
-			t->view.cap ? "; capturing to " : "", t->view.cap ? o->pcap : "");
+			t->view.cap ? "; capturing to " : "", vx_capture_where(t->view.cap));
 		t->ran = true;
 		ret = vx_loop_run(&loop);
 		if (ret)

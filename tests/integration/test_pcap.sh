@@ -199,5 +199,43 @@ run_test "pcap: --snaplen keeps N bytes and the original length" test_snaplen_ke
 run_test "pcap: drops in scenario 2 are packets commented NETFILTER_DROP" test_scenario2_drops
 run_test "pcap: trace writes ENCAP, DECAP and DROP on one clock" test_scenario2_trace
 run_test "pcap: policy captures the packets its rules dropped" test_scenario2_policy
+# --pcap - streams pcapng to standard output: tshark reading the pipe
+# shows the pings while vxray still runs, and the view's own lines go to
+# standard error. Standard output twice, or a terminal, is refused.
+test_stream_to_tshark() {
+	need_tshark
+	lab setup >/dev/null || fail "lab setup"
+	local i alive
+	( "$VXRAY" encap --auto --netns "$A" --netns "$B" -d 90s --pcap - 2>"$TMP/stream.err" |
+		tshark -r - -l -T fields -e frame.comment >"$TMP/stream.out" 2>/dev/null ) &
+	for ((i = 0; i < 300; i++)); do
+		grep -q 'Ctrl-C to stop' "$TMP/stream.err" 2>/dev/null && break
+		sleep 0.2
+	done
+	grep -q 'capturing to standard output' "$TMP/stream.err" || fail "startup line: $(head -3 "$TMP/stream.err")"
+	ip netns exec "$A" ping -q -c "$PINGS" -i 0.2 -W 1 172.16.0.2 >/dev/null 2>&1
+	# The capture is flushed every interval (1 s): tshark has the pings
+	# within a few seconds, vxray still running.
+	for ((i = 0; i < 50; i++)); do
+		grep -q 'ENCAP vni=100 hook=tc-egress inner 172.16.0.1→172.16.0.2 icmp type 8' "$TMP/stream.out" && break
+		sleep 0.2
+	done
+	alive=$(pgrep -f "encap --auto --netns $A --netns $B -d 90s --pcap -" | head -1)
+	[[ -n $alive ]] || fail "vxray ended before the check"
+	assert_match "$(cat "$TMP/stream.out")" 'ENCAP vni=100 hook=tc-egress inner 172\.16\.0\.1→172\.16\.0\.2 icmp type 8' \
+		"tshark read the echo request from the pipe while vxray ran"
+	kill -INT "$alive"
+	wait
+	assert_match "$(cat "$TMP/stream.err")" ' out ENCAP vni=100 inner 172\.16\.0\.1→172\.16\.0\.2 icmp' "the view's lines on standard error"
+	assert_match "$(cat "$TMP/stream.err")" 'wrote [0-9]+ packets to standard output' "the closing line"
+	local out rc
+	out=$("$VXRAY" encap --auto --netns "$A" --pcap - -o - -d 1s 2>&1); rc=$?
+	assert_eq "$rc" 2 "exit code for --pcap - with -o -"
+	assert_match "$out" 'both want standard output' "one sentence"
+	out=$(script -qec "$VXRAY encap --auto --netns $A --pcap - -d 1s" /dev/null 2>&1); rc=$?
+	assert_match "$out" 'standard output, which is a terminal' "a terminal is refused"
+}
+
 run_test "pcap: bad --pcap and --snaplen values are one sentence, exit 2" test_bad_values
+run_test "pcap: --pcap - streams to tshark while vxray runs" test_stream_to_tshark
 echo "1..$T_N"
