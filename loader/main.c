@@ -119,6 +119,8 @@ enum {
 	OPT_STATE_DIR,
 	OPT_SAMPLE,
 	OPT_VERSION,
+	OPT_INNER_HOST,
+	OPT_OUTER_HOST,
 };
 
 static const struct option long_opts[] = {
@@ -150,6 +152,8 @@ static const struct option long_opts[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "inner-host", required_argument, NULL, OPT_INNER_HOST },
+	{ "outer-host", required_argument, NULL, OPT_OUTER_HOST },
 	{ 0 },
 };
 
@@ -233,6 +237,9 @@ static void usage(FILE *f)
 		"\n"
 		"Filters (applied in the kernel before an event is emitted):\n"
 		"      --vni N  --host ADDR  --port N  --proto tcp|udp|icmp|icmpv6  --rate N/s\n"
+		"      --host matches the inner or the outer addresses; --inner-host ADDR only\n"
+		"      the inner (or only) IP header, --outer-host ADDR only the outer one of a\n"
+		"      tunnel packet (a VTEP)\n"
 		"\n"
 		"Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 a problem was found.\n"
 		"Run `vxray COMMAND --help` for a command's own help; `vxray doctor` first;\n"
@@ -250,7 +257,9 @@ static void cmd_usage(FILE *f, const struct vx_cmd *c)
 	if (c->opts & VX_OPT_BACKEND)
 		fprintf(f, ", --backend fentry|kprobe|tracepoint");
 	if (c->opts & VX_OPT_FILTERS)
-		fprintf(f, ",\n--vni N, --host ADDR, --port N, --proto P, --rate N");
+		fprintf(f,
+			",\n--vni N, --host ADDR, --inner-host ADDR, --outer-host ADDR, --port N, "
+			"--proto P, --rate N");
 	if (c->opts & VX_OPT_STACK)
 		fprintf(f, ", --stack");
 	if (c->opts & VX_OPT_DIAG)
@@ -417,6 +426,8 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 			break;
 		case OPT_VNI:
 		case OPT_HOST:
+		case OPT_INNER_HOST:
+		case OPT_OUTER_HOST:
 		case OPT_PORT:
 		case OPT_PROTO:
 		case OPT_RATE:
@@ -425,9 +436,17 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 			if (c == OPT_VNI) {
 				ret = vx_parse_vni(optarg, &o->vni, err, sizeof(err));
 				o->has_vni = !ret;
-			} else if (c == OPT_HOST) {
+			} else if (c == OPT_HOST || c == OPT_INNER_HOST || c == OPT_OUTER_HOST) {
+				if (o->host[0])
+					return usage_error("--host, --inner-host and --outer-host "
+							   "each set the one host filter: give one "
+							   "of them once%s",
+							   "");
 				ret = vx_parse_host(optarg, o->host, sizeof(o->host), err,
 						    sizeof(err));
+				o->host_side = c == OPT_INNER_HOST ? VX_HOST_INNER :
+					       c == OPT_OUTER_HOST ? VX_HOST_OUTER :
+								     VX_HOST_EITHER;
 			} else if (c == OPT_PORT) {
 				ret = vx_parse_port(optarg, &o->port, err, sizeof(err));
 				o->has_port = !ret;

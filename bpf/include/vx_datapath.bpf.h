@@ -356,11 +356,17 @@ static __always_inline bool vx_match(const struct vx_pkt *p)
 	if (cfg.has_port && p->inner_sport != cfg.port && p->inner_dport != cfg.port &&
 	    p->outer_sport != cfg.port && p->outer_dport != cfg.port)
 		return false;
-	if (cfg.has_host && !vx_host_is(p->inner_src, p->inner_family) &&
-	    !vx_host_is(p->inner_dst, p->inner_family) &&
-	    !vx_host_is(p->outer_src, p->outer_family) &&
-	    !vx_host_is(p->outer_dst, p->outer_family))
-		return false;
+	if (cfg.has_host) {
+		bool in = cfg.host_side != VX_HOST_OUTER &&
+			  (vx_host_is(p->inner_src, p->inner_family) ||
+			   vx_host_is(p->inner_dst, p->inner_family));
+		bool out = cfg.host_side != VX_HOST_INNER &&
+			   (vx_host_is(p->outer_src, p->outer_family) ||
+			    vx_host_is(p->outer_dst, p->outer_family));
+
+		if (!in && !out)
+			return false;
+	}
 	return true;
 }
 

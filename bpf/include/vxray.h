@@ -222,6 +222,15 @@ static inline __u32 vx_tun_slot_of(const struct vx_tun_key *k)
 	return h & (VX_TUN_SLOTS - 1);
 }
 
+/* Which IP header a host filter matches (--host, --inner-host,
+ * --outer-host): either, the innermost one (the only one of a packet that
+ * is not encapsulated), or the outer one of an encapsulated packet. */
+enum vx_host_side {
+	VX_HOST_EITHER = 0,
+	VX_HOST_INNER,
+	VX_HOST_OUTER,
+};
+
 /* Set in .rodata by the loader between open and load. */
 struct vx_dp_config {
 	__u8 host[16]; /* --host, matches inner or outer src/dst */
@@ -241,7 +250,8 @@ struct vx_dp_config {
 	__u16 snaplen;	       /* --pcap: bytes of each event's packet; 0: off */
 	__u8 flows;	       /* learn TCP flows into vxp_flow (struct vx_flow_key) */
 	__u8 sample;	       /* which packets latency stamps: VX_SAMPLE_* */
-	__u8 pad[6];
+	__u8 host_side;	       /* which header --host matches: VX_HOST_* */
+	__u8 pad[5];
 };
 _Static_assert(sizeof(struct vx_dp_config) == 64, "vx_dp_config layout");
 

@@ -68,6 +68,7 @@ struct vx_opts {
 	bool has_vni;
 	uint32_t vni;
 	char host[64];
+	uint8_t host_side; /* enum vx_host_side: --host, --inner-host, --outer-host */
 	bool has_port;
 	uint16_t port;
 	int proto;     /* IPPROTO_*, -1 when not set */

@@ -295,6 +295,7 @@ static int fill_config(struct vx_dp *dp)
 		pr_err("--host '%s' is not an IPv4 or IPv6 address", o->host);
 		return -EINVAL;
 	}
+	c->host_side = o->host_side;
 	c->has_vni = o->has_vni;
 	c->vni = o->vni;
 	c->has_port = o->has_port;

@@ -72,8 +72,16 @@ bool vx_drop_event_wanted(const struct vx_opts *o, const struct vxd_event *e)
 	if (o->has_port && e->outer.sport != o->port && e->outer.dport != o->port &&
 	    e->inner.sport != o->port && e->inner.dport != o->port)
 		return false;
-	if (o->host[0] && !ip_matches_host(&e->outer, o->host) && !ip_matches_host(pkt, o->host))
-		return false;
+	if (o->host[0]) {
+		/* e->outer is an outer header only when an inner one was read. */
+		bool in = o->host_side != VX_HOST_OUTER && ip_matches_host(pkt, o->host);
+		bool out = o->host_side != VX_HOST_INNER &&
+			   (o->host_side == VX_HOST_EITHER || (e->flags & VXD_F_INNER)) &&
+			   ip_matches_host(&e->outer, o->host);
+
+		if (!in && !out)
+			return false;
+	}
 	return true;
 }
 

@@ -16,7 +16,7 @@ enum {
 
 /* Bits for the options a subcommand accepts beyond the global ones. */
 enum {
-	VX_OPT_FILTERS = 1u << 0, /* --vni --host --port --proto --rate */
+	VX_OPT_FILTERS = 1u << 0, /* --vni --[inner-|outer-]host --port --proto --rate */
 	VX_OPT_STACK = 1u << 1,	  /* --stack */
 	VX_OPT_DIAG = 1u << 2,	  /* --probe --baseline */
 	VX_OPT_BACKEND = 1u << 3, /* --backend */

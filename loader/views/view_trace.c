@@ -234,6 +234,9 @@ static bool hook_wanted(const struct vx_opts *o, const struct vx_hook_event *h)
 		return false;
 	if (o->has_port && id->sport != o->port && id->dport != o->port)
 		return false;
+	/* The identity is the inner packet's: --outer-host cannot tell. */
+	if (o->host_side == VX_HOST_OUTER)
+		return true;
 	if (o->host[0] && id->family == 4 && inet_pton(AF_INET, o->host, &a) == 1 &&
 	    id->saddr != a.s_addr && id->daddr != a.s_addr)
 		return false;

@@ -239,6 +239,22 @@ test_filters() {
 	assert_no_match "$(events "$out")" '"proto":"(tcp|udp)"' "--proto icmp beside --host drops TCP and UDP"
 	out=$(encap_while_mixed --auto --netns "$A" --host 10.0.0.2 --proto icmp)
 	assert_eq "$(count "$out" encap "$A" und0 8)" 3 "--host matches the outer address too"
+
+	# One side only: the VTEP is no inner address, the overlay address no
+	# outer one; a VXLAN device's frames have no outer header.
+	out=$(encap_while_mixed --auto --netns "$A" --outer-host 10.0.0.2 --proto icmp)
+	assert_eq "$(count "$out" encap "$A" und0 8)" 3 "--outer-host 10.0.0.2 keeps the underlay's pings"
+	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 0 "--outer-host: the VXLAN device's frames have no outer header"
+	out=$(encap_while_mixed --auto --netns "$A" --inner-host 10.0.0.2)
+	assert_match "$out" '^rc=0' "--inner-host 10.0.0.2 exits 0"
+	assert_eq "$(events "$out" | wc -l)" 0 "--inner-host of a VTEP address matches nothing"
+	out=$(encap_while_mixed --auto --netns "$A" --inner-host 172.16.0.2 --proto icmp)
+	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 3 "--inner-host 172.16.0.2 on the VXLAN device"
+	assert_eq "$(count "$out" encap "$A" und0 8)" 3 "--inner-host 172.16.0.2 on the underlay"
+	out=$(encap_while_mixed --auto --netns "$A" --outer-host 172.16.0.2)
+	assert_eq "$(events "$out" | wc -l)" 0 "--outer-host of an overlay address matches nothing"
+	out=$("$VXRAY" encap --auto --netns "$A" --host 10.0.0.2 --outer-host 10.0.0.2 -d 1s 2>&1)
+	assert_match "$out" 'each set the one host filter: give one of them once' "two host filters are refused"
 }
 
 # --rate N: at most N events in any one-second window, the rest counted.
