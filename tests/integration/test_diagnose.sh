@@ -274,22 +274,31 @@ test_agent_baseline() {
 	assert_no_match "$out" "the agent's baseline" "--baseline overrides it"
 }
 
+# diag_bg FILE ARGS...: vxray diagnose over both lab namespaces in the
+# background, output to FILE; returns once its window has started (its
+# "diagnosing" line: attaching takes seconds in the emulated guest) or it
+# ended, with its pid in DIAG_PID.
+diag_bg() {
+	local f=$1 i
+	shift
+	"$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" "$@" >"$f" 2>&1 &
+	DIAG_PID=$!
+	for ((i = 0; i < 150; i++)); do
+		grep -q 'diagnosing' "$f" && break
+		kill -0 "$DIAG_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+}
+
 # Without --baseline: the fault begins after the window's first third, which
 # is then the baseline the rest is compared with.
 test_scenario6_own_baseline() {
 	require_root
 	lab setup >/dev/null && lab heal >/dev/null || fail "lab setup"
-	local f out pid rc i
+	local f out pid rc
 	f=$(mktemp)
-	"$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 18s --probe -j >"$f" 2>&1 &
-	pid=$!
-	# The window starts once everything is attached, which takes seconds
-	# in the emulated guest: count from vxray's "diagnosing" line.
-	for ((i = 0; i < 150; i++)); do
-		grep -q 'diagnosing' "$f" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	diag_bg "$f" -d 18s --probe -j
+	pid=$DIAG_PID
 	# Past the first third (6 s); the lab measures the RTT for a second or
 	# two before it adds the delay, so most of the rest sees the fault.
 	sleep 6.3
@@ -319,15 +328,10 @@ test_one_datapath() {
 	require_root
 	[[ -x $ROOT/$BUILD/bench/vxbench ]] || skip "vxbench is not built"
 	lab setup >/dev/null && lab heal >/dev/null || fail "lab setup"
-	local f pid i ns dev dir
+	local f pid ns dev dir
 	f=$(mktemp)
-	"$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --netns "$P-b" -d 8s --probe >"$f" 2>&1 &
-	pid=$!
-	for ((i = 0; i < 150; i++)); do
-		grep -q 'diagnosing' "$f" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	diag_bg "$f" -d 8s --probe
+	pid=$DIAG_PID
 	grep -q 'diagnosing' "$f" || { kill "$pid"; wait; cat "$f" >&2; rm -f "$f"; fail "diagnose did not start"; }
 	for ns in "$P-a" "$P-b"; do
 		for dev in und0 vxlan100; do
