@@ -296,6 +296,8 @@ static int dp_load(struct dp *d, int events, int latency)
 	 * device with VNI 100 in its vxp_devc slot, as the loader does. */
 	if (bpf_map_update_elem(bpf_map__fd(d->tc->maps.vxp_devc), &lo_slot, &lo_vni, BPF_ANY))
 		return -errno;
+	/* The far end is "watched": underlay egress starts the wire stage. */
+	d->tc->bss->vx_wire_wanted = 1;
 	d->rb = ring_buffer__new(bpf_map__fd(d->tc->maps.vxp_rb), count_event, d, NULL);
 	return d->rb ? 0 : -errno;
 }

@@ -79,15 +79,17 @@ static const struct vx_cmd commands[] = {
 	{ "agent", "node agent: serve every counter and histogram as Prometheus metrics",
 	  "Prints no events. Attaches the datapath with latency histograms (--auto\n"
 	  "unless -i is given: every VXLAN device and its underlay, followed as they\n"
-	  "come and go), the delivery and vxlan_xmit latency hooks (best backend that\n"
-	  "loads; a refused one is a health metric), the drop, retransmit and\n"
+	  "come and go), the delivery latency hook (and with --xmit-latency the\n"
+	  "vxlan_xmit/vxlan_rcv ones, best backend that loads; a refused one is a\n"
+	  "health metric), the drop, retransmit and\n"
 	  "conntrack probes; refreshes the metrics every --interval and serves them\n"
 	  "on http://127.0.0.1:9435/metrics (or --metrics ADDR:PORT) until stopped.\n"
 	  "Memory stays bounded whatever the number of flows: LRU maps in the\n"
 	  "kernel, a cap on label sets per metric family. Keeps a rolling healthy\n"
 	  "latency baseline per device and stage in --state-dir (default\n"
 	  "/var/lib/vxray/baseline.json) that `vxray diagnose` uses.",
-	  VX_OPT_BACKEND | VX_OPT_METRICS | VX_OPT_ALLNS | VX_OPT_STATE | VX_OPT_SAMPLE,
+	  VX_OPT_BACKEND | VX_OPT_METRICS | VX_OPT_ALLNS | VX_OPT_STATE | VX_OPT_SAMPLE |
+		  VX_OPT_XMITLAT,
 	  cmd_agent },
 	{ "version", "what this vxray is: version, libbpf, kernel, backends built in",
 	  "The same as `vxray --version`; with -j, one JSON object. Which backends\n"
@@ -121,6 +123,7 @@ enum {
 	OPT_VERSION,
 	OPT_INNER_HOST,
 	OPT_OUTER_HOST,
+	OPT_XMIT_LATENCY,
 };
 
 static const struct option long_opts[] = {
@@ -154,6 +157,7 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "inner-host", required_argument, NULL, OPT_INNER_HOST },
 	{ "outer-host", required_argument, NULL, OPT_OUTER_HOST },
+	{ "xmit-latency", no_argument, NULL, OPT_XMIT_LATENCY },
 	{ 0 },
 };
 
@@ -222,6 +226,9 @@ static void usage(FILE *f)
 		"                                 up to ~8k per second and CPU, 1 in N above. The\n"
 		"                                 same packets at every hook and on both hosts, by a\n"
 		"                                 hash of the packet; counters stay exact\n"
+		"      --xmit-latency             agent: also time vxlan_xmit and vxlan_rcv (their\n"
+		"                                 hooks run for every frame every device of the\n"
+		"                                 node sends: off by default; `latency` has them)\n"
 		"  tc programs use TCX links where the kernel has them (6.6+), else clsact +\n"
 		"  cls_bpf filters over netlink; VXRAY_TC_ATTACH=netlink|tcx forces one.\n"
 		"\n"
@@ -276,6 +283,8 @@ static void cmd_usage(FILE *f, const struct vx_cmd *c)
 		fprintf(f, ", --pcap FILE, --snaplen N");
 	if (c->opts & VX_OPT_SAMPLE)
 		fprintf(f, ", --sample auto|N");
+	if (c->opts & VX_OPT_XMITLAT)
+		fprintf(f, ", --xmit-latency");
 	fprintf(f, ".\nRun `vxray --help` for what each option means.\n");
 }
 
@@ -471,6 +480,11 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 				o->probe = true;
 			else
 				o->baseline = optarg;
+			break;
+		case OPT_XMIT_LATENCY:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_XMITLAT, "xmit-latency")))
+				return ret;
+			o->xmit_stage = true;
 			break;
 		case OPT_SAMPLE:
 			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_SAMPLE, "sample")))

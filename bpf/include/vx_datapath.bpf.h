@@ -94,6 +94,14 @@ struct {
  * ingress leave remotes in vxp_hop, which nothing else reads. */
 __u32 vx_hop_wanted = 0;
 
+/* Set by the loader while this vxray also watches a namespace that is
+ * the far end of one of this namespace's tunnels: only then can a wire
+ * stamp left at underlay egress be ended (at the far end's underlay
+ * ingress, in these same maps). On a node whose peers are other hosts,
+ * each with its own agent, nobody would end them: they would only fill
+ * the stamp table and vxl_busy. */
+__u32 vx_wire_wanted = 0;
+
 /* Remote VTEPs from underlay ingress to VXLAN ingress (struct vx_hop). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -234,7 +242,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 ifi
 	case VX_AT_TC_UL_OUT:
 		end = VX_ST_ENCAP;
 		prev = VX_AT_TC_VX_OUT;
-		start = VX_ST_WIRE;
+		start = vx_wire_wanted ? VX_ST_WIRE : -1;
 		break;
 	case VX_AT_XDP_UL_IN:
 		end = VX_ST_WIRE;

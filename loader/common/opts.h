@@ -88,6 +88,7 @@ struct vx_opts {
 	 * sample_set says --sample was given (else VX_SAMPLE_DEFAULT). */
 	uint8_t sample;
 	bool sample_set;
+	bool xmit_stage; /* agent --xmit-latency: vxlan_xmit/vxlan_rcv hooks too */
 
 	bool summary; /* encap: counters only, no events */
 	bool xdp;     /* datapath: XDP on underlay ingress */

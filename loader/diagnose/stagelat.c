@@ -64,7 +64,7 @@ int vx_stagelat_start(struct vx_stagelat *s, const struct vx_opts *o,
 		memcpy(s->dpo.netns[i], names[i], VX_NETNS_NAME_MAX);
 	vx_dp_init(&s->dp, &po);
 	if ((ret = vx_dp_pick(&s->dp)) ||
-	    (ret = vx_lathooks_open(&s->hooks, VX_BACKEND_AUTO, o->sample, NULL, NULL)) ||
+	    (ret = vx_lathooks_open(&s->hooks, VX_BACKEND_AUTO, o->sample, false, NULL, NULL)) ||
 	    (ret = vx_dp_load(&s->dp)) || (ret = vx_dp_attach(&s->dp))) {
 		vx_dp_close(&s->dp);
 		vx_lathooks_close(&s->hooks);

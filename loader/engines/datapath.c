@@ -485,19 +485,70 @@ static void dev_vni_set(struct vx_dp_inst *in, uint32_t ifindex, const struct vx
 	bpf_map_update_elem(cfd, &slot, &v, BPF_ANY);
 }
 
-/* Whether a classic VXLAN device is attached in @w's namespace: only then
- * does its underlay ingress leave each packet's remote for the device's
- * ingress (vxp_hop), a cost no other namespace pays. */
-static void hop_wanted_update(struct vx_dp *dp, const struct vx_dp_watched *w)
+/* The local VTEP address of watched VXLAN device @w, NULL when unknown. */
+static const union vx_addr *local_vtep(const struct vx_dp_watched *w, int *family)
 {
-	struct vx_dp_inst *in = &dp->inst[w->inst];
-	unsigned int n = 0;
+	const struct vx_vxlan_dev *v = w->vx;
 
-	for (int i = 0; i < dp->n_w; i++)
-		n += dp->w[i].active && dp->w[i].is_vxlan && dp->w[i].inst == w->inst &&
-		     dp->w[i].vx && !dp->w[i].vx->external;
-	if (in->tc && in->tc->bss)
-		in->tc->bss->vx_hop_wanted = n > 0;
+	*family = v->local_family ? v->local_family : v->route_src_family;
+	return *family ? (v->local_family ? &v->local : &v->route_src) : NULL;
+}
+
+static bool same_addr(int fa, const union vx_addr *a, int fb, const union vx_addr *b)
+{
+	return fa == fb &&
+	       !memcmp(a, b, fa == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr));
+}
+
+/* Whether a remote of @w (its `remote`, or a remote its FDB or routes
+ * name) is the local VTEP of a watched VXLAN device in another namespace:
+ * this vxray then sees both ends of that tunnel's wire. */
+static bool far_end_watched(const struct vx_dp *dp, const struct vx_dp_watched *w)
+{
+	const struct vx_vxlan_dev *v = w->vx;
+
+	for (int j = 0; j < dp->n_w; j++) {
+		const struct vx_dp_watched *o = &dp->w[j];
+		const union vx_addr *l;
+		int lf;
+
+		if (!o->active || !o->is_vxlan || !o->vx || o->inst == w->inst ||
+		    !(l = local_vtep(o, &lf)))
+			continue;
+		if (!v->remote_is_group && same_addr(v->remote_family, &v->remote, lf, l))
+			return true;
+		for (int r = 0; r < v->n_remotes && r < VX_INV_MAX_REMOTES; r++)
+			if (same_addr(v->remotes[r].family, &v->remotes[r].addr, lf, l))
+				return true;
+	}
+	return false;
+}
+
+/* What a namespace's programs do beyond counting, by the VXLAN devices
+ * attached: its underlay ingress leaves each packet's remote for the
+ * device's ingress (vx_hop_wanted) only where a classic device is, and
+ * its underlay egress starts the wire stage (vx_wire_wanted) only where
+ * this vxray also watches a far end that can end it. Every namespace is
+ * looked at again: a device in one is another's far end. */
+static void wanted_update(struct vx_dp *dp)
+{
+	for (int i = 0; i < dp->n_inst; i++) {
+		struct vx_dp_inst *in = &dp->inst[i];
+		bool hop = false, wire = false;
+
+		for (int k = 0; k < dp->n_w; k++) {
+			const struct vx_dp_watched *w = &dp->w[k];
+
+			if (!w->active || !w->is_vxlan || !w->vx || w->inst != i)
+				continue;
+			hop |= !w->vx->external;
+			wire |= far_end_watched(dp, w);
+		}
+		if (in->tc && in->tc->bss) {
+			in->tc->bss->vx_hop_wanted = hop;
+			in->tc->bss->vx_wire_wanted = wire;
+		}
+	}
 }
 
 void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
@@ -520,7 +571,7 @@ void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		dev_vni_set(in, (uint32_t)w->ifindex, NULL);
 	w->active = false;
 	if (w->is_vxlan)
-		hop_wanted_update(dp, w);
+		wanted_update(dp);
 }
 
 int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
@@ -579,7 +630,7 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		return err;
 	}
 	if (w->is_vxlan)
-		hop_wanted_update(dp, w);
+		wanted_update(dp);
 	pr_debug("attached to %s (%s) in %s", w->name, w->is_vxlan ? "vxlan" : "underlay",
 		 dp_inst_label(in));
 	return 0;

@@ -101,8 +101,8 @@ static int try_load(struct vx_lathooks *h, enum vx_backend be, bool rcv, bool de
 	return err;
 }
 
-int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, vx_hook_cb cb,
-		     void *ctx)
+int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, bool xmit,
+		     vx_hook_cb cb, void *ctx)
 {
 	static const enum vx_backend order[] = { VX_BACKEND_FENTRY, VX_BACKEND_KPROBE,
 						 VX_BACKEND_TRACEPOINT };
@@ -114,7 +114,7 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, 
 	h->sample = sample;
 	h->cb = cb;
 	h->ctx = ctx;
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+	for (size_t i = 0; xmit && i < sizeof(order) / sizeof(order[0]); i++) {
 		char msg[128];
 
 		if (be != VX_BACKEND_AUTO && be != order[i])
@@ -139,7 +139,7 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, 
 		pr_debug("latency: the %s backend for vxlan_xmit was refused: %s",
 			 be_name[order[i]], msg);
 	}
-	if (be != VX_BACKEND_AUTO) {
+	if (xmit && be != VX_BACKEND_AUTO) {
 		pr_err("latency: this kernel refuses the %s backend for vxlan_xmit (%s); "
 		       "leave --backend out to use the best one it allows",
 		       be_name[be], h->why);

@@ -45,15 +45,17 @@ struct vx_lathooks {
 };
 
 /* Load and attach; @be forces the xmit backend (VX_BACKEND_AUTO: best
- * first); @sample (VX_SAMPLE_*, 0 with a @cb) says which calls and
- * packets are timed, here and in the datapath that vx_lathooks_dp_config()
+ * first), and without @xmit only the delivery hook loads (vxlan_xmit's and
+ * vxlan_rcv's programs run for every frame every device of the host sends,
+ * a cost a view that does not read those stages need not pay); @sample (VX_SAMPLE_*, 0 with a @cb)
+ * says which calls and packets are timed, here and in the datapath that vx_lathooks_dp_config()
  * joins to these hooks; a @cb also gets one struct vx_hook_event per timed vxlan_xmit
  * and vxlan_rcv and per TCP segment delivered through a watched VXLAN
  * device (`vxray trace`), once vx_lathooks_add_to_loop() ran. Failure to get either stage is not
  * fatal: the stages that could not be hooked are reported missing. Returns a negative errno only
  * when a forced backend is refused, having printed why. */
-int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, vx_hook_cb cb,
-		     void *ctx);
+int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, bool xmit,
+		     vx_hook_cb cb, void *ctx);
 /* The event ring in @loop (with a callback); 0 or a negative errno. */
 int vx_lathooks_add_to_loop(struct vx_lathooks *h, struct vx_loop *loop);
 /* Deliver what is already in the ring. */

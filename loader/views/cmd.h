@@ -16,17 +16,18 @@ enum {
 
 /* Bits for the options a subcommand accepts beyond the global ones. */
 enum {
-	VX_OPT_FILTERS = 1u << 0, /* --vni --[inner-|outer-]host --port --proto --rate */
-	VX_OPT_STACK = 1u << 1,	  /* --stack */
-	VX_OPT_DIAG = 1u << 2,	  /* --probe --baseline */
-	VX_OPT_BACKEND = 1u << 3, /* --backend */
-	VX_OPT_METRICS = 1u << 4, /* --metrics */
-	VX_OPT_SUMMARY = 1u << 5, /* --summary: counters only */
-	VX_OPT_XDP = 1u << 6,	  /* --xdp: XDP on underlay ingress */
-	VX_OPT_PCAP = 1u << 7,	  /* --pcap FILE --snaplen N */
-	VX_OPT_ALLNS = 1u << 8,	  /* --all-netns */
-	VX_OPT_STATE = 1u << 9,	  /* --state-dir DIR */
-	VX_OPT_SAMPLE = 1u << 10, /* --sample auto|N: latency stamps */
+	VX_OPT_FILTERS = 1u << 0,  /* --vni --[inner-|outer-]host --port --proto --rate */
+	VX_OPT_STACK = 1u << 1,	   /* --stack */
+	VX_OPT_DIAG = 1u << 2,	   /* --probe --baseline */
+	VX_OPT_BACKEND = 1u << 3,  /* --backend */
+	VX_OPT_METRICS = 1u << 4,  /* --metrics */
+	VX_OPT_SUMMARY = 1u << 5,  /* --summary: counters only */
+	VX_OPT_XDP = 1u << 6,	   /* --xdp: XDP on underlay ingress */
+	VX_OPT_PCAP = 1u << 7,	   /* --pcap FILE --snaplen N */
+	VX_OPT_ALLNS = 1u << 8,	   /* --all-netns */
+	VX_OPT_STATE = 1u << 9,	   /* --state-dir DIR */
+	VX_OPT_SAMPLE = 1u << 10,  /* --sample auto|N: latency stamps */
+	VX_OPT_XMITLAT = 1u << 11, /* agent --xmit-latency */
 };
 
 struct vx_cmd {

@@ -270,7 +270,8 @@ int cmd_agent(struct vx_opts *o)
 	 * AUTO: a refused backend falls through to the next, and no backend
 	 * at all is a health metric, never a reason to stop. */
 	if (!ret)
-		ret = vx_lathooks_open(&a.hooks, VX_BACKEND_AUTO, o->sample, NULL, NULL);
+		ret = vx_lathooks_open(&a.hooks, VX_BACKEND_AUTO, o->sample, o->xmit_stage, NULL,
+				       NULL);
 	if (!ret)
 		ret = vx_dp_load(&a.dp);
 	if (!ret)

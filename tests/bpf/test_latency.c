@@ -147,6 +147,8 @@ static struct vx_tc *tc_new_sampled(uint32_t netns, int latency, uint8_t sample,
 		share(t->maps.vxl_cnt, from->maps.vxl_cnt);
 	}
 	assert_int_equal(vx_tc__load(t), 0);
+	/* Both ends are "watched" here: the wire stage is started. */
+	t->bss->vx_wire_wanted = 1;
 	return t;
 }
 
@@ -364,6 +366,24 @@ static void test_whole_journey(void **state)
 	}
 	/* Delivery is off (no tcp_probe program): nothing starts it. */
 	assert_int_equal(lat_cnt(e, VX_ST_DELIVERY, VX_L_SEEN), 0);
+	assert_int_equal(n_stamps(e), 0);
+}
+
+/* Where this vxray does not watch the far end (vx_wire_wanted 0, the
+ * loader's decision), underlay egress ends encap and starts nothing: no
+ * stamp is left that nobody could end. */
+static void test_no_wire_without_far_end(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	struct frame in = inner(5, 5000), out = outer(5, 5000);
+
+	e->a->bss->vx_wire_wanted = 0;
+	run(e->a->progs.vx_tc_vx_out, &in);
+	run(e->a->progs.vx_tc_ul_out, &out);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_MATCHED), 1);
+	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_OFFERED), 0);
+	assert_int_equal(lat_cnt(e, VX_ST_WIRE, VX_L_SEEN), 0);
 	assert_int_equal(n_stamps(e), 0);
 }
 
@@ -818,6 +838,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_encap_join, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whole_journey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wire_by_tc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_wire_without_far_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_order_no_sample, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stamp_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_and_retransmits, setup, teardown),

@@ -447,7 +447,18 @@ test_agent_latency_hooks() {
 	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
 	lab heal >/dev/null 2>&1
 	lab setup >/dev/null || fail "lab setup"
+	# By default no vxlan_xmit hook: it would run for every frame every
+	# device of the node sends.
 	start_agent "$TMP/agent.log" --netns "$A" --netns "$B"
+	tcp_ab 1000000
+	sleep 1.5
+	out=$(scrape) || fail "no scrape from 127.0.0.1:$AGENT_PORT"
+	assert_match "$out" "^vxray_latency_seconds_count\{netns=\"$B\",device=\"vxlan100\",vni=\"100\",stage=\"delivery\",sampling=\"auto\"\} [1-9]" \
+		"delivery histogram by default"
+	assert_no_match "$out" 'stage="xmit"' "no xmit histogram by default"
+	assert_no_match "$out" 'probe="xmit"' "no xmit backend by default"
+	stop "$AGENT_PID"
+	start_agent "$TMP/agent2.log" --netns "$A" --netns "$B" --xmit-latency
 	tcp_ab 1000000
 	sleep 1.5
 	out=$(scrape) || fail "no scrape from 127.0.0.1:$AGENT_PORT"
@@ -478,7 +489,7 @@ test_agent_latency_hooks() {
 
 run_test "metrics: scrape during scenario 2 passes promtool, counts encap and drops" test_promtool_scenario2
 run_test "metrics: encap, drops and policy serve their own counters with labels" test_view_metrics
-run_test "metrics: the agent's delivery and xmit latency histograms after a TCP transfer" test_agent_latency_hooks
+run_test "metrics: the agent's delivery and (--xmit-latency) xmit histograms after a TCP transfer" test_agent_latency_hooks
 run_test "metrics: the agent's sampled histograms fill at 1 packet/s and at a flood, counters exact" test_agent_sampling
 run_test "metrics: a Prometheus server scrapes the agent and answers queries" test_prometheus_server
 run_test "metrics: port in use is one sentence and exit 2" test_port_in_use
