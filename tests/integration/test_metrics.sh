@@ -287,9 +287,8 @@ test_sigkill_leaves_nothing() {
 		"$VXRAY" encap --summary --auto --netns "$A" --netns "$B" -d 1s >/dev/null 2>&1 ||
 			fail "the next vxray did not run"
 	fi
-	# The kernel frees them after an RCU grace period, tracing programs'
-	# trampolines after an RCU-tasks one: seconds under emulation (the
-	# 6.1 guest kept 8 of them past 10 s). A passing run ends at once.
+	# The kernel frees them after an RCU grace period: seconds under
+	# emulation. A passing run ends at once.
 	for ((i = 0; i < 300; i++)); do
 		left=$(comm -12 <(bpftool -j prog list | jq -r '.[].id' | sort -u) <(echo "$progs"))
 		left+=$(comm -12 <(bpftool -j link list | jq -r '.[].id' | sort -u) <(echo "$links"))
