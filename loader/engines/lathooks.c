@@ -204,24 +204,27 @@ static int wset_change(const struct vx_lathooks *h, uint32_t netns, uint32_t ifi
 	struct vx_xmit_slot sl;
 	uint8_t one = 1;
 
+	uint32_t old;
+	bool in_hash;
+
 	if (bpf_map_lookup_elem(set, &k, &sl))
 		return -errno;
+	/* A key once sent to the hash stays there until removed, even when
+	 * its slot frees meanwhile: it is never in both. */
+	in_hash = !bpf_map_lookup_elem(hash, key, &old);
 	if (sl.netns == netns && sl.ifindex == ifindex) {
 		/* The slot's own key: set in place, or emptied (its @more stays). */
 		sl.vni = vni;
 		if (!on)
 			sl.netns = sl.ifindex = sl.vni = 0;
-	} else if (on && !sl.netns) {
+	} else if (on && !sl.netns && !in_hash) {
 		sl.netns = netns;
 		sl.ifindex = ifindex;
 		sl.vni = vni;
 	} else if (on) {
-		uint32_t old;
-		bool had = !bpf_map_lookup_elem(hash, key, &old);
-
 		if (bpf_map_update_elem(hash, key, ifindex ? (void *)&vni : (void *)&one, BPF_ANY))
 			return -errno;
-		if (had)
+		if (in_hash)
 			return 0;
 		sl.more++;
 	} else {

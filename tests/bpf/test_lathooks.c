@@ -113,6 +113,13 @@ static void test_collisions(void **state)
 	s = slot(h, k);
 	assert_int_equal(s.netns, 0);
 	assert_int_equal(s.more, 2);
+	/* c, in the hash, is set again while the slot is free: it stays in
+	 * the hash (never in both, or its removal would leave a copy). */
+	assert_int_equal(vx_lathooks_watch(h, ns, c, 302, true), 0);
+	assert_int_equal(slot(h, k).netns, 0);
+	assert_true(in_hash(h, ns, c, &vni));
+	assert_int_equal(vni, 302);
+	assert_int_equal(slot(h, k).more, 2);
 	assert_int_equal(vx_lathooks_watch(h, ns, b, 0, false), 0);
 	assert_int_equal(vx_lathooks_watch(h, ns, b, 0, false), 0); /* not there: no change */
 	assert_int_equal(slot(h, k).more, 1);
