@@ -270,7 +270,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 ifi
 	h = vx_stamp_hash(&p->id);
 	if (start >= 0) {
 		vx_lat_add(cnt, start, VX_L_OFFERED, 1);
-		stamp = vx_sampled(cnt, h, cfg.sample, now);
+		stamp = vx_sampled(&cnt->rate[at], h, cfg.sample, now);
 	}
 	/* Nothing to stamp and no stamp to end: the stamp table (a cache
 	 * miss) is not read. */
@@ -291,7 +291,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 ifi
 	if (!*now)
 		*now = bpf_ktime_get_ns();
 	if (cfg.sample & VX_SAMPLE_AUTO)
-		vx_sample_adapt(cnt, *now, cfg.sample & (VX_SAMPLE_AUTO - 1));
+		vx_sample_adapt(&cnt->rate[at], *now, cfg.sample & (VX_SAMPLE_AUTO - 1));
 	if (ends && *now >= old.ts_ns) {
 		__u32 credit = segs / (old.segs ? old.segs : 1);
 

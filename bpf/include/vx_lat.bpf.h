@@ -152,39 +152,39 @@ static __always_inline void vx_lat_count(__u32 stage, __u32 c, __u64 n)
 	vx_lat_add(vx_lat_counters(), stage, c, n);
 }
 
-/* This CPU's shift for a window that ends at @now: the smallest that
- * brings the packets it saw, per second, to VX_SAMPLE_TARGET or below,
- * capped at @max; a new window begins. An idle CPU's next window is
- * long and its rate low, so it goes back to every packet. */
-static __always_inline void vx_sample_adapt(struct vx_lat_cnt *cnt, __u64 now, __u32 max)
+/* A hook's shift on this CPU for a window that ends at @now: the smallest
+ * that brings the packets it saw, per second, to VX_SAMPLE_TARGET or
+ * below, capped at @max; a new window begins. An idle hook's next window
+ * is long and its rate low, so it goes back to every packet. */
+static __always_inline void vx_sample_adapt(struct vx_lat_rate *r, __u64 now, __u32 max)
 {
-	__u64 el = now - cnt->win_ns, per_s, s = 0;
+	__u64 el = now - r->win_ns, per_s, s = 0;
 
 	if (el < VX_SAMPLE_WIN_NS)
 		return;
-	per_s = (__u64)cnt->win_n * 1000000000ull / el;
+	per_s = (__u64)r->win_n * 1000000000ull / el;
 	if (per_s > VX_SAMPLE_TARGET)
 		s = vx_log2_64(per_s / VX_SAMPLE_TARGET) + 1;
-	cnt->shift = (__u32)(s < max ? s : max);
-	cnt->win_ns = now;
-	cnt->win_n = 0;
+	r->shift = (__u32)(s < max ? s : max);
+	r->win_ns = now;
+	r->win_n = 0;
 }
 
-/* Whether the packet of hash @h is stamped under @sample (VX_SAMPLE_*).
- * Auto: every VX_SAMPLE_CHECK-th packet reads the clock into *@now (0:
- * not read yet) to keep this CPU's rate current; the caller adapts again
- * whenever it reads the clock itself. */
-static __always_inline bool vx_sampled(struct vx_lat_cnt *cnt, __u32 h, __u8 sample, __u64 *now)
+/* Whether the packet of hash @h is stamped under @sample (VX_SAMPLE_*) by
+ * a hook whose state is @r. Auto: every VX_SAMPLE_CHECK-th packet reads
+ * the clock into *@now (0: not read yet) to keep the hook's rate current;
+ * the caller adapts again whenever it reads the clock itself. */
+static __always_inline bool vx_sampled(struct vx_lat_rate *r, __u32 h, __u8 sample, __u64 *now)
 {
 	__u32 s = sample & (VX_SAMPLE_AUTO - 1);
 
 	if (sample & VX_SAMPLE_AUTO) {
-		if (!(++cnt->win_n & (VX_SAMPLE_CHECK - 1))) {
+		if (!(++r->win_n & (VX_SAMPLE_CHECK - 1))) {
 			if (!*now)
 				*now = bpf_ktime_get_ns();
-			vx_sample_adapt(cnt, *now, s);
+			vx_sample_adapt(r, *now, s);
 		}
-		s = cnt->shift;
+		s = r->shift;
 	}
 	/* The top bits: the low ones pick the stamp's slot. */
 	return !s || (s <= VX_SAMPLE_SHIFT_MAX && !(h >> (32 - s)));
@@ -192,10 +192,10 @@ static __always_inline bool vx_sampled(struct vx_lat_cnt *cnt, __u32 h, __u8 sam
 
 /* The same for a call timed on one hook (vxlan_xmit, vxlan_rcv), which
  * joins nothing across hooks: 1 in 2^shift of this CPU's calls, at the
- * shift the datapath keeps for this CPU. */
+ * shift of the hook that runs just before vxlan_xmit (VXLAN egress). */
 static __always_inline bool vx_sampled_call(struct vx_lat_cnt *cnt, __u8 sample)
 {
-	__u32 s = sample & VX_SAMPLE_AUTO ? cnt->shift : sample;
+	__u32 s = sample & VX_SAMPLE_AUTO ? cnt->rate[VX_AT_TC_VX_OUT].shift : sample;
 	__u64 n = cnt->calls++;
 
 	return !s || (s <= VX_SAMPLE_SHIFT_MAX && !(n & ((1ull << s) - 1)));

@@ -337,14 +337,21 @@ enum vx_lat_counter {
 #define VX_SAMPLE_WIN_NS 100000000ull
 #define VX_SAMPLE_CHECK 16
 
+/* Auto sampling's state for one hook (enum vx_at) on one CPU. Per hook,
+ * not per CPU: a CPU that decapsulates a flood and sends a trickle back
+ * would otherwise time the trickle at the flood's rate. */
+struct vx_lat_rate {
+	__u64 win_ns; /* when the rate window began */
+	__u32 win_n;  /* packets the hook saw in it */
+	__u32 shift;  /* 1 in 2^shift stamped now */
+};
+
 /* vxl_cnt's one per-CPU value: counter @c of stage @s is c[s * VX_L__MAX + c];
  * then this CPU's auto-sampling state. */
 struct vx_lat_cnt {
 	__u64 c[VX_ST__MAX * VX_L__MAX];
-	__u64 win_ns; /* when this CPU's rate window began */
-	__u32 win_n;  /* packets the latency hooks saw in it */
-	__u32 shift;  /* 1 in 2^shift stamped now (auto) */
-	__u64 calls;  /* xmit/rcv calls timed or not: their 1 in 2^shift */
+	struct vx_lat_rate rate[VX_AT__MAX];
+	__u64 calls; /* xmit/rcv calls timed or not: their 1 in 2^shift */
 };
 
 /* Where and when a packet was last seen: a stamp in vxl_stamp. */

@@ -145,10 +145,13 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, 
 		       be_name[be], h->why);
 		return -EOPNOTSUPP;
 	}
-	/* No xmit backend at all: delivery alone, if tcp_probe exists. */
+	/* No xmit backend (or none asked for): delivery alone, if tcp_probe
+	 * exists. */
 	if (try_load(h, VX_BACKEND_AUTO, false, true) == 0)
 		h->delivery = true;
-	pr_warn("latency: no backend could time vxlan_xmit (%s); that stage is left out", h->why);
+	if (xmit)
+		pr_warn("latency: no backend could time vxlan_xmit (%s); that stage is left out",
+			h->why);
 	return 0;
 }
 

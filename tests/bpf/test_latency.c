@@ -742,7 +742,8 @@ static uint32_t max_shift(struct env *e)
 
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(e->a->maps.vxl_cnt), &zero, vals), 0);
 	for (int i = 0; i < ncpu; i++)
-		m = vals[i].shift > m ? vals[i].shift : m;
+		m = vals[i].rate[VX_AT_TC_VX_OUT].shift > m ? vals[i].rate[VX_AT_TC_VX_OUT].shift :
+							      m;
 	return m;
 }
 
