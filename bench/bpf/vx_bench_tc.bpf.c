@@ -51,9 +51,9 @@ int vxb_tc_join(struct __sk_buff *skb)
 	struct vx_pkt_id id = { .saddr = 1, .daddr = 2, .seq = 3, .proto = 6, .family = 4 };
 	struct vx_lat_stamp old, st = { .ts_ns = bpf_ktime_get_ns(), .segs = 1 };
 	struct vx_stamp_slot *sl;
-	__u32 h;
+	__u32 h = vx_stamp_hash(&id);
 
-	sl = vx_stamp_slot(&id, &h);
+	sl = vx_stamp_slot(h);
 	if (!sl)
 		return TC_ACT_UNSPEC;
 	if (vx_stamp_get(sl, &id, h, &old))

@@ -276,7 +276,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 ifi
 	 * miss) is not read. */
 	if (!stamp && (end < 0 || !vx_stamp_busy(h)))
 		return;
-	sl = vx_stamp_slot(&p->id, &h);
+	sl = vx_stamp_slot(h);
 	if (!sl)
 		return;
 	have = vx_stamp_get(sl, &p->id, h, &old);

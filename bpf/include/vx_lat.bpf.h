@@ -77,13 +77,11 @@ struct {
 	__type(value, struct vx_lat_cnt);
 } vxl_cnt SEC(".maps");
 
-/* The slot of identity @id, whose hash it leaves in *@h. */
-static __always_inline struct vx_stamp_slot *vx_stamp_slot(const struct vx_pkt_id *id, __u32 *h)
+/* The slot of the identity whose hash (vx_stamp_hash) is @h. */
+static __always_inline struct vx_stamp_slot *vx_stamp_slot(__u32 h)
 {
-	__u32 k;
+	__u32 k = h & (VX_STAMP_SLOTS - 1);
 
-	*h = vx_stamp_hash(id);
-	k = *h & (VX_STAMP_SLOTS - 1);
 	return bpf_map_lookup_elem(&vxl_stamp, &k);
 }
 

@@ -269,9 +269,8 @@ static __always_inline void rcv_enter(__u64 key, struct sk_buff *skb)
 	__u32 netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	struct vx_xmit_start st = {};
 	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u8 vx[8];
-
 	__u32 vni;
+	__u8 vx[8];
 
 	if (!watched(netns, 0, &vni) || !timed_call(VX_ST_RCV))
 		return;
@@ -404,7 +403,7 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 	h = vx_stamp_hash(&id);
 	if (!vx_stamp_busy(h))
 		return 0;
-	sl = vx_stamp_slot(&id, &h);
+	sl = vx_stamp_slot(h);
 	if (!sl || !vx_stamp_get(sl, &id, h, &s) || s.at != VX_AT_TC_VX_IN)
 		return 0;
 	now = bpf_ktime_get_ns();

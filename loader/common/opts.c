@@ -201,9 +201,7 @@ int vx_parse_sample(const char *s, uint8_t *out, char *err, size_t errlen)
 			 s, 1u << VX_SAMPLE_SHIFT_MAX);
 		return -EINVAL;
 	}
-	*out = 0;
-	while (n >>= 1)
-		(*out)++;
+	*out = (uint8_t)vx_log2_32(n);
 	return 0;
 }
 

@@ -41,9 +41,8 @@ struct latency {
 	struct vx_opts *o;
 	struct vx_dp dp;
 	struct vx_lathooks hooks;
-	struct vx_view view; /* privileges, --metrics, --pcap */
-	uint64_t cnt[VX_ST__MAX][VX_L__MAX];
-	uint32_t one_in; /* auto sampling: 1 in this many packets now, at most */
+	struct vx_view view;	  /* privileges, --metrics, --pcap */
+	struct vx_lat_counts lat; /* join counters, auto sampling's 1 in N */
 	struct row rows[MAX_ROWS];
 	int n_rows;
 	uint64_t mono_to_real;
@@ -69,15 +68,6 @@ static void on_netns(void *ctx, uint32_t old_inum, uint32_t new_inum)
 	struct latency *x = ctx;
 
 	vx_lathooks_on_netns(&x->hooks, old_inum, new_inum);
-}
-
-static void read_counters(struct latency *x)
-{
-	struct vx_lat_counts lc;
-
-	vx_dp_lat_counts(&x->dp, &lc);
-	memcpy(x->cnt, lc.c, sizeof(x->cnt));
-	x->one_in = lc.one_in;
 }
 
 static int cmp_row(const void *a, const void *b)
@@ -137,10 +127,10 @@ static void print_json(const struct latency *x, const char *ts)
 	jw_str(&j, "type", "latency");
 	jw_str(&j, "time", ts);
 	jw_str(&j, "sampling", vx_sample_str(x->o->sample, buf, sizeof(buf)));
-	jw_uint(&j, "sample_one_in", x->one_in);
+	jw_uint(&j, "sample_one_in", x->lat.one_in);
 	jw_arr_open(&j, "stages");
 	for (int s = 0; s < VX_ST__MAX; s++) {
-		const uint64_t *c = x->cnt[s];
+		const uint64_t *c = x->lat.c[s];
 
 		jw_obj_open(&j, NULL);
 		jw_str(&j, "stage", vx_lat_stage_name((unsigned int)s));
@@ -173,11 +163,11 @@ static void print_text(const struct latency *x, const char *ts)
 	if (x->o->sample & VX_SAMPLE_AUTO)
 		printf("sampling: auto, every packet up to %u per second and CPU, 1 in N above; "
 		       "1 in %u at the busiest CPU's last window (counters stay exact)\n",
-		       VX_SAMPLE_TARGET, x->one_in);
+		       VX_SAMPLE_TARGET, x->lat.one_in);
 	else if (x->o->sample)
 		printf("sampling: 1 in %u packets (counters stay exact)\n", 1u << x->o->sample);
 	for (int s = 0; s < VX_ST__MAX; s++) {
-		const uint64_t *c = x->cnt[s];
+		const uint64_t *c = x->lat.c[s];
 		bool any = false;
 
 		for (int i = 0; i < x->n_rows; i++)
@@ -212,7 +202,7 @@ static void on_tick(void *ctx, uint64_t now)
 	struct latency *x = ctx;
 	char ts[32];
 
-	read_counters(x);
+	vx_dp_lat_counts(&x->dp, &x->lat);
 	read_hists(x);
 	vx_mexport_begin(x->view.me);
 	vx_mexport_datapath(x->view.me, &x->dp);
