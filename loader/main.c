@@ -248,7 +248,8 @@ static void usage(FILE *f)
 		"      the inner (or only) IP header, --outer-host ADDR only the outer one of a\n"
 		"      tunnel packet (a VTEP)\n"
 		"\n"
-		"Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 a problem was found.\n"
+		"Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 a problem was found,\n"
+		"4 environment not ready (privileges, BTF, port in use, no such device yet).\n"
 		"Run `vxray COMMAND --help` for a command's own help; `vxray doctor` first;\n"
 		"`vxray --version` for the version.\n");
 }

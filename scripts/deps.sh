@@ -17,6 +17,8 @@ pkgs=(
 	kmod tcpdump util-linux libcap2-bin ethtool jq
 	# metrics tests (promtool and a real Prometheus server), man page checks
 	prometheus curl man-db groff-base
+	# systemd-analyze verifies the agent's unit
+	systemd
 	# --pcap tests: tshark and capinfos read vxray's captures
 	tshark
 	# benchmarks (bench/run): jq reads iperf3's JSON, bpftrace is the baseline

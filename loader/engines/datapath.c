@@ -133,18 +133,18 @@ int vx_dp_pick(struct vx_dp *dp)
 	int n = 0, ret;
 
 	for (int i = 0; i < o->n_netns; i++) {
-		if (vx_netns_check(o->netns[i], err, sizeof(err))) {
+		if ((ret = vx_netns_check(o->netns[i], err, sizeof(err)))) {
 			pr_err("%s", err);
-			return -ENOENT;
+			return ret;
 		}
 		snprintf(names[n++], VX_NETNS_NAME_MAX, "%s", o->netns[i]);
 	}
 	for (int i = 0; i < o->n_ifaces; i++) {
 		/* NETNS:IFACE with a namespace that is not there: say that,
 		 * not what listing its devices then fails with. */
-		if (vx_netns_check(o->ifaces[i].netns, err, sizeof(err))) {
+		if ((ret = vx_netns_check(o->ifaces[i].netns, err, sizeof(err)))) {
 			pr_err("%s", err);
-			return -ENOENT;
+			return ret;
 		}
 		snprintf(names[n++], VX_NETNS_NAME_MAX, "%s", o->ifaces[i].netns);
 	}
@@ -169,9 +169,9 @@ int vx_dp_pick(struct vx_dp *dp)
 		bool is_vx = false;
 		int ifindex, inst;
 
-		if (vx_iface_resolve(s, &ifindex, err, sizeof(err))) {
+		if ((ret = vx_iface_resolve(s, &ifindex, err, sizeof(err)))) {
 			pr_err("%s", err);
-			return -ENODEV;
+			return ret;
 		}
 		for (int d = 0; d < dp->inv.n; d++) {
 			const struct vx_vxlan_dev *v = &dp->inv.devs[d];

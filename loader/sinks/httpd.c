@@ -220,15 +220,18 @@ struct vx_metrics_server *vx_metrics_serve(struct vx_metrics *m, const char *add
 
 	if (!s) {
 		snprintf(err, errlen, "cannot serve metrics: out of memory");
+		errno = ENOMEM;
 		return NULL;
 	}
 	s->m = m;
 	if (mhd_open(err, errlen)) {
 		free(s);
+		errno = ELIBACC;
 		return NULL;
 	}
 	s->fd = listen_on(addr, port, &s->port, err, errlen);
 	if (s->fd < 0) {
+		errno = -s->fd;
 		free(s);
 		return NULL;
 	}
@@ -242,6 +245,7 @@ struct vx_metrics_server *vx_metrics_serve(struct vx_metrics *m, const char *add
 		snprintf(err, errlen, "cannot start the metrics HTTP server on %s:%u", addr, port);
 		close(s->fd);
 		free(s);
+		errno = EIO;
 		return NULL;
 	}
 	return s;

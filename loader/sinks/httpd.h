@@ -17,8 +17,9 @@ struct vx_metrics_server;
 int vx_metrics_parse_listen(const char *s, char *addr, size_t addrlen, uint16_t *port, char *err,
 			    size_t errlen);
 /* Listen on @addr:@port and serve @m on /metrics from a thread of its
- * own. Returns NULL with one sentence in @err (port in use, address not
- * local, ...). */
+ * own. Returns NULL with one sentence in @err and errno saying which
+ * kind of failure: EADDRINUSE (port in use), EADDRNOTAVAIL (address not
+ * on this host), EINVAL (not an address), ELIBACC (no libmicrohttpd). */
 struct vx_metrics_server *vx_metrics_serve(struct vx_metrics *m, const char *addr, uint16_t port,
 					   char *err, size_t errlen);
 /* The port actually bound (useful when 0 was asked for). */

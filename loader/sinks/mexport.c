@@ -221,10 +221,12 @@ int vx_mexport_start(struct vx_mexport **out, const struct vx_opts *o, bool alwa
 	}
 	me->srv = vx_metrics_serve(me->m, addr, port, err, sizeof(err));
 	if (!me->srv) {
+		int e = errno;
+
 		pr_err("%s", err);
 		vx_metrics_free(me->m);
 		free(me);
-		return -EINVAL;
+		return -e;
 	}
 	v6 = strchr(addr, ':') != NULL;
 	snprintf(me->url, sizeof(me->url), "http://%s%s%s:%u/metrics", v6 ? "[" : "", addr,

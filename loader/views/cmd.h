@@ -6,13 +6,25 @@
 
 #include "opts.h"
 
-/* Exit codes, documented in --help and the man page. */
+/* Exit codes, documented in --help and the man page (EXIT STATUS). A
+ * service manager retries 1 and 4, never 2: the same command line fails
+ * the same way (the systemd unit's RestartPreventExitStatus=2). */
 enum {
 	VX_EXIT_OK = 0,
-	VX_EXIT_FAIL = 1,    /* runtime error: attach failed, kernel refused */
-	VX_EXIT_USAGE = 2,   /* bad command line */
-	VX_EXIT_FINDING = 3, /* diagnose/doctor found a problem */
+	VX_EXIT_FAIL = 1,     /* runtime error: attach failed, kernel refused */
+	VX_EXIT_USAGE = 2,    /* bad command line */
+	VX_EXIT_FINDING = 3,  /* diagnose/doctor found a problem */
+	VX_EXIT_NOTREADY = 4, /* environment not ready: privileges, BTF, a port in
+			       * use, an interface or namespace not there (yet) */
 };
+
+/* The exit code for an engine's negative errno, after its sentence
+ * (view.c): EINVAL, E2BIG (a bad or too large request) VX_EXIT_USAGE;
+ * ENOENT, ENODEV (a named interface or namespace, or any VXLAN device,
+ * is not there), EADDRINUSE, EADDRNOTAVAIL VX_EXIT_NOTREADY; anything
+ * else, EPERM from a kernel that refuses a program included,
+ * VX_EXIT_FAIL (missing privileges were found by vx_view_open before). */
+int vx_exit_code(int err);
 
 /* Bits for the options a subcommand accepts beyond the global ones. */
 enum {

@@ -30,7 +30,7 @@
 static int pick_namespaces(const struct vx_opts *o, char names[][VX_NETNS_NAME_MAX], int max)
 {
 	char err[256];
-	int n = 0;
+	int n = 0, ret;
 
 	for (int i = 0; i < o->n_netns && n < max; i++)
 		snprintf(names[n++], VX_NETNS_NAME_MAX, "%s", o->netns[i]);
@@ -43,9 +43,9 @@ static int pick_namespaces(const struct vx_opts *o, char names[][VX_NETNS_NAME_M
 			snprintf(names[n++], VX_NETNS_NAME_MAX, "%s", o->ifaces[i].netns);
 	}
 	for (int i = 0; i < n; i++) {
-		if (vx_netns_check(names[i], err, sizeof(err))) {
+		if ((ret = vx_netns_check(names[i], err, sizeof(err)))) {
 			pr_err("%s", err);
-			return -ENOENT;
+			return ret;
 		}
 	}
 	if (n)
@@ -520,14 +520,14 @@ int cmd_doctor(struct vx_opts *o)
 	for (int i = 0; i < o->n_ifaces; i++) {
 		int ifindex;
 
-		if (vx_iface_resolve(&o->ifaces[i], &ifindex, err, sizeof(err))) {
+		if ((ret = vx_iface_resolve(&o->ifaces[i], &ifindex, err, sizeof(err)))) {
 			pr_err("%s", err);
-			return VX_EXIT_USAGE;
+			return vx_exit_code(ret);
 		}
 	}
 	n_ns = pick_namespaces(o, names, VX_MAX_NETNS + 1);
 	if (n_ns < 0)
-		return VX_EXIT_USAGE;
+		return vx_exit_code(n_ns);
 
 	vx_sysinfo_collect(&si);
 	priv = vx_sysinfo_privilege_problem(&si);
@@ -563,11 +563,11 @@ int cmd_doctor(struct vx_opts *o)
 
 	if (!si.btf) {
 		pr_err("%s", vx_sysinfo_btf_problem(&si));
-		return VX_EXIT_FAIL;
+		return VX_EXIT_NOTREADY;
 	}
 	if (priv) {
 		pr_err("%s", priv);
-		return VX_EXIT_FAIL;
+		return VX_EXIT_NOTREADY;
 	}
 	return n_problems ? VX_EXIT_FINDING : VX_EXIT_OK;
 }

@@ -18,16 +18,30 @@ int vx_view_open(struct vx_view *v, const struct vx_opts *o, unsigned int flags)
 					     vx_sysinfo_problem(&v->si);
 	if (why) {
 		pr_err("%s", why);
-		return VX_EXIT_FAIL;
+		return VX_EXIT_NOTREADY;
 	}
 	if ((ret = vx_mexport_start(&v->me, o, flags & VX_VIEW_AGENT)))
-		return ret == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+		return vx_exit_code(ret);
 	if ((flags & VX_VIEW_CAPTURE) && vx_capture_open(&v->cap, o)) {
 		vx_mexport_stop(v->me);
 		v->me = NULL;
 		return VX_EXIT_USAGE;
 	}
 	return VX_EXIT_OK;
+}
+
+int vx_exit_code(int err)
+{
+	switch (-err) {
+	case 0: return VX_EXIT_OK;
+	case EINVAL:
+	case E2BIG: return VX_EXIT_USAGE;
+	case ENOENT:
+	case ENODEV:
+	case EADDRINUSE:
+	case EADDRNOTAVAIL: return VX_EXIT_NOTREADY;
+	default: return VX_EXIT_FAIL;
+	}
 }
 
 void vx_view_close(struct vx_view *v, bool ran, uint64_t lost)

@@ -9,10 +9,10 @@
  *	vx_view_close(&v, ran, lost);
  *
  * 1. privileges, and BTF unless VX_VIEW_BTF_OPTIONAL (the view then says
- *    itself what is lost without it): VX_EXIT_FAIL;
+ *    itself what is lost without it): VX_EXIT_NOTREADY;
  * 2. --metrics, listening before anything is attached, so that a port in
- *    use or a bad address is a usage error (VX_EXIT_USAGE) found early;
- *    always for VX_VIEW_AGENT;
+ *    use (VX_EXIT_NOTREADY) or a bad address (VX_EXIT_USAGE) is found
+ *    early; always for VX_VIEW_AGENT;
  * 3. --pcap when the view captures (VX_VIEW_CAPTURE): an unwritable file
  *    is VX_EXIT_USAGE. */
 #ifndef VXRAY_VIEW_H

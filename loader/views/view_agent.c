@@ -277,8 +277,7 @@ int cmd_agent(struct vx_opts *o)
 	if (!ret)
 		ret = vx_dp_attach(&a.dp);
 	if (ret) {
-		ret = ret == -EINVAL || ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE :
-									   VX_EXIT_FAIL;
+		ret = vx_exit_code(ret);
 		goto out;
 	}
 	vx_lathooks_watch_dp(&a.hooks, &a.dp);

@@ -45,7 +45,7 @@ static int pick_namespaces(const struct vx_opts *o, char names[][VX_NETNS_NAME_M
 	static char cand[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
 	struct vx_inventory inv = {};
 	char err[256];
-	int n = 0, nc = 0;
+	int n = 0, nc = 0, ret;
 
 	for (int i = 0; i < o->n_netns; i++)
 		add_name(cand, &nc, o->netns[i]);
@@ -54,16 +54,16 @@ static int pick_namespaces(const struct vx_opts *o, char names[][VX_NETNS_NAME_M
 
 		/* Conntrack is per namespace, but a named interface that is
 		 * not there is still a mistake worth a sentence. */
-		if (vx_iface_resolve(&o->ifaces[i], &ifindex, err, sizeof(err))) {
+		if ((ret = vx_iface_resolve(&o->ifaces[i], &ifindex, err, sizeof(err)))) {
 			pr_err("%s", err);
-			return -ENODEV;
+			return ret;
 		}
 		add_name(cand, &nc, o->ifaces[i].netns);
 	}
 	for (int i = 0; i < nc; i++) {
-		if (vx_netns_check(cand[i], err, sizeof(err))) {
+		if ((ret = vx_netns_check(cand[i], err, sizeof(err)))) {
 			pr_err("%s", err);
-			return -ENOENT;
+			return ret;
 		}
 	}
 	if (!nc) {
@@ -207,7 +207,7 @@ int cmd_conntrack(struct vx_opts *o)
 
 	n = pick_namespaces(o, names);
 	if (n < 0)
-		return VX_EXIT_USAGE;
+		return vx_exit_code(n);
 	if ((ret = vx_view_open(&v.view, o, VX_VIEW_BTF_OPTIONAL)))
 		return ret;
 	/* ctnetlink needs no BTF, so conntrack still runs: say what is lost. */

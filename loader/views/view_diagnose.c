@@ -92,12 +92,12 @@ static int pick(struct diag *d)
 	static char all[VX_MAX_NETNS + 1][VX_NETNS_NAME_MAX];
 	struct vx_opts *o = d->o;
 	char err[256];
-	int n;
+	int n, ret;
 
 	for (int i = 0; i < o->n_netns; i++) {
-		if (vx_netns_check(o->netns[i], err, sizeof(err))) {
+		if ((ret = vx_netns_check(o->netns[i], err, sizeof(err)))) {
 			pr_err("%s", err);
-			return -ENOENT;
+			return ret;
 		}
 		if (!add_name(d, o->netns[i]))
 			goto too_many;
@@ -105,9 +105,9 @@ static int pick(struct diag *d)
 	for (int i = 0; i < o->n_ifaces; i++) {
 		int ifindex;
 
-		if (vx_iface_resolve(&o->ifaces[i], &ifindex, err, sizeof(err))) {
+		if ((ret = vx_iface_resolve(&o->ifaces[i], &ifindex, err, sizeof(err)))) {
 			pr_err("%s", err);
-			return -ENODEV;
+			return ret;
 		}
 		if (!add_name(d, o->ifaces[i].netns))
 			goto too_many;
@@ -675,8 +675,7 @@ int cmd_diagnose(struct vx_opts *o)
 	if (ret) {
 		vx_baseline_free(base);
 		vx_inventory_free(&d.inv);
-		return ret == -E2BIG || ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE :
-									   VX_EXIT_FAIL;
+		return vx_exit_code(ret);
 	}
 	fill_tunnels(&d);
 	fill_watched(&d);

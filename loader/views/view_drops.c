@@ -234,7 +234,7 @@ int cmd_drops(struct vx_opts *o)
 	ret = vx_drop_scope_build(o, scope, &cfg.n_scope, &cfg.vxlan_port);
 	if (ret) { /* a namespace or interface the user named is not there */
 		vx_view_close(&d.view, false, 0);
-		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+		return vx_exit_code(ret);
 	}
 	cfg.snaplen = vx_capture_snaplen(d.view.cap);
 	if (vx_dropsrc_open(&d.src, &cfg, on_drop, &d)) {

@@ -259,11 +259,6 @@ static void on_tick(void *ctx, uint64_t now)
 
 /* ---- the command ------------------------------------------------------- */
 
-static int exit_code(int err)
-{
-	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-}
-
 int cmd_encap(struct vx_opts *o)
 {
 	struct encap x = { .o = o };
@@ -281,7 +276,7 @@ int cmd_encap(struct vx_opts *o)
 	po.snaplen = vx_capture_snaplen(x.view.cap);
 	vx_dp_init(&x.dp, &po);
 	if ((ret = vx_dp_pick(&x.dp)) || (ret = vx_dp_load(&x.dp)) || (ret = vx_dp_attach(&x.dp))) {
-		ret = exit_code(ret);
+		ret = vx_exit_code(ret);
 		goto out;
 	}
 	x.mono_to_real = vx_mono_to_real();

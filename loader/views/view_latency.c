@@ -214,11 +214,6 @@ static void on_tick(void *ctx, uint64_t now)
 		print_text(x, ts);
 }
 
-static int exit_code(int err)
-{
-	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-}
-
 int cmd_latency(struct vx_opts *o)
 {
 	struct latency *x = calloc(1, sizeof(*x));
@@ -245,7 +240,7 @@ int cmd_latency(struct vx_opts *o)
 	if ((ret = vx_dp_pick(&x->dp)) ||
 	    (ret = vx_lathooks_open(&x->hooks, o->backend, o->sample, true, NULL, NULL)) ||
 	    (ret = vx_dp_load(&x->dp)) || (ret = vx_dp_attach(&x->dp))) {
-		ret = ret == -EOPNOTSUPP ? VX_EXIT_FAIL : exit_code(ret);
+		ret = ret == -EOPNOTSUPP ? VX_EXIT_FAIL : vx_exit_code(ret);
 		goto out;
 	}
 	vx_lathooks_watch_dp(&x->hooks, &x->dp);

@@ -573,7 +573,7 @@ int cmd_policy(struct vx_opts *o)
 	ret = vx_drop_scope_build(o, scope, &n_scope, &port);
 	if (ret) { /* a namespace or interface the user named is not there */
 		vx_view_close(&p.view, false, 0);
-		return ret == -ENOENT || ret == -ENODEV ? VX_EXIT_USAGE : VX_EXIT_FAIL;
+		return vx_exit_code(ret);
 	}
 	cfg.scope = scope;
 	cfg.n_scope = n_scope;

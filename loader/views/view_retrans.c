@@ -324,15 +324,15 @@ int cmd_retrans(struct vx_opts *o)
 		return VX_EXIT_USAGE;
 	}
 	for (int i = 0; i < o->n_ifaces; i++) {
-		if (vx_iface_resolve(&o->ifaces[i], &ifindex, err, sizeof(err))) {
+		if ((ret = vx_iface_resolve(&o->ifaces[i], &ifindex, err, sizeof(err)))) {
 			pr_err("%s", err);
-			return VX_EXIT_USAGE;
+			return vx_exit_code(ret);
 		}
 	}
 	for (int i = 0; i < o->n_netns; i++) {
-		if (vx_netns_check(o->netns[i], err, sizeof(err))) {
+		if ((ret = vx_netns_check(o->netns[i], err, sizeof(err)))) {
 			pr_err("%s", err);
-			return VX_EXIT_USAGE;
+			return vx_exit_code(ret);
 		}
 		snprintf(names[n_names++], VX_NETNS_NAME_MAX, "%s", o->netns[i]);
 	}

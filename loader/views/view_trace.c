@@ -558,11 +558,6 @@ static void on_tick(void *ctx, uint64_t now)
 	vx_capture_flush(t->view.cap);
 }
 
-static int exit_code(int err)
-{
-	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? VX_EXIT_USAGE : VX_EXIT_FAIL;
-}
-
 /* "have" and "without" lists for the startup line. */
 struct srclist {
 	char have[1536], without[768];
@@ -709,14 +704,14 @@ int cmd_trace(struct vx_opts *o)
 	po.snaplen = dcfg.snaplen = vx_capture_snaplen(t->view.cap);
 	vx_dp_init(&t->dp, &po);
 	if ((ret = vx_dp_pick(&t->dp))) {
-		ret = exit_code(ret);
+		ret = vx_exit_code(ret);
 		goto out;
 	}
 	/* vxlan_xmit, vxlan_rcv and delivery: a refused backend is not fatal. */
 	if (vx_lathooks_open(&t->hooks, o->backend, 0, true, on_hook_event, t))
 		vx_lathooks_close(&t->hooks);
 	if ((ret = vx_dp_load(&t->dp)) || (ret = vx_dp_attach(&t->dp))) {
-		ret = exit_code(ret);
+		ret = vx_exit_code(ret);
 		goto out;
 	}
 	vx_lathooks_watch_dp(&t->hooks, &t->dp);

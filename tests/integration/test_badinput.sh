@@ -63,10 +63,10 @@ test_unknown_interface() {
 	require_root
 	local v
 	for v in $VIEWS_WITH_IFACES; do
-		expect 2 "interface '${P}no0' does not exist here: \`ip link\` lists interfaces, and NETNS:IFACE names one inside a namespace" \
+		expect 4 "interface '${P}no0' does not exist here: \`ip link\` lists interfaces, and NETNS:IFACE names one inside a namespace" \
 			"$VXRAY" "$v" -i "${P}no0" -d 1s
 	done
-	expect 2 "interface '${P}no0' does not exist in namespace '$NS': \`ip -n $NS link\` lists its interfaces" \
+	expect 4 "interface '${P}no0' does not exist in namespace '$NS': \`ip -n $NS link\` lists its interfaces" \
 		"$VXRAY" encap -i "$NS:${P}no0" -d 1s
 }
 
@@ -74,9 +74,9 @@ test_unknown_namespace() {
 	require_root
 	local v
 	for v in $VIEWS_WITH_IFACES; do
-		expect 2 "network namespace '${P}-none' does not exist: \`ip netns list\` shows the names vxray can use" \
+		expect 4 "network namespace '${P}-none' does not exist: \`ip netns list\` shows the names vxray can use" \
 			"$VXRAY" "$v" -i "${P}-none:eth0" -d 1s
-		expect 2 "network namespace '${P}-none' does not exist: \`ip netns list\` shows the names vxray can use" \
+		expect 4 "network namespace '${P}-none' does not exist: \`ip netns list\` shows the names vxray can use" \
 			"$VXRAY" "$v" --netns "${P}-none" -d 1s
 	done
 	expect 2 "interface '../x:eth0': '../x' is not a valid network namespace name" \
@@ -146,7 +146,7 @@ test_no_privileges_nothing_attached() {
 	for v in "encap -i $NS:$DEV" "trace -i $NS:$DEV" "latency -i $NS:$DEV" "drops" "retrans" "policy" \
 		"conntrack --netns $NS" "diagnose --netns $NS" "agent -i $NS:$DEV --metrics 127.0.0.1:0"; do
 		# shellcheck disable=SC2086
-		expect 1 "$NOPRIV" setpriv --inh-caps=-all --bounding-set=-all "$VXRAY" $v -d 2s
+		expect 4 "$NOPRIV" setpriv --inh-caps=-all --bounding-set=-all "$VXRAY" $v -d 2s
 	done
 	after=$(attached)
 	assert_eq "$after" "$before" "what is attached to $DEV after the refused runs"
@@ -158,11 +158,11 @@ test_partial_privileges() {
 	local before after
 	before=$(attached)
 	# NET_ADMIN and PERFMON kept, BPF and SYS_ADMIN gone: still not enough.
-	expect 1 "$NOPRIV" capsh --drop=cap_bpf,cap_sys_admin -- -c "exec '$VXRAY' encap -i '$NS:$DEV' -d 2s"
-	expect 1 "$NOPRIV" capsh --drop=cap_net_admin -- -c "exec '$VXRAY' drops -d 2s"
-	expect 1 "$NOPRIV" capsh --drop=cap_net_admin -- -c "exec '$VXRAY' conntrack --netns '$NS' -d 2s"
-	expect 1 "$NOPRIV" capsh --drop=cap_bpf,cap_sys_admin -- -c "exec '$VXRAY' diagnose --netns '$NS' -d 2s"
-	expect 1 "$NOPRIV" capsh --drop=cap_perfmon,cap_sys_admin -- \
+	expect 4 "$NOPRIV" capsh --drop=cap_bpf,cap_sys_admin -- -c "exec '$VXRAY' encap -i '$NS:$DEV' -d 2s"
+	expect 4 "$NOPRIV" capsh --drop=cap_net_admin -- -c "exec '$VXRAY' drops -d 2s"
+	expect 4 "$NOPRIV" capsh --drop=cap_net_admin -- -c "exec '$VXRAY' conntrack --netns '$NS' -d 2s"
+	expect 4 "$NOPRIV" capsh --drop=cap_bpf,cap_sys_admin -- -c "exec '$VXRAY' diagnose --netns '$NS' -d 2s"
+	expect 4 "$NOPRIV" capsh --drop=cap_perfmon,cap_sys_admin -- \
 		-c "exec '$VXRAY' agent -i '$NS:$DEV' --metrics 127.0.0.1:0 -d 2s"
 	after=$(attached)
 	assert_eq "$after" "$before" "what is attached to $DEV after the refused runs"
@@ -174,7 +174,7 @@ test_doctor_without_privileges() {
 	local out err rc
 	err=$(setpriv --inh-caps=-all --bounding-set=-all "$VXRAY" doctor 2>&1 >/dev/null); rc=$?
 	out=$(setpriv --inh-caps=-all --bounding-set=-all "$VXRAY" doctor 2>/dev/null)
-	assert_eq "$rc" 1 "doctor exit code without capabilities"
+	assert_eq "$rc" 4 "doctor exit code without capabilities"
 	assert_eq "$err" "vxray: $NOPRIV" "doctor's sentence"
 	# doctor still reports what it can see.
 	assert_match "$out" '^vxray doctor: kernel ' "doctor still prints its report"
@@ -191,7 +191,7 @@ print(s.getsockname()[1], flush=True); time.sleep(60)')
 	holder=$!
 	read -r port <&3
 	[[ $port =~ ^[0-9]+$ ]] || fail "could not hold a port"
-	expect 2 "cannot serve metrics on 127.0.0.1:$port: the port is already in use by another program; choose another with --metrics ADDR:PORT" \
+	expect 4 "cannot serve metrics on 127.0.0.1:$port: the port is already in use by another program; choose another with --metrics ADDR:PORT" \
 		"$VXRAY" agent --metrics "127.0.0.1:$port" -d 2s
 	kill "$holder" 2>/dev/null
 	expect 2 "--metrics '70000': the port must be a number from 0 to 65535" "$VXRAY" agent --metrics 70000
@@ -260,7 +260,7 @@ NO_BTF=(unshare -m --propagation private sh -c '
 NOBTF="this kernel has no BTF (/sys/kernel/btf/vmlinux): vxray's CO-RE programs cannot load; use a kernel built with CONFIG_DEBUG_INFO_BTF=y"
 
 # Without BTF every view whose programs need it says so in one sentence,
-# exit 1, before it mounts or attaches anything; conntrack, whose
+# exit 4 (environment not ready), before it mounts or attaches anything; conntrack, whose
 # ctnetlink backend needs none, says what it falls back to and runs.
 test_no_btf_is_explained() {
 	require_root
@@ -270,7 +270,7 @@ test_no_btf_is_explained() {
 	for v in "encap -i $NS:$DEV" "trace -i $NS:$DEV" "latency -i $NS:$DEV" "drops" "retrans" \
 		"policy" "diagnose --netns $NS" "agent -i $NS:$DEV --metrics 127.0.0.1:0"; do
 		# shellcheck disable=SC2086
-		expect 1 "$NOBTF" "${NO_BTF[@]}" "$VXRAY" $v -d 2s
+		expect 4 "$NOBTF" "${NO_BTF[@]}" "$VXRAY" $v -d 2s
 	done
 	assert_eq "$(attached)" "$before" "what is attached to $DEV after the refused runs"
 	out=$("${NO_BTF[@]}" bash -c '"$1" drops --backend tracepoint -d 1s; echo "rc=$?"
@@ -281,12 +281,24 @@ test_no_btf_is_explained() {
 	assert_match "$out" "^vxray: warning: $(sed 's/[()]/\\&/g' <<<"$NOBTF"); conntrack falls back to ctnetlink events, which cannot see refused allocations$" "conntrack says what it loses"
 	assert_match "$out" '^vxray: watching conntrack in 1 namespace with ctnetlink' "conntrack runs on ctnetlink"
 	out=$("${NO_BTF[@]}" "$VXRAY" doctor 2>&1); rc=$?
-	assert_eq "$rc" 1 "doctor's exit code without BTF"
+	assert_eq "$rc" 4 "doctor's exit code without BTF"
 	assert_match "$out" "^vxray: $(sed 's/[()]/\\&/g' <<<"$NOBTF")$" "doctor's sentence"
 	assert_match "$out" 'BTF +NO: vxray needs a kernel built with CONFIG_DEBUG_INFO_BTF=y' "doctor's report line"
 }
 
 # -o FILE that cannot be written: refused before anything is attached.
+# The agent on a node whose VXLAN device does not exist yet (the CNI makes
+# it later) exits 4, which its unit retries; a typo in its command line
+# exits 2, which the unit does not. $NS holds only a veth pair: from
+# inside it, the agent's own namespace has no VXLAN device.
+test_agent_not_ready_vs_usage() {
+	require_root
+	expect 4 "--auto found no VXLAN device in the chosen namespaces; \`vxray doctor\` lists them, --netns NAME looks inside a namespace" \
+		ip netns exec "$NS" "$VXRAY" agent --metrics 127.0.0.1:0 -d 2s
+	expect 2 "unknown option '--intervl'; see \`vxray --help\`" \
+		ip netns exec "$NS" "$VXRAY" agent --intervl 5s
+}
+
 test_unwritable_output() {
 	require_root
 	local before after d
@@ -342,6 +354,7 @@ run_test "no capabilities: one sentence, nothing attached" test_no_privileges_no
 run_test "partial capabilities: one sentence, nothing attached" test_partial_privileges
 run_test "doctor without capabilities" test_doctor_without_privileges
 run_test "metrics port in use or malformed" test_metrics_port_in_use
+run_test "agent: no VXLAN device yet exits 4, a typo 2" test_agent_not_ready_vs_usage
 run_test "unwritable output file: one sentence, nothing attached" test_unwritable_output
 run_test "-o FILE receives the output" test_output_file_written
 run_test "tracefs unmounted: mounted for the run, unmounted after" test_tracefs_unmounted_is_mounted

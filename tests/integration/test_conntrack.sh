@@ -165,7 +165,7 @@ test_bad_backend() {
 test_bad_netns() {
 	local out rc
 	out=$("$VXRAY" conntrack --netns "$P-nope" -d 1s 2>&1); rc=$?
-	assert_eq "$rc" 2 "exit code for an unknown namespace"
+	assert_eq "$rc" 4 "exit code for an unknown namespace"
 	assert_match "$out" "network namespace '$P-nope' does not exist" "names the namespace"
 }
 

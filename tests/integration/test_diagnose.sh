@@ -669,7 +669,7 @@ test_usage() {
 	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$P-a" --probe -d 1s 2>&1); rc=$?
 	assert_eq "$rc" 2 "--probe in a window too short"
 	out=$("$VXRAY" diagnose ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns nosuchns$$ -d 1s 2>&1); rc=$?
-	assert_eq "$rc" 2 "an unknown namespace"
+	assert_eq "$rc" 4 "an unknown namespace"
 }
 
 # --- the routed lab: faults on the path ------------------------------------
@@ -786,7 +786,7 @@ run_test "diagnose: a tc drop on the receiver's underlay -> one-sided, where it 
 run_test "diagnose: --target probes addresses the user names, IPv4 and IPv6" test_target
 run_test "diagnose: a healthy external-device node: the kernel's own IPv6 drops are a note, exit 0" test_external_device_healthy
 run_test "diagnose: a healthy bridged set-up: probed through the bridge, no fault" test_bridged_healthy
-run_test "diagnose: bad input, one sentence, exit 2" test_usage
+run_test "diagnose: bad input, one sentence, exit 2 (4 for a namespace not there)" test_usage
 run_test "diagnose: healthy routed lab, with and without the router: no fault found" test_routed_healthy
 run_test "diagnose: routed scenario 7 -> lost between the ends in the underlay" test_routed_scenario7
 run_test "diagnose: routed scenario 7, router watched -> the hop and its rule" test_routed_scenario7_hop

@@ -317,12 +317,12 @@ test_mtu_flag() {
 test_unknown_names() {
 	local out rc
 	out=$("$VXRAY" doctor --netns "$P-nope" 2>&1); rc=$?
-	assert_eq "$rc" 2 "exit code for an unknown namespace"
+	assert_eq "$rc" 4 "exit code for an unknown namespace"
 	assert_match "$out" "network namespace '$P-nope' does not exist" "names the namespace"
 	require_root
 	make_topology
 	out=$("$VXRAY" doctor -i "$P-a:nope0" 2>&1); rc=$?
-	assert_eq "$rc" 2 "exit code for an unknown interface"
+	assert_eq "$rc" 4 "exit code for an unknown interface"
 	assert_match "$out" "interface 'nope0' does not exist in namespace '$P-a'" "names interface and namespace"
 }
 
@@ -332,7 +332,7 @@ test_unprivileged() {
 	local out rc
 	out=$(setpriv --inh-caps=-all --bounding-set=-all --reuid=65534 --regid=65534 --clear-groups \
 		"$VXRAY" doctor 2>&1); rc=$?
-	assert_eq "$rc" 1 "exit code without privileges"
+	assert_eq "$rc" 4 "exit code without privileges"
 	assert_match "$out" "vxray needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN .*run it as root" "one sentence saying what to do"
 }
 

@@ -332,10 +332,10 @@ test_bad_input() {
 	ip netns add "$P-e"
 	out=$("$VXRAY" encap --auto --netns "$P-e" -d 1s 2>&1); rc=$?
 	ip netns del "$P-e"
-	assert_eq "$rc" 2 "exit code when --auto finds nothing"
+	assert_eq "$rc" 4 "exit code when --auto finds nothing"
 	assert_match "$out" 'found no VXLAN device' "says what is missing"
 	out=$("$VXRAY" encap -i "$A:nope0" -d 1s 2>&1); rc=$?
-	assert_eq "$rc" 2 "exit code for an unknown interface"
+	assert_eq "$rc" 4 "exit code for an unknown interface"
 	out=$("$VXRAY" encap --auto --netns "$A" --host not-an-ip -d 1s 2>&1); rc=$?
 	assert_eq "$rc" 2 "exit code for a bad --host"
 	assert_match "$out" "not an IPv4 or IPv6 address" "says why"

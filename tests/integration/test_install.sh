@@ -88,9 +88,25 @@ test_man_covers_cli() {
 	for s in OVERHEAD "EXIT STATUS" METRICS EXAMPLES; do
 		assert_match "$page" "^$s\$" "section $s"
 	done
-	for rc in 0 1 2 3; do
+	for rc in 0 1 2 3 4; do
 		assert_match "$(sed -n '/^EXIT STATUS/,/^FILES/p' <<<"$page")" "^       $rc( |\$)" "exit status $rc documented"
 	done
+}
+
+# systemd parses the installed unit without a complaint, and its restart
+# policy is the one EXIT STATUS promises: 1 and 4 (not ready yet) are
+# retried, 2 (a bad command line) is not.
+test_unit_verifies() {
+	command -v systemd-analyze >/dev/null || skip "systemd-analyze (Debian package systemd) is not installed"
+	install_to /opt/vx
+	local unit=$DEST/opt/vx/lib/systemd/system/vxray-agent.service out
+	# ExecStart must name an executable that exists: point it at the
+	# installed one under DESTDIR.
+	sed -i "s|^ExecStart=/opt/vx|ExecStart=$DEST/opt/vx|" "$unit"
+	out=$(systemd-analyze verify --man=no "$unit" 2>&1) || fail "systemd-analyze verify: $out"
+	assert_eq "$out" "" "systemd-analyze verify output"
+	assert_match "$(cat "$unit")" '^Restart=on-failure$' "the agent is restarted on failure"
+	assert_match "$(cat "$unit")" '^RestartPreventExitStatus=2$' "but not after a usage error"
 }
 
 test_completion() {
@@ -143,6 +159,7 @@ run_test "install: make uninstall removes what install put, clean honours BUILD"
 run_test "install: PREFIX is honoured, the unit points at the binary" test_prefix_honoured
 run_test "install: the man page renders without warnings" test_man_renders_cleanly
 run_test "install: the man page names every command and option" test_man_covers_cli
+run_test "install: the systemd unit verifies, retries 1 and 4, not 2" test_unit_verifies
 run_test "install: bash completion from the installed binary" test_completion
 run_test "install: the shipped Prometheus configuration passes promtool" test_prometheus_config
 echo "1..$T_N"

@@ -278,8 +278,11 @@ static void test_http(void **state)
 	assert_non_null(strstr(r, " 405 "));
 
 	/* A second server on the same port says so in one sentence. */
+	errno = 0;
 	s2 = vx_metrics_serve(m, "127.0.0.1", port, err, sizeof(err));
 	assert_null(s2);
+	/* errno tells the view it is the environment (exit 4), not usage. */
+	assert_int_equal(errno, EADDRINUSE);
 	assert_non_null(strstr(err, "already in use"));
 	assert_non_null(strstr(err, "--metrics"));
 
