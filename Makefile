@@ -265,28 +265,37 @@ demo: all
 	$(Q)BUILD=$(BUILD) lab/demo
 
 .PHONY: install
-install: $(VXRAY)
+# UNITDIR: where the systemd unit goes (Debian 12's package: /lib/systemd/system).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+install: $(VXRAY) $(BUILD)/bpf/tc/vx_lab_csum.bpf.o
 	install -D -m 0755 $(VXRAY) $(DESTDIR)$(PREFIX)/sbin/vxray
 	install -D -m 0755 lab/vxray-lab $(DESTDIR)$(PREFIX)/share/vxray/vxray-lab
-	install -D -m 0644 $(BUILD)/bpf/tc/vx_lab_csum.bpf.o $(DESTDIR)$(PREFIX)/share/vxray/vx_lab_csum.bpf.o
+	install -D -m 0644 $(BUILD)/bpf/tc/vx_lab_csum.bpf.o $(DESTDIR)$(PREFIX)/lib/vxray/vx_lab_csum.bpf.o
 	install -D -m 0644 docs/vxray.8 $(DESTDIR)$(PREFIX)/share/man/man8/vxray.8
 	install -D -m 0644 contrib/vxray.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vxray
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/vxray/deploy
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/vxray/deploy
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|' docs/deploy/vxray-agent.service \
-		>$(DESTDIR)$(PREFIX)/lib/systemd/system/vxray-agent.service
-	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/vxray-agent.service
+		>$(DESTDIR)$(UNITDIR)/vxray-agent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vxray-agent.service
 	install -m 0644 docs/deploy/README.md docs/deploy/daemonset.yaml docs/deploy/prometheus.yml \
 		docs/deploy/prometheus-kubernetes.yml $(DESTDIR)$(PREFIX)/share/vxray/deploy/
 
-# Every file install wrote, and share/vxray whole; directories that
+# Every file install wrote, and share/vxray and lib/vxray whole; directories that
 # others share (sbin, man8, completions, systemd/system) stay.
 .PHONY: uninstall
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/vxray $(DESTDIR)$(PREFIX)/share/man/man8/vxray.8 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vxray \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system/vxray-agent.service
-	rm -rf $(DESTDIR)$(PREFIX)/share/vxray
+		$(DESTDIR)$(UNITDIR)/vxray-agent.service
+	rm -rf $(DESTDIR)$(PREFIX)/share/vxray $(DESTDIR)$(PREFIX)/lib/vxray
+
+# A Debian package of the working tree: $(BUILD)/deb/vxray_VERSION_ARCH.deb,
+# built with dpkg-buildpackage from contrib/debian and checked by lintian
+# (scripts/mkdeb.sh says how the version is made).
+.PHONY: deb
+deb:
+	$(Q)BUILD=$(BUILD) scripts/mkdeb.sh
 
 .PHONY: clean
 clean:

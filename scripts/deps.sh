@@ -19,6 +19,8 @@ pkgs=(
 	prometheus curl man-db groff-base
 	# systemd-analyze verifies the agent's unit
 	systemd
+	# make deb and its test: dpkg-buildpackage, debhelper, lintian
+	dpkg-dev debhelper lintian
 	# --pcap tests: tshark and capinfos read vxray's captures
 	tshark
 	# benchmarks (bench/run): jq reads iperf3's JSON, bpftrace is the baseline
