@@ -280,6 +280,9 @@ install: $(VXRAY) $(BUILD)/bpf/tc/vx_lab_csum.bpf.o
 	chmod 0644 $(DESTDIR)$(UNITDIR)/vxray-agent.service
 	install -m 0644 docs/deploy/README.md docs/deploy/daemonset.yaml docs/deploy/prometheus.yml \
 		docs/deploy/prometheus-kubernetes.yml $(DESTDIR)$(PREFIX)/share/vxray/deploy/
+	install -d $(DESTDIR)$(PREFIX)/share/vxray/schema
+	install -m 0644 docs/schema/README.md docs/schema/*.schema.json \
+		$(DESTDIR)$(PREFIX)/share/vxray/schema/
 
 # Every file install wrote, and share/vxray and lib/vxray whole; directories that
 # others share (sbin, man8, completions, systemd/system) stay.

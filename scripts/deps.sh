@@ -21,6 +21,8 @@ pkgs=(
 	systemd
 	# make deb and its test: dpkg-buildpackage, debhelper, lintian
 	dpkg-dev debhelper lintian
+	# the JSON contract's test validates real output against docs/schema
+	python3-jsonschema
 	# --pcap tests: tshark and capinfos read vxray's captures
 	tshark
 	# benchmarks (bench/run): jq reads iperf3's JSON, bpftrace is the baseline

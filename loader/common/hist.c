@@ -221,7 +221,7 @@ void vx_lat_row_json(struct jw *j, const char *netns, const char *device, uint32
 	jw_str(j, "netns", netns);
 	jw_str(j, "device", device);
 	vx_vni_json(j, "vni", vni);
-	jw_uint(j, "count", h->count);
+	jw_uint(j, "samples", h->count);
 	for (size_t q = 0; q < N_QUANTILES; q++)
 		jw_uint(j, q_keys[q], vx_hist_quantile(h, quantiles[q]));
 	jw_uint(j, "mean_ns", h->count ? h->sum_ns / h->count : 0);

@@ -306,6 +306,14 @@ void jw_obj_open(struct jw *w, const char *key)
 {
 	open_container(w, key, '{');
 }
+
+void jw_record(struct jw *w, const char *type)
+{
+	jw_obj_open(w, NULL);
+	jw_str(w, "type", type);
+	jw_uint(w, "schema", VX_JSON_SCHEMA);
+}
+
 void jw_obj_close(struct jw *w)
 {
 	close_container(w, '}');

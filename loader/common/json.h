@@ -22,7 +22,15 @@ struct jw {
 	char line[JW_LINE];
 };
 
+/* The version of vxray's JSON output contract (docs/JSON.md, docs/schema):
+ * every record carries it as "schema", second after "type". Bumped when a
+ * key is removed or renamed or changes type or meaning; adding a key does
+ * not bump it (and adds it to the record's schema file). */
+#define VX_JSON_SCHEMA 1
+
 void jw_init(struct jw *w, FILE *f);
+/* Open a top-level record: {"type":@type,"schema":VX_JSON_SCHEMA. */
+void jw_record(struct jw *w, const char *type);
 void jw_obj_open(struct jw *w, const char *key);
 void jw_obj_close(struct jw *w);
 void jw_arr_open(struct jw *w, const char *key);

@@ -57,7 +57,7 @@ void vx_log(enum vx_log_level level, const char *fmt, ...)
 		struct jw w;
 
 		jw_init(&w, stderr);
-		jw_obj_open(&w, NULL);
+		jw_record(&w, "log");
 		jw_str(&w, "level", names[level]);
 		jw_str(&w, "message", buf);
 		jw_obj_close(&w);

@@ -320,7 +320,7 @@ void vx_ip_json(struct jw *w, const char *key, const struct vxd_ip *ip)
 	int fam = ip->family == 6 ? 6 : 4;
 
 	jw_obj_open(w, key);
-	jw_int(w, "family", ip->family);
+	jw_int(w, "ip_version", ip->family);
 	jw_str(w, "proto", vx_proto_name(ip->proto, pb, sizeof(pb)));
 	jw_str(w, "src", vx_addr_str(fam, ip->saddr, a, sizeof(a)));
 	jw_str(w, "dst", vx_addr_str(fam, ip->daddr, a, sizeof(a)));

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "baseline.h"
+#include "names.h"
 
 struct vx_baseline {
 	json_t *root;
@@ -171,8 +172,12 @@ bool vx_baseline_lookup(const struct vx_baseline *b, const char *netns, const ch
 	{
 		json_t *a = json_object_get(o, "p50_us"), *c = json_object_get(o, "p90_us");
 
-		if (!member_is(o, "netns", netns) || !member_is(o, "device", device) ||
-		    !member_is(o, "stage", stage) || !json_is_number(a) || !json_is_number(c))
+		/* By label; a file from before labels wrote "" for the
+		 * namespace vxray ran in, which an option names "" too. */
+		if ((!member_is(o, "netns", vx_ns_label_of(netns)) &&
+		     !member_is(o, "netns", netns)) ||
+		    !member_is(o, "device", device) || !member_is(o, "stage", stage) ||
+		    !json_is_number(a) || !json_is_number(c))
 			continue;
 		/* No NaN or infinity reaches here: jansson refuses both, and
 		 * an exponent that overflows. */

@@ -17,7 +17,8 @@ struct vx_baseline *vx_baseline_parse(const char *text, size_t len, const char *
 				      size_t errlen);
 void vx_baseline_free(struct vx_baseline *b);
 
-/* The round trip of (@netns, @device, @stage) in @b's "latency" array.
+/* The round trip of (@netns as an option names it, its label matched,
+ * @device, @stage) in @b's "latency" array.
  * True with *@p50 and *@p90 (us) when an object names all three and both
  * are numbers, p50 above 0 and p90 not below 0; false, leaving them
  * alone, otherwise. */

@@ -17,6 +17,7 @@
 #include "hist.h"
 #include "json.h"
 #include "log.h"
+#include "names.h"
 #include "opts.h"
 
 struct stage_state {
@@ -80,8 +81,7 @@ static struct stage_state *find(struct vx_basestate *b, const char *netns, const
 		if (!b->dropped++)
 			pr_warn("the latency baseline keeps %d stages: %s/%s's %s and any more "
 				"are left out of it",
-				VX_BASESTATE_KEYS, netns[0] ? netns : "this namespace", device,
-				stage);
+				VX_BASESTATE_KEYS, netns, device, stage);
 		return NULL;
 	}
 	s = &b->st[b->n++];
@@ -138,6 +138,9 @@ static int load(struct vx_basestate *b)
 		double p50, p90;
 		size_t k;
 
+		/* A file from before labels ("" for the agent's own namespace). */
+		if (ns && !ns[0])
+			ns = vx_ns_label_of("");
 		if (!ns || !dev || !stage || !json_is_array(ws) ||
 		    !(s = find(b, ns, dev, stage, true)))
 			continue;
@@ -185,7 +188,9 @@ fail:
 void vx_basestate_see(struct vx_basestate *b, const char *netns, const char *device,
 		      const char *stage, const struct vx_lat_hist *cum)
 {
-	struct stage_state *s = find(b, netns, device, stage, true);
+	/* Kept, and written, by the namespace's label: diagnose matches it
+	 * against its own stages' labels (baseline.c). */
+	struct stage_state *s = find(b, vx_ns_label_of(netns), device, stage, true);
 
 	if (!s)
 		return;
@@ -265,9 +270,8 @@ static int save(struct vx_basestate *b)
 		return err;
 	}
 	jw_init(&w, f);
-	jw_obj_open(&w, NULL);
-	jw_str(&w, "type", "baseline");
-	jw_str(&w, "by", "vxray agent");
+	jw_record(&w, "baseline");
+	jw_str(&w, "written_by", "vxray agent");
 	jw_double(&w, "window_s", (double)b->window_ns / 1e9);
 	jw_arr_open(&w, "latency");
 	for (int i = 0; i < b->n; i++)

@@ -39,6 +39,7 @@ struct vx_finding *vx_finding_add(struct vx_finding *out, int *n, int max, enum 
 	f = &out[(*n)++];
 	memset(f, 0, sizeof(*f));
 	f->verdict = v;
+	f->placed = netns != NULL;
 	snprintf(f->netns, sizeof(f->netns), "%s", netns ? netns : "");
 	snprintf(f->device, sizeof(f->device), "%s", device ? device : "");
 	return f;

@@ -164,7 +164,9 @@ enum vx_verdict {
 
 struct vx_finding {
 	enum vx_verdict verdict;
-	char netns[VX_NETNS_NAME_MAX]; /* where it is, "" when not one place */
+	bool placed;		       /* in one namespace: netns (else not one place) */
+	char netns[VX_NETNS_NAME_MAX]; /* that namespace as an option names it ("" is
+					* vxray's own); JSON and text show its label */
 	char device[16];
 	char sentence[512]; /* the verdict in one sentence */
 	char evidence[VX_FINDING_MAX_EV][256];

@@ -219,7 +219,7 @@ void vx_pjudge_path(struct vx_pjudge *p)
 		d = hop_drop(p);
 		if (d >= 0)
 			x = &ev->drops[d];
-		f = add(p, VX_V_UNDERLAY_PATH, x ? x->netns : "", x ? x->device : NULL);
+		f = add(p, VX_V_UNDERLAY_PATH, x ? x->netns : NULL, x ? x->device : NULL);
 		if (!f)
 			return;
 		path_evid(f, a, b);
@@ -421,7 +421,7 @@ void vx_pjudge_pmtu(struct vx_pjudge *p)
 				icmp = x;
 		}
 		at = big ? big : icmp;
-		f = add(p, VX_V_PMTU_BLACKHOLE, at ? at->netns : "", big ? big->device : NULL);
+		f = add(p, VX_V_PMTU_BLACKHOLE, at ? at->netns : NULL, big ? big->device : NULL);
 		if (!f)
 			return;
 		hi = q->sweep_lost + ovh - 1;

@@ -100,7 +100,7 @@ void vx_probe_fill_latency(const struct vx_probe *pr, struct vx_evidence *ev,
 		/* A user's target outside every diagnosed tunnel is named by its
 		 * source namespace and address. */
 		const char *netns = g->tun >= 0 ? ev->tun[g->tun].netns : g->src_ns;
-		char dev[INET6_ADDRSTRLEN + 8];
+		char dev[INET6_ADDRSTRLEN + 8], addr[INET6_ADDRSTRLEN];
 		struct vx_ev_lat *l;
 		double v[VX_PROBE_MAX_RTT];
 		int n = g->n_rtt, first = 0;
@@ -111,7 +111,7 @@ void vx_probe_fill_latency(const struct vx_probe *pr, struct vx_evidence *ev,
 			vx_probe_cpy(dev, sizeof(dev), ev->tun[g->tun].device);
 		else
 			snprintf(dev, sizeof(dev), "to %s",
-				 vx_probe_target_addr(g, dev + 8, sizeof(dev) - 8));
+				 vx_probe_target_addr(g, addr, sizeof(addr)));
 		l = &ev->lat[ev->n_lat++];
 		vx_probe_cpy(l->netns, sizeof(l->netns), netns);
 		vx_probe_cpy(l->device, sizeof(l->device), dev);

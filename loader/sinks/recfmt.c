@@ -40,13 +40,12 @@ void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct v
 		struct jw j;
 
 		jw_init(&j, f);
-		jw_obj_open(&j, NULL);
-		jw_str(&j, "type", vx_at_leaving(e->at) ? "encap" : "decap");
+		jw_record(&j, vx_at_leaving(e->at) ? "encap" : "decap");
 		jw_str(&j, "time", ts);
 		jw_uint(&j, "time_ns", e->ts_ns + n->mono_to_real);
 		jw_str(&j, "netns", n->netns);
 		jw_str(&j, "device", n->device);
-		jw_str(&j, "hook", vx_at_short(e->at));
+		jw_str(&j, "hook", vx_at_path(e->at));
 		jw_str(&j, "layer", outer ? "underlay" : "overlay");
 		vx_vni_json(&j, "vni", p->vni);
 		if (outer) {
@@ -65,8 +64,8 @@ void vx_encap_print(FILE *f, bool json, const struct vx_event *e, const struct v
 			jw_uint(&j, "icmp_id", p->icmp_id);
 			jw_uint(&j, "icmp_seq", p->icmp_seq);
 		} else {
-			jw_uint(&j, "sport", p->inner_sport);
-			jw_uint(&j, "dport", p->inner_dport);
+			jw_uint(&j, "inner_sport", p->inner_sport);
+			jw_uint(&j, "inner_dport", p->inner_dport);
 		}
 		jw_uint(&j, "len", e->len);
 		jw_obj_close(&j);
@@ -147,18 +146,17 @@ void vx_retrans_print(FILE *f, bool json, const struct vxr_event *e, bool full_s
 		struct jw w;
 
 		jw_init(&w, f);
-		jw_obj_open(&w, NULL);
-		jw_str(&w, "type", synack ? "synack_retrans" : "retrans");
+		jw_record(&w, synack ? "synack_retrans" : "retrans");
 		jw_str(&w, "time", ts);
 		jw_uint(&w, "time_ns", e->ts_ns + n->mono_to_real);
 		jw_str(&w, "netns", n->netns);
-		jw_str(&w, "src", s);
-		jw_uint(&w, "sport", e->sport);
-		jw_str(&w, "dst", d);
-		jw_uint(&w, "dport", e->dport);
+		jw_str(&w, "inner_src", s);
+		jw_uint(&w, "inner_sport", e->sport);
+		jw_str(&w, "inner_dst", d);
+		jw_uint(&w, "inner_dport", e->dport);
 		jw_str(&w, "state", tcp_state(e->state));
 		if (!synack) {
-			jw_uint(&w, "len", e->len);
+			jw_uint(&w, "payload_len", e->len);
 			jw_uint(&w, "mss", e->mss);
 			jw_uint(&w, "pmtu", e->pmtu);
 			jw_bool(&w, "full_size", full_size);
@@ -166,7 +164,11 @@ void vx_retrans_print(FILE *f, bool json, const struct vxr_event *e, bool full_s
 		if (t) {
 			jw_obj_open(&w, "tunnel");
 			jw_str(&w, "device", t->name);
-			jw_uint(&w, "vni", t->vni);
+			/* null for an external device, as everywhere. */
+			if (t->external)
+				jw_null(&w, "vni");
+			else
+				jw_uint(&w, "vni", t->vni);
 			jw_str(&w, "local_vtep", t->local_family ? l : NULL);
 			jw_str(&w, "remote_vtep", t->remote_family ? rm : NULL);
 			jw_obj_close(&w);
@@ -208,15 +210,14 @@ void vx_nf_drop_print(FILE *f, bool json, const struct vx_nf_drop_out *d,
 		struct jw w;
 
 		jw_init(&w, f);
-		jw_obj_open(&w, NULL);
-		jw_str(&w, "type", "nf_drop");
+		jw_record(&w, "nf_drop");
 		jw_str(&w, "time", ts);
 		jw_uint(&w, "time_ns", e->ts_ns + n->mono_to_real);
-		jw_str(&w, "hook", vx_nf_hook_name(d->hook));
-		jw_str(&w, "family", d->family);
+		jw_str(&w, "nf_hook", vx_nf_hook_name(d->hook));
+		jw_str(&w, "nf_family", d->family);
 		jw_str(&w, "netns", n->netns);
 		jw_uint(&w, "netns_inum", e->netns);
-		jw_str(&w, "dev", n->device);
+		jw_str(&w, "device", n->device);
 		if (e->len)
 			jw_uint(&w, "len", e->len);
 		jw_str(&w, "location", d->location);
@@ -224,9 +225,6 @@ void vx_nf_drop_print(FILE *f, bool json, const struct vx_nf_drop_out *d,
 			vx_ip_json(&w, "outer", &e->outer);
 		if (e->flags & VXD_F_TUNNEL) {
 			jw_uint(&w, "vni", e->vni);
-			if (e->flags & VXD_F_OUTER)
-				jw_str(&w, "vtep",
-				       vx_ip_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)));
 		}
 		if (e->flags & VXD_F_INNER)
 			vx_ip_json(&w, "inner", &e->inner);

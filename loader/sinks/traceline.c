@@ -21,8 +21,7 @@ static void line_open(const struct vx_tl_out *o, struct jw *j, const struct vx_t
 	vx_fmt_wallclock(l->ts + o->mono_to_real, 6, ts, sizeof(ts));
 	if (o->json) {
 		jw_init(j, stdout);
-		jw_obj_open(j, NULL);
-		jw_str(j, "type", "trace");
+		jw_record(j, "trace");
 		jw_str(j, "time", ts);
 		jw_uint(j, "ts_ns", l->ts);
 		jw_str(j, "ts_from", l->on_receipt ? "receipt" : "kernel");
@@ -79,7 +78,7 @@ void vx_tl_dp(const struct vx_tl_out *o, const struct vx_tl_line *l, const struc
 	line_open(o, &j, l);
 	if (o->json) {
 		vx_vni_json(&j, "vni", e->pkt.vni);
-		jw_str(&j, "inner", in);
+		jw_str(&j, "packet", in);
 		if (e->pkt.outer_family) {
 			jw_str(&j, "outer_src", os);
 			jw_str(&j, "outer_dst", od);
@@ -148,7 +147,8 @@ void vx_tl_drop(const struct vx_tl_out *o, const struct vx_tl_line *l, const str
 	if (o->json) {
 		if (first_hook)
 			jw_str(&j, "pkt_first_seen", first_hook);
-		if (d->vni)
+		/* VNI 0 is a VNI: the flag says whether the packet had one. */
+		if (d->flags & VXD_F_TUNNEL)
 			jw_uint(&j, "vni", d->vni);
 		if (e->type == VX_TEV_DROP) {
 			jw_str(&j, "reason", e->drop.reason);
@@ -157,7 +157,7 @@ void vx_tl_drop(const struct vx_tl_out *o, const struct vx_tl_line *l, const str
 		jw_str(&j, "packet", flow);
 		if (nf_line) {
 			jw_str(&j, "nf_hook", vx_nf_hook_name(e->drop.hook));
-			jw_str(&j, "family", family_name(e->drop.family));
+			jw_str(&j, "nf_family", family_name(e->drop.family));
 			print_rule(o, &j, rule);
 		}
 		if (meaning && e->type == VX_TEV_DROP)
@@ -211,7 +211,7 @@ void vx_tl_ct(const struct vx_tl_out *o, const struct vx_tev *e, bool late)
 		snprintf(flow, sizeof(flow), "(no tuple)");
 	line_open(o, &j, &l);
 	if (o->json)
-		jw_str(&j, "tuple", flow);
+		jw_str(&j, "packet", flow);
 	else
 		printf(" %s", flow);
 	line_close(o, &j, &l);
@@ -231,8 +231,8 @@ void vx_tl_alert(const struct vx_tl_out *o, const struct vx_tev *e, bool late)
 	if (o->json) {
 		jw_str(&j, "why", e->alert.why);
 		if (e->alert.have_count) {
-			jw_uint(&j, "count", e->alert.count);
-			jw_uint(&j, "max", e->alert.max);
+			jw_uint(&j, "entries", e->alert.count);
+			jw_uint(&j, "max_entries", e->alert.max);
 		}
 	} else {
 		printf(" conntrack %s", e->alert.why);
@@ -260,7 +260,7 @@ void vx_tl_link(const struct vx_tl_out *o, const struct vx_tev *e, bool late)
 		jw_bool(&j, "carrier", carrier);
 		if (e->link.mtu)
 			jw_uint(&j, "mtu", e->link.mtu);
-		jw_str(&j, "kind", w->is_vxlan ? "vxlan" : "underlay");
+		jw_str(&j, "layer", w->is_vxlan ? "overlay" : "underlay");
 	} else {
 		printf(" %s (%s %s, now %s, carrier %s", vx_link_change_name(e->link.change),
 		       w->is_vxlan ? "vxlan" : "underlay", w->name, up ? "up" : "down",
@@ -299,7 +299,7 @@ void vx_tl_retrans(const struct vx_tl_out *o, const struct vx_tev *e, bool late,
 	line_open(o, &j, &l);
 	if (o->json) {
 		jw_str(&j, "packet", flow);
-		jw_uint(&j, "len", r->len);
+		jw_uint(&j, "payload_len", r->len);
 		if (!syn) {
 			jw_uint(&j, "mss", r->mss);
 			jw_bool(&j, "full_size", e->rt.full);

@@ -394,7 +394,7 @@ static void print_points_json(struct jw *w, const struct point *pts, int err)
 		for (int j = 0; j < p->n && (p->chosen < 0 || j < p->chosen); j++) {
 			jw_obj_open(w, NULL);
 			jw_str(w, "backend", p->tries[j].label);
-			jw_str(w, "reason", p->tries[j].why);
+			jw_str(w, "why", p->tries[j].why);
 			jw_obj_close(w);
 		}
 		jw_arr_close(w);
@@ -406,7 +406,7 @@ static void print_points_json(struct jw *w, const struct point *pts, int err)
 			if (forcing(p->tries[j].kind))
 				jw_str(w, "force", forcing(p->tries[j].kind));
 			if (!p->tries[j].ok)
-				jw_str(w, "reason", p->tries[j].why);
+				jw_str(w, "why", p->tries[j].why);
 			jw_obj_close(w);
 		}
 		jw_arr_close(w);
@@ -466,7 +466,7 @@ static void print_json(const struct vx_sysinfo *si, const struct vx_feature *fea
 	struct jw w;
 
 	jw_init(&w, stdout);
-	jw_obj_open(&w, NULL);
+	jw_record(&w, "doctor");
 	jw_obj_open(&w, "system");
 	jw_str(&w, "kernel", si->release);
 	jw_str(&w, "machine", si->machine);

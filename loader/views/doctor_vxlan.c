@@ -156,7 +156,7 @@ static void print_dev_json(struct jw *w, const struct vx_vxlan_dev *d)
 		if (r->end > r->start)
 			jw_uint(w, "vni_end", r->end);
 		if (r->group_family)
-			jw_str(w, group_is_mcast(r) ? "group" : "remote",
+			jw_str(w, group_is_mcast(r) ? "group" : "remote_vtep",
 			       addr_str(r->group_family, &r->group, a, sizeof(a)));
 		jw_obj_close(w);
 	}
@@ -170,7 +170,7 @@ static void print_dev_json(struct jw *w, const struct vx_vxlan_dev *d)
 		if (!remote_listed(d, r))
 			continue;
 		jw_obj_open(w, NULL);
-		jw_str(w, "remote", addr_str(r->family, &r->addr, a, sizeof(a)));
+		jw_str(w, "remote_vtep", addr_str(r->family, &r->addr, a, sizeof(a)));
 		vx_vni_json(w, "vni", r->vni);
 		jw_str(w, "from", remote_from(r->from));
 		jw_obj_close(w);
@@ -220,7 +220,7 @@ void vx_doctor_vxlan_json(struct jw *w, const struct vx_inventory *inv)
 		bool bad = vx_mtu_problem(d, msg, sizeof(msg));
 
 		jw_obj_open(w, NULL);
-		jw_str(w, "netns", d->netns);
+		jw_str(w, "netns", vx_ns_label_of(d->netns));
 		jw_str(w, "device", d->name);
 		jw_int(w, "ifindex", d->ifindex);
 		if (d->external)
@@ -228,17 +228,17 @@ void vx_doctor_vxlan_json(struct jw *w, const struct vx_inventory *inv)
 		else
 			jw_uint(w, "vni", d->vni);
 		if (d->local_family)
-			jw_str(w, "local", addr_str(d->local_family, &d->local, a, sizeof(a)));
+			jw_str(w, "local_vtep", addr_str(d->local_family, &d->local, a, sizeof(a)));
 		else
-			jw_null(w, "local");
+			jw_null(w, "local_vtep");
 		if (d->route_src_family)
 			jw_str(w, "route_source",
 			       addr_str(d->route_src_family, &d->route_src, a, sizeof(a)));
 		if (d->remote_family)
-			jw_str(w, d->remote_is_group ? "group" : "remote",
+			jw_str(w, d->remote_is_group ? "group" : "remote_vtep",
 			       addr_str(d->remote_family, &d->remote, a, sizeof(a)));
 		else
-			jw_null(w, "remote");
+			jw_null(w, "remote_vtep");
 		jw_uint(w, "dstport", d->dstport);
 		jw_bool(w, "learning", d->learning);
 		jw_bool(w, "up", d->up);
@@ -251,7 +251,7 @@ void vx_doctor_vxlan_json(struct jw *w, const struct vx_inventory *inv)
 			jw_null(w, "underlay");
 		}
 		print_dev_json(w, d);
-		jw_bool(w, "mtu_ok", !bad);
+		jw_bool(w, "mtu_mismatch", bad);
 		if (bad)
 			jw_str(w, "mtu_problem", msg);
 		jw_obj_close(w);

@@ -45,8 +45,7 @@ int cmd_version(struct vx_opts *o)
 		return VX_EXIT_OK;
 	}
 	jw_init(&j, stdout);
-	jw_obj_open(&j, NULL);
-	jw_str(&j, "type", "version");
+	jw_record(&j, "version");
 	jw_str(&j, "version", VXRAY_VERSION);
 	jw_str(&j, "libbpf", libbpf);
 	jw_str(&j, "kernel", u.release);

@@ -115,8 +115,7 @@ static void print_json(const struct vx_ct_snapshot *s, const struct vx_ct_ns *ns
 	struct jw w;
 
 	jw_init(&w, stdout);
-	jw_obj_open(&w, NULL);
-	jw_str(&w, "type", "conntrack");
+	jw_record(&w, "conntrack");
 	jw_str(&w, "time", ts);
 	jw_double(&w, "interval_s", s->interval_s);
 	jw_str(&w, "netns", vx_ns_label_of(ns->netns));
@@ -126,12 +125,12 @@ static void print_json(const struct vx_ct_snapshot *s, const struct vx_ct_ns *ns
 	json_by_l4(&w, "confirmed", ns->confirmed);
 	json_by_l4(&w, "destroyed", ns->destroyed);
 	if (ns->have_count) {
-		jw_uint(&w, "count", ns->count);
-		jw_uint(&w, "max", ns->max);
+		jw_uint(&w, "entries", ns->count);
+		jw_uint(&w, "max_entries", ns->max);
 		jw_double(&w, "fill_pct", ns->fill_pct);
 	} else {
-		jw_null(&w, "count");
-		jw_null(&w, "max");
+		jw_null(&w, "entries");
+		jw_null(&w, "max_entries");
 		jw_null(&w, "fill_pct");
 	}
 	if (s->alloc_failed_known)
@@ -144,7 +143,7 @@ static void print_json(const struct vx_ct_snapshot *s, const struct vx_ct_ns *ns
 	jw_uint(&w, "lost", s->lost);
 	jw_bool(&w, "alert", ns->alert);
 	if (ns->alert)
-		jw_str(&w, "alert_reason", ns->alert_why);
+		jw_str(&w, "why", ns->alert_why);
 	jw_obj_close(&w);
 	jw_end_line(&w);
 }

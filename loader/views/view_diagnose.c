@@ -385,7 +385,7 @@ static void print_json_sweeps(struct jw *w, const struct diag *d)
 		if (!p->sweep_sent)
 			continue;
 		jw_obj_open(w, NULL);
-		jw_str(w, "from_netns", p->from);
+		jw_str(w, "from_netns", vx_ns_label_of(p->from));
 		jw_str(w, "to", p->to);
 		jw_uint(w, "sizes_sent", p->sweep_sent);
 		jw_uint(w, "answered_max", p->sweep_ok);
@@ -403,8 +403,7 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 	struct jw w;
 
 	jw_init(&w, stdout);
-	jw_obj_open(&w, NULL);
-	jw_str(&w, "type", "diagnosis");
+	jw_record(&w, "diagnosis");
 	jw_double(&w, "window_s", ev->window_s);
 	jw_bool(&w, "probe", ev->probed);
 	jw_arr_open(&w, "probe_targets");
@@ -413,9 +412,9 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		char a[INET6_ADDRSTRLEN];
 
 		jw_obj_open(&w, NULL);
-		jw_str(&w, "from_netns", g->src_ns);
+		jw_str(&w, "from_netns", vx_ns_label_of(g->src_ns));
 		jw_str(&w, "to", vx_probe_target_addr(g, a, sizeof(a)));
-		jw_str(&w, "to_netns", g->dst_known ? g->dst_ns : NULL);
+		jw_str(&w, "to_netns", g->dst_known ? vx_ns_label_of(g->dst_ns) : NULL);
 		jw_uint(&w, "pings_sent", g->sent);
 		jw_uint(&w, "pings_received", g->received);
 		jw_uint(&w, "full_size_sent", g->big_sent);
@@ -425,7 +424,7 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 			jw_uint(&w, "tcp_received", g->tcp_received);
 		}
 		if (g->ul_family) {
-			jw_str(&w, "underlay_vtep",
+			jw_str(&w, "remote_vtep",
 			       inet_ntop(g->ul_family, g->ul_dst, a, sizeof(a)) ? a : NULL);
 			jw_uint(&w, "underlay_pings_sent", g->ul_sent);
 			jw_uint(&w, "underlay_pings_received", g->ul_received);
@@ -444,7 +443,7 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		jw_obj_open(&w, NULL);
 		jw_str(&w, "verdict", vx_verdict_id(f[i].verdict));
 		jw_str(&w, "sentence", f[i].sentence);
-		jw_str(&w, "netns", f[i].netns[0] ? f[i].netns : NULL);
+		jw_str(&w, "netns", f[i].placed ? vx_ns_label_of(f[i].netns) : NULL);
 		jw_str(&w, "device", f[i].device[0] ? f[i].device : NULL);
 		jw_arr_open(&w, "evidence");
 		for (int k = 0; k < f[i].n_evidence; k++)
@@ -459,7 +458,7 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		const struct vx_ev_tunnel *t = &ev->tun[i];
 
 		jw_obj_open(&w, NULL);
-		jw_str(&w, "netns", t->netns);
+		jw_str(&w, "netns", vx_ns_label_of(t->netns));
 		jw_str(&w, "device", t->device);
 		if (t->external)
 			jw_null(&w, "vni");
@@ -468,14 +467,15 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		jw_bool(&w, "external", t->external);
 		jw_str(&w, "local_vtep", t->local);
 		jw_str(&w, "remote_vtep", t->remote);
-		jw_str(&w, "peer_netns", t->peer >= 0 ? ev->tun[t->peer].netns : NULL);
+		jw_str(&w, "peer_netns",
+		       t->peer >= 0 ? vx_ns_label_of(ev->tun[t->peer].netns) : NULL);
 		jw_uint(&w, "mtu", t->mtu);
 		jw_str(&w, "underlay", t->underlay);
 		jw_uint(&w, "underlay_mtu", t->underlay_mtu);
-		jw_uint(&w, "encap", t->encap);
-		jw_uint(&w, "decap", t->decap);
-		jw_uint(&w, "underlay_rx", t->underlay_rx);
-		jw_uint(&w, "retrans_full", t->rt_full);
+		jw_uint(&w, "encap_packets", t->encap);
+		jw_uint(&w, "decap_packets", t->decap);
+		jw_uint(&w, "underlay_rx_packets", t->underlay_rx);
+		jw_uint(&w, "retrans_full_size", t->rt_full);
 		jw_uint(&w, "retrans_small", t->rt_small);
 		jw_uint(&w, "retrans_synack", t->rt_synack);
 		jw_uint(&w, "udp_csum_errors", t->udp_csum_errors);
@@ -487,12 +487,12 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		const struct vx_ev_drop *x = &ev->drops[i];
 
 		jw_obj_open(&w, NULL);
-		jw_str(&w, "netns", x->netns);
+		jw_str(&w, "netns", vx_ns_label_of(x->netns));
 		jw_str(&w, "reason", x->reason);
 		jw_str(&w, "location", x->location);
 		jw_str(&w, "device", x->device);
-		jw_str(&w, "rule", x->rule[0] ? x->rule : NULL);
-		jw_bool(&w, "outer", x->outer);
+		jw_str(&w, "rule_text", x->rule[0] ? x->rule : NULL);
+		jw_bool(&w, "encapsulated", x->outer);
 		jw_uint(&w, "count", x->count);
 		jw_bool(&w, "unrelated", x->unrelated);
 		jw_str(&w, "meaning", vx_drop_reason_meaning(x->reason));
@@ -503,9 +503,9 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 	jw_arr_open(&w, "conntrack");
 	for (int i = 0; i < ev->n_ct; i++) {
 		jw_obj_open(&w, NULL);
-		jw_str(&w, "netns", ev->ct[i].netns);
-		jw_uint(&w, "count", ev->ct[i].count);
-		jw_uint(&w, "max", ev->ct[i].max);
+		jw_str(&w, "netns", vx_ns_label_of(ev->ct[i].netns));
+		jw_uint(&w, "entries", ev->ct[i].count);
+		jw_uint(&w, "max_entries", ev->ct[i].max);
 		jw_uint(&w, "insert_failed", ev->ct[i].insert_failed);
 		jw_uint(&w, "drop", ev->ct[i].drop);
 		jw_uint(&w, "early_drop", ev->ct[i].early_drop);
@@ -518,7 +518,7 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 		const struct vx_ev_lat *l = &ev->lat[i];
 
 		jw_obj_open(&w, NULL);
-		jw_str(&w, "netns", l->netns);
+		jw_str(&w, "netns", vx_ns_label_of(l->netns));
 		jw_str(&w, "device", l->device);
 		jw_str(&w, "stage", l->stage);
 		jw_double(&w, "p50_us", l->p50_us);

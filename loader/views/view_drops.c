@@ -56,13 +56,12 @@ static void print_event_json(struct drops *d, const struct vx_drop *dr, const ch
 			     const char *dev)
 {
 	const struct vxd_event *e = dr->ev;
-	char a[INET6_ADDRSTRLEN], sym[160], ts[32];
+	char sym[160], ts[32];
 	struct jw w;
 
 	vx_fmt_wallclock(e->ts_ns + d->mono_to_real, 3, ts, sizeof(ts));
 	jw_init(&w, stdout);
-	jw_obj_open(&w, NULL);
-	jw_str(&w, "type", "drop");
+	jw_record(&w, "drop");
 	jw_str(&w, "time", ts);
 	jw_uint(&w, "time_ns", e->ts_ns + d->mono_to_real);
 	jw_str(&w, "reason", dr->reason);
@@ -71,16 +70,14 @@ static void print_event_json(struct drops *d, const struct vx_drop *dr, const ch
 	jw_uint(&w, "location_addr", e->location);
 	jw_str(&w, "netns", ns);
 	jw_uint(&w, "netns_inum", e->netns);
-	jw_str(&w, "dev", dev);
+	jw_str(&w, "device", dev);
 	jw_uint(&w, "ifindex", e->ifindex);
 	jw_uint(&w, "len", e->len);
-	jw_uint(&w, "protocol", e->protocol);
+	jw_uint(&w, "ethertype", e->protocol);
 	if (e->flags & VXD_F_OUTER)
 		vx_ip_json(&w, "outer", &e->outer);
 	if (e->flags & VXD_F_TUNNEL) {
 		jw_uint(&w, "vni", e->vni);
-		if (e->flags & VXD_F_OUTER)
-			jw_str(&w, "vtep", vx_ip_addr_str(&e->outer, e->outer.saddr, a, sizeof(a)));
 		jw_bool(&w, "decapsulated", e->flags & VXD_F_DECAP);
 	}
 	if (e->flags & VXD_F_INNER)
@@ -160,8 +157,7 @@ static void on_tick(void *ctx, uint64_t now)
 
 	if (d->o->json) {
 		jw_init(&w, stdout);
-		jw_obj_open(&w, NULL);
-		jw_str(&w, "type", "summary");
+		jw_record(&w, "drops_summary");
 		jw_double(&w, "interval_s", secs);
 		jw_uint(&w, "drops", delta);
 		jw_uint(&w, "lost", new_lost);

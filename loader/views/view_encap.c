@@ -197,8 +197,7 @@ static void on_tick(void *ctx, uint64_t now)
 
 	if (x->o->json) {
 		jw_init(&j, stdout);
-		jw_obj_open(&j, NULL);
-		jw_str(&j, "type", "summary");
+		jw_record(&j, "encap_summary");
 		jw_str(&j, "time", ts);
 		jw_arr_open(&j, "tunnels");
 		for (int i = 0; i < n; i++) {
@@ -226,7 +225,7 @@ static void on_tick(void *ctx, uint64_t now)
 		jw_obj_close(&j);
 		jw_uint(&j, "non_vxlan", cnt[VX_R_PLAIN_IP] + cnt[VX_R_NON_IP]);
 		jw_uint(&j, "events", cnt[VX_C_EVENTS]);
-		jw_uint(&j, "events_lost", cnt[VX_C_LOST]);
+		jw_uint(&j, "total_lost", cnt[VX_C_LOST]);
 		jw_uint(&j, "rate_limited", cnt[VX_C_RATE_LIMITED]);
 		jw_obj_close(&j);
 		jw_end_line(&j);

@@ -123,8 +123,7 @@ static void print_json(const struct latency *x, const char *ts)
 	struct jw j;
 
 	jw_init(&j, stdout);
-	jw_obj_open(&j, NULL);
-	jw_str(&j, "type", "latency");
+	jw_record(&j, "latency");
 	jw_str(&j, "time", ts);
 	jw_str(&j, "sampling", vx_sample_str(x->o->sample, buf, sizeof(buf)));
 	jw_uint(&j, "sample_one_in", x->lat.one_in);

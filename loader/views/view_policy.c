@@ -359,9 +359,9 @@ static void print_clusters(struct policy *p, struct jw *w, bool all)
 			continue;
 		if (p->o->json) {
 			jw_obj_open(w, NULL);
-			jw_str(w, "hook", vx_nf_hook_name(c->hook));
+			jw_str(w, "nf_hook", vx_nf_hook_name(c->hook));
 			jw_uint(w, "count", count);
-			jw_arr_open(w, "frames");
+			jw_arr_open(w, "stack");
 			for (int k = 0; k < c->n; k++)
 				jw_str(w, NULL, vx_ksym_fmt(c->ips[k], sym, sizeof(sym)));
 			jw_arr_close(w);
@@ -429,8 +429,7 @@ static void on_tick(void *ctx, uint64_t now)
 
 	if (p->o->json) {
 		jw_init(&w, stdout);
-		jw_obj_open(&w, NULL);
-		jw_str(&w, "type", "summary");
+		jw_record(&w, "policy_summary");
 		jw_double(&w, "interval_s", secs);
 		jw_uint(&w, "drops", delta);
 		jw_uint(&w, "lost", new_lost);
@@ -510,11 +509,10 @@ static void print_totals(struct policy *p)
 
 	if (p->o->json) {
 		jw_init(&w, stdout);
-		jw_obj_open(&w, NULL);
-		jw_str(&w, "type", "totals");
-		jw_uint(&w, "drops", p->drops_total);
-		jw_uint(&w, "unattributed", p->unattributed_total);
-		jw_uint(&w, "lost", p->lost_seen);
+		jw_record(&w, "policy_totals");
+		jw_uint(&w, "total_drops", p->drops_total);
+		jw_uint(&w, "total_unattributed", p->unattributed_total);
+		jw_uint(&w, "total_lost", p->lost_seen);
 		jw_arr_open(&w, "rules");
 	} else {
 		printf("=== netfilter drops in total: %llu, not attributed %llu, lost %llu ===\n",

@@ -200,23 +200,25 @@ static void fingerprint(struct retrans *r, int dev)
 		struct jw w;
 
 		jw_init(&w, stdout);
-		jw_obj_open(&w, NULL);
-		jw_str(&w, "type", "mtu_fingerprint");
-		jw_str(&w, "netns", t->netns);
+		jw_record(&w, "mtu_fingerprint");
+		jw_str(&w, "netns", vx_ns_label_of(t->netns));
 		jw_str(&w, "device", t->name);
-		jw_uint(&w, "vni", t->vni);
-		jw_uint(&w, "overlay_mtu", t->mtu);
+		if (t->external)
+			jw_null(&w, "vni");
+		else
+			jw_uint(&w, "vni", t->vni);
+		jw_uint(&w, "mtu", t->mtu);
 		jw_uint(&w, "underlay_mtu", t->underlay_mtu);
 		if (p) {
-			jw_str(&w, "peer_netns", p->netns);
-			jw_uint(&w, "peer_overlay_mtu", p->mtu);
+			jw_str(&w, "peer_netns", vx_ns_label_of(p->netns));
+			jw_uint(&w, "peer_mtu", p->mtu);
 			jw_uint(&w, "peer_underlay_mtu", p->underlay_mtu);
 		}
-		jw_uint(&w, "full_size_retrans", st->full);
-		jw_uint(&w, "small_retrans", st->small);
-		jw_uint(&w, "synack_retrans", st->synack);
+		jw_uint(&w, "total_retrans_full_size", st->full);
+		jw_uint(&w, "total_retrans_small", st->small);
+		jw_uint(&w, "total_retrans_synack", st->synack);
 		jw_bool(&w, "mtu_mismatch", bad_here || bad_peer);
-		jw_str(&w, "evidence", bad_here ? mine : bad_peer ? theirs : why);
+		jw_str(&w, "why", bad_here ? mine : bad_peer ? theirs : why);
 		jw_obj_close(&w);
 		jw_end_line(&w);
 		return;
@@ -262,16 +264,15 @@ static void on_tick(void *ctx, uint64_t now)
 		struct jw w;
 
 		jw_init(&w, stdout);
-		jw_obj_open(&w, NULL);
-		jw_str(&w, "type", "summary");
+		jw_record(&w, "retrans_summary");
 		jw_str(&w, "time", ts);
 		jw_double(&w, "interval_s", secs);
 		jw_uint(&w, "retrans", r->iv_total);
-		jw_uint(&w, "synack", r->iv_synack);
-		jw_uint(&w, "full_size", r->iv_full);
-		jw_uint(&w, "small", r->iv_small);
+		jw_uint(&w, "retrans_synack", r->iv_synack);
+		jw_uint(&w, "retrans_full_size", r->iv_full);
+		jw_uint(&w, "retrans_small", r->iv_small);
 		jw_uint(&w, "lost", new_lost);
-		jw_uint(&w, "total", r->total);
+		jw_uint(&w, "total_retrans", r->total);
 		jw_obj_open(&w, "by_destination");
 		for (int i = 0; i < r->n_dst; i++)
 			jw_uint(&w, r->by_dst[i].key, r->by_dst[i].n);

@@ -72,7 +72,7 @@ test_json_errors_are_json() {
 	local out rc
 	out=$("$VXRAY" -j doctor -d nope 2>&1); rc=$?
 	assert_eq "$rc" 2 "exit code"
-	assert_match "$out" '^\{"level":"error","message":"duration .nope. is not a number' "JSON error object"
+	assert_match "$out" '^\{"type":"log","schema":1,"level":"error","message":"duration .nope. is not a number' "JSON error object"
 }
 
 # Every command is implemented now: none may be listed as a stub, and each

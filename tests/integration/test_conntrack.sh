@@ -86,7 +86,7 @@ test_full_table_json() {
 	local out
 	out=$(watch_while flood --netns "$B" -j)
 	assert_match "$out" '^rc=0' "vxray conntrack -j exits 0"
-	assert_match "$out" '"type":"conntrack",.*"netns":"'"$B"'",.*"count":10,"max":10,"fill_pct":100,.*"drop":[1-9][0-9]*,.*"alert":true,"alert_reason":"table full \(10/10\) and failures rising' "JSON record with the alert"
+	assert_match "$out" '"type":"conntrack",.*"netns":"'"$B"'",.*"entries":10,"max_entries":10,"fill_pct":100,.*"drop":[1-9][0-9]*,.*"alert":true,"why":"table full \(10/10\) and failures rising' "JSON record with the alert"
 	assert_no_match "$out" '^[0-9:.]+ CT ' "no text lines in JSON mode"
 }
 

@@ -87,7 +87,7 @@ count() {
 # row OUT NETNS VNI REMOTE: the last summary's row for that tunnel ("" when
 # there is none). REMOTE is a quoted address or null.
 row() {
-	grep '"type":"summary"' <<<"$1" | tail -1 |
+	grep '"type":"encap_summary"' <<<"$1" | tail -1 |
 		grep -o "{\"netns\":\"$2\",\"vni\":$3,\"remote_vtep\":$4,[^}]*}"
 }
 
@@ -125,7 +125,7 @@ test_external_lwtunnel() {
 	assert_match "$out" "remotes: 10\.0\.0\.2 vni 100 \(route\)" "doctor lists the route's remote and VNI"
 	assert_no_match "$out" "MTU: vx0" "1430 over 1500 fits"
 	out=$("$VXRAY" doctor -j --netns "$A")
-	assert_match "$out" '"device":"vx0","ifindex":[0-9]+,"vni":null,"local":null,"route_source":"10\.0\.0\.1",.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route","master":null,"external":true,"vnifilter":false,"vnis":\[\],"remotes":\[\{"remote":"10\.0\.0\.2","vni":100,"from":"route"\}\]' "doctor JSON for an external device"
+	assert_match "$out" '"device":"vx0","ifindex":[0-9]+,"vni":null,"local_vtep":null,"route_source":"10\.0\.0\.1",.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route","master":null,"external":true,"vnifilter":false,"vnis":\[\],"remotes":\[\{"remote_vtep":"10\.0\.0\.2","vni":100,"from":"route"\}\]' "doctor JSON for an external device"
 }
 
 # A packet sent on an external device without tunnel metadata (the
@@ -156,7 +156,7 @@ test_external_unknown_vni() {
 	assert_match "$out" "$A +vx0 +out ENCAP vni=\? inner [0-9a-f:]+→ff02::[0-9a-f:]+ icmpv6 type 1[0-9][0-9]" "text: vni=? on a packet without tunnel metadata"
 	assert_match "$out" "^ +$A +\? +- +[1-9]" "the summary row: VNI ? and no remote"
 	out=$(unknown_vni_run -j)
-	assert_match "$out" '"type":"encap",.*"device":"vx0","hook":"out","layer":"overlay","vni":null,.*"proto":"icmpv6"' "JSON: vni null"
+	assert_match "$out" '"type":"encap",.*"device":"vx0","hook":"tc/vxlan-out","layer":"overlay","vni":null,.*"proto":"icmpv6"' "JSON: vni null"
 	assert_match "$out" '\{"netns":"'"$A"'","vni":null,"remote_vtep":null,"encap_packets":[1-9]' "JSON summary: vni and remote null"
 }
 
@@ -169,7 +169,7 @@ test_external_ipv6_underlay() {
 	assert_match "$out" '^rc=0' "vxray encap exits 0"
 	assert_eq "$(count "$out" encap "$A" vx0 200 8)" $n "requests on $A's vx0 with VNI 200 (IPv6 key)"
 	assert_eq "$(count "$out" decap "$B" vx0 200 8)" $n "requests decapsulated on $B's vx0 with VNI 200"
-	assert_match "$out" '"netns":"'"$A"'","device":"und0","hook":"out","layer":"underlay","vni":200,"outer_src":"fd00::1","outer_dst":"fd00::2"' "the IPv6 underlay carries VNI 200"
+	assert_match "$out" '"netns":"'"$A"'","device":"und0","hook":"tc/underlay-out","layer":"underlay","vni":200,"outer_src":"fd00::1","outer_dst":"fd00::2"' "the IPv6 underlay carries VNI 200"
 	r=$(row "$out" "$A" 200 '"fd00::2"')
 	[[ -n $r ]] || fail "no summary row ($A, 200, fd00::2): $(grep summary <<<"$out" | tail -1)"
 	assert_eq "$(field "$r" encap_packets)" $n "$A's packets to fd00::2"
@@ -202,7 +202,7 @@ test_vnifilter() {
 	assert_match "$out" "$A +vx0 +external +10\.0\.0\.1 " "doctor: a VNI-filtering device is external"
 	assert_match "$out" "VNI filter: 100 group 239\.1\.1\.1, 200-210, 300, 400 remote 10\.0\.0\.2" "doctor lists the VNIs, their group and remote"
 	out=$("$VXRAY" doctor -j --netns "$A")
-	assert_match "$out" '"device":"vx0",.*"external":true,"vnifilter":true,"vnis":\[\{"vni":100,"group":"239\.1\.1\.1"\},\{"vni":200,"vni_end":210\},\{"vni":300\},\{"vni":400,"remote":"10\.0\.0\.2"\}\]' "doctor JSON: the VNI filter"
+	assert_match "$out" '"device":"vx0",.*"external":true,"vnifilter":true,"vnis":\[\{"vni":100,"group":"239\.1\.1\.1"\},\{"vni":200,"vni_end":210\},\{"vni":300\},\{"vni":400,"remote_vtep":"10\.0\.0\.2"\}\]' "doctor JSON: the VNI filter"
 }
 
 # Classic devices without a remote of their own: all-zero FDB entries, one
@@ -244,7 +244,7 @@ test_fdb_only_remotes() {
 	assert_match "$out" "remotes: 10\.0\.0\.2 \(fdb\), 10\.0\.0\.9 \(fdb\)" "doctor lists both FDB remotes"
 	assert_match "$out" "$B +vxf +8 +10\.0\.0\.2 +10\.0\.0\.1 \(fdb\) +4789 +und0 +no +1450 +1500" "doctor: one FDB remote"
 	out=$("$VXRAY" doctor -j --netns "$A")
-	assert_match "$out" '"device":"vxf",.*"remote":null,.*"remotes":\[\{"remote":"10\.0\.0\.2","vni":null,"from":"fdb"\},\{"remote":"10\.0\.0\.9","vni":null,"from":"fdb"\}\]' "doctor JSON: the FDB remotes"
+	assert_match "$out" '"device":"vxf",.*"remote_vtep":null,.*"remotes":\[\{"remote_vtep":"10\.0\.0\.2","vni":null,"from":"fdb"\},\{"remote_vtep":"10\.0\.0\.9","vni":null,"from":"fdb"\}\]' "doctor JSON: the FDB remotes"
 }
 
 # `ip link set vx type vxlan remote X` while vxray counts: the packets

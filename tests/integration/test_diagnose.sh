@@ -78,7 +78,7 @@ test_healthy() {
 	assert_match "$out" '^rc=0$' "exit 0 when healthy"
 	assert_eq "$(verdicts "$out")" "healthy" "the only verdict"
 	assert_match "$out" '"sentence":"No fault found\."' "says so"
-	assert_match "$out" '"encap":[1-9][0-9]*,"decap":[1-9]' "evidence of health: traffic crossed both ways"
+	assert_match "$out" '"encap_packets":[1-9][0-9]*,"decap_packets":[1-9]' "evidence of health: traffic crossed both ways"
 	assert_match "$out" '"stage":"rtt","p50_us":[0-9.]+' "a round trip to compare later runs with"
 	grep -v '^rc=' <<<"$out" >"$BASE"
 	jq -e '.type == "diagnosis" and .fault == false and (.findings | length) == 1 and
@@ -231,7 +231,7 @@ test_vxlan_device_queue() {
 	# encapsulation; half full, A's encapsulation in two humps.
 	assert_match "$out" "Overlay latency added in the tunnel ends: (the overlay round trip from $P-[ab] to 172\\.16\\.0\\.[12] takes [0-9.]+ ms at the median, the underlay's own to its VTEP 10\\.0\\.0\\.[12] [0-9.]+ ms|encapsulation in $P-a takes [0-9.]+ ms at the median)|Underlay latency degraded for part of the traffic: the encap stage through und0 in $P-a has two humps" "the overlay against the underlay, or A's encapsulation"
 	assert_match "$out" "encap through und0 in $P-a[ :(]" "A's encapsulation in the evidence"
-	assert_match "$out" '"underlay_vtep":"10\.0\.0\.2","underlay_pings_sent":[1-9][0-9]*,"underlay_pings_received":[1-9]' "A pinged B's VTEP over the underlay"
+	assert_match "$out" '"remote_vtep":"10\.0\.0\.2","underlay_pings_sent":[1-9][0-9]*,"underlay_pings_received":[1-9]' "A pinged B's VTEP over the underlay"
 }
 
 # The baseline the agent keeps (issue 21): an agent watching the healthy

@@ -287,10 +287,10 @@ test_inventory() {
 	assert_match "$out" "$P-b +vxl9 +9 +10\.0\.0\.2 +- +4789 +und0" "neither remote nor FDB entry: no remote"
 	assert_match "$out" "no problem found" "healthy: no finding"
 	out=$("$VXRAY" doctor -j --netns "$P-b")
-	assert_match "$out" '"device":"vxf8",[^]]*"remote":null,[^]]*"external":false,"vnifilter":false,"vnis":\[\],"remotes":\[\{"remote":"10\.0\.0\.1","vni":null,"from":"fdb"\}\]' "JSON: the FDB remote"
-	assert_match "$out" '"device":"vxlan100",[^]]*"remote":"10\.0\.0\.1",[^]]*"vnis":\[\],"remotes":\[\]' "JSON: the device's own remote is not listed again"
+	assert_match "$out" '"device":"vxf8",[^]]*"remote_vtep":null,[^]]*"external":false,"vnifilter":false,"vnis":\[\],"remotes":\[\{"remote_vtep":"10\.0\.0\.1","vni":null,"from":"fdb"\}\]' "JSON: the FDB remote"
+	assert_match "$out" '"device":"vxlan100",[^]]*"remote_vtep":"10\.0\.0\.1",[^]]*"vnis":\[\],"remotes":\[\]' "JSON: the device's own remote is not listed again"
 	assert_match "$out" '"device":"vxr7","ifindex":[0-9]+,"vni":7,.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route"' "JSON: route-found underlay"
-	assert_match "$out" '"device":"vx6",.*"remote":"fd00::1"' "JSON: IPv6 remote"
+	assert_match "$out" '"device":"vx6",.*"remote_vtep":"fd00::1"' "JSON: IPv6 remote"
 	assert_match "$out" '"device":"vxf8",.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route"' "JSON: an FDB peer's route names the underlay"
 	assert_match "$out" '"device":"vxl9",.*"underlay":"und0","underlay_mtu":1500,"underlay_found_by":"route"' "JSON: the local address's device is the underlay (not loopback)"
 }

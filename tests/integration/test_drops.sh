@@ -81,12 +81,12 @@ test_netfilter_drop_json() {
 	local out n
 	out=$(run_with_pings --netns "$B" -d 60s -j)
 	assert_match "$out" '^rc=0' "vxray drops -j exits 0"
-	n=$(grep -c '"reason":"NETFILTER_DROP","reason_num":[0-9]*,.*"netns":"'"$B"'".*"vni":100,.*"inner":{"family":4,"proto":"icmp","src":"172.16.0.1","dst":"172.16.0.2","icmp_type":8' <<<"$out")
+	n=$(grep -c '"reason":"NETFILTER_DROP","reason_num":[0-9]*,.*"netns":"'"$B"'".*"vni":100,.*"inner":{"ip_version":4,"proto":"icmp","src":"172.16.0.1","dst":"172.16.0.2","icmp_type":8' <<<"$out")
 	assert_eq "$n" "$PINGS" "one JSON drop object per ping"
 	n=$(grep '"type":"drop"' <<<"$out" | grep -c '"meaning":"a netfilter rule (iptables, nftables) or conntrack dropped it"}$')
 	assert_eq "$n" "$PINGS" "each drop object says what the kernel means by its reason"
 	# The summaries count the same drops, exactly.
-	n=$(grep '"type":"summary"' <<<"$out" | grep -o '{"reason":"NETFILTER_DROP","reason_num":[0-9]*,"location":"[^"]*","netns":"'"$B"'","count":[0-9]*' |
+	n=$(grep '"type":"drops_summary"' <<<"$out" | grep -o '{"reason":"NETFILTER_DROP","reason_num":[0-9]*,"location":"[^"]*","netns":"'"$B"'","count":[0-9]*' |
 		sed 's/.*"count"://' | paste -sd+ | bc)
 	assert_eq "$n" "$PINGS" "NETFILTER_DROP summary counts"
 }

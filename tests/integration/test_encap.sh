@@ -84,9 +84,9 @@ test_healthy_both_ways() {
 	assert_eq "$(count "$out" decap "$B" vxlan100 8)" 5 "echo requests decapsulated on $B's vxlan100"
 	assert_eq "$(count "$out" encap "$B" vxlan100 0)" 5 "echo replies encapsulated on $B"
 	assert_eq "$(count "$out" decap "$A" vxlan100 0)" 5 "echo replies decapsulated on $A"
-	assert_match "$out" '"device":"und0","hook":"out","layer":"underlay","vni":100,"outer_src":"10\.0\.0\.1","outer_dst":"10\.0\.0\.2","outer_sport":[0-9]+,"outer_dport":4789,"inner_src":"172\.16\.0\.1","inner_dst":"172\.16\.0\.2"' "outer and inner headers"
-	assert_match "$out" '"type":"summary",.*"tunnels":\[.*\{"netns":"'"$A"'","vni":100,"remote_vtep":"10\.0\.0\.2","encap_packets":[0-9]+' "summary per (netns, VNI, remote VTEP)"
-	assert_match "$out" '"events_lost":0' "no event lost"
+	assert_match "$out" '"device":"und0","hook":"tc/underlay-out","layer":"underlay","vni":100,"outer_src":"10\.0\.0\.1","outer_dst":"10\.0\.0\.2","outer_sport":[0-9]+,"outer_dport":4789,"inner_src":"172\.16\.0\.1","inner_dst":"172\.16\.0\.2"' "outer and inner headers"
+	assert_match "$out" '"type":"encap_summary",.*"tunnels":\[.*\{"netns":"'"$A"'","vni":100,"remote_vtep":"10\.0\.0\.2","encap_packets":[0-9]+' "summary per (netns, VNI, remote VTEP)"
+	assert_match "$out" '"total_lost":0' "no event lost"
 	assert_eq "$(progs_left "$out")" 0 "programs left after exit"
 }
 
@@ -105,8 +105,8 @@ test_ipv6_underlay() {
 	assert_eq "$(count "$out" encap "$B" und0 0)" 3 "replies leaving $B's IPv6 underlay"
 	assert_eq "$(count "$out" decap "$A" und0 0)" 3 "replies arriving on $A's IPv6 underlay"
 	assert_eq "$(count "$out" decap "$A" vxlan100 0)" 3 "replies decapsulated on $A (IPv6 underlay)"
-	assert_match "$out" '"netns":"'"$A"'","device":"und0","hook":"out","layer":"underlay","vni":100,"outer_src":"fd00::1","outer_dst":"fd00::2","outer_sport":[0-9]+,"outer_dport":4789,"inner_src":"172\.16\.0\.1"' "IPv6 outer headers, A to B"
-	assert_match "$out" '"netns":"'"$B"'","device":"und0","hook":"out","layer":"underlay","vni":100,"outer_src":"fd00::2","outer_dst":"fd00::1",.*"inner_src":"172\.16\.0\.2"' "IPv6 outer headers, B to A"
+	assert_match "$out" '"netns":"'"$A"'","device":"und0","hook":"tc/underlay-out","layer":"underlay","vni":100,"outer_src":"fd00::1","outer_dst":"fd00::2","outer_sport":[0-9]+,"outer_dport":4789,"inner_src":"172\.16\.0\.1"' "IPv6 outer headers, A to B"
+	assert_match "$out" '"netns":"'"$B"'","device":"und0","hook":"tc/underlay-out","layer":"underlay","vni":100,"outer_src":"fd00::2","outer_dst":"fd00::1",.*"inner_src":"172\.16\.0\.2"' "IPv6 outer headers, B to A"
 	assert_match "$out" '"remote_vtep":"fd00::2","encap_packets":[1-9]' "summary names the IPv6 remote VTEP"
 	lab teardown >/dev/null
 }
@@ -114,7 +114,7 @@ test_ipv6_underlay() {
 # summary_field OUT NETNS FIELD: FIELD of NETNS's tunnel row in each
 # summary, one line per summary (nothing for a summary without the row).
 summary_field() {
-	grep '"type":"summary"' <<<"$1" | grep -o '{"netns":"'"$2"'","vni":100,[^}]*' |
+	grep '"type":"encap_summary"' <<<"$1" | grep -o '{"netns":"'"$2"'","vni":100,[^}]*' |
 		grep -o "\"$3\":[0-9]*" | cut -d: -f2
 }
 
@@ -209,8 +209,8 @@ test_filters() {
 	assert_match "$out" '^rc=0' "unfiltered run exits 0"
 	ev=$(events "$out")
 	assert_match "$ev" '"proto":"icmp"' "unfiltered: ICMP seen"
-	assert_match "$ev" '"proto":"tcp","sport":[0-9]+,"dport":9100' "unfiltered: TCP 9100 seen"
-	assert_match "$ev" '"proto":"udp","sport":[0-9]+,"dport":9200' "unfiltered: UDP 9200 seen"
+	assert_match "$ev" '"proto":"tcp","inner_sport":[0-9]+,"inner_dport":9100' "unfiltered: TCP 9100 seen"
+	assert_match "$ev" '"proto":"udp","inner_sport":[0-9]+,"inner_dport":9200' "unfiltered: UDP 9200 seen"
 
 	out=$(encap_while_mixed --auto --netns "$A" --proto tcp)
 	assert_match "$out" '^rc=0' "--proto tcp exits 0"
@@ -221,13 +221,13 @@ test_filters() {
 	out=$(encap_while_mixed --auto --netns "$A" --port 9200)
 	assert_match "$out" '^rc=0' "--port 9200 exits 0"
 	ev=$(events "$out")
-	assert_match "$ev" '"proto":"udp","sport":[0-9]+,"dport":9200' "--port 9200 keeps UDP 9200"
+	assert_match "$ev" '"proto":"udp","inner_sport":[0-9]+,"inner_dport":9200' "--port 9200 keeps UDP 9200"
 	assert_no_match "$ev" '"proto":"(icmp|tcp)"' "--port 9200 drops ICMP and TCP 9100"
 
 	out=$(encap_while_mixed --auto --netns "$A" --vni 200)
 	assert_match "$out" '^rc=0' "--vni 200 exits 0"
 	assert_eq "$(events "$out" | wc -l)" 0 "--vni 200 suppresses VNI 100"
-	assert_match "$out" '"type":"summary"' "--vni 200 still prints summaries"
+	assert_match "$out" '"type":"encap_summary"' "--vni 200 still prints summaries"
 	out=$(encap_while_mixed --auto --netns "$A" --vni 100 --proto icmp)
 	assert_eq "$(count "$out" encap "$A" vxlan100 8)" 3 "--vni 100 keeps VNI 100"
 
@@ -267,7 +267,7 @@ test_rate() {
 	out=$(PINGS="-c 20 -i 0.05" encap_while_pings --auto --netns "$A" --proto icmp --host 172.16.0.2 --rate 3 --interval 5s)
 	assert_match "$out" '^rc=0' "vxray encap --rate exits 0"
 	n=$(events "$out" | wc -l)
-	lim=$(grep '"type":"summary"' <<<"$out" | tail -1 | grep -o '"rate_limited":[0-9]*' | cut -d: -f2)
+	lim=$(grep '"type":"encap_summary"' <<<"$out" | tail -1 | grep -o '"rate_limited":[0-9]*' | cut -d: -f2)
 	((n >= 3 && n <= 6)) || fail "events emitted with --rate 3 over one to two windows: $n"
 	assert_eq "$((n + ${lim:-0}))" 80 "events emitted + rate-limited = matching events"
 }
@@ -497,7 +497,7 @@ test_xdp() {
 	out=$(encap_while_pinging 4 --xdp --auto --netns "$A" --netns "$B")
 	assert_match "$out" 'XDP in native mode on und0 in '"$B" "says XDP was attached natively"
 	assert_match "$out" 'XDP native on underlay ingress' "the startup line names XDP"
-	assert_eq "$(grep -c '"type":"decap",.*"netns":"'"$B"'","device":"und0","hook":"xdp-in",.*"icmp_type":8,' <<<"$out")" 4 "requests seen by XDP on $B's underlay"
+	assert_eq "$(grep -c '"type":"decap",.*"netns":"'"$B"'","device":"und0","hook":"xdp/underlay-in",.*"icmp_type":8,' <<<"$out")" 4 "requests seen by XDP on $B's underlay"
 	assert_eq "$(count "$out" decap "$B" vxlan100 8)" 4 "requests decapsulated on $B"
 	assert_no_match "$(ip -n "$B" link show und0)" 'xdp' "XDP left on $B's underlay"
 	tmp=$(mktemp -d)

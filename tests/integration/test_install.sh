@@ -34,6 +34,7 @@ test_layout() {
 	644 usr/local/share/vxray/deploy/prometheus-kubernetes.yml
 	755 usr/local/share/vxray/vxray-lab
 	644 usr/local/lib/vxray/vx_lab_csum.bpf.o
+	$(cd "$ROOT/docs/schema" && ls README.md ./*.schema.json | sed 's|^\(\./\)\{0,1\}|644 usr/local/share/vxray/schema/|')
 	EOF
 	)
 	assert_eq "$got" "$want" "installed files and modes"
@@ -43,7 +44,7 @@ test_layout() {
 	page=$(MANWIDTH=200 man -l "$DEST/usr/local/share/man/man8/vxray.8" 2>/dev/null)
 	for f in sbin/vxray share/man/man8/vxray.8 share/bash-completion/completions/vxray \
 		 lib/systemd/system/vxray-agent.service share/vxray/deploy/ share/vxray/vxray-lab \
-		 lib/vxray/vx_lab_csum.bpf.o; do
+		 lib/vxray/vx_lab_csum.bpf.o share/vxray/schema/; do
 		assert_match "$page" "PREFIX/$f" "vxray(8) FILES names $f"
 	done
 }

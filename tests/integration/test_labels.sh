@@ -76,4 +76,30 @@ test_every_view_names_namespaces_alike() {
 		"metrics never call $A's tunnel the host's"
 }
 
+# The one-shot and windowed views, run from inside A as well: doctor,
+# diagnose, conntrack and latency name vxray's own namespace by its name,
+# never "" or "host", in every namespace field of their JSON.
+test_one_shot_views_name_namespaces_alike() {
+	require_root
+	lab setup >/dev/null || fail "lab setup"
+	lab heal >/dev/null
+	local out v
+	for v in doctor diagnose conntrack latency; do
+		case $v in
+		doctor) out=$(in_a "$VXRAY" doctor -j 2>&1) ;;
+		diagnose) out=$(in_a "$VXRAY" diagnose -j -d 3s ${VX_BACKEND:+--backend "$VX_BACKEND"} 2>&1) ;;
+		conntrack) out=$(in_a "$VXRAY" conntrack -j -d 2s 2>&1) ;;
+		latency)
+			in_a ping -q -c 20 -i 0.1 -W 1 172.16.0.2 >/dev/null 2>&1 &
+			out=$(in_a "$VXRAY" latency -j --auto -d 3s 2>&1)
+			wait
+			;;
+		esac
+		assert_match "$out" "\"netns\":\"$A\"" "$v names its own namespace $A"
+		assert_no_match "$out" '"(netns|peer_netns|from_netns|to_netns)":("host"|"")' \
+			"$v never calls $A \"host\" or \"\""
+	done
+}
+
 run_test "every view and the metrics name namespaces alike" test_every_view_names_namespaces_alike
+run_test "doctor, diagnose, conntrack and latency name namespaces alike" test_one_shot_views_name_namespaces_alike

@@ -78,7 +78,7 @@ median_bucket() {
 	jq -r --arg s "$2" --arg n "$3" --arg d "$4" '
 		[.stages[] | select(.stage == $s) | .hists[] | select(.netns == $n and .device == $d)] | first
 		| if . == null then "0 0" else
-		  .count as $c
+		  .samples as $c
 		  | reduce .buckets[] as $b ({sum: 0, r: null};
 			if .r == null then .sum += $b.count | (if .sum * 2 >= $c then .r = "\($b.lo_ns) \($b.hi_ns)" else . end) else . end)
 		  | .r // "0 0" end' <<<"$1"
@@ -91,7 +91,7 @@ run_rtt_ns() {
 
 # count JSON STAGE: samples in a stage over every histogram.
 count() {
-	jq -r --arg s "$2" '[.stages[] | select(.stage == $s) | .hists[].count] | add // 0' <<<"$1"
+	jq -r --arg s "$2" '[.stages[] | select(.stage == $s) | .hists[].samples] | add // 0' <<<"$1"
 }
 
 join_ok() { # JSON STAGE
@@ -147,7 +147,7 @@ test_healthy() {
 	((e + w + d < 2 * rtt)) ||
 		fail "encap+wire+decap medians ($e+$w+$d ns) exceed twice the overlay RTT ($rtt ns)"
 	# The bucket list (-j) holds every sample.
-	assert_eq "$(jq '[.stages[] | select(.stage == "encap") | .hists[] | .count == ([.buckets[].count] | add)] | all' <<<"$j")" true \
+	assert_eq "$(jq '[.stages[] | select(.stage == "encap") | .hists[] | .samples == ([.buckets[].count] | add)] | all' <<<"$j")" true \
 		"buckets add up to the count"
 }
 
@@ -254,7 +254,7 @@ test_bad_input_and_cleanup() {
 	assert_eq "$rc" 2 "exit code with nothing to watch"
 	assert_match "$out" 'nothing to watch' "says what to do"
 	out=$("$VXRAY" latency -i "$A:nope0" -d 1s 2>&1); rc=$?
-	assert_eq "$rc" 2 "exit code for an unknown interface"
+	assert_eq "$rc" 4 "exit code for an unknown interface"
 	# A backend the kernel refuses is one clear sentence and exit 1; where
 	# it is allowed (the 6.1 guest), the startup line names it.
 	out=$("$VXRAY" latency --backend fentry --auto --netns "$A" -d 1s 2>&1); rc=$?

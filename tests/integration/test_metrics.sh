@@ -193,7 +193,7 @@ test_port_in_use() {
 	done
 	out=$(timeout 20 "$VXRAY" agent --metrics "127.0.0.1:$port" -d 5s 2>&1)
 	rc=$?
-	assert_eq "$rc" 2 "exit status with the port in use"
+	assert_eq "$rc" 4 "exit status with the port in use (not ready)"
 	assert_match "$out" "cannot serve metrics on 127\.0\.0\.1:$port: the port is already in use" "one clear sentence"
 	assert_eq "$(wc -l <<<"$out")" 1 "only that sentence"
 }
@@ -202,7 +202,7 @@ test_bad_listen_addresses() {
 	local out rc
 	out=$("$VXRAY" agent --metrics 192.0.2.77:9435 -d 1s 2>&1)
 	rc=$?
-	assert_eq "$rc" 2 "exit status for an address not on this host"
+	assert_eq "$rc" 4 "exit status for an address not on this host (not ready)"
 	assert_match "$out" 'that address is not on this host' "non-local address"
 	out=$("$VXRAY" agent --metrics 'not-an-ip:9435' 2>&1)
 	assert_eq "$?" 2 "exit status for a host name"
@@ -213,7 +213,7 @@ test_bad_listen_addresses() {
 		"points to vxray agent"
 	assert_eq "$(wc -l <<<"$out")" 1 "one sentence"
 	out=$("$VXRAY" encap --metrics 192.0.2.77:9435 --auto -d 1s 2>&1)
-	assert_eq "$?" 2 "a view's --metrics address not on this host"
+	assert_eq "$?" 4 "a view's --metrics address not on this host (not ready)"
 	assert_match "$out" 'that address is not on this host' "a view checks the address too"
 }
 

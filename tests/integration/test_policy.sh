@@ -159,12 +159,12 @@ test_scenario5_json() {
 	sent=$(sed -n 's/^sent: //p' <<<"$out")
 	icmp=${sent% *}
 	syn=${sent#* }
-	n=$(grep -c '^{"type":"nf_drop",.*"hook":"INPUT","family":"ipv4","netns":"'"$B"'".*"vni":100,.*"inner":{"family":4,"proto":"icmp","src":"172.16.0.1","dst":"172.16.0.2","icmp_type":8' <<<"$out")
+	n=$(grep -c '^{"type":"nf_drop",.*"nf_hook":"INPUT","nf_family":"ipv4","netns":"'"$B"'".*"vni":100,.*"inner":{"ip_version":4,"proto":"icmp","src":"172.16.0.1","dst":"172.16.0.2","icmp_type":8' <<<"$out")
 	assert_eq "$n" "$icmp" "one nf_drop object per ping"
-	n=$(grep -c '^{"type":"nf_drop",.*"inner":{"family":4,"proto":"tcp","src":"172.16.0.1","dst":"172.16.0.2","sport":[0-9]*,"dport":8080' <<<"$out")
+	n=$(grep -c '^{"type":"nf_drop",.*"inner":{"ip_version":4,"proto":"tcp","src":"172.16.0.1","dst":"172.16.0.2","sport":[0-9]*,"dport":8080' <<<"$out")
 	assert_eq "$n" "$syn" "one nf_drop object per 8080 SYN"
-	tot=$(grep '^{"type":"totals"' <<<"$out")
-	assert_match "$tot" '"drops":'$((icmp + syn))',"unattributed":0,"lost":0' "totals"
+	tot=$(grep '^{"type":"policy_totals"' <<<"$out")
+	assert_match "$tot" '"total_drops":'$((icmp + syn))',"total_unattributed":0,"total_lost":0' "totals"
 	assert_match "$tot" '\{"netns":"'"$B"'","source":"iptables-nft","family":"ip","table":"filter","chain":"INPUT","position":[0-9]+,"handle":[0-9]+,"verdict":"DROP","text":"-A INPUT -i vxlan100 -p icmp -m comment --comment \\"vxray-lab scenario 5: drop ICMP\\" -j DROP","count":'"$icmp"',' "the ICMP rule in JSON"
 	assert_match "$tot" '"text":"-A INPUT -i vxlan100 -p tcp -m tcp --dport 8080 -m comment --comment \\"vxray-lab scenario 5: drop TCP 8080\\" -j DROP","count":'"$syn"',' "the 8080 rule in JSON"
 }

@@ -115,7 +115,7 @@ test_fdb_remote_from_flow_table() {
 	lab teardown >/dev/null
 	assert_match "$out" '^rc=0' "vxray retrans exits 0"
 	assert_match "$out" "tunnels from the datapath's flow table, else the route" "the startup line says where tunnels come from"
-	assert_match "$out" '"type":"retrans",.*"dport":5011,.*"full_size":true,"tunnel":\{"device":"vxlan100","vni":100,"local_vtep":"10\.0\.0\.1","remote_vtep":"10\.0\.0\.2"\}' \
+	assert_match "$out" '"type":"retrans",.*"inner_dport":5011,.*"full_size":true,"tunnel":\{"device":"vxlan100","vni":100,"local_vtep":"10\.0\.0\.1","remote_vtep":"10\.0\.0\.2"\}' \
 		"the FDB peer as the remote VTEP, from the flow table"
 }
 
@@ -162,9 +162,9 @@ test_mtu_trap_json() {
 	require_root
 	local out
 	out=$(transfer_while_tracing 200000 --netns "$A" -j)
-	assert_match "$out" '"type":"retrans",.*"src":"172\.16\.0\.1",.*"dst":"172\.16\.0\.2","dport":5009,.*"full_size":true,"tunnel":\{"device":"vxlan100","vni":100,"local_vtep":"10\.0\.0\.1","remote_vtep":"10\.0\.0\.2"\}' "JSON retransmit"
-	assert_match "$out" '"type":"mtu_fingerprint","netns":"'"$A"'","device":"vxlan100","vni":100,"overlay_mtu":1500,.*"mtu_mismatch":true' "JSON fingerprint"
-	assert_match "$out" '"type":"summary",' "JSON summary"
+	assert_match "$out" '"type":"retrans",.*"inner_src":"172\.16\.0\.1",.*"inner_dst":"172\.16\.0\.2","inner_dport":5009,.*"full_size":true,"tunnel":\{"device":"vxlan100","vni":100,"local_vtep":"10\.0\.0\.1","remote_vtep":"10\.0\.0\.2"\}' "JSON retransmit"
+	assert_match "$out" '"type":"mtu_fingerprint","schema":1,"netns":"'"$A"'","device":"vxlan100","vni":100,"mtu":1500,.*"mtu_mismatch":true' "JSON fingerprint"
+	assert_match "$out" '"type":"retrans_summary",' "JSON summary"
 }
 
 test_scoped_elsewhere() {

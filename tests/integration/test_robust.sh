@@ -151,7 +151,7 @@ test_flood() {
 		fail "trace did not print every event, the later datagrams' too"
 	# The datapath's lines (trace merges other sources too: vxlan_xmit).
 	assert_eq "$(grep -E '"event":"(ENCAP|WIRE-OUT|WIRE-IN|DECAP)"' "$TMP"/trace.out | tail -n $((4 * k)) |
-		grep -c '"inner":"udp 172\.16\.0\.1:[0-9]* -> 172\.16\.0\.2:9999"')" \
+		grep -c '"packet":"udp 172\.16\.0\.1:[0-9]* -> 172\.16\.0\.2:9999"')" \
 		"$((4 * k))" "the last datapath lines are the later datagrams'"
 	kill -0 "$tpid" 2>/dev/null || fail "trace died: $(tail -5 "$TMP"/trace.err)"
 	kev2=$(counter "$tpid" $VX_C_EVENTS)
@@ -166,7 +166,7 @@ test_flood() {
 	said=$(sed -n 's/.*trace: \([0-9]*\) datapath events lost.*/\1/p' "$TMP"/trace.err |
 		awk '{ s += $1 } END { print s + 0 }')
 	lines=$(grep -cE '"event":"(ENCAP|WIRE-OUT|WIRE-IN|DECAP)"' "$TMP"/trace.out)
-	enc=$(grep '"type":"summary"' "$TMP"/encap.out | tail -1 |
+	enc=$(grep '"type":"encap_summary"' "$TMP"/encap.out | tail -1 |
 		grep -o '{"netns":"'"$A"'","vni":100,"remote_vtep":"10\.0\.0\.2","encap_packets":[0-9]*' |
 		grep -o '[0-9]*$')
 	echo "# after: kernel events $kev2, lost $klost2, said lost $said, printed $lines," \
@@ -197,7 +197,7 @@ mk_vxlan100() {
 
 # ICMP echo requests vxray printed leaving NS's DEV.
 requests_out() {
-	grep -c '"type":"encap",.*"netns":"'"$2"'","device":"'"$3"'","hook":"out",.*"icmp_type":8,' "$1"
+	grep -c '"type":"encap",.*"netns":"'"$2"'","device":"'"$3"'","hook":"tc/[a-z]*-out",.*"icmp_type":8,' "$1"
 }
 
 test_churn() {
@@ -240,7 +240,7 @@ test_churn() {
 	echo "# $cycles cycles in $((SECONDS - t0)) s"
 	ip netns exec "$A" ping -c 4 -i 0.2 -W 1 -q 172.16.0.2 >/dev/null || fail "no overlay after the churn"
 	ip netns exec "$C" ping -c 4 -i 0.2 -W 1 -q 172.17.0.2 >/dev/null
-	wait_grep "$f" '"type":"encap",.*"netns":"'"$C"'","device":"vxlan200","hook":"out",.*"icmp_type":8,' 4 ||
+	wait_grep "$f" '"type":"encap",.*"netns":"'"$C"'","device":"vxlan200","hook":"tc/vxlan-out",.*"icmp_type":8,' 4 ||
 		fail "no events on the recreated $C's vxlan200; what vxray said of $C last: $(grep -v '"type":"encap"' "$f" | grep -- "$C" | tail -6)"
 	fd1=$(fd_count "$pid")
 	rss1=$(rss_kib "$pid")

@@ -61,7 +61,7 @@ wait_after() {
 }
 
 # Echo requests vxray printed leaving NS's DEV (encap -j).
-req_re() { echo '"type":"encap",.*"netns":"'"$1"'","device":"'"$2"'","hook":"out",.*"icmp_type":8,'; }
+req_re() { echo '"type":"encap",.*"netns":"'"$1"'","device":"'"$2"'","hook":"tc/[a-z]*-out",.*"icmp_type":8,'; }
 
 # Two namespaces as the kernel's vxlan_bridge_1d builds its VTEPs: the
 # VXLAN device has `local` and `remote` but no `dev`, so its underlay is
@@ -204,7 +204,7 @@ ping_c() { ip netns exec "$C" ping -c "$1" -i 0.2 -W 1 -q 172.17.0.2 >/dev/null;
 
 # Summary rows of C: "gone? encap_packets" per row, in the last summary.
 c_rows() {
-	grep '"type":"summary"' "$1" | tail -1 | grep -o '{"netns":"'"$C"'"[^}]*}' |
+	grep '"type":"encap_summary"' "$1" | tail -1 | grep -o '{"netns":"'"$C"'"[^}]*}' |
 		sed 's/.*"netns":"[^"]*",\("gone":true,\)\{0,1\}.*"encap_packets":\([0-9]*\).*/\1\2/'
 }
 
@@ -243,7 +243,7 @@ test_incarnations() {
 	gone=$(grep -c '"netns":"'"$C"'","gone":true' "$f")
 	assert_eq "$gone" 1 "summaries that showed the old $C as gone"
 	assert_no_match "$(cat "$f")" '"encap_packets":5,' "never 3 + 2 packets in one row"
-	assert_no_match "$(grep '"type":"summary"' "$f")" '"netns":"netns:' "every row named by name"
+	assert_no_match "$(grep '"type":"encap_summary"' "$f")" '"netns":"netns:' "every row named by name"
 	m=$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" | grep '^vxray_tunnel_packets_total{netns="'"$C"'"')
 	assert_eq "$(grep -c . <<<"$m")" 1 "one tunnel packet series for $C: $m"
 	assert_match "$m" 'direction="encap"} 2$' "the metric counts the new $C's packets only"
@@ -346,12 +346,13 @@ test_all_netns() {
 	wait_grep "$f" "network namespace $C was deleted" || fail "the deleted $C was not let go: $(grep -v '"type"' "$f" | tail -5)"
 }
 
-# bad VALUE SENTENCE [COMMAND]: vxray exits 2 saying SENTENCE.
+# bad VALUE SENTENCE [COMMAND [RC]]: vxray exits RC (2, a usage error, by
+# default; 4 for a namespace that is not there) saying SENTENCE.
 bad() {
 	local out rc
 	out=$("$VXRAY" "${3:-encap}" --auto $1 -d 1s 2>&1)
 	rc=$?
-	assert_eq "$rc" 2 "exit code for $1"
+	assert_eq "$rc" "${4:-2}" "exit code for $1"
 	assert_match "$out" "$2" "the sentence for $1"
 	assert_eq "$(grep -c . <<<"$out")" 1 "one line for $1: $out"
 }
@@ -359,13 +360,13 @@ bad() {
 test_bad_netns() {
 	require_root
 	local pid=$BASHPID
-	bad "--netns pid:4194303" '^vxray: no such process 4194303: pid:PID names the network namespace of a running process$'
+	bad "--netns pid:4194303" '^vxray: no such process 4194303: pid:PID names the network namespace of a running process$' encap 4
 	bad "--netns pid:abc" "pid: takes the id of a running process, such as pid:1234"
 	bad "--netns /etc/hosts" "^vxray: '/etc/hosts' is not a network namespace file: give a name from .ip netns list., a path such as /proc/PID/ns/net, or pid:PID$"
 	bad "--netns /proc/$pid/ns/mnt" "'/proc/$pid/ns/mnt' is a mount namespace, not a network namespace"
-	bad "--netns /nonexistent/ns" "no such file '/nonexistent/ns'"
+	bad "--netns /nonexistent/ns" "no such file '/nonexistent/ns'" encap 4
 	bad "--netns a/b" "neither a name \(no '/'\) nor an absolute path"
-	bad "--netns $P-none" "network namespace '$P-none' does not exist"
+	bad "--netns $P-none" "network namespace '$P-none' does not exist" encap 4
 	bad "--all-netns --netns $P-x" "--all-netns chooses every namespace itself"
 	bad "--all-netns" "option --all-netns does not apply to .vxray drops." drops
 }

@@ -63,13 +63,13 @@ journey() { # JSON PKT
 # What a failed count has to go on: warnings and each line's event, netns
 # and inner packet, the first 40.
 timeline_brief() {
-	jq -r 'if .type == "trace" then "\(.event)@\(.netns) \(.inner // .why // "")" else "\(.level // .type): \(.message // "")" end' <<<"$1" | head -40 | tr '\n' ';'
+	jq -r 'if .type == "trace" then "\(.event)@\(.netns) \(.packet // .why // "")" else "\(.level // .type): \(.message // "")" end' <<<"$1" | head -40 | tr '\n' ';'
 }
 
 # The echo requests A sent (ICMP type 8), as JSON lines, for EVENT in NETNS.
 requests() { # JSON EVENT NETNS
 	jq -c --arg e "$2" --arg n "$3" \
-		'select(.type == "trace" and .event == $e and .netns == $n and (.inner | test("^icmp 172\\.16\\.0\\.1 -> 172\\.16\\.0\\.2 type 8 ")))' <<<"$1"
+		'select(.type == "trace" and .event == $e and .netns == $n and (.packet | test("^icmp 172\\.16\\.0\\.1 -> 172\\.16\\.0\\.2 type 8 ")))' <<<"$1"
 }
 
 # The timeline is read back from what vxray printed, line by line in the
@@ -266,7 +266,7 @@ test_scenario2_rule() {
 	nfl=$(jq -c --arg b "$B" 'select(.type == "trace" and .netns == $b and .nf_hook != null and (.packet | test("icmp type 8 ")))' <<<"$j")
 	assert_eq "$(grep -c . <<<"$nfl")" "$PINGS" "a netfilter line per ping at $B"
 	while read -r nf; do
-		assert_match "$nf" '"nf_hook":"INPUT","family":"ipv4"' "the netfilter line names the INPUT hook"
+		assert_match "$nf" '"nf_hook":"INPUT","nf_family":"ipv4"' "the netfilter line names the INPUT hook"
 		assert_match "$(jq -r '.rule.text // .rule_why' <<<"$nf")" \
 			'scenario 2: drop overlay ICMP.*-j DROP' "the netfilter line names the ICMP rule"
 		assert_match "$(jq -c '.rule | [.table, .chain, .verdict]' <<<"$nf")" '\["filter","INPUT","DROP"\]' \
@@ -298,12 +298,12 @@ test_conntrack_scenario3() {
 	# with the table not (yet) full again.
 	alert=$(jq -c --arg b "$B" 'select(.event == "CT-ALERT" and .netns == $b)' <<<"$j" | grep -m1 '"why":"table full' || jq -c 'select(.event == "CT-ALERT")' <<<"$j")
 	assert_match "$alert" '"why":"table full \([0-9]+/10\)' "an ALERT: $B's table is full"
-	new=$(jq -c --arg b "$B" 'select(.event == "CT-NEW" and .netns == $b and (.tuple | test("^udp 172\\.16\\.0\\.1:[0-9]+→172\\.16\\.0\\.2:12001$")))' <<<"$j" | head -1)
+	new=$(jq -c --arg b "$B" 'select(.event == "CT-NEW" and .netns == $b and (.packet | test("^udp 172\\.16\\.0\\.1:[0-9]+→172\\.16\\.0\\.2:12001$")))' <<<"$j" | head -1)
 	[[ -n $new ]] || fail "no CT-NEW for the first flow in $B: $(jq -c 'select(.event | test("^CT-"))' <<<"$j" | head -5)"
-	sport=$(jq -r '.tuple | capture(":(?<p>[0-9]+)→").p' <<<"$new")
+	sport=$(jq -r '.packet | capture(":(?<p>[0-9]+)→").p' <<<"$new")
 	# The entry is made after the packet was decapsulated in B: a netlink
 	# event stamped on receipt still lands after the datapath's line.
-	decap=$(jq -c --arg b "$B" --arg s "$sport" 'select(.event == "DECAP" and .netns == $b and (.inner | test("udp 172\\.16\\.0\\.1:" + $s + " ")))' <<<"$j" | head -1)
+	decap=$(jq -c --arg b "$B" --arg s "$sport" 'select(.event == "DECAP" and .netns == $b and (.packet | test("udp 172\\.16\\.0\\.1:" + $s + " ")))' <<<"$j" | head -1)
 	[[ -n $decap ]] || fail "the first flow's packet was not decapsulated at $B"
 	(($(jq .ts_ns <<<"$new") >= $(jq .ts_ns <<<"$decap"))) ||
 		fail "CT-NEW ($(jq .ts_ns <<<"$new")) stamped before its packet's DECAP ($(jq .ts_ns <<<"$decap"))"
@@ -334,7 +334,7 @@ test_retrans_scenario4() {
 	rt=$(jq -c --arg a "$A" 'select(.event == "RETRANS" and .netns == $a and (.packet | test("→172\\.16\\.0\\.2:5099$")))' <<<"$j" | head -1)
 	[[ -n $rt ]] || fail "no retransmit of the stalled transfer: $(jq -c 'select(.event == "RETRANS")' <<<"$j" | head -3)"
 	assert_match "$rt" '"device":"vxlan100".*"full_size":true,"through_tunnel":true' "a full-size retransmit through $A's tunnel"
-	first=$(jq -c --arg a "$A" 'select(.event == "ENCAP" and .netns == $a and (.inner | test(" -> 172\\.16\\.0\\.2:5099$")))' <<<"$j" | head -1)
+	first=$(jq -c --arg a "$A" 'select(.event == "ENCAP" and .netns == $a and (.packet | test(" -> 172\\.16\\.0\\.2:5099$")))' <<<"$j" | head -1)
 	[[ -n $first ]] || fail "the transfer's segments were not traced at $A"
 	(($(jq .ts_ns <<<"$rt") > $(jq .ts_ns <<<"$first"))) || fail "the retransmit is stamped before the flow's first segment"
 	assert_ordered "$j"
@@ -364,7 +364,7 @@ test_link_change() {
 		'"up":true' "$A's vxlan100 reported up"
 	# In the printed order (by stamp for lines marked late, VMTEST only):
 	# pings, down, up, pings.
-	order=$(jq -rs --arg a "$A" '[.[] | select(.type == "trace" and .netns == $a and (.event == "LINK" or (.event == "ENCAP" and (.inner | test("^icmp 172\\.16\\.0\\.1 -> 172\\.16\\.0\\.2 type 8 ")))))]
+	order=$(jq -rs --arg a "$A" '[.[] | select(.type == "trace" and .netns == $a and (.event == "LINK" or (.event == "ENCAP" and (.packet | test("^icmp 172\\.16\\.0\\.1 -> 172\\.16\\.0\\.2 type 8 ")))))]
 		| (if any(.late) then sort_by(.ts_ns) else . end)[] | if .event == "LINK" then .change else "ping" end' <<<"$j" | uniq | tr '\n' ' ')
 	assert_eq "$order" "ping down up ping " "the link changes between the pings, in printed order"
 	assert_ordered "$j"
