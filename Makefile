@@ -278,8 +278,10 @@ install: $(VXRAY) $(BUILD)/bpf/tc/vx_lab_csum.bpf.o
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|' docs/deploy/vxray-agent.service \
 		>$(DESTDIR)$(UNITDIR)/vxray-agent.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/vxray-agent.service
-	install -m 0644 docs/deploy/README.md docs/deploy/daemonset.yaml docs/deploy/prometheus.yml \
-		docs/deploy/prometheus-kubernetes.yml $(DESTDIR)$(PREFIX)/share/vxray/deploy/
+	install -m 0644 docs/deploy/README.md docs/deploy/RUNBOOK.md docs/deploy/daemonset.yaml \
+		docs/deploy/prometheus.yml docs/deploy/prometheus-kubernetes.yml \
+		docs/deploy/prometheus-rules.yml docs/deploy/alertmanager.yml \
+		$(DESTDIR)$(PREFIX)/share/vxray/deploy/
 	install -d $(DESTDIR)$(PREFIX)/share/vxray/schema
 	install -m 0644 docs/schema/README.md docs/schema/*.schema.json \
 		$(DESTDIR)$(PREFIX)/share/vxray/schema/

@@ -16,7 +16,7 @@ pkgs=(
 	iproute2 iptables nftables conntrack socat iperf3 iputils-ping procps
 	kmod tcpdump util-linux libcap2-bin ethtool jq
 	# metrics tests (promtool and a real Prometheus server), man page checks
-	prometheus curl man-db groff-base
+	prometheus prometheus-alertmanager curl man-db groff-base
 	# systemd-analyze verifies the agent's unit
 	systemd
 	# make deb and its test: dpkg-buildpackage, debhelper, lintian

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define VX_METRICS_MAX_LABELS 6
+#define VX_METRICS_MAX_LABELS 10 /* vxray_vxlan_device_info has 9 */
 #define VX_METRICS_MAX_BUCKETS 32
 
 enum vx_metric_type {

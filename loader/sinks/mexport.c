@@ -53,12 +53,21 @@ struct vx_mexport {
 	char sampling[16]; /* --sample, the histograms' sampling label */
 	struct vx_mfamily *ct_count, *ct_max, *ct_insert_failed, *ct_drop, *ct_early_drop;
 	struct vx_mfamily *lost, *attached, *backend, *refused, *build, *up, *interfaces;
+	struct vx_mfamily *dev_info, *dev_mtu, *ul_mtu, *remote_info;
 	uint64_t ns_ended; /* the datapath's vx_dp.ns_ended at the last fill */
 };
 
-static const char *const TUN_LABELS[] = {
-	"netns", "device", "vni", "remote_vtep", "direction", NULL
+/* local_vtep beside remote_vtep: A's encap toward B joins B's decap from
+ * A in PromQL (docs/deploy/prometheus-rules.yml). */
+static const char *const TUN_LABELS[] = { "netns",	 "device",    "vni", "local_vtep",
+					  "remote_vtep", "direction", NULL };
+static const char *const DEV_LABELS[] = { "netns",    "device",	    "mode",	   "vni",
+					  "dstport",  "local_vtep", "remote_vtep", "group",
+					  "underlay", NULL };
+static const char *const REMOTE_LABELS[] = {
+	"netns", "device", "vni", "remote_vtep", "source", NULL
 };
+#define MAX_DEVICES 1024
 
 /* Latency bucket bounds: every other power of two from 1.024us to 1.07s.
  * Powers of two are slot boundaries of the kernel's log-linear histogram,
@@ -99,6 +108,25 @@ static int setup_families(struct vx_mexport *me)
 		"Bytes of those packets as the counting hook saw them (the inner frame at a VXLAN "
 		"device, the outer packet at an underlay).",
 		TUN_LABELS, MAX_TUNNELS);
+	me->dev_info = vx_metrics_add(
+		m, "vxray_vxlan_device_info", VX_METRIC_GAUGE,
+		"A watched VXLAN device (value 1): mode classic, external (collect_md) or vnifilter; "
+		"its VNI (empty when external), UDP port, local VTEP (its local address, else the "
+		"route's source), remote VTEP or multicast group, and underlay device.",
+		DEV_LABELS, MAX_DEVICES);
+	me->dev_mtu = vx_metrics_add(m, "vxray_vxlan_device_mtu_bytes", VX_METRIC_GAUGE,
+				     "The MTU of a watched VXLAN device (the overlay MTU).",
+				     (const char *const[]){ "netns", "device", NULL }, MAX_DEVICES);
+	me->ul_mtu = vx_metrics_add(
+		m, "vxray_vxlan_underlay_mtu_bytes", VX_METRIC_GAUGE,
+		"The MTU of the underlay device a watched VXLAN device sends through.",
+		(const char *const[]){ "netns", "device", "underlay", NULL }, MAX_DEVICES);
+	me->remote_info = vx_metrics_add(
+		m, "vxray_vxlan_remote_info", VX_METRIC_GAUGE,
+		"A remote VTEP a watched VXLAN device sends to (value 1): its own remote, or one "
+		"from its FDB or, for an external device, from its routes (source device, fdb or "
+		"route); vni is the entry's own VNI, empty when it has none.",
+		REMOTE_LABELS, MAX_TUNNELS);
 	me->malformed =
 		vx_metrics_add(m, "vxray_malformed_frames_total", VX_METRIC_COUNTER,
 			       "Frames the datapath parser rejected, by the header that was wrong.",
@@ -194,7 +222,8 @@ static int setup_families(struct vx_mexport *me)
 	    !me->drops_total || !me->retrans || !me->synack || !me->lost || !me->attached ||
 	    !me->interfaces || !me->backend || !me->refused || !me->build || !me->up ||
 	    !me->latency || !me->ct_count || !me->ct_max || !me->ct_insert_failed || !me->ct_drop ||
-	    !me->ct_early_drop || !me->nf_drops || !me->lat_pkts || !me->lat_one_in)
+	    !me->ct_early_drop || !me->nf_drops || !me->lat_pkts || !me->lat_one_in ||
+	    !me->dev_info || !me->dev_mtu || !me->ul_mtu || !me->remote_info)
 		return -errno ? -errno : -ENOMEM;
 	return 0;
 }
@@ -318,10 +347,91 @@ static const char *addr_str(int family, const uint8_t *a, char *buf, size_t len)
 	return inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len) ? buf : "?";
 }
 
+/* An inventory address (AF_INET, AF_INET6; 0: none) as a label value. */
+static const char *inv_addr(int af, const union vx_addr *a, char *buf, size_t len)
+{
+	if (!af)
+		return "none";
+	return inet_ntop(af, a, buf, (socklen_t)len) ? buf : "?";
+}
+
+/* The local end of @vx's tunnels: its local address, else the source
+ * its outer packets get from the route to its first remote; "none". */
+static const char *local_vtep(const struct vx_vxlan_dev *vx, char *buf, size_t len)
+{
+	if (vx && vx->local_family)
+		return inv_addr(vx->local_family, &vx->local, buf, len);
+	if (vx && vx->route_src_family)
+		return inv_addr(vx->route_src_family, &vx->route_src, buf, len);
+	snprintf(buf, len, "none");
+	return buf;
+}
+
+/* The device inventory, as the watched devices are now: a device that
+ * went, or changed, leaves its old series (the families are cleared and
+ * filled again at each refresh). */
+static void fill_devices(struct vx_mexport *me, const struct vx_dp *dp)
+{
+	vx_metric_clear(me->dev_info);
+	vx_metric_clear(me->dev_mtu);
+	vx_metric_clear(me->ul_mtu);
+	vx_metric_clear(me->remote_info);
+	for (int i = 0; i < dp->n_w; i++) {
+		const struct vx_dp_watched *w = &dp->w[i];
+		const struct vx_vxlan_dev *d = w->vx;
+		char vni[16] = "", port[8], local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN],
+		     group[INET6_ADDRSTRLEN];
+		const char *ns;
+
+		if (!w->active || !w->is_vxlan || !d)
+			continue;
+		ns = vx_ns_label(w->netns_inum);
+		if (!d->external)
+			snprintf(vni, sizeof(vni), "%u", d->vni);
+		snprintf(port, sizeof(port), "%u", d->dstport);
+		local_vtep(d, local, sizeof(local));
+		snprintf(remote, sizeof(remote), "none");
+		snprintf(group, sizeof(group), "none");
+		inv_addr(d->remote_family, &d->remote, d->remote_is_group ? group : remote,
+			 INET6_ADDRSTRLEN);
+		vx_metric_set(me->dev_info,
+			      (const char *[]){ ns, d->name,
+						d->vnifilter ? "vnifilter" :
+						d->external  ? "external" :
+							       "classic",
+						vni, port, local, remote, group,
+						d->underlay[0] ? d->underlay : "none" },
+			      1);
+		vx_metric_set(me->dev_mtu, (const char *[]){ ns, d->name }, d->mtu);
+		if (d->underlay[0])
+			vx_metric_set(me->ul_mtu, (const char *[]){ ns, d->name, d->underlay },
+				      d->underlay_mtu);
+		if (d->remote_family && !d->remote_is_group)
+			vx_metric_set(me->remote_info,
+				      (const char *[]){ ns, d->name, vni, remote, "device" }, 1);
+		for (int r = 0; r < d->n_remotes && r < VX_INV_MAX_REMOTES; r++) {
+			const struct vx_remote *x = &d->remotes[r];
+			char a[INET6_ADDRSTRLEN], rv[16] = "";
+
+			if (x->vni != VX_VNI_UNKNOWN)
+				snprintf(rv, sizeof(rv), "%u", x->vni);
+			inv_addr(x->family, &x->addr, a, sizeof(a));
+			/* The device's own remote is an FDB entry too: once. */
+			if (x->vni == VX_VNI_UNKNOWN && !strcmp(a, remote))
+				continue;
+			vx_metric_set(
+				me->remote_info,
+				(const char *[]){ ns, d->name, rv, a,
+						  x->from == VX_REMOTE_ROUTE ? "route" : "fdb" },
+				1);
+		}
+	}
+}
+
 struct tun_sum {
 	const char *netns, *device;
 	uint32_t vni;
-	char remote[INET6_ADDRSTRLEN];
+	char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
 	bool encap;
 	uint64_t pkts, bytes;
 };
@@ -350,12 +460,13 @@ static void fold_tunnel(const struct vx_tun_key *k, const struct vx_tun_val *tot
 	r.vni = k->vni;
 	r.encap = k->at == VX_AT_TC_UL_OUT || k->at == VX_AT_TC_VX_OUT;
 	addr_str(k->family, k->remote, r.remote, sizeof(r.remote));
+	local_vtep(w->vx, r.local, sizeof(r.local));
 	r.pkts = tot->packets;
 	r.bytes = tot->bytes;
 	for (i = 0; i < f->n; i++)
 		if (f->rows[i].netns == r.netns && f->rows[i].device == r.device &&
 		    f->rows[i].vni == r.vni && f->rows[i].encap == r.encap &&
-		    !strcmp(f->rows[i].remote, r.remote))
+		    !strcmp(f->rows[i].remote, r.remote) && !strcmp(f->rows[i].local, r.local))
 			break;
 	if (i < f->n) {
 		f->rows[i].pkts += r.pkts;
@@ -381,8 +492,10 @@ static void fill_tunnels(struct vx_mexport *me, const struct vx_dp *dp)
 		vx_dp_tun_foreach(dp, fold_tunnel, &f);
 	for (int i = 0; i < f.n; i++) {
 		char vni[16];
-		const char *l[] = { f.rows[i].netns, f.rows[i].device, vni, f.rows[i].remote,
-				    f.rows[i].encap ? "encap" : "decap" };
+		const char *l[] = {
+			f.rows[i].netns, f.rows[i].device, vni,
+			f.rows[i].local, f.rows[i].remote, f.rows[i].encap ? "encap" : "decap"
+		};
 
 		vx_vni_str(f.rows[i].vni, vni, sizeof(vni));
 		vx_metric_set(me->tun_pkts, l, (double)f.rows[i].pkts);
@@ -476,6 +589,7 @@ void vx_mexport_datapath(struct vx_mexport *me, const struct vx_dp *dp)
 	vx_metric_set(me->underlay_other, (const char *[]){ "non_ip" }, (double)cnt[VX_R_NON_IP]);
 	vx_mexport_lost(me, "datapath", cnt[VX_C_LOST]);
 	fill_tunnels(me, dp);
+	fill_devices(me, dp);
 	fill_latency(me, dp);
 
 	vx_metric_clear(me->interfaces);

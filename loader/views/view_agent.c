@@ -228,12 +228,11 @@ static int open_probes(struct agent *a)
 static void report_backends(struct agent *a)
 {
 	vx_mexport_begin(a->view.me);
-	if (a->drops)
-		vx_mexport_backend(a->view.me, "drops", vx_dropsrc_backend(a->drops));
-	if (a->rt)
-		vx_mexport_backend(a->view.me, "retrans", vx_retranssrc_backend(a->rt));
-	if (a->ct)
-		vx_mexport_backend(a->view.me, "conntrack", vx_ct_backend(a->ct));
+	/* "none": the probe runs on nothing (every backend refused), which
+	 * the shipped VxrayProbeRunsOnNothing alert looks for. */
+	vx_mexport_backend(a->view.me, "drops", a->drops ? vx_dropsrc_backend(a->drops) : "none");
+	vx_mexport_backend(a->view.me, "retrans", a->rt ? vx_retranssrc_backend(a->rt) : "none");
+	vx_mexport_backend(a->view.me, "conntrack", a->ct ? vx_ct_backend(a->ct) : "none");
 	vx_mexport_lathooks(a->view.me, &a->hooks);
 	vx_mexport_end(a->view.me);
 }

@@ -29,6 +29,9 @@ test_layout() {
 	644 usr/local/share/bash-completion/completions/vxray
 	644 usr/local/lib/systemd/system/vxray-agent.service
 	644 usr/local/share/vxray/deploy/README.md
+	644 usr/local/share/vxray/deploy/RUNBOOK.md
+	644 usr/local/share/vxray/deploy/alertmanager.yml
+	644 usr/local/share/vxray/deploy/prometheus-rules.yml
 	644 usr/local/share/vxray/deploy/daemonset.yaml
 	644 usr/local/share/vxray/deploy/prometheus.yml
 	644 usr/local/share/vxray/deploy/prometheus-kubernetes.yml
@@ -136,6 +139,26 @@ test_prometheus_config() {
 	out=$(promtool check config "$DEST/usr/local/share/vxray/deploy/prometheus.yml" 2>&1) ||
 		fail "promtool check config: $out"
 	assert_match "$out" 'SUCCESS' "promtool accepts the scrape configuration"
+	assert_match "$out" 'prometheus-rules\.yml' "and the rule file it loads"
+}
+
+# The shipped rules: promtool checks them and runs their unit tests
+# (tests/prometheus/rules_test.yml: series in, alerts out, both VTEPs
+# named); amtool checks the Alertmanager configuration.
+test_prometheus_rules() {
+	command -v promtool >/dev/null || skip "promtool (Debian package prometheus) is not installed"
+	install_to /usr/local
+	local out
+	out=$(promtool check rules "$DEST/usr/local/share/vxray/deploy/prometheus-rules.yml" 2>&1) ||
+		fail "promtool check rules: $out"
+	assert_match "$out" 'SUCCESS: [0-9]+ rules found' "promtool accepts the rules"
+	out=$(promtool test rules "$ROOT/tests/prometheus/rules_test.yml" 2>&1) ||
+		fail "promtool test rules: $out"
+	assert_match "$out" 'SUCCESS' "the rules' unit tests pass"
+	command -v amtool >/dev/null || skip "amtool (Debian package prometheus-alertmanager) is not installed"
+	out=$(amtool check-config "$DEST/usr/local/share/vxray/deploy/alertmanager.yml" 2>&1) ||
+		fail "amtool check-config: $out"
+	assert_match "$out" 'SUCCESS' "amtool accepts the Alertmanager configuration"
 }
 
 # make uninstall takes away every file make install put there, and
@@ -163,4 +186,5 @@ run_test "install: the man page names every command and option" test_man_covers_
 run_test "install: the systemd unit verifies, retries 1 and 4, not 2" test_unit_verifies
 run_test "install: bash completion from the installed binary" test_completion
 run_test "install: the shipped Prometheus configuration passes promtool" test_prometheus_config
+run_test "install: the shipped rules pass promtool's checks and unit tests, amtool the Alertmanager file" test_prometheus_rules
 echo "1..$T_N"

@@ -91,8 +91,19 @@ test_promtool_scenario2() {
 	promtool check metrics <<<"$out" >"$tmp/promtool.txt" 2>&1 ||
 		fail "promtool check metrics: $(cat "$tmp/promtool.txt")"
 	# The echo requests still leave A through the tunnel ...
-	enc=$(value "$out" "vxray_tunnel_packets_total{netns=\"$A\",device=\"vxlan100\",vni=\"100\",remote_vtep=\"10.0.0.2\",direction=\"encap\"}")
+	enc=$(value "$out" "vxray_tunnel_packets_total{netns=\"$A\",device=\"vxlan100\",vni=\"100\",local_vtep=\"10.0.0.1\",remote_vtep=\"10.0.0.2\",direction=\"encap\"}")
 	assert_ge "$enc" "$PINGS" "echo requests encapsulated on $A"
+	# The device inventory the fleet rules join on: both ends, their MTUs.
+	assert_match "$out" "^vxray_vxlan_device_info\\{netns=\"$A\",device=\"vxlan100\",mode=\"classic\",vni=\"100\",dstport=\"4789\",local_vtep=\"10\\.0\\.0\\.1\",remote_vtep=\"10\\.0\\.0\\.2\",group=\"none\",underlay=\"und0\"\\} 1$" \
+		"A's device in the inventory"
+	assert_match "$out" "^vxray_vxlan_device_info\\{netns=\"$B\",device=\"vxlan100\",mode=\"classic\",vni=\"100\",dstport=\"4789\",local_vtep=\"10\\.0\\.0\\.2\",remote_vtep=\"10\\.0\\.0\\.1\"" \
+		"B's device in the inventory"
+	assert_eq "$(value "$out" "vxray_vxlan_device_mtu_bytes{netns=\"$A\",device=\"vxlan100\"}")" \
+		"$(ip -n "$A" -j link show vxlan100 | jq '.[0].mtu')" "A's overlay MTU"
+	assert_eq "$(value "$out" "vxray_vxlan_underlay_mtu_bytes{netns=\"$A\",device=\"vxlan100\",underlay=\"und0\"}")" \
+		"$(ip -n "$A" -j link show und0 | jq '.[0].mtu')" "A's underlay MTU"
+	assert_eq "$(value "$out" "vxray_vxlan_remote_info{netns=\"$A\",device=\"vxlan100\",vni=\"100\",remote_vtep=\"10.0.0.2\",source=\"device\"}")" 1 \
+		"A's remote"
 	# ... and B's netfilter drops every one after decapsulation.
 	drops=$(grep -E "^vxray_drops_total\{netns=\"$B\",reason=\"NETFILTER_DROP\",location=\"[a-z_0-9.]+\"\} " <<<"$out" |
 		awk '{ s += $NF } END { print s + 0 }')
@@ -330,7 +341,7 @@ test_view_metrics() {
 	out=$(scrape) || fail "no scrape from encap"
 	promtool check metrics <<<"$out" >"$TMP/promtool.txt" 2>&1 ||
 		fail "promtool check metrics on encap's scrape: $(cat "$TMP/promtool.txt")"
-	enc=$(value "$out" "vxray_tunnel_packets_total{netns=\"$A\",device=\"vxlan100\",vni=\"100\",remote_vtep=\"10.0.0.2\",direction=\"encap\"}")
+	enc=$(value "$out" "vxray_tunnel_packets_total{netns=\"$A\",device=\"vxlan100\",vni=\"100\",local_vtep=\"10.0.0.1\",remote_vtep=\"10.0.0.2\",direction=\"encap\"}")
 	assert_ge "$enc" "$PINGS" "encap's own tunnel counter"
 	assert_match "$(grep -c '^vxray_tunnel_packets_total{' "$TMP/encap.log")" '^0$' "metrics are served, not printed"
 	stop "$AGENT_PID"
@@ -406,8 +417,8 @@ test_agent_sampling() {
 	assert_ge "$(lat_count "$out" "$B" und0 wire)" 3 "wire samples at 1 packet/s"
 	assert_ge "$(lat_count "$out" "$B" vxlan100 decap)" 3 "decap samples at 1 packet/s"
 	e0=$(lat_count "$out" "$A" und0 encap) d0=$(lat_count "$out" "$B" vxlan100 decap)
-	before=$(value "$out" "vxray_tunnel_packets_total{netns=\"$A\",device=\"vxlan100\",vni=\"100\",remote_vtep=\"10.0.0.2\",direction=\"encap\"}")
-	after=$(value "$out" "vxray_tunnel_packets_total{netns=\"$B\",device=\"vxlan100\",vni=\"100\",remote_vtep=\"10.0.0.1\",direction=\"decap\"}")
+	before=$(value "$out" "vxray_tunnel_packets_total{netns=\"$A\",device=\"vxlan100\",vni=\"100\",local_vtep=\"10.0.0.1\",remote_vtep=\"10.0.0.2\",direction=\"encap\"}")
+	after=$(value "$out" "vxray_tunnel_packets_total{netns=\"$B\",device=\"vxlan100\",vni=\"100\",local_vtep=\"10.0.0.2\",remote_vtep=\"10.0.0.1\",direction=\"decap\"}")
 	# A flood of 64-byte UDP datagrams: the agent scraped while it runs.
 	ip netns exec "$B" timeout 20 iperf3 -s -1 -p 5302 >/dev/null 2>&1 &
 	for ((i = 0; i < 50; i++)); do
@@ -440,8 +451,8 @@ test_agent_sampling() {
 	assert_ge "$(lat_count "$out" "$B" vxlan100 decap)" $((d0 + 10)) "decap histogram kept filling in the flood"
 	# Counting is never sampled: every datagram (and iperf3's own control
 	# connection, a few dozen segments) left A and arrived at B.
-	e1=$(value "$out" "vxray_tunnel_packets_total{netns=\"$A\",device=\"vxlan100\",vni=\"100\",remote_vtep=\"10.0.0.2\",direction=\"encap\"}")
-	d1=$(value "$out" "vxray_tunnel_packets_total{netns=\"$B\",device=\"vxlan100\",vni=\"100\",remote_vtep=\"10.0.0.1\",direction=\"decap\"}")
+	e1=$(value "$out" "vxray_tunnel_packets_total{netns=\"$A\",device=\"vxlan100\",vni=\"100\",local_vtep=\"10.0.0.1\",remote_vtep=\"10.0.0.2\",direction=\"encap\"}")
+	d1=$(value "$out" "vxray_tunnel_packets_total{netns=\"$B\",device=\"vxlan100\",vni=\"100\",local_vtep=\"10.0.0.2\",remote_vtep=\"10.0.0.1\",direction=\"decap\"}")
 	assert_ge $((e1 - before)) "$n" "packets encapsulated on $A: every datagram"
 	assert_ge $((n + 100)) $((e1 - before)) "packets encapsulated on $A: the datagrams and the control connection"
 	assert_ge $((d1 - after)) "$(jq -r '(.end.sum.packets - .end.sum.lost_packets) // 0' "$TMP/iperf.json")" \
@@ -500,7 +511,7 @@ run_test "metrics: encap, drops and policy serve their own counters with labels"
 run_test "metrics: the agent's delivery and (--xmit-latency) xmit histograms after a TCP transfer" test_agent_latency_hooks
 run_test "metrics: the agent's sampled histograms fill at 1 packet/s and at a flood, counters exact" test_agent_sampling
 run_test "metrics: a Prometheus server scrapes the agent and answers queries" test_prometheus_server
-run_test "metrics: port in use is one sentence and exit 2" test_port_in_use
+run_test "metrics: port in use is one sentence and exit 4" test_port_in_use
 run_test "metrics: bad --metrics addresses are refused" test_bad_listen_addresses
 run_test "metrics: only /metrics is served, on loopback" test_only_metrics_path
 run_test "metrics: [::1]:PORT serves over IPv6 loopback only" test_ipv6_listen
