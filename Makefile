@@ -281,6 +281,7 @@ install: $(VXRAY) $(BUILD)/bpf/tc/vx_lab_csum.bpf.o
 	install -m 0644 docs/deploy/README.md docs/deploy/RUNBOOK.md docs/deploy/daemonset.yaml \
 		docs/deploy/prometheus.yml docs/deploy/prometheus-kubernetes.yml \
 		docs/deploy/prometheus-rules.yml docs/deploy/alertmanager.yml \
+		docs/deploy/grafana-dashboard.json \
 		$(DESTDIR)$(PREFIX)/share/vxray/deploy/
 	install -d $(DESTDIR)$(PREFIX)/share/vxray/schema
 	install -m 0644 docs/schema/README.md docs/schema/*.schema.json \

@@ -5,7 +5,8 @@
 # evaluating the shipped docs/deploy/prometheus-rules.yml every second.
 # Healthy: no alert. Then each fault fires its alert, naming both VTEPs
 # where the fault is between them: a one-sided tunnel, an MTU mismatch
-# between the ends, a netfilter drop by rule, conntrack exhaustion.
+# between the ends, a netfilter drop by rule, conntrack exhaustion. And
+# every panel of the shipped Grafana dashboard answers its query.
 #
 # The rules run as shipped except for their time windows: rate()/increase()
 # over 20s instead of minutes and no `for:` delay, so that a fault fires in
@@ -92,6 +93,33 @@ ping_loop() {
 	PIDS+=($!)
 }
 
+# lab_then_ping ARGS...: a lab command, then the pings again: the lab's
+# heal (every scenario starts with one) ends whatever runs in its
+# namespaces, our pings included.
+lab_then_ping() {
+	lab "$@" >/dev/null || fail "lab $*"
+	ping_loop
+}
+
+# dashboard_queries_answer PORT: every query of every panel of the shipped
+# Grafana dashboard, its variables at their defaults ($node all), runs on
+# the Prometheus at PORT without an error and returns at least one series.
+dashboard_queries_answer() {
+	local dash=$ROOT/docs/deploy/grafana-dashboard.json stage n=0 q r title
+	stage=$(jq -r '.templating.list[] | select(.name == "stage") | .current.value' "$dash")
+	[[ -n $stage && $stage != null ]] || fail "the dashboard has no default stage"
+	while IFS=$'\t' read -r title q; do
+		q=${q//'$__rate_interval'/20s}
+		q=${q//'$node'/.*}
+		q=${q//'$stage'/$stage}
+		r=$(prom_query "$1" "$q") || fail "panel '$title': Prometheus refused the query: $q"
+		[[ $(jq -r .status <<<"$r") == success ]] || fail "panel '$title': $(jq -r .error <<<"$r"): $q"
+		[[ $(jq '.data.result | length' <<<"$r") -ge 1 ]] || fail "panel '$title' shows nothing: $q"
+		n=$((n + 1))
+	done < <(jq -r '.panels[] | select(.targets) | .title as $t | .targets[] | "\($t)\t\(.expr)"' "$dash")
+	[[ $n -ge 10 ]] || fail "only $n panel queries read from the dashboard"
+}
+
 test_alerts_fire_naming_both_vteps() {
 	require_root
 	command -v prometheus >/dev/null || skip "prometheus (Debian package prometheus) is not installed"
@@ -133,32 +161,34 @@ test_alerts_fire_naming_both_vteps() {
 	# 1. UDP 4789 blocked on B: A encapsulates toward B, B decapsulates
 	# nothing from A. The alert fires once A's last decapsulated packet
 	# at B leaves the 20 s window.
-	lab scenario 1 >/dev/null || fail "lab scenario 1"
+	lab_then_ping scenario 1
 	f=$(wait_firing "$pp" '^VxrayOneSidedTunnel local_vtep=10\.0\.0\.1 remote_vtep=10\.0\.0\.2 ') ||
 		fail "no one-sided alert naming 10.0.0.1 -> 10.0.0.2 (firing: $f)"
 	assert_no_match "$f" '^VxrayOneSidedTunnel local_vtep=10\.0\.0\.2 ' "B's own direction is not called one-sided"
-	lab heal >/dev/null
+	lab_then_ping heal
 
 	# 2. B's overlay MTU lowered: the ends disagree, both directions named.
 	ip -n "$B" link set vxlan100 mtu 1400 || fail "set B's MTU"
 	f=$(wait_firing "$pp" '^VxrayMtuMismatch local_vtep=10\.0\.0\.2 remote_vtep=10\.0\.0\.1 ') ||
 		fail "no MTU mismatch alert (firing: $f)"
 	assert_match "$f" '^VxrayMtuMismatch local_vtep=10\.0\.0\.1 remote_vtep=10\.0\.0\.2 ' "both ends named, both ways"
-	lab heal >/dev/null
+	lab_then_ping heal
 
 	# 3. Netfilter DROP/REJECT rules on overlay traffic in B: by rule.
-	lab scenario 2 >/dev/null || fail "lab scenario 2"
+	lab_then_ping scenario 2
 	f=$(wait_firing "$pp" "^VxrayNetfilterDrops .*netns=$B\$") ||
 		fail "no netfilter-drop alert for $B (firing: $f)"
-	lab heal >/dev/null
+	# With traffic, drops and a rule's drops: every panel has something to show.
+	dashboard_queries_answer "$pp"
+	lab_then_ping heal
 
 	# 4. Conntrack exhaustion (max 10, 50+ UDP flows).
-	lab scenario 3 >/dev/null || fail "lab scenario 3"
+	lab_then_ping scenario 3
 	f=$(wait_firing "$pp" "^VxrayConntrackTableFull .*netns=$B\$") ||
 		fail "no conntrack-full alert for $B (firing: $f)"
-	lab heal >/dev/null
+	lab_then_ping heal
 	[[ $(cat /proc/sys/net/netfilter/nf_conntrack_max) -gt 10 ]] || fail "heal did not restore nf_conntrack_max"
 }
 
-run_test "fleet: a real Prometheus with the shipped rules fires each fault's alert, naming both VTEPs" \
+run_test "fleet: a real Prometheus with the shipped rules fires each fault's alert, naming both VTEPs; every dashboard panel answers" \
 	test_alerts_fire_naming_both_vteps

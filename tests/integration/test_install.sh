@@ -31,6 +31,7 @@ test_layout() {
 	644 usr/local/share/vxray/deploy/README.md
 	644 usr/local/share/vxray/deploy/RUNBOOK.md
 	644 usr/local/share/vxray/deploy/alertmanager.yml
+	644 usr/local/share/vxray/deploy/grafana-dashboard.json
 	644 usr/local/share/vxray/deploy/prometheus-rules.yml
 	644 usr/local/share/vxray/deploy/daemonset.yaml
 	644 usr/local/share/vxray/deploy/prometheus.yml
