@@ -100,6 +100,35 @@ mk_vxlan_ns() {
 		ip -n "$1" neigh replace 10.9.0.2 lladdr 02:00:00:00:00:03 dev ul0 nud permanent
 }
 
+# mk_vxlan_pair A B: namespaces A and B joined by a veth underlay (und0,
+# 10.0.0.1 <-> 10.0.0.2) and VXLAN 100 (vxlan100, 172.16.0.1 <-> 172.16.0.2),
+# both up: the lab's topology without its state, for suites that inject
+# their own faults.
+mk_vxlan_pair() {
+	local a=$1 b=$2 ns
+	ip netns add "$a" && ip netns add "$b" || return 1
+	ip -n "$a" link add und0 type veth peer name und0 netns "$b" || return 1
+	ip -n "$a" addr add 10.0.0.1/24 dev und0
+	ip -n "$b" addr add 10.0.0.2/24 dev und0
+	ip -n "$a" link add vxlan100 type vxlan id 100 dstport 4789 local 10.0.0.1 remote 10.0.0.2 dev und0
+	ip -n "$b" link add vxlan100 type vxlan id 100 dstport 4789 local 10.0.0.2 remote 10.0.0.1 dev und0
+	ip -n "$a" addr add 172.16.0.1/24 dev vxlan100
+	ip -n "$b" addr add 172.16.0.2/24 dev vxlan100
+	for ns in "$a" "$b"; do
+		ip -n "$ns" link set und0 up && ip -n "$ns" link set vxlan100 up || return 1
+	done
+}
+
+# A TCP port nobody listens on, on 127.0.0.1.
+free_port() {
+	local p i
+	for ((i = 0; i < 50; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		[[ -z $(ss -Hltn "sport = :$p") ]] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
 # wait_line FILE ERE: until FILE has a line matching ERE, at most 60 s
 # (the 6.1 guest loads programs under software emulation); 1 if never.
 wait_line() {

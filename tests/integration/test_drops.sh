@@ -20,17 +20,7 @@ cleanup() {
 }
 
 setup() {
-	ip netns add "$A" && ip netns add "$B" && ip netns add "$C" || return 1
-	ip -n "$A" link add und0 type veth peer name und0 netns "$B" || return 1
-	ip -n "$A" addr add 10.0.0.1/24 dev und0
-	ip -n "$B" addr add 10.0.0.2/24 dev und0
-	ip -n "$A" link add vxlan100 type vxlan id 100 dstport 4789 local 10.0.0.1 remote 10.0.0.2 dev und0
-	ip -n "$B" link add vxlan100 type vxlan id 100 dstport 4789 local 10.0.0.2 remote 10.0.0.1 dev und0
-	ip -n "$A" addr add 172.16.0.1/24 dev vxlan100
-	ip -n "$B" addr add 172.16.0.2/24 dev vxlan100
-	for ns in "$A" "$B"; do
-		ip -n "$ns" link set und0 up && ip -n "$ns" link set vxlan100 up || return 1
-	done
+	ip netns add "$C" && mk_vxlan_pair "$A" "$B" || return 1
 	ip netns exec "$B" iptables -A INPUT -i vxlan100 -p icmp -j DROP
 }
 

@@ -31,14 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	local p i
-	for ((i = 0; i < 50; i++)); do
-		p=$((20000 + RANDOM % 40000))
-		[[ -z $(ss -Hltn "sport = :$p") ]] && { echo "$p"; return 0; }
-	done
-	return 1
-}
 
 # agent NAME NETNS: an agent watching NETNS alone (its "node"); prints the
 # port it serves on.

@@ -26,17 +26,7 @@ trap cleanup EXIT
 # A and B joined by a veth underlay and VXLAN 100; B drops TCP to port 8080
 # arriving through the tunnel (a netfilter drop, and SYN retransmits at A).
 setup() {
-	ip netns add "$A" && ip netns add "$B" || return 1
-	ip -n "$A" link add und0 type veth peer name und0 netns "$B" || return 1
-	ip -n "$A" addr add 10.0.0.1/24 dev und0
-	ip -n "$B" addr add 10.0.0.2/24 dev und0
-	ip -n "$A" link add vxlan100 type vxlan id 100 dstport 4789 local 10.0.0.1 remote 10.0.0.2 dev und0
-	ip -n "$B" link add vxlan100 type vxlan id 100 dstport 4789 local 10.0.0.2 remote 10.0.0.1 dev und0
-	ip -n "$A" addr add 172.16.0.1/24 dev vxlan100
-	ip -n "$B" addr add 172.16.0.2/24 dev vxlan100
-	for ns in "$A" "$B"; do
-		ip -n "$ns" link set und0 up && ip -n "$ns" link set vxlan100 up || return 1
-	done
+	mk_vxlan_pair "$A" "$B" || return 1
 	ip netns exec "$B" iptables -A INPUT -i vxlan100 -p tcp --dport 8080 -j DROP
 }
 

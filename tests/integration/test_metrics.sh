@@ -33,15 +33,6 @@ stop() {
 	return 0
 }
 
-# A TCP port nobody listens on, on 127.0.0.1.
-free_port() {
-	local p i
-	for ((i = 0; i < 50; i++)); do
-		p=$((20000 + RANDOM % 40000))
-		[[ -z $(ss -Hltn "sport = :$p") ]] && { echo "$p"; return 0; }
-	done
-	return 1
-}
 
 # start_agent LOG ARGS...: run the agent in the background on a port the
 # kernel picks; sets AGENT_PID and AGENT_PORT once it serves. VX_BACKEND:
