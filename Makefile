@@ -164,7 +164,7 @@ fuzz_dpevent_SRCS   := $(RECFMT_SRCS)
 fuzz_retrans_SRCS   := $(RECFMT_SRCS)
 fuzz_nfhook_SRCS    := $(RECFMT_SRCS)
 fuzz_lathist_SRCS   := loader/common/hist.c $(COMMON_SRCS)
-fuzz_baseline_SRCS  := loader/diagnose/baseline.c
+fuzz_baseline_SRCS  := loader/diagnose/baseline.c $(COMMON_SRCS)
 fuzz_listen_SRCS    := loader/sinks/httpd.c loader/sinks/metrics.c
 
 define fuzz_rule
