@@ -332,7 +332,7 @@ test_output_file_written() {
 	d=$(mktemp -d)
 	out=$("$VXRAY" -o "$d/doctor" doctor -j 2>/dev/null)
 	assert_eq "$out" "" "stdout with -o"
-	assert_match "$(cat "$d/doctor")" '^\{"system":\{"kernel":' "doctor's JSON report in the file"
+	assert_match "$(cat "$d/doctor")" '^\{"type":"doctor","schema":1,"system":\{"kernel":' "doctor's JSON report in the file"
 	(cd "$d" && "$VXRAY" -o trace doctor >/dev/null 2>&1)
 	assert_match "$(cat "$d/trace")" '^vxray doctor: kernel ' "doctor's report in the file named trace"
 	rm -rf "$d"
