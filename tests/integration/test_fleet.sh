@@ -32,17 +32,18 @@ cleanup() {
 trap cleanup EXIT
 
 
-# agent NAME NETNS: an agent watching NETNS alone (its "node"); prints the
-# port it serves on.
+# agent NAME NETNS: an agent watching NETNS alone (its "node"); sets
+# AGENT_PORT to the port it serves on. Not in a command substitution: its
+# pid must reach PIDS in this shell, or cleanup leaves the agent running.
 agent() {
-	local log=$TMP/agent-$1.log i port
+	local log=$TMP/agent-$1.log i
 	"$VXRAY" agent --netns "$2" --metrics 127.0.0.1:0 --interval 500ms \
 		--state-dir "$TMP/state-$1" >"$log" 2>&1 &
 	PIDS+=($!)
 	for ((i = 0; i < 300; i++)); do
-		port=$(grep -o 'http://127\.0\.0\.1:[0-9]*/metrics; watching' "$log" | head -1 |
-		       sed 's/.*:\([0-9]*\)\/metrics.*/\1/')
-		[[ -n $port ]] && { echo "$port"; return 0; }
+		AGENT_PORT=$(grep -o 'http://127\.0\.0\.1:[0-9]*/metrics; watching' "$log" | head -1 |
+			     sed 's/.*:\([0-9]*\)\/metrics.*/\1/')
+		[[ -n $AGENT_PORT ]] && return 0
 		sleep 0.2
 	done
 	fail "agent $1 did not start: $(cat "$log")"
@@ -114,12 +115,17 @@ dashboard_queries_answer() {
 
 test_alerts_fire_naming_both_vteps() {
 	require_root
+	# run_test runs this in a subshell: the processes it starts are in
+	# this subshell's PIDS, so its own EXIT trap must stop them.
+	trap cleanup EXIT
 	command -v prometheus >/dev/null || skip "prometheus (Debian package prometheus) is not installed"
 	command -v jq >/dev/null || skip "jq is not installed"
 	lab setup >/dev/null || fail "lab setup"
 	local pa pb pp f
-	pa=$(agent a "$A") || exit 1
-	pb=$(agent b "$B") || exit 1
+	agent a "$A"
+	pa=$AGENT_PORT
+	agent b "$B"
+	pb=$AGENT_PORT
 	pp=$(free_port) || fail "no free port for Prometheus"
 	fast_rules >"$TMP/rules.yml"
 	cat >"$TMP/prometheus.yml" <<-EOF

@@ -73,6 +73,8 @@ record_everything() {
 
 test_every_view_validates() {
 	require_root
+	# This subshell's background views (run_test), stopped on any exit.
+	trap kill_bgs EXIT
 	[[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import jsonschema' 2>/dev/null ||
 		skip "Debian's python3-jsonschema is not installed (make deps)"
 	setup || fail "lab setup"
