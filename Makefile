@@ -24,7 +24,7 @@ PKG_CONFIG ?= pkg-config
 ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-PKGS       := libbpf libelf zlib libmnl libmicrohttpd libnftables jansson
+PKGS       := libbpf libelf zlib libmnl libmicrohttpd libnftables jansson libcurl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # libmicrohttpd is dlopen'ed by --metrics (loader/sinks/httpd.c), not linked:
 # its soname comes from the library the headers belong to.

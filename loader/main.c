@@ -67,7 +67,10 @@ static const struct vx_cmd commands[] = {
 	  "overlay address (nothing is sent without it). Latency is judged without an\n"
 	  "earlier run (the wire one way against the other), and against a baseline:\n"
 	  "--baseline FILE (an earlier healthy `diagnose -j`), else the one `vxray\n"
-	  "agent` keeps in --state-dir when there is one, else the window's first third.",
+	  "agent` keeps in --state-dir when there is one, else the window's first third.\n"
+	  "--prometheus URL judges the same way what every node's `vxray agent`\n"
+	  "recorded in Prometheus over --window (default 5m): both ends of each\n"
+	  "tunnel across nodes, no privileges needed; exits 1 when it cannot be read.",
 	  VX_OPT_DIAG | VX_OPT_BACKEND | VX_OPT_STATE | VX_OPT_SAMPLE, cmd_diagnose },
 	{ "doctor", "what this kernel supports, and every VXLAN device with MTU checks",
 	  "Checks BTF, lockdown, tracefs and privileges; tries each hook kind vxray\n"
@@ -124,6 +127,9 @@ enum {
 	OPT_INNER_HOST,
 	OPT_OUTER_HOST,
 	OPT_XMIT_LATENCY,
+	OPT_PROMETHEUS,
+	OPT_WINDOW,
+	OPT_NODE,
 };
 
 static const struct option long_opts[] = {
@@ -158,6 +164,9 @@ static const struct option long_opts[] = {
 	{ "inner-host", required_argument, NULL, OPT_INNER_HOST },
 	{ "outer-host", required_argument, NULL, OPT_OUTER_HOST },
 	{ "xmit-latency", no_argument, NULL, OPT_XMIT_LATENCY },
+	{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "node", required_argument, NULL, OPT_NODE },
 	{ 0 },
 };
 
@@ -241,6 +250,12 @@ static void usage(FILE *f)
 		"      --state-dir DIR            agent: keep a rolling latency baseline in\n"
 		"                                 DIR/baseline.json; diagnose: use it when there is\n"
 		"                                 no --baseline (default /var/lib/vxray)\n"
+		"      --prometheus URL           judge what the nodes' agents recorded in the\n"
+		"                                 Prometheus at URL (http://HOST:9090) instead of\n"
+		"                                 watching live: every node, both ends of each tunnel\n"
+		"      --window TIME              with --prometheus: how far back (default 5m)\n"
+		"      --node NAME                with --prometheus: NAME (its node label, else its\n"
+		"                                 instance) and the far ends of its tunnels only\n"
 		"\n"
 		"Filters (applied in the kernel before an event is emitted):\n"
 		"      --vni N  --host ADDR  --port N  --proto tcp|udp|icmp|icmpv6  --rate N/s\n"
@@ -271,7 +286,8 @@ static void cmd_usage(FILE *f, const struct vx_cmd *c)
 	if (c->opts & VX_OPT_STACK)
 		fprintf(f, ", --stack");
 	if (c->opts & VX_OPT_DIAG)
-		fprintf(f, ", --probe, --target [NETNS:]ADDR, --baseline FILE");
+		fprintf(f, ", --probe, --target [NETNS:]ADDR, --baseline FILE,\n--prometheus URL, "
+			   "--window TIME, --node NAME");
 	if (c->opts & VX_OPT_STATE)
 		fprintf(f, ", --state-dir DIR");
 	if (c->opts & VX_OPT_METRICS)
@@ -482,6 +498,22 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 			else
 				o->baseline = optarg;
 			break;
+		case OPT_PROMETHEUS:
+		case OPT_WINDOW:
+		case OPT_NODE:
+			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_DIAG, opt_name(c))))
+				return ret;
+			if (c == OPT_PROMETHEUS)
+				o->prometheus = optarg;
+			else if (c == OPT_NODE)
+				o->node = optarg;
+			else
+				ret = vx_parse_duration(optarg, &o->window_ns, err, sizeof(err));
+			if (!ret && c == OPT_WINDOW && o->window_ns < NSEC_PER_SEC)
+				return usage_error("--window must be at least 1s: Prometheus "
+						   "keeps samples seconds apart%s",
+						   "");
+			break;
 		case OPT_XMIT_LATENCY:
 			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_XMITLAT, "xmit-latency")))
 				return ret;
@@ -572,6 +604,16 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 	if (o->all_netns && (o->n_netns || o->n_ifaces))
 		return usage_error("--all-netns chooses every namespace itself: leave out --netns "
 				   "and -i, or name the namespaces without --all-netns%s",
+				   "");
+	if ((o->window_ns || o->node) && !o->prometheus)
+		return usage_error("--window and --node say what to read from Prometheus: add "
+				   "--prometheus URL%s",
+				   "");
+	if (o->prometheus && (o->probe || o->baseline || o->n_netns || o->n_ifaces ||
+			      o->auto_attach || o->duration_ns || o->state_dir))
+		return usage_error("--prometheus judges what the agents recorded: --probe, "
+				   "--target, --baseline, --netns, -i, --auto, -d and --state-dir "
+				   "are for a live diagnose on this node%s",
 				   "");
 	if (o->pcap && o->summary)
 		return usage_error("--pcap writes each event's packet and --summary turns events "

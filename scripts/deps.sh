@@ -8,6 +8,8 @@ pkgs=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libmnl-dev libcmocka-dev libmicrohttpd-dev libnftables-dev libjansson-dev
+	# diagnose --prometheus: the HTTP API client
+	libcurl4-openssl-dev
 	# make format-check (.clang-format), libFuzzer and the ASan/UBSan
 	# runtimes for clang 14 (make fuzz, check)
 	clang-format

@@ -98,6 +98,11 @@ struct vx_opts {
 	struct vx_target_spec targets[VX_MAX_TARGETS]; /* diagnose --target */
 	int n_targets;
 	const char *baseline; /* diagnose: earlier healthy run */
+	/* diagnose --prometheus URL [--window TIME] [--node NAME]: judge what
+	 * the agents recorded there instead of watching live */
+	const char *prometheus;
+	uint64_t window_ns; /* 0: 5 minutes */
+	const char *node;   /* NULL: every node */
 	/* agent keeps, diagnose reads, the latency baseline there (NULL:
 	 * basestate.h's default) */
 	const char *state_dir;

@@ -143,7 +143,7 @@ void vx_dropev_interest(struct vx_dropev *w, int family, const void *addr)
 {
 	struct vx_dropev_addr *a;
 
-	if ((family != AF_INET && family != AF_INET6) || w->n_interest >= 2 * VX_EV_MAX_TUN)
+	if ((family != AF_INET && family != AF_INET6) || w->n_interest >= 2 * VX_EV_MAX_PROBES)
 		return;
 	a = &w->interest[w->n_interest++];
 	memset(a, 0, sizeof(*a));

@@ -40,7 +40,7 @@ struct vx_dropev {
 	/* The traffic that matters: packets from or to these addresses (the
 	 * probe's targets). None: every packet but the host's own link-local
 	 * control traffic. */
-	struct vx_dropev_addr interest[2 * VX_EV_MAX_TUN];
+	struct vx_dropev_addr interest[2 * VX_EV_MAX_PROBES];
 	int n_interest;
 	struct vx_dropev_rule rules[VX_DROPEV_MAX_RULES];
 	int n_rules;

@@ -22,6 +22,7 @@ static const char *const ids[VX_V__MAX] = {
 	[VX_V_UNDERLAY_PATH] = "underlay_path_loss",
 	[VX_V_PMTU_BLACKHOLE] = "pmtu_black_hole",
 	[VX_V_OUTER_CSUM] = "outer_udp_checksum",
+	[VX_V_NETFILTER] = "netfilter_drop",
 };
 
 const char *vx_verdict_id(enum vx_verdict v)

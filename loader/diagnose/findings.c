@@ -33,8 +33,9 @@ static const char *const encap_reasons[] = {
  * there the place is all the evidence. */
 static bool in_vxlan_rcv(const struct vx_ev_drop *d)
 {
-	return d->outer && !strncmp(d->location, "vxlan_rcv+", 10) &&
-	       !strcmp(d->reason, "NOT_SPECIFIED");
+	/* "vxlan_rcv+0x1f4" from an event, "vxlan_rcv" from a metric. */
+	return d->outer && !strncmp(d->location, "vxlan_rcv", 9) &&
+	       (!d->location[9] || d->location[9] == '+') && !strcmp(d->reason, "NOT_SPECIFIED");
 }
 
 static bool is_decap_drop(const struct vx_ev_drop *d)
@@ -452,6 +453,31 @@ static void judge_one_sided(struct judge *j)
 				"`vxray drops --netns %s --stack` shows where; check the VXLAN port "
 				"and VNI there.",
 				vx_ns_label_of(b->netns));
+		} else if (a->dstport && b->dstport && a->dstport != b->dstport) {
+			snprintf(f->sentence, sizeof(f->sentence),
+				 "The tunnel %s -> %s is one-sided: %s's %s sends to UDP %u, but "
+				 "%s's %s listens on UDP %u.",
+				 vx_ns_label_of(a->netns), vx_ns_label_of(b->netns),
+				 vx_ns_label_of(a->netns), a->device, a->dstport,
+				 vx_ns_label_of(b->netns), b->device, b->dstport);
+			snprintf(
+				f->next, sizeof(f->next),
+				"Use one destination port on both ends (`ip link add ... type vxlan "
+				"dstport 4789`; the port cannot be changed on a live device).");
+		} else if (ev->no_underlay_rx) {
+			snprintf(f->sentence, sizeof(f->sentence),
+				 "The tunnel %s -> %s is one-sided: %s encapsulates, %s never "
+				 "decapsulates, and no drop counted at %s names the packets.",
+				 vx_ns_label_of(a->netns), vx_ns_label_of(b->netns),
+				 vx_ns_label_of(a->netns), vx_ns_label_of(b->netns),
+				 vx_ns_label_of(b->netns));
+			snprintf(
+				f->next, sizeof(f->next),
+				"Run `vxray diagnose` on %s: it sees whether the packets reach its "
+				"underlay; else check the underlay path (routes, ACLs, UDP/%u) "
+				"between %s and %s.",
+				vx_ns_label_of(b->netns), b->dstport, a->local[0] ? a->local : "?",
+				b->local[0] ? b->local : "?");
 		} else {
 			bool arrived = b->underlay_rx > 0;
 
@@ -494,15 +520,18 @@ static void judge_netfilter(struct judge *j)
 
 		if (j->drop_used[d] || !is_nf_drop(x))
 			continue;
-		f = add(j, x->outer ? VX_V_NETFILTER_UNDERLAY : VX_V_NETFILTER_OVERLAY, x->netns,
-			x->device);
+		f = add(j,
+			x->side_unknown ? VX_V_NETFILTER :
+			x->outer	? VX_V_NETFILTER_UNDERLAY :
+					  VX_V_NETFILTER_OVERLAY,
+			x->netns, x->device);
 		if (!f)
 			return;
 		for (int e = d; e < ev->n_drops; e++) {
 			const struct vx_ev_drop *y = &ev->drops[e];
 
 			if (j->drop_used[e] || !is_nf_drop(y) || y->outer != x->outer ||
-			    strcmp(y->netns, x->netns))
+			    y->side_unknown != x->side_unknown || strcmp(y->netns, x->netns))
 				continue;
 			j->drop_used[e] = true;
 			n += y->count;
@@ -514,7 +543,9 @@ static void judge_netfilter(struct judge *j)
 		snprintf(f->sentence, sizeof(f->sentence),
 			 "Netfilter in %s drops %s traffic (%llu packets)%s%s.",
 			 vx_ns_label_of(x->netns),
-			 x->outer ? "underlay (outer VXLAN)" : "decapsulated overlay",
+			 x->side_unknown ? "some" :
+			 x->outer	 ? "underlay (outer VXLAN)" :
+					   "decapsulated overlay",
 			 (unsigned long long)n, rules[0] ? " by " : "", rules);
 		snprintf(
 			f->next, sizeof(f->next),
@@ -522,6 +553,35 @@ static void judge_netfilter(struct judge *j)
 			"is meant to pass, delete or narrow it.",
 			rules[0] ? " named above" : "s", vx_ns_label_of(x->netns));
 	}
+}
+
+/* Both ends fit their underlays but disagree: the larger end sends frames
+ * the smaller one's overlay cannot carry on (a bridge port or a forwarding
+ * hop drops or fragments them), and TCP's MSS differs by direction. */
+static void ends_differ(struct judge *j, const struct vx_ev_tunnel *a, const struct vx_ev_tunnel *b)
+{
+	const struct vx_ev_tunnel *big = a->mtu > b->mtu ? a : b, *small = big == a ? b : a;
+	struct vx_finding *f = add(j, VX_V_MTU, small->netns, small->device);
+	char vb[24];
+
+	if (!f)
+		return;
+	snprintf(f->sentence, sizeof(f->sentence),
+		 "MTU mismatch between the ends of %s%s: %s's overlay MTU is %u, %s's %u, so %s "
+		 "sends frames of up to %u bytes that %s's overlay cannot carry on (a bridge "
+		 "port or a forwarding hop drops or fragments them).",
+		 big->external ? "the " : "", vx_ev_vni(big, vb, sizeof(vb)),
+		 vx_ns_label_of(big->netns), big->mtu, vx_ns_label_of(small->netns), small->mtu,
+		 vx_ns_label_of(big->netns), big->mtu, vx_ns_label_of(small->netns));
+	vx_evid(f, "path: %s %s (MTU %u) over %s (MTU %u) <-> %s %s (MTU %u) over %s (MTU %u)",
+		vx_ns_label_of(a->netns), a->device, a->mtu, a->underlay[0] ? a->underlay : "?",
+		a->underlay_mtu, vx_ns_label_of(b->netns), b->device, b->mtu,
+		b->underlay[0] ? b->underlay : "?", b->underlay_mtu);
+	snprintf(f->next, sizeof(f->next),
+		 "Set one overlay MTU on both ends: `ip link set %s mtu %u` in %s (or raise %s's "
+		 "to %u where its underlay allows).",
+		 big->device, small->mtu, vx_ns_label_of(big->netns), vx_ns_label_of(small->netns),
+		 big->mtu);
 }
 
 static void judge_mtu(struct judge *j)
@@ -539,8 +599,13 @@ static void judge_mtu(struct judge *j)
 			continue;
 		if (a->peer >= 0)
 			b = &ev->tun[a->peer];
-		if (!a->mtu_bad && !(b && b->mtu_bad))
+		if (!a->mtu_bad && !(b && b->mtu_bad)) {
+			if (b && a->mtu && b->mtu && a->mtu != b->mtu && !done[a->peer]) {
+				done[t] = done[a->peer] = true;
+				ends_differ(j, a, b);
+			}
 			continue;
+		}
 		done[t] = true;
 		if (a->peer >= 0)
 			done[a->peer] = true;

@@ -14,11 +14,14 @@
 
 #include "opts.h"
 
-#define VX_EV_MAX_TUN 32
+/* Tunnels: a live diagnosis has one per VXLAN device; one read from
+ * Prometheus, one per device and remote VTEP of every node. */
+#define VX_EV_MAX_TUN 128
+#define VX_EV_MAX_PROBES 32 /* --probe targets */
 #define VX_EV_MAX_DROPS 64
 #define VX_EV_MAX_LAT 32
 #define VX_MAX_FINDINGS 16
-#define VX_FINDING_MAX_EV 10
+#define VX_FINDING_MAX_EV 12
 
 /* Below this many encapsulated packets a silent peer proves nothing. */
 #define VX_ONE_SIDED_MIN 3
@@ -66,6 +69,10 @@ struct vx_ev_drop {
 	 * link-local control traffic when nothing is probed; dropev.c):
 	 * a note, never a finding. */
 	bool unrelated;
+	/* Whether it was tunnel traffic, and which side of the tunnel, is
+	 * not known: a rule's counter read from Prometheus (promev.c) that
+	 * names neither the VXLAN port nor a VXLAN device. outer is false. */
+	bool side_unknown;
 	char packet[160];   /* the first such packet, "udp 10.0.0.1:5000→10.0.0.2:4789" */
 	char outer_src[46]; /* an outer VXLAN packet's VTEPs, "" when not one */
 	char outer_dst[46];
@@ -129,6 +136,9 @@ struct vx_ev_probe {
 struct vx_evidence {
 	double window_s;
 	bool probed; /* vxray sent its own traffic */
+	/* Read from metrics (promev.c): no underlay receive counts, so a
+	 * silent peer's packets cannot be placed on or off its underlay. */
+	bool no_underlay_rx;
 	struct vx_ev_tunnel tun[VX_EV_MAX_TUN];
 	int n_tun;
 	struct vx_ev_drop drops[VX_EV_MAX_DROPS];
@@ -137,7 +147,7 @@ struct vx_evidence {
 	int n_ct;
 	struct vx_ev_lat lat[VX_EV_MAX_LAT];
 	int n_lat;
-	struct vx_ev_probe probes[VX_EV_MAX_TUN];
+	struct vx_ev_probe probes[VX_EV_MAX_PROBES];
 	int n_probes;
 	/* Every diagnosed namespace: those without a VXLAN device are hops
 	 * on the underlay path (a router), watched when named. */
@@ -159,6 +169,7 @@ enum vx_verdict {
 	VX_V_UNDERLAY_PATH, /* pathjudge.c */
 	VX_V_PMTU_BLACKHOLE,
 	VX_V_OUTER_CSUM,
+	VX_V_NETFILTER, /* a rule drops, on traffic not known (side_unknown) */
 	VX_V__MAX,
 };
 
@@ -177,13 +188,24 @@ struct vx_finding {
 /* Machine-readable id: "healthy", "one_sided_tunnel", "netfilter_overlay",
  * "netfilter_underlay", "conntrack_exhaustion", "mtu_mismatch",
  * "underlay_latency", "decap_failure", "encap_failure", "probe_unanswered",
- * "underlay_path_loss", "pmtu_black_hole", "outer_udp_checksum". */
+ * "underlay_path_loss", "pmtu_black_hole", "outer_udp_checksum",
+ * "netfilter_drop". */
 const char *vx_verdict_id(enum vx_verdict v);
 
 /* Fill @out (at most @max) with what @ev shows; returns how many. Always at
  * least one: VX_V_HEALTHY with the evidence of health when nothing is
  * wrong. */
 int vx_findings_judge(const struct vx_evidence *ev, struct vx_finding *out, int max);
+
+/* The tunnels of inventory @inv in the namespaces @names, each with its
+ * peer (tunev.c). */
+struct vx_inventory;
+void vx_ev_from_inventory(struct vx_evidence *ev, const struct vx_inventory *inv,
+			  const char names[][VX_NETNS_NAME_MAX], int n_names);
+/* Each tunnel's peer (vx_ev_tunnel.peer): the tunnel elsewhere whose local
+ * VTEP is its remote, with its VNI (or either external); one whose remote
+ * is this tunnel's local VTEP first, when there are several. */
+void vx_ev_pair_tunnels(struct vx_evidence *ev);
 
 /* A new finding @v at @netns/@device in @out (*n of @max used), zeroed
  * but for those; NULL when @out is full (evid.c). */

@@ -109,7 +109,7 @@ static void underlay_target(struct vx_probe_target *g, const struct vx_ev_tunnel
  * namespace it runs in. */
 void vx_probe_pick_targets(struct vx_probe *pr, const struct vx_evidence *ev)
 {
-	for (int i = 0; i < ev->n_tun && pr->n_tg < VX_EV_MAX_TUN; i++) {
+	for (int i = 0; i < ev->n_tun && pr->n_tg < VX_EV_MAX_PROBES; i++) {
 		const struct vx_ev_tunnel *t = &ev->tun[i], *p;
 		struct vx_probe_target *g = &pr->tg[pr->n_tg];
 
@@ -149,7 +149,7 @@ int vx_probe_user_targets(struct vx_probe *pr, const struct vx_target_spec *spec
 	char names[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
 	int n = vx_netns_list(names, VX_MAX_NETNS);
 
-	for (int i = 0; i < n_specs && pr->n_tg < VX_EV_MAX_TUN; i++) {
+	for (int i = 0; i < n_specs && pr->n_tg < VX_EV_MAX_PROBES; i++) {
 		const struct vx_target_spec *s = &specs[i];
 		struct vx_probe_target *g = &pr->tg[pr->n_tg];
 		uint8_t any[16];
@@ -490,8 +490,8 @@ static void probe_child(const struct vx_probe *pr, int out, uint64_t window_ns)
 {
 	uint64_t t0 = vx_now_ns(), end = t0 + window_ns - 700 * NSEC_PER_MSEC;
 	uint64_t mid = t0 + window_ns * 2 / 5, next = t0;
-	int fds[VX_EV_MAX_TUN], ulfds[VX_EV_MAX_TUN];
-	struct vx_probe_target ul[VX_EV_MAX_TUN];
+	int fds[VX_EV_MAX_PROBES], ulfds[VX_EV_MAX_PROBES];
+	struct vx_probe_target ul[VX_EV_MAX_PROBES];
 	bool mid_done = false;
 	uint16_t seq = 0;
 	char line[64];
@@ -558,7 +558,7 @@ static void probe_child(const struct vx_probe *pr, int out, uint64_t window_ns)
 			next = vx_now_ns();
 		}
 		{
-			struct pollfd p[2 * VX_EV_MAX_TUN];
+			struct pollfd p[2 * VX_EV_MAX_PROBES];
 			int n = pr->n_tg;
 
 			for (int i = 0; i < n; i++) {

@@ -82,7 +82,7 @@ struct vx_probe_target {
 #define VX_PROBE_UL 1000
 
 struct vx_probe {
-	struct vx_probe_target tg[VX_EV_MAX_TUN];
+	struct vx_probe_target tg[VX_EV_MAX_PROBES];
 	int n_tg;
 	pid_t pid;
 	int fd;

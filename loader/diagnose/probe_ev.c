@@ -80,7 +80,7 @@ static void fill_rtts(const struct vx_probe_target *g, struct vx_ev_probe *p)
 
 void vx_probe_fill_probes(const struct vx_probe *pr, struct vx_evidence *ev)
 {
-	for (int i = 0; i < pr->n_tg && ev->n_probes < VX_EV_MAX_TUN; i++) {
+	for (int i = 0; i < pr->n_tg && ev->n_probes < VX_EV_MAX_PROBES; i++) {
 		struct vx_ev_probe *p = &ev->probes[ev->n_probes++];
 
 		vx_probe_cpy(p->from, sizeof(p->from), pr->tg[i].src_ns);

@@ -41,6 +41,7 @@
 #include "nscount.h"
 #include "policy.h"
 #include "probe.h"
+#include "promev.h"
 #include "retranssrc.h"
 #include "stagelat.h"
 #include "sysinfo.h"
@@ -58,8 +59,9 @@ struct diag {
 	struct vx_retranssrc *rt;
 	struct vx_ct *ct;
 	uint64_t drops_lost;
-	char gaps[8][160];
+	char gaps[VX_PROMEV_MAX_NOTES][VX_PROMEV_NOTE_LEN];
 	int n_gaps;
+	const char *prom_url; /* --prometheus: where the evidence came from */
 	struct vx_probe pr;
 	char base_from[160]; /* where the baseline came from, in words */
 	uint64_t window_ns;
@@ -70,7 +72,7 @@ struct diag {
 
 static void gap(struct diag *d, const char *fmt, const char *arg)
 {
-	if (d->n_gaps < 8)
+	if (d->n_gaps < VX_PROMEV_MAX_NOTES)
 		snprintf(d->gaps[d->n_gaps++], sizeof(d->gaps[0]), fmt, arg);
 }
 
@@ -134,61 +136,6 @@ too_many:
 	pr_err("diagnose watches at most %d namespaces at once; name fewer with --netns",
 	       VXR_MAX_NETNS);
 	return -E2BIG;
-}
-
-static const char *addr_str(int family, const union vx_addr *a, char *buf, size_t len)
-{
-	if (!family || !inet_ntop(family, a, buf, (socklen_t)len))
-		snprintf(buf, len, "%s", "");
-	return buf;
-}
-
-/* Tunnels from the inventory, each with its peer. */
-static void fill_tunnels(struct diag *d)
-{
-	struct vx_evidence *ev = &d->ev;
-
-	for (int i = 0; i < d->inv.n && ev->n_tun < VX_EV_MAX_TUN; i++) {
-		const struct vx_vxlan_dev *v = &d->inv.devs[i];
-		struct vx_ev_tunnel *t = &ev->tun[ev->n_tun++];
-		union vx_addr r;
-		bool in = false;
-
-		for (int k = 0; k < d->n_names; k++)
-			in |= !strcmp(d->names[k], v->netns);
-		if (!in) {
-			ev->n_tun--;
-			continue;
-		}
-		snprintf(t->netns, sizeof(t->netns), "%s", v->netns);
-		snprintf(t->device, sizeof(t->device), "%s", v->name);
-		snprintf(t->underlay, sizeof(t->underlay), "%s", v->underlay);
-		snprintf(t->master, sizeof(t->master), "%s", v->master);
-		t->vni = v->vni;
-		t->external = v->external;
-		/* Its local address, else the source its route gives. */
-		if (v->local_family)
-			addr_str(v->local_family, &v->local, t->local, sizeof(t->local));
-		else
-			addr_str(v->route_src_family, &v->route_src, t->local, sizeof(t->local));
-		/* Its own remote, else the first its FDB or routes give, else
-		 * its group. */
-		r = v->remote;
-		addr_str(vx_inventory_first_remote(v, &r) ?: v->remote_family, &r, t->remote,
-			 sizeof(t->remote));
-		t->dstport = v->dstport;
-		t->mtu = v->mtu;
-		t->underlay_mtu = v->underlay_mtu;
-		t->mtu_bad = vx_mtu_problem(v, t->mtu_msg, sizeof(t->mtu_msg));
-		t->peer = -1;
-	}
-	for (int i = 0; i < ev->n_tun; i++)
-		for (int k = 0; k < ev->n_tun; k++)
-			if (k != i &&
-			    (ev->tun[k].vni == ev->tun[i].vni || ev->tun[k].external ||
-			     ev->tun[i].external) &&
-			    ev->tun[i].remote[0] && !strcmp(ev->tun[k].local, ev->tun[i].remote))
-				ev->tun[i].peer = k;
 }
 
 /* The inventory entry of evidence tunnel @t. */
@@ -333,7 +280,11 @@ static void print_text(const struct diag *d, const struct vx_finding *f, int n)
 
 	for (int i = 0; i < n; i++)
 		faults += f[i].verdict != VX_V_HEALTHY;
-	printf("vxray diagnose: %.1fs over", d->ev.window_s);
+	if (d->prom_url)
+		printf("vxray diagnose: the last %.0fs in Prometheus at %s, over", d->ev.window_s,
+		       d->prom_url);
+	else
+		printf("vxray diagnose: %.1fs over", d->ev.window_s);
 	for (int i = 0; i < d->n_names; i++)
 		printf("%s %s", i ? "," : "", vx_ns_label_of(d->names[i]));
 	printf("%s; %d finding%s\n", d->ev.probed ? " (with probe traffic)" : "", faults,
@@ -405,6 +356,7 @@ static void print_json(const struct diag *d, const struct vx_finding *f, int n)
 	jw_init(&w, stdout);
 	jw_record(&w, "diagnosis");
 	jw_double(&w, "window_s", ev->window_s);
+	jw_str(&w, "prometheus", d->prom_url);
 	jw_bool(&w, "probe", ev->probed);
 	jw_arr_open(&w, "probe_targets");
 	for (int i = 0; ev->probed && i < d->pr.n_tg; i++) {
@@ -641,6 +593,53 @@ static int load_baseline(struct diag *d, struct vx_baseline **base)
 	return 0;
 }
 
+/* --prometheus: the same judges and output, the evidence read from what
+ * the nodes' agents recorded (promev.c). Nothing is loaded or attached,
+ * so no privileges are needed. */
+static int diagnose_prometheus(struct vx_opts *o)
+{
+	static struct diag d;
+	static struct vx_promev pe;
+	static struct vx_finding f[VX_MAX_FINDINGS];
+	struct vx_prom *p;
+	char err[1024];
+	int ret, n;
+
+	memset(&d, 0, sizeof(d));
+	memset(&pe, 0, sizeof(pe));
+	d.o = o;
+	pe.window_s = (o->window_ns ? o->window_ns : 300 * NSEC_PER_SEC) / NSEC_PER_SEC;
+	pe.node = o->node;
+	if (!(p = vx_prom_open(o->prometheus, err, sizeof(err)))) {
+		pr_err("%s", err);
+		return VX_EXIT_USAGE;
+	}
+	d.prom_url = vx_prom_url(p);
+	ret = vx_promev_fill(p, &pe, &d.ev, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		vx_prom_close(p);
+		return VX_EXIT_FAIL;
+	}
+	for (int i = 0; i < pe.n_places; i++)
+		add_name(&d, pe.places[i].name);
+	gap(&d, "%s",
+	    "places are NODE/NETNS (NODE its node label, else its instance): run the commands "
+	    "named above on NODE, with --netns NETNS (none for host)");
+	for (int i = 0; i < pe.n_notes; i++)
+		gap(&d, "%s", pe.notes[i]);
+	n = vx_findings_judge(&d.ev, f, VX_MAX_FINDINGS);
+	vx_promev_series(&pe, &d.ev, f, n);
+	n_notes = vx_findings_notes(&d.ev, notes, VX_EV_MAX_DROPS);
+	if (o->json)
+		print_json(&d, f, n);
+	else
+		print_text(&d, f, n);
+	fflush(stdout);
+	vx_prom_close(p);
+	return f[0].verdict == VX_V_HEALTHY ? VX_EXIT_OK : VX_EXIT_FINDING;
+}
+
 int cmd_diagnose(struct vx_opts *o)
 {
 	static struct diag d;
@@ -652,6 +651,8 @@ int cmd_diagnose(struct vx_opts *o)
 	uint64_t start;
 	int ret, n;
 
+	if (o->prometheus)
+		return diagnose_prometheus(o);
 	memset(&d, 0, sizeof(d));
 	d.o = o;
 	d.drops_ev.ev = &d.ev;
@@ -677,7 +678,7 @@ int cmd_diagnose(struct vx_opts *o)
 		vx_inventory_free(&d.inv);
 		return vx_exit_code(ret);
 	}
-	fill_tunnels(&d);
+	vx_ev_from_inventory(&d.ev, &d.inv, (const char(*)[VX_NETNS_NAME_MAX])d.names, d.n_names);
 	fill_watched(&d);
 	if (o->n_targets &&
 	    vx_probe_user_targets(&d.pr, o->targets, o->n_targets, &d.ev,

@@ -6,7 +6,10 @@
 # Healthy: no alert. Then each fault fires its alert, naming both VTEPs
 # where the fault is between them: a one-sided tunnel, an MTU mismatch
 # between the ends, a netfilter drop by rule, conntrack exhaustion. And
-# every panel of the shipped Grafana dashboard answers its query.
+# every panel of the shipped Grafana dashboard answers its query. And
+# `vxray diagnose --prometheus` names each fault from the same server, the
+# nodes as a/NETNS and b/NETNS, and exits 0 on the healthy lab, 1 when the
+# server cannot be reached.
 #
 # The rules run as shipped except for their time windows: rate()/increase()
 # over 20s instead of minutes and no `for:` delay, so that a fault fires in
@@ -94,6 +97,32 @@ lab_then_ping() {
 	ping_loop
 }
 
+# prom_diag PORT ARGS...: `vxray diagnose --prometheus` over the last 20 s
+# (the fast rules' window); DIAG gets what it printed, DIAG_RC its exit.
+prom_diag() {
+	local port=$1
+	shift
+	DIAG_RC=0
+	DIAG=$("$VXRAY" diagnose --prometheus "http://127.0.0.1:$port" --window 20s "$@" 2>&1) ||
+		DIAG_RC=$?
+}
+
+# prom_diag_finds PORT VERDICT ERE ARGS...: it exits 3 and prints the
+# finding [VERDICT] whose sentence matches ERE, within 60 s: the window
+# still holds the last fault's evidence for 20 s, and a new counter's
+# rise needs two scrapes.
+prom_diag_finds() {
+	local port=$1 verdict=$2 ere=$3 i
+	shift 3
+	for ((i = 0; i < 120; i++)); do
+		prom_diag "$port" "$@"
+		[[ $DIAG_RC == 3 ]] && grep -Eq -- "^FINDING \\[$verdict\\] $ere" <<<"$DIAG" && return 0
+		sleep 0.5
+	done
+	[[ $DIAG_RC == 3 ]] || fail "diagnose --prometheus $* exited $DIAG_RC, not 3: $DIAG"
+	assert_match "$DIAG" "^FINDING \\[$verdict\\] $ere" "diagnose --prometheus $* names $verdict"
+}
+
 # dashboard_queries_answer PORT: every query of every panel of the shipped
 # Grafana dashboard, its variables at their defaults ($node all), runs on
 # the Prometheus at PORT without an error and returns at least one series.
@@ -155,6 +184,23 @@ test_alerts_fire_naming_both_vteps() {
 	f=$(firing "$pp")
 	assert_no_match "$f" 'Vxray(OneSided|VniMismatch|UdpPortMismatch|MtuMismatch|OverlayMtuTooLarge|NetfilterDrops|ConntrackTableFull)' \
 		"no alert while the lab is healthy"
+	# ... and diagnose --prometheus finds nothing, over both nodes.
+	prom_diag "$pp"
+	[[ $DIAG_RC == 0 ]] || fail "diagnose --prometheus on the healthy lab exited $DIAG_RC: $DIAG"
+	assert_match "$DIAG" '^HEALTHY \[healthy\] No fault found\.' "healthy lab: no fault"
+	assert_match "$DIAG" "over a/$A, b/$B|over b/$B, a/$A" "both nodes read"
+	prom_diag "$pp" -j
+	[[ $DIAG_RC == 0 ]] || fail "diagnose --prometheus -j exited $DIAG_RC"
+	printf '%s\n' "$DIAG" >"$TMP/diag.json"
+	/usr/bin/python3 "$ROOT/tests/jsoncheck.py" "$ROOT/docs/schema" "$TMP/diag.json" >"$TMP/check" ||
+		fail "diagnose --prometheus -j breaks its schema: $(cat "$TMP/check")"
+	[[ $(jq -r 'select(.type == "diagnosis") | "\(.prometheus) \(.fault) \([.tunnels[] | select(.peer_netns != null)] | length)"' "$TMP/diag.json") == \
+	   "http://127.0.0.1:$pp false 2" ]] || fail "diagnose --prometheus -j: not both ends paired: $DIAG"
+	# Unreachable: exit 1 and one sentence.
+	"$VXRAY" diagnose --prometheus "http://127.0.0.1:$(free_port)" >"$TMP/unreach" 2>&1
+	[[ $? == 1 ]] || fail "diagnose --prometheus at a closed port did not exit 1: $(cat "$TMP/unreach")"
+	[[ $(wc -l <"$TMP/unreach") == 1 ]] && grep -q '^vxray: cannot reach Prometheus at ' "$TMP/unreach" ||
+		fail "unreachable Prometheus: not one sentence: $(cat "$TMP/unreach")"
 
 	# 1. UDP 4789 blocked on B: A encapsulates toward B, B decapsulates
 	# nothing from A. The alert fires once A's last decapsulated packet
@@ -163,6 +209,14 @@ test_alerts_fire_naming_both_vteps() {
 	f=$(wait_firing "$pp" '^VxrayOneSidedTunnel local_vtep=10\.0\.0\.1 remote_vtep=10\.0\.0\.2 ') ||
 		fail "no one-sided alert naming 10.0.0.1 -> 10.0.0.2 (firing: $f)"
 	assert_no_match "$f" '^VxrayOneSidedTunnel local_vtep=10\.0\.0\.2 ' "B's own direction is not called one-sided"
+	prom_diag_finds "$pp" one_sided_tunnel "The tunnel a/$A -> b/$B is one-sided: netfilter in b/$B drops the outer VXLAN packets"
+	assert_match "$DIAG" "series: vxray_tunnel_packets_total\\{node=\"b\",netns=\"$B\"\\} and \\{node=\"a\",netns=\"$A\"\\}" \
+		"the finding names its series on both nodes"
+	# --node a: a, and b as the far end of its tunnel.
+	prom_diag_finds "$pp" one_sided_tunnel "The tunnel a/$A -> b/$B" --node a
+	prom_diag "$pp" --node nosuch
+	[[ $DIAG_RC == 1 ]] && assert_match "$DIAG" "no vxray series from node 'nosuch'" "an unknown --node is named" ||
+		fail "--node nosuch exited $DIAG_RC: $DIAG"
 	lab_then_ping heal
 
 	# 2. B's overlay MTU lowered: the ends disagree, both directions named.
@@ -170,12 +224,14 @@ test_alerts_fire_naming_both_vteps() {
 	f=$(wait_firing "$pp" '^VxrayMtuMismatch local_vtep=10\.0\.0\.2 remote_vtep=10\.0\.0\.1 ') ||
 		fail "no MTU mismatch alert (firing: $f)"
 	assert_match "$f" '^VxrayMtuMismatch local_vtep=10\.0\.0\.1 remote_vtep=10\.0\.0\.2 ' "both ends named, both ways"
+	prom_diag_finds "$pp" mtu_mismatch "MTU mismatch between the ends of VNI 100: a/$A's overlay MTU is 1450, b/$B's 1400"
 	lab_then_ping heal
 
 	# 3. Netfilter DROP/REJECT rules on overlay traffic in B: by rule.
 	lab_then_ping scenario 2
 	f=$(wait_firing "$pp" "^VxrayNetfilterDrops .*netns=$B\$") ||
 		fail "no netfilter-drop alert for $B (firing: $f)"
+	prom_diag_finds "$pp" netfilter_overlay "Netfilter in b/$B drops decapsulated overlay traffic \\([0-9]+ packets\\) by .*scenario 2: drop overlay ICMP"
 	# With traffic, drops and a rule's drops: every panel has something to show.
 	dashboard_queries_answer "$pp"
 	lab_then_ping heal
@@ -189,9 +245,10 @@ test_alerts_fire_naming_both_vteps() {
 	PIDS+=($!)
 	f=$(wait_firing "$pp" "^VxrayConntrackTableFull .*netns=$B\$") ||
 		fail "no conntrack-full alert for $B (firing: $f)"
+	prom_diag_finds "$pp" conntrack_exhaustion "The conntrack table in b/$B is exhausted"
 	lab_then_ping heal
 	[[ $(cat /proc/sys/net/netfilter/nf_conntrack_max) -gt 10 ]] || fail "heal did not restore nf_conntrack_max"
 }
 
-run_test "fleet: a real Prometheus with the shipped rules fires each fault's alert, naming both VTEPs; every dashboard panel answers" \
+run_test "fleet: a real Prometheus with the shipped rules fires each fault's alert, naming both VTEPs; diagnose --prometheus names each fault; every dashboard panel answers" \
 	test_alerts_fire_naming_both_vteps

@@ -137,6 +137,52 @@ static void test_netfilter_overlay(void **state)
 	assert_non_null(strstr(out[0].sentence, "--dport 8080"));
 }
 
+/* From metrics (promev.c): a rule naming neither the VXLAN port nor a
+ * VXLAN device drops traffic vxray cannot place: said, not guessed. */
+static void test_netfilter_side_unknown(void **state)
+{
+	lab();
+	drop("vxb", "NETFILTER_DROP", 6, false, "-A INPUT -s 192.0.2.7 -j DROP")->side_unknown =
+		true;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_NETFILTER);
+	assert_string_equal(vx_verdict_id(out[0].verdict), "netfilter_drop");
+	assert_non_null(strstr(out[0].sentence, "drops some traffic (6 packets)"));
+	assert_null(strstr(out[0].sentence, "overlay"));
+}
+
+/* Both ends fit their underlays, with different overlay MTUs. */
+static void test_mtu_ends_differ(void **state)
+{
+	lab();
+	ev.tun[1].mtu = 1400;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_MTU);
+	assert_string_equal(out[0].netns, "vxb");
+	assert_non_null(strstr(out[0].sentence, "vxa's overlay MTU is 1450, vxb's 1400"));
+	assert_non_null(strstr(out[0].next, "mtu 1400"));
+}
+
+/* A silent peer listening on another port: both ports said. And read from
+ * metrics (no underlay receive counts), no claim where the packets went. */
+static void test_one_sided_port_and_metrics(void **state)
+{
+	lab();
+	ev.tun[1].decap = 0;
+	ev.tun[1].dstport = 4790;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_ONE_SIDED);
+	assert_non_null(strstr(out[0].sentence, "sends to UDP 4789, but vxb's"));
+	assert_non_null(strstr(out[0].sentence, "listens on UDP 4790"));
+	lab();
+	ev.tun[1].decap = 0;
+	ev.no_underlay_rx = true;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_ONE_SIDED);
+	assert_non_null(strstr(out[0].sentence, "no drop counted at vxb names the packets"));
+	assert_null(strstr(out[0].sentence, "underlay"));
+}
+
 /* Outer drops while the peer still decapsulates some: an underlay rule. */
 static void test_netfilter_underlay(void **state)
 {
@@ -701,6 +747,9 @@ int main(void)
 		cmocka_unit_test(test_bad_outer_checksum),
 		cmocka_unit_test(test_netfilter_overlay),
 		cmocka_unit_test(test_netfilter_underlay),
+		cmocka_unit_test(test_netfilter_side_unknown),
+		cmocka_unit_test(test_mtu_ends_differ),
+		cmocka_unit_test(test_one_sided_port_and_metrics),
 		cmocka_unit_test(test_conntrack),
 		cmocka_unit_test(test_conntrack_not_full),
 		cmocka_unit_test(test_mtu),
