@@ -130,6 +130,7 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_WINDOW,
 	OPT_NODE,
+	OPT_MAX_IFACES,
 };
 
 static const struct option long_opts[] = {
@@ -167,6 +168,7 @@ static const struct option long_opts[] = {
 	{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "node", required_argument, NULL, OPT_NODE },
+	{ "max-interfaces", required_argument, NULL, OPT_MAX_IFACES },
 	{ 0 },
 };
 
@@ -204,6 +206,9 @@ static void usage(FILE *f)
 		"                                 holding a VXLAN device (named, mounted, or any\n"
 		"                                 process's), and each new one as it appears;\n"
 		"                                 implies --auto\n"
+		"      --max-interfaces N         interfaces the datapath may watch at once (default\n"
+		"                                 4096, at most 65536): about 1.2 KiB each while\n"
+		"                                 watched, and a device-map entry per VXLAN device\n"
 		"\n"
 		"How long and how to print:\n"
 		"  -d, --duration TIME            stop after TIME (10s, 500ms, 2m); default: until Ctrl-C\n"
@@ -513,6 +518,10 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 				return usage_error("--window must be at least 1s: Prometheus "
 						   "keeps samples seconds apart%s",
 						   "");
+			break;
+		case OPT_MAX_IFACES:
+			ret = vx_parse_u32(optarg, "--max-interfaces", 16, VX_DP_MAX_WATCH_LIMIT,
+					   &o->max_ifaces, err, sizeof(err));
 			break;
 		case OPT_XMIT_LATENCY:
 			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_XMITLAT, "xmit-latency")))

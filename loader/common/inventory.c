@@ -605,7 +605,7 @@ int vx_inventory_collect(struct vx_inventory *inv, const char *netns)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct dump_ctx ctx = { .inv = inv, .netns = netns };
-	struct mnl_socket *nl;
+	struct mnl_socket *nl = NULL;
 	struct nlmsghdr *nlh;
 	struct rtgenmsg *rt;
 	int saved, ret, first = inv->n;
@@ -614,17 +614,29 @@ int vx_inventory_collect(struct vx_inventory *inv, const char *netns)
 	ret = vx_netns_enter(netns, &saved);
 	if (ret)
 		return ret;
-	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
+	/* EINTR: links changed during the dump (NLM_F_DUMP_INTR), so what it
+	 * returned may be inconsistent; dump again, a few times, on a fresh
+	 * socket (the rest of the interrupted dump is still queued on the
+	 * old one). */
+	for (int tries = 0; tries < 4; tries++) {
+		if (nl)
+			mnl_socket_close(nl);
+		inv->n = first;
+		ctx.err = 0;
+		nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+		if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+			ret = -errno;
+			goto out;
+		}
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = RTM_GETLINK;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+		rt->rtgen_family = AF_UNSPEC;
+		ret = rtnl_talk(nl, nlh, link_dump_cb, &ctx);
+		if (ret != -EINTR)
+			break;
 	}
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
-	rt->rtgen_family = AF_UNSPEC;
-	ret = rtnl_talk(nl, nlh, link_dump_cb, &ctx);
 	if (!ret && ctx.err == -ENOMEM)
 		ret = -ENOMEM;
 	if (!ret)

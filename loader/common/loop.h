@@ -19,7 +19,9 @@ extern volatile sig_atomic_t vx_exiting;
 
 struct ring_buffer;
 
-#define VX_LOOP_MAX_FDS 160 /* a monitor socket per namespace (64), rings, timers */
+/* A link-monitor socket per followed namespace (the datapath follows up
+ * to 1024, VX_DP_MAX_INST), plus rings and timers. */
+#define VX_LOOP_MAX_FDS 1088
 /* Ring buffers are drained at least this often: the BPF programs wake the
  * consumer only once a ring is an eighth full (bpf/include/vx_rb.bpf.h), so
  * this bounds how late an event on a quiet ring is printed. */

@@ -63,6 +63,7 @@ struct vx_opts {
 	uint64_t duration_ns; /* 0: until interrupted */
 	uint64_t interval_ns;
 	enum vx_backend backend;
+	uint32_t max_ifaces; /* --max-interfaces; 0: the datapath's default */
 
 	/* Filters (encap, trace, ...), applied in the kernel. */
 	bool has_vni;

@@ -59,9 +59,18 @@ void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po)
 {
 	memset(dp, 0, sizeof(*dp));
 	dp->po = *po;
-	for (int i = 0; i < VX_DP_MAX_WATCH; i++) {
-		dp->w[i].tcx[0] = dp->w[i].tcx[1] = -1;
-		dp->w[i].xdp_link = -1;
+	dp->max_w = po->o && po->o->max_ifaces ? (int)po->o->max_ifaces : VX_DP_DEF_WATCH;
+	/* calloc maps fresh zero pages for tables this size: a slot costs
+	 * memory once it is used. A failure leaves no room (E2BIG, then
+	 * ENOMEM is said by vx_dp_pick). */
+	dp->w = calloc((size_t)dp->max_w, sizeof(*dp->w));
+	dp->inst = calloc(VX_DP_MAX_INST, sizeof(*dp->inst));
+	if (!dp->w || !dp->inst) {
+		free(dp->w);
+		free(dp->inst);
+		dp->w = NULL;
+		dp->inst = NULL;
+		dp->max_w = 0;
 	}
 	dp->ns_watch = dp->ns_timer = dp->rt_timer = dp->scan_timer = -1;
 }
@@ -73,7 +82,7 @@ static int inst_for(struct vx_dp *dp, const char *netns)
 	for (int i = 0; i < dp->n_inst; i++)
 		if (!strcmp(dp->inst[i].netns, netns))
 			return i;
-	if (dp->n_inst == VX_DP_MAX_INST)
+	if (!dp->inst || dp->n_inst == VX_DP_MAX_INST)
 		return -E2BIG;
 	snprintf(dp->inst[dp->n_inst].netns, VX_NETNS_NAME_MAX, "%s", netns);
 	dp->inst[dp->n_inst].inum = vx_netns_inum(netns);
@@ -98,7 +107,7 @@ struct vx_dp_watched *dp_add_watch(struct vx_dp *dp, int inst, int ifindex, cons
 	*err = 0;
 	if (dp_find_active(dp, inst, ifindex))
 		return NULL;
-	if (dp->n_w < VX_DP_MAX_WATCH) {
+	if (dp->n_w < dp->max_w) {
 		w = &dp->w[dp->n_w++];
 	} else {
 		/* Full after much churn: reuse the slot of a vanished one. */
@@ -229,9 +238,12 @@ int vx_dp_pick(struct vx_dp *dp)
 	}
 	return 0;
 too_many:
-	pr_err("too many interfaces or namespaces: vxray watches at most %d interfaces in %d "
-	       "namespaces",
-	       VX_DP_MAX_WATCH, VX_DP_MAX_INST);
+	if (!dp->w)
+		pr_err("cannot allocate the table of watched interfaces: out of memory");
+	else
+		pr_err("too many interfaces or namespaces: vxray watches at most %d interfaces "
+		       "(--max-interfaces N raises it) in %d namespaces",
+		       dp->max_w, VX_DP_MAX_INST);
 	return -EINVAL;
 }
 
@@ -365,6 +377,17 @@ int dp_load_inst(struct vx_dp *dp, struct vx_dp_inst *in, struct bpf_object *glo
 			return -errno;
 		memcpy((void *)&in->xdp->rodata->cfg, &c, sizeof(c));
 	}
+	/* Every watched interface may be a VXLAN device of this namespace;
+	 * entries are allocated as devices are added, not up front. */
+	bpf_map__set_max_entries(in->tc->maps.vxp_dev, (uint32_t)dp->max_w);
+	bpf_map__set_map_flags(in->tc->maps.vxp_dev,
+			       bpf_map__map_flags(in->tc->maps.vxp_dev) | BPF_F_NO_PREALLOC);
+	if (in->xdp) {
+		bpf_map__set_max_entries(in->xdp->maps.vxp_dev, (uint32_t)dp->max_w);
+		bpf_map__set_map_flags(in->xdp->maps.vxp_dev,
+				       bpf_map__map_flags(in->xdp->maps.vxp_dev) |
+					       BPF_F_NO_PREALLOC);
+	}
 	if (dp->po.before_load && (err = dp->po.before_load(dp->po.ctx, dp, in)) < 0)
 		return err;
 	if ((err = share_maps(in->tc->obj, global, NULL)) || (err = vx_tc__load(in->tc)))
@@ -485,72 +508,6 @@ static void dev_vni_set(struct vx_dp_inst *in, uint32_t ifindex, const struct vx
 	bpf_map_update_elem(cfd, &slot, &v, BPF_ANY);
 }
 
-/* The local VTEP address of watched VXLAN device @w, NULL when unknown. */
-static const union vx_addr *local_vtep(const struct vx_dp_watched *w, int *family)
-{
-	const struct vx_vxlan_dev *v = w->vx;
-
-	*family = v->local_family ? v->local_family : v->route_src_family;
-	return *family ? (v->local_family ? &v->local : &v->route_src) : NULL;
-}
-
-static bool same_addr(int fa, const union vx_addr *a, int fb, const union vx_addr *b)
-{
-	return fa == fb &&
-	       !memcmp(a, b, fa == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr));
-}
-
-/* Whether a remote of @w (its `remote`, or a remote its FDB or routes
- * name) is the local VTEP of a watched VXLAN device in another namespace:
- * this vxray then sees both ends of that tunnel's wire. */
-static bool far_end_watched(const struct vx_dp *dp, const struct vx_dp_watched *w)
-{
-	const struct vx_vxlan_dev *v = w->vx;
-
-	for (int j = 0; j < dp->n_w; j++) {
-		const struct vx_dp_watched *o = &dp->w[j];
-		const union vx_addr *l;
-		int lf;
-
-		if (!o->active || !o->is_vxlan || !o->vx || o->inst == w->inst ||
-		    !(l = local_vtep(o, &lf)))
-			continue;
-		if (!v->remote_is_group && same_addr(v->remote_family, &v->remote, lf, l))
-			return true;
-		for (int r = 0; r < v->n_remotes && r < VX_INV_MAX_REMOTES; r++)
-			if (same_addr(v->remotes[r].family, &v->remotes[r].addr, lf, l))
-				return true;
-	}
-	return false;
-}
-
-/* What a namespace's programs do beyond counting, by the VXLAN devices
- * attached: its underlay ingress leaves each packet's remote for the
- * device's ingress (vx_hop_wanted) only where a classic device is, and
- * its underlay egress starts the wire stage (vx_wire_wanted) only where
- * this vxray also watches a far end that can end it. Every namespace is
- * looked at again: a device in one is another's far end. */
-static void wanted_update(struct vx_dp *dp)
-{
-	for (int i = 0; i < dp->n_inst; i++) {
-		struct vx_dp_inst *in = &dp->inst[i];
-		bool hop = false, wire = false;
-
-		for (int k = 0; k < dp->n_w; k++) {
-			const struct vx_dp_watched *w = &dp->w[k];
-
-			if (!w->active || !w->is_vxlan || !w->vx || w->inst != i)
-				continue;
-			hop |= !w->vx->external;
-			wire |= far_end_watched(dp, w);
-		}
-		if (in->tc && in->tc->bss) {
-			in->tc->bss->vx_hop_wanted = hop;
-			in->tc->bss->vx_wire_wanted = wire;
-		}
-	}
-}
-
 void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 {
 	struct vx_dp_inst *in = &dp->inst[w->inst];
@@ -571,7 +528,7 @@ void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		dev_vni_set(in, (uint32_t)w->ifindex, NULL);
 	w->active = false;
 	if (w->is_vxlan)
-		wanted_update(dp);
+		dp_wanted_update(dp);
 }
 
 int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
@@ -630,7 +587,7 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		return err;
 	}
 	if (w->is_vxlan)
-		wanted_update(dp);
+		dp_wanted_update(dp);
 	pr_debug("attached to %s (%s) in %s", w->name, w->is_vxlan ? "vxlan" : "underlay",
 		 dp_inst_label(in));
 	return 0;
@@ -638,13 +595,14 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 
 int vx_dp_attach(struct vx_dp *dp)
 {
-	for (int i = 0; i < dp->n_w; i++) {
-		int err = dp->w[i].active ? dp_attach_one(dp, &dp->w[i]) : 0;
+	int err = 0;
 
-		if (err)
-			return err;
-	}
-	return 0;
+	dp->attaching = true;
+	for (int i = 0; i < dp->n_w && !err; i++)
+		err = dp->w[i].active ? dp_attach_one(dp, &dp->w[i]) : 0;
+	dp->attaching = false;
+	dp_wanted_update(dp);
+	return err;
 }
 
 /* ---- teardown and accessors --------------------------------------------- */
@@ -724,7 +682,11 @@ void vx_dp_close(struct vx_dp *dp)
 	dp->ns_watch = dp->ns_timer = dp->rt_timer = dp->scan_timer = -1;
 	vx_incarn_free(&dp->inc);
 	vx_inventory_free(&dp->inv);
-	dp->n_w = dp->n_inst = 0;
+	dp->n_w = dp->n_inst = dp->max_w = 0;
+	free(dp->w);
+	free(dp->inst);
+	dp->w = NULL;
+	dp->inst = NULL;
 }
 
 int vx_dp_cnt_fd(const struct vx_dp *dp)

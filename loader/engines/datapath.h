@@ -47,8 +47,16 @@ struct mnl_socket;
 struct ring_buffer;
 struct vx_cap;
 
-#define VX_DP_MAX_INST VX_MAX_NETNS
-#define VX_DP_MAX_WATCH 128
+/* Namespaces the datapath follows: one loaded program set each (about
+ * 150 bytes here, the programs' and per-namespace maps' memory in the
+ * kernel). */
+#define VX_DP_MAX_INST 1024
+/* Interfaces watched at once unless --max-interfaces says otherwise: the
+ * table's slots (1.2 KiB each) are allocated up front but only touched
+ * when used, and each namespace's device map holds as many entries,
+ * allocated as devices are added. */
+#define VX_DP_DEF_WATCH 4096
+#define VX_DP_MAX_WATCH_LIMIT 65536
 
 /* How the tc programs are attached. */
 enum vx_dp_tc_mode {
@@ -182,10 +190,12 @@ enum {
 struct vx_dp {
 	struct vx_dp_opts po;
 	struct vx_inventory inv;
-	struct vx_dp_inst inst[VX_DP_MAX_INST];
+	struct vx_dp_inst *inst; /* VX_DP_MAX_INST slots */
 	int n_inst;
-	struct vx_dp_watched w[VX_DP_MAX_WATCH];
-	int n_w; /* slots used, active or not */
+	struct vx_dp_watched *w; /* max_w slots: pointers into it stay valid */
+	int n_w;		 /* slots used, active or not */
+	int max_w;		 /* --max-interfaces, else VX_DP_DEF_WATCH */
+	bool attaching;		 /* vx_dp_attach() runs: per-namespace flags after */
 	enum vx_dp_tc_mode tc_mode;
 	const char *tc_mode_why; /* why that mode, for the startup line */
 	int n_xdp;		 /* interfaces with vxray's XDP */

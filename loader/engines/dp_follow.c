@@ -55,8 +55,9 @@ static void follow_add(struct vx_dp *dp, int inst, int ifindex, const char *name
 	w = dp_add_watch(dp, inst, ifindex, name, v, is_vxlan, &err);
 	if (!w) {
 		if (err)
-			pr_warn("cannot watch %s in %s: vxray watches at most %d interfaces", name,
-				dp_inst_label(&dp->inst[inst]), VX_DP_MAX_WATCH);
+			pr_warn("cannot watch %s in %s: vxray watches at most %d interfaces "
+				"(--max-interfaces N raises it)",
+				name, dp_inst_label(&dp->inst[inst]), dp->max_w);
 		return;
 	}
 	w->from_auto = true;
@@ -182,6 +183,8 @@ static int underlay_now(struct vx_dp_inst *in, struct vx_dp_watched *w, struct v
 	return v->underlay_ifindex;
 }
 
+static void arm_rt_timer(struct vx_dp *dp);
+
 /* Re-read the namespace's VXLAN devices and make the watched set match;
  * @why names what prompted it ("a link change"). */
 void dp_resync(struct vx_dp_inst *in, const char *why)
@@ -194,6 +197,16 @@ void dp_resync(struct vx_dp_inst *in, const char *why)
 	for (int i = 0; i < dp->n_w; i++)
 		dp->w[i].ul_moved = false;
 	if ((err = vx_inventory_collect(&inv, in->netns))) {
+		vx_inventory_free(&inv);
+		/* Still changing after a few dumps (a thousand devices going):
+		 * read again once the burst is over. */
+		if (err == -EINTR && dp->rt_timer >= 0) {
+			pr_debug("the links of %s keep changing: reading them again shortly",
+				 dp_inst_label(in));
+			in->reroute = true;
+			arm_rt_timer(dp);
+			return;
+		}
 		pr_warn("cannot re-read the VXLAN devices in %s: %s", dp_inst_label(in),
 			strerror(-err));
 		return;

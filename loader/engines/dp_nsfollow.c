@@ -298,7 +298,7 @@ static void ns_new(struct vx_dp *dp, const struct vx_nsent *e)
 	for (int i = 1; i < dp->n_inst && !in; i++)
 		if (dp->inst[i].dead)
 			in = &dp->inst[i];
-	if (!in && dp->n_inst < VX_DP_MAX_INST)
+	if (!in && dp->inst && dp->n_inst < VX_DP_MAX_INST)
 		in = &dp->inst[dp->n_inst++];
 	if (!in) {
 		pr_warn("not following network namespace %s (%s): vxray follows at most %d",

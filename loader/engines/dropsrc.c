@@ -198,13 +198,41 @@ int vx_dropsrc_read_agg(struct vx_dropsrc *s, const struct vx_drop_row **rows)
 
 /* ---- scoping ----------------------------------------------------------- */
 
+/* Every entry of @s widened to its whole namespace (ifindex 0, which the
+ * program reads as "any interface there"), each namespace once. */
+static void scope_widen(struct vxd_scope_key *s, int *n)
+{
+	int m = 0;
+
+	for (int i = 0; i < *n; i++) {
+		bool seen = false;
+
+		for (int k = 0; k < m && !seen; k++)
+			seen = s[k].netns == s[i].netns;
+		if (!seen)
+			s[m++] = (struct vxd_scope_key){ .netns = s[i].netns };
+	}
+	*n = m;
+}
+
 static int scope_add(struct vxd_scope_key *s, int *n, uint32_t netns, uint32_t ifindex)
 {
 	for (int i = 0; i < *n; i++)
-		if (s[i].netns == netns && s[i].ifindex == ifindex)
+		if (s[i].netns == netns && (s[i].ifindex == ifindex || !s[i].ifindex))
 			return 0;
+	if (*n >= VXD_MAX_SCOPE && ifindex) {
+		/* More interfaces than the scope map holds (a VTEP with a
+		 * device per VNI): their namespaces, whole, instead. */
+		pr_info("more than %d interfaces: drops are counted for their whole namespaces",
+			VXD_MAX_SCOPE);
+		scope_widen(s, n);
+		ifindex = 0;
+		for (int i = 0; i < *n; i++)
+			if (s[i].netns == netns)
+				return 0;
+	}
 	if (*n >= VXD_MAX_SCOPE) {
-		pr_err("more than %d interfaces to watch: name fewer with -i/--netns",
+		pr_err("more than %d namespaces to watch drops in: name fewer with --netns",
 		       VXD_MAX_SCOPE);
 		return -E2BIG;
 	}
