@@ -709,7 +709,9 @@ test_routed_scenario7() {
 	out=$(diag "$PR")
 	assert_match "$out" '^rc=3$' "exit 3"
 	assert_eq "$(finding_ids "$out")" "underlay_path_loss" "the only verdict"
-	assert_match "$out" "^FINDING \[underlay_path_loss\] VXLAN packets from $PR-a to $PR-b are lost between $PR-a and $PR-b in the underlay: $PR-a encapsulated [1-9][0-9]* \(UDP/4789 to 10\.0\.2\.2\) and $PR-b's underlay und0 received [01] packets; the same from $PR-b to $PR-a" "where, the port, the remote, both ways"
+	# The peer's underlay may count a packet or two in the window (a
+	# slow guest's counted 2); dozens were encapsulated toward it.
+	assert_match "$out" "^FINDING \[underlay_path_loss\] VXLAN packets from $PR-a to $PR-b are lost between $PR-a and $PR-b in the underlay: $PR-a encapsulated [1-9][0-9]+ \(UDP/4789 to 10\.0\.2\.2\) and $PR-b's underlay und0 received [0-3] packets?; the same from $PR-b to $PR-a" "where, the port, the remote, both ways"
 	assert_match "$out" 'next: .*name the routers. namespaces with --netns' "asks for the hops"
 }
 
