@@ -701,26 +701,20 @@ static int narrow(struct ctx *c)
 		for (int k = 0; k < pe->n_places; k++)
 			if (keep[k] && !strcmp(pe->places[i].node, pe->places[k].node))
 				keep[i] = true;
-	n = 0;
-	for (int t = 0; t < ev->n_tun; t++)
-		if (kept(pe, keep, ev->tun[t].netns))
-			ev->tun[n++] = ev->tun[t];
-	ev->n_tun = n;
-	n = 0;
-	for (int d = 0; d < ev->n_drops; d++)
-		if (kept(pe, keep, ev->drops[d].netns))
-			ev->drops[n++] = ev->drops[d];
-	ev->n_drops = n;
-	n = 0;
-	for (int i = 0; i < ev->n_ct; i++)
-		if (kept(pe, keep, ev->ct[i].netns))
-			ev->ct[n++] = ev->ct[i];
-	ev->n_ct = n;
-	n = 0;
-	for (int i = 0; i < ev->n_lat; i++)
-		if (kept(pe, keep, ev->lat[i].netns))
-			ev->lat[n++] = ev->lat[i];
-	ev->n_lat = n;
+/* Keep the rows of @arr (@n of them) whose place is kept. */
+#define KEEP_PLACED(arr, n)                                                                        \
+	do {                                                                                       \
+		int m_ = 0;                                                                        \
+		for (int i_ = 0; i_ < (n); i_++)                                                   \
+			if (kept(pe, keep, (arr)[i_].netns))                                       \
+				(arr)[m_++] = (arr)[i_];                                           \
+		(n) = m_;                                                                          \
+	} while (0)
+	KEEP_PLACED(ev->tun, ev->n_tun);
+	KEEP_PLACED(ev->drops, ev->n_drops);
+	KEEP_PLACED(ev->ct, ev->n_ct);
+	KEEP_PLACED(ev->lat, ev->n_lat);
+#undef KEEP_PLACED
 	n = 0;
 	for (int i = 0; i < pe->n_places; i++)
 		if (keep[i])

@@ -593,6 +593,23 @@ static int load_baseline(struct diag *d, struct vx_baseline **base)
 	return 0;
 }
 
+/* The findings from d->ev, each with its series when @pe read them from
+ * Prometheus, printed; the exit code they mean. */
+static int judge_and_print(struct diag *d, struct vx_finding *f, const struct vx_promev *pe)
+{
+	int n = vx_findings_judge(&d->ev, f, VX_MAX_FINDINGS);
+
+	if (pe)
+		vx_promev_series(pe, &d->ev, f, n);
+	n_notes = vx_findings_notes(&d->ev, notes, VX_EV_MAX_DROPS);
+	if (d->o->json)
+		print_json(d, f, n);
+	else
+		print_text(d, f, n);
+	fflush(stdout);
+	return f[0].verdict == VX_V_HEALTHY ? VX_EXIT_OK : VX_EXIT_FINDING;
+}
+
 /* --prometheus: the same judges and output, the evidence read from what
  * the nodes' agents recorded (promev.c). Nothing is loaded or attached,
  * so no privileges are needed. */
@@ -603,7 +620,7 @@ static int diagnose_prometheus(struct vx_opts *o)
 	static struct vx_finding f[VX_MAX_FINDINGS];
 	struct vx_prom *p;
 	char err[1024];
-	int ret, n;
+	int ret;
 
 	memset(&d, 0, sizeof(d));
 	memset(&pe, 0, sizeof(pe));
@@ -628,16 +645,9 @@ static int diagnose_prometheus(struct vx_opts *o)
 	    "named above on NODE, with --netns NETNS (none for host)");
 	for (int i = 0; i < pe.n_notes; i++)
 		gap(&d, "%s", pe.notes[i]);
-	n = vx_findings_judge(&d.ev, f, VX_MAX_FINDINGS);
-	vx_promev_series(&pe, &d.ev, f, n);
-	n_notes = vx_findings_notes(&d.ev, notes, VX_EV_MAX_DROPS);
-	if (o->json)
-		print_json(&d, f, n);
-	else
-		print_text(&d, f, n);
-	fflush(stdout);
+	ret = judge_and_print(&d, f, &pe);
 	vx_prom_close(p);
-	return f[0].verdict == VX_V_HEALTHY ? VX_EXIT_OK : VX_EXIT_FINDING;
+	return ret;
 }
 
 int cmd_diagnose(struct vx_opts *o)
@@ -649,7 +659,7 @@ int cmd_diagnose(struct vx_opts *o)
 	char buf[32];
 	struct vx_view view;
 	uint64_t start;
-	int ret, n;
+	int ret;
 
 	if (o->prometheus)
 		return diagnose_prometheus(o);
@@ -759,14 +769,7 @@ int cmd_diagnose(struct vx_opts *o)
 	if (d.rt && vx_retranssrc_lost(d.rt))
 		gap(&d, "%s",
 		    "some retransmit events were lost (ring buffer full): counts are low");
-	n = vx_findings_judge(&d.ev, f, VX_MAX_FINDINGS);
-	n_notes = vx_findings_notes(&d.ev, notes, VX_EV_MAX_DROPS);
-	if (o->json)
-		print_json(&d, f, n);
-	else
-		print_text(&d, f, n);
-	fflush(stdout);
-	ret = f[0].verdict == VX_V_HEALTHY ? VX_EXIT_OK : VX_EXIT_FINDING;
+	ret = judge_and_print(&d, f, NULL);
 out:
 	vx_probe_stop(&d.pr);
 	vx_loop_close(&loop);
