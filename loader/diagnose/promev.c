@@ -130,6 +130,35 @@ static struct dev *dev_of(struct ctx *c, int place, const char *device)
 	return NULL;
 }
 
+/* The known device sample @s is about, or NULL. */
+static struct dev *dev_of_sample(struct ctx *c, json_t *s)
+{
+	int pl = place_of(c, s);
+
+	return pl < 0 ? NULL : dev_of(c, pl, vx_prom_label(s, "device"));
+}
+
+/* Each known device's MTU, or with @underlay its underlay's. */
+static int read_mtu(struct ctx *c, bool underlay)
+{
+	json_t *r = query(c, "%s",
+			  underlay ? "vxray_vxlan_underlay_mtu_bytes" :
+				     "vxray_vxlan_device_mtu_bytes"),
+	       *s;
+	size_t i;
+
+	if (!r)
+		return -EHOSTUNREACH;
+	json_array_foreach(r, i, s)
+	{
+		struct dev *d = dev_of_sample(c, s);
+
+		if (d)
+			*(underlay ? &d->underlay_mtu : &d->mtu) = (uint32_t)count_of(s);
+	}
+	return 0;
+}
+
 /* A VTEP label's value, "" for "none". */
 static void vtep(char *out, size_t len, const char *v)
 {
@@ -160,29 +189,9 @@ static int read_devices(struct ctx *c)
 		vtep(d->local, sizeof(d->local), vx_prom_label(s, "local_vtep"));
 		vtep(d->remote, sizeof(d->remote), vx_prom_label(s, "remote_vtep"));
 	}
-	r = query(c, "vxray_vxlan_device_mtu_bytes");
-	if (!r)
+	if (read_mtu(c, false))
 		return -EHOSTUNREACH;
-	json_array_foreach(r, i, s)
-	{
-		int pl = place_of(c, s);
-		struct dev *d = pl < 0 ? NULL : dev_of(c, pl, vx_prom_label(s, "device"));
-
-		if (d)
-			d->mtu = (uint32_t)count_of(s);
-	}
-	r = query(c, "vxray_vxlan_underlay_mtu_bytes");
-	if (!r)
-		return -EHOSTUNREACH;
-	json_array_foreach(r, i, s)
-	{
-		int pl = place_of(c, s);
-		struct dev *d = pl < 0 ? NULL : dev_of(c, pl, vx_prom_label(s, "device"));
-
-		if (d)
-			d->underlay_mtu = (uint32_t)count_of(s);
-	}
-	return 0;
+	return read_mtu(c, true);
 }
 
 static void add_remote(struct ctx *c, int dev, const char *addr)
@@ -250,8 +259,7 @@ static int read_tunnels(struct ctx *c)
 		return -EHOSTUNREACH;
 	json_array_foreach(r, i, s)
 	{
-		int pl = place_of(c, s);
-		struct dev *d = pl < 0 ? NULL : dev_of(c, pl, vx_prom_label(s, "device"));
+		struct dev *d = dev_of_sample(c, s);
 
 		if (d)
 			add_remote(c, (int)(d - c->devs), vx_prom_label(s, "remote_vtep"));
@@ -264,8 +272,7 @@ static int read_tunnels(struct ctx *c)
 		return -EHOSTUNREACH;
 	json_array_foreach(r, i, s)
 	{
-		int pl = place_of(c, s);
-		struct dev *d = pl < 0 ? NULL : dev_of(c, pl, vx_prom_label(s, "device"));
+		struct dev *d = dev_of_sample(c, s);
 
 		if (d && count_of(s))
 			add_remote(c, (int)(d - c->devs), vx_prom_label(s, "remote_vtep"));
