@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -267,18 +268,27 @@ static int count_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* @latency: 0 off, 1 every packet timed, 2 timed 1 in 2^16 (the bench's
- * frame is then one that sampling passes over). */
-static int dp_load(struct dp *d, int events, int latency)
+/* vxray's own namespace: the one BPF_PROG_TEST_RUN's packets are in. */
+static uint32_t own_netns(void)
 {
-	struct vx_dp_config c = { .netns = 1,
-				  .events = (uint8_t)events,
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+/* @latency: 0 off, 1 every packet timed, 2 timed 1 in 2^16 (the bench's
+ * frame is then one that sampling passes over). @several: set up as when
+ * vxray watches several namespaces, each packet's read from its device;
+ * else as with one (vx_one_netns). */
+static int dp_load(struct dp *d, int events, int latency, bool several)
+{
+	struct vx_dp_config c = { .events = (uint8_t)events,
 				  .n_vxlan_ports = 1,
 				  .vxlan_ports = { 4789 },
 				  .latency = latency != 0,
 				  .sample = latency == 2 ? VX_SAMPLE_SHIFT_MAX : 0 };
-	uint32_t lo_slot = 1 & (VX_DEV_SLOTS - 1);
-	uint64_t lo_vni = vx_devc_entry(1, 100);
+	uint32_t ns = own_netns(), lo_slot = vx_devc_slot(ns, 1);
+	struct vx_devc lo_vni = { .netns = ns, .ifindex = 1, .val = 100 };
 	int err;
 
 	d->tc = vx_tc__open();
@@ -287,11 +297,17 @@ static int dp_load(struct dp *d, int events, int latency)
 		return -errno;
 	memcpy((void *)&d->tc->rodata->cfg, &c, sizeof(c));
 	memcpy((void *)&d->xdp->rodata->cfg, &c, sizeof(c));
+	/* As the loader sizes it by default (--max-interfaces 4096). */
+	bpf_map__set_max_entries(d->tc->maps.vxp_dev, 4096);
+	bpf_map__set_map_flags(d->tc->maps.vxp_dev,
+			       bpf_map__map_flags(d->tc->maps.vxp_dev) | BPF_F_NO_PREALLOC);
 	if ((err = vx_tc__load(d->tc)) ||
 	    (err = bpf_map__reuse_fd(d->xdp->maps.vxp_rb, bpf_map__fd(d->tc->maps.vxp_rb))) ||
 	    (err = bpf_map__reuse_fd(d->xdp->maps.vxp_cnt, bpf_map__fd(d->tc->maps.vxp_cnt))) ||
 	    (err = vx_xdp__load(d->xdp)))
 		return err;
+	d->tc->bss->vx_one_netns = several ? 0 : ns;
+	d->xdp->bss->vx_one_netns = several ? 0 : ns;
 	/* BPF_PROG_TEST_RUN runs on loopback (ifindex 1): name it a VXLAN
 	 * device with VNI 100 in its vxp_devc slot, as the loader does. */
 	if (bpf_map_update_elem(bpf_map__fd(d->tc->maps.vxp_devc), &lo_slot, &lo_vni, BPF_ANY))
@@ -300,6 +316,49 @@ static int dp_load(struct dp *d, int events, int latency)
 	d->tc->bss->vx_wire_wanted = 1;
 	d->rb = ring_buffer__new(bpf_map__fd(d->tc->maps.vxp_rb), count_event, d, NULL);
 	return d->rb ? 0 : -errno;
+}
+
+/* A big node's tables: @n_dev VXLAN devices (ifindex 2.., each in
+ * vxp_dev and, where its slot is free, vxp_devc) and @n_remote remote
+ * VTEPs (10.128.0.0/16...) met at every hook, in vxp_tun as far as it
+ * holds them (an LRU: the newest stay). */
+static int fill_tables(struct dp *d, uint32_t n_dev, uint32_t n_remote)
+{
+	int ncpu = libbpf_num_possible_cpus(), dev = bpf_map__fd(d->tc->maps.vxp_dev),
+	    devc = bpf_map__fd(d->tc->maps.vxp_devc), tun = bpf_map__fd(d->tc->maps.vxp_tun);
+	uint32_t ns = own_netns();
+	struct vx_tun_val *zero;
+
+	if (ncpu < 1 || !(zero = calloc((size_t)ncpu, sizeof(*zero))))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n_dev; i++) {
+		struct vx_dev_key k = { .netns = ns, .ifindex = 2 + i };
+		struct vx_devc c = { .netns = ns, .ifindex = 2 + i, .val = 1000 + i };
+		uint32_t slot = vx_devc_slot(ns, 2 + i), vni = 1000 + i;
+		struct vx_devc cur = { 0 };
+
+		if (bpf_map_update_elem(dev, &k, &vni, BPF_ANY))
+			return free(zero), -errno;
+		if (!bpf_map_lookup_elem(devc, &slot, &cur) && !cur.ifindex)
+			bpf_map_update_elem(devc, &slot, &c, BPF_ANY);
+	}
+	for (uint32_t r = 0; r < n_remote; r++)
+		for (uint8_t at = VX_AT_TC_UL_IN; at <= VX_AT_TC_VX_OUT; at++) {
+			struct vx_tun_key k = { .netns = ns,
+						.ifindex = 2 + r % (n_dev ? n_dev : 1),
+						.vni = 1000 + r % (n_dev ? n_dev : 1),
+						.at = at,
+						.family = 4 };
+
+			k.remote[0] = 10;
+			k.remote[1] = (uint8_t)(128 + (r >> 16));
+			k.remote[2] = (uint8_t)(r >> 8);
+			k.remote[3] = (uint8_t)r;
+			if (bpf_map_update_elem(tun, &k, zero, BPF_ANY))
+				return free(zero), -errno;
+		}
+	free(zero);
+	return 0;
 }
 
 static void dp_free(struct dp *d)
@@ -373,7 +432,7 @@ static int cmd_prog(int argc, char **argv)
 	uint32_t repeat = 1000000;
 	int rounds = 3, err = 0, etc, exdp;
 	struct frame fr[F__N];
-	struct dp cnt = {}, ev = {}, lat = {}, lat_unsampled = {};
+	struct dp cnt = {}, ev = {}, lat = {}, lat_unsampled = {}, multi = {}, big = {};
 	struct vx_bench_tc *btc = NULL;
 	struct vx_bench_xdp *bxdp = NULL;
 	static const int ul_frames[] = { F_VX_TCP, F_VX_ICMP, F_TCP, F_NONIP };
@@ -398,8 +457,10 @@ static int cmd_prog(int argc, char **argv)
 		err = die("loading the empty baseline programs", errno);
 		goto out;
 	}
-	if ((err = dp_load(&cnt, 0, 0)) || (err = dp_load(&ev, 1, 0)) ||
-	    (err = dp_load(&lat, 0, 1)) || (err = dp_load(&lat_unsampled, 0, 2))) {
+	if ((err = dp_load(&cnt, 0, 0, false)) || (err = dp_load(&ev, 1, 0, false)) ||
+	    (err = dp_load(&lat, 0, 1, false)) || (err = dp_load(&lat_unsampled, 0, 2, false)) ||
+	    (err = dp_load(&multi, 0, 0, true)) || (err = dp_load(&big, 0, 0, false)) ||
+	    (err = fill_tables(&big, 1000, 10000))) {
 		err = die("loading vx_tc/vx_xdp", err);
 		goto out;
 	}
@@ -437,6 +498,31 @@ static int cmd_prog(int argc, char **argv)
 				goto out;
 			}
 		}
+	/* A big node: per-packet lookups are direct-mapped or hashed, so the
+	 * size of the tables should not show. */
+	if ((err = bench_row("vx_tc_ul_in, 1000 devices and 10000 remotes in the tables",
+			     bpf_program__fd(big.tc->progs.vx_tc_ul_in), etc, &fr[F_VX_TCP], repeat,
+			     rounds, "counters only; target <= 1.10 x the row of one device")) ||
+	    (err = bench_row("vx_tc_vx_in, 1000 devices and 10000 remotes in the tables",
+			     bpf_program__fd(big.tc->progs.vx_tc_vx_in), etc, &fr[F_IN_TCP], repeat,
+			     rounds, "counters only; target <= 1.10 x the row of one device"))) {
+		err = die("BPF_PROG_TEST_RUN (big tables)", err);
+		goto out;
+	}
+	/* Several namespaces watched: each counted packet's namespace is
+	 * read from its device (three kernel reads, four from XDP). */
+	if ((err = bench_row("vx_xdp_ul_in, several namespaces",
+			     bpf_program__fd(multi.xdp->progs.vx_xdp_ul_in), exdp, &fr[F_VX_TCP],
+			     repeat, rounds, "counters only; namespace read from the device")) ||
+	    (err = bench_row("vx_tc_ul_in, several namespaces",
+			     bpf_program__fd(multi.tc->progs.vx_tc_ul_in), etc, &fr[F_VX_TCP],
+			     repeat, rounds, "counters only; namespace read from the device")) ||
+	    (err = bench_row("vx_tc_vx_in, several namespaces",
+			     bpf_program__fd(multi.tc->progs.vx_tc_vx_in), etc, &fr[F_IN_TCP],
+			     repeat, rounds, "counters only; namespace read from the device"))) {
+		err = die("BPF_PROG_TEST_RUN (several namespaces)", err);
+		goto out;
+	}
 	/* Where the floor is: the empty program plus one bpf_ktime_get_ns(). */
 	if ((err = bench_row("vxb_xdp_ktime (timestamp only)",
 			     bpf_program__fd(bxdp->progs.vxb_xdp_ktime), exdp, &fr[F_VX_TCP],
@@ -480,6 +566,8 @@ static int cmd_prog(int argc, char **argv)
 	}
 	printf("\nevents_seen_by_consumer=%llu\n", (unsigned long long)ev.seen);
 out:
+	dp_free(&big);
+	dp_free(&multi);
 	dp_free(&lat_unsampled);
 	dp_free(&lat);
 	dp_free(&ev);
@@ -509,7 +597,7 @@ static int cmd_sizes(void)
 	struct dp d = {};
 	int err = 0;
 
-	if (!btc || !bxdp || (err = dp_load(&d, 1, 0))) {
+	if (!btc || !bxdp || (err = dp_load(&d, 1, 0, false))) {
 		err = die("loading the programs", err ? err : errno);
 		goto out;
 	}
@@ -901,6 +989,49 @@ static void rss_split(pid_t pid, long *anon, long *file)
 	fclose(f);
 }
 
+/* The kernel memory of the BPF maps @pid holds, in kB: the memlock of
+ * each map fd in /proc/PID/fdinfo, each map once. */
+static long map_kb(pid_t pid)
+{
+	char path[300], line[128];
+	unsigned int ids[4096];
+	int n_ids = 0;
+	struct dirent *d;
+	long sum = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		unsigned long long memlock = 0;
+		unsigned int id = 0;
+		bool dup = false;
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			sscanf(line, "map_id: %u", &id);
+			sscanf(line, "memlock: %llu", &memlock);
+		}
+		fclose(f);
+		for (int i = 0; i < n_ids && !dup; i++)
+			dup = ids[i] == id;
+		if (!id || dup || n_ids == (int)(sizeof(ids) / sizeof(ids[0])))
+			continue;
+		ids[n_ids++] = id;
+		sum += (long)(memlock / 1024);
+	}
+	closedir(dir);
+	return sum;
+}
+
 static int cmd_spawn(int argc, char **argv)
 {
 	const char *marker = NULL;
@@ -910,7 +1041,7 @@ static int cmd_spawn(int argc, char **argv)
 	size_t have = 0;
 	struct rusage ru;
 	uint64_t t0, t_mark = 0;
-	long anon = -1, file = -1;
+	long anon = -1, file = -1, maps = -1;
 	pid_t pid;
 
 	while ((c = getopt(argc, argv, "+m:t:")) != -1) {
@@ -959,6 +1090,7 @@ static int cmd_spawn(int argc, char **argv)
 		if (strstr(seen, marker)) {
 			t_mark = now_ns();
 			rss_split(pid, &anon, &file);
+			maps = map_kb(pid);
 			break;
 		}
 	}
@@ -983,8 +1115,8 @@ reaped:
 			argv[optind], marker, seen);
 		return 1;
 	}
-	printf("startup_ms=%.1f peak_rss_kb=%ld anon_kb=%ld file_kb=%ld\n",
-	       (double)(t_mark - t0) / 1e6, ru.ru_maxrss, anon, file);
+	printf("startup_ms=%.1f peak_rss_kb=%ld anon_kb=%ld file_kb=%ld map_kb=%ld\n",
+	       (double)(t_mark - t0) / 1e6, ru.ru_maxrss, anon, file, maps);
 	return 0;
 }
 

@@ -18,9 +18,10 @@
  * too, or bpf_xdp_load_bytes). VX_TUNNEL_KEY(ctx, out, &vni, remote)
  * reads an external VXLAN device's packet's tunnel key: its VNI and remote
  * VTEP, returning the remote's family (4, 6), or 0 with the VNI
- * VX_VNI_UNKNOWN when the packet carries none. */
-#if !defined(VX_CTX) || !defined(VX_LOAD_BYTES) || !defined(VX_TUNNEL_KEY)
-#error "define VX_CTX, VX_LOAD_BYTES and VX_TUNNEL_KEY before including vx_datapath.bpf.h"
+ * VX_VNI_UNKNOWN when the packet carries none. VX_DEV_NETNS(ctx) reads
+ * the namespace inode of the packet's device from kernel memory. */
+#if !defined(VX_CTX) || !defined(VX_LOAD_BYTES) || !defined(VX_TUNNEL_KEY) || !defined(VX_DEV_NETNS)
+#error "define VX_CTX, VX_LOAD_BYTES, VX_TUNNEL_KEY and VX_DEV_NETNS before including vx_datapath.bpf.h"
 #endif
 
 const volatile struct vx_dp_config cfg = {};
@@ -69,33 +70,41 @@ struct {
 	__type(value, struct vx_flow_val);
 } vxp_flow SEC(".maps");
 
-/* VXLAN device ifindex -> VNI | VX_DEV_F_*, filled by the loader: the
- * frames on a VXLAN device are the inner ones and carry no VNI. */
+/* VXLAN device (namespace, ifindex) -> VNI | VX_DEV_F_*, filled by the
+ * loader: the frames on a VXLAN device are the inner ones and carry no
+ * VNI. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
-	__type(key, __u32);
+	__type(key, struct vx_dev_key);
 	__type(value, __u32);
 } vxp_dev SEC(".maps");
 
-/* The same, direct-mapped by ifindex for a lookup that costs no helper
- * call: each entry is ifindex << 32 | VNI | VX_DEV_F_*, filled by the
- * loader where the slot is free; a device whose slot another holds is
- * found in vxp_dev. */
+/* The same, direct-mapped (vx_devc_slot) for a lookup that costs no
+ * helper call, filled by the loader where the slot is free; a device
+ * whose slot another holds is found in vxp_dev. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, VX_DEV_SLOTS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct vx_devc);
 } vxp_devc SEC(".maps");
 
-/* Set by the loader while a classic VXLAN device is attached in this
- * namespace (each namespace has its own object): only then does underlay
- * ingress leave remotes in vxp_hop, which nothing else reads. */
+/* The one namespace this vxray watches, set by the loader: then every
+ * packet's namespace is known without reading it. 0 once it watches more
+ * than one (it stays 0 for the run): each packet's is then read from its
+ * device (VX_DEV_NETNS), three or four kernel reads. Unused when
+ * cfg.netns is set, on kernels that refuse those reads to tc and XDP
+ * programs, where each namespace has its own copy of the programs. */
+__u32 vx_one_netns = 0;
+
+/* Set by the loader while a classic VXLAN device is attached in any
+ * namespace: only then does underlay ingress leave remotes in vxp_hop,
+ * which nothing else reads. */
 __u32 vx_hop_wanted = 0;
 
 /* Set by the loader while this vxray also watches a namespace that is
- * the far end of one of this namespace's tunnels: only then can a wire
+ * the far end of one of the tunnels it watches: only then can a wire
  * stamp left at underlay egress be ended (at the far end's underlay
  * ingress, in these same maps). On a node whose peers are other hosts,
  * each with its own agent, nobody would end them: they would only fill
@@ -125,16 +134,28 @@ struct {
 	__type(value, struct vx_rl);
 } vxp_rl SEC(".maps");
 
-/* What the loader said about VXLAN device @ifindex: its VNI and
- * VX_DEV_F_* flags, or VX_VNI_UNKNOWN when it said nothing. */
-static __always_inline __u32 vx_dev_vni(__u32 ifindex)
+/* The namespace inode of the packet in @ctx (struct vx_dp_config.netns,
+ * vx_one_netns). */
+static __always_inline __u32 vx_netns(VX_CTX *ctx)
 {
-	__u32 slot = ifindex & (VX_DEV_SLOTS - 1), *vni;
-	__u64 *d = bpf_map_lookup_elem(&vxp_devc, &slot);
+	if (cfg.netns)
+		return cfg.netns;
+	if (vx_one_netns)
+		return vx_one_netns;
+	return VX_DEV_NETNS(ctx);
+}
 
-	if (d && *d >> 32 == ifindex)
-		return (__u32)*d;
-	vni = bpf_map_lookup_elem(&vxp_dev, &ifindex);
+/* What the loader said about VXLAN device @ifindex in namespace @netns:
+ * its VNI and VX_DEV_F_* flags, or VX_VNI_UNKNOWN when it said nothing. */
+static __always_inline __u32 vx_dev_vni(__u32 netns, __u32 ifindex)
+{
+	struct vx_dev_key k = { .netns = netns, .ifindex = ifindex };
+	__u32 slot = vx_devc_slot(netns, ifindex), *vni;
+	struct vx_devc *d = bpf_map_lookup_elem(&vxp_devc, &slot);
+
+	if (d && d->ifindex == ifindex && d->netns == netns)
+		return d->val;
+	vni = bpf_map_lookup_elem(&vxp_dev, &k);
 	return vni ? *vni : VX_VNI_UNKNOWN;
 }
 
@@ -224,8 +245,8 @@ static __always_inline void vx_count(__u32 idx)
  * it is a new identity; where the ID is 0 (IPv6, no socket), the copy
  * replaces the older stamp at the same hook (VX_L_DUP, not seen twice)
  * and the delay is measured from the newest copy. */
-static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 ifindex, __u8 at,
-				   __u32 segs)
+static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 netns, __u32 ifindex,
+				   __u8 at, __u32 segs)
 {
 	struct vx_lat_stamp old = {}, st;
 	struct vx_stamp_slot *sl;
@@ -280,7 +301,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 ifi
 	if (!sl)
 		return;
 	have = vx_stamp_get(sl, &p->id, h, &old);
-	ends = have && old.at == prev && (old.netns == cfg.netns) == same_ns;
+	ends = have && old.at == prev && (old.netns == netns) == same_ns;
 	/* The clock only for a stamp found or one to leave: an unsampled
 	 * packet with no stamp to end costs no clock read. */
 	if (!ends && !stamp) {
@@ -295,21 +316,21 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 ifi
 	if (ends && *now >= old.ts_ns) {
 		__u32 credit = segs / (old.segs ? old.segs : 1);
 
-		vx_lat_sample(cfg.netns, ifindex, p->vni, end, *now - old.ts_ns);
+		vx_lat_sample(netns, ifindex, p->vni, end, *now - old.ts_ns);
 		vx_lat_add(cnt, end, VX_L_MATCHED, credit ? credit : 1);
 	}
 	if (!stamp) {
 		vx_stamp_clear(sl, h);
 		return;
 	}
-	if (have && old.at == at && old.netns == cfg.netns)
+	if (have && old.at == at && old.netns == netns)
 		vx_lat_add(cnt, start, VX_L_DUP, 1);
 	else
 		vx_lat_add(cnt, start, VX_L_SEEN, 1);
 	if (segs > 1)
 		vx_lat_add(cnt, start, VX_L_SUPER, 1);
 	st.ts_ns = *now;
-	st.netns = cfg.netns;
+	st.netns = netns;
 	st.ifindex = ifindex;
 	st.vni = p->vni;
 	st.segs = segs > 0xffff ? 0xffff : (__u16)segs;
@@ -321,7 +342,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 ifi
 #define VX_TCP_SYN 0x02
 
 /* A TCP SYN or SYN-ACK leaving through the tunnel: remember its tunnel. */
-static __always_inline void vx_flow_learn(const struct vx_pkt *p, __u32 ifindex)
+static __always_inline void vx_flow_learn(const struct vx_pkt *p, __u32 netns, __u32 ifindex)
 {
 	struct vx_flow_key k;
 	struct vx_flow_val v;
@@ -330,7 +351,7 @@ static __always_inline void vx_flow_learn(const struct vx_pkt *p, __u32 ifindex)
 	__builtin_memset(&v, 0, sizeof(v));
 	__builtin_memcpy(k.saddr, p->inner_src, 16);
 	__builtin_memcpy(k.daddr, p->inner_dst, 16);
-	k.netns = cfg.netns;
+	k.netns = netns;
 	k.sport = p->inner_sport;
 	k.dport = p->inner_dport;
 	k.family = p->inner_family;
@@ -409,7 +430,7 @@ static __always_inline bool vx_tun_key_eq(const struct vx_tun_key *a, const stru
  * key first writes the slot's totals back to vxp_tun, then takes the slot
  * with the totals vxp_tun had for it. */
 static __always_inline void vx_tun_account(const struct vx_pkt *p, const __u8 *remote, __u8 family,
-					   __u32 ifindex, __u8 at, __u32 len)
+					   __u32 netns, __u32 ifindex, __u8 at, __u32 len)
 {
 	struct vx_tun_key k;
 	struct vx_tun_val *v, zero = {};
@@ -419,7 +440,7 @@ static __always_inline void vx_tun_account(const struct vx_pkt *p, const __u8 *r
 	__builtin_memset(&k, 0, sizeof(k));
 	/* The far end as this packet names it (struct vx_tun_key). */
 	__builtin_memcpy(k.remote, remote, 16);
-	k.netns = cfg.netns;
+	k.netns = netns;
 	k.ifindex = ifindex;
 	k.vni = p->vni;
 	k.at = at;
@@ -507,7 +528,7 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	void *data = (void *)(long)ctx->data;
 	struct vx_cursor c = { .pos = data, .end = (void *)(long)ctx->data_end };
 	bool out = at == VX_AT_TC_UL_OUT || at == VX_AT_TC_VX_OUT;
-	__u32 dev = 0, inner_off = 0;
+	__u32 dev = 0, inner_off = 0, netns;
 	bool ext = false;
 	struct vx_event *e;
 	__u8 remote[16], rfam = 0;
@@ -519,9 +540,6 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	__builtin_memset(remote, 0, sizeof(remote));
 	if (at == VX_AT_TC_VX_IN || at == VX_AT_TC_VX_OUT) {
 		r = vx_parse_inner_at(ctx, 0, &p, VX_R_INNER);
-		dev = vx_dev_vni(ifindex);
-		p.vni = dev == VX_VNI_UNKNOWN ? dev : dev & VX_DEV_VNI_MASK;
-		ext = dev != VX_VNI_UNKNOWN && (dev & VX_DEV_F_EXTERNAL);
 	} else {
 		r = vx_parse_outer(&c, &p, cfg.vxlan_ports, cfg.n_vxlan_ports);
 		inner_off = (__u32)(c.pos - data);
@@ -531,6 +549,13 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	vx_count(r);
 	if (r != VX_R_VXLAN && r != VX_R_INNER)
 		return;
+	/* Only for a frame that counts: on an underlay most are not. */
+	netns = vx_netns(ctx);
+	if (r == VX_R_INNER) {
+		dev = vx_dev_vni(netns, ifindex);
+		p.vni = dev == VX_VNI_UNKNOWN ? dev : dev & VX_DEV_VNI_MASK;
+		ext = dev != VX_VNI_UNKNOWN && (dev & VX_DEV_F_EXTERNAL);
+	}
 	/* An external device's packet names its VNI and remote in its tunnel
 	 * key. A helper call, so only on the devices the loader marked. XDP
 	 * never gets here: it runs on the underlay only, before any skb or
@@ -552,12 +577,12 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	} else if (at == VX_AT_TC_VX_IN && !ext) {
 		rfam = vx_hop_get(ctx, &p, remote);
 	}
-	vx_tun_account(&p, remote, rfam, ifindex, at, len > inner_off ? len - inner_off : 0);
+	vx_tun_account(&p, remote, rfam, netns, ifindex, at, len > inner_off ? len - inner_off : 0);
 	if (cfg.flows && at == VX_AT_TC_UL_OUT && p.inner_proto == VX_IPPROTO_TCP &&
 	    (p.tcp_flags & VX_TCP_SYN))
-		vx_flow_learn(&p, ifindex);
+		vx_flow_learn(&p, netns, ifindex);
 	if (cfg.latency)
-		vx_lat(&p, &ts, ifindex, at, segs);
+		vx_lat(&p, &ts, netns, ifindex, at, segs);
 	if (!cfg.events)
 		return;
 	if (!vx_match(&p)) {
@@ -576,7 +601,7 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	}
 	/* Every byte is written: p was zeroed, the rest set field by field. */
 	e->ts_ns = ts;
-	e->netns = cfg.netns;
+	e->netns = netns;
 	e->ifindex = ifindex;
 	e->len = len;
 	e->at = at;

@@ -177,13 +177,26 @@ _Static_assert(sizeof(struct vx_hop) == 48, "vx_hop layout");
 #define VX_DEV_VNI_MASK 0x00ffffffu
 #define VX_DEV_F_EXTERNAL 0x01000000u
 
-/* Entries of vxp_devc, the direct-mapped VXLAN device -> VNI table, and
- * what one holds: the device's ifindex above that value (0: empty). */
+/* vxp_dev's key: a VXLAN device, by namespace inode and ifindex. */
+struct vx_dev_key {
+	__u32 netns;
+	__u32 ifindex;
+};
+
+/* Entries of vxp_devc, the direct-mapped VXLAN device -> VNI table. A
+ * slot holds the device it describes (ifindex 0: empty). */
 #define VX_DEV_SLOTS 64
 
-static inline __u64 vx_devc_entry(__u32 ifindex, __u32 val)
+struct vx_devc {
+	__u32 netns;
+	__u32 ifindex;
+	__u32 val; /* VNI | VX_DEV_F_* */
+	__u32 pad;
+};
+
+static inline __u32 vx_devc_slot(__u32 netns, __u32 ifindex)
 {
-	return (__u64)ifindex << 32 | val;
+	return (ifindex ^ ((netns * 0x9e3779b1u) >> 16)) & (VX_DEV_SLOTS - 1);
 }
 
 /* The per-CPU tunnel cache in front of vxp_tun: a hash-map lookup with a
@@ -234,7 +247,8 @@ enum vx_host_side {
 /* Set in .rodata by the loader between open and load. */
 struct vx_dp_config {
 	__u8 host[16]; /* --host, matches inner or outer src/dst */
-	__u32 netns;   /* this instance's namespace inode */
+	__u32 netns;   /* the namespace inode of every packet this object sees;
+			* 0: each packet's own (vx_one_netns, else its device's) */
 	__u32 vni;     /* --vni */
 	__u32 rate;    /* --rate, events per second over all CPUs; 0: no cap */
 	__u16 port;    /* --port, inner or outer, host order */

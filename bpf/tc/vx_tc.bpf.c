@@ -3,11 +3,12 @@
  * that the hook is a constant, not a per-attachment lookup. Every one
  * returns TC_ACT_UNSPEC: the verdict is someone else's, and the next
  * program in the chain still runs. */
-/* Only UAPI structures (__sk_buff, xdp_md, bpf_tunnel_key), whose layout
- * is ABI: no CO-RE relocations, so libbpf does not parse the kernel's BTF
- * (megabytes) again for each namespace's copy of this object. */
+/* UAPI structures (__sk_buff, bpf_tunnel_key), whose layout is ABI, are
+ * read as they are; the kernel's own (sk_buff, net_device) only through
+ * the CO-RE reads of VX_DEV_NETNS. */
 #define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -44,7 +45,21 @@ static __always_inline __u8 vx_tc_tunnel_key(struct __sk_buff *skb, bool out, __
 	return 0;
 }
 
+/* The namespace inode of the packet's device: the context is the
+ * kernel's sk_buff, read from kernel memory (bpf_probe_read_kernel, which
+ * tc programs get with CAP_PERFMON). 0 when a read fails. */
+static __always_inline __u32 vx_tc_dev_netns(struct __sk_buff *skb)
+{
+	struct net_device *dev = NULL;
+
+	if (bpf_probe_read_kernel(&dev, sizeof(dev),
+				  __builtin_preserve_access_index(&((struct sk_buff *)skb)->dev)))
+		return 0;
+	return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+}
+
 #define VX_CTX struct __sk_buff
+#define VX_DEV_NETNS vx_tc_dev_netns
 #define VX_LOAD_BYTES bpf_skb_load_bytes
 #define VX_TUNNEL_KEY vx_tc_tunnel_key
 #include "vx_datapath.bpf.h"

@@ -15,7 +15,8 @@
  *   generic mode, never over another program.
  *
  * This file: choosing interfaces, loading, attaching and detaching one
- * interface, the event ring, teardown and accessors. tc over netlink (the
+ * interface, the event ring, teardown and accessors. Loading one
+ * instance's programs is dp_load.c; tc over netlink (the
  * cls_bpf filters and the stale-filter sweep) is dp_tcnl.c; following link
  * events and namespaces (--auto, on_link) is dp_follow.c; dp_internal.h is
  * what the three share. */
@@ -48,12 +49,6 @@
 #define BPF_TCX_INGRESS 46
 #define BPF_TCX_EGRESS 47
 #endif
-
-/* Maps keyed by ifindex are per namespace; every other map is shared. */
-static bool map_per_netns(const char *name)
-{
-	return !strcmp(name, "vxp_dev") || !strcmp(name, "vxp_devc");
-}
 
 void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po)
 {
@@ -327,89 +322,6 @@ static int fill_config(struct vx_dp *dp)
 	return 0;
 }
 
-/* Reuse the first instance's maps (the namespace's own for per-namespace
- * maps), so that every program writes into the same ring buffer and
- * counters, including maps added later by other views. */
-static int share_maps(struct bpf_object *obj, struct bpf_object *global, struct bpf_object *ns)
-{
-	struct bpf_map *m;
-
-	bpf_object__for_each_map (m, obj) {
-		struct bpf_object *from = map_per_netns(bpf_map__name(m)) ? ns : global;
-		struct bpf_map *src;
-		int err;
-
-		if (bpf_map__is_internal(m) || !from || from == obj)
-			continue;
-		src = bpf_object__find_map_by_name(from, bpf_map__name(m));
-		if (!src || bpf_map__fd(src) < 0)
-			continue;
-		if ((err = bpf_map__reuse_fd(m, bpf_map__fd(src))))
-			return err;
-	}
-	return 0;
-}
-
-/* Open and load @in's skeletons, its shared maps taken from @global (NULL:
- * the first instance, which creates them). */
-int dp_load_inst(struct vx_dp *dp, struct vx_dp_inst *in, struct bpf_object *global)
-{
-	struct vx_dp_config c = dp->cfg;
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
-	struct bpf_program *progs[4];
-	int err;
-
-	c.netns = in->inum;
-	in->tc = vx_tc__open();
-	if (!in->tc)
-		return -errno;
-	memcpy((void *)&in->tc->rodata->cfg, &c, sizeof(c));
-	if (dp->tc_mode == VX_TC_TCX) {
-		bpf_program__set_expected_attach_type(in->tc->progs.vx_tc_ul_in, BPF_TCX_INGRESS);
-		bpf_program__set_expected_attach_type(in->tc->progs.vx_tc_vx_in, BPF_TCX_INGRESS);
-		bpf_program__set_expected_attach_type(in->tc->progs.vx_tc_ul_out, BPF_TCX_EGRESS);
-		bpf_program__set_expected_attach_type(in->tc->progs.vx_tc_vx_out, BPF_TCX_EGRESS);
-	}
-	if (dp->po.xdp) {
-		in->xdp = vx_xdp__open();
-		if (!in->xdp)
-			return -errno;
-		memcpy((void *)&in->xdp->rodata->cfg, &c, sizeof(c));
-	}
-	/* Every watched interface may be a VXLAN device of this namespace;
-	 * entries are allocated as devices are added, not up front. */
-	bpf_map__set_max_entries(in->tc->maps.vxp_dev, (uint32_t)dp->max_w);
-	bpf_map__set_map_flags(in->tc->maps.vxp_dev,
-			       bpf_map__map_flags(in->tc->maps.vxp_dev) | BPF_F_NO_PREALLOC);
-	if (in->xdp) {
-		bpf_map__set_max_entries(in->xdp->maps.vxp_dev, (uint32_t)dp->max_w);
-		bpf_map__set_map_flags(in->xdp->maps.vxp_dev,
-				       bpf_map__map_flags(in->xdp->maps.vxp_dev) |
-					       BPF_F_NO_PREALLOC);
-	}
-	if (dp->po.before_load && (err = dp->po.before_load(dp->po.ctx, dp, in)) < 0)
-		return err;
-	if ((err = share_maps(in->tc->obj, global, NULL)) || (err = vx_tc__load(in->tc)))
-		return err;
-	if (in->xdp &&
-	    ((err = share_maps(in->xdp->obj, global ? global : in->tc->obj, in->tc->obj)) ||
-	     (err = vx_xdp__load(in->xdp))))
-		return err;
-	progs[0] = in->tc->progs.vx_tc_ul_in;
-	progs[1] = in->tc->progs.vx_tc_ul_out;
-	progs[2] = in->tc->progs.vx_tc_vx_in;
-	progs[3] = in->tc->progs.vx_tc_vx_out;
-	for (int i = 0; i < 4; i++) {
-		memset(&info, 0, sizeof(info));
-		len = sizeof(info);
-		if (!bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len))
-			in->prog_id[i] = info.id;
-	}
-	return 0;
-}
-
-/* The tc socket lives in the namespace it is opened in. */
 /* The tc socket lives in the namespace it is opened in. TCX needs it too:
  * to remove the filters a killed vxray left on the netlink path, whatever
  * path this run takes; there a socket that will not open only costs that. */
@@ -436,14 +348,28 @@ int dp_open_tc_socket(struct vx_dp *dp, struct vx_dp_inst *in)
 
 int vx_dp_load(struct vx_dp *dp)
 {
+	const char *per;
 	int err;
 
 	if ((err = choose_tc_mode(dp)) || (err = fill_config(dp)))
 		return err;
+	per = getenv("VXRAY_DP_PER_NETNS");
+	dp->per_netns = per && *per && strcmp(per, "0");
 	for (int i = 0; i < dp->n_inst; i++) {
 		struct vx_dp_inst *in = &dp->inst[i];
 
-		if ((err = dp_load_inst(dp, in, i ? dp->inst[0].tc->obj : NULL))) {
+		err = dp_load_inst(dp, in, i ? dp->inst[0].tc->obj : NULL);
+		if (err && !i && !dp->per_netns) {
+			/* Kernels that refuse tc and XDP programs kernel reads
+			 * (lockdown) still run a copy per namespace. */
+			pr_debug("cannot load one copy of the datapath programs for every "
+				 "namespace (%s): loading one per namespace",
+				 vx_strerror(err));
+			dp_unload_inst(in);
+			dp->per_netns = true;
+			err = dp_load_inst(dp, in, NULL);
+		}
+		if (err) {
 			pr_err("cannot load the datapath programs for %s: %s", dp_inst_label(in),
 			       vx_strerror(err));
 			return err == -EINVAL ? -EIO : err;
@@ -495,15 +421,19 @@ static void xdp_attach(struct vx_dp *dp, struct vx_dp_watched *w)
 static void dev_vni_set(struct vx_dp_inst *in, uint32_t ifindex, const struct vx_vxlan_dev *vx)
 {
 	int hfd = bpf_map__fd(in->tc->maps.vxp_dev), cfd = bpf_map__fd(in->tc->maps.vxp_devc);
-	uint32_t slot = ifindex & (VX_DEV_SLOTS - 1),
+	struct vx_dev_key k = { .netns = in->inum, .ifindex = ifindex };
+	uint32_t slot = vx_devc_slot(in->inum, ifindex),
 		 val = vx ? (vx->external ? VX_DEV_F_EXTERNAL : vx->vni & VX_DEV_VNI_MASK) : 0;
-	uint64_t cur = 0, v = vx ? vx_devc_entry(ifindex, val) : 0;
+	struct vx_devc cur = { 0 }, v = { 0 };
 
-	if (vx)
-		bpf_map_update_elem(hfd, &ifindex, &val, BPF_ANY);
-	else
-		bpf_map_delete_elem(hfd, &ifindex);
-	if (bpf_map_lookup_elem(cfd, &slot, &cur) || (cur && cur >> 32 != ifindex))
+	if (vx) {
+		v = (struct vx_devc){ .netns = in->inum, .ifindex = ifindex, .val = val };
+		bpf_map_update_elem(hfd, &k, &val, BPF_ANY);
+	} else {
+		bpf_map_delete_elem(hfd, &k);
+	}
+	if (bpf_map_lookup_elem(cfd, &slot, &cur) ||
+	    (cur.ifindex && (cur.ifindex != ifindex || cur.netns != in->inum)))
 		return;
 	bpf_map_update_elem(cfd, &slot, &v, BPF_ANY);
 }
@@ -664,12 +594,9 @@ void vx_dp_close(struct vx_dp *dp)
 		if (in->mon)
 			mnl_socket_close(in->mon);
 		vx_tcnl_close(in->nl);
-		vx_xdp__destroy(in->xdp);
-		vx_tc__destroy(in->tc);
+		dp_unload_inst(in);
 		in->mon = NULL;
 		in->nl = NULL;
-		in->xdp = NULL;
-		in->tc = NULL;
 	}
 	if (dp->ns_watch >= 0)
 		close(dp->ns_watch);

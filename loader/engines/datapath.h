@@ -11,10 +11,14 @@
  *
  *	vx_dp_init(&dp, &po);
  *	err = vx_dp_pick(&dp);       -i / --auto / --netns -> watched list
- *	err = vx_dp_load(&dp);       open one vx_tc (and vx_xdp) skeleton per
- *	                             namespace, set rodata, before_load(),
- *	                             load; every map but the per-namespace ones
- *	                             (vxp_dev, vxp_devc) is shared by all instances
+ *	err = vx_dp_load(&dp);       open one vx_tc (and vx_xdp) skeleton, set
+ *	                             rodata, before_load(), load: one copy of
+ *	                             the programs for every namespace, which
+ *	                             reads each packet's namespace from its
+ *	                             device (vx_one_netns when there is one);
+ *	                             where the kernel refuses that read, one
+ *	                             copy per namespace (vx_dp.per_netns) that
+ *	                             shares every map but vxp_dev and vxp_devc
  *	err = vx_dp_attach(&dp);     TCX links, else clsact + cls_bpf filters;
  *	                             XDP links when asked
  *	vx_dp_add_to_loop(&dp, &loop);  events to vx_dp_opts.on_event, and
@@ -72,6 +76,7 @@ struct vx_dp_inst {
 	uint32_t inum;
 	struct vx_tc *tc;
 	struct vx_xdp *xdp;	/* NULL unless vx_dp_opts.xdp */
+	bool shared;		/* tc, xdp are the first instance's */
 	struct vx_tcnl *nl;	/* rtnetlink socket in that namespace */
 	struct mnl_socket *mon; /* RTNLGRP_LINK socket (vx_dp_follow) */
 	uint32_t prog_id[4];	/* tc ul_in, ul_out, vx_in, vx_out */
@@ -196,6 +201,10 @@ struct vx_dp {
 	int n_w;		 /* slots used, active or not */
 	int max_w;		 /* --max-interfaces, else VX_DP_DEF_WATCH */
 	bool attaching;		 /* vx_dp_attach() runs: per-namespace flags after */
+	/* Each namespace has its own copy of the programs, its inode in
+	 * their rodata: the kernel refuses them the read of a packet's
+	 * namespace, or VXRAY_DP_PER_NETNS=1 asked for it. */
+	bool per_netns;
 	enum vx_dp_tc_mode tc_mode;
 	const char *tc_mode_why; /* why that mode, for the startup line */
 	int n_xdp;		 /* interfaces with vxray's XDP */

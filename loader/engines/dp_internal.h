@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* What the datapath engine's files share, and nothing else: datapath.c
- * (choosing, loading, attaching one interface, the event ring, teardown),
- * dp_tcnl.c (tc over netlink and the stale-filter sweep), dp_follow.c
- * (following link events and namespaces) and dp_tun.c (the per-tunnel
- * statistics the summaries read). Private to the engine: only
+ * (choosing, attaching one interface, the event ring, teardown), dp_load.c
+ * (loading the programs), dp_tcnl.c (tc over netlink and the stale-filter
+ * sweep), dp_follow.c (following link events and namespaces) and dp_tun.c
+ * (the per-tunnel statistics the summaries read). Private to the engine: only
  * datapath*.c and dp_*.c include it; everything else uses datapath.h.
  *
  * It names the structs of datapath.h without including it, so that the
@@ -21,7 +21,7 @@ struct vx_dp_watched;
 struct vx_loop;
 struct vx_vxlan_dev;
 
-/* ---- datapath.c --------------------------------------------------------- */
+/* ---- datapath.c, dp_load.c ---------------------------------------------- */
 
 /* The active slot of @ifindex in instance @inst, or NULL. */
 struct vx_dp_watched *dp_find_active(struct vx_dp *dp, int inst, int ifindex);
@@ -29,9 +29,16 @@ struct vx_dp_watched *dp_find_active(struct vx_dp *dp, int inst, int ifindex);
  * is no room (*err -E2BIG). */
 struct vx_dp_watched *dp_add_watch(struct vx_dp *dp, int inst, int ifindex, const char *name,
 				   const struct vx_vxlan_dev *vx, bool is_vxlan, int *err);
-/* Open and load @in's skeletons for its namespace inode, its shared maps
+/* Give @in the programs: the first instance's (after the first, unless
+ * dp->per_netns), else its own skeletons, loaded with its shared maps
  * taken from @global (NULL: the first instance, which creates them). */
 int dp_load_inst(struct vx_dp *dp, struct vx_dp_inst *in, struct bpf_object *global);
+/* Let @in's programs go: destroyed when its own, NULL either way. */
+void dp_unload_inst(struct vx_dp_inst *in);
+/* Tell the programs the one namespace they see (vx_one_netns), or that
+ * there are several: after an instance is added or its inode changes,
+ * before anything is attached there. */
+void dp_netns_mode(struct vx_dp *dp);
 /* @in's rtnetlink socket for tc, opened in its namespace. */
 int dp_open_tc_socket(struct vx_dp *dp, struct vx_dp_inst *in);
 /* Attach @w's hooks (TCX or netlink, and XDP when asked); on failure
@@ -69,8 +76,8 @@ void dp_nl_detach(struct vx_dp *dp, struct vx_dp_watched *w);
  * devices and underlays that appear or vanish are attached or detached on
  * the fly; and an inotify watch on /run/netns, so a named namespace that
  * is deleted is let go (detached, its sockets closed so that it can die)
- * and, when a namespace of that name is created again, loaded for (its
- * inode is rodata) and followed again; with vx_dp_opts.on_link, also to
+ * and, when a namespace of that name is created again, followed again
+ * (its new inode told to the programs); with vx_dp_opts.on_link, also to
  * report link changes (a dump of the links first learns their state,
  * silently). A no-op without either --auto or on_link. */
 int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop);

@@ -3,8 +3,8 @@
  * --auto; dp_follow_netns, see dp_internal.h):
  * - a named namespace that is deleted is let go (detached, vxray's
  *   sockets there closed so that it can die) and, when a namespace of
- *   that name is created again, loaded for (its inode is rodata) and
- *   followed again (inotify on /run/netns);
+ *   that name is created again, told to the programs (or loaded for,
+ *   with a copy per namespace) and followed again (inotify on /run/netns);
  * - a namespace given by path or pid:PID, and with --all-netns every
  *   namespace, is polled every second: one that no process or mount holds
  *   any more is let go for good (vxray's own sockets keep it alive, and
@@ -90,10 +90,11 @@ static uint32_t ns_mounted(const char *name)
 	return vx_netns_inum(name);
 }
 
-/* The name is a namespace again, with a new inode: load programs that
- * carry it (the old ones name the dead namespace), open the sockets there
- * and attach to its tunnel devices. 0, -EAGAIN while it is not mounted yet,
- * or another negative errno (said). */
+/* The name is a namespace again, with a new inode: tell the programs (or,
+ * with a copy per namespace, load one that carries it: the old one names
+ * the dead namespace), open the sockets there and attach to its tunnel
+ * devices. 0, -EAGAIN while it is not mounted yet, or another negative
+ * errno (said). */
 static int ns_back(struct vx_dp *dp, struct vx_dp_inst *in)
 {
 	struct vx_tc *old_tc = in->tc;
@@ -101,14 +102,18 @@ static int ns_back(struct vx_dp *dp, struct vx_dp_inst *in)
 	uint32_t old_inum = in->inum, inum = ns_mounted(in->netns);
 	/* The shared maps: the first instance's (for itself, its old self). */
 	struct bpf_object *global = in == dp->inst ? old_tc->obj : dp->inst[0].tc->obj;
-	int err;
+	int err = 0;
 
 	if (!inum)
 		return -EAGAIN;
 	in->inum = inum;
-	in->tc = NULL;
-	in->xdp = NULL;
-	err = dp_load_inst(dp, in, global);
+	if (dp->per_netns) {
+		in->tc = NULL;
+		in->xdp = NULL;
+		err = dp_load_inst(dp, in, global);
+	} else {
+		dp_netns_mode(dp);
+	}
 	if (!err)
 		err = dp_open_tc_socket(dp, in);
 	if (!err)
@@ -118,16 +123,20 @@ static int ns_back(struct vx_dp *dp, struct vx_dp_inst *in)
 			vx_strerror(err));
 		vx_tcnl_close(in->nl);
 		in->nl = NULL;
-		vx_xdp__destroy(in->xdp);
-		vx_tc__destroy(in->tc);
-		in->tc = old_tc;
-		in->xdp = old_xdp;
+		if (dp->per_netns) {
+			dp_unload_inst(in);
+			in->tc = old_tc;
+			in->xdp = old_xdp;
+		}
 		in->inum = old_inum;
+		dp_netns_mode(dp);
 		return err;
 	}
 	/* Every map the old programs shared is held by the new ones. */
-	vx_xdp__destroy(old_xdp);
-	vx_tc__destroy(old_tc);
+	if (dp->per_netns) {
+		vx_xdp__destroy(old_xdp);
+		vx_tc__destroy(old_tc);
+	}
 	in->gone = false;
 	in->back_by = 0;
 	pr_info("network namespace %s was created again: following it", in->netns);
@@ -272,12 +281,8 @@ static void ns_ended(struct vx_dp *dp, struct vx_dp_inst *in)
 	pr_info("network namespace %s (%s) is gone: no process or mount holds it any more", label,
 		in->netns);
 	in->dead = true;
-	if (in == dp->inst)
-		return;
-	vx_xdp__destroy(in->xdp);
-	vx_tc__destroy(in->tc);
-	in->xdp = NULL;
-	in->tc = NULL;
+	if (in != dp->inst)
+		dp_unload_inst(in);
 }
 
 static const struct vx_nsent *scan_find(const struct vx_nsent *ns, int n, uint32_t inum)
@@ -318,8 +323,7 @@ static void ns_new(struct vx_dp *dp, const struct vx_nsent *e)
 		pr_warn("cannot follow network namespace %s (%s): %s", vx_ns_label(e->inum),
 			e->spec, vx_strerror(err));
 		vx_tcnl_close(in->nl);
-		vx_xdp__destroy(in->xdp);
-		vx_tc__destroy(in->tc);
+		dp_unload_inst(in);
 		memset(in, 0, sizeof(*in));
 		in->dead = true;
 		return;

@@ -48,7 +48,8 @@ static bool far_end_watched(const struct vx_dp *dp, const struct vx_dp_watched *
 }
 
 /* What a namespace's programs do beyond counting, by the VXLAN devices
- * attached: its underlay ingress leaves each packet's remote for the
+ * attached (with one copy of the programs, what any namespace's do): its
+ * underlay ingress leaves each packet's remote for the
  * device's ingress (vx_hop_wanted) only where a classic device is, and
  * its underlay egress starts the wire stage (vx_wire_wanted) only where
  * this vxray also watches a far end that can end it. Every namespace is
@@ -74,12 +75,19 @@ void dp_wanted_update(struct vx_dp *dp)
 		if (w->active && w->is_vxlan && w->vx && !wire[w->inst])
 			wire[w->inst] = far_end_watched(dp, w);
 	}
+	/* One copy of the programs for every namespace: wanted in one,
+	 * done in all (a wire stamp nobody ends only takes a slot). */
+	for (int i = 0; !dp->per_netns && i < dp->n_inst; i++) {
+		hop[0] |= hop[i];
+		wire[0] |= wire[i];
+	}
 	for (int i = 0; i < dp->n_inst; i++) {
 		struct vx_dp_inst *in = &dp->inst[i];
+		int from = dp->per_netns ? i : 0;
 
-		if (in->tc && in->tc->bss) {
-			in->tc->bss->vx_hop_wanted = hop[i];
-			in->tc->bss->vx_wire_wanted = wire[i];
+		if (in->tc && in->tc->bss && !in->shared) {
+			in->tc->bss->vx_hop_wanted = hop[from];
+			in->tc->bss->vx_wire_wanted = wire[from];
 		}
 	}
 }

@@ -152,6 +152,14 @@ static struct vx_tc *tc_new_sampled(uint32_t netns, int latency, uint8_t sample,
 	return t;
 }
 
+/* Name device @ifindex of namespace @netns a VXLAN device of VNI @vni. */
+static void dev_set(struct vx_tc *t, uint32_t netns, uint32_t ifindex, uint32_t vni)
+{
+	struct vx_dev_key k = { .netns = netns, .ifindex = ifindex };
+
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(t->maps.vxp_dev), &k, &vni, 0), 0);
+}
+
 static struct vx_tc *tc_new(uint32_t netns, int latency, struct vx_tc *from)
 {
 	return tc_new_sampled(netns, latency, 0, from);
@@ -160,7 +168,7 @@ static struct vx_tc *tc_new(uint32_t netns, int latency, struct vx_tc *from)
 static struct env *env_new(int latency)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	uint32_t lo = 1, vni = 100;
+	uint32_t vni = 100;
 	struct vx_dp_config *c;
 
 	assert_non_null(e);
@@ -178,8 +186,8 @@ static struct env *env_new(int latency)
 	assert_int_equal(vx_xdp__load(e->bx), 0);
 	/* BPF_PROG_TEST_RUN runs on loopback (ifindex 1): call it the VXLAN
 	 * device of VNI 100 on both ends. */
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->a->maps.vxp_dev), &lo, &vni, 0), 0);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->b->maps.vxp_dev), &lo, &vni, 0), 0);
+	dev_set(e->a, NS_A, 1, vni);
+	dev_set(e->b, NS_B, 1, vni);
 	return e;
 }
 
@@ -621,7 +629,7 @@ static void test_cost(void **state)
 static int setup_sampled(void **state)
 {
 	struct env *e;
-	uint32_t lo = 1, vni = 100;
+	uint32_t vni = 100;
 
 	if (geteuid())
 		return 0;
@@ -629,8 +637,8 @@ static int setup_sampled(void **state)
 	assert_non_null(e);
 	e->a = tc_new_sampled(NS_A, 1, 3, NULL);
 	e->b = tc_new_sampled(NS_B, 1, 1, e->a);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->a->maps.vxp_dev), &lo, &vni, 0), 0);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->b->maps.vxp_dev), &lo, &vni, 0), 0);
+	dev_set(e->a, NS_A, 1, vni);
+	dev_set(e->b, NS_B, 1, vni);
 	*state = e;
 	return 0;
 }
@@ -790,7 +798,7 @@ static void test_sampling_auto(void **state)
 static int setup_auto(void **state)
 {
 	struct env *e;
-	uint32_t lo = 1, vni = 100;
+	uint32_t vni = 100;
 	cpu_set_t one;
 
 	if (geteuid())
@@ -802,7 +810,7 @@ static int setup_auto(void **state)
 	assert_non_null(e);
 	e->a = tc_new_sampled(NS_A, 1, VX_SAMPLE_AUTO | 10, NULL);
 	e->b = tc_new_sampled(NS_B, 1, VX_SAMPLE_AUTO | 10, e->a);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->a->maps.vxp_dev), &lo, &vni, 0), 0);
+	dev_set(e->a, NS_A, 1, vni);
 	*state = e;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -283,6 +284,14 @@ static const struct vx_dp_config base_cfg = {
 	.n_vxlan_ports = 1,
 	.vxlan_ports = { 8472 },
 };
+
+/* This process's namespace inode: that of a test run's packets. */
+static uint32_t netns_inode(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (uint32_t)st.st_ino;
+}
 
 static int setup(void **state)
 {
@@ -683,11 +692,11 @@ static void test_vxlan_device_hooks(void **state)
 	NEED_ROOT();
 	struct env *e = *state;
 	struct frame f = {};
-	uint32_t ifindex = 1, vni = 100;
-
+	uint32_t vni = 100;
 	/* BPF_PROG_TEST_RUN runs on loopback's ifindex (1). */
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_dev), &ifindex, &vni, 0),
-			 0);
+	struct vx_dev_key lo = { .netns = base_cfg.netns, .ifindex = 1 };
+
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_dev), &lo, &vni, 0), 0);
 	eth(&f, 0x0800);
 	ip4(&f, 1, "172.16.0.1", "172.16.0.2", 3, 0, 8);
 	icmp(&f, 8, 1, 2);
@@ -703,10 +712,15 @@ static void test_vxlan_device_hooks(void **state)
 	assert_int_equal(e->last.kind, VX_K_DECAP);
 
 	/* The direct-mapped table first: its entry for loopback wins, and an
-	 * entry of another device in the slot sends the lookup to vxp_dev. */
+	 * entry of another device in the slot -- another ifindex, or the
+	 * same ifindex in another namespace -- sends the lookup to vxp_dev. */
 	{
-		uint32_t slot = 1 & (VX_DEV_SLOTS - 1);
-		uint64_t mine = vx_devc_entry(1, 200), other = vx_devc_entry(1 + VX_DEV_SLOTS, 300);
+		uint32_t slot = vx_devc_slot(lo.netns, 1);
+		struct vx_devc mine = { .netns = lo.netns, .ifindex = 1, .val = 200 },
+			       other = { .netns = lo.netns,
+					 .ifindex = 1 + VX_DEV_SLOTS,
+					 .val = 300 },
+			       elsewhere = { .netns = lo.netns + 1, .ifindex = 1, .val = 400 };
 		int fd = bpf_map__fd(e->tc->maps.vxp_devc);
 
 		assert_int_equal(bpf_map_update_elem(fd, &slot, &mine, 0), 0);
@@ -715,25 +729,26 @@ static void test_vxlan_device_hooks(void **state)
 		assert_int_equal(bpf_map_update_elem(fd, &slot, &other, 0), 0);
 		run(e, e->tc->progs.vx_tc_vx_in, &f, 1);
 		assert_int_equal(e->last.pkt.vni, 100);
+		assert_int_equal(bpf_map_update_elem(fd, &slot, &elsewhere, 0), 0);
+		run(e, e->tc->progs.vx_tc_vx_in, &f, 1);
+		assert_int_equal(e->last.pkt.vni, 100);
 	}
 
 	/* A device the loader did not describe: the VNI is unknown, not 0. */
 	{
-		uint32_t slot = 1 & (VX_DEV_SLOTS - 1), ext = VX_DEV_F_EXTERNAL | 7;
-		uint64_t none = 0;
+		uint32_t slot = vx_devc_slot(lo.netns, 1), ext = VX_DEV_F_EXTERNAL | 7;
+		struct vx_devc none = { 0 };
 
 		assert_int_equal(
 			bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_devc), &slot, &none, 0), 0);
-		assert_int_equal(bpf_map_delete_elem(bpf_map__fd(e->tc->maps.vxp_dev), &ifindex),
-				 0);
+		assert_int_equal(bpf_map_delete_elem(bpf_map__fd(e->tc->maps.vxp_dev), &lo), 0);
 		run(e, e->tc->progs.vx_tc_vx_out, &f, 1);
 		assert_int_equal(e->last.pkt.vni, VX_VNI_UNKNOWN);
 		/* External: the VNI is the tunnel key's, and a test run's skb
 		 * has none (as the kernel's own neighbour discovery on such a
 		 * device has none): unknown, never the table's bits. */
 		assert_int_equal(
-			bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_dev), &ifindex, &ext, 0),
-			0);
+			bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_dev), &lo, &ext, 0), 0);
 		run(e, e->tc->progs.vx_tc_vx_out, &f, 1);
 		assert_int_equal(e->last.result, VX_R_INNER);
 		assert_int_equal(e->last.pkt.vni, VX_VNI_UNKNOWN);
@@ -750,6 +765,54 @@ static void test_vxlan_device_hooks(void **state)
 	assert_int_equal(e->last.result, VX_R_INNER);
 	assert_int_equal(e->last.pkt.inner_family, 0);
 	assert_int_equal(e->last.pkt.inner_ethertype, 0x0806);
+}
+
+/* One copy of the programs for every namespace (cfg.netns 0): a packet
+ * carries the namespace the loader named while there is one
+ * (vx_one_netns), and with several its device's, read from the kernel --
+ * the test run's loopback is in this process's namespace. The VXLAN
+ * device table is keyed by it. */
+static void test_namespace_of_each_packet(void **state)
+{
+	NEED_ROOT();
+	struct vx_dp_config c = base_cfg;
+	struct frame f = v4_v4_tcp(4789), in = {};
+	uint32_t own = netns_inode(), vni = 300;
+	struct vx_dev_key lo = { .netns = own, .ifindex = 1 };
+	struct env *e;
+
+	assert_true(own != 0);
+	c.netns = 0;
+	e = env_new(&c);
+	e->tc->bss->vx_one_netns = 12345;
+	e->xdp->bss->vx_one_netns = 12345;
+	run(e, e->tc->progs.vx_tc_ul_in, &f, 1);
+	assert_int_equal(e->last.netns, 12345);
+	e->tc->bss->vx_one_netns = 0;
+	e->xdp->bss->vx_one_netns = 0;
+	run(e, e->tc->progs.vx_tc_ul_out, &f, 1);
+	assert_int_equal(e->last.netns, own);
+	assert_int_equal(e->last.pkt.vni, 100);
+	e->last.netns = 0;
+	assert_int_equal(run(e, e->xdp->progs.vx_xdp_ul_in, &f, 1), XDP_PASS);
+	assert_int_equal(e->last.at, VX_AT_XDP_UL_IN);
+	assert_int_equal(e->last.netns, own);
+
+	/* The VXLAN device's VNI, found by (namespace, ifindex). */
+	eth(&in, 0x0800);
+	ip4(&in, 1, "172.16.0.1", "172.16.0.2", 3, 0, 8);
+	icmp(&in, 8, 1, 2);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_dev), &lo, &vni, 0), 0);
+	run(e, e->tc->progs.vx_tc_vx_in, &in, 1);
+	assert_int_equal(e->last.netns, own);
+	assert_int_equal(e->last.pkt.vni, 300);
+	lo.netns = own + 1;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_dev), &lo, &vni, 0), 0);
+	lo.netns = own;
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(e->tc->maps.vxp_dev), &lo), 0);
+	run(e, e->tc->progs.vx_tc_vx_out, &in, 1);
+	assert_int_equal(e->last.pkt.vni, VX_VNI_UNKNOWN);
+	env_free(e);
 }
 
 static void test_filters_in_kernel(void **state)
@@ -925,15 +988,15 @@ static void test_tunnel_remote_hop(void **state)
 	struct vx_dp_config c = base_cfg;
 	struct frame f = v4_v4_tcp(4789), inner = {}, other, arp = {}, arp_inner = {};
 	struct tun_seen t = {};
-	uint32_t ifindex = 1, vni = 100;
+	uint32_t vni = 100;
+	struct vx_dev_key lo = { .netns = base_cfg.netns, .ifindex = 1 };
 	struct env *e;
 	bool vx_in = false, vx_out = false, arp_in = false;
 
 	c.events = 0;
 	e = env_new(&c);
 	pin_cpu(0);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_dev), &ifindex, &vni, 0),
-			 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->tc->maps.vxp_dev), &lo, &vni, 0), 0);
 
 	memcpy(inner.b, f.b + V4_OUTER, f.n - V4_OUTER);
 	inner.n = f.n - V4_OUTER;
@@ -1111,6 +1174,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cut_fragment_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_of_the_other_family, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vxlan_device_hooks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_namespace_of_each_packet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filters_in_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tunnel_stats, setup, teardown),

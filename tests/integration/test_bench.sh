@@ -40,10 +40,11 @@ test_report_header_and_sections() {
 	assert_match "$r" "^- kernel: $(uname -r) " "the kernel is recorded"
 	assert_match "$r" '^- date: [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC' "the date is recorded"
 	for s in "## 1. Per-program cost" "## 2. Throughput impact" "## 3. Event rate" \
-		"## 4. Startup and footprint" "## 5. Hook cost per backend" "## Targets"; do
+		"## 4. Startup and footprint" "## 5. Hook cost per backend" \
+		"## 6. Scale on one node" "## Targets"; do
 		assert_match "$r" "^$s" "section '$s'"
 	done
-	assert_match "$(tail -1 "$OUT")" '^\| 5 \| |^\| 4 \| ' "--out holds the whole report, to the last target"
+	assert_match "$(tail -1 "$OUT")" '^\| 6 \| ' "--out holds the whole report, to the last target"
 }
 
 test_program_cost_rows() {
@@ -147,13 +148,27 @@ test_targets_table() {
 	need_report
 	local t
 	t=$(sed -n '/^## Targets/,$p' "$OUT")
-	for s in 1 2 3 4; do
+	for s in 1 2 3 4 6; do
 		assert_match "$t" "^\| $s \| .* \| (met|MISSED|not measured)" "a verdict for section $s"
 	done
 }
 
+# Section 6 started vxray on each node size and measured it: a row per
+# size with a startup time, RSS and map memory, and the per-packet ratio
+# with big tables from section 1.
+test_scale_rows() {
+	need_report
+	local n
+	for n in devices-1 devices-10 namespaces-2 namespaces-3; do
+		assert_match "$(grep -E "^\| $n \| " "$OUT")" "^\| $n \| [0-9]+ \| [0-9.]+ \| [0-9.]+ \|$" "section 6 row $n"
+	done
+	assert_match "$(grep -E '^\| vx_tc_ul_in, 1000 devices and 10000 remotes' "$OUT")" '\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|' "section 1 row with big tables"
+	assert_match "$(cat "$OUT")" '^Per added device: [0-9.-]+ ms; per added namespace' "per-step figures"
+}
+
 test_nothing_left_behind() {
 	need_report
+	assert_eq "$(ip netns list | grep -cE '^bn[0-9a-f]+-(s|n[0-9]+)( |$)')" 0 "section 6's namespaces left behind"
 	assert_eq "$(bpftool prog list | grep -cE 'name vxb_(tc|xdp|kfree|net_dev|tcp)')" 0 "baseline programs left loaded"
 	assert_eq "$(ls -d /tmp/vxbench.* 2>/dev/null | wc -l)" 0 "scratch directories left in /tmp"
 }
@@ -173,12 +188,13 @@ test_bad_input() {
 	assert_eq "$?" 2 "vxbench rate without a pid exits 2"
 }
 
-run_test "bench: report header and all five sections" test_report_header_and_sections
+run_test "bench: report header and all six sections" test_report_header_and_sections
 run_test "bench: per-program rows, events-on path, sizes" test_program_cost_rows
 run_test "bench: throughput rows for (a) (b) (c)" test_throughput_rows
 run_test "bench: event-rate steps" test_event_rate_rows
 run_test "bench: startup and RSS beside bpftrace" test_startup_rows
 run_test "bench: hook cost beside empty programs" test_hook_rows
+run_test "bench: scale rows for devices, namespaces, tables" test_scale_rows
 run_test "bench: targets table has a verdict per section" test_targets_table
 run_test "bench: nothing left loaded or on disk" test_nothing_left_behind
 run_test "bench: bad input gets one sentence and exit 2" test_bad_input

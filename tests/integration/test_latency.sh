@@ -312,7 +312,39 @@ test_sampling_same_packets() {
 	done
 }
 
+# The datapath programs vxray loaded now, by name: how many copies.
+copies_now() {
+	bpftool -j prog show | jq '[.[] | select(.name == "vx_tc_ul_in")] | length'
+}
+
+# One copy of the datapath programs serves both ends' namespaces, each
+# packet's namespace read from its device; VXRAY_DP_PER_NETNS=1, what
+# vxray does on kernels that refuse that read, loads a copy per namespace.
+# Either way the stages join the same packets across the two ends, and
+# each histogram names the namespace its device is in.
+test_one_copy_for_every_namespace() {
+	require_root
+	command -v jq >/dev/null || skip "jq is not installed"
+	command -v bpftool >/dev/null || skip "bpftool is not installed"
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	local j s want per before
+	before=$(copies_now)
+	for per in "" 1; do
+		want=$((before + (${per:-0} ? 2 : 1)))
+		j=$(VXRAY_DP_PER_NETNS=$per latency_run 4 bash -c "$(declare -f copies_now); copies_now; ip netns exec $A ping -c 30 -i 0.02 -W 1 -q 172.16.0.2") || exit 1
+		assert_eq "$(head -1 "$CMDLOG")" "$want" "copies of vx_tc_ul_in loaded (VXRAY_DP_PER_NETNS=$per)"
+		for s in encap wire decap; do
+			assert_ge "$(count "$j" "$s")" 1 "samples in the $s stage (VXRAY_DP_PER_NETNS=$per)"
+			join_ok "$j" "$s" || fail "join rate of $s below $JOIN_MIN (VXRAY_DP_PER_NETNS=$per)"
+		done
+		assert_ge "$(p50 "$j" encap "$A" und0)" 1 "encap timed on $A's und0 (VXRAY_DP_PER_NETNS=$per)"
+		assert_ge "$(p50 "$j" decap "$B" vxlan100)" 1 "decap timed on $B's vxlan100 (VXRAY_DP_PER_NETNS=$per)"
+	done
+}
+
 run_test "latency: healthy tunnel, every stage joined" test_healthy
+run_test "latency: one copy of the programs for both namespaces" test_one_copy_for_every_namespace
 run_test "latency: --sample 4 times the same packets at every hook" test_sampling_same_packets
 run_test "latency: vxlan_rcv timed where a backend allows it" test_rcv_stage
 run_test "latency: scenario 6 moves the wire stage only" test_scenario6_moves_wire
