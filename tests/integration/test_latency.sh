@@ -275,9 +275,16 @@ test_bad_input_and_cleanup() {
 	[[ -n $ids ]] || fail "vxray latency loaded nothing"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
+	# TCX links die with the process. Without TCX (the 6.1 guest) the
+	# cls_bpf filters attached by then outlive it, holding their
+	# programs, and the next start removes them.
+	if (($(our_filters) > 0)); then
+		"$VXRAY" latency --auto --netns "$A" --netns "$B" -d 1s >/dev/null 2>&1 ||
+			fail "vxray latency after a SIGKILL did not run"
+	fi
+	assert_eq "$(our_filters)" 0 "tc filters left after SIGKILL and the next start"
 	# shellcheck disable=SC2086
 	assert_eq "$(alive_after prog $ids)" 0 "programs of the killed vxray still loaded"
-	assert_eq "$(our_filters)" 0 "tc filters left after SIGKILL"
 }
 
 # stage_n JSON STAGE FIELD: one join counter of a stage.

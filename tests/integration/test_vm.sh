@@ -18,7 +18,8 @@ VM=$ROOT/tests/vm/vmtest
 #  full (`make vmtest`, VM_MATRIX=full): every suite below whole, under each
 #    backend; run it after touching bpf/kprobe, backend selection or attach
 #    code (docs/LAB.md).
-# Set but empty means none: VM_SUITES=encap VM_BACKEND_SUITES= runs one suite.
+# Set but empty means none: VM_SUITES=encap VM_BACKEND_SUITES= runs one suite;
+# VM_BACKENDS=kprobe runs the backend suites under that backend only.
 VM_MATRIX=${VM_MATRIX:-quick}
 if [[ $VM_MATRIX == full ]]; then
 	VM_SUITES=${VM_SUITES-"bpf/parser bpf/latency bpf/agg integration/retrans integration/encap integration/difffuzz integration/trace"}
@@ -105,7 +106,7 @@ if ((EUID == 0)) && [[ -x $VM ]]; then
 	kver=$(guest_kernel)
 	# shellcheck disable=SC2086
 	[[ -z $VM_SUITES ]] || guest_pass "$kver" "" "$VM_SUITE_TESTS" $VM_SUITES
-	for backend in fentry kprobe; do
+	for backend in ${VM_BACKENDS:-fentry kprobe}; do
 		[[ -n $VM_BACKEND_SUITES ]] || break
 		# shellcheck disable=SC2086
 		guest_pass "$kver $backend" "$backend" "$VM_BACKEND_TESTS" $VM_BACKEND_SUITES
