@@ -250,6 +250,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 net
 {
 	struct vx_lat_stamp old = {}, st;
 	struct vx_stamp_slot *sl;
+	struct vx_lat_rate *rate;
 	struct vx_lat_cnt *cnt;
 	int end = -1, start = -1;
 	__u8 prev = 0;
@@ -288,10 +289,11 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 net
 	cnt = vx_lat_counters();
 	if (!cnt)
 		return;
+	rate = &cnt->rate[vx_rate_row(netns)][at];
 	h = vx_stamp_hash(&p->id);
 	if (start >= 0) {
 		vx_lat_add(cnt, start, VX_L_OFFERED, 1);
-		stamp = vx_sampled(&cnt->rate[at], h, cfg.sample, now);
+		stamp = vx_sampled(rate, h, cfg.sample, now);
 	}
 	/* Nothing to stamp and no stamp to end: the stamp table (a cache
 	 * miss) is not read. */
@@ -312,7 +314,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 net
 	if (!*now)
 		*now = bpf_ktime_get_ns();
 	if (cfg.sample & VX_SAMPLE_AUTO)
-		vx_sample_adapt(&cnt->rate[at], *now, cfg.sample & (VX_SAMPLE_AUTO - 1));
+		vx_sample_adapt(rate, *now, cfg.sample & (VX_SAMPLE_AUTO - 1));
 	if (ends && *now >= old.ts_ns) {
 		__u32 credit = segs / (old.segs ? old.segs : 1);
 

@@ -188,12 +188,14 @@ static __always_inline bool vx_sampled(struct vx_lat_rate *r, __u32 h, __u8 samp
 	return !s || (s <= VX_SAMPLE_SHIFT_MAX && !(h >> (32 - s)));
 }
 
-/* The same for a call timed on one hook (vxlan_xmit, vxlan_rcv), which
- * joins nothing across hooks: 1 in 2^shift of this CPU's calls, at the
- * shift of the hook that runs just before vxlan_xmit (VXLAN egress). */
-static __always_inline bool vx_sampled_call(struct vx_lat_cnt *cnt, __u8 sample)
+/* The same for a call timed on one hook (vxlan_xmit, vxlan_rcv) in
+ * namespace @netns, which joins nothing across hooks: 1 in 2^shift of
+ * this CPU's calls, at the shift of the hook that runs just before
+ * vxlan_xmit (that namespace's VXLAN egress). */
+static __always_inline bool vx_sampled_call(struct vx_lat_cnt *cnt, __u32 netns, __u8 sample)
 {
-	__u32 s = sample & VX_SAMPLE_AUTO ? cnt->rate[VX_AT_TC_VX_OUT].shift : sample;
+	__u32 s = sample & VX_SAMPLE_AUTO ? cnt->rate[vx_rate_row(netns)][VX_AT_TC_VX_OUT].shift :
+					    sample;
 	__u64 n = cnt->calls++;
 
 	return !s || (s <= VX_SAMPLE_SHIFT_MAX && !(n & ((1ull << s) - 1)));

@@ -351,21 +351,37 @@ enum vx_lat_counter {
 #define VX_SAMPLE_WIN_NS 100000000ull
 #define VX_SAMPLE_CHECK 16
 
-/* Auto sampling's state for one hook (enum vx_at) on one CPU. Per hook,
- * not per CPU: a CPU that decapsulates a flood and sends a trickle back
- * would otherwise time the trickle at the flood's rate. */
+/* Auto sampling's state for one hook (enum vx_at) of one namespace on
+ * one CPU. Per hook, not per CPU: a CPU that decapsulates a flood and
+ * sends a trickle back would otherwise time the trickle at the flood's
+ * rate. Per namespace too, as one copy of the programs serves them all:
+ * A's flood out of its underlay must not slow the timing of B's trickle
+ * out of B's. */
 struct vx_lat_rate {
 	__u64 win_ns; /* when the rate window began */
 	__u32 win_n;  /* packets the hook saw in it */
 	__u32 shift;  /* 1 in 2^shift stamped now */
 };
 
+/* A namespace's row of auto-sampling state: its inode, Fibonacci-hashed
+ * to VX_RATE_ROWS rows. Each new namespace takes a run of proc inodes
+ * (65 on 6.18), and namespaces made one after another land in different
+ * rows; two that share one share their rate, as a single copy per
+ * namespace would for two devices. */
+#define VX_RATE_ROW_BITS 6
+#define VX_RATE_ROWS (1 << VX_RATE_ROW_BITS)
+
+static inline __u32 vx_rate_row(__u32 netns)
+{
+	return (netns * 0x9e3779b1u) >> (32 - VX_RATE_ROW_BITS);
+}
+
 /* vxl_cnt's one per-CPU value: counter @c of stage @s is c[s * VX_L__MAX + c];
  * then this CPU's auto-sampling state. */
 struct vx_lat_cnt {
 	__u64 c[VX_ST__MAX * VX_L__MAX];
-	struct vx_lat_rate rate[VX_AT__MAX];
 	__u64 calls; /* xmit/rcv calls timed or not: their 1 in 2^shift */
+	struct vx_lat_rate rate[VX_RATE_ROWS][VX_AT__MAX];
 };
 
 /* Where and when a packet was last seen: a stamp in vxl_stamp. */

@@ -193,16 +193,17 @@ static __always_inline struct vx_xmit_start *call_pop(__u64 key)
 	return NULL;
 }
 
-/* A call on a watched device or namespace: counted, and timed when this
- * CPU's sampling picks it (vx_sampled_call), which counts it seen. */
-static __always_inline bool timed_call(__u8 stage)
+/* A call on a watched device or namespace (@netns): counted, and timed
+ * when this CPU's sampling picks it (vx_sampled_call), which counts it
+ * seen. */
+static __always_inline bool timed_call(__u8 stage, __u32 netns)
 {
 	struct vx_lat_cnt *cnt = vx_lat_counters();
 
 	if (!cnt)
 		return false;
 	vx_lat_add(cnt, stage, VX_L_OFFERED, 1);
-	if (!vx_sampled_call(cnt, cfg.sample))
+	if (!vx_sampled_call(cnt, netns, cfg.sample))
 		return false;
 	vx_lat_add(cnt, stage, VX_L_SEEN, 1);
 	return true;
@@ -224,7 +225,7 @@ static __always_inline void xmit_enter(__u64 key, struct sk_buff *skb, struct vx
 	struct vx_xmit_start st = {};
 	__u32 vni;
 
-	if (!watched(d.netns, d.ifindex, &vni) || !timed_call(VX_ST_XMIT))
+	if (!watched(d.netns, d.ifindex, &vni) || !timed_call(VX_ST_XMIT, d.netns))
 		return;
 	/* The inner frame: its IP header where the stack left it. */
 	if (cfg.events)
@@ -272,7 +273,7 @@ static __always_inline void rcv_enter(__u64 key, struct sk_buff *skb)
 	__u32 vni;
 	__u8 vx[8];
 
-	if (!watched(netns, 0, &vni) || !timed_call(VX_ST_RCV))
+	if (!watched(netns, 0, &vni) || !timed_call(VX_ST_RCV, netns))
 		return;
 	if (!bpf_probe_read_kernel(vx, sizeof(vx), data + 8))
 		st.vni = (__u32)vx[4] << 16 | (__u32)vx[5] << 8 | vx[6];

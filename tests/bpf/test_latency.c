@@ -222,15 +222,16 @@ static uint32_t run(struct bpf_program *prog, const struct frame *f)
 
 static uint64_t lat_cnt(struct env *e, uint32_t stage, uint32_t c)
 {
-	struct vx_lat_cnt vals[256] = {};
+	int ncpu = libbpf_num_possible_cpus();
+	struct vx_lat_cnt *vals = calloc((size_t)ncpu, sizeof(*vals));
 	uint64_t sum = 0;
 	uint32_t zero = 0;
-	int ncpu = libbpf_num_possible_cpus();
 
-	assert_true(ncpu > 0 && ncpu <= 256);
+	assert_non_null(vals);
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(e->a->maps.vxl_cnt), &zero, vals), 0);
 	for (int i = 0; i < ncpu; i++)
 		sum += vals[i].c[stage * VX_L__MAX + c];
+	free(vals);
 	return sum;
 }
 
@@ -741,22 +742,28 @@ static void test_sampling_same_packets(void **state)
 	assert_int_equal(n_stamps(e), 0);
 }
 
-/* This CPU's auto-sampling shift, the largest of any CPU's. */
-static uint32_t max_shift(struct env *e)
+/* The auto-sampling shift of VXLAN egress in namespace @netns, the
+ * largest of any CPU's. */
+static uint32_t max_shift(struct env *e, uint32_t netns)
 {
-	struct vx_lat_cnt vals[256] = {};
-	uint32_t zero = 0, m = 0;
 	int ncpu = libbpf_num_possible_cpus();
+	struct vx_lat_cnt *vals = calloc((size_t)ncpu, sizeof(*vals));
+	uint32_t zero = 0, m = 0;
 
+	assert_non_null(vals);
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(e->a->maps.vxl_cnt), &zero, vals), 0);
-	for (int i = 0; i < ncpu; i++)
-		m = vals[i].rate[VX_AT_TC_VX_OUT].shift > m ? vals[i].rate[VX_AT_TC_VX_OUT].shift :
-							      m;
+	for (int i = 0; i < ncpu; i++) {
+		uint32_t s = vals[i].rate[vx_rate_row(netns)][VX_AT_TC_VX_OUT].shift;
+
+		m = s > m ? s : m;
+	}
+	free(vals);
 	return m;
 }
 
-/* Auto: a flood raises this CPU's shift, up to the cap; once it ends,
- * the next quiet window brings the CPU back to every packet. */
+/* Auto: a flood raises this CPU's shift for that namespace's hook, up to
+ * the cap, and not another namespace's; once it ends, the next quiet
+ * window brings the hook back to every packet. */
 static void test_sampling_auto(void **state)
 {
 	NEED_ROOT();
@@ -776,12 +783,22 @@ static void test_sampling_auto(void **state)
 			bpf_prog_test_run_opts(bpf_program__fd(e->a->progs.vx_tc_vx_out), &o), 0);
 		runs += o.repeat;
 	}
-	assert_true(max_shift(e) >= 4);
-	assert_true(max_shift(e) <= 10);
+	assert_true(max_shift(e, NS_A) >= 4);
+	assert_true(max_shift(e, NS_A) <= 10);
 	stamped = lat_cnt(e, VX_ST_ENCAP, VX_L_SEEN) + lat_cnt(e, VX_ST_ENCAP, VX_L_DUP);
 	/* One identity over and over: picked at a small shift, then not. */
 	assert_true(stamped < lat_cnt(e, VX_ST_ENCAP, VX_L_OFFERED));
 	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_OFFERED), runs);
+	/* Another namespace's trickle on the same hook and CPU, right after
+	 * the flood: timed packet by packet, A's rate is A's alone. */
+	o.repeat = 1;
+	for (int i = 0; i < 2 * VX_SAMPLE_CHECK; i++)
+		assert_int_equal(
+			bpf_prog_test_run_opts(bpf_program__fd(e->b->progs.vx_tc_vx_out), &o), 0);
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_SEEN) + lat_cnt(e, VX_ST_ENCAP, VX_L_DUP),
+			 stamped + 2 * VX_SAMPLE_CHECK);
+	assert_int_equal(max_shift(e, NS_B), 0);
+	assert_true(max_shift(e, NS_A) >= 4);
 	/* The window the flood ended in, then a quiet one. */
 	o.repeat = 1;
 	for (int w = 0; w < 2; w++) {
@@ -791,7 +808,7 @@ static void test_sampling_auto(void **state)
 						 bpf_program__fd(e->a->progs.vx_tc_vx_out), &o),
 					 0);
 	}
-	assert_int_equal(max_shift(e), 0);
+	assert_int_equal(max_shift(e, NS_A), 0);
 }
 
 /* Auto at most 1 in 2^10 here, on one CPU (the shift is per CPU). */
@@ -811,6 +828,7 @@ static int setup_auto(void **state)
 	e->a = tc_new_sampled(NS_A, 1, VX_SAMPLE_AUTO | 10, NULL);
 	e->b = tc_new_sampled(NS_B, 1, VX_SAMPLE_AUTO | 10, e->a);
 	dev_set(e->a, NS_A, 1, vni);
+	dev_set(e->b, NS_B, 1, vni);
 	*state = e;
 	return 0;
 }
