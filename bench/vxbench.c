@@ -280,7 +280,8 @@ static uint32_t own_netns(void)
  * frame is then one that sampling passes over). @several: set up as when
  * vxray watches several namespaces, each packet's read from its device;
  * else as with one (vx_one_netns). */
-static int dp_load(struct dp *d, int events, int latency, bool several)
+/* @tunnels: vxp_tun's keys, as --max-tunnels sets them (0: the default). */
+static int dp_load(struct dp *d, int events, int latency, bool several, uint32_t tunnels)
 {
 	struct vx_dp_config c = { .events = (uint8_t)events,
 				  .n_vxlan_ports = 1,
@@ -301,6 +302,10 @@ static int dp_load(struct dp *d, int events, int latency, bool several)
 	bpf_map__set_max_entries(d->tc->maps.vxp_dev, 4096);
 	bpf_map__set_map_flags(d->tc->maps.vxp_dev,
 			       bpf_map__map_flags(d->tc->maps.vxp_dev) | BPF_F_NO_PREALLOC);
+	if (tunnels) {
+		bpf_map__set_max_entries(d->tc->maps.vxp_tun, tunnels);
+		bpf_map__set_max_entries(d->xdp->maps.vxp_tun, tunnels);
+	}
 	if ((err = vx_tc__load(d->tc)) ||
 	    (err = bpf_map__reuse_fd(d->xdp->maps.vxp_rb, bpf_map__fd(d->tc->maps.vxp_rb))) ||
 	    (err = bpf_map__reuse_fd(d->xdp->maps.vxp_cnt, bpf_map__fd(d->tc->maps.vxp_cnt))) ||
@@ -320,8 +325,8 @@ static int dp_load(struct dp *d, int events, int latency, bool several)
 
 /* A big node's tables: @n_dev VXLAN devices (ifindex 2.., each in
  * vxp_dev and, where its slot is free, vxp_devc) and @n_remote remote
- * VTEPs (10.128.0.0/16...) met at every hook, in vxp_tun as far as it
- * holds them (an LRU: the newest stay). */
+ * VTEPs (10.128.0.0/16...) met at every hook, in vxp_tun, sized for them
+ * as --max-tunnels would (4 x @n_remote). */
 static int fill_tables(struct dp *d, uint32_t n_dev, uint32_t n_remote)
 {
 	int ncpu = libbpf_num_possible_cpus(), dev = bpf_map__fd(d->tc->maps.vxp_dev),
@@ -457,9 +462,11 @@ static int cmd_prog(int argc, char **argv)
 		err = die("loading the empty baseline programs", errno);
 		goto out;
 	}
-	if ((err = dp_load(&cnt, 0, 0, false)) || (err = dp_load(&ev, 1, 0, false)) ||
-	    (err = dp_load(&lat, 0, 1, false)) || (err = dp_load(&lat_unsampled, 0, 2, false)) ||
-	    (err = dp_load(&multi, 0, 0, true)) || (err = dp_load(&big, 0, 0, false)) ||
+	if ((err = dp_load(&cnt, 0, 0, false, 0)) || (err = dp_load(&ev, 1, 0, false, 0)) ||
+	    (err = dp_load(&lat, 0, 1, false, 0)) ||
+	    (err = dp_load(&lat_unsampled, 0, 2, false, 0)) ||
+	    (err = dp_load(&multi, 0, 0, true, 0)) ||
+	    (err = dp_load(&big, 0, 0, false, 4 * 10000)) ||
 	    (err = fill_tables(&big, 1000, 10000))) {
 		err = die("loading vx_tc/vx_xdp", err);
 		goto out;
@@ -597,7 +604,7 @@ static int cmd_sizes(void)
 	struct dp d = {};
 	int err = 0;
 
-	if (!btc || !bxdp || (err = dp_load(&d, 1, 0, false))) {
+	if (!btc || !bxdp || (err = dp_load(&d, 1, 0, false, 0))) {
 		err = die("loading the programs", err ? err : errno);
 		goto out;
 	}

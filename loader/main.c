@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -131,6 +132,7 @@ enum {
 	OPT_WINDOW,
 	OPT_NODE,
 	OPT_MAX_IFACES,
+	OPT_MAX_TUNNELS,
 };
 
 static const struct option long_opts[] = {
@@ -169,6 +171,7 @@ static const struct option long_opts[] = {
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "node", required_argument, NULL, OPT_NODE },
 	{ "max-interfaces", required_argument, NULL, OPT_MAX_IFACES },
+	{ "max-tunnels", required_argument, NULL, OPT_MAX_TUNNELS },
 	{ 0 },
 };
 
@@ -209,6 +212,10 @@ static void usage(FILE *f)
 		"      --max-interfaces N         interfaces the datapath may watch at once (default\n"
 		"                                 4096, at most 65536): about 1.2 KiB each while\n"
 		"                                 watched, and a device-map entry per VXLAN device\n"
+		"      --max-tunnels N            tunnel counters the kernel keeps (default 4096,\n"
+		"                                 256 to 1048576): one per device, hook, VNI and\n"
+		"                                 remote VTEP, about 80 + 16 x CPUs bytes each;\n"
+		"                                 a full mesh of R remotes takes about 4R\n"
 		"\n"
 		"How long and how to print:\n"
 		"  -d, --duration TIME            stop after TIME (10s, 500ms, 2m); default: until Ctrl-C\n"
@@ -523,6 +530,10 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 			ret = vx_parse_u32(optarg, "--max-interfaces", 16, VX_DP_MAX_WATCH_LIMIT,
 					   &o->max_ifaces, err, sizeof(err));
 			break;
+		case OPT_MAX_TUNNELS:
+			ret = vx_parse_u32(optarg, "--max-tunnels", VX_DP_MIN_TUNNELS,
+					   VX_DP_MAX_TUNNELS, &o->max_tunnels, err, sizeof(err));
+			break;
 		case OPT_XMIT_LATENCY:
 			if (o->cmd && (ret = need_opt(o->cmd, VX_OPT_XMITLAT, "xmit-latency")))
 				return ret;
@@ -687,6 +698,20 @@ static void on_signal(int sig)
 	vx_exiting = 1;
 }
 
+/* Each watched interface holds a TCX link or two (two descriptors each),
+ * each followed namespace a few more: a thousand devices need more than
+ * the 1024 a systemd service starts with. Its hard limit is high, and
+ * vxray polls with epoll and poll(), never select(): take all of it. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	/* Events go out in large writes when stdout is a file or a pipe; the
@@ -709,6 +734,7 @@ int main(int argc, char **argv)
 		return VX_EXIT_USAGE;
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	raise_fd_limit();
 
 	if (opts.all_netns)
 		vx_dp_all_netns(&opts);

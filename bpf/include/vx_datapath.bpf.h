@@ -44,10 +44,11 @@ struct {
 } vxp_cnt SEC(".maps");
 
 /* Per (namespace, device, hook, VNI, remote VTEP) packets and bytes. LRU:
- * bounded memory whatever the number of tunnels. */
+ * bounded memory whatever the number of tunnels; sized by --max-tunnels,
+ * and VX_C_TUN_EVICTED says when it was too small. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, VX_TUN_DEF_KEYS);
 	__type(key, struct vx_tun_key);
 	__type(value, struct vx_tun_val);
 } vxp_tun SEC(".maps");
@@ -458,10 +459,14 @@ static __always_inline void vx_tun_account(const struct vx_pkt *p, const __u8 *r
 	}
 	if (s->key.at) {
 		v = bpf_map_lookup_elem(&vxp_tun, &s->key);
-		if (v)
+		if (v) {
 			*v = s->val;
-		else
+		} else {
+			/* The LRU took the key while its slot counted: its
+			 * totals come back, but other keys went for it. */
+			vx_count(VX_C_TUN_EVICTED);
 			bpf_map_update_elem(&vxp_tun, &s->key, &s->val, BPF_ANY);
+		}
 	}
 	v = bpf_map_lookup_elem(&vxp_tun, &k);
 	if (v) {

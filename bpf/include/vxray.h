@@ -58,6 +58,9 @@ enum vx_counter {
 	VX_C_LOST,		 /* ring buffer full: event dropped */
 	VX_C_RATE_LIMITED,	 /* over --rate: event not emitted */
 	VX_C_FILTERED,		 /* did not match the filters */
+	VX_C_TUN_EVICTED,	 /* a tunnel's key gone from vxp_tun when its
+				  * slot wrote it back: the LRU evicted it while
+				  * the slot kept counting (--max-tunnels) */
 	VX_C__MAX,
 };
 
@@ -212,6 +215,10 @@ static inline __u32 vx_devc_slot(__u32 netns, __u32 ifindex)
  * that leaves its slot in between writes its totals to the map first, so
  * the reader still sees them, and successive reads never go backwards. */
 #define VX_TUN_SLOTS 256
+/* vxp_tun's keys unless --max-tunnels says otherwise: one per (device,
+ * hook, VNI, remote VTEP), so a tunnel seen at a VXLAN device and its
+ * underlay, both ways, takes four. */
+#define VX_TUN_DEF_KEYS 4096
 
 struct vx_tun_slot {
 	struct vx_tun_key key; /* key.at == 0: empty */

@@ -63,7 +63,8 @@ struct vx_opts {
 	uint64_t duration_ns; /* 0: until interrupted */
 	uint64_t interval_ns;
 	enum vx_backend backend;
-	uint32_t max_ifaces; /* --max-interfaces; 0: the datapath's default */
+	uint32_t max_ifaces;  /* --max-interfaces; 0: the datapath's default */
+	uint32_t max_tunnels; /* --max-tunnels; 0: VX_TUN_DEF_KEYS */
 
 	/* Filters (encap, trace, ...), applied in the kernel. */
 	bool has_vni;

@@ -55,6 +55,7 @@ void vx_dp_init(struct vx_dp *dp, const struct vx_dp_opts *po)
 	memset(dp, 0, sizeof(*dp));
 	dp->po = *po;
 	dp->max_w = po->o && po->o->max_ifaces ? (int)po->o->max_ifaces : VX_DP_DEF_WATCH;
+	dp->max_tun = po->o && po->o->max_tunnels ? po->o->max_tunnels : VX_TUN_DEF_KEYS;
 	/* calloc maps fresh zero pages for tables this size: a slot costs
 	 * memory once it is used. A failure leaves no room (E2BIG, then
 	 * ENOMEM is said by vx_dp_pick). */
@@ -461,6 +462,15 @@ void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		dp_wanted_update(dp);
 }
 
+/* What to do about @err when it is the descriptor limit. */
+static const char *fd_hint(int err)
+{
+	return err == -EMFILE || err == -ENFILE ?
+		       " (each watched interface takes two descriptors: raise the hard limit, "
+		       "ulimit -Hn or LimitNOFILE=, or watch fewer)" :
+		       "";
+}
+
 int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 {
 	struct vx_dp_inst *in = &dp->inst[w->inst];
@@ -475,8 +485,11 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 	};
 	int saved, err = vx_netns_enter(in->netns, &saved);
 
-	if (err)
+	if (err) {
+		pr_err("cannot enter %s to attach to %s: %s%s", dp_inst_label(in), w->name,
+		       vx_strerror(err), fd_hint(err));
 		return err;
+	}
 	if (w->is_vxlan && w->vx)
 		dev_vni_set(in, (uint32_t)w->ifindex, w->vx);
 	if (dp->tc_mode == VX_TC_TCX)
@@ -506,7 +519,7 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 			       dir ? "egress" : "ingress", dp_inst_label(in), vx_strerror(err),
 			       err == -EINVAL ? " (this kernel has no TCX links; "
 						"VXRAY_TC_ATTACH=netlink uses tc filters)" :
-						"");
+						fd_hint(err));
 		}
 	}
 	if (!err && dp->po.xdp && !w->is_vxlan)
@@ -639,6 +652,18 @@ void vx_dp_counters(const struct vx_dp *dp, uint64_t out[VX_C__MAX])
 			out[k] += vals[c];
 	}
 	free(vals);
+}
+
+void vx_dp_warn_evictions(struct vx_dp *dp, const uint64_t cnt[VX_C__MAX])
+{
+	uint64_t n = cnt[VX_C_TUN_EVICTED];
+
+	if (!n || n < 2 * dp->tun_evicted_said)
+		return;
+	pr_warn("the kernel's table of %u tunnel counters is too small: %llu evictions so far, "
+		"so some tunnels' totals restarted from zero; raise --max-tunnels",
+		dp->max_tun, (unsigned long long)n);
+	dp->tun_evicted_said = n;
 }
 
 int vx_dp_map_fd(const struct vx_dp *dp, const char *name)

@@ -61,6 +61,10 @@ struct vx_cap;
  * allocated as devices are added. */
 #define VX_DP_DEF_WATCH 4096
 #define VX_DP_MAX_WATCH_LIMIT 65536
+/* --max-tunnels' range: vxp_tun's keys (VX_TUN_DEF_KEYS by default), each
+ * a 32-byte key and 16 bytes per CPU, allocated up front by the LRU. */
+#define VX_DP_MIN_TUNNELS 256
+#define VX_DP_MAX_TUNNELS 1048576
 
 /* How the tc programs are attached. */
 enum vx_dp_tc_mode {
@@ -197,10 +201,12 @@ struct vx_dp {
 	struct vx_inventory inv;
 	struct vx_dp_inst *inst; /* VX_DP_MAX_INST slots */
 	int n_inst;
-	struct vx_dp_watched *w; /* max_w slots: pointers into it stay valid */
-	int n_w;		 /* slots used, active or not */
-	int max_w;		 /* --max-interfaces, else VX_DP_DEF_WATCH */
-	bool attaching;		 /* vx_dp_attach() runs: per-namespace flags after */
+	struct vx_dp_watched *w;   /* max_w slots: pointers into it stay valid */
+	int n_w;		   /* slots used, active or not */
+	int max_w;		   /* --max-interfaces, else VX_DP_DEF_WATCH */
+	uint32_t max_tun;	   /* --max-tunnels, else VX_TUN_DEF_KEYS */
+	uint64_t tun_evicted_said; /* VX_C_TUN_EVICTED when last warned of */
+	bool attaching;		   /* vx_dp_attach() runs: per-namespace flags after */
 	/* Each namespace has its own copy of the programs, its inode in
 	 * their rodata: the kernel refuses them the read of a packet's
 	 * namespace, or VXRAY_DP_PER_NETNS=1 asked for it. */
@@ -284,6 +290,9 @@ bool vx_dp_tun_counts(const struct vx_dp *dp, const struct vx_tun_key *k,
 /* The per-CPU counters (enum vx_result + enum vx_counter) summed over
  * CPUs into @out; slots that cannot be read are 0. */
 void vx_dp_counters(const struct vx_dp *dp, uint64_t out[VX_C__MAX]);
+/* Warn when the kernel's tunnel counters were evicted (@cnt from
+ * vx_dp_counters): at the first, then each time their number doubles. */
+void vx_dp_warn_evictions(struct vx_dp *dp, const uint64_t cnt[VX_C__MAX]);
 /* The fd of a map by name in the first instance (shared maps added by other
  * views), or a negative errno. */
 int vx_dp_map_fd(const struct vx_dp *dp, const char *name);

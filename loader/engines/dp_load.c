@@ -90,7 +90,9 @@ int dp_load_inst(struct vx_dp *dp, struct vx_dp_inst *in, struct bpf_object *glo
 	bpf_map__set_max_entries(in->tc->maps.vxp_dev, (uint32_t)dp->max_w);
 	bpf_map__set_map_flags(in->tc->maps.vxp_dev,
 			       bpf_map__map_flags(in->tc->maps.vxp_dev) | BPF_F_NO_PREALLOC);
+	bpf_map__set_max_entries(in->tc->maps.vxp_tun, dp->max_tun);
 	if (in->xdp) {
+		bpf_map__set_max_entries(in->xdp->maps.vxp_tun, dp->max_tun);
 		bpf_map__set_max_entries(in->xdp->maps.vxp_dev, (uint32_t)dp->max_w);
 		bpf_map__set_map_flags(in->xdp->maps.vxp_dev,
 				       bpf_map__map_flags(in->xdp->maps.vxp_dev) |

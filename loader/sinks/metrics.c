@@ -255,6 +255,11 @@ static bool values_ok(const struct vx_mfamily *f, const char *const *values)
 	return true;
 }
 
+void vx_metric_refuse(struct vx_mfamily *f)
+{
+	f->refused++;
+}
+
 int vx_metric_set(struct vx_mfamily *f, const char *const *values, double v)
 {
 	struct series *s;

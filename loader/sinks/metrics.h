@@ -58,6 +58,9 @@ void vx_metrics_unlock(struct vx_metrics *m);
  * Returns 0, -ENOSPC when the family is full (the refusal is counted), or
  * -EINVAL for a histogram family or a wrong number of values. */
 int vx_metric_set(struct vx_mfamily *f, const char *const *values, double v);
+/* Count a label set the caller could not even offer (its own table was
+ * full) as refused. */
+void vx_metric_refuse(struct vx_mfamily *f);
 /* Add @delta to a counter or gauge series (created at 0), for sources
  * that report growth since their last read rather than totals. */
 int vx_metric_add(struct vx_mfamily *f, const char *const *values, double delta);

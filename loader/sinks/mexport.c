@@ -53,7 +53,7 @@ struct vx_mexport {
 	char sampling[16]; /* --sample, the histograms' sampling label */
 	struct vx_mfamily *ct_count, *ct_max, *ct_insert_failed, *ct_drop, *ct_early_drop;
 	struct vx_mfamily *lost, *attached, *backend, *refused, *build, *up, *interfaces;
-	struct vx_mfamily *dev_info, *dev_mtu, *ul_mtu, *remote_info;
+	struct vx_mfamily *dev_info, *dev_mtu, *ul_mtu, *remote_info, *tun_evicted;
 	uint64_t ns_ended; /* the datapath's vx_dp.ns_ended at the last fill */
 };
 
@@ -215,6 +215,11 @@ static int setup_families(struct vx_mexport *me)
 		m, "vxray_build_info", VX_METRIC_GAUGE,
 		"vxray's version, the libbpf it runs with and the kernel release (value 1).", build,
 		1);
+	me->tun_evicted = vx_metrics_add(
+		m, "vxray_tunnel_evictions_total", VX_METRIC_COUNTER,
+		"Tunnel counters the kernel's table (--max-tunnels) evicted while they counted: "
+		"some tunnels' totals restarted from zero. Raise --max-tunnels.",
+		NULL, 1);
 	me->up = vx_metrics_add(m, "vxray_refreshes_total", VX_METRIC_COUNTER,
 				"Times vxray has read the kernel's maps into these metrics.", NULL,
 				1);
@@ -223,7 +228,7 @@ static int setup_families(struct vx_mexport *me)
 	    !me->interfaces || !me->backend || !me->refused || !me->build || !me->up ||
 	    !me->latency || !me->ct_count || !me->ct_max || !me->ct_insert_failed || !me->ct_drop ||
 	    !me->ct_early_drop || !me->nf_drops || !me->lat_pkts || !me->lat_one_in ||
-	    !me->dev_info || !me->dev_mtu || !me->ul_mtu || !me->remote_info)
+	    !me->dev_info || !me->dev_mtu || !me->ul_mtu || !me->remote_info || !me->tun_evicted)
 		return -errno ? -errno : -ENOMEM;
 	return 0;
 }
@@ -436,11 +441,42 @@ struct tun_sum {
 	uint64_t pkts, bytes;
 };
 
+/* The rows, and an open-addressed index into them (2 x MAX_TUNNELS
+ * cells, -1: free): ten thousand remote VTEPs fold in one pass, not one
+ * scan of the rows per key. */
+#define FOLD_CELLS (2 * MAX_TUNNELS)
+
 struct tun_fold {
+	struct vx_mexport *me;
 	const struct vx_dp *dp;
 	struct tun_sum *rows;
 	int n;
+	int *cell;
 };
+
+static bool tun_same(const struct tun_sum *a, const struct tun_sum *b)
+{
+	return a->netns == b->netns && a->device == b->device && a->vni == b->vni &&
+	       a->encap == b->encap && !strcmp(a->remote, b->remote) && !strcmp(a->local, b->local);
+}
+
+/* FNV-1a over the label set (the label strings by address: one per
+ * namespace and device). */
+static uint32_t tun_hash(const struct tun_sum *r)
+{
+	const uintptr_t ptrs[2] = { (uintptr_t)r->netns, (uintptr_t)r->device };
+	const unsigned char *p = (const unsigned char *)ptrs;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(ptrs); i++)
+		h = (h ^ p[i]) * 16777619u;
+	h = (h ^ r->vni ^ (r->encap ? 0x80000000u : 0)) * 16777619u;
+	for (const char *c = r->remote; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	for (const char *c = r->local; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	return h;
+}
 
 /* Fold the per-hook keys into one total per label set first: set() writes
  * totals, so two keys of one series must be added before. */
@@ -449,6 +485,7 @@ static void fold_tunnel(const struct vx_tun_key *k, const struct vx_tun_val *tot
 	struct tun_fold *f = ctx;
 	const struct vx_dp_watched *w;
 	struct tun_sum r = {};
+	uint32_t c;
 	int i;
 
 	/* Count each packet once, under the remote the packet named, as
@@ -463,33 +500,40 @@ static void fold_tunnel(const struct vx_tun_key *k, const struct vx_tun_val *tot
 	local_vtep(w->vx, r.local, sizeof(r.local));
 	r.pkts = tot->packets;
 	r.bytes = tot->bytes;
-	for (i = 0; i < f->n; i++)
-		if (f->rows[i].netns == r.netns && f->rows[i].device == r.device &&
-		    f->rows[i].vni == r.vni && f->rows[i].encap == r.encap &&
-		    !strcmp(f->rows[i].remote, r.remote) && !strcmp(f->rows[i].local, r.local))
-			break;
-	if (i < f->n) {
+	c = tun_hash(&r) & (FOLD_CELLS - 1);
+	while ((i = f->cell[c]) >= 0 && !tun_same(&f->rows[i], &r))
+		c = (c + 1) & (FOLD_CELLS - 1);
+	if (i >= 0) {
 		f->rows[i].pkts += r.pkts;
 		f->rows[i].bytes += r.bytes;
 	} else if (f->n < MAX_TUNNELS) {
+		f->cell[c] = f->n;
 		f->rows[f->n++] = r;
+	} else {
+		/* Past the registry's cap: refused, and counted as such. */
+		vx_metric_refuse(f->me->tun_pkts);
+		vx_metric_refuse(f->me->tun_bytes);
 	}
 }
 
 static void fill_tunnels(struct vx_mexport *me, const struct vx_dp *dp)
 {
-	struct tun_fold f = { dp, calloc(MAX_TUNNELS, sizeof(*f.rows)), 0 };
+	struct tun_fold f = { me, dp, calloc(MAX_TUNNELS, sizeof(*f.rows)), 0,
+			      malloc(FOLD_CELLS * sizeof(*f.cell)) };
+	bool ok = f.rows && f.cell;
 
 	/* Only the namespaces as they are now: once one ended, its series
 	 * leave the exposition, and one created again starts from zero (a
 	 * counter reset to Prometheus). */
-	if (f.rows && me->ns_ended != dp->ns_ended) {
+	if (ok && me->ns_ended != dp->ns_ended) {
 		vx_metric_clear(me->tun_pkts);
 		vx_metric_clear(me->tun_bytes);
 		me->ns_ended = dp->ns_ended;
 	}
-	if (f.rows)
+	if (ok) {
+		memset(f.cell, 0xff, FOLD_CELLS * sizeof(*f.cell));
 		vx_dp_tun_foreach(dp, fold_tunnel, &f);
+	}
 	for (int i = 0; i < f.n; i++) {
 		char vni[16];
 		const char *l[] = {
@@ -501,6 +545,7 @@ static void fill_tunnels(struct vx_mexport *me, const struct vx_dp *dp)
 		vx_metric_set(me->tun_pkts, l, (double)f.rows[i].pkts);
 		vx_metric_set(me->tun_bytes, l, (double)f.rows[i].bytes);
 	}
+	free(f.cell);
 	free(f.rows);
 }
 
@@ -588,6 +633,7 @@ void vx_mexport_datapath(struct vx_mexport *me, const struct vx_dp *dp)
 	vx_metric_set(me->underlay_other, (const char *[]){ "ip" }, (double)cnt[VX_R_PLAIN_IP]);
 	vx_metric_set(me->underlay_other, (const char *[]){ "non_ip" }, (double)cnt[VX_R_NON_IP]);
 	vx_mexport_lost(me, "datapath", cnt[VX_C_LOST]);
+	vx_metric_set(me->tun_evicted, NULL, (double)cnt[VX_C_TUN_EVICTED]);
 	fill_tunnels(me, dp);
 	fill_devices(me, dp);
 	fill_latency(me, dp);

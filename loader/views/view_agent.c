@@ -93,6 +93,10 @@ static void on_tick(void *ctx, uint64_t now)
 	int n_nf = read_netfilter(a, now, rs, names);
 	bool ct = a->ct && !vx_ct_snapshot(a->ct, a->ct_snap);
 
+	uint64_t cnt[VX_C__MAX];
+
+	vx_dp_counters(&a->dp, cnt);
+	vx_dp_warn_evictions(&a->dp, cnt);
 	vx_mexport_begin(a->view.me);
 	vx_mexport_datapath(a->view.me, &a->dp);
 	if (a->drops) {

@@ -108,7 +108,8 @@ struct collect {
 	const struct encap *x;
 	struct tun_row *rows;
 	int n, max;
-	const char *gone; /* the label of the ended namespace being added */
+	const char *gone;   /* the label of the ended namespace being added */
+	uint64_t more_pkts; /* packets of tunnels past max rows */
 };
 
 /* Each packet once, under the remote VTEP the packet itself named
@@ -124,8 +125,10 @@ static void collect_row(const struct vx_tun_key *k, const struct vx_tun_val *tot
 	if (!cl->gone && !vx_dp_tun_counts(&cl->x->dp, k, &dev))
 		return;
 	r = row_for(cl->rows, &cl->n, cl->max, k->netns, k->vni, k->remote, k->family, cl->gone);
-	if (!r)
+	if (!r) {
+		cl->more_pkts += tot->packets;
 		return;
+	}
 	if (k->at == VX_AT_TC_UL_OUT || k->at == VX_AT_TC_VX_OUT) {
 		r->enc_pkts += tot->packets;
 		r->enc_bytes += tot->bytes;
@@ -137,9 +140,9 @@ static void collect_row(const struct vx_tun_key *k, const struct vx_tun_val *tot
 
 /* The namespaces as they are now, then those that ended since the last
  * summary (their last totals, once). */
-static int collect_rows(struct encap *x, struct tun_row *rows, int max)
+static int collect_rows(struct encap *x, struct tun_row *rows, int max, uint64_t *more_pkts)
 {
-	struct collect cl = { x, rows, 0, max, NULL };
+	struct collect cl = { x, rows, 0, max, NULL, 0 };
 	struct vx_dp_retired gone[64];
 	int n;
 
@@ -149,6 +152,7 @@ static int collect_rows(struct encap *x, struct tun_row *rows, int max)
 			cl.gone = gone[i].netns;
 			collect_row(&gone[i].k, &gone[i].v, &cl);
 		}
+	*more_pkts = cl.more_pkts;
 	return cl.n;
 }
 
@@ -182,9 +186,9 @@ static void on_tick(void *ctx, uint64_t now)
 	};
 	struct encap *x = ctx;
 	struct tun_row rows[128];
-	uint64_t cnt[VX_C__MAX], malformed = 0;
+	uint64_t cnt[VX_C__MAX], malformed = 0, more_pkts;
 	char ts[32], ra[INET6_ADDRSTRLEN], vb[16], label[VX_NETNS_NAME_MAX + 8];
-	int n = collect_rows(x, rows, 128);
+	int n = collect_rows(x, rows, 128, &more_pkts);
 	struct jw j;
 
 	vx_dp_counters(&x->dp, cnt);
@@ -194,6 +198,7 @@ static void on_tick(void *ctx, uint64_t now)
 	if (cnt[VX_C_LOST] > x->last_cnt[VX_C_LOST])
 		pr_warn("%llu events lost: the ring buffer was full (counts below are exact)",
 			(unsigned long long)(cnt[VX_C_LOST] - x->last_cnt[VX_C_LOST]));
+	vx_dp_warn_evictions(&x->dp, cnt);
 
 	if (x->o->json) {
 		jw_init(&j, stdout);
@@ -218,6 +223,8 @@ static void on_tick(void *ctx, uint64_t now)
 			jw_obj_close(&j);
 		}
 		jw_arr_close(&j);
+		if (more_pkts)
+			jw_uint(&j, "more_tunnels_packets", more_pkts);
 		jw_obj_open(&j, "malformed");
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 			if (cnt[bad[i].idx])
@@ -227,6 +234,7 @@ static void on_tick(void *ctx, uint64_t now)
 		jw_uint(&j, "events", cnt[VX_C_EVENTS]);
 		jw_uint(&j, "total_lost", cnt[VX_C_LOST]);
 		jw_uint(&j, "rate_limited", cnt[VX_C_RATE_LIMITED]);
+		jw_uint(&j, "tunnels_evicted", cnt[VX_C_TUN_EVICTED]);
 		jw_obj_close(&j);
 		jw_end_line(&j);
 	} else {
@@ -242,11 +250,18 @@ static void on_tick(void *ctx, uint64_t now)
 			       (unsigned long long)rows[i].enc_bytes,
 			       (unsigned long long)rows[i].dec_pkts,
 			       (unsigned long long)rows[i].dec_bytes);
+		if (more_pkts)
+			printf("  ... more than %d tunnels: %llu packets of the others are not in "
+			       "these rows\n",
+			       n, (unsigned long long)more_pkts);
 		printf("  malformed %llu, non-VXLAN %llu, events %llu, lost %llu, rate-limited %llu\n",
 		       (unsigned long long)malformed,
 		       (unsigned long long)(cnt[VX_R_PLAIN_IP] + cnt[VX_R_NON_IP]),
 		       (unsigned long long)cnt[VX_C_EVENTS], (unsigned long long)cnt[VX_C_LOST],
 		       (unsigned long long)cnt[VX_C_RATE_LIMITED]);
+		if (cnt[VX_C_TUN_EVICTED])
+			printf("  tunnel counters evicted %llu (--max-tunnels %u)\n",
+			       (unsigned long long)cnt[VX_C_TUN_EVICTED], x->dp.max_tun);
 	}
 	fflush(stdout);
 	vx_capture_flush(x->view.cap);

@@ -1055,7 +1055,8 @@ static void test_tunnel_remote_hop(void **state)
 
 /* Two tunnels that share a slot on one CPU take it from each other; each
  * one's counts move to vxp_tun and back without a packet lost, and no
- * read is lower than the one before it. */
+ * read is lower than the one before it. A key the LRU took while its slot
+ * counted is put back, and counted as evicted. */
 static void test_tunnel_slot_handover(void **state)
 {
 	NEED_ROOT();
@@ -1107,9 +1108,17 @@ static void test_tunnel_slot_handover(void **state)
 	}
 	/* A key whose vxp_tun entry is gone (LRU eviction) while its counts
 	 * are in a slot is still read, from the slot. */
+	assert_int_equal(counter(e, VX_C_TUN_EVICTED), 0);
 	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(e->tc->maps.vxp_tun), &kb), 0);
 	b = tun_total(e, rb, &n);
 	assert_int_equal(b.packets, 3);
+	assert_int_equal(n, 2);
+	/* The next handover finds it gone: counted, and its totals put back. */
+	run(e, e->tc->progs.vx_tc_ul_out, &fa, 1);
+	assert_int_equal(counter(e, VX_C_TUN_EVICTED), 1);
+	b = tun_total(e, rb, &n);
+	assert_int_equal(b.packets, 3);
+	assert_int_equal(tun_total(e, "10.0.0.2", NULL).packets, 4);
 	assert_int_equal(n, 2);
 	pin_cpu(-1);
 	env_free(e);

@@ -5,7 +5,9 @@
 # the first; a thousand created and deleted under a running agent, each
 # attached and let go, its descriptors back where they were and the device
 # that stays counting throughout; a hundred namespaces followed with
-# --all-netns. Devices are made in one `ip -batch` each way.
+# --all-netns; 2000 remote VTEPs behind one device, their counters kept
+# or, in a table too small, their evictions counted. Devices are made in
+# one `ip -batch` each way, FDB entries in one `bridge -batch`.
 source "$(dirname "$0")/../lib.sh"
 
 P=$(test_prefix)
@@ -125,6 +127,9 @@ test_thousand_devices() {
 	node "$ns"
 	devices 1 1000 add >"$TMP/add"
 	ip -n "$ns" -batch "$TMP/add" || fail "ip -batch could not make 1000 VXLAN devices"
+	# What a systemd service starts with: 1024 descriptors, fewer than
+	# the links of 1001 interfaces; vxray takes the hard limit.
+	ulimit -Sn 1024
 	agent k --netns "$ns"
 	assert_match "$(cat "$TMP/agent-k.log")" "watching 1001 interfaces" "every device and the underlay watched"
 	[[ $(metrics | grep -c "^vxray_vxlan_device_info{netns=\"$ns\"") == 1000 ]] ||
@@ -191,9 +196,103 @@ test_hundred_namespaces() {
 	assert_no_match "$(cat "$TMP/agent-n.log")" "at most|not following" "no namespace left out"
 }
 
+# mesh NS N: one VXLAN device vx1 in NS whose all-zeros FDB entry lists
+# N remote VTEPs (10.9.1.1 on), so each broadcast it sends leaves N times,
+# once toward each; the underlay ul0 resolves no neighbours (arp off).
+mesh() {
+	local i
+	ip netns add "$1" || fail "cannot create namespace $1"
+	NSS+=("$1")
+	ip -n "$1" link add ul0 type veth peer name ul1 &&
+		ip -n "$1" addr add 10.9.0.1/16 dev ul0 &&
+		ip -n "$1" link set ul0 arp off up && ip -n "$1" link set ul1 up &&
+		ip -n "$1" link add vx1 type vxlan id 1 local 10.9.0.1 dstport 4789 dev ul0 &&
+		ip -n "$1" link set vx1 up && ip -n "$1" addr add 172.20.1.1/24 dev vx1 ||
+		fail "cannot set up the mesh in $1"
+	for ((i = 0; i < $2; i++)); do
+		echo "fdb append 00:00:00:00:00:00 dev vx1 dst 10.9.$((1 + i / 250)).$((1 + i % 250))"
+	done >"$TMP/fdb"
+	bridge -n "$1" -batch "$TMP/fdb" || fail "bridge -batch could not add $2 FDB entries"
+}
+
+# remotes_counted NS: "SERIES MIN": the tunnels the agent exports leaving
+# vx1 in NS, and the fewest packets any of them counted.
+remotes_counted() {
+	metrics | awk -v ns="$1" '
+		$1 ~ /^vxray_tunnel_packets_total\{/ && index($1, "netns=\"" ns "\"") &&
+		index($1, "direction=\"encap\"") && !index($1, "remote_vtep=\"\"") {
+			n++; if (min == "" || $2 < min) min = $2 }
+		END { print n + 0, min + 0 }'
+}
+
+# The full mesh of a big overlay: 2000 remote VTEPs behind one device.
+# The default table holds every one of their counters, each remote counts
+# what was sent to it, and nothing is evicted; a table too small for them
+# (--max-tunnels 256) is counted, warned of and named.
+test_remote_vteps() {
+	require_root
+	# run_test runs this in a subshell: its processes, namespaces and
+	# files are this subshell's to clean up.
+	TMP=$(mktemp -d)
+	trap cleanup EXIT
+	local ns=$P-m got i
+	mesh "$ns" 2000
+	agent m --netns "$ns"
+	wait_watched "$ns" 2
+	# Unanswered ARP for an overlay address: broadcasts, each to all 2000.
+	ip netns exec "$ns" ping -q -c 2 -i 0.5 -W 1 172.20.1.9 >/dev/null 2>&1
+	for ((i = 0; i < 40; i++)); do
+		got=$(remotes_counted "$ns")
+		[[ ${got% *} == 2000 && ${got#* } -ge 1 ]] && break
+		sleep 0.25
+	done
+	assert_eq "$got" "2000 ${got#* }" "a series for each of the 2000 remote VTEPs"
+	((${got#* } >= 1)) || fail "a remote VTEP counted no packet ($got)"
+	assert_match "$(metrics)" $'\nvxray_tunnel_evictions_total 0\n' "nothing evicted from the default table"
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	agent s --netns "$ns" --max-tunnels 256
+	wait_watched "$ns" 2
+	ip netns exec "$ns" ping -q -c 2 -i 0.5 -W 1 172.20.1.9 >/dev/null 2>&1
+	for ((i = 0; i < 40; i++)); do
+		grep -q "raise --max-tunnels" "$TMP/agent-s.log" && break
+		sleep 0.25
+	done
+	assert_match "$(cat "$TMP/agent-s.log")" "the kernel's table of 256 tunnel counters is too small: [0-9]+ evictions so far, so some tunnels' totals restarted from zero; raise --max-tunnels" \
+		"a table too small is warned of, naming the option"
+	assert_match "$(metrics)" $'\nvxray_tunnel_evictions_total [1-9][0-9]*\n' "and counted"
+	got=$("$VXRAY" encap --max-tunnels 100 2>&1; echo "rc=$?")
+	assert_match "$got" "^vxray: --max-tunnels 100 is out of range: give a whole number from 256 to 1048576$" \
+		"a size below the floor: one sentence"
+	assert_match "$got" "^rc=2$" "a usage error"
+}
+
+# A hard descriptor limit too low for the devices (a container's, a
+# unit's LimitNOFILE=): one sentence naming the limit and how to raise it.
+test_fd_limit() {
+	require_root
+	TMP=$(mktemp -d)
+	trap cleanup EXIT
+	local ns=$P-f out
+	node "$ns"
+	devices 1 100 add >"$TMP/add"
+	ip -n "$ns" -batch "$TMP/add" || fail "ip -batch could not make 100 VXLAN devices"
+	out=$(
+		ulimit -n 128
+		timeout 60 "$VXRAY" encap --netns "$ns" --auto --summary -d 1s 2>&1
+		echo "rc=$?"
+	)
+	assert_match "$out" "^vxray: cannot (enter $ns to attach to|attach to) vx[0-9]+.*: Too many open files \(each watched interface takes two descriptors: raise the hard limit, ulimit -Hn or LimitNOFILE=, or watch fewer\)$" \
+		"the limit named, and how to raise it"
+	assert_match "$out" "^rc=1$" "a runtime error"
+}
+
 run_test "scale: 1000 VXLAN devices in one namespace: all watched and listed, the last counted as the first" \
 	test_thousand_devices
 run_test "scale: 1000 devices come and go under a running agent: attached, let go, descriptors back, the device that stays counts on" \
 	test_thousand_come_and_go
 run_test "scale: 100 namespaces with --all-netns: every one followed, the last counted" \
 	test_hundred_namespaces
+run_test "scale: 2000 remote VTEPs behind one device: each counted, nothing evicted; --max-tunnels too small is counted and warned of" \
+	test_remote_vteps
+run_test "scale: a descriptor limit too low for 100 devices: one sentence, how to raise it" test_fd_limit
