@@ -1039,15 +1039,11 @@ static long map_kb(pid_t pid)
 	return sum;
 }
 
-/* spawn -m MARKER [-W LINE -n COUNT] -- COMMAND: start COMMAND and time
- * it until it prints MARKER (and, with -W, COUNT lines holding LINE);
- * then its RSS and map memory, and SIGINT. */
+/* spawn -m MARKER -- COMMAND: start COMMAND and time it until it prints
+ * MARKER; then its RSS and map memory, and SIGINT. */
 static int cmd_spawn(int argc, char **argv)
 {
-	const char *marker = NULL, *also = NULL;
-	int also_n = 0, also_seen = 0;
-	bool marked = false;
-	char line[1024] = "";
+	const char *marker = NULL;
 	double timeout = 30;
 	int p[2], c, status;
 	char buf[4096], seen[8192] = "";
@@ -1057,18 +1053,15 @@ static int cmd_spawn(int argc, char **argv)
 	long anon = -1, file = -1, maps = -1;
 	pid_t pid;
 
-	while ((c = getopt(argc, argv, "+m:t:W:n:")) != -1) {
+	while ((c = getopt(argc, argv, "+m:t:")) != -1) {
 		switch (c) {
 		case 'm': marker = optarg; break;
 		case 't': timeout = atof(optarg); break;
-		case 'W': also = optarg; break;
-		case 'n': also_n = atoi(optarg); break;
 		default: return 2;
 		}
 	}
-	if (!marker || optind >= argc || also_n < 0 || (also_n && !also)) {
-		fprintf(stderr, "vxbench spawn: -m MARKER [-W LINE -n COUNT] [-t SECS] -- "
-				"COMMAND...\n");
+	if (!marker || optind >= argc) {
+		fprintf(stderr, "vxbench spawn: -m MARKER [-t SECS] -- COMMAND...\n");
 		return 2;
 	}
 	if (pipe(p))
@@ -1103,22 +1096,7 @@ static int cmd_spawn(int argc, char **argv)
 			memcpy(seen + have, buf, (size_t)n + 1);
 			have += (size_t)n;
 		}
-		/* Whole lines, for -W: a line may come in two reads. */
-		for (char *b = buf, *nl; *b; b = nl + 1) {
-			size_t l = strlen(line);
-
-			nl = strchr(b, '\n');
-			if (!nl) {
-				snprintf(line + l, sizeof(line) - l, "%s", b);
-				break;
-			}
-			snprintf(line + l, sizeof(line) - l, "%.*s", (int)(nl - b), b);
-			marked |= strstr(line, marker) != NULL;
-			also_seen += also && strstr(line, also);
-			line[0] = '\0';
-		}
-		marked |= strstr(seen, marker) != NULL;
-		if (marked && also_seen >= also_n) {
+		if (strstr(seen, marker)) {
 			t_mark = now_ns();
 			rss_split(pid, &anon, &file);
 			maps = map_kb(pid);

@@ -403,7 +403,10 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 		switch (c) {
 		case 'i':
 			if (o->n_ifaces >= VX_MAX_IFACES)
-				return usage_error("too many -i options: at most 64", NULL);
+				return usage_error(
+					"too many -i options: at most 64 (--auto watches every "
+					"VXLAN device and its underlay)",
+					NULL);
 			ret = vx_parse_iface_spec(optarg, &o->ifaces[o->n_ifaces], err,
 						  sizeof(err));
 			if (!ret)
@@ -412,7 +415,10 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 		case OPT_AUTO: o->auto_attach = true; break;
 		case OPT_NETNS:
 			if (o->n_netns >= VX_MAX_NETNS)
-				return usage_error("too many --netns options: at most 64", NULL);
+				return usage_error(
+					"too many --netns options: at most 1024 (--all-netns "
+					"takes every namespace)",
+					NULL);
 			ret = vx_parse_netns(optarg, o->netns[o->n_netns], VX_NETNS_NAME_MAX, err,
 					     sizeof(err));
 			if (!ret)

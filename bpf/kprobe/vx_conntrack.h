@@ -12,7 +12,7 @@
 #include "vx_drops.h" /* struct vxd_ip: the tuple of an event */
 
 #define VXC_MAX_KEYS 4096     /* (netns, L4 protocol) pairs */
-#define VXC_MAX_SCOPE 256     /* namespaces a run may name */
+#define VXC_MAX_SCOPE 1024    /* namespaces a run may name */
 #define VXC_MAX_INFLIGHT 4096 /* kprobe entry -> kretprobe stash */
 
 /* Counted per namespace and L4 protocol, in the kernel: no event per

@@ -13,7 +13,7 @@
 #include "vx_cap.h"
 
 #define VXD_STACK_DEPTH 32
-#define VXD_MAX_SCOPE 256
+#define VXD_MAX_SCOPE 1024 /* (namespace, interface) pairs, else whole namespaces */
 #define VXD_MAX_AGG 4096
 
 /* Which program delivered the event (also what the loader autoloads). */

@@ -9,8 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* -i options on one command line (--auto and --all-netns watch up to
+ * --max-interfaces), and namespaces one run watches: --netns options,
+ * or those --all-netns finds. */
 #define VX_MAX_IFACES 64
-#define VX_MAX_NETNS 64
+#define VX_MAX_NETNS 1024
 #define VX_NETNS_NAME_MAX 64
 
 #define NSEC_PER_SEC 1000000000ULL

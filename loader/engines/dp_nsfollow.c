@@ -268,7 +268,7 @@ static int watch_ns_names(struct vx_dp *dp)
 /* ---- namespaces by path or pid, and --all-netns ------------------------- */
 
 #define SCAN_EVERY_NS NSEC_PER_SEC
-#define SCAN_MAX (VX_MAX_NETNS * 8)
+#define SCAN_MAX (VX_MAX_NETNS * 4)
 
 /* A namespace vxray followed by path or pid is held by no process or
  * mount any more: let it go for good. Its slot may be taken by another
@@ -417,8 +417,8 @@ static int poll_namespaces(struct vx_dp *dp)
 
 int vx_dp_all_netns(struct vx_opts *o)
 {
-	static struct vx_nsent ns[VX_MAX_NETNS * 8];
-	int n = vx_netns_scan(ns, VX_MAX_NETNS * 8);
+	static struct vx_nsent ns[SCAN_MAX];
+	int n = vx_netns_scan(ns, SCAN_MAX);
 
 	/* vxray's own first, always: the datapath keeps its maps there and
 	 * follows the others from it. */

@@ -67,7 +67,8 @@ static const char *const DEV_LABELS[] = { "netns",    "device",	    "mode",	   "
 static const char *const REMOTE_LABELS[] = {
 	"netns", "device", "vni", "remote_vtep", "source", NULL
 };
-#define MAX_DEVICES 1024
+/* Per VXLAN device: as many as the datapath watches by default. */
+#define MAX_DEVICES VX_DP_DEF_WATCH
 
 /* Latency bucket bounds: every other power of two from 1.024us to 1.07s.
  * Powers of two are slot boundaries of the kernel's log-linear histogram,
@@ -145,10 +146,10 @@ static int setup_families(struct vx_mexport *me)
 		m, "vxray_tcp_retransmits_total", VX_METRIC_COUNTER,
 		"TCP retransmits of flows leaving through a VXLAN tunnel; size full means a "
 		"segment of at least one MSS (the MTU fingerprint).",
-		rt_l, MAX_SMALL * 8);
+		rt_l, 2 * MAX_DEVICES);
 	me->synack = vx_metrics_add(m, "vxray_tcp_synack_retransmits_total", VX_METRIC_COUNTER,
 				    "SYNACK retransmits of flows through a VXLAN tunnel.", syn_l,
-				    MAX_SMALL * 4);
+				    MAX_DEVICES);
 	me->latency = vx_metrics_add_histogram(
 		m, "vxray_latency_seconds",
 		"Time a tunnel packet spent in a stage, by the hook that ended it: encap (VXLAN "
@@ -202,7 +203,7 @@ static int setup_families(struct vx_mexport *me)
 			       "BPF programs vxray has attached now, by kind.", kind, MAX_SMALL);
 	me->interfaces = vx_metrics_add(m, "vxray_interfaces_watched", VX_METRIC_GAUGE,
 					"Interfaces with the datapath attached now, by namespace.",
-					if_l, 256);
+					if_l, VX_MAX_NETNS + 1);
 	me->backend = vx_metrics_add(m, "vxray_probe_backend_info", VX_METRIC_GAUGE,
 				     "The hook each kernel probe runs on (value 1).", probe_be,
 				     MAX_SMALL);

@@ -175,25 +175,31 @@ test_thousand_come_and_go() {
 	assert_no_match "$(cat "$TMP/agent-c.log")" "cannot re-read|lost" "no re-read failed, no link event lost"
 }
 
-test_hundred_namespaces() {
+test_many_namespaces() {
 	require_root
 	# run_test runs this in a subshell: its processes, namespaces and
 	# files are this subshell's to clean up.
 	TMP=$(mktemp -d)
 	trap cleanup EXIT
 	local i ns
-	for ((i = 1; i <= 100; i++)); do
+	for ((i = 1; i <= NS_N; i++)); do
 		node "$P-n$i"
 		devices 1 1 add >"$TMP/one"
 		ip -n "$P-n$i" -batch "$TMP/one" || fail "cannot make vx1 in $P-n$i"
 	done
 	agent n --all-netns
-	for ((i = 1; i <= 100; i++)); do
+	for ((i = 1; i <= NS_N; i++)); do
 		wait_watched "$P-n$i" 2
 	done
-	send "$P-n100" vx1 3
-	wait_encap "$P-n100" vx1 3
-	assert_no_match "$(cat "$TMP/agent-n.log")" "at most|not following" "no namespace left out"
+	send "$P-n$NS_N" vx1 3
+	wait_encap "$P-n$NS_N" vx1 3
+	assert_no_match "$(cat "$TMP/agent-n.log")" "at most|not following|more than" "no namespace left out"
+	# The engines beside the datapath take every namespace too (they
+	# stopped at 64): conntrack's table of each, drops scoped to them.
+	assert_eq "$(metrics | grep -c "^vxray_conntrack_entries_max{netns=\"$P-n[0-9]*\"}")" "$NS_N" \
+		"conntrack read in each of the $NS_N namespaces"
+	assert_no_match "$(metrics)" 'vxray_metrics_series_refused_total\{[^}]*\} [1-9]' \
+		"no family refused a namespace's or a device's series"
 }
 
 # mesh NS N: one VXLAN device vx1 in NS whose all-zeros FDB entry lists
@@ -291,8 +297,11 @@ run_test "scale: 1000 VXLAN devices in one namespace: all watched and listed, th
 	test_thousand_devices
 run_test "scale: 1000 devices come and go under a running agent: attached, let go, descriptors back, the device that stays counts on" \
 	test_thousand_come_and_go
-run_test "scale: 100 namespaces with --all-netns: every one followed, the last counted" \
-	test_hundred_namespaces
+# Past the caps that were: 64 namespaces for the engines beside the
+# datapath, 256 for the drop probe's scope.
+NS_N=300
+run_test "scale: $NS_N namespaces with --all-netns: every one followed, conntrack read in each, the last counted" \
+	test_many_namespaces
 run_test "scale: 2000 remote VTEPs behind one device: each counted, nothing evicted; --max-tunnels too small is counted and warned of" \
 	test_remote_vteps
 run_test "scale: a descriptor limit too low for 100 devices: one sentence, how to raise it" test_fd_limit
