@@ -199,8 +199,11 @@ static void print_text(const struct latency *x, const char *ts)
 static void on_tick(void *ctx, uint64_t now)
 {
 	struct latency *x = ctx;
+	uint64_t cnt[VX_C__MAX];
 	char ts[32];
 
+	vx_dp_counters(&x->dp, cnt);
+	vx_dp_warn_evictions(&x->dp, cnt);
 	vx_dp_lat_counts(&x->dp, &x->lat);
 	read_hists(x);
 	vx_mexport_begin(x->view.me);
