@@ -92,7 +92,6 @@ static void on_tick(void *ctx, uint64_t now)
 	const char *names[VX_MAX_NETNS];
 	int n_nf = read_netfilter(a, now, rs, names);
 	bool ct = a->ct && !vx_ct_snapshot(a->ct, a->ct_snap);
-
 	uint64_t cnt[VX_C__MAX];
 
 	vx_dp_counters(&a->dp, cnt);
