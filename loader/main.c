@@ -366,6 +366,26 @@ static int takes_value(const char *arg)
 }
 
 /* Returns 0, 1 when help was printed, or -EINVAL. */
+/* Room for one more -i in @o: interfaces named on the command line are
+ * as many as the datapath may watch, allocated as they come. 0, or
+ * -ENOMEM with the sentence in @err. */
+static int grow_ifaces(struct vx_opts *o, char *err, size_t errlen)
+{
+	int cap = o->cap_ifaces ? 2 * o->cap_ifaces : 8;
+	struct vx_iface_spec *n;
+
+	if (o->n_ifaces < o->cap_ifaces)
+		return 0;
+	n = realloc(o->ifaces, (size_t)cap * sizeof(*n));
+	if (!n) {
+		snprintf(err, errlen, "out of memory for %d -i options", cap);
+		return -ENOMEM;
+	}
+	o->ifaces = n;
+	o->cap_ifaces = cap;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct vx_opts *o)
 {
 	char err[256];
@@ -402,11 +422,13 @@ static int parse_args(int argc, char **argv, struct vx_opts *o)
 		ret = 0;
 		switch (c) {
 		case 'i':
-			if (o->n_ifaces >= VX_MAX_IFACES)
+			if (o->n_ifaces >= VX_DP_MAX_WATCH_LIMIT)
 				return usage_error(
-					"too many -i options: at most 64 (--auto watches every "
-					"VXLAN device and its underlay)",
-					NULL);
+					"too many -i options: at most %s (--auto watches "
+					"every VXLAN device and its underlay)",
+					"65536");
+			if ((ret = grow_ifaces(o, err, sizeof(err))))
+				break;
 			ret = vx_parse_iface_spec(optarg, &o->ifaces[o->n_ifaces], err,
 						  sizeof(err));
 			if (!ret)

@@ -9,10 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* -i options on one command line (--auto and --all-netns watch up to
- * --max-interfaces), and namespaces one run watches: --netns options,
- * or those --all-netns finds. */
-#define VX_MAX_IFACES 64
+/* Namespaces one run watches: --netns options, or those --all-netns
+ * finds. */
 #define VX_MAX_NETNS 1024
 #define VX_NETNS_NAME_MAX 64
 
@@ -54,8 +52,8 @@ enum vx_backend {
 struct vx_opts {
 	const struct vx_cmd *cmd;
 
-	struct vx_iface_spec ifaces[VX_MAX_IFACES];
-	int n_ifaces;
+	struct vx_iface_spec *ifaces; /* -i, as many as given */
+	int n_ifaces, cap_ifaces;
 	char netns[VX_MAX_NETNS][VX_NETNS_NAME_MAX];
 	int n_netns;
 	bool auto_attach;

@@ -131,14 +131,15 @@ struct vx_dp_watched *dp_add_watch(struct vx_dp *dp, int inst, int ifindex, cons
 	return w;
 }
 
-int vx_dp_pick(struct vx_dp *dp)
+/* vx_dp_pick() with room for the names of every namespace it may look
+ * in: --netns and those of -i, else vxray's own. */
+static int pick(struct vx_dp *dp, char (*names)[VX_NETNS_NAME_MAX], char *err, size_t errlen)
 {
-	char names[VX_MAX_NETNS + VX_MAX_IFACES + 1][VX_NETNS_NAME_MAX], err[256];
 	const struct vx_opts *o = dp->po.o;
 	int n = 0, ret;
 
 	for (int i = 0; i < o->n_netns; i++) {
-		if ((ret = vx_netns_check(o->netns[i], err, sizeof(err)))) {
+		if ((ret = vx_netns_check(o->netns[i], err, errlen))) {
 			pr_err("%s", err);
 			return ret;
 		}
@@ -147,7 +148,7 @@ int vx_dp_pick(struct vx_dp *dp)
 	for (int i = 0; i < o->n_ifaces; i++) {
 		/* NETNS:IFACE with a namespace that is not there: say that,
 		 * not what listing its devices then fails with. */
-		if ((ret = vx_netns_check(o->ifaces[i].netns, err, sizeof(err)))) {
+		if ((ret = vx_netns_check(o->ifaces[i].netns, err, errlen))) {
 			pr_err("%s", err);
 			return ret;
 		}
@@ -174,7 +175,7 @@ int vx_dp_pick(struct vx_dp *dp)
 		bool is_vx = false;
 		int ifindex, inst;
 
-		if ((ret = vx_iface_resolve(s, &ifindex, err, sizeof(err)))) {
+		if ((ret = vx_iface_resolve(s, &ifindex, err, errlen))) {
 			pr_err("%s", err);
 			return ret;
 		}
@@ -241,6 +242,21 @@ too_many:
 		       "(--max-interfaces N raises it) in %d namespaces",
 		       dp->max_w, VX_DP_MAX_INST);
 	return -EINVAL;
+}
+
+int vx_dp_pick(struct vx_dp *dp)
+{
+	const struct vx_opts *o = dp->po.o;
+	char(*names)[VX_NETNS_NAME_MAX] =
+		calloc((size_t)(o->n_netns + o->n_ifaces + 1), sizeof(*names));
+	char err[256];
+	int ret;
+
+	if (!names)
+		return -ENOMEM;
+	ret = pick(dp, names, err, sizeof(err));
+	free(names);
+	return ret;
 }
 
 /* ---- loading ------------------------------------------------------------ */

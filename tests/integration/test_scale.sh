@@ -317,6 +317,20 @@ test_remote_vteps() {
 	assert_match "$got" "^rc=2$" "a usage error"
 }
 
+# Devices named one by one: 100 -i options (the command line took 64).
+test_many_i() {
+	require_root
+	TMP=$(mktemp -d)
+	trap cleanup EXIT
+	local ns=$P-i out i args=()
+	node "$ns"
+	devices 1 100 add >"$TMP/add"
+	ip -n "$ns" -batch "$TMP/add" || fail "ip -batch could not make 100 VXLAN devices"
+	for ((i = 1; i <= 100; i++)); do args+=(-i "$ns:vx$i"); done
+	out=$("$VXRAY" encap "${args[@]}" --summary -d 300ms 2>&1)
+	assert_match "$out" "^vxray: watching 100 interfaces in 1 namespace" "every one named is watched"
+}
+
 # A hard descriptor limit too low for the devices (a container's, a
 # unit's LimitNOFILE=): one sentence naming the limit and how to raise it.
 test_fd_limit() {
@@ -349,3 +363,4 @@ run_test "scale: $NS_N namespaces with --all-netns: every one followed, conntrac
 run_test "scale: 10000 remote VTEPs behind one device: --max-tunnels keeps them all; the default table's evictions counted and warned of" \
 	test_remote_vteps
 run_test "scale: a descriptor limit too low for 100 devices: one sentence, how to raise it" test_fd_limit
+run_test "scale: 100 devices named with -i: every one watched" test_many_i
