@@ -365,7 +365,6 @@ static int takes_value(const char *arg)
 	return 0;
 }
 
-/* Returns 0, 1 when help was printed, or -EINVAL. */
 /* Room for one more -i in @o: interfaces named on the command line are
  * as many as the datapath may watch, allocated as they come. 0, or
  * -ENOMEM with the sentence in @err. */
@@ -386,6 +385,7 @@ static int grow_ifaces(struct vx_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* Returns 0, 1 when help was printed, or -EINVAL. */
 static int parse_args(int argc, char **argv, struct vx_opts *o)
 {
 	char err[256];
