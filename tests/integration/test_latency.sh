@@ -335,8 +335,20 @@ test_one_copy_for_every_namespace() {
 	command -v bpftool >/dev/null || skip "bpftool is not installed"
 	lab heal >/dev/null 2>&1
 	lab setup >/dev/null || fail "lab setup"
-	local j s want per before i
+	local j s want per before i n stable=0
+	# The copy of the test before this one may still be being freed
+	# (an RCU grace period after its vxray exited): count from a number
+	# that has held for half a second.
 	before=$(copies_now)
+	for ((i = 0; i < 100 && stable < 5; i++)); do
+		sleep 0.1
+		n=$(copies_now)
+		if ((n == before)); then
+			stable=$((stable + 1))
+		else
+			before=$n stable=0
+		fi
+	done
 	for per in "" 1; do
 		# The last round's copy is freed an RCU grace period after its
 		# vxray exits: count from where it started.
