@@ -256,6 +256,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 net
 	int end = -1, start = -1;
 	__u8 prev = 0;
 	bool same_ns = true, have, ends, stamp = false;
+	__u32 tshift = cfg.sample_tshift ? cfg.sample_tshift : VX_SAMPLE_TARGET_SHIFT;
 	__u32 h;
 
 	if (!segs)
@@ -294,7 +295,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 net
 	h = vx_stamp_hash(&p->id);
 	if (start >= 0) {
 		vx_lat_add(cnt, start, VX_L_OFFERED, 1);
-		stamp = vx_sampled(rate, h, cfg.sample, now);
+		stamp = vx_sampled(rate, h, cfg.sample, tshift, now);
 	}
 	/* Nothing to stamp and no stamp to end: the stamp table (a cache
 	 * miss) is not read. */
@@ -315,7 +316,7 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 net
 	if (!*now)
 		*now = bpf_ktime_get_ns();
 	if (cfg.sample & VX_SAMPLE_AUTO)
-		vx_sample_adapt(rate, *now, cfg.sample & (VX_SAMPLE_AUTO - 1));
+		vx_sample_adapt(rate, *now, cfg.sample & (VX_SAMPLE_AUTO - 1), tshift);
 	if (ends && *now >= old.ts_ns) {
 		__u32 credit = segs / (old.segs ? old.segs : 1);
 

@@ -151,28 +151,31 @@ static __always_inline void vx_lat_count(__u32 stage, __u32 c, __u64 n)
 }
 
 /* A hook's shift on this CPU for a window that ends at @now: the smallest
- * that brings the packets it saw, per second, to VX_SAMPLE_TARGET or
- * below, capped at @max; a new window begins. An idle hook's next window
- * is long and its rate low, so it goes back to every packet. */
-static __always_inline void vx_sample_adapt(struct vx_lat_rate *r, __u64 now, __u32 max)
+ * that brings the packets it saw, per second, to 2^@tshift or below,
+ * capped at @max; a new window begins. An idle hook's next window is long
+ * and its rate low, so it goes back to every packet. */
+static __always_inline void vx_sample_adapt(struct vx_lat_rate *r, __u64 now, __u32 max,
+					    __u32 tshift)
 {
 	__u64 el = now - r->win_ns, per_s, s = 0;
 
 	if (el < VX_SAMPLE_WIN_NS)
 		return;
 	per_s = (__u64)r->win_n * 1000000000ull / el;
-	if (per_s > VX_SAMPLE_TARGET)
-		s = vx_log2_64(per_s / VX_SAMPLE_TARGET) + 1;
+	if (per_s >> tshift)
+		s = vx_log2_64(per_s >> tshift) + 1;
 	r->shift = (__u32)(s < max ? s : max);
 	r->win_ns = now;
 	r->win_n = 0;
 }
 
 /* Whether the packet of hash @h is stamped under @sample (VX_SAMPLE_*) by
- * a hook whose state is @r. Auto: every VX_SAMPLE_CHECK-th packet reads
- * the clock into *@now (0: not read yet) to keep the hook's rate current;
- * the caller adapts again whenever it reads the clock itself. */
-static __always_inline bool vx_sampled(struct vx_lat_rate *r, __u32 h, __u8 sample, __u64 *now)
+ * a hook whose state is @r, auto aiming at 2^@tshift stamps a second.
+ * Auto: every VX_SAMPLE_CHECK-th packet reads the clock into *@now (0:
+ * not read yet) to keep the hook's rate current; the caller adapts again
+ * whenever it reads the clock itself. */
+static __always_inline bool vx_sampled(struct vx_lat_rate *r, __u32 h, __u8 sample, __u32 tshift,
+				       __u64 *now)
 {
 	__u32 s = sample & (VX_SAMPLE_AUTO - 1);
 
@@ -180,7 +183,7 @@ static __always_inline bool vx_sampled(struct vx_lat_rate *r, __u32 h, __u8 samp
 		if (!(++r->win_n & (VX_SAMPLE_CHECK - 1))) {
 			if (!*now)
 				*now = bpf_ktime_get_ns();
-			vx_sample_adapt(r, *now, s);
+			vx_sample_adapt(r, *now, s, tshift);
 		}
 		s = r->shift;
 	}

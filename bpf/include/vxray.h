@@ -272,7 +272,9 @@ struct vx_dp_config {
 	__u8 flows;	       /* learn TCP flows into vxp_flow (struct vx_flow_key) */
 	__u8 sample;	       /* which packets latency stamps: VX_SAMPLE_* */
 	__u8 host_side;	       /* which header --host matches: VX_HOST_* */
-	__u8 pad[5];
+	__u8 sample_tshift;    /* auto sampling's stamps per second and CPU:
+				* 1 << this; 0: VX_SAMPLE_TARGET */
+	__u8 pad[4];
 };
 _Static_assert(sizeof(struct vx_dp_config) == 64, "vx_dp_config layout");
 
@@ -354,7 +356,14 @@ enum vx_lat_counter {
  * VX_SAMPLE_WIN_NS; a CPU looks at the clock for its rate at least every
  * VX_SAMPLE_CHECK packets (2 ns a packet at a flood), so after a flood
  * ends it times every packet again within two windows and 2 x 16 packets. */
-#define VX_SAMPLE_TARGET 8192
+#define VX_SAMPLE_TARGET_SHIFT 13
+#define VX_SAMPLE_TARGET (1u << VX_SAMPLE_TARGET_SHIFT)
+/* The agent's aim instead (struct vx_dp_config.sample_tshift): an agent
+ * runs all the time and its histograms fill over intervals of seconds;
+ * a stamp costs a clock read and a cache miss in the stamp table, and
+ * 8192/s of them per hook took a tenth of a TCP flow's throughput
+ * (docs/BENCHMARKS.md, section 2). */
+#define VX_SAMPLE_AGENT_SHIFT 10
 #define VX_SAMPLE_WIN_NS 100000000ull
 #define VX_SAMPLE_CHECK 16
 

@@ -187,6 +187,7 @@ int vx_lathooks_dp_config(const struct vx_lathooks *h, struct vx_dp_inst *in)
 		c[i]->latency = 1;
 		c[i]->latency_delivery = h->delivery;
 		c[i]->sample = h->sample;
+		c[i]->sample_tshift = h->sample_tshift;
 		if ((err = vx_lathooks_share(h, obj[i])))
 			return err;
 	}

@@ -36,6 +36,8 @@ struct vx_lathooks {
 	bool rcv;		  /* vxlan_rcv timed (fentry, kprobe) */
 	bool events;		  /* struct vx_hook_event records asked for */
 	uint8_t sample;		  /* VX_SAMPLE_*: which calls and packets are timed */
+	uint8_t sample_tshift;	  /* auto's aim, 2^this stamps a second and CPU;
+				   * 0: VX_SAMPLE_TARGET. Set after open. */
 	unsigned int refused;	  /* bit (enum vx_backend - 1): xmit backends
 				   * the kernel refused */
 	char why[256];		  /* why better xmit backends were refused */
