@@ -219,6 +219,24 @@ static __always_inline void vx_count(__u32 idx)
 		(*v)++;
 }
 
+/* The flow of inner packet @p, stamped at @now for the delivery hook, as
+ * its receiving socket will name it (vx_dflow). */
+static __always_inline void vx_dflow_put(const struct vx_pkt *p, __u64 now)
+{
+	__u32 l, r, *m;
+
+	if (p->inner_family == 4) {
+		__builtin_memcpy(&l, p->inner_dst, 4);
+		__builtin_memcpy(&r, p->inner_src, 4);
+	} else {
+		__builtin_memcpy(&l, p->inner_dst + 12, 4);
+		__builtin_memcpy(&r, p->inner_src + 12, 4);
+	}
+	m = vx_dflow(l, r, p->inner_dport, p->inner_sport);
+	if (m)
+		*m = vx_dflow_mark(now);
+}
+
 /* The join. Which stamp ends a stage here, and which stage starts here:
  *
  *   VXLAN egress    starts encap
@@ -341,6 +359,8 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 net
 	st.at = at;
 	st.pad = 0;
 	vx_stamp_put(sl, &p->id, h, &st);
+	if (start == VX_ST_DELIVERY)
+		vx_dflow_put(p, *now);
 }
 
 #define VX_TCP_SYN 0x02

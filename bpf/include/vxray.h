@@ -423,6 +423,9 @@ _Static_assert(sizeof(struct vx_lat_stamp) == 24, "vx_lat_stamp layout");
  * the identity and the time written after both, tells a whole slot from a
  * torn one, which reads as no stamp. Tag 0: an empty slot. */
 #define VX_STAMP_SLOTS 65536
+/* Flows the delivery hook tells apart without reading the packet
+ * (vxl_dflow). */
+#define VX_DFLOW_SLOTS 4096
 struct vx_stamp_slot {
 	struct vx_pkt_id id;
 	struct vx_lat_stamp st;

@@ -374,20 +374,54 @@ static __always_inline int tcp_id(struct sk_buff *skb, struct vx_pkt_id *id)
 	return id->proto == VX_IPPROTO_TCP ? 0 : -1;
 }
 
+#define AF_INET 2
+#define AF_INET6 10
+
+/* The vxl_dflow slot of socket @sk's flow. */
+static __always_inline __u32 *sk_dflow(const struct sock *sk)
+{
+	const struct sock_common *c = &sk->__sk_common;
+
+	if (c->skc_family == AF_INET6)
+		return vx_dflow(c->skc_v6_rcv_saddr.in6_u.u6_addr32[3],
+				c->skc_v6_daddr.in6_u.u6_addr32[3], c->skc_num,
+				bpf_ntohs(c->skc_dport));
+	return vx_dflow(c->skc_rcv_saddr, c->skc_daddr, c->skc_num, bpf_ntohs(c->skc_dport));
+}
+
+/* The stamp a flow's mark @m stands for was not found: after a second it
+ * never will be (the packet died, or was coalesced into another). The
+ * full clock: tracing programs may not read the coarse one; only a flow
+ * whose mark is set and whose packet is not the marked one gets here.
+ * Signed: another CPU may have marked it an instant after this read, and
+ * the 32 bits wrap every 4.3 s (a mark older than 2.1 s looks young
+ * until it is 5.3 s old). */
+static __always_inline void dflow_stale(__u32 *m)
+{
+	__u32 mark = *m;
+
+	if (mark && (__s32)((__u32)bpf_ktime_get_ns() - mark) > 1000000000)
+		*m = 0;
+}
+
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 {
 	/* Every TCP segment the host receives fires this, in every
-	 * namespace; only sockets in a watched one can end a stamp. BTF
-	 * pointers: direct loads, no bpf_probe_read_kernel(). */
+	 * namespace; only sockets in a watched one can end a stamp, and
+	 * only of a flow with one on its way (vxl_dflow). BTF pointers:
+	 * direct loads, no bpf_probe_read_kernel(). */
 	__u32 netns = sk->__sk_common.skc_net.net->ns.inum;
 	struct vx_stamp_slot *sl;
 	struct vx_lat_stamp s;
 	struct vx_pkt_id id;
+	__u32 h, vni, *m;
 	__u64 now;
-	__u32 h, vni;
 
 	if (!watched(netns, 0, &vni))
+		return 0;
+	m = sk_dflow(sk);
+	if (!m || (!cfg.events && !*m))
 		return 0;
 	__builtin_memset(&id, 0, sizeof(id));
 	if (tcp_id(skb, &id))
@@ -401,12 +435,17 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 			hook_emit(bpf_ktime_get_ns(), 0, &id, netns, iif, vni, VX_ST_DELIVERY,
 				  VXX_BE_TP_BTF);
 	}
+	if (!*m)
+		return 0;
 	h = vx_stamp_hash(&id);
-	if (!vx_stamp_busy(h))
+	sl = vx_stamp_busy(h) ? vx_stamp_slot(h) : NULL;
+	if (!sl || !vx_stamp_get(sl, &id, h, &s) || s.at != VX_AT_TC_VX_IN) {
+		dflow_stale(m);
 		return 0;
-	sl = vx_stamp_slot(h);
-	if (!sl || !vx_stamp_get(sl, &id, h, &s) || s.at != VX_AT_TC_VX_IN)
-		return 0;
+	}
+	/* The flow's last stamp: none other is on its way. */
+	if (*m == vx_dflow_mark(s.ts_ns))
+		*m = 0;
 	now = bpf_ktime_get_ns();
 	if (s.netns == netns && now >= s.ts_ns) {
 		/* skb_shinfo(): the shared info sits at head + end (an offset on

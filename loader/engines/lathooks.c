@@ -157,7 +157,8 @@ int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, 
 
 int vx_lathooks_share(const struct vx_lathooks *h, struct bpf_object *obj)
 {
-	static const char *const maps[] = { "vxl_stamp", "vxl_busy", "vxl_hist", "vxl_cnt" };
+	static const char *const maps[] = { "vxl_stamp", "vxl_busy", "vxl_hist", "vxl_cnt",
+					    "vxl_dflow" };
 
 	if (!h->skel)
 		return 0;
