@@ -839,7 +839,10 @@ static void test_sampling_agent_aim(void **state)
 	assert_int_equal(max_shift(e, NS_B), 0);
 }
 
-static int setup_agent_aim(void **state)
+/* Namespaces A and B's copies under auto sampling at most 1 in 2^@max,
+ * aiming at 2^@tshift_a and 2^@tshift_b stamps a second (0: a view's
+ * aim), on one CPU (the shift is per CPU). */
+static int setup_auto_pair(void **state, uint8_t max, uint8_t tshift_a, uint8_t tshift_b)
 {
 	struct env *e;
 	uint32_t vni = 100;
@@ -852,34 +855,22 @@ static int setup_agent_aim(void **state)
 	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
 	e = calloc(1, sizeof(*e));
 	assert_non_null(e);
-	e->a = tc_new_sampled(NS_A, 1, VX_SAMPLE_DEFAULT, VX_SAMPLE_AGENT_SHIFT, NULL);
-	e->b = tc_new_sampled(NS_B, 1, VX_SAMPLE_DEFAULT, 0, e->a);
+	e->a = tc_new_sampled(NS_A, 1, VX_SAMPLE_AUTO | max, tshift_a, NULL);
+	e->b = tc_new_sampled(NS_B, 1, VX_SAMPLE_AUTO | max, tshift_b, e->a);
 	dev_set(e->a, NS_A, 1, vni);
 	dev_set(e->b, NS_B, 1, vni);
 	*state = e;
 	return 0;
 }
 
-/* Auto at most 1 in 2^10 here, on one CPU (the shift is per CPU). */
+static int setup_agent_aim(void **state)
+{
+	return setup_auto_pair(state, VX_SAMPLE_SHIFT_MAX, VX_SAMPLE_AGENT_SHIFT, 0);
+}
+
 static int setup_auto(void **state)
 {
-	struct env *e;
-	uint32_t vni = 100;
-	cpu_set_t one;
-
-	if (geteuid())
-		return 0;
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
-	e = calloc(1, sizeof(*e));
-	assert_non_null(e);
-	e->a = tc_new_sampled(NS_A, 1, VX_SAMPLE_AUTO | 10, 0, NULL);
-	e->b = tc_new_sampled(NS_B, 1, VX_SAMPLE_AUTO | 10, 0, e->a);
-	dev_set(e->a, NS_A, 1, vni);
-	dev_set(e->b, NS_B, 1, vni);
-	*state = e;
-	return 0;
+	return setup_auto_pair(state, 10, 0, 0);
 }
 
 /* The bucket math both sides share: 0..3 exact, then four slots per power
