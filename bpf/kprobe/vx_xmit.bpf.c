@@ -262,8 +262,8 @@ static __always_inline void xmit_exit(__u64 key, __u8 be)
 }
 
 /* Entry of vxlan_rcv: skb->data is at the UDP header, the VXLAN header
- * follows; key as for xmit, with the top bit set so an skb pointer
- * cannot collide with an xmit in flight. */
+ * follows; @key as for xmit, made distinct from any xmit in flight by the
+ * caller (RCV_KEY_*). */
 static __always_inline void rcv_enter(__u64 key, struct sk_buff *skb)
 {
 	struct net_device *dev = BPF_CORE_READ(skb, dev);
@@ -288,39 +288,47 @@ static __always_inline void rcv_enter(__u64 key, struct sk_buff *skb)
 	st.ts_ns = bpf_ktime_get_ns();
 	st.netns = netns;
 	st.ifindex = (__u32)BPF_CORE_READ(dev, ifindex);
-	call_push(key | 1ull << 63, &st);
+	call_push(key, &st);
 }
 
 static __always_inline void rcv_exit(__u64 key, __u8 be)
 {
-	timed_exit(key | 1ull << 63, VX_ST_RCV, be);
+	timed_exit(key, VX_ST_RCV, be);
 }
+
+/* An rcv key: the skb's address + 1, odd where every skb's (an xmit key)
+ * is aligned. Not an OR of a high bit: the verifier of 6.1 refuses any
+ * ALU op but an add on a BTF pointer, which refused these two programs
+ * there. */
+#define RCV_KEY_SKB(skb) ((__u64)(long)(skb) + 1)
+/* kprobes key by thread; xmit's never have the top bit. */
+#define RCV_KEY_THREAD() (bpf_get_current_pid_tgid() | 1ull << 63)
 
 SEC("fentry/vxlan_rcv")
 int BPF_PROG(vx_rcv_fentry, struct sock *sk, struct sk_buff *skb)
 {
-	rcv_enter((__u64)(long)skb, skb);
+	rcv_enter(RCV_KEY_SKB(skb), skb);
 	return 0;
 }
 
 SEC("fexit/vxlan_rcv")
 int BPF_PROG(vx_rcv_fexit, struct sock *sk, struct sk_buff *skb, int ret)
 {
-	rcv_exit((__u64)(long)skb, VXX_BE_FENTRY);
+	rcv_exit(RCV_KEY_SKB(skb), VXX_BE_FENTRY);
 	return 0;
 }
 
 SEC("kprobe/vxlan_rcv")
 int BPF_KPROBE(vx_rcv_kprobe, struct sock *sk, struct sk_buff *skb)
 {
-	rcv_enter(bpf_get_current_pid_tgid(), skb);
+	rcv_enter(RCV_KEY_THREAD(), skb);
 	return 0;
 }
 
 SEC("kretprobe/vxlan_rcv")
 int BPF_KRETPROBE(vx_rcv_kretprobe, int ret)
 {
-	rcv_exit(bpf_get_current_pid_tgid(), VXX_BE_KPROBE);
+	rcv_exit(RCV_KEY_THREAD(), VXX_BE_KPROBE);
 	return 0;
 }
 
