@@ -319,9 +319,9 @@ test_sampling_same_packets() {
 	done
 }
 
-# The datapath programs vxray loaded now, by name: how many copies.
-# copies_of PID: the copies of vx_tc_ul_in that process holds (other
-# suites' vxrays run beside this one: the host's count is theirs too).
+# copies_of PID: the copies of the datapath programs (vx_tc_ul_in, by
+# name) that process holds (other suites' vxrays run beside this one:
+# the host's count is theirs too).
 copies_of() {
 	local ids
 	ids=$(awk '$1 == "prog_id:" {print $2}' /proc/"$1"/fdinfo/* 2>/dev/null | sort -u | paste -sd, -)
