@@ -6,8 +6,9 @@
  *
  *   prog  [-n REPEAT] [-r ROUNDS]     per-program cost, BPF_PROG_TEST_RUN
  *   sizes                             xlated instructions and JITed bytes
- *   attach [-e 0|1] [-E] DEV...       hold vx_tc (-E: empty programs) on DEVs
- *                                     (TCX) until signalled
+ *   attach [-e 0|1] [-E|-P] DEV...    hold vx_tc (-E: empty programs, -P: the
+ *                                     parse floor) on DEVs (TCX) until
+ *                                     signalled
  *   rate  -p PID [-s SECS] [-m MAXRATE]
  *                                     drive PID's vx_tc_ul_in at paced rates
  *   spawn -m MARKER [-t SECS] -- CMD...
@@ -624,16 +625,17 @@ out:
 
 /* ---- attach: counters-only datapath on devices --------------------------- */
 
-/* An empty tc program loaded for one TCX direction (the attach type is
+/* The baseline programs loaded for one TCX direction (the attach type is
  * fixed at load). */
-static struct vx_bench_tc *empty_tc(int attach_type)
+static struct vx_bench_tc *baseline_tc(int attach_type)
 {
 	struct vx_bench_tc *b = vx_bench_tc__open();
+	struct bpf_program *p;
 
 	if (!b)
 		return NULL;
-	bpf_program__set_expected_attach_type(b->progs.vxb_tc_empty,
-					      (enum bpf_attach_type)attach_type);
+	bpf_object__for_each_program (p, b->obj)
+		bpf_program__set_expected_attach_type(p, (enum bpf_attach_type)attach_type);
 	if (vx_bench_tc__load(b)) {
 		vx_bench_tc__destroy(b);
 		return NULL;
@@ -641,20 +643,29 @@ static struct vx_bench_tc *empty_tc(int attach_type)
 	return b;
 }
 
+/* The program of @b that -E (empty) or -P (parse floor) puts on a device. */
+static struct bpf_program *baseline_prog(struct vx_bench_tc *b, char mode, bool vx)
+{
+	if (mode == 'E')
+		return b->progs.vxb_tc_empty;
+	return vx ? b->progs.vxb_tc_parse_vx : b->progs.vxb_tc_parse_ul;
+}
+
 /* The real vx_tc programs, counters only (events=0), on TCX links that die
  * with this process; with -E, an empty tc program on the same hooks
- * instead: the floor of any tc instrumentation there. */
+ * instead: the floor of any tc instrumentation there; with -P, the parse
+ * floor (vxb_tc_parse_*): the floor of exact counting. */
 static int cmd_attach(int argc, char **argv)
 {
 	struct vx_dp_config c = { .n_vxlan_ports = 1, .vxlan_ports = { 4789 } };
-	struct vx_bench_tc *empty[2] = {};
+	struct vx_bench_tc *base[2] = {};
 	struct vx_tc *tc;
 	int links[32], n = 0, err = 0, opt;
-	bool use_empty = false;
+	char mode = 0;
 
-	while ((opt = getopt(argc, argv, "e:E")) != -1) {
-		if (opt == 'E')
-			use_empty = true;
+	while ((opt = getopt(argc, argv, "e:EP")) != -1) {
+		if (opt == 'E' || opt == 'P')
+			mode = (char)opt;
 		else if (opt == 'e')
 			c.events = (uint8_t)atoi(optarg);
 		else
@@ -680,9 +691,9 @@ static int cmd_attach(int argc, char **argv)
 		vx_tc__destroy(tc);
 		return die("loading vx_tc", err);
 	}
-	if (use_empty &&
-	    (!(empty[0] = empty_tc(BPF_TCX_INGRESS)) || !(empty[1] = empty_tc(BPF_TCX_EGRESS)))) {
-		err = die("loading the empty tc programs", -errno);
+	if (mode && (!(base[0] = baseline_tc(BPF_TCX_INGRESS)) ||
+		     !(base[1] = baseline_tc(BPF_TCX_EGRESS)))) {
+		err = die("loading the baseline tc programs", -errno);
 		goto out;
 	}
 	for (int i = optind; i < argc && !err; i++) {
@@ -698,9 +709,9 @@ static int cmd_attach(int argc, char **argv)
 			break;
 		}
 		for (int dir = 0; dir < 2; dir++) {
-			struct bpf_program *p = use_empty ? empty[dir]->progs.vxb_tc_empty :
-						dir	  ? out :
-							    in;
+			struct bpf_program *p = mode ? baseline_prog(base[dir], mode, vx) :
+						dir  ? out :
+						       in;
 			int fd = bpf_link_create(
 				bpf_program__fd(p), ifindex,
 				(enum bpf_attach_type)(dir ? BPF_TCX_EGRESS : BPF_TCX_INGRESS),
@@ -715,15 +726,17 @@ static int cmd_attach(int argc, char **argv)
 	}
 	if (!err) {
 		fprintf(stderr, "attached %d links; %s\n", n,
-			use_empty ? "empty programs" : "counters only");
+			mode == 'E' ? "empty programs" :
+			mode == 'P' ? "parse floor" :
+				      "counters only");
 		while (!stop)
 			pause();
 	}
 	for (int i = n - 1; i >= 0; i--)
 		close(links[i]);
 out:
-	vx_bench_tc__destroy(empty[1]);
-	vx_bench_tc__destroy(empty[0]);
+	vx_bench_tc__destroy(base[1]);
+	vx_bench_tc__destroy(base[0]);
 	vx_tc__destroy(tc);
 	return err;
 }

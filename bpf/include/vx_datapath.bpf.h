@@ -501,29 +501,6 @@ static __always_inline void vx_tun_account(const struct vx_pkt *p, const __u8 *r
 	s->key = k;
 }
 
-/* The inner frame from offset @off. A global (non-static) function: the
- * verifier checks it once, on its own, instead of once per path through
- * the outer headers (VLAN tags x IPv4 options x IPv6 extensions), whose
- * product with the inner paths exceeds its instruction budget. */
-__noinline int vx_parse_inner_at(VX_CTX *ctx, __u32 off, struct vx_pkt *p, int ok)
-{
-	struct vx_cursor c;
-	__u64 o = off;
-
-	if (!ctx || !p)
-		return VX_R_BAD_INNER_ETH;
-	/* Real outer headers are far shorter; a longer offset is refused. */
-	if (o > 1023)
-		return VX_R_BAD_INNER_ETH;
-	/* Restate the bound in the very register that is added: the compiler
-	 * drops a plain mask as redundant and may test one copy of @off while
-	 * adding another, which leaves the verifier without a bound. */
-	asm volatile("%[o] &= 1023" : [o] "+r"(o));
-	c.pos = (void *)(long)ctx->data + o;
-	c.end = (void *)(long)ctx->data_end;
-	return vx_parse_inner(&c, p, ok);
-}
-
 /* --pcap: the first cfg.snaplen bytes of the frame as this hook sees it,
  * from its Ethernet header, into the tail reserved after the event. */
 static __always_inline void vx_cap_frame(VX_CTX *ctx, struct vx_cap *c, __u32 len)

@@ -96,6 +96,16 @@ test_throughput_rows() {
 		assert_match "$line" "$p: [1-9][0-9]*/s x [1-9][0-9]* ns" "(b) ran $p"
 	done
 	[[ -n $(row "retrans | UDP 64 B") ]] || fail "no live profile row for retrans"
+	# The floors: the parse floor ran its own programs on both kinds of
+	# device, and the floor table pairs both floors with every round.
+	line=$(row "p | UDP 64 B")
+	[[ -n $line ]] || fail "no live profile row for the parse floor (p)"
+	for p in vxb_tc_parse_ul vxb_tc_parse_vx; do
+		assert_match "$line" "$p: [1-9][0-9]*/s x [1-9][0-9]* ns" "(p) ran $p"
+	done
+	for k in "TCP, Mbit/s" "UDP 64 B, received pkt/s"; do
+		assert_match "$(cat "$OUT")" "^\| $k \| [0-9]+ \| [0-9]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$" "the floor row for $k"
+	done
 	assert_eq "$(sysctl -n kernel.bpf_stats_enabled)" "$STATS_BEFORE" "bpf_stats_enabled restored"
 }
 
