@@ -65,11 +65,10 @@ int vxb_tc_join(struct __sk_buff *skb)
 }
 
 /* The parse floor, on the devices (live, `vxbench attach -P`): what
- * counting every frame exactly cannot do without. The headers vx_handle
- * reads before its first table -- outer Ethernet, IP, UDP and VXLAN on the
- * underlay, the inner frame on both devices -- with vxray's own parser,
- * and one per-CPU counter for the result. vxray's programs cost more than
- * this by the namespace, the per-tunnel tables and latency. */
+ * counting every frame exactly cannot do without: vx_handle's own parse
+ * (vx_parse_frame: outer Ethernet, IP, UDP and VXLAN on the underlay, the
+ * inner frame on both devices) and one per-CPU counter for the result. vxray's programs cost more
+ * than this by the namespace, the per-tunnel tables and latency. */
 const volatile __u16 vxb_vxlan_ports[1] = { VX_VXLAN_PORT };
 
 struct {
@@ -81,22 +80,12 @@ struct {
 
 static __always_inline void vxb_parse_count(struct __sk_buff *skb, bool underlay)
 {
-	void *data = (void *)(long)skb->data;
-	struct vx_cursor c = { .pos = data, .end = (void *)(long)skb->data_end };
 	struct vx_pkt p;
+	__u32 idx, off;
 	__u64 *n;
-	__u32 idx;
-	int r;
 
 	__builtin_memset(&p, 0, sizeof(p));
-	if (underlay) {
-		r = vx_parse_outer(&c, &p, vxb_vxlan_ports, 1);
-		if (r == VX_GO_ON)
-			r = vx_parse_inner_at(skb, (__u32)(c.pos - data), &p, VX_R_VXLAN);
-	} else {
-		r = vx_parse_inner_at(skb, 0, &p, VX_R_INNER);
-	}
-	idx = (__u32)r;
+	idx = (__u32)vx_parse_frame(skb, underlay, vxb_vxlan_ports, 1, &p, &off);
 	n = bpf_map_lookup_elem(&vxb_cnt, &idx);
 	if (n)
 		(*n)++;

@@ -530,10 +530,9 @@ static __always_inline void vx_cap_frame(VX_CTX *ctx, struct vx_cap *c, __u32 le
 
 static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u8 at, __u32 segs)
 {
-	void *data = (void *)(long)ctx->data;
-	struct vx_cursor c = { .pos = data, .end = (void *)(long)ctx->data_end };
+	bool vx = at == VX_AT_TC_VX_IN || at == VX_AT_TC_VX_OUT;
 	bool out = at == VX_AT_TC_UL_OUT || at == VX_AT_TC_VX_OUT;
-	__u32 dev = 0, inner_off = 0, netns;
+	__u32 dev = 0, inner_off, netns;
 	bool ext = false;
 	struct vx_event *e;
 	__u8 remote[16], rfam = 0;
@@ -543,14 +542,7 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 
 	__builtin_memset(&p, 0, sizeof(p));
 	__builtin_memset(remote, 0, sizeof(remote));
-	if (at == VX_AT_TC_VX_IN || at == VX_AT_TC_VX_OUT) {
-		r = vx_parse_inner_at(ctx, 0, &p, VX_R_INNER);
-	} else {
-		r = vx_parse_outer(&c, &p, cfg.vxlan_ports, cfg.n_vxlan_ports);
-		inner_off = (__u32)(c.pos - data);
-		if (r == VX_GO_ON)
-			r = vx_parse_inner_at(ctx, inner_off, &p, VX_R_VXLAN);
-	}
+	r = vx_parse_frame(ctx, !vx, cfg.vxlan_ports, cfg.n_vxlan_ports, &p, &inner_off);
 	vx_count(r);
 	if (r != VX_R_VXLAN && r != VX_R_INNER)
 		return;

@@ -417,6 +417,27 @@ __noinline int vx_parse_inner_at(VX_CTX *ctx, __u32 off, struct vx_pkt *p, int o
 	c.end = (void *)(long)ctx->data_end;
 	return vx_parse_inner(&c, p, ok);
 }
+
+/* The frame in @ctx as its hook sees it: on a VXLAN device (!@underlay)
+ * the inner frame alone, VX_R_INNER when whole; on an underlay the outer
+ * headers up to a VXLAN header on one of @ports, then the inner frame
+ * after it, VX_R_VXLAN when whole, its offset into *@inner_off. Returns
+ * the frame's enum vx_result. What vx_handle reads before its first table,
+ * and all that the bench's parse floor reads. */
+static __always_inline int vx_parse_frame(VX_CTX *ctx, bool underlay, const volatile __u16 *ports,
+					  __u8 n_ports, struct vx_pkt *p, __u32 *inner_off)
+{
+	void *data = (void *)(long)ctx->data;
+	struct vx_cursor c = { .pos = data, .end = (void *)(long)ctx->data_end };
+	int r;
+
+	*inner_off = 0;
+	if (!underlay)
+		return vx_parse_inner_at(ctx, 0, p, VX_R_INNER);
+	r = vx_parse_outer(&c, p, ports, n_ports);
+	*inner_off = (__u32)(c.pos - data);
+	return r == VX_GO_ON ? vx_parse_inner_at(ctx, *inner_off, p, VX_R_VXLAN) : r;
+}
 #endif
 
 #endif
