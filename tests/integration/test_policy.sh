@@ -48,7 +48,9 @@ trace_while() {
 	# VX_BACKEND: the kernel matrix forces each backend the guest allows.
 	"$VXRAY" policy ${VX_BACKEND:+--backend "$VX_BACKEND"} $POLICY_ARGS >"$out" 2>&1 &
 	pid=$!
-	sleep 1.5	# attached and baselined well before the first packet
+	# Attached and baselined before the first packet: under emulation the
+	# 6.1 guest can take longer than any fixed pause to load the programs.
+	wait_line "$out" 'Ctrl-C to stop' || echo "vxray policy never said it was tracing"
 	sent=$("$@")
 	# Stop after the traffic, however slow the machine (the 6.1 guest is
 	# emulated): a fixed --duration could end before the last SYN.
@@ -123,7 +125,7 @@ test_drops_scenario2() {
 	f=$(mktemp)
 	"$VXRAY" drops ${VX_BACKEND:+--backend "$VX_BACKEND"} --netns "$B" --stack -d 4s >"$f" 2>&1 &
 	pid=$!
-	sleep 1.5
+	wait_line "$f" 'Ctrl-C to stop' || { cat "$f"; fail "vxray drops never said it was tracing"; }
 	send_icmp 2 >/dev/null
 	wait "$pid"
 	out=$(cat "$f")
