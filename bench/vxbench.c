@@ -86,6 +86,17 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
+/* As vxray sets vx_kern_ctx (vx_dp_kern_ctx): a packet's namespace read
+ * with plain loads where the kernel has bpf_cast_to_kern_ctx. */
+static bool kern_ctx(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool has = btf && btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0;
+
+	btf__free(btf);
+	return has;
+}
+
 static int die(const char *what, int err)
 {
 	fprintf(stderr, "vxbench: %s: %s\n", what, strerror(err < 0 ? -err : err));
@@ -298,6 +309,7 @@ static int dp_load(struct dp *d, int events, int latency, bool several, uint32_t
 	if (!d->tc || !d->xdp)
 		return -errno;
 	memcpy((void *)&d->tc->rodata->cfg, &c, sizeof(c));
+	d->tc->rodata->vx_kern_ctx = kern_ctx();
 	memcpy((void *)&d->xdp->rodata->cfg, &c, sizeof(c));
 	/* As the loader sizes it by default (--max-interfaces 4096). */
 	bpf_map__set_max_entries(d->tc->maps.vxp_dev, 4096);
@@ -679,6 +691,7 @@ static int cmd_attach(int argc, char **argv)
 	if (!tc)
 		return die("opening vx_tc", errno);
 	memcpy((void *)&tc->rodata->cfg, &c, sizeof(c));
+	tc->rodata->vx_kern_ctx = kern_ctx();
 	bpf_program__set_expected_attach_type(tc->progs.vx_tc_ul_in,
 					      (enum bpf_attach_type)BPF_TCX_INGRESS);
 	bpf_program__set_expected_attach_type(tc->progs.vx_tc_vx_in,

@@ -302,6 +302,10 @@ int vx_dp_map_fd(const struct vx_dp *dp, const char *name);
 const struct vx_dp_watched *vx_dp_lookup(const struct vx_dp *dp, uint32_t inum, uint32_t ifindex);
 /* Number of interfaces attached now. */
 int vx_dp_n_active(const struct vx_dp *dp);
+/* Whether this kernel has bpf_cast_to_kern_ctx (6.2+): then the tc
+ * programs read a packet's namespace with plain loads (vx_kern_ctx in
+ * bpf/tc/vx_tc.bpf.c), else with bpf_probe_read_kernel. */
+bool vx_dp_kern_ctx(void);
 /* "TCX links" or "tc clsact filters over netlink". */
 const char *vx_dp_tc_mode_name(enum vx_dp_tc_mode m);
 

@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "btfnames.h"
 #include "datapath.h"
 #include "dp_internal.h"
 #include "vx_tc.skel.h"
@@ -49,6 +51,18 @@ static int share_maps(struct bpf_object *obj, struct bpf_object *global, struct 
 	return 0;
 }
 
+bool vx_dp_kern_ctx(void)
+{
+	static int has = -1;
+	struct btf *btf;
+
+	if (has < 0) {
+		btf = vx_vmlinux_btf();
+		has = btf && btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0;
+	}
+	return has;
+}
+
 /* Open and load @in's skeletons, its shared maps taken from @global (NULL:
  * the first instance, which creates them). */
 int dp_load_inst(struct vx_dp *dp, struct vx_dp_inst *in, struct bpf_object *global)
@@ -73,6 +87,7 @@ int dp_load_inst(struct vx_dp *dp, struct vx_dp_inst *in, struct bpf_object *glo
 	if (!in->tc)
 		return -errno;
 	memcpy((void *)&in->tc->rodata->cfg, &c, sizeof(c));
+	in->tc->rodata->vx_kern_ctx = vx_dp_kern_ctx();
 	if (dp->tc_mode == VX_TC_TCX) {
 		bpf_program__set_expected_attach_type(in->tc->progs.vx_tc_ul_in, BPF_TCX_INGRESS);
 		bpf_program__set_expected_attach_type(in->tc->progs.vx_tc_vx_in, BPF_TCX_INGRESS);

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include <linux/bpf.h>
 
+#include "datapath.h"
 #include "maputil.h"
 #include "vxray.h"
 #include "vx_bench_tc.skel.h"
@@ -142,6 +143,7 @@ static struct vx_tc *tc_new_sampled(uint32_t netns, int latency, uint8_t sample,
 	c->latency = (uint8_t)latency;
 	c->sample = sample;
 	c->sample_tshift = tshift;
+	t->rodata->vx_kern_ctx = vx_dp_kern_ctx();
 	if (from) {
 		share(t->maps.vxl_stamp, from->maps.vxl_stamp);
 		share(t->maps.vxl_busy, from->maps.vxl_busy);

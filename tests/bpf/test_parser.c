@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <linux/bpf.h>
 
+#include "datapath.h"
 #include "maputil.h"
 #include "vxray.h"
 #include "vx_tc.skel.h"
@@ -220,7 +221,8 @@ static void set_cfg(struct vx_dp_config *c, const struct vx_dp_config *want)
 	memcpy(c, want, sizeof(*c));
 }
 
-static struct env *env_new(const struct vx_dp_config *cfg)
+/* @kern_ctx: how the tc programs read a packet's namespace (vx_kern_ctx). */
+static struct env *env_new_k(const struct vx_dp_config *cfg, bool kern_ctx)
 {
 	struct env *e = calloc(1, sizeof(*e));
 
@@ -232,6 +234,7 @@ static struct env *env_new(const struct vx_dp_config *cfg)
 	assert_non_null(e->xdp);
 	set_cfg((struct vx_dp_config *)&e->tc->rodata->cfg, cfg);
 	set_cfg((struct vx_dp_config *)&e->xdp->rodata->cfg, cfg);
+	e->tc->rodata->vx_kern_ctx = kern_ctx;
 	assert_int_equal(vx_tc__load(e->tc), 0);
 	/* One ring buffer and one set of counters for both objects, as the
 	 * loader shares them. */
@@ -243,6 +246,12 @@ static struct env *env_new(const struct vx_dp_config *cfg)
 	e->rb = ring_buffer__new(bpf_map__fd(e->tc->maps.vxp_rb), on_event, e, NULL);
 	assert_non_null(e->rb);
 	return e;
+}
+
+/* As vxray loads them. */
+static struct env *env_new(const struct vx_dp_config *cfg)
+{
+	return env_new_k(cfg, vx_dp_kern_ctx());
 }
 
 static void env_free(struct env *e)
@@ -772,9 +781,10 @@ static void test_vxlan_device_hooks(void **state)
  * (vx_one_netns), and with several its device's, read from the kernel --
  * the test run's loopback is in this process's namespace. The VXLAN
  * device table is keyed by it. */
-static void test_namespace_of_each_packet(void **state)
+/* Each packet's namespace, read from its device by both ways the tc
+ * programs know (plain loads where the kernel has bpf_cast_to_kern_ctx). */
+static void namespace_of_each_packet(bool kern_ctx)
 {
-	NEED_ROOT();
 	struct vx_dp_config c = base_cfg;
 	struct frame f = v4_v4_tcp(4789), in = {};
 	uint32_t own = netns_inode(), vni = 300;
@@ -783,7 +793,7 @@ static void test_namespace_of_each_packet(void **state)
 
 	assert_true(own != 0);
 	c.netns = 0;
-	e = env_new(&c);
+	e = env_new_k(&c, kern_ctx);
 	e->tc->bss->vx_one_netns = 12345;
 	e->xdp->bss->vx_one_netns = 12345;
 	run(e, e->tc->progs.vx_tc_ul_in, &f, 1);
@@ -813,6 +823,14 @@ static void test_namespace_of_each_packet(void **state)
 	run(e, e->tc->progs.vx_tc_vx_out, &in, 1);
 	assert_int_equal(e->last.pkt.vni, VX_VNI_UNKNOWN);
 	env_free(e);
+}
+
+static void test_namespace_of_each_packet(void **state)
+{
+	NEED_ROOT();
+	namespace_of_each_packet(false);
+	if (vx_dp_kern_ctx())
+		namespace_of_each_packet(true);
 }
 
 static void test_filters_in_kernel(void **state)
