@@ -128,7 +128,8 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJS) | $(SKELS) $(BENCH_SKELS) $(TEST_SKELS)
 
 # The differential fuzzer: reference decoder vs the datapath programs.
 # The skeletons embed the objects: relink when they change.
-$(DIFFFUZZ): tests/fuzz/difffuzz.c tests/fuzz/refparse.c $(BUILD)/skel/vx_tc.skel.h \
+$(DIFFFUZZ): tests/fuzz/difffuzz.c tests/fuzz/refparse.c loader/common/maputil.c \
+	     $(BUILD)/skel/vx_tc.skel.h \
 	     $(BUILD)/skel/vx_xdp.skel.h
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
@@ -250,10 +251,10 @@ deps:
 VXBENCH := $(BUILD)/bench/vxbench
 all: $(VXBENCH)
 
-$(VXBENCH): bench/vxbench.c | $(SKELS) $(BENCH_SKELS)
+$(VXBENCH): bench/vxbench.c loader/common/maputil.c | $(SKELS) $(BENCH_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDFLAGS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(filter %.c,$^) $(LDFLAGS) $(LDLIBS) -o $@
 
 .PHONY: bench
 bench: $(VXRAY) $(VXBENCH)

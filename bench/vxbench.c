@@ -45,6 +45,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "maputil.h"
 #include "vxray.h"
 #include "vx_bench_hooks.skel.h"
 #include "vx_bench_tc.skel.h"
@@ -255,16 +256,13 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Counter @idx of vxray's vxp_cnt @map_fd, summed over CPUs. */
 static uint64_t counter_sum(int map_fd, uint32_t idx)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t vals[512] = {}, sum = 0;
+	uint64_t all[VX_C__MAX];
 
-	if (ncpu <= 0 || ncpu > 512 || bpf_map_lookup_elem(map_fd, &idx, vals))
-		return 0;
-	for (int i = 0; i < ncpu; i++)
-		sum += vals[i];
-	return sum;
+	vx_cnt_sum(map_fd, all, VX_C__MAX);
+	return idx < VX_C__MAX ? all[idx] : 0;
 }
 
 struct dp {

@@ -34,13 +34,14 @@ struct {
 	__uint(max_entries, VXP_RB_SIZE);
 } vxp_rb SEC(".maps");
 
-/* Every frame lands in exactly one enum vx_result slot; enum vx_counter
- * slots follow. Per-CPU: no atomics on the hot path. */
+/* Every frame lands in exactly one enum vx_result slot of struct
+ * vx_cnt; enum vx_counter slots follow, then the tunnel slots. Per-CPU: no
+ * atomics on the hot path. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VX_C__MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct vx_cnt);
 } vxp_cnt SEC(".maps");
 
 /* Per (namespace, device, hook, VNI, remote VTEP) packets and bytes. LRU:
@@ -52,15 +53,6 @@ struct {
 	__type(key, struct vx_tun_key);
 	__type(value, struct vx_tun_val);
 } vxp_tun SEC(".maps");
-
-/* Each CPU's tunnel cache in front of vxp_tun (struct vx_tun_slot in
- * vxray.h says how the two are read together). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VX_TUN_SLOTS);
-	__type(key, __u32);
-	__type(value, struct vx_tun_slot);
-} vxp_tslot SEC(".maps");
 
 /* The flow table (struct vx_flow_key). LRU: bounded whatever the number of
  * flows; a flow evicted before it retransmits falls back to the route. */
@@ -211,12 +203,12 @@ static __always_inline __u8 vx_hop_get(VX_CTX *ctx, const struct vx_pkt *p, __u8
 	return h->family;
 }
 
-static __always_inline void vx_count(__u32 idx)
+/* This CPU's struct vx_cnt. */
+static __always_inline struct vx_cnt *vx_cnt_get(void)
 {
-	__u64 *v = bpf_map_lookup_elem(&vxp_cnt, &idx);
+	__u32 zero = 0;
 
-	if (v)
-		(*v)++;
+	return bpf_map_lookup_elem(&vxp_cnt, &zero);
 }
 
 /* The flow of inner packet @p, stamped at @now for the delivery hook, as
@@ -453,8 +445,9 @@ static __always_inline bool vx_tun_key_eq(const struct vx_tun_key *a, const stru
  * slot's own key is the common case and costs no hash lookup; a different
  * key first writes the slot's totals back to vxp_tun, then takes the slot
  * with the totals vxp_tun had for it. */
-static __always_inline void vx_tun_account(const struct vx_pkt *p, const __u8 *remote, __u8 family,
-					   __u32 netns, __u32 ifindex, __u8 at, __u32 len)
+static __always_inline void vx_tun_account(struct vx_cnt *cnt, const struct vx_pkt *p,
+					   const __u8 *remote, __u8 family, __u32 netns,
+					   __u32 ifindex, __u8 at, __u32 len)
 {
 	struct vx_tun_key k;
 	struct vx_tun_val *v, zero = {};
@@ -470,9 +463,7 @@ static __always_inline void vx_tun_account(const struct vx_pkt *p, const __u8 *r
 	k.at = at;
 	k.family = family;
 	idx = vx_tun_slot_of(&k);
-	s = bpf_map_lookup_elem(&vxp_tslot, &idx);
-	if (!s)
-		return;
+	s = &cnt->tslot[idx & (VX_TUN_SLOTS - 1)];
 	if (vx_tun_key_eq(&s->key, &k)) {
 		s->val.packets++;
 		s->val.bytes += len;
@@ -485,7 +476,7 @@ static __always_inline void vx_tun_account(const struct vx_pkt *p, const __u8 *r
 		} else {
 			/* The LRU took the key while its slot counted: its
 			 * totals come back, but other keys went for it. */
-			vx_count(VX_C_TUN_EVICTED);
+			cnt->c[VX_C_TUN_EVICTED]++;
 			bpf_map_update_elem(&vxp_tun, &s->key, &s->val, BPF_ANY);
 		}
 	}
@@ -535,15 +526,19 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	__u32 dev = 0, inner_off, netns;
 	bool ext = false;
 	struct vx_event *e;
+	struct vx_cnt *cnt;
 	__u8 remote[16], rfam = 0;
 	__u64 ts;
 	struct vx_pkt p;
 	int r;
 
+	cnt = vx_cnt_get();
+	if (!cnt)
+		return;
 	__builtin_memset(&p, 0, sizeof(p));
 	__builtin_memset(remote, 0, sizeof(remote));
 	r = vx_parse_frame(ctx, !vx, cfg.vxlan_ports, cfg.n_vxlan_ports, &p, &inner_off);
-	vx_count(r);
+	cnt->c[r & (VX_CNT_SLOTS - 1)]++;
 	if (r != VX_R_VXLAN && r != VX_R_INNER)
 		return;
 	/* Only for a frame that counts: on an underlay most are not. */
@@ -574,7 +569,8 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	} else if (at == VX_AT_TC_VX_IN && !ext) {
 		rfam = vx_hop_get(ctx, &p, remote);
 	}
-	vx_tun_account(&p, remote, rfam, netns, ifindex, at, len > inner_off ? len - inner_off : 0);
+	vx_tun_account(cnt, &p, remote, rfam, netns, ifindex, at,
+		       len > inner_off ? len - inner_off : 0);
 	if (cfg.flows && at == VX_AT_TC_UL_OUT && p.inner_proto == VX_IPPROTO_TCP &&
 	    (p.tcp_flags & VX_TCP_SYN))
 		vx_flow_learn(&p, netns, ifindex);
@@ -583,17 +579,17 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 	if (!cfg.events)
 		return;
 	if (!vx_match(&p)) {
-		vx_count(VX_C_FILTERED);
+		cnt->c[VX_C_FILTERED]++;
 		return;
 	}
 	if (!vx_rate_ok(ts)) {
-		vx_count(VX_C_RATE_LIMITED);
+		cnt->c[VX_C_RATE_LIMITED]++;
 		return;
 	}
 	/* A constant for the verifier: cfg is frozen .rodata. */
 	e = bpf_ringbuf_reserve(&vxp_rb, VX_CAP_REC(sizeof(*e), cfg.snaplen), 0);
 	if (!e) {
-		vx_count(VX_C_LOST);
+		cnt->c[VX_C_LOST]++;
 		return;
 	}
 	/* Every byte is written: p was zeroed, the rest set field by field. */
@@ -610,7 +606,7 @@ static __always_inline void vx_handle(VX_CTX *ctx, __u32 len, __u32 ifindex, __u
 		vx_cap_frame(ctx, (struct vx_cap *)(e + 1), len);
 	bpf_ringbuf_submit(
 		e, vx_rb_wakeup_flags(&vxp_rb, VXP_RB_SIZE, VX_CAP_REC(sizeof(*e), cfg.snaplen)));
-	vx_count(VX_C_EVENTS);
+	cnt->c[VX_C_EVENTS]++;
 }
 
 #endif

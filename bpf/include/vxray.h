@@ -226,6 +226,17 @@ struct vx_tun_slot {
 };
 _Static_assert(sizeof(struct vx_tun_slot) == 48, "vx_tun_slot layout");
 
+/* Each CPU's datapath counters, the one element of vxp_cnt: a frame's
+ * result counter and its tunnel's slot in one allocation, so that a packet
+ * touches fewer cache lines than with a map each (some 5% of the agent's
+ * BPF time per small UDP packet, paired runs with bpf_stats). */
+#define VX_CNT_SLOTS 32
+struct vx_cnt {
+	__u64 c[VX_CNT_SLOTS];			/* enum vx_result, enum vx_counter */
+	struct vx_tun_slot tslot[VX_TUN_SLOTS]; /* the tunnel cache (above) */
+};
+_Static_assert(VX_C__MAX <= VX_CNT_SLOTS, "vx_cnt room for every counter");
+
 /* The slot of a key, the same on both sides: a multiplicative mix of the
  * fields that differ between tunnels. */
 static inline __u32 vx_tun_slot_of(const struct vx_tun_key *k)

@@ -43,23 +43,57 @@ int vx_row_slot(void **rows, int *n, size_t row_size, const void *key, size_t ke
 	return i;
 }
 
-/* Every CPU's slots, slot-major: slot i of CPU c at [i * ncpu + c]. */
-static int read_slots(int slot_fd, int ncpu, struct vx_tun_slot *out)
+struct vx_cnt *vx_cnt_read(int cnt_fd, int *ncpu)
 {
-	uint32_t keys[VX_TUN_SLOTS], out_batch = 0, n = VX_TUN_SLOTS;
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	struct vx_cnt *all;
+	uint32_t zero = 0;
+	int err;
 
-	if (!bpf_map_lookup_batch(slot_fd, NULL, &out_batch, keys, out, &n, &o) &&
-	    n == VX_TUN_SLOTS)
-		return 0;
-	/* Kernels or maps without batch reads: one slot at a time. */
-	for (uint32_t i = 0; i < VX_TUN_SLOTS; i++)
-		if (bpf_map_lookup_elem(slot_fd, &i, out + (size_t)i * ncpu))
-			return -errno;
+	*ncpu = libbpf_num_possible_cpus();
+	if (*ncpu <= 0) {
+		errno = -*ncpu;
+		return NULL;
+	}
+	all = calloc((size_t)*ncpu, sizeof(*all));
+	if (!all)
+		return NULL;
+	if (bpf_map_lookup_elem(cnt_fd, &zero, all)) {
+		err = errno;
+		free(all);
+		errno = err;
+		return NULL;
+	}
+	return all;
+}
+
+void vx_cnt_sum(int cnt_fd, uint64_t *out, int n)
+{
+	int ncpu;
+	struct vx_cnt *all = vx_cnt_read(cnt_fd, &ncpu);
+
+	memset(out, 0, sizeof(*out) * (size_t)n);
+	for (int c = 0; all && c < ncpu; c++)
+		for (int k = 0; k < n && k < VX_CNT_SLOTS; k++)
+			out[k] += all[c].c[k];
+	free(all);
+}
+
+/* Every CPU's slots, slot-major: slot i of CPU c at [i * ncpu + c]. */
+static int read_slots(int cnt_fd, int ncpu, struct vx_tun_slot *out)
+{
+	int n;
+	struct vx_cnt *all = vx_cnt_read(cnt_fd, &n);
+
+	if (!all)
+		return -errno;
+	for (int c = 0; c < ncpu && c < n; c++)
+		for (size_t i = 0; i < VX_TUN_SLOTS; i++)
+			out[i * (size_t)ncpu + (size_t)c] = all[c].tslot[i];
+	free(all);
 	return 0;
 }
 
-int vx_tun_foreach(int tun_fd, int slot_fd, vx_tun_fn fn, void *ctx)
+int vx_tun_foreach(int tun_fd, int cnt_fd, vx_tun_fn fn, void *ctx)
 {
 	int ncpu = libbpf_num_possible_cpus(), err = 0;
 	size_t nslot = (size_t)VX_TUN_SLOTS * (ncpu > 0 ? ncpu : 1);
@@ -74,7 +108,7 @@ int vx_tun_foreach(int tun_fd, int slot_fd, vx_tun_fn fn, void *ctx)
 		goto out;
 	}
 	/* The slots first: see vxray.h. */
-	if ((err = read_slots(slot_fd, ncpu, slots)))
+	if ((err = read_slots(cnt_fd, ncpu, slots)))
 		goto out;
 	while (!bpf_map_get_next_key(tun_fd, first ? NULL : &k, &next)) {
 		struct vx_tun_val tot = {};

@@ -657,17 +657,7 @@ const char *dp_inst_label(const struct vx_dp_inst *in)
 
 void vx_dp_counters(const struct vx_dp *dp, uint64_t out[VX_C__MAX])
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = vx_dp_cnt_fd(dp);
-	uint64_t *vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
-
-	memset(out, 0, sizeof(uint64_t) * VX_C__MAX);
-	for (uint32_t k = 0; vals && k < VX_C__MAX; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
+	vx_cnt_sum(vx_dp_cnt_fd(dp), out, VX_C__MAX);
 }
 
 void vx_dp_warn_evictions(struct vx_dp *dp, const uint64_t cnt[VX_C__MAX])

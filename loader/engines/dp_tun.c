@@ -26,7 +26,7 @@ static int tun_foreach_raw(const struct vx_dp *dp, vx_tun_fn fn, void *ctx)
 
 	if (!tc)
 		return -EBADF;
-	return vx_tun_foreach(bpf_map__fd(tc->maps.vxp_tun), bpf_map__fd(tc->maps.vxp_tslot), fn,
+	return vx_tun_foreach(bpf_map__fd(tc->maps.vxp_tun), bpf_map__fd(tc->maps.vxp_cnt), fn,
 			      ctx);
 }
 

@@ -678,8 +678,8 @@ static uint64_t tun_packets(struct vx_tc *t, uint8_t at)
 {
 	struct tun_sum sum = { .at = at };
 
-	assert_int_equal(vx_tun_foreach(bpf_map__fd(t->maps.vxp_tun),
-					bpf_map__fd(t->maps.vxp_tslot), tun_add, &sum),
+	assert_int_equal(vx_tun_foreach(bpf_map__fd(t->maps.vxp_tun), bpf_map__fd(t->maps.vxp_cnt),
+					tun_add, &sum),
 			 0);
 	return sum.packets;
 }

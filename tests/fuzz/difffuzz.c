@@ -32,6 +32,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "maputil.h"
 #include "refparse.h"
 #include "vxray.h"
 #include "vx_tc.skel.h"
@@ -356,12 +357,16 @@ static int on_event(void *ctx, void *data, size_t len)
 
 static uint64_t read_counter(struct harness *h, uint32_t idx)
 {
-	uint64_t vals[512] = {}, sum = 0;
+	struct vx_cnt *all = vx_cnt_read(h->cnt_fd, &h->ncpu);
+	uint64_t sum = 0;
 
-	if (bpf_map_lookup_elem(h->cnt_fd, &idx, vals))
+	if (!all || idx >= VX_CNT_SLOTS) {
+		free(all);
 		return UINT64_MAX;
+	}
 	for (int i = 0; i < h->ncpu; i++)
-		sum += vals[i];
+		sum += all[i].c[idx];
+	free(all);
 	return sum;
 }
 

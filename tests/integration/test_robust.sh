@@ -53,13 +53,14 @@ wait_grep() {
 	return 1
 }
 
-# counter PID INDEX: the sum over CPUs of vxp_cnt[INDEX] in PID's map.
+# counter PID INDEX: the sum over CPUs of counter INDEX of PID's vxp_cnt
+# (struct vx_cnt, one element).
 counter() {
 	local id
 	for id in $(fdinfo_ids "$1" map_id); do
 		if bpftool map show id "$id" 2>/dev/null | grep -q 'name vxp_cnt'; then
-			bpftool -j map lookup id "$id" key "$2" 0 0 0 |
-				grep -o '"value":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'
+			bpftool -j map lookup id "$id" key 0 0 0 0 |
+				jq --argjson i "$2" '[.formatted.values[].value.c[$i]] | add'
 			return
 		fi
 	done

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The aggregate row slot: found by key, appended zeroed, and the per-CPU
  * sum of a map that cannot be read. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,12 +76,30 @@ static void test_unreadable_map(void **state)
 	assert_int_equal(vx_percpu_sum(1 << 20, 0), 0); /* no such descriptor */
 }
 
+/* The datapath's counters: unreadable reads as no counts, never as stale
+ * ones, and says why. */
+static void test_unreadable_counters(void **state)
+{
+	uint64_t out[4] = { 1, 2, 3, 4 };
+	int ncpu = -1;
+
+	(void)state;
+	errno = 0;
+	assert_null(vx_cnt_read(1 << 20, &ncpu));
+	assert_int_equal(errno, EBADF);
+	assert_true(ncpu > 0);
+	vx_cnt_sum(1 << 20, out, 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(out[i], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_found_and_appended),
 		cmocka_unit_test(test_many_rows),
 		cmocka_unit_test(test_unreadable_map),
+		cmocka_unit_test(test_unreadable_counters),
 	};
 
 	return cmocka_run_group_tests_name("maputil", tests, NULL, NULL);
