@@ -104,12 +104,13 @@ __u32 vx_hop_wanted = 0;
  * the stamp table and vxl_busy. */
 __u32 vx_wire_wanted = 0;
 
-/* Remote VTEPs from underlay ingress to VXLAN ingress (struct vx_hop). */
+/* Remote VTEPs from underlay ingress to VXLAN ingress (struct vx_hop,
+ * struct vx_hops). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VX_HOP_SLOTS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct vx_hop);
+	__type(value, struct vx_hops);
 } vxp_hop SEC(".maps");
 
 struct vx_rl {
@@ -166,18 +167,25 @@ static __always_inline bool vx_hop_id(VX_CTX *ctx, __u32 off, const struct vx_pk
 	return !VX_LOAD_BYTES(ctx, off, id, sizeof(*id));
 }
 
+/* This CPU's hop slot for the packet of identity @id. */
+static __always_inline struct vx_hop *vx_hop_slot(const struct vx_pkt_id *id)
+{
+	__u32 zero = 0;
+	struct vx_hops *t = bpf_map_lookup_elem(&vxp_hop, &zero);
+
+	return t ? &t->slot[vx_stamp_hash(id) & (VX_HOP_SLOTS - 1)] : NULL;
+}
+
 /* Underlay tc ingress: leave this packet's outer source for the VXLAN
  * device's ingress. */
 static __always_inline void vx_hop_put(VX_CTX *ctx, __u32 off, const struct vx_pkt *p)
 {
 	struct vx_pkt_id id;
 	struct vx_hop *h;
-	__u32 slot;
 
 	if (!vx_hop_id(ctx, off, p, &id))
 		return;
-	slot = vx_stamp_hash(&id) & (VX_HOP_SLOTS - 1);
-	h = bpf_map_lookup_elem(&vxp_hop, &slot);
+	h = vx_hop_slot(&id);
 	if (!h)
 		return;
 	h->id = id;
@@ -191,12 +199,10 @@ static __always_inline __u8 vx_hop_get(VX_CTX *ctx, const struct vx_pkt *p, __u8
 {
 	struct vx_pkt_id id;
 	struct vx_hop *h;
-	__u32 slot;
 
 	if (!vx_hop_id(ctx, 0, p, &id))
 		return 0;
-	slot = vx_stamp_hash(&id) & (VX_HOP_SLOTS - 1);
-	h = bpf_map_lookup_elem(&vxp_hop, &slot);
+	h = vx_hop_slot(&id);
 	if (!h || !h->family || !vx_id_eq(&h->id, &id))
 		return 0;
 	__builtin_memcpy(remote, h->remote, 16);
