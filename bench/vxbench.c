@@ -88,13 +88,18 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 }
 
 /* As vxray sets vx_kern_ctx (vx_dp_kern_ctx): a packet's namespace read
- * with plain loads where the kernel has bpf_cast_to_kern_ctx. */
+ * with plain loads where the kernel has bpf_cast_to_kern_ctx. The kernel's
+ * BTF is parsed once, not once per datapath the benchmark loads. */
 static bool kern_ctx(void)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool has = btf && btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0;
+	static int has = -1;
+	struct btf *btf;
 
-	btf__free(btf);
+	if (has < 0) {
+		btf = btf__load_vmlinux_btf();
+		has = btf && btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0;
+		btf__free(btf);
+	}
 	return has;
 }
 

@@ -776,10 +776,9 @@ static void test_vxlan_device_hooks(void **state)
 /* One copy of the programs for every namespace (cfg.netns 0): a packet
  * carries the namespace the loader named while there is one
  * (vx_one_netns), and with several its device's, read from the kernel --
- * the test run's loopback is in this process's namespace. The VXLAN
- * device table is keyed by it. */
-/* Each packet's namespace, read from its device by both ways the tc
- * programs know (plain loads where the kernel has bpf_cast_to_kern_ctx). */
+ * the test run's loopback is in this process's namespace -- by plain
+ * loads (@kern_ctx, where the kernel has bpf_cast_to_kern_ctx) or by
+ * bpf_probe_read_kernel. The VXLAN device table is keyed by it. */
 static void namespace_of_each_packet(bool kern_ctx)
 {
 	struct vx_dp_config c = base_cfg;
