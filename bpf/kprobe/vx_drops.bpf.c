@@ -117,6 +117,9 @@ static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 loc
 	ak.reason = reason;
 	ak.netns = netns;
 	vx_agg_add(&vxd_agg, &ak, 1);
+	/* The agent reads the aggregate alone: no record, no wakeup. */
+	if (cfg.count_only)
+		return 0;
 
 	/* A constant for the verifier: cfg is frozen .rodata. */
 	e = bpf_ringbuf_reserve(&vxd_rb, VX_CAP_REC(sizeof(*e), cfg.snaplen), 0);

@@ -93,7 +93,7 @@ struct vxd_config {
 	__u8 scoped;	       /* 1: only what vxd_scope lists */
 	__u8 stack;	       /* 1: record a stack id per event */
 	__u8 only_one;	       /* 1: drop every reason but only_reason */
-	__u8 pad;
+	__u8 count_only;       /* 1: vxd_agg only, no event per drop */
 };
 _Static_assert(sizeof(struct vxd_config) == 16, "vxd_config layout");
 

@@ -407,7 +407,9 @@ static int try_backend(struct vx_dropsrc *s, int be, const struct vxd_config *cf
 	s->skel->rodata->cfg = *cfg;
 	if (cfg->stack)
 		bpf_map__set_max_entries(s->skel->maps.vxd_stacks, STACK_ENTRIES);
-	if (cfg->snaplen)
+	if (cfg->count_only)
+		bpf_map__set_max_entries(s->skel->maps.vxd_rb, (uint32_t)sysconf(_SC_PAGESIZE));
+	else if (cfg->snaplen)
 		bpf_map__set_max_entries(s->skel->maps.vxd_rb, ring_size(cfg->snaplen));
 	prog = pick_prog(s->skel, be, &what);
 	bpf_object__for_each_program (p, s->skel->obj)
@@ -527,6 +529,7 @@ int vx_dropsrc_open(struct vx_dropsrc **out, const struct vx_dropsrc_cfg *c, vx_
 		cfg.vxlan_port = c->vxlan_port;
 	cfg.scoped = c->n_scope > 0;
 	cfg.stack = c->stack;
+	cfg.count_only = !cb;
 	if (!vx_btf_enum_value("skb_drop_reason", "SKB_CONSUMED", &v))
 		cfg.consumed_reason = (uint32_t)v;
 	if (c->only_reason) {
@@ -545,6 +548,10 @@ int vx_dropsrc_open(struct vx_dropsrc **out, const struct vx_dropsrc_cfg *c, vx_
 		/* Not free(): a backend that failed may have mounted tracefs. */
 		vx_dropsrc_close(s);
 		return ret;
+	}
+	if (!cb) {
+		*out = s;
+		return 0;
 	}
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.vxd_rb), on_event, s, NULL);
 	if (!s->rb) {
@@ -571,12 +578,13 @@ const char *vx_dropsrc_hook(const struct vx_dropsrc *s)
 
 int vx_dropsrc_add_to_loop(struct vx_dropsrc *s, struct vx_loop *l)
 {
-	return vx_loop_add_ringbuf(l, s->rb);
+	return s->rb ? vx_loop_add_ringbuf(l, s->rb) : 0;
 }
 
 void vx_dropsrc_drain(struct vx_dropsrc *s)
 {
-	ring_buffer__consume(s->rb);
+	if (s->rb)
+		ring_buffer__consume(s->rb);
 }
 
 void vx_dropsrc_close(struct vx_dropsrc *s)

@@ -58,7 +58,9 @@ struct vx_drop_row {
 	uint64_t total;
 };
 
-/* 0, or a negative errno after printing one sentence saying why. */
+/* 0, or a negative errno after printing one sentence saying why. @cb NULL:
+ * count only -- the kernel adds each drop to the aggregate that
+ * vx_dropsrc_read_agg() reads, and sends no event. */
 int vx_dropsrc_open(struct vx_dropsrc **out, const struct vx_dropsrc_cfg *cfg, vx_drop_cb cb,
 		    void *ctx);
 /* "tp_btf/kfree_skb", "fentry/sk_skb_reason_drop", ... */

@@ -136,11 +136,6 @@ static void open_basestate(struct agent *a)
 
 /* ---- setup -------------------------------------------------------------- */
 
-static void on_drop(void *ctx, const struct vx_drop *d)
-{
-	/* Counted in the kernel's aggregate map; the agent prints nothing. */
-}
-
 static void on_retrans(void *ctx, const struct vxr_event *e, int dev, bool full_size)
 {
 }
@@ -194,9 +189,11 @@ static void on_netns(void *ctx, uint32_t old_inum, uint32_t new_inum)
 	vx_lathooks_on_netns(&a->hooks, old_inum, new_inum);
 }
 
-/* The drop and retransmit engines add what the datapath cannot see. Either
- * may be refused by the kernel; the agent then serves the rest and says
- * which is missing (vxray_probe_backend_info lacks it). */
+/* The drop and retransmit engines add what the datapath cannot see. The
+ * agent's drops are counted in the kernel only (no event per drop), so an
+ * overloaded socket costs it nothing in userspace. Either engine may be
+ * refused by the kernel; the agent then serves the rest and says which is
+ * missing (vxray_probe_backend_info lacks it). */
 static int open_probes(struct agent *a)
 {
 	static struct vxd_scope_key scope[VXD_MAX_SCOPE];
@@ -205,7 +202,7 @@ static int open_probes(struct agent *a)
 	int n_inums = 0, err;
 
 	if (vx_drop_scope_build(a->o, scope, &cfg.n_scope, &cfg.vxlan_port) ||
-	    vx_dropsrc_open(&a->drops, &cfg, on_drop, a)) {
+	    vx_dropsrc_open(&a->drops, &cfg, NULL, NULL)) {
 		a->drops = NULL;
 		/* A backend the user asked for is not optional; dropsrc
 		 * has said why it cannot run. */

@@ -99,6 +99,10 @@ test_promtool_scenario2() {
 	drops=$(grep -E "^vxray_drops_total\{netns=\"$B\",reason=\"NETFILTER_DROP\",location=\"[a-z_0-9.]+\"\} " <<<"$out" |
 		awk '{ s += $NF } END { print s + 0 }')
 	assert_eq "$drops" "$PINGS" "NETFILTER_DROP drops in $B"
+	# ... counted in the kernel alone: the agent's drop probe keeps no
+	# ring for per-drop events (one page, the least a ring can be).
+	assert_eq "$(map_entries "$AGENT_PID" vxd_rb)" "$(getconf PAGESIZE)" \
+		"the agent's drop ring (count only, no events)"
 	# The rule that dropped them, from its own counter (the lab's own
 	# symptom pings count too: the counter is the kernel's).
 	enc=$(value "$out" "vxray_netfilter_drops_total{netns=\"$B\",family=\"ip\",table=\"filter\",chain=\"INPUT\",rule=\"-A INPUT -s 172.16.0.1/32 -i vxlan100 -p icmp -m comment --comment \\\"vxray-lab scenario 2: drop overlay ICMP\\\" -j DROP\",verdict=\"DROP\"}")
@@ -261,6 +265,16 @@ test_ipv6_listen() {
 	assert_match "$(curl -sfg --max-time 5 "http://[::1]:$port/metrics")" \
 		"^vxray_interfaces_watched\{netns=\"$A\"\} 2$" "a scrape over IPv6"
 	assert_eq "$(ss -Hltn "sport = :$port" | awk '{ print $4 }')" "[::1]:$port" "bound to ::1 only"
+}
+
+# map_entries PID NAME: max_entries of the BPF map NAME that PID holds.
+map_entries() {
+	local id
+	for id in $(fdinfo_ids "$1" map_id); do
+		bpftool -j map show id "$id" 2>/dev/null |
+			jq -er --arg n "$2" 'select(.name == $n) | .max_entries' && return
+	done
+	echo "no map $2 held by $1"
 }
 
 # ids KIND PID: the BPF object ids (prog_id, link_id) PID holds fds of.
