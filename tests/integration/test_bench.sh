@@ -97,15 +97,22 @@ test_throughput_rows() {
 	done
 	[[ -n $(row "retrans | UDP 64 B") ]] || fail "no live profile row for retrans"
 	# The floors: the parse floor ran its own programs on both kinds of
-	# device, and the floor table pairs both floors with every round.
+	# device.
 	line=$(row "p | UDP 64 B")
 	[[ -n $line ]] || fail "no live profile row for the parse floor (p)"
 	for p in vxb_tc_parse_ul vxb_tc_parse_vx; do
 		assert_match "$line" "$p: [1-9][0-9]*/s x [1-9][0-9]* ns" "(p) ran $p"
 	done
-	for k in "TCP, Mbit/s" "UDP 64 B, received pkt/s"; do
-		assert_match "$(cat "$OUT")" "^\| $k \| [0-9]+ \| [0-9]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$" "the floor row for $k"
+	# Attached and detached under one flow: a median and quartiles for
+	# nothing, both floors, the agent and diagnose, on both kinds.
+	for k in "TCP, bits/s through the tunnel" "UDP 64 B, pkt/s through the tunnel"; do
+		assert_match "$(row "$k")" "^\| $k( \| [0-9]+\.[0-9]{3} \([0-9]+\.[0-9]{3}-[0-9]+\.[0-9]{3}\)){5} \|$" "the toggled row for $k"
 	done
+	# Where CPU 1's time per packet goes, under each of (a) (e) (p) (f).
+	for k in total bpf wakeup rest; do
+		assert_match "$(row "$k")" "^\| $k( \| [0-9]+){4} \|$" "the CPU 1 profile row $k"
+	done
+	positive "$(cell "$(row total)" 5)" || fail "no CPU time per packet under (f): $(row total)"
 	assert_eq "$(sysctl -n kernel.bpf_stats_enabled)" "$STATS_BEFORE" "bpf_stats_enabled restored"
 }
 
