@@ -93,6 +93,10 @@ struct vx_ev_lat {
 	char stage[16];	     /* "encap", "wire", "decap", "delivery", "rtt" */
 	char base_from[160]; /* "the window's first third", "--baseline FILE", the agent's */
 	bool has_base;
+	/* The baseline is the window's own first third: it holds only for a
+	 * fault that began during the window, so it comes after evidence that
+	 * needs no baseline. */
+	bool base_own;
 	double base_p50_us, base_p90_us;
 	double p50_us, p90_us;
 	uint64_t samples;

@@ -12,7 +12,10 @@
  *   the underlay with two humps far apart (part of the traffic waits);
  *   the overlay's round trip against the underlay's (--probe); an encap
  *   or decap stage slower than encapsulation ever is.
- * Every threshold is the same pair: 3x and +0.5 ms at the median. */
+ * Every threshold is the same pair: 3x and +0.5 ms at the median. The
+ * finding's sentence comes from the first that fires: an earlier run's
+ * baseline, the wire A->B against B->A, the window's first third, then
+ * the rest in the order above. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,9 +53,10 @@ static bool grew(double now_us, double base_us)
 	return now_us >= VX_LAT_FACTOR * base_us && now_us - base_us >= VX_LAT_MIN_DELTA_US;
 }
 
-/* Each stage against its baseline. Both directions of one underlay move
- * together: one finding, the rest its evidence. */
-static void against_baseline(struct vx_pjudge *p)
+/* Each stage against its baseline: an earlier run's (@own false) or the
+ * window's own first third (@own true). Both directions of one underlay
+ * move together: one finding, the rest its evidence. */
+static void against_baseline(struct vx_pjudge *p, bool own)
 {
 	const struct vx_evidence *ev = p->ev;
 
@@ -61,7 +65,8 @@ static void against_baseline(struct vx_pjudge *p)
 		struct vx_finding *f;
 		bool fresh;
 
-		if (!l->has_base || !l->samples || !grew(l->p50_us, l->base_p50_us) ||
+		if (!l->has_base || l->base_own != own || !l->samples ||
+		    !grew(l->p50_us, l->base_p50_us) ||
 		    !(f = finding_at(p, l->netns, l->device, &fresh)))
 			continue;
 		if (!fresh) {
@@ -408,8 +413,13 @@ static void slow_ends(struct vx_pjudge *p)
 
 void vx_pjudge_latency(struct vx_pjudge *p)
 {
-	against_baseline(p);
+	/* A healthy earlier run is the strongest evidence; the window's first
+	 * third is right only when the fault began during the window (a queue
+	 * that fills as the probe's traffic starts looks like one), so the
+	 * wire A->B against B->A comes before it. */
+	against_baseline(p, false);
 	wire_pairs(p);
+	against_baseline(p, true);
 	vni_against_vnis(p);
 	shapes(p);
 	overlay_vs_underlay(p);

@@ -126,7 +126,7 @@ void vx_probe_fill_latency(const struct vx_probe *pr, struct vx_evidence *ev,
 			memcpy(v, g->rtt_us, sizeof(double) * (size_t)first);
 			l->base_p50_us = pct(v, first, 0.5);
 			l->base_p90_us = pct(v, first, 0.9);
-			l->has_base = true;
+			l->has_base = l->base_own = true;
 			snprintf(l->base_from, sizeof(l->base_from), "the window's first third");
 		}
 		memcpy(v, g->rtt_us + first, sizeof(double) * (size_t)(n - first));

@@ -216,7 +216,7 @@ void vx_stagelat_fill(struct vx_stagelat *s, struct vx_evidence *ev, const struc
 		} else if (have_first && first.count >= LAT_MIN_SAMPLES) {
 			l->base_p50_us = (double)vx_hist_quantile(&first, 0.5) / 1e3;
 			l->base_p90_us = (double)vx_hist_quantile(&first, 0.9) / 1e3;
-			l->has_base = true;
+			l->has_base = l->base_own = true;
 			snprintf(l->base_from, sizeof(l->base_from), "the window's first third");
 			hist_sub(&rows[i].h, &first);
 		}

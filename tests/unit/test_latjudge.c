@@ -134,6 +134,39 @@ static void test_with_baseline(void **state)
 	assert_true(has_ev(&out[0], "no baseline needed"));
 }
 
+/* The window's own first third is a baseline only for a fault that began
+ * during the window: a queue that fills once the probe's traffic starts
+ * looks like one. The wire A->B against B->A needs no such guess and
+ * names the fault; the first third stays evidence, and alone still names
+ * it. */
+static void test_own_baseline_after_wire(void **state)
+{
+	struct vx_ev_lat *l;
+
+	(void)state;
+	lab();
+	l = wire("vxb", 1143, 1394);
+	snprintf(l->device, sizeof(l->device), "vxlan100");
+	snprintf(l->stage, sizeof(l->stage), "rtt");
+	l->has_base = l->base_own = true;
+	l->base_p50_us = 283;
+	snprintf(l->base_from, sizeof(l->base_from), "the window's first third");
+	wire("vxb", 1016, 1494); /* vxa -> vxb */
+	wire("vxa", 4, 12);	 /* vxb -> vxa */
+	assert_int_equal(judge(), 1);
+	assert_string_equal(out[0].netns, "vxa");
+	assert_string_equal(out[0].device, "und0");
+	assert_non_null(strstr(out[0].sentence, "in one direction: the wire from vxa to vxb"));
+	assert_true(has_ev(&out[0], "rtt through vxlan100 in vxb: p50 283 us -> 1143 us "
+				    "(baseline: the window's first third)"));
+
+	/* Without the wire stage, the first third names it. */
+	ev.n_lat = 1;
+	assert_int_equal(judge(), 1);
+	assert_non_null(strstr(out[0].sentence, "the overlay round trip through vxlan100 in vxb "
+						"rose from 283 us to 1143 us"));
+}
+
 /* VNI 200 on vxb's underlay far slower than VNI 100 there. */
 static void test_one_vni(void **state)
 {
@@ -284,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_both_directions),
 		cmocka_unit_test(test_no_fault),
 		cmocka_unit_test(test_with_baseline),
+		cmocka_unit_test(test_own_baseline_after_wire),
 		cmocka_unit_test(test_one_vni),
 		cmocka_unit_test(test_two_humps),
 		cmocka_unit_test(test_overlay_vs_underlay),
