@@ -18,6 +18,11 @@
  *   tcx DEV                           the programs on DEV's TCX ingress and
  *                                     egress (bpftool 7.1 does not list TCX):
  *                                     "ingress N NAME..." and "egress ..."
+ *   lines ID...                       where each source line of the loaded
+ *                                     programs begins in kernel memory
+ *                                     (Debian's bpftool cannot disassemble):
+ *                                     "ADDRESS FILE:LINE SOURCE" a line, to
+ *                                     put perf's samples on source lines
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -1288,6 +1293,89 @@ static int cmd_tcx(int argc, char **argv)
 	return 0;
 }
 
+/* One program's line table: the kernel address where the JITed code of
+ * each line_info record begins (jited_line_info), and the record's file,
+ * line and source text from the program's BTF. Subprograms are in it
+ * too, at their own addresses. */
+static int prog_lines(uint32_t id)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info), n, nj;
+	struct bpf_line_info *li = NULL;
+	struct btf *btf = NULL;
+	uint64_t *jli = NULL;
+	int fd, err = -ENOMEM;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	n = info.nr_line_info;
+	nj = info.nr_jited_line_info;
+	if (!n || n != nj || !info.btf_id) {
+		err = -ENODATA; /* not JITed, or loaded without BTF line info */
+		goto out;
+	}
+	li = calloc(n, sizeof(*li));
+	jli = calloc(nj, sizeof(*jli));
+	if (!li || !jli)
+		goto out;
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	memset(&info, 0, sizeof(info));
+	info.nr_line_info = n;
+	info.line_info_rec_size = sizeof(*li);
+	info.line_info = (uintptr_t)li;
+	info.nr_jited_line_info = nj;
+	info.jited_line_info_rec_size = sizeof(*jli);
+	info.jited_line_info = (uintptr_t)jli;
+	len = sizeof(info);
+	if (!btf || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const char *file = btf__name_by_offset(btf, li[i].file_name_off);
+		const char *src = btf__name_by_offset(btf, li[i].line_off);
+		const char *base = file ? strrchr(file, '/') : NULL;
+
+		while (src && (*src == ' ' || *src == '\t'))
+			src++;
+		printf("%llx %s:%u %s\n", (unsigned long long)jli[i],
+		       base ? base + 1 :
+		       file ? file :
+			      "?",
+		       BPF_LINE_INFO_LINE_NUM(li[i].line_col), src ? src : "");
+	}
+	err = 0;
+out:
+	btf__free(btf);
+	free(li);
+	free(jli);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+static int cmd_lines(int argc, char **argv)
+{
+	int rc = 0;
+
+	if (argc < 3) {
+		fprintf(stderr, "vxbench lines: give the IDs of loaded programs\n");
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		int err = prog_lines((uint32_t)strtoul(argv[i], NULL, 10));
+
+		if (err) {
+			fprintf(stderr, "vxbench lines: program %s: %s\n", argv[i], strerror(-err));
+			rc = 1;
+		}
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -1297,7 +1385,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(silent_print);
 	if (argc < 2) {
 		fprintf(stderr,
-			"usage: vxbench prog|sizes|attach|rate|spawn|hooks|tcx [OPTIONS]\n");
+			"usage: vxbench prog|sizes|attach|rate|spawn|hooks|tcx|lines [OPTIONS]\n");
 		return 2;
 	}
 	optind = 2;
@@ -1315,6 +1403,8 @@ int main(int argc, char **argv)
 		return cmd_hooks(argc, argv);
 	if (!strcmp(argv[1], "tcx"))
 		return cmd_tcx(argc, argv);
+	if (!strcmp(argv[1], "lines"))
+		return cmd_lines(argc, argv);
 	fprintf(stderr, "vxbench: unknown subcommand '%s'\n", argv[1]);
 	return 2;
 }

@@ -113,6 +113,13 @@ test_throughput_rows() {
 		assert_match "$(row "$k")" "^\| $k( \| [0-9]+){4} \|$" "the CPU 1 profile row $k"
 	done
 	positive "$(cell "$(row total)" 5)" || fail "no CPU time per packet under (f): $(row total)"
+	# The same samples by source line: the floor's parse and the agent's
+	# own lines, named by file and line, and the sum of both columns.
+	line=$(row "all of vxray's and vxbench's programs")
+	assert_match "$line" "^\| all of vxray's and vxbench's programs \| [0-9]+ \| [0-9]+ \|$" "the by-line total"
+	positive "$(cell "$line" 3)" || fail "no sample put on an agent's source line: $line"
+	assert_match "$(cat "$OUT")" '^\| `(vx_bench_tc\.bpf\.c|vx_parse\.h):[0-9]+ [^`]+` \| [0-9]+ \| [0-9]+ \|$' "a parse floor's source line"
+	assert_match "$(cat "$OUT")" '^\| `(vx_datapath\.bpf\.h|vx_tc\.bpf\.c|vx_lat\.bpf\.h|vxray\.h):[0-9]+ [^`]+` \| [0-9]+ \| [0-9]+ \|$' "an agent's source line"
 	assert_eq "$(sysctl -n kernel.bpf_stats_enabled)" "$STATS_BEFORE" "bpf_stats_enabled restored"
 }
 
