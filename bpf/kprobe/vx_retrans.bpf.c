@@ -4,7 +4,12 @@
  * retransmits while small ones pass are the MTU fingerprint.
  *
  * Backends, the loader autoloads one: tp_btf (typed, first choice), and the
- * classic tracepoint (its own copies of the addresses and ports). */
+ * classic tracepoint (its own copies of the addresses and ports).
+ *
+ * Two modes, by cfg.count: an event per retransmit on vxr_rb (the views),
+ * or an increment in vxr_count (the node agent: a lossy path retransmits
+ * tens of thousands of segments a second, and an event each costs the
+ * kernel a wakeup and userspace a read and a flow lookup per segment). */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
@@ -12,6 +17,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "vx_retrans.h"
+#include "vxray.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -51,21 +57,90 @@ static __always_inline bool wanted(__u32 inum)
 	return false;
 }
 
-static __always_inline struct vxr_event *reserve(void)
+static __always_inline void count_lost(void)
 {
-	struct vxr_event *e = bpf_ringbuf_reserve(&vxr_rb, sizeof(*e), 0);
 	__u32 zero = 0;
-	__u64 *lost;
+	__u64 *lost = bpf_map_lookup_elem(&vxr_lost, &zero);
 
-	if (!e) {
-		lost = bpf_map_lookup_elem(&vxr_lost, &zero);
-		if (lost)
-			(*lost)++;
-		return NULL;
+	if (lost)
+		(*lost)++;
+}
+
+/* The datapath's flow table, shared by the loader in counting mode (a
+ * one-entry map of its own otherwise, never read): the VNI a flow's
+ * packets carried, learned from its SYN or SYN-ACK. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct vx_flow_key);
+	__type(value, struct vx_flow_val);
+} vxr_flow SEC(".maps");
+
+/* Counting mode's totals. Keys are never deleted: a value is cumulative,
+ * and a retransmit that finds the map full is counted in vxr_lost. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VXR_COUNT_KEYS);
+	__type(key, struct vxr_count_key);
+	__type(value, struct vxr_count_val);
+} vxr_count SEC(".maps");
+
+static __always_inline void count(const struct vxr_event *e)
+{
+	struct vxr_count_val *v, zero = {};
+	struct vx_flow_val *f;
+	struct vx_flow_key fk;
+	struct vxr_count_key k;
+
+	/* Keyed as the datapath learned it: the sending socket's side first. */
+	__builtin_memset(&fk, 0, sizeof(fk));
+	__builtin_memcpy(fk.saddr, e->saddr, 16);
+	__builtin_memcpy(fk.daddr, e->daddr, 16);
+	fk.netns = e->netns;
+	fk.sport = e->sport;
+	fk.dport = e->dport;
+	fk.family = e->family == AF_INET ? 4 : 6;
+	f = bpf_map_lookup_elem(&vxr_flow, &fk);
+
+	__builtin_memset(&k, 0, sizeof(k));
+	__builtin_memcpy(k.daddr, e->daddr, 16);
+	k.netns = e->netns;
+	k.family = e->family;
+	if (f) {
+		k.known = 1;
+		k.vni = f->vni;
 	}
-	__builtin_memset(e, 0, sizeof(*e));
+	k.size = e->kind == VXR_SYNACK	    ? VXR_SZ_SYNACK :
+		 e->mss && e->len >= e->mss ? VXR_SZ_FULL :
+					      VXR_SZ_SMALL;
+	v = bpf_map_lookup_elem(&vxr_count, &k);
+	if (!v) {
+		/* Another CPU may add the key first: then ours fails, and
+		 * the lookup finds theirs. */
+		bpf_map_update_elem(&vxr_count, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&vxr_count, &k);
+		if (!v) {
+			count_lost();
+			return;
+		}
+	}
+	__sync_fetch_and_add(&v->n, 1);
+	/* Racy: a maximum, off by one instant at worst. */
+	if (e->len > v->max_len)
+		v->max_len = e->len;
+}
+
+/* An event filled on the stack (zeroed first: it goes to userspace), out
+ * as a record or as a count. */
+static __always_inline void emit(struct vxr_event *e)
+{
+	if (cfg.count) {
+		count(e);
+		return;
+	}
 	e->ts_ns = bpf_ktime_get_ns();
-	return e;
+	if (bpf_ringbuf_output(&vxr_rb, e, sizeof(*e), 0))
+		count_lost();
 }
 
 /* Fill the event from the socket itself (tp_btf). */
@@ -96,16 +171,17 @@ static __always_inline void from_sock(struct vxr_event *e, const struct sock *sk
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(vxr_tp_btf_skb, const struct sock *sk, const struct sk_buff *skb)
 {
-	struct vxr_event *e;
+	struct vxr_event ev, *e = &ev;
 	__u32 inum = sk_netns(sk);
 
-	if (!wanted(inum) || !(e = reserve()))
+	if (!wanted(inum))
 		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
 	e->netns = inum;
 	e->kind = VXR_RETRANS;
 	e->len = BPF_CORE_READ(skb, len);
 	from_sock(e, sk);
-	bpf_ringbuf_submit(e, 0);
+	emit(e);
 	return 0;
 }
 
@@ -113,11 +189,12 @@ SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(vxr_tp_btf_synack, const struct sock *sk, const struct request_sock *req)
 {
 	const struct inet_request_sock *ireq = (const struct inet_request_sock *)req;
-	struct vxr_event *e;
+	struct vxr_event ev, *e = &ev;
 	__u32 inum = sk_netns(sk);
 
-	if (!wanted(inum) || !(e = reserve()))
+	if (!wanted(inum))
 		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
 	e->netns = inum;
 	e->kind = VXR_SYNACK;
 	/* The listener's socket has no peer; the request socket has the
@@ -133,7 +210,7 @@ int BPF_PROG(vxr_tp_btf_synack, const struct sock *sk, const struct request_sock
 		bpf_core_read(e->saddr, 16, &req->__req_common.skc_v6_rcv_saddr);
 		bpf_core_read(e->daddr, 16, &req->__req_common.skc_v6_daddr);
 	}
-	bpf_ringbuf_submit(e, 0);
+	emit(e);
 	return 0;
 }
 
@@ -180,11 +257,12 @@ int vxr_tp_skb(struct vxr_tp_retrans *args)
 	 * local struct would become a CO-RE relocation against a type the
 	 * kernel does not have, and the load would fail. */
 	const struct sk_buff *skb = args->skbaddr;
-	struct vxr_event *e;
+	struct vxr_event ev, *e = &ev;
 	__u32 inum = sk_netns(sk);
 
-	if (!wanted(inum) || !(e = reserve()))
+	if (!wanted(inum))
 		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
 	e->netns = inum;
 	e->kind = VXR_RETRANS;
 	e->len = BPF_CORE_READ(skb, len);
@@ -194,7 +272,7 @@ int vxr_tp_skb(struct vxr_tp_retrans *args)
 	e->state = args->state;
 	e->mss = BPF_CORE_READ((const struct tcp_sock *)sk, mss_cache);
 	e->pmtu = BPF_CORE_READ((const struct inet_connection_sock *)sk, icsk_pmtu_cookie);
-	bpf_ringbuf_submit(e, 0);
+	emit(e);
 	return 0;
 }
 
@@ -202,17 +280,18 @@ SEC("tracepoint/tcp/tcp_retransmit_synack")
 int vxr_tp_synack(struct trace_event_raw_tcp_retransmit_synack *args)
 {
 	const struct sock *sk = args->skaddr;
-	struct vxr_event *e;
+	struct vxr_event ev, *e = &ev;
 	__u32 inum = sk_netns(sk);
 
-	if (!wanted(inum) || !(e = reserve()))
+	if (!wanted(inum))
 		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
 	e->netns = inum;
 	e->kind = VXR_SYNACK;
 	from_tp(e, args->family, args->saddr, args->daddr, args->saddr_v6, args->daddr_v6);
 	e->sport = args->sport;
 	e->dport = args->dport;
 	e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	bpf_ringbuf_submit(e, 0);
+	emit(e);
 	return 0;
 }

@@ -8,6 +8,8 @@
 #endif
 
 #define VXR_MAX_NETNS 16
+/* Counting mode: (namespace, destination, VNI, size) keys the kernel keeps. */
+#define VXR_COUNT_KEYS 8192
 
 enum vxr_kind {
 	VXR_RETRANS = 1, /* tcp_retransmit_skb */
@@ -33,7 +35,35 @@ _Static_assert(sizeof(struct vxr_event) == 64, "vxr_event layout");
 struct vxr_config {
 	__u32 netns[VXR_MAX_NETNS]; /* watch these; n_netns 0: every namespace */
 	__u32 n_netns;
+	__u8 count; /* count into vxr_count, no event per retransmit */
+	__u8 pad[3];
+};
+
+/* Counting mode (the node agent): a retransmit is one increment in the
+ * kernel, keyed by where userspace will put it -- the namespace, the
+ * destination the route fallback asks about, and the VNI the datapath's
+ * flow table learned for the flow (known 0: not learned). */
+enum vxr_size {
+	VXR_SZ_FULL = 0, /* a segment of at least one MSS */
+	VXR_SZ_SMALL = 1,
+	VXR_SZ_SYNACK = 2,
+};
+
+struct vxr_count_key {
+	__u8 daddr[16]; /* inner destination; IPv4 in the first 4 bytes */
+	__u32 netns;
+	__u32 vni;    /* from the flow table when known */
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u8 known;   /* the flow table had the flow */
+	__u8 size;    /* enum vxr_size */
+};
+_Static_assert(sizeof(struct vxr_count_key) == 28, "vxr_count_key layout");
+
+struct vxr_count_val {
+	__u64 n;       /* cumulative; added atomically */
+	__u32 max_len; /* the largest retransmitted payload */
 	__u32 pad;
 };
+_Static_assert(sizeof(struct vxr_count_val) == 16, "vxr_count_val layout");
 
 #endif

@@ -11,6 +11,10 @@
  * the first lookup). 0, -EPERM when kptr_restrict hides every address (said
  * once, as a warning), or another negative errno. */
 int vx_ksyms_load(void);
+/* Build the table now rather than on the first lookup: for a process
+ * that will look up soon and should do its one-time work before it says
+ * it is ready (the node agent: the first drop comes within seconds). */
+int vx_ksyms_build(void);
 /* Symbol containing @addr, with the offset into it; NULL when unknown. */
 const char *vx_ksym_lookup(uint64_t addr, uint64_t *off);
 /* Address of @name, 0 when absent (or hidden). */

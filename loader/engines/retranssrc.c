@@ -44,6 +44,7 @@ struct vx_retranssrc {
 	vx_retrans_cb cb;
 	void *ctx;
 	int flow_fd;		 /* the datapath's vxp_flow, -1: none */
+	bool count;		 /* counting mode: vxr_count, no ring */
 	struct vx_vxlan_dev cur; /* the current event's tunnel */
 	bool cur_set, cur_from_flow;
 };
@@ -82,6 +83,15 @@ static int tunnel_of(struct vx_retranssrc *s, const struct vxr_event *e)
 	return dev;
 }
 
+/* The VXLAN device of namespace @netns with VNI @vni, -1: none we know. */
+static int dev_of_vni(const struct vx_retranssrc *s, uint32_t netns, uint32_t vni)
+{
+	for (int i = 0; i < s->inv->n; i++)
+		if (s->inv->devs[i].netns_inum == netns && s->inv->devs[i].vni == vni)
+			return i;
+	return -1;
+}
+
 /* The flow table's word on @e's tunnel: the device (the VXLAN in that
  * namespace with the VNI the flow's packets carried) and, in s->cur, the
  * remote VTEP they went to. -1 when the flow was not learned. */
@@ -100,9 +110,7 @@ static int tunnel_from_flow(struct vx_retranssrc *s, const struct vxr_event *e)
 	memcpy(k.daddr, e->daddr, k.family == 4 ? 4 : 16);
 	if (bpf_map_lookup_elem(s->flow_fd, &k, &v))
 		return -1;
-	for (int i = 0; i < s->inv->n && dev < 0; i++)
-		if (s->inv->devs[i].netns_inum == e->netns && s->inv->devs[i].vni == v.vni)
-			dev = i;
+	dev = dev_of_vni(s, e->netns, v.vni);
 	if (dev < 0)
 		return -1;
 	s->cur = s->inv->devs[dev];
@@ -202,23 +210,40 @@ void vx_retranssrc_close(struct vx_retranssrc *s)
 	free(s);
 }
 
-int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_inventory *inv,
-		       const uint32_t *inums, int n_inums, vx_retrans_cb cb, void *ctx)
+/* Map sizes for the mode: counting mode keeps no ring worth the name,
+ * events keep no counts; the flow table is the datapath's or unused. */
+static int size_maps(struct vx_retranssrc *s, int flow_fd)
+{
+	struct vx_retrans *k = s->skel;
+	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
+
+	k->rodata->cfg.count = s->count;
+	if (s->count)
+		bpf_map__set_max_entries(k->maps.vxr_rb, page);
+	else
+		bpf_map__set_max_entries(k->maps.vxr_count, 1);
+	if (s->count && flow_fd >= 0)
+		return bpf_map__reuse_fd(k->maps.vxr_flow, flow_fd);
+	return bpf_map__set_max_entries(k->maps.vxr_flow, 1);
+}
+
+int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_retranssrc_cfg *cfg)
 {
 	struct vx_retranssrc *s;
 	int err = -EINVAL;
 
 	*out = NULL;
-	if (n_inums > VXR_MAX_NETNS)
+	if (cfg->n_inums > VXR_MAX_NETNS)
 		return -E2BIG;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->inv = inv;
+	s->inv = cfg->inv;
 	s->flow_fd = -1;
-	s->cb = cb;
-	s->ctx = ctx;
-	s->tun = calloc((size_t)(inv->n ? inv->n : 1), sizeof(*s->tun));
+	s->count = cfg->count;
+	s->cb = cfg->count ? NULL : cfg->cb;
+	s->ctx = cfg->ctx;
+	s->tun = calloc((size_t)(s->inv->n ? s->inv->n : 1), sizeof(*s->tun));
 	if (!s->tun) {
 		free(s);
 		return -ENOMEM;
@@ -230,9 +255,11 @@ int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_inventory *in
 			err = -errno;
 			break;
 		}
-		for (int i = 0; i < n_inums; i++)
-			s->skel->rodata->cfg.netns[i] = inums[i];
-		s->skel->rodata->cfg.n_netns = (uint32_t)n_inums;
+		for (int i = 0; i < cfg->n_inums; i++)
+			s->skel->rodata->cfg.netns[i] = cfg->inums[i];
+		s->skel->rodata->cfg.n_netns = (uint32_t)cfg->n_inums;
+		if ((err = size_maps(s, cfg->flow_fd)))
+			break;
 		/* Test knob: prove the classic-tracepoint fallback on kernels
 		 * where tp_btf works. */
 		if (pass == 0 && getenv("VXRAY_RETRANS_NO_TP_BTF")) {
@@ -255,7 +282,7 @@ int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_inventory *in
 		vx_retrans__destroy(s->skel);
 		s->skel = NULL;
 	}
-	if (!err) {
+	if (!err && !s->count) {
 		s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.vxr_rb), on_event, s, NULL);
 		if (!s->rb)
 			err = -errno ? -errno : -ENOMEM;
@@ -270,12 +297,55 @@ int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_inventory *in
 
 int vx_retranssrc_add_to_loop(struct vx_retranssrc *s, struct vx_loop *l)
 {
-	return vx_loop_add_ringbuf(l, s->rb);
+	return s->rb ? vx_loop_add_ringbuf(l, s->rb) : 0;
 }
 
 void vx_retranssrc_drain(struct vx_retranssrc *s)
 {
-	ring_buffer__consume(s->rb);
+	if (s->rb)
+		ring_buffer__consume(s->rb);
+}
+
+/* The tunnel of a counting key: the one its VNI names when the flow table
+ * knew the flow, else the route's to its destination (as for an event). */
+static int dev_of_key(struct vx_retranssrc *s, const struct vxr_count_key *k)
+{
+	struct vxr_event e = { .netns = k->netns, .family = k->family };
+	int dev = k->known ? dev_of_vni(s, k->netns, k->vni) : -1;
+
+	memcpy(e.daddr, k->daddr, sizeof(e.daddr));
+	return dev >= 0 ? dev : tunnel_of(s, &e);
+}
+
+void vx_retranssrc_read_counts(struct vx_retranssrc *s)
+{
+	int fd = s->count ? bpf_map__fd(s->skel->maps.vxr_count) : -1;
+	struct vxr_count_key k, next;
+	struct vxr_count_val v;
+	void *prev = NULL;
+
+	if (fd < 0)
+		return;
+	/* The kernel's values are totals: sum them afresh. */
+	memset(s->tun, 0, (size_t)(s->inv->n ? s->inv->n : 1) * sizeof(*s->tun));
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct vx_retrans_tun *t;
+		int dev;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &v) || (dev = dev_of_key(s, &k)) < 0)
+			continue;
+		t = &s->tun[dev];
+		if (k.size == VXR_SZ_SYNACK)
+			t->synack += v.n;
+		else if (k.size == VXR_SZ_FULL)
+			t->full += v.n;
+		else
+			t->small += v.n;
+		if (v.max_len > t->max_len)
+			t->max_len = v.max_len;
+	}
 }
 
 const char *vx_retranssrc_backend(const struct vx_retranssrc *s)

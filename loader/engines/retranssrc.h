@@ -31,20 +31,34 @@ struct vx_retrans_tun {
  * @full_size tells a full-MSS retransmit. */
 typedef void (*vx_retrans_cb)(void *ctx, const struct vxr_event *e, int dev, bool full_size);
 
-/* Open, scope to @inums (n 0: every namespace), load and attach. @inv must
- * outlive the engine. Returns 0 or a negative errno. */
-int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_inventory *inv,
-		       const uint32_t *inums, int n_inums, vx_retrans_cb cb, void *ctx);
+struct vx_retranssrc_cfg {
+	const struct vx_inventory *inv; /* must outlive the engine */
+	const uint32_t *inums;		/* scope to these; n_inums 0: every namespace */
+	int n_inums;
+	/* Count in the kernel (vx_retranssrc_read_counts()), no event per
+	 * retransmit: @cb is not called. With @flow_fd, the datapath's
+	 * vxp_flow (struct vx_flow_key), the kernel reads each flow's VNI
+	 * from it; -1: the route alone. */
+	bool count;
+	int flow_fd;
+	vx_retrans_cb cb; /* events; NULL: only the counts */
+	void *ctx;
+};
+
+/* Open as @cfg says, load and attach. Returns 0 or a negative errno. */
+int vx_retranssrc_open(struct vx_retranssrc **out, const struct vx_retranssrc_cfg *cfg);
 int vx_retranssrc_add_to_loop(struct vx_retranssrc *s, struct vx_loop *l);
 /* Deliver what is already in the ring buffer. */
 void vx_retranssrc_drain(struct vx_retranssrc *s);
+/* Counting mode: bring the per-tunnel counts up to the kernel's. */
+void vx_retranssrc_read_counts(struct vx_retranssrc *s);
 /* What attached, for messages. */
 const char *vx_retranssrc_backend(const struct vx_retranssrc *s);
 /* Events the kernel could not queue (ring buffer full), cumulative. */
 uint64_t vx_retranssrc_lost(const struct vx_retranssrc *s);
 /* Cumulative counts of inventory device @dev. */
 const struct vx_retrans_tun *vx_retranssrc_tun(const struct vx_retranssrc *s, int dev);
-/* The datapath's flow table (vxp_flow, struct vx_flow_key), when a
+/* Events: the datapath's flow table (vxp_flow, struct vx_flow_key), when a
  * datapath runs beside: a retransmit's tunnel is read from it first, with
  * the remote VTEP its packets really went to (an FDB entry's, where the
  * device has no remote of its own); the route is the fallback. -1: none. */

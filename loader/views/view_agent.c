@@ -104,6 +104,8 @@ static void on_tick(void *ctx, uint64_t now)
 
 		vx_mexport_drops(a->view.me, rows, n, vx_dropsrc_lost(a->drops));
 	}
+	if (a->rt)
+		vx_retranssrc_read_counts(a->rt);
 	vx_mexport_retrans(a->view.me, a->rt, &a->rt_inv);
 	if (ct)
 		vx_mexport_conntrack(a->view.me, a->ct_snap);
@@ -135,10 +137,6 @@ static void open_basestate(struct agent *a)
 }
 
 /* ---- setup -------------------------------------------------------------- */
-
-static void on_retrans(void *ctx, const struct vxr_event *e, int dev, bool full_size)
-{
-}
 
 static int open_conntrack(struct agent *a)
 {
@@ -216,7 +214,14 @@ static int open_probes(struct agent *a)
 		vx_inventory_collect(&a->rt_inv, a->o->netns[i]);
 	if (!a->o->n_netns)
 		vx_inventory_collect(&a->rt_inv, "");
-	err = vx_retranssrc_open(&a->rt, &a->rt_inv, inums, n_inums, on_retrans, a);
+	/* Counted in the kernel, each on the tunnel the datapath's flow
+	 * table says: a lossy path's retransmits cost no event each. */
+	err = vx_retranssrc_open(
+		&a->rt, &(struct vx_retranssrc_cfg){ .inv = &a->rt_inv,
+						     .inums = inums,
+						     .n_inums = n_inums,
+						     .count = true,
+						     .flow_fd = vx_dp_map_fd(&a->dp, "vxp_flow") });
 	if (err) {
 		pr_warn("serving metrics without retransmits: %s", vx_strerror(err));
 		a->rt = NULL;
@@ -261,7 +266,9 @@ int cmd_agent(struct vx_opts *o)
 
 	if ((ret = vx_view_open(&a.view, o, VX_VIEW_AGENT)))
 		return ret;
-	vx_ksyms_load();
+	/* The drops' locations are named from it: built now, not on the
+	 * first drop in the middle of serving. */
+	vx_ksyms_build();
 
 	vx_dp_init(&a.dp, &po);
 	ret = vx_dp_pick(&a.dp);
@@ -286,9 +293,6 @@ int cmd_agent(struct vx_opts *o)
 		ret = VX_EXIT_FAIL;
 		goto out;
 	}
-	/* Retransmits are counted on the tunnel the flow table says. */
-	if (a.rt)
-		vx_retranssrc_use_flows(a.rt, vx_dp_map_fd(&a.dp, "vxp_flow"));
 	report_backends(&a);
 	open_basestate(&a);
 

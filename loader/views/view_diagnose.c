@@ -220,9 +220,6 @@ static void dp_start(struct diag *d)
 		    "(see above); latency is the probe's overlay round trip");
 		return;
 	}
-	/* Retransmits are counted on the tunnel the flow table says. */
-	if (d->rt)
-		vx_retranssrc_use_flows(d->rt, vx_stagelat_flow_fd(&d->sl));
 }
 
 static void on_tick(void *ctx, uint64_t now)
@@ -499,14 +496,11 @@ static int start_engines(struct diag *d)
 {
 	struct vxd_scope_key scope[VX_MAX_NETNS];
 	struct vx_dropsrc_cfg dcfg = { .backend = d->o->backend, .scope = scope };
-	uint32_t inums[VXR_MAX_NETNS];
 	char err[512];
 	int ret;
 
-	for (int i = 0; i < d->n_names; i++) {
-		inums[i] = vx_netns_inum(d->names[i]);
-		scope[i] = (struct vxd_scope_key){ .netns = inums[i] };
-	}
+	for (int i = 0; i < d->n_names; i++)
+		scope[i] = (struct vxd_scope_key){ .netns = vx_netns_inum(d->names[i]) };
 	dcfg.n_scope = d->n_names;
 	if (d->inv.n)
 		dcfg.vxlan_port = d->inv.devs[0].dstport;
@@ -514,13 +508,6 @@ static int start_engines(struct diag *d)
 	if (ret) {
 		gap(d, "%s", "no kernel drops: the drop probe could not attach (see above)");
 		d->drops = NULL;
-	}
-	ret = vx_retranssrc_open(&d->rt, &d->inv, inums, d->n_names, NULL, NULL);
-	if (ret) {
-		pr_warn("cannot watch TCP retransmits: %s", vx_strerror(ret));
-		gap(d, "%s",
-		    "no TCP retransmit counts: the retransmit tracepoints refused to attach");
-		d->rt = NULL;
 	}
 	ret = vx_ct_open(&d->ct, (const char(*)[VX_NETNS_NAME_MAX])d->names, d->n_names, err,
 			 sizeof(err));
@@ -533,6 +520,30 @@ static int start_engines(struct diag *d)
 		d->ct = NULL;
 	}
 	return 0;
+}
+
+/* Retransmits are counted in the kernel (a lossy tunnel retransmits tens
+ * of thousands of segments a second), each on the tunnel the datapath's
+ * flow table says when the datapath runs: so after dp_start(). */
+static void start_retrans(struct diag *d)
+{
+	uint32_t inums[VXR_MAX_NETNS];
+	int ret;
+
+	for (int i = 0; i < d->n_names && i < VXR_MAX_NETNS; i++)
+		inums[i] = vx_netns_inum(d->names[i]);
+	ret = vx_retranssrc_open(
+		&d->rt, &(struct vx_retranssrc_cfg){ .inv = &d->inv,
+						     .inums = inums,
+						     .n_inums = d->n_names,
+						     .count = true,
+						     .flow_fd = vx_stagelat_flow_fd(&d->sl) });
+	if (ret) {
+		pr_warn("cannot watch TCP retransmits: %s", vx_strerror(ret));
+		gap(d, "%s",
+		    "no TCP retransmit counts: the retransmit tracepoints refused to attach");
+		d->rt = NULL;
+	}
 }
 
 static void fill_conntrack(struct diag *d)
@@ -560,6 +571,7 @@ static void fill_retrans(struct diag *d)
 {
 	if (!d->rt)
 		return;
+	vx_retranssrc_read_counts(d->rt);
 	for (int i = 0; i < d->ev.n_tun; i++) {
 		struct vx_ev_tunnel *t = &d->ev.tun[i];
 		const struct vx_retrans_tun *r = vx_retranssrc_tun(d->rt, inv_index(d, t));
@@ -709,6 +721,7 @@ int cmd_diagnose(struct vx_opts *o)
 		vx_dropev_interest(&d.drops_ev, d.pr.tg[i].family, d.pr.tg[i].dst);
 	start_engines(&d);
 	dp_start(&d);
+	start_retrans(&d);
 
 	vx_dropev_snap_rules(&d.drops_ev, (const char(*)[VX_NETNS_NAME_MAX])d.names, d.n_names,
 			     false);

@@ -361,7 +361,12 @@ int cmd_retrans(struct vx_opts *o)
 		return VX_EXIT_FAIL;
 	}
 
-	ret = vx_retranssrc_open(&r.src, &r.inv, inums, n_inums, on_event, &r);
+	ret = vx_retranssrc_open(&r.src, &(struct vx_retranssrc_cfg){ .inv = &r.inv,
+								      .inums = inums,
+								      .n_inums = n_inums,
+								      .flow_fd = -1,
+								      .cb = on_event,
+								      .ctx = &r });
 	if (ret) {
 		if (o->backend == VX_BACKEND_TRACEPOINT)
 			pr_err("the tracepoint backend cannot run here: %s", vx_strerror(ret));

@@ -627,9 +627,12 @@ static void open_sources(struct trace *t, struct srclist *sl, const struct vxd_s
 
 	src_add(sl, true, "link changes by rtnetlink");
 
-	ret = t->dp.n_inst <= VXR_MAX_NETNS ?
-		      vx_retranssrc_open(&t->rt, &t->dp.inv, inums, t->dp.n_inst, on_retrans, t) :
-		      -E2BIG;
+	ret = vx_retranssrc_open(&t->rt, &(struct vx_retranssrc_cfg){ .inv = &t->dp.inv,
+								      .inums = inums,
+								      .n_inums = t->dp.n_inst,
+								      .flow_fd = -1,
+								      .cb = on_retrans,
+								      .ctx = t });
 	if (ret)
 		src_add(sl, false, "TCP retransmits (%s)", vx_strerror(ret));
 	else

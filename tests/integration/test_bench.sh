@@ -107,6 +107,8 @@ test_throughput_rows() {
 	# nothing, both floors, the agent and diagnose, on both kinds.
 	for k in "TCP, bits/s through the tunnel" "UDP 64 B, pkt/s through the tunnel"; do
 		assert_match "$(row "$k")" "^\| $k( \| [0-9]+\.[0-9]{3} \([0-9]+\.[0-9]{3}-[0-9]+\.[0-9]{3}\)){5} \|$" "the toggled row for $k"
+		k="${k%%,*}: the configuration's own processes, % of one CPU while attached (median)"
+		assert_match "$(row "$k")" "^\| ${k//[()]/.}( \| [0-9]+(\.[0-9]+)?){5} \|$" "the processes' CPU row for ${k%%:*}"
 	done
 	# Where CPU 1's time per packet goes, under each of (a) (e) (p) (f).
 	for k in total bpf wakeup rest; do

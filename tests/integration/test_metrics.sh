@@ -464,6 +464,57 @@ test_agent_sampling() {
 		"packets decapsulated on $B: every datagram received"
 }
 
+# Scenario 4's fault (full-size segments die on the wire) with the agent,
+# which counts retransmits in the kernel, beside `vxray retrans`, which
+# prints one event per retransmit from the same tracepoint: the two agree.
+# The fault is set here rather than by `lab scenario 4`, whose own stalled
+# transfer leaves a socket retransmitting for minutes; this test's sender
+# closes with SO_LINGER 0 (a reset), so nothing retransmits outside it.
+test_agent_retransmits() {
+	require_root
+	local out ev full small rpid lpid
+	TMP=$(mktemp -d)
+	trap 'stop $AGENT_PID $rpid; rm -rf "$TMP"' EXIT
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	ip -n "$A" link set vxlan100 mtu 1500 && ip -n "$B" link set vxlan100 mtu 1500 &&
+		ip -n "$B" link set und0 mtu 1400 &&
+		ip netns exec "$A" ethtool -K vxlan100 tso off gso off >/dev/null ||
+		fail "cannot set the MTU trap"
+	start_agent "$TMP/agent.log" --netns "$A" --netns "$B"
+	"$VXRAY" retrans -j --netns "$A" --netns "$B" >"$TMP/rt.json" 2>"$TMP/rt.err" &
+	rpid=$!
+	wait_line "$TMP/rt.err" 'tracing TCP retransmits' || fail "vxray retrans did not start"
+	ip netns exec "$B" timeout 5 socat -u TCP-LISTEN:5009,reuseaddr /dev/null &
+	lpid=$!
+	sleep 0.3
+	ip netns exec "$A" timeout 3 sh -c "head -c 200000 /dev/zero | socat -u - TCP:172.16.0.2:5009,linger=0" 2>/dev/null
+	wait "$lpid"
+	# The sender reset its connection: no retransmit after this. One more
+	# interval.
+	sleep 1.5
+	out=$(scrape) || fail "no scrape from 127.0.0.1:$AGENT_PORT"
+	stop "$rpid"
+	ev=$(grep -c "\"type\":\"retrans\",.*\"netns\":\"$A\",.*\"full_size\":true,\"tunnel\":{\"device\":\"vxlan100\"" "$TMP/rt.json")
+	full=$(value "$out" "vxray_tcp_retransmits_total{netns=\"$A\",device=\"vxlan100\",vni=\"100\",size=\"full\"}")
+	assert_ge "$ev" 2 "vxray retrans saw the stalled flow's full-size retransmits"
+	assert_eq "$full" "$ev" "the agent's full-size count on A's tunnel equals the events"
+	# Small ones too (none, unless a slow machine retransmits the SYN).
+	ev=$(grep -c "\"type\":\"retrans\",.*\"netns\":\"$A\",.*\"full_size\":false,\"tunnel\":{\"device\":\"vxlan100\"" "$TMP/rt.json")
+	small=$(value "$out" "vxray_tcp_retransmits_total{netns=\"$A\",device=\"vxlan100\",vni=\"100\",size=\"small\"}")
+	assert_eq "$small" "$ev" "the agent's small count on A's tunnel equals the events"
+	assert_match "$out" '^vxray_events_lost_total\{source="retrans"\} 0$' "none lost"
+	assert_match "$out" '^vxray_probe_backend_info\{probe="retrans",backend="tp_btf tcp_retransmit_skb/synack"\} 1$' "the retransmit backend"
+	kill -0 "$AGENT_PID" || fail "the agent stopped"
+	# The classic tracepoints count the same way (the verifier sees
+	# their counting path only when they load).
+	stop "$AGENT_PID"
+	VXRAY_RETRANS_NO_TP_BTF=1 start_agent "$TMP/agent2.log" --netns "$A" --netns "$B"
+	out=$(scrape) || fail "no scrape from 127.0.0.1:$AGENT_PORT"
+	assert_match "$out" '^vxray_probe_backend_info\{probe="retrans",backend="tracepoint tcp:tcp_retransmit_skb/synack"\} 1$' "the classic tracepoints count"
+	assert_match "$out" '^vxray_programs_attached\{kind="retrans"\} 2$' "both classic tracepoints attached"
+}
+
 test_agent_latency_hooks() {
 	require_root
 	local out
@@ -515,6 +566,7 @@ run_test "metrics: scrape during scenario 2 passes promtool, counts encap and dr
 run_test "metrics: encap, drops and policy serve their own counters with labels" test_view_metrics
 run_test "metrics: the agent's delivery and (--xmit-latency) xmit histograms after a TCP transfer" test_agent_latency_hooks
 run_test "metrics: the agent's sampled histograms fill at 1 packet/s and at a flood, counters exact" test_agent_sampling
+run_test "metrics: the agent counts each retransmit in the kernel, on its tunnel" test_agent_retransmits
 run_test "metrics: a Prometheus server scrapes the agent and answers queries" test_prometheus_server
 run_test "metrics: port in use is one sentence and exit 4" test_port_in_use
 run_test "metrics: bad --metrics addresses are refused" test_bad_listen_addresses
