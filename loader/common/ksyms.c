@@ -62,6 +62,17 @@ static bool parse_line(char *line, uint64_t *addr, const char **name, size_t *le
 	return true;
 }
 
+/* ~120k lines: read in large pieces, not stdio's 1 KiB here (5,000 read
+ * calls for the whole file, each a turn of the kernel's iterator). */
+static FILE *open_kallsyms(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (f)
+		setvbuf(f, NULL, _IOFBF, 1 << 16);
+	return f;
+}
+
 int vx_ksyms_load(void)
 {
 	char line[512];
@@ -74,7 +85,7 @@ int vx_ksyms_load(void)
 	if (checked)
 		return access_err;
 	checked = true;
-	f = fopen("/proc/kallsyms", "re");
+	f = open_kallsyms();
 	if (!f) {
 		access_err = -errno;
 		pr_warn("cannot read /proc/kallsyms (%s): kernel addresses are shown as numbers",
@@ -120,12 +131,9 @@ int vx_ksyms_build(void)
 	built = true;
 	if ((table_err = vx_ksyms_load()))
 		return table_err;
-	f = fopen("/proc/kallsyms", "re");
+	f = open_kallsyms();
 	if (!f)
 		return table_err = -errno;
-	/* ~120k lines: read them in large pieces, not stdio's 1 KiB here
-	 * (5,000 read calls, each a pass of the kernel's iterator). */
-	setvbuf(f, NULL, _IOFBF, 1 << 16);
 	while (fgets(line, sizeof(line), f)) {
 		const char *name;
 		uint64_t addr;
@@ -222,7 +230,7 @@ uint64_t vx_ksym_addr(const char *name)
 				return syms[i].addr;
 		return 0;
 	}
-	f = fopen("/proc/kallsyms", "re");
+	f = open_kallsyms();
 	if (!f)
 		return 0;
 	while (!found && fgets(line, sizeof(line), f)) {

@@ -34,6 +34,7 @@
 #include "findings.h"
 #include "inventory.h"
 #include "json.h"
+#include "ksyms.h"
 #include "log.h"
 #include "loop.h"
 #include "names.h"
@@ -729,6 +730,8 @@ int cmd_diagnose(struct vx_opts *o)
 		gap(&d, "%s",
 		    "no netfilter rule counters could be read: drops are not matched "
 		    "to rules");
+	/* Drops are named from it: built before the window, not in it. */
+	vx_ksyms_build();
 	snap_devices(&d, false);
 	snap_csum(&d, false);
 	d.start_ns = vx_now_ns();
