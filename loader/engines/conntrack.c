@@ -243,6 +243,28 @@ static struct mnl_socket *open_nfnl(unsigned int groups)
 	return nl;
 }
 
+static void close_ns(struct ct_nsstate *s)
+{
+	if (s->ev)
+		mnl_socket_close(s->ev);
+	if (s->req)
+		mnl_socket_close(s->req);
+	if (s->max_fd >= 0)
+		close(s->max_fd);
+}
+
+/* Namespace @i was deleted after it was chosen (`ip netns del` between
+ * the listing and here): it is left out, as if it had never been listed,
+ * rather than stopping the engine. -ENOENT when none is left. */
+static int drop_gone(struct vx_ct *ct, int i)
+{
+	pr_info("conntrack: namespace %s is gone; left out", vx_ns_label_of(ct->ns[i].name));
+	close_ns(&ct->ns[i]);
+	memmove(&ct->ns[i], &ct->ns[i + 1], (size_t)(ct->n - i - 1) * sizeof(ct->ns[0]));
+	ct->n--;
+	return ct->n ? 0 : -ENOENT;
+}
+
 int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n, char *err,
 	       size_t errlen)
 {
@@ -261,7 +283,7 @@ int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n,
 		return -ENOMEM;
 	}
 	for (int i = 0; i < n; i++) {
-		struct ct_nsstate *s = &ct->ns[i];
+		struct ct_nsstate *s = &ct->ns[ct->n];
 		uint32_t count, max;
 		int saved;
 
@@ -271,6 +293,8 @@ int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n,
 		snprintf(s->name, sizeof(s->name), "%s", names[i]);
 		s->inum = vx_netns_inum(s->name);
 		ret = vx_netns_enter(s->name, &saved);
+		if (ret == -ENOENT && !drop_gone(ct, ct->n - 1))
+			continue;
 		if (ret) {
 			snprintf(err, errlen, "cannot enter network namespace '%s': %s", s->name,
 				 vx_strerror(ret));
@@ -482,6 +506,10 @@ static int open_events(struct vx_ct *ct, char *why, size_t len)
 		struct ct_nsstate *s = &ct->ns[i];
 		int saved, ret = vx_netns_enter(s->name, &saved);
 
+		if (ret == -ENOENT && !drop_gone(ct, i)) {
+			i--;
+			continue;
+		}
 		if (ret) {
 			snprintf(why, len, "cannot enter network namespace '%s': %s", s->name,
 				 vx_strerror(ret));
@@ -746,13 +774,7 @@ void vx_ct_close(struct vx_ct *ct)
 	for (int i = 4; i >= 0; i--)
 		bpf_link__destroy(ct->links[i]);
 	vx_conntrack__destroy(ct->skel);
-	for (int i = 0; i < ct->n; i++) {
-		if (ct->ns[i].ev)
-			mnl_socket_close(ct->ns[i].ev);
-		if (ct->ns[i].req)
-			mnl_socket_close(ct->ns[i].req);
-		if (ct->ns[i].max_fd >= 0)
-			close(ct->ns[i].max_fd);
-	}
+	for (int i = 0; i < ct->n; i++)
+		close_ns(&ct->ns[i]);
 	free(ct);
 }
