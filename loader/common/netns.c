@@ -15,6 +15,7 @@
 
 #include <linux/nsfs.h>
 
+#include "log.h"
 #include "netns.h"
 
 #define NETNS_RUN_DIR "/run/netns"
@@ -64,6 +65,14 @@ int vx_netns_enter(const char *name, int *saved)
 	close(fd);
 	*saved = cur;
 	return 0;
+}
+
+bool vx_netns_gone(const char *who, const char *spec, int err)
+{
+	if (err != -ENOENT || !spec || !spec[0])
+		return false;
+	pr_info("%s: namespace %s is gone; left out", who, spec);
+	return true;
 }
 
 void vx_netns_leave(int saved)

@@ -5,6 +5,7 @@
 #ifndef VXRAY_NETNS_H
 #define VXRAY_NETNS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "opts.h"
@@ -17,6 +18,13 @@ int vx_netns_path(const char *spec, char *path, size_t len);
  * vx_netns_leave(). Returns 0 or a negative errno (-ENOENT: no such name). */
 int vx_netns_enter(const char *name, int *saved);
 void vx_netns_leave(int saved);
+/* Whether @err (from entering or checking @spec) says the namespace is
+ * gone: a namespace vxray chose itself (--all-netns, or every named one
+ * when none is given) can be deleted between the listing and the use.
+ * Such a one is said once, at info level, and the caller leaves it out
+ * as if it had never been listed; a namespace the user named is not
+ * passed here, its absence is an error. */
+bool vx_netns_gone(const char *who, const char *spec, int err);
 /* Names of every namespace in /run/netns, sorted; returns the count. */
 int vx_netns_list(char names[][VX_NETNS_NAME_MAX], int max);
 /* The namespace's inode number (what BPF sees as net->ns.inum), 0 on error. */

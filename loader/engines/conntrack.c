@@ -258,7 +258,6 @@ static void close_ns(struct ct_nsstate *s)
  * rather than stopping the engine. -ENOENT when none is left. */
 static int drop_gone(struct vx_ct *ct, int i)
 {
-	pr_info("conntrack: namespace %s is gone; left out", vx_ns_label_of(ct->ns[i].name));
 	close_ns(&ct->ns[i]);
 	memmove(&ct->ns[i], &ct->ns[i + 1], (size_t)(ct->n - i - 1) * sizeof(ct->ns[0]));
 	ct->n--;
@@ -293,7 +292,7 @@ int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n,
 		snprintf(s->name, sizeof(s->name), "%s", names[i]);
 		s->inum = vx_netns_inum(s->name);
 		ret = vx_netns_enter(s->name, &saved);
-		if (ret == -ENOENT && !drop_gone(ct, ct->n - 1))
+		if (vx_netns_gone("conntrack", s->name, ret) && !drop_gone(ct, ct->n - 1))
 			continue;
 		if (ret) {
 			snprintf(err, errlen, "cannot enter network namespace '%s': %s", s->name,
@@ -506,7 +505,7 @@ static int open_events(struct vx_ct *ct, char *why, size_t len)
 		struct ct_nsstate *s = &ct->ns[i];
 		int saved, ret = vx_netns_enter(s->name, &saved);
 
-		if (ret == -ENOENT && !drop_gone(ct, i)) {
+		if (vx_netns_gone("conntrack", s->name, ret) && !drop_gone(ct, i)) {
 			i--;
 			continue;
 		}

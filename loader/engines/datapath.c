@@ -136,15 +136,19 @@ struct vx_dp_watched *dp_add_watch(struct vx_dp *dp, int inst, int ifindex, cons
 static int pick(struct vx_dp *dp, char (*names)[VX_NETNS_NAME_MAX], char *err, size_t errlen)
 {
 	const struct vx_opts *o = dp->po.o;
-	int n = 0, ret;
+	int n = 0, n_chosen, ret;
 
 	for (int i = 0; i < o->n_netns; i++) {
-		if ((ret = vx_netns_check(o->netns[i], err, errlen))) {
+		ret = vx_netns_check(o->netns[i], err, errlen);
+		if (o->all_netns && vx_netns_gone("datapath", o->netns[i], ret))
+			continue;
+		if (ret) {
 			pr_err("%s", err);
 			return ret;
 		}
 		snprintf(names[n++], VX_NETNS_NAME_MAX, "%s", o->netns[i]);
 	}
+	n_chosen = n;
 	for (int i = 0; i < o->n_ifaces; i++) {
 		/* NETNS:IFACE with a namespace that is not there: say that,
 		 * not what listing its devices then fails with. */
@@ -163,7 +167,12 @@ static int pick(struct vx_dp *dp, char (*names)[VX_NETNS_NAME_MAX], char *err, s
 			dup |= !strcmp(names[i], names[j]);
 		if (dup)
 			continue;
-		if ((ret = vx_inventory_collect(&dp->inv, names[i]))) {
+		ret = vx_inventory_collect(&dp->inv, names[i]);
+		if (o->all_netns && vx_netns_gone("datapath", names[i], ret)) {
+			names[i][0] = '\0'; /* vxray's own: already an instance */
+			continue;
+		}
+		if (ret) {
 			pr_err("cannot list the VXLAN devices in %s: %s", vx_ns_label_of(names[i]),
 			       strerror(-ret));
 			return ret;
@@ -225,8 +234,8 @@ static int pick(struct vx_dp *dp, char (*names)[VX_NETNS_NAME_MAX], char *err, s
 	}
 	/* --auto --netns X with no device yet in X still gets an instance,
 	 * so devices created there later are followed. */
-	for (int i = 0; o->auto_attach && i < o->n_netns; i++)
-		if (inst_for(dp, o->netns[i]) < 0)
+	for (int i = 0; o->auto_attach && i < n_chosen; i++)
+		if (inst_for(dp, names[i]) < 0)
 			goto too_many;
 	if (!dp->n_w && !o->all_netns) {
 		pr_err("nothing to watch: name interfaces with -i [NETNS:]IFACE or use --auto "
@@ -347,7 +356,7 @@ int dp_open_tc_socket(struct vx_dp *dp, struct vx_dp_inst *in)
 	int saved, err;
 
 	if ((err = vx_netns_enter(in->netns, &saved)))
-		return err;
+		return err == -ENOENT && dp->po.o->all_netns ? 0 : err; /* attaching says it */
 	in->nl = vx_tcnl_open();
 	err = in->nl ? 0 : -errno;
 	vx_netns_leave(saved);
@@ -501,6 +510,8 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 	};
 	int saved, err = vx_netns_enter(in->netns, &saved);
 
+	if (dp_ns_lost(dp, in, err))
+		return 0;
 	if (err) {
 		pr_err("cannot enter %s to attach to %s: %s%s", dp_inst_label(in), w->name,
 		       vx_strerror(err), fd_hint(err));

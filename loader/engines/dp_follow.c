@@ -440,8 +440,13 @@ int dp_open_monitor(struct vx_dp *dp, struct vx_dp_inst *in)
 						     0);
 	int saved, err = vx_netns_enter(in->netns, &saved);
 
-	if (err)
+	if (err == -ENOENT)
+		return err; /* gone: the caller says so */
+	if (err) {
+		pr_err("cannot enter %s to follow its link events: %s", dp_inst_label(in),
+		       vx_strerror(err));
 		return err;
+	}
 	in->mon = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	err = in->mon && !mnl_socket_bind(in->mon, groups, MNL_SOCKET_AUTOPID) ? 0 : -errno;
 	vx_netns_leave(saved);
@@ -474,9 +479,14 @@ int vx_dp_follow(struct vx_dp *dp, struct vx_loop *loop)
 			return err;
 		}
 	}
-	for (int i = 0; i < dp->n_inst; i++)
-		if ((err = dp_open_monitor(dp, &dp->inst[i])))
+	for (int i = 0; i < dp->n_inst; i++) {
+		struct vx_dp_inst *in = &dp->inst[i];
+
+		if (in->gone || in->dead)
+			continue;
+		if ((err = dp_open_monitor(dp, in)) && !dp_ns_lost(dp, in, err))
 			return err;
+	}
 	/* Namespaces deleted, created again, or new, with --auto. */
 	return dp->po.o->auto_attach ? dp_follow_netns(dp) : 0;
 }

@@ -97,5 +97,9 @@ int dp_open_monitor(struct vx_dp *dp, struct vx_dp_inst *in);
  * mount holds any more is let go, and with --all-netns one that holds a
  * VXLAN device is followed as it appears. */
 int dp_follow_netns(struct vx_dp *dp);
+/* With --all-netns, @in's namespace was deleted between the scan that
+ * chose it and the step at hand (-ENOENT entering it): let it go as if it
+ * had been deleted while followed. Returns whether it was so. */
+bool dp_ns_lost(struct vx_dp *dp, struct vx_dp_inst *in, int err);
 
 #endif

@@ -285,6 +285,17 @@ static void ns_ended(struct vx_dp *dp, struct vx_dp_inst *in)
 		dp_unload_inst(in);
 }
 
+bool dp_ns_lost(struct vx_dp *dp, struct vx_dp_inst *in, int err)
+{
+	if (err != -ENOENT || !dp->po.o->all_netns || !in->netns[0] || in->gone || in->dead)
+		return false;
+	if (vx_netns_is_name(in->netns))
+		ns_vanished(dp, in);
+	else
+		ns_ended(dp, in);
+	return true;
+}
+
 static const struct vx_nsent *scan_find(const struct vx_nsent *ns, int n, uint32_t inum)
 {
 	for (int i = 0; i < n; i++)

@@ -346,6 +346,33 @@ test_all_netns() {
 	wait_grep "$f" "network namespace $C was deleted" || fail "the deleted $C was not let go: $(grep -v '"type"' "$f" | tail -5)"
 }
 
+# Namespaces holding a VXLAN device, added and deleted as fast as `ip`
+# goes, until $TMP/stop exists: some vanish between the scan that lists
+# them and the attach.
+churn() {
+	local i=0 n
+	while [[ ! -e $TMP/stop ]]; do
+		n=$P-ch$((i++ % 3))
+		ip netns add "$n" 2>/dev/null
+		ip -n "$n" link add vx0 type vxlan id 42 dstport 4789 local 127.0.0.1 2>/dev/null
+		ip netns del "$n"
+	done
+}
+
+test_all_netns_churn() {
+	require_root
+	trap 'touch $TMP/stop; wait; for i in 0 1 2; do ip netns del $P-ch$i 2>/dev/null; done' EXIT
+	local k out rc gone=0
+	churn &
+	for k in 1 2 3 4 5 6 7 8; do
+		out=$("$VXRAY" encap --auto --all-netns --summary -d 300ms 2>&1)
+		rc=$?
+		assert_eq "$rc" 0 "exit code of run $k with namespaces coming and going: $out"
+		grep -qE "datapath: namespace $P-ch[0-2] is gone; left out" <<<"$out" && gone=$((gone + 1))
+	done
+	echo "  $gone of 8 runs met a namespace deleted while they started"
+}
+
 # bad VALUE SENTENCE [COMMAND [RC]]: vxray exits RC (2, a usage error, by
 # default; 4 for a namespace that is not there) saying SENTENCE.
 bad() {
@@ -379,4 +406,5 @@ run_test "topology: summary per namespace incarnation: named, old one gone once,
 run_test "topology: --netns pid:PID, /proc/PID/ns/net and -i pid:PID:IFACE on an unshare -n namespace" test_unnamed
 run_test "topology: policy --netns pid:PID reads that namespace's rules" test_policy_unnamed
 run_test "topology: --all-netns follows namespaces created later and lets them go" test_all_netns
+run_test "topology: --all-netns leaves out a namespace deleted while it starts" test_all_netns_churn
 run_test "topology: bad --netns values, one sentence each" test_bad_netns
