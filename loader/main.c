@@ -92,8 +92,8 @@ static const struct vx_cmd commands[] = {
 	  "kernel, a cap on label sets per metric family. Keeps a rolling healthy\n"
 	  "latency baseline per device and stage in --state-dir (default\n"
 	  "/var/lib/vxray/baseline.json) that `vxray diagnose` uses. Its --sample\n"
-	  "auto times every packet up to about 1024 a second per hook and CPU (a\n"
-	  "view's: 8192), 1 in N above: always on, it takes fewer stamps.",
+	  "auto times every packet up to about 1024 a second per hook and CPU (the\n"
+	  "latency view's: 8192), 1 in N above: always on, it takes fewer stamps.",
 	  VX_OPT_BACKEND | VX_OPT_METRICS | VX_OPT_ALLNS | VX_OPT_STATE | VX_OPT_SAMPLE |
 		  VX_OPT_XMITLAT,
 	  cmd_agent },
@@ -246,9 +246,10 @@ static void usage(FILE *f)
 		"      --sample auto|N            latency, diagnose, agent: time 1 in N packets\n"
 		"                                 (N a power of two; 1: every packet, for a short\n"
 		"                                 investigation); auto (default) times every packet\n"
-		"                                 up to ~8k per second and CPU, 1 in N above. The\n"
-		"                                 same packets at every hook and on both hosts, by a\n"
-		"                                 hash of the packet; counters stay exact\n"
+		"                                 up to ~8k per second and CPU (agent, diagnose:\n"
+		"                                 ~1k), 1 in N above. The same packets at every\n"
+		"                                 hook and on both hosts, by a hash of the packet;\n"
+		"                                 counters stay exact\n"
 		"      --xmit-latency             agent: also time vxlan_xmit and vxlan_rcv (their\n"
 		"                                 hooks run for every frame every device of the\n"
 		"                                 node sends: off by default; `latency` has them)\n"

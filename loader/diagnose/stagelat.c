@@ -63,9 +63,16 @@ int vx_stagelat_start(struct vx_stagelat *s, const struct vx_opts *o,
 	for (int i = 0; i < n; i++)
 		memcpy(s->dpo.netns[i], names[i], VX_NETNS_NAME_MAX);
 	vx_dp_init(&s->dp, &po);
-	if ((ret = vx_dp_pick(&s->dp)) ||
-	    (ret = vx_lathooks_open(&s->hooks, VX_BACKEND_AUTO, o->sample, false, NULL, NULL)) ||
-	    (ret = vx_dp_load(&s->dp)) || (ret = vx_dp_attach(&s->dp))) {
+	ret = vx_dp_pick(&s->dp);
+	if (!ret)
+		ret = vx_lathooks_open(&s->hooks, VX_BACKEND_AUTO, o->sample, false, NULL, NULL);
+	/* Histograms only, as the agent's: its aim (vxray.h). */
+	s->hooks.sample_tshift = VX_SAMPLE_HIST_SHIFT;
+	if (!ret)
+		ret = vx_dp_load(&s->dp);
+	if (!ret)
+		ret = vx_dp_attach(&s->dp);
+	if (ret) {
 		vx_dp_close(&s->dp);
 		vx_lathooks_close(&s->hooks);
 		return ret;

@@ -279,7 +279,7 @@ int cmd_agent(struct vx_opts *o)
 		ret = vx_lathooks_open(&a.hooks, VX_BACKEND_AUTO, o->sample, o->xmit_stage, NULL,
 				       NULL);
 	/* Always on: fewer stamps a second than a view's (vxray.h). */
-	a.hooks.sample_tshift = VX_SAMPLE_AGENT_SHIFT;
+	a.hooks.sample_tshift = VX_SAMPLE_HIST_SHIFT;
 	if (!ret)
 		ret = vx_dp_load(&a.dp);
 	if (!ret)

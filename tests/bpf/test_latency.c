@@ -818,7 +818,7 @@ static void test_sampling_auto(void **state)
 	assert_int_equal(max_shift(e, NS_A), 0);
 }
 
-/* The agent's aim (VX_SAMPLE_AGENT_SHIFT, namespace A's copy here)
+/* The agent's aim (VX_SAMPLE_HIST_SHIFT, namespace A's copy here)
  * against a view's (B's): a rate between the two, about 4000 packets a
  * second through each, leaves B timing every packet and thins A's. */
 static void test_sampling_agent_aim(void **state)
@@ -870,7 +870,7 @@ static int setup_auto_pair(void **state, uint8_t max, uint8_t tshift_a, uint8_t 
 
 static int setup_agent_aim(void **state)
 {
-	return setup_auto_pair(state, VX_SAMPLE_SHIFT_MAX, VX_SAMPLE_AGENT_SHIFT, 0);
+	return setup_auto_pair(state, VX_SAMPLE_SHIFT_MAX, VX_SAMPLE_HIST_SHIFT, 0);
 }
 
 static int setup_auto(void **state)
