@@ -278,8 +278,12 @@ static void ns_ended(struct vx_dp *dp, struct vx_dp_inst *in)
 	const char *label = dp_inst_label(in);
 
 	ns_let_go(dp, in);
-	pr_info("network namespace %s (%s) is gone: no process or mount holds it any more", label,
-		in->netns);
+	if (strcmp(label, in->netns))
+		pr_info("network namespace %s (%s) is gone: no process or mount holds it any more",
+			label, in->netns);
+	else
+		pr_info("network namespace %s is gone: no process or mount holds it any more",
+			label);
 	in->dead = true;
 	if (in != dp->inst)
 		dp_unload_inst(in);
