@@ -60,7 +60,9 @@ int vx_netns_enter(const char *name, int *saved)
 
 		close(fd);
 		close(cur);
-		return err;
+		/* A name whose file holds no namespace: being added or
+		 * deleted (vx_netns_check). */
+		return err == -EINVAL && vx_netns_is_name(name) ? -ENOENT : err;
 	}
 	close(fd);
 	*saved = cur;
@@ -185,6 +187,16 @@ int vx_netns_check(const char *name, char *err, size_t errlen)
 	}
 	type = ioctl(fd, NS_GET_NSTYPE);
 	close(fd);
+	if (type < 0 && vx_netns_is_name(name)) {
+		/* `ip netns add` creates the file before it mounts the
+		 * namespace there, `ip netns del` unmounts it before it
+		 * removes the file. */
+		snprintf(err, errlen,
+			 "network namespace '%s' does not exist: %s holds none (being added or "
+			 "deleted); `ip netns list` shows the names vxray can use",
+			 name, path);
+		return -ENOENT;
+	}
 	if (type < 0) {
 		snprintf(err, errlen, "'%s' is not a network namespace file: give " SPEC_FORMS,
 			 path);

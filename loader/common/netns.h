@@ -19,11 +19,12 @@ int vx_netns_path(const char *spec, char *path, size_t len);
 int vx_netns_enter(const char *name, int *saved);
 void vx_netns_leave(int saved);
 /* Whether @err (from entering or checking @spec) says the namespace is
- * gone: a namespace vxray chose itself (--all-netns, or every named one
- * when none is given) can be deleted between the listing and the use.
- * Such a one is said once, at info level, and the caller leaves it out
- * as if it had never been listed; a namespace the user named is not
- * passed here, its absence is an error. */
+ * gone. A namespace vxray chose itself (--all-netns, or every named one
+ * when none is given), or one already found to exist, can be deleted
+ * between the listing and its use: such a one is said once, at info
+ * level, and the caller leaves it out as if it had never been listed.
+ * A namespace the user named that is not there at the start is not
+ * passed here: that is an error. */
 bool vx_netns_gone(const char *who, const char *spec, int err);
 /* Names of every namespace in /run/netns, sorted; returns the count. */
 int vx_netns_list(char names[][VX_NETNS_NAME_MAX], int max);

@@ -355,8 +355,11 @@ int dp_open_tc_socket(struct vx_dp *dp, struct vx_dp_inst *in)
 {
 	int saved, err;
 
-	if ((err = vx_netns_enter(in->netns, &saved)))
-		return err == -ENOENT && dp->po.o->all_netns ? 0 : err; /* attaching says it */
+	err = vx_netns_enter(in->netns, &saved);
+	if (dp_ns_lost(dp, in, err))
+		return 0;
+	if (err)
+		return err;
 	in->nl = vx_tcnl_open();
 	err = in->nl ? 0 : -errno;
 	vx_netns_leave(saved);
