@@ -34,4 +34,19 @@ static __always_inline long vx_agg_add(void *map, const void *key, __u64 delta)
 	return 0;
 }
 
+/* The value at @key in hash map @map, created as @zero when it is not
+ * there: for values larger than one counter (totals with a maximum,
+ * histograms). Another CPU may create the key between the lookup and the
+ * insert: ours then fails and the second lookup finds theirs. NULL: the
+ * map is full. */
+static __always_inline void *vx_lookup_or_init(void *map, const void *key, const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
 #endif

@@ -7,6 +7,7 @@
 #ifndef VX_DATAPATH_BPF_H
 #define VX_DATAPATH_BPF_H
 
+#include "vx_flow.bpf.h"
 #include "vx_parse.h"
 #include "vx_cap.bpf.h"
 #include "vx_lat.bpf.h"
@@ -54,14 +55,8 @@ struct {
 	__type(value, struct vx_tun_val);
 } vxp_tun SEC(".maps");
 
-/* The flow table (struct vx_flow_key). LRU: bounded whatever the number of
- * flows; a flow evicted before it retransmits falls back to the route. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, struct vx_flow_key);
-	__type(value, struct vx_flow_val);
-} vxp_flow SEC(".maps");
+/* The flow table (vx_flow.bpf.h). */
+VX_FLOW_MAP(vxp_flow);
 
 /* VXLAN device (namespace, ifindex) -> VNI | VX_DEV_F_*, filled by the
  * loader: the frames on a VXLAN device are the inner ones and carry no

@@ -6,6 +6,7 @@
 #ifndef VX_LAT_BPF_H
 #define VX_LAT_BPF_H
 
+#include "vx_agg.bpf.h"
 #include "vxray.h"
 
 /* Identity -> last stamp, direct-mapped (struct vx_stamp_slot in vxray.h
@@ -247,13 +248,9 @@ static __always_inline void vx_lat_sample(__u32 netns, __u32 ifindex, __u32 vni,
 	struct vx_lat_hist *h;
 	__u64 i;
 
-	h = bpf_map_lookup_elem(&vxl_hist, &k);
-	if (!h) {
-		bpf_map_update_elem(&vxl_hist, &k, &vxl_zero, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&vxl_hist, &k);
-		if (!h)
-			return;
-	}
+	h = vx_lookup_or_init(&vxl_hist, &k, &vxl_zero);
+	if (!h)
+		return;
 	h->count++;
 	h->sum_ns += d;
 	if (d > h->max_ns)

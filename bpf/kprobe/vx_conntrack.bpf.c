@@ -20,6 +20,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "../kprobe/vx_conntrack.h"
+#include "vx_agg.bpf.h"
 #include "vx_rb.bpf.h"
 
 #define NF_DROP 0
@@ -93,15 +94,10 @@ static __always_inline void count(__u32 netns, __u8 proto, enum field f)
 
 	if (!in_scope(netns))
 		return;
-	c = bpf_map_lookup_elem(&vxc_counts, &k);
+	c = vx_lookup_or_init(&vxc_counts, &k, &zero);
 	if (!c) {
-		/* BPF_NOEXIST: another CPU may have created it meanwhile. */
-		bpf_map_update_elem(&vxc_counts, &k, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&vxc_counts, &k);
-		if (!c) {
-			lost();
-			return;
-		}
+		lost();
+		return;
 	}
 	switch (f) {
 	case F_ALLOC: __sync_fetch_and_add(&c->alloc, 1); break;

@@ -16,6 +16,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "vx_agg.bpf.h"
+#include "vx_flow.bpf.h"
 #include "vx_retrans.h"
 #include "vxray.h"
 
@@ -69,12 +71,7 @@ static __always_inline void count_lost(void)
 /* The datapath's flow table, shared by the loader in counting mode (a
  * one-entry map of its own otherwise, never read): the VNI a flow's
  * packets carried, learned from its SYN or SYN-ACK. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, struct vx_flow_key);
-	__type(value, struct vx_flow_val);
-} vxr_flow SEC(".maps");
+VX_FLOW_MAP(vxr_flow);
 
 /* Counting mode's totals. Keys are never deleted: a value is cumulative,
  * and a retransmit that finds the map full is counted in vxr_lost. */
@@ -113,16 +110,10 @@ static __always_inline void count(const struct vxr_event *e)
 	k.size = e->kind == VXR_SYNACK	    ? VXR_SZ_SYNACK :
 		 e->mss && e->len >= e->mss ? VXR_SZ_FULL :
 					      VXR_SZ_SMALL;
-	v = bpf_map_lookup_elem(&vxr_count, &k);
+	v = vx_lookup_or_init(&vxr_count, &k, &zero);
 	if (!v) {
-		/* Another CPU may add the key first: then ours fails, and
-		 * the lookup finds theirs. */
-		bpf_map_update_elem(&vxr_count, &k, &zero, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&vxr_count, &k);
-		if (!v) {
-			count_lost();
-			return;
-		}
+		count_lost();
+		return;
 	}
 	__sync_fetch_and_add(&v->n, 1);
 	/* Racy: a maximum, off by one instant at worst. */
