@@ -20,14 +20,16 @@
 #include "retranssrc.h"
 #include "vx_retrans.skel.h"
 
-#define MAX_ROUTES 256
+/* Destinations already looked up, open addressing on a hash of the
+ * destination: as many as counting mode has keys, which it reads every
+ * interval; the one beyond is asked again each time. Routes do not
+ * change within a run as far as a diagnosis cares, and a route lookup
+ * is a netlink round trip. */
+#define ROUTE_SLOTS VXR_COUNT_KEYS
 
-/* A destination already looked up: routes do not change within a run as
- * far as a diagnosis cares, and a route lookup per event is a netlink
- * round trip. */
 struct route {
 	uint32_t netns;
-	uint16_t family;
+	uint16_t family; /* 0: a free slot */
 	uint8_t daddr[16];
 	int dev; /* index into inv->devs, -1: not through a tunnel */
 };
@@ -39,8 +41,7 @@ struct vx_retranssrc {
 	const char *backend;
 	const struct vx_inventory *inv;
 	struct vx_retrans_tun *tun; /* one per inv->devs entry */
-	struct route routes[MAX_ROUTES];
-	int n_routes;
+	struct route routes[ROUTE_SLOTS];
 	vx_retrans_cb cb;
 	void *ctx;
 	int flow_fd;		 /* the datapath's vxp_flow, -1: none */
@@ -55,12 +56,18 @@ static int tunnel_of(struct vx_retranssrc *s, const struct vxr_event *e)
 {
 	const char *ns = vx_ns_label(e->netns);
 	int oif = 0, dev = -1, alen = e->family == AF_INET ? 4 : 16, err = -ENOENT;
+	uint32_t h = e->netns * 0x9e3779b1u ^ e->family;
+	struct route *free = NULL;
 
-	for (int i = 0; i < s->n_routes; i++) {
-		struct route *rt = &s->routes[i];
+	for (int i = 0; i < alen; i++)
+		h = (h ^ e->daddr[i]) * 0x01000193u;
+	for (int i = 0; i < ROUTE_SLOTS && !free; i++) {
+		struct route *rt = &s->routes[(h + (uint32_t)i) % ROUTE_SLOTS];
 
-		if (rt->netns == e->netns && rt->family == e->family &&
-		    !memcmp(rt->daddr, e->daddr, (size_t)alen))
+		if (!rt->family)
+			free = rt;
+		else if (rt->netns == e->netns && rt->family == e->family &&
+			 !memcmp(rt->daddr, e->daddr, (size_t)alen))
 			return rt->dev;
 	}
 	/* Only vxray's own namespace and one with a live name can be asked;
@@ -72,13 +79,11 @@ static int tunnel_of(struct vx_retranssrc *s, const struct vxr_event *e)
 	for (int i = 0; !err && i < s->inv->n; i++)
 		if (s->inv->devs[i].netns_inum == e->netns && s->inv->devs[i].ifindex == oif)
 			dev = i;
-	if (s->n_routes < MAX_ROUTES) {
-		struct route *rt = &s->routes[s->n_routes++];
-
-		rt->netns = e->netns;
-		rt->family = e->family;
-		memcpy(rt->daddr, e->daddr, (size_t)alen);
-		rt->dev = dev;
+	if (free) {
+		free->netns = e->netns;
+		free->family = e->family;
+		memcpy(free->daddr, e->daddr, (size_t)alen);
+		free->dev = dev;
 	}
 	return dev;
 }

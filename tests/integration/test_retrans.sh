@@ -119,6 +119,29 @@ test_fdb_remote_from_flow_table() {
 		"the FDB peer as the remote VTEP, from the flow table"
 }
 
+# A flow that began before vxray: its SYN never met the datapath, so the
+# flow table does not know it, and the route to its destination names the
+# tunnel (the cache of destinations looked up, retranssrc.c).
+test_flow_before_start() {
+	require_root
+	lab setup >/dev/null && lab scenario 4 >/dev/null || fail "lab scenario 4"
+	local f g out
+	f=$(mktemp) g=$(mktemp)
+	ip netns exec "$B" timeout 12 socat -u TCP-LISTEN:5012,reuseaddr /dev/null &
+	sleep 0.3
+	ip netns exec "$A" timeout 10 sh -c '{ sleep 4; head -c 200000 /dev/zero; } | socat -u - TCP:172.16.0.2:5012' 2>/dev/null &
+	sleep 0.5
+	start_tracing "$f" --netns "$A" -d 60s -j || fail "vxray did not start: $(cat "$f")"
+	sleep 6
+	stop_tracing "$f" >"$g"
+	out=$(cat "$g")
+	rm -f "$g"
+	wait
+	assert_match "$out" '^rc=0' "vxray retrans exits 0"
+	assert_match "$out" '"type":"retrans",.*"inner_dport":5012,.*"full_size":true,"tunnel":\{"device":"vxlan100","vni":100,' \
+		"a retransmit of the flow begun before vxray, on its tunnel by the route"
+}
+
 # The classic tracepoints, where the kernel has tp_btf too (test knob).
 test_classic_tracepoint() {
 	require_root
@@ -190,4 +213,5 @@ run_test "retrans: --netns scoping in the kernel" test_scoped_elsewhere
 run_test "retrans: --backend kprobe is not a retrans backend" test_bad_backend
 run_test "retrans: classic tracepoint fallback" test_classic_tracepoint
 run_test "retrans: an FDB peer's VTEP from the datapath's flow table" test_fdb_remote_from_flow_table
+run_test "retrans: a flow begun before vxray, on its tunnel by the route" test_flow_before_start
 run_test "retrans: SYNACK retransmits of a half-open handshake" test_synack
