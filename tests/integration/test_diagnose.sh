@@ -211,7 +211,7 @@ test_vxlan_device_queue() {
 	require_root
 	command -v iperf3 >/dev/null || skip "iperf3 is not installed"
 	lab setup >/dev/null && lab heal >/dev/null || fail "lab setup"
-	local out
+	local out i rtt=0
 	ip netns exec "$P-a" tc qdisc add dev vxlan100 root tbf rate 5mbit burst 3000 latency 1ms ||
 		fail "cannot shape vxlan100"
 	ip netns exec "$P-b" timeout 40 iperf3 -s -p 5208 >/dev/null 2>&1 &
@@ -219,7 +219,16 @@ test_vxlan_device_queue() {
 	sleep 0.3
 	ip netns exec "$P-a" timeout 30 iperf3 -c 172.16.0.2 -u -b 8M -l 1200 -t 25 -p 5208 >/dev/null 2>&1 &
 	bg $!
-	sleep 1
+	# Until the queue stands: on a busy machine iperf3's start can take
+	# seconds, and a window whose first third saw an empty queue judges
+	# the rest against that (the overlay round trip "rose").
+	for ((i = 0; i < 40; i++)); do
+		rtt=$(ip netns exec "$P-a" ping -c 3 -i 0.05 -W 1 -q 172.16.0.2 2>/dev/null |
+			awk -F/ '/rtt/ { printf "%d", $5 * 1000 }')
+		((${rtt:-0} >= 1000)) && break
+		sleep 0.25
+	done
+	((${rtt:-0} >= 1000)) || fail "the shaped queue never stood: overlay RTT ${rtt:-?} us"
 	out=$(diag "$P" -j)
 	kill_bgs
 	ip netns exec "$P-a" tc qdisc del dev vxlan100 root
