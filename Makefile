@@ -61,7 +61,7 @@ BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(foreach s,$(BPF_SRCS),$(BUILD)/skel/$(notdir $(s:.bpf.c=.skel.h)))
 # The benchmark's baselines (bench/bpf/: empty programs on vxray's hooks)
 # and programs that only the BPF tests load (tests/bpf/progs/): never in
-# vxray. test_latency.c also takes its floor from vx_bench_tc.
+# vxray.
 BENCH_BPF_SRCS := $(wildcard bench/bpf/*.bpf.c)
 BENCH_SKELS    := $(foreach s,$(BENCH_BPF_SRCS),$(BUILD)/skel/$(notdir $(s:.bpf.c=.skel.h)))
 TEST_BPF_SRCS  := $(wildcard tests/bpf/progs/*.bpf.c)

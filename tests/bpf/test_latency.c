@@ -26,7 +26,6 @@
 #include "datapath.h"
 #include "maputil.h"
 #include "vxray.h"
-#include "vx_bench_tc.skel.h"
 #include "vx_tc.skel.h"
 #include "vx_xdp.skel.h"
 
@@ -578,59 +577,6 @@ static void test_disabled(void **state)
 	env_free(e);
 }
 
-static double ns_per_run(int fd, const struct frame *f, int repeat)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = (uint32_t)f->n,
-		    .repeat = repeat);
-
-	if (bpf_prog_test_run_opts(fd, &o))
-		fail_msg("test run: %s", strerror(errno));
-	return (double)o.duration;
-}
-
-/* The cost of the join at a hook that ends one stage and starts the next
- * (underlay egress: lookup, histogram, counters, restamp), beside an empty
- * tc program and the same program with latency off, in one run; the best
- * of five rounds each, as the machine is shared. What latency adds is
- * asserted (at most half again the datapath's own parse, measured ~20%);
- * the ratio to the empty program is printed for the benchmark report. */
-static void test_cost(void **state)
-{
-	NEED_ROOT();
-	struct env *e = *state, *off = env_new(0);
-	struct vx_bench_tc *empty = vx_bench_tc__open_and_load();
-	struct frame in = inner(30, 30000), out = outer(30, 30000);
-	double t_empty = 1e9, t_off = 1e9, t_on = 1e9, t_clock = 1e9;
-	const int repeat = 200000;
-
-	assert_non_null(empty);
-	for (int r = 0; r < 5; r++) {
-		double a, b, c, d;
-
-		/* Each round starts from a fresh encap stamp, so the
-		 * measured runs are a match followed by restamps. */
-		run(e->a->progs.vx_tc_vx_out, &in);
-		a = ns_per_run(bpf_program__fd(empty->progs.vxb_tc_empty), &out, repeat);
-		b = ns_per_run(bpf_program__fd(off->a->progs.vx_tc_ul_out), &out, repeat);
-		c = ns_per_run(bpf_program__fd(e->a->progs.vx_tc_ul_out), &out, repeat);
-		d = ns_per_run(bpf_program__fd(empty->progs.vxb_tc_ktime), &out, repeat);
-		t_empty = a < t_empty ? a : t_empty;
-		t_clock = d < t_clock ? d : t_clock;
-		t_off = b < t_off ? b : t_off;
-		t_on = c < t_on ? c : t_on;
-	}
-	printf("# cost per packet: empty %.1f ns, latency off %.1f ns (%.2fx), on %.1f ns (%.2fx), clock read %.1f ns\n",
-	       t_empty, t_off, t_off / t_empty, t_on, t_on / t_empty, t_clock - t_empty);
-	vx_bench_tc__destroy(empty);
-	env_free(off);
-	/* Under qemu's software emulation (the 6.1 guest) timings are noise. */
-	if (getenv("VMTEST"))
-		skip();
-	/* With latency off the datapath reads no clock; on, it does: that
-	 * read (the timestamp-only program over the empty one) is latency's. */
-	assert_true(t_on <= 1.5 * t_off + 10 + (t_clock - t_empty));
-}
-
 /* ---- sampling ----------------------------------------------------------- */
 
 /* Two ends sampling at different fixed rates: A 1 in 8, B 1 in 2. */
@@ -921,7 +867,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sampling_auto, setup_auto, teardown_sampled),
 		cmocka_unit_test_setup_teardown(test_sampling_agent_aim, setup_agent_aim,
 						teardown_sampled),
-		cmocka_unit_test_setup_teardown(test_cost, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("latency", tests, NULL, NULL);
