@@ -69,11 +69,22 @@ int vx_netns_enter(const char *name, int *saved)
 	return 0;
 }
 
-bool vx_netns_gone(const char *who, const char *spec, int err)
+#define GONE_SAID 16
+
+bool vx_netns_gone(const char *spec, int err)
 {
+	/* The names already said; past GONE_SAID, a gone one may be said
+	 * again. */
+	static char said[GONE_SAID][VX_NETNS_NAME_MAX];
+	static unsigned int n_said;
+
 	if (err != -ENOENT || !spec || !spec[0])
 		return false;
-	pr_info("%s: namespace %s is gone; left out", who, spec);
+	for (unsigned int i = 0; i < n_said && i < GONE_SAID; i++)
+		if (!strcmp(said[i], spec))
+			return true;
+	snprintf(said[n_said++ % GONE_SAID], VX_NETNS_NAME_MAX, "%s", spec);
+	pr_info("namespace %s is gone; left out", spec);
 	return true;
 }
 

@@ -22,10 +22,11 @@ void vx_netns_leave(int saved);
  * gone. A namespace vxray chose itself (--all-netns, or every named one
  * when none is given), or one already found to exist, can be deleted
  * between the listing and its use: such a one is said once, at info
- * level, and the caller leaves it out as if it had never been listed.
+ * level, however many parts of vxray meet it, and each caller leaves it
+ * out as if it had never been listed.
  * A namespace the user named that is not there at the start is not
  * passed here: that is an error. */
-bool vx_netns_gone(const char *who, const char *spec, int err);
+bool vx_netns_gone(const char *spec, int err);
 /* Names of every namespace in /run/netns, sorted; returns the count. */
 int vx_netns_list(char names[][VX_NETNS_NAME_MAX], int max);
 /* The namespace's inode number (what BPF sees as net->ns.inum), 0 on error. */

@@ -292,7 +292,7 @@ int vx_ct_open(struct vx_ct **out, const char names[][VX_NETNS_NAME_MAX], int n,
 		snprintf(s->name, sizeof(s->name), "%s", names[i]);
 		s->inum = vx_netns_inum(s->name);
 		ret = vx_netns_enter(s->name, &saved);
-		if (vx_netns_gone("conntrack", s->name, ret) && !drop_gone(ct, ct->n - 1))
+		if (vx_netns_gone(s->name, ret) && !drop_gone(ct, ct->n - 1))
 			continue;
 		if (ret) {
 			snprintf(err, errlen, "cannot enter network namespace '%s': %s", s->name,
@@ -505,7 +505,7 @@ static int open_events(struct vx_ct *ct, char *why, size_t len)
 		struct ct_nsstate *s = &ct->ns[i];
 		int saved, ret = vx_netns_enter(s->name, &saved);
 
-		if (vx_netns_gone("conntrack", s->name, ret) && !drop_gone(ct, i)) {
+		if (vx_netns_gone(s->name, ret) && !drop_gone(ct, i)) {
 			i--;
 			continue;
 		}

@@ -140,7 +140,7 @@ static int pick(struct vx_dp *dp, char (*names)[VX_NETNS_NAME_MAX], char *err, s
 
 	for (int i = 0; i < o->n_netns; i++) {
 		ret = vx_netns_check(o->netns[i], err, errlen);
-		if (o->all_netns && vx_netns_gone("datapath", o->netns[i], ret))
+		if (o->all_netns && vx_netns_gone(o->netns[i], ret))
 			continue;
 		if (ret) {
 			pr_err("%s", err);
@@ -168,8 +168,12 @@ static int pick(struct vx_dp *dp, char (*names)[VX_NETNS_NAME_MAX], char *err, s
 		if (dup)
 			continue;
 		ret = vx_inventory_collect(&dp->inv, names[i]);
-		if (o->all_netns && vx_netns_gone("datapath", names[i], ret)) {
-			names[i][0] = '\0'; /* vxray's own: already an instance */
+		if (o->all_netns && vx_netns_gone(names[i], ret)) {
+			/* Left out of the list: no instance for it. */
+			memmove(names[i], names[i + 1], (size_t)(n - i - 1) * sizeof(*names));
+			n_chosen -= i < n_chosen;
+			n--;
+			i--;
 			continue;
 		}
 		if (ret) {

@@ -299,7 +299,7 @@ int vx_drop_scope_build(struct vx_opts *o, struct vxd_scope_key *s, int *n, uint
 	}
 	for (int i = 0; i < o->n_netns; i++) {
 		ret = vx_netns_check(o->netns[i], err, sizeof(err));
-		if (o->all_netns && vx_netns_gone("drops", o->netns[i], ret))
+		if (o->all_netns && vx_netns_gone(o->netns[i], ret))
 			continue;
 		if (ret) {
 			pr_err("%s", err);
