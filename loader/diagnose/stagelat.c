@@ -65,9 +65,8 @@ int vx_stagelat_start(struct vx_stagelat *s, const struct vx_opts *o,
 	vx_dp_init(&s->dp, &po);
 	ret = vx_dp_pick(&s->dp);
 	if (!ret)
-		ret = vx_lathooks_open(&s->hooks, VX_BACKEND_AUTO, o->sample, false, NULL, NULL);
-	/* Histograms only, as the agent's: its aim (vxray.h). */
-	s->hooks.sample_tshift = VX_SAMPLE_HIST_SHIFT;
+		ret = vx_lathooks_open(&s->hooks, VX_BACKEND_AUTO, o->sample, VX_LATHOOKS_HIST,
+				       NULL, NULL);
 	if (!ret)
 		ret = vx_dp_load(&s->dp);
 	if (!ret)

@@ -101,17 +101,19 @@ static int try_load(struct vx_lathooks *h, enum vx_backend be, bool rcv, bool de
 	return err;
 }
 
-int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, bool xmit,
+int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, unsigned int flags,
 		     vx_hook_cb cb, void *ctx)
 {
 	static const enum vx_backend order[] = { VX_BACKEND_FENTRY, VX_BACKEND_KPROBE,
 						 VX_BACKEND_TRACEPOINT };
+	bool xmit = flags & VX_LATHOOKS_XMIT;
 	size_t len = 0;
 	int err;
 
 	memset(h, 0, sizeof(*h));
 	h->events = cb != NULL;
 	h->sample = sample;
+	h->sample_tshift = flags & VX_LATHOOKS_HIST ? VX_SAMPLE_HIST_SHIFT : 0;
 	h->cb = cb;
 	h->ctx = ctx;
 	for (size_t i = 0; xmit && i < sizeof(order) / sizeof(order[0]); i++) {

@@ -37,7 +37,7 @@ struct vx_lathooks {
 	bool events;		  /* struct vx_hook_event records asked for */
 	uint8_t sample;		  /* VX_SAMPLE_*: which calls and packets are timed */
 	uint8_t sample_tshift;	  /* auto's aim, 2^this stamps a second and CPU;
-				   * 0: VX_SAMPLE_TARGET. Set after open. */
+				   * 0: VX_SAMPLE_TARGET */
 	unsigned int refused;	  /* bit (enum vx_backend - 1): xmit backends
 				   * the kernel refused */
 	char why[256];		  /* why better xmit backends were refused */
@@ -46,17 +46,26 @@ struct vx_lathooks {
 	struct ring_buffer *rb; /* vx_lathooks_add_to_loop() with events */
 };
 
+/* What vx_lathooks_open() loads, and for whom. */
+enum {
+	VX_LATHOOKS_XMIT = 1 << 0, /* vxlan_xmit's (and vxlan_rcv's) hooks */
+	VX_LATHOOKS_HIST = 1 << 1, /* histograms only, always on: auto sampling
+				    * aims at 2^VX_SAMPLE_HIST_SHIFT stamps a second */
+};
+
 /* Load and attach; @be forces the xmit backend (VX_BACKEND_AUTO: best
- * first), and without @xmit only the delivery hook loads (vxlan_xmit's and
- * vxlan_rcv's programs run for every frame every device of the host sends,
- * a cost a view that does not read those stages need not pay); @sample (VX_SAMPLE_*, 0 with a @cb)
- * says which calls and packets are timed, here and in the datapath that vx_lathooks_dp_config()
- * joins to these hooks; a @cb also gets one struct vx_hook_event per timed vxlan_xmit
- * and vxlan_rcv and per TCP segment delivered through a watched VXLAN
- * device (`vxray trace`), once vx_lathooks_add_to_loop() ran. Failure to get either stage is not
- * fatal: the stages that could not be hooked are reported missing. Returns a negative errno only
- * when a forced backend is refused, having printed why. */
-int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, bool xmit,
+ * first). Without VX_LATHOOKS_XMIT in @flags only the delivery hook loads
+ * (vxlan_xmit's and vxlan_rcv's programs run for every frame every device
+ * of the host sends, a cost a view that does not read those stages need
+ * not pay). @sample (VX_SAMPLE_*, 0 with a @cb) says which calls and
+ * packets are timed, here and in the datapath that vx_lathooks_dp_config()
+ * joins to these hooks; a @cb also gets one struct vx_hook_event per timed
+ * vxlan_xmit and vxlan_rcv and per TCP segment delivered through a watched
+ * VXLAN device (`vxray trace`), once vx_lathooks_add_to_loop() ran. Failure
+ * to get either stage is not fatal: the stages that could not be hooked are
+ * reported missing. Returns a negative errno only when a forced backend is
+ * refused, having printed why. */
+int vx_lathooks_open(struct vx_lathooks *h, enum vx_backend be, uint8_t sample, unsigned int flags,
 		     vx_hook_cb cb, void *ctx);
 /* The event ring in @loop (with a callback); 0 or a negative errno. */
 int vx_lathooks_add_to_loop(struct vx_lathooks *h, struct vx_loop *loop);

@@ -276,10 +276,9 @@ int cmd_agent(struct vx_opts *o)
 	 * AUTO: a refused backend falls through to the next, and no backend
 	 * at all is a health metric, never a reason to stop. */
 	if (!ret)
-		ret = vx_lathooks_open(&a.hooks, VX_BACKEND_AUTO, o->sample, o->xmit_stage, NULL,
-				       NULL);
-	/* Always on: fewer stamps a second than a view's (vxray.h). */
-	a.hooks.sample_tshift = VX_SAMPLE_HIST_SHIFT;
+		ret = vx_lathooks_open(&a.hooks, VX_BACKEND_AUTO, o->sample,
+				       (o->xmit_stage ? VX_LATHOOKS_XMIT : 0) | VX_LATHOOKS_HIST,
+				       NULL, NULL);
 	if (!ret)
 		ret = vx_dp_load(&a.dp);
 	if (!ret)
@@ -297,6 +296,7 @@ int cmd_agent(struct vx_opts *o)
 	open_basestate(&a);
 
 	ret = vx_loop_init(&loop, o->duration_ns, o->interval_ns, on_tick, &a);
+	loop.drain_ns = 0; /* metrics are refreshed on the tick */
 	if (!ret)
 		ret = vx_dp_add_to_loop(&a.dp, &loop);
 	if (!ret && a.drops)

@@ -240,7 +240,8 @@ int cmd_latency(struct vx_opts *o)
 	}
 	vx_dp_init(&x->dp, &po);
 	if ((ret = vx_dp_pick(&x->dp)) ||
-	    (ret = vx_lathooks_open(&x->hooks, o->backend, o->sample, true, NULL, NULL)) ||
+	    (ret = vx_lathooks_open(&x->hooks, o->backend, o->sample, VX_LATHOOKS_XMIT, NULL,
+				    NULL)) ||
 	    (ret = vx_dp_load(&x->dp)) || (ret = vx_dp_attach(&x->dp))) {
 		ret = ret == -EOPNOTSUPP ? VX_EXIT_FAIL : vx_exit_code(ret);
 		goto out;

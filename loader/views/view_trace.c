@@ -711,7 +711,7 @@ int cmd_trace(struct vx_opts *o)
 		goto out;
 	}
 	/* vxlan_xmit, vxlan_rcv and delivery: a refused backend is not fatal. */
-	if (vx_lathooks_open(&t->hooks, o->backend, 0, true, on_hook_event, t))
+	if (vx_lathooks_open(&t->hooks, o->backend, 0, VX_LATHOOKS_XMIT, on_hook_event, t))
 		vx_lathooks_close(&t->hooks);
 	if ((ret = vx_dp_load(&t->dp)) || (ret = vx_dp_attach(&t->dp))) {
 		ret = vx_exit_code(ret);
