@@ -22,6 +22,7 @@ int vx_loop_init(struct vx_loop *l, uint64_t duration_ns, uint64_t interval_ns, 
 		return -errno;
 	l->interval_ns = interval_ns ? interval_ns : 1000000000ULL;
 	l->deadline_ns = duration_ns ? vx_now_ns() + duration_ns : 0;
+	l->drain_ns = VX_LOOP_DRAIN_NS;
 	l->tick = tick;
 	l->tick_ctx = tick_ctx;
 	return 0;
@@ -91,7 +92,7 @@ int vx_loop_run(struct vx_loop *l)
 {
 	struct epoll_event evs[16];
 	uint64_t next_tick = vx_now_ns() + l->interval_ns, last_tick = 0;
-	uint64_t next_drain = vx_now_ns() + VX_LOOP_DRAIN_NS;
+	uint64_t next_drain = l->drain_ns ? vx_now_ns() + l->drain_ns : UINT64_MAX;
 	int ret = 0;
 
 	/* Startup is over: enum names are copied out; the parsed kernel BTF
@@ -128,7 +129,7 @@ int vx_loop_run(struct vx_loop *l)
 			if ((ret = drain_ringbufs(l)) < 0)
 				goto out;
 			fflush(stdout);
-			next_drain = now + VX_LOOP_DRAIN_NS;
+			next_drain = now + l->drain_ns;
 		}
 		if (now >= next_tick) {
 			if ((ret = drain_ringbufs(l)) < 0)

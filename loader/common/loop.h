@@ -43,6 +43,12 @@ struct vx_loop {
 	struct vx_loop_src src[VX_LOOP_MAX_FDS];
 	uint64_t interval_ns;
 	uint64_t deadline_ns; /* 0: none */
+	/* How often rings are drained and stdout flushed between ticks:
+	 * VX_LOOP_DRAIN_NS from vx_loop_init(). 0 for a command that prints
+	 * nothing between ticks (the agent, diagnose): it then sleeps until
+	 * a source is readable or the tick, instead of waking 50 times a
+	 * second with nothing to do; a ring an eighth full still wakes it. */
+	uint64_t drain_ns;
 	vx_tick_cb tick;
 	void *tick_ctx;
 };

@@ -723,7 +723,6 @@ int cmd_diagnose(struct vx_opts *o)
 	start_engines(&d);
 	dp_start(&d);
 	start_retrans(&d);
-
 	vx_dropev_snap_rules(&d.drops_ev, (const char(*)[VX_NETNS_NAME_MAX])d.names, d.n_names,
 			     false);
 	if (!d.drops_ev.have_rules)
@@ -736,6 +735,7 @@ int cmd_diagnose(struct vx_opts *o)
 	snap_csum(&d, false);
 	d.start_ns = vx_now_ns();
 	ret = vx_loop_init(&loop, d.window_ns, NSEC_PER_SEC / 2, on_tick, &d);
+	loop.drain_ns = 0; /* the report comes at the end */
 	if (!ret && d.drops)
 		ret = vx_dropsrc_add_to_loop(d.drops, &loop);
 	if (!ret && d.rt)

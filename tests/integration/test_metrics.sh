@@ -282,6 +282,29 @@ ids() {
 	grep -h "^$1_id:" /proc/"$2"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -un
 }
 
+# wakeups PID: the voluntary context switches of PID's threads so far.
+wakeups() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }'; }
+
+# An agent on an idle node sleeps until a source speaks or its interval
+# ends: it does not poll (a 20 ms ring drain would be 50 wakeups a second
+# for rings the agent does not have).
+test_idle_agent_sleeps() {
+	require_root
+	local w0 w1
+	TMP=$(mktemp -d)
+	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	start_agent "$TMP/agent.log" --netns "$A" --netns "$B"
+	sleep 1
+	w0=$(wakeups "$AGENT_PID")
+	sleep 4
+	w1=$(wakeups "$AGENT_PID")
+	# 8 ticks of --interval 500ms in 4 s; polling would be 200.
+	[[ $((w1 - w0)) -le 24 ]] || fail "the idle agent woke $((w1 - w0)) times in 4 s (8 ticks)"
+	kill -0 "$AGENT_PID" || fail "the agent stopped: $(tail -3 "$TMP/agent.log")"
+}
+
 test_sigkill_leaves_nothing() {
 	require_root
 	local progs links left i
@@ -572,5 +595,6 @@ run_test "metrics: port in use is one sentence and exit 4" test_port_in_use
 run_test "metrics: bad --metrics addresses are refused" test_bad_listen_addresses
 run_test "metrics: only /metrics is served, on loopback" test_only_metrics_path
 run_test "metrics: [::1]:PORT serves over IPv6 loopback only" test_ipv6_listen
+run_test "metrics: an idle agent sleeps between its ticks" test_idle_agent_sleeps
 run_test "metrics: SIGKILL of the agent leaves no program or link behind" test_sigkill_leaves_nothing
 echo "1..$T_N"
