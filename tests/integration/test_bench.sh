@@ -109,6 +109,9 @@ test_throughput_rows() {
 		assert_match "$(row "$k")" "^\| $k( \| [0-9]+\.[0-9]{3} \([0-9]+\.[0-9]{3}-[0-9]+\.[0-9]{3}\)){5} \|$" "the toggled row for $k"
 		k="${k%%,*}: the configuration's own processes, % of one CPU while attached (median)"
 		assert_match "$(row "$k")" "^\| ${k//[()]/.}( \| [0-9]+(\.[0-9]+)?){5} \|$" "the processes' CPU row for ${k%%:*}"
+		# (f) and (g) toggled against the parse floor itself.
+		k="${k%%:*}: against (p) instead of nothing, beyond the floor"
+		assert_match "$(row "$k")" "^\| ${k//[()]/.} \| - \| - \| base( \| [0-9]+\.[0-9]{3} \([0-9]+\.[0-9]{3}-[0-9]+\.[0-9]{3}\)){2} \|$" "the beyond-the-floor row for ${k%%:*}"
 	done
 	# Where CPU 1's time per packet goes, under each of (a) (e) (p) (f).
 	for k in total bpf wakeup rest; do
