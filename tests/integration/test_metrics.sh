@@ -54,6 +54,16 @@ start_agent() {
 	fail "the agent did not start serving"
 }
 
+# agent_on_lab ARGS...: a fresh lab (no fault) and the agent on both its
+# namespaces, stopped and $TMP removed on exit.
+agent_on_lab() {
+	TMP=$(mktemp -d)
+	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
+	lab heal >/dev/null 2>&1
+	lab setup >/dev/null || fail "lab setup"
+	start_agent "$TMP/agent.log" --netns "$A" --netns "$B" "$@"
+}
+
 scrape() { curl -sf --max-time 5 "http://127.0.0.1:$AGENT_PORT/metrics"; }
 
 # value SCRAPE SERIES-PREFIX: the value of the one series that starts so.
@@ -287,32 +297,26 @@ wakeups() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_swi
 
 # An agent on an idle node sleeps until a source speaks or its interval
 # ends: it does not poll (a 20 ms ring drain would be 50 wakeups a second
-# for rings the agent does not have).
+# for rings the agent does not have). No tick falls in the 4 s counted;
+# what wakes it then is its sources, among them /run/netns, where suites
+# running beside this one add and delete namespaces (a few a second).
 test_idle_agent_sleeps() {
 	require_root
 	local w0 w1
-	TMP=$(mktemp -d)
-	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
-	lab heal >/dev/null 2>&1
-	lab setup >/dev/null || fail "lab setup"
-	start_agent "$TMP/agent.log" --netns "$A" --netns "$B"
+	agent_on_lab --interval 10s
 	sleep 1
 	w0=$(wakeups "$AGENT_PID")
 	sleep 4
 	w1=$(wakeups "$AGENT_PID")
-	# 8 ticks of --interval 500ms in 4 s; polling would be 200.
-	[[ $((w1 - w0)) -le 24 ]] || fail "the idle agent woke $((w1 - w0)) times in 4 s (8 ticks)"
+	# Polling: 200 or more.
+	[[ $((w1 - w0)) -le 60 ]] || fail "the idle agent woke $((w1 - w0)) times in 4 s without a tick"
 	kill -0 "$AGENT_PID" || fail "the agent stopped: $(tail -3 "$TMP/agent.log")"
 }
 
 test_sigkill_leaves_nothing() {
 	require_root
 	local progs links left i
-	TMP=$(mktemp -d)
-	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
-	lab heal >/dev/null 2>&1
-	lab setup >/dev/null || fail "lab setup"
-	start_agent "$TMP/agent.log" --netns "$A" --netns "$B"
+	agent_on_lab
 	progs=$(ids prog "$AGENT_PID")
 	links=$(ids link "$AGENT_PID")
 	[[ $(wc -w <<<"$progs") -ge 4 ]] || fail "the agent holds only these programs: $progs"
@@ -431,11 +435,7 @@ test_agent_sampling() {
 	require_root
 	command -v iperf3 >/dev/null || skip "iperf3 is not installed"
 	local out before after n e0 d0 e1 d1 offered timed joined one_in secs=3 i
-	TMP=$(mktemp -d)
-	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
-	lab heal >/dev/null 2>&1
-	lab setup >/dev/null || fail "lab setup"
-	start_agent "$TMP/agent.log" --netns "$A" --netns "$B"
+	agent_on_lab
 	# 1 packet/s: each ping within one --interval (500 ms) of the next.
 	ip netns exec "$A" ping -q -c 3 -i 1 -W 1 172.16.0.2 >/dev/null || fail "pings through the tunnel"
 	sleep 1
@@ -541,13 +541,9 @@ test_agent_retransmits() {
 test_agent_latency_hooks() {
 	require_root
 	local out
-	TMP=$(mktemp -d)
-	trap 'stop $AGENT_PID; rm -rf "$TMP"' EXIT
-	lab heal >/dev/null 2>&1
-	lab setup >/dev/null || fail "lab setup"
 	# By default no vxlan_xmit hook: it would run for every frame every
 	# device of the node sends.
-	start_agent "$TMP/agent.log" --netns "$A" --netns "$B"
+	agent_on_lab
 	tcp_ab 1000000
 	sleep 1.5
 	out=$(scrape) || fail "no scrape from 127.0.0.1:$AGENT_PORT"
