@@ -19,47 +19,69 @@ struct {
 	__type(value, struct vx_stamp_slot);
 } vxl_stamp SEC(".maps");
 
-/* One bit per vxl_stamp slot, set while it may hold a stamp: what a hook
- * that could end a stage reads first. The stamp table is 4 MiB, so a slot
- * read is a cache miss; this is 8 KiB and stays in the cache (a byte per
- * slot, 64 KiB, cost 40-60 ns a packet under a flood). An unsampled packet
- * with no stamp to end reads nothing else. Set and cleared without atomics
- * (BPF has them only from cpu v3): two CPUs changing bits of one word in
- * the same instant can undo each other, which costs one join (the join
- * rate shows it) or one needless slot read. */
+/* Which vxl_stamp slots may hold a stamp: what a hook that could end a
+ * stage reads first. The stamp table is 4 MiB, so a slot read is a cache
+ * miss; an unsampled packet with no stamp to end reads nothing else. Two
+ * levels in one value: a bit per slot (fine, 8 KiB: one line in 128 at
+ * random per read, 34 ns a packet under a flood), and a bit per fine word,
+ * set while the word is not 0 (any, 128 bytes: two lines that stay in the
+ * cache). Under sampling few slots hold a stamp at a time, so a read
+ * mostly ends at a clear bit of any. Set and cleared without atomics (BPF
+ * has them only from cpu v3): two CPUs changing bits of one word in the
+ * same instant can undo each other, which costs one join (the join rate
+ * shows it) or one needless slot read. */
+#define VX_BUSY_WORDS (VX_STAMP_SLOTS / 64)
+struct vx_busy {
+	__u64 any[VX_BUSY_WORDS / 64];
+	__u64 w[VX_BUSY_WORDS];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VX_STAMP_SLOTS / 64);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct vx_busy);
 } vxl_busy SEC(".maps");
 
-static __always_inline __u64 *vx_busy_word(__u32 h, __u64 *bit)
+static __always_inline struct vx_busy *vx_busy_get(void)
 {
-	__u32 k = h & (VX_STAMP_SLOTS - 1), w = k >> 6;
+	__u32 zero = 0;
 
-	*bit = 1ull << (k & 63);
-	return bpf_map_lookup_elem(&vxl_busy, &w);
+	return bpf_map_lookup_elem(&vxl_busy, &zero);
 }
 
 /* Whether the slot of hash @h may hold a stamp. */
 static __always_inline bool vx_stamp_busy(__u32 h)
 {
-	__u64 bit, *w = vx_busy_word(h, &bit);
+	__u32 k = h & (VX_STAMP_SLOTS - 1), w = k >> 6;
+	struct vx_busy *b = vx_busy_get();
 
-	return !w || (*w & bit);
+	if (!b)
+		return true;
+	if (!(b->any[w >> 6] & (1ull << (w & 63))))
+		return false;
+	return b->w[w] & (1ull << (k & 63));
 }
 
 static __always_inline void vx_stamp_mark(__u32 h, __u8 on)
 {
-	__u64 bit, *w = vx_busy_word(h, &bit);
+	__u32 k = h & (VX_STAMP_SLOTS - 1), w = k >> 6;
+	__u64 bit = 1ull << (k & 63), abit = 1ull << (w & 63), v;
+	struct vx_busy *b = vx_busy_get();
 
-	if (!w || !!(*w & bit) == on)
+	if (!b)
 		return;
-	if (on)
-		*w |= bit;
-	else
-		*w &= ~bit;
+	v = b->w[w];
+	if (on) {
+		if (!(v & bit))
+			b->w[w] = v | bit;
+		if (!(b->any[w >> 6] & abit))
+			b->any[w >> 6] |= abit;
+	} else if (v & bit) {
+		b->w[w] = v &= ~bit;
+		if (!v)
+			b->any[w >> 6] &= ~abit;
+	}
 }
 
 /* Flows with a delivery stamp on its way (slot: vx_dflow()): the low 32
@@ -174,7 +196,7 @@ static __always_inline struct vx_lat_cnt *vx_lat_counters(void)
 
 static __always_inline void vx_lat_add(struct vx_lat_cnt *cnt, __u32 stage, __u32 c, __u64 n)
 {
-	__u32 i = stage * VX_L__MAX + c;
+	__u32 i = c * VX_ST__MAX + stage;
 
 	if (cnt && i < VX_ST__MAX * VX_L__MAX)
 		cnt->c[i] += n;

@@ -416,8 +416,10 @@ static inline __u32 vx_rate_row(__u32 netns)
 	return (netns * 0x9e3779b1u) >> (32 - VX_RATE_ROW_BITS);
 }
 
-/* vxl_cnt's one per-CPU value: counter @c of stage @s is c[s * VX_L__MAX + c];
- * then this CPU's auto-sampling state. */
+/* vxl_cnt's one per-CPU value: counter @c of stage @s is c[c * VX_ST__MAX + s],
+ * so that one counter of every stage shares a line (a packet adds to
+ * VX_L_OFFERED of up to four stages: one line, not four); then this
+ * CPU's auto-sampling state. */
 struct vx_lat_cnt {
 	__u64 c[VX_ST__MAX * VX_L__MAX];
 	__u64 calls; /* xmit/rcv calls timed or not: their 1 in 2^shift */

@@ -134,7 +134,7 @@ int vx_dp_lat_counts(const struct vx_dp *dp, struct vx_lat_counts *out)
 		err = -errno;
 	for (int c = 0; !err && c < ncpu; c++) {
 		for (int k = 0; k < VX_ST__MAX * VX_L__MAX; k++)
-			out->c[k / VX_L__MAX][k % VX_L__MAX] += vals[c].c[k];
+			out->c[k % VX_ST__MAX][k / VX_ST__MAX] += vals[c].c[k];
 		for (int r = 0; r < VX_RATE_ROWS; r++)
 			for (int a = 0; a < VX_AT__MAX; a++) {
 				uint32_t s = vals[c].rate[r][a].shift;
