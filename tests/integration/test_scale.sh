@@ -57,6 +57,7 @@ agent() {
 	"$VXRAY" agent "$@" --metrics 127.0.0.1:0 --interval 500ms --state-dir "$TMP/state" \
 		>"$log" 2>&1 &
 	AGENT_PID=$!
+	AGENT_LOG=$log
 	PIDS+=("$AGENT_PID")
 	for ((i = 0; i < 300; i++)); do
 		AGENT_PORT=$(grep -o 'http://127\.0\.0\.1:[0-9]*/metrics; watching' "$log" | head -1 |
@@ -88,7 +89,9 @@ wait_watched() {
 		[[ $w == "$2" ]] && return 0
 		sleep 0.25
 	done
-	fail "the agent watches ${w:-no} interfaces in $1, not $2"
+	# What the agent said about the namespace, and whether it still
+	# answers: a failure here must say which of the two went wrong.
+	fail "the agent watches ${w:-no} interfaces in $1, not $2; its metrics $(metrics >/dev/null && echo answer || echo "do not answer"); its lines on $1: $(grep -F -- "$1" "$AGENT_LOG" | tail -3 | paste -sd'|'); its last line: $(tail -1 "$AGENT_LOG")"
 }
 
 # encap NS DEV: packets the agent counted leaving through DEV in NS.
