@@ -417,9 +417,9 @@ static inline __u32 vx_rate_row(__u32 netns)
 }
 
 /* vxl_cnt's one per-CPU value: counter @c of stage @s is c[c * VX_ST__MAX + s],
- * so that one counter of every stage shares a line (a packet adds to
- * VX_L_OFFERED of up to four stages: one line, not four); then this
- * CPU's auto-sampling state. */
+ * so that one counter of every stage sits on a line or two (a packet adds
+ * to VX_L_OFFERED of up to four stages: not four lines); then this CPU's
+ * auto-sampling state. */
 struct vx_lat_cnt {
 	__u64 c[VX_ST__MAX * VX_L__MAX];
 	__u64 calls; /* xmit/rcv calls timed or not: their 1 in 2^shift */
