@@ -196,7 +196,7 @@ static __always_inline struct vx_lat_cnt *vx_lat_counters(void)
 
 static __always_inline void vx_lat_add(struct vx_lat_cnt *cnt, __u32 stage, __u32 c, __u64 n)
 {
-	__u32 i = c * VX_ST__MAX + stage;
+	__u32 i = vx_lat_idx(stage, c);
 
 	if (cnt && i < VX_ST__MAX * VX_L__MAX)
 		cnt->c[i] += n;

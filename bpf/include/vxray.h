@@ -416,10 +416,17 @@ static inline __u32 vx_rate_row(__u32 netns)
 	return (netns * 0x9e3779b1u) >> (32 - VX_RATE_ROW_BITS);
 }
 
-/* vxl_cnt's one per-CPU value: counter @c of stage @s is c[c * VX_ST__MAX + s],
- * so that one counter of every stage sits on a line or two (a packet adds
- * to VX_L_OFFERED of up to four stages: not four lines); then this CPU's
- * auto-sampling state. */
+/* Where counter @c (enum vx_lat_counter) of stage @s sits in struct
+ * vx_lat_cnt's c[]: counter-major, so that one counter of every stage sits
+ * on a line or two (a packet adds to VX_L_OFFERED of up to four stages:
+ * not four lines). */
+static inline __u32 vx_lat_idx(__u32 s, __u32 c)
+{
+	return c * VX_ST__MAX + s;
+}
+
+/* vxl_cnt's one per-CPU value: counter @c of stage @s is c[vx_lat_idx(s, c)];
+ * then this CPU's auto-sampling state. */
 struct vx_lat_cnt {
 	__u64 c[VX_ST__MAX * VX_L__MAX];
 	__u64 calls; /* xmit/rcv calls timed or not: their 1 in 2^shift */

@@ -133,8 +133,9 @@ int vx_dp_lat_counts(const struct vx_dp *dp, struct vx_lat_counts *out)
 	if (bpf_map_lookup_elem(fd, &zero, vals))
 		err = -errno;
 	for (int c = 0; !err && c < ncpu; c++) {
-		for (int k = 0; k < VX_ST__MAX * VX_L__MAX; k++)
-			out->c[k % VX_ST__MAX][k / VX_ST__MAX] += vals[c].c[k];
+		for (int s = 0; s < VX_ST__MAX; s++)
+			for (int k = 0; k < VX_L__MAX; k++)
+				out->c[s][k] += vals[c].c[vx_lat_idx(s, k)];
 		for (int r = 0; r < VX_RATE_ROWS; r++)
 			for (int a = 0; a < VX_AT__MAX; a++) {
 				uint32_t s = vals[c].rate[r][a].shift;

@@ -233,7 +233,7 @@ static uint64_t lat_cnt(struct env *e, uint32_t stage, uint32_t c)
 	assert_non_null(vals);
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(e->a->maps.vxl_cnt), &zero, vals), 0);
 	for (int i = 0; i < ncpu; i++)
-		sum += vals[i].c[c * VX_ST__MAX + stage];
+		sum += vals[i].c[vx_lat_idx(stage, c)];
 	free(vals);
 	return sum;
 }
