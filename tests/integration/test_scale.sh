@@ -91,7 +91,7 @@ wait_watched() {
 	done
 	# What the agent said about the namespace, and whether it still
 	# answers: a failure here must say which of the two went wrong.
-	fail "the agent watches ${w:-no} interfaces in $1, not $2; its metrics $(metrics >/dev/null && echo answer || echo "do not answer"); its lines on $1: $(grep -F -- "$1" "$AGENT_LOG" | tail -3 | paste -sd'|'); its last line: $(tail -1 "$AGENT_LOG")"
+	fail "the agent watches ${w:-no} interfaces in $1, not $2; its metrics $(metrics >/dev/null && echo answer || echo "do not answer"); its lines on $1: $(grep -wF -- "$1" "$AGENT_LOG" | tail -3 | paste -sd'|'); its last line: $(tail -1 "$AGENT_LOG")"
 }
 
 # encap NS DEV: packets the agent counted leaving through DEV in NS.
