@@ -2,7 +2,9 @@
 /* The underlay latency finding; see findings.h. Two kinds of evidence:
  * - against a baseline: a stage's median now against the same stage in
  *   --baseline, else in the window's first third (a fault that began
- *   during the window);
+ *   during the window); a rise spent in the tunnel ends (an encap or
+ *   decap stage, the overlay round trip while the underlay's own stays
+ *   fast) is named there, not on the underlay;
  * - needing no earlier run, for a fault that was there before vxray
  *   started: the wire stage (sender's underlay egress to receiver's
  *   underlay ingress, both on this host, one clock) of a tunnel A->B
@@ -53,21 +55,117 @@ static bool grew(double now_us, double base_us)
 	return now_us >= VX_LAT_FACTOR * base_us && now_us - base_us >= VX_LAT_MIN_DELTA_US;
 }
 
+/* The tunnel of @l's namespace whose underlay (encap) or VXLAN device
+ * (decap) @l was measured at. */
+static const struct vx_ev_tunnel *stage_tunnel(const struct vx_evidence *ev,
+					       const struct vx_ev_lat *l)
+{
+	bool encap = !strcmp(l->stage, "encap");
+
+	for (int i = 0; i < ev->n_tun; i++)
+		if (!strcmp(ev->tun[i].netns, l->netns) &&
+		    !strcmp(encap ? ev->tun[i].underlay : ev->tun[i].device, l->device))
+			return &ev->tun[i];
+	return NULL;
+}
+
+/* The slowest encap or decap stage at the ends in @a's and @b's (may be
+ * NULL) namespaces: where the tunnel ends spend their time. */
+static const struct vx_ev_lat *slowest_end_stage(const struct vx_evidence *ev,
+						 const struct vx_ev_tunnel *a,
+						 const struct vx_ev_tunnel *b)
+{
+	const struct vx_ev_lat *m = NULL;
+
+	for (int k = 0; k < ev->n_lat; k++) {
+		const struct vx_ev_lat *l = &ev->lat[k];
+
+		if (l->samples && (!strcmp(l->stage, "encap") || !strcmp(l->stage, "decap")) &&
+		    (!strcmp(l->netns, a->netns) || (b && !strcmp(l->netns, b->netns))) &&
+		    (!m || l->p50_us > m->p50_us))
+			m = l;
+	}
+	return m;
+}
+
+/* @excess_us more on tunnel @t's overlay round trip than on its
+ * underlay's is spent in the tunnel ends. vxray's own programs add to
+ * the overlay's round trip too (a millisecond under an emulated CPU):
+ * when the peer is watched here, the ends' own stages must show at least
+ * half of it. */
+static bool ends_show(const struct vx_evidence *ev, const struct vx_ev_tunnel *t, double excess_us)
+{
+	const struct vx_ev_tunnel *peer = t->peer >= 0 ? &ev->tun[t->peer] : NULL;
+	const struct vx_ev_lat *end = slowest_end_stage(ev, t, peer);
+
+	return !peer || (end && end->p50_us >= excess_us / 2);
+}
+
+static void ends_next(struct vx_finding *f, const struct vx_ev_tunnel *t)
+{
+	snprintf(f->next, sizeof(f->next),
+		 "The time is spent between overlay and underlay, not on the path: "
+		 "a queue on %s (`tc -s qdisc show dev %s` in %s) or on the peer's "
+		 "VXLAN device, or slow encapsulation or decapsulation at either "
+		 "end; `vxray latency` on each end splits the stages.",
+		 t->device, t->device, ns(t->netns));
+}
+
+/* The --probe target whose overlay round trip is @l ("rtt"), when its
+ * tunnel's remote VTEP answered enough underlay pings to compare. */
+static const struct vx_ev_probe *probe_of(const struct vx_evidence *ev, const struct vx_ev_lat *l)
+{
+	for (int i = 0; i < ev->n_probes; i++) {
+		const struct vx_ev_probe *q = &ev->probes[i];
+
+		if (q->tun >= 0 && q->ul_samples >= VX_PROBE_MIN_SENT &&
+		    !strcmp(ev->tun[q->tun].netns, l->netns) &&
+		    !strcmp(ev->tun[q->tun].device, l->device))
+			return q;
+	}
+	return NULL;
+}
+
+/* Where a stage's rise was spent. An encap or decap stage is a tunnel
+ * end's. The overlay round trip holds the underlay's: it is the ends'
+ * when the underlay's own round trip, pinged from the same namespace at
+ * the same times, stays far below it (*@q). NULL: the underlay's, or
+ * (*@skip) the ends' own stages do not show it. */
+static const struct vx_ev_tunnel *rise_at_ends(const struct vx_evidence *ev,
+					       const struct vx_ev_lat *l,
+					       const struct vx_ev_probe **q, bool *skip)
+{
+	*q = NULL;
+	*skip = false;
+	if (!strcmp(l->stage, "encap") || !strcmp(l->stage, "decap"))
+		return stage_tunnel(ev, l);
+	if (strcmp(l->stage, "rtt") || !(*q = probe_of(ev, l)) ||
+	    !grew(l->p50_us, (*q)->ul_rtt_p50_us))
+		return NULL;
+	*skip = !ends_show(ev, &ev->tun[(*q)->tun], l->p50_us - (*q)->ul_rtt_p50_us);
+	return &ev->tun[(*q)->tun];
+}
+
 /* Each stage against its baseline: an earlier run's (@own false) or the
  * window's own first third (@own true). Both directions of one underlay
- * move together: one finding, the rest its evidence. */
+ * move together: one finding, the rest its evidence. A rise spent in the
+ * tunnel ends is named there, not on the underlay. */
 static void against_baseline(struct vx_pjudge *p, bool own)
 {
 	const struct vx_evidence *ev = p->ev;
 
 	for (int i = 0; i < ev->n_lat; i++) {
 		const struct vx_ev_lat *l = &ev->lat[i];
+		const struct vx_ev_tunnel *t;
+		const struct vx_ev_probe *q;
+		bool rtt = !strcmp(l->stage, "rtt"), skip, fresh;
 		struct vx_finding *f;
-		bool fresh;
 
 		if (!l->has_base || l->base_own != own || !l->samples ||
-		    !grew(l->p50_us, l->base_p50_us) ||
-		    !(f = finding_at(p, l->netns, l->device, &fresh)))
+		    !grew(l->p50_us, l->base_p50_us))
+			continue;
+		t = rise_at_ends(ev, l, &q, &skip);
+		if (skip || !(f = finding_at(p, l->netns, t ? t->device : l->device, &fresh)))
 			continue;
 		if (!fresh) {
 			vx_evid(f, "%s through %s in %s: p50 %.0f us -> %.0f us (baseline: %s)",
@@ -76,19 +174,28 @@ static void against_baseline(struct vx_pjudge *p, bool own)
 			continue;
 		}
 		snprintf(f->sentence, sizeof(f->sentence),
-			 "Underlay latency degraded: the %s%s through %s in %s rose from "
-			 "%.0f us to %.0f us at the median (+%.2f ms).",
-			 !strcmp(l->stage, "rtt") ? "overlay round trip" : l->stage,
-			 !strcmp(l->stage, "rtt") ? "" : " stage", l->device, ns(l->netns),
-			 l->base_p50_us, l->p50_us, (l->p50_us - l->base_p50_us) / 1000.0);
+			 "%s: the %s%s through %s in %s rose from %.0f us to %.0f us at the "
+			 "median (+%.2f ms).",
+			 t ? "Overlay latency added in the tunnel ends" :
+			     "Underlay latency degraded",
+			 rtt ? "overlay round trip" : l->stage, rtt ? "" : " stage", l->device,
+			 ns(l->netns), l->base_p50_us, l->p50_us,
+			 (l->p50_us - l->base_p50_us) / 1000.0);
 		vx_evid(f, "%s p50 %.0f us, p90 %.0f us over %llu samples", l->stage, l->p50_us,
 			l->p90_us, (unsigned long long)l->samples);
 		vx_evid(f, "baseline (%s): p50 %.0f us, p90 %.0f us", l->base_from, l->base_p50_us,
 			l->base_p90_us);
-		snprintf(f->next, sizeof(f->next),
-			 "Look for queues on the underlay path: `tc -s qdisc show dev <underlay>` "
-			 "(backlog, shaping, netem) and link utilisation; `vxray latency` splits "
-			 "the stages.");
+		if (q)
+			vx_evid(f,
+				"underlay pings to %s from the same namespace: p50 %.0f us over %u",
+				q->ul_to, q->ul_rtt_p50_us, q->ul_samples);
+		if (t)
+			ends_next(f, t);
+		else
+			snprintf(f->next, sizeof(f->next),
+				 "Look for queues on the underlay path: `tc -s qdisc show dev "
+				 "<underlay>` (backlog, shaping, netem) and link utilisation; "
+				 "`vxray latency` splits the stages.");
 	}
 }
 
@@ -279,51 +386,25 @@ static void shapes(struct vx_pjudge *p)
 	}
 }
 
-/* The slowest encap or decap stage at the ends in @a's and @b's (may be
- * NULL) namespaces: where the tunnel ends spend their time. */
-static const struct vx_ev_lat *slowest_end_stage(const struct vx_evidence *ev,
-						 const struct vx_ev_tunnel *a,
-						 const struct vx_ev_tunnel *b)
-{
-	const struct vx_ev_lat *m = NULL;
-
-	for (int k = 0; k < ev->n_lat; k++) {
-		const struct vx_ev_lat *l = &ev->lat[k];
-
-		if (l->samples && (!strcmp(l->stage, "encap") || !strcmp(l->stage, "decap")) &&
-		    (!strcmp(l->netns, a->netns) || (b && !strcmp(l->netns, b->netns))) &&
-		    (!m || l->p50_us > m->p50_us))
-			m = l;
-	}
-	return m;
-}
-
 /* --probe's overlay round trip against the remote VTEP's own over the
  * underlay, pinged from the same namespace at the same times: what the
  * overlay adds above the underlay is spent in the tunnel ends (a queue on
  * a VXLAN device, encapsulation, decapsulation), here or at the peer,
- * which may be another host. vxray's own programs add to the overlay's
- * round trip too (a millisecond under an emulated CPU): when the peer is
- * watched here, the ends' own stages must show at least half of it. */
+ * which may be another host, when the ends' stages show it (ends_show). */
 static void overlay_vs_underlay(struct vx_pjudge *p)
 {
 	const struct vx_evidence *ev = p->ev;
 
 	for (int i = 0; i < ev->n_probes; i++) {
 		const struct vx_ev_probe *q = &ev->probes[i];
-		const struct vx_ev_tunnel *t = q->tun >= 0 ? &ev->tun[q->tun] : NULL, *peer;
-		const struct vx_ev_lat *end;
+		const struct vx_ev_tunnel *t = q->tun >= 0 ? &ev->tun[q->tun] : NULL;
 		struct vx_finding *f;
 		bool fresh;
 
 		if (!t || q->ul_samples < VX_PROBE_MIN_SENT || q->rtt_samples < VX_PROBE_MIN_SENT ||
-		    !grew(q->rtt_p50_us, q->ul_rtt_p50_us))
-			continue;
-		peer = t->peer >= 0 ? &ev->tun[t->peer] : NULL;
-		end = slowest_end_stage(ev, t, peer);
-		if (peer && (!end || end->p50_us < (q->rtt_p50_us - q->ul_rtt_p50_us) / 2))
-			continue;
-		if (!(f = finding_at(p, t->netns, t->device, &fresh)))
+		    !grew(q->rtt_p50_us, q->ul_rtt_p50_us) ||
+		    !ends_show(ev, t, q->rtt_p50_us - q->ul_rtt_p50_us) ||
+		    !(f = finding_at(p, t->netns, t->device, &fresh)))
 			continue;
 		if (fresh) {
 			snprintf(f->sentence, sizeof(f->sentence),
@@ -334,12 +415,7 @@ static void overlay_vs_underlay(struct vx_pjudge *p)
 				 q->ul_rtt_p50_us / 1000.0,
 				 q->ul_rtt_p50_us > 0 ? q->rtt_p50_us / q->ul_rtt_p50_us : 0.0,
 				 (q->rtt_p50_us - q->ul_rtt_p50_us) / 1000.0);
-			snprintf(f->next, sizeof(f->next),
-				 "The time is spent between overlay and underlay, not on the path: "
-				 "a queue on %s (`tc -s qdisc show dev %s` in %s) or on the peer's "
-				 "VXLAN device, or slow encapsulation or decapsulation at either "
-				 "end; `vxray latency` on each end splits the stages.",
-				 t->device, t->device, ns(t->netns));
+			ends_next(f, t);
 		}
 		vx_evid(f,
 			"overlay pings %s -> %s: p50 %.0f us over %u; underlay pings to %s from the "
@@ -355,20 +431,6 @@ static void overlay_vs_underlay(struct vx_pjudge *p)
 					ns(l->netns), l->p50_us);
 		}
 	}
-}
-
-/* The tunnel of @l's namespace whose underlay (encap) or VXLAN device
- * (decap) @l was measured at. */
-static const struct vx_ev_tunnel *stage_tunnel(const struct vx_evidence *ev,
-					       const struct vx_ev_lat *l)
-{
-	bool encap = !strcmp(l->stage, "encap");
-
-	for (int i = 0; i < ev->n_tun; i++)
-		if (!strcmp(ev->tun[i].netns, l->netns) &&
-		    !strcmp(encap ? ev->tun[i].underlay : ev->tun[i].device, l->device))
-			return &ev->tun[i];
-	return NULL;
 }
 
 /* Encapsulation (VXLAN device egress to underlay egress) and

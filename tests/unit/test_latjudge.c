@@ -284,6 +284,67 @@ static void test_overlay_vs_underlay(void **state)
 	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 }
 
+/* The CI case: a queue on vxa's VXLAN device fills during the window.
+ * The overlay round trip rose against the window's first third, but the
+ * underlay's own, pinged at the same times, stayed fast and vxa's
+ * encapsulation holds the time: the tunnel ends, not the underlay. */
+static void test_rise_at_ends(void **state)
+{
+	struct vx_ev_probe *q = &ev.probes[0];
+	struct vx_ev_lat *rtt, *enc;
+
+	(void)state;
+	lab();
+	rtt = wire("vxa", 3400, 3900);
+	snprintf(rtt->device, sizeof(rtt->device), "vxlan100");
+	snprintf(rtt->stage, sizeof(rtt->stage), "rtt");
+	rtt->has_base = rtt->base_own = true;
+	rtt->base_p50_us = 300;
+	snprintf(rtt->base_from, sizeof(rtt->base_from), "the window's first third");
+	enc = wire("vxa", 3284, 3500);
+	snprintf(enc->stage, sizeof(enc->stage), "encap");
+	snprintf(q->ul_to, sizeof(q->ul_to), "10.0.0.2");
+	q->tun = 0;
+	q->ul_rtt_p50_us = 144;
+	q->ul_samples = 30;
+	ev.n_probes = 1;
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_LATENCY);
+	assert_string_equal(out[0].device, "vxlan100");
+	assert_non_null(strstr(out[0].sentence,
+			       "Overlay latency added in the tunnel ends: the overlay round trip "
+			       "through vxlan100 in vxa rose from 300 us to 3400 us"));
+	assert_true(
+		has_ev(&out[0], "underlay pings to 10.0.0.2 from the same namespace: p50 144 us"));
+	assert_true(has_ev(&out[0], "encap through und0 in vxa (vxlan100): p50 3284 us"));
+	assert_non_null(strstr(out[0].next, "`tc -s qdisc show dev vxlan100` in vxa"));
+
+	/* The ends' stages fast: vxray's own programs under an emulated
+	 * CPU, no fault. */
+	enc->p50_us = 30;
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+
+	/* The underlay's round trip rose with it: the underlay. */
+	q->ul_rtt_p50_us = 3300;
+	assert_int_equal(judge(), 1);
+	assert_non_null(
+		strstr(out[0].sentence, "Underlay latency degraded: the overlay round trip"));
+
+	/* An encap stage's rise against an earlier run: the ends. */
+	ev.n_probes = 0;
+	ev.n_lat = 0;
+	enc = wire("vxa", 1400, 1500);
+	snprintf(enc->stage, sizeof(enc->stage), "encap");
+	enc->has_base = true;
+	enc->base_p50_us = 20;
+	snprintf(enc->base_from, sizeof(enc->base_from), "--baseline healthy.json");
+	assert_int_equal(judge(), 1);
+	assert_string_equal(out[0].device, "vxlan100");
+	assert_non_null(strstr(out[0].sentence, "Overlay latency added in the tunnel ends: the "
+						"encap stage through und0 in vxa rose from 20 us"));
+}
+
 /* Encapsulation a millisecond slow (a queue on the VXLAN device), with
  * nothing else to compare it with: no encapsulation takes that long. */
 static void test_slow_encap(void **state)
@@ -321,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_one_vni),
 		cmocka_unit_test(test_two_humps),
 		cmocka_unit_test(test_overlay_vs_underlay),
+		cmocka_unit_test(test_rise_at_ends),
 		cmocka_unit_test(test_slow_encap),
 	};
 
