@@ -112,12 +112,22 @@ test_throughput_rows() {
 		# (f) and (g) toggled against the parse floor itself.
 		k="${k%%:*}: against (p) instead of nothing, beyond the floor"
 		assert_match "$(row "$k")" "^\| ${k//[()]/.} \| - \| - \| base( \| [0-9]+\.[0-9]{3} \([0-9]+\.[0-9]{3}-[0-9]+\.[0-9]{3}\)){2} \|$" "the beyond-the-floor row for ${k%%:*}"
+		# (g) toggled against (f): a diagnosis beyond the agent.
+		k="${k%%:*}: against (f) instead of nothing, beyond the agent"
+		assert_match "$(row "$k")" "^\| ${k//[()]/.} \| - \| - \| - \| base \| [0-9]+\.[0-9]{3} \([0-9]+\.[0-9]{3}-[0-9]+\.[0-9]{3}\) \|$" "the beyond-the-agent row for ${k%%:*}"
 	done
-	# Where CPU 1's time per packet goes, under each of (a) (e) (p) (f).
+	# Where CPU 1's time goes under each of (a) (e) (p) (f) (g): per
+	# packet of the UDP flow, then per kB of the TCP flow.
+	assert_match "$(cat "$OUT")" '^\| ns per packet on CPU 1 \|' "the UDP profile's table"
+	assert_match "$(cat "$OUT")" '^\| ns per kB on CPU 1 \|' "the TCP profile's table"
 	for k in total bpf wakeup rest; do
-		assert_match "$(row "$k")" "^\| $k( \| [0-9]+){4} \|$" "the CPU 1 profile row $k"
+		assert_eq "$(grep -cE "^\| $k( \| [0-9]+){5} \|$" "$OUT")" 2 "the CPU 1 profile rows $k, UDP and TCP"
 	done
 	positive "$(cell "$(row total)" 5)" || fail "no CPU time per packet under (f): $(row total)"
+	positive "$(cell "$(grep -F -- '| total |' "$OUT" | sed -n 2p)" 6)" || fail "no CPU time per kB under (g)"
+	# What (f)'s and (g)'s programs cost beyond the floor's, from the
+	# same samples: a share of the floor's time, for each kind.
+	assert_eq "$(grep -cE "^\| BPF beyond \(p\), % of \(p\)'s total \| - \| - \| 0( \| -?[0-9]+\.[0-9]){2} \|$" "$OUT")" 2 "the BPF-beyond-the-floor rows"
 	# The same samples by source line: the floor's parse and the agent's
 	# own lines, named by file and line, and the sum of both columns.
 	line=$(row "all of vxray's and vxbench's programs")
