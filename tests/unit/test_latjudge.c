@@ -222,24 +222,33 @@ static void test_two_humps(void **state)
 	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 }
 
-/* --probe: the overlay round trip far above the remote VTEP's own over
- * the underlay, from the same namespace: time spent in the tunnel ends. */
-static void test_overlay_vs_underlay(void **state)
+/* --probe from vxa through tunnel 0: 30 overlay pings to 172.16.0.2
+ * answered at @rtt_us, 30 underlay ones to its VTEP at @ul_us. */
+static struct vx_ev_probe *probe(double rtt_us, double ul_us)
 {
-	struct vx_ev_probe *q = &ev.probes[0];
+	struct vx_ev_probe *q = &ev.probes[ev.n_probes++];
 
-	(void)state;
-	lab();
 	snprintf(q->from, sizeof(q->from), "vxa");
 	snprintf(q->to, sizeof(q->to), "172.16.0.2");
 	snprintf(q->ul_to, sizeof(q->ul_to), "10.0.0.2");
 	q->tun = 0;
 	q->sent = q->received = 30;
-	q->rtt_p50_us = 1150;
+	q->rtt_p50_us = rtt_us;
 	q->rtt_samples = 30;
-	q->ul_rtt_p50_us = 50;
+	q->ul_rtt_p50_us = ul_us;
 	q->ul_samples = 30;
-	ev.n_probes = 1;
+	return q;
+}
+
+/* --probe: the overlay round trip far above the remote VTEP's own over
+ * the underlay, from the same namespace: time spent in the tunnel ends. */
+static void test_overlay_vs_underlay(void **state)
+{
+	struct vx_ev_probe *q;
+
+	(void)state;
+	lab();
+	q = probe(1150, 50);
 	snprintf(ev.lat[0].netns, sizeof(ev.lat[0].netns), "vxa");
 	snprintf(ev.lat[0].device, sizeof(ev.lat[0].device), "und0");
 	snprintf(ev.lat[0].stage, sizeof(ev.lat[0].stage), "encap");
@@ -290,7 +299,7 @@ static void test_overlay_vs_underlay(void **state)
  * encapsulation holds the time: the tunnel ends, not the underlay. */
 static void test_rise_at_ends(void **state)
 {
-	struct vx_ev_probe *q = &ev.probes[0];
+	struct vx_ev_probe *q;
 	struct vx_ev_lat *rtt, *enc;
 
 	(void)state;
@@ -303,11 +312,7 @@ static void test_rise_at_ends(void **state)
 	snprintf(rtt->base_from, sizeof(rtt->base_from), "the window's first third");
 	enc = wire("vxa", 3284, 3500);
 	snprintf(enc->stage, sizeof(enc->stage), "encap");
-	snprintf(q->ul_to, sizeof(q->ul_to), "10.0.0.2");
-	q->tun = 0;
-	q->ul_rtt_p50_us = 144;
-	q->ul_samples = 30;
-	ev.n_probes = 1;
+	q = probe(3400, 144);
 	assert_int_equal(judge(), 1);
 	assert_int_equal(out[0].verdict, VX_V_LATENCY);
 	assert_string_equal(out[0].device, "vxlan100");
