@@ -55,6 +55,13 @@ static bool grew(double now_us, double base_us)
 	return now_us >= VX_LAT_FACTOR * base_us && now_us - base_us >= VX_LAT_MIN_DELTA_US;
 }
 
+/* The host's own delivery to a socket (an application slow to read, a
+ * busy CPU) is not the tunnel's: its stage is evidence, never a finding. */
+static bool judged(const struct vx_ev_lat *l)
+{
+	return l->samples && strcmp(l->stage, "delivery");
+}
+
 /* The tunnel of @l's namespace whose underlay (encap) or VXLAN device
  * (decap) @l was measured at. */
 static const struct vx_ev_tunnel *stage_tunnel(const struct vx_evidence *ev,
@@ -161,7 +168,7 @@ static void against_baseline(struct vx_pjudge *p, bool own)
 		bool rtt = !strcmp(l->stage, "rtt"), skip, fresh;
 		struct vx_finding *f;
 
-		if (!l->has_base || l->base_own != own || !l->samples ||
+		if (!l->has_base || l->base_own != own || !judged(l) ||
 		    !grew(l->p50_us, l->base_p50_us))
 			continue;
 		t = rise_at_ends(ev, l, &q, &skip);
@@ -314,7 +321,7 @@ static void vni_against_vnis(struct vx_pjudge *p)
 		struct vx_finding *f;
 		bool fresh;
 
-		if (!s->samples || !s->vni)
+		if (!judged(s) || !s->vni)
 			continue;
 		for (int k = 0; k < ev->n_lat; k++) {
 			const struct vx_ev_lat *o = &ev->lat[k];

@@ -44,6 +44,14 @@ static void dp_on_change(void *ctx, const struct vx_dp_watched *w, bool added)
 	vx_lathooks_on_change(&s->hooks, w, added);
 }
 
+/* A namespace deleted and created again under its name. */
+static void dp_on_netns(void *ctx, uint32_t old_inum, uint32_t new_inum)
+{
+	struct vx_stagelat *s = ctx;
+
+	vx_lathooks_on_netns(&s->hooks, old_inum, new_inum);
+}
+
 int vx_stagelat_start(struct vx_stagelat *s, const struct vx_opts *o,
 		      const char names[][VX_NETNS_NAME_MAX], int n)
 {
@@ -52,6 +60,7 @@ int vx_stagelat_start(struct vx_stagelat *s, const struct vx_opts *o,
 				 .flows = true,
 				 .before_load = dp_before_load,
 				 .on_change = dp_on_change,
+				 .on_netns = dp_on_netns,
 				 .ctx = s };
 	int ret;
 
@@ -76,9 +85,9 @@ int vx_stagelat_start(struct vx_stagelat *s, const struct vx_opts *o,
 		vx_lathooks_close(&s->hooks);
 		return ret;
 	}
-	for (int i = 0; i < s->dp.n_w; i++)
-		if (s->dp.w[i].active)
-			dp_on_change(s, &s->dp.w[i], true);
+	/* The namespaces too: the delivery hook ends a stamp only for a
+	 * socket in a watched one. */
+	vx_lathooks_watch_dp(&s->hooks, &s->dp);
 	s->up = true;
 	return 0;
 }

@@ -182,7 +182,8 @@ test_scenario6_first_run() {
 }
 
 # The healthy lab under load (TCP through the overlay, both ways busy):
-# no latency finding, baseline or not.
+# no latency finding, baseline or not, and the host's own delivery to the
+# socket is measured but never judged.
 test_healthy_under_load() {
 	require_root
 	command -v iperf3 >/dev/null || skip "iperf3 is not installed"
@@ -199,6 +200,9 @@ test_healthy_under_load() {
 	assert_match "$out" '^rc=0$' "exit 0: no fault under load ($out)"
 	assert_eq "$(verdicts "$out")" "healthy" "the only verdict"
 	assert_match "$out" '"stage":"wire"' "the wire was measured"
+	# The delivery hook ends a stamp only for a socket in a watched
+	# namespace: diagnose watches its namespaces, not only their devices.
+	assert_match "$out" '"stage":"delivery","p50_us"' "the TCP segments' delivery was measured"
 }
 
 # A queue on A's VXLAN device rather than its underlay (issue 21): the

@@ -114,6 +114,35 @@ static void test_no_fault(void **state)
 	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 }
 
+/* The host's own delivery to a socket, slow against a baseline or for one
+ * VNI (an application slow to read): not the tunnel's, no finding. */
+static void test_delivery_not_judged(void **state)
+{
+	struct vx_ev_lat *l;
+
+	(void)state;
+	lab();
+	l = wire("vxb", 5000, 9000);
+	snprintf(l->stage, sizeof(l->stage), "delivery");
+	l->has_base = true;
+	l->base_p50_us = 40;
+	snprintf(l->base_from, sizeof(l->base_from), "--baseline healthy.json");
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+	l->has_base = false;
+	l = wire("vxb", 30, 60);
+	snprintf(l->stage, sizeof(l->stage), "delivery");
+	l->vni = 200;
+	judge();
+	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
+
+	/* The same figures on the wire stage are a finding. */
+	snprintf(ev.lat[0].stage, sizeof(ev.lat[0].stage), "wire");
+	snprintf(l->stage, sizeof(l->stage), "wire");
+	assert_int_equal(judge(), 1);
+	assert_int_equal(out[0].verdict, VX_V_LATENCY);
+}
+
 /* A baseline's finding and the wire's: one finding, both evidences. */
 static void test_with_baseline(void **state)
 {
@@ -382,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_one_direction),
 		cmocka_unit_test(test_both_directions),
 		cmocka_unit_test(test_no_fault),
+		cmocka_unit_test(test_delivery_not_judged),
 		cmocka_unit_test(test_with_baseline),
 		cmocka_unit_test(test_own_baseline_after_wire),
 		cmocka_unit_test(test_one_vni),
