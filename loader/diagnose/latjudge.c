@@ -62,6 +62,12 @@ static bool judged(const struct vx_ev_lat *l)
 	return l->samples && strcmp(l->stage, "delivery");
 }
 
+/* An encapsulation or decapsulation stage: time a tunnel end spends. */
+static bool end_stage(const struct vx_ev_lat *l)
+{
+	return !strcmp(l->stage, "encap") || !strcmp(l->stage, "decap");
+}
+
 /* The tunnel of @l's namespace whose underlay (encap) or VXLAN device
  * (decap) @l was measured at. */
 static const struct vx_ev_tunnel *stage_tunnel(const struct vx_evidence *ev,
@@ -87,7 +93,7 @@ static const struct vx_ev_lat *slowest_end_stage(const struct vx_evidence *ev,
 	for (int k = 0; k < ev->n_lat; k++) {
 		const struct vx_ev_lat *l = &ev->lat[k];
 
-		if (l->samples && (!strcmp(l->stage, "encap") || !strcmp(l->stage, "decap")) &&
+		if (l->samples && end_stage(l) &&
 		    (!strcmp(l->netns, a->netns) || (b && !strcmp(l->netns, b->netns))) &&
 		    (!m || l->p50_us > m->p50_us))
 			m = l;
@@ -144,7 +150,7 @@ static const struct vx_ev_tunnel *rise_at_ends(const struct vx_evidence *ev,
 {
 	*q = NULL;
 	*skip = false;
-	if (!strcmp(l->stage, "encap") || !strcmp(l->stage, "decap"))
+	if (end_stage(l))
 		return stage_tunnel(ev, l);
 	if (strcmp(l->stage, "rtt") || !(*q = probe_of(ev, l)) ||
 	    !grew(l->p50_us, (*q)->ul_rtt_p50_us))
@@ -365,9 +371,7 @@ static void shapes(struct vx_pjudge *p)
 		struct vx_finding *f;
 		bool fresh;
 
-		if (!l->bimodal || !l->samples ||
-		    (strcmp(l->stage, "encap") && strcmp(l->stage, "wire") &&
-		     strcmp(l->stage, "decap")) ||
+		if (!l->bimodal || !l->samples || (!end_stage(l) && strcmp(l->stage, "wire")) ||
 		    l->hi_us < VX_WIRE_HOST_MAX_US || !grew(l->hi_us, l->lo_us) ||
 		    !(f = finding_at(p, l->netns, l->device, &fresh)))
 			continue;
@@ -432,8 +436,7 @@ static void overlay_vs_underlay(struct vx_pjudge *p)
 		for (int k = 0; k < ev->n_lat; k++) {
 			const struct vx_ev_lat *l = &ev->lat[k];
 
-			if (l->samples && !strcmp(l->netns, t->netns) &&
-			    (!strcmp(l->stage, "encap") || !strcmp(l->stage, "decap")))
+			if (l->samples && !strcmp(l->netns, t->netns) && end_stage(l))
 				vx_evid(f, "%s through %s in %s: p50 %.0f us", l->stage, l->device,
 					ns(l->netns), l->p50_us);
 		}
@@ -455,9 +458,8 @@ static void slow_ends(struct vx_pjudge *p)
 		struct vx_finding *f;
 		bool fresh, encap = !strcmp(l->stage, "encap");
 
-		if (!l->samples || (!encap && strcmp(l->stage, "decap")) ||
-		    l->p50_us < VX_WIRE_HOST_MAX_US || !(t = stage_tunnel(ev, l)) ||
-		    !(f = finding_at(p, l->netns, t->device, &fresh)))
+		if (!l->samples || !end_stage(l) || l->p50_us < VX_WIRE_HOST_MAX_US ||
+		    !(t = stage_tunnel(ev, l)) || !(f = finding_at(p, l->netns, t->device, &fresh)))
 			continue;
 		if (fresh) {
 			snprintf(f->sentence, sizeof(f->sentence),
