@@ -83,6 +83,20 @@ wait_firing() {
 	return 1
 }
 
+# mtu_seen PROM_PORT AGENT_PORT...: what each agent exports of its VXLAN
+# devices and what Prometheus recorded of them, for a failure's message.
+mtu_seen() {
+	local p
+	for p in "${@:2}"; do
+		printf 'agent :%s: %s; ' "$p" "$(curl -sf --max-time 5 "http://127.0.0.1:$p/metrics" |
+			grep -E '^vxray_vxlan_device_(info|mtu_bytes)' | paste -sd' ')"
+	done
+	printf 'recorded: %s; scrapes (up, seconds): %s' "$(prom_query "$1" 'vxray:vtep_pair_mtu_bytes' |
+		jq -c '[.data.result[] | {l: .metric.local_vtep, r: .metric.remote_vtep, v: .value[1]}]')" \
+		"$(prom_query "$1" '{__name__=~"up|scrape_duration_seconds"}' |
+			jq -c '[.data.result[] | {n: .metric.__name__, node: .metric.node, v: .value[1]}]')"
+}
+
 # Traffic both ways for the rate windows: pings from A to B, in the background.
 ping_loop() {
 	ip netns exec "$A" ping -q -i 0.2 -W 1 172.16.0.2 >/dev/null 2>&1 &
@@ -157,10 +171,12 @@ test_alerts_fire_naming_both_vteps() {
 	pb=$AGENT_PORT
 	pp=$(free_port) || fail "no free port for Prometheus"
 	fast_rules >"$TMP/rules.yml"
+	# 2 s scrapes, not 1: in CI the bench floods both CPUs beside this test,
+	# and a scrape that times out makes every series stale at once.
 	cat >"$TMP/prometheus.yml" <<-EOF
 	global:
-	  scrape_interval: 1s
-	  scrape_timeout: 1s
+	  scrape_interval: 2s
+	  scrape_timeout: 2s
 	  evaluation_interval: 1s
 	rule_files: [rules.yml]
 	scrape_configs:
@@ -222,7 +238,7 @@ test_alerts_fire_naming_both_vteps() {
 	# 2. B's overlay MTU lowered: the ends disagree, both directions named.
 	ip -n "$B" link set vxlan100 mtu 1400 || fail "set B's MTU"
 	f=$(wait_firing "$pp" '^VxrayMtuMismatch local_vtep=10\.0\.0\.2 remote_vtep=10\.0\.0\.1 ') ||
-		fail "no MTU mismatch alert (firing: $f)"
+		fail "no MTU mismatch alert (firing: $f); $(mtu_seen "$pp" "$pa" "$pb")"
 	assert_match "$f" '^VxrayMtuMismatch local_vtep=10\.0\.0\.1 remote_vtep=10\.0\.0\.2 ' "both ends named, both ways"
 	prom_diag_finds "$pp" mtu_mismatch "MTU mismatch between the ends of VNI 100: a/$A's overlay MTU is 1450, b/$B's 1400"
 	lab_then_ping heal
