@@ -116,12 +116,12 @@ test_throughput_rows() {
 		k="${k%%:*}: against (f) instead of nothing, beyond the agent"
 		assert_match "$(row "$k")" "^\| ${k//[()]/.} \| - \| - \| - \| base \| [0-9]+\.[0-9]{3} \([0-9]+\.[0-9]{3}-[0-9]+\.[0-9]{3}\) \|$" "the beyond-the-agent row for ${k%%:*}"
 	done
-	# Where CPU 1's time goes under each of (a) (e) (p) (f) (g): per
-	# packet of the UDP flow, then per kB of the TCP flow.
+	# Where the CPUs' time goes under each of (a) (e) (p) (f) (g): CPU 1's
+	# per packet of the UDP flow, then both CPUs' per kB of the TCP flow.
 	assert_match "$(cat "$OUT")" '^\| ns per packet on CPU 1 \|' "the UDP profile's table"
-	assert_match "$(cat "$OUT")" '^\| ns per kB on CPU 1 \|' "the TCP profile's table"
-	for k in total bpf wakeup rest; do
-		assert_eq "$(grep -cE "^\| $k( \| [0-9]+){5} \|$" "$OUT")" 2 "the CPU 1 profile rows $k, UDP and TCP"
+	assert_match "$(cat "$OUT")" '^\| ns per kB on both CPUs \|' "the TCP profile's table"
+	for k in total bpf wakeup idle rest; do
+		assert_eq "$(grep -cE "^\| $k( \| [0-9]+){5} \|$" "$OUT")" 2 "the profile rows $k, UDP and TCP"
 	done
 	positive "$(cell "$(row total)" 5)" || fail "no CPU time per packet under (f): $(row total)"
 	positive "$(cell "$(grep -F -- '| total |' "$OUT" | sed -n 2p)" 6)" || fail "no CPU time per kB under (g)"
