@@ -41,6 +41,17 @@ static struct vx_ev_lat *wire(const char *ns, double p50, double p90)
 	return l;
 }
 
+/* Stage @l had a median of @base_us before: an earlier run's
+ * (--baseline healthy.json) or, @own, the window's first third. */
+static void based(struct vx_ev_lat *l, double base_us, bool own)
+{
+	l->has_base = true;
+	l->base_own = own;
+	l->base_p50_us = base_us;
+	snprintf(l->base_from, sizeof(l->base_from), "%s",
+		 own ? "the window's first third" : "--baseline healthy.json");
+}
+
 /* The case: 1 ms on vxa's underlay egress, no baseline. */
 static void test_one_direction(void **state)
 {
@@ -124,9 +135,7 @@ static void test_delivery_not_judged(void **state)
 	lab();
 	l = wire("vxb", 5000, 9000);
 	snprintf(l->stage, sizeof(l->stage), "delivery");
-	l->has_base = true;
-	l->base_p50_us = 40;
-	snprintf(l->base_from, sizeof(l->base_from), "--baseline healthy.json");
+	based(l, 40, false);
 	judge();
 	assert_int_equal(out[0].verdict, VX_V_HEALTHY);
 	l->has_base = false;
@@ -151,9 +160,7 @@ static void test_with_baseline(void **state)
 	(void)state;
 	lab();
 	l = wire("vxb", 1180, 1300);
-	l->has_base = true;
-	l->base_p50_us = 80;
-	snprintf(l->base_from, sizeof(l->base_from), "--baseline healthy.json");
+	based(l, 80, false);
 	wire("vxa", 90, 130);
 	assert_int_equal(judge(), 1);
 	assert_int_equal(out[0].verdict, VX_V_LATENCY);
@@ -177,9 +184,7 @@ static void test_own_baseline_after_wire(void **state)
 	l = wire("vxb", 1143, 1394);
 	snprintf(l->device, sizeof(l->device), "vxlan100");
 	snprintf(l->stage, sizeof(l->stage), "rtt");
-	l->has_base = l->base_own = true;
-	l->base_p50_us = 283;
-	snprintf(l->base_from, sizeof(l->base_from), "the window's first third");
+	based(l, 283, true);
 	wire("vxb", 1016, 1494); /* vxa -> vxb */
 	wire("vxa", 4, 12);	 /* vxb -> vxa */
 	assert_int_equal(judge(), 1);
@@ -336,9 +341,7 @@ static void test_rise_at_ends(void **state)
 	rtt = wire("vxa", 3400, 3900);
 	snprintf(rtt->device, sizeof(rtt->device), "vxlan100");
 	snprintf(rtt->stage, sizeof(rtt->stage), "rtt");
-	rtt->has_base = rtt->base_own = true;
-	rtt->base_p50_us = 300;
-	snprintf(rtt->base_from, sizeof(rtt->base_from), "the window's first third");
+	based(rtt, 300, true);
 	enc = wire("vxa", 3284, 3500);
 	snprintf(enc->stage, sizeof(enc->stage), "encap");
 	q = probe(3400, 144);
@@ -370,9 +373,7 @@ static void test_rise_at_ends(void **state)
 	ev.n_lat = 0;
 	enc = wire("vxa", 1400, 1500);
 	snprintf(enc->stage, sizeof(enc->stage), "encap");
-	enc->has_base = true;
-	enc->base_p50_us = 20;
-	snprintf(enc->base_from, sizeof(enc->base_from), "--baseline healthy.json");
+	based(enc, 20, false);
 	assert_int_equal(judge(), 1);
 	assert_string_equal(out[0].device, "vxlan100");
 	assert_non_null(strstr(out[0].sentence, "Overlay latency added in the tunnel ends: the "
