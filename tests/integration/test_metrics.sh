@@ -113,6 +113,8 @@ test_promtool_scenario2() {
 	# ring for per-drop events (one page, the least a ring can be).
 	assert_eq "$(map_entries "$AGENT_PID" vxd_rb)" "$(getconf PAGESIZE)" \
 		"the agent's drop ring (count only, no events)"
+	assert_eq "$(map_entries "$AGENT_PID" vxp_rb)" "$(getconf PAGESIZE)" \
+		"the agent's datapath ring (counters and histograms, no events)"
 	# The rule that dropped them, from its own counter (the lab's own
 	# symptom pings count too: the counter is the kernel's).
 	enc=$(value "$out" "vxray_netfilter_drops_total{netns=\"$B\",family=\"ip\",table=\"filter\",chain=\"INPUT\",rule=\"-A INPUT -s 172.16.0.1/32 -i vxlan100 -p icmp -m comment --comment \\\"vxray-lab scenario 2: drop overlay ICMP\\\" -j DROP\",verdict=\"DROP\"}")
