@@ -320,7 +320,9 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 net
 	/* The clock only for a stamp found or one to leave: an unsampled
 	 * packet with no stamp to end costs no clock read. */
 	if (!ends && !stamp) {
-		if (have && at != VX_AT_XDP_UL_IN)
+		if (!have)
+			vx_stamp_age(sl, h, now);
+		else if (at != VX_AT_XDP_UL_IN)
 			vx_stamp_clear(sl, h);
 		return;
 	}

@@ -424,6 +424,7 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 	struct vx_lat_stamp s;
 	struct vx_pkt_id id;
 	__u32 h, vni, *m;
+	bool have;
 	__u64 now;
 
 	if (!watched(netns, 0, &vni))
@@ -447,7 +448,11 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 		return 0;
 	h = vx_stamp_hash(&id);
 	sl = vx_stamp_busy(h) ? vx_stamp_slot(h) : NULL;
-	if (!sl || !vx_stamp_get(sl, &id, h, &s) || s.at != VX_AT_TC_VX_IN) {
+	have = sl && vx_stamp_get(sl, &id, h, &s);
+	if (!have || s.at != VX_AT_TC_VX_IN) {
+		now = 0;
+		if (sl && !have)
+			vx_stamp_age(sl, h, &now);
 		dflow_stale(m);
 		return 0;
 	}

@@ -695,6 +695,87 @@ static void test_sampling_same_packets(void **state)
 	assert_int_equal(n_stamps(e), 0);
 }
 
+/* vxl_busy's value (struct vx_busy in vx_lat.bpf.h). */
+struct busy {
+	uint64_t any[VX_STAMP_SLOTS / 64 / 64];
+	uint64_t w[VX_STAMP_SLOTS / 64];
+};
+
+static struct busy *busy_read(struct env *e)
+{
+	static struct busy b;
+	__u32 zero = 0;
+
+	assert_int_equal(bpf_map__value_size(e->a->maps.vxl_busy), sizeof(b));
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(e->a->maps.vxl_busy), &zero, &b), 0);
+	return &b;
+}
+
+static bool busy_bit(struct env *e, uint32_t k)
+{
+	return busy_read(e)->w[k >> 6] >> (k & 63) & 1;
+}
+
+/* Slot @k holds a stamp of another packet than inner(1, @seq) left @age_ns
+ * ago at VXLAN ingress (a delivery nobody ended), @tag 0: an empty slot;
+ * its busy bits set either way. */
+static void stale_put(struct env *e, uint32_t k, uint32_t seq, uint64_t age_ns, bool tag)
+{
+	struct vx_stamp_slot sl = {};
+	struct busy *b = busy_read(e);
+	__u32 zero = 0;
+
+	sl.id.seq = seq + 1;
+	sl.id.family = 4;
+	sl.id.proto = 6;
+	sl.st.ts_ns = now_ns() - age_ns;
+	sl.st.netns = NS_B;
+	sl.st.at = VX_AT_TC_VX_IN;
+	sl.tag = tag ? vx_stamp_tag(vx_stamp_hash(&sl.id), sl.st.ts_ns) : 0;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->a->maps.vxl_stamp), &k, &sl, BPF_ANY),
+			 0);
+	b->w[k >> 6] |= 1ull << (k & 63);
+	b->any[k >> 12] |= 1ull << ((k >> 6) & 63);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->a->maps.vxl_busy), &zero, b, BPF_ANY),
+			 0);
+}
+
+/* A stamp nobody ends keeps its busy bit set, and every packet whose hash
+ * meets that bit reads the table for it: the first unsampled packet sent
+ * to it once it is VX_STAMP_STALE_NS old clears it, and a bit whose slot
+ * is empty at once; a younger stamp stays, still waited for. */
+static void test_stale_stamps(void **state)
+{
+	NEED_ROOT();
+	struct env *e = *state;
+	const struct vx_stamp_slot *v;
+	uint32_t seq = 90000, k;
+
+	/* A packet A's 1 in 8 does not pick: underlay egress only ends. */
+	while (picked(inner_hash(1, seq), 3))
+		seq++;
+	k = inner_hash(1, seq) & (VX_STAMP_SLOTS - 1);
+	struct frame out = outer(1, seq);
+
+	stale_put(e, k, seq, 1500000000ull, true);
+	run(e->a->progs.vx_tc_ul_out, &out);
+	v = read_slots(e);
+	assert_int_equal(v[k].tag, 0);
+	assert_false(busy_bit(e, k));
+
+	stale_put(e, k, seq, 0, false);
+	run(e->a->progs.vx_tc_ul_out, &out);
+	assert_false(busy_bit(e, k));
+
+	stale_put(e, k, seq, 100000000ull, true);
+	run(e->a->progs.vx_tc_ul_out, &out);
+	v = read_slots(e);
+	assert_int_not_equal(v[k].tag, 0);
+	assert_int_equal(v[k].id.seq, seq + 1);
+	assert_true(busy_bit(e, k));
+	assert_int_equal(lat_cnt(e, VX_ST_ENCAP, VX_L_MATCHED), 0);
+}
+
 /* The auto-sampling shift of VXLAN egress in namespace @netns, the
  * largest of any CPU's. */
 static uint32_t max_shift(struct env *e, uint32_t netns)
@@ -864,6 +945,7 @@ int main(void)
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test_setup_teardown(test_sampling_same_packets, setup_sampled,
 						teardown_sampled),
+		cmocka_unit_test_setup_teardown(test_stale_stamps, setup_sampled, teardown_sampled),
 		cmocka_unit_test_setup_teardown(test_sampling_auto, setup_auto, teardown_sampled),
 		cmocka_unit_test_setup_teardown(test_sampling_agent_aim, setup_agent_aim,
 						teardown_sampled),
