@@ -318,7 +318,8 @@ static __always_inline void vx_lat(const struct vx_pkt *p, __u64 *now, __u32 net
 	have = vx_stamp_get(sl, &p->id, h, &old);
 	ends = have && old.at == prev && (old.netns == netns) == same_ns;
 	/* The clock only for a stamp found or one to leave: an unsampled
-	 * packet with no stamp to end costs no clock read. */
+	 * packet with no stamp to end costs no clock read, unless its slot
+	 * holds another packet's, whose age vx_stamp_age() then checks. */
 	if (!ends && !stamp) {
 		if (!have)
 			vx_stamp_age(sl, h, now);
