@@ -156,18 +156,30 @@ test_classic_tracepoint() {
 
 # A handshake whose last ACK never arrives: B's listener retransmits its
 # SYNACK (at 1 s, then 3 s) while A's socket waits without sending data,
-# and the overlay's MTU is fine.
+# and the overlay's MTU is fine. The client lives until vxray has printed
+# two of them (at most 12 s): a SYN of A's lost or late moves B's timer.
 test_synack() {
 	require_root
 	lab setup >/dev/null && lab heal >/dev/null || fail "lab setup"
-	local f g out n
+	local f g out n i client
 	ip netns exec "$B" iptables -I INPUT -i vxlan100 -p tcp --dport 5010 --tcp-flags SYN,ACK,FIN,RST,PSH ACK -j DROP ||
 		fail "cannot add the ACK-dropping rule"
 	f=$(mktemp)
 	start_tracing "$f" --netns "$B" -d 60s || fail "vxray did not start: $(cat "$f")"
-	ip netns exec "$B" timeout 8 socat -u TCP-LISTEN:5010,reuseaddr /dev/null &
-	sleep 0.3
-	ip netns exec "$A" timeout 4 sh -c 'sleep 4 | socat -u - TCP:172.16.0.2:5010' 2>/dev/null
+	ip netns exec "$B" timeout 20 socat -u TCP-LISTEN:5010,reuseaddr /dev/null &
+	for ((i = 0; i < 50; i++)); do
+		[[ -n $(ip netns exec "$B" ss -Hltn 'sport = :5010') ]] && break
+		sleep 0.1
+	done
+	# -u from the socket: A sends nothing, so no segment of A's but the
+	# dropped ACKs reaches B before A exits.
+	ip netns exec "$A" timeout 12 socat -u TCP:172.16.0.2:5010 /dev/null 2>/dev/null &
+	client=$!
+	for ((i = 0; i < 120; i++)); do
+		(($(grep -c 'SYNACK-RETRANS' "$f") >= 2)) && break
+		sleep 0.1
+	done
+	kill "$client" 2>/dev/null
 	g=$(mktemp)
 	stop_tracing "$f" >"$g"	# not in $(...): the subshell could not wait for vxray
 	out=$(cat "$g")
