@@ -467,6 +467,23 @@ struct vx_stamp_slot {
 };
 _Static_assert(sizeof(struct vx_stamp_slot) == 64, "vx_stamp_slot layout");
 
+/* vxl_busy's one value: which vxl_stamp slots may hold a stamp, what a
+ * hook that could end a stage reads first. The stamp table is 4 MiB, so a
+ * slot read is a cache miss; an unsampled packet with no stamp to end
+ * reads nothing else. Two levels in one value: a bit per slot (w, 8 KiB:
+ * one line in 128 at random per read, 34 ns a packet under a flood), and
+ * a bit per word of w, set while the word is not 0 (any, 128 bytes: two
+ * lines that stay in the cache). Under sampling few slots hold a stamp at
+ * a time, so a read mostly ends at a clear bit of any. Set and cleared
+ * without atomics (BPF has them only from cpu v3): two CPUs changing bits
+ * of one word in the same instant can undo each other, which costs one
+ * join (the join rate shows it) or one needless slot read. */
+#define VX_BUSY_WORDS (VX_STAMP_SLOTS / 64)
+struct vx_busy {
+	__u64 any[VX_BUSY_WORDS / 64];
+	__u64 w[VX_BUSY_WORDS];
+};
+
 /* A multiplicative mix of an identity's fields (pad is zero). */
 static inline __u32 vx_stamp_hash(const struct vx_pkt_id *id)
 {

@@ -400,15 +400,20 @@ static __always_inline __u32 *sk_dflow(const struct sock *sk)
 /* The stamp a flow's mark @m stands for was not found: after a second it
  * never will be (the packet died, or was coalesced into another). The
  * full clock: tracing programs may not read the coarse one; only a flow
- * whose mark is set and whose packet is not the marked one gets here.
- * Signed: another CPU may have marked it an instant after this read, and
- * the 32 bits wrap every 4.3 s (a mark older than 2.1 s looks young
- * until it is 5.3 s old). */
-static __always_inline void dflow_stale(__u32 *m)
+ * whose mark is set and whose packet is not the marked one gets here;
+ * *@now is the clock if already read (0: not yet). Signed: another CPU
+ * may have marked it an instant after this read, and the 32 bits wrap
+ * every 4.3 s (a mark older than 2.1 s looks young until it is 5.3 s
+ * old). */
+static __always_inline void dflow_stale(__u32 *m, __u64 *now)
 {
 	__u32 mark = *m;
 
-	if (mark && (__s32)((__u32)bpf_ktime_get_ns() - mark) > 1000000000)
+	if (!mark)
+		return;
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	if ((__s32)((__u32)*now - mark) > 1000000000)
 		*m = 0;
 }
 
@@ -453,7 +458,7 @@ int BPF_PROG(vx_deliver_tcp, struct sock *sk, struct sk_buff *skb)
 		now = 0;
 		if (sl && !have)
 			vx_stamp_age(sl, h, &now);
-		dflow_stale(m);
+		dflow_stale(m, &now);
 		return 0;
 	}
 	/* The flow's last stamp: none other is on its way. */

@@ -695,15 +695,9 @@ static void test_sampling_same_packets(void **state)
 	assert_int_equal(n_stamps(e), 0);
 }
 
-/* vxl_busy's value (struct vx_busy in vx_lat.bpf.h). */
-struct busy {
-	uint64_t any[VX_STAMP_SLOTS / 64 / 64];
-	uint64_t w[VX_STAMP_SLOTS / 64];
-};
-
-static struct busy *busy_read(struct env *e)
+static struct vx_busy *busy_read(struct env *e)
 {
-	static struct busy b;
+	static struct vx_busy b;
 	__u32 zero = 0;
 
 	assert_int_equal(bpf_map__value_size(e->a->maps.vxl_busy), sizeof(b));
@@ -722,7 +716,7 @@ static bool busy_bit(struct env *e, uint32_t k)
 static void stale_put(struct env *e, uint32_t k, uint32_t seq, uint64_t age_ns, bool tag)
 {
 	struct vx_stamp_slot sl = {};
-	struct busy *b = busy_read(e);
+	struct vx_busy *b = busy_read(e);
 	__u32 zero = 0;
 
 	sl.id.seq = seq + 1;
