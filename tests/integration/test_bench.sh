@@ -96,6 +96,15 @@ test_throughput_rows() {
 		assert_match "$line" "$p: [1-9][0-9]*/s x [1-9][0-9]* ns" "(b) ran $p"
 	done
 	[[ -n $(row "retrans | UDP 64 B") ]] || fail "no live profile row for retrans"
+	# The agent after a warm-up under each kind's own flow: its programs
+	# ran, BPF per received unit is a number, and the stamp bitmap was read.
+	for k in TCP "UDP 64 B"; do
+		line=$(row "f, 1s in | $k")
+		[[ -n $line ]] || fail "no steady-state row for the agent on $k"
+		positive "$(cell "$line" 4)" || fail "BPF ns per unit of the warmed agent is not a positive number: $line"
+		assert_match "$line" "vx_tc_vx_in: [1-9][0-9]*/s x [1-9][0-9]* ns" "the warmed agent ran vx_tc_vx_in on $k"
+		assert_match "$line" ", [0-9]+ of 65536 stamp slots busy \|$" "the warmed agent's busy stamp slots on $k"
+	done
 	# The floors: the parse floor ran its own programs on both kinds of
 	# device.
 	line=$(row "p | UDP 64 B")
