@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -23,6 +24,11 @@ uint64_t vx_percpu_sum(int map_fd, uint32_t key)
 			sum += v[i];
 	free(v);
 	return sum;
+}
+
+int vx_ring_idle(struct bpf_map *rb)
+{
+	return bpf_map__set_max_entries(rb, (uint32_t)sysconf(_SC_PAGESIZE));
 }
 
 int vx_row_slot(void **rows, int *n, size_t row_size, const void *key, size_t key_size)

@@ -15,6 +15,13 @@ uint64_t vx_percpu_sum(int map_fd, uint32_t key);
  * there is none; -ENOMEM when it cannot grow. */
 int vx_row_slot(void **rows, int *n, size_t row_size, const void *key, size_t key_size);
 
+struct bpf_map;
+
+/* Sizes ring buffer RB, before its object is loaded, for a mode that never
+ * writes to it (events off): one page, the least a ring can be, not the
+ * megabytes of kernel memory its full size would hold for nothing. */
+int vx_ring_idle(struct bpf_map *rb);
+
 struct vx_cnt;
 struct vx_tun_key;
 struct vx_tun_val;

@@ -406,8 +406,8 @@ static int try_bpf(struct vx_ct *ct, enum ct_be be, char *why, size_t len)
 		return ret;
 	}
 	ct->skel->rodata->cfg = cfg;
-	if (!cfg.events) /* one page: the smallest ring there is */
-		bpf_map__set_max_entries(ct->skel->maps.vxc_rb, (uint32_t)sysconf(_SC_PAGESIZE));
+	if (!cfg.events)
+		vx_ring_idle(ct->skel->maps.vxc_rb);
 	if (be == BE_FENTRY) {
 		progs[0] = ct->skel->progs.vxc_fexit_alloc;
 		progs[1] = ct->skel->progs.vxc_fexit_confirm;

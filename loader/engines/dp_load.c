@@ -5,7 +5,6 @@
  * sharing every map but the device tables. */
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -14,6 +13,7 @@
 #include "btfnames.h"
 #include "datapath.h"
 #include "dp_internal.h"
+#include "maputil.h"
 #include "vx_tc.skel.h"
 #include "vx_xdp.skel.h"
 
@@ -102,10 +102,9 @@ int dp_load_inst(struct vx_dp *dp, struct vx_dp_inst *in, struct bpf_object *glo
 		memcpy((void *)&in->xdp->rodata->cfg, &c, sizeof(c));
 	}
 	/* Without events no record is ever reserved (cfg.events removes the
-	 * branch): one page, the least a ring can be, not 16 MiB of kernel
-	 * memory held for nothing by the agent, diagnose and --summary. */
+	 * branch): the agent, diagnose and --summary hold no 16 MiB ring. */
 	if (!c.events)
-		bpf_map__set_max_entries(in->tc->maps.vxp_rb, (uint32_t)sysconf(_SC_PAGESIZE));
+		vx_ring_idle(in->tc->maps.vxp_rb);
 	/* Every watched interface may be a VXLAN device of this namespace;
 	 * entries are allocated as devices are added, not up front. */
 	bpf_map__set_max_entries(in->tc->maps.vxp_dev, (uint32_t)dp->max_w);

@@ -410,7 +410,7 @@ static int try_backend(struct vx_dropsrc *s, int be, const struct vxd_config *cf
 	if (cfg->stack)
 		bpf_map__set_max_entries(s->skel->maps.vxd_stacks, STACK_ENTRIES);
 	if (cfg->count_only)
-		bpf_map__set_max_entries(s->skel->maps.vxd_rb, (uint32_t)sysconf(_SC_PAGESIZE));
+		vx_ring_idle(s->skel->maps.vxd_rb);
 	else if (cfg->snaplen)
 		bpf_map__set_max_entries(s->skel->maps.vxd_rb, ring_size(cfg->snaplen));
 	prog = pick_prog(s->skel, be, &what);

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -74,8 +73,8 @@ static int try_load(struct vx_lathooks *h, enum vx_backend be, bool rcv, bool de
 		return -errno;
 	h->skel->rodata->cfg.events = h->events;
 	h->skel->rodata->cfg.sample = h->sample;
-	if (!h->events) /* one page: the smallest ring there is */
-		bpf_map__set_max_entries(h->skel->maps.vxx_rb, (uint32_t)sysconf(_SC_PAGESIZE));
+	if (!h->events)
+		vx_ring_idle(h->skel->maps.vxx_rb);
 	bpf_object__for_each_program (p, h->skel->obj)
 		bpf_program__set_autoload(p, false);
 	n = progs_of(h->skel, be, want);

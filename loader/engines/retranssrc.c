@@ -220,11 +220,10 @@ void vx_retranssrc_close(struct vx_retranssrc *s)
 static int size_maps(struct vx_retranssrc *s, int flow_fd)
 {
 	struct vx_retrans *k = s->skel;
-	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
 
 	k->rodata->cfg.count = s->count;
 	if (s->count)
-		bpf_map__set_max_entries(k->maps.vxr_rb, page);
+		vx_ring_idle(k->maps.vxr_rb);
 	else
 		bpf_map__set_max_entries(k->maps.vxr_count, 1);
 	if (s->count && flow_fd >= 0)
