@@ -248,11 +248,12 @@ test_routed_scenario7() {
 	local before after n
 	labr scenario 7 >/dev/null || fail "scenario 7"
 	ip netns exec "$PR-a" ping -c 2 -i 0.2 -W 1 -q 10.0.2.2 >/dev/null || fail "underlay ping fails in scenario 7"
-	before=$(rx_of "$PR-b" und0)
+	before=$(rx_of "$PR-b" vxlan100)
 	rping 3 && fail "overlay ping crosses the router in scenario 7"
-	after=$(rx_of "$PR-b" und0)
-	# None of the VXLAN packets (a stray ARP at most).
-	((after - before <= 1)) || fail "B's underlay received $((after - before)) packets: the VXLAN ones got through"
+	after=$(rx_of "$PR-b" vxlan100)
+	# None of the VXLAN packets: B decapsulated nothing. Its underlay
+	# may still get the router's own ARP, which is no VXLAN packet.
+	((after == before)) || fail "B's vxlan100 received $((after - before)) packets: VXLAN got through the router"
 	n=$(ip netns exec "$PR-r" iptables -L FORWARD -v -n -x | awk '/mid-path drop of VXLAN \(4789\)/ {print $1}')
 	assert_ge "${n:-0}" 3 "the router's UDP 4789 rule counter"
 	assert_match "$(ip netns exec "$PR-r" iptables -S FORWARD)" '--dport 8472 .*-j DROP' "8472 dropped too"
