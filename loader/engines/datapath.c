@@ -526,6 +526,9 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 	}
 	if (w->is_vxlan && w->vx)
 		dev_vni_set(in, (uint32_t)w->ifindex, w->vx);
+	/* Before the programs: the device's first packet finds its remote. */
+	if (w->is_vxlan)
+		dp_wanted_update(dp);
 	if (dp->tc_mode == VX_TC_TCX)
 		dp_nl_sweep_stale(dp, w);
 	if (dp->tc_mode == VX_TC_NETLINK && (want[0] || want[1]) &&
@@ -563,8 +566,6 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		dp_detach_one(dp, w);
 		return err;
 	}
-	if (w->is_vxlan)
-		dp_wanted_update(dp);
 	pr_debug("attached to %s (%s) in %s", w->name, w->is_vxlan ? "vxlan" : "underlay",
 		 dp_inst_label(in));
 	return 0;
@@ -574,9 +575,15 @@ int vx_dp_attach(struct vx_dp *dp)
 {
 	int err = 0;
 
+	/* The flags first and the VXLAN devices last: a packet decapsulated
+	 * while vxray starts then finds its remote, which the underlay's
+	 * ingress left for it, instead of being counted without one. */
+	dp_wanted_update(dp);
 	dp->attaching = true;
-	for (int i = 0; i < dp->n_w && !err; i++)
-		err = dp->w[i].active ? dp_attach_one(dp, &dp->w[i]) : 0;
+	for (int vxlan = 0; vxlan < 2 && !err; vxlan++)
+		for (int i = 0; i < dp->n_w && !err; i++)
+			if (dp->w[i].active && dp->w[i].is_vxlan == vxlan)
+				err = dp_attach_one(dp, &dp->w[i]);
 	dp->attaching = false;
 	dp_wanted_update(dp);
 	return err;

@@ -46,8 +46,9 @@ int dp_open_tc_socket(struct vx_dp *dp, struct vx_dp_inst *in);
 int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w);
 /* Detach whatever @w has attached and mark it inactive. */
 void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w);
-/* Set each namespace's vx_hop_wanted and vx_wire_wanted from the VXLAN
- * devices attached now (dp_wanted.c); nothing while dp->attaching. */
+/* Set each namespace's vx_hop_wanted and vx_wire_wanted from the active
+ * VXLAN devices, attached or about to be (dp_wanted.c); nothing while
+ * dp->attaching. */
 void dp_wanted_update(struct vx_dp *dp);
 /* The label of @in's namespace: its name, else that of its inode (which
  * stays right after the namespace is gone). */
