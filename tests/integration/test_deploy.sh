@@ -266,11 +266,17 @@ test_remote_from_the_start() {
 	require_root
 	underlay
 	fdb_pair
-	local i out pid bad=0
-	ip netns exec "$B" ping -i 0.002 -w 20 -q 172.16.8.1 >/dev/null 2>&1 &
+	local i out f=$TMP/start.out pid vpid bad=0
+	ip netns exec "$B" ping -i 0.002 -w 30 -q 172.16.8.1 >/dev/null 2>&1 &
 	pid=$!
 	for ((i = 0; i < 5; i++)); do
-		out=$(timeout -s INT 1.5 "$VXRAY" encap -j --summary --interval 1s --auto --netns "$A" 2>&1)
+		"$VXRAY" encap -j --summary --interval 1s -d 30s --auto --netns "$A" >"$f" 2>&1 &
+		vpid=$!
+		wait_line "$f" 'watching [0-9]* interface' || fail "vxray did not start: $(cat "$f")"
+		sleep 0.3
+		kill -INT "$vpid"
+		wait "$vpid"
+		out=$(cat "$f")
 		row "$out" "$A" 8 '"10.0.0.2"' | grep -q '"decap_packets":[1-9]' ||
 			fail "no packets from 10.0.0.2 counted: $(grep summary <<<"$out" | tail -1)"
 		[[ -n $(row "$out" "$A" 8 null) ]] && bad=$((bad + 1))
