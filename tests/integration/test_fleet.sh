@@ -12,8 +12,14 @@
 # server cannot be reached.
 #
 # The rules run as shipped except for their time windows: rate()/increase()
-# over 20s instead of minutes and no `for:` delay, so that a fault fires in
-# seconds (the expressions and labels are the shipped ones).
+# over 20s instead of minutes and `for: 6s` instead of minutes, so that a
+# fault fires in seconds (the expressions and labels are the shipped ones).
+# Not `for: 0s`: the two agents are scraped at different moments, so when
+# a tunnel's last packets leave the 20 s window, one end's series can
+# leave it up to a scrape interval (2 s) before the other's. Without a
+# delay, such an instant fired a one-sided alert for scenario 1's healthy
+# direction (B to A) in CI, beside the right one; the shipped rules'
+# `for:` of minutes is what absorbs it.
 # test-lock: ctmax (scenario 3 lowers the host's global nf_conntrack_max;
 # no two suites may touch it at once)
 source "$(dirname "$0")/../lib.sh"
@@ -52,9 +58,10 @@ agent() {
 	fail "agent $1 did not start: $(cat "$log")"
 }
 
-# The shipped rules with 20-second windows and no `for:` delays.
+# The shipped rules with 20-second windows and 6-second `for:` delays
+# (three scrape intervals: see the top).
 fast_rules() {
-	sed -E -e 's/\[(5|10)m\]/[20s]/g' -e 's/^( +)for: [0-9]+m$/\1for: 0s/' \
+	sed -E -e 's/\[(5|10)m\]/[20s]/g' -e 's/^( +)for: [0-9]+m$/\1for: 6s/' \
 		-e 's/^( +)interval: 30s$/\1interval: 1s/' "$ROOT/docs/deploy/prometheus-rules.yml"
 }
 
