@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sched.h>
+#include <sys/mount.h>
 
 #include "probe.h"
 
@@ -279,6 +281,18 @@ static void test_user_targets(void **state)
 			 -ENOENT);
 }
 
+/* test_user_targets looks through the host's named namespaces. Other
+ * suites create and delete theirs meanwhile, and their cleanups kill every
+ * process inside one (`ip netns pids`), this test too while it visits: CI
+ * saw it exit 143 there. It sees an empty /run/netns of its own instead,
+ * where it can (root); elsewhere it cannot enter namespaces anyway. */
+static void private_netns_dir(void)
+{
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return;
+	mount("vxray-test", "/run/netns", "tmpfs", 0, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,5 +305,6 @@ int main(void)
 		cmocka_unit_test_setup(test_user_targets, setup),
 	};
 
+	private_netns_dir();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
