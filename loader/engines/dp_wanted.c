@@ -58,8 +58,8 @@ void dp_wanted_update(struct vx_dp *dp)
 {
 	bool hop[VX_DP_MAX_INST] = { false }, wire[VX_DP_MAX_INST] = { false };
 
-	/* vx_dp_attach() updates once after attaching them all: per device,
-	 * a thousand devices cost a billion comparisons. */
+	/* vx_dp_attach() updates once before attaching them all and once
+	 * after: per device, a thousand devices cost a billion comparisons. */
 	if (dp->attaching)
 		return;
 	for (int k = 0; k < dp->n_w; k++) {
