@@ -7,6 +7,7 @@
  * tunnel's counter from zero, which Prometheus' rate() reads as a reset. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,31 @@
 #define MAX_DROPS 1024
 #define MAX_SMALL 64
 
+/* One tunnel series: its labels, and this refresh's totals. */
+struct tun_sum {
+	char netns[VX_NETNS_NAME_MAX], device[IF_NAMESIZE];
+	uint32_t vni;
+	char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
+	bool encap, seen;
+	uint64_t pkts, bytes;
+};
+
+/* The tunnel series exported so far, kept from refresh to refresh, and an
+ * open-addressed index into them (2 x MAX_TUNNELS cells, -1: free): ten
+ * thousand remote VTEPs fold in one pass, not one scan of the rows per
+ * key. Past the cap the series already exported keep counting and new
+ * ones are refused: a fold that took the first MAX_TUNNELS keys of each
+ * pass would leave a series exported in one pass frozen in the next. */
+#define FOLD_CELLS (2 * MAX_TUNNELS)
+
+struct tun_fold {
+	struct vx_mexport *me;
+	const struct vx_dp *dp;
+	struct tun_sum rows[MAX_TUNNELS];
+	int n;
+	int cell[FOLD_CELLS];
+};
+
 struct vx_mexport {
 	struct vx_metrics *m;
 	struct vx_metrics_server *srv;
@@ -54,7 +80,8 @@ struct vx_mexport {
 	struct vx_mfamily *ct_count, *ct_max, *ct_insert_failed, *ct_drop, *ct_early_drop;
 	struct vx_mfamily *lost, *attached, *backend, *refused, *build, *up, *interfaces;
 	struct vx_mfamily *dev_info, *dev_mtu, *ul_mtu, *remote_info, *tun_evicted;
-	uint64_t ns_ended; /* the datapath's vx_dp.ns_ended at the last fill */
+	uint64_t ns_ended;    /* the datapath's vx_dp.ns_ended at the last fill */
+	struct tun_fold *tun; /* the tunnel series exported so far */
 };
 
 /* local_vtep beside remote_vtep: A's encap toward B joins B's decap from
@@ -234,6 +261,15 @@ static int setup_families(struct vx_mexport *me)
 	return 0;
 }
 
+static void vx_mexport_free(struct vx_mexport *me)
+{
+	if (!me)
+		return;
+	vx_metrics_free(me->m);
+	free(me->tun);
+	free(me);
+}
+
 int vx_mexport_start(struct vx_mexport **out, const struct vx_opts *o, bool always)
 {
 	const char *addr = o->has_metrics ? o->metrics_addr : "127.0.0.1";
@@ -247,20 +283,21 @@ int vx_mexport_start(struct vx_mexport **out, const struct vx_opts *o, bool alwa
 	if (!o->has_metrics && !always)
 		return 0;
 	me = calloc(1, sizeof(*me));
-	if (!me || !(me->m = vx_metrics_new()) || setup_families(me)) {
+	if (me)
+		me->tun = calloc(1, sizeof(*me->tun));
+	if (!me || !me->tun || !(me->m = vx_metrics_new()) || setup_families(me)) {
 		pr_err("cannot set up the metrics registry: out of memory");
-		if (me)
-			vx_metrics_free(me->m);
-		free(me);
+		vx_mexport_free(me);
 		return -ENOMEM;
 	}
+	me->tun->me = me;
+	memset(me->tun->cell, 0xff, sizeof(me->tun->cell));
 	me->srv = vx_metrics_serve(me->m, addr, port, err, sizeof(err));
 	if (!me->srv) {
 		int e = errno;
 
 		pr_err("%s", err);
-		vx_metrics_free(me->m);
-		free(me);
+		vx_mexport_free(me);
 		return -e;
 	}
 	v6 = strchr(addr, ':') != NULL;
@@ -434,49 +471,30 @@ static void fill_devices(struct vx_mexport *me, const struct vx_dp *dp)
 	}
 }
 
-struct tun_sum {
-	const char *netns, *device;
-	uint32_t vni;
-	char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
-	bool encap;
-	uint64_t pkts, bytes;
-};
-
-/* The rows, and an open-addressed index into them (2 x MAX_TUNNELS
- * cells, -1: free): ten thousand remote VTEPs fold in one pass, not one
- * scan of the rows per key. */
-#define FOLD_CELLS (2 * MAX_TUNNELS)
-
-struct tun_fold {
-	struct vx_mexport *me;
-	const struct vx_dp *dp;
-	struct tun_sum *rows;
-	int n;
-	int *cell;
-};
-
 static bool tun_same(const struct tun_sum *a, const struct tun_sum *b)
 {
-	return a->netns == b->netns && a->device == b->device && a->vni == b->vni &&
-	       a->encap == b->encap && !strcmp(a->remote, b->remote) && !strcmp(a->local, b->local);
+	return a->vni == b->vni && a->encap == b->encap && !strcmp(a->remote, b->remote) &&
+	       !strcmp(a->local, b->local) && !strcmp(a->device, b->device) &&
+	       !strcmp(a->netns, b->netns);
 }
 
-/* FNV-1a over the label set (the label strings by address: one per
- * namespace and device). */
+static uint32_t fnv_str(uint32_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return (h ^ 0xff) * 16777619u;
+}
+
+/* FNV-1a over the label set. */
 static uint32_t tun_hash(const struct tun_sum *r)
 {
-	const uintptr_t ptrs[2] = { (uintptr_t)r->netns, (uintptr_t)r->device };
-	const unsigned char *p = (const unsigned char *)ptrs;
 	uint32_t h = 2166136261u;
 
-	for (size_t i = 0; i < sizeof(ptrs); i++)
-		h = (h ^ p[i]) * 16777619u;
 	h = (h ^ r->vni ^ (r->encap ? 0x80000000u : 0)) * 16777619u;
-	for (const char *c = r->remote; *c; c++)
-		h = (h ^ (unsigned char)*c) * 16777619u;
-	for (const char *c = r->local; *c; c++)
-		h = (h ^ (unsigned char)*c) * 16777619u;
-	return h;
+	h = fnv_str(h, r->remote);
+	h = fnv_str(h, r->local);
+	h = fnv_str(h, r->device);
+	return fnv_str(h, r->netns);
 }
 
 /* Fold the per-hook keys into one total per label set first: set() writes
@@ -493,61 +511,64 @@ static void fold_tunnel(const struct vx_tun_key *k, const struct vx_tun_val *tot
 	 * `vxray encap` does. */
 	if (!vx_dp_tun_counts(f->dp, k, &w) || !w)
 		return;
-	r.netns = vx_ns_label(k->netns);
-	r.device = w->name;
+	snprintf(r.netns, sizeof(r.netns), "%s", vx_ns_label(k->netns));
+	snprintf(r.device, sizeof(r.device), "%s", w->name);
 	r.vni = k->vni;
 	r.encap = k->at == VX_AT_TC_UL_OUT || k->at == VX_AT_TC_VX_OUT;
 	addr_str(k->family, k->remote, r.remote, sizeof(r.remote));
 	local_vtep(w->vx, r.local, sizeof(r.local));
-	r.pkts = tot->packets;
-	r.bytes = tot->bytes;
 	c = tun_hash(&r) & (FOLD_CELLS - 1);
 	while ((i = f->cell[c]) >= 0 && !tun_same(&f->rows[i], &r))
 		c = (c + 1) & (FOLD_CELLS - 1);
-	if (i >= 0) {
-		f->rows[i].pkts += r.pkts;
-		f->rows[i].bytes += r.bytes;
-	} else if (f->n < MAX_TUNNELS) {
-		f->cell[c] = f->n;
-		f->rows[f->n++] = r;
-	} else {
-		/* Past the registry's cap: refused, and counted as such. */
-		vx_metric_refuse(f->me->tun_pkts);
-		vx_metric_refuse(f->me->tun_bytes);
+	if (i < 0) {
+		if (f->n == MAX_TUNNELS) {
+			/* Past the registry's cap: refused, and counted. */
+			vx_metric_refuse(f->me->tun_pkts);
+			vx_metric_refuse(f->me->tun_bytes);
+			return;
+		}
+		f->cell[c] = i = f->n++;
+		f->rows[i] = r;
 	}
+	if (!f->rows[i].seen)
+		f->rows[i].pkts = f->rows[i].bytes = 0;
+	f->rows[i].seen = true;
+	f->rows[i].pkts += tot->packets;
+	f->rows[i].bytes += tot->bytes;
 }
 
 static void fill_tunnels(struct vx_mexport *me, const struct vx_dp *dp)
 {
-	struct tun_fold f = { me, dp, calloc(MAX_TUNNELS, sizeof(*f.rows)), 0,
-			      malloc(FOLD_CELLS * sizeof(*f.cell)) };
-	bool ok = f.rows && f.cell;
+	struct tun_fold *f = me->tun;
 
 	/* Only the namespaces as they are now: once one ended, its series
 	 * leave the exposition, and one created again starts from zero (a
 	 * counter reset to Prometheus). */
-	if (ok && me->ns_ended != dp->ns_ended) {
+	if (me->ns_ended != dp->ns_ended) {
 		vx_metric_clear(me->tun_pkts);
 		vx_metric_clear(me->tun_bytes);
+		f->n = 0;
+		memset(f->cell, 0xff, sizeof(f->cell));
 		me->ns_ended = dp->ns_ended;
 	}
-	if (ok) {
-		memset(f.cell, 0xff, FOLD_CELLS * sizeof(*f.cell));
-		vx_dp_tun_foreach(dp, fold_tunnel, &f);
-	}
-	for (int i = 0; i < f.n; i++) {
+	f->dp = dp;
+	for (int i = 0; i < f->n; i++)
+		f->rows[i].seen = false;
+	vx_dp_tun_foreach(dp, fold_tunnel, f);
+	/* A series whose keys left the kernel's table keeps its last
+	 * totals. */
+	for (int i = 0; i < f->n; i++) {
+		const struct tun_sum *r = &f->rows[i];
 		char vni[16];
-		const char *l[] = {
-			f.rows[i].netns, f.rows[i].device, vni,
-			f.rows[i].local, f.rows[i].remote, f.rows[i].encap ? "encap" : "decap"
-		};
+		const char *l[] = { r->netns, r->device, vni,
+				    r->local, r->remote, r->encap ? "encap" : "decap" };
 
-		vx_vni_str(f.rows[i].vni, vni, sizeof(vni));
-		vx_metric_set(me->tun_pkts, l, (double)f.rows[i].pkts);
-		vx_metric_set(me->tun_bytes, l, (double)f.rows[i].bytes);
+		if (!r->seen)
+			continue;
+		vx_vni_str(r->vni, vni, sizeof(vni));
+		vx_metric_set(me->tun_pkts, l, (double)r->pkts);
+		vx_metric_set(me->tun_bytes, l, (double)r->bytes);
 	}
-	free(f.cell);
-	free(f.rows);
 }
 
 struct lat_fill {
@@ -742,6 +763,5 @@ void vx_mexport_stop(struct vx_mexport *me)
 		return;
 	/* Stop serving before the maps the registry was filled from go. */
 	vx_metrics_server_stop(me->srv);
-	vx_metrics_free(me->m);
-	free(me);
+	vx_mexport_free(me);
 }

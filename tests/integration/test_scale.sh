@@ -228,11 +228,9 @@ test_many_namespaces() {
 		"no family refused a namespace's or a device's series"
 }
 
-# mesh NS N: one VXLAN device vx1 in NS whose all-zeros FDB entry lists
-# N remote VTEPs (10.9.1.1 on), so each broadcast it sends leaves N times,
-# once toward each; the underlay ul0 resolves no neighbours (arp off).
+# mesh NS: one VXLAN device vx1 in NS, without remotes yet; the underlay
+# ul0 resolves no neighbours (arp off).
 mesh() {
-	local i
 	ip netns add "$1" || fail "cannot create namespace $1"
 	NSS+=("$1")
 	ip -n "$1" link add ul0 type veth peer name ul1 &&
@@ -241,19 +239,30 @@ mesh() {
 		ip -n "$1" link add vx1 type vxlan id 1 local 10.9.0.1 dstport 4789 dev ul0 &&
 		ip -n "$1" link set vx1 up && ip -n "$1" addr add 172.20.1.1/24 dev vx1 ||
 		fail "cannot set up the mesh in $1"
-	for ((i = 0; i < $2; i++)); do
-		echo "fdb append 00:00:00:00:00:00 dev vx1 dst 10.9.$((1 + i / 250)).$((1 + i % 250))"
-	done >"$TMP/fdb"
-	bridge -n "$1" -batch "$TMP/fdb" || fail "bridge -batch could not add $2 FDB entries"
 }
 
-# remotes_counted NS: "SERIES MIN": the tunnels the agent exports leaving
-# vx1 in NS, and the fewest packets any of them counted.
-remotes_counted() {
+# remotes NS FROM TO: remote VTEPs FROM..TO-1 (10.9.1.1 on) appended to
+# vx1's all-zeros FDB entry, so each broadcast leaves once toward each.
+remotes() {
+	local i
+	for ((i = $2; i < $3; i++)); do
+		echo "fdb append 00:00:00:00:00:00 dev vx1 dst 10.9.$((1 + i / 250)).$((1 + i % 250))"
+	done >"$TMP/fdb"
+	bridge -n "$1" -batch "$TMP/fdb" || fail "bridge -batch could not add FDB entries $2 to $3"
+}
+
+# encap_series NS: "REMOTE PACKETS" per exported tunnel leaving vx1 in NS.
+encap_series() {
 	metrics | awk -v ns="$1" '
 		$1 ~ /^vxray_tunnel_packets_total\{/ && index($1, "netns=\"" ns "\"") &&
 		index($1, "direction=\"encap\"") && !index($1, "remote_vtep=\"\"") {
-			n++; if (min == "" || $2 < min) min = $2 }
+			r = $1; sub(/.*remote_vtep="/, "", r); sub(/".*/, "", r); print r, $2 }'
+}
+
+# remotes_counted NS: "SERIES MIN": how many of those, and the fewest
+# packets any of them counted.
+remotes_counted() {
+	encap_series "$1" | awk '{ n++; if (min == "" || $2 < min) min = $2 }
 		END { print n + 0, min + 0 }'
 }
 
@@ -280,8 +289,10 @@ broadcast() {
 # The full mesh of a big overlay: 10000 remote VTEPs behind one device.
 # With --max-tunnels sized for them the kernel keeps a counter for every
 # one and evicts nothing; the registry exports its 4096 tunnel series,
-# each with every broadcast, and counts the rest as refused. The default
-# table, too small for them, is counted, warned of and named.
+# each with every broadcast, and counts the rest as refused. The series
+# are the first ones seen, and they stay current: 3000 remotes first, then
+# 7000 more. The default table, too small for them, is counted, warned of
+# and named.
 test_remote_vteps() {
 	require_root
 	command -v jq >/dev/null || skip "jq is not installed"
@@ -289,10 +300,23 @@ test_remote_vteps() {
 	# files are this subshell's to clean up.
 	TMP=$(mktemp -d)
 	trap cleanup EXIT
-	local ns=$P-m got i keys
-	mesh "$ns" 10000
+	local ns=$P-m got i keys stale
+	mesh "$ns"
+	remotes "$ns" 0 3000
 	agent m --netns "$ns" --max-tunnels 40000
 	wait_watched "$ns" 2
+	broadcast "$ns"
+	# A refresh that reads the table while a broadcast's copies take
+	# their slots can show a new key at 0; the next one counts it.
+	for ((i = 0; i < 40; i++)); do
+		got=$(remotes_counted "$ns")
+		[[ ${got% *} == 3000 ]] && ((${got#* } >= 1)) && break
+		sleep 0.25
+	done
+	assert_eq "${got% *}" 3000 "the first 3000 remote VTEPs exported"
+	((${got#* } >= 1)) || fail "one of the first 3000 remote VTEPs counted no packet ($got)"
+	encap_series "$ns" | sort >"$TMP/first"
+	remotes "$ns" 3000 10000
 	broadcast "$ns"
 	for ((i = 0; i < 40; i++)); do
 		keys=$(tun_keys)
@@ -300,20 +324,17 @@ test_remote_vteps() {
 		sleep 0.25
 	done
 	((${keys:-0} >= 10000)) || fail "the kernel holds ${keys:-no} tunnel keys, not one per remote VTEP"
-	# A refresh after the last packet. Not one fixed sleep: a refresh
-	# that reads the table while a broadcast's copies take their slots
-	# can show a new key at 0 (its first packet still in a slot the
-	# reader passed), and under load the next refresh may come later
-	# than 1.2 s; CI once exported such a 0 beside the guest tests. A
-	# key that stays at 0 still fails.
-	sleep 1.2
-	for ((i = 0; i < 20; i++)); do
+	# Every first series again, each past its first count.
+	for ((i = 0; i < 40; i++)); do
+		encap_series "$ns" | sort >"$TMP/second"
+		stale=$(join "$TMP/first" "$TMP/second" | awk '$3 > $2 { n++ } END { print 3000 - n }')
 		got=$(remotes_counted "$ns")
-		((${got#* } >= 1)) && break
+		((stale == 0)) && ((${got#* } >= 1)) && break
 		sleep 0.25
 	done
 	assert_eq "${got% *}" 4096 "the registry's 4096 tunnel series exported"
 	((${got#* } >= 1)) || fail "an exported remote VTEP counted no packet ($got)"
+	((stale == 0)) || fail "$stale of the first 3000 series no longer counted (exported, frozen, or gone)"
 	assert_match "$(metrics)" $'\nvxray_tunnel_evictions_total 0\n' "nothing evicted from a table sized for them"
 	assert_match "$(metrics)" $'\nvxray_metrics_series_refused_total\\{family="vxray_tunnel_packets_total"\\} [1-9]' \
 		"the series past the cap counted as refused"
