@@ -74,9 +74,18 @@ run_test() {
 # reads to its end.
 BGS=()
 bg() { BGS+=("$1"); }
+# kill_tree PID: PID and every process under it: a `timeout` or a subshell
+# killed alone leaves its child running. Each is stopped before its
+# children are listed, so none starts another meanwhile.
+kill_tree() {
+	local c
+	kill -STOP "$1" 2>/dev/null || return 0
+	for c in $(pgrep -P "$1"); do kill_tree "$c"; done
+	kill -KILL "$1" 2>/dev/null
+}
 kill_bgs() {
 	local p
-	for p in "${BGS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for p in "${BGS[@]}"; do kill_tree "$p"; done
 	for p in "${BGS[@]}"; do wait "$p" 2>/dev/null; done
 	BGS=()
 }

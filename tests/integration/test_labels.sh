@@ -23,11 +23,13 @@ test_every_view_names_namespaces_alike() {
 		fail "iptables in $A"
 	local enc drp agt port="" scrape pe pd pa i
 	enc=$(mktemp) drp=$(mktemp) agt=$(mktemp)
-	in_a "$VXRAY" encap -j --auto -d 60s >"$enc" 2>&1 &
+	# Started by ip netns exec itself, not through in_a: $! must be
+	# vxray, not a subshell whose death leaves vxray running.
+	ip netns exec "$A" "$VXRAY" encap -j --auto -d 60s >"$enc" 2>&1 &
 	pe=$!
-	in_a "$VXRAY" drops -j -d 60s ${VX_BACKEND:+--backend "$VX_BACKEND"} >"$drp" 2>&1 &
+	ip netns exec "$A" "$VXRAY" drops -j -d 60s ${VX_BACKEND:+--backend "$VX_BACKEND"} >"$drp" 2>&1 &
 	pd=$!
-	in_a "$VXRAY" agent --auto --metrics 127.0.0.1:0 --interval 500ms --state-dir "$agt.state" \
+	ip netns exec "$A" "$VXRAY" agent --auto --metrics 127.0.0.1:0 --interval 500ms --state-dir "$agt.state" \
 		${VX_BACKEND:+--backend "$VX_BACKEND"} >"$agt" 2>&1 &
 	pa=$!
 	wait_line "$enc" 'watching [0-9]* interface' || { cat "$enc"; fail "encap did not attach"; }
@@ -90,7 +92,7 @@ test_one_shot_views_name_namespaces_alike() {
 		diagnose) out=$(in_a "$VXRAY" diagnose -j -d 3s ${VX_BACKEND:+--backend "$VX_BACKEND"} 2>&1) ;;
 		conntrack) out=$(in_a "$VXRAY" conntrack -j -d 2s 2>&1) ;;
 		latency)
-			in_a ping -q -c 20 -i 0.1 -W 1 172.16.0.2 >/dev/null 2>&1 &
+			ip netns exec "$A" ping -q -c 20 -i 0.1 -W 1 172.16.0.2 >/dev/null 2>&1 &
 			out=$(in_a "$VXRAY" latency -j --auto -d 3s 2>&1)
 			wait
 			;;
