@@ -259,12 +259,14 @@ encap_series() {
 			r = $1; sub(/.*remote_vtep="/, "", r); sub(/".*/, "", r); print r, $2 }'
 }
 
-# remotes_counted NS: "SERIES MIN": how many of those, and the fewest
-# packets any of them counted.
-remotes_counted() {
-	encap_series "$1" | awk '{ n++; if (min == "" || $2 < min) min = $2 }
-		END { print n + 0, min + 0 }'
+# series_min: "SERIES MIN" of encap_series' lines on stdin: how many, and
+# the fewest packets any of them counted.
+series_min() {
+	awk '{ n++; if (min == "" || $2 < min) min = $2 } END { print n + 0, min + 0 }'
 }
+
+# remotes_counted NS: series_min of what the agent exports now.
+remotes_counted() { encap_series "$1" | series_min; }
 
 # tun_keys: the keys in the agent's tunnel table (vxp_tun, a map it holds
 # a descriptor of), by bpftool; empty when there is none.
@@ -328,7 +330,7 @@ test_remote_vteps() {
 	for ((i = 0; i < 40; i++)); do
 		encap_series "$ns" | sort >"$TMP/second"
 		stale=$(join "$TMP/first" "$TMP/second" | awk '$3 > $2 { n++ } END { print 3000 - n }')
-		got=$(remotes_counted "$ns")
+		got=$(series_min <"$TMP/second")
 		((stale == 0)) && ((${got#* } >= 1)) && break
 		sleep 0.25
 	done

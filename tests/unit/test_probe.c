@@ -282,10 +282,11 @@ static void test_user_targets(void **state)
 }
 
 /* test_user_targets looks through the host's named namespaces. Other
- * suites create and delete theirs meanwhile, and their cleanups kill every
- * process inside one (`ip netns pids`), this test too while it visits: CI
- * saw it exit 143 there. It sees an empty /run/netns of its own instead,
- * where it can (root); elsewhere it cannot enter namespaces anyway. */
+ * suites create and delete theirs meanwhile, and a cleanup that kills every
+ * process inside one kills this test too while it visits: CI saw it exit
+ * 143 when the lab's heal did (`ip netns pids`, since narrowed to the
+ * lab's own). It sees an empty /run/netns of its own instead, where it can
+ * (root); elsewhere it cannot enter namespaces anyway. */
 static void private_netns_dir(void)
 {
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
