@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <libmnl/libmnl.h>
@@ -503,6 +504,17 @@ static const char *fd_hint(int err)
 		       "";
 }
 
+/* Whether @err, met attaching to @w inside its namespace, says only that
+ * the interface is gone: one --auto found, deleted since (a pod's
+ * namespace torn down, a device removed). Not an error: it is left
+ * unwatched, as if it had gone a moment later. */
+static bool dp_went_away(const struct vx_dp_watched *w, int err)
+{
+	char name[IF_NAMESIZE];
+
+	return err == -ENODEV && w->from_auto && !if_indextoname((unsigned int)w->ifindex, name);
+}
+
 int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 {
 	struct vx_dp_inst *in = &dp->inst[w->inst];
@@ -516,6 +528,7 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		hooks & (w->is_vxlan ? VX_DP_HOOK_VX_OUT : VX_DP_HOOK_UL_OUT),
 	};
 	int saved, err = vx_netns_enter(in->netns, &saved);
+	bool gone = false;
 
 	if (dp_ns_lost(dp, in, err))
 		return 0;
@@ -532,7 +545,8 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 	if (dp->tc_mode == VX_TC_TCX)
 		dp_nl_sweep_stale(dp, w);
 	if (dp->tc_mode == VX_TC_NETLINK && (want[0] || want[1]) &&
-	    (err = vx_tcnl_newqdisc_clsact(in->nl, w->ifindex, &w->nl_qdisc_created)))
+	    (err = vx_tcnl_newqdisc_clsact(in->nl, w->ifindex, &w->nl_qdisc_created)) &&
+	    !(gone = dp_went_away(w, err)))
 		pr_err("cannot add a clsact qdisc to %s in %s: %s", w->name, dp_inst_label(in),
 		       strerror(-err));
 	for (int dir = 0; dir < 2 && !err; dir++) {
@@ -540,7 +554,7 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 			continue;
 		if (dp->tc_mode == VX_TC_NETLINK) {
 			err = dp_nl_attach_dir(dp, w, dir);
-			if (err)
+			if (err && !(gone = dp_went_away(w, err)))
 				pr_err("cannot add vxray's tc filter to %s %s in %s: %s", w->name,
 				       dir ? "egress" : "ingress", dp_inst_label(in),
 				       strerror(-err));
@@ -551,7 +565,7 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 		if (err >= 0) {
 			w->tcx[dir] = err;
 			err = 0;
-		} else {
+		} else if (!(gone = dp_went_away(w, err))) {
 			pr_err("cannot attach to %s %s in %s: %s%s", w->name,
 			       dir ? "egress" : "ingress", dp_inst_label(in), vx_strerror(err),
 			       err == -EINVAL ? " (this kernel has no TCX links; "
@@ -564,7 +578,11 @@ int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w)
 	vx_netns_leave(saved);
 	if (err) {
 		dp_detach_one(dp, w);
-		return err;
+		if (!gone)
+			return err;
+		pr_info("%s (%s) in %s went away before vxray attached to it", w->name,
+			w->is_vxlan ? "vxlan" : "underlay", dp_inst_label(in));
+		return 0;
 	}
 	pr_debug("attached to %s (%s) in %s", w->name, w->is_vxlan ? "vxlan" : "underlay",
 		 dp_inst_label(in));

@@ -62,7 +62,7 @@ static void follow_add(struct vx_dp *dp, int inst, int ifindex, const char *name
 	}
 	w->from_auto = true;
 	w->appeared = true;
-	if (dp_attach_one(dp, w)) {
+	if (dp_attach_one(dp, w) || !w->active) {
 		w->active = false;
 		return;
 	}

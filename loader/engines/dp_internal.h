@@ -42,7 +42,8 @@ void dp_netns_mode(struct vx_dp *dp);
 /* @in's rtnetlink socket for tc, opened in its namespace. */
 int dp_open_tc_socket(struct vx_dp *dp, struct vx_dp_inst *in);
 /* Attach @w's hooks (TCX or netlink, and XDP when asked); on failure
- * nothing of it stays attached. */
+ * nothing of it stays attached. 0, with @w left inactive, when --auto
+ * found it and it has been deleted since. */
 int dp_attach_one(struct vx_dp *dp, struct vx_dp_watched *w);
 /* Detach whatever @w has attached and mark it inactive. */
 void dp_detach_one(struct vx_dp *dp, struct vx_dp_watched *w);

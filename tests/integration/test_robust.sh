@@ -9,6 +9,8 @@
 # - --auto follows a VXLAN device and a named namespace each deleted and
 #   recreated 200 times, with flat fds and RSS, and sees events on both
 #   recreated devices at the end;
+# - --auto starts while half the devices it found are being deleted: it
+#   says which went away before it attached, follows the rest, and runs;
 # - SIGKILL of every view that attaches leaves no program, link, tc filter,
 #   clsact qdisc or XDP program behind;
 # - someone else's tc filters (prefs 5, 7, 9, ingress and egress) and XDP
@@ -20,11 +22,13 @@ P=$(test_prefix)
 A=$P-a
 B=$P-b
 C=$P-c
+D=$P-d
 TMP=$(mktemp -d)
 lab() { "$LAB" --prefix "$P" "$@"; }
 cleanup() {
 	lab teardown >/dev/null 2>&1
 	ip netns del "$C" 2>/dev/null
+	ip netns del "$D" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -262,6 +266,63 @@ test_churn() {
 	# after that it is flat (measured over 300 cycles: 40.7 MiB from cycle
 	# 25 to cycle 300). A leak of 10 KiB per cycle would exceed it.
 	((rss1 <= rss0 + 2048)) || fail "RSS grew from $rss0 to $rss1 KiB"
+}
+
+# A node's devices and namespaces go while vxray starts: 300 VXLAN devices
+# in D, and once vxray has attached to their underlay (its first attach),
+# the upper half deleted in one batch while it attaches to the rest. Each
+# deleted one is either said to have gone before vxray attached to it, or
+# attached and then said to have vanished; never an error. (Before, the
+# first that went ended vxray: "cannot attach to vx150 ingress: No such
+# device".)
+test_vanish_at_start() {
+	require_root
+	trap kill_bgs EXIT
+	local pid f=$TMP/vanish.out n=300 half=150 i gone vanished
+	ip netns add "$D" || fail "creating $D"
+	ip -n "$D" -batch - <<-EOF || fail "creating $D's underlay"
+		link add ul0 type veth peer name ul1
+		addr add 10.9.0.1/24 dev ul0
+		link set ul0 up
+		link set ul1 up
+	EOF
+	for ((i = 1; i <= n; i++)); do
+		echo "link add vx$i type vxlan id $i local 10.9.0.1 remote 10.9.0.2 dstport 4789 dev ul0"
+		echo "link set vx$i up"
+	done | ip -n "$D" -batch - || fail "creating $n VXLAN devices in $D"
+	"$VXRAY" encap --summary --auto -v --netns "$D" -d 120s >"$f" 2>&1 &
+	pid=$!
+	bg $pid
+	for ((i = 0; i < 3000; i++)); do
+		grep -q 'attached to ul0 (underlay)' "$f" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.01
+	done
+	grep -q 'attached to ul0 (underlay)' "$f" || fail "vxray did not attach to ul0: $(tail -3 "$f")"
+	for ((i = half; i <= n; i++)); do echo "link del vx$i"; done | ip -n "$D" -batch - ||
+		fail "deleting vx$half..vx$n"
+	wait_grep "$f" 'Ctrl-C to stop' || fail "vxray did not start: $(tail -3 "$f")"
+	# Every deleted device accounted for, one way or the other.
+	for ((i = 0; i < 300; i++)); do
+		gone=$(grep -cE '^vxray: vx[0-9]+ \(vxlan\) in '"$D"' went away before vxray attached to it$' "$f")
+		vanished=$(grep -cE 'detached from vx[0-9]+ in '"$D"', which vanished' "$f")
+		((gone + vanished == n - half + 1)) && break
+		sleep 0.2
+	done
+	kill -0 "$pid" 2>/dev/null || fail "vxray ended: $(grep -v 'attached to' "$f" | tail -3)"
+	kill -INT "$pid"
+	wait "$pid"
+	assert_eq "$?" 0 "vxray exits 0"
+	echo "# of the $((n - half + 1)) deleted: $gone went before vxray attached, $vanished after"
+	assert_eq "$(grep -c 'cannot' "$f")" 0 "no error said"
+	((gone > 0)) || fail "no deletion came before its attach: the race this test makes was not met"
+	assert_eq "$((gone + vanished))" "$((n - half + 1))" "every deleted device said to have gone, once"
+	for ((i = half; i <= n; i++)); do
+		(($(grep -cE '(^vxray: vx'"$i"' \(vxlan\) in '"$D"' went away|detached from vx'"$i"' in '"$D"', which vanished)' "$f") == 1)) ||
+			fail "vx$i: not said once to have gone: $(grep -E "vx$i\b" "$f")"
+	done
+	assert_eq "$(grep -cE 'attached to vx([1-9]|[1-9][0-9]|1[0-4][0-9]) \(vxlan\)' "$f")" $((half - 1)) \
+		"the devices kept are all attached"
 }
 
 # Views that attach, each with its startup line. The agent takes a port
@@ -506,6 +567,7 @@ test_coexist() {
 
 run_test "robust: UDP flood overflows trace's ring; losses reported exactly" test_flood
 run_test "robust: --auto follows 200 device and namespace re-creations, flat fds and RSS" test_churn
+run_test "robust: --auto starts while half its devices are deleted" test_vanish_at_start
 run_test "robust: SIGKILL of every attaching view leaves nothing" test_sigkill_every_view
 run_test "robust: foreign tc filters and XDP keep order and counting (TCX)" test_coexist tcx
 run_test "robust: foreign tc filters and XDP keep order and counting (netlink)" test_coexist netlink
