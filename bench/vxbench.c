@@ -23,6 +23,8 @@
  *                                     (Debian's bpftool cannot disassemble):
  *                                     "ADDRESS FILE:LINE SOURCE" a line, to
  *                                     put perf's samples on source lines
+ *   misses                            tunnel-cache misses so far over every
+ *                                     loaded vxray datapath: "tun_miss=N"
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -1376,6 +1378,31 @@ static int cmd_lines(int argc, char **argv)
 	return rc;
 }
 
+/* ---- misses: the tunnel cache's misses, every datapath loaded ----------- */
+
+/* VX_C_TUN_MISS summed over every vxp_cnt map loaded now: whichever views
+ * or agent hold them, the same counter. */
+static int cmd_misses(void)
+{
+	uint64_t n = 0;
+	uint32_t id = 0;
+
+	while (!bpf_map_get_next_id(id, &id)) {
+		struct bpf_map_info info = {};
+		uint32_t len = sizeof(info);
+		int fd = bpf_map_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, "vxp_cnt") &&
+		    info.value_size == sizeof(struct vx_cnt))
+			n += counter_sum(fd, VX_C_TUN_MISS);
+		close(fd);
+	}
+	printf("tun_miss=%llu\n", (unsigned long long)n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -1385,7 +1412,8 @@ int main(int argc, char **argv)
 	libbpf_set_print(silent_print);
 	if (argc < 2) {
 		fprintf(stderr,
-			"usage: vxbench prog|sizes|attach|rate|spawn|hooks|tcx|lines [OPTIONS]\n");
+			"usage: vxbench prog|sizes|attach|rate|spawn|hooks|tcx|lines|misses "
+			"[OPTIONS]\n");
 		return 2;
 	}
 	optind = 2;
@@ -1405,6 +1433,8 @@ int main(int argc, char **argv)
 		return cmd_tcx(argc, argv);
 	if (!strcmp(argv[1], "lines"))
 		return cmd_lines(argc, argv);
+	if (!strcmp(argv[1], "misses"))
+		return cmd_misses();
 	fprintf(stderr, "vxbench: unknown subcommand '%s'\n", argv[1]);
 	return 2;
 }

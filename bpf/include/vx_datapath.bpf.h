@@ -445,10 +445,13 @@ static __always_inline bool vx_tun_key_eq(const struct vx_tun_key *a, const stru
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
 }
 
-/* Per-tunnel packets and bytes, through this CPU's slot for the key: the
- * slot's own key is the common case and costs no hash lookup; a different
- * key first writes the slot's totals back to vxp_tun, then takes the slot
- * with the totals vxp_tun had for it. */
+_Static_assert(VX_TUN_SLOTS == 256, "vx_tun_account's mask");
+
+/* Per-tunnel packets and bytes, through this CPU's slot for the key
+ * (vxray.h): a slot of its set holding the key is the common case and
+ * costs no hash lookup; otherwise the set's oldest slot first writes its
+ * totals back to vxp_tun, then takes the key with the totals vxp_tun had
+ * for it. */
 static __always_inline void vx_tun_account(struct vx_cnt *cnt, const struct vx_pkt *p,
 					   const __u8 *remote, __u8 family, __u32 netns,
 					   __u32 ifindex, __u8 at, __u32 len)
@@ -456,7 +459,7 @@ static __always_inline void vx_tun_account(struct vx_cnt *cnt, const struct vx_p
 	struct vx_tun_key k;
 	struct vx_tun_val *v, zero = {};
 	struct vx_tun_slot *s;
-	__u32 idx;
+	__u32 set, way, slot;
 
 	__builtin_memset(&k, 0, sizeof(k));
 	/* The far end as this packet names it (struct vx_tun_key). */
@@ -466,13 +469,25 @@ static __always_inline void vx_tun_account(struct vx_cnt *cnt, const struct vx_p
 	k.vni = p->vni;
 	k.at = at;
 	k.family = family;
-	idx = vx_tun_slot_of(&k);
-	s = &cnt->tslot[idx & (VX_TUN_SLOTS - 1)];
-	if (vx_tun_key_eq(&s->key, &k)) {
-		s->val.packets++;
-		s->val.bytes += len;
-		return;
+	set = vx_tun_set_of(&k) & (VX_TUN_SETS - 1);
+	s = &cnt->tslot[set * VX_TUN_WAYS];
+	if (!vx_tun_key_eq(&s->key, &k)) {
+		s++;
+		if (!vx_tun_key_eq(&s->key, &k))
+			goto miss;
 	}
+	s->val.packets++;
+	s->val.bytes += len;
+	return;
+miss:
+	cnt->c[VX_C_TUN_MISS]++;
+	way = cnt->tnext[set] & (VX_TUN_WAYS - 1);
+	cnt->tnext[set] = (way + 1) & (VX_TUN_WAYS - 1);
+	slot = set * VX_TUN_WAYS + way;
+	/* 6.1's verifier loses the sum's bound ("math between map_value
+	 * pointer and register with unbounded min value"): restated. */
+	asm volatile("%[i] &= 255" : [i] "+r"(slot));
+	s = &cnt->tslot[slot];
 	if (s->key.at) {
 		v = bpf_map_lookup_elem(&vxp_tun, &s->key);
 		if (v) {

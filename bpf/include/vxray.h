@@ -61,6 +61,8 @@ enum vx_counter {
 	VX_C_TUN_EVICTED,	 /* a tunnel's key gone from vxp_tun when its
 				  * slot wrote it back: the LRU evicted it while
 				  * the slot kept counting (--max-tunnels) */
+	VX_C_TUN_MISS,		 /* a packet whose tunnel was in neither of
+				  * its set's slots: two vxp_tun lookups */
 	VX_C__MAX,
 };
 
@@ -213,16 +215,23 @@ static inline __u32 vx_devc_slot(__u32 netns, __u32 ifindex)
 /* The per-CPU tunnel cache in front of vxp_tun: a hash-map lookup with a
  * 32-byte key costs more than the whole parse, while consecutive packets
  * nearly always belong to the same few tunnels. Each CPU keeps
- * VX_TUN_SLOTS direct-mapped slots, each holding one key and that CPU's
- * running totals for it; vxp_tun holds, per CPU, the totals as they were
- * when the key last left its slot (the entry is created, zeroed, when the
- * key takes a slot, so that readers find every key there).
+ * VX_TUN_SLOTS slots, each holding one key and that CPU's running totals
+ * for it, in sets of VX_TUN_WAYS: a key may take either slot of its set,
+ * so two busy tunnels whose keys share a set do not take the slot from
+ * each other on every packet, at two lookups each (with one slot per key,
+ * four busy keys on a CPU have such a pair 1 time in 40). A miss replaces
+ * the slot of the set filled longest ago. vxp_tun holds, per CPU, the totals as they
+ * were when the key last left its slot (the entry is created, zeroed,
+ * when the key takes a slot, so that readers find every key there).
  *
- * A reader takes, per CPU, the slot's totals when the slot holds the key
- * and the map's otherwise. It must read the slots before the map: a key
- * that leaves its slot in between writes its totals to the map first, so
- * the reader still sees them, and successive reads never go backwards. */
+ * A reader takes, per CPU, the totals of the slot of the set that holds
+ * the key, and the map's otherwise. It must read the slots before the
+ * map: a key that leaves its slot in between writes its totals to the map
+ * first, so the reader still sees them, and successive reads never go
+ * backwards. */
 #define VX_TUN_SLOTS 256
+#define VX_TUN_WAYS 2
+#define VX_TUN_SETS (VX_TUN_SLOTS / VX_TUN_WAYS)
 /* vxp_tun's keys unless --max-tunnels says otherwise: one per (device,
  * hook, VNI, remote VTEP), so a tunnel seen at a VXLAN device and its
  * underlay, both ways, takes four. */
@@ -242,13 +251,17 @@ _Static_assert(sizeof(struct vx_tun_slot) == 48, "vx_tun_slot layout");
 #define VX_CNT_SLOTS 32
 struct vx_cnt {
 	__u64 c[VX_CNT_SLOTS];			/* enum vx_result, enum vx_counter */
-	struct vx_tun_slot tslot[VX_TUN_SLOTS]; /* the tunnel cache (above) */
+	struct vx_tun_slot tslot[VX_TUN_SLOTS]; /* the tunnel cache (above),
+						 * set i in [i * VX_TUN_WAYS,
+						 * (i + 1) * VX_TUN_WAYS) */
+	__u8 tnext[VX_TUN_SETS];		/* the way of set i its next
+						 * miss replaces */
 };
 _Static_assert(VX_C__MAX <= VX_CNT_SLOTS, "vx_cnt room for every counter");
 
-/* The slot of a key, the same on both sides: a multiplicative mix of the
+/* The set of a key, the same on both sides: a multiplicative mix of the
  * fields that differ between tunnels. */
-static inline __u32 vx_tun_slot_of(const struct vx_tun_key *k)
+static inline __u32 vx_tun_set_of(const struct vx_tun_key *k)
 {
 	__u32 r[4], h;
 
@@ -259,7 +272,7 @@ static inline __u32 vx_tun_slot_of(const struct vx_tun_key *k)
 	h ^= h >> 15;
 	h *= 0x2c1b3c6du;
 	h ^= h >> 12;
-	return h & (VX_TUN_SLOTS - 1);
+	return h & (VX_TUN_SETS - 1);
 }
 
 /* Which IP header a host filter matches (--host, --inner-host,

@@ -84,7 +84,9 @@ void vx_cnt_sum(int cnt_fd, uint64_t *out, int n)
 	free(all);
 }
 
-/* Every CPU's slots, slot-major: slot i of CPU c at [i * ncpu + c]. */
+/* Every CPU's slots, set-major: way w of set i of CPU c at
+ * [(i * ncpu + c) * VX_TUN_WAYS + w], so that a set's slots on every CPU
+ * are together. */
 static int read_slots(int cnt_fd, int ncpu, struct vx_tun_slot *out)
 {
 	int n;
@@ -93,8 +95,9 @@ static int read_slots(int cnt_fd, int ncpu, struct vx_tun_slot *out)
 	if (!all)
 		return -errno;
 	for (int c = 0; c < ncpu && c < n; c++)
-		for (size_t i = 0; i < VX_TUN_SLOTS; i++)
-			out[i * (size_t)ncpu + (size_t)c] = all[c].tslot[i];
+		for (size_t i = 0; i < VX_TUN_SETS; i++)
+			memcpy(&out[(i * (size_t)ncpu + (size_t)c) * VX_TUN_WAYS],
+			       &all[c].tslot[i * VX_TUN_WAYS], VX_TUN_WAYS * sizeof(*out));
 	free(all);
 	return 0;
 }
@@ -102,7 +105,8 @@ static int read_slots(int cnt_fd, int ncpu, struct vx_tun_slot *out)
 int vx_tun_foreach(int tun_fd, int cnt_fd, vx_tun_fn fn, void *ctx)
 {
 	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	size_t nslot = (size_t)VX_TUN_SLOTS * (ncpu > 0 ? ncpu : 1);
+	size_t per_set = (size_t)VX_TUN_WAYS * (ncpu > 0 ? ncpu : 1);
+	size_t nslot = VX_TUN_SETS * per_set;
 	struct vx_tun_slot *slots = calloc(nslot, sizeof(*slots));
 	struct vx_tun_val *vals = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*vals));
 	bool *used = calloc(nslot, sizeof(*used));
@@ -124,16 +128,20 @@ int vx_tun_foreach(int tun_fd, int cnt_fd, vx_tun_fn fn, void *ctx)
 		k = next;
 		if (bpf_map_lookup_elem(tun_fd, &k, vals))
 			continue;
-		base = (size_t)vx_tun_slot_of(&k) * ncpu;
+		base = vx_tun_set_of(&k) * per_set;
 		for (int c = 0; c < ncpu; c++) {
-			const struct vx_tun_slot *s = &slots[base + c];
 			struct vx_tun_val v = vals[c];
 
-			/* A slot holding the key has this CPU's newer totals. */
-			if (!memcmp(&s->key, &k, sizeof(k))) {
-				used[base + c] = true;
-				if (s->val.packets > v.packets)
-					v = s->val;
+			/* A slot holding the key has this CPU's newer totals;
+			 * the datapath puts a key in one slot of a set only. */
+			for (size_t w = 0; w < VX_TUN_WAYS; w++) {
+				size_t i = base + (size_t)c * VX_TUN_WAYS + w;
+
+				if (memcmp(&slots[i].key, &k, sizeof(k)))
+					continue;
+				used[i] = true;
+				if (slots[i].val.packets > v.packets)
+					v = slots[i].val;
 			}
 			tot.packets += v.packets;
 			tot.bytes += v.bytes;
@@ -141,13 +149,13 @@ int vx_tun_foreach(int tun_fd, int cnt_fd, vx_tun_fn fn, void *ctx)
 		fn(&k, &tot, ctx);
 	}
 	/* Keys only in slots (their map entry was evicted, or not yet made):
-	 * one call per key, over every CPU's slot that holds it. */
+	 * one call per key, over every CPU's slot of its set that holds it. */
 	for (size_t i = 0; i < nslot; i++) {
 		struct vx_tun_val tot = {};
 
 		if (used[i] || !slots[i].key.at)
 			continue;
-		for (size_t j = i; j < (i / ncpu + 1) * ncpu; j++) {
+		for (size_t j = i; j < (i / per_set + 1) * per_set; j++) {
 			if (used[j] || memcmp(&slots[j].key, &slots[i].key, sizeof(k)))
 				continue;
 			used[j] = true;

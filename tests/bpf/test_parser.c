@@ -1067,10 +1067,12 @@ static void test_tunnel_remote_hop(void **state)
 	env_free(e);
 }
 
-/* Two tunnels that share a slot on one CPU take it from each other; each
- * one's counts move to vxp_tun and back without a packet lost, and no
- * read is lower than the one before it. A key the LRU took while its slot
- * counted is put back, and counted as evicted. */
+/* Two tunnels whose keys share a set on one CPU both keep a slot: packets
+ * that alternate between them cost no lookup after each one's first. A
+ * third takes the slot filled longest ago; each one's counts move to
+ * vxp_tun and back without a packet lost, and no read is lower than the
+ * one before it. A key the LRU took while its slot counted is put back,
+ * and counted as evicted. */
 static void test_tunnel_slot_handover(void **state)
 {
 	NEED_ROOT();
@@ -1080,60 +1082,62 @@ static void test_tunnel_slot_handover(void **state)
 				 .vni = 100,
 				 .at = VX_AT_TC_UL_OUT,
 				 .family = 4 },
-			  kb;
-	struct frame fa = v4_v4_tcp_to(4789, "10.0.0.2"), fb;
-	struct vx_tun_val a, b, prev_a = {}, prev_b = {};
-	char rb[16] = "";
+			  kx;
+	char r[3][16] = { "10.0.0.2" };
+	struct frame f[3];
+	struct vx_tun_val prev[3] = {};
+	int sent[3] = {}, nr = 1, n;
 	struct env *e;
-	int n;
 
-	/* A second remote whose key falls in the first one's slot. */
-	inet_pton(AF_INET, "10.0.0.2", ka.remote);
-	kb = ka;
-	for (int x = 3; x < 65536 && !rb[0]; x++) {
-		snprintf(rb, sizeof(rb), "10.%d.%d.2", x >> 8, x & 255);
-		inet_pton(AF_INET, rb, kb.remote);
-		if (vx_tun_slot_of(&kb) != vx_tun_slot_of(&ka))
-			rb[0] = 0;
+	/* Two more remotes whose keys fall in the first one's set. */
+	inet_pton(AF_INET, r[0], ka.remote);
+	kx = ka;
+	for (int x = 3; x < 65536 && nr < 3; x++) {
+		snprintf(r[nr], sizeof(r[nr]), "10.%d.%d.2", x >> 8, x & 255);
+		inet_pton(AF_INET, r[nr], kx.remote);
+		if (vx_tun_set_of(&kx) == vx_tun_set_of(&ka))
+			nr++;
 	}
-	assert_true(rb[0]);
-	fb = v4_v4_tcp_to(4789, rb);
+	assert_int_equal(nr, 3);
+	for (int i = 0; i < 3; i++)
+		f[i] = v4_v4_tcp_to(4789, r[i]);
 
 	c.events = 0;
 	e = env_new(&c);
 	pin_cpu(0);
-	for (int step = 0; step < 6; step++) {
-		int na = step / 2 + 1, nb = (step + 1) / 2;
+	/* The first two alternate: a miss each, then none. Then all three
+	 * in turn: each packet takes the slot of the one before last. */
+	for (int step = 0; step < 12; step++) {
+		int t = step < 6 ? step % 2 : (step - 4) % 3;
 
-		if (step % 2)
-			run(e, e->tc->progs.vx_tc_ul_out, &fb, 1);
-		else
-			run(e, e->tc->progs.vx_tc_ul_out, &fa, 1);
-		a = tun_total(e, "10.0.0.2", &n);
-		b = tun_total(e, rb, NULL);
-		assert_int_equal(a.packets, na);
-		assert_int_equal(b.packets, nb);
-		assert_int_equal(a.bytes, na * (fa.n - V4_OUTER));
-		assert_int_equal(b.bytes, nb * (fb.n - V4_OUTER));
-		assert_int_equal(n, nb ? 2 : 1);
-		assert_true(a.packets >= prev_a.packets && b.packets >= prev_b.packets);
-		prev_a = a;
-		prev_b = b;
+		run(e, e->tc->progs.vx_tc_ul_out, &f[t], 1);
+		sent[t]++;
+		for (int i = 0; i < 3; i++) {
+			struct vx_tun_val v = tun_total(e, r[i], i ? NULL : &n);
+
+			assert_int_equal(v.packets, sent[i]);
+			assert_int_equal(v.bytes, sent[i] * (f[i].n - V4_OUTER));
+			assert_true(v.packets >= prev[i].packets);
+			prev[i] = v;
+		}
+		assert_int_equal(n, step < 2 ? step + 1 : step < 6 ? 2 : 3);
+		assert_int_equal(counter(e, VX_C_TUN_MISS),
+				 step < 6 ? (step < 2 ? step + 1 : 2) : step - 3);
 	}
-	/* A key whose vxp_tun entry is gone (LRU eviction) while its counts
-	 * are in a slot is still read, from the slot. */
+	/* Now r[0] and r[1] hold the set, r[0] filled first. A key whose
+	 * vxp_tun entry is gone (LRU eviction) while its counts are in a
+	 * slot is still read, from the slot. */
 	assert_int_equal(counter(e, VX_C_TUN_EVICTED), 0);
-	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(e->tc->maps.vxp_tun), &kb), 0);
-	b = tun_total(e, rb, &n);
-	assert_int_equal(b.packets, 3);
-	assert_int_equal(n, 2);
-	/* The next handover finds it gone: counted, and its totals put back. */
-	run(e, e->tc->progs.vx_tc_ul_out, &fa, 1);
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(e->tc->maps.vxp_tun), &ka), 0);
+	assert_int_equal(tun_total(e, r[0], &n).packets, sent[0]);
+	assert_int_equal(n, 3);
+	/* The next miss replaces it and finds it gone: counted, and its
+	 * totals put back. */
+	run(e, e->tc->progs.vx_tc_ul_out, &f[2], 1);
 	assert_int_equal(counter(e, VX_C_TUN_EVICTED), 1);
-	b = tun_total(e, rb, &n);
-	assert_int_equal(b.packets, 3);
-	assert_int_equal(tun_total(e, "10.0.0.2", NULL).packets, 4);
-	assert_int_equal(n, 2);
+	assert_int_equal(tun_total(e, r[0], &n).packets, sent[0]);
+	assert_int_equal(tun_total(e, r[2], NULL).packets, sent[2] + 1);
+	assert_int_equal(n, 3);
 	pin_cpu(-1);
 	env_free(e);
 }

@@ -85,13 +85,15 @@ test_throughput_rows() {
 	done
 	assert_match "$(cat "$OUT")" 'attached: encap drops retrans' "configuration (c) names its views"
 	# The live profile: counters only ran vxray's four tc programs and
-	# nothing reads a ring, so BPF time is positive and vxray's own CPU
-	# is a number; the statistics switch is left as it was.
+	# nothing reads a ring, so BPF time is positive, and the tunnel-cache
+	# misses and vxray's own CPU are numbers; the statistics switch is left
+	# as it was.
 	line=$(row "b | UDP 64 B")
 	[[ -n $line ]] || fail "no live profile row for (b)"
 	positive "$(cell "$line" 3)" || fail "BPF share of (b) is not a positive number: $line"
 	positive "$(cell "$line" 4)" || fail "BPF ns per packet of (b) is not a positive number: $line"
-	is_num "$(cell "$line" 5)" || fail "vxray CPU of (b) is not a number: $line"
+	is_num "$(cell "$line" 5)" || fail "tunnel-cache misses of (b) are not a number: $line"
+	is_num "$(cell "$line" 6)" || fail "vxray CPU of (b) is not a number: $line"
 	for p in vx_tc_ul_in vx_tc_ul_out vx_tc_vx_in vx_tc_vx_out; do
 		assert_match "$line" "$p: [1-9][0-9]*/s x [1-9][0-9]* ns" "(b) ran $p"
 	done
@@ -102,6 +104,7 @@ test_throughput_rows() {
 		line=$(row "f, 1s in | $k")
 		[[ -n $line ]] || fail "no steady-state row for the agent on $k"
 		positive "$(cell "$line" 4)" || fail "BPF ns per unit of the warmed agent is not a positive number: $line"
+		is_num "$(cell "$line" 5)" || fail "tunnel-cache misses of the warmed agent are not a number: $line"
 		assert_match "$line" "vx_tc_vx_in: [1-9][0-9]*/s x [1-9][0-9]* ns" "the warmed agent ran vx_tc_vx_in on $k"
 		assert_match "$line" ", [0-9]+ of 65536 stamp slots busy \|$" "the warmed agent's busy stamp slots on $k"
 	done
