@@ -379,6 +379,9 @@ test_sigkill_every_view() {
 	for v in "${VIEWS[@]}"; do
 		cmd=${v%%|*}
 		want=${v#*|}
+		# Emptied here, not by the background redirection: wait_grep
+		# could run first and find the last view's startup line.
+		: >"$f"
 		# shellcheck disable=SC2086
 		"$VXRAY" $cmd -d 120s >"$f" 2>&1 &
 		pid=$!
@@ -400,6 +403,7 @@ test_sigkill_every_view() {
 	# conntrack attaches programs only with the fentry or kprobe backend
 	# (not on this host: fentry EPERM, no kprobes); with ctnetlink there
 	# is nothing to leave behind, and it must say so.
+	: >"$f"
 	"$VXRAY" conntrack --netns "$A" --netns "$B" -d 120s >"$f" 2>&1 &
 	pid=$!
 	bg $pid
@@ -523,7 +527,9 @@ ping_overlay() { ip netns exec "$A" ping -c "$1" -i 0.2 -W 1 -q 172.16.0.2 >/dev
 test_coexist() {
 	require_root
 	trap kill_bgs EXIT
-	local mode=$1 order0 xdp0 c0 c1 c2 pid f=$TMP/coexist.out
+	# A file per mode: the background redirection empties it only once
+	# vxray's shell has forked, after wait_grep may have read it.
+	local mode=$1 order0 xdp0 c0 c1 c2 pid f=$TMP/coexist.$1.out
 	quiet_lab
 	foreign_setup || fail "cannot install the foreign filters and XDP program"
 	order0=$(foreign_order)
