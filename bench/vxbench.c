@@ -23,8 +23,9 @@
  *                                     (Debian's bpftool cannot disassemble):
  *                                     "ADDRESS FILE:LINE SOURCE" a line, to
  *                                     put perf's samples on source lines
- *   misses                            tunnel-cache misses so far over every
- *                                     loaded vxray datapath: "tun_miss=N"
+ *   misses [MAP_ID...]                tunnel-cache misses so far over the
+ *                                     vxray datapaths whose maps are given
+ *                                     (all loaded ones without): "tun_miss=N"
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -1380,18 +1381,22 @@ static int cmd_lines(int argc, char **argv)
 
 /* ---- misses: the tunnel cache's misses, every datapath loaded ----------- */
 
-/* VX_C_TUN_MISS summed over every vxp_cnt map loaded now: whichever views
- * or agent hold them, the same counter. */
-static int cmd_misses(void)
+/* VX_C_TUN_MISS summed over the vxp_cnt maps among map IDs ARGV[2..], or
+ * among every map loaded now without any: whichever views or agent hold
+ * them, the same counter. */
+static int cmd_misses(int argc, char **argv)
 {
 	uint64_t n = 0;
 	uint32_t id = 0;
 
-	while (!bpf_map_get_next_id(id, &id)) {
+	for (int i = 2; argc > 2 ? i < argc : !bpf_map_get_next_id(id, &id); i++) {
 		struct bpf_map_info info = {};
 		uint32_t len = sizeof(info);
-		int fd = bpf_map_get_fd_by_id(id);
+		int fd;
 
+		if (argc > 2)
+			id = (uint32_t)strtoul(argv[i], NULL, 10);
+		fd = bpf_map_get_fd_by_id(id);
 		if (fd < 0)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, "vxp_cnt") &&
@@ -1434,7 +1439,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "lines"))
 		return cmd_lines(argc, argv);
 	if (!strcmp(argv[1], "misses"))
-		return cmd_misses();
+		return cmd_misses(argc, argv);
 	fprintf(stderr, "vxbench: unknown subcommand '%s'\n", argv[1]);
 	return 2;
 }
